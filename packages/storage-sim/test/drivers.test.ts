@@ -1,0 +1,15 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FsObjectStore, MemoryObjectStore, SimulatedObjectStore } from "../src/index.js";
+import { testObjectStore } from "./driver-suite.js";
+
+testObjectStore("fs", async () =>
+  FsObjectStore.open({ root: await mkdtemp(join(tmpdir(), "taskq-fs-")), chunkSize: 4096 }),
+);
+testObjectStore("memory", async () => new MemoryObjectStore({ chunkSize: 4096 }));
+testObjectStore(
+  "simulated(fs), no latency",
+  async () =>
+    new SimulatedObjectStore(await FsObjectStore.open({ root: await mkdtemp(join(tmpdir(), "taskq-sim-")) })),
+);
