@@ -1,0 +1,134 @@
+import { readFile } from "node:fs/promises";
+import { TaskError, ValidationError } from "./errors.js";
+import { type ParseOptions, parseTask, type Task } from "./task-schema.js";
+
+/** A task of a file that could not be used, with the reason. */
+export interface InvalidTask {
+  /** 1-based position in the file (array index + 1, or line number for JSON Lines). */
+  readonly position: number;
+  readonly id: string | undefined;
+  readonly message: string;
+  /** The raw value, when it parsed as JSON at all. */
+  readonly raw: unknown;
+}
+
+/** A parsed task file: the good tasks run, the bad ones are reported. */
+export interface TaskFile {
+  readonly tasks: Task[];
+  readonly invalid: InvalidTask[];
+}
+
+/** A task file that cannot be read or parsed at all (a usage error, exit code 2). */
+export class TaskFileError extends TaskError {
+  override readonly name = "TaskFileError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, "validation", false, options);
+  }
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  let line = 1;
+  let lastBreak = -1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lastBreak = i;
+    }
+  }
+  return `line ${line}, column ${offset - lastBreak}`;
+}
+
+/** Turns V8's JSON.parse message into one with a line and column. */
+function jsonErrorAt(text: string, error: Error, source: string): string {
+  const reason = error.message
+    .replace(/, "[\s\S]*" is not valid JSON$/, "")
+    .replace(/ in JSON at position \d+.*$/, "");
+  const position = /position (\d+)/.exec(error.message);
+  const lineCol = /line (\d+) column (\d+)/.exec(error.message);
+  const where = lineCol
+    ? `line ${lineCol[1]}, column ${lineCol[2]}`
+    : position
+      ? lineAndColumn(text, Number(position[1]))
+      : lineAndColumn(text, text.length);
+  return `${source}: malformed JSON at ${where}: ${reason}`;
+}
+
+function collect(
+  raws: Iterable<[number, unknown]>,
+  label: (position: number) => string,
+  options: ParseOptions,
+): TaskFile {
+  const tasks: Task[] = [];
+  const invalid: InvalidTask[] = [];
+  for (const [position, raw] of raws) {
+    try {
+      tasks.push(parseTask(raw, { ...options, position: label(position) }));
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      invalid.push({ position, id: error.taskId, message: error.message, raw });
+    }
+  }
+  return { tasks, invalid };
+}
+
+/**
+ * Parses a task file's text: a JSON array of tasks, or JSON Lines (one task per line). A file
+ * that is not JSON at all throws a TaskFileError with the line and column; a bad task inside a
+ * good file is returned in `invalid` and the other tasks still run.
+ */
+export function parseTaskText(text: string, source = "tasks", options: ParseOptions = {}): TaskFile {
+  const trimmed = text.trimStart();
+  if (trimmed.length === 0) throw new TaskFileError(`${source}: the task file is empty`);
+  if (trimmed.startsWith("[")) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new TaskFileError(jsonErrorAt(text, error as Error, source), { cause: error });
+    }
+    return collect(
+      (parsed as unknown[]).map((raw, i) => [i + 1, raw] as [number, unknown]),
+      (position) => `${source} item ${position}`,
+      options,
+    );
+  }
+  const entries: [number, unknown][] = [];
+  const invalidLines: InvalidTask[] = [];
+  const lines = text.split("\n");
+  lines.forEach((line, i) => {
+    if (line.trim().length === 0) return;
+    try {
+      entries.push([i + 1, JSON.parse(line)]);
+    } catch (error) {
+      const column = /position (\d+)/.exec((error as Error).message);
+      invalidLines.push({
+        position: i + 1,
+        id: undefined,
+        message: `${source} line ${i + 1}${column ? `, column ${Number(column[1]) + 1}` : ""}: malformed JSON: ${(error as Error).message.replace(/, "[\s\S]*" is not valid JSON$/, "").replace(/ in JSON at position \d+.*$/, "")}`,
+        raw: undefined,
+      });
+    }
+  });
+  if (entries.length === 0 && invalidLines.length > 0) {
+    throw new TaskFileError(invalidLines[0]?.message ?? `${source}: no task in the file`);
+  }
+  const result = collect(entries, (position) => `${source} line ${position}`, options);
+  return {
+    tasks: result.tasks,
+    invalid: [...invalidLines, ...result.invalid].sort((a, b) => a.position - b.position),
+  };
+}
+
+/** Reads and parses a task file; a missing or unreadable file is a TaskFileError naming it. */
+export async function loadTaskFile(path: string, options: ParseOptions = {}): Promise<TaskFile> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
+    throw new TaskFileError(`cannot read task file ${path}: ${why}`, { cause: error });
+  }
+  return parseTaskText(text, path, options);
+}

@@ -1,0 +1,54 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadTaskFile, parseTaskText, TaskFileError } from "../src/index.js";
+
+describe("task files", () => {
+  it("reads a JSON array; bad tasks are reported and the good ones kept", () => {
+    const file = parseTaskText(
+      JSON.stringify([
+        { id: "a", image_key: "a.ppm", variant: "gray" },
+        { id: "b", image_key: "b.ppm", variant: "sepia" },
+        { id: "c", type: "noop" },
+      ]),
+      "tasks.json",
+    );
+    expect(file.tasks.map((t) => t.id)).toEqual(["a", "c"]);
+    expect(file.invalid).toEqual([
+      expect.objectContaining({
+        position: 2,
+        id: "b",
+        message: expect.stringContaining('task "b" (tasks.json item 2): field "variant"'),
+      }),
+    ]);
+  });
+
+  it("reads JSON Lines, with the line number of a malformed line", () => {
+    const file = parseTaskText(
+      '{"id":"a","type":"noop"}\n\n{"id":"b",\n{"id":"c","type":"noop"}\n',
+      "t.jsonl",
+    );
+    expect(file.tasks.map((t) => t.id)).toEqual(["a", "c"]);
+    expect(file.invalid).toHaveLength(1);
+    expect(file.invalid[0]?.message).toMatch(/^t\.jsonl line 3(, column \d+)?: malformed JSON/);
+  });
+
+  it("a malformed JSON array is a TaskFileError with line and column", () => {
+    const text = '[\n  {"id": "a", "type": "noop"},\n  {"id": "b" "type": "noop"}\n]';
+    expect(() => parseTaskText(text, "bad.json")).toThrow(TaskFileError);
+    expect(() => parseTaskText(text, "bad.json")).toThrow(/^bad\.json: malformed JSON at line 3, column 14/);
+    expect(() => parseTaskText('[{"id": "a"', "cut.json")).toThrow(/cut\.json: malformed JSON at line 1/);
+    expect(() => parseTaskText("  \n", "empty.json")).toThrow("empty.json: the task file is empty");
+  });
+
+  it("a missing file or a directory is a TaskFileError naming the path", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "taskq-files-"));
+    await expect(loadTaskFile(join(dir, "nope.json"))).rejects.toThrow(
+      `cannot read task file ${join(dir, "nope.json")}: no such file`,
+    );
+    await expect(loadTaskFile(dir)).rejects.toThrow("it is a directory");
+    await writeFile(join(dir, "ok.json"), '[{"id":"x","type":"noop"}]');
+    expect((await loadTaskFile(join(dir, "ok.json"))).tasks).toHaveLength(1);
+  });
+});
