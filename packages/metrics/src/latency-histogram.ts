@@ -37,6 +37,7 @@ export class LatencyHistogram {
    * samples up to 24 hours (longer ones are counted there, while max and mean stay exact).
    */
   record(ms: number): void {
+    // biome-ignore lint/complexity/useMathMinMax: the ternary maps NaN to 0; Math.max would keep NaN.
     const value = ms > 0 ? ms : 0;
     this.#histogram.recordValue(Math.max(1, Math.round(Math.min(value, MAX_TRACKED_MS) * 1e6)));
     this.#count++;
