@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, type ReadStream } from "node:fs";
-import { mkdir, open, readdir, realpath, rename, rm, stat } from "node:fs/promises";
+import { open, readdir, realpath, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import type { Readable } from "node:stream";
+import { ensureDirectory } from "./ensure-directory.js";
 import { StorageError } from "./errors.js";
 import { assertValidBucket, assertValidKey, describeKey } from "./keys.js";
 import {
@@ -80,7 +81,15 @@ export class FsObjectStore implements ObjectStore {
     if (typeof options.root !== "string" || options.root.length === 0) {
       throw new TypeError("root must be a non-empty directory path");
     }
-    await mkdir(join(options.root, TMP_DIR), { recursive: true });
+    try {
+      await ensureDirectory(join(options.root, TMP_DIR));
+    } catch (error) {
+      throw new StorageError(
+        "ERR_IO",
+        `cannot open object store ${options.root}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
     const store = new FsObjectStore(
       options.root,
       await realpath(options.root),
@@ -137,7 +146,7 @@ export class FsObjectStore implements ObjectStore {
     const target = this.#check(bucket, key, options.signal);
     const what = `put ${bucket}/${key}`;
     try {
-      await mkdir(dirname(target), { recursive: true });
+      await ensureDirectory(dirname(target));
       await this.#confine(dirname(target), key);
     } catch (error) {
       throw ioError(error, what);

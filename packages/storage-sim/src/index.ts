@@ -1,3 +1,4 @@
+export { ensureDirectory } from "./ensure-directory.js";
 export { StorageError, type StorageErrorCode } from "./errors.js";
 export { FsObjectStore, type FsStoreOptions } from "./fs-store.js";
 export { assertValidBucket, assertValidKey, describeKey, MAX_KEY_BYTES } from "./keys.js";

@@ -102,3 +102,12 @@ describe("FsObjectStore streaming", () => {
     expect(maxAhead).toBeLessThanOrEqual(2 * chunk);
   });
 });
+
+describe("opening", () => {
+  it("a root that cannot be created fails with a clear error instead of hanging", async () => {
+    await expect(FsObjectStore.open({ root: "/proc/taskq-test/objects" })).rejects.toMatchObject({
+      code: "ERR_IO",
+      message: expect.stringContaining("cannot open object store /proc/taskq-test/objects"),
+    });
+  });
+});
