@@ -1,0 +1,113 @@
+import { StoreError } from "./errors.js";
+import type { TaskStore } from "./task-store.js";
+import type { ClaimInput, ClaimResult, Started, TaskFailure, TaskResultData } from "./types.js";
+
+interface Pending {
+  readonly run: () => unknown;
+  readonly resolve: (value: never) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Options of the batching front. */
+export interface BatchOptions {
+  /**
+   * Most operations committed in one transaction.
+   * @default 512
+   */
+  readonly maxBatch?: number;
+}
+
+/**
+ * An async front for a TaskStore that groups every call made in the same turn of the event loop
+ * into one IMMEDIATE transaction (committed on `setImmediate`), so 100 concurrent clients cost
+ * one commit per turn instead of one per statement. A call that fails on its own (a stale
+ * transition, bad input) rejects alone; a failed commit (database busy) rejects the batch.
+ * Results are delivered only after the commit.
+ */
+export class BatchedTaskStore {
+  readonly store: TaskStore;
+  readonly maxBatch: number;
+  #pending: Pending[] = [];
+  #scheduled = false;
+  /** Transactions committed and operations in them (to report the batching achieved). */
+  batches = 0;
+  operations = 0;
+
+  constructor(store: TaskStore, options: BatchOptions = {}) {
+    const maxBatch = options.maxBatch ?? 512;
+    if (!Number.isInteger(maxBatch) || maxBatch < 1)
+      throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
+    this.store = store;
+    this.maxBatch = maxBatch;
+  }
+
+  #enqueue<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ run, resolve: resolve as (value: never) => void, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.maxBatch);
+      const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+      try {
+        this.store.transaction(() => {
+          outcomes.length = 0;
+          for (const op of batch) {
+            try {
+              outcomes.push({ ok: true, value: op.run() });
+            } catch (error) {
+              if (error instanceof StoreError && error.code === "ERR_STORE_BUSY") throw error;
+              outcomes.push({ ok: false, error });
+            }
+          }
+        });
+      } catch (error) {
+        for (const op of batch) op.reject(error);
+        continue;
+      }
+      this.batches++;
+      this.operations += batch.length;
+      batch.forEach((op, i) => {
+        const outcome = outcomes[i];
+        if (outcome?.ok) op.resolve(outcome.value as never);
+        else op.reject(outcome?.error);
+      });
+    }
+  }
+
+  claim(input: ClaimInput): Promise<ClaimResult> {
+    return this.#enqueue(() => this.store.claim(input));
+  }
+
+  start(seq: number, version: number): Promise<Started> {
+    return this.#enqueue(() => this.store.start(seq, version));
+  }
+
+  succeed(seq: number, version: number, data?: TaskResultData): Promise<number> {
+    return this.#enqueue(() => this.store.succeed(seq, version, data));
+  }
+
+  retry(seq: number, version: number, failure: TaskFailure, delayMs: number): Promise<number> {
+    return this.#enqueue(() => this.store.retry(seq, version, failure, delayMs));
+  }
+
+  fail(seq: number, version: number, failure: TaskFailure): Promise<number> {
+    return this.#enqueue(() => this.store.fail(seq, version, failure));
+  }
+
+  release(seq: number, version: number): Promise<number> {
+    return this.#enqueue(() => this.store.release(seq, version));
+  }
+
+  /** Waits for everything queued so far to commit. */
+  flush(): Promise<void> {
+    return this.#enqueue(() => undefined);
+  }
+}

@@ -1,0 +1,22 @@
+export { BatchedTaskStore, type BatchOptions } from "./batched-task-store.js";
+export { StaleTransitionError, StoreError, type StoreErrorCode } from "./errors.js";
+export { isDeadLocalOwner, newOwnerId } from "./owner.js";
+export { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+export {
+  MAX_ID_LENGTH,
+  MAX_KEY_LENGTH,
+  MAX_PAYLOAD_BYTES,
+  TaskStore,
+  type TaskStoreOptions,
+} from "./task-store.js";
+export type {
+  ClaimInput,
+  ClaimResult,
+  DeadLetter,
+  Started,
+  StoreStats,
+  TaskFailure,
+  TaskRecord,
+  TaskResultData,
+  TaskStatus,
+} from "./types.js";

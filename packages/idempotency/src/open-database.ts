@@ -1,0 +1,81 @@
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { fromSqlite, StoreError } from "./errors.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+
+const SQLITE_MAGIC = "SQLite format 3\0";
+
+/** Refuses, without writing a byte, a file that exists and is not a SQLite database. */
+function assertSqliteFile(path: string): void {
+  if (!existsSync(path)) return;
+  const info = statSync(path);
+  if (info.isDirectory())
+    throw new StoreError("ERR_CANNOT_OPEN", `cannot open task store ${path}: it is a directory`);
+  if (info.size === 0) return;
+  const header = Buffer.alloc(16);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, header, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.toString("latin1") !== SQLITE_MAGIC) {
+    throw new StoreError(
+      "ERR_NOT_A_DATABASE",
+      `task store ${path} is not a SQLite database (the file was left untouched)`,
+    );
+  }
+}
+
+/** Brings the schema up to date; refuses a file written by a newer version. */
+function migrate(db: Database.Database, path: string): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new StoreError(
+      "ERR_SCHEMA_TOO_NEW",
+      `task store ${path} has schema version ${current}, newer than this taskq understands (${SCHEMA_VERSION}); upgrade taskq`,
+    );
+  }
+  if (current === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (let version = current; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version] as string);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/**
+ * Opens (creating the file when missing; its directory must exist) a task database: checks it is SQLite before touching it, sets
+ * WAL, synchronous=NORMAL, foreign keys and the busy timeout, and migrates the schema.
+ */
+export function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
+  const memory = path === ":memory:";
+  if (!memory) {
+    assertSqliteFile(path);
+    if (!existsSync(dirname(path))) {
+      throw new StoreError(
+        "ERR_CANNOT_OPEN",
+        `cannot open task store ${path}: directory ${dirname(path)} does not exist`,
+      );
+    }
+  }
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: busyTimeoutMs });
+    if (!memory) db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    migrate(db, path);
+    return db;
+  } catch (error) {
+    db?.close();
+    const wrapped = fromSqlite(error, `cannot open task store ${path}`);
+    if (wrapped.code === "ERR_STORE_BUSY") throw wrapped;
+    if (wrapped.code === "ERR_SQLITE" || wrapped.code === "ERR_NOT_A_DATABASE") {
+      throw new StoreError(wrapped.code, `${wrapped.message} (the file was left untouched)`, {
+        cause: error,
+      });
+    }
+    throw wrapped;
+  }
+}

@@ -1,0 +1,545 @@
+import type Database from "better-sqlite3";
+import { fromSqlite, StaleTransitionError, StoreError } from "./errors.js";
+import { openDatabase } from "./open-database.js";
+import { isDeadLocalOwner, newOwnerId } from "./owner.js";
+import type {
+  ClaimInput,
+  ClaimResult,
+  DeadLetter,
+  Started,
+  StoreStats,
+  TaskFailure,
+  TaskRecord,
+  TaskResultData,
+  TaskStatus,
+} from "./types.js";
+
+/** Options of a task store. */
+export interface TaskStoreOptions {
+  /** SQLite file (created when missing), or `:memory:` for tests. */
+  readonly path: string;
+  /**
+   * How long a statement waits for another process's lock before failing with ERR_STORE_BUSY.
+   * @default 5000
+   */
+  readonly busyTimeoutMs?: number;
+  /**
+   * Attempts before a task is dead-lettered, when the task does not say.
+   * @default 3
+   */
+  readonly maxAttempts?: number;
+  /**
+   * How long a running task stays leased to its owner without a heartbeat, in ms.
+   * @default 30000
+   */
+  readonly leaseMs?: number;
+  /**
+   * This process's lease owner id.
+   * @default `${hostname}:${pid}:${random}`
+   */
+  readonly owner?: string;
+  /**
+   * Clock for timestamps, in epoch ms; injected in tests.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+}
+
+/** Longest idempotency key accepted, in characters. */
+export const MAX_KEY_LENGTH = 1024;
+/** Longest task id accepted, in characters. */
+export const MAX_ID_LENGTH = 256;
+/** Largest payload accepted, in bytes of JSON. */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+interface Row {
+  seq: number;
+  id: string;
+  idempotency_key: string;
+  type: string;
+  payload: string;
+  status: TaskStatus;
+  attempts: number;
+  max_attempts: number;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  next_run_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  output_key: string | null;
+  etag: string | null;
+  result: string | null;
+  error_class: string | null;
+  error_message: string | null;
+  version: number;
+}
+
+function toRecord(row: Row): TaskRecord {
+  return {
+    seq: row.seq,
+    id: row.id,
+    idempotencyKey: row.idempotency_key,
+    type: row.type,
+    payload: JSON.parse(row.payload),
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    nextRunAt: row.next_run_at,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at,
+    outputKey: row.output_key,
+    etag: row.etag,
+    result: row.result,
+    errorClass: row.error_class,
+    errorMessage: row.error_message,
+    version: row.version,
+  };
+}
+
+function invalid(message: string): never {
+  throw new StoreError("ERR_INVALID_INPUT", message);
+}
+
+function checkText(name: string, value: unknown, max: number): asserts value is string {
+  if (typeof value !== "string")
+    invalid(`${name} must be a string, got ${value === null ? "null" : typeof value}`);
+  if (value.length === 0) invalid(`${name} must not be empty`);
+  if (value.length > max) invalid(`${name} is longer than ${max} characters (${value.length})`);
+}
+
+function checkAttempts(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 100)
+    invalid(`${name} must be an integer from 1 to 100, got ${value}`);
+  return value;
+}
+
+function serialise(payload: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(payload);
+  } catch (error) {
+    invalid(`payload is not JSON-serialisable: ${(error as Error).message}`);
+  }
+  if (json === undefined) invalid("payload is not JSON-serialisable (undefined or a function)");
+  if (Buffer.byteLength(json) > MAX_PAYLOAD_BYTES)
+    invalid(`payload is larger than ${MAX_PAYLOAD_BYTES} bytes as JSON`);
+  return json;
+}
+
+/**
+ * The SQLite task store: claim and dedupe by idempotency key, a version-guarded state machine
+ * (queued → running → succeeded | queued (retry) | failed → dead letter), leases, crash recovery
+ * and the durable queue. Every call is synchronous (better-sqlite3); group calls into one
+ * transaction with `transaction(fn)` or through `BatchedTaskStore`.
+ */
+export class TaskStore {
+  readonly path: string;
+  readonly owner: string;
+  readonly maxAttempts: number;
+  readonly leaseMs: number;
+  /** Tasks put back to `queued` when the store opened (left running by a dead process). */
+  readonly recoveredOnOpen: number;
+  readonly #db: Database.Database;
+  readonly #now: () => number;
+  readonly #s: ReturnType<typeof prepare>;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: TaskStoreOptions) {
+    if (typeof options.path !== "string" || options.path.length === 0)
+      invalid("path must be a file path or :memory:");
+    const busy = options.busyTimeoutMs ?? 5000;
+    if (!Number.isInteger(busy) || busy < 0) invalid(`busyTimeoutMs must be an integer >= 0, got ${busy}`);
+    this.maxAttempts = checkAttempts("maxAttempts", options.maxAttempts ?? 3);
+    this.leaseMs = options.leaseMs ?? 30_000;
+    if (!Number.isInteger(this.leaseMs) || this.leaseMs < 1)
+      invalid(`leaseMs must be a positive integer, got ${this.leaseMs}`);
+    this.path = options.path;
+    this.owner = options.owner ?? newOwnerId();
+    this.#now = options.now ?? Date.now;
+    this.#db = openDatabase(options.path, busy);
+    this.#s = prepare(this.#db);
+    this.recoveredOnOpen = this.recover();
+  }
+
+  #guard<T>(what: string, fn: () => T): T {
+    if (this.#closed) throw new StoreError("ERR_CLOSED", `${what}: the task store is closed`);
+    try {
+      return fn();
+    } catch (error) {
+      throw fromSqlite(error, what);
+    }
+  }
+
+  /** Runs `fn` in one transaction (IMMEDIATE: takes the write lock at once); nests as a savepoint. */
+  transaction<T>(fn: () => T): T {
+    return this.#guard("transaction", () => this.#db.transaction(fn).immediate());
+  }
+
+  /**
+   * Inserts the task as `queued` unless its idempotency key exists: one atomic
+   * INSERT ... ON CONFLICT DO NOTHING RETURNING. Of two processes claiming one key, one wins.
+   */
+  claim(input: ClaimInput): ClaimResult {
+    checkText("id", input.id, MAX_ID_LENGTH);
+    checkText("idempotencyKey", input.idempotencyKey, MAX_KEY_LENGTH);
+    checkText("type", input.type, 64);
+    const payload = serialise(input.payload);
+    const maxAttempts = checkAttempts("maxAttempts", input.maxAttempts ?? this.maxAttempts);
+    return this.#guard("claim", () => {
+      const now = this.#now();
+      const row = this.#s.insert.get(
+        input.id,
+        input.idempotencyKey,
+        input.type,
+        payload,
+        maxAttempts,
+        now,
+        now,
+        now,
+      ) as { seq: number; version: number } | undefined;
+      if (row) return { created: true, seq: row.seq, version: row.version };
+      return { created: false, record: toRecord(this.#s.byKey.get(input.idempotencyKey) as Row) };
+    });
+  }
+
+  /** Same as `claim`: puts a task on the durable queue (for `taskq submit`). */
+  enqueue(input: ClaimInput): ClaimResult {
+    return this.claim(input);
+  }
+
+  #transition(what: string, seq: number, version: number, run: () => unknown): number {
+    return this.#guard(what, () => {
+      const row = run() as { version: number } | undefined;
+      if (!row) throw new StaleTransitionError(what, seq, version);
+      return row.version;
+    });
+  }
+
+  /** queued → running: counts an attempt and leases the task to this owner. */
+  start(seq: number, version: number): Started {
+    return this.#guard("start", () => {
+      const now = this.#now();
+      const row = this.#s.start.get(now, now, this.owner, now + this.leaseMs, seq, version) as
+        | { version: number; attempts: number }
+        | undefined;
+      if (!row) throw new StaleTransitionError("queued → running", seq, version);
+      return { seq, version: row.version, attempts: row.attempts };
+    });
+  }
+
+  /** running → succeeded, with what the task produced. Returns the new version. */
+  succeed(seq: number, version: number, data: TaskResultData = {}): number {
+    const now = this.#now();
+    return this.#transition("running → succeeded", seq, version, () =>
+      this.#s.succeed.get(
+        data.outputKey ?? null,
+        data.etag ?? null,
+        data.result ?? null,
+        now,
+        now,
+        seq,
+        version,
+      ),
+    );
+  }
+
+  /** running → queued after a transient failure: runs again no earlier than `delayMs` from now. */
+  retry(seq: number, version: number, failure: TaskFailure, delayMs: number): number {
+    const now = this.#now();
+    return this.#transition("running → queued (retry)", seq, version, () =>
+      this.#s.retry.get(now + Math.max(0, delayMs), failure.errorClass, failure.message, now, seq, version),
+    );
+  }
+
+  /** running → failed, and a dead letter with the last error. Returns the new version. */
+  fail(seq: number, version: number, failure: TaskFailure): number {
+    return this.transaction(() => {
+      const now = this.#now();
+      const next = this.#transition("running → failed", seq, version, () =>
+        this.#s.fail.get(failure.errorClass, failure.message, now, now, seq, version),
+      );
+      this.#s.deadLetter.run(now, seq);
+      return next;
+    });
+  }
+
+  /** running → queued without recording a failure (graceful shutdown hands the task back; the attempt still counts). */
+  release(seq: number, version: number): number {
+    const now = this.#now();
+    return this.#transition("running → queued (released)", seq, version, () =>
+      this.#s.release.get(now, seq, version),
+    );
+  }
+
+  /**
+   * Takes up to `limit` due tasks for this owner: queued ones whose next run time has come,
+   * ordered by next run time then creation; first reclaims tasks whose lease has expired.
+   */
+  takeNext(limit: number): TaskRecord[] {
+    if (!Number.isInteger(limit) || limit < 1) invalid(`limit must be a positive integer, got ${limit}`);
+    return this.transaction(() => {
+      this.#reclaimExpired();
+      const now = this.#now();
+      const rows = this.#s.take.all(now, now, this.owner, now + this.leaseMs, now, limit) as Row[];
+      return rows.map(toRecord).sort((a, b) => a.nextRunAt - b.nextRunAt || a.seq - b.seq);
+    });
+  }
+
+  #reclaimExpired(): number {
+    return this.#s.reclaimExpired.run(this.#now(), this.#now()).changes;
+  }
+
+  /**
+   * Puts back to `queued` the running tasks whose owner is gone: a process on this host that no
+   * longer exists, or any owner whose lease has expired. Returns how many.
+   */
+  recover(): number {
+    return this.transaction(() => {
+      let recovered = this.#reclaimExpired();
+      const owners = this.#s.runningOwners.all() as { lease_owner: string }[];
+      for (const { lease_owner } of owners) {
+        if (lease_owner !== this.owner && isDeadLocalOwner(lease_owner)) {
+          recovered += this.#s.releaseOwner.run(this.#now(), lease_owner).changes;
+        }
+      }
+      return recovered;
+    });
+  }
+
+  /** Extends the lease of every task this owner runs. Returns how many. */
+  renewLeases(): number {
+    return this.#guard(
+      "renew leases",
+      () => this.#s.renew.run(this.#now() + this.leaseMs, this.owner).changes,
+    );
+  }
+
+  /** Renews leases every leaseMs/3 until close (the timer does not keep the process alive). */
+  startHeartbeat(): void {
+    if (this.#heartbeat) return;
+    this.#heartbeat = setInterval(
+      () => {
+        try {
+          this.renewLeases();
+        } catch {
+          // A busy database skips one beat; the next one renews.
+        }
+      },
+      Math.max(1, Math.floor(this.leaseMs / 3)),
+    );
+    this.#heartbeat.unref();
+  }
+
+  get(seq: number): TaskRecord | undefined {
+    return this.#guard("get", () => {
+      const row = this.#s.bySeq.get(seq) as Row | undefined;
+      return row && toRecord(row);
+    });
+  }
+
+  getByKey(key: string): TaskRecord | undefined {
+    return this.#guard("get by key", () => {
+      const row = this.#s.byKey.get(key) as Row | undefined;
+      return row && toRecord(row);
+    });
+  }
+
+  /** Records with this task id (ids need not be unique across idempotency keys). */
+  getById(id: string): TaskRecord[] {
+    return this.#guard("get by id", () => (this.#s.byId.all(id) as Row[]).map(toRecord));
+  }
+
+  /** Every task record, in creation order (for checks and exports; not for hot paths). */
+  all(): TaskRecord[] {
+    return this.#guard("list tasks", () => (this.#s.all.all() as Row[]).map(toRecord));
+  }
+
+  /**
+   * Records a task that never became one (it failed validation) as a dead letter, so a bad line
+   * in a good file is kept with its reason. Returns the dead letter's seq.
+   */
+  recordInvalid(taskId: string, payload: unknown, failure: TaskFailure): number {
+    let json: string | null;
+    try {
+      json = JSON.stringify(payload ?? null).slice(0, MAX_PAYLOAD_BYTES);
+    } catch {
+      json = null;
+    }
+    return this.#guard("record invalid task", () =>
+      Number(
+        this.#s.invalid.run(
+          String(taskId).slice(0, MAX_ID_LENGTH),
+          json,
+          failure.errorClass,
+          failure.message,
+          this.#now(),
+        ).lastInsertRowid,
+      ),
+    );
+  }
+
+  /** Dead letters, oldest first; re-driven ones only when asked. */
+  deadLetters(options: { includeRedriven?: boolean } = {}): DeadLetter[] {
+    return this.#guard("list dead letters", () => {
+      const rows = (options.includeRedriven ? this.#s.deadAll.all() : this.#s.deadOpen.all()) as Record<
+        string,
+        unknown
+      >[];
+      return rows.map((r) => ({
+        seq: r["seq"] as number,
+        taskSeq: r["task_seq"] as number | null,
+        taskId: r["task_id"] as string,
+        idempotencyKey: r["idempotency_key"] as string | null,
+        payload: r["payload"] === null ? null : JSON.parse(r["payload"] as string),
+        errorClass: r["error_class"] as string,
+        errorMessage: r["error_message"] as string,
+        attempts: r["attempts"] as number,
+        failedAt: r["failed_at"] as number,
+        redrivenAt: r["redriven_at"] as number | null,
+      }));
+    });
+  }
+
+  /**
+   * Re-drives failed tasks: back to `queued` with attempts reset; their dead letters stay, marked
+   * re-driven (history kept). `taskId` undefined re-drives all. Returns how many tasks.
+   */
+  redrive(taskId?: string): number {
+    return this.transaction(() => {
+      const now = this.#now();
+      const letters = this.deadLetters().filter(
+        (d) => d.taskSeq !== null && (taskId === undefined || d.taskId === taskId),
+      );
+      let count = 0;
+      for (const letter of letters) {
+        count += this.#s.redrive.run(now, now, letter.taskSeq).changes;
+        this.#s.markRedriven.run(now, letter.seq);
+      }
+      return count;
+    });
+  }
+
+  stats(): StoreStats {
+    return this.#guard("stats", () => {
+      const counts: Record<TaskStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0 };
+      for (const row of this.#s.counts.all() as { status: TaskStatus; n: number }[])
+        counts[row.status] = row.n;
+      const oldest = (this.#s.oldestQueued.get() as { t: number | null }).t;
+      return {
+        ...counts,
+        total: counts.queued + counts.running + counts.succeeded + counts.failed,
+        deadLetters: (this.#s.deadCount.get() as { n: number }).n,
+        oldestQueuedAgeMs: oldest === null ? null : Math.max(0, this.#now() - oldest),
+      };
+    });
+  }
+
+  /** Tasks that succeeded at or after `since` (epoch ms): throughput over an interval. */
+  succeededSince(since: number): number {
+    return this.#guard("count succeeded", () => (this.#s.succeededSince.get(since) as { n: number }).n);
+  }
+
+  /** Stops the heartbeat and closes the database (checkpointing the WAL). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    insert: db.prepare(
+      `INSERT INTO tasks (id, idempotency_key, type, payload, status, attempts, max_attempts, created_at, updated_at, next_run_at, version)
+       VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, 0)
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING seq, version`,
+    ),
+    bySeq: db.prepare("SELECT * FROM tasks WHERE seq = ?"),
+    byKey: db.prepare("SELECT * FROM tasks WHERE idempotency_key = ?"),
+    byId: db.prepare("SELECT * FROM tasks WHERE id = ? ORDER BY seq"),
+    all: db.prepare("SELECT * FROM tasks ORDER BY seq"),
+    start: db.prepare(
+      `UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version + 1, started_at = ?, updated_at = ?,
+         lease_owner = ?, lease_expires_at = ?
+       WHERE seq = ? AND version = ? AND status = 'queued'
+       RETURNING version, attempts`,
+    ),
+    succeed: db.prepare(
+      `UPDATE tasks SET status = 'succeeded', output_key = ?, etag = ?, result = ?, finished_at = ?, updated_at = ?,
+         error_class = NULL, error_message = NULL, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+       WHERE seq = ? AND version = ? AND status = 'running'
+       RETURNING version`,
+    ),
+    retry: db.prepare(
+      `UPDATE tasks SET status = 'queued', next_run_at = ?, error_class = ?, error_message = ?, updated_at = ?,
+         lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+       WHERE seq = ? AND version = ? AND status = 'running'
+       RETURNING version`,
+    ),
+    fail: db.prepare(
+      `UPDATE tasks SET status = 'failed', error_class = ?, error_message = ?, finished_at = ?, updated_at = ?,
+         lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+       WHERE seq = ? AND version = ? AND status = 'running'
+       RETURNING version`,
+    ),
+    deadLetter: db.prepare(
+      `INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
+       SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, ? FROM tasks WHERE seq = ?`,
+    ),
+    invalid: db.prepare(
+      `INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
+       VALUES (NULL, ?, NULL, ?, ?, ?, 0, ?)`,
+    ),
+    release: db.prepare(
+      `UPDATE tasks SET status = 'queued', updated_at = ?, lease_owner = NULL,
+         lease_expires_at = NULL, version = version + 1
+       WHERE seq = ? AND version = ? AND status = 'running'
+       RETURNING version`,
+    ),
+    take: db.prepare(
+      `UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version + 1, started_at = ?, updated_at = ?,
+         lease_owner = ?, lease_expires_at = ?
+       WHERE seq IN (SELECT seq FROM tasks WHERE status = 'queued' AND next_run_at <= ? ORDER BY next_run_at, seq LIMIT ?)
+       RETURNING *`,
+    ),
+    reclaimExpired: db.prepare(
+      `UPDATE tasks SET status = 'queued', updated_at = ?, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+       WHERE status = 'running' AND lease_expires_at < ?`,
+    ),
+    runningOwners: db.prepare(
+      "SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL",
+    ),
+    releaseOwner: db.prepare(
+      `UPDATE tasks SET status = 'queued', updated_at = ?, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+       WHERE status = 'running' AND lease_owner = ?`,
+    ),
+    renew: db.prepare("UPDATE tasks SET lease_expires_at = ? WHERE status = 'running' AND lease_owner = ?"),
+    deadOpen: db.prepare("SELECT * FROM dead_letters WHERE redriven_at IS NULL ORDER BY seq"),
+    deadAll: db.prepare("SELECT * FROM dead_letters ORDER BY seq"),
+    deadCount: db.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE redriven_at IS NULL"),
+    redrive: db.prepare(
+      `UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = ?, updated_at = ?, error_class = NULL,
+         error_message = NULL, version = version + 1
+       WHERE seq = ? AND status = 'failed'`,
+    ),
+    markRedriven: db.prepare("UPDATE dead_letters SET redriven_at = ? WHERE seq = ?"),
+    counts: db.prepare("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status"),
+    oldestQueued: db.prepare("SELECT MIN(created_at) AS t FROM tasks WHERE status = 'queued'"),
+    succeededSince: db.prepare(
+      "SELECT COUNT(*) AS n FROM tasks WHERE status = 'succeeded' AND finished_at >= ?",
+    ),
+  };
+}

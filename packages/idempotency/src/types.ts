@@ -1,0 +1,96 @@
+/** Status of a task record. */
+export type TaskStatus = "queued" | "running" | "succeeded" | "failed";
+
+/** What `claim` and `enqueue` store for a task. */
+export interface ClaimInput {
+  readonly id: string;
+  readonly idempotencyKey: string;
+  readonly type: string;
+  /** Any JSON-serialisable value (the task as submitted). */
+  readonly payload: unknown;
+  /**
+   * Attempts before the task is dead-lettered.
+   * @default the store's maxAttempts (3)
+   */
+  readonly maxAttempts?: number;
+}
+
+/** One row of `tasks`, camel-cased; `payload` parsed. */
+export interface TaskRecord {
+  readonly seq: number;
+  readonly id: string;
+  readonly idempotencyKey: string;
+  readonly type: string;
+  readonly payload: unknown;
+  readonly status: TaskStatus;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly nextRunAt: number;
+  readonly leaseOwner: string | null;
+  readonly leaseExpiresAt: number | null;
+  readonly outputKey: string | null;
+  readonly etag: string | null;
+  readonly result: string | null;
+  readonly errorClass: string | null;
+  readonly errorMessage: string | null;
+  readonly version: number;
+}
+
+/**
+ * The answer of `claim`: a new task (`created`), or the record that already holds the key —
+ * its status says whether it succeeded (serve its output), is queued or running, or failed.
+ */
+export type ClaimResult =
+  | { readonly created: true; readonly seq: number; readonly version: number }
+  | { readonly created: false; readonly record: TaskRecord };
+
+/** The version a transition leaves, to pass to the next one. */
+export interface Started {
+  readonly seq: number;
+  readonly version: number;
+  readonly attempts: number;
+}
+
+/** What a successful task produced. */
+export interface TaskResultData {
+  readonly outputKey?: string | null;
+  readonly etag?: string | null;
+  readonly result?: string | null;
+}
+
+/** A classified failure. */
+export interface TaskFailure {
+  readonly errorClass: string;
+  readonly message: string;
+}
+
+/** One row of `dead_letters`. */
+export interface DeadLetter {
+  readonly seq: number;
+  readonly taskSeq: number | null;
+  readonly taskId: string;
+  readonly idempotencyKey: string | null;
+  readonly payload: unknown;
+  readonly errorClass: string;
+  readonly errorMessage: string;
+  readonly attempts: number;
+  readonly failedAt: number;
+  readonly redrivenAt: number | null;
+}
+
+/** Counts for monitoring. */
+export interface StoreStats {
+  readonly queued: number;
+  readonly running: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly total: number;
+  /** Dead letters not re-driven yet. */
+  readonly deadLetters: number;
+  /** Age of the oldest queued task in ms, or null when none is queued. */
+  readonly oldestQueuedAgeMs: number | null;
+}
