@@ -249,3 +249,27 @@ export function toWire(task: Task): Record<string, unknown> {
       return common;
   }
 }
+
+/** A validated task with what a task store keeps of it (the queue's PreparedTask shape). */
+export interface PreparedTask {
+  readonly task: Task;
+  readonly id: string;
+  readonly idempotencyKey: string;
+  readonly type: TaskType;
+  /** The task in its wire format (snake_case), as stored and re-parsed by `serve`. */
+  readonly payload: Record<string, unknown>;
+  readonly maxAttempts?: number;
+}
+
+/** Validates a raw task and shapes it for the worker pool. Throws a ValidationError. */
+export function prepareTask(raw: unknown, options: ParseOptions = {}): PreparedTask {
+  const task = parseTask(raw, options);
+  return {
+    task,
+    id: task.id,
+    idempotencyKey: task.idempotencyKey,
+    type: task.type,
+    payload: toWire(task),
+    ...(task.maxAttempts === undefined ? {} : { maxAttempts: task.maxAttempts }),
+  };
+}
