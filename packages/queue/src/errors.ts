@@ -1,0 +1,66 @@
+/** Machine-readable reasons a queue or pool call can fail. */
+export type QueueErrorCode =
+  | "ERR_QUEUE_FULL"
+  | "ERR_QUEUE_CLOSED"
+  | "ERR_QUEUE_TIMEOUT"
+  | "ERR_POOL_CLOSED"
+  | "ERR_TASK_FAILED";
+
+/** Base class of the queue package's errors. */
+export class QueueError extends Error {
+  override readonly name: string = "QueueError";
+  readonly code: QueueErrorCode;
+  constructor(code: QueueErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The queue was full and the producer asked not to wait (`onFull: "reject"`). */
+export class QueueFullError extends QueueError {
+  override readonly name = "QueueFullError";
+  constructor(maxSize: number) {
+    super("ERR_QUEUE_FULL", `queue is full (${maxSize} items): task rejected`);
+  }
+}
+
+/** The queue was closed: no more puts; takers get this once it is drained. */
+export class QueueClosedError extends QueueError {
+  override readonly name = "QueueClosedError";
+  constructor() {
+    super("ERR_QUEUE_CLOSED", "queue is closed");
+  }
+}
+
+/** A wait for space or for an item ran past its `timeoutMs`. */
+export class QueueTimeoutError extends QueueError {
+  override readonly name = "QueueTimeoutError";
+  constructor(what: string, timeoutMs: number) {
+    super("ERR_QUEUE_TIMEOUT", `${what} timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** The pool is closing or closed; the task was not run here (its record stays queued). */
+export class PoolClosedError extends QueueError {
+  override readonly name = "PoolClosedError";
+  constructor(detail = "the worker pool is closed") {
+    super("ERR_POOL_CLOSED", detail);
+  }
+}
+
+/** A task failed for good: permanently, or out of attempts. It is in the dead letters. */
+export class TaskFailedError extends QueueError {
+  override readonly name = "TaskFailedError";
+  readonly taskId: string;
+  readonly errorClass: string;
+  readonly attempts: number;
+  constructor(taskId: string, errorClass: string, attempts: number, message: string) {
+    super(
+      "ERR_TASK_FAILED",
+      `task ${JSON.stringify(taskId)} failed (${errorClass}, ${attempts} attempt${attempts === 1 ? "" : "s"}): ${message}`,
+    );
+    this.taskId = taskId;
+    this.errorClass = errorClass;
+    this.attempts = attempts;
+  }
+}

@@ -1,0 +1,118 @@
+import { Tinypool } from "tinypool";
+import type { AttemptOutcome, ExecutorPort } from "./ports.js";
+
+/** Options of the worker-thread executor. */
+export interface TinypoolExecutorOptions<T> {
+  /** The worker module (its default export runs one attempt and returns an AttemptOutcome). */
+  readonly filename: string | URL;
+  /**
+   * Worker threads (MAX_WORKERS); the pool keeps exactly this many.
+   * @default 4
+   */
+  readonly threads?: number;
+  /**
+   * Attempts one thread runs at once, so I/O waits overlap while CPU work stays parallel across threads.
+   * @default 1
+   */
+  readonly concurrentTasksPerWorker?: number;
+  /**
+   * Builds the message a worker receives for one attempt.
+   * @default (task, attempt) => ({ task, attempt })
+   */
+  readonly request?: (task: T, attempt: number) => unknown;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/**
+ * Runs attempts on tinypool worker threads. A thread that dies, throws outside the task or is
+ * aborted (a hung task past its timeout) costs only that attempt: it comes back as a retryable
+ * `worker_crash` or `timeout` failure, and tinypool starts a new thread in its place.
+ */
+export class TinypoolExecutor<T, O> implements ExecutorPort<T, O> {
+  readonly concurrency: number;
+  readonly threads: number;
+  readonly pool: Tinypool;
+  readonly #request: (task: T, attempt: number) => unknown;
+
+  constructor(options: TinypoolExecutorOptions<T>) {
+    this.threads = positiveInteger("threads", options.threads ?? 4);
+    const perWorker = positiveInteger("concurrentTasksPerWorker", options.concurrentTasksPerWorker ?? 1);
+    this.concurrency = this.threads * perWorker;
+    this.#request = options.request ?? ((task, attempt) => ({ task, attempt }));
+    const filename = options.filename instanceof URL ? options.filename.href : options.filename;
+    this.pool = new Tinypool({
+      filename,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      concurrentTasksPerWorker: perWorker,
+      idleTimeout: 60_000,
+      isolateWorkers: false,
+    });
+  }
+
+  async run(task: T, attempt: number, signal?: AbortSignal): Promise<AttemptOutcome<O>> {
+    const start = performance.now();
+    try {
+      return (await this.pool.run(
+        this.#request(task, attempt),
+        signal ? { signal } : {},
+      )) as AttemptOutcome<O>;
+    } catch (error) {
+      const aborted = signal?.aborted === true;
+      return {
+        ok: false,
+        error: {
+          errorClass: aborted ? "timeout" : "worker_crash",
+          retryable: true,
+          message: aborted
+            ? `attempt cancelled: ${String((signal?.reason as Error | undefined)?.message ?? signal?.reason)}`
+            : `worker thread failed: ${(error as Error).message}`,
+        },
+        runMs: performance.now() - start,
+      };
+    }
+  }
+
+  /** Threads alive now. */
+  get threadCount(): number {
+    return this.pool.threads.length;
+  }
+
+  destroy(): Promise<void> {
+    return this.pool.destroy();
+  }
+}
+
+/** Runs attempts on the main thread (no thread hop): for no-op overhead runs and the baseline. */
+export class InlineExecutor<T, O> implements ExecutorPort<T, O> {
+  readonly concurrency: number;
+  readonly #run: (task: T, attempt: number, signal?: AbortSignal) => Promise<AttemptOutcome<O>>;
+
+  constructor(
+    run: (task: T, attempt: number, signal?: AbortSignal) => Promise<AttemptOutcome<O>>,
+    concurrency = 1,
+  ) {
+    this.concurrency = positiveInteger("concurrency", concurrency);
+    this.#run = run;
+  }
+
+  async run(task: T, attempt: number, signal?: AbortSignal): Promise<AttemptOutcome<O>> {
+    const start = performance.now();
+    try {
+      return await this.#run(task, attempt, signal);
+    } catch (error) {
+      return {
+        ok: false,
+        error: { errorClass: "internal", retryable: false, message: (error as Error).message },
+        runMs: performance.now() - start,
+      };
+    }
+  }
+
+  async destroy(): Promise<void> {}
+}

@@ -1,0 +1,39 @@
+export {
+  BoundedQueue,
+  type BoundedQueueOptions,
+  type OnFull,
+  type PutOptions,
+  type WaitOptions,
+} from "./bounded-queue.js";
+export { type ClientsOptions, type ClientsSummary, runClients } from "./clients.js";
+export {
+  PoolClosedError,
+  QueueClosedError,
+  QueueError,
+  type QueueErrorCode,
+  QueueFullError,
+  QueueTimeoutError,
+  TaskFailedError,
+} from "./errors.js";
+export { InlineExecutor, TinypoolExecutor, type TinypoolExecutorOptions } from "./executors.js";
+export type {
+  AttemptOutcome,
+  ExecutorPort,
+  FailureInfo,
+  LoggerPort,
+  MetricsPort,
+  PreparedTask,
+  StoreClaim,
+  StoreRecord,
+  TaskStorePort,
+  TimingInfo,
+} from "./ports.js";
+export { RetryPolicy, type RetryPolicyOptions } from "./retry-policy.js";
+export { RingDeque } from "./ring-deque.js";
+export {
+  type CloseOptions,
+  type StoredOutput,
+  type TaskResult,
+  WorkerPool,
+  type WorkerPoolOptions,
+} from "./worker-pool.js";

@@ -1,0 +1,110 @@
+// The ports the WorkerPool needs. @taskq/idempotency, @taskq/metrics, @taskq/processor and pino
+// satisfy them structurally; the apps wire them in. This package imports none of them.
+
+/** A classified failure, as plain data. */
+export interface FailureInfo {
+  readonly errorClass: string;
+  readonly retryable: boolean;
+  readonly message: string;
+}
+
+/** The outcome of one attempt, as an executor reports it. */
+export type AttemptOutcome<O> =
+  | { readonly ok: true; readonly output: O; readonly runMs: number }
+  | { readonly ok: false; readonly error: FailureInfo; readonly runMs: number };
+
+/** Runs one attempt of a task somewhere (a worker thread, or inline). */
+export interface ExecutorPort<T, O> {
+  /** Attempts that can run at once: the dispatcher never starts more (the bounded queue is the only queue). */
+  readonly concurrency: number;
+  /** Never rejects for a task failure; `signal` cancels the attempt (a hung task past its timeout). */
+  run(task: T, attempt: number, signal?: AbortSignal): Promise<AttemptOutcome<O>>;
+  destroy(): Promise<void>;
+}
+
+/** What the store keeps of a task. */
+export interface StoreClaim {
+  readonly id: string;
+  readonly idempotencyKey: string;
+  readonly type: string;
+  readonly payload: unknown;
+  readonly maxAttempts?: number;
+}
+
+/** The part of a stored record the pool reads. */
+export interface StoreRecord {
+  readonly seq: number;
+  readonly id: string;
+  readonly status: "queued" | "running" | "succeeded" | "failed";
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly version: number;
+  readonly leaseOwner: string | null;
+  readonly outputKey: string | null;
+  readonly etag: string | null;
+  readonly result: string | null;
+  readonly errorClass: string | null;
+  readonly errorMessage: string | null;
+}
+
+/** The task store: claim by idempotency key and version-guarded transitions (all async). */
+export interface TaskStorePort {
+  claim(
+    input: StoreClaim,
+  ): Promise<
+    | { readonly created: true; readonly seq: number; readonly version: number }
+    | { readonly created: false; readonly record: StoreRecord }
+  >;
+  start(seq: number, version: number): Promise<{ readonly version: number; readonly attempts: number }>;
+  succeed(
+    seq: number,
+    version: number,
+    data: { outputKey?: string | null; etag?: string | null; result?: string | null },
+  ): Promise<number>;
+  retry(
+    seq: number,
+    version: number,
+    failure: { errorClass: string; message: string },
+    delayMs: number,
+  ): Promise<number>;
+  fail(seq: number, version: number, failure: { errorClass: string; message: string }): Promise<number>;
+  release(seq: number, version: number): Promise<number>;
+}
+
+/** Time split of one finished task, in ms. */
+export interface TimingInfo {
+  readonly totalMs: number;
+  readonly waitMs: number;
+  readonly runMs: number;
+}
+
+/** Where the pool reports what happens (MetricsRecorder satisfies it). */
+export interface MetricsPort {
+  recordEnqueue(depth: number): void;
+  recordDequeue(depth: number): void;
+  recordRejection(): void;
+  recordDuplicate(): void;
+  recordAttempt(runMs: number): void;
+  recordRetry(errorClass: string): void;
+  recordSuccess(timing: TimingInfo): void;
+  recordFailure(errorClass: string, timing?: TimingInfo): void;
+}
+
+/** A structured logger (pino satisfies it). */
+export interface LoggerPort {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/** A validated task and what the store and the executor need of it. */
+export interface PreparedTask<T> {
+  readonly task: T;
+  readonly id: string;
+  readonly idempotencyKey: string;
+  readonly type: string;
+  /** Stored as the task's payload (and re-parsed by `serve`). */
+  readonly payload: unknown;
+  readonly maxAttempts?: number;
+}

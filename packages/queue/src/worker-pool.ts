@@ -1,0 +1,481 @@
+import { setMaxListeners } from "node:events";
+import { BoundedQueue, type OnFull } from "./bounded-queue.js";
+import { PoolClosedError, QueueFullError, TaskFailedError } from "./errors.js";
+import type {
+  ExecutorPort,
+  LoggerPort,
+  MetricsPort,
+  PreparedTask,
+  StoreRecord,
+  TaskStorePort,
+  TimingInfo,
+} from "./ports.js";
+import { RetryPolicy, type RetryPolicyOptions } from "./retry-policy.js";
+
+/** What a submit resolves with. */
+export interface TaskResult {
+  readonly id: string;
+  readonly idempotencyKey: string;
+  /** `running`: a duplicate of a task another process is running now. */
+  readonly status: "succeeded" | "running";
+  /** Answered from the store, or by joining a task in flight, without running it again. */
+  readonly duplicate: boolean;
+  readonly attempts: number;
+  readonly outputKey: string | null;
+  readonly etag: string | null;
+  readonly result: string | null;
+}
+
+/** What the store keeps of a successful output. */
+export interface StoredOutput {
+  readonly outputKey?: string | null;
+  readonly etag?: string | null;
+  readonly result?: string | null;
+}
+
+/** Options of a worker pool. */
+export interface WorkerPoolOptions<T, O> {
+  /** Validates a raw task; throws (an error with `errorClass`) for bad input, and nothing is stored. */
+  readonly prepare: (raw: unknown) => PreparedTask<T>;
+  readonly store: TaskStorePort;
+  readonly executor: ExecutorPort<T, O>;
+  /**
+   * Maps an executor's output to what the store keeps.
+   * @default the output itself
+   */
+  readonly toStored?: (output: O) => StoredOutput;
+  /** Where counters, latencies and depth go. @default none */
+  readonly metrics?: MetricsPort;
+  /** Structured logger. @default none */
+  readonly logger?: LoggerPort;
+  /**
+   * Bounded queue capacity (QUEUE_SIZE).
+   * @default 200
+   */
+  readonly queueSize?: number;
+  /**
+   * When the queue is full: `block` makes submit wait for space, `reject` fails it with QueueFullError.
+   * @default "block"
+   */
+  readonly onFull?: OnFull;
+  /** Retry policy or its options (MAX_RETRIES is `maxAttempts`). */
+  readonly retry?: RetryPolicy | RetryPolicyOptions;
+  /**
+   * Cancels an attempt that runs longer than this (ms) as a retryable `timeout`; 0 means never.
+   * @default 0
+   */
+  readonly taskTimeoutMs?: number;
+  /**
+   * Clock for latencies, in ms.
+   * @default performance.now
+   */
+  readonly now?: () => number;
+}
+
+/** Options of `close`. */
+export interface CloseOptions {
+  /**
+   * `true`: let admitted work finish first (up to `timeoutMs`); `false`: stop at once.
+   * @default true
+   */
+  readonly drain?: boolean;
+  /**
+   * How long a draining close waits before it cancels what is left, in ms. Cancelled work goes
+   * back to `queued` in the store.
+   * @default 30000
+   */
+  readonly timeoutMs?: number;
+}
+
+interface Job<T> {
+  readonly prepared: PreparedTask<T>;
+  readonly t0: number;
+  readonly maxAttempts: number;
+  seq: number;
+  version: number;
+  attempts: number;
+  /** Already `running` in the store (taken from the durable queue): skip the start transition. */
+  started: boolean;
+  runMs: number;
+  timer?: NodeJS.Timeout;
+  settle(outcome: { ok: true; value: TaskResult } | { ok: false; error: unknown }): void;
+}
+
+function isStale(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "ERR_STALE_TRANSITION";
+}
+
+/**
+ * The orchestrator: validate → claim (dedupe) → admit through the bounded queue → dispatch to a
+ * free executor slot → record the outcome (succeed, retry after backoff, or dead-letter) →
+ * resolve. The bounded queue is the only queue: a task is dispatched only when a slot is free,
+ * and a retried task waits for its backoff outside any slot.
+ */
+export class WorkerPool<T, O> {
+  readonly queue: BoundedQueue<Job<T>>;
+  readonly retry: RetryPolicy;
+  readonly executor: ExecutorPort<T, O>;
+  readonly #prepare: (raw: unknown) => PreparedTask<T>;
+  readonly #store: TaskStorePort;
+  readonly #toStored: (output: O) => StoredOutput;
+  readonly #metrics: MetricsPort | undefined;
+  readonly #log: LoggerPort | undefined;
+  readonly #taskTimeoutMs: number;
+  readonly #now: () => number;
+  readonly #inflight = new Map<string, Promise<TaskResult>>();
+  readonly #pending = new Set<Job<T>>();
+  readonly #cancel = new AbortController();
+  readonly #lanes: Promise<void>[];
+  #idleWaiters: (() => void)[] = [];
+  #accepting = true;
+  #closing: Promise<void> | undefined;
+  /** Admissions that had to wait for space in the queue. */
+  blockedAdmissions = 0;
+
+  constructor(options: WorkerPoolOptions<T, O>) {
+    if (typeof options.prepare !== "function") throw new TypeError("prepare must be a function");
+    if (!options.store) throw new TypeError("store is required");
+    if (!options.executor) throw new TypeError("executor is required");
+    const timeout = options.taskTimeoutMs ?? 0;
+    if (!(timeout >= 0 && Number.isFinite(timeout)))
+      throw new RangeError(`taskTimeoutMs must be >= 0, got ${options.taskTimeoutMs}`);
+    this.queue = new BoundedQueue({
+      ...(options.queueSize === undefined ? {} : { maxSize: options.queueSize }),
+      ...(options.onFull === undefined ? {} : { onFull: options.onFull }),
+    });
+    this.retry = options.retry instanceof RetryPolicy ? options.retry : new RetryPolicy(options.retry);
+    this.executor = options.executor;
+    this.#prepare = options.prepare;
+    this.#store = options.store;
+    this.#toStored = options.toStored ?? ((output) => output as StoredOutput);
+    this.#metrics = options.metrics;
+    this.#log = options.logger;
+    this.#taskTimeoutMs = timeout;
+    this.#now = options.now ?? performance.now.bind(performance);
+    // Every blocked admission listens to the cancel signal: hundreds at once is by design.
+    setMaxListeners(0, this.#cancel.signal);
+    this.#lanes = Array.from({ length: this.executor.concurrency }, () => this.#lane());
+  }
+
+  /** Tasks submitted and not settled yet (queued, running, or waiting for a retry). */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
+  /**
+   * Runs a task through the whole chain. Resolves with its result (at once, from the store, for
+   * a duplicate of a finished task; by joining it, for a duplicate in flight); rejects with the
+   * validation error, QueueFullError (reject mode), TaskFailedError, or PoolClosedError.
+   */
+  submit(raw: unknown): Promise<TaskResult> {
+    const t0 = this.#now();
+    if (!this.#accepting) return Promise.reject(new PoolClosedError());
+    let prepared: PreparedTask<T>;
+    try {
+      prepared = this.#prepare(raw);
+    } catch (error) {
+      this.#metrics?.recordFailure((error as { errorClass?: string }).errorClass ?? "validation");
+      return Promise.reject(error);
+    }
+    const key = prepared.idempotencyKey;
+    const joined = this.#inflight.get(key);
+    if (joined) {
+      this.#metrics?.recordDuplicate();
+      return joined.then((result) => ({ ...result, duplicate: true }));
+    }
+    const promise = this.#claimAndRun(prepared, t0);
+    this.#inflight.set(key, promise);
+    const forget = () => this.#inflight.delete(key);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  /**
+   * Runs a task already taken from the durable queue (status `running`, leased to this process):
+   * `taskq serve` feeds the pool this way. Its payload is validated like a submitted task's.
+   */
+  adopt(record: StoreRecord & { readonly payload: unknown }): Promise<TaskResult> {
+    const t0 = this.#now();
+    if (!this.#accepting) return Promise.reject(new PoolClosedError());
+    let prepared: PreparedTask<T>;
+    try {
+      prepared = this.#prepare(record.payload);
+    } catch (error) {
+      const failure = { errorClass: "validation", message: (error as Error).message };
+      this.#metrics?.recordFailure("validation");
+      return this.#store.fail(record.seq, record.version, failure).then(() => Promise.reject(error));
+    }
+    return this.#enqueueJob(prepared, t0, { ...record, started: true }, true);
+  }
+
+  async #claimAndRun(prepared: PreparedTask<T>, t0: number): Promise<TaskResult> {
+    const maxAttempts = prepared.maxAttempts ?? this.retry.maxAttempts;
+    const claim = await this.#store.claim({
+      id: prepared.id,
+      idempotencyKey: prepared.idempotencyKey,
+      type: prepared.type,
+      payload: prepared.payload,
+      maxAttempts,
+    });
+    if (claim.created) {
+      return this.#enqueueJob(
+        prepared,
+        t0,
+        { seq: claim.seq, version: claim.version, attempts: 0, maxAttempts, started: false },
+        true,
+      );
+    }
+    const record = claim.record;
+    if (record.status === "queued") {
+      // Claimed earlier but never finished (a crash, a rejection, `submit`): run it now.
+      return this.#enqueueJob(prepared, t0, { ...record, started: false }, true);
+    }
+    this.#metrics?.recordDuplicate();
+    if (record.status === "failed") {
+      throw new TaskFailedError(
+        record.id,
+        record.errorClass ?? "unknown",
+        record.attempts,
+        record.errorMessage ?? "",
+      );
+    }
+    return this.#result(prepared, record.attempts, record, true, record.status);
+  }
+
+  #result(
+    prepared: PreparedTask<T>,
+    attempts: number,
+    stored: StoredOutput,
+    duplicate: boolean,
+    status: "succeeded" | "running" = "succeeded",
+  ): TaskResult {
+    return {
+      id: prepared.id,
+      idempotencyKey: prepared.idempotencyKey,
+      status,
+      duplicate,
+      attempts,
+      outputKey: stored.outputKey ?? null,
+      etag: stored.etag ?? null,
+      result: stored.result ?? null,
+    };
+  }
+
+  #enqueueJob(
+    prepared: PreparedTask<T>,
+    t0: number,
+    state: { seq: number; version: number; attempts: number; maxAttempts: number; started: boolean },
+    initial: boolean,
+  ): Promise<TaskResult> {
+    return new Promise<TaskResult>((resolve, reject) => {
+      const job: Job<T> = {
+        prepared,
+        t0,
+        seq: state.seq,
+        version: state.version,
+        attempts: state.attempts,
+        maxAttempts: state.maxAttempts,
+        started: state.started,
+        runMs: 0,
+        settle: (outcome) => {
+          if (!this.#pending.delete(job)) return;
+          if (outcome.ok) resolve(outcome.value);
+          else reject(outcome.error);
+          if (this.#pending.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+        },
+      };
+      this.#pending.add(job);
+      void this.#admit(job, initial);
+    });
+  }
+
+  async #admit(job: Job<T>, initial: boolean): Promise<void> {
+    const queue = this.queue;
+    const willWait = queue.size >= queue.maxSize || queue.waitingPutters > 0;
+    if (willWait && (!initial || queue.onFull === "block")) this.blockedAdmissions++;
+    try {
+      // A re-admitted retry always waits: it was admitted once already.
+      await queue.put(job, { signal: this.#cancel.signal, ...(initial ? {} : { onFull: "block" as const }) });
+      this.#metrics?.recordEnqueue(queue.size);
+    } catch (error) {
+      if (error instanceof QueueFullError) {
+        this.#metrics?.recordRejection();
+        this.#log?.warn(
+          { task_id: job.prepared.id, idempotency_key: job.prepared.idempotencyKey },
+          "queue full: task rejected",
+        );
+        job.settle({ ok: false, error });
+      } else {
+        job.settle({
+          ok: false,
+          error: new PoolClosedError("the pool closed before the task ran; it stays queued in the store"),
+        });
+      }
+    }
+  }
+
+  async #lane(): Promise<void> {
+    for (;;) {
+      let job: Job<T>;
+      try {
+        job = await this.queue.take();
+      } catch {
+        return; // closed and drained
+      }
+      this.#metrics?.recordDequeue(this.queue.size);
+      try {
+        await this.#attempt(job);
+      } catch (error) {
+        job.settle({ ok: false, error });
+      }
+    }
+  }
+
+  #timing(job: Job<T>): TimingInfo {
+    const totalMs = this.#now() - job.t0;
+    return { totalMs, waitMs: Math.max(0, totalMs - job.runMs), runMs: job.runMs };
+  }
+
+  async #attempt(job: Job<T>): Promise<void> {
+    const { prepared } = job;
+    if (this.#cancel.signal.aborted) {
+      job.settle({
+        ok: false,
+        error: new PoolClosedError("the pool closed before the task ran; it stays queued in the store"),
+      });
+      return;
+    }
+    const fields = { task_id: prepared.id, idempotency_key: prepared.idempotencyKey };
+    let version = job.version;
+    let attempt = job.attempts;
+    if (job.started) {
+      job.started = false;
+    } else {
+      try {
+        const started = await this.#store.start(job.seq, job.version);
+        version = started.version;
+        attempt = started.attempts;
+      } catch (error) {
+        if (isStale(error)) {
+          // Another process took it first: it runs there, not twice.
+          this.#metrics?.recordDuplicate();
+          job.settle({ ok: true, value: this.#result(prepared, job.attempts, {}, true, "running") });
+          return;
+        }
+        if ((error as { retryable?: unknown }).retryable === true) {
+          this.#metrics?.recordRetry("store_busy");
+          this.#log?.warn({ ...fields, error_class: "store_busy" }, "task store busy: admission retried");
+          this.#schedule(job, this.retry.delayMs(Math.max(1, job.attempts)));
+          return;
+        }
+        throw error;
+      }
+    }
+    // Only a task timeout passes a signal down: tinypool runs a task that has a signal alone on
+    // its thread (aborting it terminates the thread), which would defeat concurrentTasksPerWorker.
+    // A forced close cancels running attempts by destroying the executor instead.
+    const signal =
+      this.#taskTimeoutMs > 0
+        ? AbortSignal.any([this.#cancel.signal, AbortSignal.timeout(this.#taskTimeoutMs)])
+        : undefined;
+    const outcome = await this.executor.run(prepared.task, attempt, signal);
+    this.#metrics?.recordAttempt(outcome.runMs);
+    job.runMs += outcome.runMs;
+    job.attempts = attempt;
+
+    if (outcome.ok) {
+      const stored = this.#toStored(outcome.output);
+      job.version = await this.#store.succeed(job.seq, version, stored);
+      this.#metrics?.recordSuccess(this.#timing(job));
+      this.#log?.debug({ ...fields, attempt }, "task succeeded");
+      job.settle({ ok: true, value: this.#result(prepared, attempt, stored, false) });
+      return;
+    }
+    const { error } = outcome;
+    if (this.#cancel.signal.aborted) {
+      // Cancelled by close: hand it back to the durable queue, not a failure.
+      job.version = await this.#store.release(job.seq, version);
+      job.settle({
+        ok: false,
+        error: new PoolClosedError("the pool closed while the task ran; it was returned to the queue"),
+      });
+      return;
+    }
+    const failure = { errorClass: error.errorClass, message: error.message };
+    if (this.retry.shouldRetry(error, attempt, job.maxAttempts)) {
+      const delay = this.retry.delayMs(attempt);
+      job.version = await this.#store.retry(job.seq, version, failure, delay);
+      this.#metrics?.recordRetry(error.errorClass);
+      this.#log?.warn(
+        { ...fields, attempt, error_class: error.errorClass, retry_in_ms: Math.round(delay) },
+        error.message,
+      );
+      this.#schedule(job, delay);
+      return;
+    }
+    job.version = await this.#store.fail(job.seq, version, failure);
+    this.#metrics?.recordFailure(error.errorClass, this.#timing(job));
+    this.#log?.error({ ...fields, attempt, error_class: error.errorClass }, error.message);
+    job.settle({
+      ok: false,
+      error: new TaskFailedError(prepared.id, error.errorClass, attempt, error.message),
+    });
+  }
+
+  /** Re-admits a job after its backoff; it holds no slot while it waits. */
+  #schedule(job: Job<T>, delayMs: number): void {
+    job.timer = setTimeout(() => {
+      job.timer = undefined;
+      void this.#admit(job, false);
+    }, delayMs);
+  }
+
+  /** Resolves when nothing is pending. */
+  #idle(): Promise<void> {
+    if (this.#pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Stops admission, lets admitted work finish (drain) up to `timeoutMs`, then cancels the rest:
+   * running attempts are aborted and returned to `queued` in the store, queued and backing-off
+   * tasks stay `queued` there; their submitters get PoolClosedError. Then the executor is
+   * destroyed. Idempotent: every call returns the same promise.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options.drain ?? true, options.timeoutMs ?? 30_000);
+    return this.#closing;
+  }
+
+  async #close(drain: boolean, timeoutMs: number): Promise<void> {
+    this.#accepting = false;
+    if (drain && this.#pending.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#idle(),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#cancel.abort(new PoolClosedError("the worker pool is closing"));
+    // Running attempts end when their threads do; they come back as failures and are released.
+    const destroyed = this.executor.destroy();
+    const closed = new PoolClosedError("the pool closed before the task ran; it stays queued in the store");
+    for (const job of [...this.#pending]) {
+      if (job.timer) {
+        clearTimeout(job.timer);
+        job.settle({ ok: false, error: closed });
+      }
+    }
+    this.queue.close();
+    for (let job = this.queue.tryTake(); job; job = this.queue.tryTake())
+      job.settle({ ok: false, error: closed });
+    await Promise.all(this.#lanes);
+    await destroyed;
+    this.#idleWaiters.splice(0).forEach((wake) => wake());
+  }
+}

@@ -1,0 +1,312 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BatchedTaskStore, TaskStore } from "@taskq/idempotency";
+import { MetricsRecorder } from "@taskq/metrics";
+import { transformImage, type Variant } from "@taskq/processor";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  InlineExecutor,
+  PoolClosedError,
+  QueueFullError,
+  runClients,
+  TaskFailedError,
+  type TaskResult,
+  TinypoolExecutor,
+  WorkerPool,
+} from "../src/index.js";
+import { imageTasks, makeChain } from "./chain.js";
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  for (const close of closers.splice(0)) await close();
+});
+
+async function chain(options: Parameters<typeof makeChain>[0] = {}) {
+  const c = await makeChain(options);
+  closers.push(() => c.close());
+  return c;
+}
+
+async function md5Of(stream: AsyncIterable<Uint8Array>): Promise<string> {
+  const hash = createHash("md5");
+  for await (const chunk of stream) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+describe("WorkerPool on the real chain (tinypool threads, SQLite file, storage-sim)", () => {
+  it("100 concurrent clients: every task accounted for once, outputs byte-identical to a single-threaded run", async () => {
+    const c = await chain({ threads: 2, perWorker: 4, queueSize: 16 });
+    await c.addImages(30);
+    const tasks = imageTasks(300, 30).concat(imageTasks(30, 30).map((t, i) => ({ ...t, id: `dup-${i}` })));
+    const results: TaskResult[] = [];
+    const summary = await runClients({
+      clients: 100,
+      source: tasks,
+      submit: (task) => c.pool.submit(task),
+      onSettled: (_task, outcome) => {
+        if (outcome.status === "fulfilled") results.push(outcome.value);
+      },
+    });
+    const snap = c.metrics.snapshot();
+    expect(summary).toEqual({ submitted: 330, fulfilled: 330, rejected: 0 });
+    expect(snap.succeeded + snap.failed + snap.duplicates).toBe(330);
+    expect(snap.succeeded).toBe(90);
+    expect(snap.duplicates).toBe(240);
+    expect(snap.maxQueueDepth).toBeLessThanOrEqual(16);
+    expect(c.store.stats()).toMatchObject({ succeeded: 90, queued: 0, running: 0, failed: 0 });
+
+    for (const record of c.store.all()) {
+      const { image_key, variant } = record.payload as { image_key: string; variant: Variant };
+      const reference = await md5Of(transformImage(await c.objects.getObject("images", image_key), variant));
+      expect(record.etag).toBe(reference);
+      expect(await md5Of(await c.objects.getObject("derived", record.outputKey as string))).toBe(reference);
+    }
+    expect(await c.objects.temporaryFiles()).toEqual([]);
+  });
+
+  it("20% injected transient faults: retried, and every task still succeeds", async () => {
+    const c = await chain({ faults: { errorProbability: 0.2, seed: 11 }, maxAttempts: 8 });
+    await c.addImages(20);
+    await runClients({ clients: 100, source: imageTasks(60, 20), submit: (t) => c.pool.submit(t) });
+    const snap = c.metrics.snapshot();
+    expect(snap.succeeded).toBe(60);
+    expect(snap.failed).toBe(0);
+    expect(snap.retried).toBeGreaterThan(0);
+    expect(snap.errorClassification["transient"]).toBe(snap.retried);
+    const attempts = c.store.all().reduce((sum, r) => sum + r.attempts, 0);
+    expect(attempts).toBe(60 + snap.retried);
+  });
+
+  it("permanent failures are not retried and land in the dead letters", async () => {
+    const c = await chain();
+    await c.addImages(2);
+    const outcomes = await Promise.allSettled([
+      c.pool.submit({ id: "ok", image_key: "img-0.ppm", variant: "gray" }),
+      c.pool.submit({ id: "missing", image_key: "nope.ppm", variant: "gray" }),
+      c.pool.submit({ id: "f", type: "fail", error_message: "always" }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "rejected"]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(TaskFailedError);
+    expect((outcomes[2] as PromiseRejectedResult).reason.message).toBe(
+      'task "f" failed (permanent, 1 attempt): always',
+    );
+    expect(c.store.deadLetters().map((d) => [d.taskId, d.errorClass, d.attempts])).toEqual([
+      ["missing", "not_found", 1],
+      ["f", "permanent", 1],
+    ]);
+    expect(c.metrics.snapshot()).toMatchObject({ succeeded: 1, failed: 2, retried: 0 });
+  });
+
+  it("reject mode with a tiny queue turns tasks away and counts each rejection", async () => {
+    const c = await chain({ threads: 1, perWorker: 1, queueSize: 2, onFull: "reject" });
+    await c.addImages(50, 200, 150);
+    const summary = await runClients({
+      clients: 50,
+      source: imageTasks(50, 50),
+      submit: (t) => c.pool.submit(t),
+    });
+    const snap = c.metrics.snapshot();
+    expect(summary.rejected).toBeGreaterThan(0);
+    expect(snap.rejected).toBe(summary.rejected);
+    expect(snap.succeeded).toBe(summary.fulfilled);
+    expect(c.pool.queue.rejections).toBe(summary.rejected);
+    // rejected tasks stay queued in the durable store, to run later
+    expect(c.store.stats().queued).toBe(summary.rejected);
+  });
+
+  it("shutdown mid-run leaves no task running in the store", async () => {
+    const c = await chain({ threads: 2, perWorker: 2 });
+    await c.addImages(40, 120, 120);
+    let done = 0;
+    const run = runClients({
+      clients: 20,
+      source: imageTasks(120, 40),
+      submit: (t) => c.pool.submit(t),
+      onSettled: () => {
+        done++;
+        if (done === 10) void c.pool.close({ drain: false });
+      },
+    });
+    const summary = await run;
+    await c.pool.close();
+    expect(summary.rejected).toBeGreaterThan(0);
+    const stats = c.store.stats();
+    expect(stats.running).toBe(0);
+    expect(stats.succeeded + stats.queued).toBe(stats.total);
+    await expect(
+      c.pool.submit({ id: "late", image_key: "img-0.ppm", variant: "gray" }),
+    ).rejects.toBeInstanceOf(PoolClosedError);
+  });
+
+  it("a duplicate in flight joins the running task; a duplicate of a finished one is answered from the store", async () => {
+    const c = await chain();
+    await c.addImages(1);
+    const [a, b] = await Promise.all([
+      c.pool.submit({ id: "a", image_key: "img-0.ppm", variant: "blur" }),
+      c.pool.submit({ id: "b", image_key: "img-0.ppm", variant: "blur" }),
+    ]);
+    expect([a.duplicate, b.duplicate]).toEqual([false, true]);
+    expect(b.etag).toBe(a.etag);
+    const again = await c.pool.submit({ id: "c", image_key: "img-0.ppm", variant: "blur" });
+    expect(again).toMatchObject({
+      duplicate: true,
+      status: "succeeded",
+      etag: a.etag,
+      outputKey: "blur/img-0.ppm",
+    });
+    expect(c.store.all()).toHaveLength(1);
+    expect(c.store.all()[0]?.attempts).toBe(1);
+  });
+
+  it("bad input is refused before anything is stored", async () => {
+    const c = await chain();
+    await expect(c.pool.submit({ id: "x", image_key: "../../etc/passwd", variant: "gray" })).rejects.toThrow(
+      'field "image_key"',
+    );
+    expect(c.store.stats().total).toBe(0);
+    expect(c.metrics.snapshot().errorClassification).toEqual({ validation: 1 });
+  });
+});
+
+describe("worker faults cost only the attempt", () => {
+  const fixture = new URL("./fixtures/fault-worker.mjs", import.meta.url);
+
+  function faultPool(taskTimeoutMs = 0) {
+    const dir = mkdtempSync(join(tmpdir(), "taskq-faults-"));
+    const store = new TaskStore({ path: join(dir, "tasks.db") });
+    const executor = new TinypoolExecutor<{ id: string; fault?: string }, { result: string }>({
+      filename: fixture,
+      threads: 2,
+    });
+    const metrics = new MetricsRecorder({ threads: 2 });
+    const pool = new WorkerPool({
+      prepare: (raw) => {
+        const task = raw as { id: string; fault?: string };
+        return { task, id: task.id, idempotencyKey: task.id, type: "fault", payload: task };
+      },
+      store: new BatchedTaskStore(store),
+      executor,
+      metrics,
+      taskTimeoutMs,
+      retry: { baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    closers.push(async () => {
+      await pool.close();
+      store.close();
+    });
+    return { pool, executor, metrics, store };
+  }
+
+  it.each([
+    ["exit", "worker_crash"],
+    ["throw", "worker_crash"],
+    ["hang", "timeout"],
+  ])(
+    "a thread that fails (%s) costs that attempt only (%s, retried); the pool keeps its size",
+    async (fault, errorClass) => {
+      const { pool, executor, metrics } = faultPool(1000);
+      const results = await Promise.all([pool.submit({ id: "bad", fault }), pool.submit({ id: "good" })]);
+      expect(results.map((r) => r.result)).toEqual(["done bad on attempt 2", "done good on attempt 1"]);
+      expect(metrics.snapshot().errorClassification).toEqual({ [errorClass]: 1 });
+      expect(executor.threadCount).toBe(2);
+    },
+  );
+});
+
+describe("backoff with fake timers", () => {
+  it("a retried task waits its jittered delay outside any slot, then runs again", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const store = new TaskStore({ path: ":memory:" });
+    const calls: number[] = [];
+    let slotsBusy = 0;
+    const executor = new InlineExecutor<{ id: string }, { result: string }>(async (_task, attempt) => {
+      calls.push(attempt);
+      slotsBusy++;
+      slotsBusy--;
+      return attempt < 3
+        ? { ok: false, error: { errorClass: "transient", retryable: true, message: "flaky" }, runMs: 0 }
+        : { ok: true, output: { result: "finally" }, runMs: 0 };
+    });
+    const pool = new WorkerPool({
+      prepare: (raw) => ({
+        task: raw as { id: string },
+        id: "t",
+        idempotencyKey: "t",
+        type: "x",
+        payload: raw,
+      }),
+      store: new BatchedTaskStore(store),
+      executor,
+      retry: { baseDelayMs: 1000, maxDelayMs: 60_000, random: () => 0.5 },
+    });
+    const result = pool.submit({ id: "t" });
+    await vi.waitFor(() => expect(calls).toEqual([1]));
+    expect(slotsBusy).toBe(0);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(calls).toEqual([1]);
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.waitFor(() => expect(calls).toEqual([1, 2]));
+    await vi.advanceTimersByTimeAsync(999); // second delay: 0.5 * 2000
+    expect(calls).toEqual([1, 2]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await result).toMatchObject({ result: "finally", attempts: 3 });
+    await pool.close();
+    store.close();
+  });
+});
+
+describe("pool shutdown", () => {
+  it("close() drains by default, is idempotent, and rejects new submits", async () => {
+    const store = new TaskStore({ path: ":memory:" });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const executor = new InlineExecutor<{ id: string }, { result: string }>(async (task) => {
+      await gate;
+      return { ok: true, output: { result: task.id }, runMs: 0 };
+    }, 2);
+    const pool = new WorkerPool({
+      prepare: (raw) => {
+        const task = raw as { id: string };
+        return { task, id: task.id, idempotencyKey: task.id, type: "x", payload: task };
+      },
+      store: new BatchedTaskStore(store),
+      executor,
+    });
+    const submitted = ["a", "b", "c"].map((id) => pool.submit({ id }));
+    await vi.waitFor(() => expect(pool.queue.size).toBe(1));
+    const closing = pool.close();
+    expect(pool.close()).toBe(closing);
+    await expect(pool.submit({ id: "late" })).rejects.toBeInstanceOf(PoolClosedError);
+    release();
+    await closing;
+    expect((await Promise.all(submitted)).map((r) => r.result)).toEqual(["a", "b", "c"]);
+    expect(store.stats()).toMatchObject({ succeeded: 3, running: 0 });
+    store.close();
+  });
+
+  it("queue-full rejection is a QueueFullError", async () => {
+    const store = new TaskStore({ path: ":memory:" });
+    const executor = new InlineExecutor<{ id: string }, object>(() => new Promise(() => undefined), 1);
+    const pool = new WorkerPool({
+      prepare: (raw) => {
+        const task = raw as { id: string };
+        return { task, id: task.id, idempotencyKey: task.id, type: "x", payload: task };
+      },
+      store: new BatchedTaskStore(store),
+      executor,
+      queueSize: 1,
+      onFull: "reject",
+    });
+    const first = pool.submit({ id: "1" });
+    const second = pool.submit({ id: "2" });
+    await expect(pool.submit({ id: "3" })).rejects.toBeInstanceOf(QueueFullError);
+    void first.catch(() => undefined);
+    void second.catch(() => undefined);
+    store.close();
+  });
+});
