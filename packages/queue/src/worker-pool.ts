@@ -476,6 +476,6 @@ export class WorkerPool<T, O> {
       job.settle({ ok: false, error: closed });
     await Promise.all(this.#lanes);
     await destroyed;
-    this.#idleWaiters.splice(0).forEach((wake) => wake());
+    for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 }

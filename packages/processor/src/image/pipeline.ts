@@ -7,7 +7,7 @@ import { createTransform, type RowTransform, type VariantOptions } from "./varia
  * out (header first). Holds a few rows and one output chunk, never the whole image.
  */
 export async function* transformImage(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   variant: Variant,
   options: VariantOptions & { readonly chunkSize?: number } = {},
 ): AsyncGenerator<Buffer, void, undefined> {

@@ -61,7 +61,7 @@ function tryParseHeader(bytes: Buffer): { header: PpmHeader; length: number } | 
  * row and the current chunk are ever held. `onHeader` is called once the header is known.
  */
 export async function* readRows(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   onHeader: (header: PpmHeader) => void,
 ): AsyncGenerator<Buffer, void, undefined> {
   let pending: Buffer = Buffer.alloc(0);
