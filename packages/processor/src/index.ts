@@ -50,3 +50,4 @@ export type { WorkerRequest } from "./worker.js";
 
 /** Absolute URL of the built worker entry, for tinypool's `filename`. */
 export const workerUrl: URL = new URL("./worker.js", import.meta.url);
+export { ensureImages, generateTasks, imageSeed, type Workload, type WorkloadOptions } from "./workload.js";
