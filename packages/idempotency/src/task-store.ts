@@ -43,6 +43,12 @@ export interface TaskStoreOptions {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * On open, put back to `queued` the running tasks of dead owners and expired leases. Tools
+   * that only read (monitor, status) pass false.
+   * @default true
+   */
+  readonly recover?: boolean;
 }
 
 /** Longest idempotency key accepted, in characters. */
@@ -165,7 +171,7 @@ export class TaskStore {
     this.#now = options.now ?? Date.now;
     this.#db = openDatabase(options.path, busy);
     this.#s = prepare(this.#db);
-    this.recoveredOnOpen = this.recover();
+    this.recoveredOnOpen = options.recover === false ? 0 : this.recover();
   }
 
   #guard<T>(what: string, fn: () => T): T {
