@@ -1,0 +1,61 @@
+import yargs from "yargs";
+import { dlqCommand } from "./commands/dlq.js";
+import { generateCommand } from "./commands/generate.js";
+import { monitorCommand } from "./commands/monitor.js";
+import { runCommand } from "./commands/run.js";
+import { serveCommand } from "./commands/serve.js";
+import { statusCommand } from "./commands/status.js";
+import { submitCommand } from "./commands/submit.js";
+import { loadDotEnv } from "./config.js";
+import { CliError, describeError } from "./errors.js";
+
+declare const __VERSION__: string | undefined;
+
+/**
+ * Runs the `taskq` command line. Errors become one line on stderr (a stack trace only with
+ * LOG_LEVEL=debug or trace) and an exit code: 2 for usage errors, 1 for failed runs.
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  const debug = /^(debug|trace)$/i.test(process.env["LOG_LEVEL"] ?? "");
+  const report = (error: unknown): number => {
+    const { exitCode, message } = describeError(error);
+    process.stderr.write(`taskq: ${message}\n`);
+    if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return exitCode;
+  };
+  try {
+    loadDotEnv();
+    const parser = yargs([...args])
+      .scriptName("taskq")
+      .usage(
+        "$0 <command> [options]\n\nAn in-process task queue: bounded queue, worker threads, SQLite idempotency, retries, metrics.",
+      )
+      .command(generateCommand)
+      .command(runCommand)
+      .command(submitCommand)
+      .command(serveCommand)
+      .command(monitorCommand)
+      .command(statusCommand)
+      .command(dlqCommand)
+      .demandCommand(1, "give a command (see taskq --help)")
+      .strict()
+      .recommendCommands()
+      .version(typeof __VERSION__ === "string" ? __VERSION__ : "0.1.0")
+      .help()
+      .alias("h", "help")
+      .wrap(Math.min(110, process.stdout.columns || 110))
+      .epilogue("Settings come from flags, then the environment, then .env (see .env.example).")
+      .exitProcess(false)
+      .fail((message, error) => {
+        // yargs' own errors (unknown flags, failed coercions and checks) are usage errors;
+        // an error thrown by a command's handler passes through as it is.
+        if (error === undefined || error === null) throw new CliError(message.replace(/\s*\n\s*/g, " "), 2);
+        if (error instanceof CliError || error.name !== "YError") throw error;
+        throw new CliError(error.message.replace(/\s*\n\s*/g, " "), 2, { cause: error });
+      });
+    await parser.parseAsync();
+    return Number(process.exitCode ?? 0);
+  } catch (error) {
+    return report(error);
+  }
+}

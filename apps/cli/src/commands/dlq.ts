@@ -1,0 +1,74 @@
+import type { TaskStore } from "@taskq/idempotency";
+import type { Argv } from "yargs";
+import { envDefault } from "../config.js";
+import { CliError } from "../errors.js";
+import { openExistingStore } from "../runtime.js";
+
+const dbOption = {
+  type: "string",
+  default: envDefault("db") as string,
+  describe: "SQLite task store (IDEMPOTENCY_DB_PATH)",
+} as const;
+
+function withStore<T>(db: string, fn: (store: TaskStore) => T): T {
+  const store = openExistingStore(db);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+export const dlqCommand = {
+  command: "dlq <command>",
+  describe: "Dead letters: list them, or re-drive them",
+  builder: (y: Argv) =>
+    y
+      .command({
+        command: "list",
+        describe: "List the dead letters (failed tasks and invalid input)",
+        builder: (yy: Argv) =>
+          yy
+            .option("db", dbOption)
+            .option("json", { type: "boolean", default: false, describe: "print JSON" })
+            .example("taskq dlq list", ""),
+        handler: (argv: { db: string; json: boolean }) =>
+          withStore(argv.db, (store) => {
+            const letters = store.deadLetters();
+            if (argv.json) {
+              console.log(JSON.stringify(letters, null, 2));
+              return;
+            }
+            if (letters.length === 0) console.log("no dead letters");
+            for (const d of letters) {
+              console.log(
+                `${d.taskId}\t${d.errorClass}\t${d.attempts} attempt(s)\t${new Date(d.failedAt).toISOString()}\t${d.errorMessage}`,
+              );
+            }
+          }),
+      })
+      .command({
+        command: "retry [id]",
+        describe: "Re-drive a dead-lettered task (or --all) back to queued, attempts reset",
+        builder: (yy: Argv) =>
+          yy
+            .positional("id", { type: "string", describe: "task id" })
+            .option("all", { type: "boolean", default: false, describe: "re-drive every dead letter" })
+            .option("db", dbOption)
+            .check((argv) => {
+              if ((argv.id === undefined) === !argv.all) throw new CliError("give a task id or --all", 2);
+              return true;
+            })
+            .example("taskq dlq retry t-0042", "one task")
+            .example("taskq dlq retry --all", "all of them; `taskq serve` then runs them"),
+        handler: (argv: { id?: string; all: boolean; db: string }) =>
+          withStore(argv.db, (store) => {
+            const count = store.redrive(argv.all ? undefined : String(argv.id));
+            if (count === 0 && !argv.all)
+              throw new CliError(`no re-drivable dead letter for task ${JSON.stringify(argv.id)}`, 1);
+            console.log(`re-drove ${count} task(s) back to queued`);
+          }),
+      })
+      .demandCommand(1, "give a dlq command: list or retry"),
+  handler: () => undefined,
+};

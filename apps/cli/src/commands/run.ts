@@ -1,0 +1,124 @@
+import { appendFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { csvHeader, csvRow, toReport } from "@taskq/metrics";
+import {
+  ensureImages,
+  generateTasks,
+  loadTaskFile,
+  parseTask,
+  type TaskFile,
+  toWire,
+} from "@taskq/processor";
+import { runClients } from "@taskq/queue";
+import type { Argv } from "yargs";
+import { envDefault, integerAtLeast } from "../config.js";
+import { CliError } from "../errors.js";
+import { type RuntimeArgs, runtimeOptions, toRuntimeConfig } from "../options.js";
+import { startProgress } from "../progress.js";
+import { openRuntime } from "../runtime.js";
+import { handleSignals } from "../signals.js";
+import { formatSummary } from "../summary.js";
+
+interface RunArgs extends RuntimeArgs {
+  tasks?: string;
+  benchmark: boolean;
+  clients: number;
+  "metrics-out"?: string;
+  csv?: string;
+  json: boolean;
+  "shutdown-timeout-ms": number;
+}
+
+export const runCommand = {
+  command: "run",
+  describe: "Process a task file through the whole chain with N concurrent clients",
+  builder: (y: Argv) =>
+    runtimeOptions(y)
+      .option("tasks", { type: "string", describe: "task file (JSON array or JSON Lines)" })
+      .option("benchmark", {
+        type: "boolean",
+        default: false,
+        describe:
+          "run the default generated workload (BENCHMARK_TASK_COUNT tasks, fresh store) when no --tasks",
+      })
+      .option("clients", {
+        type: "number",
+        default: envDefault("clients"),
+        coerce: integerAtLeast("clients", 1),
+        describe: "concurrent closed-loop clients (CLIENTS)",
+      })
+      .option("metrics-out", { type: "string", describe: "write the metrics JSON here" })
+      .option("csv", { type: "string", describe: "append one CSV row of metrics here (header when new)" })
+      .option("json", {
+        type: "boolean",
+        default: false,
+        describe: "print the metrics JSON instead of the summary table",
+      })
+      .example("taskq run --tasks tasks.json --workers 8 --clients 100", "process a task file")
+      .example(
+        "taskq run --benchmark --metrics-out metrics.json",
+        "the default workload, with the metrics JSON",
+      )
+      .example("taskq run --tasks tasks.json --queue-size 10 --on-full reject", "backpressure by rejection"),
+  handler: async (argv: RunArgs) => {
+    const config = { ...toRuntimeConfig(argv) };
+    let file: TaskFile;
+    if (argv.tasks) {
+      file = await loadTaskFile(argv.tasks);
+    } else if (argv.benchmark) {
+      const dir = join(".taskq", `benchmark-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+      config.db = join(dir, "tasks.db");
+      config.storage = join(dir, "objects");
+      const workload = generateTasks({ count: Number(envDefault("benchmarkTaskCount")), seed: config.seed });
+      file = { tasks: workload.tasks.map((t) => parseTask(t)), invalid: [] };
+    } else {
+      throw new CliError("--tasks FILE is required (or --benchmark for the default generated workload)", 2);
+    }
+    const runtime = await openRuntime(config);
+    const { pool, metrics, store } = runtime;
+    if (argv.benchmark && !argv.tasks) await ensureImages(runtime.objects, file.tasks);
+    for (const bad of file.invalid) {
+      store.recordInvalid(bad.id ?? `#${bad.position}`, bad.raw ?? null, {
+        errorClass: "validation",
+        message: bad.message,
+      });
+      metrics.recordFailure("validation");
+      process.stderr.write(`taskq: skipped ${bad.message} (dead-lettered)\n`);
+    }
+    const stop = new AbortController();
+    const signals = handleSignals(
+      () => {
+        stop.abort();
+        void pool.close({ drain: true, timeoutMs: argv["shutdown-timeout-ms"] });
+      },
+      () => void pool.close({ drain: false }),
+    );
+    const progress = startProgress(file.tasks.length, metrics);
+    let done = 0;
+    try {
+      await runClients({
+        clients: argv.clients,
+        source: file.tasks.map(toWire),
+        submit: (task) => pool.submit(task),
+        signal: stop.signal,
+        onSettled: () => progress.tick(++done),
+      });
+    } finally {
+      progress.stop();
+    }
+    await runtime.close({ drain: true, timeoutMs: argv["shutdown-timeout-ms"] });
+    signals.dispose();
+    const report = toReport(metrics.finish());
+    if (argv.json) console.log(JSON.stringify(report, null, 2));
+    else console.log(formatSummary(report));
+    if (argv["metrics-out"]) await writeFile(argv["metrics-out"], `${JSON.stringify(report, null, 2)}\n`);
+    if (argv.csv) {
+      const exists = await stat(argv.csv).then(
+        () => true,
+        () => false,
+      );
+      await appendFile(argv.csv, `${exists ? "" : `${csvHeader()}\n`}${csvRow(report)}\n`);
+    }
+    if (signals.signal) process.exitCode = signals.exitCode;
+  },
+};

@@ -1,0 +1,151 @@
+// The composition root both apps share: the real packages wired together once.
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { BatchedTaskStore, TaskStore } from "@taskq/idempotency";
+import { createLogger, type Logger, MetricsRecorder } from "@taskq/metrics";
+import {
+  createProcessor,
+  type ProcessorConfig,
+  prepareTask,
+  type Task,
+  type TaskOutput,
+  workerUrl,
+} from "@taskq/processor";
+import { type ExecutorPort, InlineExecutor, type OnFull, TinypoolExecutor, WorkerPool } from "@taskq/queue";
+import { ensureDirectory, FsObjectStore } from "@taskq/storage-sim";
+import { CliError } from "./errors.js";
+
+/** Everything a runtime is built from. */
+export interface RuntimeConfig {
+  readonly db: string;
+  readonly storage: string;
+  readonly workers: number;
+  readonly perWorker: number;
+  readonly queueSize: number;
+  readonly onFull: OnFull;
+  readonly maxRetries: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly taskTimeoutMs: number;
+  readonly baseLatencyMs: number;
+  readonly jitterMs: number;
+  readonly errorRate: number;
+  readonly seed: number;
+  readonly chunkSize: number;
+  readonly leaseMs: number;
+  readonly logLevel: string;
+  /**
+   * `threads`: tinypool worker threads; `inline`: on the main thread (no-op overhead runs).
+   * @default "threads"
+   */
+  readonly executor?: "threads" | "inline";
+}
+
+/** The wired system. */
+export interface Runtime {
+  readonly config: RuntimeConfig;
+  readonly store: TaskStore;
+  readonly batched: BatchedTaskStore;
+  readonly objects: FsObjectStore;
+  readonly metrics: MetricsRecorder;
+  readonly logger: Logger;
+  readonly executor: ExecutorPort<Task, TaskOutput>;
+  readonly pool: WorkerPool<Task, TaskOutput>;
+  readonly processorConfig: ProcessorConfig;
+  /** Closes the pool (draining up to `timeoutMs`), the store and the object store. */
+  close(options?: { drain?: boolean; timeoutMs?: number }): Promise<void>;
+}
+
+/** Opens the store (creating its directory) and the object store; nothing else starts. */
+export async function openStores(
+  config: Pick<RuntimeConfig, "db" | "storage" | "chunkSize" | "maxRetries" | "leaseMs">,
+) {
+  if (config.db !== ":memory:") await ensureDirectory(dirname(resolve(config.db))).catch(() => undefined);
+  const store = new TaskStore({ path: config.db, maxAttempts: config.maxRetries, leaseMs: config.leaseMs });
+  try {
+    const objects = await FsObjectStore.open({ root: config.storage, chunkSize: config.chunkSize });
+    return { store, objects };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+}
+
+/** Builds the whole chain: store, object store, processor config, executor, metrics, logger, pool. */
+export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
+  const { store, objects } = await openStores(config);
+  const storageRoot = resolve(config.storage);
+  const processorConfig: ProcessorConfig = {
+    key: JSON.stringify([
+      storageRoot,
+      config.chunkSize,
+      config.baseLatencyMs,
+      config.jitterMs,
+      config.errorRate,
+      config.seed,
+    ]),
+    storage: { kind: "fs", root: storageRoot },
+    chunkSize: config.chunkSize,
+    simulation: { baseLatencyMs: config.baseLatencyMs, jitterMs: config.jitterMs, seed: config.seed },
+    faults: { errorProbability: config.errorRate, seed: config.seed },
+  };
+  let executor: ExecutorPort<Task, TaskOutput>;
+  if (config.executor === "inline") {
+    const processor = await createProcessor(processorConfig);
+    executor = new InlineExecutor<Task, TaskOutput>(
+      (task, attempt, signal) => processor.run(task, attempt, signal),
+      config.workers * config.perWorker,
+    );
+  } else {
+    executor = new TinypoolExecutor<Task, TaskOutput>({
+      filename: workerUrl,
+      threads: config.workers,
+      concurrentTasksPerWorker: config.perWorker,
+      request: (task, attempt) => ({ task, attempt, config: processorConfig }),
+    });
+  }
+  const metrics = new MetricsRecorder({ threads: executor.concurrency });
+  const logger = createLogger({ level: config.logLevel });
+  const batched = new BatchedTaskStore(store);
+  const pool = new WorkerPool<Task, TaskOutput>({
+    prepare: (raw) => prepareTask(raw),
+    store: batched,
+    executor,
+    metrics,
+    logger,
+    queueSize: config.queueSize,
+    onFull: config.onFull,
+    retry: {
+      maxAttempts: config.maxRetries,
+      baseDelayMs: config.retryBaseMs,
+      maxDelayMs: Math.max(config.retryBaseMs, config.retryMaxMs),
+    },
+    taskTimeoutMs: config.taskTimeoutMs,
+  });
+  store.startHeartbeat();
+  return {
+    config,
+    store,
+    batched,
+    objects,
+    metrics,
+    logger,
+    executor,
+    pool,
+    processorConfig,
+    async close(options = {}) {
+      await pool.close(options);
+      await batched.flush();
+      store.close();
+      await objects.dispose();
+      logger.flush();
+    },
+  };
+}
+
+/** Opens an existing store for reading commands (status, monitor, dlq): never creates one, recovers nothing. */
+export function openExistingStore(db: string): TaskStore {
+  if (db !== ":memory:" && !existsSync(db))
+    throw new CliError(`no task store at ${db} (nothing was run or submitted there yet)`, 1);
+  return new TaskStore({ path: db, recover: false });
+}

@@ -1,0 +1,268 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { taskq, workdir } from "./helpers.js";
+
+describe("taskq (the built binary, as a subprocess)", () => {
+  it("--help on every command has examples; --version prints one", async () => {
+    const dir = workdir();
+    for (const command of ["generate", "run", "submit", "serve", "monitor", "status", "dlq"]) {
+      const { code, stdout } = await taskq(dir, [command, "--help"]);
+      expect(code, command).toBe(0);
+      expect(stdout, command).toContain(command === "dlq" || command === "status" ? "taskq" : "Examples:");
+    }
+    expect((await taskq(dir, ["--version"])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it("generate, run, and a second run of the same file processes nothing again (same outputs)", async () => {
+    const dir = workdir();
+    const gen = await taskq(dir, ["generate", "--count", "60", "--out", "tasks.json", "--seed", "4"]);
+    expect(gen.code).toBe(0);
+    expect(gen.stdout).toMatch(
+      /^wrote 60 tasks \((\d+) unique keys\) to tasks\.json and \d+ images into \.taskq\/objects\n$/,
+    );
+    const unique = Number(/\((\d+) unique keys\)/.exec(gen.stdout)?.[1]);
+
+    const first = await taskq(dir, [
+      "run",
+      "--tasks",
+      "tasks.json",
+      "--workers",
+      "2",
+      "--metrics-out",
+      "m1.json",
+      "--csv",
+      "runs.csv",
+    ]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("BENCHMARK RESULTS");
+    const m1 = JSON.parse(readFileSync(join(dir, "m1.json"), "utf8"));
+    expect(m1).toMatchObject({ success_count: unique, duplicate_count: 60 - unique, fail_count: 0 });
+
+    const second = await taskq(dir, [
+      "run",
+      "--tasks",
+      "tasks.json",
+      "--workers",
+      "2",
+      "--metrics-out",
+      "m2.json",
+      "--csv",
+      "runs.csv",
+    ]);
+    const m2 = JSON.parse(readFileSync(join(dir, "m2.json"), "utf8"));
+    expect(second.code).toBe(0);
+    expect(m2).toMatchObject({ success_count: 0, duplicate_count: 60, enqueue_count: 0 });
+    const csv = readFileSync(join(dir, "runs.csv"), "utf8").trim().split("\n");
+    expect(csv).toHaveLength(3);
+    expect(csv[0]?.startsWith("timestamp,duration_seconds,")).toBe(true);
+
+    const status = await taskq(dir, ["status", "t-00001", "--json"]);
+    expect(JSON.parse(status.stdout)).toMatchObject({ id: "t-00001", status: "succeeded", attempts: 1 });
+  });
+
+  it("--json prints the metrics report; retries show under fault injection", async () => {
+    const dir = workdir();
+    await taskq(dir, ["generate", "--count", "30", "--out", "t.json"]);
+    const run = await taskq(dir, [
+      "run",
+      "--tasks",
+      "t.json",
+      "--json",
+      "--error-rate",
+      "0.3",
+      "--max-retries",
+      "10",
+      "--retry-base-ms",
+      "1",
+    ]);
+    const report = JSON.parse(run.stdout);
+    expect(report.retry_count).toBeGreaterThan(0);
+    expect(report.fail_count).toBe(0);
+    expect(report.error_classification.transient).toBe(report.retry_count);
+  });
+
+  it("submit, serve and monitor work as separate processes on one store", async () => {
+    const dir = workdir();
+    const submitted = await taskq(dir, [
+      "submit",
+      "--payload",
+      '{"type":"compute","operation":"factorial","value":10}',
+    ]);
+    expect(submitted.code).toBe(0);
+    const id = submitted.stdout.trim();
+    const random = await taskq(dir, ["submit", "--random", "--count", "8", "--seed", "2"]);
+    expect(random.stdout.trim().split("\n")).toHaveLength(8);
+    const before = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json"])).stdout);
+    expect(before.queued).toBe(9);
+
+    const serve = await taskq(dir, ["serve", "--exit-when-idle", "--workers", "2"]);
+    expect(serve.code).toBe(0);
+    expect(serve.stdout).toContain("SERVE: 9 task(s) taken");
+
+    const after = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json"])).stdout);
+    expect(after).toMatchObject({ queued: 0, running: 0 });
+    expect(after.succeeded + after.failed).toBe(9);
+    expect(after.dead_letters).toBe(after.failed);
+    expect(JSON.parse((await taskq(dir, ["status", id, "--json"])).stdout)).toMatchObject({
+      status: "succeeded",
+      result: "3628800",
+    });
+
+    const prom = (await taskq(dir, ["monitor", "--once", "--export", "prometheus"])).stdout;
+    expect(prom).toContain(`taskq_store_tasks{status="succeeded"} ${after.succeeded}`);
+    const human = (await taskq(dir, ["monitor", "--once"])).stdout;
+    expect(human).toMatch(/queued 0 {2}running 0 {2}succeeded \d+/);
+  });
+
+  it("dlq list shows failed tasks; dlq retry re-drives them for serve", async () => {
+    const dir = workdir();
+    await taskq(dir, ["submit", "--payload", '{"id":"boom","type":"fail","error_message":"nope"}']);
+    await taskq(dir, ["serve", "--exit-when-idle"]);
+    const list = await taskq(dir, ["dlq", "list", "--json"]);
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({ taskId: "boom", errorClass: "permanent", errorMessage: "nope" }),
+    ]);
+    expect((await taskq(dir, ["dlq", "retry", "boom"])).stdout).toBe("re-drove 1 task(s) back to queued\n");
+    expect(JSON.parse((await taskq(dir, ["status", "boom", "--json"])).stdout)).toMatchObject({
+      status: "queued",
+      attempts: 0,
+    });
+    expect((await taskq(dir, ["dlq", "list"])).stdout).toBe("no dead letters\n");
+    const none = await taskq(dir, ["dlq", "retry", "nobody"]);
+    expect([none.code, none.stderr]).toEqual([1, 'taskq: no re-drivable dead letter for task "nobody"\n']);
+    expect((await taskq(dir, ["dlq", "retry", "--all"])).stdout).toBe("re-drove 0 task(s) back to queued\n");
+  });
+
+  it("settings come from flags, then the environment, then .env", async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, ".env"), "IDEMPOTENCY_DB_PATH=from-dotenv.db\n");
+    await taskq(dir, ["submit", "--payload", '{"id":"e1","type":"noop"}']);
+    expect((await taskq(dir, ["status", "e1", "--db", "from-dotenv.db"])).code).toBe(0);
+    await taskq(dir, ["submit", "--payload", '{"id":"e2","type":"noop"}'], {
+      IDEMPOTENCY_DB_PATH: "from-env.db",
+    });
+    expect((await taskq(dir, ["status", "e2", "--db", "from-env.db"])).code).toBe(0);
+    await taskq(dir, ["submit", "--payload", '{"id":"e3","type":"noop"}', "--db", "from-flag.db"], {
+      IDEMPOTENCY_DB_PATH: "from-env.db",
+    });
+    expect((await taskq(dir, ["status", "e3", "--db", "from-flag.db"])).code).toBe(0);
+  });
+});
+
+describe("bad input: one line on stderr, the right exit code, nothing lost", () => {
+  const cases: [string, string[], number, RegExp][] = [
+    [
+      "missing task file",
+      ["run", "--tasks", "nope.json"],
+      2,
+      /^taskq: cannot read task file nope\.json: no such file\n$/,
+    ],
+    [
+      "task file is a directory",
+      ["run", "--tasks", "."],
+      2,
+      /^taskq: cannot read task file \.: it is a directory\n$/,
+    ],
+    [
+      "malformed JSON",
+      ["run", "--tasks", "broken.json"],
+      2,
+      /^taskq: broken\.json: malformed JSON at line 2, column \d+: .+\n$/,
+    ],
+    [
+      "zero workers",
+      ["run", "--tasks", "good.json", "--workers", "0"],
+      2,
+      /^taskq: --workers must be an integer >= 1, got 0\n$/,
+    ],
+    [
+      "negative queue size",
+      ["run", "--tasks", "good.json", "--queue-size", "-5"],
+      2,
+      /^taskq: --queue-size must be an integer >= 1, got -5\n$/,
+    ],
+    ["unknown flag", ["run", "--tasks", "good.json", "--turbo"], 2, /^taskq: Unknown argument: turbo\n$/],
+    ["unknown command", ["launch"], 2, /^taskq: Unknown argument: launch/],
+    [
+      "bad on-full",
+      ["run", "--tasks", "good.json", "--on-full", "maybe"],
+      2,
+      /^taskq: Invalid values: .*on-full.*\n$/,
+    ],
+    ["no tasks given", ["run"], 2, /^taskq: --tasks FILE is required/],
+    ["submit bad JSON", ["submit", "--payload", "{nope"], 2, /^taskq: --payload is not valid JSON: /],
+    [
+      "submit bad task",
+      ["submit", "--payload", '{"type":"teleport"}'],
+      2,
+      /^taskq: task \? \(--payload\): field "type" has unknown value "teleport"/,
+    ],
+    [
+      "submit two sources",
+      ["submit", "--random", "--payload", "{}"],
+      2,
+      /^taskq: give exactly one of --payload, --payload-file, --random\n$/,
+    ],
+    [
+      "status before any store exists",
+      ["status", "ghost"],
+      1,
+      /^taskq: no task store at \.taskq\/tasks\.db \(nothing was run or submitted there yet\)\n$/,
+    ],
+    [
+      "status of an unknown id",
+      ["status", "ghost", "--db", "seeded.db"],
+      1,
+      /^taskq: no task with id "ghost" in seeded\.db\n$/,
+    ],
+    [
+      "db is not SQLite",
+      ["run", "--tasks", "good.json", "--db", "good.json"],
+      1,
+      /^taskq: task store good\.json is not a SQLite database \(the file was left untouched\)\n$/,
+    ],
+  ];
+
+  it.each(cases)("%s", async (_name, args, exitCode, stderr) => {
+    const dir = workdir();
+    writeFileSync(join(dir, "good.json"), '[{"id":"a","type":"noop"}]');
+    writeFileSync(join(dir, "broken.json"), '[{"id": "a",\n  "type" "noop"}]');
+    if (args.includes("seeded.db"))
+      await taskq(dir, ["submit", "--payload", '{"id":"x","type":"noop"}', "--db", "seeded.db"]);
+    const result = await taskq(dir, args);
+    expect(result.code).toBe(exitCode);
+    expect(result.stderr).toMatch(stderr);
+    expect(result.stderr).not.toContain("    at ");
+    expect(readFileSync(join(dir, "good.json"), "utf8")).toBe('[{"id":"a","type":"noop"}]');
+  });
+
+  it("LOG_LEVEL=debug adds the stack trace", async () => {
+    const result = await taskq(workdir(), ["run", "--tasks", "nope.json"], { LOG_LEVEL: "debug" });
+    expect(result.stderr).toContain("    at ");
+  });
+
+  it("a bad task inside a good file is dead-lettered with its reason; the other tasks run", async () => {
+    const dir = workdir();
+    await taskq(dir, ["generate", "--count", "3", "--out", "g.json", "--duplicates", "0"]);
+    const tasks = JSON.parse(readFileSync(join(dir, "g.json"), "utf8"));
+    tasks.push(
+      { id: "evil", image_key: "/etc/passwd", variant: "gray" },
+      { id: "odd", image_key: "a.ppm", variant: "sepia" },
+      42,
+    );
+    writeFileSync(join(dir, "mixed.json"), JSON.stringify(tasks));
+    const run = await taskq(dir, ["run", "--tasks", "mixed.json", "--json"]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      success_count: 3,
+      fail_count: 3,
+      error_classification: { validation: 3 },
+    });
+    expect(run.stderr).toContain(
+      'taskq: skipped task "evil" (mixed.json item 4): field "image_key" is not a safe object key: is an absolute path (dead-lettered)',
+    );
+    const dlq = JSON.parse((await taskq(dir, ["dlq", "list", "--json"])).stdout);
+    expect(dlq.map((d: { taskId: string }) => d.taskId)).toEqual(["evil", "odd", "#6"]);
+  });
+});
