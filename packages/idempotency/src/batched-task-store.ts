@@ -32,6 +32,8 @@ export class BatchedTaskStore {
   /** Transactions committed and operations in them (to report the batching achieved). */
   batches = 0;
   operations = 0;
+  /** Milliseconds spent inside store transactions (where a run's main-thread time goes). */
+  busyMs = 0;
 
   constructor(store: TaskStore, options: BatchOptions = {}) {
     const maxBatch = options.maxBatch ?? 512;
@@ -56,6 +58,7 @@ export class BatchedTaskStore {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.maxBatch);
       const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+      const start = performance.now();
       try {
         this.store.transaction(() => {
           outcomes.length = 0;
@@ -69,9 +72,11 @@ export class BatchedTaskStore {
           }
         });
       } catch (error) {
+        this.busyMs += performance.now() - start;
         for (const op of batch) op.reject(error);
         continue;
       }
+      this.busyMs += performance.now() - start;
       this.batches++;
       this.operations += batch.length;
       batch.forEach((op, i) => {
