@@ -1,0 +1,162 @@
+import { availableParallelism } from "node:os";
+import { CliError, describeError, envDefault, loadDotEnv } from "@taskq/cli";
+import yargs from "yargs";
+import { runMicro } from "./micro.js";
+import { type BenchOptions, runBenchmark } from "./orchestrate.js";
+import { PROFILES } from "./profiles.js";
+import { writeReports } from "./report-files.js";
+import { formatTable } from "./report-table.js";
+import { runOptimizedChild } from "./run-child.js";
+
+function positiveInteger(flag: string) {
+  return (value: unknown) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1)
+      throw new CliError(`--${flag} must be an integer >= 1, got ${JSON.stringify(value)}`, 2);
+    return n;
+  };
+}
+
+function clientList(value: unknown): number[] {
+  const list = String(value)
+    .split(",")
+    .map((v) => Number(v.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new CliError(
+      `--clients must be a comma-separated list of positive integers, got ${JSON.stringify(value)}`,
+      2,
+    );
+  }
+  return list;
+}
+
+/** Runs `taskq-bench`; returns the exit code (1 when --check finds a missed target). */
+export async function main(args: readonly string[]): Promise<number> {
+  try {
+    loadDotEnv();
+    if (args[0] === "__run-optimized") {
+      await runOptimizedChild(String(args[1]));
+      return 0;
+    }
+    let exitCode = 0;
+    await yargs([...args])
+      .scriptName("taskq-bench")
+      .command(
+        "$0",
+        "Run the baseline and the optimized system on the same workload and compare them",
+        (y) =>
+          y
+            .option("mode", {
+              choices: ["compare", "baseline", "optimized"] as const,
+              default: "compare" as const,
+            })
+            .option("profile", {
+              choices: ["io", "cpu", "overhead"] as const,
+              default: "io" as const,
+              describe: "workload profile",
+            })
+            .option("tasks", {
+              type: "number",
+              coerce: positiveInteger("tasks"),
+              describe: "tasks per run (default: the profile's)",
+            })
+            .option("clients", {
+              type: "string",
+              default: "50,100",
+              coerce: clientList,
+              describe: "concurrent clients, a list: one run per value",
+            })
+            .option("workers", {
+              type: "number",
+              default: availableParallelism(),
+              coerce: positiveInteger("workers"),
+              describe: "worker threads",
+            })
+            .option("per-worker", {
+              type: "number",
+              coerce: positiveInteger("per-worker"),
+              describe: "attempts per thread (default: enough slots for the clients)",
+            })
+            .option("queue-size", {
+              type: "number",
+              default: envDefault("queueSize"),
+              coerce: positiveInteger("queue-size"),
+            })
+            .option("on-full", { choices: ["block", "reject"] as const, default: "block" as const })
+            .option("error-rate", {
+              type: "number",
+              default: 0,
+              describe: "injected transient error probability",
+            })
+            .option("repeat", {
+              type: "number",
+              default: 3,
+              coerce: positiveInteger("repeat"),
+              describe: "runs per setting; the median is reported",
+            })
+            .option("seed", { type: "number", default: 1 })
+            .option("out", {
+              type: "string",
+              default: "benchmark_results",
+              describe: "where the JSON, CSV and HTML go",
+            })
+            .option("check", { type: "boolean", default: false, describe: "exit 1 when a target is missed" })
+            .option("quiet", { type: "boolean", default: false, describe: "no progress lines" })
+            .example("taskq-bench --mode compare --profile io --clients 100", "the seed's comparison")
+            .example("taskq-bench --profile overhead --mode optimized --check", "the queue's own cost")
+            .example("taskq-bench micro", "component micro-benchmarks"),
+        async (argv) => {
+          if (!(argv["error-rate"] >= 0 && argv["error-rate"] <= 1))
+            throw new CliError(`--error-rate must be from 0 to 1, got ${argv["error-rate"]}`, 2);
+          const options: BenchOptions = {
+            mode: argv.mode,
+            profile: argv.profile,
+            tasks: argv.tasks ?? PROFILES[argv.profile].defaultTasks,
+            clients: argv.clients,
+            workers: argv.workers,
+            ...(argv["per-worker"] === undefined ? {} : { perWorker: argv["per-worker"] }),
+            queueSize: Number(argv["queue-size"]),
+            onFull: argv["on-full"],
+            errorRate: argv["error-rate"],
+            repeat: argv.repeat,
+            seed: argv.seed,
+          };
+          const result = await runBenchmark(
+            options,
+            argv.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+          );
+          console.log(formatTable(result));
+          const files = await writeReports(result, argv.out);
+          console.log(`\nwrote ${files.join(", ")}`);
+          if (argv.check && result.checks.some((c) => !c.pass)) exitCode = 1;
+        },
+      )
+      .command(
+        "micro",
+        "Micro-benchmarks of the components, in operations per second",
+        (y) => y.option("scale", { type: "number", default: 1, describe: "shrink (or grow) every loop" }),
+        async (argv) => {
+          for (const r of await runMicro(argv.scale)) {
+            console.log(
+              `${r.name.padEnd(52)} ${Math.round(r.opsPerSecond).toLocaleString("en-US").padStart(12)} ops/s`,
+            );
+          }
+          console.log(`node ${process.version}, ${availableParallelism()} cores`);
+        },
+      )
+      .strict()
+      .help()
+      .exitProcess(false)
+      .fail((message, error) => {
+        if (error === undefined || error === null) throw new CliError(message.replace(/\s*\n\s*/g, " "), 2);
+        if (error instanceof CliError || error.name !== "YError") throw error;
+        throw new CliError(error.message.replace(/\s*\n\s*/g, " "), 2, { cause: error });
+      })
+      .parseAsync();
+    return exitCode;
+  } catch (error) {
+    const { exitCode, message } = describeError(error);
+    process.stderr.write(`taskq-bench: ${message}\n`);
+    return exitCode;
+  }
+}

@@ -1,0 +1,260 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { RuntimeConfig } from "@taskq/cli";
+import type { MetricsReport } from "@taskq/metrics";
+import { ensureImages, generateTasks, parseTask } from "@taskq/processor";
+import { FsObjectStore } from "@taskq/storage-sim";
+import {
+  type MachineFacts,
+  type MachineLimit,
+  machineFacts,
+  machineLimit,
+  measureCpuPerTask,
+} from "./machine.js";
+import { PROFILES, type Profile } from "./profiles.js";
+import type { RunSpec } from "./run-child.js";
+
+export type System = "baseline" | "optimized";
+
+/** Options of a benchmark. */
+export interface BenchOptions {
+  readonly mode: "compare" | System;
+  readonly profile: Profile["name"];
+  readonly tasks: number;
+  readonly clients: readonly number[];
+  readonly workers: number;
+  /** Attempts per thread; default: enough slots for the largest client count. */
+  readonly perWorker?: number;
+  readonly queueSize: number;
+  readonly onFull: "block" | "reject";
+  readonly errorRate: number;
+  readonly repeat: number;
+  readonly seed: number;
+}
+
+/** One measured run: the metrics report plus chart data and where the main thread's time went. */
+export interface RunResult extends MetricsReport {
+  readonly system: System;
+  readonly clients: number;
+  readonly repeat: number;
+  readonly main_thread_utilization: number;
+  readonly store_ms?: number;
+  readonly latency_cdf: ReadonlyArray<readonly [number, number]>;
+  readonly depth_series: ReadonlyArray<{ t: number; value: number }>;
+}
+
+export interface Check {
+  readonly clients: number;
+  readonly name: string;
+  readonly target: string;
+  readonly value: number;
+  readonly pass: boolean;
+}
+
+export interface BenchResult {
+  readonly generated_at: string;
+  readonly machine: MachineFacts;
+  readonly settings: BenchOptions & { readonly profile_details: Profile; readonly per_worker: number };
+  readonly limits: Record<string, MachineLimit>;
+  readonly runs: RunResult[];
+  readonly medians: Record<string, Partial<Record<System, RunResult>>>;
+  readonly spread: Record<string, Partial<Record<System, { min_tps: number; max_tps: number }>>>;
+  readonly ratios: Record<
+    string,
+    { throughput: number | null; p95: number | null; mean: number | null; pct_of_limit: number | null }
+  >;
+  readonly checks: Check[];
+  readonly diagnosis: string[];
+}
+
+const baselineScript = new URL("../../../input_new/baseline_task_queue_v2.ts", import.meta.url).pathname;
+const benchBin = new URL("./bin.js", import.meta.url).pathname;
+
+function runProcess(args: string[], what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, LOG_LEVEL: "silent" },
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${what} exited with ${code}: ${stderr.trim().split("\n").at(-1)}`)),
+    );
+  });
+}
+
+async function prepareWorkload(dir: string, profile: Profile, tasks: number, seed: number): Promise<string> {
+  const workload = generateTasks({ count: tasks, kind: profile.kind, size: profile.size, seed });
+  const store = await FsObjectStore.open({ root: join(dir, "objects") });
+  await ensureImages(
+    store,
+    workload.tasks.map((t) => parseTask(t)),
+    { size: profile.size },
+  );
+  const file = join(dir, "tasks.json");
+  await writeFile(file, JSON.stringify(workload.tasks));
+  return file;
+}
+
+/** One fresh process on a freshly generated workload, fresh store and object store. */
+async function measure(
+  system: System,
+  clients: number,
+  repeat: number,
+  options: BenchOptions,
+  perWorker: number,
+): Promise<RunResult> {
+  const profile = PROFILES[options.profile];
+  const dir = await mkdtemp(join(tmpdir(), `taskq-bench-${system}-`));
+  try {
+    const tasksFile = await prepareWorkload(dir, profile, options.tasks, options.seed + repeat);
+    const resultFile = join(dir, "result.json");
+    if (system === "baseline") {
+      await runProcess(
+        [
+          "--import",
+          import.meta.resolve("tsx"),
+          baselineScript,
+          ...["--tasks", tasksFile, "--storage", join(dir, "objects"), "--clients", String(clients)],
+          ...["--workers", String(options.workers), "--base-latency-ms", String(profile.baseLatencyMs)],
+          ...["--error-rate", String(options.errorRate), "--json", resultFile],
+        ],
+        "baseline run",
+      );
+    } else {
+      const runtime: RuntimeConfig = {
+        db: join(dir, "tasks.db"),
+        storage: join(dir, "objects"),
+        workers: options.workers,
+        perWorker,
+        queueSize: options.queueSize,
+        onFull: options.onFull,
+        maxRetries: 5,
+        retryBaseMs: 10,
+        retryMaxMs: 1000,
+        taskTimeoutMs: 0,
+        baseLatencyMs: profile.baseLatencyMs,
+        jitterMs: 0,
+        errorRate: options.errorRate,
+        seed: options.seed + repeat,
+        chunkSize: 65_536,
+        leaseMs: 30_000,
+        logLevel: "silent",
+      };
+      const spec: RunSpec = { tasksFile, resultFile, clients, runtime };
+      const specFile = join(dir, "spec.json");
+      await writeFile(specFile, JSON.stringify(spec));
+      await runProcess([benchBin, "__run-optimized", specFile], "optimized run");
+    }
+    const report = JSON.parse(await readFile(resultFile, "utf8"));
+    return { ...report, system, clients, repeat };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function median(runs: RunResult[]): RunResult | undefined {
+  const sorted = [...runs].sort((a, b) => a.throughput_tps - b.throughput_tps);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/** Runs the plan (baseline and optimized alternating, A B A B) and computes medians, ratios, checks. */
+export async function runBenchmark(
+  options: BenchOptions,
+  log: (line: string) => void = () => undefined,
+): Promise<BenchResult> {
+  const profile = PROFILES[options.profile];
+  const facts = machineFacts();
+  const perWorker =
+    options.perWorker ?? Math.max(16, Math.ceil(Math.max(...options.clients) / options.workers));
+  log(`measuring the processor alone on a ${profile.name} sample (CPU time per task)...`);
+  const cpuMs = await measureCpuPerTask(profile);
+  const systems: System[] = options.mode === "compare" ? ["baseline", "optimized"] : [options.mode];
+  const runs: RunResult[] = [];
+  for (const clients of options.clients) {
+    for (let r = 0; r < options.repeat; r++) {
+      for (const system of systems) {
+        log(
+          `run ${system} · ${clients} clients · repeat ${r + 1}/${options.repeat} · ${options.tasks} ${profile.name} tasks`,
+        );
+        runs.push(await measure(system, clients, r, options, perWorker));
+      }
+    }
+  }
+  const limits: BenchResult["limits"] = {};
+  const medians: BenchResult["medians"] = {};
+  const spread: BenchResult["spread"] = {};
+  const ratios: BenchResult["ratios"] = {};
+  const checks: Check[] = [];
+  const diagnosis: string[] = [];
+  for (const clients of options.clients) {
+    const key = String(clients);
+    const limit = machineLimit(profile, clients, cpuMs, facts.cores);
+    limits[key] = limit;
+    medians[key] = {};
+    spread[key] = {};
+    for (const system of systems) {
+      const mine = runs.filter((r) => r.clients === clients && r.system === system);
+      const m = median(mine);
+      if (m) medians[key][system] = m;
+      spread[key][system] = {
+        min_tps: Math.min(...mine.map((r) => r.throughput_tps)),
+        max_tps: Math.max(...mine.map((r) => r.throughput_tps)),
+      };
+    }
+    const b = medians[key].baseline;
+    const o = medians[key].optimized;
+    ratios[key] = {
+      throughput: b && o && b.throughput_tps > 0 ? o.throughput_tps / b.throughput_tps : null,
+      p95: b && o && b.p95_latency_ms > 0 ? o.p95_latency_ms / b.p95_latency_ms : null,
+      mean: b && o && b.mean_latency_ms > 0 ? o.mean_latency_ms / b.mean_latency_ms : null,
+      pct_of_limit: o ? o.throughput_tps / limit.limit_tps : null,
+    };
+    const ratio = ratios[key];
+    const add = (name: string, target: string, value: number | null, pass: (v: number) => boolean) => {
+      if (value !== null) checks.push({ clients, name, target, value, pass: pass(value) });
+    };
+    if (profile.name === "io") {
+      add("throughput vs baseline", ">= 10x", ratio.throughput, (v) => v >= 10);
+      add("p95 vs baseline", "<= 10%", ratio.p95, (v) => v <= 0.1);
+      add("share of machine limit", ">= 85%", ratio.pct_of_limit, (v) => v >= 0.85);
+    } else if (profile.name === "cpu") {
+      add("share of machine limit", ">= 80%", ratio.pct_of_limit, (v) => v >= 0.8);
+    } else {
+      add(
+        "throughput through the persisted chain",
+        ">= 20000/s",
+        o ? o.throughput_tps : null,
+        (v) => v >= 20_000,
+      );
+    }
+    if (o && checks.some((c) => c.clients === clients && !c.pass)) {
+      const wall = o.duration_seconds * 1000;
+      diagnosis.push(
+        `${clients} clients: optimized mean latency ${o.mean_latency_ms.toFixed(1)} ms = wait ${o.wait_mean_ms.toFixed(1)} ms + run ${o.run_mean_ms.toFixed(1)} ms; ` +
+          `main thread busy ${(o.main_thread_utilization * 100).toFixed(0)}% of the wall time, of which store transactions ${(((o.store_ms ?? 0) / wall) * 100).toFixed(0)}%; ` +
+          `slot utilization ${(o.thread_utilization * 100).toFixed(0)}%; limit ${limit.limit_tps} t/s (${limit.io_bound_tps !== null && limit.io_bound_tps <= limit.cpu_bound_tps ? "I/O" : "CPU"}-bound).`,
+      );
+    }
+  }
+  return {
+    generated_at: new Date().toISOString(),
+    machine: facts,
+    settings: { ...options, profile_details: profile, per_worker: perWorker },
+    limits,
+    runs,
+    medians,
+    spread,
+    ratios,
+    checks,
+    diagnosis,
+  };
+}

@@ -1,0 +1,40 @@
+// One measured run of the optimized system, in its own process (spawned by the orchestrator).
+import { readFile, writeFile } from "node:fs/promises";
+import { openRuntime, type RuntimeConfig } from "@taskq/cli";
+import { toReport } from "@taskq/metrics";
+import { loadTaskFile, toWire } from "@taskq/processor";
+import { runClients } from "@taskq/queue";
+
+/** What the orchestrator asks a child to run. */
+export interface RunSpec {
+  readonly tasksFile: string;
+  readonly resultFile: string;
+  readonly clients: number;
+  readonly runtime: RuntimeConfig;
+}
+
+/** Runs the spec in `specFile` and writes the result JSON (the metrics report plus chart data). */
+export async function runOptimizedChild(specFile: string): Promise<void> {
+  const spec = JSON.parse(await readFile(specFile, "utf8")) as RunSpec;
+  const file = await loadTaskFile(spec.tasksFile);
+  const runtime = await openRuntime(spec.runtime);
+  const elu = performance.eventLoopUtilization();
+  await runClients({
+    clients: spec.clients,
+    source: file.tasks.map(toWire),
+    submit: (t) => runtime.pool.submit(t),
+  });
+  const snapshot = runtime.metrics.finish();
+  const mainThread = performance.eventLoopUtilization(elu).utilization;
+  const storeMs = runtime.batched.busyMs;
+  await runtime.close();
+  const result = {
+    ...toReport(snapshot),
+    system: "optimized",
+    main_thread_utilization: mainThread,
+    store_ms: storeMs,
+    latency_cdf: snapshot.latencyCdf,
+    depth_series: snapshot.depthSeries,
+  };
+  await writeFile(spec.resultFile, `${JSON.stringify(result, null, 2)}\n`);
+}

@@ -1,0 +1,137 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CSV_COLUMNS } from "@taskq/metrics";
+import { describe, expect, it } from "vitest";
+import { machineLimit, PROFILES } from "../src/index.js";
+
+const bin = new URL("../dist/bin.js", import.meta.url).pathname;
+
+function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
+  it("compare writes the table, the JSON, the CSV and an HTML page with one series per side", async () => {
+    const out = mkdtempSync(join(tmpdir(), "taskq-bench-out-"));
+    const result = await bench([
+      "--mode",
+      "compare",
+      "--profile",
+      "io",
+      "--tasks",
+      "24",
+      "--clients",
+      "4,8",
+      "--repeat",
+      "2",
+      "--out",
+      out,
+      "--quiet",
+    ]);
+    expect(result.code).toBe(0);
+    for (const row of ["throughput (tasks/s)", "p95 latency (ms)", "machine limit", "avg / max queue depth"])
+      expect(result.stdout).toContain(row);
+    expect(result.stdout).toMatch(/^4 +throughput/m);
+    expect(result.stdout).toMatch(/^8 +throughput/m);
+
+    const json = JSON.parse(readFileSync(join(out, "benchmark_comparison.json"), "utf8"));
+    expect(json.machine).toMatchObject({ cores: expect.any(Number), node: process.version });
+    expect(json.settings).toMatchObject({
+      mode: "compare",
+      profile: "io",
+      tasks: 24,
+      clients: [4, 8],
+      repeat: 2,
+    });
+    expect(json.runs).toHaveLength(8);
+    // A B A B: baseline and optimized alternate
+    expect(json.runs.map((r: { system: string }) => r.system)).toEqual([
+      "baseline",
+      "optimized",
+      "baseline",
+      "optimized",
+      "baseline",
+      "optimized",
+      "baseline",
+      "optimized",
+    ]);
+    for (const run of json.runs) {
+      expect(run).toMatchObject({
+        success_count: expect.any(Number),
+        p95_latency_ms: expect.any(Number),
+        throughput_tps: expect.any(Number),
+      });
+      expect(run.latency_cdf.length).toBeGreaterThan(5);
+      expect(run.success_count + run.duplicate_count + run.fail_count).toBe(24);
+    }
+    expect(Object.keys(json.medians)).toEqual(["4", "8"]);
+    expect(json.ratios["8"]).toMatchObject({
+      throughput: expect.any(Number),
+      p95: expect.any(Number),
+      pct_of_limit: expect.any(Number),
+    });
+    expect(json.limits["8"]).toMatchObject({ io_ms_per_task: 60, clients: 8, limit_tps: expect.any(Number) });
+    expect(json.checks.map((c: { name: string }) => c.name)).toContain("throughput vs baseline");
+
+    const csv = readFileSync(join(out, "benchmark_runs.csv"), "utf8").trim().split("\n");
+    expect(csv[0]).toBe(["profile", "system", "clients", "repeat", ...CSV_COLUMNS].join(","));
+    expect(csv).toHaveLength(9);
+
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+    expect(svgs).toHaveLength(1 + 2 * 2);
+    expect(svgs[0]?.match(/class="bar" data-series="baseline"/g)).toHaveLength(2);
+    expect(svgs[0]?.match(/class="bar" data-series="optimized"/g)).toHaveLength(2);
+    for (const chart of svgs.slice(1)) {
+      expect(chart.match(/class="series" data-series="baseline"/g)).toHaveLength(1);
+      expect(chart.match(/class="series" data-series="optimized"/g)).toHaveLength(1);
+    }
+  });
+
+  it("micro prints operations per second for each component", async () => {
+    const result = await bench(["micro", "--scale", "0.02"]);
+    expect(result.code).toBe(0);
+    for (const name of [
+      "histogram record",
+      "store claim+start+succeed",
+      "bounded queue put+take",
+      "thread dispatch round trip",
+    ]) {
+      expect(result.stdout).toMatch(new RegExp(`${name.replace(/[+()]/g, "\\$&")}.* [\\d,]+ ops/s`));
+    }
+  });
+
+  it("bad flags are one-line usage errors", async () => {
+    const bad = await bench(["--clients", "10,x"]);
+    expect([bad.code, bad.stderr]).toEqual([
+      2,
+      'taskq-bench: --clients must be a comma-separated list of positive integers, got "10,x"\n',
+    ]);
+    const unknown = await bench(["--profile", "gpu"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^taskq-bench: Invalid values: .*profile/);
+  });
+});
+
+describe("machine limit", () => {
+  it("is min(clients / I/O time, cores / CPU time)", () => {
+    expect(machineLimit(PROFILES.io, 100, 2, 2)).toMatchObject({
+      io_ms_per_task: 60,
+      io_bound_tps: 1666.7,
+      cpu_bound_tps: 1000,
+      limit_tps: 1000,
+    });
+    expect(machineLimit(PROFILES.io, 50, 0.5, 2)).toMatchObject({ io_bound_tps: 833.3, limit_tps: 833.3 });
+    expect(machineLimit(PROFILES.overhead, 100, 0.01, 2)).toMatchObject({
+      io_bound_tps: null,
+      limit_tps: 200_000,
+    });
+  });
+});
