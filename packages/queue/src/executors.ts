@@ -88,10 +88,15 @@ export class TinypoolExecutor<T, O> implements ExecutorPort<T, O> {
   }
 }
 
-/** Runs attempts on the main thread (no thread hop): for no-op overhead runs and the baseline. */
+/**
+ * Runs attempts on the main thread (no thread hop): for no-op overhead runs and the baseline.
+ * `destroy()` settles attempts still running as cancelled (their code cannot be killed), so a
+ * forced close never waits on them.
+ */
 export class InlineExecutor<T, O> implements ExecutorPort<T, O> {
   readonly concurrency: number;
   readonly #run: (task: T, attempt: number, signal?: AbortSignal) => Promise<AttemptOutcome<O>>;
+  readonly #running = new Set<(outcome: AttemptOutcome<O>) => void>();
 
   constructor(
     run: (task: T, attempt: number, signal?: AbortSignal) => Promise<AttemptOutcome<O>>,
@@ -103,16 +108,33 @@ export class InlineExecutor<T, O> implements ExecutorPort<T, O> {
 
   async run(task: T, attempt: number, signal?: AbortSignal): Promise<AttemptOutcome<O>> {
     const start = performance.now();
+    let cancel: ((outcome: AttemptOutcome<O>) => void) | undefined;
+    const cancelled = new Promise<AttemptOutcome<O>>((resolve) => {
+      cancel = resolve;
+    });
+    const settle = cancel as (outcome: AttemptOutcome<O>) => void;
+    this.#running.add(settle);
     try {
-      return await this.#run(task, attempt, signal);
+      return await Promise.race([this.#run(task, attempt, signal), cancelled]);
     } catch (error) {
       return {
         ok: false,
         error: { errorClass: "internal", retryable: false, message: (error as Error).message },
         runMs: performance.now() - start,
       };
+    } finally {
+      this.#running.delete(settle);
     }
   }
 
-  async destroy(): Promise<void> {}
+  async destroy(): Promise<void> {
+    for (const settle of this.#running) {
+      settle({
+        ok: false,
+        error: { errorClass: "cancelled", retryable: true, message: "the executor was destroyed" },
+        runMs: 0,
+      });
+    }
+    this.#running.clear();
+  }
 }

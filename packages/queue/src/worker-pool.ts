@@ -129,6 +129,8 @@ export class WorkerPool<T, O> {
   #idleWaiters: (() => void)[] = [];
   #accepting = true;
   #closing: Promise<void> | undefined;
+  /** Ends a draining close's wait early (a second close with drain: false). */
+  #stopDraining: (() => void) | undefined;
   /** Admissions that had to wait for space in the queue. */
   blockedAdmissions = 0;
 
@@ -444,10 +446,15 @@ export class WorkerPool<T, O> {
    * Stops admission, lets admitted work finish (drain) up to `timeoutMs`, then cancels the rest:
    * running attempts are aborted and returned to `queued` in the store, queued and backing-off
    * tasks stay `queued` there; their submitters get PoolClosedError. Then the executor is
-   * destroyed. Idempotent: every call returns the same promise.
+   * destroyed. Idempotent: every call returns the same promise; a call with `drain: false` while
+   * a draining close waits cuts the wait short (the second Ctrl-C).
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#close(options.drain ?? true, options.timeoutMs ?? 30_000);
+    if (this.#closing) {
+      if (options.drain === false) this.#stopDraining?.();
+      return this.#closing;
+    }
+    this.#closing = this.#close(options.drain ?? true, options.timeoutMs ?? 30_000);
     return this.#closing;
   }
 
@@ -457,7 +464,10 @@ export class WorkerPool<T, O> {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         this.#idle(),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+          this.#stopDraining = resolve;
+        }),
       ]);
       clearTimeout(timer);
     }

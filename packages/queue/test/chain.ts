@@ -14,7 +14,7 @@ import {
   type TaskOutput,
   workerUrl,
 } from "@taskq/processor";
-import { FsObjectStore } from "@taskq/storage-sim";
+import { FsObjectStore, type SimulationOptions } from "@taskq/storage-sim";
 import { type OnFull, TinypoolExecutor, WorkerPool } from "../src/index.js";
 
 export interface ChainOptions {
@@ -23,6 +23,7 @@ export interface ChainOptions {
   queueSize?: number;
   onFull?: OnFull;
   faults?: FaultOptions;
+  simulation?: SimulationOptions;
   maxAttempts?: number;
   taskTimeoutMs?: number;
 }
@@ -33,6 +34,7 @@ export async function makeChain(options: ChainOptions = {}) {
     key: dir,
     storage: { kind: "fs", root: join(dir, "objects") },
     ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.simulation ? { simulation: options.simulation } : {}),
   };
   const objects = await FsObjectStore.open({ root: join(dir, "objects") });
   const store = new TaskStore({ path: join(dir, "tasks.db") });

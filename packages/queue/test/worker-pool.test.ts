@@ -80,6 +80,26 @@ describe("WorkerPool on the real chain (tinypool threads, SQLite file, storage-s
     expect(attempts).toBe(60 + snap.retried);
   });
 
+  it("injected storage faults (request failures, ENOSPC part-way through a put) are transient and retried", async () => {
+    const c = await chain({
+      simulation: { faultProbability: 0.1, writeFaultProbability: 0.2, seed: 5 },
+      maxAttempts: 10,
+    });
+    await c.addImages(20);
+    await runClients({ clients: 50, source: imageTasks(60, 20), submit: (t) => c.pool.submit(t) });
+    const snap = c.metrics.snapshot();
+    expect(snap).toMatchObject({ succeeded: 60, failed: 0 });
+    expect(snap.retried).toBeGreaterThan(0);
+    expect(Object.keys(snap.errorClassification)).toEqual(["transient"]);
+    expect(await c.objects.temporaryFiles()).toEqual([]);
+    for (const record of c.store.all()) {
+      const { image_key, variant } = record.payload as { image_key: string; variant: Variant };
+      expect(record.etag).toBe(
+        await md5Of(transformImage(await c.objects.getObject("images", image_key), variant)),
+      );
+    }
+  });
+
   it("permanent failures are not retried and land in the dead letters", async () => {
     const c = await chain();
     await c.addImages(2);
@@ -93,9 +113,14 @@ describe("WorkerPool on the real chain (tinypool threads, SQLite file, storage-s
     expect((outcomes[2] as PromiseRejectedResult).reason.message).toBe(
       'task "f" failed (permanent, 1 attempt): always',
     );
-    expect(c.store.deadLetters().map((d) => [d.taskId, d.errorClass, d.attempts])).toEqual([
-      ["missing", "not_found", 1],
+    expect(
+      c.store
+        .deadLetters()
+        .map((d) => [d.taskId, d.errorClass, d.attempts])
+        .sort(),
+    ).toEqual([
       ["f", "permanent", 1],
+      ["missing", "not_found", 1],
     ]);
     expect(c.metrics.snapshot()).toMatchObject({ succeeded: 1, failed: 2, retried: 0 });
   });
@@ -286,6 +311,29 @@ describe("pool shutdown", () => {
     await closing;
     expect((await Promise.all(submitted)).map((r) => r.result)).toEqual(["a", "b", "c"]);
     expect(store.stats()).toMatchObject({ succeeded: 3, running: 0 });
+    store.close();
+  });
+
+  it("a second close with drain: false cuts a draining close short; running work is handed back", async () => {
+    const store = new TaskStore({ path: ":memory:" });
+    const executor = new InlineExecutor<{ id: string }, object>(
+      (_task, _attempt) => new Promise(() => undefined), // never finishes on its own
+      2,
+    );
+    const pool = new WorkerPool({
+      prepare: (raw) => {
+        const task = raw as { id: string };
+        return { task, id: task.id, idempotencyKey: task.id, type: "x", payload: task };
+      },
+      store: new BatchedTaskStore(store),
+      executor,
+    });
+    const submitted = ["a", "b"].map((id) => pool.submit({ id }).catch((e: unknown) => e));
+    await vi.waitFor(() => expect(store.stats().running).toBe(2));
+    const draining = pool.close({ drain: true, timeoutMs: 3_600_000 });
+    expect(pool.close({ drain: false })).toBe(draining);
+    await draining;
+    for (const outcome of await Promise.all(submitted)) expect(outcome).toBeInstanceOf(PoolClosedError);
     store.close();
   });
 
