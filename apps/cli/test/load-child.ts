@@ -1,0 +1,78 @@
+// Runs N no-op tasks from 100 closed-loop clients through the real runtime and reports RSS after
+// 10,000 tasks and at the end (after GC), the queue's max depth, and what is left open after close.
+
+import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { runClients } from "@taskq/queue";
+import { openRuntime } from "../src/runtime.js";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+const total = Number(process.argv[2]);
+const dir = String(process.argv[3]);
+const baselineResources = process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap");
+const runtime = await openRuntime({
+  db: join(dir, "tasks.db"),
+  storage: join(dir, "objects"),
+  workers: 2,
+  perWorker: 32,
+  queueSize: 200,
+  onFull: "block",
+  maxRetries: 3,
+  retryBaseMs: 10,
+  retryMaxMs: 100,
+  taskTimeoutMs: 0,
+  baseLatencyMs: 0,
+  jitterMs: 0,
+  errorRate: 0,
+  seed: 1,
+  chunkSize: 65_536,
+  leaseMs: 30_000,
+  logLevel: "silent",
+});
+let done = 0;
+let rssAt10k = 0;
+await runClients({
+  clients: 100,
+  source: (function* () {
+    for (let i = 0; i < total; i++) yield { id: `n-${i}`, type: "noop" };
+  })(),
+  submit: (task) => runtime.pool.submit(task),
+  onSettled: () => {
+    done++;
+    if (done % Math.min(10_000, Math.floor(total / 10)) === 0) {
+      gc();
+      const m = process.memoryUsage();
+      if (done === Math.min(10_000, Math.floor(total / 10))) rssAt10k = m.rss;
+      if (process.env["TASKQ_LOAD_TRACE"])
+        process.stderr.write(
+          `${done} rss ${(m.rss / 1e6).toFixed(1)} heap ${(m.heapUsed / 1e6).toFixed(1)} ext ${(m.external / 1e6).toFixed(1)} ab ${(m.arrayBuffers / 1e6).toFixed(1)}\n`,
+        );
+    }
+  },
+});
+gc();
+const rssEnd = process.memoryUsage().rss;
+const snapshot = runtime.metrics.finish();
+await runtime.close();
+await new Promise((resolve) => setImmediate(resolve));
+const left = process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap");
+const extra = [...left];
+for (const r of baselineResources) {
+  const i = extra.indexOf(r);
+  if (i >= 0) extra.splice(i, 1);
+}
+console.log(
+  JSON.stringify({
+    succeeded: snapshot.succeeded,
+    maxQueueDepth: snapshot.maxQueueDepth,
+    rssAt10k,
+    rssEnd,
+    leaks: {
+      resources: extra,
+      sigint: process.listenerCount("SIGINT"),
+      sigterm: process.listenerCount("SIGTERM"),
+    },
+  }),
+);
