@@ -1,5 +1,13 @@
 import { availableParallelism } from "node:os";
-import { CliError, describeError, envDefault, loadDotEnv } from "@taskq/cli";
+import {
+  CliError,
+  describeError,
+  envDefault,
+  failAsUsageError,
+  integerAtLeast,
+  loadDotEnv,
+  numberBetween,
+} from "@taskq/cli";
 import yargs from "yargs";
 import { runMicro } from "./micro.js";
 import { type BenchOptions, runBenchmark } from "./orchestrate.js";
@@ -7,15 +15,6 @@ import { PROFILES } from "./profiles.js";
 import { writeReports } from "./report-files.js";
 import { formatTable } from "./report-table.js";
 import { runOptimizedChild } from "./run-child.js";
-
-function positiveInteger(flag: string) {
-  return (value: unknown) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1)
-      throw new CliError(`--${flag} must be an integer >= 1, got ${JSON.stringify(value)}`, 2);
-    return n;
-  };
-}
 
 function clientList(value: unknown): number[] {
   const list = String(value)
@@ -57,7 +56,7 @@ export async function main(args: readonly string[]): Promise<number> {
             })
             .option("tasks", {
               type: "number",
-              coerce: positiveInteger("tasks"),
+              coerce: integerAtLeast("tasks", 1),
               describe: "tasks per run (default: the profile's)",
             })
             .option("clients", {
@@ -69,29 +68,30 @@ export async function main(args: readonly string[]): Promise<number> {
             .option("workers", {
               type: "number",
               default: availableParallelism(),
-              coerce: positiveInteger("workers"),
+              coerce: integerAtLeast("workers", 1),
               describe: "worker threads",
             })
             .option("per-worker", {
               type: "number",
-              coerce: positiveInteger("per-worker"),
+              coerce: integerAtLeast("per-worker", 1),
               describe: "attempts per thread (default: enough slots for the clients)",
             })
             .option("queue-size", {
               type: "number",
               default: envDefault("queueSize"),
-              coerce: positiveInteger("queue-size"),
+              coerce: integerAtLeast("queue-size", 1),
             })
             .option("on-full", { choices: ["block", "reject"] as const, default: "block" as const })
             .option("error-rate", {
               type: "number",
               default: 0,
+              coerce: numberBetween("error-rate", 0, 1),
               describe: "injected transient error probability",
             })
             .option("repeat", {
               type: "number",
               default: 3,
-              coerce: positiveInteger("repeat"),
+              coerce: integerAtLeast("repeat", 1),
               describe: "runs per setting; the median is reported",
             })
             .option("seed", { type: "number", default: 1 })
@@ -106,8 +106,6 @@ export async function main(args: readonly string[]): Promise<number> {
             .example("taskq-bench --profile overhead --mode optimized --check", "the queue's own cost")
             .example("taskq-bench micro", "component micro-benchmarks"),
         async (argv) => {
-          if (!(argv["error-rate"] >= 0 && argv["error-rate"] <= 1))
-            throw new CliError(`--error-rate must be from 0 to 1, got ${argv["error-rate"]}`, 2);
           const options: BenchOptions = {
             mode: argv.mode,
             profile: argv.profile,
@@ -147,11 +145,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .strict()
       .help()
       .exitProcess(false)
-      .fail((message, error) => {
-        if (error === undefined || error === null) throw new CliError(message.replace(/\s*\n\s*/g, " "), 2);
-        if (error instanceof CliError || error.name !== "YError") throw error;
-        throw new CliError(error.message.replace(/\s*\n\s*/g, " "), 2, { cause: error });
-      })
+      .fail(failAsUsageError)
       .parseAsync();
     return exitCode;
   } catch (error) {

@@ -7,7 +7,7 @@ import { serveCommand } from "./commands/serve.js";
 import { statusCommand } from "./commands/status.js";
 import { submitCommand } from "./commands/submit.js";
 import { loadDotEnv } from "./config.js";
-import { CliError, describeError } from "./errors.js";
+import { describeError, failAsUsageError } from "./errors.js";
 
 declare const __VERSION__: string | undefined;
 
@@ -46,13 +46,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .wrap(Math.min(110, process.stdout.columns || 110))
       .epilogue("Settings come from flags, then the environment, then .env (see .env.example).")
       .exitProcess(false)
-      .fail((message, error) => {
-        // yargs' own errors (unknown flags, failed coercions and checks) are usage errors;
-        // an error thrown by a command's handler passes through as it is.
-        if (error === undefined || error === null) throw new CliError(message.replace(/\s*\n\s*/g, " "), 2);
-        if (error instanceof CliError || error.name !== "YError") throw error;
-        throw new CliError(error.message.replace(/\s*\n\s*/g, " "), 2, { cause: error });
-      });
+      .fail(failAsUsageError);
     await parser.parseAsync();
     return Number(process.exitCode ?? 0);
   } catch (error) {

@@ -21,3 +21,14 @@ export function describeError(error: unknown): { exitCode: number; message: stri
   }
   return { exitCode: 1, message: e?.message ?? String(error) };
 }
+
+/**
+ * A yargs `fail` handler: yargs' own errors (unknown flags, failed coercions and checks) become
+ * one-line usage errors (exit 2); an error thrown by a command's handler passes through as it is.
+ */
+export function failAsUsageError(message: string | undefined, error: Error | undefined): never {
+  const oneLine = (text: string) => text.replace(/\s*\n\s*/g, " ");
+  if (error === undefined || error === null) throw new CliError(oneLine(message ?? "invalid arguments"), 2);
+  if (error instanceof CliError || error.name !== "YError") throw error;
+  throw new CliError(oneLine(error.message), 2, { cause: error });
+}

@@ -163,28 +163,7 @@ describe("2. graceful shutdown", () => {
   });
 });
 
-describe("4. storage and database faults", () => {
-  it("injected storage faults are transient and retried to success", async () => {
-    const dir = workdir();
-    await taskq(dir, ["generate", "--count", "60", "--out", "t.json"]);
-    const run = await taskq(dir, [
-      "run",
-      "--tasks",
-      "t.json",
-      "--json",
-      "--error-rate",
-      "0.25",
-      "--max-retries",
-      "12",
-      "--retry-base-ms",
-      "1",
-    ]);
-    expect(JSON.parse(run.stdout)).toMatchObject({
-      fail_count: 0,
-      error_classification: { transient: expect.any(Number) },
-    });
-  });
-
+describe("4. storage and database faults (storage faults: packages/queue/test/worker-pool.test.ts)", () => {
   it("a corrupt db file or an unwritable location stops the run at start with a clear message and touches nothing", async () => {
     const dir = workdir();
     await taskq(dir, ["generate", "--count", "3", "--out", "t.json"]);

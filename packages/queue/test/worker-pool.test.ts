@@ -19,6 +19,12 @@ import {
 import { imageTasks, makeChain } from "./chain.js";
 
 const closers: (() => Promise<void>)[] = [];
+
+/** Tasks of the fault and shutdown tests: plain objects keyed by their id. */
+function byId<T extends { id: string }>(raw: unknown) {
+  const task = raw as T;
+  return { task, id: task.id, idempotencyKey: task.id, type: "test", payload: task };
+}
 afterEach(async () => {
   vi.useRealTimers();
   for (const close of closers.splice(0)) await close();
@@ -208,10 +214,7 @@ describe("worker faults cost only the attempt", () => {
     });
     const metrics = new MetricsRecorder({ threads: 2 });
     const pool = new WorkerPool({
-      prepare: (raw) => {
-        const task = raw as { id: string; fault?: string };
-        return { task, id: task.id, idempotencyKey: task.id, type: "fault", payload: task };
-      },
+      prepare: byId,
       store: new BatchedTaskStore(store),
       executor,
       metrics,
@@ -295,10 +298,7 @@ describe("pool shutdown", () => {
       return { ok: true, output: { result: task.id }, runMs: 0 };
     }, 2);
     const pool = new WorkerPool({
-      prepare: (raw) => {
-        const task = raw as { id: string };
-        return { task, id: task.id, idempotencyKey: task.id, type: "x", payload: task };
-      },
+      prepare: byId,
       store: new BatchedTaskStore(store),
       executor,
     });
@@ -321,10 +321,7 @@ describe("pool shutdown", () => {
       2,
     );
     const pool = new WorkerPool({
-      prepare: (raw) => {
-        const task = raw as { id: string };
-        return { task, id: task.id, idempotencyKey: task.id, type: "x", payload: task };
-      },
+      prepare: byId,
       store: new BatchedTaskStore(store),
       executor,
     });
@@ -341,10 +338,7 @@ describe("pool shutdown", () => {
     const store = new TaskStore({ path: ":memory:" });
     const executor = new InlineExecutor<{ id: string }, object>(() => new Promise(() => undefined), 1);
     const pool = new WorkerPool({
-      prepare: (raw) => {
-        const task = raw as { id: string };
-        return { task, id: task.id, idempotencyKey: task.id, type: "x", payload: task };
-      },
+      prepare: byId,
       store: new BatchedTaskStore(store),
       executor,
       queueSize: 1,

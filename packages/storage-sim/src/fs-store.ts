@@ -8,6 +8,7 @@ import { StorageError } from "./errors.js";
 import { assertValidBucket, assertValidKey, describeKey } from "./keys.js";
 import {
   type CallOptions,
+  checkChunkSize,
   type ObjectBody,
   type ObjectInfo,
   type ObjectStore,
@@ -76,10 +77,7 @@ export class FsObjectStore implements ObjectStore {
 
   /** Opens (creating when missing) the store at `options.root` and sweeps dead temporary files. */
   static async open(options: FsStoreOptions): Promise<FsObjectStore> {
-    const chunkSize = options.chunkSize ?? 65_536;
-    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
-      throw new RangeError(`chunkSize must be a positive integer, got ${options.chunkSize}`);
-    }
+    const chunkSize = checkChunkSize(options.chunkSize);
     if (typeof options.root !== "string" || options.root.length === 0) {
       throw new TypeError("root must be a non-empty directory path");
     }

@@ -4,6 +4,7 @@ import { StorageError } from "./errors.js";
 import { assertValidBucket, assertValidKey } from "./keys.js";
 import {
   type CallOptions,
+  checkChunkSize,
   type ObjectBody,
   type ObjectInfo,
   type ObjectStore,
@@ -35,11 +36,7 @@ export class MemoryObjectStore implements ObjectStore {
   #disposed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
-    const chunkSize = options.chunkSize ?? 65_536;
-    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
-      throw new RangeError(`chunkSize must be a positive integer, got ${options.chunkSize}`);
-    }
-    this.chunkSize = chunkSize;
+    this.chunkSize = checkChunkSize(options.chunkSize);
   }
 
   #path(bucket: string, key: string, signal?: AbortSignal): string {

@@ -46,3 +46,14 @@ export interface ObjectStore {
 export function toChunks(body: ObjectBody): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
   return body instanceof Uint8Array ? [body] : body;
 }
+
+/** Default size of the chunks reads are cut into, in bytes. */
+export const DEFAULT_CHUNK_SIZE = 65_536;
+
+/** Validates a `chunkSize` option (a positive integer), naming it in the error. */
+export function checkChunkSize(value: number | undefined): number {
+  const chunkSize = value ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1)
+    throw new RangeError(`chunkSize must be a positive integer, got ${value}`);
+  return chunkSize;
+}
