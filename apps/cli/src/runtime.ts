@@ -137,6 +137,8 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
       await pool.close(options);
       await batched.flush();
       store.close();
+      // The worker threads are gone: a put they had started (a forced stop) left a temp file.
+      await objects.sweepTemporaryFiles({ includeThisProcess: true });
       await objects.dispose();
       logger.flush();
     },

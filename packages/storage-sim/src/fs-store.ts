@@ -100,12 +100,16 @@ export class FsObjectStore implements ObjectStore {
     return store;
   }
 
-  /** Removes temporary files whose writing process is gone; returns how many. */
-  async sweepTemporaryFiles(): Promise<number> {
+  /**
+   * Removes temporary files whose writing process is gone; returns how many. With
+   * `includeThisProcess`, also this process's own: for a caller that knows none of its writers
+   * is still running (after its worker threads were stopped).
+   */
+  async sweepTemporaryFiles(options: { includeThisProcess?: boolean } = {}): Promise<number> {
     let removed = 0;
     for (const name of await readdir(join(this.root, TMP_DIR))) {
       const pid = Number.parseInt(name.split("-")[0] ?? "", 10);
-      if (pid === process.pid || (Number.isInteger(pid) && isAlive(pid))) continue;
+      if (pid === process.pid ? !options.includeThisProcess : Number.isInteger(pid) && isAlive(pid)) continue;
       await rm(join(this.root, TMP_DIR, name), { force: true });
       removed++;
     }

@@ -36,6 +36,9 @@ describe("FsObjectStore atomic puts", () => {
     await writeFile(join(root, ".tmp", `${process.pid}-mine`), "in progress");
     const reopened = await FsObjectStore.open({ root });
     expect(await reopened.temporaryFiles()).toEqual([`${process.pid}-mine`]);
+    // once the caller knows its own writers are stopped, it may sweep its own leftovers too
+    expect(await reopened.sweepTemporaryFiles({ includeThisProcess: true })).toBe(1);
+    expect(await reopened.temporaryFiles()).toEqual([]);
   });
 });
 
