@@ -107,7 +107,8 @@ describe("1. crash recovery: SIGKILL three times, restart, finish", () => {
 });
 
 describe("2. graceful shutdown", () => {
-  async function interrupted(signals: NodeJS.Signals[]) {
+  /** A run interrupted after 20 successes; `latencyMs` sets how long in-flight work takes to drain. */
+  async function interrupted(signals: NodeJS.Signals[], latencyMs = 20) {
     const dir = workdir();
     await taskq(dir, ["generate", "--count", "400", "--duplicates", "0", "--out", "tasks.json"]);
     const watcher = new TaskStore({ path: join(dir, "tasks.db"), recover: false });
@@ -115,7 +116,7 @@ describe("2. graceful shutdown", () => {
       dir,
       ["run", "--tasks", "tasks.json", "--db", "tasks.db", "--clients", "20", "--metrics-out", "m.json"],
       {
-        BASE_LATENCY_MS: "20",
+        BASE_LATENCY_MS: String(latencyMs),
       },
     );
     await until(() => watcher.stats().succeeded >= 20, "20 tasks to succeed");
@@ -151,7 +152,8 @@ describe("2. graceful shutdown", () => {
   });
 
   it("a second signal stops at once and still loses nothing: unfinished tasks are queued, none running", async () => {
-    const { dir, result, stats } = await interrupted(["SIGTERM", "SIGTERM"]);
+    // 200 ms per storage request: the drain outlasts the gap before the second signal.
+    const { dir, result, stats } = await interrupted(["SIGTERM", "SIGTERM"], 200);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("received again, stopping now");
     expect(stats.running).toBe(0);
