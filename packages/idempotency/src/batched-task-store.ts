@@ -111,6 +111,13 @@ export class BatchedTaskStore {
     return this.#enqueue(() => this.store.release(seq, version));
   }
 
+  /** Zeroes the batching and busy-time counters (a measurement starting over). */
+  resetCounters(): void {
+    this.batches = 0;
+    this.operations = 0;
+    this.busyMs = 0;
+  }
+
   /** Waits for everything queued so far to commit. */
   flush(): Promise<void> {
     return this.#enqueue(() => undefined);

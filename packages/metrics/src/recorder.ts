@@ -65,13 +65,13 @@ const CDF_PERCENTILES = [0, 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 97.5, 
 export class MetricsRecorder {
   readonly threads: number;
   readonly #now: () => number;
-  readonly #start: number;
+  #start: number;
   #end: number | undefined;
-  readonly #depth: TimeWeightedGauge;
-  readonly #series = new BoundedSeries();
-  readonly latency = new LatencyHistogram();
-  readonly wait = new LatencyHistogram();
-  readonly run = new LatencyHistogram();
+  #depth: TimeWeightedGauge;
+  #series = new BoundedSeries();
+  latency = new LatencyHistogram();
+  wait = new LatencyHistogram();
+  run = new LatencyHistogram();
   readonly #errors = new Map<string, number>();
   enqueued = 0;
   dequeued = 0;
@@ -90,6 +90,24 @@ export class MetricsRecorder {
     this.#now = options.now ?? performance.now.bind(performance);
     this.#start = this.#now();
     this.#depth = new TimeWeightedGauge(this.#now);
+  }
+
+  /**
+   * Starts over: every counter, series and gauge back to zero and the wall clock from now. For a
+   * measurement that should start once the system is warm (the bench warms its threads first).
+   */
+  reset(): void {
+    this.#start = this.#now();
+    this.#end = undefined;
+    this.#depth = new TimeWeightedGauge(this.#now);
+    this.#series = new BoundedSeries();
+    this.latency = new LatencyHistogram();
+    this.wait = new LatencyHistogram();
+    this.run = new LatencyHistogram();
+    this.#errors.clear();
+    this.enqueued = this.dequeued = this.succeeded = this.failed = 0;
+    this.retried = this.rejected = this.duplicates = 0;
+    this.#busyMs = 0;
   }
 
   /** A task was admitted to the queue, which now holds `depth` items. */

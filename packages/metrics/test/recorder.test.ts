@@ -91,6 +91,30 @@ describe("MetricsRecorder", () => {
     expect(s.latency.count).toBe(10_000);
   });
 
+  it("reset starts every figure and the clock over", () => {
+    let now = 0;
+    const m = new MetricsRecorder({ now: () => now });
+    m.recordEnqueue(5);
+    m.recordAttempt(10);
+    m.recordSuccess({ totalMs: 10, waitMs: 0, runMs: 10 });
+    m.recordRetry("transient");
+    now = 1000;
+    m.reset();
+    now = 3000;
+    m.recordSuccess({ totalMs: 4, waitMs: 1, runMs: 3 });
+    expect(m.finish()).toMatchObject({
+      durationSeconds: 2,
+      enqueued: 0,
+      succeeded: 1,
+      retried: 0,
+      errorClassification: {},
+      maxQueueDepth: 0,
+      throughputTps: 0.5,
+      threadUtilization: 0,
+      latency: { count: 1, max: 4 },
+    });
+  });
+
   it("validates threads by name", () => {
     expect(() => new MetricsRecorder({ threads: 0 })).toThrow("threads must be a positive integer, got 0");
   });
