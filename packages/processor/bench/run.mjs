@@ -11,6 +11,8 @@ for (const variant of ["thumb", "gray", "blur"]) {
   const start = performance.now();
   for (let r = 0; r < repeats; r++) for await (const _ of transformImage(chunks, variant));
   const ms = (performance.now() - start) / repeats;
-  console.log(`${variant.padEnd(6)} ${ms.toFixed(1).padStart(7)} ms per 1024x1024 image  ${(megapixels / (ms / 1000)).toFixed(1).padStart(6)} Mpx/s`);
+  console.log(
+    `${variant.padEnd(6)} ${ms.toFixed(1).padStart(7)} ms per 1024x1024 image  ${(megapixels / (ms / 1000)).toFixed(1).padStart(6)} Mpx/s`,
+  );
 }
 console.log(`node ${process.version}, one thread`);

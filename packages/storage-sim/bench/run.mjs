@@ -14,26 +14,38 @@ async function measure(name, ops, bytes, fn) {
   const start = performance.now();
   await fn();
   const s = (performance.now() - start) / 1000;
-  console.log(`${name.padEnd(40)} ${Math.round(ops / s).toLocaleString("en-US").padStart(8)} ops/s  ${(bytes / s / 2 ** 20).toFixed(0).padStart(5)} MiB/s`);
+  console.log(
+    `${name.padEnd(40)} ${Math.round(ops / s)
+      .toLocaleString("en-US")
+      .padStart(8)} ops/s  ${(bytes / s / 2 ** 20).toFixed(0).padStart(5)} MiB/s`,
+  );
 }
 
 await measure(`put 9 KiB, 16 at a time`, count, count * small.length, async () => {
   let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < count) await store.putObject("b", `small/${next++}`, small);
-  }));
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < count) await store.putObject("b", `small/${next++}`, small);
+    }),
+  );
 });
 await measure(`get 9 KiB, 16 at a time`, count, count * small.length, async () => {
   let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < count) for await (const _ of await store.getObject("b", `small/${next++}`));
-  }));
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < count) for await (const _ of await store.getObject("b", `small/${next++}`));
+    }),
+  );
 });
 const chunk = Buffer.alloc(64 * 1024, 1);
 await measure("put 64 MiB streamed in 64 KiB chunks", 1, 64 * 2 ** 20, async () => {
-  await store.putObject("b", "big", (function* () {
-    for (let i = 0; i < 1024; i++) yield chunk;
-  })());
+  await store.putObject(
+    "b",
+    "big",
+    (function* () {
+      for (let i = 0; i < 1024; i++) yield chunk;
+    })(),
+  );
 });
 await measure("get 64 MiB streamed in 64 KiB chunks", 1, 64 * 2 ** 20, async () => {
   for await (const _ of await store.getObject("b", "big"));
