@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { taskq, workdir } from "./helpers.js";
@@ -59,6 +59,16 @@ describe("taskq (the built binary, as a subprocess)", () => {
 
     const status = await taskq(dir, ["status", "t-00001", "--json"]);
     expect(JSON.parse(status.stdout)).toMatchObject({ id: "t-00001", status: "succeeded", attempts: 1 });
+  });
+
+  it("run --benchmark generates the default workload into a fresh store and runs it", async () => {
+    const dir = workdir();
+    const run = await taskq(dir, ["run", "--benchmark", "--json"], { BENCHMARK_TASK_COUNT: "30" });
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.success_count + report.duplicate_count).toBe(30);
+    expect(report.fail_count).toBe(0);
+    expect(readdirSync(join(dir, ".taskq")).filter((d) => d.startsWith("benchmark-"))).toHaveLength(1);
   });
 
   it("--json prints the metrics report; retries show under fault injection", async () => {
