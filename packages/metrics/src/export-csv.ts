@@ -12,6 +12,7 @@ export const CSV_COLUMNS = [
   "retry_count",
   "duplicate_count",
   "rejection_count",
+  "blocked_admission_count",
   "throughput_tps",
   "enqueue_rate",
   "dequeue_rate",

@@ -16,6 +16,7 @@ export interface MetricsReport {
   retry_count: number;
   duplicate_count: number;
   rejection_count: number;
+  blocked_admission_count: number;
   throughput_tps: number;
   enqueue_rate: number;
   dequeue_rate: number;
@@ -66,6 +67,7 @@ export function toReport(snapshot: MetricsSnapshot): MetricsReport {
     retry_count: snapshot.retried,
     duplicate_count: snapshot.duplicates,
     rejection_count: snapshot.rejected,
+    blocked_admission_count: snapshot.blocked,
     throughput_tps: round(snapshot.throughputTps, 2),
     enqueue_rate: round(snapshot.enqueueRate, 2),
     dequeue_rate: round(snapshot.dequeueRate, 2),

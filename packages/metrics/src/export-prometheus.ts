@@ -42,6 +42,7 @@ export function toPrometheus(snapshot: MetricsSnapshot, prefix = "taskq"): strin
     ["failed", "Tasks that failed for good (dead-lettered).", snapshot.failed],
     ["retried", "Attempts that failed and were scheduled again.", snapshot.retried],
     ["rejected", "Submissions turned away because the queue was full.", snapshot.rejected],
+    ["blocked", "Admissions that waited for space in a full queue.", snapshot.blocked],
     ["duplicates", "Submissions answered from the idempotency store without running.", snapshot.duplicates],
   ];
   for (const [name, text, value] of counters) {

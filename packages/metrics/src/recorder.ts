@@ -37,6 +37,8 @@ export interface MetricsSnapshot {
   readonly failed: number;
   readonly retried: number;
   readonly rejected: number;
+  /** Admissions that had to wait for space in a full queue (block mode). */
+  readonly blocked: number;
   readonly duplicates: number;
   readonly errorClassification: Readonly<Record<string, number>>;
   readonly latency: LatencySummary;
@@ -79,6 +81,7 @@ export class MetricsRecorder {
   failed = 0;
   retried = 0;
   rejected = 0;
+  blocked = 0;
   duplicates = 0;
   #busyMs = 0;
 
@@ -106,7 +109,7 @@ export class MetricsRecorder {
     this.run = new LatencyHistogram();
     this.#errors.clear();
     this.enqueued = this.dequeued = this.succeeded = this.failed = 0;
-    this.retried = this.rejected = this.duplicates = 0;
+    this.retried = this.rejected = this.blocked = this.duplicates = 0;
     this.#busyMs = 0;
   }
 
@@ -130,6 +133,11 @@ export class MetricsRecorder {
   /** The queue was full and the task was turned away (reject mode). */
   recordRejection(): void {
     this.rejected++;
+  }
+
+  /** An admission found the queue full and waited for space (block mode). */
+  recordBlocked(): void {
+    this.blocked++;
   }
 
   /** A task was answered from the idempotency store (or joined one in flight) without running. */
@@ -191,6 +199,7 @@ export class MetricsRecorder {
       failed: this.failed,
       retried: this.retried,
       rejected: this.rejected,
+      blocked: this.blocked,
       duplicates: this.duplicates,
       errorClassification: Object.fromEntries(this.#errors),
       latency: this.latency.summary(),

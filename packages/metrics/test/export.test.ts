@@ -67,6 +67,7 @@ describe("JSON report", () => {
       "retry_count",
       "duplicate_count",
       "rejection_count",
+      "blocked_admission_count",
       "throughput_tps",
       "mean_latency_ms",
       "p95_latency_ms",

@@ -43,6 +43,7 @@ describe("MetricsRecorder", () => {
     m.recordFailure("permanent", { totalMs: 200, waitMs: 5, runMs: 100 });
     m.recordFailure("validation");
     m.recordRejection();
+    m.recordBlocked();
     m.recordDuplicate();
     m.recordDuplicate();
     clock.advance(1500);
@@ -57,6 +58,7 @@ describe("MetricsRecorder", () => {
       failed: 2,
       retried: 1,
       rejected: 1,
+      blocked: 1,
       duplicates: 2,
       errorClassification: { transient: 1, permanent: 1, validation: 1 },
       throughputTps: 4,

@@ -83,6 +83,7 @@ export interface MetricsPort {
   recordEnqueue(depth: number): void;
   recordDequeue(depth: number): void;
   recordRejection(): void;
+  recordBlocked(): void;
   recordDuplicate(): void;
   recordAttempt(runMs: number): void;
   recordRetry(errorClass: string): void;

@@ -298,7 +298,10 @@ export class WorkerPool<T, O> {
   async #admit(job: Job<T>, initial: boolean): Promise<void> {
     const queue = this.queue;
     const willWait = queue.size >= queue.maxSize || queue.waitingPutters > 0;
-    if (willWait && (!initial || queue.onFull === "block")) this.blockedAdmissions++;
+    if (willWait && (!initial || queue.onFull === "block")) {
+      this.blockedAdmissions++;
+      this.#metrics?.recordBlocked();
+    }
     try {
       // A re-admitted retry always waits: it was admitted once already.
       await queue.put(job, { signal: this.#cancel.signal, ...(initial ? {} : { onFull: "block" as const }) });

@@ -62,6 +62,9 @@ describe("WorkerPool on the real chain (tinypool threads, SQLite file, storage-s
     expect(snap.succeeded).toBe(90);
     expect(snap.duplicates).toBe(240);
     expect(snap.maxQueueDepth).toBeLessThanOrEqual(16);
+    // 100 clients against 8 slots and 16 places: admissions waited, and each wait was counted
+    expect(snap.blocked).toBeGreaterThan(0);
+    expect(snap.blocked).toBe(c.pool.blockedAdmissions);
     expect(c.store.stats()).toMatchObject({ succeeded: 90, queued: 0, running: 0, failed: 0 });
 
     for (const record of c.store.all()) {
