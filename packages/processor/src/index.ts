@@ -24,7 +24,15 @@ export {
   type TaskOutcome,
   type TaskOutput,
 } from "./processor.js";
-export { type InvalidTask, loadTaskFile, parseTaskText, type TaskFile, TaskFileError } from "./task-file.js";
+export {
+  type InvalidTask,
+  loadTaskFile,
+  parseTaskText,
+  type StreamedTask,
+  streamTaskFile,
+  type TaskFile,
+  TaskFileError,
+} from "./task-file.js";
 export {
   COMPUTE_OPERATIONS,
   type ComputeTask,

@@ -1,4 +1,6 @@
+import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
 import { TaskError, ValidationError } from "./errors.js";
 import { type ParseOptions, parseTask, type Task } from "./task-schema.js";
 
@@ -131,4 +133,59 @@ export async function loadTaskFile(path: string, options: ParseOptions = {}): Pr
     throw new TaskFileError(`cannot read task file ${path}: ${why}`, { cause: error });
   }
   return parseTaskText(text, path, options);
+}
+
+/** One line of a streamed task file: a task, or why the line is not one. */
+export type StreamedTask = { readonly task: Task } | { readonly invalid: InvalidTask };
+
+/**
+ * Streams a JSON Lines task file one line at a time, so a file of any size can feed closed-loop
+ * clients without being held in memory. Bad lines come out as `invalid` (with their line number)
+ * and the stream goes on; a file that cannot be opened throws a TaskFileError naming it.
+ */
+export async function* streamTaskFile(
+  path: string,
+  options: ParseOptions = {},
+): AsyncGenerator<StreamedTask> {
+  const input = createReadStream(path, { encoding: "utf8" });
+  const opened = new Promise<void>((resolve, reject) => {
+    input.once("ready", () => resolve());
+    input.once("error", reject);
+  });
+  try {
+    await opened;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
+    throw new TaskFileError(`cannot read task file ${path}: ${why}`, { cause: error });
+  }
+  let line = 0;
+  for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    line++;
+    if (text.trim().length === 0) continue;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      const reason = (error as Error).message
+        .replace(/, "[\s\S]*" is not valid JSON$/, "")
+        .replace(/ in JSON at position \d+.*$/, "");
+      yield {
+        invalid: {
+          position: line,
+          id: undefined,
+          message: `${path} line ${line}: malformed JSON: ${reason}`,
+          raw: undefined,
+        },
+      };
+      continue;
+    }
+    try {
+      yield { task: parseTask(raw, { ...options, position: `${path} line ${line}` }) };
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      yield { invalid: { position: line, id: error.taskId, message: error.message, raw } };
+    }
+  }
 }

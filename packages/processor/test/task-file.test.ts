@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadTaskFile, parseTaskText, TaskFileError } from "../src/index.js";
+import { loadTaskFile, parseTaskText, streamTaskFile, TaskFileError } from "../src/index.js";
 
 describe("task files", () => {
   it("reads a JSON array; bad tasks are reported and the good ones kept", () => {
@@ -50,5 +50,35 @@ describe("task files", () => {
     await expect(loadTaskFile(dir)).rejects.toThrow("it is a directory");
     await writeFile(join(dir, "ok.json"), '[{"id":"x","type":"noop"}]');
     expect((await loadTaskFile(join(dir, "ok.json"))).tasks).toHaveLength(1);
+  });
+});
+
+describe("streamTaskFile", () => {
+  it("yields tasks and invalid lines one at a time, with line numbers", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "taskq-stream-"));
+    const path = join(dir, "t.jsonl");
+    await writeFile(
+      path,
+      '{"id":"a","type":"noop"}\n\n{"id":"b",\n{"id":"c","variant":"sepia","image_key":"x"}\r\n{"id":"d","type":"noop"}\n',
+    );
+    const seen: string[] = [];
+    for await (const item of streamTaskFile(path)) {
+      seen.push(
+        "task" in item
+          ? `task ${item.task.id}`
+          : `invalid line ${item.invalid.position}: ${item.invalid.message}`,
+      );
+    }
+    expect(seen).toEqual([
+      "task a",
+      expect.stringMatching(/^invalid line 3: .*t\.jsonl line 3: malformed JSON/),
+      expect.stringMatching(/^invalid line 4: task "c" \(.*t\.jsonl line 4\): field "variant"/),
+      "task d",
+    ]);
+  });
+
+  it("a file that cannot be opened is a TaskFileError naming it", async () => {
+    const stream = streamTaskFile("/nonexistent/t.jsonl");
+    await expect(stream.next()).rejects.toThrow("cannot read task file /nonexistent/t.jsonl: no such file");
   });
 });

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { mkdtempSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BatchedTaskStore, TaskStore } from "@taskq/idempotency";
 import { MetricsRecorder } from "@taskq/metrics";
-import { transformImage, type Variant } from "@taskq/processor";
+import { streamTaskFile, toWire, transformImage, type Variant } from "@taskq/processor";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   InlineExecutor,
@@ -195,6 +196,29 @@ describe("WorkerPool on the real chain (tinypool threads, SQLite file, storage-s
     });
     expect(c.store.all()).toHaveLength(1);
     expect(c.store.all()[0]?.attempts).toBe(1);
+  });
+
+  it("closed-loop clients can feed from a streamed task file (JSON Lines, read line by line)", async () => {
+    const c = await chain();
+    await c.addImages(5);
+    const path = join(c.dir, "tasks.jsonl");
+    await writeFile(
+      path,
+      `${imageTasks(15, 5)
+        .map((t) => JSON.stringify(t))
+        .join("\n")}\n{"id":"bad","type":"warp"}\n`,
+    );
+    const invalid: string[] = [];
+    async function* source() {
+      for await (const item of streamTaskFile(path)) {
+        if ("task" in item) yield toWire(item.task);
+        else invalid.push(item.invalid.message);
+      }
+    }
+    const summary = await runClients({ clients: 100, source: source(), submit: (t) => c.pool.submit(t) });
+    expect(summary).toEqual({ submitted: 15, fulfilled: 15, rejected: 0 });
+    expect(invalid).toEqual([expect.stringContaining('field "type" has unknown value "warp"')]);
+    expect(c.store.stats().succeeded).toBe(15);
   });
 
   it("bad input is refused before anything is stored", async () => {
