@@ -55,6 +55,7 @@ export {
   type Variant,
 } from "./task-schema.js";
 export type { WorkerRequest } from "./worker.js";
+export { type CrashOutcome, guardWorker } from "./worker-guard.js";
 
 /** Absolute URL of the built worker entry, for tinypool's `filename`. */
 export const workerUrl: URL = new URL("./worker.js", import.meta.url);

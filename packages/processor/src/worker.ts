@@ -1,7 +1,7 @@
 // The tinypool worker entry: one processor per configuration per thread, reused across tasks.
-import { TransientError } from "./errors.js";
 import { createProcessor, type Processor, type ProcessorConfig, type TaskOutcome } from "./processor.js";
 import type { Task } from "./task-schema.js";
+import { guardWorker } from "./worker-guard.js";
 
 /** The message a worker receives for one attempt. */
 export interface WorkerRequest {
@@ -12,15 +12,8 @@ export interface WorkerRequest {
 
 const processors = new Map<string, Promise<Processor>>();
 
-// tinypool 2 settles a thread's tasks only when the thread emits "error": a thread that calls
-// process.exit() would leave them pending forever. Code running here gets a thrown, retryable
-// `worker_crash` error instead, and the thread lives on.
-process.exit = ((code?: number) => {
-  throw new TransientError(`process.exit(${code ?? ""}) called inside a worker task`, "worker_crash");
-}) as typeof process.exit;
-
 /** Runs one attempt; never throws for a task failure (it is returned, classified). */
-export default async function runTask(request: WorkerRequest): Promise<TaskOutcome> {
+async function runTask(request: WorkerRequest): Promise<TaskOutcome> {
   let processor = processors.get(request.config.key);
   if (!processor) {
     processor = createProcessor(request.config);
@@ -28,3 +21,5 @@ export default async function runTask(request: WorkerRequest): Promise<TaskOutco
   }
   return (await processor).run(request.task, request.attempt);
 }
+
+export default guardWorker(runTask);
