@@ -211,7 +211,7 @@ export class WorkerPool<T, O> {
       this.#metrics?.recordFailure("validation");
       return this.#store.fail(record.seq, record.version, failure).then(() => Promise.reject(error));
     }
-    return this.#enqueueJob(prepared, t0, { ...record, started: true }, true);
+    return this.#enqueueJob(prepared, t0, { ...record, started: true });
   }
 
   async #claimAndRun(prepared: PreparedTask<T>, t0: number): Promise<TaskResult> {
@@ -224,17 +224,18 @@ export class WorkerPool<T, O> {
       maxAttempts,
     });
     if (claim.created) {
-      return this.#enqueueJob(
-        prepared,
-        t0,
-        { seq: claim.seq, version: claim.version, attempts: 0, maxAttempts, started: false },
-        true,
-      );
+      return this.#enqueueJob(prepared, t0, {
+        seq: claim.seq,
+        version: claim.version,
+        attempts: 0,
+        maxAttempts,
+        started: false,
+      });
     }
     const record = claim.record;
     if (record.status === "queued") {
       // Claimed earlier but never finished (a crash, a rejection, `submit`): run it now.
-      return this.#enqueueJob(prepared, t0, { ...record, started: false }, true);
+      return this.#enqueueJob(prepared, t0, { ...record, started: false });
     }
     this.#metrics?.recordDuplicate();
     if (record.status === "failed") {
@@ -271,7 +272,6 @@ export class WorkerPool<T, O> {
     prepared: PreparedTask<T>,
     t0: number,
     state: { seq: number; version: number; attempts: number; maxAttempts: number; started: boolean },
-    initial: boolean,
   ): Promise<TaskResult> {
     return new Promise<TaskResult>((resolve, reject) => {
       const job: Job<T> = {
@@ -291,7 +291,7 @@ export class WorkerPool<T, O> {
         },
       };
       this.#pending.add(job);
-      void this.#admit(job, initial);
+      void this.#admit(job, true);
     });
   }
 
