@@ -40,11 +40,24 @@ function lineAndColumn(text: string, offset: number): string {
   return `line ${line}, column ${offset - lastBreak}`;
 }
 
-/** Turns V8's JSON.parse message into one with a line and column. */
-function jsonErrorAt(text: string, error: Error, source: string): string {
-  const reason = error.message
+/** V8's JSON.parse message without the echoed input or the offset (reported separately). */
+function jsonReason(error: unknown): string {
+  return (error as Error).message
     .replace(/, "[\s\S]*" is not valid JSON$/, "")
     .replace(/ in JSON at position \d+.*$/, "");
+}
+
+/** A task file that cannot be opened or read, as a TaskFileError naming it and the reason. */
+function cannotRead(path: string, error: unknown): TaskFileError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
+  return new TaskFileError(`cannot read task file ${path}: ${why}`, { cause: error });
+}
+
+/** Turns V8's JSON.parse message into one with a line and column. */
+function jsonErrorAt(text: string, error: Error, source: string): string {
+  const reason = jsonReason(error);
   const position = /position (\d+)/.exec(error.message);
   const lineCol = /line (\d+) column (\d+)/.exec(error.message);
   const where = lineCol
@@ -106,7 +119,7 @@ export function parseTaskText(text: string, source = "tasks", options: ParseOpti
       invalidLines.push({
         position: i + 1,
         id: undefined,
-        message: `${source} line ${i + 1}${column ? `, column ${Number(column[1]) + 1}` : ""}: malformed JSON: ${(error as Error).message.replace(/, "[\s\S]*" is not valid JSON$/, "").replace(/ in JSON at position \d+.*$/, "")}`,
+        message: `${source} line ${i + 1}${column ? `, column ${Number(column[1]) + 1}` : ""}: malformed JSON: ${jsonReason(error)}`,
         raw: undefined,
       });
     }
@@ -127,10 +140,7 @@ export async function loadTaskFile(path: string, options: ParseOptions = {}): Pr
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
-    throw new TaskFileError(`cannot read task file ${path}: ${why}`, { cause: error });
+    throw cannotRead(path, error);
   }
   return parseTaskText(text, path, options);
 }
@@ -155,10 +165,7 @@ export async function* streamTaskFile(
   try {
     await opened;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
-    throw new TaskFileError(`cannot read task file ${path}: ${why}`, { cause: error });
+    throw cannotRead(path, error);
   }
   let line = 0;
   for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
@@ -168,9 +175,7 @@ export async function* streamTaskFile(
     try {
       raw = JSON.parse(text);
     } catch (error) {
-      const reason = (error as Error).message
-        .replace(/, "[\s\S]*" is not valid JSON$/, "")
-        .replace(/ in JSON at position \d+.*$/, "");
+      const reason = jsonReason(error);
       yield {
         invalid: {
           position: line,
