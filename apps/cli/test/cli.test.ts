@@ -209,6 +209,12 @@ describe("bad input: one line on stderr, the right exit code, nothing lost", () 
       /^taskq: task \? \(--payload\): field "type" has unknown value "teleport"/,
     ],
     [
+      "submit a missing file",
+      ["submit", "--payload-file", "nope.json"],
+      2,
+      /^taskq: cannot read task file nope\.json: no such file\n$/,
+    ],
+    [
       "submit two sources",
       ["submit", "--random", "--payload", "{}"],
       2,

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { type PreparedTask, parseTaskText, prepareTask, toWire } from "@taskq/processor";
+import { loadTaskFile, type PreparedTask, prepareTask, toWire } from "@taskq/processor";
 import { createRng } from "@taskq/storage-sim";
 import type { Argv } from "yargs";
 import { envDefault, integerAtLeast } from "../config.js";
@@ -104,14 +103,7 @@ export const submitCommand = {
       }
       prepared.push(prepareTask(raw, { generateId, position: "--payload" }));
     } else if (argv["payload-file"] !== undefined) {
-      const path = argv["payload-file"];
-      const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-        throw new CliError(
-          `cannot read task file ${path}: ${error.code === "ENOENT" ? "no such file" : error.message}`,
-          2,
-        );
-      });
-      const file = parseTaskText(text, path, { generateId });
+      const file = await loadTaskFile(argv["payload-file"], { generateId });
       for (const task of file.tasks) prepared.push(prepareTask(toWire(task)));
       for (const bad of file.invalid)
         invalid.push({ id: bad.id ?? `#${bad.position}`, raw: bad.raw, message: bad.message });
