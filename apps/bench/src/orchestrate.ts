@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { RuntimeConfig } from "@taskq/cli";
 import type { MetricsReport } from "@taskq/metrics";
 import { ensureImages, generateTasks, parseTask } from "@taskq/processor";
-import { FsObjectStore } from "@taskq/storage-sim";
+import { DEFAULT_CHUNK_SIZE, FsObjectStore } from "@taskq/storage-sim";
 import {
   type MachineFacts,
   type MachineLimit,
@@ -145,7 +145,7 @@ async function measure(
         jitterMs: 0,
         errorRate: options.errorRate,
         seed: options.seed + repeat,
-        chunkSize: 65_536,
+        chunkSize: DEFAULT_CHUNK_SIZE,
         leaseMs: 30_000,
         logLevel: "silent",
       };

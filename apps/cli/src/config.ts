@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { parseLogLevel } from "@taskq/metrics";
+import { DEFAULT_CHUNK_SIZE } from "@taskq/storage-sim";
 import { CliError } from "./errors.js";
 
 /** Every setting, with its environment key and built-in default (also listed in .env.example). */
@@ -23,7 +24,7 @@ export const SETTINGS = {
   seed: { env: "SEED", default: 1, help: "seed of every random draw" },
   db: { env: "IDEMPOTENCY_DB_PATH", default: ".taskq/tasks.db", help: "SQLite task store" },
   storage: { env: "STORAGE_DIR", default: ".taskq/objects", help: "object store directory" },
-  chunkSize: { env: "CHUNK_SIZE", default: 65_536, help: "bytes per streamed chunk" },
+  chunkSize: { env: "CHUNK_SIZE", default: DEFAULT_CHUNK_SIZE, help: "bytes per streamed chunk" },
   leaseMs: { env: "LEASE_MS", default: 30_000, help: "lease of a running task without heartbeat, ms" },
   shutdownTimeoutMs: {
     env: "SHUTDOWN_TIMEOUT_MS",

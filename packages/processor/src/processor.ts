@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  DEFAULT_CHUNK_SIZE,
   FsObjectStore,
   MemoryObjectStore,
   type ObjectStore,
@@ -76,7 +77,7 @@ export interface Processor {
 
 /** Opens the object store a configuration describes (with its simulation layer). */
 export async function openStore(config: ProcessorConfig): Promise<ObjectStore> {
-  const chunkSize = config.chunkSize ?? 65_536;
+  const chunkSize = config.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const base =
     config.storage.kind === "fs"
       ? await FsObjectStore.open({
@@ -96,7 +97,7 @@ export async function createProcessor(config: ProcessorConfig, store?: ObjectSto
     store: objects,
     inputBucket: config.inputBucket ?? "images",
     outputBucket: config.outputBucket ?? "derived",
-    chunkSize: config.chunkSize ?? 65_536,
+    chunkSize: config.chunkSize ?? DEFAULT_CHUNK_SIZE,
     variantOptions: { thumbSize: config.thumbSize ?? 64 },
   };
   const http = config.http ?? {};

@@ -1,3 +1,4 @@
+import { DEFAULT_CHUNK_SIZE } from "@taskq/storage-sim";
 import type { Variant } from "../task-schema.js";
 import { encodeHeader, readRows } from "./ppm.js";
 import { createTransform, type RowTransform, type VariantOptions } from "./variants.js";
@@ -11,7 +12,7 @@ export async function* transformImage(
   variant: Variant,
   options: VariantOptions & { readonly chunkSize?: number } = {},
 ): AsyncGenerator<Buffer, void, undefined> {
-  const chunkSize = options.chunkSize ?? 65_536;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   let transform: RowTransform | undefined;
   const batch: Buffer[] = [];
   let batched = 0;

@@ -1,4 +1,4 @@
-import { createRng } from "@taskq/storage-sim";
+import { createRng, DEFAULT_CHUNK_SIZE } from "@taskq/storage-sim";
 import { encodeHeader } from "./ppm.js";
 
 /**
@@ -9,7 +9,7 @@ export function* syntheticPpm(
   width: number,
   height: number,
   seed: number,
-  chunkSize = 65_536,
+  chunkSize = DEFAULT_CHUNK_SIZE,
 ): Generator<Buffer> {
   const random = createRng(seed);
   const phase = random() * 255;
