@@ -157,6 +157,20 @@ describe("taskq (the built binary, as a subprocess)", () => {
       IDEMPOTENCY_DB_PATH: "from-env.db",
     });
     expect((await taskq(dir, ["status", "e3", "--db", "from-flag.db"])).code).toBe(0);
+    // MAX_RETRIES from the environment sets the attempts of submitted tasks; the flag wins over it
+    await taskq(dir, ["submit", "--payload", '{"id":"r1","type":"noop"}', "--db", "r.db"], {
+      MAX_RETRIES: "5",
+    });
+    await taskq(
+      dir,
+      ["submit", "--payload", '{"id":"r2","type":"noop"}', "--db", "r.db", "--max-retries", "7"],
+      {
+        MAX_RETRIES: "5",
+      },
+    );
+    const maxAttempts = async (id: string) =>
+      JSON.parse((await taskq(dir, ["status", id, "--db", "r.db", "--json"])).stdout).maxAttempts;
+    expect([await maxAttempts("r1"), await maxAttempts("r2")]).toEqual([5, 7]);
   });
 });
 

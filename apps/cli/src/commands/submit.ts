@@ -113,9 +113,9 @@ export const submitCommand = {
     const { store, objects } = await openStores({
       db: argv.db,
       storage: argv.storage,
-      chunkSize: 65_536,
-      maxRetries: 3,
-      leaseMs: 30_000,
+      chunkSize: Number(envDefault("chunkSize")),
+      maxRetries: Number(envDefault("maxRetries")),
+      leaseMs: Number(envDefault("leaseMs")),
     });
     try {
       const results = store.transaction(() =>
@@ -125,7 +125,8 @@ export const submitCommand = {
             idempotencyKey: p.idempotencyKey,
             type: p.type,
             payload: p.payload,
-            maxAttempts: argv["max-retries"] ?? p.maxAttempts ?? 3,
+            // the flag, then the task's own max_attempts, then the store's default (MAX_RETRIES)
+            maxAttempts: argv["max-retries"] ?? p.maxAttempts,
           });
           return claim.created
             ? { id: p.id, status: "queued", duplicate: false }
