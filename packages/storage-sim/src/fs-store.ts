@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, type ReadStream } from "node:fs";
-import { open, readdir, realpath, rename, rm, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { readdir, realpath, rm, stat } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { ensureDirectory } from "./ensure-directory.js";
 import { StorageError } from "./errors.js";
+import { type FileIo, type FileIoMode, fileIo } from "./file-io.js";
 import { assertValidBucket, assertValidKey, describeKey } from "./keys.js";
 import {
   type CallOptions,
@@ -30,6 +31,12 @@ export interface FsStoreOptions {
    * @default false
    */
   readonly durable?: boolean;
+  /**
+   * How files are read and written: `async` through libuv's thread pool, or `sync` with
+   * blocking calls, one chunk per call (cheapest for small objects; for worker threads).
+   * @default "async"
+   */
+  readonly io?: FileIoMode;
 }
 
 const TMP_DIR = ".tmp";
@@ -62,17 +69,21 @@ export class FsObjectStore implements ObjectStore {
   readonly root: string;
   readonly chunkSize: number;
   readonly durable: boolean;
+  readonly io: FileIoMode;
+  readonly #files: FileIo;
   #realRoot: string;
   #disposed = false;
   readonly #etags = new Map<string, { mtimeMs: number; size: number; etag: string }>();
   /** Directories this store created or checked, confined to the root (saves two syscalls a put). */
   readonly #knownDirs = new Set<string>();
 
-  private constructor(root: string, realRoot: string, chunkSize: number, durable: boolean) {
+  private constructor(root: string, realRoot: string, chunkSize: number, durable: boolean, io: FileIoMode) {
     this.root = root;
     this.#realRoot = realRoot;
     this.chunkSize = chunkSize;
     this.durable = durable;
+    this.io = io;
+    this.#files = fileIo(io);
   }
 
   /** Opens (creating when missing) the store at `options.root` and sweeps dead temporary files. */
@@ -81,6 +92,9 @@ export class FsObjectStore implements ObjectStore {
     if (typeof options.root !== "string" || options.root.length === 0) {
       throw new TypeError("root must be a non-empty directory path");
     }
+    const io = options.io ?? "async";
+    if (io !== "async" && io !== "sync")
+      throw new TypeError(`io must be "async" or "sync", got ${String(io)}`);
     try {
       await ensureDirectory(join(options.root, TMP_DIR));
     } catch (error) {
@@ -95,6 +109,7 @@ export class FsObjectStore implements ObjectStore {
       await realpath(options.root),
       chunkSize,
       options.durable ?? false,
+      io,
     );
     await store.sweepTemporaryFiles();
     return store;
@@ -131,7 +146,7 @@ export class FsObjectStore implements ObjectStore {
 
   /** Throws unless `path` (after resolving symlinks) stays inside the root. */
   async #confine(path: string, key: string): Promise<void> {
-    const real = await realpath(path);
+    const real = await this.#files.realpath(path);
     const rel = relative(this.#realRoot, real);
     if (rel === "" || rel.startsWith(`..${sep}`) || rel === ".." || rel.startsWith(sep)) {
       throw new StorageError(
@@ -162,7 +177,7 @@ export class FsObjectStore implements ObjectStore {
     const tmp = join(this.root, TMP_DIR, `${process.pid}-${randomUUID()}`);
     const hash = createHash("md5");
     let size = 0;
-    const handle = await open(tmp, "wx").catch((error: unknown) => {
+    const file = await this.#files.create(tmp).catch((error: unknown) => {
       throw ioError(error, what);
     });
     try {
@@ -170,18 +185,14 @@ export class FsObjectStore implements ObjectStore {
         options.signal?.throwIfAborted();
         hash.update(chunk);
         size += chunk.byteLength;
-        let offset = 0;
-        while (offset < chunk.byteLength) {
-          const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
-          offset += bytesWritten;
-        }
+        await file.write(chunk);
       }
-      if (this.durable) await handle.sync();
-      await handle.close();
-      await rename(tmp, target);
+      if (this.durable) await file.sync();
+      await file.close();
+      await this.#files.rename(tmp, target);
     } catch (error) {
-      await handle.close().catch(() => undefined);
-      await rm(tmp, { force: true });
+      await file.close().catch(() => undefined);
+      await this.#files.remove(tmp);
       if (options.signal?.aborted && error === options.signal.reason) throw error;
       throw ioError(error, what);
     }
@@ -192,14 +203,10 @@ export class FsObjectStore implements ObjectStore {
     const path = this.#check(bucket, key, options.signal);
     try {
       await this.#confine(path, key);
+      return await this.#files.read(path, this.chunkSize, options.signal);
     } catch (error) {
       throw ioError(error, `get ${bucket}/${key}`);
     }
-    const stream: ReadStream = createReadStream(path, {
-      highWaterMark: this.chunkSize,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    return stream;
   }
 
   async statObject(bucket: string, key: string, options: CallOptions = {}): Promise<ObjectInfo> {

@@ -1,5 +1,6 @@
 export { ensureDirectory } from "./ensure-directory.js";
 export { StorageError, type StorageErrorCode } from "./errors.js";
+export type { FileIoMode } from "./file-io.js";
 export { FsObjectStore, type FsStoreOptions } from "./fs-store.js";
 export { assertValidBucket, assertValidKey, describeKey, MAX_KEY_BYTES } from "./keys.js";
 export { MemoryObjectStore, type MemoryStoreOptions } from "./memory-store.js";

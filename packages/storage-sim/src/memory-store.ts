@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
+import { addAbortSignal, Readable } from "node:stream";
 import { StorageError } from "./errors.js";
 import { assertValidBucket, assertValidKey } from "./keys.js";
 import {
@@ -83,7 +83,8 @@ export class MemoryObjectStore implements ObjectStore {
           yield chunk.subarray(offset, offset + chunkSize);
       }
     }
-    return Readable.from(slices(), { objectMode: false, highWaterMark: chunkSize });
+    const stream = Readable.from(slices(), { objectMode: false, highWaterMark: chunkSize });
+    return options.signal ? addAbortSignal(options.signal, stream) : stream;
   }
 
   async statObject(bucket: string, key: string, options: CallOptions = {}): Promise<ObjectInfo> {

@@ -99,6 +99,30 @@ export function testObjectStore(name: string, make: () => Promise<ObjectStore>):
       await expect(store.statObject("bucket", "k")).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
     });
 
+    it("stores and reads back an empty object", async () => {
+      const put = await store.putObject("bucket", "empty", Buffer.alloc(0));
+      expect(put).toEqual({ etag: createHash("md5").digest("hex"), size: 0 });
+      expect((await readAll(await store.getObject("bucket", "empty"))).length).toBe(0);
+    });
+
+    it("a read aborted part-way fails with the signal's reason and stops", async () => {
+      await store.putObject("bucket", "big", Buffer.alloc(300_000, 7));
+      const controller = new AbortController();
+      const stream = await store.getObject("bucket", "big", { signal: controller.signal });
+      let received = 0;
+      await expect(
+        (async () => {
+          for await (const chunk of stream) {
+            received += (chunk as Buffer).length;
+            controller.abort(new Error("enough"));
+          }
+        })(),
+      ).rejects.toThrow();
+      expect(received).toBeGreaterThan(0);
+      expect(received).toBeLessThan(300_000);
+      expect(stream.destroyed).toBe(true);
+    });
+
     it("refuses calls after dispose", async () => {
       await store.dispose();
       await expect(store.putObject("bucket", "k", Buffer.from("x"))).rejects.toMatchObject({
