@@ -49,7 +49,8 @@ export async function measureCpuPerTask(profile: Profile, sample = 90): Promise<
   try {
     const processor = await createProcessor({
       key: dir,
-      storage: { kind: "fs", root: join(dir, "objects") },
+      // the file I/O of the worker threads that run the optimized system (blocking calls)
+      storage: { kind: "fs", root: join(dir, "objects"), io: "sync" },
     });
     const { tasks } = generateTasks({
       count: sample,

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { isMainThread } from "node:worker_threads";
 import {
   DEFAULT_CHUNK_SIZE,
+  type FileIoMode,
   FsObjectStore,
   MemoryObjectStore,
   type ObjectStore,
@@ -24,7 +26,17 @@ export interface ProcessorConfig {
   readonly key: string;
   /** Object store: a directory (works across threads) or memory (inline execution only). */
   readonly storage:
-    | { readonly kind: "fs"; readonly root: string; readonly durable?: boolean }
+    | {
+        readonly kind: "fs";
+        readonly root: string;
+        readonly durable?: boolean;
+        /**
+         * File system calls: blocking ones on a worker thread (a few µs each, the thread serves
+         * only its attempts), libuv's thread pool on the main thread (never blocks the loop).
+         * @default "sync" on a worker thread, "async" on the main thread
+         */
+        readonly io?: FileIoMode;
+      }
     | { readonly kind: "memory" };
   /**
    * Chunk size of object reads and writes, in bytes (CHUNK_SIZE).
@@ -84,6 +96,7 @@ export async function openStore(config: ProcessorConfig): Promise<ObjectStore> {
           root: config.storage.root,
           chunkSize,
           durable: config.storage.durable ?? false,
+          io: config.storage.io ?? (isMainThread ? "async" : "sync"),
         })
       : new MemoryObjectStore({ chunkSize });
   return config.simulation ? new SimulatedObjectStore(base, config.simulation) : base;
