@@ -41,6 +41,8 @@ export interface RunResult extends MetricsReport {
   readonly repeat: number;
   readonly main_thread_utilization: number;
   readonly store_ms?: number;
+  /** Process CPU time (every thread) per task that ran, ms: compare with the limit's processor-alone figure. */
+  readonly cpu_ms_per_task?: number;
   readonly latency_cdf: ReadonlyArray<readonly [number, number]>;
   readonly depth_series: ReadonlyArray<{ t: number; value: number }>;
 }
@@ -72,9 +74,14 @@ export interface BenchResult {
 const baselineScript = new URL("../../../input_new/baseline_task_queue_v2.ts", import.meta.url).pathname;
 const benchBin = new URL("./bin.js", import.meta.url).pathname;
 
+/** Extra Node flags for every measured child, e.g. `--cpu-prof`, from TASKQ_BENCH_NODE_ARGS. */
+function childNodeArgs(): string[] {
+  return (process.env.TASKQ_BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+}
+
 function runProcess(args: string[], what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
+    const child = spawn(process.execPath, [...childNodeArgs(), ...args], {
       stdio: ["ignore", "ignore", "pipe"],
       env: { ...process.env, LOG_LEVEL: "silent" },
     });
@@ -241,7 +248,11 @@ export async function runBenchmark(
       diagnosis.push(
         `${clients} clients: optimized mean latency ${o.mean_latency_ms.toFixed(1)} ms = wait ${o.wait_mean_ms.toFixed(1)} ms + run ${o.run_mean_ms.toFixed(1)} ms; ` +
           `main thread busy ${(o.main_thread_utilization * 100).toFixed(0)}% of the wall time, of which store transactions ${(((o.store_ms ?? 0) / wall) * 100).toFixed(0)}%; ` +
-          `slot utilization ${(o.thread_utilization * 100).toFixed(0)}%; limit ${limit.limit_tps} t/s (${limit.io_bound_tps !== null && limit.io_bound_tps <= limit.cpu_bound_tps ? "I/O" : "CPU"}-bound).`,
+          `slot utilization ${(o.thread_utilization * 100).toFixed(0)}%; ` +
+          (o.cpu_ms_per_task === undefined
+            ? ""
+            : `CPU ${o.cpu_ms_per_task.toFixed(3)} ms per task on all threads against ${limit.cpu_ms_per_task.toFixed(3)} ms for the processor alone; `) +
+          `limit ${limit.limit_tps} t/s (${limit.io_bound_tps !== null && limit.io_bound_tps <= limit.cpu_bound_tps ? "I/O" : "CPU"}-bound).`,
       );
     }
   }

@@ -25,6 +25,7 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
   runtime.metrics.reset();
   runtime.batched.resetCounters();
   const elu = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
   await runClients({
     clients: spec.clients,
     source: file.tasks.map(toWire),
@@ -32,6 +33,7 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
   });
   const snapshot = runtime.metrics.finish();
   const mainThread = performance.eventLoopUtilization(elu).utilization;
+  const cpuUsed = process.cpuUsage(cpu);
   const storeMs = runtime.batched.busyMs;
   await runtime.close();
   const result = {
@@ -39,6 +41,9 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
     system: "optimized",
     main_thread_utilization: mainThread,
     store_ms: storeMs,
+    // All threads of the process (main, workers, libuv's pool), per task that ran.
+    cpu_ms_per_task:
+      (cpuUsed.user + cpuUsed.system) / 1000 / Math.max(1, snapshot.succeeded + snapshot.failed),
     latency_cdf: snapshot.latencyCdf,
     depth_series: snapshot.depthSeries,
   };
