@@ -189,8 +189,9 @@ export class TaskStore {
   }
 
   /**
-   * Inserts the task as `queued` unless its idempotency key exists: one atomic
-   * INSERT ... ON CONFLICT DO NOTHING RETURNING. Of two processes claiming one key, one wins.
+   * Inserts the task as `queued` (or, with `start`, as `running` for this owner) unless its
+   * idempotency key exists: one atomic INSERT ... ON CONFLICT DO NOTHING RETURNING. Of two
+   * processes claiming one key, one wins.
    */
   claim(input: ClaimInput): ClaimResult {
     checkText("id", input.id, MAX_ID_LENGTH);
@@ -200,17 +201,33 @@ export class TaskStore {
     const maxAttempts = checkAttempts("maxAttempts", input.maxAttempts ?? this.maxAttempts);
     return this.#guard("claim", () => {
       const now = this.#now();
-      const row = this.#s.insert.get(
-        input.id,
-        input.idempotencyKey,
-        input.type,
-        payload,
-        maxAttempts,
-        now,
-        now,
-        now,
-      ) as { seq: number; version: number } | undefined;
-      if (row) return { created: true, seq: row.seq, version: row.version };
+      const row = (
+        input.start === true
+          ? this.#s.insertRunning.get(
+              input.id,
+              input.idempotencyKey,
+              input.type,
+              payload,
+              maxAttempts,
+              now,
+              now,
+              now,
+              now,
+              this.owner,
+              now + this.leaseMs,
+            )
+          : this.#s.insert.get(
+              input.id,
+              input.idempotencyKey,
+              input.type,
+              payload,
+              maxAttempts,
+              now,
+              now,
+              now,
+            )
+      ) as { seq: number; version: number; status: "queued" | "running"; attempts: number } | undefined;
+      if (row) return { created: true, ...row };
       return { created: false, record: toRecord(this.#s.byKey.get(input.idempotencyKey) as Row) };
     });
   }
@@ -471,7 +488,14 @@ function prepare(db: Database.Database) {
       `INSERT INTO tasks (id, idempotency_key, type, payload, status, attempts, max_attempts, created_at, updated_at, next_run_at, version)
        VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, 0)
        ON CONFLICT (idempotency_key) DO NOTHING
-       RETURNING seq, version`,
+       RETURNING seq, version, status, attempts`,
+    ),
+    insertRunning: db.prepare(
+      `INSERT INTO tasks (id, idempotency_key, type, payload, status, attempts, max_attempts, created_at, updated_at, next_run_at,
+         started_at, lease_owner, lease_expires_at, version)
+       VALUES (?, ?, ?, ?, 'running', 1, ?, ?, ?, ?, ?, ?, ?, 0)
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING seq, version, status, attempts`,
     ),
     bySeq: db.prepare("SELECT * FROM tasks WHERE seq = ?"),
     byKey: db.prepare("SELECT * FROM tasks WHERE idempotency_key = ?"),

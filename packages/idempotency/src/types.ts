@@ -13,6 +13,13 @@ export interface ClaimInput {
    * @default the store's maxAttempts (3)
    */
   readonly maxAttempts?: number;
+  /**
+   * Insert the task as `running`, leased to this store's owner, with its first attempt counted:
+   * for a caller that runs it at once (one statement instead of claim + start). A key that
+   * exists is answered as without it.
+   * @default false
+   */
+  readonly start?: boolean;
 }
 
 /** One row of `tasks`, camel-cased; `payload` parsed. */
@@ -45,7 +52,15 @@ export interface TaskRecord {
  * its status says whether it succeeded (serve its output), is queued or running, or failed.
  */
 export type ClaimResult =
-  | { readonly created: true; readonly seq: number; readonly version: number }
+  | {
+      readonly created: true;
+      readonly seq: number;
+      readonly version: number;
+      /** `running` when claimed with `start`. */
+      readonly status: "queued" | "running";
+      /** Attempts counted so far: 1 when claimed with `start`, else 0. */
+      readonly attempts: number;
+    }
   | { readonly created: false; readonly record: TaskRecord };
 
 /** The version a transition leaves, to pass to the next one. */

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   BatchedTaskStore,
   type ClaimInput,
@@ -40,11 +40,31 @@ describe.each([
   it("claims a new key once; a second claim is a duplicate that shows the record", () => {
     const store = make();
     const first = store.claim(task(1));
-    expect(first).toEqual({ created: true, seq: 1, version: 0 });
+    expect(first).toEqual({ created: true, seq: 1, version: 0, status: "queued", attempts: 0 });
     const second = store.claim(task(1, { id: "other-id" }));
     expect(second.created).toBe(false);
     if (!second.created)
       expect(second.record).toMatchObject({ id: "t-1", status: "queued", attempts: 0, maxAttempts: 3 });
+  });
+
+  it("claims with start straight into running, leased, one attempt counted; a duplicate is answered as usual", () => {
+    const c = clock();
+    const store = make({ now: c.now, leaseMs: 5000 });
+    const claimed = store.claim(task(1, { start: true }));
+    expect(claimed).toEqual({ created: true, seq: 1, version: 0, status: "running", attempts: 1 });
+    expect(store.get(1)).toMatchObject({
+      status: "running",
+      attempts: 1,
+      startedAt: 1_000_000,
+      leaseOwner: store.owner,
+      leaseExpiresAt: 1_005_000,
+    });
+    // it is running: start refuses it, succeed takes it
+    expect(() => store.start(1, 0)).toThrow(StaleTransitionError);
+    const dup = store.claim(task(1, { start: true }));
+    expect(dup.created === false && dup.record).toMatchObject({ status: "running", attempts: 1 });
+    expect(store.succeed(1, 0, { outputKey: "thumb/img-1.ppm" })).toBe(1);
+    expect(store.stats()).toMatchObject({ running: 0, succeeded: 1, queued: 0 });
   });
 
   it("walks queued → running → succeeded; a duplicate then carries the cached output", () => {
@@ -242,12 +262,13 @@ describe("crash recovery and leases (file)", () => {
     const { seq, version } = crashed.claim(task(1)) as { seq: number; version: number };
     crashed.start(seq, version);
     crashed.claim(task(2));
+    crashed.claim(task(3, { start: true }));
     crashed.close(); // the process "died" without completing
     const next = new TaskStore({ path });
     open.push(next);
-    expect(next.recoveredOnOpen).toBe(1);
+    expect(next.recoveredOnOpen).toBe(2);
     expect(next.get(seq)).toMatchObject({ status: "queued", attempts: 1, leaseOwner: null });
-    expect(next.takeNext(5).map((r) => r.id)).toEqual(["t-1", "t-2"]);
+    expect(next.takeNext(5).map((r) => r.id)).toEqual(["t-1", "t-2", "t-3"]);
   });
 
   it("a live owner's running task is not stolen until its lease expires; heartbeats extend it", () => {
@@ -288,5 +309,41 @@ describe("BatchedTaskStore", () => {
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(StaleTransitionError);
     expect(store.stats()).toMatchObject({ total: 201, running: 1 });
+  });
+
+  it("group commit: calls within commitDelayMs of the previous commit wait and share one transaction", async () => {
+    const store = new TaskStore({ path: tempDb() });
+    open.push(store);
+    vi.useFakeTimers({ toFake: ["setTimeout", "setImmediate", "performance"] });
+    try {
+      const batched = new BatchedTaskStore(store, { commitDelayMs: 5 });
+      const first = batched.claim(task(1));
+      await vi.advanceTimersByTimeAsync(0); // an idle store commits on the next turn
+      await first;
+      expect(batched.batches).toBe(1);
+      const later = [batched.claim(task(2))];
+      await vi.advanceTimersByTimeAsync(2);
+      later.push(batched.claim(task(3)));
+      expect(batched.batches).toBe(1); // still inside the window: nothing committed yet
+      await vi.advanceTimersByTimeAsync(3);
+      expect((await Promise.all(later)).every((c) => c.created)).toBe(true);
+      expect({ batches: batched.batches, operations: batched.operations }).toEqual({
+        batches: 2,
+        operations: 3,
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("names a bad option", () => {
+    const store = new TaskStore({ path: ":memory:" });
+    open.push(store);
+    expect(() => new BatchedTaskStore(store, { commitDelayMs: -1 })).toThrow(
+      "commitDelayMs must be a number >= 0, got -1",
+    );
+    expect(() => new BatchedTaskStore(store, { maxBatch: 0 })).toThrow(
+      "maxBatch must be a positive integer, got 0",
+    );
   });
 });
