@@ -29,6 +29,8 @@ export interface StoreClaim {
   readonly type: string;
   readonly payload: unknown;
   readonly maxAttempts?: number;
+  /** Store it as `running` (leased, first attempt counted): the pool runs it at once. */
+  readonly start?: boolean;
 }
 
 /** The part of a stored record the pool reads. */
@@ -49,10 +51,14 @@ export interface StoreRecord {
 
 /** The task store: claim by idempotency key and version-guarded transitions (all async). */
 export interface TaskStorePort {
-  claim(
-    input: StoreClaim,
-  ): Promise<
-    | { readonly created: true; readonly seq: number; readonly version: number }
+  claim(input: StoreClaim): Promise<
+    | {
+        readonly created: true;
+        readonly seq: number;
+        readonly version: number;
+        readonly status: "queued" | "running";
+        readonly attempts: number;
+      }
     | { readonly created: false; readonly record: StoreRecord }
   >;
   start(seq: number, version: number): Promise<{ readonly version: number; readonly attempts: number }>;

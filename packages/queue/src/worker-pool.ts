@@ -126,6 +126,10 @@ export class WorkerPool<T, O> {
   readonly #pending = new Set<Job<T>>();
   readonly #cancel = new AbortController();
   readonly #lanes: Promise<void>[];
+  /** Lanes running an attempt now. */
+  #busy = 0;
+  /** Slots promised to claims in flight that store their task as `running` (see #claimAndRun). */
+  #reserved = 0;
   #idleWaiters: (() => void)[] = [];
   #accepting = true;
   #closing: Promise<void> | undefined;
@@ -214,22 +218,40 @@ export class WorkerPool<T, O> {
     return this.#enqueueJob(prepared, t0, { ...record, started: true });
   }
 
+  /**
+   * When nothing waits in the queue and a slot is free (counting the ones already promised), the
+   * task will be dispatched as soon as its claim commits: promise it the slot, and let the claim
+   * store it as `running` at once, saving the queued → running transition.
+   */
+  #reserveSlot(): boolean {
+    if (this.queue.size > 0 || this.#busy + this.#reserved >= this.executor.concurrency) return false;
+    this.#reserved++;
+    return true;
+  }
+
   async #claimAndRun(prepared: PreparedTask<T>, t0: number): Promise<TaskResult> {
     const maxAttempts = prepared.maxAttempts ?? this.retry.maxAttempts;
-    const claim = await this.#store.claim({
-      id: prepared.id,
-      idempotencyKey: prepared.idempotencyKey,
-      type: prepared.type,
-      payload: prepared.payload,
-      maxAttempts,
-    });
+    const start = this.#reserveSlot();
+    let claim: Awaited<ReturnType<TaskStorePort["claim"]>>;
+    try {
+      claim = await this.#store.claim({
+        id: prepared.id,
+        idempotencyKey: prepared.idempotencyKey,
+        type: prepared.type,
+        payload: prepared.payload,
+        maxAttempts,
+        ...(start ? { start } : {}),
+      });
+    } finally {
+      if (start) this.#reserved--;
+    }
     if (claim.created) {
       return this.#enqueueJob(prepared, t0, {
         seq: claim.seq,
         version: claim.version,
-        attempts: 0,
+        attempts: claim.attempts,
         maxAttempts,
-        started: false,
+        started: claim.status === "running",
       });
     }
     const record = claim.record;
@@ -291,7 +313,8 @@ export class WorkerPool<T, O> {
         },
       };
       this.#pending.add(job);
-      void this.#admit(job, true);
+      // A job already running in the store was promised a slot: it waits for one, never rejected.
+      void this.#admit(job, !job.started);
     });
   }
 
@@ -315,10 +338,7 @@ export class WorkerPool<T, O> {
         );
         job.settle({ ok: false, error });
       } else {
-        job.settle({
-          ok: false,
-          error: new PoolClosedError("the pool closed before the task ran; it stays queued in the store"),
-        });
+        await this.#handBack(job);
       }
     }
   }
@@ -332,10 +352,13 @@ export class WorkerPool<T, O> {
         return; // closed and drained
       }
       this.#metrics?.recordDequeue(this.queue.size);
+      this.#busy++;
       try {
         await this.#attempt(job);
       } catch (error) {
         job.settle({ ok: false, error });
+      } finally {
+        this.#busy--;
       }
     }
   }
@@ -348,10 +371,7 @@ export class WorkerPool<T, O> {
   async #attempt(job: Job<T>): Promise<void> {
     const { prepared } = job;
     if (this.#cancel.signal.aborted) {
-      job.settle({
-        ok: false,
-        error: new PoolClosedError("the pool closed before the task ran; it stays queued in the store"),
-      });
+      await this.#handBack(job);
       return;
     }
     const fields = { task_id: prepared.id, idempotency_key: prepared.idempotencyKey };
@@ -431,6 +451,27 @@ export class WorkerPool<T, O> {
     });
   }
 
+  /**
+   * Settles a job that never ran because the pool closed. One already `running` in the store
+   * (claimed to run at once, or adopted from the durable queue) goes back to `queued` there.
+   */
+  async #handBack(job: Job<T>): Promise<void> {
+    if (job.started) {
+      try {
+        job.version = await this.#store.release(job.seq, job.version);
+      } catch (error) {
+        this.#log?.warn(
+          { task_id: job.prepared.id, idempotency_key: job.prepared.idempotencyKey },
+          `could not hand the task back to the queue: ${(error as Error).message}`,
+        );
+      }
+    }
+    job.settle({
+      ok: false,
+      error: new PoolClosedError("the pool closed before the task ran; it stays queued in the store"),
+    });
+  }
+
   /** Re-admits a job after its backoff; it holds no slot while it waits. */
   #schedule(job: Job<T>, delayMs: number): void {
     job.timer = setTimeout(() => {
@@ -485,9 +526,10 @@ export class WorkerPool<T, O> {
       }
     }
     this.queue.close();
+    const handedBack: Promise<void>[] = [];
     for (let job = this.queue.tryTake(); job; job = this.queue.tryTake())
-      job.settle({ ok: false, error: closed });
-    await Promise.all(this.#lanes);
+      handedBack.push(this.#handBack(job));
+    await Promise.all([...this.#lanes, ...handedBack]);
     await destroyed;
     for (const wake of this.#idleWaiters.splice(0)) wake();
   }

@@ -295,7 +295,8 @@ describe("backoff with fake timers", () => {
         type: "x",
         payload: raw,
       }),
-      store: new BatchedTaskStore(store),
+      // commits on every turn: the store's group-commit timer would run on the faked clock too
+      store: new BatchedTaskStore(store, { commitDelayMs: 0 }),
       executor,
       retry: { baseDelayMs: 1000, maxDelayMs: 60_000, random: () => 0.5 },
     });
@@ -360,6 +361,46 @@ describe("pool shutdown", () => {
     expect(pool.close({ drain: false })).toBe(draining);
     await draining;
     for (const outcome of await Promise.all(submitted)) expect(outcome).toBeInstanceOf(PoolClosedError);
+    store.close();
+  });
+
+  it("a task submitted while a slot is free is stored running at once; one that has to wait is stored queued", async () => {
+    const store = new TaskStore({ path: ":memory:" });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const executor = new InlineExecutor<{ id: string }, { result: string }>(async (task) => {
+      await gate;
+      return { ok: true, output: { result: task.id }, runMs: 0 };
+    }, 1);
+    const batched = new BatchedTaskStore(store);
+    const pool = new WorkerPool({ prepare: byId, store: batched, executor });
+    const submitted = [pool.submit({ id: "a" }), pool.submit({ id: "b" })];
+    await vi.waitFor(() => expect(pool.queue.size).toBe(1));
+    expect(store.getByKey("a")).toMatchObject({ status: "running", attempts: 1, leaseOwner: store.owner });
+    expect(store.getByKey("b")).toMatchObject({ status: "queued", attempts: 0 });
+    release();
+    expect((await Promise.all(submitted)).map((r) => [r.result, r.attempts])).toEqual([
+      ["a", 1],
+      ["b", 1],
+    ]);
+    // a: claim (as running) + succeed; b: claim + start + succeed
+    expect(batched.operations).toBe(5);
+    await pool.close();
+    store.close();
+  });
+
+  it("a forced close hands tasks already running in the store but still in the queue back to queued", async () => {
+    const store = new TaskStore({ path: ":memory:" });
+    for (const id of ["a", "b"]) store.enqueue({ id, idempotencyKey: id, type: "test", payload: { id } });
+    const executor = new InlineExecutor<{ id: string }, object>(() => new Promise(() => undefined), 1);
+    const pool = new WorkerPool({ prepare: byId, store: new BatchedTaskStore(store), executor });
+    const adopted = store.takeNext(2).map((record) => pool.adopt(record).catch((e: unknown) => e));
+    await vi.waitFor(() => expect(pool.queue.size).toBe(1));
+    await pool.close({ drain: false });
+    for (const outcome of await Promise.all(adopted)) expect(outcome).toBeInstanceOf(PoolClosedError);
+    expect(store.stats()).toMatchObject({ queued: 2, running: 0 });
     store.close();
   });
 
