@@ -114,6 +114,7 @@ export class SimulatedObjectStore implements ObjectStore {
     const what = `put ${bucket}/${key}`;
     await this.#request(what, options.signal);
     const writeFault = this.writeFaultProbability > 0 && this.#random() < this.writeFaultProbability;
+    if (!writeFault && this.bytesPerSecond === 0) return this.inner.putObject(bucket, key, body, options);
     let chunks: AsyncIterable<Uint8Array> = this.#throttle(toChunks(body), options.signal);
     if (writeFault) chunks = this.#failPartWay(chunks, what);
     return this.inner.putObject(bucket, key, chunks, options);
