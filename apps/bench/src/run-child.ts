@@ -2,7 +2,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { openRuntime, type RuntimeConfig } from "@taskq/cli";
 import { toReport } from "@taskq/metrics";
-import { loadTaskFile, toWire } from "@taskq/processor";
+import { loadTaskFile, toPrepared } from "@taskq/processor";
 import { runClients } from "@taskq/queue";
 
 /** What the orchestrator asks a child to run. */
@@ -17,6 +17,7 @@ export interface RunSpec {
 export async function runOptimizedChild(specFile: string): Promise<void> {
   const spec = JSON.parse(await readFile(specFile, "utf8")) as RunSpec;
   const file = await loadTaskFile(spec.tasksFile);
+  const prepared = file.tasks.map(toPrepared); // validated when loaded, as `taskq run` does
   const runtime = await openRuntime(spec.runtime);
   // Start the clock at "ready to serve", as the baseline's does: spawn and warm the threads with
   // one attempt per slot (straight on the executor, no store record), then start the metrics over.
@@ -28,8 +29,8 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
   const cpu = process.cpuUsage();
   await runClients({
     clients: spec.clients,
-    source: file.tasks.map(toWire),
-    submit: (t) => runtime.pool.submit(t),
+    source: prepared,
+    submit: (t) => runtime.pool.submitPrepared(t),
   });
   const snapshot = runtime.metrics.finish();
   const mainThread = performance.eventLoopUtilization(elu).utilization;

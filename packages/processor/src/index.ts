@@ -50,6 +50,7 @@ export {
   TASK_TYPES,
   type Task,
   type TaskType,
+  toPrepared,
   toWire,
   VARIANTS,
   type Variant,

@@ -77,7 +77,7 @@ function collect(
   const invalid: InvalidTask[] = [];
   for (const [position, raw] of raws) {
     try {
-      tasks.push(parseTask(raw, { ...options, position: label(position) }));
+      tasks.push(parseTask(raw, { ...options, position: () => label(position) }));
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       invalid.push({ position, id: error.taskId, message: error.message, raw });
@@ -187,7 +187,7 @@ export async function* streamTaskFile(
       continue;
     }
     try {
-      yield { task: parseTask(raw, { ...options, position: `${path} line ${line}` }) };
+      yield { task: parseTask(raw, { ...options, position: () => `${path} line ${line}` }) };
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       yield { invalid: { position: line, id: error.taskId, message: error.message, raw } };

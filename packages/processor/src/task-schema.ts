@@ -60,20 +60,40 @@ export type Task = ImageTask | ComputeTask | SleepTask | HttpRequestTask | FailT
 
 /** Options of `parseTask`. */
 export interface ParseOptions {
-  /** Where the task came from, for messages (e.g. `tasks.json line 3`). */
-  readonly position?: string;
+  /**
+   * Where the task came from, for messages (e.g. `tasks.json line 3`); a function is called only
+   * when a message needs it.
+   */
+  readonly position?: string | (() => string);
   /** Gives an id to tasks without one (the `submit` command); without it, `id` is required. */
   readonly generateId?: () => string;
 }
 
 type Raw = Record<string, unknown>;
 
+/** `(tasks.json line 3)`, or nothing. */
+function whereOf(position: ParseOptions["position"]): string {
+  const text = typeof position === "function" ? position() : position;
+  return text ? ` (${text})` : "";
+}
+
 class FieldReader {
   constructor(
     readonly raw: Raw,
-    readonly label: string,
-    readonly taskId: string | undefined,
+    readonly rawId: unknown,
+    readonly position: ParseOptions["position"],
   ) {}
+
+  get taskId(): string | undefined {
+    return typeof this.rawId === "string" ? this.rawId : undefined;
+  }
+
+  /** `task "t-1" (tasks.json line 3)`: built only for a message. */
+  get label(): string {
+    const id = this.rawId;
+    const idLabel = typeof id === "string" || typeof id === "number" ? JSON.stringify(String(id)) : "?";
+    return `task ${idLabel}${whereOf(this.position)}`;
+  }
 
   fail(field: string, what: string): never {
     throw new ValidationError(`${this.label}: field "${field}" ${what}`, { taskId: this.taskId, field });
@@ -134,19 +154,14 @@ function describe(value: unknown): string {
  * Throws a ValidationError naming the task, its position and the field.
  */
 export function parseTask(raw: unknown, options: ParseOptions = {}): Task {
-  const where = options.position ? ` (${options.position})` : "";
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new ValidationError(`task${where}: must be a JSON object, got ${describe(raw)}`);
+    throw new ValidationError(
+      `task${whereOf(options.position)}: must be a JSON object, got ${describe(raw)}`,
+    );
   }
   const record = raw as Raw;
   const rawId = record["id"];
-  const idLabel =
-    typeof rawId === "string" || typeof rawId === "number" ? JSON.stringify(String(rawId)) : "?";
-  const reader: FieldReader = new FieldReader(
-    record,
-    `task ${idLabel}${where}`,
-    typeof rawId === "string" ? rawId : undefined,
-  );
+  const reader: FieldReader = new FieldReader(record, rawId, options.position);
   const id =
     rawId === undefined && options.generateId
       ? options.generateId()
@@ -263,7 +278,11 @@ export interface PreparedTask {
 
 /** Validates a raw task and shapes it for the worker pool. Throws a ValidationError. */
 export function prepareTask(raw: unknown, options: ParseOptions = {}): PreparedTask {
-  const task = parseTask(raw, options);
+  return toPrepared(parseTask(raw, options));
+}
+
+/** Shapes a task `parseTask` already validated for the worker pool (no second validation). */
+export function toPrepared(task: Task): PreparedTask {
   return {
     task,
     id: task.id,

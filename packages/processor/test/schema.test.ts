@@ -90,4 +90,18 @@ describe("parseTask", () => {
     expect((caught as ValidationError).message).toContain(message);
     expect(caught).toMatchObject({ errorClass: "validation", retryable: false });
   });
+
+  it("builds a position given as a function only for a message", () => {
+    let calls = 0;
+    const position = () => {
+      calls++;
+      return "tasks.json line 7";
+    };
+    expect(parseTask({ id: "ok", type: "noop" }, { position })).toMatchObject({ id: "ok" });
+    expect(calls).toBe(0);
+    expect(() => parseTask({ id: "bad", type: "noop", max_attempts: 0 }, { position })).toThrow(
+      'task "bad" (tasks.json line 7): field "max_attempts"',
+    );
+    expect(calls).toBe(1);
+  });
 });

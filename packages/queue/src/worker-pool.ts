@@ -187,6 +187,20 @@ export class WorkerPool<T, O> {
       this.#metrics?.recordFailure((error as { errorClass?: string }).errorClass ?? "validation");
       return Promise.reject(error);
     }
+    return this.#submit(prepared, t0);
+  }
+
+  /**
+   * `submit` for a task the caller already validated and shaped with the same rules as
+   * `prepare` (a task file checked up front, say): it is not validated a second time.
+   */
+  submitPrepared(prepared: PreparedTask<T>): Promise<TaskResult> {
+    const t0 = this.#now();
+    if (!this.#accepting) return Promise.reject(new PoolClosedError());
+    return this.#submit(prepared, t0);
+  }
+
+  #submit(prepared: PreparedTask<T>, t0: number): Promise<TaskResult> {
     const key = prepared.idempotencyKey;
     const joined = this.#inflight.get(key);
     if (joined) {

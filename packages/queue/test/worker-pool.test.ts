@@ -391,6 +391,29 @@ describe("pool shutdown", () => {
     store.close();
   });
 
+  it("submitPrepared runs a task the caller validated without validating it again", async () => {
+    const store = new TaskStore({ path: ":memory:" });
+    let prepares = 0;
+    const executor = new InlineExecutor<{ id: string }, { result: string }>(
+      async (task) => ({ ok: true, output: { result: task.id }, runMs: 0 }),
+      1,
+    );
+    const pool = new WorkerPool({
+      prepare: (raw) => {
+        prepares++;
+        return byId<{ id: string }>(raw);
+      },
+      store: new BatchedTaskStore(store),
+      executor,
+    });
+    expect(await pool.submitPrepared(byId({ id: "p" }))).toMatchObject({ result: "p", duplicate: false });
+    expect(await pool.submit({ id: "q" })).toMatchObject({ result: "q" });
+    expect(prepares).toBe(1);
+    await pool.close();
+    await expect(pool.submitPrepared(byId({ id: "late" }))).rejects.toBeInstanceOf(PoolClosedError);
+    store.close();
+  });
+
   it("a forced close hands tasks already running in the store but still in the queue back to queued", async () => {
     const store = new TaskStore({ path: ":memory:" });
     for (const id of ["a", "b"]) store.enqueue({ id, idempotencyKey: id, type: "test", payload: { id } });

@@ -7,7 +7,7 @@ import {
   loadTaskFile,
   parseTask,
   type TaskFile,
-  toWire,
+  toPrepared,
 } from "@taskq/processor";
 import { runClients } from "@taskq/queue";
 import type { Argv } from "yargs";
@@ -98,8 +98,9 @@ export const runCommand = {
     try {
       await runClients({
         clients: argv.clients,
-        source: file.tasks.map(toWire),
-        submit: (task) => pool.submit(task),
+        // validated when the file was loaded: the pool does not validate them again
+        source: file.tasks.map(toPrepared),
+        submit: (task) => pool.submitPrepared(task),
         signal: stop.signal,
         onSettled: () => progress.tick(++done),
       });
