@@ -9,6 +9,7 @@ import {
   prepareTask,
   type Task,
   type TaskOutput,
+  type WorkerRequest,
   workerUrl,
 } from "@taskq/processor";
 import { type ExecutorPort, InlineExecutor, type OnFull, TinypoolExecutor, WorkerPool } from "@taskq/queue";
@@ -101,7 +102,8 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
       filename: workerUrl,
       threads: config.workers,
       concurrentTasksPerWorker: config.perWorker,
-      request: (task, attempt) => ({ task, attempt, config: processorConfig }),
+      workerData: processorConfig, // sent once per thread; each message carries the task only
+      request: (task, attempt): WorkerRequest => ({ task, attempt }),
     });
   }
   const metrics = new MetricsRecorder({ threads: executor.concurrency });

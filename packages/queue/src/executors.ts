@@ -20,6 +20,12 @@ export interface TinypoolExecutorOptions<T> {
    * @default (task, attempt) => ({ task, attempt })
    */
   readonly request?: (task: T, attempt: number) => unknown;
+  /**
+   * Data every thread receives once at start-up (tinypool's `workerData`): what the worker needs
+   * for every attempt, so it is not cloned into each message.
+   * @default undefined
+   */
+  readonly workerData?: unknown;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -52,6 +58,7 @@ export class TinypoolExecutor<T, O> implements ExecutorPort<T, O> {
       concurrentTasksPerWorker: perWorker,
       idleTimeout: 60_000,
       isolateWorkers: false,
+      ...(options.workerData === undefined ? {} : { workerData: options.workerData }),
     });
   }
 
