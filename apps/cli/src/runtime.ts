@@ -60,9 +60,15 @@ export interface Runtime {
 /** Opens the store (creating its directory) and the object store; nothing else starts. */
 export async function openStores(
   config: Pick<RuntimeConfig, "db" | "storage" | "chunkSize" | "maxRetries" | "leaseMs">,
+  options: { checkpoint?: "auto" | "background" } = {},
 ) {
   if (config.db !== ":memory:") await ensureDirectory(dirname(resolve(config.db))).catch(() => undefined);
-  const store = new TaskStore({ path: config.db, maxAttempts: config.maxRetries, leaseMs: config.leaseMs });
+  const store = new TaskStore({
+    path: config.db,
+    maxAttempts: config.maxRetries,
+    leaseMs: config.leaseMs,
+    ...options,
+  });
   try {
     const objects = await FsObjectStore.open({ root: config.storage, chunkSize: config.chunkSize });
     return { store, objects };
@@ -74,7 +80,8 @@ export async function openStores(
 
 /** Builds the whole chain: store, object store, processor config, executor, metrics, logger, pool. */
 export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
-  const { store, objects } = await openStores(config);
+  // a long-running writer: checkpoints on their own thread, off the commits' path
+  const { store, objects } = await openStores(config, { checkpoint: "background" });
   const storageRoot = resolve(config.storage);
   const processorConfig: ProcessorConfig = {
     key: JSON.stringify([

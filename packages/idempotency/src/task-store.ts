@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { BackgroundCheckpointer } from "./checkpointer.js";
 import { fromSqlite, StaleTransitionError, StoreError } from "./errors.js";
 import { openDatabase } from "./open-database.js";
 import { isDeadLocalOwner, newOwnerId } from "./owner.js";
@@ -49,6 +50,14 @@ export interface TaskStoreOptions {
    * @default true
    */
   readonly recover?: boolean;
+  /**
+   * Who checkpoints the WAL (copies committed pages back into the database file, with fsyncs):
+   * `auto` is SQLite's default, inside whichever commit crosses 1000 pages; `background` is a
+   * worker thread with its own connection, so commits never pay for it (for a long-running
+   * writer: `taskq run` and `serve`). A `:memory:` database has no WAL and ignores it.
+   * @default "auto"
+   */
+  readonly checkpoint?: "auto" | "background";
 }
 
 /** Longest idempotency key accepted, in characters. */
@@ -155,6 +164,7 @@ export class TaskStore {
   readonly #now: () => number;
   readonly #s: ReturnType<typeof prepare>;
   #heartbeat: NodeJS.Timeout | undefined;
+  readonly #checkpointer: BackgroundCheckpointer | undefined;
   #closed = false;
 
   constructor(options: TaskStoreOptions) {
@@ -169,7 +179,14 @@ export class TaskStore {
     this.path = options.path;
     this.owner = options.owner ?? newOwnerId();
     this.#now = options.now ?? Date.now;
+    const checkpoint = options.checkpoint ?? "auto";
+    if (checkpoint !== "auto" && checkpoint !== "background")
+      invalid(`checkpoint must be "auto" or "background", got ${String(checkpoint)}`);
     this.#db = openDatabase(options.path, busy);
+    if (checkpoint === "background" && options.path !== ":memory:") {
+      this.#db.pragma("wal_autocheckpoint = 0");
+      this.#checkpointer = new BackgroundCheckpointer(options.path);
+    }
     this.#s = prepare(this.#db);
     this.recoveredOnOpen = options.recover === false ? 0 : this.recover();
   }
@@ -474,6 +491,7 @@ export class TaskStore {
     if (this.#closed) return;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#closed = true;
+    this.#checkpointer?.stop(); // first, so this connection is the last and removes the WAL
     this.#db.close();
   }
 

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
@@ -289,6 +290,32 @@ describe("crash recovery and leases (file)", () => {
     const [stolen] = b.takeNext(1);
     expect(stolen).toMatchObject({ seq: taken?.seq, leaseOwner: "other-host:2:b", attempts: 2 });
     expect(() => a.succeed(taken!.seq, taken!.version, {})).toThrow(StaleTransitionError);
+  });
+});
+
+describe("background checkpoints (file)", () => {
+  it("a worker thread copies committed pages into the database file; close removes the WAL", async () => {
+    const path = tempDb();
+    const store = new TaskStore({ path, checkpoint: "background" });
+    open.push(store);
+    const before = statSync(path).size;
+    store.transaction(() => {
+      for (let n = 0; n < 2000; n++) store.claim(task(n));
+    });
+    // the writer checkpoints nothing itself (wal_autocheckpoint = 0): the file grows only when
+    // the checkpointer thread has run
+    await vi.waitFor(() => expect(statSync(path).size).toBeGreaterThan(before), { timeout: 10_000 });
+    store.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const reopened = new TaskStore({ path, recover: false });
+    open.push(reopened);
+    expect(reopened.stats()).toMatchObject({ queued: 2000 });
+  });
+
+  it("names a bad checkpoint option", () => {
+    expect(() => new TaskStore({ path: ":memory:", checkpoint: "never" as "auto" })).toThrow(
+      'checkpoint must be "auto" or "background", got never',
+    );
   });
 });
 
