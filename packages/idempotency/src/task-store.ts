@@ -142,7 +142,8 @@ function serialise(payload: unknown): string {
     invalid(`payload is not JSON-serialisable: ${(error as Error).message}`);
   }
   if (json === undefined) invalid("payload is not JSON-serialisable (undefined or a function)");
-  if (Buffer.byteLength(json) > MAX_PAYLOAD_BYTES)
+  // a UTF-16 unit is at most 3 bytes of UTF-8: count bytes only for a long string
+  if (json.length * 3 > MAX_PAYLOAD_BYTES && Buffer.byteLength(json) > MAX_PAYLOAD_BYTES)
     invalid(`payload is larger than ${MAX_PAYLOAD_BYTES} bytes as JSON`);
   return json;
 }
@@ -254,11 +255,11 @@ export class TaskStore {
     return this.claim(input);
   }
 
-  #transition(what: string, seq: number, version: number, run: () => unknown): number {
+  /** Runs a version-guarded UPDATE; none changed means a stale transition. Returns the new version. */
+  #transition(what: string, seq: number, version: number, run: () => Database.RunResult): number {
     return this.#guard(what, () => {
-      const row = run() as { version: number } | undefined;
-      if (!row) throw new StaleTransitionError(what, seq, version);
-      return row.version;
+      if (run().changes === 0) throw new StaleTransitionError(what, seq, version);
+      return version + 1;
     });
   }
 
@@ -278,7 +279,7 @@ export class TaskStore {
   succeed(seq: number, version: number, data: TaskResultData = {}): number {
     const now = this.#now();
     return this.#transition("running → succeeded", seq, version, () =>
-      this.#s.succeed.get(
+      this.#s.succeed.run(
         data.outputKey ?? null,
         data.etag ?? null,
         data.result ?? null,
@@ -294,7 +295,7 @@ export class TaskStore {
   retry(seq: number, version: number, failure: TaskFailure, delayMs: number): number {
     const now = this.#now();
     return this.#transition("running → queued (retry)", seq, version, () =>
-      this.#s.retry.get(now + Math.max(0, delayMs), failure.errorClass, failure.message, now, seq, version),
+      this.#s.retry.run(now + Math.max(0, delayMs), failure.errorClass, failure.message, now, seq, version),
     );
   }
 
@@ -303,7 +304,7 @@ export class TaskStore {
     return this.transaction(() => {
       const now = this.#now();
       const next = this.#transition("running → failed", seq, version, () =>
-        this.#s.fail.get(failure.errorClass, failure.message, now, now, seq, version),
+        this.#s.fail.run(failure.errorClass, failure.message, now, now, seq, version),
       );
       this.#s.deadLetter.run(now, seq);
       return next;
@@ -314,7 +315,7 @@ export class TaskStore {
   release(seq: number, version: number): number {
     const now = this.#now();
     return this.#transition("running → queued (released)", seq, version, () =>
-      this.#s.release.get(now, seq, version),
+      this.#s.release.run(now, seq, version),
     );
   }
 
@@ -528,20 +529,17 @@ function prepare(db: Database.Database) {
     succeed: db.prepare(
       `UPDATE tasks SET status = 'succeeded', output_key = ?, etag = ?, result = ?, finished_at = ?, updated_at = ?,
          error_class = NULL, error_message = NULL, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-       WHERE seq = ? AND version = ? AND status = 'running'
-       RETURNING version`,
+       WHERE seq = ? AND version = ? AND status = 'running'`,
     ),
     retry: db.prepare(
       `UPDATE tasks SET status = 'queued', next_run_at = ?, error_class = ?, error_message = ?, updated_at = ?,
          lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-       WHERE seq = ? AND version = ? AND status = 'running'
-       RETURNING version`,
+       WHERE seq = ? AND version = ? AND status = 'running'`,
     ),
     fail: db.prepare(
       `UPDATE tasks SET status = 'failed', error_class = ?, error_message = ?, finished_at = ?, updated_at = ?,
          lease_owner = NULL, lease_expires_at = NULL, version = version + 1
-       WHERE seq = ? AND version = ? AND status = 'running'
-       RETURNING version`,
+       WHERE seq = ? AND version = ? AND status = 'running'`,
     ),
     deadLetter: db.prepare(
       `INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
@@ -554,8 +552,7 @@ function prepare(db: Database.Database) {
     release: db.prepare(
       `UPDATE tasks SET status = 'queued', updated_at = ?, lease_owner = NULL,
          lease_expires_at = NULL, version = version + 1
-       WHERE seq = ? AND version = ? AND status = 'running'
-       RETURNING version`,
+       WHERE seq = ? AND version = ? AND status = 'running'`,
     ),
     take: db.prepare(
       `UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version + 1, started_at = ?, updated_at = ?,
