@@ -15,30 +15,20 @@ export interface BatchOptions {
    * @default 512
    */
   readonly maxBatch?: number;
-  /**
-   * Group commit: when the previous commit began less than this long ago (ms), a new batch waits
-   * out the rest of the interval and gathers what arrives meanwhile, so a steady trickle of
-   * calls shares transactions instead of paying one commit each. An idle store commits at once;
-   * 0 commits on every turn of the event loop.
-   * @default 1
-   */
-  readonly commitDelayMs?: number;
 }
 
 /**
  * An async front for a TaskStore that groups every call made in the same turn of the event loop
- * (and, under steady load, within `commitDelayMs` of the previous commit) into one IMMEDIATE
- * transaction, so 100 concurrent clients cost one commit per turn instead of one per statement. A call that fails on its own (a stale
+ * into one IMMEDIATE transaction (committed on `setImmediate`), so 100 concurrent clients cost
+ * one commit per turn instead of one per statement. A call that fails on its own (a stale
  * transition, bad input) rejects alone; a failed commit (database busy) rejects the batch.
  * Results are delivered only after the commit.
  */
 export class BatchedTaskStore {
   readonly store: TaskStore;
   readonly maxBatch: number;
-  readonly commitDelayMs: number;
   #pending: Pending[] = [];
   #scheduled = false;
-  #lastFlush = Number.NEGATIVE_INFINITY;
   /** Transactions committed and operations in them (to report the batching achieved). */
   batches = 0;
   operations = 0;
@@ -49,12 +39,8 @@ export class BatchedTaskStore {
     const maxBatch = options.maxBatch ?? 512;
     if (!Number.isInteger(maxBatch) || maxBatch < 1)
       throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
-    const commitDelayMs = options.commitDelayMs ?? 1;
-    if (!(Number.isFinite(commitDelayMs) && commitDelayMs >= 0))
-      throw new RangeError(`commitDelayMs must be a number >= 0, got ${commitDelayMs}`);
     this.store = store;
     this.maxBatch = maxBatch;
-    this.commitDelayMs = commitDelayMs;
   }
 
   #enqueue<T>(run: () => T): Promise<T> {
@@ -62,16 +48,13 @@ export class BatchedTaskStore {
       this.#pending.push({ run, resolve: resolve as (value: never) => void, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
-        const wait = this.#lastFlush + this.commitDelayMs - performance.now();
-        if (wait > 0) setTimeout(() => this.#flush(), wait);
-        else setImmediate(() => this.#flush());
+        setImmediate(() => this.#flush());
       }
     });
   }
 
   #flush(): void {
     this.#scheduled = false;
-    this.#lastFlush = performance.now();
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.maxBatch);
       const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];

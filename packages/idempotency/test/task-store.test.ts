@@ -338,37 +338,9 @@ describe("BatchedTaskStore", () => {
     expect(store.stats()).toMatchObject({ total: 201, running: 1 });
   });
 
-  it("group commit: calls within commitDelayMs of the previous commit wait and share one transaction", async () => {
-    const store = new TaskStore({ path: tempDb() });
-    open.push(store);
-    vi.useFakeTimers({ toFake: ["setTimeout", "setImmediate", "performance"] });
-    try {
-      const batched = new BatchedTaskStore(store, { commitDelayMs: 5 });
-      const first = batched.claim(task(1));
-      await vi.advanceTimersByTimeAsync(0); // an idle store commits on the next turn
-      await first;
-      expect(batched.batches).toBe(1);
-      const later = [batched.claim(task(2))];
-      await vi.advanceTimersByTimeAsync(2);
-      later.push(batched.claim(task(3)));
-      expect(batched.batches).toBe(1); // still inside the window: nothing committed yet
-      await vi.advanceTimersByTimeAsync(3);
-      expect((await Promise.all(later)).every((c) => c.created)).toBe(true);
-      expect({ batches: batched.batches, operations: batched.operations }).toEqual({
-        batches: 2,
-        operations: 3,
-      });
-    } finally {
-      vi.useRealTimers();
-    }
-  });
-
   it("names a bad option", () => {
     const store = new TaskStore({ path: ":memory:" });
     open.push(store);
-    expect(() => new BatchedTaskStore(store, { commitDelayMs: -1 })).toThrow(
-      "commitDelayMs must be a number >= 0, got -1",
-    );
     expect(() => new BatchedTaskStore(store, { maxBatch: 0 })).toThrow(
       "maxBatch must be a positive integer, got 0",
     );

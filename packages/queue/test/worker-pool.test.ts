@@ -295,8 +295,7 @@ describe("backoff with fake timers", () => {
         type: "x",
         payload: raw,
       }),
-      // commits on every turn: the store's group-commit timer would run on the faked clock too
-      store: new BatchedTaskStore(store, { commitDelayMs: 0 }),
+      store: new BatchedTaskStore(store),
       executor,
       retry: { baseDelayMs: 1000, maxDelayMs: 60_000, random: () => 0.5 },
     });
