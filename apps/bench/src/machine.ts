@@ -42,10 +42,10 @@ export interface MachineLimit {
 /**
  * Measures the CPU time of one task by running the processor alone, on the main thread, one task
  * at a time, over a sample of the workload (process CPU time, not wall time; the second of two
- * passes, so JIT warm-up is not counted).
+ * passes, so JIT warm-up is not counted). Works in a new directory under `parent`, removed after.
  */
-export async function measureCpuPerTask(profile: Profile, sample = 90): Promise<number> {
-  const dir = await mkdtemp(join(tmpdir(), "taskq-limit-"));
+export async function measureCpuPerTask(profile: Profile, sample = 90, parent = tmpdir()): Promise<number> {
+  const dir = await mkdtemp(join(parent, "taskq-limit-"));
   try {
     const processor = await createProcessor({
       key: dir,
