@@ -16,7 +16,10 @@ const perWorker = Number(process.argv[4] ?? 32);
 const config = { key: "bench", storage: { kind: "memory" } };
 
 async function run(name, executor) {
-  const store = new TaskStore({ path: join(mkdtempSync(join(tmpdir(), "taskq-qbench-")), "tasks.db") });
+  const store = new TaskStore({
+    path: join(mkdtempSync(join(tmpdir(), "taskq-qbench-")), "tasks.db"),
+    checkpoint: "background", // as taskq run and serve open it
+  });
   const batched = new BatchedTaskStore(store);
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
   const pool = new WorkerPool({
@@ -49,7 +52,8 @@ const pooled = new TinypoolExecutor({
   filename: workerUrl,
   threads,
   concurrentTasksPerWorker: perWorker,
-  request: (task, attempt) => ({ task, attempt, config }),
+  workerData: config, // once per thread; each message carries the task only
+  request: (task, attempt) => ({ task, attempt }),
 });
 await run(`tinypool, ${threads} threads x ${perWorker} per worker`, pooled);
 console.log(`node ${process.version}, ${tasks} no-op tasks, 100 clients, file database, queue size 200`);
