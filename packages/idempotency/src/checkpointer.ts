@@ -35,8 +35,7 @@ try {
 /**
  * Checkpoints a WAL database from a worker thread with its own connection, so that the writer
  * (the main thread, which turns automatic checkpoints off) never pays for copying pages back
- * into the database file and the fsyncs that go with it: about half the cost of a small
- * transaction on this project's test machine (see bench/run.mjs).
+ * into the database file and the fsyncs that go with it (bench/run.mjs measures both ways).
  */
 export class BackgroundCheckpointer {
   readonly intervalMs: number;
