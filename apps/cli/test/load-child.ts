@@ -1,5 +1,6 @@
-// Runs N no-op tasks from 100 closed-loop clients through the real runtime and reports RSS after
-// 10,000 tasks and at the end (after GC), the queue's max depth, and what is left open after close.
+// Runs N no-op tasks from 100 closed-loop clients through the real runtime and reports RSS and the
+// JS heap at every tenth of the run and at the end (after GC), the queue's max depth, and what is
+// left open after close.
 
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
@@ -32,7 +33,8 @@ const runtime = await openRuntime({
   logLevel: "silent",
 });
 let done = 0;
-let rssAt10k = 0;
+/** RSS and JS heap after a GC at every tenth of the run. */
+const samples: { done: number; rss: number; heap: number }[] = [];
 await runClients({
   clients: 100,
   source: (function* () {
@@ -41,10 +43,10 @@ await runClients({
   submit: (task) => runtime.pool.submit(task),
   onSettled: () => {
     done++;
-    if (done % Math.min(10_000, Math.floor(total / 10)) === 0) {
+    if (done % Math.floor(total / 10) === 0) {
       gc();
       const m = process.memoryUsage();
-      if (done === Math.min(10_000, Math.floor(total / 10))) rssAt10k = m.rss;
+      samples.push({ done, rss: m.rss, heap: m.heapUsed });
       if (process.env["TASKQ_LOAD_TRACE"])
         process.stderr.write(
           `${done} rss ${(m.rss / 1e6).toFixed(1)} heap ${(m.heapUsed / 1e6).toFixed(1)} ext ${(m.external / 1e6).toFixed(1)} ab ${(m.arrayBuffers / 1e6).toFixed(1)}\n`,
@@ -67,7 +69,7 @@ console.log(
   JSON.stringify({
     succeeded: snapshot.succeeded,
     maxQueueDepth: snapshot.maxQueueDepth,
-    rssAt10k,
+    samples,
     rssEnd,
     leaks: {
       resources: extra,
