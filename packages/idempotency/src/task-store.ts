@@ -219,31 +219,12 @@ export class TaskStore {
     const maxAttempts = checkAttempts("maxAttempts", input.maxAttempts ?? this.maxAttempts);
     return this.#guard("claim", () => {
       const now = this.#now();
+      // id, key, type, payload, max_attempts, created_at, updated_at, next_run_at
+      const values = [input.id, input.idempotencyKey, input.type, payload, maxAttempts, now, now, now];
       const row = (
         input.start === true
-          ? this.#s.insertRunning.get(
-              input.id,
-              input.idempotencyKey,
-              input.type,
-              payload,
-              maxAttempts,
-              now,
-              now,
-              now,
-              now,
-              this.owner,
-              now + this.leaseMs,
-            )
-          : this.#s.insert.get(
-              input.id,
-              input.idempotencyKey,
-              input.type,
-              payload,
-              maxAttempts,
-              now,
-              now,
-              now,
-            )
+          ? this.#s.insertRunning.get(...values, now, this.owner, now + this.leaseMs) // + started_at, lease
+          : this.#s.insert.get(...values)
       ) as { seq: number; version: number; status: "queued" | "running"; attempts: number } | undefined;
       if (row) return { created: true, ...row };
       return { created: false, record: toRecord(this.#s.byKey.get(input.idempotencyKey) as Row) };

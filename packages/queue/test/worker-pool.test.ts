@@ -319,17 +319,23 @@ describe("backoff with fake timers", () => {
   });
 });
 
+/** An inline executor whose attempts all wait until `release()`, then return the task's id. */
+function gatedExecutor(concurrency: number) {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const executor = new InlineExecutor<{ id: string }, { result: string }>(async (task) => {
+    await gate;
+    return { ok: true, output: { result: task.id }, runMs: 0 };
+  }, concurrency);
+  return { executor, release };
+}
+
 describe("pool shutdown", () => {
   it("close() drains by default, is idempotent, and rejects new submits", async () => {
     const store = new TaskStore({ path: ":memory:" });
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const executor = new InlineExecutor<{ id: string }, { result: string }>(async (task) => {
-      await gate;
-      return { ok: true, output: { result: task.id }, runMs: 0 };
-    }, 2);
+    const { executor, release } = gatedExecutor(2);
     const pool = new WorkerPool({
       prepare: byId,
       store: new BatchedTaskStore(store),
@@ -369,14 +375,7 @@ describe("pool shutdown", () => {
 
   it("a task submitted while a slot is free is stored running at once; one that has to wait is stored queued", async () => {
     const store = new TaskStore({ path: ":memory:" });
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const executor = new InlineExecutor<{ id: string }, { result: string }>(async (task) => {
-      await gate;
-      return { ok: true, output: { result: task.id }, runMs: 0 };
-    }, 1);
+    const { executor, release } = gatedExecutor(1);
     const batched = new BatchedTaskStore(store);
     const pool = new WorkerPool({ prepare: byId, store: batched, executor });
     const submitted = [pool.submit({ id: "a" }), pool.submit({ id: "b" })];
