@@ -33,8 +33,8 @@ export interface BenchOptions {
   readonly repeat: number;
   readonly seed: number;
   /**
-   * Where the runs' workloads, stores and objects go. Given, each run's directory stays until the
-   * caller removes this one; otherwise each run removes its own when it ends.
+   * Where the runs' workloads, stores and objects go; every run's directory stays until all runs
+   * are done. Given, the caller removes it; otherwise a temporary one is made and removed.
    */
   readonly workDir?: string;
 }
@@ -116,61 +116,60 @@ async function prepareWorkload(dir: string, profile: Profile, tasks: number, see
   return file;
 }
 
-/** One fresh process on a freshly generated workload, fresh store and object store. */
+/**
+ * One fresh process on a freshly generated workload, fresh store and object store, in a new
+ * directory under the work directory (removed with it, after all runs).
+ */
 async function measure(
   system: System,
   clients: number,
   repeat: number,
-  options: BenchOptions,
+  options: BenchOptions & { workDir: string },
   perWorker: number,
 ): Promise<RunResult> {
   const profile = PROFILES[options.profile];
-  const dir = await mkdtemp(join(options.workDir ?? tmpdir(), `taskq-bench-${system}-`));
-  try {
-    const tasksFile = await prepareWorkload(dir, profile, options.tasks, options.seed + repeat);
-    const resultFile = join(dir, "result.json");
-    if (system === "baseline") {
-      await runProcess(
-        [
-          "--import",
-          import.meta.resolve("tsx"),
-          baselineScript,
-          ...["--tasks", tasksFile, "--storage", join(dir, "objects"), "--clients", String(clients)],
-          ...["--workers", String(options.workers), "--base-latency-ms", String(profile.baseLatencyMs)],
-          ...["--error-rate", String(options.errorRate), "--json", resultFile],
-        ],
-        "baseline run",
-      );
-    } else {
-      const runtime: RuntimeConfig = {
-        db: join(dir, "tasks.db"),
-        storage: join(dir, "objects"),
-        workers: options.workers,
-        perWorker,
-        queueSize: options.queueSize,
-        onFull: options.onFull,
-        maxRetries: 5,
-        retryBaseMs: 10,
-        retryMaxMs: 1000,
-        taskTimeoutMs: 0,
-        baseLatencyMs: profile.baseLatencyMs,
-        jitterMs: 0,
-        errorRate: options.errorRate,
-        seed: options.seed + repeat,
-        chunkSize: DEFAULT_CHUNK_SIZE,
-        leaseMs: 30_000,
-        logLevel: "silent",
-      };
-      const spec: RunSpec = { tasksFile, resultFile, clients, runtime };
-      const specFile = join(dir, "spec.json");
-      await writeFile(specFile, JSON.stringify(spec));
-      await runProcess([benchBin, "__run-optimized", specFile], "optimized run");
-    }
-    const report = JSON.parse(await readFile(resultFile, "utf8"));
-    return { ...report, system, clients, repeat };
-  } finally {
-    if (!options.workDir) await rm(dir, { recursive: true, force: true });
+  const dir = await mkdtemp(join(options.workDir, `taskq-bench-${system}-`));
+  const tasksFile = await prepareWorkload(dir, profile, options.tasks, options.seed + repeat);
+  const resultFile = join(dir, "result.json");
+  if (system === "baseline") {
+    await runProcess(
+      [
+        "--import",
+        import.meta.resolve("tsx"),
+        baselineScript,
+        ...["--tasks", tasksFile, "--storage", join(dir, "objects"), "--clients", String(clients)],
+        ...["--workers", String(options.workers), "--base-latency-ms", String(profile.baseLatencyMs)],
+        ...["--error-rate", String(options.errorRate), "--json", resultFile],
+      ],
+      "baseline run",
+    );
+  } else {
+    const runtime: RuntimeConfig = {
+      db: join(dir, "tasks.db"),
+      storage: join(dir, "objects"),
+      workers: options.workers,
+      perWorker,
+      queueSize: options.queueSize,
+      onFull: options.onFull,
+      maxRetries: 5,
+      retryBaseMs: 10,
+      retryMaxMs: 1000,
+      taskTimeoutMs: 0,
+      baseLatencyMs: profile.baseLatencyMs,
+      jitterMs: 0,
+      errorRate: options.errorRate,
+      seed: options.seed + repeat,
+      chunkSize: DEFAULT_CHUNK_SIZE,
+      leaseMs: 30_000,
+      logLevel: "silent",
+    };
+    const spec: RunSpec = { tasksFile, resultFile, clients, runtime };
+    const specFile = join(dir, "spec.json");
+    await writeFile(specFile, JSON.stringify(spec));
+    await runProcess([benchBin, "__run-optimized", specFile], "optimized run");
   }
+  const report = JSON.parse(await readFile(resultFile, "utf8"));
+  return { ...report, system, clients, repeat };
 }
 
 function median(runs: RunResult[]): RunResult | undefined {

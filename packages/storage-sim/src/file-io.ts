@@ -33,18 +33,20 @@ export interface WritableFile {
 
 /** The file system calls the store makes, in one of the two modes. */
 export interface FileIo {
-  readonly mode: FileIoMode;
   realpath(path: string): Promise<string>;
   /** Creates `path` exclusively (fails when it exists) for writing. */
   create(path: string): Promise<WritableFile>;
   rename(from: string, to: string): Promise<void>;
   remove(path: string): Promise<void>;
-  /** A stream of the file's bytes in chunks of at most `chunkSize`; fails here when the file cannot be opened. */
+  /**
+   * A stream of the file's bytes in chunks of at most `chunkSize`. The sync mode opens the file
+   * here (and fails here); the async mode opens it on the first read (the store checks the path
+   * with realpath first, so a missing object still fails before).
+   */
   read(path: string, chunkSize: number, signal?: AbortSignal): Promise<Readable>;
 }
 
 const asyncIo: FileIo = {
-  mode: "async",
   realpath: (path) => realpath(path),
   async create(path) {
     const handle = await open(path, "wx");
@@ -108,7 +110,6 @@ function syncReader(fd: number, chunkSize: number): Readable {
 }
 
 const syncIo: FileIo = {
-  mode: "sync",
   realpath: async (path) => realpathSync.native(path),
   async create(path) {
     const fd = openSync(path, "wx");
