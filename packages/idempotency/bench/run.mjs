@@ -3,15 +3,19 @@
 // without claim-with-start), BatchedTaskStore driven by 100 concurrent async clients (plain, with
 // claim-with-start, with background checkpoints). Runs against the built package.
 // Usage: node bench/run.mjs [tasks]
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BatchedTaskStore, TaskStore } from "../dist/index.js";
 
+// every store of this run lives here, removed when the process exits
+const workDir = mkdtempSync(join(tmpdir(), "taskq-bench-"));
+process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));
+
 const tasks = Number(process.argv[2] ?? 50_000);
 
 function fresh(options = {}) {
-  return new TaskStore({ path: join(mkdtempSync(join(tmpdir(), "taskq-bench-")), "tasks.db"), ...options });
+  return new TaskStore({ path: join(mkdtempSync(join(workDir, "run-")), "tasks.db"), ...options });
 }
 const input = (n) => ({ id: `t-${n}`, idempotencyKey: `img-${n}.ppm#thumb`, type: "image", payload: { n } });
 

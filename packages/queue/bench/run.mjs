@@ -2,13 +2,17 @@
 // dispatch, completion, metrics), 100 closed-loop clients, once with tinypool threads and once
 // with an inline executor (no thread hop). Runs against the built packages.
 // Usage: node bench/run.mjs [tasks] [threads] [perWorker]
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BatchedTaskStore, TaskStore } from "@taskq/idempotency";
 import { MetricsRecorder } from "@taskq/metrics";
 import { prepareTask, workerUrl } from "@taskq/processor";
 import { InlineExecutor, runClients, TinypoolExecutor, WorkerPool } from "../dist/index.js";
+
+// every store of this run lives here, removed when the process exits
+const workDir = mkdtempSync(join(tmpdir(), "taskq-qbench-"));
+process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));
 
 const tasks = Number(process.argv[2] ?? 50_000);
 const threads = Number(process.argv[3] ?? 2);
@@ -17,7 +21,7 @@ const config = { key: "bench", storage: { kind: "memory" } };
 
 async function run(name, executor) {
   const store = new TaskStore({
-    path: join(mkdtempSync(join(tmpdir(), "taskq-qbench-")), "tasks.db"),
+    path: join(mkdtempSync(join(workDir, "run-")), "tasks.db"),
     checkpoint: "background", // as taskq run and serve open it
   });
   const batched = new BatchedTaskStore(store);

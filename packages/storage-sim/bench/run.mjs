@@ -2,10 +2,14 @@
 // (no simulated latency) with each io mode, for small objects (one chunk) and large ones (64 MiB,
 // streamed). Runs against the built package.
 // Usage: node bench/run.mjs [smallObjects]
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FsObjectStore } from "../dist/index.js";
+
+// every store of this run lives here, removed when the process exits
+const workDir = mkdtempSync(join(tmpdir(), "taskq-sbench-"));
+process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));
 
 const count = Number(process.argv[2] ?? 3000);
 const small = Buffer.alloc(9 * 1024, 7);
@@ -27,7 +31,7 @@ async function measure(name, ops, bytes, fn) {
 }
 
 for (const io of ["async", "sync"]) {
-  const store = await FsObjectStore.open({ root: mkdtempSync(join(tmpdir(), "taskq-sbench-")), io });
+  const store = await FsObjectStore.open({ root: mkdtempSync(join(workDir, "run-")), io });
   console.log(`io: ${io}`);
 
   await measure(`put 9 KiB, 16 at a time`, count, count * small.length, async () => {
