@@ -1,6 +1,17 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "./driver.js";
 import { StoreError } from "./errors.js";
-import type { TaskStore } from "./task-store.js";
-import type { ClaimInput, ClaimResult, Started, TaskFailure, TaskResultData } from "./types.js";
+import { TaskStore, type TaskStoreOptions } from "./task-store.js";
+import type {
+  ClaimInput,
+  ClaimResult,
+  DeadLetter,
+  Started,
+  StoreStats,
+  TaskFailure,
+  TaskRecord,
+  TaskResultData,
+} from "./types.js";
 
 interface Pending {
   readonly run: () => unknown;
@@ -18,13 +29,15 @@ export interface BatchOptions {
 }
 
 /**
- * An async front for a TaskStore that groups every call made in the same turn of the event loop
- * into one IMMEDIATE transaction (committed on `setImmediate`), so 100 concurrent clients cost
- * one commit per turn instead of one per statement. A call that fails on its own (a stale
- * transition, bad input) rejects alone; a failed commit (database busy) rejects the batch.
- * Results are delivered only after the commit.
+ * The SQLite driver of the task store contract: an async front for a TaskStore that groups every
+ * call made in the same turn of the event loop into one IMMEDIATE transaction (committed on
+ * `setImmediate`), so 100 concurrent clients cost one commit per turn instead of one per
+ * statement. A call that fails on its own (a stale transition, bad input) rejects alone; a failed
+ * commit (database busy) rejects the batch. Results are delivered only after the commit.
+ * Reads and the durable-queue calls run at once (SQLite answers in microseconds).
  */
-export class BatchedTaskStore {
+export class BatchedTaskStore implements TaskStoreDriver {
+  readonly kind = "sqlite" as const;
   readonly store: TaskStore;
   readonly maxBatch: number;
   #pending: Pending[] = [];
@@ -87,6 +100,36 @@ export class BatchedTaskStore {
     }
   }
 
+  /** Opens a SQLite store and its batching front; `close()` closes both. */
+  static open(options: TaskStoreOptions & BatchOptions): BatchedTaskStore {
+    return new BatchedTaskStore(new TaskStore(options), options);
+  }
+
+  get location(): string {
+    return this.store.path;
+  }
+  get owner(): string {
+    return this.store.owner;
+  }
+  get maxAttempts(): number {
+    return this.store.maxAttempts;
+  }
+  get leaseMs(): number {
+    return this.store.leaseMs;
+  }
+  get recoveredOnOpen(): number {
+    return this.store.recoveredOnOpen;
+  }
+
+  /** Runs a synchronous store call as a settled promise (reads, the durable queue, dead letters). */
+  #now<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   claim(input: ClaimInput): Promise<ClaimResult> {
     return this.#enqueue(() => this.store.claim(input));
   }
@@ -111,6 +154,75 @@ export class BatchedTaskStore {
     return this.#enqueue(() => this.store.release(seq, version));
   }
 
+  enqueueMany(inputs: readonly ClaimInput[]): Promise<ClaimResult[]> {
+    return this.#now(() => this.store.transaction(() => inputs.map((input) => this.store.claim(input))));
+  }
+
+  takeNext(limit: number): Promise<TaskRecord[]> {
+    return this.#now(() => this.store.takeNext(limit));
+  }
+
+  recover(): Promise<number> {
+    return this.#now(() => this.store.recover());
+  }
+
+  renewLeases(): Promise<number> {
+    return this.#now(() => this.store.renewLeases());
+  }
+
+  startHeartbeat(): void {
+    this.store.startHeartbeat();
+  }
+
+  /** SQLite has no notifications: this is the poll interval. */
+  async waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    await sleep(timeoutMs, undefined, signal ? { signal } : {}).catch(() => undefined);
+  }
+
+  get(seq: number): Promise<TaskRecord | undefined> {
+    return this.#now(() => this.store.get(seq));
+  }
+
+  getByKey(key: string): Promise<TaskRecord | undefined> {
+    return this.#now(() => this.store.getByKey(key));
+  }
+
+  getById(id: string): Promise<TaskRecord[]> {
+    return this.#now(() => this.store.getById(id));
+  }
+
+  all(): Promise<TaskRecord[]> {
+    return this.#now(() => this.store.all());
+  }
+
+  recordInvalid(taskId: string, payload: unknown, failure: TaskFailure): Promise<number> {
+    return this.#now(() => this.store.recordInvalid(taskId, payload, failure));
+  }
+
+  deadLetters(options?: { includeRedriven?: boolean }): Promise<DeadLetter[]> {
+    return this.#now(() => this.store.deadLetters(options));
+  }
+
+  redrive(taskId?: string): Promise<number> {
+    return this.#now(() => this.store.redrive(taskId));
+  }
+
+  stats(): Promise<StoreStats> {
+    return this.#now(() => this.store.stats());
+  }
+
+  succeededWithin(intervalMs: number): Promise<number> {
+    return this.#now(() => this.store.succeededWithin(intervalMs));
+  }
+
+  leaseHolders(): Promise<LeaseHolder[]> {
+    return this.#now(() => this.store.leaseHolders());
+  }
+
+  counters(): BatchCounters {
+    return { batches: this.batches, operations: this.operations, busyMs: this.busyMs };
+  }
+
   /** Zeroes the batching and busy-time counters (a measurement starting over). */
   resetCounters(): void {
     this.batches = 0;
@@ -121,5 +233,12 @@ export class BatchedTaskStore {
   /** Waits for everything queued so far to commit. */
   flush(): Promise<void> {
     return this.#enqueue(() => undefined);
+  }
+
+  /** Commits what is pending, then closes the SQLite store. Idempotent. */
+  async close(): Promise<void> {
+    if (this.store.closed) return;
+    await this.flush();
+    this.store.close();
   }
 }

@@ -2,17 +2,20 @@
 export type StoreErrorCode =
   | "ERR_STALE_TRANSITION"
   | "ERR_STORE_BUSY"
+  | "ERR_STORE_UNAVAILABLE"
   | "ERR_NOT_A_DATABASE"
   | "ERR_CANNOT_OPEN"
   | "ERR_SCHEMA_TOO_NEW"
   | "ERR_INVALID_INPUT"
   | "ERR_NOT_FOUND"
   | "ERR_CLOSED"
-  | "ERR_SQLITE";
+  | "ERR_SQLITE"
+  | "ERR_POSTGRES";
 
 /**
  * The task store's error. `retryable` is true only for ERR_STORE_BUSY (another process held the
- * database past the busy timeout): the same call may succeed later.
+ * database past the busy timeout) and ERR_STORE_UNAVAILABLE (the server could not be reached
+ * for longer than the driver retries): the same call may succeed later.
  */
 export class StoreError extends Error {
   override readonly name: string = "StoreError";
@@ -22,7 +25,7 @@ export class StoreError extends Error {
   constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.retryable = code === "ERR_STORE_BUSY";
+    this.retryable = code === "ERR_STORE_BUSY" || code === "ERR_STORE_UNAVAILABLE";
   }
 }
 

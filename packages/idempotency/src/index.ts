@@ -1,14 +1,10 @@
 export { BatchedTaskStore, type BatchOptions } from "./batched-task-store.js";
+export type { BatchCounters, LeaseHolder, TaskStoreDriver } from "./driver.js";
 export { StaleTransitionError, StoreError, type StoreErrorCode } from "./errors.js";
+export { isPostgresUrl, type OpenTaskStoreOptions, openTaskStore } from "./open-task-store.js";
 export { isDeadLocalOwner, newOwnerId } from "./owner.js";
 export { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
-export {
-  MAX_ID_LENGTH,
-  MAX_KEY_LENGTH,
-  MAX_PAYLOAD_BYTES,
-  TaskStore,
-  type TaskStoreOptions,
-} from "./task-store.js";
+export { TaskStore, type TaskStoreOptions } from "./task-store.js";
 export type {
   ClaimInput,
   ClaimResult,
@@ -20,3 +16,4 @@ export type {
   TaskResultData,
   TaskStatus,
 } from "./types.js";
+export { MAX_ID_LENGTH, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES } from "./validate.js";

@@ -1,8 +1,10 @@
 import type Database from "better-sqlite3";
 import { BackgroundCheckpointer } from "./checkpointer.js";
+import type { LeaseHolder } from "./driver.js";
 import { fromSqlite, StaleTransitionError, StoreError } from "./errors.js";
 import { openDatabase } from "./open-database.js";
 import { isDeadLocalOwner, newOwnerId } from "./owner.js";
+import { byNextRun, type DeadLetterRow, type Row, toDeadLetter, toRecord } from "./record.js";
 import type {
   ClaimInput,
   ClaimResult,
@@ -14,6 +16,15 @@ import type {
   TaskResultData,
   TaskStatus,
 } from "./types.js";
+import {
+  checkAttempts,
+  checkClaim,
+  checkLeaseMs,
+  checkLimit,
+  invalid,
+  invalidPayload,
+  MAX_ID_LENGTH,
+} from "./validate.js";
 
 /** Options of a task store. */
 export interface TaskStoreOptions {
@@ -60,94 +71,6 @@ export interface TaskStoreOptions {
   readonly checkpoint?: "auto" | "background";
 }
 
-/** Longest idempotency key accepted, in characters. */
-export const MAX_KEY_LENGTH = 1024;
-/** Longest task id accepted, in characters. */
-export const MAX_ID_LENGTH = 256;
-/** Largest payload accepted, in bytes of JSON. */
-export const MAX_PAYLOAD_BYTES = 1024 * 1024;
-
-interface Row {
-  seq: number;
-  id: string;
-  idempotency_key: string;
-  type: string;
-  payload: string;
-  status: TaskStatus;
-  attempts: number;
-  max_attempts: number;
-  created_at: number;
-  updated_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  next_run_at: number;
-  lease_owner: string | null;
-  lease_expires_at: number | null;
-  output_key: string | null;
-  etag: string | null;
-  result: string | null;
-  error_class: string | null;
-  error_message: string | null;
-  version: number;
-}
-
-function toRecord(row: Row): TaskRecord {
-  return {
-    seq: row.seq,
-    id: row.id,
-    idempotencyKey: row.idempotency_key,
-    type: row.type,
-    payload: JSON.parse(row.payload),
-    status: row.status,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    nextRunAt: row.next_run_at,
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: row.lease_expires_at,
-    outputKey: row.output_key,
-    etag: row.etag,
-    result: row.result,
-    errorClass: row.error_class,
-    errorMessage: row.error_message,
-    version: row.version,
-  };
-}
-
-function invalid(message: string): never {
-  throw new StoreError("ERR_INVALID_INPUT", message);
-}
-
-function checkText(name: string, value: unknown, max: number): asserts value is string {
-  if (typeof value !== "string")
-    invalid(`${name} must be a string, got ${value === null ? "null" : typeof value}`);
-  if (value.length === 0) invalid(`${name} must not be empty`);
-  if (value.length > max) invalid(`${name} is longer than ${max} characters (${value.length})`);
-}
-
-function checkAttempts(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > 100)
-    invalid(`${name} must be an integer from 1 to 100, got ${value}`);
-  return value;
-}
-
-function serialise(payload: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(payload);
-  } catch (error) {
-    invalid(`payload is not JSON-serialisable: ${(error as Error).message}`);
-  }
-  if (json === undefined) invalid("payload is not JSON-serialisable (undefined or a function)");
-  // a UTF-16 unit is at most 3 bytes of UTF-8: count bytes only for a long string
-  if (json.length * 3 > MAX_PAYLOAD_BYTES && Buffer.byteLength(json) > MAX_PAYLOAD_BYTES)
-    invalid(`payload is larger than ${MAX_PAYLOAD_BYTES} bytes as JSON`);
-  return json;
-}
-
 /**
  * The SQLite task store: claim and dedupe by idempotency key, a version-guarded state machine
  * (queued → running → succeeded | queued (retry) | failed → dead letter), leases, crash recovery
@@ -174,9 +97,7 @@ export class TaskStore {
     const busy = options.busyTimeoutMs ?? 5000;
     if (!Number.isInteger(busy) || busy < 0) invalid(`busyTimeoutMs must be an integer >= 0, got ${busy}`);
     this.maxAttempts = checkAttempts("maxAttempts", options.maxAttempts ?? 3);
-    this.leaseMs = options.leaseMs ?? 30_000;
-    if (!Number.isInteger(this.leaseMs) || this.leaseMs < 1)
-      invalid(`leaseMs must be a positive integer, got ${this.leaseMs}`);
+    this.leaseMs = checkLeaseMs(options.leaseMs ?? 30_000);
     this.path = options.path;
     this.owner = options.owner ?? newOwnerId();
     this.#now = options.now ?? Date.now;
@@ -212,11 +133,7 @@ export class TaskStore {
    * processes claiming one key, one wins.
    */
   claim(input: ClaimInput): ClaimResult {
-    checkText("id", input.id, MAX_ID_LENGTH);
-    checkText("idempotencyKey", input.idempotencyKey, MAX_KEY_LENGTH);
-    checkText("type", input.type, 64);
-    const payload = serialise(input.payload);
-    const maxAttempts = checkAttempts("maxAttempts", input.maxAttempts ?? this.maxAttempts);
+    const { payload, maxAttempts } = checkClaim(input, this.maxAttempts);
     return this.#guard("claim", () => {
       const now = this.#now();
       // id, key, type, payload, max_attempts, created_at, updated_at, next_run_at
@@ -305,12 +222,12 @@ export class TaskStore {
    * ordered by next run time then creation; first reclaims tasks whose lease has expired.
    */
   takeNext(limit: number): TaskRecord[] {
-    if (!Number.isInteger(limit) || limit < 1) invalid(`limit must be a positive integer, got ${limit}`);
+    checkLimit(limit);
     return this.transaction(() => {
       this.#reclaimExpired();
       const now = this.#now();
       const rows = this.#s.take.all(now, now, this.owner, now + this.leaseMs, now, limit) as Row[];
-      return rows.map(toRecord).sort((a, b) => a.nextRunAt - b.nextRunAt || a.seq - b.seq);
+      return rows.map(toRecord).sort(byNextRun);
     });
   }
 
@@ -388,12 +305,7 @@ export class TaskStore {
    * in a good file is kept with its reason. Returns the dead letter's seq.
    */
   recordInvalid(taskId: string, payload: unknown, failure: TaskFailure): number {
-    let json: string | null;
-    try {
-      json = JSON.stringify(payload ?? null).slice(0, MAX_PAYLOAD_BYTES);
-    } catch {
-      json = null;
-    }
+    const json = invalidPayload(payload);
     return this.#guard("record invalid task", () =>
       Number(
         this.#s.invalid.run(
@@ -410,22 +322,10 @@ export class TaskStore {
   /** Dead letters, oldest first; re-driven ones only when asked. */
   deadLetters(options: { includeRedriven?: boolean } = {}): DeadLetter[] {
     return this.#guard("list dead letters", () => {
-      const rows = (options.includeRedriven ? this.#s.deadAll.all() : this.#s.deadOpen.all()) as Record<
-        string,
-        unknown
-      >[];
-      return rows.map((r) => ({
-        seq: r["seq"] as number,
-        taskSeq: r["task_seq"] as number | null,
-        taskId: r["task_id"] as string,
-        idempotencyKey: r["idempotency_key"] as string | null,
-        payload: r["payload"] === null ? null : JSON.parse(r["payload"] as string),
-        errorClass: r["error_class"] as string,
-        errorMessage: r["error_message"] as string,
-        attempts: r["attempts"] as number,
-        failedAt: r["failed_at"] as number,
-        redrivenAt: r["redriven_at"] as number | null,
-      }));
+      const rows = (
+        options.includeRedriven ? this.#s.deadAll.all() : this.#s.deadOpen.all()
+      ) as DeadLetterRow[];
+      return rows.map(toDeadLetter);
     });
   }
 
@@ -466,6 +366,22 @@ export class TaskStore {
   /** Tasks that succeeded at or after `since` (epoch ms): throughput over an interval. */
   succeededSince(since: number): number {
     return this.#guard("count succeeded", () => (this.#s.succeededSince.get(since) as { n: number }).n);
+  }
+
+  /** Tasks that succeeded in the last `intervalMs`, by this store's clock. */
+  succeededWithin(intervalMs: number): number {
+    return this.succeededSince(this.#now() - intervalMs);
+  }
+
+  /** Owners holding running tasks now, with their latest lease expiry. */
+  leaseHolders(): LeaseHolder[] {
+    return this.#guard("list lease holders", () =>
+      (this.#s.leaseHolders.all() as { owner: string; running: number; expires: number }[]).map((r) => ({
+        owner: r.owner,
+        running: r.running,
+        leaseExpiresAt: r.expires,
+      })),
+    );
   }
 
   /** Stops the heartbeat and closes the database (checkpointing the WAL). Idempotent. */
@@ -564,6 +480,10 @@ function prepare(db: Database.Database) {
     markRedriven: db.prepare("UPDATE dead_letters SET redriven_at = ? WHERE seq = ?"),
     counts: db.prepare("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status"),
     oldestQueued: db.prepare("SELECT MIN(created_at) AS t FROM tasks WHERE status = 'queued'"),
+    leaseHolders: db.prepare(
+      `SELECT lease_owner AS owner, COUNT(*) AS running, MAX(lease_expires_at) AS expires FROM tasks
+       WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner`,
+    ),
     succeededSince: db.prepare(
       "SELECT COUNT(*) AS n FROM tasks WHERE status = 'succeeded' AND finished_at >= ?",
     ),

@@ -1,0 +1,104 @@
+import type {
+  ClaimInput,
+  ClaimResult,
+  DeadLetter,
+  Started,
+  StoreStats,
+  TaskFailure,
+  TaskRecord,
+  TaskResultData,
+} from "./types.js";
+
+/** A lease owner that holds running tasks now (a live manager, or one whose lease has not expired yet). */
+export interface LeaseHolder {
+  readonly owner: string;
+  /** Tasks it runs. */
+  readonly running: number;
+  /** When its latest lease runs out, epoch ms by the store's clock. */
+  readonly leaseExpiresAt: number;
+}
+
+/** Batching achieved so far: transactions (or statements) committed and operations in them. */
+export interface BatchCounters {
+  readonly batches: number;
+  readonly operations: number;
+  /** Milliseconds spent waiting on the store for batches (where a run's time goes). */
+  readonly busyMs: number;
+}
+
+/**
+ * The task store contract every driver keeps (SQLite: `SqliteTaskStore`, PostgreSQL:
+ * `PgTaskStore` from `@taskq/idempotency/postgres`), with one meaning: claim and dedupe by
+ * idempotency key in one statement, version-guarded transitions (a stale one is refused with
+ * StaleTransitionError and writes nothing), leases with heartbeats and recovery, dead letters and
+ * re-drive, the durable queue. Every call is async; calls made in the same turn of the event loop
+ * are committed together. The shared suite in test/driver-suite.ts runs against every driver.
+ */
+export interface TaskStoreDriver {
+  /** `sqlite` or `postgres`. */
+  readonly kind: "sqlite" | "postgres";
+  /** Where the store is, safe to print: a path, or a URL without its password. */
+  readonly location: string;
+  readonly owner: string;
+  readonly maxAttempts: number;
+  readonly leaseMs: number;
+  /** Tasks put back to `queued` when the store opened (left running by a dead process). */
+  readonly recoveredOnOpen: number;
+
+  /** Inserts the task unless its idempotency key exists (then answers with the existing record). */
+  claim(input: ClaimInput): Promise<ClaimResult>;
+  /** Claims many tasks in one transaction: all are stored, or none. */
+  enqueueMany(inputs: readonly ClaimInput[]): Promise<ClaimResult[]>;
+  /** queued → running: counts an attempt, leases the task to this owner. */
+  start(seq: number, version: number): Promise<Started>;
+  /** running → succeeded. Returns the new version. */
+  succeed(seq: number, version: number, data?: TaskResultData): Promise<number>;
+  /** running → queued after a transient failure; runs again no earlier than `delayMs` from now. */
+  retry(seq: number, version: number, failure: TaskFailure, delayMs: number): Promise<number>;
+  /** running → failed, plus a dead letter. */
+  fail(seq: number, version: number, failure: TaskFailure): Promise<number>;
+  /** running → queued without a failure (a closing manager hands the task back). */
+  release(seq: number, version: number): Promise<number>;
+
+  /**
+   * Takes up to `limit` due queued tasks for this owner (first reclaiming expired leases): no
+   * two owners ever take the same task.
+   */
+  takeNext(limit: number): Promise<TaskRecord[]>;
+  /** Puts back the running tasks of dead local owners and of expired leases. Returns how many. */
+  recover(): Promise<number>;
+  /** Extends the lease of every task this owner runs. Returns how many. */
+  renewLeases(): Promise<number>;
+  /** Renews leases every leaseMs/3 until close (the timer does not keep the process alive). */
+  startHeartbeat(): void;
+  /**
+   * Resolves when work may have arrived (a notification, where the driver has them) or after
+   * `timeoutMs`, whichever is first; at once when `signal` aborts.
+   */
+  waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+
+  get(seq: number): Promise<TaskRecord | undefined>;
+  getByKey(key: string): Promise<TaskRecord | undefined>;
+  /** Records with this task id (ids need not be unique across idempotency keys). */
+  getById(id: string): Promise<TaskRecord[]>;
+  /** Every record in creation order (checks and exports, not hot paths). */
+  all(): Promise<TaskRecord[]>;
+  /** Keeps a task that failed validation as a dead letter. Returns the dead letter's seq. */
+  recordInvalid(taskId: string, payload: unknown, failure: TaskFailure): Promise<number>;
+  deadLetters(options?: { includeRedriven?: boolean }): Promise<DeadLetter[]>;
+  /** Failed tasks back to queued, attempts reset (one task id, or all). Returns how many. */
+  redrive(taskId?: string): Promise<number>;
+  stats(): Promise<StoreStats>;
+  /** Tasks that succeeded in the last `intervalMs`, by the store's clock. */
+  succeededWithin(intervalMs: number): Promise<number>;
+  /** Owners holding running tasks now, with their leases. */
+  leaseHolders(): Promise<LeaseHolder[]>;
+
+  /** Batching achieved since the last reset. */
+  counters(): BatchCounters;
+  resetCounters(): void;
+  /** Waits for every call made so far to commit. */
+  flush(): Promise<void>;
+  /** Commits what is pending, stops the heartbeat and closes the connection(s). Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,86 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { BatchedTaskStore } from "./batched-task-store.js";
+import type { TaskStoreDriver } from "./driver.js";
+import { StoreError } from "./errors.js";
+
+/** Options of `openTaskStore`, for either driver (each ignores what it has no use for). */
+export interface OpenTaskStoreOptions {
+  /**
+   * Attempts before a task is dead-lettered, when the task does not say.
+   * @default 3
+   */
+  readonly maxAttempts?: number;
+  /**
+   * Lease of a running task without a heartbeat, in ms.
+   * @default 30000
+   */
+  readonly leaseMs?: number;
+  /** This process's lease owner id. @default `${hostname}:${pid}:${random}` */
+  readonly owner?: string;
+  /**
+   * Put back the running tasks of dead owners and expired leases on open (false for read-only tools).
+   * @default true
+   */
+  readonly recover?: boolean;
+  /**
+   * Create the store when missing; false: a missing store is an ERR_NOT_FOUND error (read-only tools).
+   * @default true
+   */
+  readonly create?: boolean;
+  /** SQLite only: who checkpoints the WAL. @default "auto" */
+  readonly checkpoint?: "auto" | "background";
+  /** PostgreSQL only: connections in the pool. @default 8 */
+  readonly poolSize?: number;
+  /** PostgreSQL only: the schema of taskq's tables. @default "taskq" */
+  readonly schema?: string;
+}
+
+/** True for a `postgres://` or `postgresql://` URL. */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/**
+ * Opens the task store a location names: a `postgres://` URL opens the PostgreSQL driver (its
+ * code and the `pg` client are loaded only then), anything else is a SQLite file (its directory
+ * created when missing) or `:memory:`.
+ */
+export async function openTaskStore(
+  location: string,
+  options: OpenTaskStoreOptions = {},
+): Promise<TaskStoreDriver> {
+  const { create = true, checkpoint, poolSize, schema, ...common } = options;
+  if (isPostgresUrl(location)) {
+    let driver: typeof import("./postgres.js");
+    try {
+      driver = await import("./postgres.js");
+    } catch (error) {
+      throw new StoreError(
+        "ERR_CANNOT_OPEN",
+        `a postgres:// task store needs the pg package (npm install pg): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    return driver.PgTaskStore.open({
+      url: location,
+      create,
+      ...common,
+      ...(poolSize === undefined ? {} : { poolSize }),
+      ...(schema === undefined ? {} : { schema }),
+    });
+  }
+  if (location !== ":memory:") {
+    if (!create && !existsSync(location))
+      throw new StoreError(
+        "ERR_NOT_FOUND",
+        `no task store at ${location} (nothing was run or submitted there yet)`,
+      );
+    if (create) mkdirSync(dirname(resolve(location)), { recursive: true });
+  }
+  return BatchedTaskStore.open({
+    path: location,
+    ...common,
+    ...(checkpoint === undefined ? {} : { checkpoint }),
+  });
+}

@@ -1,0 +1,77 @@
+import { StoreError } from "../errors.js";
+
+/** The URL with its password replaced by `***`: the only form of it that is ever printed. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, "//$1:***@");
+  }
+}
+
+/** SQLSTATEs after which the same statement may succeed on a new connection or a little later. */
+const TRANSIENT_SQLSTATE = new Set([
+  "57P01", // admin_shutdown: the server is restarting
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now: starting up
+  "53300", // too_many_connections
+  "40001", // serialization_failure
+  "40P01", // deadlock_detected
+]);
+
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/** True for a lost or refused connection, a restarting server, a deadlock: worth trying again. */
+export function isTransient(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : "";
+  if (TRANSIENT_SQLSTATE.has(code) || code.startsWith("08") || NETWORK_CODES.has(code)) return true;
+  const message = typeof e?.message === "string" ? e.message : "";
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client was closed|Client has encountered a connection error/i.test(
+    message,
+  );
+}
+
+/** One clear line for a PostgreSQL or connection error, naming the server without its password. */
+export function fromPg(error: unknown, what: string, location: string): StoreError {
+  if (error instanceof StoreError) return error;
+  const e = error as { code?: string; message?: string; hostname?: string };
+  const message = e?.message ?? String(error);
+  const at = `PostgreSQL at ${location}`;
+  switch (e?.code) {
+    case "ECONNREFUSED":
+      return new StoreError("ERR_STORE_UNAVAILABLE", `${what}: cannot reach ${at}: connection refused`, {
+        cause: error,
+      });
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new StoreError("ERR_CANNOT_OPEN", `${what}: cannot reach ${at}: host not found`, {
+        cause: error,
+      });
+    case "28P01":
+    case "28000":
+      return new StoreError("ERR_CANNOT_OPEN", `${what}: ${at} refused the credentials: ${message}`, {
+        cause: error,
+      });
+    case "3D000":
+      return new StoreError("ERR_CANNOT_OPEN", `${what}: ${at}: ${message}`, { cause: error });
+    case "42501":
+      return new StoreError("ERR_CANNOT_OPEN", `${what}: ${at}: permission denied: ${message}`, {
+        cause: error,
+      });
+  }
+  if (isTransient(error))
+    return new StoreError("ERR_STORE_UNAVAILABLE", `${what}: ${at} is unavailable: ${message}`, {
+      cause: error,
+    });
+  return new StoreError("ERR_POSTGRES", `${what}: ${message}`, { cause: error });
+}

@@ -1,0 +1,134 @@
+// The PostgreSQL driver's SQL. Every statement takes `$1` = the clock: NULL for the database's
+// own (`now()`, the default: leases are judged by one clock for every node), or an epoch-ms value
+// injected by tests. Batched transitions take arrays and join them with `unnest`, so one
+// statement (one round trip, one commit) carries every call of an event-loop turn.
+
+const CLOCK = "clock AS (SELECT COALESCE($1::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)";
+
+/** Every statement of the driver for one schema (`s` is the quoted schema name). */
+export function statements(s: string) {
+  const tasks = `${s}.tasks`;
+  const dead = `${s}.dead_letters`;
+  return {
+    // $2 owner, $3 lease ms, $4.. the claims as arrays (sorted by key: two batches lock keys in one order)
+    claim: `WITH ${CLOCK}
+      INSERT INTO ${tasks} (id, idempotency_key, type, payload, status, attempts, max_attempts, created_at, updated_at,
+        next_run_at, started_at, lease_owner, lease_expires_at, version)
+      SELECT u.id, u.key, u.type, u.payload,
+        CASE WHEN u.start THEN 'running' ELSE 'queued' END, CASE WHEN u.start THEN 1 ELSE 0 END,
+        u.max_attempts, clock.t, clock.t, clock.t,
+        CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN $2::text END,
+        CASE WHEN u.start THEN clock.t + $3::bigint END, 0
+      FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bool[]) WITH ORDINALITY
+        AS u(id, key, type, payload, max_attempts, start, ord), clock
+      ORDER BY u.ord
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING seq, idempotency_key, version, status, attempts`,
+    byKeys: `SELECT * FROM ${tasks} WHERE idempotency_key = ANY($1::text[])`,
+    // $2 owner, $3 lease ms, $4 seqs, $5 versions
+    start: `WITH ${CLOCK}
+      UPDATE ${tasks} t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
+        started_at = clock.t, updated_at = clock.t, lease_owner = $2, lease_expires_at = clock.t + $3::bigint
+      FROM unnest($4::bigint[], $5::int[]) AS u(seq, version), clock
+      WHERE t.seq = u.seq AND t.version = u.version AND t.status = 'queued'
+      RETURNING t.seq, t.version, t.attempts`,
+    // $2 seqs, $3 versions, $4 output keys, $5 etags, $6 results
+    succeed: `WITH ${CLOCK}
+      UPDATE ${tasks} t SET status = 'succeeded', output_key = u.output_key, etag = u.etag, result = u.result,
+        finished_at = clock.t, updated_at = clock.t, error_class = NULL, error_message = NULL,
+        lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+      FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[]) AS u(seq, version, output_key, etag, result), clock
+      WHERE t.seq = u.seq AND t.version = u.version AND t.status = 'running'
+      RETURNING t.seq`,
+    // $2 seqs, $3 versions, $4 delays ms, $5 error classes, $6 messages
+    retry: `WITH ${CLOCK}
+      UPDATE ${tasks} t SET status = 'queued', next_run_at = clock.t + u.delay, error_class = u.error_class,
+        error_message = u.message, updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+        version = t.version + 1
+      FROM unnest($2::bigint[], $3::int[], $4::bigint[], $5::text[], $6::text[]) AS u(seq, version, delay, error_class, message), clock
+      WHERE t.seq = u.seq AND t.version = u.version AND t.status = 'running'
+      RETURNING t.seq`,
+    // $2 seqs, $3 versions, $4 error classes, $5 messages; the dead letter in the same statement
+    fail: `WITH ${CLOCK},
+      failed AS (
+        UPDATE ${tasks} t SET status = 'failed', error_class = u.error_class, error_message = u.message,
+          finished_at = clock.t, updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+          version = t.version + 1
+        FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[]) AS u(seq, version, error_class, message), clock
+        WHERE t.seq = u.seq AND t.version = u.version AND t.status = 'running'
+        RETURNING t.*),
+      letters AS (
+        INSERT INTO ${dead} (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
+        SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, finished_at FROM failed)
+      SELECT seq FROM failed`,
+    // $2 seqs, $3 versions
+    release: `WITH ${CLOCK}
+      UPDATE ${tasks} t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+        version = t.version + 1
+      FROM unnest($2::bigint[], $3::int[]) AS u(seq, version), clock
+      WHERE t.seq = u.seq AND t.version = u.version AND t.status = 'running'
+      RETURNING t.seq`,
+    reclaimExpired: `WITH ${CLOCK}
+      UPDATE ${tasks} t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+        version = t.version + 1
+      FROM clock WHERE t.status = 'running' AND t.lease_expires_at < clock.t`,
+    // $2 owner, $3 lease ms, $4 limit: SKIP LOCKED, so two nodes never take one task
+    take: `WITH ${CLOCK},
+      next AS (
+        SELECT seq FROM ${tasks}, clock WHERE status = 'queued' AND next_run_at <= clock.t
+        ORDER BY next_run_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED)
+      UPDATE ${tasks} t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
+        started_at = clock.t, updated_at = clock.t, lease_owner = $2, lease_expires_at = clock.t + $3::bigint
+      FROM next, clock WHERE t.seq = next.seq
+      RETURNING t.*`,
+    runningOwners: `SELECT DISTINCT lease_owner FROM ${tasks} WHERE status = 'running' AND lease_owner IS NOT NULL`,
+    // $2 owner
+    releaseOwner: `WITH ${CLOCK}
+      UPDATE ${tasks} t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+        version = t.version + 1
+      FROM clock WHERE t.status = 'running' AND t.lease_owner = $2`,
+    // $2 owner, $3 lease ms
+    renew: `WITH ${CLOCK}
+      UPDATE ${tasks} t SET lease_expires_at = clock.t + $3::bigint FROM clock
+      WHERE t.status = 'running' AND t.lease_owner = $2`,
+    bySeq: `SELECT * FROM ${tasks} WHERE seq = $1`,
+    byKey: `SELECT * FROM ${tasks} WHERE idempotency_key = $1`,
+    byId: `SELECT * FROM ${tasks} WHERE id = $1 ORDER BY seq`,
+    all: `SELECT * FROM ${tasks} ORDER BY seq`,
+    // $2 task id, $3 payload, $4 error class, $5 message
+    invalid: `WITH ${CLOCK}
+      INSERT INTO ${dead} (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
+      SELECT NULL, $2, NULL, $3, $4, $5, 0, clock.t FROM clock RETURNING seq`,
+    deadOpen: `SELECT * FROM ${dead} WHERE redriven_at IS NULL ORDER BY seq`,
+    deadAll: `SELECT * FROM ${dead} ORDER BY seq`,
+    // $2 task id or NULL for all
+    redrive: `WITH ${CLOCK},
+      letters AS (
+        SELECT seq, task_seq FROM ${dead}
+        WHERE redriven_at IS NULL AND task_seq IS NOT NULL AND ($2::text IS NULL OR task_id = $2::text)
+        FOR UPDATE),
+      marked AS (UPDATE ${dead} d SET redriven_at = clock.t FROM letters, clock WHERE d.seq = letters.seq),
+      redriven AS (
+        UPDATE ${tasks} t SET status = 'queued', attempts = 0, next_run_at = clock.t, updated_at = clock.t,
+          error_class = NULL, error_message = NULL, version = t.version + 1
+        FROM clock WHERE t.seq IN (SELECT task_seq FROM letters) AND t.status = 'failed'
+        RETURNING t.seq)
+      SELECT count(*)::int AS n FROM redriven`,
+    stats: `WITH ${CLOCK}
+      SELECT
+        (SELECT count(*) FROM ${tasks} WHERE status = 'queued')::int AS queued,
+        (SELECT count(*) FROM ${tasks} WHERE status = 'running')::int AS running,
+        (SELECT count(*) FROM ${tasks} WHERE status = 'succeeded')::int AS succeeded,
+        (SELECT count(*) FROM ${tasks} WHERE status = 'failed')::int AS failed,
+        (SELECT count(*) FROM ${dead} WHERE redriven_at IS NULL)::int AS dead_letters,
+        (SELECT GREATEST(0, clock.t - MIN(created_at)) FROM ${tasks} WHERE status = 'queued') AS oldest_age
+      FROM clock`,
+    // $2 interval ms
+    succeededWithin: `WITH ${CLOCK}
+      SELECT count(*)::int AS n FROM ${tasks}, clock WHERE status = 'succeeded' AND finished_at >= clock.t - $2::bigint`,
+    leaseHolders: `SELECT lease_owner AS owner, count(*)::int AS running, MAX(lease_expires_at) AS expires
+      FROM ${tasks} WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner`,
+  } as const;
+}
+
+export type StatementName = keyof ReturnType<typeof statements>;

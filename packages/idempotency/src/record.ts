@@ -1,0 +1,86 @@
+import type { DeadLetter, TaskRecord, TaskStatus } from "./types.js";
+
+/** A `tasks` row as both drivers read it (PostgreSQL's bigints parsed to numbers). */
+export interface Row {
+  seq: number;
+  id: string;
+  idempotency_key: string;
+  type: string;
+  payload: string;
+  status: TaskStatus;
+  attempts: number;
+  max_attempts: number;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  next_run_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  output_key: string | null;
+  etag: string | null;
+  result: string | null;
+  error_class: string | null;
+  error_message: string | null;
+  version: number;
+}
+
+/** A `dead_letters` row. */
+export interface DeadLetterRow {
+  seq: number;
+  task_seq: number | null;
+  task_id: string;
+  idempotency_key: string | null;
+  payload: string | null;
+  error_class: string;
+  error_message: string;
+  attempts: number;
+  failed_at: number;
+  redriven_at: number | null;
+}
+
+export function toRecord(row: Row): TaskRecord {
+  return {
+    seq: row.seq,
+    id: row.id,
+    idempotencyKey: row.idempotency_key,
+    type: row.type,
+    payload: JSON.parse(row.payload),
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    nextRunAt: row.next_run_at,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at,
+    outputKey: row.output_key,
+    etag: row.etag,
+    result: row.result,
+    errorClass: row.error_class,
+    errorMessage: row.error_message,
+    version: row.version,
+  };
+}
+
+export function toDeadLetter(r: DeadLetterRow): DeadLetter {
+  return {
+    seq: r.seq,
+    taskSeq: r.task_seq,
+    taskId: r.task_id,
+    idempotencyKey: r.idempotency_key,
+    payload: r.payload === null ? null : JSON.parse(r.payload),
+    errorClass: r.error_class,
+    errorMessage: r.error_message,
+    attempts: r.attempts,
+    failedAt: r.failed_at,
+    redrivenAt: r.redriven_at,
+  };
+}
+
+/** Sorts taken records as the durable queue hands them out: next run time, then creation. */
+export function byNextRun(a: TaskRecord, b: TaskRecord): number {
+  return a.nextRunAt - b.nextRunAt || a.seq - b.seq;
+}

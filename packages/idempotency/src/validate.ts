@@ -1,0 +1,84 @@
+import { StoreError } from "./errors.js";
+import type { ClaimInput } from "./types.js";
+
+/** Longest idempotency key accepted, in characters. */
+export const MAX_KEY_LENGTH = 1024;
+/** Longest task id accepted, in characters. */
+export const MAX_ID_LENGTH = 256;
+/** Largest payload accepted, in bytes of JSON. */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+export function invalid(message: string): never {
+  throw new StoreError("ERR_INVALID_INPUT", message);
+}
+
+function checkText(name: string, value: unknown, max: number): asserts value is string {
+  if (typeof value !== "string")
+    invalid(`${name} must be a string, got ${value === null ? "null" : typeof value}`);
+  if (value.length === 0) invalid(`${name} must not be empty`);
+  if (value.length > max) invalid(`${name} is longer than ${max} characters (${value.length})`);
+}
+
+export function checkAttempts(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 100)
+    invalid(`${name} must be an integer from 1 to 100, got ${value}`);
+  return value;
+}
+
+export function checkLeaseMs(value: number): number {
+  if (!Number.isInteger(value) || value < 1) invalid(`leaseMs must be a positive integer, got ${value}`);
+  return value;
+}
+
+export function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1) invalid(`limit must be a positive integer, got ${limit}`);
+  return limit;
+}
+
+function serialise(payload: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(payload);
+  } catch (error) {
+    invalid(`payload is not JSON-serialisable: ${(error as Error).message}`);
+  }
+  if (json === undefined) invalid("payload is not JSON-serialisable (undefined or a function)");
+  // a UTF-16 unit is at most 3 bytes of UTF-8: count bytes only for a long string
+  if (json.length * 3 > MAX_PAYLOAD_BYTES && Buffer.byteLength(json) > MAX_PAYLOAD_BYTES)
+    invalid(`payload is larger than ${MAX_PAYLOAD_BYTES} bytes as JSON`);
+  return json;
+}
+
+/** A claim's fields checked, its payload as JSON text and its attempts resolved: what every driver stores. */
+export interface CheckedClaim {
+  readonly id: string;
+  readonly idempotencyKey: string;
+  readonly type: string;
+  readonly payload: string;
+  readonly maxAttempts: number;
+  readonly start: boolean;
+}
+
+/** Checks a claim the same way for every driver; throws ERR_INVALID_INPUT naming the field. */
+export function checkClaim(input: ClaimInput, defaultAttempts: number): CheckedClaim {
+  checkText("id", input.id, MAX_ID_LENGTH);
+  checkText("idempotencyKey", input.idempotencyKey, MAX_KEY_LENGTH);
+  checkText("type", input.type, 64);
+  return {
+    id: input.id,
+    idempotencyKey: input.idempotencyKey,
+    type: input.type,
+    payload: serialise(input.payload),
+    maxAttempts: checkAttempts("maxAttempts", input.maxAttempts ?? defaultAttempts),
+    start: input.start === true,
+  };
+}
+
+/** An invalid task's payload as JSON text for its dead letter (null when it cannot be written). */
+export function invalidPayload(payload: unknown): string | null {
+  try {
+    return JSON.stringify(payload ?? null).slice(0, MAX_PAYLOAD_BYTES);
+  } catch {
+    return null;
+  }
+}

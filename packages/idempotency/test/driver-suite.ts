@@ -1,0 +1,337 @@
+// The task store contract, run against every driver on its real backend (the driver-suite
+// pattern): every behaviour here holds for SQLite and for PostgreSQL alike.
+import { afterEach, describe, expect, it } from "vitest";
+import { type ClaimInput, StaleTransitionError, StoreError, type TaskStoreDriver } from "../src/index.js";
+
+export const task = (n: number, extra: Partial<ClaimInput> = {}): ClaimInput => ({
+  id: `t-${n}`,
+  idempotencyKey: `img-${n}.ppm#thumb`,
+  type: "image",
+  payload: { id: `t-${n}`, image_key: `img-${n}.ppm`, variant: "thumb" },
+  ...extra,
+});
+
+export function clock(start = 1_000_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+/** What a driver factory may be given. */
+export interface MakeOptions {
+  readonly now?: () => number;
+  readonly leaseMs?: number;
+  readonly owner?: string;
+  readonly maxAttempts?: number;
+  /** Open a second store on the same backend as the last one made (another process or node). */
+  readonly sameAs?: TaskStoreDriver;
+}
+
+/** Runs the contract against the stores `make` opens (each on a fresh, empty backend unless `sameAs`). */
+export function testDriver(name: string, make: (options?: MakeOptions) => Promise<TaskStoreDriver>): void {
+  describe(`task store contract: ${name}`, () => {
+    const open: TaskStoreDriver[] = [];
+    const store = async (options?: MakeOptions) => {
+      const s = await make(options);
+      open.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      for (const s of open.splice(0).reverse()) await s.close();
+    });
+
+    it("claims a new key once; a second claim is a duplicate that shows the record", async () => {
+      const s = await store();
+      const first = await s.claim(task(1));
+      expect(first).toMatchObject({ created: true, version: 0, status: "queued", attempts: 0 });
+      const second = await s.claim(task(1, { id: "other-id" }));
+      expect(second.created).toBe(false);
+      if (!second.created)
+        expect(second.record).toMatchObject({ id: "t-1", status: "queued", attempts: 0, maxAttempts: 3 });
+    });
+
+    it("claims with start straight into running, leased, one attempt counted", async () => {
+      const c = clock();
+      const s = await store({ now: c.now, leaseMs: 5000 });
+      const claimed = await s.claim(task(1, { start: true }));
+      expect(claimed).toMatchObject({ created: true, version: 0, status: "running", attempts: 1 });
+      const seq = (claimed as { seq: number }).seq;
+      expect(await s.get(seq)).toMatchObject({
+        status: "running",
+        attempts: 1,
+        startedAt: 1_000_000,
+        leaseOwner: s.owner,
+        leaseExpiresAt: 1_005_000,
+      });
+      await expect(s.start(seq, 0)).rejects.toBeInstanceOf(StaleTransitionError);
+      const dup = await s.claim(task(1, { start: true }));
+      expect(dup.created === false && dup.record).toMatchObject({ status: "running", attempts: 1 });
+      expect(await s.succeed(seq, 0, { outputKey: "thumb/img-1.ppm" })).toBe(1);
+      expect(await s.stats()).toMatchObject({ running: 0, succeeded: 1, queued: 0 });
+    });
+
+    it("walks queued → running → succeeded; a duplicate then carries the stored output", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      const { seq, version } = (await s.claim(task(1))) as { seq: number; version: number };
+      c.advance(10);
+      const started = await s.start(seq, version);
+      expect(started).toEqual({ seq, version: 1, attempts: 1 });
+      expect(await s.get(seq)).toMatchObject({
+        status: "running",
+        startedAt: 1_000_010,
+        leaseOwner: s.owner,
+      });
+      c.advance(5);
+      expect(
+        await s.succeed(seq, started.version, { outputKey: "thumb/img-1.ppm", etag: "abc", result: "42" }),
+      ).toBe(2);
+      expect(await s.get(seq)).toMatchObject({
+        status: "succeeded",
+        finishedAt: 1_000_015,
+        leaseOwner: null,
+        version: 2,
+      });
+      const dup = await s.claim(task(1));
+      expect(dup.created === false && dup.record).toMatchObject({
+        status: "succeeded",
+        outputKey: "thumb/img-1.ppm",
+        etag: "abc",
+        result: "42",
+      });
+      expect((await s.getByKey("img-1.ppm#thumb"))?.seq).toBe(seq);
+      expect((await s.getById("t-1")).map((r) => r.seq)).toEqual([seq]);
+    });
+
+    it("retry puts the task back with a next run time; failure dead-letters it", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      const { seq, version } = (await s.claim(task(1))) as { seq: number; version: number };
+      let v = (await s.start(seq, version)).version;
+      v = await s.retry(seq, v, { errorClass: "transient", message: "slow down" }, 250);
+      expect(await s.get(seq)).toMatchObject({
+        status: "queued",
+        attempts: 1,
+        nextRunAt: 1_000_250,
+        errorClass: "transient",
+      });
+      const again = await s.start(seq, v);
+      expect(again.attempts).toBe(2);
+      await s.fail(seq, again.version, { errorClass: "permanent", message: "corrupt image" });
+      expect(await s.get(seq)).toMatchObject({
+        status: "failed",
+        attempts: 2,
+        errorMessage: "corrupt image",
+      });
+      expect(await s.deadLetters()).toEqual([
+        expect.objectContaining({
+          taskSeq: seq,
+          taskId: "t-1",
+          errorClass: "permanent",
+          errorMessage: "corrupt image",
+          attempts: 2,
+        }),
+      ]);
+      const dup = await s.claim(task(1));
+      expect(dup.created === false && dup.record.status).toBe("failed");
+    });
+
+    it("refuses stale transitions and applies nothing", async () => {
+      const s = await store();
+      const { seq, version } = (await s.claim(task(1))) as { seq: number; version: number };
+      const started = await s.start(seq, version);
+      await expect(s.start(seq, version)).rejects.toBeInstanceOf(StaleTransitionError);
+      await expect(s.succeed(seq, version, {})).rejects.toThrow(
+        /refused stale transition running → succeeded of task #/,
+      );
+      await s.succeed(seq, started.version, { outputKey: "a" });
+      await expect(
+        s.fail(seq, started.version, { errorClass: "x", message: "late writer" }),
+      ).rejects.toBeInstanceOf(StaleTransitionError);
+      await expect(s.release(seq, started.version + 1)).rejects.toBeInstanceOf(StaleTransitionError);
+      expect(await s.get(seq)).toMatchObject({
+        status: "succeeded",
+        outputKey: "a",
+        version: 2,
+        errorMessage: null,
+      });
+      expect(await s.deadLetters()).toEqual([]);
+    });
+
+    it("takeNext hands out due tasks by next run time then creation, leased to this owner", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      await s.enqueueMany([1, 2, 3, 4].map((n) => task(n)));
+      const [first] = await s.takeNext(1);
+      expect(first?.id).toBe("t-1");
+      await s.retry(first!.seq, first!.version, { errorClass: "transient", message: "x" }, 1000);
+      expect((await s.takeNext(10)).map((r) => r.id)).toEqual(["t-2", "t-3", "t-4"]);
+      expect(await s.takeNext(10)).toEqual([]);
+      c.advance(1000);
+      const [retried] = await s.takeNext(10);
+      expect(retried).toMatchObject({ id: "t-1", status: "running", attempts: 2, leaseOwner: s.owner });
+    });
+
+    it("enqueueMany stores all or nothing: one bad task refuses the whole call", async () => {
+      const s = await store();
+      await expect(s.enqueueMany([task(1), task(2, { idempotencyKey: "" })])).rejects.toMatchObject({
+        code: "ERR_INVALID_INPUT",
+      });
+      expect((await s.stats()).total).toBe(0);
+      const results = await s.enqueueMany([task(1), task(2), task(1, { id: "again" })]);
+      expect(results.map((r) => r.created)).toEqual([true, true, false]);
+      expect((await s.stats()).queued).toBe(2);
+    });
+
+    it("re-drives one or all dead letters, keeping their history", async () => {
+      const s = await store();
+      for (const n of [1, 2]) {
+        const { seq, version } = (await s.claim(task(n))) as { seq: number; version: number };
+        const st = await s.start(seq, version);
+        await s.fail(seq, st.version, { errorClass: "permanent", message: `bad ${n}` });
+      }
+      expect(await s.redrive("t-1")).toBe(1);
+      expect((await s.getById("t-1"))[0]).toMatchObject({ status: "queued", attempts: 0, errorClass: null });
+      expect((await s.deadLetters()).map((d) => d.taskId)).toEqual(["t-2"]);
+      expect(await s.redrive()).toBe(1);
+      expect(await s.deadLetters()).toEqual([]);
+      expect(
+        (await s.deadLetters({ includeRedriven: true })).map((d) => [d.taskId, d.redrivenAt !== null]),
+      ).toEqual([
+        ["t-1", true],
+        ["t-2", true],
+      ]);
+    });
+
+    it("keeps an invalid task as a dead letter with its reason", async () => {
+      const s = await store();
+      await s.recordInvalid(
+        "bad-1",
+        { id: "bad-1", variant: "sepia" },
+        { errorClass: "validation", message: 'field "variant"' },
+      );
+      expect(await s.deadLetters()).toEqual([
+        expect.objectContaining({
+          taskSeq: null,
+          taskId: "bad-1",
+          payload: { id: "bad-1", variant: "sepia" },
+          errorClass: "validation",
+        }),
+      ]);
+      expect(await s.redrive("bad-1")).toBe(0);
+    });
+
+    it("reports counts by status, the oldest queued age, throughput and lease holders", async () => {
+      const c = clock();
+      const s = await store({ now: c.now, leaseMs: 1000 });
+      await s.claim(task(1));
+      c.advance(100);
+      const { seq, version } = (await s.claim(task(2))) as { seq: number; version: number };
+      await s.claim(task(3));
+      const st = await s.start(seq, version);
+      expect(await s.leaseHolders()).toEqual([{ owner: s.owner, running: 1, leaseExpiresAt: 1_001_100 }]);
+      c.advance(400);
+      await s.succeed(seq, st.version);
+      expect(await s.stats()).toEqual({
+        queued: 2,
+        running: 0,
+        succeeded: 1,
+        failed: 0,
+        total: 3,
+        deadLetters: 0,
+        oldestQueuedAgeMs: 500,
+      });
+      expect(await s.succeededWithin(1)).toBe(1);
+      c.advance(100);
+      expect(await s.succeededWithin(99)).toBe(0);
+      expect(await s.leaseHolders()).toEqual([]);
+      expect((await s.all()).map((r) => r.id)).toEqual(["t-1", "t-2", "t-3"]);
+    });
+
+    it.each([
+      [{ idempotencyKey: "k".repeat(1025) }, "idempotencyKey is longer than 1024 characters"],
+      [{ idempotencyKey: 42 as unknown as string }, "idempotencyKey must be a string, got number"],
+      [{ payload: { n: 1n } }, "payload is not JSON-serialisable"],
+      [{ payload: () => 1 }, "payload is not JSON-serialisable (undefined or a function)"],
+      [{ maxAttempts: 0 }, "maxAttempts must be an integer from 1 to 100, got 0"],
+    ])("bad input %# is refused with a clear error and writes nothing", async (extra, message) => {
+      const s = await store();
+      const error = await s.claim(task(1, extra as Partial<ClaimInput>)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreError);
+      expect(error).toMatchObject({ code: "ERR_INVALID_INPUT", retryable: false });
+      expect((error as Error).message).toContain(message);
+      expect((await s.stats()).total).toBe(0);
+    });
+
+    it("commits concurrent calls in few batches and rejects a stale call alone", async () => {
+      const s = await store();
+      s.resetCounters();
+      const claims = await Promise.all(Array.from({ length: 200 }, (_, n) => s.claim(task(n))));
+      expect(claims.every((c) => c.created)).toBe(true);
+      expect(s.counters()).toMatchObject({ operations: 200 });
+      expect(s.counters().batches).toBeLessThanOrEqual(2);
+      const first = claims[0] as { seq: number; version: number };
+      const results = await Promise.allSettled([
+        s.start(first.seq, first.version),
+        s.start(first.seq, first.version),
+        s.claim(task(999)),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "fulfilled", "rejected"]);
+      expect(
+        results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason),
+      ).toEqual([expect.any(StaleTransitionError)]);
+      expect(await s.stats()).toMatchObject({ total: 201, running: 1 });
+    });
+
+    it("a live owner's task is not taken until its lease expires; heartbeats extend it; the old owner is fenced", async () => {
+      const c = clock();
+      const a = await store({ now: c.now, leaseMs: 1000, owner: "other-host:1:a" });
+      const b = await store({ now: c.now, leaseMs: 1000, owner: "other-host:2:b", sameAs: a });
+      await a.enqueueMany([task(1)]);
+      const [taken] = await a.takeNext(1);
+      expect(await b.recover()).toBe(0);
+      expect(await b.takeNext(1)).toEqual([]);
+      c.advance(900);
+      expect(await a.renewLeases()).toBe(1);
+      c.advance(900);
+      expect(await b.takeNext(1)).toEqual([]);
+      c.advance(200);
+      const [stolen] = await b.takeNext(1);
+      expect(stolen).toMatchObject({ seq: taken?.seq, leaseOwner: "other-host:2:b", attempts: 2 });
+      // the paused owner wakes up and reports: the version guard refuses it
+      await expect(a.succeed(taken!.seq, taken!.version, { outputKey: "late" })).rejects.toBeInstanceOf(
+        StaleTransitionError,
+      );
+      await b.succeed(stolen!.seq, stolen!.version, { outputKey: "b" });
+      expect(await b.get(stolen!.seq)).toMatchObject({ status: "succeeded", outputKey: "b" });
+    });
+
+    it("two stores racing on the same keys: each key is created once, each task taken once", async () => {
+      const a = await store();
+      const b = await store({ sameAs: a });
+      const keys = Array.from({ length: 100 }, (_, n) => task(n));
+      const [ra, rb] = await Promise.all([
+        Promise.all(keys.map((k) => a.claim(k))),
+        Promise.all(keys.map((k) => b.claim(k))),
+      ]);
+      keys.forEach((_, i) => {
+        expect(Number(ra[i]?.created) + Number(rb[i]?.created)).toBe(1);
+      });
+      const taken: number[] = [];
+      for (;;) {
+        const [ta, tb] = await Promise.all([a.takeNext(7), b.takeNext(7)]);
+        if (ta.length + tb.length === 0) break;
+        taken.push(...ta.map((r) => r.seq), ...tb.map((r) => r.seq));
+      }
+      expect(taken.length).toBe(100);
+      expect(new Set(taken).size).toBe(100);
+    });
+
+    it("close commits what is pending; a closed store refuses calls", async () => {
+      const s = await store();
+      const pending = s.claim(task(1));
+      await s.close();
+      expect((await pending).created).toBe(true);
+      await expect(s.claim(task(2))).rejects.toMatchObject({ code: "ERR_CLOSED" });
+    });
+  });
+}
