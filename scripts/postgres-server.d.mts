@@ -7,3 +7,4 @@ export interface PostgresServer {
   stop(): void;
 }
 export declare function startPostgres(options?: { dir?: string; durable?: boolean }): Promise<PostgresServer>;
+export declare function pgCtl(dir: string, args: readonly string[]): string;

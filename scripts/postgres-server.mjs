@@ -7,7 +7,16 @@
 //   node scripts/postgres-server.mjs            start one, print its URL, stop it on Ctrl-C
 //   import { startPostgres } from ".../postgres-server.mjs"   (vitest global setups, the bench)
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -54,6 +63,15 @@ function pgRun(bin, args, what) {
     );
   }
   return out.stdout;
+}
+
+/** Runs pg_ctl on the server in `dir` (as a test that restarts it mid-run does), e.g. ["restart", "-m", "fast"]. */
+export function pgCtl(dir, args) {
+  return pgRun(
+    join(binDir(), "pg_ctl"),
+    ["-D", join(dir, "data"), "-l", join(dir, "log"), "-w", ...args],
+    `pg_ctl ${args[0]}`,
+  );
 }
 
 /**
@@ -105,25 +123,23 @@ export async function startPostgres(options = {}) {
       ],
       "initdb",
     );
+    // in postgresql.conf, so a plain `pg_ctl start` or `restart` (a test's) brings it back the same
     const settings = [
-      `-p ${port}`,
-      `-k ${dir}`,
-      "-c listen_addresses=127.0.0.1",
-      "-c max_connections=200",
-      ...(options.durable ? [] : ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]),
-    ].join(" ");
-    pgRun(
-      join(bin, "pg_ctl"),
-      ["-D", data, "-o", settings, "-l", join(dir, "log"), "-w", "start"],
-      "pg_ctl start",
-    );
+      `port = ${port}`,
+      `unix_socket_directories = '${dir}'`,
+      "listen_addresses = '127.0.0.1'",
+      "max_connections = 200",
+      ...(options.durable ? [] : ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]),
+    ];
+    appendFileSync(join(data, "postgresql.conf"), `\n# taskq throwaway server\n${settings.join("\n")}\n`);
+    pgRun(join(bin, "pg_ctl"), ["-D", data, "-l", join(dir, "log"), "-w", "start"], "pg_ctl start");
     const psql = (sql) =>
       pgRun(
         join(bin, "psql"),
         ["-h", dir, "-p", String(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql],
         "psql",
       );
-    psql(`CREATE ROLE taskq LOGIN PASSWORD '${TEST_PASSWORD}'`);
+    psql(`CREATE ROLE taskq LOGIN CREATEDB PASSWORD '${TEST_PASSWORD}'`);
     psql("CREATE DATABASE taskq OWNER taskq");
   } catch (error) {
     stop();
@@ -134,7 +150,7 @@ export async function startPostgres(options = {}) {
     port,
     dir,
     /** pg_ctl with these arguments, e.g. ["restart", "-m", "fast"]. */
-    pgCtl: (args) => pgRun(join(bin, "pg_ctl"), ["-D", data, "-w", ...args], `pg_ctl ${args[0]}`),
+    pgCtl: (args) => pgCtl(dir, args),
     stop,
   };
 }

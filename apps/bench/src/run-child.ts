@@ -24,7 +24,7 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
   const warmup = file.tasks.slice(0, runtime.executor.concurrency);
   await Promise.all(warmup.map((task) => runtime.executor.run(task, 1)));
   runtime.metrics.reset();
-  runtime.batched.resetCounters();
+  runtime.store.resetCounters();
   const elu = performance.eventLoopUtilization();
   const cpu = process.cpuUsage();
   await runClients({
@@ -35,7 +35,7 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
   const snapshot = runtime.metrics.finish();
   const mainThread = performance.eventLoopUtilization(elu).utilization;
   const cpuUsed = process.cpuUsage(cpu);
-  const storeMs = runtime.batched.busyMs;
+  const storeMs = runtime.store.counters().busyMs;
   await runtime.close();
   const result = {
     ...toReport(snapshot),

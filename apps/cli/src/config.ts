@@ -22,7 +22,11 @@ export const SETTINGS = {
   jitterMs: { env: "LATENCY_JITTER_MS", default: 0, help: "extra random latency per request, ms" },
   errorRate: { env: "ERROR_PROBABILITY", default: 0, help: "probability an attempt fails (transient)" },
   seed: { env: "SEED", default: 1, help: "seed of every random draw" },
-  db: { env: "IDEMPOTENCY_DB_PATH", default: ".taskq/tasks.db", help: "SQLite task store" },
+  db: {
+    env: "IDEMPOTENCY_DB_PATH",
+    default: ".taskq/tasks.db",
+    help: "task store: a SQLite file or a postgres:// URL (DATABASE_URL also works)",
+  },
   storage: { env: "STORAGE_DIR", default: ".taskq/objects", help: "object store directory" },
   chunkSize: { env: "CHUNK_SIZE", default: DEFAULT_CHUNK_SIZE, help: "bytes per streamed chunk" },
   leaseMs: { env: "LEASE_MS", default: 30_000, help: "lease of a running task without heartbeat, ms" },
@@ -54,7 +58,8 @@ export function loadDotEnv(path = ".env"): void {
 /** A setting's default: the environment (or .env) when set, else the built-in one. */
 export function envDefault(name: SettingName): string | number {
   const setting = SETTINGS[name];
-  const raw = process.env[setting.env];
+  // the task store also answers to DATABASE_URL, the name hosted PostgreSQL services set
+  const raw = process.env[setting.env] || (name === "db" ? process.env["DATABASE_URL"] : undefined);
   if (raw === undefined || raw === "") return setting.default;
   if (typeof setting.default === "number") {
     const n = Number(raw);

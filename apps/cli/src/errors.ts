@@ -16,6 +16,8 @@ export function describeError(error: unknown): { exitCode: number; message: stri
   if (error instanceof CliError) return { exitCode: error.exitCode, message: error.message };
   const e = error as { name?: string; message?: string; code?: string };
   if (e?.name && USAGE_ERRORS.has(e.name)) return { exitCode: 2, message: e.message ?? String(error) };
+  // a store location or value that cannot be right (an unparsable URL, say): a usage error too
+  if (e?.code === "ERR_INVALID_INPUT") return { exitCode: 2, message: e.message ?? String(error) };
   if (error instanceof RangeError || error instanceof TypeError) {
     return { exitCode: 2, message: (error as Error).message };
   }

@@ -2,19 +2,23 @@ import type { Argv } from "yargs";
 import { envDefault, integerAtLeast, numberBetween } from "./config.js";
 import type { RuntimeConfig } from "./runtime.js";
 
+/** The `--db` option: where the task store is. */
+export function dbOption<T>(y: Argv<T>) {
+  return y.option("db", {
+    type: "string",
+    default: envDefault("db") as string,
+    defaultDescription: "IDEMPOTENCY_DB_PATH, DATABASE_URL or .taskq/tasks.db",
+    describe: "task store: a SQLite file or a postgres://user:pass@host:port/db URL",
+  });
+}
+
 /** The store options every command that opens the store takes. */
 export function storeOptions<T>(y: Argv<T>) {
-  return y
-    .option("db", {
-      type: "string",
-      default: envDefault("db") as string,
-      describe: "SQLite task store (IDEMPOTENCY_DB_PATH)",
-    })
-    .option("storage", {
-      type: "string",
-      default: envDefault("storage") as string,
-      describe: "object store directory (STORAGE_DIR)",
-    });
+  return dbOption(y).option("storage", {
+    type: "string",
+    default: envDefault("storage") as string,
+    describe: "object store directory (STORAGE_DIR)",
+  });
 }
 
 /** The options of commands that run tasks (run, serve). */

@@ -1,7 +1,11 @@
 // The composition root both apps share: the real packages wired together once.
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { BatchedTaskStore, TaskStore } from "@taskq/idempotency";
+import { resolve } from "node:path";
+import {
+  type OpenTaskStoreOptions,
+  openTaskStore,
+  StoreError,
+  type TaskStoreDriver,
+} from "@taskq/idempotency";
 import { createLogger, type Logger, MetricsRecorder } from "@taskq/metrics";
 import {
   createProcessor,
@@ -18,6 +22,7 @@ import { CliError } from "./errors.js";
 
 /** Everything a runtime is built from. */
 export interface RuntimeConfig {
+  /** The task store: a SQLite file, `:memory:`, or a `postgres://` URL. */
   readonly db: string;
   readonly storage: string;
   readonly workers: number;
@@ -45,8 +50,8 @@ export interface RuntimeConfig {
 /** The wired system. */
 export interface Runtime {
   readonly config: RuntimeConfig;
-  readonly store: TaskStore;
-  readonly batched: BatchedTaskStore;
+  /** The task store driver the `db` location names (SQLite or PostgreSQL). */
+  readonly store: TaskStoreDriver;
   readonly objects: FsObjectStore;
   readonly metrics: MetricsRecorder;
   readonly logger: Logger;
@@ -57,14 +62,12 @@ export interface Runtime {
   close(options?: { drain?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
-/** Opens the store (creating its directory) and the object store; nothing else starts. */
+/** Opens the task store (SQLite or PostgreSQL, by `db`) and the object store; nothing else starts. */
 export async function openStores(
   config: Pick<RuntimeConfig, "db" | "storage" | "chunkSize" | "maxRetries" | "leaseMs">,
-  options: { checkpoint?: "auto" | "background" } = {},
+  options: Pick<OpenTaskStoreOptions, "checkpoint"> = {},
 ) {
-  if (config.db !== ":memory:") await ensureDirectory(dirname(resolve(config.db))).catch(() => undefined);
-  const store = new TaskStore({
-    path: config.db,
+  const store = await openTaskStore(config.db, {
     maxAttempts: config.maxRetries,
     leaseMs: config.leaseMs,
     ...options,
@@ -73,7 +76,7 @@ export async function openStores(
     const objects = await FsObjectStore.open({ root: config.storage, chunkSize: config.chunkSize });
     return { store, objects };
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
 }
@@ -115,10 +118,9 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   }
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
   const logger = createLogger({ level: config.logLevel });
-  const batched = new BatchedTaskStore(store);
   const pool = new WorkerPool<Task, TaskOutput>({
     prepare: (raw) => prepareTask(raw),
-    store: batched,
+    store,
     executor,
     metrics,
     logger,
@@ -135,7 +137,6 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   return {
     config,
     store,
-    batched,
     objects,
     metrics,
     logger,
@@ -144,8 +145,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     processorConfig,
     async close(options = {}) {
       await pool.close(options);
-      await batched.flush();
-      store.close();
+      await store.close();
       // The worker threads are gone: a put they had started (a forced stop) left a temp file.
       await objects.sweepTemporaryFiles({ includeThisProcess: true });
       await objects.dispose();
@@ -154,9 +154,28 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   };
 }
 
-/** Opens an existing store for reading commands (status, monitor, dlq): never creates one, recovers nothing. */
-export function openExistingStore(db: string): TaskStore {
-  if (db !== ":memory:" && !existsSync(db))
-    throw new CliError(`no task store at ${db} (nothing was run or submitted there yet)`, 1);
-  return new TaskStore({ path: db, recover: false });
+/**
+ * Opens an existing store for reading commands (status, monitor, dlq): never creates one,
+ * recovers nothing.
+ */
+export async function openExistingStore(db: string): Promise<TaskStoreDriver> {
+  try {
+    return await openTaskStore(db, { recover: false, create: false });
+  } catch (error) {
+    if (error instanceof StoreError && error.code === "ERR_NOT_FOUND") throw new CliError(error.message, 1);
+    throw error;
+  }
+}
+
+/** Runs `fn` on an existing store and closes it after. */
+export async function withExistingStore<T>(
+  db: string,
+  fn: (store: TaskStoreDriver) => Promise<T>,
+): Promise<T> {
+  const store = await openExistingStore(db);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }

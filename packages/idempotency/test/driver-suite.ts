@@ -223,6 +223,15 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
     it("reports counts by status, the oldest queued age, throughput and lease holders", async () => {
       const c = clock();
       const s = await store({ now: c.now, leaseMs: 1000 });
+      expect(await s.stats()).toEqual({
+        queued: 0,
+        running: 0,
+        succeeded: 0,
+        failed: 0,
+        total: 0,
+        deadLetters: 0,
+        oldestQueuedAgeMs: null,
+      });
       await s.claim(task(1));
       c.advance(100);
       const { seq, version } = (await s.claim(task(2))) as { seq: number; version: number };

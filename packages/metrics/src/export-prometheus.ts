@@ -5,7 +5,8 @@ function help(lines: string[], name: string, type: "counter" | "gauge" | "summar
   lines.push(`# HELP ${name} ${text}`, `# TYPE ${name} ${type}`);
 }
 
-function labelValue(value: string): string {
+/** A label value escaped for the Prometheus text format. */
+export function labelValue(value: string): string {
   return value.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll('"', '\\"');
 }
 
@@ -76,4 +77,20 @@ export function toPrometheus(snapshot: MetricsSnapshot, prefix = "taskq"): strin
     lines.push(`${prefix}_${name} ${num(value)}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Adds labels to every sample of a Prometheus text (e.g. `{ node: "host:pid" }`, so a fleet's
+ * scrapes can be told apart); comment lines pass through.
+ */
+export function withLabels(text: string, labels: Readonly<Record<string, string>>): string {
+  const extra = Object.entries(labels)
+    .map(([name, value]) => `${name}="${labelValue(value)}"`)
+    .join(",");
+  if (!extra) return text;
+  return text.replace(
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? /gm,
+    (_, name: string, _braces, inner?: string) =>
+      inner ? `${name}{${inner},${extra}} ` : `${name}{${extra}} `,
+  );
 }

@@ -2,7 +2,7 @@ export { TimeWeightedGauge } from "./depth-gauge.js";
 export { BoundedSeries, type SeriesPoint } from "./depth-series.js";
 export { CSV_COLUMNS, csvField, csvHeader, csvRow, toCsv } from "./export-csv.js";
 export { type MetricsReport, toReport } from "./export-json.js";
-export { toPrometheus } from "./export-prometheus.js";
+export { labelValue, toPrometheus, withLabels } from "./export-prometheus.js";
 export {
   LatencyHistogram,
   type LatencySummary,

@@ -1,23 +1,7 @@
-import type { TaskStore } from "@taskq/idempotency";
 import type { Argv } from "yargs";
-import { envDefault } from "../config.js";
 import { CliError } from "../errors.js";
-import { openExistingStore } from "../runtime.js";
-
-const dbOption = {
-  type: "string",
-  default: envDefault("db") as string,
-  describe: "SQLite task store (IDEMPOTENCY_DB_PATH)",
-} as const;
-
-function withStore<T>(db: string, fn: (store: TaskStore) => T): T {
-  const store = openExistingStore(db);
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
-}
+import { dbOption } from "../options.js";
+import { withExistingStore } from "../runtime.js";
 
 export const dlqCommand = {
   command: "dlq <command>",
@@ -28,13 +12,12 @@ export const dlqCommand = {
         command: "list",
         describe: "List the dead letters (failed tasks and invalid input)",
         builder: (yy: Argv) =>
-          yy
-            .option("db", dbOption)
+          dbOption(yy)
             .option("json", { type: "boolean", default: false, describe: "print JSON" })
             .example("taskq dlq list", ""),
         handler: (argv: { db: string; json: boolean }) =>
-          withStore(argv.db, (store) => {
-            const letters = store.deadLetters();
+          withExistingStore(argv.db, async (store) => {
+            const letters = await store.deadLetters();
             if (argv.json) {
               console.log(JSON.stringify(letters, null, 2));
               return;
@@ -51,10 +34,9 @@ export const dlqCommand = {
         command: "retry [id]",
         describe: "Re-drive a dead-lettered task (or --all) back to queued, attempts reset",
         builder: (yy: Argv) =>
-          yy
+          dbOption(yy)
             .positional("id", { type: "string", describe: "task id" })
             .option("all", { type: "boolean", default: false, describe: "re-drive every dead letter" })
-            .option("db", dbOption)
             .check((argv) => {
               if ((argv.id === undefined) === !argv.all) throw new CliError("give a task id or --all", 2);
               return true;
@@ -62,8 +44,8 @@ export const dlqCommand = {
             .example("taskq dlq retry t-0042", "one task")
             .example("taskq dlq retry --all", "all of them; `taskq serve` then runs them"),
         handler: (argv: { id?: string; all: boolean; db: string }) =>
-          withStore(argv.db, (store) => {
-            const count = store.redrive(argv.all ? undefined : String(argv.id));
+          withExistingStore(argv.db, async (store) => {
+            const count = await store.redrive(argv.all ? undefined : String(argv.id));
             if (count === 0 && !argv.all)
               throw new CliError(`no re-drivable dead letter for task ${JSON.stringify(argv.id)}`, 1);
             console.log(`re-drove ${count} task(s) back to queued`);

@@ -78,7 +78,7 @@ export const runCommand = {
     const { pool, metrics, store } = runtime;
     if (argv.benchmark && !argv.tasks) await ensureImages(runtime.objects, file.tasks);
     for (const bad of file.invalid) {
-      store.recordInvalid(bad.id ?? `#${bad.position}`, bad.raw ?? null, {
+      await store.recordInvalid(bad.id ?? `#${bad.position}`, bad.raw ?? null, {
         errorClass: "validation",
         message: bad.message,
       });

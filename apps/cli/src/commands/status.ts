@@ -1,27 +1,21 @@
 import type { Argv } from "yargs";
-import { envDefault } from "../config.js";
 import { CliError } from "../errors.js";
-import { openExistingStore } from "../runtime.js";
+import { dbOption } from "../options.js";
+import { withExistingStore } from "../runtime.js";
 
 export const statusCommand = {
   command: "status <id>",
   describe: "Show a task's record",
   builder: (y: Argv) =>
-    y
+    dbOption(y)
       .positional("id", { type: "string", demandOption: true, describe: "task id" })
-      .option("db", {
-        type: "string",
-        default: envDefault("db") as string,
-        describe: "SQLite task store (IDEMPOTENCY_DB_PATH)",
-      })
       .option("json", { type: "boolean", default: false, describe: "print JSON" })
       .example("taskq status t-0001", "status, attempts, output and last error"),
-  handler: (argv: { id: string; db: string; json: boolean }) => {
-    const store = openExistingStore(argv.db);
-    try {
-      const records = store.getById(String(argv.id));
+  handler: (argv: { id: string; db: string; json: boolean }) =>
+    withExistingStore(argv.db, async (store) => {
+      const records = await store.getById(String(argv.id));
       if (records.length === 0)
-        throw new CliError(`no task with id ${JSON.stringify(argv.id)} in ${argv.db}`, 1);
+        throw new CliError(`no task with id ${JSON.stringify(argv.id)} in ${store.location}`, 1);
       if (argv.json) {
         console.log(JSON.stringify(records.length === 1 ? records[0] : records, null, 2));
         return;
@@ -46,8 +40,5 @@ export const statusCommand = {
           ].join("\n"),
         );
       }
-    } finally {
-      store.close();
-    }
-  },
+    }),
 };

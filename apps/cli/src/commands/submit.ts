@@ -118,23 +118,27 @@ export const submitCommand = {
       leaseMs: Number(envDefault("leaseMs")),
     });
     try {
-      const results = store.transaction(() =>
-        prepared.map((p) => {
-          const claim = store.enqueue({
-            id: p.id,
-            idempotencyKey: p.idempotencyKey,
-            type: p.type,
-            payload: p.payload,
-            // the flag, then the task's own max_attempts, then the store's default (MAX_RETRIES)
-            maxAttempts: argv["max-retries"] ?? p.maxAttempts,
-          });
-          return claim.created
-            ? { id: p.id, status: "queued", duplicate: false }
-            : { id: p.id, status: claim.record.status, duplicate: true, existing_id: claim.record.id };
-        }),
+      const claims = await store.enqueueMany(
+        prepared.map((p) => ({
+          id: p.id,
+          idempotencyKey: p.idempotencyKey,
+          type: p.type,
+          payload: p.payload,
+          // the flag, then the task's own max_attempts, then the store's default (MAX_RETRIES)
+          maxAttempts: argv["max-retries"] ?? p.maxAttempts,
+        })),
       );
+      const results = claims.map((claim, i) => {
+        const id = (prepared[i] as PreparedTask).id;
+        return claim.created
+          ? { id, status: "queued", duplicate: false }
+          : { id, status: claim.record.status, duplicate: true, existing_id: claim.record.id };
+      });
       for (const bad of invalid) {
-        store.recordInvalid(bad.id, bad.raw ?? null, { errorClass: "validation", message: bad.message });
+        await store.recordInvalid(bad.id, bad.raw ?? null, {
+          errorClass: "validation",
+          message: bad.message,
+        });
         process.stderr.write(`taskq: skipped ${bad.message} (dead-lettered)\n`);
       }
       if (argv.json) console.log(JSON.stringify(results, null, 2));
@@ -144,7 +148,7 @@ export const submitCommand = {
         }
       }
     } finally {
-      store.close();
+      await store.close();
       await objects.dispose();
     }
   },

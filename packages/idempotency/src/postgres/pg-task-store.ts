@@ -175,6 +175,8 @@ export class PgTaskStore implements TaskStoreDriver {
   #notified = false;
   #wakers = new Set<() => void>();
   #closed = false;
+  /** Tasks this node runs (leased to it by an answer it received): the ones its heartbeat renews. */
+  readonly #running = new Set<number>();
   #batches = 0;
   #operations = 0;
   #busyMs = 0;
@@ -422,6 +424,7 @@ export class PgTaskStore implements TaskStoreDriver {
           : { created: false, record };
       });
     }
+    for (const r of results) if (r?.created && r.status === "running") this.#running.add(r.seq);
     if (results.some((r) => r?.created === true && r.status === "queued")) await this.#notify(on);
     batch.forEach((op, i) => {
       const result = results[i];
@@ -484,6 +487,9 @@ export class PgTaskStore implements TaskStoreDriver {
       const { seq, version } = op.args;
       const row = rows.get(seq);
       rows.delete(seq);
+      if (kind === "start") {
+        if (row) this.#running.add(seq);
+      } else this.#running.delete(seq);
       if (row) {
         op.resolve(
           (kind === "start" ? { seq, version: row.version, attempts: row.attempts } : version + 1) as never,
@@ -495,6 +501,7 @@ export class PgTaskStore implements TaskStoreDriver {
         const now = await this.#query<Row>("bySeq", [seq]);
         const record = now.rows[0];
         if (record && record.version === version + 1 && record.status === TARGET[kind]) {
+          if (kind === "start") this.#running.add(seq);
           op.resolve(
             (kind === "start"
               ? { seq, version: record.version, attempts: record.attempts }
@@ -578,6 +585,7 @@ export class PgTaskStore implements TaskStoreDriver {
     this.#notified = false;
     await this.#query("reclaimExpired", [this.#clock()]);
     const { rows } = await this.#query<Row>("take", [this.#clock(), this.owner, this.leaseMs, limit]);
+    for (const row of rows) this.#running.add(row.seq);
     return rows.map(toRecord).sort(byNextRun);
   }
 
@@ -595,7 +603,11 @@ export class PgTaskStore implements TaskStoreDriver {
 
   async renewLeases(): Promise<number> {
     this.#ensureOpen("renew leases");
-    return (await this.#query("renew", [this.#clock(), this.owner, this.leaseMs])).rowCount ?? 0;
+    if (this.#running.size === 0) return 0;
+    return (
+      (await this.#query("renew", [this.#clock(), this.owner, this.leaseMs, [...this.#running]])).rowCount ??
+      0
+    );
   }
 
   startHeartbeat(): void {
@@ -626,7 +638,10 @@ export class PgTaskStore implements TaskStoreDriver {
         await client.connect();
         await client.query(`LISTEN "${this.#channel}"`);
         if (this.#closed) await client.end();
-        else this.#listener = client;
+        else {
+          this.#listener = client;
+          this.#wake(); // what was queued before LISTEN took effect sent nothing here: look once
+        }
       } catch {
         client.end().catch(() => undefined);
       } finally {
@@ -734,7 +749,7 @@ export class PgTaskStore implements TaskStoreDriver {
       failed: r.failed,
       total: r.queued + r.running + r.succeeded + r.failed,
       deadLetters: r.dead_letters,
-      oldestQueuedAgeMs: r.oldest_age,
+      oldestQueuedAgeMs: r.oldest_age === null ? null : Math.max(0, r.oldest_age),
     };
   }
 

@@ -87,10 +87,11 @@ export function statements(s: string) {
       UPDATE ${tasks} t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
         version = t.version + 1
       FROM clock WHERE t.status = 'running' AND t.lease_owner = $2`,
-    // $2 owner, $3 lease ms
+    // $2 owner, $3 lease ms, $4 the seqs this node knows it runs: a task leased by a statement
+    // whose answer was lost (a dropped connection) is not renewed, expires, and is taken again
     renew: `WITH ${CLOCK}
       UPDATE ${tasks} t SET lease_expires_at = clock.t + $3::bigint FROM clock
-      WHERE t.status = 'running' AND t.lease_owner = $2`,
+      WHERE t.status = 'running' AND t.lease_owner = $2 AND t.seq = ANY($4::bigint[])`,
     bySeq: `SELECT * FROM ${tasks} WHERE seq = $1`,
     byKey: `SELECT * FROM ${tasks} WHERE idempotency_key = $1`,
     byId: `SELECT * FROM ${tasks} WHERE id = $1 ORDER BY seq`,
@@ -121,7 +122,7 @@ export function statements(s: string) {
         (SELECT count(*) FROM ${tasks} WHERE status = 'succeeded')::int AS succeeded,
         (SELECT count(*) FROM ${tasks} WHERE status = 'failed')::int AS failed,
         (SELECT count(*) FROM ${dead} WHERE redriven_at IS NULL)::int AS dead_letters,
-        (SELECT GREATEST(0, clock.t - MIN(created_at)) FROM ${tasks} WHERE status = 'queued') AS oldest_age
+        (SELECT clock.t - MIN(created_at) FROM ${tasks} WHERE status = 'queued') AS oldest_age
       FROM clock`,
     // $2 interval ms
     succeededWithin: `WITH ${CLOCK}

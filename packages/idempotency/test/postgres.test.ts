@@ -1,0 +1,152 @@
+// What only the PostgreSQL driver has to show: one clock for every node (the database's), no
+// renewal of a lease its node never heard of, migrations with a recorded version, clear errors
+// without the password, and calls that survive a server restart.
+import pg from "pg";
+import { afterEach, describe, expect, inject, it, vi } from "vitest";
+import { pgCtl } from "../../../scripts/postgres-server.mjs";
+import { PgTaskStore, type PgTaskStoreOptions, redactUrl } from "../src/postgres.js";
+import { task } from "./driver-suite.js";
+
+const url = inject("pgUrl");
+let schemas = 0;
+const open: PgTaskStore[] = [];
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const s of open.splice(0)) await s.close();
+});
+
+async function store(options: Partial<PgTaskStoreOptions> = {}) {
+  const s = await PgTaskStore.open({ url, schema: `pgonly_${process.pid}_${++schemas}`, ...options });
+  open.push(s);
+  return s;
+}
+
+describe("PgTaskStore", () => {
+  it("judges leases by the database's clock: a node whose clock runs an hour ahead steals nothing", async () => {
+    const a = await store({ leaseMs: 60_000, owner: "node-a:1:a" });
+    await a.enqueueMany([task(1)]);
+    const [taken] = await a.takeNext(1);
+    vi.spyOn(Date, "now").mockReturnValue(Date.now() + 3_600_000);
+    const b = await store({ schema: a.schema, leaseMs: 60_000, owner: "node-b:2:b" });
+    expect(await b.recover()).toBe(0);
+    expect(await b.takeNext(1)).toEqual([]);
+    expect((await b.get(taken!.seq))?.leaseOwner).toBe("node-a:1:a");
+  });
+
+  it("renews only the leases it knows it holds: a task leased by a lost answer expires and is taken again", async () => {
+    let t = 1_000_000;
+    const now = () => t;
+    const a = await store({ now, leaseMs: 1000, owner: "node-a:1:a" });
+    // the same owner on another connection takes the task: `a` never heard of it, as when a
+    // take's answer is lost with its connection
+    const ghost = await store({ schema: a.schema, now, leaseMs: 1000, owner: "node-a:1:a" });
+    await a.enqueueMany([task(1), task(2)]);
+    const [known] = await a.takeNext(1);
+    const [orphan] = await ghost.takeNext(1);
+    t += 900;
+    expect(await a.renewLeases()).toBe(1);
+    t += 200;
+    const [again] = await a.takeNext(5);
+    expect(again).toMatchObject({ seq: orphan!.seq, attempts: 2, leaseOwner: "node-a:1:a" });
+    expect((await a.get(known!.seq))?.status).toBe("running");
+  });
+
+  it("records its schema version; refuses a store written by a newer taskq, untouched", async () => {
+    const s = await store();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT max(version) AS v FROM "${s.schema}".migrations`);
+      expect(rows[0].v).toBe(1);
+      await client.query(`INSERT INTO "${s.schema}".migrations (version) VALUES (99)`);
+    } finally {
+      await client.end();
+    }
+    await expect(PgTaskStore.open({ url, schema: s.schema })).rejects.toMatchObject({
+      code: "ERR_SCHEMA_TOO_NEW",
+      message: expect.stringContaining("has schema version 99, newer than this taskq understands (1)"),
+    });
+  });
+
+  it("a reader on a missing schema gets ERR_NOT_FOUND and creates nothing", async () => {
+    const schema = `missing_${process.pid}`;
+    await expect(PgTaskStore.open({ url, schema, create: false })).rejects.toMatchObject({
+      code: "ERR_NOT_FOUND",
+    });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query("SELECT to_regnamespace($1) AS s", [schema]);
+    await client.end();
+    expect(rows[0].s).toBeNull();
+  });
+
+  it.each([
+    [
+      "a wrong password",
+      (u: URL) => void (u.password = "wrong-secret"),
+      /refused the credentials: password authentication failed/,
+    ],
+    [
+      "a database that does not exist",
+      (u: URL) => void (u.pathname = "/nosuchdb"),
+      /database "nosuchdb" does not exist/,
+    ],
+    [
+      "a port nothing listens on",
+      (u: URL) => void (u.port = "1"),
+      /cannot reach PostgreSQL at .*: connection refused/,
+    ],
+  ])("%s: one line naming the problem, without the password", async (_what, change, pattern) => {
+    const bad = new URL(url);
+    change(bad);
+    const error = (await PgTaskStore.open({ url: bad.toString(), reconnectTimeoutMs: 0 }).catch(
+      (e) => e,
+    )) as Error;
+    expect(error.message).toMatch(pattern);
+    expect(error.message).not.toContain(bad.password);
+    expect(error.message).not.toContain("\n");
+  });
+
+  it("names bad options and URLs", async () => {
+    await expect(PgTaskStore.open({ url: "postgres://a:b@[x" })).rejects.toThrow(
+      "not a valid PostgreSQL URL: postgres://a:***@[x",
+    );
+    await expect(PgTaskStore.open({ url: "mysql://a:b@h/d" })).rejects.toThrow("not a PostgreSQL URL");
+    await expect(PgTaskStore.open({ url, schema: "Bad-Name" })).rejects.toThrow(
+      "schema must be a lower-case SQL identifier",
+    );
+    await expect(PgTaskStore.open({ url, poolSize: 0 })).rejects.toThrow(
+      "poolSize must be an integer from 1 to 1000, got 0",
+    );
+    expect(redactUrl("postgres://u:secret@h:5432/d")).toBe("postgres://u:***@h:5432/d");
+  });
+
+  it("wakes a waiting manager when a task is queued, not at its poll timeout", async () => {
+    const a = await store();
+    const b = await store({ schema: a.schema });
+    // the first wait returns at once: its listener is new, and anything queued before it listened
+    // must be looked for
+    await b.waitForWork(60_000);
+    expect(await b.takeNext(1)).toEqual([]);
+    const woke = b.waitForWork(60_000);
+    await a.enqueueMany([task(1)]);
+    await woke; // a 60 s poll would time the test out
+    expect((await b.takeNext(1)).map((r) => r.id)).toEqual(["t-1"]);
+  });
+
+  it("survives a server restart: calls made while it is down complete once it is back", async () => {
+    const s = await store({ reconnectTimeoutMs: 30_000 });
+    const claims = await Promise.all(Array.from({ length: 50 }, (_, n) => s.claim(task(n, { start: true }))));
+    pgCtl(process.env.TASKQ_TEST_PG_DIR as string, ["stop", "-m", "fast"]);
+    const done = Promise.all(
+      claims.map((c) =>
+        s.succeed((c as { seq: number }).seq, 0, { outputKey: `o-${(c as { seq: number }).seq}` }),
+      ),
+    );
+    const more = s.claim(task(999));
+    pgCtl(process.env.TASKQ_TEST_PG_DIR as string, ["start"]);
+    expect(await done).toEqual(claims.map(() => 1));
+    expect((await more).created).toBe(true);
+    expect(await s.stats()).toMatchObject({ succeeded: 50, queued: 1, running: 0 });
+  });
+});
