@@ -17,7 +17,7 @@ import {
   workerUrl,
 } from "@taskq/processor";
 import { type ExecutorPort, InlineExecutor, type OnFull, TinypoolExecutor, WorkerPool } from "@taskq/queue";
-import { ensureDirectory, FsObjectStore } from "@taskq/storage-sim";
+import { FsObjectStore } from "@taskq/storage-sim";
 import { CliError } from "./errors.js";
 
 /** Everything a runtime is built from. */

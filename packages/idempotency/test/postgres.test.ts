@@ -83,17 +83,23 @@ describe("PgTaskStore", () => {
   it.each([
     [
       "a wrong password",
-      (u: URL) => void (u.password = "wrong-secret"),
+      (u: URL) => {
+        u.password = "wrong-secret";
+      },
       /refused the credentials: password authentication failed/,
     ],
     [
       "a database that does not exist",
-      (u: URL) => void (u.pathname = "/nosuchdb"),
+      (u: URL) => {
+        u.pathname = "/nosuchdb";
+      },
       /database "nosuchdb" does not exist/,
     ],
     [
       "a port nothing listens on",
-      (u: URL) => void (u.port = "1"),
+      (u: URL) => {
+        u.port = "1";
+      },
       /cannot reach PostgreSQL at .*: connection refused/,
     ],
   ])("%s: one line naming the problem, without the password", async (_what, change, pattern) => {
