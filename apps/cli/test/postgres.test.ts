@@ -1,0 +1,315 @@
+// The CLI on a PostgreSQL store: every command by URL, clear errors for bad locations, and a
+// fleet of `taskq serve` processes (stand-ins for nodes) sharing one database: work shared, each
+// task once, a SIGKILLed node's leases taken over, a server restart ridden out, outputs
+// byte-identical to a single process on SQLite.
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { PgTaskStore } from "@taskq/idempotency/postgres";
+import pg from "pg";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { pgCtl } from "../../../scripts/postgres-server.mjs";
+import { startTaskq, taskq, workdir } from "./helpers.js";
+
+const serverUrl = inject("pgUrl");
+let databases = 0;
+
+/** A new, empty database on the test server; its URL. */
+async function freshDatabase(): Promise<string> {
+  const name = `cli_${process.pid}_${++databases}`;
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+const watchers: PgTaskStore[] = [];
+afterAll(async () => {
+  for (const w of watchers) await w.close();
+});
+
+/** A read-only view of the store, as `monitor` opens it. */
+async function watch(url: string): Promise<PgTaskStore> {
+  const store = await PgTaskStore.open({ url, recover: false, create: false });
+  watchers.push(store);
+  return store;
+}
+
+/** Waits for a condition another process makes true, checking every 20 ms (no blind sleep). */
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Output objects under `storage/derived`, as key → md5. */
+function outputs(storage: string): Map<string, string> {
+  const base = join(storage, "derived");
+  const result = new Map<string, string>();
+  for (const entry of readdirSync(base, { recursive: true }).map(String)) {
+    if (entry.endsWith(".ppm"))
+      result.set(
+        entry,
+        createHash("md5")
+          .update(readFileSync(join(base, entry)))
+          .digest("hex"),
+      );
+  }
+  return result;
+}
+
+/** Generates a workload in a new directory; its unique key count. */
+async function workload(count: number, seed: number): Promise<{ dir: string; unique: number }> {
+  const dir = workdir();
+  const gen = await taskq(dir, [
+    "generate",
+    "--count",
+    String(count),
+    "--seed",
+    String(seed),
+    "--out",
+    "tasks.json",
+  ]);
+  expect(gen.code).toBe(0);
+  return { dir, unique: Number(/\((\d+) unique keys\)/.exec(gen.stdout)?.[1]) };
+}
+
+/** The same workload run by one process on SQLite: what every fleet run must produce, byte for byte. */
+async function cleanOutputs(count: number, seed: number): Promise<Map<string, string>> {
+  const { dir } = await workload(count, seed);
+  const run = await taskq(dir, ["run", "--tasks", "tasks.json", "--db", "tasks.db"]);
+  expect(run.code).toBe(0);
+  return outputs(join(dir, ".taskq", "objects"));
+}
+
+const ownerOf = (stderr: string) => /taskq serve: (\S+) taking tasks/.exec(stderr)?.[1];
+
+describe("the CLI on a PostgreSQL store", () => {
+  it("submit, serve, monitor, status, dlq and run all work with a postgres:// URL", async () => {
+    const url = await freshDatabase();
+    const dir = workdir();
+    const submitted = await taskq(dir, [
+      "submit",
+      "--random",
+      "--count",
+      "12",
+      "--seed",
+      "4",
+      "--db",
+      url,
+      "--json",
+    ]);
+    expect(submitted.code).toBe(0);
+    const ids = (JSON.parse(submitted.stdout) as { id: string }[]).map((r) => r.id);
+    expect(ids).toHaveLength(12);
+    const serve = await taskq(dir, ["serve", "--exit-when-idle", "--workers", "2", "--db", url]);
+    expect(serve.code).toBe(0);
+    expect(serve.stdout).toContain("SERVE: 12 task(s) taken from postgres://taskq:***@");
+    const monitor = await taskq(dir, ["monitor", "--once", "--export", "json", "--db", url]);
+    const reading = JSON.parse(monitor.stdout);
+    expect(reading).toMatchObject({
+      queued: 0,
+      running: 0,
+      total: 12,
+      oldest_queued_age_ms: null,
+      managers: [],
+    });
+    expect(reading.succeeded + reading.failed).toBe(12);
+    expect(reading.dead_letters).toBe(reading.failed);
+    const prometheus = await taskq(dir, ["monitor", "--once", "--export", "prometheus", "--db", url]);
+    expect(prometheus.stdout).toContain(`taskq_store_tasks{status="succeeded"} ${reading.succeeded}`);
+    const status = await taskq(dir, ["status", ids[0] as string, "--db", url, "--json"]);
+    expect(JSON.parse(status.stdout)).toMatchObject({ id: ids[0], attempts: 1 });
+    const dlq = await taskq(dir, ["dlq", "list", "--db", url, "--json"]);
+    const letters = JSON.parse(dlq.stdout) as { taskId: string; errorClass: string }[];
+    expect(letters.length).toBe(reading.failed);
+    expect(letters.every((d) => d.errorClass === "permanent")).toBe(true);
+    const retry = await taskq(dir, ["dlq", "retry", "--all", "--db", url]);
+    expect(retry.stdout).toBe(`re-drove ${reading.failed} task(s) back to queued\n`);
+    // `run` on the same store: its own tasks, the same guarantees
+    await taskq(dir, ["generate", "--count", "30", "--seed", "2", "--out", "img.json"]);
+    const run = await taskq(dir, ["run", "--tasks", "img.json", "--db", url, "--json"]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ fail_count: 0 });
+    const all = await watch(url);
+    expect((await all.stats()).queued).toBe(reading.failed); // the re-driven ones wait for a serve
+  });
+
+  it.each([
+    [
+      "a wrong password",
+      (u: URL) => Object.assign(u, { password: "wrong-secret" }),
+      /refused the credentials/,
+    ],
+    [
+      "a missing database",
+      (u: URL) => Object.assign(u, { pathname: "/nosuchdb" }),
+      /database "nosuchdb" does not exist/,
+    ],
+    [
+      "a closed port",
+      (u: URL) => Object.assign(u, { port: "1" }),
+      /cannot reach PostgreSQL at .*: connection refused/,
+    ],
+  ] as const)(
+    "%s: one line without the password, exit 1, for every command",
+    async (_what, spoil, pattern) => {
+      const bad = spoil(new URL(serverUrl));
+      const dir = workdir();
+      for (const args of [
+        ["submit", "--random"],
+        ["serve", "--exit-when-idle"],
+        ["monitor", "--once"],
+        ["status", "x"],
+        ["dlq", "list"],
+      ]) {
+        const result = await taskq(dir, [...args, "--db", bad.toString()]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(pattern);
+        expect(result.stderr.trim().split("\n")).toHaveLength(1);
+        expect(result.stderr).not.toContain(bad.password);
+        expect(result.stderr).not.toContain("taskq-test-pw");
+      }
+    },
+  );
+
+  it("an unparsable URL is a usage error (exit 2), without the password", async () => {
+    const result = await taskq(workdir(), ["status", "x", "--db", "postgres://taskq:hunter2@[bad/taskq"]);
+    expect([result.code, result.stderr]).toEqual([
+      2,
+      "taskq: not a valid PostgreSQL URL: postgres://taskq:***@[bad/taskq\n",
+    ]);
+  });
+
+  it("three managers share the work: every task runs to success once, outputs byte-identical to one process on SQLite", async () => {
+    const url = await freshDatabase();
+    const { dir, unique } = await workload(150, 3);
+    expect((await taskq(dir, ["submit", "--payload-file", "tasks.json", "--db", url])).code).toBe(0);
+    const args = [
+      "serve",
+      "--exit-when-idle",
+      "--db",
+      url,
+      "--workers",
+      "1",
+      "--per-worker",
+      "4",
+      "--queue-size",
+      "4",
+    ];
+    const nodes = [0, 1, 2].map(() => startTaskq(dir, args, { BASE_LATENCY_MS: "20" }));
+    const results = await Promise.all(nodes.map((n) => n.exited));
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
+    const taken = results.map((r) => Number(/SERVE: (\d+) task\(s\) taken/.exec(r.stdout)?.[1]));
+    expect(taken.reduce((a, b) => a + b, 0)).toBe(unique);
+    expect(taken.every((n) => n > 0)).toBe(true);
+    const records = await (await watch(url)).all();
+    expect(records).toHaveLength(unique);
+    expect(records.every((r) => r.status === "succeeded" && r.attempts === 1)).toBe(true);
+    expect(new Set(records.map((r) => r.leaseOwner ?? "")).size).toBe(1); // leases all released
+    expect(outputs(join(dir, ".taskq", "objects"))).toEqual(await cleanOutputs(150, 3));
+  });
+
+  it("a SIGKILLed manager's leased tasks are taken over by another once its lease expires", async () => {
+    const url = await freshDatabase();
+    const { dir, unique } = await workload(120, 5);
+    expect((await taskq(dir, ["submit", "--payload-file", "tasks.json", "--db", url])).code).toBe(0);
+    const watcher = await watch(url);
+    const args = [
+      "serve",
+      "--db",
+      url,
+      "--workers",
+      "1",
+      "--per-worker",
+      "4",
+      "--queue-size",
+      "4",
+      "--lease-ms",
+      "1500",
+    ];
+    const victim = startTaskq(dir, args, { BASE_LATENCY_MS: "30" });
+    await until(async () => ownerOf(victim.output().stderr) !== undefined, "the first manager to start");
+    const victimOwner = ownerOf(victim.output().stderr) as string;
+    const survivor = startTaskq(dir, [...args, "--exit-when-idle", "--poll-ms", "100"], {
+      BASE_LATENCY_MS: "30",
+    });
+    await until(async () => (await watcher.stats()).succeeded >= 20, "20 tasks to succeed");
+    await until(
+      async () => (await watcher.leaseHolders()).some((h) => h.owner === victimOwner && h.running > 0),
+      "the first manager to hold leases",
+    );
+    victim.child.kill("SIGKILL");
+    expect((await victim.exited).code).toBe(137);
+    const orphaned = (await watcher.leaseHolders()).find((h) => h.owner === victimOwner)?.running ?? 0;
+    expect(orphaned).toBeGreaterThan(0);
+    const last = await survivor.exited;
+    expect(last.code).toBe(0);
+    expect(await watcher.stats()).toMatchObject({ queued: 0, running: 0, succeeded: unique, failed: 0 });
+    const records = await watcher.all();
+    const rerun = records.filter((r) => r.attempts > 1).length;
+    expect(rerun).toBeGreaterThan(0);
+    expect(rerun).toBeLessThanOrEqual(orphaned);
+    expect(outputs(join(dir, ".taskq", "objects"))).toEqual(await cleanOutputs(120, 5));
+  });
+
+  it("PostgreSQL restarted mid-run: the manager reconnects and finishes; nothing is lost", async () => {
+    const url = await freshDatabase();
+    const { dir, unique } = await workload(300, 6);
+    expect((await taskq(dir, ["submit", "--payload-file", "tasks.json", "--db", url])).code).toBe(0);
+    const watcher = await watch(url);
+    const node = startTaskq(
+      dir,
+      ["serve", "--exit-when-idle", "--db", url, "--workers", "2", "--lease-ms", "3000"],
+      {
+        BASE_LATENCY_MS: "30",
+      },
+    );
+    await until(async () => (await watcher.stats()).succeeded >= 50, "50 tasks to succeed");
+    expect((await watcher.stats()).succeeded).toBeLessThan(unique); // the restart lands mid-run
+    pgCtl(process.env["TASKQ_TEST_PG_DIR"] as string, ["restart", "-m", "fast"]);
+    const result = await node.exited;
+    expect(result.code).toBe(0);
+    expect(await watcher.stats()).toMatchObject({ queued: 0, running: 0, succeeded: unique, failed: 0 });
+    expect(outputs(join(dir, ".taskq", "objects"))).toEqual(await cleanOutputs(300, 6));
+  });
+
+  it("serve --metrics-port serves /metrics labelled by node and /healthz", async () => {
+    const url = await freshDatabase();
+    const dir = workdir();
+    await taskq(dir, ["submit", "--random", "--count", "5", "--db", url]);
+    const node = startTaskq(dir, ["serve", "--db", url, "--metrics-port", "0", "--workers", "1"]);
+    await until(
+      async () => /metrics on http:\/\/127\.0\.0\.1:\d+/.test(node.output().stderr),
+      "the metrics port",
+    );
+    const port = Number(/127\.0\.0\.1:(\d+)\/metrics/.exec(node.output().stderr)?.[1]);
+    const watcher = await watch(url);
+    await until(
+      async () => (await watcher.stats()).queued === 0 && (await watcher.stats()).running === 0,
+      "the tasks to run",
+    );
+    const owner = ownerOf(node.output().stderr) as string;
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain(`taskq_store_tasks{status="queued",node="${owner}"} 0`);
+    expect(metrics).toMatch(
+      new RegExp(`taskq_tasks_succeeded_total\\{node="${owner.replaceAll(".", "\\.")}"\\} \\d`),
+    );
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      ok: true,
+      store: "ok",
+      threads: "1 of 1 alive",
+      node: owner,
+    });
+    expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
+    node.child.kill("SIGTERM");
+    expect((await node.exited).code).toBe(0);
+  });
+});
