@@ -74,10 +74,16 @@ export interface PgTaskStoreOptions {
    */
   readonly create?: boolean;
   /**
-   * Most calls of one kind in one statement.
+   * Most calls of one kind in one turn statement.
    * @default 512
    */
   readonly maxBatch?: number;
+  /**
+   * Turn statements at the server at once; calls made meanwhile wait and go in the next one
+   * (group commit: batches grow with the round trip instead of the number of statements).
+   * @default 1
+   */
+  readonly maxInFlight?: number;
   /**
    * How long a call keeps retrying (capped exponential backoff) while the server is unreachable
    * or restarting, before it fails with ERR_STORE_UNAVAILABLE.
@@ -92,6 +98,8 @@ export interface PgTaskStoreOptions {
 }
 
 type Kind = "claim" | "start" | "succeed" | "retry" | "fail" | "release";
+const KINDS: readonly Kind[] = ["claim", "start", "succeed", "retry", "fail", "release"];
+const TRANSITIONS = ["start", "succeed", "retry", "fail", "release"] as const;
 
 interface Op<A> {
   readonly args: A;
@@ -104,7 +112,25 @@ interface TransitionArgs {
   readonly version: number;
 }
 
-type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
+/** The calls of one turn, by kind. */
+type Turn = { claim: Op<CheckedClaim>[] } & { [K in (typeof TRANSITIONS)[number]]: Op<TransitionArgs>[] };
+
+/** A row of the turn statement's answer: which call kind it answers, and what changed. */
+interface TurnRow {
+  readonly kind: Kind | "wake";
+  readonly seq: number;
+  readonly key: string | null;
+  readonly version: number | null;
+  readonly status: string | null;
+  readonly attempts: number | null;
+}
+
+const byKey = (a: readonly [CheckedClaim, number], b: readonly [CheckedClaim, number]) =>
+  a[0].idempotencyKey < b[0].idempotencyKey
+    ? -1
+    : a[0].idempotencyKey > b[0].idempotencyKey
+      ? 1
+      : a[1] - b[1];
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const BACKOFF_MAX_MS = 2000;
@@ -152,6 +178,7 @@ export class PgTaskStore implements TaskStoreDriver {
   readonly maxAttempts: number;
   readonly leaseMs: number;
   readonly maxBatch: number;
+  readonly maxInFlight: number;
   readonly reconnectTimeoutMs: number;
   recoveredOnOpen = 0;
   readonly #pool: pg.Pool;
@@ -159,7 +186,7 @@ export class PgTaskStore implements TaskStoreDriver {
   readonly #sql: ReturnType<typeof statements>;
   readonly #now: (() => number) | undefined;
   readonly #channel: string;
-  readonly #queues: { [K in Kind]: Op<unknown>[] } = {
+  readonly #queues: Turn = {
     claim: [],
     start: [],
     succeed: [],
@@ -168,6 +195,8 @@ export class PgTaskStore implements TaskStoreDriver {
     release: [],
   };
   #scheduled = false;
+  /** Turn statements at the server now. */
+  #sending = 0;
   readonly #inFlight = new Set<Promise<void>>();
   #heartbeat: NodeJS.Timeout | undefined;
   #listener: pg.Client | undefined;
@@ -204,6 +233,9 @@ export class PgTaskStore implements TaskStoreDriver {
     this.maxBatch = options.maxBatch ?? 512;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1)
       invalid(`maxBatch must be a positive integer, got ${this.maxBatch}`);
+    this.maxInFlight = options.maxInFlight ?? 1;
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1)
+      invalid(`maxInFlight must be a positive integer, got ${this.maxInFlight}`);
     this.reconnectTimeoutMs = options.reconnectTimeoutMs ?? 60_000;
     if (!(this.reconnectTimeoutMs >= 0))
       invalid(`reconnectTimeoutMs must be >= 0, got ${this.reconnectTimeoutMs}`);
@@ -220,6 +252,9 @@ export class PgTaskStore implements TaskStoreDriver {
       types,
       connectionTimeoutMillis: connectTimeout,
       application_name: "taskq",
+      // taskq's statements are prepared once per connection and their plans do not depend on the
+      // values: planning them again for every batch (a custom plan) cost more CPU than running them
+      options: "-c plan_cache_mode=force_generic_plan",
     };
     this.#pool = new pg.Pool(this.#config);
     // An idle connection that dies (a server restart) must not crash the process: the next
@@ -282,9 +317,9 @@ export class PgTaskStore implements TaskStoreDriver {
   }
 
   /** Runs one statement by name, retrying a lost connection or a restarting server with capped backoff. */
-  async #query<R extends object>(name: StatementName, values: unknown[], on: Queryable = this.#pool) {
+  async #query<R extends object>(name: StatementName, values: unknown[]) {
     return this.#retrying(name, () =>
-      on.query<R>({ name: `${this.schema}_${name}`, text: this.#sql[name], values }),
+      this.#pool.query<R>({ name: `${this.schema}_${name}`, text: this.#sql[name], values }),
     );
   }
 
@@ -312,7 +347,11 @@ export class PgTaskStore implements TaskStoreDriver {
     if (this.#closed)
       return Promise.reject(new StoreError("ERR_CLOSED", `${kind}: the task store is closed`));
     return new Promise<T>((resolve, reject) => {
-      this.#queues[kind].push({ args, resolve: resolve as (value: never) => void, reject });
+      (this.#queues[kind] as Op<unknown>[]).push({
+        args,
+        resolve: resolve as (value: never) => void,
+        reject,
+      });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -320,91 +359,110 @@ export class PgTaskStore implements TaskStoreDriver {
     });
   }
 
+  /**
+   * Sends the pending calls of every kind as one turn statement, unless `maxInFlight` turns are
+   * at the server: then they wait and go together when one returns (group commit). An idle
+   * store sends at once; a busy one sends turns as large as its round trips allow.
+   */
   #flush(): void {
     this.#scheduled = false;
-    for (const kind of Object.keys(this.#queues) as Kind[]) {
-      const queue = this.#queues[kind];
-      while (queue.length > 0) {
-        const batch = queue.splice(0, this.maxBatch);
-        const run = this.#runBatch(kind, batch);
-        this.#inFlight.add(run);
-        void run.finally(() => this.#inFlight.delete(run));
-      }
-    }
+    if (this.#sending >= this.maxInFlight) return;
+    const turn = Object.fromEntries(
+      KINDS.map((kind) => [kind, this.#queues[kind].splice(0, this.maxBatch)]),
+    ) as unknown as Turn;
+    if (KINDS.every((kind) => turn[kind].length === 0)) return;
+    this.#sending++;
+    const run = this.#runTurn(turn);
+    this.#inFlight.add(run);
+    void run.finally(() => {
+      this.#inFlight.delete(run);
+      this.#sending--;
+      if (KINDS.some((kind) => this.#queues[kind].length > 0)) this.#flush();
+    });
   }
 
-  async #runBatch(kind: Kind, batch: Op<unknown>[]): Promise<void> {
+  async #runTurn(turn: Turn): Promise<void> {
     const start = performance.now();
+    const size = KINDS.reduce((n, kind) => n + turn[kind].length, 0);
     try {
-      if (kind === "claim") await this.#claimBatch(batch as Op<CheckedClaim>[], this.#pool);
-      else await this.#transitionBatch(kind, batch as Op<TransitionArgs>[]);
+      const claims = turn.claim.map((op, i) => [op.args, i] as const).sort(byKey);
+      const col = <K extends keyof CheckedClaim>(key: K) => claims.map(([claim]) => claim[key]);
+      const seqs = (kind: Exclude<Kind, "claim">) => turn[kind].map((op) => op.args.seq);
+      const versions = (kind: Exclude<Kind, "claim">) => turn[kind].map((op) => op.args.version);
+      const field = (kind: Exclude<Kind, "claim">, name: string) =>
+        turn[kind].map((op) => (op.args as unknown as Record<string, unknown>)[name] ?? null);
+      const values = [
+        this.#clock(),
+        this.owner,
+        this.leaseMs,
+        ...[col("id"), col("idempotencyKey"), col("type"), col("payload"), col("maxAttempts"), col("start")],
+        ...[seqs("start"), versions("start")],
+        ...[
+          seqs("succeed"),
+          versions("succeed"),
+          field("succeed", "outputKey"),
+          field("succeed", "etag"),
+          field("succeed", "result"),
+        ],
+        ...[
+          seqs("retry"),
+          versions("retry"),
+          field("retry", "delayMs"),
+          field("retry", "errorClass"),
+          field("retry", "message"),
+        ],
+        ...[seqs("fail"), versions("fail"), field("fail", "errorClass"), field("fail", "message")],
+        ...[seqs("release"), versions("release")],
+        this.#channel,
+      ];
+      let retried = false;
+      const { rows } = await this.#retrying("store batch", (attempt) => {
+        retried = attempt > 0;
+        return this.#pool.query<TurnRow>({ name: `${this.schema}_turn`, text: this.#sql.turn, values });
+      });
+      const byKind = new Map<string, TurnRow[]>();
+      for (const row of rows) {
+        const list = byKind.get(row.kind);
+        if (list) list.push(row);
+        else byKind.set(row.kind, [row]);
+      }
       this.#batches++;
-      this.#operations += batch.length;
+      this.#operations += size;
+      await this.#settleClaims(turn.claim, byKind.get("claim") ?? [], retried);
+      for (const kind of TRANSITIONS)
+        await this.#settleTransitions(kind, turn[kind], byKind.get(kind) ?? [], retried);
     } catch (error) {
-      for (const op of batch) op.reject(error);
+      for (const kind of KINDS) for (const op of turn[kind]) op.reject(error);
     } finally {
       this.#busyMs += performance.now() - start;
     }
   }
 
-  /** One INSERT ... ON CONFLICT DO NOTHING for the whole batch, then the records that held a key already. */
-  async #claimBatch(batch: readonly Op<CheckedClaim>[], on: Queryable): Promise<ClaimResult[]> {
-    const order = batch
-      .map((op, i) => [op.args, i] as const)
-      .sort((a, b) =>
-        a[0].idempotencyKey < b[0].idempotencyKey
-          ? -1
-          : a[0].idempotencyKey > b[0].idempotencyKey
-            ? 1
-            : a[1] - b[1],
-      );
-    const column = <K extends keyof CheckedClaim>(key: K) => order.map(([claim]) => claim[key]);
-    let retried = false;
-    const inserted = await this.#retrying("claim", (attempt) => {
-      retried = attempt > 0;
-      return on.query<{
-        seq: number;
-        idempotency_key: string;
-        version: number;
-        status: "queued" | "running";
-        attempts: number;
-      }>({
-        name: `${this.schema}_claim`,
-        text: this.#sql.claim,
-        values: [
-          this.#clock(),
-          this.owner,
-          this.leaseMs,
-          column("id"),
-          column("idempotencyKey"),
-          column("type"),
-          column("payload"),
-          column("maxAttempts"),
-          column("start"),
-        ],
-      });
-    });
-    const created = new Map(inserted.rows.map((row) => [row.idempotency_key, row]));
+  /** Answers each claim: created, or the record that held its key (read in one more query). */
+  async #settleClaims(batch: readonly Op<CheckedClaim>[], inserted: readonly TurnRow[], retried: boolean) {
+    if (batch.length === 0) return;
+    const created = new Map(inserted.map((row) => [row.key as string, row]));
     const results: (ClaimResult | undefined)[] = batch.map((op) => {
       const row = created.get(op.args.idempotencyKey);
       if (!row) return undefined;
       created.delete(op.args.idempotencyKey); // a key twice in one batch: the second is a duplicate
-      const { idempotency_key: _, ...fields } = row;
-      return { created: true, ...fields };
+      return {
+        created: true,
+        seq: row.seq,
+        version: row.version as number,
+        status: row.status as "queued" | "running",
+        attempts: row.attempts as number,
+      };
     });
     const missing = [
       ...new Set(batch.filter((_, i) => results[i] === undefined).map((op) => op.args.idempotencyKey)),
     ];
     if (missing.length > 0) {
-      const existing = await this.#query<Row>("byKeys", [missing], on);
+      const existing = await this.#query<Row>("byKeys", [missing]);
       const byKey = new Map(existing.rows.map((row) => [row.idempotency_key, toRecord(row)]));
       batch.forEach((op, i) => {
-        if (results[i] !== undefined) return;
-        const record = byKey.get(op.args.idempotencyKey);
-        if (!record) {
-          results[i] = undefined;
-          return;
-        }
+        const record = results[i] === undefined ? byKey.get(op.args.idempotencyKey) : undefined;
+        if (!record) return;
         // A retried batch may find its own insert, committed before the connection dropped.
         const mine =
           retried &&
@@ -424,98 +482,45 @@ export class PgTaskStore implements TaskStoreDriver {
           : { created: false, record };
       });
     }
-    for (const r of results) if (r?.created && r.status === "running") this.#running.add(r.seq);
-    if (results.some((r) => r?.created === true && r.status === "queued")) await this.#notify(on);
     batch.forEach((op, i) => {
       const result = results[i];
+      if (result?.created && result.status === "running") this.#running.add(result.seq);
       if (result) op.resolve(result as never);
       else
         op.reject(
           new StoreError("ERR_POSTGRES", `claim of ${op.args.idempotencyKey}: neither inserted nor found`),
         );
     });
-    return results as ClaimResult[];
   }
 
-  async #transitionBatch(kind: Exclude<Kind, "claim">, batch: readonly Op<TransitionArgs>[]): Promise<void> {
-    const seqs = batch.map((op) => op.args.seq);
-    const versions = batch.map((op) => op.args.version);
-    const args = batch.map((op) => op.args as TransitionArgs & Record<string, unknown>);
-    const values: unknown[] = (() => {
-      const now = this.#clock();
-      switch (kind) {
-        case "start":
-          return [now, this.owner, this.leaseMs, seqs, versions];
-        case "succeed":
-          return [
-            now,
-            seqs,
-            versions,
-            args.map((a) => a["outputKey"]),
-            args.map((a) => a["etag"]),
-            args.map((a) => a["result"]),
-          ];
-        case "retry":
-          return [
-            now,
-            seqs,
-            versions,
-            args.map((a) => a["delayMs"]),
-            args.map((a) => a["errorClass"]),
-            args.map((a) => a["message"]),
-          ];
-        case "fail":
-          return [now, seqs, versions, args.map((a) => a["errorClass"]), args.map((a) => a["message"])];
-        case "release":
-          return [now, seqs, versions];
-      }
-    })();
-    let retried = false;
-    const result = await this.#retrying(WHAT[kind], (attempt) => {
-      retried = attempt > 0;
-      return this.#pool.query<{ seq: number; version?: number; attempts?: number }>({
-        name: `${this.schema}_${kind}`,
-        text: this.#sql[kind],
-        values,
-      });
-    });
-    const rows = new Map(result.rows.map((row) => [row.seq, row]));
-    if (kind === "release" || kind === "retry") {
-      if (rows.size > 0) await this.#notify(this.#pool);
-    }
+  /** Answers each transition: its new version, or StaleTransitionError when its row did not change. */
+  async #settleTransitions(
+    kind: Exclude<Kind, "claim">,
+    batch: readonly Op<TransitionArgs>[],
+    changed: readonly TurnRow[],
+    retried: boolean,
+  ) {
+    const rows = new Map(changed.map((row) => [row.seq, row]));
     for (const op of batch) {
       const { seq, version } = op.args;
-      const row = rows.get(seq);
+      let row: { version: number | null; attempts: number | null } | undefined = rows.get(seq);
       rows.delete(seq);
+      if (!row && retried) {
+        // the first try may have committed before its connection dropped: done is done, not stale
+        const record = (await this.#query<Row>("bySeq", [seq])).rows[0];
+        if (record && record.version === version + 1 && record.status === TARGET[kind]) row = record;
+      }
       if (kind === "start") {
         if (row) this.#running.add(seq);
       } else this.#running.delete(seq);
-      if (row) {
-        op.resolve(
-          (kind === "start" ? { seq, version: row.version, attempts: row.attempts } : version + 1) as never,
-        );
-        continue;
-      }
-      if (retried) {
-        // the first try may have committed before its connection dropped: done is done, not stale
-        const now = await this.#query<Row>("bySeq", [seq]);
-        const record = now.rows[0];
-        if (record && record.version === version + 1 && record.status === TARGET[kind]) {
-          if (kind === "start") this.#running.add(seq);
-          op.resolve(
-            (kind === "start"
-              ? { seq, version: record.version, attempts: record.attempts }
-              : version + 1) as never,
-          );
-          continue;
-        }
-      }
-      op.reject(new StaleTransitionError(WHAT[kind], seq, version));
+      if (!row) op.reject(new StaleTransitionError(WHAT[kind], seq, version));
+      else if (kind === "start") op.resolve({ seq, version: row.version, attempts: row.attempts } as never);
+      else op.resolve((version + 1) as never);
     }
   }
 
-  async #notify(on: Queryable): Promise<void> {
-    await on.query("SELECT pg_notify($1, '')", [this.#channel]).catch(() => undefined);
+  async #notify(): Promise<void> {
+    await this.#pool.query("SELECT pg_notify($1, '')", [this.#channel]).catch(() => undefined);
   }
 
   claim(input: ClaimInput): Promise<ClaimResult> {
@@ -531,18 +536,16 @@ export class PgTaskStore implements TaskStoreDriver {
   async enqueueMany(inputs: readonly ClaimInput[]): Promise<ClaimResult[]> {
     this.#ensureOpen("enqueue");
     const checked = inputs.map((input) => checkClaim(input, this.maxAttempts));
-    if (checked.length === 0) return [];
-    const results: ClaimResult[] = [];
     // one statement: every task is stored, or none
-    const ops = checked.map((args, i) => ({
-      args,
-      resolve: (value: never) => {
-        results[i] = value;
-      },
-      reject: () => undefined,
-    }));
-    await this.#claimBatch(ops, this.#pool);
-    return results;
+    const turn = Object.fromEntries(KINDS.map((kind) => [kind, []])) as unknown as Turn;
+    const settled = checked.map(
+      (args) =>
+        new Promise<ClaimResult>((resolve, reject) => {
+          turn.claim.push({ args, resolve: resolve as (value: never) => void, reject });
+        }),
+    );
+    if (checked.length > 0) await this.#runTurn(turn);
+    return Promise.all(settled);
   }
 
   start(seq: number, version: number): Promise<Started> {
@@ -597,7 +600,7 @@ export class PgTaskStore implements TaskStoreDriver {
       if (lease_owner !== this.owner && isDeadLocalOwner(lease_owner))
         recovered += (await this.#query("releaseOwner", [this.#clock(), lease_owner])).rowCount ?? 0;
     }
-    if (recovered > 0) await this.#notify(this.#pool);
+    if (recovered > 0) await this.#notify();
     return recovered;
   }
 
@@ -727,7 +730,7 @@ export class PgTaskStore implements TaskStoreDriver {
     this.#ensureOpen("redrive");
     const { rows } = await this.#query<{ n: number }>("redrive", [this.#clock(), taskId ?? null]);
     const count = rows[0]?.n ?? 0;
-    if (count > 0) await this.#notify(this.#pool);
+    if (count > 0) await this.#notify();
     return count;
   }
 
@@ -783,7 +786,10 @@ export class PgTaskStore implements TaskStoreDriver {
 
   async flush(): Promise<void> {
     if (this.#scheduled) this.#flush();
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    while (this.#inFlight.size > 0 || KINDS.some((kind) => this.#queues[kind].length > 0)) {
+      await Promise.allSettled([...this.#inFlight]);
+      if (this.#inFlight.size === 0) this.#flush();
+    }
   }
 
   get closed(): boolean {

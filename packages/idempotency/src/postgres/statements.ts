@@ -10,64 +10,76 @@ export function statements(s: string) {
   const tasks = `${s}.tasks`;
   const dead = `${s}.dead_letters`;
   return {
-    // $2 owner, $3 lease ms, $4.. the claims as arrays (sorted by key: two batches lock keys in one order)
-    claim: `WITH ${CLOCK}
-      INSERT INTO ${tasks} (id, idempotency_key, type, payload, status, attempts, max_attempts, created_at, updated_at,
-        next_run_at, started_at, lease_owner, lease_expires_at, version)
-      SELECT u.id, u.key, u.type, u.payload,
-        CASE WHEN u.start THEN 'running' ELSE 'queued' END, CASE WHEN u.start THEN 1 ELSE 0 END,
-        u.max_attempts, clock.t, clock.t, clock.t,
-        CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN $2::text END,
-        CASE WHEN u.start THEN clock.t + $3::bigint END, 0
-      FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bool[]) WITH ORDINALITY
-        AS u(id, key, type, payload, max_attempts, start, ord), clock
-      ORDER BY u.ord
-      ON CONFLICT (idempotency_key) DO NOTHING
-      RETURNING seq, idempotency_key, version, status, attempts`,
-    byKeys: `SELECT * FROM ${tasks} WHERE idempotency_key = ANY($1::text[])`,
-    // $2 owner, $3 lease ms, $4 seqs, $5 versions
-    start: `WITH ${CLOCK}
-      UPDATE ${tasks} t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
-        started_at = clock.t, updated_at = clock.t, lease_owner = $2, lease_expires_at = clock.t + $3::bigint
-      FROM unnest($4::bigint[], $5::int[]) AS u(seq, version), clock
-      WHERE t.seq = u.seq AND t.version = u.version AND t.status = 'queued'
-      RETURNING t.seq, t.version, t.attempts`,
-    // $2 seqs, $3 versions, $4 output keys, $5 etags, $6 results
-    succeed: `WITH ${CLOCK}
-      UPDATE ${tasks} t SET status = 'succeeded', output_key = u.output_key, etag = u.etag, result = u.result,
-        finished_at = clock.t, updated_at = clock.t, error_class = NULL, error_message = NULL,
-        lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
-      FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[]) AS u(seq, version, output_key, etag, result), clock
-      WHERE t.seq = u.seq AND t.version = u.version AND t.status = 'running'
-      RETURNING t.seq`,
-    // $2 seqs, $3 versions, $4 delays ms, $5 error classes, $6 messages
-    retry: `WITH ${CLOCK}
-      UPDATE ${tasks} t SET status = 'queued', next_run_at = clock.t + u.delay, error_class = u.error_class,
-        error_message = u.message, updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
-        version = t.version + 1
-      FROM unnest($2::bigint[], $3::int[], $4::bigint[], $5::text[], $6::text[]) AS u(seq, version, delay, error_class, message), clock
-      WHERE t.seq = u.seq AND t.version = u.version AND t.status = 'running'
-      RETURNING t.seq`,
-    // $2 seqs, $3 versions, $4 error classes, $5 messages; the dead letter in the same statement
-    fail: `WITH ${CLOCK},
-      failed AS (
+    // One statement per event-loop turn carries every batched call: claims and the five
+    // transitions as data-modifying CTEs over `unnest` arrays (one round trip, one commit). The
+    // calls of one turn never touch the same row twice (each needs the version the previous call
+    // on that task returned); when a buggy caller sends two on one row, one wins and the other is
+    // refused as stale. A NOTIFY goes out, on commit, when any task became queued. Each
+    // transition finds its rows by primary key (`seq = ANY(...)`): with a generic plan, an empty
+    // array costs nothing, where a join alone made every CTE scan all running tasks.
+    // $2 owner, $3 lease ms; claims $4-$9 (sorted by key: two turns lock keys in one order);
+    // start $10-$11; succeed $12-$16; retry $17-$21; fail $22-$25; release $26-$27; $28 channel
+    turn: `WITH ${CLOCK},
+      c AS (
+        INSERT INTO ${tasks} (id, idempotency_key, type, payload, status, attempts, max_attempts, created_at, updated_at,
+          next_run_at, started_at, lease_owner, lease_expires_at, version)
+        SELECT u.id, u.key, u.type, u.payload,
+          CASE WHEN u.start THEN 'running' ELSE 'queued' END, CASE WHEN u.start THEN 1 ELSE 0 END,
+          u.max_attempts, clock.t, clock.t, clock.t,
+          CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN $2::text END,
+          CASE WHEN u.start THEN clock.t + $3::bigint END, 0
+        FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bool[]) WITH ORDINALITY
+          AS u(id, key, type, payload, max_attempts, start, ord), clock
+        ORDER BY u.ord
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING seq, idempotency_key, version, status, attempts),
+      st AS (
+        UPDATE ${tasks} t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
+          started_at = clock.t, updated_at = clock.t, lease_owner = $2, lease_expires_at = clock.t + $3::bigint
+        FROM unnest($10::bigint[], $11::int[]) AS u(seq, version), clock
+        WHERE t.seq = ANY($10::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'queued'
+        RETURNING t.seq, t.version, t.attempts),
+      su AS (
+        UPDATE ${tasks} t SET status = 'succeeded', output_key = u.output_key, etag = u.etag, result = u.result,
+          finished_at = clock.t, updated_at = clock.t, error_class = NULL, error_message = NULL,
+          lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+        FROM unnest($12::bigint[], $13::int[], $14::text[], $15::text[], $16::text[]) AS u(seq, version, output_key, etag, result), clock
+        WHERE t.seq = ANY($12::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'running'
+        RETURNING t.seq),
+      re AS (
+        UPDATE ${tasks} t SET status = 'queued', next_run_at = clock.t + u.delay, error_class = u.error_class,
+          error_message = u.message, updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+          version = t.version + 1
+        FROM unnest($17::bigint[], $18::int[], $19::bigint[], $20::text[], $21::text[]) AS u(seq, version, delay, error_class, message), clock
+        WHERE t.seq = ANY($17::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'running'
+        RETURNING t.seq),
+      fa AS (
         UPDATE ${tasks} t SET status = 'failed', error_class = u.error_class, error_message = u.message,
           finished_at = clock.t, updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
           version = t.version + 1
-        FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[]) AS u(seq, version, error_class, message), clock
-        WHERE t.seq = u.seq AND t.version = u.version AND t.status = 'running'
+        FROM unnest($22::bigint[], $23::int[], $24::text[], $25::text[]) AS u(seq, version, error_class, message), clock
+        WHERE t.seq = ANY($22::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'running'
         RETURNING t.*),
-      letters AS (
+      dl AS (
         INSERT INTO ${dead} (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
-        SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, finished_at FROM failed)
-      SELECT seq FROM failed`,
-    // $2 seqs, $3 versions
-    release: `WITH ${CLOCK}
-      UPDATE ${tasks} t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
-        version = t.version + 1
-      FROM unnest($2::bigint[], $3::int[]) AS u(seq, version), clock
-      WHERE t.seq = u.seq AND t.version = u.version AND t.status = 'running'
-      RETURNING t.seq`,
+        SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, finished_at FROM fa),
+      rl AS (
+        UPDATE ${tasks} t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+          version = t.version + 1
+        FROM unnest($26::bigint[], $27::int[]) AS u(seq, version), clock
+        WHERE t.seq = ANY($26::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'running'
+        RETURNING t.seq),
+      wake AS (
+        SELECT pg_notify($28, '') FROM (
+          SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl LIMIT 1) AS queued)
+      SELECT 'claim' AS kind, seq, idempotency_key AS key, version, status, attempts FROM c
+      UNION ALL SELECT 'start', seq, NULL, version, NULL, attempts FROM st
+      UNION ALL SELECT 'succeed', seq, NULL, NULL, NULL, NULL FROM su
+      UNION ALL SELECT 'retry', seq, NULL, NULL, NULL, NULL FROM re
+      UNION ALL SELECT 'fail', seq, NULL, NULL, NULL, NULL FROM fa
+      UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL FROM rl
+      UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL FROM wake`,
+    byKeys: `SELECT * FROM ${tasks} WHERE idempotency_key = ANY($1::text[])`,
     reclaimExpired: `WITH ${CLOCK}
       UPDATE ${tasks} t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
         version = t.version + 1
