@@ -15,6 +15,7 @@ import { PROFILES } from "./profiles.js";
 import { writeReports } from "./report-files.js";
 import { formatTable } from "./report-table.js";
 import { runOptimizedChild } from "./run-child.js";
+import { formatScale, runScale, writeScale } from "./scale.js";
 
 function clientList(value: unknown): number[] {
   const list = String(value)
@@ -100,6 +101,16 @@ export async function main(args: readonly string[]): Promise<number> {
               default: "benchmark_results",
               describe: "where the JSON, CSV and HTML go",
             })
+            .option("store", {
+              choices: ["sqlite", "postgres"] as const,
+              default: "sqlite" as const,
+              describe: "the optimized system's task store (a new file or database per run)",
+            })
+            .option("pg-url", {
+              type: "string",
+              describe:
+                "PostgreSQL server for --store postgres (a role that may CREATE DATABASE); default: a throwaway one",
+            })
             .option("check", { type: "boolean", default: false, describe: "exit 1 when a target is missed" })
             .option("quiet", { type: "boolean", default: false, describe: "no progress lines" })
             .example("taskq-bench --mode compare --profile io --clients 100", "the seed's comparison")
@@ -118,6 +129,8 @@ export async function main(args: readonly string[]): Promise<number> {
             errorRate: argv["error-rate"],
             repeat: argv.repeat,
             seed: argv.seed,
+            store: argv.store,
+            ...(argv["pg-url"] === undefined ? {} : { pgUrl: argv["pg-url"] }),
           };
           const result = await runBenchmark(
             options,
@@ -127,6 +140,60 @@ export async function main(args: readonly string[]): Promise<number> {
           const files = await writeReports(result, argv.out);
           console.log(`\nwrote ${files.join(", ")}`);
           if (argv.check && result.checks.some((c) => !c.pass)) exitCode = 1;
+        },
+      )
+      .command(
+        "scale",
+        "The optimized system with 1, 2, 4... manager processes on one store (PostgreSQL by default)",
+        (y) =>
+          y
+            .option("profile", { choices: ["io", "cpu", "overhead"] as const, default: "overhead" as const })
+            .option("tasks", {
+              type: "number",
+              coerce: integerAtLeast("tasks", 1),
+              describe: "tasks per run",
+            })
+            .option("clients", { type: "number", default: 100, coerce: integerAtLeast("clients", 1) })
+            .option("managers", {
+              type: "string",
+              default: "1,2,4",
+              coerce: (v: unknown) => clientList(v),
+              describe: "manager process counts, a list",
+            })
+            .option("workers", {
+              type: "number",
+              default: availableParallelism(),
+              coerce: integerAtLeast("workers", 1),
+              describe: "worker threads per manager",
+            })
+            .option("repeat", { type: "number", default: 3, coerce: integerAtLeast("repeat", 1) })
+            .option("store", { choices: ["sqlite", "postgres"] as const, default: "postgres" as const })
+            .option("pg-url", { type: "string", describe: "PostgreSQL server (default: a throwaway one)" })
+            .option("seed", { type: "number", default: 1 })
+            .option("out", { type: "string", default: "benchmark_results" })
+            .option("quiet", { type: "boolean", default: false })
+            .example("taskq-bench scale --profile overhead --managers 1,2,4", "the scaling table"),
+        async (argv) => {
+          const options = {
+            profile: argv.profile,
+            tasks: argv.tasks ?? PROFILES[argv.profile].defaultTasks,
+            clients: argv.clients,
+            managers: argv.managers,
+            workers: argv.workers,
+            queueSize: Number(envDefault("queueSize")),
+            onFull: "block" as const,
+            errorRate: 0,
+            repeat: argv.repeat,
+            seed: argv.seed,
+            store: argv.store,
+            ...(argv["pg-url"] === undefined ? {} : { pgUrl: argv["pg-url"] }),
+          };
+          const result = await runScale(
+            options,
+            argv.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+          );
+          console.log(formatScale(result, options));
+          console.log(`\nwrote ${await writeScale(result, argv.out)}`);
         },
       )
       .command(

@@ -11,20 +11,40 @@ export interface RunSpec {
   readonly resultFile: string;
   readonly clients: number;
   readonly runtime: RuntimeConfig;
+  /** This child's share when several managers run one workload: every `count`-th task from `index`. */
+  readonly slice?: { readonly index: number; readonly count: number };
+  /** Print `ready` once warm, then wait for a line on stdin before starting (managers start together). */
+  readonly barrier?: boolean;
+}
+
+/** Waits for one line on stdin. */
+function goSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.stdin.once("data", () => resolve());
+    process.stdin.resume();
+  });
 }
 
 /** Runs the spec in `specFile` and writes the result JSON (the metrics report plus chart data). */
 export async function runOptimizedChild(specFile: string): Promise<void> {
   const spec = JSON.parse(await readFile(specFile, "utf8")) as RunSpec;
   const file = await loadTaskFile(spec.tasksFile);
-  const prepared = file.tasks.map(toPrepared); // validated when loaded, as `taskq run` does
+  const slice = spec.slice ?? { index: 0, count: 1 };
+  // validated when loaded, as `taskq run` does
+  const prepared = file.tasks.map(toPrepared).filter((_, i) => i % slice.count === slice.index);
   const runtime = await openRuntime(spec.runtime);
   // Start the clock at "ready to serve", as the baseline's does: spawn and warm the threads with
   // one attempt per slot (straight on the executor, no store record), then start the metrics over.
   const warmup = file.tasks.slice(0, runtime.executor.concurrency);
   await Promise.all(warmup.map((task) => runtime.executor.run(task, 1)));
+  if (spec.barrier) {
+    process.stdout.write("ready\n");
+    await goSignal();
+    process.stdin.pause();
+  }
   runtime.metrics.reset();
   runtime.store.resetCounters();
+  const startedAt = performance.timeOrigin + performance.now();
   const elu = performance.eventLoopUtilization();
   const cpu = process.cpuUsage();
   await runClients({
@@ -33,6 +53,7 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
     submit: (t) => runtime.pool.submitPrepared(t),
   });
   const snapshot = runtime.metrics.finish();
+  const endedAt = performance.timeOrigin + performance.now();
   const mainThread = performance.eventLoopUtilization(elu).utilization;
   const cpuUsed = process.cpuUsage(cpu);
   const storeMs = runtime.store.counters().busyMs;
@@ -40,6 +61,8 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
   const result = {
     ...toReport(snapshot),
     system: "optimized",
+    started_at_ms: startedAt,
+    ended_at_ms: endedAt,
     main_thread_utilization: mainThread,
     store_ms: storeMs,
     // All threads of the process (main, workers, libuv's pool), per task that ran.

@@ -69,16 +69,22 @@ export function statements(s: string) {
         FROM unnest($26::bigint[], $27::int[]) AS u(seq, version), clock
         WHERE t.seq = ANY($26::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'running'
         RETURNING t.seq),
+      -- the records that held a claimed key already (only the keys \`c\` did not insert are
+      -- looked up; every CTE reads the snapshot the statement started with)
+      ex AS (
+        SELECT t.* FROM ${tasks} t
+        WHERE t.idempotency_key IN (SELECT k FROM unnest($5::text[]) AS k EXCEPT SELECT idempotency_key FROM c)),
       wake AS (
         SELECT pg_notify($28, '') FROM (
           SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl LIMIT 1) AS queued)
-      SELECT 'claim' AS kind, seq, idempotency_key AS key, version, status, attempts FROM c
-      UNION ALL SELECT 'start', seq, NULL, version, NULL, attempts FROM st
-      UNION ALL SELECT 'succeed', seq, NULL, NULL, NULL, NULL FROM su
-      UNION ALL SELECT 'retry', seq, NULL, NULL, NULL, NULL FROM re
-      UNION ALL SELECT 'fail', seq, NULL, NULL, NULL, NULL FROM fa
-      UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL FROM rl
-      UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL FROM wake`,
+      SELECT 'claim' AS kind, seq, idempotency_key AS key, version, status, attempts, NULL::json AS record FROM c
+      UNION ALL SELECT 'existing', seq, idempotency_key, NULL, NULL, NULL, row_to_json(ex) FROM ex
+      UNION ALL SELECT 'start', seq, NULL, version, NULL, attempts, NULL FROM st
+      UNION ALL SELECT 'succeed', seq, NULL, NULL, NULL, NULL, NULL FROM su
+      UNION ALL SELECT 'retry', seq, NULL, NULL, NULL, NULL, NULL FROM re
+      UNION ALL SELECT 'fail', seq, NULL, NULL, NULL, NULL, NULL FROM fa
+      UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL, NULL FROM rl
+      UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL FROM wake`,
     byKeys: `SELECT * FROM ${tasks} WHERE idempotency_key = ANY($1::text[])`,
     reclaimExpired: `WITH ${CLOCK}
       UPDATE ${tasks} t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,

@@ -1,0 +1,64 @@
+// PostgreSQL for `--store postgres`: the server the user names (`--pg-url`, a role that may
+// CREATE DATABASE), or a throwaway durable one (fsync and synchronous commit on) started from
+// this repository's scripts/postgres-server.mjs and removed at the end. Every measured run gets a
+// database of its own, dropped when the benchmark ends.
+import { existsSync } from "node:fs";
+import pg from "pg";
+
+export interface BenchDatabases {
+  /** Where the server is, without its password. */
+  readonly server: string;
+  /** A new, empty database; its URL. */
+  create(): Promise<string>;
+  /** Drops the databases made and stops a throwaway server. */
+  dispose(): Promise<void>;
+}
+
+const serverScript = new URL("../../../scripts/postgres-server.mjs", import.meta.url);
+
+export async function openBenchDatabases(url?: string): Promise<BenchDatabases> {
+  let stop: (() => void) | undefined;
+  let admin = url;
+  if (admin === undefined) {
+    if (!existsSync(serverScript))
+      throw new Error(
+        "--store postgres needs --pg-url outside the taskq repository (no scripts/postgres-server.mjs here)",
+      );
+    const { startPostgres } = (await import(
+      serverScript.href
+    )) as typeof import("../../../scripts/postgres-server.mjs");
+    const server = await startPostgres({ durable: true });
+    admin = server.url;
+    stop = server.stop;
+  }
+  const made: string[] = [];
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  const redacted = new URL(admin);
+  if (redacted.password) redacted.password = "***";
+  return {
+    server: redacted.toString(),
+    async create() {
+      const name = `taskq_bench_${process.pid}_${made.length + 1}`;
+      await run(`CREATE DATABASE ${name}`);
+      made.push(name);
+      const target = new URL(admin as string);
+      target.pathname = `/${name}`;
+      return target.toString();
+    },
+    async dispose() {
+      try {
+        for (const name of made.splice(0)) await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        stop?.();
+      }
+    },
+  };
+}
