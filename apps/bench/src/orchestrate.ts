@@ -393,7 +393,7 @@ async function runAll(
       const wall = o.duration_seconds * 1000;
       diagnosis.push(
         `${clients} clients: optimized mean latency ${o.mean_latency_ms.toFixed(1)} ms = wait ${o.wait_mean_ms.toFixed(1)} ms + run ${o.run_mean_ms.toFixed(1)} ms; ` +
-          `main thread busy ${(o.main_thread_utilization * 100).toFixed(0)}% of the wall time, of which waiting on store batches (summed; PostgreSQL overlaps two) ${(((o.store_ms ?? 0) / wall) * 100).toFixed(0)}%; ` +
+          `main thread busy ${(o.main_thread_utilization * 100).toFixed(0)}% of the wall time; store batches in flight for ${(((o.store_ms ?? 0) / wall) * 100).toFixed(0)}% of it (summed, and PostgreSQL overlaps two); ` +
           `slot utilization ${(o.thread_utilization * 100).toFixed(0)}%; ` +
           (o.cpu_ms_per_task === undefined
             ? ""
