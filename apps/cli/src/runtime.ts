@@ -1,6 +1,7 @@
 // The composition root both apps share: the real packages wired together once.
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import {
+  isPostgresUrl,
   type OpenTaskStoreOptions,
   openTaskStore,
   StoreError,
@@ -17,7 +18,7 @@ import {
   workerUrl,
 } from "@taskq/processor";
 import { type ExecutorPort, InlineExecutor, type OnFull, TinypoolExecutor, WorkerPool } from "@taskq/queue";
-import { FsObjectStore } from "@taskq/storage-sim";
+import { ensureDirectory, FsObjectStore } from "@taskq/storage-sim";
 import { CliError } from "./errors.js";
 
 /** Everything a runtime is built from. */
@@ -62,11 +63,18 @@ export interface Runtime {
   close(options?: { drain?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
+/** Creates a SQLite store's directory when missing (a failure is left to the store's own clear error). */
+export async function ensureStoreDirectory(db: string): Promise<void> {
+  if (db === ":memory:" || isPostgresUrl(db)) return;
+  await ensureDirectory(dirname(resolve(db))).catch(() => undefined);
+}
+
 /** Opens the task store (SQLite or PostgreSQL, by `db`) and the object store; nothing else starts. */
 export async function openStores(
   config: Pick<RuntimeConfig, "db" | "storage" | "chunkSize" | "maxRetries" | "leaseMs">,
   options: Pick<OpenTaskStoreOptions, "checkpoint"> = {},
 ) {
+  await ensureStoreDirectory(config.db);
   const store = await openTaskStore(config.db, {
     maxAttempts: config.maxRetries,
     leaseMs: config.leaseMs,

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync } from "node:fs";
 import { BatchedTaskStore } from "./batched-task-store.js";
 import type { TaskStoreDriver } from "./driver.js";
 import { StoreError } from "./errors.js";
@@ -70,14 +69,11 @@ export async function openTaskStore(
       ...(schema === undefined ? {} : { schema }),
     });
   }
-  if (location !== ":memory:") {
-    if (!create && !existsSync(location))
-      throw new StoreError(
-        "ERR_NOT_FOUND",
-        `no task store at ${location} (nothing was run or submitted there yet)`,
-      );
-    if (create) mkdirSync(dirname(resolve(location)), { recursive: true });
-  }
+  if (location !== ":memory:" && !create && !existsSync(location))
+    throw new StoreError(
+      "ERR_NOT_FOUND",
+      `no task store at ${location} (nothing was run or submitted there yet)`,
+    );
   return BatchedTaskStore.open({
     path: location,
     ...common,
