@@ -1,0 +1,218 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { openTaskStore, type TaskStoreDriver } from "@taskq/idempotency";
+import { MetricsRecorder, type MetricsReport, toPrometheus, toReport } from "@taskq/metrics";
+import {
+  type ClientsSummary,
+  type CloseOptions,
+  type ExecutorPort,
+  InlineExecutor,
+  type PreparedTask,
+  runClients,
+  TaskFailedError,
+  TinypoolExecutor,
+  WorkerPool,
+} from "@taskq/queue";
+import { FsObjectStore } from "@taskq/storage-sim";
+import { ConfigError, PayloadError } from "./errors.js";
+import { type HandlerTask, handlerUrl, loadHandler, runHandler, silentLogger } from "./handler.js";
+import type { HandlerRequest, HandlerWorkerData } from "./handler-worker.js";
+import { findNonJson } from "./json-value.js";
+import { type QueueOptions, resolveOptions } from "./options.js";
+import { stableKey } from "./stable-key.js";
+
+/** Per-task options of `submit`. */
+export interface SubmitOptions {
+  /** The idempotency key. @default the queue's `key(payload)` */
+  readonly key?: string;
+  /** The task's id (in logs, `taskq status`, dead letters). @default `task-` and a random suffix */
+  readonly id?: string;
+  /** Attempts in all for this task. @default the queue's `retry.attempts` */
+  readonly maxAttempts?: number;
+}
+
+/** Options of `submitMany`. */
+export interface SubmitManyOptions<Payload, Result> {
+  /**
+   * Concurrent clients, each submitting one payload, awaiting it, then the next.
+   * @default 100
+   */
+  readonly clients?: number;
+  /** Stops handing out payloads. */
+  readonly signal?: AbortSignal;
+  /** Called as each payload settles. */
+  readonly onSettled?: (payload: Payload, outcome: PromiseSettledResult<Result>) => void;
+}
+
+/** A queue of tasks for one handler. */
+export interface Queue<Payload, Result> {
+  /**
+   * Runs `payload` through the queue and resolves with the handler's result: at once, from the
+   * store, when its key succeeded before (in this process or an earlier one). Rejects with a
+   * PayloadError (nothing stored), QueueFullError (`onFull: "reject"`), TaskFailedError (failed
+   * for good, dead-lettered) or PoolClosedError.
+   */
+  submit(payload: Payload, options?: SubmitOptions): Promise<Result>;
+  /** Submits a stream of payloads from `clients` concurrent clients; resolves with the counts. */
+  submitMany(
+    payloads: Iterable<Payload> | AsyncIterable<Payload>,
+    options?: SubmitManyOptions<Payload, Result>,
+  ): Promise<ClientsSummary>;
+  /** The metrics so far, with the field names of the CLI's JSON (`throughput_tps`, `p95_latency_ms`...). */
+  metrics(): MetricsReport;
+  /** The metrics so far in the Prometheus text format. */
+  prometheus(): string;
+  /** The task store (dead letters, re-drive, stats). */
+  readonly store: TaskStoreDriver;
+  /** Stops taking tasks, finishes (drain) or hands back what was admitted, and closes threads and store. */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** The built worker entry: `../dist/` from both `src/` (tests) and `dist/` (the package). */
+const workerUrl = new URL("../dist/handler-worker.js", import.meta.url);
+
+/**
+ * Creates a queue that runs your handler module on worker threads (or the main thread with
+ * `threads: 0`), with a bounded queue, idempotency keys kept in a SQLite file or PostgreSQL,
+ * retries with backoff and jitter, dead letters and metrics. Checks every option and loads the
+ * handler first: a bad option or handler throws a ConfigError naming it, and nothing is started.
+ */
+export async function createQueue<Payload = unknown, Result = unknown>(
+  options: QueueOptions<Payload>,
+): Promise<Queue<Payload, Result>> {
+  const settings = resolveOptions(options);
+  const url = handlerUrl(options.handler);
+  const shown = typeof options.handler === "string" ? options.handler : url;
+  // on the main thread first: a missing module or default export fails here, naming the path
+  const handler = await loadHandler(url, shown);
+  const handlerOptions = options.handlerOptions;
+  if (handlerOptions !== undefined) {
+    const bad = findNonJson(handlerOptions, "handlerOptions");
+    if (bad) throw new ConfigError("handlerOptions", `${bad.path} ${bad.reason}`);
+  }
+  const keyOf = options.key ?? stableKey;
+  const logger = options.logger ?? silentLogger;
+
+  const store = await openTaskStore(settings.store, {
+    maxAttempts: settings.attempts,
+    leaseMs: settings.leaseMs,
+    checkpoint: "background",
+  });
+  let executor: ExecutorPort<HandlerTask, string | null>;
+  // opened here even for threads (each opens its own): a bad directory fails before anything runs
+  let objects: FsObjectStore | undefined;
+  try {
+    objects = options.objects ? await FsObjectStore.open({ root: options.objects }) : undefined;
+    if (settings.threads === 0) {
+      executor = new InlineExecutor<HandlerTask, string | null>(
+        (task, attempt, signal) =>
+          runHandler(handler, task, attempt, {
+            logger,
+            objects,
+            options: handlerOptions,
+            timeoutMs: settings.timeoutMs,
+            ...(signal ? { signal } : {}),
+          }),
+        settings.concurrency,
+      );
+    } else {
+      const workerData: HandlerWorkerData = {
+        handler: url,
+        options: handlerOptions,
+        objects: objects ? { root: objects.root } : undefined,
+        logLevel: settings.logLevel,
+        timeoutMs: settings.timeoutMs,
+      };
+      executor = new TinypoolExecutor<HandlerTask, string | null>({
+        filename: workerUrl,
+        threads: settings.threads,
+        concurrentTasksPerWorker: settings.concurrency,
+        workerData,
+        request: (task, attempt): HandlerRequest => ({ task, attempt }),
+      });
+    }
+  } catch (error) {
+    await objects?.dispose();
+    await store.close();
+    throw error;
+  }
+  const metrics = new MetricsRecorder({ threads: executor.concurrency });
+  const prepare = (payload: unknown, submit: SubmitOptions = {}): PreparedTask<HandlerTask> => {
+    const bad = findNonJson(payload, "payload");
+    if (bad) throw new PayloadError(bad.path, bad.reason);
+    const key = submit.key ?? keyOf(payload as Payload);
+    if (typeof key !== "string" || key.length === 0)
+      throw new PayloadError("key", `must be a non-empty string, got ${JSON.stringify(key)}`);
+    const id = submit.id ?? `task-${randomUUID().slice(0, 8)}`;
+    return {
+      task: { payload, id, key },
+      id,
+      idempotencyKey: key,
+      type: "task",
+      payload,
+      ...(submit.maxAttempts === undefined ? {} : { maxAttempts: submit.maxAttempts }),
+    };
+  };
+  const pool = new WorkerPool<HandlerTask, string | null>({
+    prepare: (raw) => prepare(raw),
+    store,
+    executor,
+    toStored: (json) => ({ result: json }),
+    metrics,
+    logger,
+    queueSize: settings.queueSize,
+    onFull: settings.onFull,
+    retry: { maxAttempts: settings.attempts, baseDelayMs: settings.baseMs, maxDelayMs: settings.capMs },
+  });
+  store.startHeartbeat();
+
+  /** A duplicate of a task another process runs now: wait for its record to settle. */
+  const awaitElsewhere = async (key: string): Promise<Result> => {
+    for (;;) {
+      const record = await store.getByKey(key);
+      if (record?.status === "succeeded") return parse(record.result);
+      if (record?.status === "failed")
+        throw new TaskFailedError(
+          record.id,
+          record.errorClass ?? "unknown",
+          record.attempts,
+          record.errorMessage ?? "",
+        );
+      if (!pool.accepting)
+        throw new TaskFailedError(key, "closed", 0, "the queue closed while another process ran the task");
+      await sleep(50);
+    }
+  };
+  const parse = (json: string | null): Result => (json === null ? undefined : JSON.parse(json)) as Result;
+
+  let closing: Promise<void> | undefined;
+  const queue: Queue<Payload, Result> = {
+    store,
+    async submit(payload, submitOptions) {
+      const prepared = prepare(payload, submitOptions);
+      const result = await pool.submitPrepared(prepared);
+      if (result.status === "running") return awaitElsewhere(prepared.idempotencyKey);
+      return parse(result.result);
+    },
+    submitMany(payloads, manyOptions = {}) {
+      return runClients({
+        clients: manyOptions.clients ?? 100,
+        source: payloads,
+        submit: (payload: Payload) => queue.submit(payload),
+        ...(manyOptions.signal ? { signal: manyOptions.signal } : {}),
+        ...(manyOptions.onSettled ? { onSettled: manyOptions.onSettled } : {}),
+      });
+    },
+    metrics: () => toReport(metrics.snapshot()),
+    prometheus: () => toPrometheus(metrics.snapshot()),
+    close(closeOptions = {}) {
+      closing ??= (async () => {
+        await pool.close(closeOptions);
+        await store.close();
+        await objects?.dispose();
+      })();
+      return closing;
+    },
+  };
+  return queue;
+}

@@ -1,0 +1,150 @@
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { AttemptOutcome, LoggerPort } from "@taskq/queue";
+import type { ObjectStore } from "@taskq/storage-sim";
+import { ConfigError, classifyHandlerError, PayloadError } from "./errors.js";
+import { findNonJson } from "./json-value.js";
+
+/** What a handler gets besides its payload. */
+export interface HandlerContext {
+  /** The task's id. */
+  readonly id: string;
+  /** The task's idempotency key. */
+  readonly key: string;
+  /** This attempt's number, from 1. */
+  readonly attempt: number;
+  /** Aborted when the attempt runs past `timeoutMs` (and, with `threads: 0`, on a forced close). */
+  readonly signal: AbortSignal;
+  /** A logger bound to this task (`task_id`, `idempotency_key`, `attempt` on every line). */
+  readonly logger: LoggerPort;
+  /** The object store, when the queue was given `objects`. */
+  readonly objects: ObjectStore | undefined;
+  /** The queue's `handlerOptions`, as plain data (the same on every thread). */
+  readonly options: unknown;
+}
+
+/** A handler module's default export: runs one task, returns its result (stored as JSON) or throws. */
+export type Handler<Payload = unknown, Result = unknown> = (
+  payload: Payload,
+  ctx: HandlerContext,
+) => Result | Promise<Result>;
+
+/** A handler location as a `file:` URL string: a path (relative to the working directory) or a URL. */
+export function handlerUrl(handler: string | URL): string {
+  if (handler instanceof URL) return handler.href;
+  if (typeof handler !== "string" || handler.length === 0)
+    throw new ConfigError("handler", "handler must be a module path or URL (its default export runs a task)");
+  if (/^[a-z][a-z0-9+.-]*:/i.test(handler) && !isAbsolute(handler)) return handler;
+  return pathToFileURL(resolve(handler)).href;
+}
+
+/** Imports a handler module and checks its default export is a function; errors name the path. */
+export async function loadHandler(url: string, shown = url): Promise<Handler> {
+  let module: { default?: unknown };
+  try {
+    module = await import(url);
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    const reason =
+      e.code === "ERR_MODULE_NOT_FOUND" && e.message?.includes(url.replace(/^file:\/\//, ""))
+        ? "no such module"
+        : `it failed to load: ${e.message ?? String(error)}`;
+    throw new ConfigError("handler", `handler ${shown}: ${reason}`, { cause: error });
+  }
+  if (typeof module.default !== "function")
+    throw new ConfigError(
+      "handler",
+      `handler ${shown}: its default export must be a function (payload, ctx) => result, got ${module.default === undefined ? "no default export" : typeof module.default}`,
+    );
+  return module.default as Handler;
+}
+
+/** The result as stored: JSON text (null for `undefined`); a value JSON cannot hold is a PayloadError naming the field. */
+export function storeResult(value: unknown): string | null {
+  if (value === undefined) return null;
+  const bad = findNonJson(value, "result");
+  if (bad) throw new PayloadError(bad.path, bad.reason);
+  return JSON.stringify(value);
+}
+
+/** The envelope a handler task travels in: the payload plus what its context names. */
+export interface HandlerTask {
+  readonly payload: unknown;
+  readonly id: string;
+  readonly key: string;
+}
+
+/** Runs one attempt of a handler: its result as JSON, or its failure classified. Never throws. */
+export async function runHandler(
+  handler: Handler,
+  task: HandlerTask,
+  attempt: number,
+  env: {
+    logger: LoggerPort;
+    objects: ObjectStore | undefined;
+    options: unknown;
+    timeoutMs: number;
+    signal?: AbortSignal;
+  },
+): Promise<AttemptOutcome<string | null>> {
+  const start = performance.now();
+  const signals = [env.signal, env.timeoutMs > 0 ? AbortSignal.timeout(env.timeoutMs) : undefined].filter(
+    (s): s is AbortSignal => s !== undefined,
+  );
+  const signal = signals.length === 1 ? (signals[0] as AbortSignal) : AbortSignal.any(signals);
+  const ctx: HandlerContext = {
+    id: task.id,
+    key: task.key,
+    attempt,
+    signal,
+    logger: child(env.logger, { task_id: task.id, idempotency_key: task.key, attempt }),
+    objects: env.objects,
+    options: env.options,
+  };
+  try {
+    const value = await handler(task.payload, ctx);
+    let output: string | null;
+    try {
+      output = storeResult(value);
+    } catch (error) {
+      // the same result would fail to store every time: permanent, at its first occurrence
+      const message = `the handler's result cannot be stored as JSON: ${(error as Error).message}`;
+      return {
+        ok: false,
+        error: { errorClass: "result_not_storable", retryable: false, message },
+        runMs: performance.now() - start,
+      };
+    }
+    return { ok: true, output, runMs: performance.now() - start };
+  } catch (error) {
+    const failure =
+      signal.aborted && !(error as { retryable?: unknown })?.retryable
+        ? {
+            errorClass: "timeout",
+            retryable: true,
+            message: `attempt cancelled: ${(error as Error)?.message ?? String(error)}`,
+          }
+        : classifyHandlerError(error);
+    return { ok: false, error: failure, runMs: performance.now() - start };
+  }
+}
+
+/** A logger with these fields on every line (pino's `child`, or a wrapper for a plain LoggerPort). */
+function child(logger: LoggerPort, fields: object): LoggerPort {
+  const withChild = logger as LoggerPort & { child?: (bindings: object) => LoggerPort };
+  if (typeof withChild.child === "function") return withChild.child(fields);
+  return {
+    debug: (f, m) => logger.debug({ ...fields, ...f }, m),
+    info: (f, m) => logger.info({ ...fields, ...f }, m),
+    warn: (f, m) => logger.warn({ ...fields, ...f }, m),
+    error: (f, m) => logger.error({ ...fields, ...f }, m),
+  };
+}
+
+/** A logger that drops everything. */
+export const silentLogger: LoggerPort = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};

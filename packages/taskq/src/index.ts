@@ -1,0 +1,15 @@
+export { createQueue, type Queue, type SubmitManyOptions, type SubmitOptions } from "./create-queue.js";
+export {
+  ConfigError,
+  classifyHandlerError,
+  PayloadError,
+  PermanentError,
+  PoolClosedError,
+  QueueFullError,
+  TaskError,
+  TaskFailedError,
+  TransientError,
+} from "./errors.js";
+export type { Handler, HandlerContext } from "./handler.js";
+export type { QueueOptions, RetryOptions } from "./options.js";
+export { stableKey } from "./stable-key.js";
