@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
-const dirs = ["packages", "apps", "input_new"].flatMap((group) => {
+const dirs = ["packages", "apps", "input_new", "examples"].flatMap((group) => {
   const base = join(root, group);
   if (!existsSync(base)) return [];
   if (existsSync(join(base, "package.json"))) return [base];

@@ -20,6 +20,7 @@ import type { HandlerRequest, HandlerWorkerData } from "./handler-worker.js";
 import { findNonJson } from "./json-value.js";
 import { type QueueOptions, resolveOptions } from "./options.js";
 import { stableKey } from "./stable-key.js";
+import { ensureStoreDirectory } from "./store-location.js";
 
 /** Per-task options of `submit`. */
 export interface SubmitOptions {
@@ -93,6 +94,7 @@ export async function createQueue<Payload = unknown, Result = unknown>(
   const keyOf = options.key ?? stableKey;
   const logger = options.logger ?? silentLogger;
 
+  await ensureStoreDirectory(settings.store);
   const store = await openTaskStore(settings.store, {
     maxAttempts: settings.attempts,
     leaseMs: settings.leaseMs,
