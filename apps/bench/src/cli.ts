@@ -7,7 +7,7 @@ import {
   integerAtLeast,
   loadDotEnv,
   numberBetween,
-} from "@taskq/cli";
+} from "taskq/app";
 import yargs from "yargs";
 import { runMicro } from "./micro.js";
 import { type BenchOptions, runBenchmark } from "./orchestrate.js";

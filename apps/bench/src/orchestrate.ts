@@ -2,10 +2,10 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RuntimeConfig } from "@taskq/cli";
 import type { MetricsReport } from "@taskq/metrics";
 import { ensureImages, generateTasks, parseTask } from "@taskq/processor";
 import { DEFAULT_CHUNK_SIZE, FsObjectStore } from "@taskq/storage-sim";
+import type { RuntimeConfig } from "taskq/app";
 import {
   type MachineFacts,
   type MachineLimit,

@@ -1,9 +1,9 @@
 // One measured run of the optimized system, in its own process (spawned by the orchestrator).
 import { readFile, writeFile } from "node:fs/promises";
-import { openRuntime, type RuntimeConfig } from "@taskq/cli";
 import { toReport } from "@taskq/metrics";
 import { loadTaskFile, toPrepared } from "@taskq/processor";
 import { runClients } from "@taskq/queue";
+import { openRuntime, type RuntimeConfig } from "taskq/app";
 
 /** What the orchestrator asks a child to run. */
 export interface RunSpec {

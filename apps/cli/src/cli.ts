@@ -1,3 +1,4 @@
+import { describeError, failAsUsageError, loadDotEnv } from "taskq/app";
 import yargs from "yargs";
 import { dlqCommand } from "./commands/dlq.js";
 import { generateCommand } from "./commands/generate.js";
@@ -6,8 +7,6 @@ import { runCommand } from "./commands/run.js";
 import { serveCommand } from "./commands/serve.js";
 import { statusCommand } from "./commands/status.js";
 import { submitCommand } from "./commands/submit.js";
-import { loadDotEnv } from "./config.js";
-import { describeError, failAsUsageError } from "./errors.js";
 
 declare const __VERSION__: string | undefined;
 

@@ -2,8 +2,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { toPrometheus, withLabels } from "@taskq/metrics";
 import { TinypoolExecutor } from "@taskq/queue";
+import type { Runtime } from "taskq/app";
 import { readStore, storePrometheus } from "./commands/monitor.js";
-import type { Runtime } from "./runtime.js";
 
 /** A manager's HTTP endpoints for a supervisor and a Prometheus scraper. */
 export interface MetricsServer {

@@ -1,6 +1,6 @@
+import type { RuntimeConfig } from "taskq/app";
+import { envDefault, integerAtLeast, numberBetween } from "taskq/app";
 import type { Argv } from "yargs";
-import { envDefault, integerAtLeast, numberBetween } from "./config.js";
-import type { RuntimeConfig } from "./runtime.js";
 
 /** The `--db` option: where the task store is. */
 export function dbOption<T>(y: Argv<T>) {
@@ -117,6 +117,11 @@ export function runtimeOptions<T>(y: Argv<T>) {
       type: "boolean",
       default: false,
       describe: "run tasks on the main thread instead of worker threads",
+    })
+    .option("handler", {
+      type: "string",
+      describe:
+        "your handler module (default export: async (payload, ctx) => result) instead of the built-in task types; tasks are then its payloads",
     });
 }
 
@@ -139,6 +144,7 @@ export interface RuntimeArgs {
   "chunk-size": number;
   "lease-ms": number;
   inline: boolean;
+  handler?: string;
 }
 
 export function toRuntimeConfig(argv: RuntimeArgs): RuntimeConfig {
@@ -161,5 +167,6 @@ export function toRuntimeConfig(argv: RuntimeArgs): RuntimeConfig {
     leaseMs: argv["lease-ms"],
     logLevel: String(envDefault("logLevel")),
     executor: argv.inline ? "inline" : "threads",
+    ...(argv.handler === undefined ? {} : { handler: argv.handler }),
   };
 }

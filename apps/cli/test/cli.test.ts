@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { taskq, workdir } from "./helpers.js";
@@ -294,5 +294,41 @@ describe("bad input: one line on stderr, the right exit code, nothing lost", () 
     );
     const dlq = JSON.parse((await taskq(dir, ["dlq", "list", "--json"])).stdout);
     expect(dlq.map((d: { taskId: string }) => d.taskId)).toEqual(["evil", "odd", "#6"]);
+  });
+});
+
+describe("your own handler module (--handler)", () => {
+  const handler = new URL("./fixtures/upper.mjs", import.meta.url).pathname;
+
+  it("run --handler runs a file of payloads through it; duplicates and bad lines as for built-in tasks", async () => {
+    const dir = workdir();
+    writeFileSync(
+      join(dir, "p.jsonl"),
+      '{"text": "a"}\n{"text": "b"}\n{"text": "a"}\n{"text": "c", "fail": true}\nnot json\n',
+    );
+    const run = await taskq(dir, ["run", "--handler", handler, "--tasks", "p.jsonl", "--json"]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ success_count: 2, duplicate_count: 1, fail_count: 2 });
+    expect(run.stderr).toContain("p.jsonl line 5: malformed JSON");
+    const dlq = JSON.parse((await taskq(dir, ["dlq", "list", "--json"])).stdout);
+    expect(dlq.map((d: { errorClass: string }) => d.errorClass).sort()).toEqual(["permanent", "validation"]);
+  });
+
+  it("submit --raw then serve --handler: payloads through the durable queue, results stored as JSON", async () => {
+    const dir = workdir();
+    const submitted = await taskq(dir, ["submit", "--raw", "--payload", '{"text": "queued"}', "--json"]);
+    const [{ id }] = JSON.parse(submitted.stdout);
+    const serve = await taskq(dir, ["serve", "--handler", handler, "--exit-when-idle"]);
+    expect(serve.stdout).toContain("SERVE: 1 task(s) taken");
+    const status = JSON.parse((await taskq(dir, ["status", id, "--json"])).stdout);
+    expect(status).toMatchObject({ status: "succeeded", result: '{"text":"QUEUED","attempt":1}' });
+  });
+
+  it("a handler that does not exist is a usage error naming it, and nothing is created", async () => {
+    const dir = workdir();
+    writeFileSync(join(dir, "p.jsonl"), '{"text": "a"}\n');
+    const run = await taskq(dir, ["run", "--handler", "./missing.mjs", "--tasks", "p.jsonl"]);
+    expect([run.code, run.stderr]).toEqual([2, "taskq: handler ./missing.mjs: no such module\n"]);
+    expect(existsSync(join(dir, ".taskq"))).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
+import { SETTINGS } from "taskq/app";
 import { describe, expect, it } from "vitest";
-import { SETTINGS } from "../src/config.js";
 
 describe(".env.example", () => {
   it("lists every setting with its built-in default, and nothing else", () => {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { runClients } from "@taskq/queue";
-import { openRuntime } from "../src/runtime.js";
+import { openRuntime } from "taskq/app";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;

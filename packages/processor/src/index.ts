@@ -26,6 +26,7 @@ export {
 } from "./processor.js";
 export {
   type InvalidTask,
+  loadPayloadFile,
   loadTaskFile,
   parseTaskText,
   type StreamedTask,

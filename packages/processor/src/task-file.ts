@@ -68,16 +68,16 @@ function jsonErrorAt(text: string, error: Error, source: string): string {
   return `${source}: malformed JSON at ${where}: ${reason}`;
 }
 
-function collect(
+function collect<T>(
   raws: Iterable<[number, unknown]>,
   label: (position: number) => string,
-  options: ParseOptions,
-): TaskFile {
-  const tasks: Task[] = [];
+  parse: (raw: unknown, position: () => string) => T,
+): { tasks: T[]; invalid: InvalidTask[] } {
+  const tasks: T[] = [];
   const invalid: InvalidTask[] = [];
   for (const [position, raw] of raws) {
     try {
-      tasks.push(parseTask(raw, { ...options, position: () => label(position) }));
+      tasks.push(parse(raw, () => label(position)));
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       invalid.push({ position, id: error.taskId, message: error.message, raw });
@@ -92,6 +92,18 @@ function collect(
  * good file is returned in `invalid` and the other tasks still run.
  */
 export function parseTaskText(text: string, source = "tasks", options: ParseOptions = {}): TaskFile {
+  return parseItems(text, source, (raw, position) => parseTask(raw, { ...options, position }));
+}
+
+/**
+ * A JSON array or JSON Lines file's items, each through `parse` (a ValidationError makes the
+ * item invalid, the rest go on); malformed JSON is reported with its line and column.
+ */
+function parseItems<T>(
+  text: string,
+  source: string,
+  parse: (raw: unknown, position: () => string) => T,
+): { tasks: T[]; invalid: InvalidTask[] } {
   const trimmed = text.trimStart();
   if (trimmed.length === 0) throw new TaskFileError(`${source}: the task file is empty`);
   if (trimmed.startsWith("[")) {
@@ -104,7 +116,7 @@ export function parseTaskText(text: string, source = "tasks", options: ParseOpti
     return collect(
       (parsed as unknown[]).map((raw, i) => [i + 1, raw] as [number, unknown]),
       (position) => `${source} item ${position}`,
-      options,
+      parse,
     );
   }
   const entries: [number, unknown][] = [];
@@ -127,7 +139,7 @@ export function parseTaskText(text: string, source = "tasks", options: ParseOpti
   if (entries.length === 0 && invalidLines.length > 0) {
     throw new TaskFileError(invalidLines[0]?.message ?? `${source}: no task in the file`);
   }
-  const result = collect(entries, (position) => `${source} line ${position}`, options);
+  const result = collect(entries, (position) => `${source} line ${position}`, parse);
   return {
     tasks: result.tasks,
     invalid: [...invalidLines, ...result.invalid].sort((a, b) => a.position - b.position),
@@ -143,6 +155,23 @@ export async function loadTaskFile(path: string, options: ParseOptions = {}): Pr
     throw cannotRead(path, error);
   }
   return parseTaskText(text, path, options);
+}
+
+/**
+ * Reads a file of payloads for a handler module (a JSON array or JSON Lines), as they are: only
+ * malformed JSON lines are `invalid`. A missing or unreadable file is a TaskFileError naming it.
+ */
+export async function loadPayloadFile(
+  path: string,
+): Promise<{ payloads: unknown[]; invalid: InvalidTask[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw cannotRead(path, error);
+  }
+  const { tasks, invalid } = parseItems(text, path, (raw) => raw);
+  return { payloads: tasks, invalid };
 }
 
 /** One line of a streamed task file: a task, or why the line is not one. */

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { openTaskStore, type TaskStoreDriver } from "@taskq/idempotency";
 import { MetricsRecorder, type MetricsReport, toPrometheus, toReport } from "@taskq/metrics";
@@ -6,17 +5,14 @@ import {
   type ClientsSummary,
   type CloseOptions,
   type ExecutorPort,
-  InlineExecutor,
-  type PreparedTask,
   runClients,
   TaskFailedError,
-  TinypoolExecutor,
   WorkerPool,
 } from "@taskq/queue";
 import { FsObjectStore } from "@taskq/storage-sim";
-import { ConfigError, PayloadError } from "./errors.js";
-import { type HandlerTask, handlerUrl, loadHandler, runHandler, silentLogger } from "./handler.js";
-import type { HandlerRequest, HandlerWorkerData } from "./handler-worker.js";
+import { ConfigError } from "./errors.js";
+import { type HandlerTask, handlerUrl, loadHandler, silentLogger } from "./handler.js";
+import { handlerExecutor, payloadPreparer } from "./handler-runtime.js";
 import { findNonJson } from "./json-value.js";
 import { type QueueOptions, resolveOptions } from "./options.js";
 import { stableKey } from "./stable-key.js";
@@ -69,9 +65,6 @@ export interface Queue<Payload, Result> {
   close(options?: CloseOptions): Promise<void>;
 }
 
-/** The built worker entry: `../dist/` from both `src/` (tests) and `dist/` (the package). */
-const workerUrl = new URL("../dist/handler-worker.js", import.meta.url);
-
 /**
  * Creates a queue that runs your handler module on worker threads (or the main thread with
  * `threads: 0`), with a bounded queue, idempotency keys kept in a SQLite file or PostgreSQL,
@@ -105,56 +98,25 @@ export async function createQueue<Payload = unknown, Result = unknown>(
   let objects: FsObjectStore | undefined;
   try {
     objects = options.objects ? await FsObjectStore.open({ root: options.objects }) : undefined;
-    if (settings.threads === 0) {
-      executor = new InlineExecutor<HandlerTask, string | null>(
-        (task, attempt, signal) =>
-          runHandler(handler, task, attempt, {
-            logger,
-            objects,
-            options: handlerOptions,
-            timeoutMs: settings.timeoutMs,
-            ...(signal ? { signal } : {}),
-          }),
-        settings.concurrency,
-      );
-    } else {
-      const workerData: HandlerWorkerData = {
-        handler: url,
-        options: handlerOptions,
-        objects: objects ? { root: objects.root } : undefined,
-        logLevel: settings.logLevel,
-        timeoutMs: settings.timeoutMs,
-      };
-      executor = new TinypoolExecutor<HandlerTask, string | null>({
-        filename: workerUrl,
-        threads: settings.threads,
-        concurrentTasksPerWorker: settings.concurrency,
-        workerData,
-        request: (task, attempt): HandlerRequest => ({ task, attempt }),
-      });
-    }
+    executor = handlerExecutor({
+      url,
+      handler,
+      threads: settings.threads,
+      concurrency: settings.concurrency,
+      objects,
+      objectsRoot: objects?.root,
+      handlerOptions,
+      logLevel: settings.logLevel,
+      timeoutMs: settings.timeoutMs,
+      logger,
+    });
   } catch (error) {
     await objects?.dispose();
     await store.close();
     throw error;
   }
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
-  const prepare = (payload: unknown, submit: SubmitOptions = {}): PreparedTask<HandlerTask> => {
-    const bad = findNonJson(payload, "payload");
-    if (bad) throw new PayloadError(bad.path, bad.reason);
-    const key = submit.key ?? keyOf(payload as Payload);
-    if (typeof key !== "string" || key.length === 0)
-      throw new PayloadError("key", `must be a non-empty string, got ${JSON.stringify(key)}`);
-    const id = submit.id ?? `task-${randomUUID().slice(0, 8)}`;
-    return {
-      task: { payload, id, key },
-      id,
-      idempotencyKey: key,
-      type: "task",
-      payload,
-      ...(submit.maxAttempts === undefined ? {} : { maxAttempts: submit.maxAttempts }),
-    };
-  };
+  const prepare = payloadPreparer(keyOf as (payload: unknown) => string);
   const pool = new WorkerPool<HandlerTask, string | null>({
     prepare: (raw) => prepare(raw),
     store,

@@ -1,3 +1,6 @@
+export type { DeadLetter, LeaseHolder, StoreStats, TaskRecord, TaskStoreDriver } from "@taskq/idempotency";
+export type { MetricsReport } from "@taskq/metrics";
+export type { ClientsSummary, CloseOptions } from "@taskq/queue";
 export { createQueue, type Queue, type SubmitManyOptions, type SubmitOptions } from "./create-queue.js";
 export {
   ConfigError,

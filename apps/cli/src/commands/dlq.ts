@@ -1,7 +1,6 @@
+import { CliError, withExistingStore } from "taskq/app";
 import type { Argv } from "yargs";
-import { CliError } from "../errors.js";
 import { dbOption } from "../options.js";
-import { withExistingStore } from "../runtime.js";
 
 export const dlqCommand = {
   command: "dlq <command>",

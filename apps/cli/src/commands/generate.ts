@@ -1,9 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { ensureImages, generateTasks, parseTask } from "@taskq/processor";
 import { FsObjectStore } from "@taskq/storage-sim";
+import { CliError, envDefault, integerAtLeast, numberBetween } from "taskq/app";
 import type { Argv } from "yargs";
-import { envDefault, integerAtLeast, numberBetween } from "../config.js";
-import { CliError } from "../errors.js";
 
 export function parseSize(value: unknown): { width: number; height: number } {
   const m = /^(\d+)x(\d+)$/.exec(String(value));

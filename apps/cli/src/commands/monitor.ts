@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { LeaseHolder, StoreStats, TaskStoreDriver } from "@taskq/idempotency";
 import { labelValue } from "@taskq/metrics";
+import type { LeaseHolder, StoreStats, TaskStoreDriver } from "taskq";
+import { numberBetween, withExistingStore } from "taskq/app";
 import type { Argv } from "yargs";
-import { numberBetween } from "../config.js";
 import { dbOption } from "../options.js";
-import { withExistingStore } from "../runtime.js";
 
 interface MonitorArgs {
   db: string;

@@ -4,18 +4,17 @@ import { csvHeader, csvRow, toReport } from "@taskq/metrics";
 import {
   ensureImages,
   generateTasks,
+  loadPayloadFile,
   loadTaskFile,
   parseTask,
   type TaskFile,
   toPrepared,
 } from "@taskq/processor";
 import { runClients } from "@taskq/queue";
+import { CliError, envDefault, integerAtLeast, openRuntime } from "taskq/app";
 import type { Argv } from "yargs";
-import { envDefault, integerAtLeast } from "../config.js";
-import { CliError } from "../errors.js";
 import { type RuntimeArgs, runtimeOptions, toRuntimeConfig } from "../options.js";
 import { startProgress } from "../progress.js";
-import { openRuntime } from "../runtime.js";
 import { handleSignals } from "../signals.js";
 import { formatSummary } from "../summary.js";
 
@@ -59,11 +58,23 @@ export const runCommand = {
         "taskq run --benchmark --metrics-out metrics.json",
         "the default workload, with the metrics JSON",
       )
-      .example("taskq run --tasks tasks.json --queue-size 10 --on-full reject", "backpressure by rejection"),
+      .example("taskq run --tasks tasks.json --queue-size 10 --on-full reject", "backpressure by rejection")
+      .example(
+        "taskq run --handler ./my-handler.js --tasks payloads.jsonl",
+        "your own handler over a file of payloads",
+      ),
   handler: async (argv: RunArgs) => {
     const config = { ...toRuntimeConfig(argv) };
     let file: TaskFile;
-    if (argv.tasks) {
+    // a handler's payloads are submitted as they are (the pool checks and keys them)
+    let payloads: unknown[] | undefined;
+    if (argv.handler !== undefined) {
+      if (!argv.tasks)
+        throw new CliError("--handler needs --tasks FILE: a JSON array or JSON Lines of payloads", 2);
+      const loaded = await loadPayloadFile(argv.tasks);
+      payloads = loaded.payloads;
+      file = { tasks: [], invalid: loaded.invalid };
+    } else if (argv.tasks) {
       file = await loadTaskFile(argv.tasks);
     } else if (argv.benchmark) {
       const dir = join(".taskq", `benchmark-${new Date().toISOString().replace(/[:.]/g, "-")}`);
@@ -93,17 +104,19 @@ export const runCommand = {
       },
       () => void pool.close({ drain: false }),
     );
-    const progress = startProgress(file.tasks.length, metrics);
+    const progress = startProgress(payloads?.length ?? file.tasks.length, metrics);
     let done = 0;
     try {
-      await runClients({
-        clients: argv.clients,
-        // validated when the file was loaded: the pool does not validate them again
-        source: file.tasks.map(toPrepared),
-        submit: (task) => pool.submitPrepared(task),
-        signal: stop.signal,
-        onSettled: () => progress.tick(++done),
-      });
+      const common = { clients: argv.clients, signal: stop.signal, onSettled: () => progress.tick(++done) };
+      if (payloads)
+        await runClients({ ...common, source: payloads, submit: (payload) => pool.submit(payload) });
+      // validated when the file was loaded: the pool does not validate them again
+      else
+        await runClients({
+          ...common,
+          source: file.tasks.map(toPrepared),
+          submit: (task) => pool.submitPrepared(task),
+        });
     } finally {
       progress.stop();
     }

@@ -1,10 +1,8 @@
 import { toReport } from "@taskq/metrics";
+import { CliError, integerAtLeast, openRuntime } from "taskq/app";
 import type { Argv } from "yargs";
-import { integerAtLeast } from "../config.js";
-import { CliError } from "../errors.js";
 import { type MetricsServer, startMetricsServer } from "../metrics-server.js";
 import { type RuntimeArgs, runtimeOptions, toRuntimeConfig } from "../options.js";
-import { openRuntime } from "../runtime.js";
 import { handleSignals } from "../signals.js";
 import { formatSummary } from "../summary.js";
 

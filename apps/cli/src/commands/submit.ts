@@ -1,16 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { loadTaskFile, type PreparedTask, prepareTask, toWire } from "@taskq/processor";
+import { loadPayloadFile, loadTaskFile, prepareTask, toWire } from "@taskq/processor";
 import { createRng } from "@taskq/storage-sim";
+import { CliError, envDefault, integerAtLeast, openStores, prepareHandlerPayload } from "taskq/app";
 import type { Argv } from "yargs";
-import { envDefault, integerAtLeast } from "../config.js";
-import { CliError } from "../errors.js";
 import { storeOptions } from "../options.js";
-import { openStores } from "../runtime.js";
 
 interface SubmitArgs {
   payload?: string;
   "payload-file"?: string;
   random: boolean;
+  raw: boolean;
   count: number;
   "max-retries"?: number;
   seed: number;
@@ -56,6 +55,11 @@ export const submitCommand = {
       .option("payload", { type: "string", describe: "one task as JSON" })
       .option("payload-file", { type: "string", describe: "a task file (JSON array or JSON Lines)" })
       .option("random", { type: "boolean", default: false, describe: "random tasks of every type" })
+      .option("raw", {
+        type: "boolean",
+        default: false,
+        describe: "store the payloads as they are, for a `serve --handler` (keyed by a hash of the payload)",
+      })
       .option("count", {
         type: "number",
         default: 1,
@@ -79,6 +83,8 @@ export const submitCommand = {
           Boolean,
         ).length;
         if (sources !== 1) throw new CliError("give exactly one of --payload, --payload-file, --random", 2);
+        if (argv.raw && argv.random)
+          throw new CliError("--raw takes --payload or --payload-file, not --random", 2);
         return true;
       })
       .example(
@@ -92,7 +98,13 @@ export const submitCommand = {
       ),
   handler: async (argv: SubmitArgs) => {
     const generateId = () => `task-${randomUUID().slice(0, 8)}`;
-    const prepared: PreparedTask[] = [];
+    const prepared: {
+      id: string;
+      idempotencyKey: string;
+      type: string;
+      payload: unknown;
+      maxAttempts?: number;
+    }[] = [];
     const invalid: { id: string; raw: unknown; message: string }[] = [];
     if (argv.payload !== undefined) {
       let raw: unknown;
@@ -101,7 +113,17 @@ export const submitCommand = {
       } catch (error) {
         throw new CliError(`--payload is not valid JSON: ${(error as Error).message}`, 2);
       }
-      prepared.push(prepareTask(raw, { generateId, position: "--payload" }));
+      prepared.push(
+        argv.raw
+          ? prepareHandlerPayload(raw, { id: generateId() })
+          : prepareTask(raw, { generateId, position: "--payload" }),
+      );
+    } else if (argv["payload-file"] !== undefined && argv.raw) {
+      const file = await loadPayloadFile(argv["payload-file"]);
+      for (const payload of file.payloads)
+        prepared.push(prepareHandlerPayload(payload, { id: generateId() }));
+      for (const bad of file.invalid)
+        invalid.push({ id: `#${bad.position}`, raw: bad.raw, message: bad.message });
     } else if (argv["payload-file"] !== undefined) {
       const file = await loadTaskFile(argv["payload-file"], { generateId });
       for (const task of file.tasks) prepared.push(prepareTask(toWire(task)));
@@ -129,7 +151,7 @@ export const submitCommand = {
         })),
       );
       const results = claims.map((claim, i) => {
-        const id = (prepared[i] as PreparedTask).id;
+        const id = (prepared[i] as { id: string }).id;
         return claim.created
           ? { id, status: "queued", duplicate: false }
           : { id, status: claim.record.status, duplicate: true, existing_id: claim.record.id };

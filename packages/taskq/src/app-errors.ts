@@ -9,7 +9,7 @@ export class CliError extends Error {
 }
 
 /** Errors that come from what the user gave (bad files, bad tasks, bad values): exit code 2. */
-const USAGE_ERRORS = new Set(["TaskFileError", "ValidationError"]);
+const USAGE_ERRORS = new Set(["TaskFileError", "ValidationError", "ConfigError", "PayloadError"]);
 
 /** The exit code and one-line message for any error. */
 export function describeError(error: unknown): { exitCode: number; message: string } {

@@ -1,7 +1,7 @@
-// The composition root both apps share: the real packages wired together once.
-import { dirname, resolve } from "node:path";
+// The built-in task types' runtime, the composition root the CLI and the bench share: the real
+// packages wired together once (createQueue is the same wiring for a user's handler module).
+import { resolve } from "node:path";
 import {
-  isPostgresUrl,
   type OpenTaskStoreOptions,
   openTaskStore,
   StoreError,
@@ -18,8 +18,12 @@ import {
   workerUrl,
 } from "@taskq/processor";
 import { type ExecutorPort, InlineExecutor, type OnFull, TinypoolExecutor, WorkerPool } from "@taskq/queue";
-import { ensureDirectory, FsObjectStore } from "@taskq/storage-sim";
-import { CliError } from "./errors.js";
+import { FsObjectStore } from "@taskq/storage-sim";
+import { CliError } from "./app-errors.js";
+import { handlerUrl, loadHandler } from "./handler.js";
+import { handlerExecutor, payloadPreparer } from "./handler-runtime.js";
+import { stableKey } from "./stable-key.js";
+import { ensureStoreDirectory } from "./store-location.js";
 
 /** Everything a runtime is built from. */
 export interface RuntimeConfig {
@@ -46,6 +50,12 @@ export interface RuntimeConfig {
    * @default "threads"
    */
   readonly executor?: "threads" | "inline";
+  /**
+   * A handler module (path or URL) to run instead of the built-in task types: tasks are then its
+   * payloads, plain JSON, keyed by a hash of the payload; results are stored as JSON.
+   * @default the built-in task types
+   */
+  readonly handler?: string;
 }
 
 /** The wired system. */
@@ -56,17 +66,12 @@ export interface Runtime {
   readonly objects: FsObjectStore;
   readonly metrics: MetricsRecorder;
   readonly logger: Logger;
-  readonly executor: ExecutorPort<Task, TaskOutput>;
-  readonly pool: WorkerPool<Task, TaskOutput>;
+  /** Runs the built-in task types, or the handler module of `config.handler`. */
+  readonly executor: ExecutorPort<unknown, unknown>;
+  readonly pool: WorkerPool<unknown, unknown>;
   readonly processorConfig: ProcessorConfig;
   /** Closes the pool (draining up to `timeoutMs`), the store and the object store. */
   close(options?: { drain?: boolean; timeoutMs?: number }): Promise<void>;
-}
-
-/** Creates a SQLite store's directory when missing (a failure is left to the store's own clear error). */
-export async function ensureStoreDirectory(db: string): Promise<void> {
-  if (db === ":memory:" || isPostgresUrl(db)) return;
-  await ensureDirectory(dirname(resolve(db))).catch(() => undefined);
 }
 
 /** Opens the task store (SQLite or PostgreSQL, by `db`) and the object store; nothing else starts. */
@@ -91,6 +96,8 @@ export async function openStores(
 
 /** Builds the whole chain: store, object store, processor config, executor, metrics, logger, pool. */
 export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
+  // a handler module is loaded and checked before anything opens: a bad one starts nothing
+  const handler = config.handler ? await loadHandler(handlerUrl(config.handler), config.handler) : undefined;
   // a long-running writer: checkpoints on their own thread, off the commits' path
   const { store, objects } = await openStores(config, { checkpoint: "background" });
   const storageRoot = resolve(config.storage);
@@ -108,13 +115,30 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     simulation: { baseLatencyMs: config.baseLatencyMs, jitterMs: config.jitterMs, seed: config.seed },
     faults: { errorProbability: config.errorRate, seed: config.seed },
   };
-  let executor: ExecutorPort<Task, TaskOutput>;
-  if (config.executor === "inline") {
+  const logger = createLogger({ level: config.logLevel });
+  let executor: ExecutorPort<unknown, unknown>;
+  let taskTimeoutMs = config.taskTimeoutMs;
+  if (handler && config.handler) {
+    // the handler's own timeout is cooperative (ctx.signal); the pool terminates no thread
+    taskTimeoutMs = 0;
+    executor = handlerExecutor({
+      url: handlerUrl(config.handler),
+      handler,
+      threads: config.executor === "inline" ? 0 : config.workers,
+      concurrency: config.executor === "inline" ? config.workers * config.perWorker : config.perWorker,
+      objects,
+      objectsRoot: storageRoot,
+      handlerOptions: undefined,
+      logLevel: config.logLevel,
+      timeoutMs: config.taskTimeoutMs,
+      logger,
+    }) as ExecutorPort<unknown, unknown>;
+  } else if (config.executor === "inline") {
     const processor = await createProcessor(processorConfig);
     executor = new InlineExecutor<Task, TaskOutput>(
       (task, attempt, signal) => processor.run(task, attempt, signal),
       config.workers * config.perWorker,
-    );
+    ) as ExecutorPort<unknown, unknown>;
   } else {
     executor = new TinypoolExecutor<Task, TaskOutput>({
       filename: workerUrl,
@@ -122,12 +146,13 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
       concurrentTasksPerWorker: config.perWorker,
       workerData: processorConfig, // sent once per thread; each message carries the task only
       request: (task, attempt): WorkerRequest => ({ task, attempt }),
-    });
+    }) as ExecutorPort<unknown, unknown>;
   }
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
-  const logger = createLogger({ level: config.logLevel });
-  const pool = new WorkerPool<Task, TaskOutput>({
-    prepare: (raw) => prepareTask(raw),
+  const pool = new WorkerPool<unknown, unknown>({
+    // a handler's payloads: plain JSON data, keyed by their hash; the built-in types: their schema
+    prepare: handler ? payloadPreparer(stableKey) : (raw) => prepareTask(raw),
+    ...(handler ? { toStored: (json: unknown) => ({ result: json as string | null }) } : {}),
     store,
     executor,
     metrics,
@@ -139,7 +164,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
       baseDelayMs: config.retryBaseMs,
       maxDelayMs: Math.max(config.retryBaseMs, config.retryMaxMs),
     },
-    taskTimeoutMs: config.taskTimeoutMs,
+    taskTimeoutMs,
   });
   store.startHeartbeat();
   return {

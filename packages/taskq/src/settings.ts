@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { parseLogLevel } from "@taskq/metrics";
 import { DEFAULT_CHUNK_SIZE } from "@taskq/storage-sim";
-import { CliError } from "./errors.js";
+import { CliError } from "./app-errors.js";
 
 /** Every setting, with its environment key and built-in default (also listed in .env.example). */
 export const SETTINGS = {

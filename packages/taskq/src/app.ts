@@ -1,0 +1,27 @@
+// `taskq/app`: what the taskq command line and taskq-bench share, beyond the library's front door:
+// the runtime of the built-in task types, settings from flags, the environment and .env, and
+// one-line errors with exit codes.
+export { CliError, describeError, failAsUsageError } from "./app-errors.js";
+export {
+  openExistingStore,
+  openRuntime,
+  openStores,
+  type Runtime,
+  type RuntimeConfig,
+  withExistingStore,
+} from "./runtime.js";
+export {
+  envDefault,
+  integerAtLeast,
+  loadDotEnv,
+  numberBetween,
+  SETTINGS,
+  type SettingName,
+} from "./settings.js";
+export { ensureStoreDirectory } from "./store-location.js";
+
+import { payloadPreparer } from "./handler-runtime.js";
+import { stableKey } from "./stable-key.js";
+
+/** Shapes a handler's payload as the runtime does (plain JSON data, keyed by its hash): for `taskq submit --raw`. */
+export const prepareHandlerPayload = payloadPreparer(stableKey);
