@@ -9,6 +9,7 @@ import {
   numberBetween,
 } from "taskq/app";
 import yargs from "yargs";
+import { formatFrontDoor, runFrontDoor, writeFrontDoor } from "./front-door.js";
 import { runMicro } from "./micro.js";
 import { type BenchOptions, runBenchmark } from "./orchestrate.js";
 import { PROFILES } from "./profiles.js";
@@ -194,6 +195,51 @@ export async function main(args: readonly string[]): Promise<number> {
           );
           console.log(formatScale(result, options));
           console.log(`\nwrote ${await writeScale(result, argv.out)}`);
+        },
+      )
+      .command(
+        "front-door",
+        "The overhead profile through createQueue against the hand-wired pool (the front door's own cost)",
+        (y) =>
+          y
+            .option("tasks", { type: "number", default: 20_000, coerce: integerAtLeast("tasks", 1) })
+            .option("clients", { type: "number", default: 100, coerce: integerAtLeast("clients", 1) })
+            .option("workers", {
+              type: "number",
+              default: availableParallelism(),
+              coerce: integerAtLeast("workers", 1),
+            })
+            .option("repeat", { type: "number", default: 5, coerce: integerAtLeast("repeat", 1) })
+            .option("seed", { type: "number", default: 1 })
+            .option("out", { type: "string", default: "benchmark_results" })
+            .option("keys", {
+              choices: ["pool", "hash"] as const,
+              default: "pool" as const,
+              describe:
+                "createQueue's keys: the pool's own (the same work) or its default, a hash of the payload",
+            })
+            .option("check", {
+              type: "boolean",
+              default: false,
+              describe: "exit 1 when createQueue is more than 10% slower",
+            })
+            .option("quiet", { type: "boolean", default: false }),
+        async (argv) => {
+          const result = await runFrontDoor(
+            {
+              tasks: argv.tasks,
+              clients: argv.clients,
+              workers: argv.workers,
+              repeat: argv.repeat,
+              seed: argv.seed,
+              queueSize: Number(envDefault("queueSize")),
+              keys: argv.keys,
+            },
+            argv.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+          );
+          console.log(formatFrontDoor(result));
+          console.log(`\nwrote ${await writeFrontDoor(result, argv.out)}`);
+          if (argv.check && !result.pass) exitCode = 1;
         },
       )
       .command(

@@ -45,6 +45,13 @@ export interface BenchOptions {
   readonly store?: "sqlite" | "postgres";
   /** The PostgreSQL server for `store: "postgres"` (a role that may CREATE DATABASE); default: a throwaway one. */
   readonly pgUrl?: string;
+  /**
+   * The optimized run through the hand-wired runtime (`pool`) or through `createQueue` (`queue`).
+   * @default "pool"
+   */
+  readonly via?: "pool" | "queue";
+  /** With `via: "queue"`: the pool's keys or the front door's default hashed ones. @default "pool" */
+  readonly keys?: "pool" | "hash";
 }
 
 /** One measured run: the metrics report plus chart data and where the main thread's time went. */
@@ -246,7 +253,14 @@ export async function measure(
       logLevel: "silent",
     };
     if (managers === 1) {
-      const spec: RunSpec = { tasksFile, resultFile, clients, runtime };
+      const spec: RunSpec = {
+        tasksFile,
+        resultFile,
+        clients,
+        runtime,
+        ...(options.via ? { via: options.via } : {}),
+        ...(options.keys ? { keys: options.keys } : {}),
+      };
       const specFile = join(dir, "spec.json");
       await writeFile(specFile, JSON.stringify(spec));
       await runProcess([benchBin, "__run-optimized", specFile], "optimized run");

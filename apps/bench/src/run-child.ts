@@ -3,6 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { toReport } from "@taskq/metrics";
 import { loadTaskFile, toPrepared } from "@taskq/processor";
 import { runClients } from "@taskq/queue";
+import { createQueue } from "taskq";
 import { openRuntime, type RuntimeConfig } from "taskq/app";
 
 /** What the orchestrator asks a child to run. */
@@ -15,6 +16,72 @@ export interface RunSpec {
   readonly slice?: { readonly index: number; readonly count: number };
   /** Print `ready` once warm, then wait for a line on stdin before starting (managers start together). */
   readonly barrier?: boolean;
+  /**
+   * `pool`: the built-in task types through the hand-wired runtime; `queue`: the same tasks as
+   * payloads of a no-op handler module through the front door, `createQueue`.
+   * @default "pool"
+   */
+  readonly via?: "pool" | "queue";
+  /**
+   * The front door's idempotency keys: the pool's own (`noop:<id>`, the same work) or its default,
+   * a SHA-256 of the payload (random keys: the store's index writes scatter).
+   * @default "pool"
+   */
+  readonly keys?: "pool" | "hash";
+}
+
+const noopHandler = new URL("./noop-handler.js", import.meta.url);
+
+/**
+ * The front door's run: `createQueue` with a no-op handler over the same tasks (as payloads).
+ * Warmed like the pool's run (one task per slot, before the clock starts); throughput counts the
+ * tasks that succeeded during the measured interval.
+ */
+async function runQueueChild(spec: RunSpec): Promise<void> {
+  const file = await loadTaskFile(spec.tasksFile);
+  const payloads = file.tasks.map((task) => toPrepared(task).payload);
+  const queue = await createQueue({
+    handler: noopHandler,
+    store: spec.runtime.db,
+    threads: spec.runtime.workers,
+    concurrency: spec.runtime.perWorker,
+    queueSize: spec.runtime.queueSize,
+    onFull: spec.runtime.onFull,
+    retry: {
+      attempts: spec.runtime.maxRetries,
+      baseMs: spec.runtime.retryBaseMs,
+      capMs: spec.runtime.retryMaxMs,
+    },
+    // the pool's keys (the same work), unless the default hashed key is what is measured
+    ...(spec.keys === "hash" ? {} : { key: (p: unknown) => `noop:${(p as { id: string }).id}` }),
+  });
+  const slots = spec.runtime.workers * spec.runtime.perWorker;
+  await Promise.all(
+    Array.from({ length: slots }, (_, n) => queue.submit({ id: `warmup-${n}`, type: "noop" })),
+  );
+  const before = queue.metrics();
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await queue.submitMany(payloads, { clients: spec.clients });
+  const seconds = (performance.now() - start) / 1000;
+  const cpuUsed = process.cpuUsage(cpu);
+  const after = queue.metrics();
+  await queue.close();
+  const succeeded = after.success_count - before.success_count;
+  const result = {
+    ...after,
+    system: "optimized",
+    via: "queue",
+    duration_seconds: seconds,
+    success_count: succeeded,
+    duplicate_count: after.duplicate_count - before.duplicate_count,
+    throughput_tps: succeeded / seconds,
+    cpu_ms_per_task: (cpuUsed.user + cpuUsed.system) / 1000 / Math.max(1, succeeded),
+    main_thread_utilization: 0,
+    latency_cdf: [],
+    depth_series: [],
+  };
+  await writeFile(spec.resultFile, `${JSON.stringify(result, null, 2)}\n`);
 }
 
 /** Waits for one line on stdin. */
@@ -28,6 +95,7 @@ function goSignal(): Promise<void> {
 /** Runs the spec in `specFile` and writes the result JSON (the metrics report plus chart data). */
 export async function runOptimizedChild(specFile: string): Promise<void> {
   const spec = JSON.parse(await readFile(specFile, "utf8")) as RunSpec;
+  if (spec.via === "queue") return runQueueChild(spec);
   const file = await loadTaskFile(spec.tasksFile);
   const slice = spec.slice ?? { index: 0, count: 1 };
   // validated when loaded, as `taskq run` does

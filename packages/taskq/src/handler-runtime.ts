@@ -61,6 +61,18 @@ export function handlerExecutor(o: HandlerExecutorOptions): ExecutorPort<Handler
   });
 }
 
+const processTag = randomUUID().slice(0, 4);
+let counter = 0;
+
+/**
+ * A default task id, ordered by time (`task-<ms base36>-<process tag><n>`): ids are indexed, and
+ * random ones scatter every insert over the index's pages (measured: the front door's no-op run
+ * spent four times as long in SQLite with `task-<random>` ids). Ids need not be unique.
+ */
+function nextId(): string {
+  return `task-${Date.now().toString(36)}-${processTag}${(counter++).toString(36)}`;
+}
+
 /** Per-task choices a submitter can make. */
 export interface PayloadChoices {
   readonly key?: string;
@@ -79,7 +91,7 @@ export function payloadPreparer(keyOf: (payload: unknown) => string) {
     const key = choices.key ?? keyOf(payload);
     if (typeof key !== "string" || key.length === 0)
       throw new PayloadError("key", `must be a non-empty string, got ${JSON.stringify(key)}`);
-    const id = choices.id ?? `task-${randomUUID().slice(0, 8)}`;
+    const id = choices.id ?? nextId();
     return {
       task: { payload, id, key },
       id,

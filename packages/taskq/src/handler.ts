@@ -62,6 +62,7 @@ export async function loadHandler(url: string, shown = url): Promise<Handler> {
 /** The result as stored: JSON text (null for `undefined`); a value JSON cannot hold is a PayloadError naming the field. */
 export function storeResult(value: unknown): string | null {
   if (value === undefined) return null;
+  if (value === null) return "null";
   const bad = findNonJson(value, "result");
   if (bad) throw new PayloadError(bad.path, bad.reason);
   return JSON.stringify(value);
@@ -88,16 +89,20 @@ export async function runHandler(
   },
 ): Promise<AttemptOutcome<string | null>> {
   const start = performance.now();
-  const signals = [env.signal, env.timeoutMs > 0 ? AbortSignal.timeout(env.timeoutMs) : undefined].filter(
-    (s): s is AbortSignal => s !== undefined,
-  );
-  const signal = signals.length === 1 ? (signals[0] as AbortSignal) : AbortSignal.any(signals);
+  const timeout = env.timeoutMs > 0 ? AbortSignal.timeout(env.timeoutMs) : undefined;
+  const signal =
+    timeout && env.signal ? AbortSignal.any([timeout, env.signal]) : (timeout ?? env.signal ?? NEVER);
+  let logger: LoggerPort | undefined;
   const ctx: HandlerContext = {
     id: task.id,
     key: task.key,
     attempt,
     signal,
-    logger: child(env.logger, { task_id: task.id, idempotency_key: task.key, attempt }),
+    // made on first use: most handlers never log
+    get logger() {
+      logger ??= child(env.logger, { task_id: task.id, idempotency_key: task.key, attempt });
+      return logger;
+    },
     objects: env.objects,
     options: env.options,
   };
@@ -140,6 +145,9 @@ function child(logger: LoggerPort, fields: object): LoggerPort {
     error: (f, m) => logger.error({ ...fields, ...f }, m),
   };
 }
+
+/** The signal of an attempt that nothing can cancel. */
+const NEVER = new AbortController().signal;
 
 /** A logger that drops everything. */
 export const silentLogger: LoggerPort = {
