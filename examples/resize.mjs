@@ -22,7 +22,7 @@ const queue = await createQueue({
 });
 for (const image of images) {
   try {
-    const { thumb, etag, bytes } = await queue.submit(image);
+    const { thumb, etag, bytes } = await queue.submit(image, { id: image.key });
     console.log(`${image.key} -> thumbs/${thumb} ${bytes} bytes etag ${etag}`);
   } catch (error) {
     console.log(`${image.key} failed: ${error.errorClass}: ${error.message}`);
