@@ -219,6 +219,15 @@ export class BatchedTaskStore implements TaskStoreDriver {
     return this.#now(() => this.store.leaseHolders());
   }
 
+  /** Each batch its own short transaction, between the batched commits. */
+  prune(options: { readonly olderThanMs: number; readonly limit?: number }): Promise<number> {
+    return this.#now(() => this.store.prune(options));
+  }
+
+  purgeDeadLetters(olderThanMs: number): Promise<number> {
+    return this.#now(() => this.store.purgeDeadLetters(olderThanMs));
+  }
+
   counters(): BatchCounters {
     return { batches: this.batches, operations: this.operations, busyMs: this.busyMs };
   }

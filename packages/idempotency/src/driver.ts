@@ -94,6 +94,19 @@ export interface TaskStoreDriver {
   /** Owners holding running tasks now, with their leases. */
   leaseHolders(): Promise<LeaseHolder[]>;
 
+  /**
+   * Retention: deletes up to `limit` succeeded tasks that finished more than `olderThanMs` ago
+   * (their keys may run again), with the re-driven dead letters of their history, in one short
+   * transaction. Never touches a queued, running or failed task. Returns how many; call again
+   * while it returns `limit`.
+   */
+  prune(options: { readonly olderThanMs: number; readonly limit?: number }): Promise<number>;
+  /**
+   * Deletes the dead letters written more than `olderThanMs` ago, and the failed tasks they
+   * belonged to (their keys may run again). Returns how many dead letters.
+   */
+  purgeDeadLetters(olderThanMs: number): Promise<number>;
+
   /** Batching achieved since the last reset. */
   counters(): BatchCounters;
   resetCounters(): void;

@@ -1,7 +1,7 @@
 /**
  * Schema migrations, applied in order; `PRAGMA user_version` holds how many have run. Constant
  * SQL only. Version 1 is the seed's task record; version 2 adds scheduling and leases; version 3
- * swaps the status indexes for partial ones.
+ * swaps the status indexes for partial ones; version 4 indexes dead letters for retention.
  */
 export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE tasks (
@@ -50,6 +50,9 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX tasks_queued ON tasks (next_run_at, seq) WHERE status = 'queued';
    CREATE INDEX tasks_running ON tasks (lease_owner, lease_expires_at) WHERE status = 'running';
    CREATE INDEX tasks_succeeded ON tasks (finished_at) WHERE status = 'succeeded';`,
+  // Retention deletes tasks: the foreign key's check looks dead letters up by task.
+  `CREATE INDEX dead_letters_task ON dead_letters (task_seq);
+   CREATE INDEX dead_letters_failed ON dead_letters (failed_at);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -384,6 +384,29 @@ export class TaskStore {
     );
   }
 
+  /** Retention: see TaskStoreDriver.prune. */
+  prune(options: { readonly olderThanMs: number; readonly limit?: number }): number {
+    const limit = checkLimit(options.limit ?? 500);
+    if (!(options.olderThanMs >= 0)) invalid(`olderThanMs must be >= 0, got ${options.olderThanMs}`);
+    return this.transaction(() => {
+      const cutoff = this.#now() - options.olderThanMs;
+      this.#s.pruneLetters.run(cutoff, limit);
+      return this.#s.pruneTasks.run(cutoff, limit).changes;
+    });
+  }
+
+  /** See TaskStoreDriver.purgeDeadLetters. */
+  purgeDeadLetters(olderThanMs: number): number {
+    if (!(olderThanMs >= 0)) invalid(`olderThanMs must be >= 0, got ${olderThanMs}`);
+    return this.transaction(() => {
+      const cutoff = this.#now() - olderThanMs;
+      const seqs = (this.#s.oldLetterTasks.all(cutoff) as { task_seq: number }[]).map((r) => r.task_seq);
+      const purged = this.#s.purgeLetters.run(cutoff).changes;
+      for (const seq of seqs) this.#s.purgeFailedTask.run(seq, seq);
+      return purged;
+    });
+  }
+
   /** Stops the heartbeat and closes the database (checkpointing the WAL). Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -483,6 +506,23 @@ function prepare(db: Database.Database) {
     leaseHolders: db.prepare(
       `SELECT lease_owner AS owner, COUNT(*) AS running, MAX(lease_expires_at) AS expires FROM tasks
        WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner`,
+    ),
+    // the same batch in both statements (one transaction): the oldest succeeded tasks
+    pruneLetters: db.prepare(
+      `DELETE FROM dead_letters WHERE task_seq IN (
+         SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < ? ORDER BY finished_at LIMIT ?)`,
+    ),
+    pruneTasks: db.prepare(
+      `DELETE FROM tasks WHERE seq IN (
+         SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < ? ORDER BY finished_at LIMIT ?)`,
+    ),
+    oldLetterTasks: db.prepare(
+      "SELECT DISTINCT task_seq FROM dead_letters WHERE failed_at < ? AND task_seq IS NOT NULL",
+    ),
+    purgeLetters: db.prepare("DELETE FROM dead_letters WHERE failed_at < ?"),
+    purgeFailedTask: db.prepare(
+      `DELETE FROM tasks WHERE seq = ? AND status = 'failed'
+         AND NOT EXISTS (SELECT 1 FROM dead_letters WHERE task_seq = ?)`,
     ),
     succeededSince: db.prepare(
       "SELECT COUNT(*) AS n FROM tasks WHERE status = 'succeeded' AND finished_at >= ?",

@@ -335,6 +335,82 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect(new Set(taken).size).toBe(100);
     });
 
+    it("prune removes only succeeded tasks past the window: inside it a key dedupes, after it the key runs again", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      const done = async (n: number) => {
+        const claimed = (await s.claim(task(n, { start: true }))) as { seq: number };
+        await s.succeed(claimed.seq, 0, { result: `r${n}` });
+      };
+      await done(1);
+      await done(2);
+      // a failed task with its open dead letter, a queued one, a running one, and a succeeded
+      // task with a re-driven letter in its history
+      const f = (await s.claim(task(3, { start: true }))) as { seq: number };
+      await s.fail(f.seq, 0, { errorClass: "permanent", message: "no" });
+      await s.claim(task(4));
+      await s.claim(task(5, { start: true }));
+      const h = (await s.claim(task(6, { start: true }))) as { seq: number };
+      await s.fail(h.seq, 0, { errorClass: "permanent", message: "first try" });
+      await s.redrive("t-6");
+      const taken = await s.takeNext(5);
+      expect(taken.map((r) => r.id)).toEqual(["t-4", "t-6"]);
+      const six = taken[1] as { seq: number; version: number };
+      await s.succeed(six.seq, six.version, { result: "r6" });
+      c.advance(999);
+      expect(await s.prune({ olderThanMs: 1000 })).toBe(0);
+      const dup = await s.claim(task(1));
+      expect(dup.created === false && dup.record.result).toBe("r1"); // inside the window: deduped
+      c.advance(2);
+      expect(await s.prune({ olderThanMs: 1000, limit: 2 })).toBe(2);
+      expect(await s.prune({ olderThanMs: 1000, limit: 2 })).toBe(1);
+      expect(await s.prune({ olderThanMs: 1000 })).toBe(0);
+      expect((await s.all()).map((r) => [r.id, r.status])).toEqual([
+        ["t-3", "failed"],
+        ["t-4", "running"],
+        ["t-5", "running"],
+      ]);
+      expect((await s.deadLetters()).map((d) => d.taskId)).toEqual(["t-3"]);
+      expect((await s.claim(task(1))).created).toBe(true); // after the window: runs again
+    });
+
+    it("prune running alongside claims loses nothing", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      const first = await Promise.all(
+        Array.from({ length: 300 }, (_, n) => s.claim(task(n, { start: true }))),
+      );
+      await Promise.all(first.map((r) => s.succeed((r as { seq: number }).seq, 0)));
+      c.advance(10);
+      const [claims, pruned] = await Promise.all([
+        Promise.all(Array.from({ length: 300 }, (_, n) => s.claim(task(1000 + n)))),
+        (async () => {
+          let total = 0;
+          for (let n = -1; n !== 0; total += n) n = await s.prune({ olderThanMs: 5, limit: 50 });
+          return total;
+        })(),
+      ]);
+      expect(pruned).toBe(300);
+      expect(claims.every((r) => r.created)).toBe(true);
+      expect(await s.stats()).toMatchObject({ queued: 300, succeeded: 0, total: 300 });
+    });
+
+    it("dlq purge removes old dead letters and their failed tasks; the key may run again", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      for (const n of [1, 2]) {
+        const r = (await s.claim(task(n, { start: true }))) as { seq: number };
+        await s.fail(r.seq, 0, { errorClass: "permanent", message: `bad ${n}` });
+        c.advance(100);
+      }
+      await s.recordInvalid("bad-line", { x: 1 }, { errorClass: "validation", message: "bad" });
+      expect(await s.purgeDeadLetters(150)).toBe(1); // t-1's, written 200 ms ago
+      expect((await s.deadLetters()).map((d) => d.taskId)).toEqual(["t-2", "bad-line"]);
+      expect((await s.all()).map((r) => r.id)).toEqual(["t-2"]);
+      expect((await s.claim(task(1))).created).toBe(true);
+      await expect(s.prune({ olderThanMs: -1 })).rejects.toThrow("olderThanMs must be >= 0, got -1");
+    });
+
     it("close commits what is pending; a closed store refuses calls", async () => {
       const s = await store();
       const pending = s.claim(task(1));

@@ -4,7 +4,7 @@
 import pg from "pg";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { pgCtl } from "../../../scripts/postgres-server.mjs";
-import { PgTaskStore, type PgTaskStoreOptions, redactUrl } from "../src/postgres.js";
+import { PG_SCHEMA_VERSION, PgTaskStore, type PgTaskStoreOptions, redactUrl } from "../src/postgres.js";
 import { task } from "./driver-suite.js";
 
 const url = inject("pgUrl");
@@ -57,14 +57,16 @@ describe("PgTaskStore", () => {
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT max(version) AS v FROM "${s.schema}".migrations`);
-      expect(rows[0].v).toBe(1);
+      expect(rows[0].v).toBe(PG_SCHEMA_VERSION);
       await client.query(`INSERT INTO "${s.schema}".migrations (version) VALUES (99)`);
     } finally {
       await client.end();
     }
     await expect(PgTaskStore.open({ url, schema: s.schema })).rejects.toMatchObject({
       code: "ERR_SCHEMA_TOO_NEW",
-      message: expect.stringContaining("has schema version 99, newer than this taskq understands (1)"),
+      message: expect.stringContaining(
+        `has schema version 99, newer than this taskq understands (${PG_SCHEMA_VERSION})`,
+      ),
     });
   });
 

@@ -793,6 +793,25 @@ export class PgTaskStore implements TaskStoreDriver {
     return rows.map((r) => ({ owner: r.owner, running: r.running, leaseExpiresAt: r.expires }));
   }
 
+  async prune(options: { readonly olderThanMs: number; readonly limit?: number }): Promise<number> {
+    this.#ensureOpen("prune");
+    const limit = checkLimit(options.limit ?? 500);
+    if (!(options.olderThanMs >= 0)) invalid(`olderThanMs must be >= 0, got ${options.olderThanMs}`);
+    const { rows } = await this.#query<{ n: number }>("prune", [
+      this.#clock(),
+      Math.round(options.olderThanMs),
+      limit,
+    ]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async purgeDeadLetters(olderThanMs: number): Promise<number> {
+    this.#ensureOpen("purge dead letters");
+    if (!(olderThanMs >= 0)) invalid(`olderThanMs must be >= 0, got ${olderThanMs}`);
+    const { rows } = await this.#query<{ n: number }>("purge", [this.#clock(), Math.round(olderThanMs)]);
+    return rows[0]?.n ?? 0;
+  }
+
   counters(): BatchCounters {
     return { batches: this.#batches, operations: this.#operations, busyMs: this.#busyMs };
   }

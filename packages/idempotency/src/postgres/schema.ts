@@ -44,6 +44,9 @@ export const PG_MIGRATIONS: readonly string[] = [
      redriven_at     bigint
    );
    CREATE INDEX dead_letters_open ON $S.dead_letters (seq) WHERE redriven_at IS NULL;`,
+  // Retention deletes tasks: the foreign key's check looks dead letters up by task.
+  `CREATE INDEX dead_letters_task ON $S.dead_letters (task_seq);
+   CREATE INDEX dead_letters_failed ON $S.dead_letters (failed_at);`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

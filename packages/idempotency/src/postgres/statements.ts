@@ -145,6 +145,21 @@ export function statements(s: string) {
     // $2 interval ms
     succeededWithin: `WITH ${CLOCK}
       SELECT count(*)::int AS n FROM ${tasks}, clock WHERE status = 'succeeded' AND finished_at >= clock.t - $2::bigint`,
+    // $2 older than (ms), $3 limit: the oldest succeeded tasks, their history's dead letters with them
+    prune: `WITH ${CLOCK},
+      victims AS (
+        SELECT seq FROM ${tasks}, clock WHERE status = 'succeeded' AND finished_at < clock.t - $2::bigint
+        ORDER BY finished_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+      letters AS (DELETE FROM ${dead} WHERE task_seq IN (SELECT seq FROM victims)),
+      gone AS (DELETE FROM ${tasks} WHERE seq IN (SELECT seq FROM victims) RETURNING seq)
+      SELECT count(*)::int AS n FROM gone`,
+    // $2 older than (ms): old dead letters, and the failed tasks left with none
+    purge: `WITH ${CLOCK},
+      letters AS (DELETE FROM ${dead} d USING clock WHERE d.failed_at < clock.t - $2::bigint RETURNING d.seq, d.task_seq),
+      tasks AS (
+        DELETE FROM ${tasks} t WHERE t.status = 'failed' AND t.seq IN (SELECT task_seq FROM letters)
+          AND NOT EXISTS (SELECT 1 FROM ${dead} d WHERE d.task_seq = t.seq AND d.seq NOT IN (SELECT seq FROM letters)))
+      SELECT count(*)::int AS n FROM letters`,
     leaseHolders: `SELECT lease_owner AS owner, count(*)::int AS running, MAX(lease_expires_at) AS expires
       FROM ${tasks} WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner`,
   } as const;
