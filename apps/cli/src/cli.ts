@@ -3,6 +3,7 @@ import yargs from "yargs";
 import { dlqCommand } from "./commands/dlq.js";
 import { generateCommand } from "./commands/generate.js";
 import { monitorCommand } from "./commands/monitor.js";
+import { pruneCommand } from "./commands/prune.js";
 import { runCommand } from "./commands/run.js";
 import { serveCommand } from "./commands/serve.js";
 import { statusCommand } from "./commands/status.js";
@@ -36,6 +37,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .command(monitorCommand)
       .command(statusCommand)
       .command(dlqCommand)
+      .command(pruneCommand)
       .demandCommand(1, "give a command (see taskq --help)")
       .strict()
       .recommendCommands()

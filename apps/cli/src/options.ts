@@ -107,6 +107,12 @@ export function runtimeOptions<T>(y: Argv<T>) {
       coerce: integerAtLeast("lease-ms", 1),
       describe: "lease of a running task (LEASE_MS)",
     })
+    .option("retention-ms", {
+      type: "number",
+      default: envDefault("retentionMs"),
+      coerce: integerAtLeast("retention-ms", 0),
+      describe: "keep succeeded tasks (and dedupe their keys) this long, 0 = forever (RETENTION_MS)",
+    })
     .option("shutdown-timeout-ms", {
       type: "number",
       default: envDefault("shutdownTimeoutMs"),
@@ -145,6 +151,7 @@ export interface RuntimeArgs {
   "lease-ms": number;
   inline: boolean;
   handler?: string;
+  "retention-ms": number;
 }
 
 export function toRuntimeConfig(argv: RuntimeArgs): RuntimeConfig {
@@ -168,5 +175,6 @@ export function toRuntimeConfig(argv: RuntimeArgs): RuntimeConfig {
     logLevel: String(envDefault("logLevel")),
     executor: argv.inline ? "inline" : "threads",
     ...(argv.handler === undefined ? {} : { handler: argv.handler }),
+    retentionMs: argv["retention-ms"],
   };
 }

@@ -297,6 +297,29 @@ describe("bad input: one line on stderr, the right exit code, nothing lost", () 
   });
 });
 
+describe("retention", () => {
+  it("prune deletes succeeded records past the window (their keys run again); dlq purge the old dead letters", async () => {
+    const dir = workdir();
+    await taskq(dir, ["submit", "--random", "--count", "10", "--seed", "2"]);
+    expect((await taskq(dir, ["serve", "--exit-when-idle", "--retention-ms", "0"])).code).toBe(0);
+    const before = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json"])).stdout);
+    expect(before.succeeded + before.failed).toBe(10);
+    expect((await taskq(dir, ["prune"])).stdout).toBe(
+      "pruned 0 succeeded task(s) that finished more than 604800000 ms ago\n",
+    );
+    expect((await taskq(dir, ["prune", "--older-than-ms", "0"])).stdout).toBe(
+      `pruned ${before.succeeded} succeeded task(s) that finished more than 0 ms ago\n`,
+    );
+    expect((await taskq(dir, ["dlq", "purge", "--older-than-ms", "0"])).stdout).toBe(
+      `purged ${before.failed} dead letter(s) older than 0 ms\n`,
+    );
+    const after = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json"])).stdout);
+    expect(after).toMatchObject({ total: 0, dead_letters: 0 });
+    const missing = await taskq(dir, ["dlq", "purge"]);
+    expect([missing.code, missing.stderr]).toEqual([2, "taskq: Missing required argument: older-than-ms\n"]);
+  });
+});
+
 describe("your own handler module (--handler)", () => {
   const handler = new URL("./fixtures/upper.mjs", import.meta.url).pathname;
 

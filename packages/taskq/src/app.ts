@@ -2,6 +2,7 @@
 // the runtime of the built-in task types, settings from flags, the environment and .env, and
 // one-line errors with exit codes.
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
+export { DEFAULT_RETENTION_MS, type Retention, type RetentionOptions, startRetention } from "./retention.js";
 export {
   openExistingStore,
   openRuntime,

@@ -15,6 +15,7 @@ import { type HandlerTask, handlerUrl, loadHandler, silentLogger } from "./handl
 import { handlerExecutor, payloadPreparer } from "./handler-runtime.js";
 import { findNonJson } from "./json-value.js";
 import { type QueueOptions, resolveOptions } from "./options.js";
+import { startRetention } from "./retention.js";
 import { stableKey } from "./stable-key.js";
 import { ensureStoreDirectory } from "./store-location.js";
 
@@ -129,6 +130,11 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     retry: { maxAttempts: settings.attempts, baseDelayMs: settings.baseMs, maxDelayMs: settings.capMs },
   });
   store.startHeartbeat();
+  const retention = startRetention(store, {
+    retentionMs: settings.retentionMs,
+    onError: (error) =>
+      logger.warn({ error_class: "retention" }, `retention pass failed: ${(error as Error).message}`),
+  });
 
   /** A duplicate of a task another process runs now: wait for its record to settle. */
   const awaitElsewhere = async (key: string): Promise<Result> => {
@@ -172,6 +178,7 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     close(closeOptions = {}) {
       closing ??= (async () => {
         await pool.close(closeOptions);
+        await retention.stop();
         await store.close();
         await objects?.dispose();
       })();

@@ -82,6 +82,12 @@ export interface QueueOptions<Payload> {
    * @default 30000
    */
   readonly leaseMs?: number;
+  /**
+   * How long a succeeded task's record, and the deduplication of its key, is kept (ms): after it,
+   * the same key runs again. Pruned in the background in small batches; 0 keeps every task.
+   * @default 604800000 (7 days)
+   */
+  readonly retentionMs?: number;
 }
 
 function integer(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -130,6 +136,7 @@ export function resolveOptions<Payload>(options: QueueOptions<Payload>) {
     capMs,
     timeoutMs: integer("timeoutMs", options.timeoutMs ?? 0, 0, 2_147_483_647),
     leaseMs: integer("leaseMs", options.leaseMs ?? 30_000, 1, 2_147_483_647),
+    retentionMs: integer("retentionMs", options.retentionMs ?? 604_800_000, 0, Number.MAX_SAFE_INTEGER),
     logLevel: options.logLevel ?? "warn",
   };
 }

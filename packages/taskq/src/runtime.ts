@@ -22,6 +22,7 @@ import { FsObjectStore } from "@taskq/storage-sim";
 import { CliError } from "./app-errors.js";
 import { handlerUrl, loadHandler } from "./handler.js";
 import { handlerExecutor, payloadPreparer } from "./handler-runtime.js";
+import { DEFAULT_RETENTION_MS, startRetention } from "./retention.js";
 import { stableKey } from "./stable-key.js";
 import { ensureStoreDirectory } from "./store-location.js";
 
@@ -56,6 +57,12 @@ export interface RuntimeConfig {
    * @default the built-in task types
    */
   readonly handler?: string;
+  /**
+   * Keep a succeeded task's record, and deduplicate its key, this long (ms); pruned in the
+   * background in small batches. 0 keeps every task forever.
+   * @default 604800000 (7 days)
+   */
+  readonly retentionMs?: number;
 }
 
 /** The wired system. */
@@ -167,6 +174,11 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     taskTimeoutMs,
   });
   store.startHeartbeat();
+  const retention = startRetention(store, {
+    retentionMs: config.retentionMs ?? DEFAULT_RETENTION_MS,
+    onError: (error) =>
+      logger.warn({ error_class: "retention" }, `retention pass failed: ${(error as Error).message}`),
+  });
   return {
     config,
     store,
@@ -178,6 +190,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     processorConfig,
     async close(options = {}) {
       await pool.close(options);
+      await retention.stop();
       await store.close();
       // The worker threads are gone: a put they had started (a forced stop) left a temp file.
       await objects.sweepTemporaryFiles({ includeThisProcess: true });

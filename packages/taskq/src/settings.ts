@@ -30,6 +30,11 @@ export const SETTINGS = {
   storage: { env: "STORAGE_DIR", default: ".taskq/objects", help: "object store directory" },
   chunkSize: { env: "CHUNK_SIZE", default: DEFAULT_CHUNK_SIZE, help: "bytes per streamed chunk" },
   leaseMs: { env: "LEASE_MS", default: 30_000, help: "lease of a running task without heartbeat, ms" },
+  retentionMs: {
+    env: "RETENTION_MS",
+    default: 604_800_000,
+    help: "keep a succeeded task's record (and dedupe its key) this long, ms; 0 = forever",
+  },
   shutdownTimeoutMs: {
     env: "SHUTDOWN_TIMEOUT_MS",
     default: 10_000,

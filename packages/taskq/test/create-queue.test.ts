@@ -147,6 +147,7 @@ describe("createQueue", () => {
       "its default export must be a function (payload, ctx) => result, got no default export",
     ],
     [{ handlerOptions: { f: () => 1 } }, "handlerOptions.f is a function"],
+    [{ retentionMs: -1 }, "retentionMs must be an integer from 0 to 9007199254740991, got -1"],
   ])("bad option %o: a ConfigError naming it, and nothing started", async (bad, message) => {
     const store = join(dir(), "tasks.db");
     const error = await createQueue({

@@ -1,10 +1,10 @@
-import { CliError, withExistingStore } from "taskq/app";
+import { CliError, integerAtLeast, withExistingStore } from "taskq/app";
 import type { Argv } from "yargs";
 import { dbOption } from "../options.js";
 
 export const dlqCommand = {
   command: "dlq <command>",
-  describe: "Dead letters: list them, or re-drive them",
+  describe: "Dead letters: list them, re-drive them, or purge old ones",
   builder: (y: Argv) =>
     y
       .command({
@@ -50,6 +50,25 @@ export const dlqCommand = {
             console.log(`re-drove ${count} task(s) back to queued`);
           }),
       })
-      .demandCommand(1, "give a dlq command: list or retry"),
+      .command({
+        command: "purge",
+        describe:
+          "Delete the dead letters older than --older-than-ms, with the failed tasks they leave (their keys may run again)",
+        builder: (yy: Argv) =>
+          dbOption(yy)
+            .option("older-than-ms", {
+              type: "number",
+              demandOption: true,
+              coerce: integerAtLeast("older-than-ms", 0),
+              describe: "how long ago a dead letter must have been written",
+            })
+            .example("taskq dlq purge --older-than-ms 604800000", "dead letters over a week old"),
+        handler: (argv: { db: string; "older-than-ms": number }) =>
+          withExistingStore(argv.db, async (store) => {
+            const count = await store.purgeDeadLetters(argv["older-than-ms"]);
+            console.log(`purged ${count} dead letter(s) older than ${argv["older-than-ms"]} ms`);
+          }),
+      })
+      .demandCommand(1, "give a dlq command: list, retry or purge"),
   handler: () => undefined,
 };
