@@ -1,7 +1,9 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "vitest";
 
 export const bin = new URL("../dist/bin.js", import.meta.url).pathname;
 
@@ -55,4 +57,29 @@ export function startTaskq(cwd: string, args: string[], env: Record<string, stri
     );
   });
   return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+/** Output objects under `storage/derived`, as key → md5. */
+export function outputs(storage: string): Map<string, string> {
+  const base = join(storage, "derived");
+  const result = new Map<string, string>();
+  for (const entry of readdirSync(base, { recursive: true }).map(String)) {
+    if (entry.endsWith(".ppm"))
+      result.set(
+        entry,
+        createHash("md5")
+          .update(readFileSync(join(base, entry)))
+          .digest("hex"),
+      );
+  }
+  return result;
+}
+
+/** A generated workload run by one process on SQLite: what every other run of it must produce, byte for byte. */
+export async function cleanOutputs(count: number, seed: number): Promise<Map<string, string>> {
+  const dir = workdir();
+  await taskq(dir, ["generate", "--count", String(count), "--seed", String(seed), "--out", "tasks.json"]);
+  const run = await taskq(dir, ["run", "--tasks", "tasks.json", "--db", "tasks.db"]);
+  expect(run.code).toBe(0);
+  return outputs(join(dir, ".taskq", "objects"));
 }

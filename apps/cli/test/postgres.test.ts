@@ -1,15 +1,9 @@
-// The CLI on a PostgreSQL store: every command by URL, clear errors for bad locations, and a
-// fleet of `taskq serve` processes (stand-ins for nodes) sharing one database: work shared, each
-// task once, a SIGKILLed node's leases taken over, a server restart ridden out, outputs
-// byte-identical to a single process on SQLite.
-import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PgTaskStore } from "@taskq/idempotency/postgres";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { pgCtl } from "../../../scripts/postgres-server.mjs";
-import { startTaskq, taskq, workdir } from "./helpers.js";
+import { cleanOutputs, outputs, startTaskq, taskq, workdir } from "./helpers.js";
 
 const serverUrl = inject("pgUrl");
 let databases = 0;
@@ -47,22 +41,6 @@ async function until(condition: () => Promise<boolean>, what: string, timeoutMs 
   }
 }
 
-/** Output objects under `storage/derived`, as key → md5. */
-function outputs(storage: string): Map<string, string> {
-  const base = join(storage, "derived");
-  const result = new Map<string, string>();
-  for (const entry of readdirSync(base, { recursive: true }).map(String)) {
-    if (entry.endsWith(".ppm"))
-      result.set(
-        entry,
-        createHash("md5")
-          .update(readFileSync(join(base, entry)))
-          .digest("hex"),
-      );
-  }
-  return result;
-}
-
 /** Generates a workload in a new directory; its unique key count. */
 async function workload(count: number, seed: number): Promise<{ dir: string; unique: number }> {
   const dir = workdir();
@@ -80,13 +58,6 @@ async function workload(count: number, seed: number): Promise<{ dir: string; uni
 }
 
 /** The same workload run by one process on SQLite: what every fleet run must produce, byte for byte. */
-async function cleanOutputs(count: number, seed: number): Promise<Map<string, string>> {
-  const { dir } = await workload(count, seed);
-  const run = await taskq(dir, ["run", "--tasks", "tasks.json", "--db", "tasks.db"]);
-  expect(run.code).toBe(0);
-  return outputs(join(dir, ".taskq", "objects"));
-}
-
 const ownerOf = (stderr: string) => /taskq serve: (\S+) taking tasks/.exec(stderr)?.[1];
 
 describe("the CLI on a PostgreSQL store", () => {

@@ -1,14 +1,13 @@
 // Reliability: tests that kill real processes. Sizes keep `pnpm test` short; the full-size run
 // (2,000 tasks, 100,000 for memory) is `pnpm test:reliability` (README "Guarantees").
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { TaskStore } from "@taskq/idempotency";
 import { createRng } from "@taskq/storage-sim";
 import { describe, expect, it } from "vitest";
-import { startTaskq, taskq, workdir } from "./helpers.js";
+import { cleanOutputs, outputs, startTaskq, taskq, workdir } from "./helpers.js";
 
 const CRASH_TASKS = Number(process.env["TASKQ_CRASH_TASKS"] ?? 500);
 const LOAD_TASKS = Number(process.env["TASKQ_LOAD_TASKS"] ?? 100_000);
@@ -20,29 +19,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 60_000)
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-function md5File(path: string): string {
-  return createHash("md5").update(readFileSync(path)).digest("hex");
-}
-
-/** Output objects under `storage/derived`, as key → md5. */
-function outputs(storage: string): Map<string, string> {
-  const base = join(storage, "derived");
-  const result = new Map<string, string>();
-  for (const entry of readdirSync(base, { recursive: true }).map(String)) {
-    const path = join(base, entry);
-    if (entry.endsWith(".ppm")) result.set(entry, md5File(path));
-  }
-  return result;
-}
-
-async function cleanOutputs(count: number, seed: number): Promise<Map<string, string>> {
-  const dir = workdir();
-  await taskq(dir, ["generate", "--count", String(count), "--seed", String(seed), "--out", "tasks.json"]);
-  const run = await taskq(dir, ["run", "--tasks", "tasks.json", "--db", "tasks.db"]);
-  expect(run.code).toBe(0);
-  return outputs(join(dir, ".taskq", "objects"));
 }
 
 type Mode = "run" | "serve";
