@@ -344,7 +344,11 @@ describe("your own handler module (--handler)", () => {
     const serve = await taskq(dir, ["serve", "--handler", handler, "--exit-when-idle"]);
     expect(serve.stdout).toContain("SERVE: 1 task(s) taken");
     const status = JSON.parse((await taskq(dir, ["status", id, "--json"])).stdout);
-    expect(status).toMatchObject({ status: "succeeded", result: '{"text":"QUEUED","attempt":1}' });
+    // the handler sees the stored task's id, not a new one
+    expect(status).toMatchObject({
+      status: "succeeded",
+      result: `{"text":"QUEUED","attempt":1,"id":"${id}"}`,
+    });
   });
 
   it("a handler that does not exist is a usage error naming it, and nothing is created", async () => {

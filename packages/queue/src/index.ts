@@ -32,6 +32,7 @@ export { RetryPolicy, type RetryPolicyOptions } from "./retry-policy.js";
 export { RingDeque } from "./ring-deque.js";
 export {
   type CloseOptions,
+  type StoredIdentity,
   type StoredOutput,
   type TaskResult,
   WorkerPool,

@@ -37,6 +37,8 @@ export interface StoreClaim {
 export interface StoreRecord {
   readonly seq: number;
   readonly id: string;
+  /** Given to `prepare` when the pool adopts the task. */
+  readonly idempotencyKey?: string;
   readonly status: "queued" | "running" | "succeeded" | "failed";
   readonly attempts: number;
   readonly maxAttempts: number;

@@ -12,6 +12,12 @@ import type {
 } from "./ports.js";
 import { RetryPolicy, type RetryPolicyOptions } from "./retry-policy.js";
 
+/** A stored task's id and idempotency key, given to `prepare` when the pool adopts it. */
+export interface StoredIdentity {
+  readonly id: string;
+  readonly key?: string;
+}
+
 /** What a submit resolves with. */
 export interface TaskResult {
   readonly id: string;
@@ -35,8 +41,11 @@ export interface StoredOutput {
 
 /** Options of a worker pool. */
 export interface WorkerPoolOptions<T, O> {
-  /** Validates a raw task; throws (an error with `errorClass`) for bad input, and nothing is stored. */
-  readonly prepare: (raw: unknown) => PreparedTask<T>;
+  /**
+   * Validates a raw task; throws (an error with `errorClass`) for bad input, and nothing is
+   * stored. For a task taken from the durable queue (`adopt`) it also gets the stored id and key.
+   */
+  readonly prepare: (raw: unknown, stored?: StoredIdentity) => PreparedTask<T>;
   readonly store: TaskStorePort;
   readonly executor: ExecutorPort<T, O>;
   /**
@@ -115,7 +124,7 @@ export class WorkerPool<T, O> {
   readonly queue: BoundedQueue<Job<T>>;
   readonly retry: RetryPolicy;
   readonly executor: ExecutorPort<T, O>;
-  readonly #prepare: (raw: unknown) => PreparedTask<T>;
+  readonly #prepare: (raw: unknown, stored?: StoredIdentity) => PreparedTask<T>;
   readonly #store: TaskStorePort;
   readonly #toStored: (output: O) => StoredOutput;
   readonly #metrics: MetricsPort | undefined;
@@ -223,7 +232,10 @@ export class WorkerPool<T, O> {
     if (!this.#accepting) return Promise.reject(new PoolClosedError());
     let prepared: PreparedTask<T>;
     try {
-      prepared = this.#prepare(record.payload);
+      prepared = this.#prepare(record.payload, {
+        id: record.id,
+        ...(record.idempotencyKey === undefined ? {} : { key: record.idempotencyKey }),
+      });
     } catch (error) {
       const failure = { errorClass: "validation", message: (error as Error).message };
       this.#metrics?.recordFailure("validation");

@@ -119,7 +119,7 @@ export async function createQueue<Payload = unknown, Result = unknown>(
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
   const prepare = payloadPreparer(keyOf as (payload: unknown) => string);
   const pool = new WorkerPool<HandlerTask, string | null>({
-    prepare: (raw) => prepare(raw),
+    prepare: (raw, stored) => prepare(raw, stored ?? {}),
     store,
     executor,
     toStored: (json) => ({ result: json }),
