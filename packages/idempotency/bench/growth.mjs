@@ -1,0 +1,91 @@
+// Growth bench: fills a store through the driver contract, 100 concurrent clients each claiming
+// a task as running and completing it (the pool's fast path), and prints the throughput of every
+// window and the store's size as it grows: does the cost stay flat as the store fills?
+// Runs against the built package.
+// Usage: node bench/growth.mjs [tasks=2000000] [window=200000] [sqlite|postgres URL]
+//   postgres: give a URL (a fresh schema is made and dropped), or "postgres" for a throwaway
+//   durable server from scripts/postgres-server.mjs.
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openTaskStore } from "../dist/index.js";
+
+const total = Number(process.argv[2] ?? 2_000_000);
+const window = Number(process.argv[3] ?? 200_000);
+const target = process.argv[4] ?? "sqlite";
+const clients = 100;
+
+const workDir = mkdtempSync(join(tmpdir(), "taskq-growth-"));
+let stopServer = () => undefined;
+process.on("exit", () => {
+  rmSync(workDir, { recursive: true, force: true });
+  stopServer();
+});
+
+let location = join(workDir, "tasks.db");
+let size = () => {
+  const db = statSync(location).size;
+  const wal = statSync(`${location}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  return [`file; the WAL ${(wal / 2 ** 20).toFixed(0)} MiB more`, db];
+};
+const schema = `growth_${process.pid}`;
+if (target !== "sqlite") {
+  let url = target;
+  if (target === "postgres") {
+    const { startPostgres } = await import("../../../scripts/postgres-server.mjs");
+    const server = await startPostgres({ durable: true });
+    stopServer = server.stop;
+    url = server.url;
+  }
+  location = url;
+}
+const store = await openTaskStore(location, { checkpoint: "background", schema });
+if (store.kind === "postgres") {
+  const pg = (await import("pg")).default;
+  const client = new pg.Client({ connectionString: location });
+  await client.connect();
+  size = async () => {
+    const { rows } = await client.query(
+      "SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'",
+      [schema],
+    );
+    return ["tables + indexes", Number(rows[0].bytes)];
+  };
+  process.on("beforeExit", () => client.end());
+}
+
+console.log(
+  `${store.kind} store, ${clients} clients, claim-as-running + succeed, windows of ${window.toLocaleString("en-US")} tasks`,
+);
+console.log("tasks in store   tasks/s (this window)   size");
+let next = 0;
+for (let done = 0; done < total; done += window) {
+  const end = Math.min(total, done + window);
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let n = next++; n < end; n = next++) {
+        const claim = await store.claim({
+          id: `t-${n}`,
+          idempotencyKey: `img-${n}.ppm#thumb`,
+          type: "image",
+          payload: { n },
+          start: true,
+        });
+        await store.succeed(claim.seq, 0, {
+          outputKey: `thumb/img-${n}.ppm`,
+          etag: "d41d8cd98f00b204e9800998ecf8427e",
+        });
+      }
+    }),
+  );
+  next = end;
+  const seconds = (performance.now() - start) / 1000;
+  const [what, bytes] = await size();
+  console.log(
+    `${end.toLocaleString("en-US").padStart(14)}   ${Math.round((end - done) / seconds)
+      .toLocaleString("en-US")
+      .padStart(21)}   ${(bytes / 2 ** 20).toFixed(0)} MiB (${what})`,
+  );
+}
+await store.close();

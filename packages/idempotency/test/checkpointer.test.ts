@@ -1,0 +1,44 @@
+import { statSync } from "node:fs";
+import { setImmediate as turn } from "node:timers/promises";
+import Database from "better-sqlite3";
+import { expect, it } from "vitest";
+import { BackgroundCheckpointer } from "../src/checkpointer.js";
+import { tempDb } from "./helpers.js";
+
+it("keeps the WAL bounded under a writer that never stops: past the limit it is rewound", async () => {
+  const path = tempDb();
+  const writer = new Database(path);
+  writer.pragma("journal_mode = WAL");
+  writer.pragma("wal_autocheckpoint = 0"); // as TaskStore does with checkpoint: "background"
+  writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)");
+  const insert = writer.prepare("INSERT INTO t (body) VALUES (?)");
+  const body = Buffer.alloc(2048, 7);
+  // a limit of 64 frames (256 KiB); the writer appends ~24 MiB of frames in small transactions
+  const checkpointer = new BackgroundCheckpointer(path, 5, 64);
+  const write = () =>
+    writer.transaction(() => {
+      for (let j = 0; j < 8; j++) insert.run(body);
+    })();
+  let largest = 0;
+  let before = 0;
+  try {
+    // until the thread is up: it has copied pages back into the database file
+    const empty = statSync(path).size;
+    for (let i = 0; statSync(path).size === empty; i++) {
+      if (i > 100_000) throw new Error("the checkpointer never ran");
+      write();
+      await turn();
+    }
+    before = statSync(`${path}-wal`).size;
+    for (let i = 0; i < 1500; i++) {
+      write();
+      largest = Math.max(largest, statSync(`${path}-wal`).size);
+      await turn();
+    }
+  } finally {
+    checkpointer.stop();
+  }
+  writer.close();
+  // 1500 transactions append over 24 MiB of frames: rewound, the WAL grows by far less
+  expect(largest - before).toBeLessThan(4 * 2 ** 20);
+});
