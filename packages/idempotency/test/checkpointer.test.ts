@@ -38,7 +38,12 @@ it("keeps the WAL bounded under a writer that never stops: past the limit it is 
   } finally {
     checkpointer.stop();
   }
+  const pageSize = writer.pragma("page_size", { simple: true }) as number;
   writer.close();
-  // 1500 transactions append over 24 MiB of frames: rewound, the WAL grows by far less
-  expect(largest - before).toBeLessThan(4 * 2 ** 20);
+  // What 1500 transactions append, were the WAL never rewound: 8 data pages and an index page
+  // each, a frame per page (measured without the rewind: 61 MB of growth). Rewound, the WAL
+  // grows by a fraction of it: 4 MB on a quiet machine, 12 MB with the other test files
+  // competing for the two cores (the thread checkpoints less often when it gets less CPU).
+  const appended = 1500 * 9 * (pageSize + 24);
+  expect(largest - before).toBeLessThan(appended / 2);
 });
