@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { machineFacts } from "./machine.js";
-import { type BenchOptions, measure, type RunResult } from "./orchestrate.js";
+import { type BenchOptions, measure, median, type RunResult } from "./orchestrate.js";
 
 export interface FrontDoorOptions {
   readonly tasks: number;
@@ -16,11 +16,6 @@ export interface FrontDoorOptions {
   /** The front door's keys: the pool's own (the same work) or its default hash. */
   readonly keys: "pool" | "hash";
 }
-
-const median = (runs: RunResult[]) =>
-  [...runs].sort((a, b) => a.throughput_tps - b.throughput_tps)[
-    Math.floor((runs.length - 1) / 2)
-  ] as RunResult;
 
 export async function runFrontDoor(options: FrontDoorOptions, log: (line: string) => void = () => undefined) {
   const workDir = await mkdtemp(join(tmpdir(), "taskq-bench-"));
@@ -50,8 +45,8 @@ export async function runFrontDoor(options: FrontDoorOptions, log: (line: string
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
-  const pool = median(runs.pool);
-  const queue = median(runs.queue);
+  const pool = median(runs.pool) as RunResult;
+  const queue = median(runs.queue) as RunResult;
   const ratio = queue.throughput_tps / pool.throughput_tps;
   return {
     generated_at: new Date().toISOString(),

@@ -296,7 +296,8 @@ export async function measure(
   return { ...report, system, clients, repeat, managers: 1 };
 }
 
-function median(runs: RunResult[]): RunResult | undefined {
+/** The run with the median throughput (the lower middle of an even count). */
+export function median(runs: readonly RunResult[]): RunResult | undefined {
   const sorted = [...runs].sort((a, b) => a.throughput_tps - b.throughput_tps);
   return sorted[Math.floor((sorted.length - 1) / 2)];
 }

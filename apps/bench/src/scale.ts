@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { machineFacts } from "./machine.js";
-import { type BenchOptions, measure, type RunResult } from "./orchestrate.js";
+import { type BenchOptions, measure, median, type RunResult } from "./orchestrate.js";
 import { openBenchDatabases } from "./pg-databases.js";
 
 export interface ScaleOptions extends Omit<BenchOptions, "mode" | "clients"> {
@@ -51,7 +51,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     const mine = [...(runs.get(managers) ?? [])].sort((a, b) => a.throughput_tps - b.throughput_tps);
     return {
       managers,
-      median: mine[Math.floor((mine.length - 1) / 2)] as RunResult,
+      median: median(mine) as RunResult,
       min_tps: mine[0]?.throughput_tps ?? 0,
       max_tps: mine.at(-1)?.throughput_tps ?? 0,
       runs: mine,

@@ -83,3 +83,16 @@ export async function cleanOutputs(count: number, seed: number): Promise<Map<str
   expect(run.code).toBe(0);
   return outputs(join(dir, ".taskq", "objects"));
 }
+
+/** Waits for a condition another process makes true, checking every 10 ms (no blind sleep). */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

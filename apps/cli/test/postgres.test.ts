@@ -3,7 +3,7 @@ import { PgTaskStore } from "@taskq/idempotency/postgres";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { pgCtl } from "../../../scripts/postgres-server.mjs";
-import { cleanOutputs, outputs, startTaskq, taskq, workdir } from "./helpers.js";
+import { cleanOutputs, outputs, startTaskq, taskq, until, workdir } from "./helpers.js";
 
 const serverUrl = inject("pgUrl");
 let databases = 0;
@@ -32,15 +32,6 @@ async function watch(url: string): Promise<PgTaskStore> {
   return store;
 }
 
-/** Waits for a condition another process makes true, checking every 20 ms (no blind sleep). */
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Generates a workload in a new directory; its unique key count. */
 async function workload(count: number, seed: number): Promise<{ dir: string; unique: number }> {
   const dir = workdir();
@@ -56,6 +47,27 @@ async function workload(count: number, seed: number): Promise<{ dir: string; uni
   expect(gen.code).toBe(0);
   return { dir, unique: Number(/\((\d+) unique keys\)/.exec(gen.stdout)?.[1]) };
 }
+
+/** A generated workload submitted to a new database (for `serve` to take); its URL and directory. */
+async function submittedWorkload(count: number, seed: number) {
+  const url = await freshDatabase();
+  const generated = await workload(count, seed);
+  expect((await taskq(generated.dir, ["submit", "--payload-file", "tasks.json", "--db", url])).code).toBe(0);
+  return { url, ...generated };
+}
+
+/** A small manager (4 slots, a queue of 4): several of them share a workload rather than one taking it all. */
+const smallManager = (url: string) => [
+  "serve",
+  "--db",
+  url,
+  "--workers",
+  "1",
+  "--per-worker",
+  "4",
+  "--queue-size",
+  "4",
+];
 
 /** The same workload run by one process on SQLite: what every fleet run must produce, byte for byte. */
 const ownerOf = (stderr: string) => /taskq serve: (\S+) taking tasks/.exec(stderr)?.[1];
@@ -158,21 +170,8 @@ describe("the CLI on a PostgreSQL store", () => {
   });
 
   it("three managers share the work: every task runs to success once, outputs byte-identical to one process on SQLite", async () => {
-    const url = await freshDatabase();
-    const { dir, unique } = await workload(150, 3);
-    expect((await taskq(dir, ["submit", "--payload-file", "tasks.json", "--db", url])).code).toBe(0);
-    const args = [
-      "serve",
-      "--exit-when-idle",
-      "--db",
-      url,
-      "--workers",
-      "1",
-      "--per-worker",
-      "4",
-      "--queue-size",
-      "4",
-    ];
+    const { url, dir, unique } = await submittedWorkload(150, 3);
+    const args = [...smallManager(url), "--exit-when-idle"];
     const nodes = [0, 1, 2].map(() => startTaskq(dir, args, { BASE_LATENCY_MS: "20" }));
     const results = await Promise.all(nodes.map((n) => n.exited));
     expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
@@ -187,23 +186,9 @@ describe("the CLI on a PostgreSQL store", () => {
   });
 
   it("a SIGKILLed manager's leased tasks are taken over by another once its lease expires", async () => {
-    const url = await freshDatabase();
-    const { dir, unique } = await workload(120, 5);
-    expect((await taskq(dir, ["submit", "--payload-file", "tasks.json", "--db", url])).code).toBe(0);
+    const { url, dir, unique } = await submittedWorkload(120, 5);
     const watcher = await watch(url);
-    const args = [
-      "serve",
-      "--db",
-      url,
-      "--workers",
-      "1",
-      "--per-worker",
-      "4",
-      "--queue-size",
-      "4",
-      "--lease-ms",
-      "1500",
-    ];
+    const args = [...smallManager(url), "--lease-ms", "1500"];
     const victim = startTaskq(dir, args, { BASE_LATENCY_MS: "30" });
     await until(async () => ownerOf(victim.output().stderr) !== undefined, "the first manager to start");
     const victimOwner = ownerOf(victim.output().stderr) as string;
@@ -230,9 +215,7 @@ describe("the CLI on a PostgreSQL store", () => {
   });
 
   it("PostgreSQL restarted mid-run: the manager reconnects and finishes; nothing is lost", async () => {
-    const url = await freshDatabase();
-    const { dir, unique } = await workload(300, 6);
-    expect((await taskq(dir, ["submit", "--payload-file", "tasks.json", "--db", url])).code).toBe(0);
+    const { url, dir, unique } = await submittedWorkload(300, 6);
     const watcher = await watch(url);
     const node = startTaskq(
       dir,

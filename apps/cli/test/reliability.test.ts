@@ -7,19 +7,10 @@ import { promisify } from "node:util";
 import { TaskStore } from "@taskq/idempotency";
 import { createRng } from "@taskq/storage-sim";
 import { describe, expect, it } from "vitest";
-import { cleanOutputs, outputs, startTaskq, taskq, workdir } from "./helpers.js";
+import { cleanOutputs, outputs, startTaskq, taskq, until, workdir } from "./helpers.js";
 
 const CRASH_TASKS = Number(process.env["TASKQ_CRASH_TASKS"] ?? 500);
 const LOAD_TASKS = Number(process.env["TASKQ_LOAD_TASKS"] ?? 100_000);
-
-/** Waits for a condition another process makes true, checking every 10 ms (no blind sleep). */
-async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 type Mode = "run" | "serve";
 

@@ -130,11 +130,7 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     retry: { maxAttempts: settings.attempts, baseDelayMs: settings.baseMs, maxDelayMs: settings.capMs },
   });
   store.startHeartbeat();
-  const retention = startRetention(store, {
-    retentionMs: settings.retentionMs,
-    onError: (error) =>
-      logger.warn({ error_class: "retention" }, `retention pass failed: ${(error as Error).message}`),
-  });
+  const retention = startRetention(store, { retentionMs: settings.retentionMs, logger });
 
   /** A duplicate of a task another process runs now: wait for its record to settle. */
   const awaitElsewhere = async (key: string): Promise<Result> => {

@@ -1,5 +1,6 @@
 import { setImmediate as yieldTurn } from "node:timers/promises";
 import type { TaskStoreDriver } from "@taskq/idempotency";
+import type { LoggerPort } from "@taskq/queue";
 
 /** A week: how long a succeeded task's record (and the deduplication of its key) is kept by default. */
 export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -19,8 +20,8 @@ export interface RetentionOptions {
    * @default 500
    */
   readonly batch?: number;
-  /** Told of a pass that failed (an unreachable store): the next pass tries again. */
-  readonly onError?: (error: unknown) => void;
+  /** Where a pass that failed (an unreachable store) is logged; the next pass tries again. @default none */
+  readonly logger?: LoggerPort;
 }
 
 /** Background retention: `pruned` so far; `stop()` waits for a pass under way. */
@@ -61,7 +62,12 @@ export function startRetention(store: TaskStoreDriver, options: RetentionOptions
     const every =
       options.intervalMs ?? Math.min(60_000, Math.max(1000, Math.floor(options.retentionMs / 10)));
     timer = setInterval(() => {
-      runOnce().catch((error) => options.onError?.(error));
+      runOnce().catch((error) =>
+        options.logger?.warn(
+          { error_class: "retention" },
+          `retention pass failed: ${(error as Error).message}`,
+        ),
+      );
     }, every);
     timer.unref();
   }

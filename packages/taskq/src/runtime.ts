@@ -176,8 +176,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   store.startHeartbeat();
   const retention = startRetention(store, {
     retentionMs: config.retentionMs ?? DEFAULT_RETENTION_MS,
-    onError: (error) =>
-      logger.warn({ error_class: "retention" }, `retention pass failed: ${(error as Error).message}`),
+    logger,
   });
   return {
     config,
