@@ -18,17 +18,20 @@ import { formatTable } from "./report-table.js";
 import { runOptimizedChild } from "./run-child.js";
 import { formatScale, runScale, writeScale } from "./scale.js";
 
-function clientList(value: unknown): number[] {
-  const list = String(value)
-    .split(",")
-    .map((v) => Number(v.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) {
-    throw new CliError(
-      `--clients must be a comma-separated list of positive integers, got ${JSON.stringify(value)}`,
-      2,
-    );
-  }
-  return list;
+/** A yargs coercer for a comma-separated list of positive integers; its error names the flag. */
+function integerList(flag: string) {
+  return (value: unknown): number[] => {
+    const list = String(value)
+      .split(",")
+      .map((v) => Number(v.trim()));
+    if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) {
+      throw new CliError(
+        `--${flag} must be a comma-separated list of positive integers, got ${JSON.stringify(value)}`,
+        2,
+      );
+    }
+    return list;
+  };
 }
 
 /** Runs `taskq-bench`; returns the exit code (1 when --check finds a missed target). */
@@ -64,7 +67,7 @@ export async function main(args: readonly string[]): Promise<number> {
             .option("clients", {
               type: "string",
               default: "50,100",
-              coerce: clientList,
+              coerce: integerList("clients"),
               describe: "concurrent clients, a list: one run per value",
             })
             .option("workers", {
@@ -158,7 +161,7 @@ export async function main(args: readonly string[]): Promise<number> {
             .option("managers", {
               type: "string",
               default: "1,2,4",
-              coerce: (v: unknown) => clientList(v),
+              coerce: integerList("managers"),
               describe: "manager process counts, a list",
             })
             .option("workers", {
@@ -202,7 +205,12 @@ export async function main(args: readonly string[]): Promise<number> {
         "The overhead profile through createQueue against the hand-wired pool (the front door's own cost)",
         (y) =>
           y
-            .option("tasks", { type: "number", default: 20_000, coerce: integerAtLeast("tasks", 1) })
+            .option("tasks", {
+              type: "number",
+              default: 100_000,
+              coerce: integerAtLeast("tasks", 1),
+              describe: "tasks per run (100,000: runs of several seconds, past start-up)",
+            })
             .option("clients", { type: "number", default: 100, coerce: integerAtLeast("clients", 1) })
             .option("workers", {
               type: "number",

@@ -114,6 +114,11 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
       2,
       'taskq-bench: --clients must be a comma-separated list of positive integers, got "10,x"\n',
     ]);
+    const managers = await bench(["scale", "--managers", "1,0"]);
+    expect([managers.code, managers.stderr]).toEqual([
+      2,
+      'taskq-bench: --managers must be a comma-separated list of positive integers, got "1,0"\n',
+    ]);
     const unknown = await bench(["--profile", "gpu"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^taskq-bench: Invalid values: .*profile/);
