@@ -62,7 +62,12 @@ export async function main(args: readonly string[]): Promise<number> {
             .option("tasks", {
               type: "number",
               coerce: integerAtLeast("tasks", 1),
-              describe: "tasks per run (default: the profile's)",
+              describe: "tasks per optimized run (default: the profile's, runs of 5 s or more)",
+            })
+            .option("baseline-tasks", {
+              type: "number",
+              coerce: integerAtLeast("baseline-tasks", 1),
+              describe: "tasks per baseline run (default: the profile's, or --tasks when fewer)",
             })
             .option("clients", {
               type: "string",
@@ -124,7 +129,10 @@ export async function main(args: readonly string[]): Promise<number> {
           const options: BenchOptions = {
             mode: argv.mode,
             profile: argv.profile,
-            tasks: argv.tasks ?? PROFILES[argv.profile].defaultTasks,
+            tasks: argv.tasks ?? PROFILES[argv.profile].defaultTasks.optimized,
+            baselineTasks:
+              argv["baseline-tasks"] ??
+              Math.min(argv.tasks ?? Number.POSITIVE_INFINITY, PROFILES[argv.profile].defaultTasks.baseline),
             clients: argv.clients,
             workers: argv.workers,
             ...(argv["per-worker"] === undefined ? {} : { perWorker: argv["per-worker"] }),
@@ -180,7 +188,7 @@ export async function main(args: readonly string[]): Promise<number> {
         async (argv) => {
           const options = {
             profile: argv.profile,
-            tasks: argv.tasks ?? PROFILES[argv.profile].defaultTasks,
+            tasks: argv.tasks ?? PROFILES[argv.profile].defaultTasks.optimized,
             clients: argv.clients,
             managers: argv.managers,
             workers: argv.workers,

@@ -13,7 +13,10 @@ export {
   type Check,
   type RunResult,
   runBenchmark,
+  type Spread,
   type System,
+  TARGETS,
+  tasksPerRun,
 } from "./orchestrate.js";
 export { PROFILES, type Profile } from "./profiles.js";
 export { renderHtml, writeReports } from "./report-files.js";

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { csvHeader, csvRow } from "@taskq/metrics";
 import { ensureDirectory } from "@taskq/storage-sim";
-import type { BenchResult, RunResult } from "./orchestrate.js";
+import { type BenchResult, type RunResult, tasksPerRun } from "./orchestrate.js";
 import { formatTable } from "./report-table.js";
 import { barChart, lineChart } from "./svg.js";
 
@@ -70,7 +70,7 @@ h1{font-size:22px} h2{font-size:17px;margin-top:28px} figure{margin:8px 0} figca
 table{border-collapse:collapse} td,th{border:1px solid #d1d5db;padding:4px 8px;text-align:left} .pass{color:#15803d;font-weight:600} .fail{color:#b91c1c;font-weight:600}
 </style></head><body>
 <h1>taskq-bench · ${esc(result.settings.profile)} profile · ${esc(result.generated_at)}</h1>
-<p>${esc(result.settings.profile_details.describe)}. ${result.settings.tasks} tasks per run, ${result.settings.repeat} repeat(s), baseline and optimized alternating, each run a fresh process on a fresh workload. Machine: ${result.machine.cores} cores, ${esc(result.machine.cpu)}, Node ${esc(result.machine.node)}. Absolute times vary between machines; the ratios are the claim.</p>
+<p>${esc(result.settings.profile_details.describe)}. ${tasksPerRun(result.settings, "optimized")} tasks per optimized run and ${tasksPerRun(result.settings, "baseline")} per baseline run, ${result.settings.repeat} repeat(s), baseline and optimized alternating, each run a fresh process on a fresh workload and store (input images generated once and shared). Machine: ${result.machine.cores} cores, ${esc(result.machine.cpu)}, Node ${esc(result.machine.node)}. Absolute times vary between machines; the ratios are the claim.</p>
 ${bars}
 <h2>Targets</h2><table><tr><th>clients</th><th>check</th><th>target</th><th>value</th><th></th></tr>${checks}</table>
 ${perClients.join("\n")}
@@ -87,9 +87,12 @@ export async function writeReports(result: BenchResult, dir: string): Promise<st
   const html = join(dir, "report.html");
   await writeFile(json, `${JSON.stringify(result, null, 2)}\n`);
   const rows = result.runs.map((r) =>
-    csvRow(r, [result.settings.profile, r.system, r.clients, r.repeat + 1]),
+    csvRow(r, [result.settings.profile, r.system, r.clients, r.repeat + 1, r.startup_ms, r.peak_rss_mb]),
   );
-  await writeFile(csv, `${[csvHeader(["profile", "system", "clients", "repeat"]), ...rows].join("\n")}\n`);
+  await writeFile(
+    csv,
+    `${[csvHeader(["profile", "system", "clients", "repeat", "startup_ms", "peak_rss_mb"]), ...rows].join("\n")}\n`,
+  );
   await writeFile(html, renderHtml(result));
   return [json, csv, html];
 }

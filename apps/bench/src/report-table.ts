@@ -1,4 +1,4 @@
-import type { BenchResult, System } from "./orchestrate.js";
+import { type BenchResult, type System, tasksPerRun } from "./orchestrate.js";
 
 function pad(cells: string[], widths: number[]): string {
   return cells
@@ -15,7 +15,8 @@ export function formatTable(result: BenchResult): string {
   const s = result.settings;
   const lines = [
     `taskq-bench · profile ${s.profile} (${s.profile_details.describe})`,
-    `${s.tasks} tasks per run · repeat ${s.repeat} (median shown, [min-max] throughput) · ${s.workers} threads x ${s.per_worker} · queue ${s.queueSize} (${s.onFull})`,
+    `${tasksPerRun(s, "optimized")} tasks per optimized run, ${tasksPerRun(s, "baseline")} per baseline run · repeat ${s.repeat} (the median run shown, [min-max] over the repeats) · ${s.workers} threads x ${s.per_worker} · queue ${s.queueSize} (${s.onFull})`,
+    "warm-up: each clock starts at ready to serve, after start-up (reported on its own): the optimized run spawns its threads and runs one attempt per slot first; the baseline opens its processor",
     `machine: ${result.machine.cores} cores, ${result.machine.cpu}, node ${result.machine.node}`,
     "",
   ];
@@ -26,9 +27,11 @@ export function formatTable(result: BenchResult): string {
     const o = medians.optimized;
     const ratio = result.ratios[key];
     const limit = result.limits[key];
-    const range = (system: System) => {
+    const range = (system: System, figure: "tps" | "p95_ms" | "seconds", digits = 0) => {
       const r = result.spread[key]?.[system];
-      return r && s.repeat > 1 ? ` [${num(r.min_tps, 0)}-${num(r.max_tps, 0)}]` : "";
+      return r && s.repeat > 1
+        ? ` [${num(r[`min_${figure}`], digits)}-${num(r[`max_${figure}`], digits)}]`
+        : "";
     };
     const check = (name: string) => result.checks.find((c) => c.clients === Number(key) && c.name === name);
     const verdict = (name: string) => {
@@ -38,8 +41,8 @@ export function formatTable(result: BenchResult): string {
     const rows: string[][] = [
       [
         "throughput (tasks/s)",
-        `${num(b?.throughput_tps)}${range("baseline")}`,
-        `${num(o?.throughput_tps)}${range("optimized")}`,
+        `${num(b?.throughput_tps)}${range("baseline", "tps")}`,
+        `${num(o?.throughput_tps)}${range("optimized", "tps")}`,
         ratio?.throughput ? `${num(ratio.throughput)}x` : "-",
         ...verdict("throughput vs baseline"),
       ],
@@ -53,11 +56,22 @@ export function formatTable(result: BenchResult): string {
       ],
       [
         "p95 latency (ms)",
-        num(b?.p95_latency_ms),
-        num(o?.p95_latency_ms),
+        `${num(b?.p95_latency_ms)}${range("baseline", "p95_ms")}`,
+        `${num(o?.p95_latency_ms)}${range("optimized", "p95_ms")}`,
         ratio?.p95 ? `${num(ratio.p95 * 100)}%` : "-",
         ...verdict("p95 vs baseline"),
       ],
+      ...(check("p95 vs simulated I/O")
+        ? [
+            [
+              `p95 vs ${num(limit?.io_ms_per_task, 0)} ms of I/O`,
+              "",
+              num(o?.p95_latency_ms),
+              o && limit ? `${num(o.p95_latency_ms / limit.io_ms_per_task, 2)}x` : "-",
+              ...verdict("p95 vs simulated I/O"),
+            ],
+          ]
+        : []),
       ["p99 latency (ms)", num(b?.p99_latency_ms), num(o?.p99_latency_ms), "", "", ""],
       [
         "error rate",
@@ -68,6 +82,23 @@ export function formatTable(result: BenchResult): string {
         "",
       ],
       ["retries", num(b?.retry_count, 0), num(o?.retry_count, 0), "", "", ""],
+      [
+        "run length (s)",
+        `${num(b?.duration_seconds)}${range("baseline", "seconds", 1)}`,
+        `${num(o?.duration_seconds)}${range("optimized", "seconds", 1)}`,
+        "",
+        "",
+        "",
+      ],
+      [
+        "start-up, not measured (s)",
+        num(b?.startup_ms && b.startup_ms / 1000, 2),
+        num(o?.startup_ms && o.startup_ms / 1000, 2),
+        "",
+        "",
+        "",
+      ],
+      ["peak RSS (MB)", num(b?.peak_rss_mb, 0), num(o?.peak_rss_mb, 0), "", ...verdict("peak RSS")],
       ["duplicates served", num(b?.duplicate_count, 0), num(o?.duplicate_count, 0), "", "", ""],
       [
         "avg / max queue depth",

@@ -60,6 +60,7 @@ async function runQueueChild(spec: RunSpec): Promise<void> {
     Array.from({ length: slots }, (_, n) => queue.submit({ id: `warmup-${n}`, type: "noop" })),
   );
   const before = queue.metrics();
+  const startupMs = performance.now();
   const cpu = process.cpuUsage();
   const start = performance.now();
   await queue.submitMany(payloads, { clients: spec.clients });
@@ -77,12 +78,17 @@ async function runQueueChild(spec: RunSpec): Promise<void> {
     duplicate_count: after.duplicate_count - before.duplicate_count,
     throughput_tps: succeeded / seconds,
     cpu_ms_per_task: (cpuUsed.user + cpuUsed.system) / 1000 / Math.max(1, succeeded),
+    startup_ms: startupMs,
+    peak_rss_mb: peakRssMb(),
     main_thread_utilization: 0,
     latency_cdf: [],
     depth_series: [],
   };
   await writeFile(spec.resultFile, `${JSON.stringify(result, null, 2)}\n`);
 }
+
+/** The process's peak resident set so far (every thread), MB. */
+const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
 
 /** Waits for one line on stdin. */
 function goSignal(): Promise<void> {
@@ -110,6 +116,8 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
     await goSignal();
     process.stdin.pause();
   }
+  // from the process's start (performance's time origin) to ready to serve: reported on its own
+  const startupMs = performance.now();
   runtime.metrics.reset();
   runtime.store.resetCounters();
   const startedAt = performance.timeOrigin + performance.now();
@@ -125,6 +133,7 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
   const mainThread = performance.eventLoopUtilization(elu).utilization;
   const cpuUsed = process.cpuUsage(cpu);
   const storeMs = runtime.store.counters().busyMs;
+  const peakRss = peakRssMb();
   await runtime.close();
   const result = {
     ...toReport(snapshot),
@@ -132,6 +141,8 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
     started_at_ms: startedAt,
     ended_at_ms: endedAt,
     main_thread_utilization: mainThread,
+    startup_ms: startupMs,
+    peak_rss_mb: peakRss,
     store_ms: storeMs,
     // All threads of the process (main, workers, libuv's pool), per task that ran.
     cpu_ms_per_task:

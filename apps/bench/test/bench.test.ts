@@ -1,9 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CSV_COLUMNS } from "@taskq/metrics";
 import { describe, expect, it } from "vitest";
+// runBenchmark spawns dist/bin.js beside itself: the built module
+import { runBenchmark } from "../dist/index.js";
 import { machineLimit, PROFILES } from "../src/index.js";
 
 const bin = new URL("../dist/bin.js", import.meta.url).pathname;
@@ -26,6 +28,8 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
       "io",
       "--tasks",
       "24",
+      "--baseline-tasks",
+      "12",
       "--clients",
       "4,8",
       "--repeat",
@@ -35,8 +39,19 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
       "--quiet",
     ]);
     expect(result.code).toBe(0);
-    for (const row of ["throughput (tasks/s)", "p95 latency (ms)", "machine limit", "avg / max queue depth"])
+    for (const row of [
+      "throughput (tasks/s)",
+      "p95 latency (ms)",
+      "p95 vs 60 ms of I/O",
+      "machine limit",
+      "avg / max queue depth",
+      "run length (s)",
+      "start-up, not measured (s)",
+      "peak RSS (MB)",
+    ])
       expect(result.stdout).toContain(row);
+    expect(result.stdout).toContain("24 tasks per optimized run, 12 per baseline run");
+    expect(result.stdout).toMatch(/^warm-up: /m);
     expect(result.stdout).toMatch(/^4 +throughput/m);
     expect(result.stdout).toMatch(/^8 +throughput/m);
 
@@ -46,6 +61,7 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
       mode: "compare",
       profile: "io",
       tasks: 24,
+      baselineTasks: 12,
       clients: [4, 8],
       repeat: 2,
     });
@@ -68,7 +84,11 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
         throughput_tps: expect.any(Number),
       });
       expect(run.latency_cdf.length).toBeGreaterThan(5);
-      expect(run.success_count + run.duplicate_count + run.fail_count).toBe(24);
+      expect(run.startup_ms).toBeGreaterThan(0);
+      expect(run.peak_rss_mb).toBeGreaterThan(10);
+      expect(run.success_count + run.duplicate_count + run.fail_count).toBe(
+        run.system === "baseline" ? 12 : 24,
+      );
     }
     expect(Object.keys(json.medians)).toEqual(["4", "8"]);
     expect(json.ratios["8"]).toMatchObject({
@@ -77,10 +97,28 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
       pct_of_limit: expect.any(Number),
     });
     expect(json.limits["8"]).toMatchObject({ io_ms_per_task: 60, clients: 8, limit_tps: expect.any(Number) });
-    expect(json.checks.map((c: { name: string }) => c.name)).toContain("throughput vs baseline");
+    expect(json.spread["8"].optimized).toMatchObject({
+      min_seconds: expect.any(Number),
+      max_seconds: expect.any(Number),
+      min_p95_ms: expect.any(Number),
+    });
+    // io targets: 90% of the limit up to 50 clients, p95 within 1.3x the 60 ms of simulated I/O
+    const targets = Object.fromEntries(
+      json.checks
+        .filter((c: { clients: number }) => c.clients === 8)
+        .map((c: { name: string; target: string }) => [c.name, c.target]),
+    );
+    expect(targets).toEqual({
+      "throughput vs baseline": ">= 10x",
+      "p95 vs baseline": "<= 10%",
+      "share of machine limit": ">= 90%",
+      "p95 vs simulated I/O": "<= 78 ms",
+    });
 
     const csv = readFileSync(join(out, "benchmark_runs.csv"), "utf8").trim().split("\n");
-    expect(csv[0]).toBe(["profile", "system", "clients", "repeat", ...CSV_COLUMNS].join(","));
+    expect(csv[0]).toBe(
+      ["profile", "system", "clients", "repeat", "startup_ms", "peak_rss_mb", ...CSV_COLUMNS].join(","),
+    );
     expect(csv).toHaveLength(9);
 
     const html = readFileSync(join(out, "report.html"), "utf8");
@@ -92,6 +130,37 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
     for (const chart of svgs.slice(1)) {
       expect(chart.match(/class="series" data-series="baseline"/g)).toHaveLength(1);
       expect(chart.match(/class="series" data-series="optimized"/g)).toHaveLength(1);
+    }
+  });
+
+  it("generates the input images once and links them into every run's object store", async () => {
+    const workDir = mkdtempSync(join(tmpdir(), "taskq-bench-work-"));
+    try {
+      const result = await runBenchmark({
+        mode: "compare",
+        profile: "io",
+        tasks: 12,
+        baselineTasks: 6,
+        clients: [4],
+        workers: 1,
+        queueSize: 16,
+        onFull: "block",
+        errorRate: 0,
+        repeat: 2,
+        seed: 1,
+        workDir,
+      });
+      expect(result.runs).toHaveLength(4);
+      const inputs = readdirSync(join(workDir, "inputs", "images"));
+      expect(inputs.length).toBeGreaterThan(0);
+      // the first image is in all four runs' stores (every workload starts with it), as links
+      const first = join(workDir, "inputs", "images", "img-00001.ppm");
+      expect(statSync(first).nlink).toBe(1 + 4);
+      // outputs are each run's own files
+      const runs = readdirSync(workDir).filter((name) => name.startsWith("taskq-bench-"));
+      expect(runs).toHaveLength(4);
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
     }
   });
 
@@ -118,6 +187,11 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
     expect([managers.code, managers.stderr]).toEqual([
       2,
       'taskq-bench: --managers must be a comma-separated list of positive integers, got "1,0"\n',
+    ]);
+    const baselineTasks = await bench(["--baseline-tasks", "0"]);
+    expect([baselineTasks.code, baselineTasks.stderr]).toEqual([
+      2,
+      "taskq-bench: --baseline-tasks must be an integer >= 1, got 0\n",
     ]);
     const unknown = await bench(["--profile", "gpu"]);
     expect(unknown.code).toBe(2);

@@ -2,13 +2,28 @@
 // a task as running and completing it (the pool's fast path), and prints the throughput of every
 // window and the store's size as it grows: does the cost stay flat as the store fills?
 // Runs against the built package.
+// Each window also prints the process's CPU time per task (all threads, with the kernel's share)
+// and the bytes it read and wrote through the kernel per task (/proc/self/io: SQLite's page-cache
+// misses are reads, its WAL appends and checkpoints are writes), to tell a store that does more
+// work per task from a machine that runs the same work slower.
 // Usage: node bench/growth.mjs [tasks=2000000] [window=200000] [sqlite|postgres URL]
 //   postgres: give a URL (a fresh schema is made and dropped), or "postgres" for a throwaway
 //   durable server from scripts/postgres-server.mjs.
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openTaskStore } from "../dist/index.js";
+
+/** This process's bytes read and written through the kernel (/proc/self/io; Linux only). */
+function procIo() {
+  try {
+    const text = readFileSync("/proc/self/io", "utf8");
+    const field = (name) => Number(text.match(new RegExp(`^${name}: (\\d+)`, "m"))?.[1] ?? 0);
+    return { read: field("rchar"), write: field("wchar") };
+  } catch {
+    return undefined;
+  }
+}
 
 const total = Number(process.argv[2] ?? 2_000_000);
 const window = Number(process.argv[3] ?? 200_000);
@@ -62,6 +77,8 @@ let next = 0;
 for (let done = 0; done < total; done += window) {
   const end = Math.min(total, done + window);
   const start = performance.now();
+  const cpu = process.cpuUsage();
+  const io = procIo();
   await Promise.all(
     Array.from({ length: clients }, async () => {
       for (let n = next++; n < end; n = next++) {
@@ -81,11 +98,18 @@ for (let done = 0; done < total; done += window) {
   );
   next = end;
   const seconds = (performance.now() - start) / 1000;
+  const cpuUsed = process.cpuUsage(cpu);
+  const ioAfter = procIo();
   const [what, bytes] = await size();
   console.log(
     `${end.toLocaleString("en-US").padStart(14)}   ${Math.round((end - done) / seconds)
       .toLocaleString("en-US")
-      .padStart(21)}   ${(bytes / 2 ** 20).toFixed(0)} MiB (${what})`,
+      .padStart(21)}   ${(bytes / 2 ** 20).toFixed(0)} MiB (${what})` +
+      `   CPU ${(((cpuUsed.user + cpuUsed.system) / 1000 / (end - done)) * 1000).toFixed(1)} µs/task` +
+      ` (${((cpuUsed.system / (cpuUsed.user + cpuUsed.system)) * 100).toFixed(0)}% kernel)` +
+      (io && ioAfter
+        ? `, read ${((ioAfter.read - io.read) / (end - done)).toFixed(0)} B/task, written ${((ioAfter.write - io.write) / (end - done)).toFixed(0)} B/task`
+        : ""),
   );
 }
 await store.close();
