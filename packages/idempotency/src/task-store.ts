@@ -501,7 +501,13 @@ function prepare(db: Database.Database) {
        WHERE seq = ? AND status = 'failed'`,
     ),
     markRedriven: db.prepare("UPDATE dead_letters SET redriven_at = ? WHERE seq = ?"),
-    counts: db.prepare("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status"),
+    // one count per status, each through its partial index (never a scan of the whole table)
+    counts: db.prepare(
+      `SELECT 'queued' AS status, COUNT(*) AS n FROM tasks WHERE status = 'queued'
+       UNION ALL SELECT 'running', COUNT(*) FROM tasks WHERE status = 'running'
+       UNION ALL SELECT 'succeeded', COUNT(*) FROM tasks WHERE status = 'succeeded'
+       UNION ALL SELECT 'failed', COUNT(*) FROM tasks WHERE status = 'failed'`,
+    ),
     oldestQueued: db.prepare("SELECT MIN(created_at) AS t FROM tasks WHERE status = 'queued'"),
     leaseHolders: db.prepare(
       `SELECT lease_owner AS owner, COUNT(*) AS running, MAX(lease_expires_at) AS expires FROM tasks

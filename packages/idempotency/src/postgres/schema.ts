@@ -47,6 +47,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   // Retention deletes tasks: the foreign key's check looks dead letters up by task.
   `CREATE INDEX dead_letters_task ON $S.dead_letters (task_seq);
    CREATE INDEX dead_letters_failed ON $S.dead_letters (failed_at);`,
+  // stats() counts each status through its partial index; failed tasks had none.
+  `CREATE INDEX tasks_failed ON $S.tasks (seq) WHERE status = 'failed';`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
