@@ -69,6 +69,12 @@ export async function main(args: readonly string[]): Promise<number> {
               coerce: integerAtLeast("baseline-tasks", 1),
               describe: "tasks per baseline run (default: the profile's, or --tasks when fewer)",
             })
+            .option("warmup", {
+              type: "number",
+              coerce: integerAtLeast("warmup", 0),
+              describe:
+                "tasks each optimized run puts through its whole path before its clock starts (default: a tenth of --tasks)",
+            })
             .option("clients", {
               type: "string",
               default: "50,100",
@@ -126,13 +132,15 @@ export async function main(args: readonly string[]): Promise<number> {
             .example("taskq-bench --profile overhead --mode optimized --check", "the queue's own cost")
             .example("taskq-bench micro", "component micro-benchmarks"),
         async (argv) => {
+          const optimizedTasks = argv.tasks ?? PROFILES[argv.profile].defaultTasks.optimized;
           const options: BenchOptions = {
             mode: argv.mode,
             profile: argv.profile,
-            tasks: argv.tasks ?? PROFILES[argv.profile].defaultTasks.optimized,
+            tasks: optimizedTasks,
             baselineTasks:
               argv["baseline-tasks"] ??
               Math.min(argv.tasks ?? Number.POSITIVE_INFINITY, PROFILES[argv.profile].defaultTasks.baseline),
+            warmup: argv.warmup ?? Math.floor(optimizedTasks / 10),
             clients: argv.clients,
             workers: argv.workers,
             ...(argv["per-worker"] === undefined ? {} : { perWorker: argv["per-worker"] }),

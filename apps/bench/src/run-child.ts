@@ -14,6 +14,8 @@ export interface RunSpec {
   readonly runtime: RuntimeConfig;
   /** This child's share when several managers run one workload: every `count`-th task from `index`. */
   readonly slice?: { readonly index: number; readonly count: number };
+  /** The first `warmup` tasks of the file go through the whole path before the clock starts. */
+  readonly warmup?: number;
   /** Print `ready` once warm, then wait for a line on stdin before starting (managers start together). */
   readonly barrier?: boolean;
   /**
@@ -105,12 +107,21 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
   const file = await loadTaskFile(spec.tasksFile);
   const slice = spec.slice ?? { index: 0, count: 1 };
   // validated when loaded, as `taskq run` does
-  const prepared = file.tasks.map(toPrepared).filter((_, i) => i % slice.count === slice.index);
+  const all = file.tasks.map(toPrepared);
+  const warmupTasks = all.slice(0, spec.warmup ?? 0);
+  const prepared = all.slice(warmupTasks.length).filter((_, i) => i % slice.count === slice.index);
   const runtime = await openRuntime(spec.runtime);
   // Start the clock at "ready to serve", as the baseline's does: spawn and warm the threads with
-  // one attempt per slot (straight on the executor, no store record), then start the metrics over.
-  const warmup = file.tasks.slice(0, runtime.executor.concurrency);
-  await Promise.all(warmup.map((task) => runtime.executor.run(task, 1)));
+  // one attempt per slot (straight on the executor, no store record), then run the warm-up tasks
+  // through the whole path, then start the metrics over.
+  const slotWarmup = file.tasks.slice(0, runtime.executor.concurrency);
+  await Promise.all(slotWarmup.map((task) => runtime.executor.run(task, 1)));
+  if (warmupTasks.length > 0)
+    await runClients({
+      clients: spec.clients,
+      source: warmupTasks,
+      submit: (t) => runtime.pool.submitPrepared(t),
+    });
   if (spec.barrier) {
     process.stdout.write("ready\n");
     await goSignal();
