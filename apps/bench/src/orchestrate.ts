@@ -210,6 +210,20 @@ function runTogether(argsOf: (i: number) => string[], count: number, what: strin
   return Promise.all(exits).then(() => undefined);
 }
 
+/**
+ * Writes the page cache's dirty data to disk (`sync`), so a run does not start while the kernel
+ * is still writing back an earlier run's outputs: the cpu profile writes about 1 GB a run, and
+ * once several runs' worth was pending, writeback throttled the later runs (101, then 75, then
+ * 56 tasks/s, with the baseline's falling alike). Skipped where there is no `sync` command.
+ */
+export function flushWrites(): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn("sync", [], { stdio: "ignore" });
+    child.on("error", () => resolve());
+    child.on("exit", () => resolve());
+  });
+}
+
 /** One result from N managers' results: counts summed over the common wall time; p95/p99 the worst manager's. */
 function mergeManagers(parts: RunResult[]): RunResult {
   const first = parts[0] as RunResult;
@@ -287,7 +301,8 @@ export function tasksPerRun(options: BenchOptions, system: System): number {
 
 /**
  * One fresh process on a freshly generated workload, fresh store and object store, in a new
- * directory under the work directory (removed with it, after all runs).
+ * directory under the work directory (removed with it, after all runs), started once earlier
+ * runs' writes are on disk.
  */
 export async function measure(
   system: System,
@@ -308,6 +323,7 @@ export async function measure(
     options.seed + repeat,
   );
   const resultFile = join(dir, "result.json");
+  await flushWrites();
   if (system === "baseline") {
     await runProcess(
       [

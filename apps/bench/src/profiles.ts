@@ -33,7 +33,7 @@ export const PROFILES: Readonly<Record<Profile["name"], Profile>> = {
     size: { width: 1024, height: 1024 },
     baseLatencyMs: 0,
     requestsPerTask: 2,
-    defaultTasks: { baseline: 200, optimized: 600 },
+    defaultTasks: { baseline: 300, optimized: 800 },
   },
   overhead: {
     name: "overhead",
@@ -43,6 +43,6 @@ export const PROFILES: Readonly<Record<Profile["name"], Profile>> = {
     size: { width: 1, height: 1 },
     baseLatencyMs: 0,
     requestsPerTask: 0,
-    defaultTasks: { baseline: 20_000, optimized: 150_000 },
+    defaultTasks: { baseline: 20_000, optimized: 200_000 },
   },
 };
