@@ -52,7 +52,9 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
       expect(result.stdout).toContain(row);
     expect(result.stdout).toContain("24 tasks per optimized run, 12 per baseline run");
     // a tenth of --tasks warms the optimized path up, unmeasured
-    expect(result.stdout).toMatch(/^warm-up: .*runs one attempt per slot, then 2 tasks through its whole path/m);
+    expect(result.stdout).toMatch(
+      /^warm-up: .*runs one attempt per slot, then 2 tasks through its whole path/m,
+    );
     expect(result.stdout).toMatch(/^4 +throughput/m);
     expect(result.stdout).toMatch(/^8 +throughput/m);
 
