@@ -150,7 +150,8 @@ export interface BenchResult {
 }
 
 const baselineScript = new URL("../../../input_new/baseline_task_queue_v2.ts", import.meta.url).pathname;
-const benchBin = new URL("./bin.js", import.meta.url).pathname;
+// the built binary, from the built module or from its source (tests): both sit beside dist/
+const benchBin = new URL("../dist/bin.js", import.meta.url).pathname;
 
 /** Extra Node flags for every measured child, e.g. `--cpu-prof`, from TASKQ_BENCH_NODE_ARGS. */
 function childNodeArgs(): string[] {

@@ -4,9 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CSV_COLUMNS } from "@taskq/metrics";
 import { describe, expect, it } from "vitest";
-// runBenchmark spawns dist/bin.js beside itself: the built module
-import { runBenchmark } from "../dist/index.js";
-import { machineLimit, PROFILES } from "../src/index.js";
+import { machineLimit, PROFILES, runBenchmark } from "../src/index.js";
 
 const bin = new URL("../dist/bin.js", import.meta.url).pathname;
 
