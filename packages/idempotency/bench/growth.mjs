@@ -36,6 +36,8 @@ process.on("exit", () => {
   rmSync(workDir, { recursive: true, force: true });
   stopServer();
 });
+// stopped by hand (Ctrl-C, kill): still remove the file and stop the throwaway server
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 
 let location = join(workDir, "tasks.db");
 let size = () => {
