@@ -81,16 +81,16 @@ export async function main(args: readonly string[]): Promise<number> {
               coerce: integerList("clients"),
               describe: "concurrent clients, a list: one run per value",
             })
-            .option("workers", {
+            .option("threads", {
               type: "number",
               default: availableParallelism(),
-              coerce: integerAtLeast("workers", 1),
+              coerce: integerAtLeast("threads", 1),
               describe: "worker threads",
             })
-            .option("per-worker", {
+            .option("concurrency", {
               type: "number",
-              coerce: integerAtLeast("per-worker", 1),
-              describe: "attempts per thread (default: enough slots for the clients)",
+              coerce: integerAtLeast("concurrency", 1),
+              describe: "attempts one thread runs at once (default: enough slots for the clients)",
             })
             .option("queue-size", {
               type: "number",
@@ -142,8 +142,8 @@ export async function main(args: readonly string[]): Promise<number> {
               Math.min(argv.tasks ?? Number.POSITIVE_INFINITY, PROFILES[argv.profile].defaultTasks.baseline),
             warmup: argv.warmup ?? Math.floor(optimizedTasks / 10),
             clients: argv.clients,
-            workers: argv.workers,
-            ...(argv["per-worker"] === undefined ? {} : { perWorker: argv["per-worker"] }),
+            threads: argv.threads,
+            ...(argv.concurrency === undefined ? {} : { concurrency: argv.concurrency }),
             queueSize: Number(argv["queue-size"]),
             onFull: argv["on-full"],
             errorRate: argv["error-rate"],
@@ -180,10 +180,10 @@ export async function main(args: readonly string[]): Promise<number> {
               coerce: integerList("managers"),
               describe: "manager process counts, a list",
             })
-            .option("workers", {
+            .option("threads", {
               type: "number",
               default: availableParallelism(),
-              coerce: integerAtLeast("workers", 1),
+              coerce: integerAtLeast("threads", 1),
               describe: "worker threads per manager",
             })
             .option("repeat", { type: "number", default: 3, coerce: integerAtLeast("repeat", 1) })
@@ -199,7 +199,7 @@ export async function main(args: readonly string[]): Promise<number> {
             tasks: argv.tasks ?? PROFILES[argv.profile].defaultTasks.optimized,
             clients: argv.clients,
             managers: argv.managers,
-            workers: argv.workers,
+            threads: argv.threads,
             queueSize: Number(envDefault("queueSize")),
             onFull: "block" as const,
             errorRate: 0,
@@ -228,10 +228,10 @@ export async function main(args: readonly string[]): Promise<number> {
               describe: "tasks per run (100,000: runs of several seconds, past start-up)",
             })
             .option("clients", { type: "number", default: 100, coerce: integerAtLeast("clients", 1) })
-            .option("workers", {
+            .option("threads", {
               type: "number",
               default: availableParallelism(),
-              coerce: integerAtLeast("workers", 1),
+              coerce: integerAtLeast("threads", 1),
             })
             .option("repeat", { type: "number", default: 5, coerce: integerAtLeast("repeat", 1) })
             .option("seed", { type: "number", default: 1 })
@@ -253,7 +253,7 @@ export async function main(args: readonly string[]): Promise<number> {
             {
               tasks: argv.tasks,
               clients: argv.clients,
-              workers: argv.workers,
+              threads: argv.threads,
               repeat: argv.repeat,
               seed: argv.seed,
               queueSize: Number(envDefault("queueSize")),

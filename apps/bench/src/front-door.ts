@@ -9,7 +9,7 @@ import { type BenchOptions, measure, median, type RunResult } from "./orchestrat
 export interface FrontDoorOptions {
   readonly tasks: number;
   readonly clients: number;
-  readonly workers: number;
+  readonly threads: number;
   readonly repeat: number;
   readonly seed: number;
   readonly queueSize: number;
@@ -19,14 +19,14 @@ export interface FrontDoorOptions {
 
 export async function runFrontDoor(options: FrontDoorOptions, log: (line: string) => void = () => undefined) {
   const workDir = await mkdtemp(join(tmpdir(), "taskq-bench-"));
-  const perWorker = Math.max(16, Math.ceil(options.clients / options.workers));
+  const concurrency = Math.max(16, Math.ceil(options.clients / options.threads));
   const runs = { pool: [] as RunResult[], queue: [] as RunResult[] };
   const base: BenchOptions & { workDir: string } = {
     mode: "optimized",
     profile: "overhead",
     tasks: options.tasks,
     clients: [options.clients],
-    workers: options.workers,
+    threads: options.threads,
     queueSize: options.queueSize,
     onFull: "block",
     errorRate: 0,
@@ -39,7 +39,7 @@ export async function runFrontDoor(options: FrontDoorOptions, log: (line: string
     for (let r = 0; r < options.repeat; r++) {
       for (const via of ["pool", "queue"] as const) {
         log(`run ${via === "pool" ? "hand-wired pool" : "createQueue"} · repeat ${r + 1}/${options.repeat}`);
-        runs[via].push(await measure("optimized", options.clients, r, { ...base, via }, perWorker));
+        runs[via].push(await measure("optimized", options.clients, r, { ...base, via }, concurrency));
       }
     }
   } finally {
@@ -51,7 +51,7 @@ export async function runFrontDoor(options: FrontDoorOptions, log: (line: string
   return {
     generated_at: new Date().toISOString(),
     machine: machineFacts(),
-    settings: { ...options, per_worker: perWorker },
+    settings: { ...options, concurrency: concurrency },
     pool: { median: pool, runs: runs.pool.map((r) => r.throughput_tps) },
     queue: { median: queue, runs: runs.queue.map((r) => r.throughput_tps) },
     ratio,
@@ -66,7 +66,7 @@ export function formatFrontDoor(result: Awaited<ReturnType<typeof runFrontDoor>>
   const row = (name: string, r: { median: RunResult; runs: number[] }) =>
     `${name.padEnd(34)} ${n(r.median.throughput_tps).padStart(8)} tasks/s  [${r.runs.map(n).join(", ")}]  CPU ${(r.median.cpu_ms_per_task ?? 0).toFixed(3)} ms/task`;
   return [
-    `taskq-bench front-door · overhead profile (no-op tasks) · ${s.tasks} tasks · ${s.clients} clients · ${s.workers} threads x ${s.per_worker} · repeat ${s.repeat}, medians`,
+    `taskq-bench front-door · overhead profile (no-op tasks) · ${s.tasks} tasks · ${s.clients} clients · ${s.threads} threads x ${s.concurrency} · repeat ${s.repeat}, medians`,
     `machine: ${result.machine.cores} cores, ${result.machine.cpu}, node ${result.machine.node}`,
     "",
     row("hand-wired pool (built-in no-op)", result.pool),

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { MetricsReport } from "@taskq/metrics";
 import { ensureImages, generateTasks, parseTask } from "@taskq/processor";
 import { DEFAULT_CHUNK_SIZE, FsObjectStore } from "@taskq/storage-sim";
-import type { RuntimeConfig } from "taskq/app";
+import { DEFAULT_RETENTION_MS, type RuntimeConfig } from "taskq/app";
 import {
   type MachineFacts,
   type MachineLimit,
@@ -39,9 +39,9 @@ export interface BenchOptions {
    */
   readonly warmup?: number;
   readonly clients: readonly number[];
-  readonly workers: number;
+  readonly threads: number;
   /** Attempts per thread; default: enough slots for the largest client count. */
-  readonly perWorker?: number;
+  readonly concurrency?: number;
   readonly queueSize: number;
   readonly onFull: "block" | "reject";
   readonly errorRate: number;
@@ -136,7 +136,7 @@ export const TARGETS = {
 export interface BenchResult {
   readonly generated_at: string;
   readonly machine: MachineFacts;
-  readonly settings: BenchOptions & { readonly profile_details: Profile; readonly per_worker: number };
+  readonly settings: BenchOptions & { readonly profile_details: Profile; readonly concurrency: number };
   readonly limits: Record<string, MachineLimit>;
   readonly runs: RunResult[];
   readonly medians: Record<string, Partial<Record<System, RunResult>>>;
@@ -318,7 +318,7 @@ export async function measure(
   clients: number,
   repeat: number,
   options: BenchOptions & { workDir: string; databases?: BenchDatabases },
-  perWorker: number,
+  concurrency: number,
   managers = 1,
 ): Promise<RunResult> {
   const profile = PROFILES[options.profile];
@@ -340,7 +340,7 @@ export async function measure(
         import.meta.resolve("tsx"),
         baselineScript,
         ...["--tasks", tasksFile, "--storage", join(dir, "objects"), "--clients", String(clients)],
-        ...["--workers", String(options.workers), "--base-latency-ms", String(profile.baseLatencyMs)],
+        ...["--workers", String(options.threads), "--base-latency-ms", String(profile.baseLatencyMs)],
         ...["--error-rate", String(options.errorRate), "--json", resultFile],
       ],
       "baseline run",
@@ -349,20 +349,21 @@ export async function measure(
     const runtime: RuntimeConfig = {
       db: options.databases ? await options.databases.create() : join(dir, "tasks.db"),
       storage: join(dir, "objects"),
-      workers: options.workers,
-      perWorker,
+      threads: options.threads,
+      concurrency,
       queueSize: options.queueSize,
       onFull: options.onFull,
-      maxRetries: 5,
-      retryBaseMs: 10,
-      retryMaxMs: 1000,
-      taskTimeoutMs: 0,
+      attempts: 5,
+      backoffBaseMs: 10,
+      backoffMaxMs: 1000,
+      timeoutMs: 0,
       baseLatencyMs: profile.baseLatencyMs,
       jitterMs: 0,
       errorRate: options.errorRate,
       seed: options.seed + repeat,
       chunkSize: DEFAULT_CHUNK_SIZE,
       leaseMs: 30_000,
+      retentionMs: DEFAULT_RETENTION_MS,
       logLevel: "silent",
     };
     if (managers === 1) {
@@ -453,8 +454,8 @@ async function runAll(
 ): Promise<BenchResult> {
   const profile = PROFILES[options.profile];
   const facts = machineFacts();
-  const perWorker =
-    options.perWorker ?? Math.max(16, Math.ceil(Math.max(...options.clients) / options.workers));
+  const concurrency =
+    options.concurrency ?? Math.max(16, Math.ceil(Math.max(...options.clients) / options.threads));
   log(`measuring the processor alone on a ${profile.name} sample (CPU time per task)...`);
   const cpuMs = await measureCpuPerTask(profile, undefined, options.workDir);
   const systems: System[] = options.mode === "compare" ? ["baseline", "optimized"] : [options.mode];
@@ -462,7 +463,7 @@ async function runAll(
   for (const clients of options.clients) {
     for (let r = 0; r < options.repeat; r++) {
       for (const system of systems) {
-        const run = await measure(system, clients, r, options, perWorker);
+        const run = await measure(system, clients, r, options, concurrency);
         runs.push(run);
         log(
           `run ${system} · ${clients} clients · repeat ${r + 1}/${options.repeat} · ${tasksPerRun(options, system)} ${profile.name} tasks: ` +
@@ -563,7 +564,7 @@ async function runAll(
   return {
     generated_at: new Date().toISOString(),
     machine: facts,
-    settings: { ...withoutWorkDir(options), profile_details: profile, per_worker: perWorker },
+    settings: { ...withoutWorkDir(options), profile_details: profile, concurrency: concurrency },
     limits,
     runs,
     medians,

@@ -15,7 +15,7 @@ export function formatTable(result: BenchResult): string {
   const s = result.settings;
   const lines = [
     `taskq-bench · profile ${s.profile} (${s.profile_details.describe})`,
-    `${tasksPerRun(s, "optimized")} tasks per optimized run, ${tasksPerRun(s, "baseline")} per baseline run · repeat ${s.repeat} (the median run shown, [min-max] over the repeats) · ${s.workers} threads x ${s.per_worker} · queue ${s.queueSize} (${s.onFull})`,
+    `${tasksPerRun(s, "optimized")} tasks per optimized run, ${tasksPerRun(s, "baseline")} per baseline run · repeat ${s.repeat} (the median run shown, [min-max] over the repeats) · ${s.threads} threads x ${s.concurrency} · queue ${s.queueSize} (${s.onFull})`,
     `warm-up: each clock starts at ready to serve, after start-up (reported on its own): the optimized run spawns its threads, runs one attempt per slot, then ${s.warmup ?? 0} tasks through its whole path, none of them measured; the baseline opens its processor`,
     `machine: ${result.machine.cores} cores, ${result.machine.cpu}, node ${result.machine.node}`,
     "",

@@ -45,19 +45,17 @@ async function runQueueChild(spec: RunSpec): Promise<void> {
   const queue = await createQueue({
     handler: noopHandler,
     store: spec.runtime.db,
-    threads: spec.runtime.workers,
-    concurrency: spec.runtime.perWorker,
+    threads: spec.runtime.threads,
+    concurrency: spec.runtime.concurrency,
     queueSize: spec.runtime.queueSize,
     onFull: spec.runtime.onFull,
-    retry: {
-      attempts: spec.runtime.maxRetries,
-      baseMs: spec.runtime.retryBaseMs,
-      capMs: spec.runtime.retryMaxMs,
-    },
+    attempts: spec.runtime.attempts,
+    backoffBaseMs: spec.runtime.backoffBaseMs,
+    backoffMaxMs: spec.runtime.backoffMaxMs,
     // the pool's keys (the same work), unless the default hashed key is what is measured
     ...(spec.keys === "hash" ? {} : { key: (p: unknown) => `noop:${(p as { id: string }).id}` }),
   });
-  const slots = spec.runtime.workers * spec.runtime.perWorker;
+  const slots = spec.runtime.threads * spec.runtime.concurrency;
   await Promise.all(
     Array.from({ length: slots }, (_, n) => queue.submit({ id: `warmup-${n}`, type: "noop" })),
   );
@@ -120,7 +118,7 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
     await runClients({
       clients: spec.clients,
       source: warmupTasks,
-      submit: (t) => runtime.pool.submitPrepared(t),
+      submit: (t) => runtime.orchestrator.submitPrepared(t),
     });
   if (spec.barrier) {
     process.stdout.write("ready\n");
@@ -137,7 +135,7 @@ export async function runOptimizedChild(specFile: string): Promise<void> {
   await runClients({
     clients: spec.clients,
     source: prepared,
-    submit: (t) => runtime.pool.submitPrepared(t),
+    submit: (t) => runtime.orchestrator.submitPrepared(t),
   });
   const snapshot = runtime.metrics.finish();
   const endedAt = performance.timeOrigin + performance.now();

@@ -25,7 +25,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
   const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), "taskq-bench-")));
   const databases = options.store === "postgres" ? await openBenchDatabases(options.pgUrl) : undefined;
   if (databases) log(`task store: a new PostgreSQL database per run on ${databases.server}`);
-  const perWorker = options.perWorker ?? Math.max(16, Math.ceil(options.clients / options.workers));
+  const concurrency = options.concurrency ?? Math.max(16, Math.ceil(options.clients / options.threads));
   const runs = new Map<number, RunResult[]>(options.managers.map((m) => [m, []]));
   try {
     for (let r = 0; r < options.repeat; r++) {
@@ -37,7 +37,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
           options.clients,
           r,
           databases ? { ...opts, databases } : opts,
-          perWorker,
+          concurrency,
           managers,
         );
         runs.get(managers)?.push(result);
@@ -57,7 +57,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
       runs: mine,
     };
   });
-  return { generated_at: new Date().toISOString(), machine: machineFacts(), per_worker: perWorker, rows };
+  return { generated_at: new Date().toISOString(), machine: machineFacts(), concurrency: concurrency, rows };
 }
 
 const n = (v: number, digits = 0) => v.toLocaleString("en-US", { maximumFractionDigits: digits });
@@ -65,7 +65,7 @@ const n = (v: number, digits = 0) => v.toLocaleString("en-US", { maximumFraction
 export function formatScale(result: Awaited<ReturnType<typeof runScale>>, options: ScaleOptions): string {
   const lines = [
     `taskq-bench scale · profile ${options.profile} · ${options.store ?? "sqlite"} store · ${options.clients} closed-loop clients split over the managers`,
-    `${options.tasks} tasks per run · repeat ${options.repeat} (median, [min-max]) · each manager ${options.workers} threads x ${result.per_worker}`,
+    `${options.tasks} tasks per run · repeat ${options.repeat} (median, [min-max]) · each manager ${options.threads} threads x ${result.concurrency}`,
     `machine: ${result.machine.cores} cores, ${result.machine.cpu}, node ${result.machine.node} (the database server shares these cores)`,
     "",
     "managers  throughput (tasks/s)        p95 latency (ms, worst manager)  CPU per task in the managers (ms)  run (s)",

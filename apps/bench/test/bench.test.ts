@@ -144,7 +144,7 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
         tasks: 12,
         baselineTasks: 6,
         clients: [4],
-        workers: 1,
+        threads: 1,
         queueSize: 16,
         onFull: "block",
         errorRate: 0,

@@ -18,7 +18,7 @@ const bin = new URL("../dist/bin.js", import.meta.url).pathname;
 
 const serve = spawn(
   process.execPath,
-  [bin, "serve", "--db", db, "--retention-ms", String(retentionMs), "--workers", "2", "--poll-ms", "100"],
+  [bin, "serve", "--db", db, "--retention-ms", String(retentionMs), "--threads", "2", "--poll-ms", "100"],
   { cwd: dir, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, LOG_LEVEL: "warn" } },
 );
 const rssMiB = () => {

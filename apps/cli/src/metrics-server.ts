@@ -2,8 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { toPrometheus, withLabels } from "@taskq/metrics";
 import { TinypoolExecutor } from "@taskq/queue";
-import type { Runtime } from "taskq/app";
-import { readStore, storePrometheus } from "./commands/monitor.js";
+import { type Runtime, readStore, storePrometheus } from "taskq/app";
 
 /** A manager's HTTP endpoints for a supervisor and a Prometheus scraper. */
 export interface MetricsServer {

@@ -1,5 +1,15 @@
-import type { RuntimeConfig } from "taskq/app";
-import { envDefault, integerAtLeast, numberBetween } from "taskq/app";
+import {
+  deprecationNotice,
+  envDefault,
+  flagOf,
+  integerAtLeast,
+  numberBetween,
+  RENAMED,
+  type RuntimeConfig,
+  resolveRunOptions,
+  SETTINGS,
+  type SettingName,
+} from "taskq/app";
 import type { Argv } from "yargs";
 
 /** The `--db` option: where the task store is. */
@@ -21,21 +31,46 @@ export function storeOptions<T>(y: Argv<T>) {
   });
 }
 
-/** The options of commands that run tasks (run, serve). */
-export function runtimeOptions<T>(y: Argv<T>) {
-  return storeOptions(y)
-    .option("workers", {
-      type: "number",
-      default: envDefault("workers"),
-      coerce: integerAtLeast("workers", 1),
-      describe: "worker threads (MAX_WORKERS)",
-    })
-    .option("per-worker", {
-      type: "number",
-      default: envDefault("perWorker"),
-      coerce: integerAtLeast("per-worker", 1),
-      describe: "attempts per thread at once (TASKS_PER_WORKER)",
-    })
+/** How each run setting's flag value is checked, for its flag name (the old names get the same check). */
+const CHECKS = {
+  threads: (flag: string) => integerAtLeast(flag, 1),
+  concurrency: (flag: string) => integerAtLeast(flag, 1),
+  attempts: (flag: string) => integerAtLeast(flag, 1),
+  backoffBaseMs: (flag: string) => numberBetween(flag, 0, 3_600_000),
+  backoffMaxMs: (flag: string) => numberBetween(flag, 0, 3_600_000),
+  timeoutMs: (flag: string) => numberBetween(flag, 0, 86_400_000),
+} as const satisfies Partial<Record<SettingName, (flag: string) => (value: unknown) => number>>;
+
+/** A run setting's flag: its name in kebab case, its default from the environment (or .env). */
+function settingOption<T>(y: Argv<T>, name: keyof typeof CHECKS, defaultDescription?: string) {
+  const setting = SETTINGS[name];
+  return y.option(flagOf(name), {
+    type: "number",
+    default: envDefault(name),
+    ...(defaultDescription ? { defaultDescription } : {}),
+    coerce: CHECKS[name](flagOf(name)),
+    describe: `${setting.help} (${setting.env})`,
+  });
+}
+
+/** The run settings' flags as parsed. */
+export interface RunSettingArgs {
+  threads: number;
+  concurrency: number;
+  "queue-size": number;
+  "on-full": "block" | "reject";
+  attempts: number;
+  "backoff-base-ms": number;
+  "backoff-max-ms": number;
+  "timeout-ms": number;
+}
+
+/** The run settings' flags. */
+function runSettingOptions<T>(y: Argv<T>): Argv<T & RunSettingArgs> {
+  const withQueue = settingOption(
+    settingOption(y, "threads", "THREADS, or the number of cores"),
+    "concurrency",
+  )
     .option("queue-size", {
       type: "number",
       default: envDefault("queueSize"),
@@ -46,31 +81,36 @@ export function runtimeOptions<T>(y: Argv<T>) {
       choices: ["block", "reject"] as const,
       default: envDefault("onFull") as "block" | "reject",
       describe: "when the queue is full (ON_FULL)",
-    })
-    .option("max-retries", {
-      type: "number",
-      default: envDefault("maxRetries"),
-      coerce: integerAtLeast("max-retries", 1),
-      describe: "attempts in all before dead-lettering (MAX_RETRIES)",
-    })
-    .option("retry-base-ms", {
-      type: "number",
-      default: envDefault("retryBaseMs"),
-      coerce: numberBetween("retry-base-ms", 0, 3_600_000),
-      describe: "backoff base, ms (RETRY_BASE_MS)",
-    })
-    .option("retry-max-ms", {
-      type: "number",
-      default: envDefault("retryMaxMs"),
-      coerce: numberBetween("retry-max-ms", 0, 3_600_000),
-      describe: "largest backoff, ms (RETRY_MAX_MS)",
-    })
-    .option("task-timeout-ms", {
-      type: "number",
-      default: envDefault("taskTimeoutMs"),
-      coerce: numberBetween("task-timeout-ms", 0, 86_400_000),
-      describe: "cancel an attempt after this long, 0 = never (TASK_TIMEOUT_MS)",
-    })
+    });
+  return settingOption(
+    settingOption(settingOption(settingOption(withQueue, "attempts"), "backoffBaseMs"), "backoffMaxMs"),
+    "timeoutMs",
+  ) as unknown as Argv<T & RunSettingArgs>;
+}
+
+/**
+ * The flags the run settings had before (`--workers`, `--max-retries`...): hidden, still taken
+ * and checked as before, each with a one-line deprecation notice naming the new flag, whose
+ * value it sets.
+ */
+export function renamedFlags<T>(y: Argv<T>, only?: readonly (keyof typeof CHECKS)[]) {
+  let out = y;
+  for (const [name, old] of RENAMED) {
+    if (!(name in CHECKS) || (only && !only.includes(name as keyof typeof CHECKS))) continue;
+    const now = flagOf(name);
+    out = out.option(old, { type: "number", hidden: true, coerce: CHECKS[name as keyof typeof CHECKS](old) });
+    out = out.middleware((argv: Record<string, unknown>) => {
+      if (argv[old] === undefined) return;
+      deprecationNotice(`--${old}`, `--${now}`);
+      argv[now] = argv[old];
+    }, true);
+  }
+  return out;
+}
+
+/** The options of commands that run tasks (run, serve). */
+export function runtimeOptions<T>(y: Argv<T>) {
+  return renamedFlags(runSettingOptions(storeOptions(y)))
     .option("base-latency-ms", {
       type: "number",
       default: envDefault("baseLatencyMs"),
@@ -122,7 +162,7 @@ export function runtimeOptions<T>(y: Argv<T>) {
     .option("inline", {
       type: "boolean",
       default: false,
-      describe: "run tasks on the main thread instead of worker threads",
+      describe: "run tasks on the main thread instead of worker threads (threads x concurrency at once)",
     })
     .option("handler", {
       type: "string",
@@ -132,17 +172,9 @@ export function runtimeOptions<T>(y: Argv<T>) {
 }
 
 /** Parsed runtime flags. */
-export interface RuntimeArgs {
+export interface RuntimeArgs extends RunSettingArgs {
   db: string;
   storage: string;
-  workers: number;
-  "per-worker": number;
-  "queue-size": number;
-  "on-full": "block" | "reject";
-  "max-retries": number;
-  "retry-base-ms": number;
-  "retry-max-ms": number;
-  "task-timeout-ms": number;
   "base-latency-ms": number;
   "jitter-ms": number;
   "error-rate": number;
@@ -155,26 +187,29 @@ export interface RuntimeArgs {
 }
 
 export function toRuntimeConfig(argv: RuntimeArgs): RuntimeConfig {
-  return {
-    db: argv.db,
-    storage: argv.storage,
-    workers: argv.workers,
-    perWorker: argv["per-worker"],
+  const settings = resolveRunOptions({
+    // --inline: every slot on the main thread
+    threads: argv.inline ? 0 : argv.threads,
+    concurrency: argv.inline ? argv.threads * argv.concurrency : argv.concurrency,
     queueSize: argv["queue-size"],
     onFull: argv["on-full"],
-    maxRetries: argv["max-retries"],
-    retryBaseMs: argv["retry-base-ms"],
-    retryMaxMs: argv["retry-max-ms"],
-    taskTimeoutMs: argv["task-timeout-ms"],
+    attempts: argv.attempts,
+    backoffBaseMs: argv["backoff-base-ms"],
+    backoffMaxMs: Math.max(argv["backoff-base-ms"], argv["backoff-max-ms"]),
+    timeoutMs: argv["timeout-ms"],
+    leaseMs: argv["lease-ms"],
+    retentionMs: argv["retention-ms"],
+    logLevel: String(envDefault("logLevel")),
+  });
+  return {
+    ...settings,
+    db: argv.db,
+    storage: argv.storage,
+    chunkSize: argv["chunk-size"],
     baseLatencyMs: argv["base-latency-ms"],
     jitterMs: argv["jitter-ms"],
     errorRate: argv["error-rate"],
     seed: argv.seed,
-    chunkSize: argv["chunk-size"],
-    leaseMs: argv["lease-ms"],
-    logLevel: String(envDefault("logLevel")),
-    executor: argv.inline ? "inline" : "threads",
     ...(argv.handler === undefined ? {} : { handler: argv.handler }),
-    retentionMs: argv["retention-ms"],
   };
 }

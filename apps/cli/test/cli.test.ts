@@ -27,7 +27,7 @@ describe("taskq (the built binary, as a subprocess)", () => {
       "run",
       "--tasks",
       "tasks.json",
-      "--workers",
+      "--threads",
       "2",
       "--metrics-out",
       "m1.json",
@@ -43,7 +43,7 @@ describe("taskq (the built binary, as a subprocess)", () => {
       "run",
       "--tasks",
       "tasks.json",
-      "--workers",
+      "--threads",
       "2",
       "--metrics-out",
       "m2.json",
@@ -81,9 +81,9 @@ describe("taskq (the built binary, as a subprocess)", () => {
       "--json",
       "--error-rate",
       "0.3",
-      "--max-retries",
+      "--attempts",
       "10",
-      "--retry-base-ms",
+      "--backoff-base-ms",
       "1",
     ]);
     const report = JSON.parse(run.stdout);
@@ -106,7 +106,7 @@ describe("taskq (the built binary, as a subprocess)", () => {
     const before = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json"])).stdout);
     expect(before.queued).toBe(9);
 
-    const serve = await taskq(dir, ["serve", "--exit-when-idle", "--workers", "2"]);
+    const serve = await taskq(dir, ["serve", "--exit-when-idle", "--threads", "2"]);
     expect(serve.code).toBe(0);
     expect(serve.stdout).toContain("SERVE: 9 task(s) taken");
 
@@ -163,7 +163,7 @@ describe("taskq (the built binary, as a subprocess)", () => {
     });
     await taskq(
       dir,
-      ["submit", "--payload", '{"id":"r2","type":"noop"}', "--db", "r.db", "--max-retries", "7"],
+      ["submit", "--payload", '{"id":"r2","type":"noop"}', "--db", "r.db", "--attempts", "7"],
       {
         MAX_RETRIES: "5",
       },
@@ -195,7 +195,13 @@ describe("bad input: one line on stderr, the right exit code, nothing lost", () 
       /^taskq: broken\.json: malformed JSON at line 2, column \d+: .+\n$/,
     ],
     [
-      "zero workers",
+      "zero threads",
+      ["run", "--tasks", "good.json", "--threads", "0"],
+      2,
+      /^taskq: --threads must be an integer >= 1, got 0\n$/,
+    ],
+    [
+      "zero threads by the flag's old name",
       ["run", "--tasks", "good.json", "--workers", "0"],
       2,
       /^taskq: --workers must be an integer >= 1, got 0\n$/,

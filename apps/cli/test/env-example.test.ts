@@ -11,7 +11,9 @@ describe(".env.example", () => {
         .filter((line) => /^[A-Z_]+=/.test(line))
         .map((line) => line.split("=") as [string, string]),
     );
-    const expected = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.env, String(s.default)]));
+    const expected = Object.fromEntries(
+      Object.values(SETTINGS).map((s) => [s.env, "example" in s ? s.example : String(s.default)]),
+    );
     expect(entries).toEqual(expected);
   });
 });

@@ -16,20 +16,21 @@ const baselineResources = process.getActiveResourcesInfo().filter((r) => r !== "
 const runtime = await openRuntime({
   db: join(dir, "tasks.db"),
   storage: join(dir, "objects"),
-  workers: 2,
-  perWorker: 32,
+  threads: 2,
+  concurrency: 32,
   queueSize: 200,
   onFull: "block",
-  maxRetries: 3,
-  retryBaseMs: 10,
-  retryMaxMs: 100,
-  taskTimeoutMs: 0,
+  attempts: 3,
+  backoffBaseMs: 10,
+  backoffMaxMs: 100,
+  timeoutMs: 0,
   baseLatencyMs: 0,
   jitterMs: 0,
   errorRate: 0,
   seed: 1,
   chunkSize: 65_536,
   leaseMs: 30_000,
+  retentionMs: 0,
   logLevel: "silent",
 });
 let done = 0;
@@ -40,7 +41,7 @@ await runClients({
   source: (function* () {
     for (let i = 0; i < total; i++) yield { id: `n-${i}`, type: "noop" };
   })(),
-  submit: (task) => runtime.pool.submit(task),
+  submit: (task) => runtime.orchestrator.submit(task),
   onSettled: () => {
     done++;
     if (done % Math.floor(total / 10) === 0) {

@@ -61,9 +61,9 @@ const smallManager = (url: string) => [
   "serve",
   "--db",
   url,
-  "--workers",
+  "--threads",
   "1",
-  "--per-worker",
+  "--concurrency",
   "4",
   "--queue-size",
   "4",
@@ -90,7 +90,7 @@ describe("the CLI on a PostgreSQL store", () => {
     expect(submitted.code).toBe(0);
     const ids = (JSON.parse(submitted.stdout) as { id: string }[]).map((r) => r.id);
     expect(ids).toHaveLength(12);
-    const serve = await taskq(dir, ["serve", "--exit-when-idle", "--workers", "2", "--db", url]);
+    const serve = await taskq(dir, ["serve", "--exit-when-idle", "--threads", "2", "--db", url]);
     expect(serve.code).toBe(0);
     expect(serve.stdout).toContain("SERVE: 12 task(s) taken from postgres://taskq:***@");
     const monitor = await taskq(dir, ["monitor", "--once", "--export", "json", "--db", url]);
@@ -219,7 +219,7 @@ describe("the CLI on a PostgreSQL store", () => {
     const watcher = await watch(url);
     const node = startTaskq(
       dir,
-      ["serve", "--exit-when-idle", "--db", url, "--workers", "2", "--lease-ms", "3000"],
+      ["serve", "--exit-when-idle", "--db", url, "--threads", "2", "--lease-ms", "3000"],
       {
         BASE_LATENCY_MS: "30",
       },
@@ -237,7 +237,7 @@ describe("the CLI on a PostgreSQL store", () => {
     const url = await freshDatabase();
     const dir = workdir();
     await taskq(dir, ["submit", "--random", "--count", "5", "--db", url]);
-    const node = startTaskq(dir, ["serve", "--db", url, "--metrics-port", "0", "--workers", "1"]);
+    const node = startTaskq(dir, ["serve", "--db", url, "--metrics-port", "0", "--threads", "1"]);
     await until(
       async () => /metrics on http:\/\/127\.0\.0\.1:\d+/.test(node.output().stderr),
       "the metrics port",

@@ -35,7 +35,7 @@ async function crashAndRecover(mode: Mode) {
     mode === "run"
       ? ["run", "--tasks", "tasks.json", "--db", "tasks.db", "--clients", "40"]
       : ["serve", "--exit-when-idle", "--db", "tasks.db", "--poll-ms", "20"];
-  const env = { BASE_LATENCY_MS: "3", TASKS_PER_WORKER: "8" };
+  const env = { BASE_LATENCY_MS: "3", CONCURRENCY: "8" };
   const random = createRng(seed);
   const thresholds = [0.1 + random() * 0.2, 0.35 + random() * 0.2, 0.6 + random() * 0.2].map((f) =>
     Math.floor(f * unique),
@@ -168,7 +168,7 @@ describe("5. two managers on one store", () => {
     const gen = await taskq(dir, ["generate", "--count", "300", "--out", "tasks.json"]);
     const unique = Number(/\((\d+) unique keys\)/.exec(gen.stdout)?.[1]);
     await taskq(dir, ["submit", "--payload-file", "tasks.json", "--db", "tasks.db"]);
-    const args = ["serve", "--exit-when-idle", "--db", "tasks.db", "--workers", "1", "--poll-ms", "20"];
+    const args = ["serve", "--exit-when-idle", "--db", "tasks.db", "--threads", "1", "--poll-ms", "20"];
     const [a, b] = await Promise.all([
       taskq(dir, args, { BASE_LATENCY_MS: "5" }),
       taskq(dir, args, { BASE_LATENCY_MS: "5" }),

@@ -37,7 +37,11 @@ export interface BatchOptions {
  * Reads and the durable-queue calls run at once (SQLite answers in microseconds).
  */
 export class BatchedTaskStore implements TaskStoreDriver {
-  readonly kind = "sqlite" as const;
+  readonly dialect = "sqlite" as const;
+  // TEMPORARY until the store branch lands: ungated
+  tryRunMaintenance(_name: string, _everyMs: number): Promise<boolean> {
+    return Promise.resolve(true);
+  }
   readonly store: TaskStore;
   readonly maxBatch: number;
   #pending: Pending[] = [];

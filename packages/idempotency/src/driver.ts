@@ -36,7 +36,9 @@ export interface BatchCounters {
  */
 export interface TaskStoreDriver {
   /** `sqlite` or `postgres`. */
-  readonly kind: "sqlite" | "postgres";
+  readonly dialect: "sqlite" | "postgres";
+  /** TEMPORARY until the store branch lands. */
+  tryRunMaintenance(name: string, everyMs: number): Promise<boolean>;
   /** Where the store is, safe to print: a path, or a URL without its password. */
   readonly location: string;
   readonly owner: string;

@@ -1,4 +1,5 @@
 export { BatchedTaskStore, type BatchOptions } from "./batched-task-store.js";
+export { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS } from "./defaults.js";
 export type { BatchCounters, LeaseHolder, TaskStoreDriver } from "./driver.js";
 export { StaleTransitionError, StoreError, type StoreErrorCode } from "./errors.js";
 export { isPostgresUrl, type OpenTaskStoreOptions, openTaskStore } from "./open-task-store.js";

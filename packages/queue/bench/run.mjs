@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { BatchedTaskStore, TaskStore } from "@taskq/idempotency";
 import { MetricsRecorder } from "@taskq/metrics";
 import { prepareTask, workerUrl } from "@taskq/processor";
-import { InlineExecutor, runClients, TinypoolExecutor, WorkerPool } from "../dist/index.js";
+import { InlineExecutor, Orchestrator, runClients, TinypoolExecutor } from "../dist/index.js";
 
 // every store of this run lives here, removed when the process exits
 const workDir = mkdtempSync(join(tmpdir(), "taskq-qbench-"));
@@ -26,7 +26,7 @@ async function run(name, executor) {
   });
   const batched = new BatchedTaskStore(store);
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
-  const pool = new WorkerPool({
+  const pool = new Orchestrator({
     prepare: (raw) => prepareTask(raw),
     store: batched,
     executor,

@@ -16,8 +16,18 @@ export {
   TaskFailedError,
 } from "./errors.js";
 export { InlineExecutor, TinypoolExecutor, type TinypoolExecutorOptions } from "./executors.js";
+export { type AdoptPort, Fetcher, type FetcherOptions } from "./fetcher.js";
+export {
+  type CloseOptions,
+  Orchestrator,
+  type OrchestratorOptions,
+  type StoredIdentity,
+  type StoredOutput,
+  type TaskResult,
+} from "./orchestrator.js";
 export type {
   AttemptOutcome,
+  DurableQueuePort,
   ExecutorPort,
   FailureInfo,
   LoggerPort,
@@ -30,11 +40,3 @@ export type {
 } from "./ports.js";
 export { RetryPolicy, type RetryPolicyOptions } from "./retry-policy.js";
 export { RingDeque } from "./ring-deque.js";
-export {
-  type CloseOptions,
-  type StoredIdentity,
-  type StoredOutput,
-  type TaskResult,
-  WorkerPool,
-  type WorkerPoolOptions,
-} from "./worker-pool.js";

@@ -1,4 +1,4 @@
-// The ports the WorkerPool needs. @taskq/idempotency, @taskq/metrics, @taskq/processor and pino
+// The ports the Orchestrator and the Fetcher need. @taskq/idempotency, @taskq/metrics, @taskq/processor and pino
 // satisfy them structurally; the apps wire them in. This package imports none of them.
 
 /** A classified failure, as plain data. */
@@ -116,4 +116,14 @@ export interface PreparedTask<T> {
   /** Stored as the task's payload (and re-parsed by `serve`). */
   readonly payload: unknown;
   readonly maxAttempts?: number;
+}
+
+/** The durable-queue side of the task store: what a Fetcher needs (TaskStoreDriver satisfies it). */
+export interface DurableQueuePort {
+  /** Takes up to `limit` due queued tasks, leased to this process, in the order they should run. */
+  takeNext(limit: number): Promise<readonly (StoreRecord & { readonly payload: unknown })[]>;
+  /** Resolves when work may have arrived, after `timeoutMs`, or when `signal` aborts. */
+  waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** Counts of the whole store (every process's tasks). */
+  stats(): Promise<{ readonly queued: number; readonly running: number }>;
 }

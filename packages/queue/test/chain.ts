@@ -15,7 +15,7 @@ import {
   workerUrl,
 } from "@taskq/processor";
 import { FsObjectStore, type SimulationOptions } from "@taskq/storage-sim";
-import { type OnFull, TinypoolExecutor, WorkerPool } from "../src/index.js";
+import { type OnFull, Orchestrator, TinypoolExecutor } from "../src/index.js";
 
 export interface ChainOptions {
   threads?: number;
@@ -45,7 +45,7 @@ export async function makeChain(options: ChainOptions = {}) {
     request: (task, attempt) => ({ task, attempt, config }),
   });
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
-  const pool = new WorkerPool<Task, TaskOutput>({
+  const pool = new Orchestrator<Task, TaskOutput>({
     prepare: (raw) => prepareTask(raw),
     store: new BatchedTaskStore(store),
     executor,

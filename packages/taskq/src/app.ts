@@ -1,25 +1,41 @@
 // `taskq/app`: what the taskq command line and taskq-bench share, beyond the library's front door:
-// the runtime of the built-in task types, settings from flags, the environment and .env, and
-// one-line errors with exit codes.
+// the one composition root (openRuntime) and its worker loop (serve), the store's read model,
+// the maintenance services, settings from flags, the environment and .env, and one-line errors
+// with exit codes.
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
-export { DEFAULT_RETENTION_MS, type Retention, type RetentionOptions, startRetention } from "./retention.js";
+export { type ReadingJson, readingJson, readStore, type StoreReading, storePrometheus } from "./inspect.js";
+export { type RetentionOptions, retentionService } from "./maintenance/retention.js";
+export {
+  type ClusterGate,
+  Maintenance,
+  type MaintenanceOptions,
+  type MaintenanceService,
+} from "./maintenance/service.js";
+export { type RunOptions, type RunSettings, resolveRunOptions } from "./options.js";
 export {
   openExistingStore,
   openRuntime,
+  openStore,
   openStores,
   type Runtime,
   type RuntimeConfig,
+  type SimulationConfig,
   withExistingStore,
 } from "./runtime.js";
 export {
+  DEFAULT_RETENTION_MS,
+  deprecationNotice,
   envDefault,
+  flagOf,
   integerAtLeast,
   loadDotEnv,
   numberBetween,
+  RENAMED,
   SETTINGS,
   type SettingName,
 } from "./settings.js";
 export { ensureStoreDirectory } from "./store-location.js";
+export { defaultPollMs, type ServeOptions, serve } from "./worker.js";
 
 import { payloadPreparer } from "./handler-runtime.js";
 import { stableKey } from "./stable-key.js";

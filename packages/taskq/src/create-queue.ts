@@ -1,23 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { openTaskStore, type TaskStoreDriver } from "@taskq/idempotency";
-import { MetricsRecorder, type MetricsReport, toPrometheus, toReport } from "@taskq/metrics";
-import {
-  type ClientsSummary,
-  type CloseOptions,
-  type ExecutorPort,
-  runClients,
-  TaskFailedError,
-  WorkerPool,
-} from "@taskq/queue";
-import { FsObjectStore } from "@taskq/storage-sim";
+import type { TaskStoreDriver } from "@taskq/idempotency";
+import { type MetricsReport, toPrometheus, toReport } from "@taskq/metrics";
+import { type ClientsSummary, type CloseOptions, runClients, TaskFailedError } from "@taskq/queue";
 import { ConfigError } from "./errors.js";
-import { type HandlerTask, handlerUrl, loadHandler, silentLogger } from "./handler.js";
-import { handlerExecutor, payloadPreparer } from "./handler-runtime.js";
+import { silentLogger } from "./handler.js";
+import { payloadPreparer } from "./handler-runtime.js";
 import { findNonJson } from "./json-value.js";
-import { type QueueOptions, resolveOptions } from "./options.js";
-import { startRetention } from "./retention.js";
+import { type QueueOptions, resolveQueueOptions } from "./options.js";
+import { openRuntime } from "./runtime.js";
 import { stableKey } from "./stable-key.js";
-import { ensureStoreDirectory } from "./store-location.js";
 
 /** Per-task options of `submit`. */
 export interface SubmitOptions {
@@ -75,62 +66,24 @@ export interface Queue<Payload, Result> {
 export async function createQueue<Payload = unknown, Result = unknown>(
   options: QueueOptions<Payload>,
 ): Promise<Queue<Payload, Result>> {
-  const settings = resolveOptions(options);
-  const url = handlerUrl(options.handler);
-  const shown = typeof options.handler === "string" ? options.handler : url;
-  // on the main thread first: a missing module or default export fails here, naming the path
-  const handler = await loadHandler(url, shown);
+  const settings = resolveQueueOptions(options);
   const handlerOptions = options.handlerOptions;
   if (handlerOptions !== undefined) {
     const bad = findNonJson(handlerOptions, "handlerOptions");
     if (bad) throw new ConfigError("handlerOptions", `${bad.path} ${bad.reason}`);
   }
-  const keyOf = options.key ?? stableKey;
-  const logger = options.logger ?? silentLogger;
-
-  await ensureStoreDirectory(settings.store);
-  const store = await openTaskStore(settings.store, {
-    maxAttempts: settings.attempts,
-    leaseMs: settings.leaseMs,
-    checkpoint: "background",
+  const keyOf = (options.key ?? stableKey) as (payload: unknown) => string;
+  const runtime = await openRuntime({
+    ...settings,
+    db: settings.store,
+    handler: options.handler,
+    key: keyOf,
+    handlerOptions,
+    logger: options.logger ?? silentLogger,
+    ...(options.objects === undefined ? {} : { storage: options.objects }),
   });
-  let executor: ExecutorPort<HandlerTask, string | null>;
-  // opened here even for threads (each opens its own): a bad directory fails before anything runs
-  let objects: FsObjectStore | undefined;
-  try {
-    objects = options.objects ? await FsObjectStore.open({ root: options.objects }) : undefined;
-    executor = handlerExecutor({
-      url,
-      handler,
-      threads: settings.threads,
-      concurrency: settings.concurrency,
-      objects,
-      objectsRoot: objects?.root,
-      handlerOptions,
-      logLevel: settings.logLevel,
-      timeoutMs: settings.timeoutMs,
-      logger,
-    });
-  } catch (error) {
-    await objects?.dispose();
-    await store.close();
-    throw error;
-  }
-  const metrics = new MetricsRecorder({ threads: executor.concurrency });
-  const prepare = payloadPreparer(keyOf as (payload: unknown) => string);
-  const pool = new WorkerPool<HandlerTask, string | null>({
-    prepare: (raw, stored) => prepare(raw, stored ?? {}),
-    store,
-    executor,
-    toStored: (json) => ({ result: json }),
-    metrics,
-    logger,
-    queueSize: settings.queueSize,
-    onFull: settings.onFull,
-    retry: { maxAttempts: settings.attempts, baseDelayMs: settings.baseMs, maxDelayMs: settings.capMs },
-  });
-  store.startHeartbeat();
-  const retention = startRetention(store, { retentionMs: settings.retentionMs, logger });
+  const { store, orchestrator: pool, metrics } = runtime;
+  const prepare = payloadPreparer(keyOf);
 
   /** A duplicate of a task another process runs now: wait for its record to settle. */
   const awaitElsewhere = async (key: string): Promise<Result> => {
@@ -172,12 +125,7 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     metrics: () => toReport(metrics.snapshot()),
     prometheus: () => toPrometheus(metrics.snapshot()),
     close(closeOptions = {}) {
-      closing ??= (async () => {
-        await pool.close(closeOptions);
-        await retention.stop();
-        await store.close();
-        await objects?.dispose();
-      })();
+      closing ??= runtime.close(closeOptions);
       return closing;
     },
   };

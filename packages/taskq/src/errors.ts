@@ -1,13 +1,52 @@
-import { PermanentError, TaskError, TransientError } from "@taskq/processor";
+// The front door's errors, and the ones it passes on. One scheme across the packages: every
+// error class has a `name`, a `code` of the form ERR_<WHAT> (StoreError's ERR_STORE_BUSY,
+// QueueError's ERR_QUEUE_FULL, ConfigError's ERR_CONFIG...), and a `cause` where it wraps one.
 import type { FailureInfo } from "@taskq/queue";
 
 export { PoolClosedError, QueueFullError, TaskFailedError } from "@taskq/queue";
-export { PermanentError, TaskError, TransientError };
+
+/**
+ * What a handler throws to say how its failure is classified: `errorClass` names it in metrics,
+ * logs and the dead letter; `retryable` decides between another attempt and the dead letters.
+ */
+export class TaskError extends Error {
+  override readonly name: string = "TaskError";
+  readonly code: "ERR_TASK_TRANSIENT" | "ERR_TASK_PERMANENT";
+  readonly errorClass: string;
+  readonly retryable: boolean;
+
+  constructor(
+    message: string,
+    classified: { errorClass: string; retryable: boolean },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.errorClass = classified.errorClass;
+    this.retryable = classified.retryable;
+    this.code = classified.retryable ? "ERR_TASK_TRANSIENT" : "ERR_TASK_PERMANENT";
+  }
+}
+
+/** A failure that may not happen again (a timeout, a busy service): the task is retried with backoff. */
+export class TransientError extends TaskError {
+  override readonly name: string = "TransientError";
+  constructor(message: string, errorClass = "transient", options?: { cause?: unknown }) {
+    super(message, { errorClass, retryable: true }, options);
+  }
+}
+
+/** A failure that will happen again (bad input, a missing record): dead-lettered at once, never retried. */
+export class PermanentError extends TaskError {
+  override readonly name: string = "PermanentError";
+  constructor(message: string, errorClass = "permanent", options?: { cause?: unknown }) {
+    super(message, { errorClass, retryable: false }, options);
+  }
+}
 
 /** A queue option or handler module that cannot work: thrown by `createQueue`, naming what is wrong. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
-  readonly code = "ERR_TASKQ_CONFIG";
+  readonly code = "ERR_CONFIG";
   readonly option: string;
   constructor(option: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -18,7 +57,7 @@ export class ConfigError extends Error {
 /** A payload (or a result) that cannot be stored as JSON or sent to a thread: names the field. */
 export class PayloadError extends TypeError {
   override readonly name = "PayloadError";
-  readonly code = "ERR_TASKQ_PAYLOAD";
+  readonly code = "ERR_PAYLOAD";
   /** Where in the value: `payload.items[2].when`. */
   readonly field: string;
   constructor(field: string, reason: string) {

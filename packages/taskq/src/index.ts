@@ -14,5 +14,5 @@ export {
   TransientError,
 } from "./errors.js";
 export type { Handler, HandlerContext } from "./handler.js";
-export type { QueueOptions, RetryOptions } from "./options.js";
+export type { QueueOptions, RetryOptions, RunOptions } from "./options.js";
 export { stableKey } from "./stable-key.js";

@@ -1,5 +1,6 @@
-// The built-in task types' runtime, the composition root the CLI and the bench share: the real
-// packages wired together once (createQueue is the same wiring for a user's handler module).
+// The one composition root: the real packages wired together once, for every entry point.
+// `createQueue` (a user's handler module), the CLI's `run` and `serve`, and the bench all build
+// their runtime here: store, object store, executor, metrics, orchestrator, maintenance.
 import { resolve } from "node:path";
 import {
   type OpenTaskStoreOptions,
@@ -7,7 +8,7 @@ import {
   StoreError,
   type TaskStoreDriver,
 } from "@taskq/idempotency";
-import { createLogger, type Logger, MetricsRecorder } from "@taskq/metrics";
+import { createLogger, MetricsRecorder } from "@taskq/metrics";
 import {
   createProcessor,
   type ProcessorConfig,
@@ -17,52 +18,55 @@ import {
   type WorkerRequest,
   workerUrl,
 } from "@taskq/processor";
-import { type ExecutorPort, InlineExecutor, type OnFull, TinypoolExecutor, WorkerPool } from "@taskq/queue";
+import {
+  type ExecutorPort,
+  InlineExecutor,
+  type LoggerPort,
+  Orchestrator,
+  TinypoolExecutor,
+} from "@taskq/queue";
 import { FsObjectStore } from "@taskq/storage-sim";
 import { CliError } from "./app-errors.js";
-import { handlerUrl, loadHandler } from "./handler.js";
+import { type Handler, handlerUrl, loadHandler } from "./handler.js";
 import { handlerExecutor, payloadPreparer } from "./handler-runtime.js";
-import { DEFAULT_RETENTION_MS, startRetention } from "./retention.js";
+import { retentionService } from "./maintenance/retention.js";
+import { Maintenance, type MaintenanceService } from "./maintenance/service.js";
+import type { RunSettings } from "./options.js";
+import { SETTINGS } from "./settings.js";
 import { stableKey } from "./stable-key.js";
 import { ensureStoreDirectory } from "./store-location.js";
 
-/** Everything a runtime is built from. */
-export interface RuntimeConfig {
-  /** The task store: a SQLite file, `:memory:`, or a `postgres://` URL. */
-  readonly db: string;
-  readonly storage: string;
-  readonly workers: number;
-  readonly perWorker: number;
-  readonly queueSize: number;
-  readonly onFull: OnFull;
-  readonly maxRetries: number;
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-  readonly taskTimeoutMs: number;
+/** What the built-in task types' simulated storage does (the seed's workload). */
+export interface SimulationConfig {
   readonly baseLatencyMs: number;
   readonly jitterMs: number;
   readonly errorRate: number;
   readonly seed: number;
-  readonly chunkSize: number;
-  readonly leaseMs: number;
-  readonly logLevel: string;
+}
+
+/** Everything a runtime is built from: the run settings, where the stores are, and what runs tasks. */
+export interface RuntimeConfig extends RunSettings, Partial<SimulationConfig> {
+  /** The task store: a SQLite file, `:memory:`, or a `postgres://` URL. */
+  readonly db: string;
   /**
-   * `threads`: tinypool worker threads; `inline`: on the main thread (no-op overhead runs).
-   * @default "threads"
+   * The object store directory (`ctx.objects` for a handler; the images of the built-in types).
+   * @default none for a handler module; required for the built-in task types
    */
-  readonly executor?: "threads" | "inline";
+  readonly storage?: string;
+  /** Bytes per streamed chunk of the object store. @default 65536 */
+  readonly chunkSize?: number;
   /**
    * A handler module (path or URL) to run instead of the built-in task types: tasks are then its
-   * payloads, plain JSON, keyed by a hash of the payload; results are stored as JSON.
+   * payloads, plain JSON, keyed by `key(payload)`; results are stored as JSON.
    * @default the built-in task types
    */
-  readonly handler?: string;
-  /**
-   * Keep a succeeded task's record, and deduplicate its key, this long (ms); pruned in the
-   * background in small batches. 0 keeps every task forever.
-   * @default 604800000 (7 days)
-   */
-  readonly retentionMs?: number;
+  readonly handler?: string | URL;
+  /** A handler's idempotency key. @default a SHA-256 of the payload's JSON with sorted keys */
+  readonly key?: (payload: unknown) => string;
+  /** Plain data every handler gets as `ctx.options`. @default undefined */
+  readonly handlerOptions?: unknown;
+  /** Where the runtime logs. @default a pino logger at `logLevel` on stderr */
+  readonly logger?: LoggerPort & { flush?: () => void };
 }
 
 /** The wired system. */
@@ -70,30 +74,37 @@ export interface Runtime {
   readonly config: RuntimeConfig;
   /** The task store driver the `db` location names (SQLite or PostgreSQL). */
   readonly store: TaskStoreDriver;
-  readonly objects: FsObjectStore;
+  readonly objects: FsObjectStore | undefined;
   readonly metrics: MetricsRecorder;
-  readonly logger: Logger;
+  readonly logger: LoggerPort;
   /** Runs the built-in task types, or the handler module of `config.handler`. */
   readonly executor: ExecutorPort<unknown, unknown>;
-  readonly pool: WorkerPool<unknown, unknown>;
-  readonly processorConfig: ProcessorConfig;
-  /** Closes the pool (draining up to `timeoutMs`), the store and the object store. */
+  readonly orchestrator: Orchestrator<unknown, unknown>;
+  /** The background services (retention), once per cluster where they must be. */
+  readonly maintenance: Maintenance;
+  /** The built-in task types' processor settings (undefined with a handler module). */
+  readonly processorConfig: ProcessorConfig | undefined;
+  /** Closes the orchestrator (draining up to `timeoutMs`), the maintenance, the store and the object store. */
   close(options?: { drain?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
-/** Opens the task store (SQLite or PostgreSQL, by `db`) and the object store; nothing else starts. */
+/** Opens the task store (SQLite or PostgreSQL, by `db`), creating a SQLite file's directory. */
+export async function openStore(
+  config: Pick<RuntimeConfig, "db" | "attempts" | "leaseMs">,
+  options: Pick<OpenTaskStoreOptions, "checkpoint"> = {},
+): Promise<TaskStoreDriver> {
+  await ensureStoreDirectory(config.db);
+  return openTaskStore(config.db, { maxAttempts: config.attempts, leaseMs: config.leaseMs, ...options });
+}
+
+/** Opens the task store and the object store; nothing else starts. */
 export async function openStores(
-  config: Pick<RuntimeConfig, "db" | "storage" | "chunkSize" | "maxRetries" | "leaseMs">,
+  config: Pick<RuntimeConfig, "db" | "attempts" | "leaseMs" | "chunkSize"> & { readonly storage: string },
   options: Pick<OpenTaskStoreOptions, "checkpoint"> = {},
 ) {
-  await ensureStoreDirectory(config.db);
-  const store = await openTaskStore(config.db, {
-    maxAttempts: config.maxRetries,
-    leaseMs: config.leaseMs,
-    ...options,
-  });
+  const store = await openStore(config, options);
   try {
-    const objects = await FsObjectStore.open({ root: config.storage, chunkSize: config.chunkSize });
+    const objects = await openObjects(config.storage, config.chunkSize);
     return { store, objects };
   } catch (error) {
     await store.close();
@@ -101,64 +112,106 @@ export async function openStores(
   }
 }
 
-/** Builds the whole chain: store, object store, processor config, executor, metrics, logger, pool. */
-export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
-  // a handler module is loaded and checked before anything opens: a bad one starts nothing
-  const handler = config.handler ? await loadHandler(handlerUrl(config.handler), config.handler) : undefined;
-  // a long-running writer: checkpoints on their own thread, off the commits' path
-  const { store, objects } = await openStores(config, { checkpoint: "background" });
-  const storageRoot = resolve(config.storage);
-  const processorConfig: ProcessorConfig = {
+function openObjects(root: string, chunkSize: number | undefined): Promise<FsObjectStore> {
+  return FsObjectStore.open({ root, chunkSize: chunkSize ?? SETTINGS.chunkSize.default });
+}
+
+/** The built-in task types' processor settings: where their objects are, and the simulation. */
+function processorConfigOf(config: RuntimeConfig, storageRoot: string): ProcessorConfig {
+  const chunkSize = config.chunkSize ?? SETTINGS.chunkSize.default;
+  const simulation = {
+    baseLatencyMs: config.baseLatencyMs ?? SETTINGS.baseLatencyMs.default,
+    jitterMs: config.jitterMs ?? SETTINGS.jitterMs.default,
+    seed: config.seed ?? SETTINGS.seed.default,
+  };
+  const errorRate = config.errorRate ?? SETTINGS.errorRate.default;
+  return {
     key: JSON.stringify([
       storageRoot,
-      config.chunkSize,
-      config.baseLatencyMs,
-      config.jitterMs,
-      config.errorRate,
-      config.seed,
+      chunkSize,
+      simulation.baseLatencyMs,
+      simulation.jitterMs,
+      errorRate,
+      simulation.seed,
     ]),
     storage: { kind: "fs", root: storageRoot },
-    chunkSize: config.chunkSize,
-    simulation: { baseLatencyMs: config.baseLatencyMs, jitterMs: config.jitterMs, seed: config.seed },
-    faults: { errorProbability: config.errorRate, seed: config.seed },
+    chunkSize,
+    simulation,
+    faults: { errorProbability: errorRate, seed: simulation.seed },
   };
-  const logger = createLogger({ level: config.logLevel });
-  let executor: ExecutorPort<unknown, unknown>;
-  let taskTimeoutMs = config.taskTimeoutMs;
-  if (handler && config.handler) {
-    // the handler's own timeout is cooperative (ctx.signal); the pool terminates no thread
-    taskTimeoutMs = 0;
-    executor = handlerExecutor({
+}
+
+/** What runs the attempts: the handler module, or the built-in types on threads or inline. */
+async function buildExecutor(
+  config: RuntimeConfig,
+  handler: Handler | undefined,
+  objects: FsObjectStore | undefined,
+  processorConfig: ProcessorConfig | undefined,
+  logger: LoggerPort,
+): Promise<ExecutorPort<unknown, unknown>> {
+  if (handler && config.handler !== undefined) {
+    return handlerExecutor({
       url: handlerUrl(config.handler),
       handler,
-      threads: config.executor === "inline" ? 0 : config.workers,
-      concurrency: config.executor === "inline" ? config.workers * config.perWorker : config.perWorker,
+      threads: config.threads,
+      concurrency: config.concurrency,
       objects,
-      objectsRoot: storageRoot,
-      handlerOptions: undefined,
+      objectsRoot: objects?.root,
+      handlerOptions: config.handlerOptions,
       logLevel: config.logLevel,
-      timeoutMs: config.taskTimeoutMs,
+      timeoutMs: config.timeoutMs,
       logger,
     }) as ExecutorPort<unknown, unknown>;
-  } else if (config.executor === "inline") {
-    const processor = await createProcessor(processorConfig);
-    executor = new InlineExecutor<Task, TaskOutput>(
-      (task, attempt, signal) => processor.run(task, attempt, signal),
-      config.workers * config.perWorker,
+  }
+  const processor = processorConfig as ProcessorConfig;
+  if (config.threads === 0) {
+    const run = await createProcessor(processor);
+    return new InlineExecutor<Task, TaskOutput>(
+      (task, attempt, signal) => run.run(task, attempt, signal),
+      config.concurrency,
     ) as ExecutorPort<unknown, unknown>;
-  } else {
-    executor = new TinypoolExecutor<Task, TaskOutput>({
-      filename: workerUrl,
-      threads: config.workers,
-      concurrentTasksPerWorker: config.perWorker,
-      workerData: processorConfig, // sent once per thread; each message carries the task only
-      request: (task, attempt): WorkerRequest => ({ task, attempt }),
-    }) as ExecutorPort<unknown, unknown>;
+  }
+  return new TinypoolExecutor<Task, TaskOutput>({
+    filename: workerUrl,
+    threads: config.threads,
+    concurrentTasksPerWorker: config.concurrency,
+    workerData: processor, // sent once per thread; each message carries the task only
+    request: (task, attempt): WorkerRequest => ({ task, attempt }),
+  }) as ExecutorPort<unknown, unknown>;
+}
+
+/**
+ * Builds the whole chain: store, object store, executor, metrics, orchestrator, and the
+ * maintenance services (retention, once per cluster). A handler module is loaded and checked
+ * first: a bad one (or a bad store) starts nothing.
+ */
+export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
+  const shown = config.handler === undefined ? undefined : String(config.handler);
+  const handler =
+    config.handler === undefined ? undefined : await loadHandler(handlerUrl(config.handler), shown);
+  if (!handler && config.storage === undefined)
+    throw new TypeError("the built-in task types need an object store directory (storage)");
+  // a long-running writer: checkpoints on their own thread, off the commits' path
+  const store = await openStore(config, { checkpoint: "background" });
+  let objects: FsObjectStore | undefined;
+  let executor: ExecutorPort<unknown, unknown>;
+  const logger = config.logger ?? createLogger({ level: config.logLevel });
+  let processorConfig: ProcessorConfig | undefined;
+  try {
+    // opened here even for threads (each opens its own): a bad directory fails before anything runs
+    objects = config.storage === undefined ? undefined : await openObjects(config.storage, config.chunkSize);
+    processorConfig = handler ? undefined : processorConfigOf(config, resolve(config.storage as string));
+    executor = await buildExecutor(config, handler, objects, processorConfig, logger);
+  } catch (error) {
+    await objects?.dispose();
+    await store.close();
+    throw error;
   }
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
-  const pool = new WorkerPool<unknown, unknown>({
-    // a handler's payloads: plain JSON data, keyed by their hash; the built-in types: their schema
-    prepare: handler ? payloadPreparer(stableKey) : (raw) => prepareTask(raw),
+  const prepare = handler ? payloadPreparer(config.key ?? stableKey) : undefined;
+  const orchestrator = new Orchestrator<unknown, unknown>({
+    // a handler's payloads: plain JSON data, keyed by `key`; the built-in types: their schema
+    prepare: prepare ? (raw, stored) => prepare(raw, stored ?? {}) : (raw) => prepareTask(raw),
     ...(handler ? { toStored: (json: unknown) => ({ result: json as string | null }) } : {}),
     store,
     executor,
@@ -167,17 +220,20 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     queueSize: config.queueSize,
     onFull: config.onFull,
     retry: {
-      maxAttempts: config.maxRetries,
-      baseDelayMs: config.retryBaseMs,
-      maxDelayMs: Math.max(config.retryBaseMs, config.retryMaxMs),
+      maxAttempts: config.attempts,
+      baseDelayMs: config.backoffBaseMs,
+      maxDelayMs: config.backoffMaxMs,
     },
-    taskTimeoutMs,
+    // a handler's timeout aborts its ctx.signal on the thread; the orchestrator terminates none
+    taskTimeoutMs: handler ? 0 : config.timeoutMs,
   });
   store.startHeartbeat();
-  const retention = startRetention(store, {
-    retentionMs: config.retentionMs ?? DEFAULT_RETENTION_MS,
+  const services: MaintenanceService[] =
+    config.retentionMs > 0 ? [retentionService(store, { retentionMs: config.retentionMs })] : [];
+  const maintenance = new Maintenance(services, {
     logger,
-  });
+    gate: (name, everyMs) => store.tryRunMaintenance(name, everyMs),
+  }).start();
   return {
     config,
     store,
@@ -185,16 +241,19 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     metrics,
     logger,
     executor,
-    pool,
+    orchestrator,
+    maintenance,
     processorConfig,
     async close(options = {}) {
-      await pool.close(options);
-      await retention.stop();
+      await orchestrator.close(options);
+      await maintenance.stop();
       await store.close();
-      // The worker threads are gone: a put they had started (a forced stop) left a temp file.
-      await objects.sweepTemporaryFiles({ includeThisProcess: true });
-      await objects.dispose();
-      logger.flush();
+      if (objects) {
+        // The worker threads are gone: a put they had started (a forced stop) left a temp file.
+        if (!handler) await objects.sweepTemporaryFiles({ includeThisProcess: true });
+        await objects.dispose();
+      }
+      logger.flush?.();
     },
   };
 }

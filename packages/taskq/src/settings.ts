@@ -1,21 +1,79 @@
+// Every setting of taskq in one table: its name (the library option; the CLI flag is its
+// kebab-case form), its environment variable, its built-in default and a line of help. The
+// library's options (options.ts), the CLI's flags, the environment, .env and .env.example all
+// read it; the defaults live nowhere else. Names used before this table existed still work for
+// now, with a one-line deprecation notice naming the new one.
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS } from "@taskq/idempotency";
 import { parseLogLevel } from "@taskq/metrics";
 import { DEFAULT_CHUNK_SIZE } from "@taskq/storage-sim";
 import { CliError } from "./app-errors.js";
 
+/** A week: how long a succeeded task's record (and the deduplication of its key) is kept by default. */
+export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+interface Setting {
+  /** The environment variable (and .env key). */
+  readonly env: string;
+  readonly default: string | number;
+  readonly help: string;
+  /** What .env.example shows when the default depends on the machine. @default String(default) */
+  readonly example?: string;
+  /** The names it had before: they still work, with a deprecation notice. */
+  readonly was?: { readonly flag: string; readonly env: string };
+}
+
 /** Every setting, with its environment key and built-in default (also listed in .env.example). */
 export const SETTINGS = {
-  workers: { env: "MAX_WORKERS", default: 4, help: "worker threads" },
-  perWorker: { env: "TASKS_PER_WORKER", default: 16, help: "attempts one thread runs at once (I/O overlap)" },
+  threads: {
+    env: "THREADS",
+    default: availableParallelism(),
+    example: "",
+    help: "worker threads; 0 runs tasks on the main thread (default: the number of cores)",
+    was: { flag: "workers", env: "MAX_WORKERS" },
+  },
+  concurrency: {
+    env: "CONCURRENCY",
+    default: 16,
+    help: "attempts one thread runs at once (I/O waits overlap)",
+    was: { flag: "per-worker", env: "TASKS_PER_WORKER" },
+  },
   queueSize: { env: "QUEUE_SIZE", default: 200, help: "bounded queue capacity" },
   onFull: { env: "ON_FULL", default: "block", help: "when the queue is full: block or reject" },
-  maxRetries: { env: "MAX_RETRIES", default: 3, help: "attempts in all before a task is dead-lettered" },
-  retryBaseMs: { env: "RETRY_BASE_MS", default: 100, help: "backoff base in ms (full jitter, doubling)" },
-  retryMaxMs: { env: "RETRY_MAX_MS", default: 10_000, help: "largest backoff in ms" },
-  taskTimeoutMs: {
-    env: "TASK_TIMEOUT_MS",
+  attempts: {
+    env: "ATTEMPTS",
+    default: DEFAULT_ATTEMPTS,
+    help: "attempts in all, the first included, before a task is dead-lettered",
+    was: { flag: "max-retries", env: "MAX_RETRIES" },
+  },
+  backoffBaseMs: {
+    env: "BACKOFF_BASE_MS",
+    default: 100,
+    help: "retry backoff base, ms: attempt n waits a random time up to base x 2^(n-1)",
+    was: { flag: "retry-base-ms", env: "RETRY_BASE_MS" },
+  },
+  backoffMaxMs: {
+    env: "BACKOFF_MAX_MS",
+    default: 10_000,
+    help: "largest retry backoff, ms",
+    was: { flag: "retry-max-ms", env: "RETRY_MAX_MS" },
+  },
+  timeoutMs: {
+    env: "TIMEOUT_MS",
     default: 0,
-    help: "cancel an attempt after this many ms (0: never)",
+    help: "abort an attempt (ctx.signal) after this many ms, a retryable timeout (0: never)",
+    was: { flag: "task-timeout-ms", env: "TASK_TIMEOUT_MS" },
+  },
+  leaseMs: {
+    env: "LEASE_MS",
+    default: DEFAULT_LEASE_MS,
+    help: "lease of a running task without a heartbeat, ms: after a crash, another process takes it over",
+  },
+  retentionMs: {
+    env: "RETENTION_MS",
+    default: DEFAULT_RETENTION_MS,
+    help: "keep a succeeded task's record (and dedupe its key) this long, ms; 0 = forever",
   },
   clients: { env: "CLIENTS", default: 100, help: "concurrent closed-loop clients" },
   baseLatencyMs: { env: "BASE_LATENCY_MS", default: 30, help: "simulated latency per storage request, ms" },
@@ -29,12 +87,6 @@ export const SETTINGS = {
   },
   storage: { env: "STORAGE_DIR", default: ".taskq/objects", help: "object store directory" },
   chunkSize: { env: "CHUNK_SIZE", default: DEFAULT_CHUNK_SIZE, help: "bytes per streamed chunk" },
-  leaseMs: { env: "LEASE_MS", default: 30_000, help: "lease of a running task without heartbeat, ms" },
-  retentionMs: {
-    env: "RETENTION_MS",
-    default: 604_800_000,
-    help: "keep a succeeded task's record (and dedupe its key) this long, ms; 0 = forever",
-  },
   shutdownTimeoutMs: {
     env: "SHUTDOWN_TIMEOUT_MS",
     default: 10_000,
@@ -46,9 +98,29 @@ export const SETTINGS = {
     help: "tasks in the --benchmark workload",
   },
   logLevel: { env: "LOG_LEVEL", default: "warn", help: "trace, debug, info, warn, error, fatal, silent" },
-} as const;
+} as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
+
+/** A setting's CLI flag: its name in kebab case (`backoffBaseMs` → `backoff-base-ms`). */
+export function flagOf(name: SettingName): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The settings that had other names, as [name, old flag, old variable]. */
+export const RENAMED: readonly (readonly [SettingName, string, string])[] = Object.entries(SETTINGS).flatMap(
+  ([name, setting]) =>
+    "was" in setting ? [[name as SettingName, setting.was.flag, setting.was.env] as const] : [],
+);
+
+const noticed = new Set<string>();
+
+/** Prints a one-line deprecation notice once per old name (to stderr: stdout stays the output). */
+export function deprecationNotice(old: string, now: string): void {
+  if (noticed.has(old)) return;
+  noticed.add(old);
+  process.stderr.write(`taskq: ${old} is deprecated, use ${now}\n`);
+}
 
 /** Loads `.env` from the working directory when present; real environment variables win. */
 export function loadDotEnv(path = ".env"): void {
@@ -60,11 +132,26 @@ export function loadDotEnv(path = ".env"): void {
   }
 }
 
+/** The raw environment value of a setting, from its variable or the one it had before. */
+function rawEnv(name: SettingName): string | undefined {
+  const setting: Setting = SETTINGS[name];
+  const raw = process.env[setting.env];
+  if (raw !== undefined && raw !== "") return raw;
+  if (setting.was) {
+    const old = process.env[setting.was.env];
+    if (old !== undefined && old !== "") {
+      deprecationNotice(setting.was.env, setting.env);
+      return old;
+    }
+  }
+  // the task store also answers to DATABASE_URL, the name hosted PostgreSQL services set
+  return name === "db" ? process.env["DATABASE_URL"] : undefined;
+}
+
 /** A setting's default: the environment (or .env) when set, else the built-in one. */
 export function envDefault(name: SettingName): string | number {
-  const setting = SETTINGS[name];
-  // the task store also answers to DATABASE_URL, the name hosted PostgreSQL services set
-  const raw = process.env[setting.env] || (name === "db" ? process.env["DATABASE_URL"] : undefined);
+  const setting: Setting = SETTINGS[name];
+  const raw = rawEnv(name);
   if (raw === undefined || raw === "") return setting.default;
   if (typeof setting.default === "number") {
     const n = Number(raw);

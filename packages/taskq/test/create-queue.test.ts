@@ -31,7 +31,8 @@ async function queue<P = unknown, R = unknown>(options: Partial<QueueOptions<P>>
     handler: fixture("echo"),
     store: join(dir(), "tasks.db"),
     threads: 0,
-    retry: { baseMs: 0, capMs: 0 },
+    backoffBaseMs: 0,
+    backoffMaxMs: 0,
     ...options,
   } as QueueOptions<P>);
   open.push(q as Queue<unknown, unknown>);
@@ -76,7 +77,7 @@ describe("createQueue", () => {
   it("retries transient errors with backoff, then succeeds; metrics count the retries", async () => {
     const q = await queue<object, { attempt: number }>({
       handler: fixture("flaky"),
-      retry: { attempts: 3, baseMs: 0, capMs: 0 },
+      attempts: 3,
     });
     expect(await q.submit({ transientUntil: 3 })).toEqual({ attempt: 3 });
     expect(q.metrics()).toMatchObject({ success_count: 1, retry_count: 2, error_classification: {} });
@@ -90,7 +91,7 @@ describe("createQueue", () => {
   ])(
     "%o fails for good as %s after %i attempt(s), into the dead letters",
     async (payload, errorClass, attempts, message) => {
-      const q = await queue({ handler: fixture("flaky"), retry: { attempts: 2, baseMs: 0, capMs: 0 } });
+      const q = await queue({ handler: fixture("flaky"), attempts: 2 });
       const error = await q.submit(payload).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TaskFailedError);
       expect(error).toMatchObject({ errorClass, attempts });
@@ -106,7 +107,7 @@ describe("createQueue", () => {
     const q = await queue({
       handler: fixture("flaky"),
       timeoutMs: 20,
-      retry: { attempts: 2, baseMs: 0, capMs: 0 },
+      attempts: 2,
     });
     await expect(q.submit({ hang: true })).rejects.toMatchObject({ errorClass: "timeout", attempts: 2 });
   });
@@ -139,8 +140,10 @@ describe("createQueue", () => {
     [{ threads: -1 }, "threads must be an integer from 0 to 256, got -1"],
     [{ concurrency: 0 }, "concurrency must be an integer from 1 to 10000, got 0"],
     [{ onFull: "drop" }, 'onFull must be "block" or "reject", got "drop"'],
-    [{ retry: { attempts: 0 } }, "retry.attempts must be an integer from 1 to 100, got 0"],
-    [{ retry: { baseMs: 100, capMs: 10 } }, "retry.capMs must be a number >= retry.baseMs (100), got 10"],
+    [{ attempts: 0 }, "attempts must be an integer from 1 to 100, got 0"],
+    [{ backoffBaseMs: 100, backoffMaxMs: 10 }, "backoffMaxMs must be a number >= backoffBaseMs (100), got 10"],
+    // the names before: still checked, under their new names
+    [{ retry: { attempts: 0 } }, "attempts must be an integer from 1 to 100, got 0"],
     [{ handler: "./no/such/handler.mjs" }, "handler ./no/such/handler.mjs: no such module"],
     [
       { handler: fixture("no-default") },
@@ -202,6 +205,6 @@ describe("createQueue", () => {
     const a = await q.submit({ n: 42 });
     expect(await q.submit({ n: 42 })).toEqual(a);
     expect(await q.store.stats()).toMatchObject({ succeeded: 1 });
-    expect(q.store.kind).toBe("postgres");
+    expect(q.store.dialect).toBe("postgres");
   });
 });

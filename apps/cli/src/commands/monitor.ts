@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { labelValue } from "@taskq/metrics";
-import type { LeaseHolder, StoreStats, TaskStoreDriver } from "taskq";
-import { numberBetween, withExistingStore } from "taskq/app";
+import {
+  numberBetween,
+  readingJson,
+  readStore,
+  type StoreReading,
+  storePrometheus,
+  withExistingStore,
+} from "taskq/app";
 import type { Argv } from "yargs";
 import { dbOption } from "../options.js";
 
@@ -12,58 +17,7 @@ interface MonitorArgs {
   export?: "json" | "prometheus";
 }
 
-/** One look at the store: counts, throughput, and the managers holding leases. */
-export interface Reading extends StoreStats {
-  readonly timestamp: string;
-  readonly throughputTps: number;
-  readonly managers: readonly LeaseHolder[];
-}
-
-function toJson(r: Reading) {
-  return {
-    timestamp: r.timestamp,
-    queued: r.queued,
-    running: r.running,
-    succeeded: r.succeeded,
-    failed: r.failed,
-    total: r.total,
-    dead_letters: r.deadLetters,
-    oldest_queued_age_ms: r.oldestQueuedAgeMs,
-    throughput_tps: Number(r.throughputTps.toFixed(2)),
-    managers: r.managers.map((m) => ({
-      owner: m.owner,
-      running: m.running,
-      lease_expires_at: new Date(m.leaseExpiresAt).toISOString(),
-    })),
-  };
-}
-
-/** The store's state in the Prometheus text format. */
-export function storePrometheus(r: Reading): string {
-  const owner = (name: string) => `{owner="${labelValue(name)}"}`;
-  const lines = [
-    "# HELP taskq_store_tasks Task records by status.",
-    "# TYPE taskq_store_tasks gauge",
-    ...(["queued", "running", "succeeded", "failed"] as const).map(
-      (s) => `taskq_store_tasks{status="${s}"} ${r[s]}`,
-    ),
-    "# HELP taskq_store_dead_letters Dead letters not re-driven.",
-    "# TYPE taskq_store_dead_letters gauge",
-    `taskq_store_dead_letters ${r.deadLetters}`,
-    "# HELP taskq_store_oldest_queued_age_seconds Age of the oldest queued task.",
-    "# TYPE taskq_store_oldest_queued_age_seconds gauge",
-    `taskq_store_oldest_queued_age_seconds ${(r.oldestQueuedAgeMs ?? 0) / 1000}`,
-    "# HELP taskq_store_throughput_tasks_per_second Tasks that succeeded per second over the last interval.",
-    "# TYPE taskq_store_throughput_tasks_per_second gauge",
-    `taskq_store_throughput_tasks_per_second ${r.throughputTps}`,
-    "# HELP taskq_store_manager_running_tasks Running tasks leased to each manager.",
-    "# TYPE taskq_store_manager_running_tasks gauge",
-    ...r.managers.map((m) => `taskq_store_manager_running_tasks${owner(m.owner)} ${m.running}`),
-  ];
-  return `${lines.join("\n")}\n`;
-}
-
-function human(r: Reading, db: string, interval: number): string {
+function human(r: StoreReading, db: string, interval: number): string {
   const age = r.oldestQueuedAgeMs === null ? "-" : `${(r.oldestQueuedAgeMs / 1000).toFixed(1)} s`;
   const now = Date.parse(r.timestamp);
   return [
@@ -76,21 +30,6 @@ function human(r: Reading, db: string, interval: number): string {
         `    ${m.owner}  running ${m.running}  lease ${m.leaseExpiresAt >= now ? `expires in ${((m.leaseExpiresAt - now) / 1000).toFixed(1)} s` : "expired"}`,
     ),
   ].join("\n");
-}
-
-/** Reads the store once: counts, throughput over the last `intervalS` seconds, lease holders. */
-export async function readStore(store: TaskStoreDriver, intervalS: number): Promise<Reading> {
-  const [stats, succeeded, managers] = await Promise.all([
-    store.stats(),
-    store.succeededWithin(intervalS * 1000),
-    store.leaseHolders(),
-  ]);
-  return {
-    ...stats,
-    timestamp: new Date().toISOString(),
-    throughputTps: succeeded / intervalS,
-    managers,
-  };
 }
 
 export const monitorCommand = {
@@ -121,7 +60,7 @@ export const monitorCommand = {
       try {
         for (;;) {
           const reading = await readStore(store, argv.interval);
-          if (argv.export === "json") console.log(JSON.stringify(toJson(reading)));
+          if (argv.export === "json") console.log(JSON.stringify(readingJson(reading)));
           else if (argv.export === "prometheus") process.stdout.write(storePrometheus(reading));
           else console.log(human(reading, store.location, argv.interval));
           if (argv.once) break;

@@ -53,7 +53,7 @@ export const runCommand = {
         default: false,
         describe: "print the metrics JSON instead of the summary table",
       })
-      .example("taskq run --tasks tasks.json --workers 8 --clients 100", "process a task file")
+      .example("taskq run --tasks tasks.json --threads 8 --clients 100", "process a task file")
       .example(
         "taskq run --benchmark --metrics-out metrics.json",
         "the default workload, with the metrics JSON",
@@ -86,8 +86,8 @@ export const runCommand = {
       throw new CliError("--tasks FILE is required (or --benchmark for the default generated workload)", 2);
     }
     const runtime = await openRuntime(config);
-    const { pool, metrics, store } = runtime;
-    if (argv.benchmark && !argv.tasks) await ensureImages(runtime.objects, file.tasks);
+    const { orchestrator: pool, metrics, store } = runtime;
+    if (argv.benchmark && !argv.tasks && runtime.objects) await ensureImages(runtime.objects, file.tasks);
     for (const bad of file.invalid) {
       await store.recordInvalid(bad.id ?? `#${bad.position}`, bad.raw ?? null, {
         errorClass: "validation",

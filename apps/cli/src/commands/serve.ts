@@ -1,5 +1,5 @@
 import { toReport } from "@taskq/metrics";
-import { CliError, integerAtLeast, openRuntime } from "taskq/app";
+import { CliError, integerAtLeast, openRuntime, serve } from "taskq/app";
 import type { Argv } from "yargs";
 import { type MetricsServer, startMetricsServer } from "../metrics-server.js";
 import { type RuntimeArgs, runtimeOptions, toRuntimeConfig } from "../options.js";
@@ -41,7 +41,7 @@ export const serveCommand = {
         default: "127.0.0.1",
         describe: "address the metrics port binds to",
       })
-      .example("taskq serve --workers 8", "run until SIGINT/SIGTERM")
+      .example("taskq serve --threads 8", "run until SIGINT/SIGTERM")
       .example("taskq serve --exit-when-idle", "drain the store, then exit")
       .example(
         "taskq serve --db postgres://taskq:secret@db:5432/taskq --metrics-port 9464",
@@ -49,7 +49,7 @@ export const serveCommand = {
       ),
   handler: async (argv: ServeArgs) => {
     const runtime = await openRuntime(toRuntimeConfig(argv));
-    const { pool, store, executor } = runtime;
+    const { orchestrator, store } = runtime;
     let metricsServer: MetricsServer | undefined;
     try {
       if (argv["metrics-port"] !== undefined) {
@@ -73,52 +73,18 @@ export const serveCommand = {
         `taskq serve: recovered ${store.recoveredOnOpen} task(s) left running by a stopped manager\n`,
       );
     }
-    const pollMs = argv["poll-ms"] ?? (store.kind === "postgres" ? 2000 : 200);
     const stop = new AbortController();
     const signals = handleSignals(
       () => stop.abort(),
-      () => void pool.close({ drain: false }),
+      () => void orchestrator.close({ drain: false }),
     );
-    let taken = 0;
-    const capacity = executor.concurrency + runtime.config.queueSize;
-    // a full manager waits for one of its tasks to settle, not for the clock
-    let freed: (() => void) | undefined;
-    const settled = () => {
-      freed?.();
-      freed = undefined;
-    };
     process.stderr.write(`taskq serve: ${store.owner} taking tasks from ${store.location}\n`);
-    while (!stop.signal.aborted) {
-      const free = capacity - pool.pending;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => {
-          freed = resolve;
-          stop.signal.addEventListener("abort", () => resolve(), { once: true });
-        });
-        continue;
-      }
-      let records: Awaited<ReturnType<typeof store.takeNext>> = [];
-      try {
-        records = await store.takeNext(free);
-      } catch (error) {
-        if ((error as { retryable?: boolean }).retryable !== true) throw error;
-        process.stderr.write(`taskq serve: ${(error as Error).message}; trying again\n`);
-      }
-      for (const record of records)
-        pool
-          .adopt(record)
-          .catch(() => undefined)
-          .finally(settled);
-      taken += records.length;
-      if (records.length > 0) continue;
-      if (argv["exit-when-idle"] && pool.pending === 0) {
-        // idle here, and nothing left anywhere: no queued task, none running on another manager
-        // (a dead manager's lease expires and its tasks come back as queued)
-        const stats = await store.stats();
-        if (stats.queued + stats.running === 0) break;
-      }
-      await store.waitForWork(pollMs, stop.signal);
-    }
+    const taken = await serve(runtime, {
+      ...(argv["poll-ms"] === undefined ? {} : { pollMs: argv["poll-ms"] }),
+      exitWhenIdle: argv["exit-when-idle"],
+      signal: stop.signal,
+      onRetryableError: (error) => process.stderr.write(`taskq serve: ${error.message}; trying again\n`),
+    });
     await runtime.close({ drain: true, timeoutMs: argv["shutdown-timeout-ms"] });
     await metricsServer?.close();
     signals.dispose();

@@ -3,7 +3,7 @@ import { loadPayloadFile, loadTaskFile, prepareTask, toWire } from "@taskq/proce
 import { createRng } from "@taskq/storage-sim";
 import { CliError, envDefault, integerAtLeast, openStores, prepareHandlerPayload } from "taskq/app";
 import type { Argv } from "yargs";
-import { storeOptions } from "../options.js";
+import { renamedFlags, storeOptions } from "../options.js";
 
 interface SubmitArgs {
   payload?: string;
@@ -11,7 +11,7 @@ interface SubmitArgs {
   random: boolean;
   raw: boolean;
   count: number;
-  "max-retries"?: number;
+  attempts?: number;
   seed: number;
   db: string;
   storage: string;
@@ -51,7 +51,7 @@ export const submitCommand = {
   command: "submit",
   describe: "Write tasks into the durable store for a `taskq serve` to run (from any process)",
   builder: (y: Argv) =>
-    storeOptions(y)
+    renamedFlags(storeOptions(y), ["attempts"])
       .option("payload", { type: "string", describe: "one task as JSON" })
       .option("payload-file", { type: "string", describe: "a task file (JSON array or JSON Lines)" })
       .option("random", { type: "boolean", default: false, describe: "random tasks of every type" })
@@ -66,10 +66,10 @@ export const submitCommand = {
         coerce: integerAtLeast("count", 1),
         describe: "how many random tasks",
       })
-      .option("max-retries", {
+      .option("attempts", {
         type: "number",
-        coerce: integerAtLeast("max-retries", 1),
-        describe: "attempts in all for these tasks",
+        coerce: integerAtLeast("attempts", 1),
+        describe: "attempts in all for these tasks, the first included",
       })
       .option("seed", {
         type: "number",
@@ -93,7 +93,7 @@ export const submitCommand = {
       )
       .example("taskq submit --random --count 20", "20 random tasks")
       .example(
-        `taskq submit --payload '{"type": "fail", "error_message": "test"}' --max-retries 5`,
+        `taskq submit --payload '{"type": "fail", "error_message": "test"}' --attempts 5`,
         "with a retry limit",
       ),
   handler: async (argv: SubmitArgs) => {
@@ -136,7 +136,7 @@ export const submitCommand = {
       db: argv.db,
       storage: argv.storage,
       chunkSize: Number(envDefault("chunkSize")),
-      maxRetries: Number(envDefault("maxRetries")),
+      attempts: Number(envDefault("attempts")),
       leaseMs: Number(envDefault("leaseMs")),
     });
     try {
@@ -146,8 +146,8 @@ export const submitCommand = {
           idempotencyKey: p.idempotencyKey,
           type: p.type,
           payload: p.payload,
-          // the flag, then the task's own max_attempts, then the store's default (MAX_RETRIES)
-          maxAttempts: argv["max-retries"] ?? p.maxAttempts,
+          // the flag, then the task's own max_attempts, then the store's default (ATTEMPTS)
+          maxAttempts: argv.attempts ?? p.maxAttempts,
         })),
       );
       const results = claims.map((claim, i) => {

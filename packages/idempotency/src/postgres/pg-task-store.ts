@@ -175,7 +175,11 @@ const WHAT: Record<Exclude<Kind, "claim">, string> = {
  *   `reconnectTimeoutMs`; a batch whose commit may have happened is re-checked, not re-applied.
  */
 export class PgTaskStore implements TaskStoreDriver {
-  readonly kind = "postgres" as const;
+  readonly dialect = "postgres" as const;
+  // TEMPORARY until the store branch lands: ungated
+  tryRunMaintenance(_name: string, _everyMs: number): Promise<boolean> {
+    return Promise.resolve(true);
+  }
   readonly location: string;
   readonly schema: string;
   readonly owner: string;

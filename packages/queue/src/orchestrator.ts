@@ -40,7 +40,7 @@ export interface StoredOutput {
 }
 
 /** Options of a worker pool. */
-export interface WorkerPoolOptions<T, O> {
+export interface OrchestratorOptions<T, O> {
   /**
    * Validates a raw task; throws (an error with `errorClass`) for bad input, and nothing is
    * stored. For a task taken from the durable queue (`adopt`) it also gets the stored id and key.
@@ -120,7 +120,7 @@ function isStale(error: unknown): boolean {
  * resolve. The bounded queue is the only queue: a task is dispatched only when a slot is free,
  * and a retried task waits for its backoff outside any slot.
  */
-export class WorkerPool<T, O> {
+export class Orchestrator<T, O> {
   readonly queue: BoundedQueue<Job<T>>;
   readonly retry: RetryPolicy;
   readonly executor: ExecutorPort<T, O>;
@@ -147,7 +147,7 @@ export class WorkerPool<T, O> {
   /** Admissions that had to wait for space in the queue. */
   blockedAdmissions = 0;
 
-  constructor(options: WorkerPoolOptions<T, O>) {
+  constructor(options: OrchestratorOptions<T, O>) {
     if (typeof options.prepare !== "function") throw new TypeError("prepare must be a function");
     if (!options.store) throw new TypeError("store is required");
     if (!options.executor) throw new TypeError("executor is required");
@@ -175,6 +175,11 @@ export class WorkerPool<T, O> {
   /** Tasks submitted and not settled yet (queued, running, or waiting for a retry). */
   get pending(): number {
     return this.#pending.size;
+  }
+
+  /** Attempts running on the executor now (the rest of `pending` waits for a slot or a retry). */
+  get executing(): number {
+    return this.#busy;
   }
 
   get accepting(): boolean {

@@ -9,13 +9,13 @@ import { streamTaskFile, toWire, transformImage, type Variant } from "@taskq/pro
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   InlineExecutor,
+  Orchestrator,
   PoolClosedError,
   QueueFullError,
   runClients,
   TaskFailedError,
   type TaskResult,
   TinypoolExecutor,
-  WorkerPool,
 } from "../src/index.js";
 import { imageTasks, makeChain } from "./chain.js";
 
@@ -43,7 +43,7 @@ async function md5Of(stream: AsyncIterable<Uint8Array>): Promise<string> {
   return hash.digest("hex");
 }
 
-describe("WorkerPool on the real chain (tinypool threads, SQLite file, storage-sim)", () => {
+describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage-sim)", () => {
   it("100 concurrent clients: every task accounted for once, outputs byte-identical to a single-threaded run", async () => {
     const c = await chain({ threads: 2, perWorker: 4, queueSize: 16 });
     await c.addImages(30);
@@ -242,7 +242,7 @@ describe("worker faults cost only the attempt", () => {
       threads: 2,
     });
     const metrics = new MetricsRecorder({ threads: 2 });
-    const pool = new WorkerPool({
+    const pool = new Orchestrator({
       prepare: byId,
       store: new BatchedTaskStore(store),
       executor,
@@ -291,7 +291,7 @@ describe("backoff with fake timers", () => {
         ? { ok: false, error: { errorClass: "transient", retryable: true, message: "flaky" }, runMs: 0 }
         : { ok: true, output: { result: "finally" }, runMs: 0 };
     });
-    const pool = new WorkerPool({
+    const pool = new Orchestrator({
       prepare: (raw) => ({
         task: raw as { id: string },
         id: "t",
@@ -336,7 +336,7 @@ describe("pool shutdown", () => {
   it("close() drains by default, is idempotent, and rejects new submits", async () => {
     const store = new TaskStore({ path: ":memory:" });
     const { executor, release } = gatedExecutor(2);
-    const pool = new WorkerPool({
+    const pool = new Orchestrator({
       prepare: byId,
       store: new BatchedTaskStore(store),
       executor,
@@ -359,7 +359,7 @@ describe("pool shutdown", () => {
       (_task, _attempt) => new Promise(() => undefined), // never finishes on its own
       2,
     );
-    const pool = new WorkerPool({
+    const pool = new Orchestrator({
       prepare: byId,
       store: new BatchedTaskStore(store),
       executor,
@@ -377,7 +377,7 @@ describe("pool shutdown", () => {
     const store = new TaskStore({ path: ":memory:" });
     const { executor, release } = gatedExecutor(1);
     const batched = new BatchedTaskStore(store);
-    const pool = new WorkerPool({ prepare: byId, store: batched, executor });
+    const pool = new Orchestrator({ prepare: byId, store: batched, executor });
     const submitted = [pool.submit({ id: "a" }), pool.submit({ id: "b" })];
     await vi.waitFor(() => expect(pool.queue.size).toBe(1));
     expect(store.getByKey("a")).toMatchObject({ status: "running", attempts: 1, leaseOwner: store.owner });
@@ -400,7 +400,7 @@ describe("pool shutdown", () => {
       async (task) => ({ ok: true, output: { result: task.id }, runMs: 0 }),
       1,
     );
-    const pool = new WorkerPool({
+    const pool = new Orchestrator({
       prepare: (raw) => {
         prepares++;
         return byId<{ id: string }>(raw);
@@ -420,7 +420,7 @@ describe("pool shutdown", () => {
     const store = new TaskStore({ path: ":memory:" });
     for (const id of ["a", "b"]) store.enqueue({ id, idempotencyKey: id, type: "test", payload: { id } });
     const executor = new InlineExecutor<{ id: string }, object>(() => new Promise(() => undefined), 1);
-    const pool = new WorkerPool({ prepare: byId, store: new BatchedTaskStore(store), executor });
+    const pool = new Orchestrator({ prepare: byId, store: new BatchedTaskStore(store), executor });
     const adopted = store.takeNext(2).map((record) => pool.adopt(record).catch((e: unknown) => e));
     await vi.waitFor(() => expect(pool.queue.size).toBe(1));
     await pool.close({ drain: false });
@@ -432,7 +432,7 @@ describe("pool shutdown", () => {
   it("queue-full rejection is a QueueFullError", async () => {
     const store = new TaskStore({ path: ":memory:" });
     const executor = new InlineExecutor<{ id: string }, object>(() => new Promise(() => undefined), 1);
-    const pool = new WorkerPool({
+    const pool = new Orchestrator({
       prepare: byId,
       store: new BatchedTaskStore(store),
       executor,

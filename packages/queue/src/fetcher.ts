@@ -1,0 +1,134 @@
+import type { DurableQueuePort, StoreRecord } from "./ports.js";
+
+/** What the fetcher hands the tasks it takes to: the orchestrator's `adopt` side. */
+export interface AdoptPort {
+  /** Tasks adopted (or submitted) and not settled yet. */
+  readonly pending: number;
+  /** Runs a task taken from the durable queue (`running`, leased to this process). */
+  adopt(record: StoreRecord & { readonly payload: unknown }): Promise<unknown>;
+}
+
+/** Options of a fetcher. */
+export interface FetcherOptions {
+  /** Where tasks are taken from. */
+  readonly store: DurableQueuePort;
+  /** Where taken tasks run. */
+  readonly runner: AdoptPort;
+  /**
+   * Most tasks this process holds at once (running, admitted or backing off): it takes no more
+   * than `capacity - runner.pending` per look, and waits for a task to settle when full.
+   */
+  readonly capacity: number;
+  /**
+   * How long an idle fetcher waits before it looks again, in ms, when nothing wakes it earlier
+   * (a store notification, or one of its tasks settling).
+   */
+  readonly pollMs: number;
+  /**
+   * Return once this process holds nothing and the store has nothing queued or running anywhere.
+   * @default false
+   */
+  readonly exitWhenIdle?: boolean;
+  /** Stops taking tasks; `run()` returns (what was taken keeps running in the runner). */
+  readonly signal?: AbortSignal;
+  /** A retryable store error (an unreachable server): reported, and the loop tries again. @default ignored */
+  readonly onRetryableError?: (error: Error) => void;
+}
+
+function checkPositive(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+}
+
+/**
+ * The loop that takes work from the durable queue: take up to the free capacity (the store
+ * leases each task to this process), hand each task to the runner, and when nothing was taken,
+ * wait for work (a notification where the store has them, a task of ours settling, or the poll
+ * interval), whichever comes first. `taskq serve` is this loop over the front door's runtime.
+ */
+export class Fetcher {
+  readonly #options: FetcherOptions;
+  #taken = 0;
+  /** Wakes a wait when one of the tasks this fetcher handed out settles. */
+  #settled: (() => void) | undefined;
+
+  constructor(options: FetcherOptions) {
+    if (!options.store) throw new TypeError("store is required");
+    if (!options.runner) throw new TypeError("runner is required");
+    checkPositive("capacity", options.capacity);
+    checkPositive("pollMs", options.pollMs);
+    this.#options = options;
+  }
+
+  /** Tasks taken from the store so far. */
+  get taken(): number {
+    return this.#taken;
+  }
+
+  /** Runs until `signal` aborts (or, with `exitWhenIdle`, until the store is idle); resolves with tasks taken. */
+  async run(): Promise<number> {
+    const { store, runner, capacity, signal } = this.#options;
+    while (!signal?.aborted) {
+      const free = capacity - runner.pending;
+      if (free <= 0) {
+        await this.#wait({ work: false, settle: true });
+        continue;
+      }
+      let records: readonly (StoreRecord & { readonly payload: unknown })[] = [];
+      try {
+        records = await store.takeNext(free);
+      } catch (error) {
+        if ((error as { retryable?: unknown }).retryable !== true) throw error;
+        this.#options.onRetryableError?.(error as Error);
+      }
+      for (const record of records) {
+        runner
+          .adopt(record)
+          .catch(() => undefined) // its outcome is the store's and the metrics' business
+          .finally(() => this.#wake());
+      }
+      this.#taken += records.length;
+      if (records.length > 0) continue;
+      if (this.#options.exitWhenIdle && runner.pending === 0) {
+        // idle here, and nothing left anywhere: no queued task, none running on another process
+        // (a dead process's lease expires and its tasks come back as queued)
+        const stats = await store.stats();
+        if (stats.queued + stats.running === 0) break;
+      }
+      // Draining to exit, a task of ours settling may leave the store idle: look again then,
+      // not a poll interval later. Otherwise a settle frees capacity that only new work needs.
+      await this.#wait({ work: true, settle: this.#options.exitWhenIdle === true });
+    }
+    return this.#taken;
+  }
+
+  #wake(): void {
+    const wake = this.#settled;
+    this.#settled = undefined;
+    wake?.();
+  }
+
+  /**
+   * Waits for the store's wake-up or its poll interval (`work`), for one of our tasks to settle
+   * (`settle`), or for the signal, whichever comes first.
+   */
+  async #wait(on: { readonly work: boolean; readonly settle: boolean }): Promise<void> {
+    const { store, signal, pollMs } = this.#options;
+    if (signal?.aborted) return;
+    const done = new AbortController();
+    const onAbort = () => done.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const waits: Promise<void>[] = [
+      new Promise<void>((resolve) => done.signal.addEventListener("abort", () => resolve(), { once: true })),
+    ];
+    if (on.settle) waits.push(new Promise<void>((resolve) => (this.#settled = resolve)));
+    if (on.work) waits.push(store.waitForWork(pollMs, done.signal));
+    try {
+      await Promise.race(waits);
+    } finally {
+      this.#settled = undefined;
+      done.abort(); // ends the store's wait and the abort listener's promise
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}
