@@ -141,7 +141,10 @@ describe("createQueue", () => {
     [{ concurrency: 0 }, "concurrency must be an integer from 1 to 10000, got 0"],
     [{ onFull: "drop" }, 'onFull must be "block" or "reject", got "drop"'],
     [{ attempts: 0 }, "attempts must be an integer from 1 to 100, got 0"],
-    [{ backoffBaseMs: 100, backoffMaxMs: 10 }, "backoffMaxMs must be a number >= backoffBaseMs (100), got 10"],
+    [
+      { backoffBaseMs: 100, backoffMaxMs: 10 },
+      "backoffMaxMs must be a number >= backoffBaseMs (100), got 10",
+    ],
     // the names before: still checked, under their new names
     [{ retry: { attempts: 0 } }, "attempts must be an integer from 1 to 100, got 0"],
     [{ handler: "./no/such/handler.mjs" }, "handler ./no/such/handler.mjs: no such module"],
