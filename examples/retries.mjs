@@ -6,7 +6,9 @@ const queue = await createQueue({
   handler: new URL("./handlers/flaky-payment.mjs", import.meta.url),
   store: ":memory:",
   threads: 0, // on the main thread: fine for a demo
-  retry: { attempts: 3, baseMs: 10, capMs: 50 },
+  attempts: 3,
+  backoffBaseMs: 10,
+  backoffMaxMs: 50,
 });
 for (const payment of [
   { order: "o-1", amount: 25 },
