@@ -15,6 +15,8 @@ export type ErrorClass =
 /** Base class of the processor's errors: a class for metrics and a retry decision. */
 export class TaskError extends Error {
   override readonly name: string = "TaskError";
+  /** The scheme every taskq error follows (the front door's handler errors have the same codes). */
+  readonly code: "ERR_TASK_TRANSIENT" | "ERR_TASK_PERMANENT";
   readonly errorClass: ErrorClass;
   readonly retryable: boolean;
 
@@ -22,6 +24,7 @@ export class TaskError extends Error {
     super(message, options);
     this.errorClass = errorClass;
     this.retryable = retryable;
+    this.code = retryable ? "ERR_TASK_TRANSIENT" : "ERR_TASK_PERMANENT";
   }
 }
 

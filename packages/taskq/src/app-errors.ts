@@ -1,10 +1,13 @@
 /** An error the CLI reports in one line: exit code 2 for usage, 1 for a run that failed. */
 export class CliError extends Error {
   override readonly name = "CliError";
+  /** `ERR_USAGE` for what the user gave (exit 2), `ERR_RUN_FAILED` for a run that could not proceed (exit 1). */
+  readonly code: "ERR_USAGE" | "ERR_RUN_FAILED";
   readonly exitCode: number;
   constructor(message: string, exitCode: 1 | 2 = 1, options?: { cause?: unknown }) {
     super(message, options);
     this.exitCode = exitCode;
+    this.code = exitCode === 2 ? "ERR_USAGE" : "ERR_RUN_FAILED";
   }
 }
 
