@@ -1,6 +1,8 @@
 import { availableParallelism } from "node:os";
 import type { LoggerPort, OnFull } from "@taskq/queue";
 import { ConfigError } from "./errors.js";
+import { checkOptionKeys, keysOf } from "./option-keys.js";
+import { checkStoreLocation } from "./store-location.js";
 
 /** Retry settings: exponential backoff with full jitter, capped. */
 export interface RetryOptions {
@@ -90,6 +92,28 @@ export interface QueueOptions<Payload> {
   readonly retentionMs?: number;
 }
 
+/** The keys `createQueue` takes: checked against QueueOptions by the compiler. */
+export const QUEUE_OPTION_KEYS = keysOf<QueueOptions<unknown>>()({
+  handler: true,
+  store: true,
+  threads: true,
+  concurrency: true,
+  queueSize: true,
+  onFull: true,
+  retry: true,
+  timeoutMs: true,
+  key: true,
+  logger: true,
+  logLevel: true,
+  objects: true,
+  handlerOptions: true,
+  leaseMs: true,
+  retentionMs: true,
+});
+
+/** The keys of `retry`. */
+export const RETRY_OPTION_KEYS = keysOf<RetryOptions>()({ attempts: true, baseMs: true, capMs: true });
+
 function integer(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
     throw new ConfigError(
@@ -103,14 +127,20 @@ function integer(option: string, value: unknown, min: number, max = Number.MAX_S
 export function resolveOptions<Payload>(options: QueueOptions<Payload>) {
   if (options === null || typeof options !== "object")
     throw new ConfigError("options", "createQueue needs an options object");
+  checkOptionKeys(options, QUEUE_OPTION_KEYS);
   const retry = options.retry ?? {};
+  if (retry === null || typeof retry !== "object" || Array.isArray(retry))
+    throw new ConfigError(
+      "retry",
+      `retry must be an object { attempts, baseMs, capMs }, got ${JSON.stringify(retry)}`,
+    );
+  checkOptionKeys(retry, RETRY_OPTION_KEYS, "retry");
   const onFull = options.onFull ?? "block";
   if (onFull !== "block" && onFull !== "reject")
     throw new ConfigError("onFull", `onFull must be "block" or "reject", got ${JSON.stringify(onFull)}`);
   if (options.key !== undefined && typeof options.key !== "function")
     throw new ConfigError("key", "key must be a function (payload) => string");
-  if (options.store !== undefined && (typeof options.store !== "string" || options.store.length === 0))
-    throw new ConfigError("store", "store must be a SQLite path, :memory: or a postgres:// URL");
+  if (options.store !== undefined) checkStoreLocation(options.store, "store");
   if (options.objects !== undefined && (typeof options.objects !== "string" || options.objects.length === 0))
     throw new ConfigError("objects", "objects must be a directory path");
   const baseMs = retry.baseMs ?? 100;
