@@ -1,6 +1,9 @@
 // `taskq/app`: what the taskq command line and taskq-bench share, beyond the library's front door:
 // the runtime of the built-in task types, settings from flags, the environment and .env, and
 // one-line errors with exit codes.
+
+/** A store location as it may be printed: its password masked. */
+export { redactUrl } from "@taskq/idempotency";
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
 export { DEFAULT_RETENTION_MS, type Retention, type RetentionOptions, startRetention } from "./retention.js";
 export {
@@ -14,12 +17,15 @@ export {
 export {
   envDefault,
   integerAtLeast,
+  integerRule,
   loadDotEnv,
   numberBetween,
+  numberRule,
   SETTINGS,
   type SettingName,
+  type SettingRule,
 } from "./settings.js";
-export { ensureStoreDirectory } from "./store-location.js";
+export { checkStoreLocation, ensureStoreDirectory } from "./store-location.js";
 
 import { payloadPreparer } from "./handler-runtime.js";
 import { stableKey } from "./stable-key.js";
