@@ -1,12 +1,28 @@
-import type { RuntimeConfig } from "taskq/app";
-import { envDefault, integerAtLeast, numberBetween } from "taskq/app";
+import type { RuntimeConfig, SettingName, SettingRule } from "taskq/app";
+import { CliError, checkStoreLocation, envDefault, integerRule, numberRule } from "taskq/app";
 import type { Argv } from "yargs";
+
+/**
+ * A numeric flag whose default is a setting: the value checked by `rule`, naming the flag for a
+ * bad flag (with what was typed: no `type: "number"`, which would turn "abc" into NaN) and the
+ * variable for a bad value from the environment or .env.
+ */
+export function numericSetting(name: SettingName, flag: string, rule: SettingRule<number>) {
+  return {
+    requiresArg: true,
+    default: envDefault(name, rule) as number,
+    coerce: (value: unknown) => rule(value, `--${flag}`),
+  } as const;
+}
 
 /** The `--db` option: where the task store is. */
 export function dbOption<T>(y: Argv<T>) {
   return y.option("db", {
     type: "string",
-    default: envDefault("db") as string,
+    requiresArg: true,
+    // a wrong scheme (postgress://, mysql://) is refused, naming the flag or the variable
+    default: envDefault("db", checkStoreLocation) as string,
+    coerce: (value: unknown) => checkStoreLocation(value, "--db"),
     defaultDescription: "IDEMPOTENCY_DB_PATH, DATABASE_URL or .taskq/tasks.db",
     describe: "task store: a SQLite file or a postgres://user:pass@host:port/db URL",
   });
@@ -25,98 +41,71 @@ export function storeOptions<T>(y: Argv<T>) {
 export function runtimeOptions<T>(y: Argv<T>) {
   return storeOptions(y)
     .option("workers", {
-      type: "number",
-      default: envDefault("workers"),
-      coerce: integerAtLeast("workers", 1),
+      ...numericSetting("workers", "workers", integerRule(1)),
       describe: "worker threads (MAX_WORKERS)",
     })
     .option("per-worker", {
-      type: "number",
-      default: envDefault("perWorker"),
-      coerce: integerAtLeast("per-worker", 1),
+      ...numericSetting("perWorker", "per-worker", integerRule(1)),
       describe: "attempts per thread at once (TASKS_PER_WORKER)",
     })
     .option("queue-size", {
-      type: "number",
-      default: envDefault("queueSize"),
-      coerce: integerAtLeast("queue-size", 1),
+      ...numericSetting("queueSize", "queue-size", integerRule(1)),
       describe: "bounded queue capacity (QUEUE_SIZE)",
     })
     .option("on-full", {
       choices: ["block", "reject"] as const,
-      default: envDefault("onFull") as "block" | "reject",
+      default: envDefault("onFull", (value, label) => {
+        if (value === "block" || value === "reject") return value;
+        throw new CliError(`${label} must be block or reject, got ${JSON.stringify(value)}`, 2);
+      }) as "block" | "reject",
       describe: "when the queue is full (ON_FULL)",
     })
     .option("max-retries", {
-      type: "number",
-      default: envDefault("maxRetries"),
-      coerce: integerAtLeast("max-retries", 1),
+      ...numericSetting("maxRetries", "max-retries", integerRule(1)),
       describe: "attempts in all before dead-lettering (MAX_RETRIES)",
     })
     .option("retry-base-ms", {
-      type: "number",
-      default: envDefault("retryBaseMs"),
-      coerce: numberBetween("retry-base-ms", 0, 3_600_000),
+      ...numericSetting("retryBaseMs", "retry-base-ms", numberRule(0, 3_600_000)),
       describe: "backoff base, ms (RETRY_BASE_MS)",
     })
     .option("retry-max-ms", {
-      type: "number",
-      default: envDefault("retryMaxMs"),
-      coerce: numberBetween("retry-max-ms", 0, 3_600_000),
+      ...numericSetting("retryMaxMs", "retry-max-ms", numberRule(0, 3_600_000)),
       describe: "largest backoff, ms (RETRY_MAX_MS)",
     })
     .option("task-timeout-ms", {
-      type: "number",
-      default: envDefault("taskTimeoutMs"),
-      coerce: numberBetween("task-timeout-ms", 0, 86_400_000),
+      ...numericSetting("taskTimeoutMs", "task-timeout-ms", numberRule(0, 86_400_000)),
       describe: "cancel an attempt after this long, 0 = never (TASK_TIMEOUT_MS)",
     })
     .option("base-latency-ms", {
-      type: "number",
-      default: envDefault("baseLatencyMs"),
-      coerce: numberBetween("base-latency-ms", 0, 60_000),
+      ...numericSetting("baseLatencyMs", "base-latency-ms", numberRule(0, 60_000)),
       describe: "simulated storage latency per request (BASE_LATENCY_MS)",
     })
     .option("jitter-ms", {
-      type: "number",
-      default: envDefault("jitterMs"),
-      coerce: numberBetween("jitter-ms", 0, 60_000),
+      ...numericSetting("jitterMs", "jitter-ms", numberRule(0, 60_000)),
       describe: "extra random storage latency (LATENCY_JITTER_MS)",
     })
     .option("error-rate", {
-      type: "number",
-      default: envDefault("errorRate"),
-      coerce: numberBetween("error-rate", 0, 1),
+      ...numericSetting("errorRate", "error-rate", numberRule(0, 1)),
       describe: "probability an attempt fails, transient (ERROR_PROBABILITY)",
     })
     .option("seed", {
-      type: "number",
-      default: envDefault("seed"),
-      coerce: integerAtLeast("seed", 0),
+      ...numericSetting("seed", "seed", integerRule(0)),
       describe: "seed of the random draws (SEED)",
     })
     .option("chunk-size", {
-      type: "number",
-      default: envDefault("chunkSize"),
-      coerce: integerAtLeast("chunk-size", 1),
+      ...numericSetting("chunkSize", "chunk-size", integerRule(1)),
       describe: "bytes per streamed chunk (CHUNK_SIZE)",
     })
     .option("lease-ms", {
-      type: "number",
-      default: envDefault("leaseMs"),
-      coerce: integerAtLeast("lease-ms", 1),
+      ...numericSetting("leaseMs", "lease-ms", integerRule(1)),
       describe: "lease of a running task (LEASE_MS)",
     })
     .option("retention-ms", {
-      type: "number",
-      default: envDefault("retentionMs"),
-      coerce: integerAtLeast("retention-ms", 0),
+      ...numericSetting("retentionMs", "retention-ms", integerRule(0)),
       describe: "keep succeeded tasks (and dedupe their keys) this long, 0 = forever (RETENTION_MS)",
     })
     .option("shutdown-timeout-ms", {
-      type: "number",
-      default: envDefault("shutdownTimeoutMs"),
-      coerce: integerAtLeast("shutdown-timeout-ms", 0),
+      ...numericSetting("shutdownTimeoutMs", "shutdown-timeout-ms", integerRule(0)),
       describe: "drain limit on SIGINT/SIGTERM (SHUTDOWN_TIMEOUT_MS)",
     })
     .option("inline", {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { labelValue } from "@taskq/metrics";
 import type { LeaseHolder, StoreStats, TaskStoreDriver } from "taskq";
-import { numberBetween, withExistingStore } from "taskq/app";
+import { numberBetween, redactUrl, withExistingStore } from "taskq/app";
 import type { Argv } from "yargs";
 import { dbOption } from "../options.js";
 
@@ -101,7 +101,7 @@ export const monitorCommand = {
     dbOption(y)
       .option("once", { type: "boolean", default: false, describe: "print once and exit" })
       .option("interval", {
-        type: "number",
+        requiresArg: true,
         default: 1,
         coerce: numberBetween("interval", 0.1, 3600),
         describe: "seconds between readings",
@@ -123,7 +123,7 @@ export const monitorCommand = {
           const reading = await readStore(store, argv.interval);
           if (argv.export === "json") console.log(JSON.stringify(toJson(reading)));
           else if (argv.export === "prometheus") process.stdout.write(storePrometheus(reading));
-          else console.log(human(reading, store.location, argv.interval));
+          else console.log(human(reading, redactUrl(store.location), argv.interval));
           if (argv.once) break;
           await sleep(argv.interval * 1000, undefined, { signal: stop.signal }).catch(() => undefined);
           if (stop.signal.aborted) break;

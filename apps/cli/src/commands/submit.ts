@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { loadPayloadFile, loadTaskFile, prepareTask, toWire } from "@taskq/processor";
 import { createRng } from "@taskq/storage-sim";
-import { CliError, envDefault, integerAtLeast, openStores, prepareHandlerPayload } from "taskq/app";
+import {
+  CliError,
+  envDefault,
+  integerAtLeast,
+  integerRule,
+  openStores,
+  prepareHandlerPayload,
+} from "taskq/app";
 import type { Argv } from "yargs";
 import { storeOptions } from "../options.js";
 
@@ -61,19 +68,19 @@ export const submitCommand = {
         describe: "store the payloads as they are, for a `serve --handler` (keyed by a hash of the payload)",
       })
       .option("count", {
-        type: "number",
+        requiresArg: true,
         default: 1,
         coerce: integerAtLeast("count", 1),
         describe: "how many random tasks",
       })
       .option("max-retries", {
-        type: "number",
+        requiresArg: true,
         coerce: integerAtLeast("max-retries", 1),
         describe: "attempts in all for these tasks",
       })
       .option("seed", {
-        type: "number",
-        default: envDefault("seed"),
+        requiresArg: true,
+        default: envDefault("seed", integerRule(0)) as number,
         coerce: integerAtLeast("seed", 0),
         describe: "seed of --random",
       })
@@ -135,9 +142,9 @@ export const submitCommand = {
     const { store, objects } = await openStores({
       db: argv.db,
       storage: argv.storage,
-      chunkSize: Number(envDefault("chunkSize")),
-      maxRetries: Number(envDefault("maxRetries")),
-      leaseMs: Number(envDefault("leaseMs")),
+      chunkSize: envDefault("chunkSize", integerRule(1)) as number,
+      maxRetries: envDefault("maxRetries", integerRule(1)) as number,
+      leaseMs: envDefault("leaseMs", integerRule(1)) as number,
     });
     try {
       const claims = await store.enqueueMany(
