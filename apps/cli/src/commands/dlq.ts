@@ -9,8 +9,9 @@ export const dlqCommand = {
   // no <command> positional: yargs would refuse a bare `taskq dlq` with its argument count
   command: "dlq",
   describe: "Dead letters: list them, re-drive them, or purge old ones",
-  builder: (y: Argv) =>
-    (dlqParser = y)
+  builder: (y: Argv) => {
+    dlqParser = y;
+    return y
       .command({
         command: "list",
         describe: "List the dead letters (failed tasks and invalid input)",
@@ -72,7 +73,8 @@ export const dlqCommand = {
             const count = await store.purgeDeadLetters(argv["older-than-ms"]);
             console.log(`purged ${count} dead letter(s) older than ${argv["older-than-ms"]} ms`);
           }),
-      }),
+      });
+  },
   handler: () => {
     dlqParser?.showHelp((usage) => process.stderr.write(`${usage}\n\n`));
     throw new CliError("give a dlq command: list, retry or purge", 2);
