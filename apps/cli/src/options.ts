@@ -1,22 +1,41 @@
 import {
+  CliError,
+  checkStoreLocation,
   deprecationNotice,
   envDefault,
   flagOf,
-  integerAtLeast,
-  numberBetween,
+  integerRule,
+  numberRule,
   RENAMED,
   type RuntimeConfig,
   resolveRunOptions,
   SETTINGS,
   type SettingName,
+  type SettingRule,
 } from "taskq/app";
 import type { Argv } from "yargs";
+
+/**
+ * A numeric flag whose default is a setting: the value checked by `rule`, naming the flag for a
+ * bad flag (with what was typed: no `type: "number"`, which would turn "abc" into NaN) and the
+ * variable for a bad value from the environment or .env.
+ */
+export function numericSetting(name: SettingName, flag: string, rule: SettingRule<number>) {
+  return {
+    requiresArg: true,
+    default: envDefault(name, rule) as number,
+    coerce: (value: unknown) => rule(value, `--${flag}`),
+  } as const;
+}
 
 /** The `--db` option: where the task store is. */
 export function dbOption<T>(y: Argv<T>) {
   return y.option("db", {
     type: "string",
-    default: envDefault("db") as string,
+    requiresArg: true,
+    // a wrong scheme (postgress://, mysql://) is refused, naming the flag or the variable
+    default: envDefault("db", checkStoreLocation) as string,
+    coerce: (value: unknown) => checkStoreLocation(value, "--db"),
     defaultDescription: "IDEMPOTENCY_DB_PATH, DATABASE_URL or .taskq/tasks.db",
     describe: "task store: a SQLite file or a postgres://user:pass@host:port/db URL",
   });
@@ -31,24 +50,22 @@ export function storeOptions<T>(y: Argv<T>) {
   });
 }
 
-/** How each run setting's flag value is checked, for its flag name (the old names get the same check). */
+/** How each run setting's value is checked (its flag's, its old flag's, its variables'). */
 const CHECKS = {
-  threads: (flag: string) => integerAtLeast(flag, 1),
-  concurrency: (flag: string) => integerAtLeast(flag, 1),
-  attempts: (flag: string) => integerAtLeast(flag, 1),
-  backoffBaseMs: (flag: string) => numberBetween(flag, 0, 3_600_000),
-  backoffMaxMs: (flag: string) => numberBetween(flag, 0, 3_600_000),
-  timeoutMs: (flag: string) => numberBetween(flag, 0, 86_400_000),
-} as const satisfies Partial<Record<SettingName, (flag: string) => (value: unknown) => number>>;
+  threads: integerRule(1),
+  concurrency: integerRule(1),
+  attempts: integerRule(1),
+  backoffBaseMs: numberRule(0, 3_600_000),
+  backoffMaxMs: numberRule(0, 3_600_000),
+  timeoutMs: numberRule(0, 86_400_000),
+} as const satisfies Partial<Record<SettingName, SettingRule<number>>>;
 
 /** A run setting's flag: its name in kebab case, its default from the environment (or .env). */
 function settingOption<T>(y: Argv<T>, name: keyof typeof CHECKS, defaultDescription?: string) {
   const setting = SETTINGS[name];
   return y.option(flagOf(name), {
-    type: "number",
-    default: envDefault(name),
+    ...numericSetting(name, flagOf(name), CHECKS[name]),
     ...(defaultDescription ? { defaultDescription } : {}),
-    coerce: CHECKS[name](flagOf(name)),
     describe: `${setting.help} (${setting.env})`,
   });
 }
@@ -72,14 +89,15 @@ function runSettingOptions<T>(y: Argv<T>): Argv<T & RunSettingArgs> {
     "concurrency",
   )
     .option("queue-size", {
-      type: "number",
-      default: envDefault("queueSize"),
-      coerce: integerAtLeast("queue-size", 1),
+      ...numericSetting("queueSize", "queue-size", integerRule(1)),
       describe: "bounded queue capacity (QUEUE_SIZE)",
     })
     .option("on-full", {
       choices: ["block", "reject"] as const,
-      default: envDefault("onFull") as "block" | "reject",
+      default: envDefault("onFull", (value, label) => {
+        if (value === "block" || value === "reject") return value;
+        throw new CliError(`${label} must be block or reject, got ${JSON.stringify(value)}`, 2);
+      }) as "block" | "reject",
       describe: "when the queue is full (ON_FULL)",
     });
   return settingOption(
@@ -98,7 +116,12 @@ export function renamedFlags<T>(y: Argv<T>, only?: readonly (keyof typeof CHECKS
   for (const [name, old] of RENAMED) {
     if (!(name in CHECKS) || (only && !only.includes(name as keyof typeof CHECKS))) continue;
     const now = flagOf(name);
-    out = out.option(old, { type: "number", hidden: true, coerce: CHECKS[name as keyof typeof CHECKS](old) });
+    const rule = CHECKS[name as keyof typeof CHECKS];
+    out = out.option(old, {
+      hidden: true,
+      requiresArg: true,
+      coerce: (value: unknown) => rule(value, `--${old}`),
+    });
     out = out.middleware((argv: Record<string, unknown>) => {
       if (argv[old] === undefined) return;
       deprecationNotice(`--${old}`, `--${now}`);
@@ -112,51 +135,35 @@ export function renamedFlags<T>(y: Argv<T>, only?: readonly (keyof typeof CHECKS
 export function runtimeOptions<T>(y: Argv<T>) {
   return renamedFlags(runSettingOptions(storeOptions(y)))
     .option("base-latency-ms", {
-      type: "number",
-      default: envDefault("baseLatencyMs"),
-      coerce: numberBetween("base-latency-ms", 0, 60_000),
+      ...numericSetting("baseLatencyMs", "base-latency-ms", numberRule(0, 60_000)),
       describe: "simulated storage latency per request (BASE_LATENCY_MS)",
     })
     .option("jitter-ms", {
-      type: "number",
-      default: envDefault("jitterMs"),
-      coerce: numberBetween("jitter-ms", 0, 60_000),
+      ...numericSetting("jitterMs", "jitter-ms", numberRule(0, 60_000)),
       describe: "extra random storage latency (LATENCY_JITTER_MS)",
     })
     .option("error-rate", {
-      type: "number",
-      default: envDefault("errorRate"),
-      coerce: numberBetween("error-rate", 0, 1),
+      ...numericSetting("errorRate", "error-rate", numberRule(0, 1)),
       describe: "probability an attempt fails, transient (ERROR_PROBABILITY)",
     })
     .option("seed", {
-      type: "number",
-      default: envDefault("seed"),
-      coerce: integerAtLeast("seed", 0),
+      ...numericSetting("seed", "seed", integerRule(0)),
       describe: "seed of the random draws (SEED)",
     })
     .option("chunk-size", {
-      type: "number",
-      default: envDefault("chunkSize"),
-      coerce: integerAtLeast("chunk-size", 1),
+      ...numericSetting("chunkSize", "chunk-size", integerRule(1)),
       describe: "bytes per streamed chunk (CHUNK_SIZE)",
     })
     .option("lease-ms", {
-      type: "number",
-      default: envDefault("leaseMs"),
-      coerce: integerAtLeast("lease-ms", 1),
+      ...numericSetting("leaseMs", "lease-ms", integerRule(1)),
       describe: "lease of a running task (LEASE_MS)",
     })
     .option("retention-ms", {
-      type: "number",
-      default: envDefault("retentionMs"),
-      coerce: integerAtLeast("retention-ms", 0),
+      ...numericSetting("retentionMs", "retention-ms", integerRule(0)),
       describe: "keep succeeded tasks (and dedupe their keys) this long, 0 = forever (RETENTION_MS)",
     })
     .option("shutdown-timeout-ms", {
-      type: "number",
-      default: envDefault("shutdownTimeoutMs"),
-      coerce: integerAtLeast("shutdown-timeout-ms", 0),
+      ...numericSetting("shutdownTimeoutMs", "shutdown-timeout-ms", integerRule(0)),
       describe: "drain limit on SIGINT/SIGTERM (SHUTDOWN_TIMEOUT_MS)",
     })
     .option("inline", {

@@ -329,18 +329,27 @@ describe("retention", () => {
 describe("your own handler module (--handler)", () => {
   const handler = new URL("./fixtures/upper.mjs", import.meta.url).pathname;
 
-  it("run --handler runs a file of payloads through it; duplicates and bad lines as for built-in tasks", async () => {
+  it("run --handler runs a file of payloads through it; duplicates as for built-in tasks; a malformed line refuses the file", async () => {
     const dir = workdir();
-    writeFileSync(
-      join(dir, "p.jsonl"),
-      '{"text": "a"}\n{"text": "b"}\n{"text": "a"}\n{"text": "c", "fail": true}\nnot json\n',
-    );
+    const lines = '{"text": "a"}\n{"text": "b"}\n{"text": "a"}\n{"text": "c", "fail": true}\n';
+    writeFileSync(join(dir, "p.jsonl"), lines);
     const run = await taskq(dir, ["run", "--handler", handler, "--tasks", "p.jsonl", "--json"]);
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ success_count: 2, duplicate_count: 1, fail_count: 2 });
-    expect(run.stderr).toContain("p.jsonl line 5: malformed JSON");
+    expect(JSON.parse(run.stdout)).toMatchObject({ success_count: 2, duplicate_count: 1, fail_count: 1 });
+    // a handler run is not a benchmark
+    writeFileSync(join(dir, "q.jsonl"), '{"text": "d"}\n');
+    const table = await taskq(dir, ["run", "--handler", handler, "--tasks", "q.jsonl"]);
+    expect(table.stdout).toContain(`HANDLER RUN: ${handler} on q.jsonl`);
+    expect(table.stdout).not.toContain("BENCHMARK");
+    writeFileSync(join(dir, "bad.jsonl"), `${lines}not json\n`);
+    const bad = await taskq(dir, ["run", "--handler", handler, "--tasks", "bad.jsonl", "--json"]);
+    expect([bad.code, bad.stdout, bad.stderr]).toEqual([
+      2,
+      "",
+      "taskq: bad.jsonl line 5: malformed JSON: Unexpected token 'o'\n",
+    ]);
     const dlq = JSON.parse((await taskq(dir, ["dlq", "list", "--json"])).stdout);
-    expect(dlq.map((d: { errorClass: string }) => d.errorClass).sort()).toEqual(["permanent", "validation"]);
+    expect(dlq.map((d: { errorClass: string }) => d.errorClass)).toEqual(["permanent"]);
   });
 
   it("submit --raw then serve --handler: payloads through the durable queue, results stored as JSON", async () => {

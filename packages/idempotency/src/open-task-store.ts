@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { BatchedTaskStore } from "./batched-task-store.js";
 import type { TaskStoreDriver } from "./driver.js";
 import { StoreError } from "./errors.js";
+import { storeLocationProblem } from "./store-location.js";
 
 /** Options of `openTaskStore`, for either driver (each ignores what it has no use for). */
 export interface OpenTaskStoreOptions {
@@ -42,14 +43,16 @@ export function isPostgresUrl(location: string): boolean {
 
 /**
  * Opens the task store a location names: a `postgres://` URL opens the PostgreSQL driver (its
- * code and the `pg` client are loaded only then), anything else is a SQLite file (its directory
- * created when missing) or `:memory:`.
+ * code and the `pg` client are loaded only then), `:memory:` or a file path a SQLite store (its
+ * directory created when missing); any other `scheme://` is refused (ERR_INVALID_INPUT).
  */
 export async function openTaskStore(
   location: string,
   options: OpenTaskStoreOptions = {},
 ): Promise<TaskStoreDriver> {
   const { create = true, checkpoint, poolSize, schema, ...common } = options;
+  const problem = storeLocationProblem(location);
+  if (problem !== undefined) throw new StoreError("ERR_INVALID_INPUT", problem);
   if (isPostgresUrl(location)) {
     let driver: typeof import("./postgres.js");
     try {

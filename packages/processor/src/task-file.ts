@@ -43,8 +43,15 @@ function lineAndColumn(text: string, offset: number): string {
 /** V8's JSON.parse message without the echoed input or the offset (reported separately). */
 function jsonReason(error: unknown): string {
   return (error as Error).message
-    .replace(/, "[\s\S]*" is not valid JSON$/, "")
+    .replace(/, "[\s\S]*"(\.\.\.)? is not valid JSON$/, "") // the echo, cut short with ... on a long line
     .replace(/ in JSON at position \d+.*$/, "");
+}
+
+/** A malformed line of a JSON Lines file, as one line: `bad.jsonl line 2: malformed JSON: ...`. */
+function malformedLine(source: string, line: number, error: unknown): string {
+  const position = /position (\d+)/.exec((error as Error).message);
+  const column = position ? ` at column ${Number(position[1]) + 1}` : "";
+  return `${source} line ${line}: malformed JSON: ${jsonReason(error)}${column}`;
 }
 
 /** A task file that cannot be opened or read, as a TaskFileError naming it and the reason. */
@@ -87,9 +94,9 @@ function collect<T>(
 }
 
 /**
- * Parses a task file's text: a JSON array of tasks, or JSON Lines (one task per line). A file
- * that is not JSON at all throws a TaskFileError with the line and column; a bad task inside a
- * good file is returned in `invalid` and the other tasks still run.
+ * Parses a task file's text: a JSON array of tasks, or JSON Lines (one task per line). Malformed
+ * JSON (the array, or any one line) throws a TaskFileError with the line and column: nothing of
+ * the file is used; a bad task inside a good file is returned in `invalid` and the others run.
  */
 export function parseTaskText(text: string, source = "tasks", options: ParseOptions = {}): TaskFile {
   return parseItems(text, source, (raw, position) => parseTask(raw, { ...options, position }));
@@ -97,7 +104,8 @@ export function parseTaskText(text: string, source = "tasks", options: ParseOpti
 
 /**
  * A JSON array or JSON Lines file's items, each through `parse` (a ValidationError makes the
- * item invalid, the rest go on); malformed JSON is reported with its line and column.
+ * item invalid, the rest go on); malformed JSON, of the array or of any line, is a TaskFileError
+ * with its line and column.
  */
 function parseItems<T>(
   text: string,
@@ -119,31 +127,19 @@ function parseItems<T>(
       parse,
     );
   }
+  // a malformed line refuses the whole file, as a malformed array does: nothing of it is run or
+  // stored, and the file can be fixed and given again (a line that is JSON but not a valid task
+  // is dead-lettered with its reason, as an array's item is)
   const entries: [number, unknown][] = [];
-  const invalidLines: InvalidTask[] = [];
-  const lines = text.split("\n");
-  lines.forEach((line, i) => {
+  text.split("\n").forEach((line, i) => {
     if (line.trim().length === 0) return;
     try {
       entries.push([i + 1, JSON.parse(line)]);
     } catch (error) {
-      const column = /position (\d+)/.exec((error as Error).message);
-      invalidLines.push({
-        position: i + 1,
-        id: undefined,
-        message: `${source} line ${i + 1}${column ? `, column ${Number(column[1]) + 1}` : ""}: malformed JSON: ${jsonReason(error)}`,
-        raw: undefined,
-      });
+      throw new TaskFileError(malformedLine(source, i + 1, error), { cause: error });
     }
   });
-  if (entries.length === 0 && invalidLines.length > 0) {
-    throw new TaskFileError(invalidLines[0]?.message ?? `${source}: no task in the file`);
-  }
-  const result = collect(entries, (position) => `${source} line ${position}`, parse);
-  return {
-    tasks: result.tasks,
-    invalid: [...invalidLines, ...result.invalid].sort((a, b) => a.position - b.position),
-  };
+  return collect(entries, (position) => `${source} line ${position}`, parse);
 }
 
 /** Reads and parses a task file; a missing or unreadable file is a TaskFileError naming it. */
@@ -158,8 +154,8 @@ export async function loadTaskFile(path: string, options: ParseOptions = {}): Pr
 }
 
 /**
- * Reads a file of payloads for a handler module (a JSON array or JSON Lines), as they are: only
- * malformed JSON lines are `invalid`. A missing or unreadable file is a TaskFileError naming it.
+ * Reads a file of payloads for a handler module (a JSON array or JSON Lines), as they are. A
+ * missing or unreadable file, or malformed JSON, is a TaskFileError naming it.
  */
 export async function loadPayloadFile(
   path: string,
@@ -204,14 +200,8 @@ export async function* streamTaskFile(
     try {
       raw = JSON.parse(text);
     } catch (error) {
-      const reason = jsonReason(error);
       yield {
-        invalid: {
-          position: line,
-          id: undefined,
-          message: `${path} line ${line}: malformed JSON: ${reason}`,
-          raw: undefined,
-        },
+        invalid: { position: line, id: undefined, message: malformedLine(path, line, error), raw: undefined },
       };
       continue;
     }

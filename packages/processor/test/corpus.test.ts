@@ -17,7 +17,14 @@ describe("bad-input corpus (test/corpus)", () => {
     );
   });
 
-  it.each(readdirSync(corpus).filter((f) => f !== "truncated.json"))(
+  it("a malformed line of JSON Lines refuses the whole file, with the line, as a bad array is", async () => {
+    await expect(loadTaskFile(join(corpus, "malformed.jsonl"))).rejects.toThrow(TaskFileError);
+    await expect(loadTaskFile(join(corpus, "malformed.jsonl"))).rejects.toThrow(
+      /^\S*malformed\.jsonl line 2: malformed JSON: Unexpected end of JSON input$/,
+    );
+  });
+
+  it.each(readdirSync(corpus).filter((f) => f !== "truncated.json" && f !== "malformed.jsonl"))(
     "%s: each bad task named with its field; the good ones kept",
     async (name) => {
       const file = await loadTaskFile(join(corpus, name));

@@ -24,14 +24,40 @@ describe("task files", () => {
     ]);
   });
 
-  it("reads JSON Lines, with the line number of a malformed line", () => {
+  it("reads JSON Lines; a line that is JSON but not a task is reported with its line number", () => {
     const file = parseTaskText(
-      '{"id":"a","type":"noop"}\n\n{"id":"b",\n{"id":"c","type":"noop"}\n',
+      '{"id":"a","type":"noop"}\n\n{"id":"b","type":"teleport"}\r\n{"id":"c","type":"noop"}\n',
       "t.jsonl",
     );
     expect(file.tasks.map((t) => t.id)).toEqual(["a", "c"]);
-    expect(file.invalid).toHaveLength(1);
-    expect(file.invalid[0]?.message).toMatch(/^t\.jsonl line 3(, column \d+)?: malformed JSON/);
+    expect(file.invalid).toEqual([
+      expect.objectContaining({
+        position: 3,
+        id: "b",
+        raw: { id: "b", type: "teleport" },
+        message: expect.stringMatching(/^task "b" \(t\.jsonl line 3\): field "type"/),
+      }),
+    ]);
+  });
+
+  it("a malformed JSON line refuses the whole file, as a malformed array does: line, column, reason", () => {
+    const refused = (text: string) => () => parseTaskText(text, "bad.jsonl");
+    const good = '{"id":"a","type":"noop"}\n';
+    expect(refused(`${good}{"id":"b",\n${good}`)).toThrow(TaskFileError);
+    expect(refused(`${good}{"id":"b",\n${good}`)).toThrow(
+      /^bad\.jsonl line 2: malformed JSON: Expected double-quoted property name at column 11$/,
+    );
+    expect(refused(`${good}${good}{"id":`)).toThrow(
+      /^bad\.jsonl line 3: malformed JSON: Unexpected end of JSON input$/,
+    );
+    expect(refused(`${good}{"id": "b" "type": "noop"}\n`)).toThrow(
+      /^bad\.jsonl line 2: malformed JSON: Expected ',' or '}' after property value at column 12$/,
+    );
+    // V8 echoes the line, cut short with "..." when long: the echo is left out, not half of it
+    expect(refused(`${good}not json at all, and a line long enough to be cut short\n`)).toThrow(
+      /^bad\.jsonl line 2: malformed JSON: Unexpected token 'o'$/,
+    );
+    expect(refused(`${good}nope\n`)).toThrow(/^bad\.jsonl line 2: malformed JSON: Unexpected token 'o'$/);
   });
 
   it("a malformed JSON array is a TaskFileError with line and column", () => {

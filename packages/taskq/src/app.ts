@@ -2,6 +2,9 @@
 // the one composition root (openRuntime) and its worker loop (serve), the store's read model,
 // the maintenance services, settings from flags, the environment and .env, and one-line errors
 // with exit codes.
+
+/** A store location as it may be printed: its password masked. */
+export { redactUrl } from "@taskq/idempotency";
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
 export { type ReadingJson, readingJson, readStore, type StoreReading, storePrometheus } from "./inspect.js";
 export { type RetentionOptions, retentionService } from "./maintenance/retention.js";
@@ -28,13 +31,16 @@ export {
   envDefault,
   flagOf,
   integerAtLeast,
+  integerRule,
   loadDotEnv,
   numberBetween,
+  numberRule,
   RENAMED,
   SETTINGS,
   type SettingName,
+  type SettingRule,
 } from "./settings.js";
-export { ensureStoreDirectory } from "./store-location.js";
+export { checkStoreLocation, ensureStoreDirectory } from "./store-location.js";
 export { defaultPollMs, type ServeOptions, serve } from "./worker.js";
 
 import { payloadPreparer } from "./handler-runtime.js";

@@ -1,5 +1,6 @@
+import { execFile } from "node:child_process";
 import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { AttemptOutcome, LoggerPort } from "@taskq/queue";
 import type { ObjectStore } from "@taskq/storage-sim";
 import { ConfigError, classifyHandlerError, PayloadError } from "./errors.js";
@@ -48,7 +49,7 @@ export async function loadHandler(url: string, shown = url): Promise<Handler> {
     const reason =
       e.code === "ERR_MODULE_NOT_FOUND" && e.message?.includes(url.replace(/^file:\/\//, ""))
         ? "no such module"
-        : `it failed to load: ${e.message ?? String(error)}`;
+        : `it failed to load: ${await loadFailure(url, error)}`;
     throw new ConfigError("handler", `handler ${shown}: ${reason}`, { cause: error });
   }
   if (typeof module.default !== "function")
@@ -57,6 +58,37 @@ export async function loadHandler(url: string, shown = url): Promise<Handler> {
       `handler ${shown}: its default export must be a function (payload, ctx) => result, got ${module.default === undefined ? "no default export" : typeof module.default}`,
     );
   return module.default as Handler;
+}
+
+/**
+ * Why a module failed to load, in one line, with the file and line when they can be found: an
+ * error thrown while the module ran has them in its stack; a syntax error has none, so
+ * `node --check` (which parses the file and runs nothing) is asked; when the module itself
+ * parses, the error is in a module it imports.
+ */
+async function loadFailure(url: string, error: unknown): Promise<string> {
+  const e = error as { name?: unknown; message?: unknown; stack?: unknown } | null;
+  const message = String(e?.message ?? error).replace(/\s*\n\s*/g, " ");
+  const reason = e?.name === "SyntaxError" ? `SyntaxError: ${message}` : message;
+  const frames = String(e?.stack ?? "").matchAll(
+    /^\s+at (?:.* \()?(file:\/\/[^\s()]+|\/[^\s()]+):(\d+):\d+\)?$/gm,
+  );
+  for (const [, file = "", line] of frames)
+    if (!file.includes("/node_modules/") && !file.startsWith("node:"))
+      return `${shownPath(file)}:${line}: ${reason}`;
+  if (e?.name !== "SyntaxError" || !url.startsWith("file:")) return reason;
+  const path = fileURLToPath(url);
+  const stderr = await new Promise<string>((done) =>
+    execFile(process.execPath, ["--check", path], { timeout: 10_000 }, (_e, _out, err) => done(String(err))),
+  );
+  const at = /^(\/.+|file:\/\/.+):(\d+)$/m.exec(stderr);
+  if (at) return `${shownPath(at[1] ?? "")}:${at[2]}: ${reason}`;
+  return stderr.trim() === "" ? `${reason} (in a module it imports)` : reason;
+}
+
+/** A file URL as a path. */
+function shownPath(location: string): string {
+  return location.startsWith("file:") ? fileURLToPath(location) : location;
 }
 
 /** The result as stored: JSON text (null for `undefined`); a value JSON cannot hold is a PayloadError naming the field. */

@@ -1,6 +1,8 @@
 import type { LoggerPort, OnFull } from "@taskq/queue";
 import { ConfigError } from "./errors.js";
+import { checkOptionKeys, keysOf } from "./option-keys.js";
 import { deprecationNotice, SETTINGS } from "./settings.js";
+import { checkStoreLocation } from "./store-location.js";
 
 /**
  * The settings every runtime shares: `createQueue`, and the CLI's `run` and `serve` (whose flags
@@ -105,6 +107,31 @@ export interface QueueOptions<Payload> extends RunOptions {
   readonly retry?: RetryOptions;
 }
 
+/** The keys `createQueue` takes: checked against QueueOptions by the compiler. */
+export const QUEUE_OPTION_KEYS = keysOf<QueueOptions<unknown>>()({
+  handler: true,
+  store: true,
+  threads: true,
+  concurrency: true,
+  queueSize: true,
+  onFull: true,
+  attempts: true,
+  backoffBaseMs: true,
+  backoffMaxMs: true,
+  retry: true,
+  timeoutMs: true,
+  key: true,
+  logger: true,
+  logLevel: true,
+  objects: true,
+  handlerOptions: true,
+  leaseMs: true,
+  retentionMs: true,
+});
+
+/** The keys of the deprecated `retry`. */
+export const RETRY_OPTION_KEYS = keysOf<RetryOptions>()({ attempts: true, baseMs: true, capMs: true });
+
 /** The run settings with every default filled in. */
 export type RunSettings = { readonly [K in keyof RunOptions]-?: NonNullable<RunOptions[K]> };
 
@@ -158,10 +185,10 @@ export function resolveRunOptions(options: RunOptions): RunSettings {
 export function resolveQueueOptions<Payload>(options: QueueOptions<Payload>) {
   if (options === null || typeof options !== "object")
     throw new ConfigError("options", "createQueue needs an options object");
+  checkOptionKeys(options, QUEUE_OPTION_KEYS);
   if (options.key !== undefined && typeof options.key !== "function")
     throw new ConfigError("key", "key must be a function (payload) => string");
-  if (options.store !== undefined && (typeof options.store !== "string" || options.store.length === 0))
-    throw new ConfigError("store", "store must be a SQLite path, :memory: or a postgres:// URL");
+  if (options.store !== undefined) checkStoreLocation(options.store, "store");
   if (options.objects !== undefined && (typeof options.objects !== "string" || options.objects.length === 0))
     throw new ConfigError("objects", "objects must be a directory path");
   return {

@@ -3,8 +3,9 @@
 // library's options (options.ts), the CLI's flags, the environment, .env and .env.example all
 // read it; the defaults live nowhere else. Names used before this table existed still work for
 // now, with a one-line deprecation notice naming the new one.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { parseEnv } from "node:util";
 import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS } from "@taskq/idempotency";
 import { parseLogLevel } from "@taskq/metrics";
 import { DEFAULT_CHUNK_SIZE } from "@taskq/storage-sim";
@@ -122,62 +123,108 @@ export function deprecationNotice(old: string, now: string): void {
   process.stderr.write(`taskq: ${old} is deprecated, use ${now}\n`);
 }
 
+/** The variables `loadDotEnv` took from `.env` (not set in the real environment): errors say so. */
+const fromDotEnv = new Set<string>();
+
 /** Loads `.env` from the working directory when present; real environment variables win. */
 export function loadDotEnv(path = ".env"): void {
   if (!existsSync(path)) return;
   try {
+    const before = new Set(Object.keys(process.env));
     process.loadEnvFile(path);
+    for (const key of Object.keys(parseEnv(readFileSync(path, "utf8"))))
+      if (!before.has(key)) fromDotEnv.add(key);
   } catch (error) {
     throw new CliError(`cannot read ${path}: ${(error as Error).message}`, 2);
   }
 }
 
-/** The raw environment value of a setting, from its variable or the one it had before. */
-function rawEnv(name: SettingName): string | undefined {
+/**
+ * A check of a setting's value, from a flag or the environment: the value to use, or a CliError
+ * (or ConfigError) whose message starts with `label` (`--threads`, `THREADS`).
+ */
+export type SettingRule<T = unknown> = (value: unknown, label: string) => T;
+
+/** Which variable holds a setting, and its text: its own, the one it had before, or DATABASE_URL. */
+function rawEnv(name: SettingName): { readonly key: string; readonly raw: string } | undefined {
   const setting: Setting = SETTINGS[name];
-  const raw = process.env[setting.env];
-  if (raw !== undefined && raw !== "") return raw;
-  if (setting.was) {
-    const old = process.env[setting.was.env];
-    if (old !== undefined && old !== "") {
-      deprecationNotice(setting.was.env, setting.env);
-      return old;
-    }
+  const keys = [
+    setting.env,
+    ...(setting.was ? [setting.was.env] : []),
+    ...(name === "db" ? ["DATABASE_URL"] : []),
+  ];
+  for (const key of keys) {
+    const raw = process.env[key];
+    if (raw !== undefined && raw !== "") return { key, raw };
   }
-  // the task store also answers to DATABASE_URL, the name hosted PostgreSQL services set
-  return name === "db" ? process.env["DATABASE_URL"] : undefined;
+  return undefined;
 }
 
-/** A setting's default: the environment (or .env) when set, else the built-in one. */
-export function envDefault(name: SettingName): string | number {
+/**
+ * A setting's default: the environment (or .env) when set, else the built-in one. With a rule, the
+ * variable's value is checked by it; a bad value is a usage error naming the variable and where
+ * it came from: `THREADS must be an integer >= 1, got "-3" (from .env)`.
+ */
+export function envDefault(name: SettingName, rule?: SettingRule): string | number {
   const setting: Setting = SETTINGS[name];
-  const raw = rawEnv(name);
-  if (raw === undefined || raw === "") return setting.default;
-  if (typeof setting.default === "number") {
-    const n = Number(raw);
-    if (!Number.isFinite(n))
-      throw new CliError(`${setting.env} must be a number, got ${JSON.stringify(raw)}`, 2);
-    return n;
+  const found = rawEnv(name);
+  if (found === undefined) return setting.default;
+  const { key, raw } = found;
+  let value: string | number;
+  try {
+    if (rule) value = rule(raw, key) as string | number;
+    else if (typeof setting.default === "number") {
+      value = Number(raw);
+      if (!Number.isFinite(value))
+        throw new CliError(`${key} must be a number, got ${JSON.stringify(raw)}`, 2);
+    } else value = name === "logLevel" ? parseLogLevel(raw) : raw;
+  } catch (error) {
+    const from = fromDotEnv.has(key) ? ".env" : "the environment";
+    throw new CliError(`${(error as Error).message} (from ${from})`, 2, { cause: error });
   }
-  return name === "logLevel" ? parseLogLevel(raw) : raw;
+  // a bad value's error is the one line; a good value under an old name gets the notice
+  if (setting.was && key === setting.was.env) deprecationNotice(key, setting.env);
+  return value;
 }
 
-/** yargs coercers that name the flag in their error. */
-export function integerAtLeast(flag: string, min: number) {
-  return (value: unknown): number => {
-    const n = Number(value);
+/** A value as the user typed it, for an error message. */
+function shown(value: unknown): string {
+  return typeof value === "number" ? String(value) : JSON.stringify(value);
+}
+
+/** A flag's or variable's text as a number: NaN for anything but a number or numeric text. */
+function toNumber(value: unknown): number {
+  if (typeof value === "number") return value;
+  return typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
+}
+
+/** The rule of an integer setting: at least `min`. */
+export function integerRule(min: number): SettingRule<number> {
+  return (value, label) => {
+    const n = toNumber(value);
     if (!Number.isInteger(n) || n < min)
-      throw new CliError(`--${flag} must be an integer >= ${min}, got ${JSON.stringify(value)}`, 2);
+      throw new CliError(`${label} must be an integer >= ${min}, got ${shown(value)}`, 2);
     return n;
   };
+}
+
+/** The rule of a number setting: from `min` to `max`. */
+export function numberRule(min: number, max: number): SettingRule<number> {
+  return (value, label) => {
+    const n = toNumber(value);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new CliError(`${label} must be a number from ${min} to ${max}, got ${shown(value)}`, 2);
+    return n;
+  };
+}
+
+/** yargs coercers that name the flag in their error, with the value as typed. */
+export function integerAtLeast(flag: string, min: number) {
+  const rule = integerRule(min);
+  return (value: unknown): number => rule(value, `--${flag}`);
 }
 
 export function numberBetween(flag: string, min: number, max: number) {
-  return (value: unknown): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) {
-      throw new CliError(`--${flag} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`, 2);
-    }
-    return n;
-  };
+  const rule = numberRule(min, max);
+  return (value: unknown): number => rule(value, `--${flag}`);
 }

@@ -2,11 +2,16 @@ import { CliError, integerAtLeast, withExistingStore } from "taskq/app";
 import type { Argv } from "yargs";
 import { dbOption } from "../options.js";
 
+/** The parser of `taskq dlq`, kept to print its usage when no subcommand is given. */
+let dlqParser: Argv | undefined;
+
 export const dlqCommand = {
-  command: "dlq <command>",
+  // no <command> positional: yargs would refuse a bare `taskq dlq` with its argument count
+  command: "dlq",
   describe: "Dead letters: list them, re-drive them, or purge old ones",
-  builder: (y: Argv) =>
-    y
+  builder: (y: Argv) => {
+    dlqParser = y;
+    return y
       .command({
         command: "list",
         describe: "List the dead letters (failed tasks and invalid input)",
@@ -57,7 +62,7 @@ export const dlqCommand = {
         builder: (yy: Argv) =>
           dbOption(yy)
             .option("older-than-ms", {
-              type: "number",
+              requiresArg: true,
               demandOption: true,
               coerce: integerAtLeast("older-than-ms", 0),
               describe: "how long ago a dead letter must have been written",
@@ -68,7 +73,10 @@ export const dlqCommand = {
             const count = await store.purgeDeadLetters(argv["older-than-ms"]);
             console.log(`purged ${count} dead letter(s) older than ${argv["older-than-ms"]} ms`);
           }),
-      })
-      .demandCommand(1, "give a dlq command: list, retry or purge"),
-  handler: () => undefined,
+      });
+  },
+  handler: () => {
+    dlqParser?.showHelp((usage) => process.stderr.write(`${usage}\n\n`));
+    throw new CliError("give a dlq command: list, retry or purge", 2);
+  },
 };

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { ensureImages, generateTasks, parseTask } from "@taskq/processor";
 import { FsObjectStore } from "@taskq/storage-sim";
-import { CliError, envDefault, integerAtLeast, numberBetween } from "taskq/app";
+import { CliError, envDefault, integerAtLeast, integerRule, numberBetween } from "taskq/app";
 import type { Argv } from "yargs";
 
 export function parseSize(value: unknown): { width: number; height: number } {
@@ -19,7 +19,7 @@ export const generateCommand = {
   builder: (y: Argv) =>
     y
       .option("count", {
-        type: "number",
+        requiresArg: true,
         demandOption: true,
         coerce: integerAtLeast("count", 1),
         describe: "tasks to write",
@@ -32,14 +32,14 @@ export const generateCommand = {
         describe: "source image size WxH",
       })
       .option("duplicates", {
-        type: "number",
+        requiresArg: true,
         default: 0.1,
         coerce: numberBetween("duplicates", 0, 0.99),
         describe: "share of repeated keys",
       })
       .option("seed", {
-        type: "number",
-        default: envDefault("seed"),
+        requiresArg: true,
+        default: envDefault("seed", integerRule(0)) as number,
         coerce: integerAtLeast("seed", 0),
         describe: "seed (SEED)",
       })

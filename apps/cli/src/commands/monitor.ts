@@ -3,6 +3,7 @@ import {
   numberBetween,
   readingJson,
   readStore,
+  redactUrl,
   type StoreReading,
   storePrometheus,
   withExistingStore,
@@ -40,7 +41,7 @@ export const monitorCommand = {
     dbOption(y)
       .option("once", { type: "boolean", default: false, describe: "print once and exit" })
       .option("interval", {
-        type: "number",
+        requiresArg: true,
         default: 1,
         coerce: numberBetween("interval", 0.1, 3600),
         describe: "seconds between readings",
@@ -62,7 +63,7 @@ export const monitorCommand = {
           const reading = await readStore(store, argv.interval);
           if (argv.export === "json") console.log(JSON.stringify(readingJson(reading)));
           else if (argv.export === "prometheus") process.stdout.write(storePrometheus(reading));
-          else console.log(human(reading, store.location, argv.interval));
+          else console.log(human(reading, redactUrl(store.location), argv.interval));
           if (argv.once) break;
           await sleep(argv.interval * 1000, undefined, { signal: stop.signal }).catch(() => undefined);
           if (stop.signal.aborted) break;

@@ -1,4 +1,4 @@
-import { envDefault, integerAtLeast, withExistingStore } from "taskq/app";
+import { envDefault, integerAtLeast, integerRule, withExistingStore } from "taskq/app";
 import type { Argv } from "yargs";
 import { dbOption } from "../options.js";
 
@@ -9,8 +9,8 @@ export const pruneCommand = {
   builder: (y: Argv) =>
     dbOption(y)
       .option("older-than-ms", {
-        type: "number",
-        default: envDefault("retentionMs"),
+        requiresArg: true,
+        default: envDefault("retentionMs", integerRule(0)) as number,
         coerce: integerAtLeast("older-than-ms", 0),
         describe: "how long ago a task must have succeeded (RETENTION_MS)",
       })

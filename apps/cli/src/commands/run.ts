@@ -11,7 +11,7 @@ import {
   toPrepared,
 } from "@taskq/processor";
 import { runClients } from "@taskq/queue";
-import { CliError, envDefault, integerAtLeast, openRuntime } from "taskq/app";
+import { CliError, envDefault, integerAtLeast, integerRule, openRuntime } from "taskq/app";
 import type { Argv } from "yargs";
 import { type RuntimeArgs, runtimeOptions, toRuntimeConfig } from "../options.js";
 import { startProgress } from "../progress.js";
@@ -41,8 +41,8 @@ export const runCommand = {
           "run the default generated workload (BENCHMARK_TASK_COUNT tasks, fresh store) when no --tasks",
       })
       .option("clients", {
-        type: "number",
-        default: envDefault("clients"),
+        requiresArg: true,
+        default: envDefault("clients", integerRule(1)) as number,
         coerce: integerAtLeast("clients", 1),
         describe: "concurrent closed-loop clients (CLIENTS)",
       })
@@ -80,7 +80,10 @@ export const runCommand = {
       const dir = join(".taskq", `benchmark-${new Date().toISOString().replace(/[:.]/g, "-")}`);
       config.db = join(dir, "tasks.db");
       config.storage = join(dir, "objects");
-      const workload = generateTasks({ count: Number(envDefault("benchmarkTaskCount")), seed: config.seed });
+      const workload = generateTasks({
+        count: envDefault("benchmarkTaskCount", integerRule(1)) as number,
+        seed: config.seed,
+      });
       file = { tasks: workload.tasks.map((t) => parseTask(t)), invalid: [] };
     } else {
       throw new CliError("--tasks FILE is required (or --benchmark for the default generated workload)", 2);
@@ -124,7 +127,14 @@ export const runCommand = {
     signals.dispose();
     const report = toReport(metrics.finish());
     if (argv.json) console.log(JSON.stringify(report, null, 2));
-    else console.log(formatSummary(report));
+    // a handler over a file of payloads is a run of the user's work, not a benchmark
+    else
+      console.log(
+        formatSummary(
+          report,
+          argv.handler === undefined ? undefined : `HANDLER RUN: ${argv.handler} on ${argv.tasks}`,
+        ),
+      );
     if (argv["metrics-out"]) await writeFile(argv["metrics-out"], `${JSON.stringify(report, null, 2)}\n`);
     if (argv.csv) {
       const exists = await stat(argv.csv).then(

@@ -1,5 +1,5 @@
 import { toReport } from "@taskq/metrics";
-import { CliError, integerAtLeast, openRuntime, serve } from "taskq/app";
+import { CliError, integerAtLeast, openRuntime, redactUrl, serve } from "taskq/app";
 import type { Argv } from "yargs";
 import { type MetricsServer, startMetricsServer } from "../metrics-server.js";
 import { type RuntimeArgs, runtimeOptions, toRuntimeConfig } from "../options.js";
@@ -21,7 +21,7 @@ export const serveCommand = {
   builder: (y: Argv) =>
     runtimeOptions(y)
       .option("poll-ms", {
-        type: "number",
+        requiresArg: true,
         coerce: integerAtLeast("poll-ms", 1),
         defaultDescription: "200 on SQLite; 2000 on PostgreSQL, which wakes idle managers with LISTEN/NOTIFY",
         describe: "how often an idle manager looks for new tasks",
@@ -32,7 +32,7 @@ export const serveCommand = {
         describe: "stop once nothing is queued or running in the store",
       })
       .option("metrics-port", {
-        type: "number",
+        requiresArg: true,
         coerce: integerAtLeast("metrics-port", 0),
         describe: "serve Prometheus /metrics and /healthz over HTTP on this port (0: any free port)",
       })
@@ -78,7 +78,7 @@ export const serveCommand = {
       () => stop.abort(),
       () => void orchestrator.close({ drain: false }),
     );
-    process.stderr.write(`taskq serve: ${store.owner} taking tasks from ${store.location}\n`);
+    process.stderr.write(`taskq serve: ${store.owner} taking tasks from ${redactUrl(store.location)}\n`);
     const taken = await serve(runtime, {
       ...(argv["poll-ms"] === undefined ? {} : { pollMs: argv["poll-ms"] }),
       exitWhenIdle: argv["exit-when-idle"],
@@ -89,7 +89,7 @@ export const serveCommand = {
     await metricsServer?.close();
     signals.dispose();
     const report = toReport(runtime.metrics.finish());
-    console.log(formatSummary(report, `SERVE: ${taken} task(s) taken from ${store.location}`));
+    console.log(formatSummary(report, `SERVE: ${taken} task(s) taken from ${redactUrl(store.location)}`));
     if (signals.signal) process.exitCode = signals.exitCode;
   },
 };

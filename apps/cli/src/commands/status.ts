@@ -1,4 +1,4 @@
-import { CliError, withExistingStore } from "taskq/app";
+import { CliError, redactUrl, withExistingStore } from "taskq/app";
 import type { Argv } from "yargs";
 import { dbOption } from "../options.js";
 
@@ -14,7 +14,7 @@ export const statusCommand = {
     withExistingStore(argv.db, async (store) => {
       const records = await store.getById(String(argv.id));
       if (records.length === 0)
-        throw new CliError(`no task with id ${JSON.stringify(argv.id)} in ${store.location}`, 1);
+        throw new CliError(`no task with id ${JSON.stringify(argv.id)} in ${redactUrl(store.location)}`, 1);
       if (argv.json) {
         console.log(JSON.stringify(records.length === 1 ? records[0] : records, null, 2));
         return;

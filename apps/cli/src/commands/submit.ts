@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { loadPayloadFile, loadTaskFile, prepareTask, toWire } from "@taskq/processor";
 import { createRng } from "@taskq/storage-sim";
-import { CliError, envDefault, integerAtLeast, openStores, prepareHandlerPayload } from "taskq/app";
+import {
+  CliError,
+  envDefault,
+  integerAtLeast,
+  integerRule,
+  openStores,
+  prepareHandlerPayload,
+} from "taskq/app";
 import type { Argv } from "yargs";
 import { renamedFlags, storeOptions } from "../options.js";
 
@@ -61,19 +68,19 @@ export const submitCommand = {
         describe: "store the payloads as they are, for a `serve --handler` (keyed by a hash of the payload)",
       })
       .option("count", {
-        type: "number",
+        requiresArg: true,
         default: 1,
         coerce: integerAtLeast("count", 1),
         describe: "how many random tasks",
       })
       .option("attempts", {
-        type: "number",
+        requiresArg: true,
         coerce: integerAtLeast("attempts", 1),
         describe: "attempts in all for these tasks, the first included",
       })
       .option("seed", {
-        type: "number",
-        default: envDefault("seed"),
+        requiresArg: true,
+        default: envDefault("seed", integerRule(0)) as number,
         coerce: integerAtLeast("seed", 0),
         describe: "seed of --random",
       })
@@ -135,9 +142,9 @@ export const submitCommand = {
     const { store, objects } = await openStores({
       db: argv.db,
       storage: argv.storage,
-      chunkSize: Number(envDefault("chunkSize")),
-      attempts: Number(envDefault("attempts")),
-      leaseMs: Number(envDefault("leaseMs")),
+      chunkSize: envDefault("chunkSize", integerRule(1)) as number,
+      attempts: envDefault("attempts", integerRule(1)) as number,
+      leaseMs: envDefault("leaseMs", integerRule(1)) as number,
     });
     try {
       const claims = await store.enqueueMany(

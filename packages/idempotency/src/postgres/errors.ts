@@ -1,15 +1,6 @@
 import { StoreError } from "../errors.js";
 
-/** The URL with its password replaced by `***`: the only form of it that is ever printed. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@]*@/, "//$1:***@");
-  }
-}
+export { redactUrl } from "../redact-url.js";
 
 /** SQLSTATEs after which the same statement may succeed on a new connection or a little later. */
 const TRANSIENT_SQLSTATE = new Set([

@@ -1,0 +1,375 @@
+// The CLI's bad-input corpus (issue 21): every mistake of a new user's first hour gets one clear
+// line on stderr (no stack trace), the documented exit code (2: usage and input), no password,
+// and nothing is created or stored. Then a run on PostgreSQL with a distinctive password: no
+// output of any command, log or error, nor of createQueue, holds it.
+import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { createQueue } from "taskq";
+import { describe, expect, inject, it } from "vitest";
+import { type Result, taskq, workdir } from "./helpers.js";
+
+/** In every URL below: no output may hold it. */
+const PASSWORD = "Lk7f3a-newuser-pw";
+const upper = new URL("./fixtures/upper.mjs", import.meta.url).pathname;
+
+/** The files each case's directory starts with. */
+const FILES: Record<string, string> = {
+  "good.json": '[{"id":"a","type":"noop"}]',
+  "bad.json": '[{"id": "a",\n  "type" "noop"}]',
+  "bad.jsonl": '{"id":"a","type":"noop"}\nnot json\n{"id":"b","type":"noop"}\n',
+  "p.jsonl": '{"text": "a"}\n',
+  // a handler module with a syntax error (written here: the repository's lint would refuse it)
+  "syntax.mjs": "export default async function (payload) {\n  return payload;\n",
+};
+
+const ACCEPTED =
+  "a store location is a postgres:\\/\\/ or postgresql:\\/\\/ URL, :memory:, or a SQLite file path";
+const TYPO = `postgress://newuser:${PASSWORD}@127.0.0.1:5432/newuser_app`;
+const typoRefused = (label: string, from = "") =>
+  new RegExp(
+    `^taskq: ${label}: unknown scheme "postgress:\\/\\/" in postgress:\\/\\/newuser:\\*\\*\\*@127\\.0\\.0\\.1:5432\\/newuser_app: ${ACCEPTED}${from}\\n$`,
+  );
+const malformedLine = /^taskq: bad\.jsonl line 2: malformed JSON: Unexpected token 'o'\n$/;
+
+interface Case {
+  readonly name: string;
+  readonly args: string[];
+  /** Environment variables, and lines of a .env file in the working directory. */
+  readonly env?: Record<string, string>;
+  readonly dotenv?: string;
+  readonly exit: number;
+  readonly stderr: RegExp;
+}
+
+const cases: Case[] = [
+  // a store location with a wrong scheme, from a flag, the environment or .env: every command
+  ...[
+    ["submit", "--random"],
+    ["run", "--tasks", "good.json"],
+    ["serve", "--exit-when-idle"],
+    ["monitor", "--once"],
+    ["status", "x"],
+    ["dlq", "list"],
+    ["dlq", "retry", "--all"],
+    ["prune"],
+  ].map((args) => ({
+    name: `${args.join(" ")} --db postgress://... (a typo in the scheme)`,
+    args: [...args, "--db", TYPO],
+    exit: 2,
+    stderr: typoRefused("--db"),
+  })),
+  {
+    name: "--db mysql://",
+    args: ["run", "--tasks", "good.json", "--db", `mysql://root:${PASSWORD}@db/app`],
+    exit: 2,
+    stderr: new RegExp(
+      `^taskq: --db: unknown scheme "mysql:\\/\\/" in mysql:\\/\\/root:\\*\\*\\*@db\\/app: ${ACCEPTED}\\n$`,
+    ),
+  },
+  {
+    name: "--db sqlite://",
+    args: ["submit", "--random", "--db", "sqlite://tasks.db"],
+    exit: 2,
+    stderr: /^taskq: --db: unknown scheme "sqlite:\/\/" in sqlite:\/\/tasks\.db: /,
+  },
+  {
+    name: "--db postgres:/ (one slash)",
+    args: ["submit", "--random", "--db", `postgres:/newuser:${PASSWORD}@h/db`],
+    exit: 2,
+    stderr:
+      /^taskq: --db: postgres:\/newuser:\*\*\*@h\/db is not a PostgreSQL URL: it starts with postgres:\/\/ or postgresql:\/\/\n$/,
+  },
+  {
+    name: "IDEMPOTENCY_DB_PATH in the environment",
+    args: ["status", "x"],
+    env: { IDEMPOTENCY_DB_PATH: TYPO },
+    exit: 2,
+    stderr: typoRefused("IDEMPOTENCY_DB_PATH", " \\(from the environment\\)"),
+  },
+  {
+    name: "IDEMPOTENCY_DB_PATH in .env",
+    args: ["submit", "--random"],
+    dotenv: `IDEMPOTENCY_DB_PATH=${TYPO}`,
+    exit: 2,
+    stderr: typoRefused("IDEMPOTENCY_DB_PATH", " \\(from \\.env\\)"),
+  },
+  {
+    name: "DATABASE_URL in .env",
+    args: ["serve", "--exit-when-idle"],
+    dotenv: `DATABASE_URL=${TYPO}`,
+    exit: 2,
+    stderr: typoRefused("DATABASE_URL", " \\(from \\.env\\)"),
+  },
+  // a malformed line of JSON Lines refuses the file, as a malformed array does
+  {
+    name: "submit a malformed JSON line",
+    args: ["submit", "--payload-file", "bad.jsonl"],
+    exit: 2,
+    stderr: malformedLine,
+  },
+  {
+    name: "submit --raw a malformed JSON line",
+    args: ["submit", "--raw", "--payload-file", "bad.jsonl"],
+    exit: 2,
+    stderr: malformedLine,
+  },
+  {
+    name: "run a malformed JSON line",
+    args: ["run", "--tasks", "bad.jsonl"],
+    exit: 2,
+    stderr: malformedLine,
+  },
+  {
+    name: "run --handler a malformed JSON line",
+    args: ["run", "--handler", upper, "--tasks", "bad.jsonl"],
+    exit: 2,
+    stderr: malformedLine,
+  },
+  {
+    name: "run a malformed JSON array (the same way)",
+    args: ["run", "--tasks", "bad.json"],
+    exit: 2,
+    stderr: /^taskq: bad\.json: malformed JSON at line 2, column \d+: .+\n$/,
+  },
+  // numbers as typed, and the variable that was wrong
+  {
+    name: "--workers abc",
+    args: ["run", "--tasks", "good.json", "--workers", "abc"],
+    exit: 2,
+    stderr: /^taskq: --workers must be an integer >= 1, got "abc"\n$/,
+  },
+  {
+    name: "--queue-size 1.5",
+    args: ["run", "--tasks", "good.json", "--queue-size", "1.5"],
+    exit: 2,
+    stderr: /^taskq: --queue-size must be an integer >= 1, got 1\.5\n$/,
+  },
+  {
+    name: "--interval soon",
+    args: ["monitor", "--interval", "soon"],
+    exit: 2,
+    stderr: /^taskq: --interval must be a number from 0\.1 to 3600, got "soon"\n$/,
+  },
+  {
+    name: "MAX_WORKERS=-3 in the environment",
+    args: ["run", "--tasks", "good.json"],
+    env: { MAX_WORKERS: "-3" },
+    exit: 2,
+    stderr: /^taskq: MAX_WORKERS must be an integer >= 1, got "-3" \(from the environment\)\n$/,
+  },
+  {
+    name: "MAX_WORKERS=-3 in .env",
+    args: ["serve", "--exit-when-idle"],
+    dotenv: "MAX_WORKERS=-3",
+    exit: 2,
+    stderr: /^taskq: MAX_WORKERS must be an integer >= 1, got "-3" \(from \.env\)\n$/,
+  },
+  {
+    name: "THREADS=-3 in the environment (the variable's name now)",
+    args: ["run", "--tasks", "good.json"],
+    env: { THREADS: "-3" },
+    exit: 2,
+    stderr: /^taskq: THREADS must be an integer >= 1, got "-3" \(from the environment\)\n$/,
+  },
+  {
+    name: "--threads abc",
+    args: ["run", "--tasks", "good.json", "--threads", "abc"],
+    exit: 2,
+    stderr: /^taskq: --threads must be an integer >= 1, got "abc"\n$/,
+  },
+  {
+    name: "ON_FULL=maybe",
+    args: ["run", "--tasks", "good.json"],
+    env: { ON_FULL: "maybe" },
+    exit: 2,
+    stderr: /^taskq: ON_FULL must be block or reject, got "maybe" \(from the environment\)\n$/,
+  },
+  {
+    name: "SEED in .env for submit",
+    args: ["submit", "--random"],
+    dotenv: "SEED=x",
+    exit: 2,
+    stderr: /^taskq: SEED must be an integer >= 0, got "x" \(from \.env\)\n$/,
+  },
+  // a handler module with a syntax error: its file and line
+  {
+    name: "a handler with a syntax error",
+    args: ["run", "--handler", "./syntax.mjs", "--tasks", "p.jsonl"],
+    exit: 2,
+    stderr:
+      /^taskq: handler \.\/syntax\.mjs: it failed to load: \/.*\/syntax\.mjs:3: SyntaxError: Unexpected end of input\n$/,
+  },
+  // `taskq dlq` alone: its usage, with the subcommands, then the one line
+  {
+    name: "dlq without a subcommand",
+    args: ["dlq"],
+    exit: 2,
+    stderr:
+      /^taskq dlq\n\n.*\n\nCommands:\n {2}taskq dlq list .*\n {2}taskq dlq retry \[id\] .*\n {2}taskq dlq purge [\s\S]*\n\ntaskq: give a dlq command: list, retry or purge\n$/,
+  },
+];
+
+/** Every file under `dir`, with its size: what "nothing created" compares. */
+function listing(dir: string): string[] {
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .sort()
+    .map((name) => {
+      const stat = statSync(join(dir, name));
+      return `${name} ${stat.isDirectory() ? "directory" : stat.size}`;
+    });
+}
+
+describe("bad input to the CLI: one line, the documented exit code, no password, nothing created", () => {
+  it.each(cases)("$name", async ({ args, env = {}, dotenv, exit, stderr }) => {
+    const dir = workdir();
+    for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text);
+    if (dotenv !== undefined) writeFileSync(join(dir, ".env"), `${dotenv}\n`);
+    const before = listing(dir);
+    const result = await taskq(dir, args, env);
+    expect(result.code).toBe(exit);
+    expect(result.stderr).toMatch(stderr);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).not.toMatch(/^ {4}at /m);
+    expect(result.stderr).not.toContain(PASSWORD);
+    expect(listing(dir)).toEqual(before);
+  });
+});
+
+const serverUrl = inject("pgUrl");
+
+/** A role with a password of its own and a database it owns, made by the superuser over the socket. */
+async function roleWithPassword(): Promise<URL> {
+  const admin = new pg.Client({
+    host: process.env.TASKQ_TEST_PG_DIR,
+    port: Number(new URL(serverUrl).port),
+    user: "postgres",
+    database: "postgres",
+  });
+  await admin.connect();
+  const name = `newuser_${process.pid}`;
+  try {
+    await admin.query(`CREATE ROLE ${name} LOGIN PASSWORD '${PASSWORD}'`);
+    await admin.query(`CREATE DATABASE ${name}_app OWNER ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.username = name;
+  url.password = PASSWORD;
+  url.pathname = `/${name}_app`;
+  return url;
+}
+
+describe("no password in any output", () => {
+  it("the CLI on a PostgreSQL URL with a password, and createQueue on it: every output, log and error", async () => {
+    const url = await roleWithPassword();
+    const db = url.toString();
+    const dir = workdir();
+    writeFileSync(join(dir, "p.jsonl"), '{"text": "a"}\n{"text": "b", "fail": true}\n');
+    const outputs: [string, Result][] = [];
+    /** Runs taskq with every log line on (LOG_LEVEL=debug), keeping its output for the grep. */
+    const run = async (args: string[], env: Record<string, string> = {}) => {
+      const result = await taskq(dir, args, { LOG_LEVEL: "debug", ...env });
+      // the command line itself holds the password: it is the label, with the password left out
+      outputs.push([args.join(" ").replaceAll(PASSWORD, "<the password>"), result]);
+      return result;
+    };
+
+    const submitted = await run(["submit", "--random", "--count", "6", "--seed", "3", "--db", db, "--json"]);
+    expect(submitted.code).toBe(0);
+    const id = (JSON.parse(submitted.stdout) as { id: string }[])[0]?.id as string;
+    await run(["submit", "--raw", "--payload-file", "p.jsonl", "--db", db]);
+    expect((await run(["serve", "--exit-when-idle", "--workers", "1", "--db", db])).stdout).toContain(
+      "taken from postgres://",
+    );
+    expect(
+      (await run(["run", "--handler", upper, "--tasks", "p.jsonl", "--workers", "1", "--db", db])).code,
+    ).toBe(0);
+    expect((await run(["monitor", "--once", "--db", db])).stdout).toContain(`${url.username}:***@`);
+    await run(["monitor", "--once", "--export", "json", "--db", db]);
+    await run(["monitor", "--once", "--export", "prometheus", "--db", db]);
+    expect((await run(["status", id, "--db", db])).code).toBe(0);
+    await run(["status", id, "--db", db, "--json"]);
+    await run(["dlq", "list", "--db", db]);
+    await run(["dlq", "list", "--db", db, "--json"]);
+    // the same URL from the environment and from .env
+    await run(["monitor", "--once"], { IDEMPOTENCY_DB_PATH: db });
+    writeFileSync(join(dir, ".env"), `DATABASE_URL=${db}\n`);
+    await run(["dlq", "list"]);
+    writeFileSync(join(dir, ".env"), "");
+
+    // the errors: a wrong password, a closed port, a missing task, a typo in the scheme, at
+    // both log levels (debug adds the stack trace: that must not hold it either)
+    const wrong = new URL(db);
+    wrong.password = `${PASSWORD}-wrong`;
+    const closed = new URL(db);
+    closed.port = "1";
+    const typo = db.replace(/^postgres:/, "postgress:");
+    for (const level of ["warn", "debug"]) {
+      for (const [args, exit] of [
+        [["submit", "--random", "--db", wrong.toString()], 1],
+        [["serve", "--exit-when-idle", "--db", wrong.toString()], 1],
+        [["monitor", "--once", "--db", closed.toString()], 1],
+        [["status", "ghost", "--db", db], 1],
+        [["dlq", "list", "--db", typo], 2],
+        [["run", "--tasks", "p.jsonl", "--db", typo], 2],
+      ] as const) {
+        const result = await run([...args], { LOG_LEVEL: level });
+        expect(result.code, args.join(" ")).toBe(exit);
+        if (level === "warn") expect(result.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
+      }
+    }
+
+    // the library, with every log line kept
+    const logged: unknown[] = [];
+    const keep =
+      (level: string) =>
+      (...args: unknown[]) =>
+        logged.push([level, ...args]);
+    const logger = { debug: keep("debug"), info: keep("info"), warn: keep("warn"), error: keep("error") };
+    const queue = await createQueue<{ text: string; fail?: boolean }, unknown>({
+      handler: upper,
+      store: db,
+      threads: 0,
+      logger,
+      logLevel: "debug",
+      retry: { attempts: 1 },
+    });
+    await queue.submit({ text: "library" });
+    await queue.submit({ text: "x", fail: true }).catch((error: unknown) => logged.push(String(error)));
+    const library = [
+      queue.store.location,
+      JSON.stringify(queue.metrics()),
+      queue.prometheus(),
+      JSON.stringify(await queue.store.stats()),
+      JSON.stringify(await queue.store.leaseHolders()),
+    ];
+    await queue.close();
+    for (const store of [wrong.toString(), closed.toString(), typo])
+      await createQueue({ handler: upper, store, threads: 0, logger }).then(
+        (q) => q.close(),
+        (error: Error) => library.push(`${error.name}: ${error.message}\n${error.stack}`),
+      );
+    expect(library.slice(-3)).toEqual([
+      expect.stringMatching(/refused the credentials/),
+      expect.stringMatching(/connection refused/),
+      expect.stringMatching(/^ConfigError: store: unknown scheme "postgress:\/\/"/),
+    ]);
+
+    const everything = [
+      ...outputs.map(([args, r]) => `$ taskq ${args}\n${r.stdout}${r.stderr}`),
+      ...library,
+      JSON.stringify(logged),
+    ].join("\n");
+    // all of it was looked at: the runs printed their summaries and the logs are not empty
+    expect(outputs.length).toBeGreaterThan(20);
+    expect(everything).toContain("SERVE: ");
+    expect(everything.length).toBeGreaterThan(5000);
+    for (const [args, result] of outputs)
+      expect(`${result.stdout}${result.stderr}`, `taskq ${args}`).not.toContain(PASSWORD);
+    expect(everything).not.toContain(PASSWORD);
+    expect(everything).not.toContain(encodeURIComponent(PASSWORD));
+  });
+});

@@ -1,0 +1,24 @@
+// The one rule for what a store location may be: a `postgres://` or `postgresql://` URL,
+// `:memory:`, or a file path. Anything else that looks like `scheme://...` (`postgress://`,
+// `mysql://`, `sqlite://`) is refused before anything is opened or created: taken as a path, it
+// would make a SQLite file in a surprising directory, with the URL (password and all) as its name.
+import { redactUrl } from "./redact-url.js";
+
+/** The forms a store location may take, as every refusal names them. */
+export const STORE_LOCATION_FORMS = "a postgres:// or postgresql:// URL, :memory:, or a SQLite file path";
+
+/**
+ * Why `location` cannot name a task store, as one line starting with `label` (the password
+ * masked), or undefined when it can. `openTaskStore`, `createQueue` and the CLI all ask it.
+ */
+export function storeLocationProblem(location: unknown, label = "store location"): string | undefined {
+  if (typeof location !== "string" || location.length === 0)
+    return `${label} must be ${STORE_LOCATION_FORMS}, got ${location === "" ? "an empty string" : typeof location}`;
+  // a one-letter "scheme" is a Windows drive (C://...), not a URL
+  const scheme = /^([a-z][a-z0-9+.-]+):\/\//i.exec(location)?.[1];
+  if (scheme !== undefined && !/^postgres(ql)?$/i.test(scheme))
+    return `${label}: unknown scheme "${scheme}://" in ${redactUrl(location)}: a store location is ${STORE_LOCATION_FORMS}`;
+  if (scheme === undefined && /^postgres(ql)?:/i.test(location))
+    return `${label}: ${redactUrl(location)} is not a PostgreSQL URL: it starts with postgres:// or postgresql://`;
+  return undefined;
+}
