@@ -58,7 +58,7 @@ if (target !== "sqlite") {
   location = url;
 }
 const store = await openTaskStore(location, { checkpoint: "background", schema });
-if (store.kind === "postgres") {
+if (store.dialect === "postgres") {
   const pg = (await import("pg")).default;
   const client = new pg.Client({ connectionString: location });
   await client.connect();
@@ -73,7 +73,7 @@ if (store.kind === "postgres") {
 }
 
 console.log(
-  `${store.kind} store, ${clients} clients, claim-as-running + succeed, windows of ${window.toLocaleString("en-US")} tasks`,
+  `${store.dialect} store, ${clients} clients, claim-as-running + succeed, windows of ${window.toLocaleString("en-US")} tasks`,
 );
 console.log("tasks in store   tasks/s (this window)   size");
 let next = 0;

@@ -4,7 +4,8 @@
 import pg from "pg";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { pgCtl } from "../../../scripts/postgres-server.mjs";
-import { PG_SCHEMA_VERSION, PgTaskStore, type PgTaskStoreOptions, redactUrl } from "../src/postgres.js";
+import { SCHEMA_VERSION } from "../src/index.js";
+import { PgTaskStore, type PgTaskStoreOptions, redactUrl } from "../src/postgres.js";
 import { task } from "./driver-suite.js";
 
 const url = inject("pgUrl");
@@ -57,7 +58,7 @@ describe("PgTaskStore", () => {
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT max(version) AS v FROM "${s.schema}".migrations`);
-      expect(rows[0].v).toBe(PG_SCHEMA_VERSION);
+      expect(rows[0].v).toBe(SCHEMA_VERSION);
       await client.query(`INSERT INTO "${s.schema}".migrations (version) VALUES (99)`);
     } finally {
       await client.end();
@@ -65,7 +66,7 @@ describe("PgTaskStore", () => {
     await expect(PgTaskStore.open({ url, schema: s.schema })).rejects.toMatchObject({
       code: "ERR_SCHEMA_TOO_NEW",
       message: expect.stringContaining(
-        `has schema version 99, newer than this taskq understands (${PG_SCHEMA_VERSION})`,
+        `has schema version 99, newer than this taskq understands (${SCHEMA_VERSION})`,
       ),
     });
   });

@@ -202,6 +202,6 @@ describe("createQueue", () => {
     const a = await q.submit({ n: 42 });
     expect(await q.submit({ n: 42 })).toEqual(a);
     expect(await q.store.stats()).toMatchObject({ succeeded: 1 });
-    expect(q.store.kind).toBe("postgres");
+    expect(q.store.dialect).toBe("postgres");
   });
 });

@@ -1,14 +1,14 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BatchedTaskStore } from "@taskq/idempotency";
+import { SqliteTaskStore } from "@taskq/idempotency";
 import { describe, expect, it } from "vitest";
 import { startRetention } from "../src/retention.js";
 
 describe("background retention", () => {
   it("prunes what is past the window in batches, keeps the rest, and stops cleanly", async () => {
     let t = 1_000_000;
-    const store = BatchedTaskStore.open({
+    const store = SqliteTaskStore.open({
       path: join(mkdtempSync(join(tmpdir(), "taskq-ret-")), "t.db"),
       now: () => t,
     });

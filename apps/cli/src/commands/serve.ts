@@ -73,7 +73,7 @@ export const serveCommand = {
         `taskq serve: recovered ${store.recoveredOnOpen} task(s) left running by a stopped manager\n`,
       );
     }
-    const pollMs = argv["poll-ms"] ?? (store.kind === "postgres" ? 2000 : 200);
+    const pollMs = argv["poll-ms"] ?? (store.dialect === "postgres" ? 2000 : 200);
     const stop = new AbortController();
     const signals = handleSignals(
       () => stop.abort(),
