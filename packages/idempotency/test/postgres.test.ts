@@ -52,6 +52,16 @@ describe("PgTaskStore", () => {
     expect((await a.get(known!.seq))?.status).toBe("running");
   });
 
+  it("tryRunMaintenance by the database's clock: one of many nodes racing wins, whatever their clocks", async () => {
+    const a = await store({ owner: "node-a:1:a" });
+    const nodes = [a];
+    for (let n = 0; n < 5; n++) nodes.push(await store({ schema: a.schema, owner: `node-${n}:1:b` }));
+    vi.spyOn(Date, "now").mockReturnValue(Date.now() + 3_600_000); // a skewed node clock changes nothing
+    const won = await Promise.all(nodes.map((s) => s.tryRunMaintenance("retention", 60_000)));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect(await Promise.all(nodes.map((s) => s.tryRunMaintenance("retention", 60_000)))).not.toContain(true);
+  });
+
   it("records its schema version; refuses a store written by a newer taskq, untouched", async () => {
     const s = await store();
     const client = new pg.Client({ connectionString: url });
