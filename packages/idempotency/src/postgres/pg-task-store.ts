@@ -7,39 +7,9 @@ import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
 import { deadLocalOwners, newOwnerId } from "../owner.js";
-import {
-  type DeadLetterRow,
-  type ManagerRow,
-  managerInfoJson,
-  type Row,
-  toDeadLetter,
-  toManager,
-  toRecord,
-} from "../record.js";
-import type {
-  ClaimInput,
-  ClaimResult,
-  DeadLetter,
-  ManagerInfo,
-  ManagerRecord,
-  Started,
-  StoreStats,
-  TaskFailure,
-  TaskRecord,
-  TaskResultData,
-} from "../types.js";
-import {
-  type CheckedClaim,
-  checkAttempts,
-  checkClaim,
-  checkLeaseMs,
-  checkLimit,
-  checkMaintenance,
-  checkOlderThan,
-  invalid,
-  invalidPayload,
-  MAX_ID_LENGTH,
-} from "../validate.js";
+import * as records from "../record.js";
+import type * as T from "../types.js";
+import * as validate from "../validate.js";
 import { PgConnection } from "./connection.js";
 import { fromPg, redactUrl } from "./errors.js";
 import { migrate } from "./migrate.js";
@@ -157,33 +127,33 @@ export class PgTaskStore implements TaskStoreDriver {
     try {
       url = new URL(options.url);
     } catch {
-      invalid(`not a valid PostgreSQL URL: ${redactUrl(String(options.url))}`);
+      validate.invalid(`not a valid PostgreSQL URL: ${redactUrl(String(options.url))}`);
     }
     if (url.protocol !== "postgres:" && url.protocol !== "postgresql:")
-      invalid(`not a PostgreSQL URL (it must start with postgres://): ${redactUrl(options.url)}`);
+      validate.invalid(`not a PostgreSQL URL (it must start with postgres://): ${redactUrl(options.url)}`);
     this.location = redactUrl(options.url);
     this.schema = options.schema ?? "taskq";
     if (!SCHEMA_NAME.test(this.schema))
-      invalid(
+      validate.invalid(
         `schema must be a lower-case SQL identifier (letters, digits, _), got ${JSON.stringify(this.schema)}`,
       );
     const poolSize = options.poolSize ?? 8;
     if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000)
-      invalid(`poolSize must be an integer from 1 to 1000, got ${poolSize}`);
-    this.maxAttempts = checkAttempts("maxAttempts", options.maxAttempts ?? DEFAULT_ATTEMPTS);
-    this.leaseMs = checkLeaseMs(options.leaseMs ?? DEFAULT_LEASE_MS);
+      validate.invalid(`poolSize must be an integer from 1 to 1000, got ${poolSize}`);
+    this.maxAttempts = validate.checkAttempts("maxAttempts", options.maxAttempts ?? DEFAULT_ATTEMPTS);
+    this.leaseMs = validate.checkLeaseMs(options.leaseMs ?? DEFAULT_LEASE_MS);
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1)
-      invalid(`maxBatch must be a positive integer, got ${this.maxBatch}`);
+      validate.invalid(`maxBatch must be a positive integer, got ${this.maxBatch}`);
     this.maxInFlight = options.maxInFlight ?? 2;
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1)
-      invalid(`maxInFlight must be a positive integer, got ${this.maxInFlight}`);
+      validate.invalid(`maxInFlight must be a positive integer, got ${this.maxInFlight}`);
     this.reconnectTimeoutMs = options.reconnectTimeoutMs ?? 60_000;
     if (!(this.reconnectTimeoutMs >= 0))
-      invalid(`reconnectTimeoutMs must be >= 0, got ${this.reconnectTimeoutMs}`);
+      validate.invalid(`reconnectTimeoutMs must be >= 0, got ${this.reconnectTimeoutMs}`);
     const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1)
-      invalid(`connectTimeoutMs must be a positive integer, got ${connectTimeoutMs}`);
+      validate.invalid(`connectTimeoutMs must be a positive integer, got ${connectTimeoutMs}`);
     this.owner = options.owner ?? newOwnerId();
     this.#now = options.now;
     this.#channel = `taskq_work_${this.schema}`;
@@ -239,27 +209,27 @@ export class PgTaskStore implements TaskStoreDriver {
 
   // ---- batched calls (TurnBatcher) ------------------------------------------------------------
 
-  claim(input: ClaimInput): Promise<ClaimResult> {
-    let checked: CheckedClaim;
+  claim(input: T.ClaimInput): Promise<T.ClaimResult> {
+    let checked: validate.CheckedClaim;
     try {
-      checked = checkClaim(input, this.maxAttempts);
+      checked = validate.checkClaim(input, this.maxAttempts);
     } catch (error) {
       return Promise.reject(error);
     }
     return this.#batcher.defer("claim", checked);
   }
 
-  async enqueueMany(inputs: readonly ClaimInput[]): Promise<ClaimResult[]> {
+  async enqueueMany(inputs: readonly T.ClaimInput[]): Promise<T.ClaimResult[]> {
     this.#ensureOpen("enqueue");
     // one statement: every task is stored, or none
-    return this.#batcher.claimAll(inputs.map((input) => checkClaim(input, this.maxAttempts)));
+    return this.#batcher.claimAll(inputs.map((input) => validate.checkClaim(input, this.maxAttempts)));
   }
 
-  start(seq: number, version: number): Promise<Started> {
+  start(seq: number, version: number): Promise<T.Started> {
     return this.#batcher.defer("start", { seq, version });
   }
 
-  succeed(seq: number, version: number, data: TaskResultData = {}): Promise<number> {
+  succeed(seq: number, version: number, data: T.TaskResultData = {}): Promise<number> {
     return this.#batcher.defer("succeed", {
       seq,
       version,
@@ -269,7 +239,7 @@ export class PgTaskStore implements TaskStoreDriver {
     });
   }
 
-  retry(seq: number, version: number, failure: TaskFailure, delayMs: number): Promise<number> {
+  retry(seq: number, version: number, failure: T.TaskFailure, delayMs: number): Promise<number> {
     return this.#batcher.defer("retry", {
       seq,
       version,
@@ -279,7 +249,7 @@ export class PgTaskStore implements TaskStoreDriver {
     });
   }
 
-  fail(seq: number, version: number, failure: TaskFailure): Promise<number> {
+  fail(seq: number, version: number, failure: T.TaskFailure): Promise<number> {
     return this.#batcher.defer("fail", {
       seq,
       version,
@@ -294,19 +264,19 @@ export class PgTaskStore implements TaskStoreDriver {
 
   // ---- the durable queue and leases -----------------------------------------------------------
 
-  async takeNext(limit: number): Promise<TaskRecord[]> {
-    checkLimit(limit);
+  async takeNext(limit: number): Promise<T.TaskRecord[]> {
+    validate.checkLimit(limit);
     this.#ensureOpen("take next");
     this.#notifier.clear();
     await this.#conn.query("task_reclaim_expired", { now: this.#clock() });
-    const { rows } = await this.#conn.query<"task_take", Row>("task_take", {
+    const { rows } = await this.#conn.query<"task_take", records.Row>("task_take", {
       now: this.#clock(),
       owner: this.owner,
       lease_ms: this.leaseMs,
       limit,
     });
     for (const row of rows) this.#running.add(row.seq);
-    return rows.map(toRecord);
+    return rows.map(records.toRecord);
   }
 
   async recover(): Promise<number> {
@@ -348,37 +318,42 @@ export class PgTaskStore implements TaskStoreDriver {
 
   // ---- reads, dead letters, retention ---------------------------------------------------------
 
-  async get(seq: number): Promise<TaskRecord | undefined> {
+  async get(seq: number): Promise<T.TaskRecord | undefined> {
     this.#ensureOpen("get");
-    const row = (await this.#conn.query<"task_get", Row>("task_get", { seq })).rows[0];
-    return row && toRecord(row);
+    const row = (await this.#conn.query<"task_get", records.Row>("task_get", { seq })).rows[0];
+    return row && records.toRecord(row);
   }
 
-  async getByKey(key: string): Promise<TaskRecord | undefined> {
+  async getByKey(key: string): Promise<T.TaskRecord | undefined> {
     this.#ensureOpen("get by key");
-    const row = (await this.#conn.query<"task_get_by_key", Row>("task_get_by_key", { idempotency_key: key }))
-      .rows[0];
-    return row && toRecord(row);
+    const row = (
+      await this.#conn.query<"task_get_by_key", records.Row>("task_get_by_key", { idempotency_key: key })
+    ).rows[0];
+    return row && records.toRecord(row);
   }
 
-  async getById(id: string): Promise<TaskRecord[]> {
+  async getById(id: string): Promise<T.TaskRecord[]> {
     this.#ensureOpen("get by id");
-    return (await this.#conn.query<"task_list_by_id", Row>("task_list_by_id", { id })).rows.map(toRecord);
+    return (await this.#conn.query<"task_list_by_id", records.Row>("task_list_by_id", { id })).rows.map(
+      records.toRecord,
+    );
   }
 
-  async all(): Promise<TaskRecord[]> {
+  async all(): Promise<T.TaskRecord[]> {
     this.#ensureOpen("list tasks");
-    return (await this.#conn.query<"task_list_all", Row>("task_list_all", {})).rows.map(toRecord);
+    return (await this.#conn.query<"task_list_all", records.Row>("task_list_all", {})).rows.map(
+      records.toRecord,
+    );
   }
 
-  async recordInvalid(taskId: string, payload: unknown, failure: TaskFailure): Promise<number> {
-    this.#ensureOpen("record invalid task");
+  async recordInvalid(taskId: string, payload: unknown, failure: T.TaskFailure): Promise<number> {
+    this.#ensureOpen("record validate.invalid task");
     const { rows } = await this.#conn.query<"dead_letter_insert_invalid", { seq: number }>(
       "dead_letter_insert_invalid",
       {
         now: this.#clock(),
-        task_id: String(taskId).slice(0, MAX_ID_LENGTH),
-        payload: invalidPayload(payload),
+        task_id: String(taskId).slice(0, validate.MAX_ID_LENGTH),
+        payload: validate.invalidPayload(payload),
         error_class: failure.errorClass,
         error_message: failure.message,
       },
@@ -386,13 +361,13 @@ export class PgTaskStore implements TaskStoreDriver {
     return Number(rows[0]?.seq);
   }
 
-  async deadLetters(options: { includeRedriven?: boolean } = {}): Promise<DeadLetter[]> {
+  async deadLetters(options: { includeRedriven?: boolean } = {}): Promise<T.DeadLetter[]> {
     this.#ensureOpen("list dead letters");
-    const { rows } = await this.#conn.query<"dead_letter_list_all" | "dead_letter_list_open", DeadLetterRow>(
-      options.includeRedriven ? "dead_letter_list_all" : "dead_letter_list_open",
-      {},
-    );
-    return rows.map(toDeadLetter);
+    const { rows } = await this.#conn.query<
+      "dead_letter_list_all" | "dead_letter_list_open",
+      records.DeadLetterRow
+    >(options.includeRedriven ? "dead_letter_list_all" : "dead_letter_list_open", {});
+    return rows.map(records.toDeadLetter);
   }
 
   async redrive(taskId?: string): Promise<number> {
@@ -406,7 +381,7 @@ export class PgTaskStore implements TaskStoreDriver {
     return count;
   }
 
-  async stats(): Promise<StoreStats> {
+  async stats(): Promise<T.StoreStats> {
     this.#ensureOpen("stats");
     const { rows } = await this.#conn.query<
       "stats",
@@ -451,8 +426,8 @@ export class PgTaskStore implements TaskStoreDriver {
 
   async prune(options: { readonly olderThanMs: number; readonly limit?: number }): Promise<number> {
     this.#ensureOpen("prune");
-    const limit = checkLimit(options.limit ?? 500);
-    const olderThanMs = checkOlderThan(options.olderThanMs);
+    const limit = validate.checkLimit(options.limit ?? 500);
+    const olderThanMs = validate.checkOlderThan(options.olderThanMs);
     const { rows } = await this.#conn.query<"task_prune", { n: number }>("task_prune", {
       now: this.#clock(),
       older_than_ms: Math.round(olderThanMs),
@@ -463,7 +438,7 @@ export class PgTaskStore implements TaskStoreDriver {
 
   async purgeDeadLetters(olderThanMs: number): Promise<number> {
     this.#ensureOpen("purge dead letters");
-    checkOlderThan(olderThanMs);
+    validate.checkOlderThan(olderThanMs);
     const { rows } = await this.#conn.query<"dead_letter_purge", { n: number }>("dead_letter_purge", {
       now: this.#clock(),
       older_than_ms: Math.round(olderThanMs),
@@ -475,7 +450,7 @@ export class PgTaskStore implements TaskStoreDriver {
 
   async tryRunMaintenance(name: string, everyMs: number): Promise<boolean> {
     this.#ensureOpen("try run maintenance");
-    checkMaintenance(name, everyMs);
+    validate.checkMaintenance(name, everyMs);
     const { rowCount } = await this.#conn.query("maintenance_try_run", {
       now: this.#clock(),
       name,
@@ -485,9 +460,9 @@ export class PgTaskStore implements TaskStoreDriver {
     return rowCount === 1;
   }
 
-  async reportManager(info: ManagerInfo): Promise<void> {
+  async reportManager(info: T.ManagerInfo): Promise<void> {
     this.#ensureOpen("report manager");
-    const json = managerInfoJson(info);
+    const json = records.managerInfoJson(info);
     await this.#conn.query("manager_report", { now: this.#clock(), owner: this.owner, info: json });
   }
 
@@ -496,9 +471,11 @@ export class PgTaskStore implements TaskStoreDriver {
     await this.#conn.query("manager_remove", { owner: this.owner });
   }
 
-  async managers(): Promise<ManagerRecord[]> {
+  async managers(): Promise<T.ManagerRecord[]> {
     this.#ensureOpen("list managers");
-    return (await this.#conn.query<"manager_list", ManagerRow>("manager_list", {})).rows.map(toManager);
+    return (await this.#conn.query<"manager_list", records.ManagerRow>("manager_list", {})).rows.map(
+      records.toManager,
+    );
   }
 
   // ---- counters, flush, close -----------------------------------------------------------------

@@ -5,10 +5,24 @@
 import { StoreError } from "../errors.js";
 
 /**
- * The schema version this code writes: the number of migrations of each dialect (both have the
- * same numbers). A store with a higher version is refused (ERR_SCHEMA_TOO_NEW).
+ * The migrations, the same for every dialect: `<dialect>/migrations/<name>.sql`, applied in this
+ * order. To add one, add its name here and a file of that name for each dialect (and import it in
+ * sqlite/migrations.ts and postgres/migrate.ts).
  */
-export const SCHEMA_VERSION = 6;
+export const MIGRATION_NAMES = [
+  "001_tasks",
+  "002_scheduling_leases",
+  "003_partial_indexes",
+  "004_dead_letter_indexes",
+  "005_failed_index",
+  "006_maintenance_managers",
+] as const;
+
+/**
+ * The schema version this code writes: the number of migrations. A store with a higher version
+ * is refused (ERR_SCHEMA_TOO_NEW).
+ */
+export const SCHEMA_VERSION = MIGRATION_NAMES.length;
 
 /** One migration file. */
 export interface Migration {
@@ -19,24 +33,11 @@ export interface Migration {
   readonly sql: string;
 }
 
-/**
- * Orders a dialect's migration files (file name → text) and checks them: numbered 001, 002, ...
- * without a gap, ending at SCHEMA_VERSION.
- */
-export function loadMigrations(files: Record<string, string>): readonly Migration[] {
-  const migrations = Object.entries(files)
-    .map(([file, sql]) => {
-      const match = /^(\d{3})_[a-z0-9_]+\.sql$/.exec(file);
-      if (!match) throw new Error(`migration file ${file} is not named 00N_<what>.sql`);
-      return { version: Number(match[1]), name: file.replace(/\.sql$/, ""), sql };
-    })
-    .sort((a, b) => a.version - b.version);
-  migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration ${m.name}: expected number ${i + 1}`);
-  });
-  if (migrations.length !== SCHEMA_VERSION)
-    throw new Error(`${migrations.length} migrations, expected ${SCHEMA_VERSION}`);
-  return migrations;
+/** A dialect's migration files, their texts in the order of MIGRATION_NAMES. */
+export function loadMigrations(
+  texts: readonly string[] & { readonly length: typeof SCHEMA_VERSION },
+): readonly Migration[] {
+  return MIGRATION_NAMES.map((name, i) => ({ version: i + 1, name, sql: texts[i] as string }));
 }
 
 /**

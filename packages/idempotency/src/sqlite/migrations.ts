@@ -8,11 +8,4 @@ import m004 from "./migrations/004_dead_letter_indexes.sql";
 import m005 from "./migrations/005_failed_index.sql";
 import m006 from "./migrations/006_maintenance_managers.sql";
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = loadMigrations({
-  "001_tasks.sql": m001,
-  "002_scheduling_leases.sql": m002,
-  "003_partial_indexes.sql": m003,
-  "004_dead_letter_indexes.sql": m004,
-  "005_failed_index.sql": m005,
-  "006_maintenance_managers.sql": m006,
-});
+export const SQLITE_MIGRATIONS: readonly Migration[] = loadMigrations([m001, m002, m003, m004, m005, m006]);

@@ -7,39 +7,9 @@ import type { LeaseHolder } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
 import { deadLocalOwners, newOwnerId } from "../owner.js";
-import {
-  type DeadLetterRow,
-  type ManagerRow,
-  managerInfoJson,
-  type Row,
-  toDeadLetter,
-  toManager,
-  toRecord,
-} from "../record.js";
-import type {
-  ClaimInput,
-  ClaimResult,
-  DeadLetter,
-  ManagerInfo,
-  ManagerRecord,
-  Started,
-  StoreStats,
-  TaskFailure,
-  TaskRecord,
-  TaskResultData,
-  TaskStatus,
-} from "../types.js";
-import {
-  checkAttempts,
-  checkClaim,
-  checkLeaseMs,
-  checkLimit,
-  checkMaintenance,
-  checkOlderThan,
-  invalid,
-  invalidPayload,
-  MAX_ID_LENGTH,
-} from "../validate.js";
+import * as records from "../record.js";
+import type * as T from "../types.js";
+import * as validate from "../validate.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
 import { fromSqlite } from "./errors.js";
 import { openDatabase } from "./open-database.js";
@@ -112,17 +82,18 @@ export class SqliteSyncStore {
 
   constructor(options: SqliteStoreOptions) {
     if (typeof options.path !== "string" || options.path.length === 0)
-      invalid("path must be a file path or :memory:");
+      validate.invalid("path must be a file path or :memory:");
     const busy = options.busyTimeoutMs ?? 5000;
-    if (!Number.isInteger(busy) || busy < 0) invalid(`busyTimeoutMs must be an integer >= 0, got ${busy}`);
-    this.maxAttempts = checkAttempts("maxAttempts", options.maxAttempts ?? DEFAULT_ATTEMPTS);
-    this.leaseMs = checkLeaseMs(options.leaseMs ?? DEFAULT_LEASE_MS);
+    if (!Number.isInteger(busy) || busy < 0)
+      validate.invalid(`busyTimeoutMs must be an integer >= 0, got ${busy}`);
+    this.maxAttempts = validate.checkAttempts("maxAttempts", options.maxAttempts ?? DEFAULT_ATTEMPTS);
+    this.leaseMs = validate.checkLeaseMs(options.leaseMs ?? DEFAULT_LEASE_MS);
     this.path = options.path;
     this.owner = options.owner ?? newOwnerId();
     this.#now = options.now ?? Date.now;
     const checkpoint = options.checkpoint ?? "auto";
     if (checkpoint !== "auto" && checkpoint !== "background")
-      invalid(`checkpoint must be "auto" or "background", got ${String(checkpoint)}`);
+      validate.invalid(`checkpoint must be "auto" or "background", got ${String(checkpoint)}`);
     this.#db = openDatabase(options.path, busy);
     if (checkpoint === "background" && options.path !== ":memory:") {
       this.#db.pragma("wal_autocheckpoint = 0");
@@ -151,8 +122,8 @@ export class SqliteSyncStore {
    * idempotency key exists: one atomic INSERT ... ON CONFLICT DO NOTHING RETURNING. Of two
    * processes claiming one key, one wins.
    */
-  claim(input: ClaimInput): ClaimResult {
-    const { payload, maxAttempts } = checkClaim(input, this.maxAttempts);
+  claim(input: T.ClaimInput): T.ClaimResult {
+    const { payload, maxAttempts } = validate.checkClaim(input, this.maxAttempts);
     return this.#guard("claim", () => {
       const now = this.#now();
       const claim = {
@@ -175,7 +146,9 @@ export class SqliteSyncStore {
       if (row) return { created: true, ...row };
       return {
         created: false,
-        record: toRecord(this.#s.task_get_by_key.get({ idempotency_key: input.idempotencyKey }) as Row),
+        record: records.toRecord(
+          this.#s.task_get_by_key.get({ idempotency_key: input.idempotencyKey }) as records.Row,
+        ),
       };
     });
   }
@@ -189,7 +162,7 @@ export class SqliteSyncStore {
   }
 
   /** queued → running: counts an attempt and leases the task to this owner. */
-  start(seq: number, version: number): Started {
+  start(seq: number, version: number): T.Started {
     return this.#guard("start", () => {
       const now = this.#now();
       const lease = { owner: this.owner, lease_expires_at: now + this.leaseMs };
@@ -202,7 +175,7 @@ export class SqliteSyncStore {
   }
 
   /** running → succeeded, with what the task produced. Returns the new version. */
-  succeed(seq: number, version: number, data: TaskResultData = {}): number {
+  succeed(seq: number, version: number, data: T.TaskResultData = {}): number {
     const now = this.#now();
     return this.#transition("running → succeeded", seq, version, () =>
       this.#s.task_succeed.run({
@@ -217,7 +190,7 @@ export class SqliteSyncStore {
   }
 
   /** running → queued after a transient failure: runs again no earlier than `delayMs` from now. */
-  retry(seq: number, version: number, failure: TaskFailure, delayMs: number): number {
+  retry(seq: number, version: number, failure: T.TaskFailure, delayMs: number): number {
     const now = this.#now();
     return this.#transition("running → queued (retry)", seq, version, () =>
       this.#s.task_retry.run({
@@ -232,7 +205,7 @@ export class SqliteSyncStore {
   }
 
   /** running → failed, and a dead letter with the last error. Returns the new version. */
-  fail(seq: number, version: number, failure: TaskFailure): number {
+  fail(seq: number, version: number, failure: T.TaskFailure): number {
     return this.transaction(() => {
       const now = this.#now();
       const next = this.#transition("running → failed", seq, version, () =>
@@ -261,14 +234,14 @@ export class SqliteSyncStore {
    * Takes up to `limit` due tasks for this owner: queued ones whose next run time has come,
    * in queue order (next run time, then creation); first reclaims tasks whose lease has expired.
    */
-  takeNext(limit: number): TaskRecord[] {
-    checkLimit(limit);
+  takeNext(limit: number): T.TaskRecord[] {
+    validate.checkLimit(limit);
     return this.transaction(() => {
       this.#reclaimExpired();
       const now = this.#now();
       const due = this.#s.task_take_due.all({ now, limit }) as { seq: number }[];
       const lease = { now, owner: this.owner, lease_expires_at: now + this.leaseMs };
-      return due.map(({ seq }) => toRecord(this.#s.task_take.get({ ...lease, seq }) as Row));
+      return due.map(({ seq }) => records.toRecord(this.#s.task_take.get({ ...lease, seq }) as records.Row));
     });
   }
 
@@ -307,40 +280,44 @@ export class SqliteSyncStore {
     if (!this.#closed) this.#heartbeat ??= startHeartbeat(this.leaseMs, () => this.renewLeases());
   }
 
-  get(seq: number): TaskRecord | undefined {
+  get(seq: number): T.TaskRecord | undefined {
     return this.#guard("get", () => {
-      const row = this.#s.task_get.get({ seq }) as Row | undefined;
-      return row && toRecord(row);
+      const row = this.#s.task_get.get({ seq }) as records.Row | undefined;
+      return row && records.toRecord(row);
     });
   }
 
-  getByKey(key: string): TaskRecord | undefined {
+  getByKey(key: string): T.TaskRecord | undefined {
     return this.#guard("get by key", () => {
-      const row = this.#s.task_get_by_key.get({ idempotency_key: key }) as Row | undefined;
-      return row && toRecord(row);
+      const row = this.#s.task_get_by_key.get({ idempotency_key: key }) as records.Row | undefined;
+      return row && records.toRecord(row);
     });
   }
 
   /** Records with this task id (ids need not be unique across idempotency keys). */
-  getById(id: string): TaskRecord[] {
-    return this.#guard("get by id", () => (this.#s.task_list_by_id.all({ id }) as Row[]).map(toRecord));
+  getById(id: string): T.TaskRecord[] {
+    return this.#guard("get by id", () =>
+      (this.#s.task_list_by_id.all({ id }) as records.Row[]).map(records.toRecord),
+    );
   }
 
   /** Every task record, in creation order (for checks and exports; not for hot paths). */
-  all(): TaskRecord[] {
-    return this.#guard("list tasks", () => (this.#s.task_list_all.all() as Row[]).map(toRecord));
+  all(): T.TaskRecord[] {
+    return this.#guard("list tasks", () =>
+      (this.#s.task_list_all.all() as records.Row[]).map(records.toRecord),
+    );
   }
 
   /**
    * Records a task that never became one (it failed validation) as a dead letter, so a bad line
    * in a good file is kept with its reason. Returns the dead letter's seq.
    */
-  recordInvalid(taskId: string, payload: unknown, failure: TaskFailure): number {
-    const json = invalidPayload(payload);
-    return this.#guard("record invalid task", () =>
+  recordInvalid(taskId: string, payload: unknown, failure: T.TaskFailure): number {
+    const json = validate.invalidPayload(payload);
+    return this.#guard("record validate.invalid task", () =>
       Number(
         this.#s.dead_letter_insert_invalid.run({
-          task_id: String(taskId).slice(0, MAX_ID_LENGTH),
+          task_id: String(taskId).slice(0, validate.MAX_ID_LENGTH),
           payload: json,
           error_class: failure.errorClass,
           error_message: failure.message,
@@ -351,12 +328,12 @@ export class SqliteSyncStore {
   }
 
   /** Dead letters, oldest first; re-driven ones only when asked. */
-  deadLetters(options: { includeRedriven?: boolean } = {}): DeadLetter[] {
+  deadLetters(options: { includeRedriven?: boolean } = {}): T.DeadLetter[] {
     return this.#guard("list dead letters", () => {
       const rows = (
         options.includeRedriven ? this.#s.dead_letter_list_all.all() : this.#s.dead_letter_list_open.all()
-      ) as DeadLetterRow[];
-      return rows.map(toDeadLetter);
+      ) as records.DeadLetterRow[];
+      return rows.map(records.toDeadLetter);
     });
   }
 
@@ -379,10 +356,10 @@ export class SqliteSyncStore {
     });
   }
 
-  stats(): StoreStats {
+  stats(): T.StoreStats {
     return this.#guard("stats", () => {
-      const counts: Record<TaskStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0 };
-      for (const row of this.#s.task_count_by_status.all() as { status: TaskStatus; n: number }[])
+      const counts: Record<T.TaskStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0 };
+      for (const row of this.#s.task_count_by_status.all() as { status: T.TaskStatus; n: number }[])
         counts[row.status] = row.n;
       const oldest = (this.#s.task_oldest_queued.get() as { t: number | null }).t;
       return {
@@ -420,8 +397,8 @@ export class SqliteSyncStore {
 
   /** Retention: see TaskStoreDriver.prune. */
   prune(options: { readonly olderThanMs: number; readonly limit?: number }): number {
-    const limit = checkLimit(options.limit ?? 500);
-    const olderThanMs = checkOlderThan(options.olderThanMs);
+    const limit = validate.checkLimit(options.limit ?? 500);
+    const olderThanMs = validate.checkOlderThan(options.olderThanMs);
     return this.transaction(() => {
       const cutoff = this.#now() - olderThanMs;
       this.#s.dead_letter_prune.run({ cutoff, limit });
@@ -431,7 +408,7 @@ export class SqliteSyncStore {
 
   /** See TaskStoreDriver.purgeDeadLetters. */
   purgeDeadLetters(olderThanMs: number): number {
-    checkOlderThan(olderThanMs);
+    validate.checkOlderThan(olderThanMs);
     return this.transaction(() => {
       const cutoff = this.#now() - olderThanMs;
       const seqs = (this.#s.dead_letter_old_tasks.all({ cutoff }) as { task_seq: number }[]).map(
@@ -445,7 +422,7 @@ export class SqliteSyncStore {
 
   /** See TaskStoreDriver.tryRunMaintenance. */
   tryRunMaintenance(name: string, everyMs: number): boolean {
-    checkMaintenance(name, everyMs);
+    validate.checkMaintenance(name, everyMs);
     return this.#guard(
       "try run maintenance",
       () =>
@@ -455,8 +432,8 @@ export class SqliteSyncStore {
   }
 
   /** See TaskStoreDriver.reportManager. */
-  reportManager(info: ManagerInfo): void {
-    const json = managerInfoJson(info);
+  reportManager(info: T.ManagerInfo): void {
+    const json = records.managerInfoJson(info);
     this.#guard("report manager", () =>
       this.#s.manager_report.run({ owner: this.owner, now: this.#now(), info: json }),
     );
@@ -468,8 +445,10 @@ export class SqliteSyncStore {
   }
 
   /** See TaskStoreDriver.managers. */
-  managers(): ManagerRecord[] {
-    return this.#guard("list managers", () => (this.#s.manager_list.all() as ManagerRow[]).map(toManager));
+  managers(): T.ManagerRecord[] {
+    return this.#guard("list managers", () =>
+      (this.#s.manager_list.all() as records.ManagerRow[]).map(records.toManager),
+    );
   }
 
   /** Stops the heartbeat and closes the database (checkpointing the WAL). Idempotent. */

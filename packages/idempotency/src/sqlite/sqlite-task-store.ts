@@ -3,18 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_MAX_BATCH } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StoreError } from "../errors.js";
-import type {
-  ClaimInput,
-  ClaimResult,
-  DeadLetter,
-  ManagerInfo,
-  ManagerRecord,
-  Started,
-  StoreStats,
-  TaskFailure,
-  TaskRecord,
-  TaskResultData,
-} from "../types.js";
+import type * as T from "../types.js";
 import { type SqliteStoreOptions, SqliteSyncStore } from "./sqlite-sync-store.js";
 
 interface Pending {
@@ -135,23 +124,23 @@ export class SqliteTaskStore implements TaskStoreDriver {
     }
   }
 
-  claim(input: ClaimInput): Promise<ClaimResult> {
+  claim(input: T.ClaimInput): Promise<T.ClaimResult> {
     return this.#batch(() => this.store.claim(input));
   }
 
-  start(seq: number, version: number): Promise<Started> {
+  start(seq: number, version: number): Promise<T.Started> {
     return this.#batch(() => this.store.start(seq, version));
   }
 
-  succeed(seq: number, version: number, data?: TaskResultData): Promise<number> {
+  succeed(seq: number, version: number, data?: T.TaskResultData): Promise<number> {
     return this.#batch(() => this.store.succeed(seq, version, data));
   }
 
-  retry(seq: number, version: number, failure: TaskFailure, delayMs: number): Promise<number> {
+  retry(seq: number, version: number, failure: T.TaskFailure, delayMs: number): Promise<number> {
     return this.#batch(() => this.store.retry(seq, version, failure, delayMs));
   }
 
-  fail(seq: number, version: number, failure: TaskFailure): Promise<number> {
+  fail(seq: number, version: number, failure: T.TaskFailure): Promise<number> {
     return this.#batch(() => this.store.fail(seq, version, failure));
   }
 
@@ -159,13 +148,13 @@ export class SqliteTaskStore implements TaskStoreDriver {
     return this.#batch(() => this.store.release(seq, version));
   }
 
-  enqueueMany(inputs: readonly ClaimInput[]): Promise<ClaimResult[]> {
+  enqueueMany(inputs: readonly T.ClaimInput[]): Promise<T.ClaimResult[]> {
     return this.#runAtOnce(() =>
       this.store.transaction(() => inputs.map((input) => this.store.claim(input))),
     );
   }
 
-  takeNext(limit: number): Promise<TaskRecord[]> {
+  takeNext(limit: number): Promise<T.TaskRecord[]> {
     return this.#runAtOnce(() => this.store.takeNext(limit));
   }
 
@@ -186,27 +175,27 @@ export class SqliteTaskStore implements TaskStoreDriver {
     await sleep(timeoutMs, undefined, signal ? { signal } : {}).catch(() => undefined);
   }
 
-  get(seq: number): Promise<TaskRecord | undefined> {
+  get(seq: number): Promise<T.TaskRecord | undefined> {
     return this.#runAtOnce(() => this.store.get(seq));
   }
 
-  getByKey(key: string): Promise<TaskRecord | undefined> {
+  getByKey(key: string): Promise<T.TaskRecord | undefined> {
     return this.#runAtOnce(() => this.store.getByKey(key));
   }
 
-  getById(id: string): Promise<TaskRecord[]> {
+  getById(id: string): Promise<T.TaskRecord[]> {
     return this.#runAtOnce(() => this.store.getById(id));
   }
 
-  all(): Promise<TaskRecord[]> {
+  all(): Promise<T.TaskRecord[]> {
     return this.#runAtOnce(() => this.store.all());
   }
 
-  recordInvalid(taskId: string, payload: unknown, failure: TaskFailure): Promise<number> {
+  recordInvalid(taskId: string, payload: unknown, failure: T.TaskFailure): Promise<number> {
     return this.#runAtOnce(() => this.store.recordInvalid(taskId, payload, failure));
   }
 
-  deadLetters(options?: { includeRedriven?: boolean }): Promise<DeadLetter[]> {
+  deadLetters(options?: { includeRedriven?: boolean }): Promise<T.DeadLetter[]> {
     return this.#runAtOnce(() => this.store.deadLetters(options));
   }
 
@@ -214,7 +203,7 @@ export class SqliteTaskStore implements TaskStoreDriver {
     return this.#runAtOnce(() => this.store.redrive(taskId));
   }
 
-  stats(): Promise<StoreStats> {
+  stats(): Promise<T.StoreStats> {
     return this.#runAtOnce(() => this.store.stats());
   }
 
@@ -239,7 +228,7 @@ export class SqliteTaskStore implements TaskStoreDriver {
     return this.#runAtOnce(() => this.store.tryRunMaintenance(name, everyMs));
   }
 
-  reportManager(info: ManagerInfo): Promise<void> {
+  reportManager(info: T.ManagerInfo): Promise<void> {
     return this.#runAtOnce(() => this.store.reportManager(info));
   }
 
@@ -247,7 +236,7 @@ export class SqliteTaskStore implements TaskStoreDriver {
     return this.#runAtOnce(() => this.store.removeManager());
   }
 
-  managers(): Promise<ManagerRecord[]> {
+  managers(): Promise<T.ManagerRecord[]> {
     return this.#runAtOnce(() => this.store.managers());
   }
 
