@@ -33,22 +33,30 @@ export function parseQueryFile(text: string, file: string): Record<string, strin
   return statements;
 }
 
-/** A statement with `@name` parameters compiled to PostgreSQL's `$1..$n`. */
+/** A statement with its `@name` parameters compiled to positional ones. */
 export interface CompiledStatement {
-  /** The SQL with `$1..$n`. */
+  /** The SQL with `$1..$n` (PostgreSQL) or `?` (SQLite). */
   readonly text: string;
-  /** The parameter named by each `$n` (index n - 1): a name used twice is one `$n`. */
+  /**
+   * The parameter named by each position: for `$n`, a name used twice is one `$n`; for `?`, each
+   * use is a position of its own.
+   */
   readonly names: readonly string[];
 }
 
 /**
- * Compiles `@name` parameters to `$1..$n` (once, at load), leaving string literals, quoted
- * identifiers and `::type` casts alone.
+ * Compiles `@name` parameters to positional ones (once, at load), leaving string literals, quoted
+ * identifiers and `::type` casts alone: PostgreSQL's `$1..$n` (`style` "$n"), or SQLite's `?`
+ * (better-sqlite3 binds an array of values faster than it looks names up in an object).
  */
-export function compileNamed(sql: string): CompiledStatement {
+export function compileNamed(sql: string, style: "$n" | "?" = "$n"): CompiledStatement {
   const names: string[] = [];
   const text = sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|@([a-z_][a-z0-9_]*)/gi, (match, name?: string) => {
     if (name === undefined) return match;
+    if (style === "?") {
+      names.push(name);
+      return "?";
+    }
     let index = names.indexOf(name);
     if (index < 0) index = names.push(name) - 1;
     return `$${index + 1}`;
@@ -56,13 +64,14 @@ export function compileNamed(sql: string): CompiledStatement {
   return { text, names };
 }
 
-/** The values of a compiled statement's `$1..$n`, taken from a params object by name. */
+/** The values of a compiled statement's positions, taken from a params object by name. */
 export function bindNamed(statement: CompiledStatement, params: object): unknown[] {
-  const values = new Array<unknown>(statement.names.length);
-  statement.names.forEach((name, i) => {
-    const value = (params as Record<string, unknown>)[name];
-    if (value === undefined) throw new Error(`missing parameter @${name}`);
+  const { names } = statement;
+  const values = new Array<unknown>(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const value = (params as Record<string, unknown>)[names[i] as string];
+    if (value === undefined) throw new Error(`missing parameter @${names[i]}`);
     values[i] = value;
-  });
+  }
   return values;
 }

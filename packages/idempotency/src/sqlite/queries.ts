@@ -1,8 +1,11 @@
 // The SQLite driver's statements (queries.sql), prepared once per connection and bound by name:
-// `SqliteParams` maps each statement to the object its `@name` parameters are read from.
+// `SqliteParams` maps each statement to the object its `@name` parameters are read from. The
+// names are compiled to `?` once at load and bound as an array: better-sqlite3's own `@name`
+// binding looks each name up in the object from C++ (measured ~0.5 µs a statement slower; this
+// binding costs ~0.15 µs more than positional arguments).
 
 import type Database from "better-sqlite3";
-import { parseQueryFile } from "../sql/query-file.js";
+import { bindNamed, type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
 import text from "./queries.sql";
 
 interface Now {
@@ -48,8 +51,8 @@ export interface SqliteParams {
   task_fail: Now & Guard & Failure;
   dead_letter_insert: Now & { readonly seq: number };
   task_release: Now & Guard;
-  task_take_due: Now & { readonly limit: number };
-  task_take: Now & Lease & { readonly seq: number };
+  task_take: Now & Lease & { readonly limit: number };
+  task_list_taken: { readonly seqs: string };
   task_reclaim_expired: Now;
   task_running_owners: None;
   task_release_owner: Now & { readonly owner: string };
@@ -89,14 +92,29 @@ export interface Bound<P> {
 
 export type SqliteStatements = { readonly [N in SqliteQueryName]: Bound<SqliteParams[N]> };
 
-/** The statements of queries.sql, parsed once per process. */
-export const SQLITE_QUERIES = parseQueryFile(text, "sqlite/queries.sql") as Readonly<
-  Record<SqliteQueryName, string>
->;
+/** The statements of queries.sql, compiled once per process. */
+export const SQLITE_QUERIES = Object.fromEntries(
+  Object.entries(parseQueryFile(text, "sqlite/queries.sql")).map(([name, sql]) => [
+    name,
+    compileNamed(sql, "?"),
+  ]),
+) as Readonly<Record<SqliteQueryName, CompiledStatement>>;
 
-/** Prepares every statement of queries.sql on a connection. */
+/** Prepares every statement of queries.sql on a connection, each bound from its params object. */
 export function prepareStatements(db: Database.Database): SqliteStatements {
   return Object.fromEntries(
-    Object.entries(SQLITE_QUERIES).map(([name, sql]) => [name, db.prepare(sql)]),
+    Object.entries(SQLITE_QUERIES).map(([name, compiled]) => {
+      const statement = db.prepare(compiled.text);
+      // spread as arguments: better-sqlite3 binds those faster than an array (~0.1 µs a call)
+      const bound = compiled.names.length > 0;
+      return [
+        name,
+        {
+          run: (params: object) => (bound ? statement.run(...bindNamed(compiled, params)) : statement.run()),
+          get: (params: object) => (bound ? statement.get(...bindNamed(compiled, params)) : statement.get()),
+          all: (params: object) => (bound ? statement.all(...bindNamed(compiled, params)) : statement.all()),
+        },
+      ];
+    }),
   ) as unknown as SqliteStatements;
 }

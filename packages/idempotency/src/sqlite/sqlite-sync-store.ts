@@ -126,22 +126,27 @@ export class SqliteSyncStore {
     const { payload, maxAttempts } = validate.checkClaim(input, this.maxAttempts);
     return this.#guard("claim", () => {
       const now = this.#now();
-      const claim = {
-        id: input.id,
-        idempotency_key: input.idempotencyKey,
-        type: input.type,
-        payload,
-        max_attempts: maxAttempts,
-        now,
-      };
+      // literal params objects, one shape each: a spread costs ~2 µs a call (bench/run.mjs)
       const row = (
         input.start === true
           ? this.#s.task_claim_running.get({
-              ...claim,
+              id: input.id,
+              idempotency_key: input.idempotencyKey,
+              type: input.type,
+              payload,
+              max_attempts: maxAttempts,
+              now,
               owner: this.owner,
               lease_expires_at: now + this.leaseMs,
             })
-          : this.#s.task_claim.get(claim)
+          : this.#s.task_claim.get({
+              id: input.id,
+              idempotency_key: input.idempotencyKey,
+              type: input.type,
+              payload,
+              max_attempts: maxAttempts,
+              now,
+            })
       ) as { seq: number; version: number; status: "queued" | "running"; attempts: number } | undefined;
       if (row) return { created: true, ...row };
       return {
@@ -165,10 +170,13 @@ export class SqliteSyncStore {
   start(seq: number, version: number): T.Started {
     return this.#guard("start", () => {
       const now = this.#now();
-      const lease = { owner: this.owner, lease_expires_at: now + this.leaseMs };
-      const row = this.#s.task_start.get({ now, ...lease, seq, version }) as
-        | { version: number; attempts: number }
-        | undefined;
+      const row = this.#s.task_start.get({
+        now,
+        owner: this.owner,
+        lease_expires_at: now + this.leaseMs,
+        seq,
+        version,
+      }) as { version: number; attempts: number } | undefined;
       if (!row) throw new StaleTransitionError("queued → running", seq, version);
       return { seq, version: row.version, attempts: row.attempts };
     });
@@ -239,9 +247,15 @@ export class SqliteSyncStore {
     return this.transaction(() => {
       this.#reclaimExpired();
       const now = this.#now();
-      const due = this.#s.task_take_due.all({ now, limit }) as { seq: number }[];
-      const lease = { now, owner: this.owner, lease_expires_at: now + this.leaseMs };
-      return due.map(({ seq }) => records.toRecord(this.#s.task_take.get({ ...lease, seq }) as records.Row));
+      const taken = this.#s.task_take.all({
+        now,
+        owner: this.owner,
+        lease_expires_at: now + this.leaseMs,
+        limit,
+      }) as { seq: number }[];
+      if (taken.length === 0) return [];
+      const seqs = JSON.stringify(taken.map((r) => r.seq));
+      return (this.#s.task_list_taken.all({ seqs }) as records.Row[]).map(records.toRecord);
     });
   }
 
