@@ -15,8 +15,8 @@ export const DEFAULT_ATTEMPTS = 3;
 export const DEFAULT_LEASE_MS = 30_000;
 
 /**
- * Most calls committed together (SQLite: in one transaction; PostgreSQL: of one kind in one turn
- * statement).
+ * Most calls committed together: SQLite, in one transaction; PostgreSQL, of one name (claims, or
+ * one transition) in one turn statement.
  * @default 512
  */
 export const DEFAULT_MAX_BATCH = 512;
