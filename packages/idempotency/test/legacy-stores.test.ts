@@ -1,14 +1,24 @@
-// Stores built by the released code (its migrations, copied in fixtures/legacy-schemas.ts) open
+// Stores built by the released code (its migrations, copied in fixtures/legacy-schemas.json) open
 // with this code on both drivers: migrated to the numbered files (PostgreSQL's old numbering
 // translated once), their tasks kept, the queued and the recovered ones run to completion.
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { SCHEMA_VERSION, SqliteTaskStore, type TaskStoreDriver } from "../src/index.js";
 import { PG_MIGRATIONS, PgTaskStore } from "../src/postgres.js";
-import { LEGACY_PG_MIGRATIONS, LEGACY_SQLITE_MIGRATIONS } from "./fixtures/legacy-schemas.js";
 import { deadPid, tempDb } from "./helpers.js";
+
+/** The released code's migrations, frozen as data (fixtures/legacy-schemas.json). */
+const legacy = JSON.parse(
+  readFileSync(new URL("./fixtures/legacy-schemas.json", import.meta.url), "utf8"),
+) as {
+  readonly sqlite: { readonly migrations: readonly string[] };
+  readonly postgres: { readonly migrations: readonly string[] };
+};
+const LEGACY_SQLITE_MIGRATIONS = legacy.sqlite.migrations;
+const LEGACY_PG_MIGRATIONS = legacy.postgres.migrations;
 
 /**
  * Six tasks as the released code left them: two queued, one running on an expired lease, one

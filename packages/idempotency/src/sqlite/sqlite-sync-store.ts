@@ -126,27 +126,20 @@ export class SqliteSyncStore {
     const { payload, maxAttempts } = validate.checkClaim(input, this.maxAttempts);
     return this.#guard("claim", () => {
       const now = this.#now();
-      // literal params objects, one shape each: a spread costs ~2 µs a call (bench/run.mjs)
+      // one params object for either statement (each binds the names it has): a spread of a
+      // shared part cost ~2 µs a call
+      const params = {
+        id: input.id,
+        idempotency_key: input.idempotencyKey,
+        type: input.type,
+        payload,
+        max_attempts: maxAttempts,
+        now,
+        owner: this.owner,
+        lease_expires_at: now + this.leaseMs,
+      };
       const row = (
-        input.start === true
-          ? this.#s.task_claim_running.get({
-              id: input.id,
-              idempotency_key: input.idempotencyKey,
-              type: input.type,
-              payload,
-              max_attempts: maxAttempts,
-              now,
-              owner: this.owner,
-              lease_expires_at: now + this.leaseMs,
-            })
-          : this.#s.task_claim.get({
-              id: input.id,
-              idempotency_key: input.idempotencyKey,
-              type: input.type,
-              payload,
-              max_attempts: maxAttempts,
-              now,
-            })
+        input.start === true ? this.#s.task_claim_running.get(params) : this.#s.task_claim.get(params)
       ) as { seq: number; version: number; status: "queued" | "running"; attempts: number } | undefined;
       if (row) return { created: true, ...row };
       return {
@@ -247,12 +240,9 @@ export class SqliteSyncStore {
     return this.transaction(() => {
       this.#reclaimExpired();
       const now = this.#now();
-      const taken = this.#s.task_take.all({
-        now,
-        owner: this.owner,
-        lease_expires_at: now + this.leaseMs,
-        limit,
-      }) as { seq: number }[];
+      // a spread costs ~2 µs: once a take, not once a task
+      const lease = { owner: this.owner, lease_expires_at: now + this.leaseMs };
+      const taken = this.#s.task_take.all({ now, ...lease, limit }) as { seq: number }[];
       if (taken.length === 0) return [];
       const seqs = JSON.stringify(taken.map((r) => r.seq));
       return (this.#s.task_list_taken.all({ seqs }) as records.Row[]).map(records.toRecord);
