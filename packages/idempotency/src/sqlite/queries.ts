@@ -1,11 +1,10 @@
 // The SQLite driver's statements (queries.sql), prepared once per connection and bound by name:
 // `SqliteParams` maps each statement to the object its `@name` parameters are read from. The
-// names are compiled to `?` once at load and bound as an array: better-sqlite3's own `@name`
-// binding looks each name up in the object from C++ (measured ~0.5 µs a statement slower; this
-// binding costs ~0.15 µs more than positional arguments).
+// names are compiled to `?` once at load, and each statement is called with its values as
+// positional arguments (see `caller`).
 
 import type Database from "better-sqlite3";
-import { bindNamed, type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
+import { type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
 import text from "./queries.sql";
 
 interface Now {
@@ -100,19 +99,35 @@ export const SQLITE_QUERIES = Object.fromEntries(
   ]),
 ) as Readonly<Record<SqliteQueryName, CompiledStatement>>;
 
+type Method = "run" | "get" | "all";
+
+/**
+ * A function that calls a prepared statement's `method` with the values of its params object as
+ * positional arguments, in the order of `names`: generated once per statement (the names are
+ * identifiers, checked by the compiler), it binds as fast as hand-written positional arguments.
+ * Building an array and spreading it cost ~0.15 µs a statement (3% of a task on the claim path);
+ * better-sqlite3's own `@name` binding ~0.5 µs.
+ */
+function caller(
+  names: readonly string[],
+  method: Method,
+): (statement: Database.Statement, params?: object) => unknown {
+  const args = names.map((name) => `p.${name}`).join(", ");
+  return new Function("s", "p", `return s.${method}(${args});`) as never;
+}
+
 /** Prepares every statement of queries.sql on a connection, each bound from its params object. */
 export function prepareStatements(db: Database.Database): SqliteStatements {
   return Object.fromEntries(
     Object.entries(SQLITE_QUERIES).map(([name, compiled]) => {
       const statement = db.prepare(compiled.text);
-      // spread as arguments: better-sqlite3 binds those faster than an array (~0.1 µs a call)
-      const bound = compiled.names.length > 0;
+      const [run, get, all] = (["run", "get", "all"] as const).map((m) => caller(compiled.names, m));
       return [
         name,
         {
-          run: (params: object) => (bound ? statement.run(...bindNamed(compiled, params)) : statement.run()),
-          get: (params: object) => (bound ? statement.get(...bindNamed(compiled, params)) : statement.get()),
-          all: (params: object) => (bound ? statement.all(...bindNamed(compiled, params)) : statement.all()),
+          run: (params?: object) => run!(statement, params),
+          get: (params?: object) => get!(statement, params),
+          all: (params?: object) => all!(statement, params),
         },
       ];
     }),
