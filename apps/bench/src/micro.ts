@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TaskStore } from "@taskq/idempotency";
+import { SqliteSyncStore } from "@taskq/idempotency";
 import { LatencyHistogram } from "@taskq/metrics";
 import { workerUrl } from "@taskq/processor";
 import { BoundedQueue, TinypoolExecutor } from "@taskq/queue";
@@ -31,7 +31,7 @@ export async function runMicro(scale = 1): Promise<MicroResult[]> {
   );
 
   const tasks = Math.round(50_000 * scale);
-  const store = new TaskStore({ path: join(mkdtempSync(join(tmpdir(), "taskq-micro-")), "tasks.db") });
+  const store = new SqliteSyncStore({ path: join(mkdtempSync(join(tmpdir(), "taskq-micro-")), "tasks.db") });
   results.push(
     await time("store claim+start+succeed (100 per transaction)", tasks, () => {
       for (let i = 0; i < tasks; i += 100) {

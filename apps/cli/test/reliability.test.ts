@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { TaskStore } from "@taskq/idempotency";
+import { SqliteSyncStore } from "@taskq/idempotency";
 import { createRng } from "@taskq/storage-sim";
 import { describe, expect, it } from "vitest";
 import { cleanOutputs, outputs, startTaskq, taskq, until, workdir } from "./helpers.js";
@@ -28,7 +28,7 @@ async function crashAndRecover(mode: Mode) {
   ]);
   const unique = Number(/\((\d+) unique keys\)/.exec(gen.stdout)?.[1]);
   const db = join(dir, "tasks.db");
-  const watcher = new TaskStore({ path: db, recover: false });
+  const watcher = new SqliteSyncStore({ path: db, recover: false });
   if (mode === "serve")
     expect((await taskq(dir, ["submit", "--payload-file", "tasks.json", "--db", "tasks.db"])).code).toBe(0);
   const args =
@@ -78,7 +78,7 @@ describe("2. graceful shutdown", () => {
   async function interrupted(signals: NodeJS.Signals[], latencyMs = 20) {
     const dir = workdir();
     await taskq(dir, ["generate", "--count", "400", "--duplicates", "0", "--out", "tasks.json"]);
-    const watcher = new TaskStore({ path: join(dir, "tasks.db"), recover: false });
+    const watcher = new SqliteSyncStore({ path: join(dir, "tasks.db"), recover: false });
     const child = startTaskq(
       dir,
       ["run", "--tasks", "tasks.json", "--db", "tasks.db", "--clients", "20", "--metrics-out", "m.json"],
@@ -176,7 +176,7 @@ describe("5. two managers on one store", () => {
     expect([a.code, b.code]).toEqual([0, 0]);
     const taken = [a, b].map((r) => Number(/SERVE: (\d+) task\(s\) taken/.exec(r.stdout)?.[1]));
     expect(taken[0]! + taken[1]!).toBe(unique);
-    const store = new TaskStore({ path: join(dir, "tasks.db"), recover: false });
+    const store = new SqliteSyncStore({ path: join(dir, "tasks.db"), recover: false });
     const records = store.all();
     store.close();
     expect(records.every((r) => r.status === "succeeded" && r.attempts === 1)).toBe(true);

@@ -1,12 +1,12 @@
 // Micro-benchmark: tasks claimed, started and completed per second on a file database:
 // autocommit (3 transactions per task), explicit batches of 100 tasks per transaction (with and
-// without claim-with-start), BatchedTaskStore driven by 100 concurrent async clients (plain, with
+// without claim-with-start), SqliteTaskStore driven by 100 concurrent async clients (plain, with
 // claim-with-start, with background checkpoints). Runs against the built package.
 // Usage: node bench/run.mjs [tasks]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BatchedTaskStore, TaskStore } from "../dist/index.js";
+import { SqliteSyncStore, SqliteTaskStore } from "../dist/index.js";
 
 // every store of this run lives here, removed when the process exits
 const workDir = mkdtempSync(join(tmpdir(), "taskq-bench-"));
@@ -15,7 +15,7 @@ process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));
 const tasks = Number(process.argv[2] ?? 50_000);
 
 function fresh(options = {}) {
-  return new TaskStore({ path: join(mkdtempSync(join(workDir, "run-")), "tasks.db"), ...options });
+  return new SqliteSyncStore({ path: join(mkdtempSync(join(workDir, "run-")), "tasks.db"), ...options });
 }
 const input = (n) => ({ id: `t-${n}`, idempotencyKey: `img-${n}.ppm#thumb`, type: "image", payload: { n } });
 
@@ -68,12 +68,12 @@ function report(name, count, ms) {
   store.close();
 }
 for (const [name, storeOptions, claimStart] of [
-  ["BatchedTaskStore, 100 concurrent clients", {}, false],
+  ["SqliteTaskStore, 100 concurrent clients", {}, false],
   ["  + claim with start (the pool's fast path)", {}, true],
   ["  + checkpoints on a background thread", { checkpoint: "background" }, true],
 ]) {
   const store = fresh(storeOptions);
-  const batched = new BatchedTaskStore(store);
+  const batched = new SqliteTaskStore(store);
   let next = 0;
   async function client() {
     while (next < tasks) {

@@ -2,6 +2,8 @@ import type {
   ClaimInput,
   ClaimResult,
   DeadLetter,
+  ManagerInfo,
+  ManagerRecord,
   Started,
   StoreStats,
   TaskFailure,
@@ -35,10 +37,8 @@ export interface BatchCounters {
  * are committed together. The shared suite in test/driver-suite.ts runs against every driver.
  */
 export interface TaskStoreDriver {
-  /** `sqlite` or `postgres`. */
+  /** The SQL dialect of the backend: `sqlite` or `postgres`. */
   readonly dialect: "sqlite" | "postgres";
-  /** TEMPORARY until the store branch lands. */
-  tryRunMaintenance(name: string, everyMs: number): Promise<boolean>;
   /** Where the store is, safe to print: a path, or a URL without its password. */
   readonly location: string;
   readonly owner: string;
@@ -108,6 +108,25 @@ export interface TaskStoreDriver {
    * belonged to (their keys may run again). Returns how many dead letters.
    */
   purgeDeadLetters(olderThanMs: number): Promise<number>;
+
+  /**
+   * A once-per-cluster gate for periodic maintenance (retention, reports): true when this store
+   * may run the job called `name` now, for exactly one of the stores sharing a backend per
+   * `everyMs` interval. It records the run in one upsert on the `maintenance` table that succeeds
+   * only when the job has no row yet or its last run is at least `everyMs` old, by the store's
+   * clock (on PostgreSQL the database's), and writes this store's owner. No lock is held: the
+   * caller runs the job when it gets true, and nothing tells the others when it has finished.
+   */
+  tryRunMaintenance(name: string, everyMs: number): Promise<boolean>;
+  /**
+   * Records this manager (`owner`) in the managers registry: its first call inserts the row with
+   * `startedAt`, every call sets `heartbeatAt` to the store's clock and replaces `info`.
+   */
+  reportManager(info: ManagerInfo): Promise<void>;
+  /** Removes this manager's row from the registry (a manager that closes). */
+  removeManager(): Promise<void>;
+  /** Every manager of the registry, by owner, with its latest report; stale rows stay until removed. */
+  managers(): Promise<ManagerRecord[]>;
 
   /** Batching achieved since the last reset. */
   counters(): BatchCounters;

@@ -1,17 +1,23 @@
-export { BatchedTaskStore, type BatchOptions } from "./batched-task-store.js";
-export { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS } from "./defaults.js";
+// `@taskq/idempotency`: the task store contract, its SQLite driver, and openTaskStore (which loads
+// the PostgreSQL driver, `@taskq/idempotency/postgres`, only for a postgres:// URL). Re-exports
+// only, by name.
+export { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH } from "./defaults.js";
 export type { BatchCounters, LeaseHolder, TaskStoreDriver } from "./driver.js";
 export { StaleTransitionError, StoreError, type StoreErrorCode } from "./errors.js";
 export { isPostgresUrl, type OpenTaskStoreOptions, openTaskStore } from "./open-task-store.js";
 export { isDeadLocalOwner, newOwnerId } from "./owner.js";
 export { redactUrl } from "./redact-url.js";
-export { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+export { type Migration, SCHEMA_VERSION } from "./sql/migrations.js";
+export { SQLITE_MIGRATIONS } from "./sqlite/migrations.js";
+export { type SqliteStoreOptions, SqliteSyncStore } from "./sqlite/sqlite-sync-store.js";
+export { type BatchOptions, SqliteTaskStore } from "./sqlite/sqlite-task-store.js";
 export { STORE_LOCATION_FORMS, storeLocationProblem } from "./store-location.js";
-export { TaskStore, type TaskStoreOptions } from "./task-store.js";
 export type {
   ClaimInput,
   ClaimResult,
   DeadLetter,
+  ManagerInfo,
+  ManagerRecord,
   Started,
   StoreStats,
   TaskFailure,

@@ -1,19 +1,20 @@
 import { existsSync } from "node:fs";
-import { BatchedTaskStore } from "./batched-task-store.js";
+import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS } from "./defaults.js";
 import type { TaskStoreDriver } from "./driver.js";
 import { StoreError } from "./errors.js";
+import { SqliteTaskStore } from "./sqlite/sqlite-task-store.js";
 import { storeLocationProblem } from "./store-location.js";
 
 /** Options of `openTaskStore`, for either driver (each ignores what it has no use for). */
 export interface OpenTaskStoreOptions {
   /**
    * Attempts before a task is dead-lettered, when the task does not say.
-   * @default 3
+   * @default {@link DEFAULT_ATTEMPTS} (3)
    */
   readonly maxAttempts?: number;
   /**
    * Lease of a running task without a heartbeat, in ms.
-   * @default 30000
+   * @default {@link DEFAULT_LEASE_MS} (30000)
    */
   readonly leaseMs?: number;
   /** This process's lease owner id. @default `${hostname}:${pid}:${random}` */
@@ -50,7 +51,16 @@ export async function openTaskStore(
   location: string,
   options: OpenTaskStoreOptions = {},
 ): Promise<TaskStoreDriver> {
-  const { create = true, checkpoint, poolSize, schema, ...common } = options;
+  const {
+    create = true,
+    checkpoint,
+    poolSize,
+    schema,
+    maxAttempts = DEFAULT_ATTEMPTS,
+    leaseMs = DEFAULT_LEASE_MS,
+    ...rest
+  } = options;
+  const common = { maxAttempts, leaseMs, ...rest };
   const problem = storeLocationProblem(location);
   if (problem !== undefined) throw new StoreError("ERR_INVALID_INPUT", problem);
   if (isPostgresUrl(location)) {
@@ -77,7 +87,7 @@ export async function openTaskStore(
       "ERR_NOT_FOUND",
       `no task store at ${location} (nothing was run or submitted there yet)`,
     );
-  return BatchedTaskStore.open({
+  return SqliteTaskStore.open({
     path: location,
     ...common,
     ...(checkpoint === undefined ? {} : { checkpoint }),

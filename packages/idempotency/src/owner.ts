@@ -19,3 +19,11 @@ export function isDeadLocalOwner(owner: string): boolean {
     return (error as NodeJS.ErrnoException).code === "ESRCH";
   }
 }
+
+/**
+ * The owners among `owners` whose tasks `self` may put back at once: processes on this host that
+ * no longer exist (never `self`). Other owners' tasks wait for their leases to expire.
+ */
+export function deadLocalOwners(owners: readonly string[], self: string): string[] {
+  return owners.filter((owner) => owner !== self && isDeadLocalOwner(owner));
+}

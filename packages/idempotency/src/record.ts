@@ -1,4 +1,4 @@
-import type { DeadLetter, TaskRecord, TaskStatus } from "./types.js";
+import type { DeadLetter, ManagerInfo, ManagerRecord, TaskRecord, TaskStatus } from "./types.js";
 
 /** A `tasks` row as both drivers read it (PostgreSQL's bigints parsed to numbers). */
 export interface Row {
@@ -80,7 +80,24 @@ export function toDeadLetter(r: DeadLetterRow): DeadLetter {
   };
 }
 
-/** Sorts taken records as the durable queue hands them out: next run time, then creation. */
-export function byNextRun(a: TaskRecord, b: TaskRecord): number {
-  return a.nextRunAt - b.nextRunAt || a.seq - b.seq;
+/** A `managers` row. */
+export interface ManagerRow {
+  owner: string;
+  started_at: number;
+  heartbeat_at: number;
+  info: string;
+}
+
+export function toManager(r: ManagerRow): ManagerRecord {
+  return { owner: r.owner, startedAt: r.started_at, heartbeatAt: r.heartbeat_at, info: JSON.parse(r.info) };
+}
+
+/** A manager's report as stored: its known fields only, as JSON text. */
+export function managerInfoJson(info: ManagerInfo): string {
+  const { threads, slots, executing, leased, kinds } = info;
+  return JSON.stringify(
+    kinds === undefined
+      ? { threads, slots, executing, leased }
+      : { threads, slots, executing, leased, kinds },
+  );
 }

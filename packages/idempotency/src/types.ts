@@ -109,3 +109,27 @@ export interface StoreStats {
   /** Age of the oldest queued task in ms, or null when none is queued. */
   readonly oldestQueuedAgeMs: number | null;
 }
+
+/** What a manager (one process running tasks) reports about itself, for monitoring. */
+export interface ManagerInfo {
+  /** Worker threads. */
+  readonly threads: number;
+  /** Tasks it may run at once. */
+  readonly slots: number;
+  /** Tasks running now. */
+  readonly executing: number;
+  /** Tasks leased to it in the store. */
+  readonly leased: number;
+  /** Task kinds it runs, when it says. */
+  readonly kinds?: readonly string[];
+}
+
+/** One row of the managers registry. */
+export interface ManagerRecord {
+  readonly owner: string;
+  /** Its first report, epoch ms by the store's clock. */
+  readonly startedAt: number;
+  /** Its latest report, epoch ms by the store's clock: the caller decides what is stale. */
+  readonly heartbeatAt: number;
+  readonly info: ManagerInfo;
+}

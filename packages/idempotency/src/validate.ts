@@ -35,6 +35,19 @@ export function checkLimit(limit: number): number {
   return limit;
 }
 
+/** A retention window (prune, purgeDeadLetters): any number of ms from 0. */
+export function checkOlderThan(olderThanMs: number): number {
+  if (!(olderThanMs >= 0)) invalid(`olderThanMs must be >= 0, got ${olderThanMs}`);
+  return olderThanMs;
+}
+
+/** tryRunMaintenance's job name and interval. */
+export function checkMaintenance(name: string, everyMs: number): void {
+  checkText("name", name, MAX_ID_LENGTH);
+  if (!Number.isInteger(everyMs) || everyMs < 1)
+    invalid(`everyMs must be a positive integer, got ${everyMs}`);
+}
+
 function serialise(payload: unknown): string {
   let json: string | undefined;
   try {

@@ -2,14 +2,14 @@ import { statSync } from "node:fs";
 import { setImmediate as turn } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { expect, it } from "vitest";
-import { BackgroundCheckpointer } from "../src/checkpointer.js";
+import { BackgroundCheckpointer } from "../src/sqlite/checkpointer.js";
 import { tempDb } from "./helpers.js";
 
 it("keeps the WAL bounded under a writer that never stops: past the limit it is rewound", async () => {
   const path = tempDb();
   const writer = new Database(path);
   writer.pragma("journal_mode = WAL");
-  writer.pragma("wal_autocheckpoint = 0"); // as TaskStore does with checkpoint: "background"
+  writer.pragma("wal_autocheckpoint = 0"); // as SqliteSyncStore does with checkpoint: "background"
   writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)");
   const insert = writer.prepare("INSERT INTO t (body) VALUES (?)");
   const body = Buffer.alloc(2048, 7);

@@ -171,6 +171,22 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect(retried).toMatchObject({ id: "t-1", status: "running", attempts: 2, leaseOwner: s.owner });
     });
 
+    it("takeNext returns the tasks it takes in queue order: next run time, then creation", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      await s.enqueueMany([1, 2, 3, 4, 5].map((n) => task(n)));
+      const taken = await s.takeNext(5);
+      expect(taken.map((r) => r.id)).toEqual(["t-1", "t-2", "t-3", "t-4", "t-5"]);
+      // retried with delays that put them out of creation order
+      const delays: Record<string, number> = { "t-1": 300, "t-2": 100, "t-3": 200, "t-4": 100, "t-5": 50 };
+      for (const r of taken)
+        await s.retry(r.seq, r.version, { errorClass: "transient", message: "x" }, delays[r.id] as number);
+      c.advance(300);
+      const again = await s.takeNext(10);
+      expect(again.map((r) => r.id)).toEqual(["t-5", "t-2", "t-4", "t-3", "t-1"]);
+      expect(again.map((r) => r.nextRunAt)).toEqual([1_000_050, 1_000_100, 1_000_100, 1_000_200, 1_000_300]);
+    });
+
     it("enqueueMany stores all or nothing: one bad task refuses the whole call", async () => {
       const s = await store();
       await expect(s.enqueueMany([task(1), task(2, { idempotencyKey: "" })])).rejects.toMatchObject({
@@ -409,6 +425,60 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect((await s.all()).map((r) => r.id)).toEqual(["t-2"]);
       expect((await s.claim(task(1))).created).toBe(true);
       await expect(s.prune({ olderThanMs: -1 })).rejects.toThrow("olderThanMs must be >= 0, got -1");
+    });
+
+    it("names its dialect", async () => {
+      const s = await store();
+      expect(["sqlite", "postgres"]).toContain(s.dialect);
+    });
+
+    it("tryRunMaintenance: of many stores racing on one backend, one runs a job per interval", async () => {
+      const c = clock();
+      const first = await store({ now: c.now, owner: "node-0:1:a" });
+      const stores = [first];
+      for (let n = 1; n < 5; n++)
+        stores.push(await store({ now: c.now, owner: `node-${n}:1:a`, sameAs: first }));
+      const race = () => Promise.all(stores.map((s) => s.tryRunMaintenance("retention", 1000)));
+      expect((await race()).filter(Boolean)).toHaveLength(1);
+      c.advance(999);
+      expect((await race()).filter(Boolean)).toHaveLength(0);
+      c.advance(1);
+      expect((await race()).filter(Boolean)).toHaveLength(1);
+      // another job has its own interval
+      expect(await first.tryRunMaintenance("dead-letters", 60_000)).toBe(true);
+      expect(await first.tryRunMaintenance("dead-letters", 60_000)).toBe(false);
+      await expect(first.tryRunMaintenance("", 1000)).rejects.toMatchObject({ code: "ERR_INVALID_INPUT" });
+      await expect(first.tryRunMaintenance("x", 0)).rejects.toThrow(
+        "everyMs must be a positive integer, got 0",
+      );
+    });
+
+    it("keeps a registry of managers: reported with the store's clock, listed, removed", async () => {
+      const c = clock();
+      const a = await store({ now: c.now, owner: "node-a:1:a" });
+      const b = await store({ now: c.now, owner: "node-b:2:b", sameAs: a });
+      expect(await a.managers()).toEqual([]);
+      await a.reportManager({ threads: 4, slots: 16, executing: 3, leased: 5, kinds: ["image"] });
+      c.advance(100);
+      await b.reportManager({ threads: 2, slots: 8, executing: 0, leased: 0 });
+      c.advance(100);
+      await a.reportManager({ threads: 4, slots: 16, executing: 1, leased: 2, kinds: ["image"] });
+      expect(await b.managers()).toEqual([
+        {
+          owner: "node-a:1:a",
+          startedAt: 1_000_000,
+          heartbeatAt: 1_000_200,
+          info: { threads: 4, slots: 16, executing: 1, leased: 2, kinds: ["image"] },
+        },
+        {
+          owner: "node-b:2:b",
+          startedAt: 1_000_100,
+          heartbeatAt: 1_000_100,
+          info: { threads: 2, slots: 8, executing: 0, leased: 0 },
+        },
+      ]);
+      await a.removeManager();
+      expect((await b.managers()).map((m) => m.owner)).toEqual(["node-b:2:b"]);
     });
 
     it("close commits what is pending; a closed store refuses calls", async () => {

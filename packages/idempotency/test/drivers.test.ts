@@ -1,5 +1,5 @@
 import { afterAll, inject } from "vitest";
-import { BatchedTaskStore, type TaskStoreDriver } from "../src/index.js";
+import { SqliteTaskStore, type TaskStoreDriver } from "../src/index.js";
 import { PgTaskStore } from "../src/postgres.js";
 import { type MakeOptions, testDriver } from "./driver-suite.js";
 import { tempDb } from "./helpers.js";
@@ -9,7 +9,7 @@ const paths = new WeakMap<TaskStoreDriver, string>();
 testDriver("SQLite", async (options: MakeOptions = {}) => {
   const { sameAs, ...rest } = options;
   const path = sameAs ? (paths.get(sameAs) as string) : tempDb();
-  const store = BatchedTaskStore.open({ path, ...rest });
+  const store = SqliteTaskStore.open({ path, ...rest });
   paths.set(store, path);
   return store;
 });

@@ -1,17 +1,17 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { MIGRATIONS, SCHEMA_VERSION, type StoreError, TaskStore } from "../src/index.js";
+import { SCHEMA_VERSION, SQLITE_MIGRATIONS, SqliteSyncStore, type StoreError } from "../src/index.js";
 import { distUrl, holdWriteLock, runNode, tempDb } from "./helpers.js";
 
-const open: TaskStore[] = [];
+const open: SqliteSyncStore[] = [];
 afterEach(() => {
   for (const s of open.splice(0)) s.close();
 });
 
 function openError(path: string): StoreError {
   try {
-    open.push(new TaskStore({ path }));
+    open.push(new SqliteSyncStore({ path }));
   } catch (error) {
     return error as StoreError;
   }
@@ -21,7 +21,7 @@ function openError(path: string): StoreError {
 describe("opening a task store", () => {
   it("sets WAL, synchronous=NORMAL, foreign keys and the latest schema", () => {
     const path = tempDb();
-    open.push(new TaskStore({ path }));
+    open.push(new SqliteSyncStore({ path }));
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
@@ -31,13 +31,13 @@ describe("opening a task store", () => {
   it("upgrades a version-1 file and keeps its rows", () => {
     const path = tempDb();
     const db = new Database(path);
-    db.exec(MIGRATIONS[0] as string);
+    db.exec(SQLITE_MIGRATIONS[0]?.sql as string);
     db.pragma("user_version = 1");
     db.prepare(
       "INSERT INTO tasks (id, idempotency_key, type, payload, status, max_attempts, created_at, updated_at) VALUES ('old', 'k#thumb', 'image', '{}', 'queued', 3, 1, 1)",
     ).run();
     db.close();
-    const store = new TaskStore({ path });
+    const store = new SqliteSyncStore({ path });
     open.push(store);
     expect(store.getByKey("k#thumb")).toMatchObject({
       id: "old",
@@ -50,7 +50,7 @@ describe("opening a task store", () => {
 
   it("refuses a file from a newer version and leaves it as it was", () => {
     const path = tempDb();
-    open.push(new TaskStore({ path }));
+    open.push(new SqliteSyncStore({ path }));
     open.pop()?.close();
     const db = new Database(path);
     db.pragma("user_version = 99");
@@ -95,7 +95,7 @@ describe("opening a task store", () => {
 
   it("a database locked by another process past the busy timeout is a retryable ERR_STORE_BUSY", async () => {
     const path = tempDb();
-    const store = new TaskStore({ path, busyTimeoutMs: 50 });
+    const store = new SqliteSyncStore({ path, busyTimeoutMs: 50 });
     open.push(store);
     const lock = await holdWriteLock(path);
     try {
@@ -115,10 +115,10 @@ describe("opening a task store", () => {
 describe("two processes on one file", () => {
   it("claiming the same 500 keys at once: each key is won exactly once", async () => {
     const path = tempDb();
-    open.push(new TaskStore({ path }));
+    open.push(new SqliteSyncStore({ path }));
     const script = `
-      import { TaskStore } from ${JSON.stringify(distUrl)};
-      const store = new TaskStore({ path: ${JSON.stringify(path)}, busyTimeoutMs: 10000 });
+      import { SqliteSyncStore } from ${JSON.stringify(distUrl)};
+      const store = new SqliteSyncStore({ path: ${JSON.stringify(path)}, busyTimeoutMs: 10000 });
       const won = [];
       for (let n = 0; n < 500; n++) {
         const r = store.claim({ id: "t" + n, idempotencyKey: "key-" + n, type: "noop", payload: { n } });

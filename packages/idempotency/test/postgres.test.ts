@@ -4,7 +4,8 @@
 import pg from "pg";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { pgCtl } from "../../../scripts/postgres-server.mjs";
-import { PG_SCHEMA_VERSION, PgTaskStore, type PgTaskStoreOptions, redactUrl } from "../src/postgres.js";
+import { SCHEMA_VERSION } from "../src/index.js";
+import { PgTaskStore, type PgTaskStoreOptions, redactUrl } from "../src/postgres.js";
 import { task } from "./driver-suite.js";
 
 const url = inject("pgUrl");
@@ -51,13 +52,23 @@ describe("PgTaskStore", () => {
     expect((await a.get(known!.seq))?.status).toBe("running");
   });
 
+  it("tryRunMaintenance by the database's clock: one of many nodes racing wins, whatever their clocks", async () => {
+    const a = await store({ owner: "node-a:1:a" });
+    const nodes = [a];
+    for (let n = 0; n < 5; n++) nodes.push(await store({ schema: a.schema, owner: `node-${n}:1:b` }));
+    vi.spyOn(Date, "now").mockReturnValue(Date.now() + 3_600_000); // a skewed node clock changes nothing
+    const won = await Promise.all(nodes.map((s) => s.tryRunMaintenance("retention", 60_000)));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect(await Promise.all(nodes.map((s) => s.tryRunMaintenance("retention", 60_000)))).not.toContain(true);
+  });
+
   it("records its schema version; refuses a store written by a newer taskq, untouched", async () => {
     const s = await store();
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT max(version) AS v FROM "${s.schema}".migrations`);
-      expect(rows[0].v).toBe(PG_SCHEMA_VERSION);
+      expect(rows[0].v).toBe(SCHEMA_VERSION);
       await client.query(`INSERT INTO "${s.schema}".migrations (version) VALUES (99)`);
     } finally {
       await client.end();
@@ -65,7 +76,7 @@ describe("PgTaskStore", () => {
     await expect(PgTaskStore.open({ url, schema: s.schema })).rejects.toMatchObject({
       code: "ERR_SCHEMA_TOO_NEW",
       message: expect.stringContaining(
-        `has schema version 99, newer than this taskq understands (${PG_SCHEMA_VERSION})`,
+        `has schema version 99, newer than this taskq understands (${SCHEMA_VERSION})`,
       ),
     });
   });

@@ -2,11 +2,11 @@ import { existsSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
-  BatchedTaskStore,
   type ClaimInput,
+  SqliteSyncStore,
+  SqliteTaskStore,
   StaleTransitionError,
   StoreError,
-  TaskStore,
 } from "../src/index.js";
 import { deadPid, tempDb } from "./helpers.js";
 
@@ -18,7 +18,7 @@ const task = (n: number, extra: Partial<ClaimInput> = {}): ClaimInput => ({
   ...extra,
 });
 
-const open: TaskStore[] = [];
+const open: SqliteSyncStore[] = [];
 afterEach(() => {
   for (const s of open.splice(0)) s.close();
 });
@@ -31,9 +31,9 @@ function clock(start = 1_000_000) {
 describe.each([
   ["in memory", () => ":memory:"],
   ["on a file", tempDb],
-])("TaskStore %s", (_name, path) => {
-  function make(options: Partial<ConstructorParameters<typeof TaskStore>[0]> = {}) {
-    const store = new TaskStore({ path: path(), ...options });
+])("SqliteSyncStore %s", (_name, path) => {
+  function make(options: Partial<ConstructorParameters<typeof SqliteSyncStore>[0]> = {}) {
+    const store = new SqliteSyncStore({ path: path(), ...options });
     open.push(store);
     return store;
   }
@@ -152,7 +152,7 @@ describe.each([
   it("takeNext hands out due tasks by next run time then creation, leased to this owner", () => {
     const c = clock();
     const store = make({ now: c.now });
-    for (let n = 1; n <= 4; n++) store.enqueue(task(n));
+    for (let n = 1; n <= 4; n++) store.claim(task(n));
     const [first] = store.takeNext(1);
     expect(first?.id).toBe("t-1");
     store.retry(first!.seq, first!.version, { errorClass: "transient", message: "x" }, 1000);
@@ -259,13 +259,13 @@ describe.each([
 describe("crash recovery and leases (file)", () => {
   it("a task left running by a dead process goes back to queued when a store opens", () => {
     const path = tempDb();
-    const crashed = new TaskStore({ path, owner: `${hostname()}:${deadPid()}:x` });
+    const crashed = new SqliteSyncStore({ path, owner: `${hostname()}:${deadPid()}:x` });
     const { seq, version } = crashed.claim(task(1)) as { seq: number; version: number };
     crashed.start(seq, version);
     crashed.claim(task(2));
     crashed.claim(task(3, { start: true }));
     crashed.close(); // the process "died" without completing
-    const next = new TaskStore({ path });
+    const next = new SqliteSyncStore({ path });
     open.push(next);
     expect(next.recoveredOnOpen).toBe(2);
     expect(next.get(seq)).toMatchObject({ status: "queued", attempts: 1, leaseOwner: null });
@@ -275,10 +275,10 @@ describe("crash recovery and leases (file)", () => {
   it("a live owner's running task is not stolen until its lease expires; heartbeats extend it", () => {
     const path = tempDb();
     const c = clock();
-    const a = new TaskStore({ path, now: c.now, leaseMs: 1000, owner: "other-host:1:a" });
-    const b = new TaskStore({ path, now: c.now, leaseMs: 1000, owner: "other-host:2:b" });
+    const a = new SqliteSyncStore({ path, now: c.now, leaseMs: 1000, owner: "other-host:1:a" });
+    const b = new SqliteSyncStore({ path, now: c.now, leaseMs: 1000, owner: "other-host:2:b" });
     open.push(a, b);
-    a.enqueue(task(1));
+    a.claim(task(1));
     const [taken] = a.takeNext(1);
     expect(b.recover()).toBe(0);
     expect(b.takeNext(1)).toEqual([]);
@@ -296,7 +296,7 @@ describe("crash recovery and leases (file)", () => {
 describe("background checkpoints (file)", () => {
   it("a worker thread copies committed pages into the database file; close removes the WAL", async () => {
     const path = tempDb();
-    const store = new TaskStore({ path, checkpoint: "background" });
+    const store = new SqliteSyncStore({ path, checkpoint: "background" });
     open.push(store);
     const before = statSync(path).size;
     store.transaction(() => {
@@ -307,23 +307,23 @@ describe("background checkpoints (file)", () => {
     await vi.waitFor(() => expect(statSync(path).size).toBeGreaterThan(before), { timeout: 10_000 });
     store.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
-    const reopened = new TaskStore({ path, recover: false });
+    const reopened = new SqliteSyncStore({ path, recover: false });
     open.push(reopened);
     expect(reopened.stats()).toMatchObject({ queued: 2000 });
   });
 
   it("names a bad checkpoint option", () => {
-    expect(() => new TaskStore({ path: ":memory:", checkpoint: "never" as "auto" })).toThrow(
+    expect(() => new SqliteSyncStore({ path: ":memory:", checkpoint: "never" as "auto" })).toThrow(
       'checkpoint must be "auto" or "background", got never',
     );
   });
 });
 
-describe("BatchedTaskStore", () => {
+describe("SqliteTaskStore", () => {
   it("commits concurrent calls in few transactions and rejects a stale call alone", async () => {
-    const store = new TaskStore({ path: tempDb() });
+    const store = new SqliteSyncStore({ path: tempDb() });
     open.push(store);
-    const batched = new BatchedTaskStore(store);
+    const batched = new SqliteTaskStore(store);
     const claims = await Promise.all(Array.from({ length: 200 }, (_, n) => batched.claim(task(n))));
     expect(claims.every((c) => c.created)).toBe(true);
     expect(batched.batches).toBeLessThanOrEqual(2);
@@ -339,9 +339,9 @@ describe("BatchedTaskStore", () => {
   });
 
   it("names a bad option", () => {
-    const store = new TaskStore({ path: ":memory:" });
+    const store = new SqliteSyncStore({ path: ":memory:" });
     open.push(store);
-    expect(() => new BatchedTaskStore(store, { maxBatch: 0 })).toThrow(
+    expect(() => new SqliteTaskStore(store, { maxBatch: 0 })).toThrow(
       "maxBatch must be a positive integer, got 0",
     );
   });

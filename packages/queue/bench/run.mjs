@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BatchedTaskStore, TaskStore } from "@taskq/idempotency";
+import { SqliteSyncStore, SqliteTaskStore } from "@taskq/idempotency";
 import { MetricsRecorder } from "@taskq/metrics";
 import { prepareTask, workerUrl } from "@taskq/processor";
 import { InlineExecutor, Orchestrator, runClients, TinypoolExecutor } from "../dist/index.js";
@@ -20,11 +20,11 @@ const perWorker = Number(process.argv[4] ?? 32);
 const config = { key: "bench", storage: { kind: "memory" } };
 
 async function run(name, executor) {
-  const store = new TaskStore({
+  const store = new SqliteSyncStore({
     path: join(mkdtempSync(join(workDir, "run-")), "tasks.db"),
     checkpoint: "background", // as taskq run and serve open it
   });
-  const batched = new BatchedTaskStore(store);
+  const batched = new SqliteTaskStore(store);
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
   const pool = new Orchestrator({
     prepare: (raw) => prepareTask(raw),

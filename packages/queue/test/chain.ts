@@ -3,7 +3,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BatchedTaskStore, TaskStore } from "@taskq/idempotency";
+import { SqliteSyncStore, SqliteTaskStore } from "@taskq/idempotency";
 import { MetricsRecorder } from "@taskq/metrics";
 import {
   type FaultOptions,
@@ -37,7 +37,7 @@ export async function makeChain(options: ChainOptions = {}) {
     ...(options.simulation ? { simulation: options.simulation } : {}),
   };
   const objects = await FsObjectStore.open({ root: join(dir, "objects") });
-  const store = new TaskStore({ path: join(dir, "tasks.db") });
+  const store = new SqliteSyncStore({ path: join(dir, "tasks.db") });
   const executor = new TinypoolExecutor<Task, TaskOutput>({
     filename: workerUrl,
     threads: options.threads ?? 2,
@@ -47,7 +47,7 @@ export async function makeChain(options: ChainOptions = {}) {
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
   const pool = new Orchestrator<Task, TaskOutput>({
     prepare: (raw) => prepareTask(raw),
-    store: new BatchedTaskStore(store),
+    store: new SqliteTaskStore(store),
     executor,
     metrics,
     retry: { maxAttempts: options.maxAttempts ?? 3, baseDelayMs: 1, maxDelayMs: 4 },

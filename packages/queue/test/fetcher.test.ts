@@ -1,6 +1,6 @@
 // The fetch loop over a real SQLite store and an orchestrator on the main thread: attempts are
 // released by a latch, and every wait is on an event (a settle, an abort), never on the clock.
-import { BatchedTaskStore, TaskStore } from "@taskq/idempotency";
+import { SqliteSyncStore, SqliteTaskStore } from "@taskq/idempotency";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type DurableQueuePort, Fetcher, InlineExecutor, Orchestrator } from "../src/index.js";
 
@@ -19,8 +19,8 @@ function byId(raw: unknown) {
 
 /** A store with `count` queued tasks and an orchestrator whose attempts wait for `release()`. */
 function setup(count: number, concurrency: number) {
-  const sync = new TaskStore({ path: ":memory:" });
-  const store = new BatchedTaskStore(sync);
+  const sync = new SqliteSyncStore({ path: ":memory:" });
+  const store = new SqliteTaskStore(sync);
   for (let i = 0; i < count; i++)
     sync.claim({ id: `t${i}`, idempotencyKey: `t${i}`, type: "test", payload: { id: `t${i}` } });
   let release: () => void = () => undefined;
@@ -42,7 +42,7 @@ function setup(count: number, concurrency: number) {
 }
 
 /** The store with its takeNext replaced (fault injection). */
-function withTakeNext(store: BatchedTaskStore, takeNext: DurableQueuePort["takeNext"]): DurableQueuePort {
+function withTakeNext(store: SqliteTaskStore, takeNext: DurableQueuePort["takeNext"]): DurableQueuePort {
   return {
     takeNext,
     waitForWork: (timeoutMs, signal) => store.waitForWork(timeoutMs, signal),

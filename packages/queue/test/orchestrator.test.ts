@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BatchedTaskStore, TaskStore } from "@taskq/idempotency";
+import { SqliteSyncStore, SqliteTaskStore } from "@taskq/idempotency";
 import { MetricsRecorder } from "@taskq/metrics";
 import { streamTaskFile, toWire, transformImage, type Variant } from "@taskq/processor";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -236,7 +236,7 @@ describe("worker faults cost only the attempt", () => {
 
   function faultPool(taskTimeoutMs = 0) {
     const dir = mkdtempSync(join(tmpdir(), "taskq-faults-"));
-    const store = new TaskStore({ path: join(dir, "tasks.db") });
+    const store = new SqliteSyncStore({ path: join(dir, "tasks.db") });
     const executor = new TinypoolExecutor<{ id: string; fault?: string }, { result: string }>({
       filename: fixture,
       threads: 2,
@@ -244,7 +244,7 @@ describe("worker faults cost only the attempt", () => {
     const metrics = new MetricsRecorder({ threads: 2 });
     const pool = new Orchestrator({
       prepare: byId,
-      store: new BatchedTaskStore(store),
+      store: new SqliteTaskStore(store),
       executor,
       metrics,
       taskTimeoutMs,
@@ -280,7 +280,7 @@ describe("worker faults cost only the attempt", () => {
 describe("backoff with fake timers", () => {
   it("a retried task waits its jittered delay outside any slot, then runs again", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-    const store = new TaskStore({ path: ":memory:" });
+    const store = new SqliteSyncStore({ path: ":memory:" });
     const calls: number[] = [];
     let slotsBusy = 0;
     const executor = new InlineExecutor<{ id: string }, { result: string }>(async (_task, attempt) => {
@@ -299,7 +299,7 @@ describe("backoff with fake timers", () => {
         type: "x",
         payload: raw,
       }),
-      store: new BatchedTaskStore(store),
+      store: new SqliteTaskStore(store),
       executor,
       retry: { baseDelayMs: 1000, maxDelayMs: 60_000, random: () => 0.5 },
     });
@@ -334,11 +334,11 @@ function gatedExecutor(concurrency: number) {
 
 describe("pool shutdown", () => {
   it("close() drains by default, is idempotent, and rejects new submits", async () => {
-    const store = new TaskStore({ path: ":memory:" });
+    const store = new SqliteSyncStore({ path: ":memory:" });
     const { executor, release } = gatedExecutor(2);
     const pool = new Orchestrator({
       prepare: byId,
-      store: new BatchedTaskStore(store),
+      store: new SqliteTaskStore(store),
       executor,
     });
     const submitted = ["a", "b", "c"].map((id) => pool.submit({ id }));
@@ -354,14 +354,14 @@ describe("pool shutdown", () => {
   });
 
   it("a second close with drain: false cuts a draining close short; running work is handed back", async () => {
-    const store = new TaskStore({ path: ":memory:" });
+    const store = new SqliteSyncStore({ path: ":memory:" });
     const executor = new InlineExecutor<{ id: string }, object>(
       (_task, _attempt) => new Promise(() => undefined), // never finishes on its own
       2,
     );
     const pool = new Orchestrator({
       prepare: byId,
-      store: new BatchedTaskStore(store),
+      store: new SqliteTaskStore(store),
       executor,
     });
     const submitted = ["a", "b"].map((id) => pool.submit({ id }).catch((e: unknown) => e));
@@ -374,9 +374,9 @@ describe("pool shutdown", () => {
   });
 
   it("a task submitted while a slot is free is stored running at once; one that has to wait is stored queued", async () => {
-    const store = new TaskStore({ path: ":memory:" });
+    const store = new SqliteSyncStore({ path: ":memory:" });
     const { executor, release } = gatedExecutor(1);
-    const batched = new BatchedTaskStore(store);
+    const batched = new SqliteTaskStore(store);
     const pool = new Orchestrator({ prepare: byId, store: batched, executor });
     const submitted = [pool.submit({ id: "a" }), pool.submit({ id: "b" })];
     await vi.waitFor(() => expect(pool.queue.size).toBe(1));
@@ -394,7 +394,7 @@ describe("pool shutdown", () => {
   });
 
   it("submitPrepared runs a task the caller validated without validating it again", async () => {
-    const store = new TaskStore({ path: ":memory:" });
+    const store = new SqliteSyncStore({ path: ":memory:" });
     let prepares = 0;
     const executor = new InlineExecutor<{ id: string }, { result: string }>(
       async (task) => ({ ok: true, output: { result: task.id }, runMs: 0 }),
@@ -405,7 +405,7 @@ describe("pool shutdown", () => {
         prepares++;
         return byId<{ id: string }>(raw);
       },
-      store: new BatchedTaskStore(store),
+      store: new SqliteTaskStore(store),
       executor,
     });
     expect(await pool.submitPrepared(byId({ id: "p" }))).toMatchObject({ result: "p", duplicate: false });
@@ -417,10 +417,10 @@ describe("pool shutdown", () => {
   });
 
   it("a forced close hands tasks already running in the store but still in the queue back to queued", async () => {
-    const store = new TaskStore({ path: ":memory:" });
-    for (const id of ["a", "b"]) store.enqueue({ id, idempotencyKey: id, type: "test", payload: { id } });
+    const store = new SqliteSyncStore({ path: ":memory:" });
+    for (const id of ["a", "b"]) store.claim({ id, idempotencyKey: id, type: "test", payload: { id } });
     const executor = new InlineExecutor<{ id: string }, object>(() => new Promise(() => undefined), 1);
-    const pool = new Orchestrator({ prepare: byId, store: new BatchedTaskStore(store), executor });
+    const pool = new Orchestrator({ prepare: byId, store: new SqliteTaskStore(store), executor });
     const adopted = store.takeNext(2).map((record) => pool.adopt(record).catch((e: unknown) => e));
     await vi.waitFor(() => expect(pool.queue.size).toBe(1));
     await pool.close({ drain: false });
@@ -430,11 +430,11 @@ describe("pool shutdown", () => {
   });
 
   it("queue-full rejection is a QueueFullError", async () => {
-    const store = new TaskStore({ path: ":memory:" });
+    const store = new SqliteSyncStore({ path: ":memory:" });
     const executor = new InlineExecutor<{ id: string }, object>(() => new Promise(() => undefined), 1);
     const pool = new Orchestrator({
       prepare: byId,
-      store: new BatchedTaskStore(store),
+      store: new SqliteTaskStore(store),
       executor,
       queueSize: 1,
       onFull: "reject",

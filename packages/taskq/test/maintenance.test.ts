@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BatchedTaskStore } from "@taskq/idempotency";
+import { SqliteTaskStore } from "@taskq/idempotency";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { retentionService } from "../src/maintenance/retention.js";
 import { type ClusterGate, Maintenance, type MaintenanceService } from "../src/maintenance/service.js";
@@ -9,7 +9,7 @@ import { type ClusterGate, Maintenance, type MaintenanceService } from "../src/m
 describe("background retention", () => {
   it("prunes what is past the window in batches, keeps the rest, and stops cleanly", async () => {
     let t = 1_000_000;
-    const store = BatchedTaskStore.open({
+    const store = SqliteTaskStore.open({
       path: join(mkdtempSync(join(tmpdir(), "taskq-ret-")), "t.db"),
       now: () => t,
     });

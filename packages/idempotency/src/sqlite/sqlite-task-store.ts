@@ -1,17 +1,10 @@
+// The SQLite driver: the task store contract over SqliteSyncStore, with group commit.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "./driver.js";
-import { StoreError } from "./errors.js";
-import { TaskStore, type TaskStoreOptions } from "./task-store.js";
-import type {
-  ClaimInput,
-  ClaimResult,
-  DeadLetter,
-  Started,
-  StoreStats,
-  TaskFailure,
-  TaskRecord,
-  TaskResultData,
-} from "./types.js";
+import { DEFAULT_MAX_BATCH } from "../defaults.js";
+import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
+import { StoreError } from "../errors.js";
+import type * as T from "../types.js";
+import { type SqliteStoreOptions, SqliteSyncStore } from "./sqlite-sync-store.js";
 
 interface Pending {
   readonly run: () => unknown;
@@ -23,26 +16,22 @@ interface Pending {
 export interface BatchOptions {
   /**
    * Most operations committed in one transaction.
-   * @default 512
+   * @default {@link DEFAULT_MAX_BATCH} (512)
    */
   readonly maxBatch?: number;
 }
 
 /**
- * The SQLite driver of the task store contract: an async front for a TaskStore that groups every
+ * The SQLite driver of the task store contract: an async front for a SqliteSyncStore that groups every
  * call made in the same turn of the event loop into one IMMEDIATE transaction (committed on
  * `setImmediate`), so 100 concurrent clients cost one commit per turn instead of one per
  * statement. A call that fails on its own (a stale transition, bad input) rejects alone; a failed
  * commit (database busy) rejects the batch. Results are delivered only after the commit.
  * Reads and the durable-queue calls run at once (SQLite answers in microseconds).
  */
-export class BatchedTaskStore implements TaskStoreDriver {
+export class SqliteTaskStore implements TaskStoreDriver {
   readonly dialect = "sqlite" as const;
-  // TEMPORARY until the store branch lands: ungated
-  tryRunMaintenance(_name: string, _everyMs: number): Promise<boolean> {
-    return Promise.resolve(true);
-  }
-  readonly store: TaskStore;
+  readonly store: SqliteSyncStore;
   readonly maxBatch: number;
   #pending: Pending[] = [];
   #scheduled = false;
@@ -52,15 +41,16 @@ export class BatchedTaskStore implements TaskStoreDriver {
   /** Milliseconds spent inside store transactions (where a run's main-thread time goes). */
   busyMs = 0;
 
-  constructor(store: TaskStore, options: BatchOptions = {}) {
-    const maxBatch = options.maxBatch ?? 512;
+  constructor(store: SqliteSyncStore, options: BatchOptions = {}) {
+    const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     if (!Number.isInteger(maxBatch) || maxBatch < 1)
       throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
     this.store = store;
     this.maxBatch = maxBatch;
   }
 
-  #enqueue<T>(run: () => T): Promise<T> {
+  /** Adds a call to the next batch (committed on `setImmediate`). */
+  #batch<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ run, resolve: resolve as (value: never) => void, reject });
       if (!this.#scheduled) {
@@ -105,8 +95,8 @@ export class BatchedTaskStore implements TaskStoreDriver {
   }
 
   /** Opens a SQLite store and its batching front; `close()` closes both. */
-  static open(options: TaskStoreOptions & BatchOptions): BatchedTaskStore {
-    return new BatchedTaskStore(new TaskStore(options), options);
+  static open(options: SqliteStoreOptions & BatchOptions): SqliteTaskStore {
+    return new SqliteTaskStore(new SqliteSyncStore(options), options);
   }
 
   get location(): string {
@@ -126,7 +116,7 @@ export class BatchedTaskStore implements TaskStoreDriver {
   }
 
   /** Runs a synchronous store call as a settled promise (reads, the durable queue, dead letters). */
-  #now<T>(fn: () => T): Promise<T> {
+  #runAtOnce<T>(fn: () => T): Promise<T> {
     try {
       return Promise.resolve(fn());
     } catch (error) {
@@ -134,44 +124,46 @@ export class BatchedTaskStore implements TaskStoreDriver {
     }
   }
 
-  claim(input: ClaimInput): Promise<ClaimResult> {
-    return this.#enqueue(() => this.store.claim(input));
+  claim(input: T.ClaimInput): Promise<T.ClaimResult> {
+    return this.#batch(() => this.store.claim(input));
   }
 
-  start(seq: number, version: number): Promise<Started> {
-    return this.#enqueue(() => this.store.start(seq, version));
+  start(seq: number, version: number): Promise<T.Started> {
+    return this.#batch(() => this.store.start(seq, version));
   }
 
-  succeed(seq: number, version: number, data?: TaskResultData): Promise<number> {
-    return this.#enqueue(() => this.store.succeed(seq, version, data));
+  succeed(seq: number, version: number, data?: T.TaskResultData): Promise<number> {
+    return this.#batch(() => this.store.succeed(seq, version, data));
   }
 
-  retry(seq: number, version: number, failure: TaskFailure, delayMs: number): Promise<number> {
-    return this.#enqueue(() => this.store.retry(seq, version, failure, delayMs));
+  retry(seq: number, version: number, failure: T.TaskFailure, delayMs: number): Promise<number> {
+    return this.#batch(() => this.store.retry(seq, version, failure, delayMs));
   }
 
-  fail(seq: number, version: number, failure: TaskFailure): Promise<number> {
-    return this.#enqueue(() => this.store.fail(seq, version, failure));
+  fail(seq: number, version: number, failure: T.TaskFailure): Promise<number> {
+    return this.#batch(() => this.store.fail(seq, version, failure));
   }
 
   release(seq: number, version: number): Promise<number> {
-    return this.#enqueue(() => this.store.release(seq, version));
+    return this.#batch(() => this.store.release(seq, version));
   }
 
-  enqueueMany(inputs: readonly ClaimInput[]): Promise<ClaimResult[]> {
-    return this.#now(() => this.store.transaction(() => inputs.map((input) => this.store.claim(input))));
+  enqueueMany(inputs: readonly T.ClaimInput[]): Promise<T.ClaimResult[]> {
+    return this.#runAtOnce(() =>
+      this.store.transaction(() => inputs.map((input) => this.store.claim(input))),
+    );
   }
 
-  takeNext(limit: number): Promise<TaskRecord[]> {
-    return this.#now(() => this.store.takeNext(limit));
+  takeNext(limit: number): Promise<T.TaskRecord[]> {
+    return this.#runAtOnce(() => this.store.takeNext(limit));
   }
 
   recover(): Promise<number> {
-    return this.#now(() => this.store.recover());
+    return this.#runAtOnce(() => this.store.recover());
   }
 
   renewLeases(): Promise<number> {
-    return this.#now(() => this.store.renewLeases());
+    return this.#runAtOnce(() => this.store.renewLeases());
   }
 
   startHeartbeat(): void {
@@ -183,53 +175,69 @@ export class BatchedTaskStore implements TaskStoreDriver {
     await sleep(timeoutMs, undefined, signal ? { signal } : {}).catch(() => undefined);
   }
 
-  get(seq: number): Promise<TaskRecord | undefined> {
-    return this.#now(() => this.store.get(seq));
+  get(seq: number): Promise<T.TaskRecord | undefined> {
+    return this.#runAtOnce(() => this.store.get(seq));
   }
 
-  getByKey(key: string): Promise<TaskRecord | undefined> {
-    return this.#now(() => this.store.getByKey(key));
+  getByKey(key: string): Promise<T.TaskRecord | undefined> {
+    return this.#runAtOnce(() => this.store.getByKey(key));
   }
 
-  getById(id: string): Promise<TaskRecord[]> {
-    return this.#now(() => this.store.getById(id));
+  getById(id: string): Promise<T.TaskRecord[]> {
+    return this.#runAtOnce(() => this.store.getById(id));
   }
 
-  all(): Promise<TaskRecord[]> {
-    return this.#now(() => this.store.all());
+  all(): Promise<T.TaskRecord[]> {
+    return this.#runAtOnce(() => this.store.all());
   }
 
-  recordInvalid(taskId: string, payload: unknown, failure: TaskFailure): Promise<number> {
-    return this.#now(() => this.store.recordInvalid(taskId, payload, failure));
+  recordInvalid(taskId: string, payload: unknown, failure: T.TaskFailure): Promise<number> {
+    return this.#runAtOnce(() => this.store.recordInvalid(taskId, payload, failure));
   }
 
-  deadLetters(options?: { includeRedriven?: boolean }): Promise<DeadLetter[]> {
-    return this.#now(() => this.store.deadLetters(options));
+  deadLetters(options?: { includeRedriven?: boolean }): Promise<T.DeadLetter[]> {
+    return this.#runAtOnce(() => this.store.deadLetters(options));
   }
 
   redrive(taskId?: string): Promise<number> {
-    return this.#now(() => this.store.redrive(taskId));
+    return this.#runAtOnce(() => this.store.redrive(taskId));
   }
 
-  stats(): Promise<StoreStats> {
-    return this.#now(() => this.store.stats());
+  stats(): Promise<T.StoreStats> {
+    return this.#runAtOnce(() => this.store.stats());
   }
 
   succeededWithin(intervalMs: number): Promise<number> {
-    return this.#now(() => this.store.succeededWithin(intervalMs));
+    return this.#runAtOnce(() => this.store.succeededWithin(intervalMs));
   }
 
   leaseHolders(): Promise<LeaseHolder[]> {
-    return this.#now(() => this.store.leaseHolders());
+    return this.#runAtOnce(() => this.store.leaseHolders());
   }
 
   /** Each batch its own short transaction, between the batched commits. */
   prune(options: { readonly olderThanMs: number; readonly limit?: number }): Promise<number> {
-    return this.#now(() => this.store.prune(options));
+    return this.#runAtOnce(() => this.store.prune(options));
   }
 
   purgeDeadLetters(olderThanMs: number): Promise<number> {
-    return this.#now(() => this.store.purgeDeadLetters(olderThanMs));
+    return this.#runAtOnce(() => this.store.purgeDeadLetters(olderThanMs));
+  }
+
+  tryRunMaintenance(name: string, everyMs: number): Promise<boolean> {
+    return this.#runAtOnce(() => this.store.tryRunMaintenance(name, everyMs));
+  }
+
+  reportManager(info: T.ManagerInfo): Promise<void> {
+    return this.#runAtOnce(() => this.store.reportManager(info));
+  }
+
+  removeManager(): Promise<void> {
+    return this.#runAtOnce(() => this.store.removeManager());
+  }
+
+  managers(): Promise<T.ManagerRecord[]> {
+    return this.#runAtOnce(() => this.store.managers());
   }
 
   counters(): BatchCounters {
@@ -245,7 +253,7 @@ export class BatchedTaskStore implements TaskStoreDriver {
 
   /** Waits for everything queued so far to commit. */
   flush(): Promise<void> {
-    return this.#enqueue(() => undefined);
+    return this.#batch(() => undefined);
   }
 
   /** Commits what is pending, then closes the SQLite store. Idempotent. */

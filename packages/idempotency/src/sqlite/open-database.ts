@@ -1,8 +1,10 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { fromSqlite, StoreError } from "./errors.js";
-import { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+import { StoreError } from "../errors.js";
+import { pendingMigrations, SCHEMA_VERSION } from "../sql/migrations.js";
+import { fromSqlite } from "./errors.js";
+import { SQLITE_MIGRATIONS } from "./migrations.js";
 
 const SQLITE_MAGIC = "SQLite format 3\0";
 
@@ -28,18 +30,13 @@ function assertSqliteFile(path: string): void {
   }
 }
 
-/** Brings the schema up to date; refuses a file written by a newer version. */
+/** Brings the schema up to date in one transaction; refuses a file written by a newer version. */
 function migrate(db: Database.Database, path: string): void {
   const current = db.pragma("user_version", { simple: true }) as number;
-  if (current > SCHEMA_VERSION) {
-    throw new StoreError(
-      "ERR_SCHEMA_TOO_NEW",
-      `task store ${path} has schema version ${current}, newer than this taskq understands (${SCHEMA_VERSION}); upgrade taskq`,
-    );
-  }
-  if (current === SCHEMA_VERSION) return;
+  const pending = pendingMigrations(SQLITE_MIGRATIONS, current, `task store ${path}`);
+  if (pending.length === 0) return;
   db.transaction(() => {
-    for (let version = current; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version] as string);
+    for (const migration of pending) db.exec(migration.sql);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

@@ -1,0 +1,236 @@
+-- The PostgreSQL driver's statements, bound by name: `@name` parameters are compiled to `$1..$n`
+-- once at load (sql/query-file.ts) and bound from a params object typed per statement in
+-- queries.ts (PgParams): to add a column to a task, change the statement here and its params
+-- interface there. No statement names a schema: every connection's search_path is the store's.
+--
+-- Times are epoch ms (bigint). Every statement that needs the time takes `@now`: NULL for the
+-- database's own clock (`now()`, the default: leases are judged by one clock for every node), or
+-- an epoch-ms value injected by tests; `clock.t` is the time it resolves to. Batched transitions
+-- take arrays and join them with `unnest`, so one statement (one round trip, one commit) carries
+-- every call of an event-loop turn. Statements that do the same as one of SQLite's have its name.
+
+-- One statement per event-loop turn carries every batched call: claims and the five transitions
+-- as data-modifying CTEs over `unnest` arrays (one round trip, one commit). The calls of one turn
+-- never touch the same row twice (each needs the version the previous call on that task
+-- returned); when a buggy caller sends two on one row, one wins and the other is refused as
+-- stale. A NOTIFY goes out on @channel, on commit, when any task became queued. Each transition
+-- finds its rows by primary key (`seq = ANY(...)`): with a generic plan, an empty array costs
+-- nothing, where a join alone made every CTE scan all running tasks. Claims come sorted by key
+-- (two turns lock keys in one order).
+-- name: task_turn
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  c AS (
+    INSERT INTO tasks (id, idempotency_key, type, payload, status, attempts, max_attempts, created_at, updated_at,
+      next_run_at, started_at, lease_owner, lease_expires_at, version)
+    SELECT u.id, u.key, u.type, u.payload,
+      CASE WHEN u.start THEN 'running' ELSE 'queued' END, CASE WHEN u.start THEN 1 ELSE 0 END,
+      u.max_attempts, clock.t, clock.t, clock.t,
+      CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN @owner::text END,
+      CASE WHEN u.start THEN clock.t + @lease_ms::bigint END, 0
+    FROM unnest(@claim_id::text[], @claim_key::text[], @claim_type::text[], @claim_payload::text[],
+        @claim_max_attempts::int[], @claim_start::bool[]) WITH ORDINALITY
+      AS u(id, key, type, payload, max_attempts, start, ord), clock
+    ORDER BY u.ord
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING seq, idempotency_key, version, status, attempts),
+  st AS (
+    UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
+      started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
+    FROM unnest(@start_seq::bigint[], @start_version::int[]) AS u(seq, version), clock
+    WHERE t.seq = ANY(@start_seq::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'queued'
+    RETURNING t.seq, t.version, t.attempts),
+  su AS (
+    UPDATE tasks t SET status = 'succeeded', output_key = u.output_key, etag = u.etag, result = u.result,
+      finished_at = clock.t, updated_at = clock.t, error_class = NULL, error_message = NULL,
+      lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+    FROM unnest(@succeed_seq::bigint[], @succeed_version::int[], @succeed_output_key::text[],
+        @succeed_etag::text[], @succeed_result::text[]) AS u(seq, version, output_key, etag, result), clock
+    WHERE t.seq = ANY(@succeed_seq::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'running'
+    RETURNING t.seq),
+  re AS (
+    UPDATE tasks t SET status = 'queued', next_run_at = clock.t + u.delay, error_class = u.error_class,
+      error_message = u.message, updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+      version = t.version + 1
+    FROM unnest(@retry_seq::bigint[], @retry_version::int[], @retry_delay_ms::bigint[], @retry_error_class::text[],
+        @retry_error_message::text[]) AS u(seq, version, delay, error_class, message), clock
+    WHERE t.seq = ANY(@retry_seq::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'running'
+    RETURNING t.seq),
+  fa AS (
+    UPDATE tasks t SET status = 'failed', error_class = u.error_class, error_message = u.message,
+      finished_at = clock.t, updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+      version = t.version + 1
+    FROM unnest(@fail_seq::bigint[], @fail_version::int[], @fail_error_class::text[], @fail_error_message::text[])
+      AS u(seq, version, error_class, message), clock
+    WHERE t.seq = ANY(@fail_seq::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'running'
+    RETURNING t.*),
+  dl AS (
+    INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
+    SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, finished_at FROM fa),
+  rl AS (
+    UPDATE tasks t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+      version = t.version + 1
+    FROM unnest(@release_seq::bigint[], @release_version::int[]) AS u(seq, version), clock
+    WHERE t.seq = ANY(@release_seq::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'running'
+    RETURNING t.seq),
+  -- the records that held a claimed key already (only the keys `c` did not insert are looked up;
+  -- every CTE reads the snapshot the statement started with)
+  ex AS (
+    SELECT t.* FROM tasks t
+    WHERE t.idempotency_key IN (SELECT k FROM unnest(@claim_key::text[]) AS k EXCEPT SELECT idempotency_key FROM c)),
+  wake AS (
+    SELECT pg_notify(@channel, '') FROM (
+      SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl LIMIT 1) AS queued)
+SELECT 'claim' AS call, seq, idempotency_key AS key, version, status, attempts, NULL::json AS record FROM c
+UNION ALL SELECT 'existing', seq, idempotency_key, NULL, NULL, NULL, row_to_json(ex) FROM ex
+UNION ALL SELECT 'start', seq, NULL, version, NULL, attempts, NULL FROM st
+UNION ALL SELECT 'succeed', seq, NULL, NULL, NULL, NULL, NULL FROM su
+UNION ALL SELECT 'retry', seq, NULL, NULL, NULL, NULL, NULL FROM re
+UNION ALL SELECT 'fail', seq, NULL, NULL, NULL, NULL, NULL FROM fa
+UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL, NULL FROM rl
+UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL FROM wake
+
+-- The records holding claimed keys that a turn neither inserted nor saw (a concurrent commit).
+-- name: task_list_by_keys
+SELECT * FROM tasks WHERE idempotency_key = ANY(@keys::text[])
+
+-- name: task_reclaim_expired
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+UPDATE tasks t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+  version = t.version + 1
+FROM clock WHERE t.status = 'running' AND t.lease_expires_at < clock.t
+
+-- The durable queue: SKIP LOCKED, so two nodes never take one task. UPDATE ... RETURNING has no
+-- order: the taken rows are sorted by the outer SELECT, in queue order.
+-- name: task_take
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  picked AS (
+    SELECT seq FROM tasks, clock WHERE status = 'queued' AND next_run_at <= clock.t
+    ORDER BY next_run_at, seq LIMIT @limit FOR UPDATE SKIP LOCKED),
+  taken AS (
+    UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
+      started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
+    FROM picked, clock WHERE t.seq = picked.seq
+    RETURNING t.*)
+SELECT * FROM taken ORDER BY next_run_at, seq
+
+-- name: task_running_owners
+SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL
+
+-- name: task_release_owner
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+UPDATE tasks t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+  version = t.version + 1
+FROM clock WHERE t.status = 'running' AND t.lease_owner = @owner
+
+-- Only the seqs this node knows it runs: a task leased by a statement whose answer was lost (a
+-- dropped connection) is not renewed, expires, and is taken again.
+-- name: task_renew_leases
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+UPDATE tasks t SET lease_expires_at = clock.t + @lease_ms::bigint FROM clock
+WHERE t.status = 'running' AND t.lease_owner = @owner AND t.seq = ANY(@seqs::bigint[])
+
+-- name: task_get
+SELECT * FROM tasks WHERE seq = @seq
+
+-- name: task_get_by_key
+SELECT * FROM tasks WHERE idempotency_key = @idempotency_key
+
+-- name: task_list_by_id
+SELECT * FROM tasks WHERE id = @id ORDER BY seq
+
+-- name: task_list_all
+SELECT * FROM tasks ORDER BY seq
+
+-- A task that failed validation, kept with its reason.
+-- name: dead_letter_insert_invalid
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
+SELECT NULL, @task_id, NULL, @payload, @error_class, @error_message, 0, clock.t FROM clock RETURNING seq
+
+-- name: dead_letter_list_open
+SELECT * FROM dead_letters WHERE redriven_at IS NULL ORDER BY seq
+
+-- name: dead_letter_list_all
+SELECT * FROM dead_letters ORDER BY seq
+
+-- Failed tasks back to queued (one task id, or all when @task_id is NULL), their letters marked.
+-- name: task_redrive
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  letters AS (
+    SELECT seq, task_seq FROM dead_letters
+    WHERE redriven_at IS NULL AND task_seq IS NOT NULL AND (@task_id::text IS NULL OR task_id = @task_id::text)
+    FOR UPDATE),
+  marked AS (UPDATE dead_letters d SET redriven_at = clock.t FROM letters, clock WHERE d.seq = letters.seq),
+  redriven AS (
+    UPDATE tasks t SET status = 'queued', attempts = 0, next_run_at = clock.t, updated_at = clock.t,
+      error_class = NULL, error_message = NULL, version = t.version + 1
+    FROM clock WHERE t.seq IN (SELECT task_seq FROM letters) AND t.status = 'failed'
+    RETURNING t.seq)
+SELECT count(*)::int AS n FROM redriven
+
+-- One count per status, each through its partial index.
+-- name: stats
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+SELECT
+  (SELECT count(*) FROM tasks WHERE status = 'queued')::int AS queued,
+  (SELECT count(*) FROM tasks WHERE status = 'running')::int AS running,
+  (SELECT count(*) FROM tasks WHERE status = 'succeeded')::int AS succeeded,
+  (SELECT count(*) FROM tasks WHERE status = 'failed')::int AS failed,
+  (SELECT count(*) FROM dead_letters WHERE redriven_at IS NULL)::int AS dead_letters,
+  (SELECT clock.t - MIN(created_at) FROM tasks WHERE status = 'queued') AS oldest_age
+FROM clock
+
+-- name: task_count_succeeded_within
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+SELECT count(*)::int AS n FROM tasks, clock
+WHERE status = 'succeeded' AND finished_at >= clock.t - @interval_ms::bigint
+
+-- Retention: the oldest succeeded tasks, their history's dead letters with them.
+-- name: task_prune
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  victims AS (
+    SELECT seq FROM tasks, clock WHERE status = 'succeeded' AND finished_at < clock.t - @older_than_ms::bigint
+    ORDER BY finished_at LIMIT @limit FOR UPDATE SKIP LOCKED),
+  letters AS (DELETE FROM dead_letters WHERE task_seq IN (SELECT seq FROM victims)),
+  gone AS (DELETE FROM tasks WHERE seq IN (SELECT seq FROM victims) RETURNING seq)
+SELECT count(*)::int AS n FROM gone
+
+-- Old dead letters, and the failed tasks left with none.
+-- name: dead_letter_purge
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  letters AS (
+    DELETE FROM dead_letters d USING clock WHERE d.failed_at < clock.t - @older_than_ms::bigint
+    RETURNING d.seq, d.task_seq),
+  purged AS (
+    DELETE FROM tasks t WHERE t.status = 'failed' AND t.seq IN (SELECT task_seq FROM letters)
+      AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.task_seq = t.seq AND d.seq NOT IN (SELECT seq FROM letters)))
+SELECT count(*)::int AS n FROM letters
+
+-- name: lease_holders
+SELECT lease_owner AS owner, count(*)::int AS running, MAX(lease_expires_at) AS expires
+FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner
+
+-- The once-per-interval gate: a row is written (and returned) only when the job has none or its
+-- last run is at least @every_ms old. Racing stores serialise on the row: the losers see the
+-- winner's time and write nothing.
+-- name: maintenance_try_run
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+INSERT INTO maintenance (name, owner, last_run_at) SELECT @name, @owner, clock.t FROM clock
+ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, last_run_at = excluded.last_run_at
+  WHERE maintenance.last_run_at <= excluded.last_run_at - @every_ms::bigint
+RETURNING name
+
+-- name: manager_report
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+INSERT INTO managers (owner, started_at, heartbeat_at, info) SELECT @owner, clock.t, clock.t, @info FROM clock
+ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, info = excluded.info
+
+-- name: manager_remove
+DELETE FROM managers WHERE owner = @owner
+
+-- name: manager_list
+SELECT * FROM managers ORDER BY owner
+
+-- Wakes the managers waiting for work (after a recovery or a re-drive queued tasks).
+-- name: notify_work
+SELECT pg_notify(@channel, '')

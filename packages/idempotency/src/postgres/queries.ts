@@ -1,0 +1,89 @@
+// The PostgreSQL driver's statements (queries.sql), compiled once from `@name` to `$1..$n` and
+// bound by name: `PgParams` maps each statement to the object its parameters are read from.
+
+import { type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
+import text from "./queries.sql";
+
+/** The clock of a statement: epoch ms injected by tests, or null for the database's `now()`. */
+interface Now {
+  readonly now: number | null;
+}
+interface Lease {
+  readonly owner: string;
+  readonly lease_ms: number;
+}
+type None = Record<never, never>;
+
+/** The turn statement's parameters: one array per column of each call, index-aligned. */
+export interface TurnParams extends Now, Lease {
+  readonly claim_id: readonly string[];
+  readonly claim_key: readonly string[];
+  readonly claim_type: readonly string[];
+  readonly claim_payload: readonly string[];
+  readonly claim_max_attempts: readonly number[];
+  readonly claim_start: readonly boolean[];
+  readonly start_seq: readonly number[];
+  readonly start_version: readonly number[];
+  readonly succeed_seq: readonly number[];
+  readonly succeed_version: readonly number[];
+  readonly succeed_output_key: readonly (string | null)[];
+  readonly succeed_etag: readonly (string | null)[];
+  readonly succeed_result: readonly (string | null)[];
+  readonly retry_seq: readonly number[];
+  readonly retry_version: readonly number[];
+  readonly retry_delay_ms: readonly number[];
+  readonly retry_error_class: readonly string[];
+  readonly retry_error_message: readonly string[];
+  readonly fail_seq: readonly number[];
+  readonly fail_version: readonly number[];
+  readonly fail_error_class: readonly string[];
+  readonly fail_error_message: readonly string[];
+  readonly release_seq: readonly number[];
+  readonly release_version: readonly number[];
+  /** The LISTEN/NOTIFY channel woken when a task became queued. */
+  readonly channel: string;
+}
+
+/** Each statement of queries.sql and the parameters it binds. */
+export interface PgParams {
+  task_turn: TurnParams;
+  task_list_by_keys: { readonly keys: readonly string[] };
+  task_reclaim_expired: Now;
+  task_take: Now & Lease & { readonly limit: number };
+  task_running_owners: None;
+  task_release_owner: Now & { readonly owner: string };
+  task_renew_leases: Now & Lease & { readonly seqs: readonly number[] };
+  task_get: { readonly seq: number };
+  task_get_by_key: { readonly idempotency_key: string };
+  task_list_by_id: { readonly id: string };
+  task_list_all: None;
+  dead_letter_insert_invalid: Now & {
+    readonly task_id: string;
+    readonly payload: string | null;
+    readonly error_class: string;
+    readonly error_message: string;
+  };
+  dead_letter_list_open: None;
+  dead_letter_list_all: None;
+  task_redrive: Now & { readonly task_id: string | null };
+  stats: Now;
+  task_count_succeeded_within: Now & { readonly interval_ms: number };
+  task_prune: Now & { readonly older_than_ms: number; readonly limit: number };
+  dead_letter_purge: Now & { readonly older_than_ms: number };
+  lease_holders: None;
+  maintenance_try_run: Now & { readonly name: string; readonly owner: string; readonly every_ms: number };
+  manager_report: Now & { readonly owner: string; readonly info: string };
+  manager_remove: { readonly owner: string };
+  manager_list: None;
+  notify_work: { readonly channel: string };
+}
+
+export type PgQueryName = keyof PgParams;
+
+/** The statements of queries.sql, compiled once per process. */
+export const PG_QUERIES = Object.fromEntries(
+  Object.entries(parseQueryFile(text, "postgres/queries.sql")).map(([name, sql]) => [
+    name,
+    compileNamed(sql),
+  ]),
+) as Readonly<Record<PgQueryName, CompiledStatement>>;

@@ -1,0 +1,360 @@
+// Group commit for the PostgreSQL driver: the claims and transitions made in one event-loop turn
+// go to the server as one statement (queries.sql `task_turn`), at most `maxInFlight` at a time;
+// calls made while those run wait and go together in the next one.
+import type { BatchCounters } from "../driver.js";
+import { StaleTransitionError, StoreError } from "../errors.js";
+import { type Row, toRecord } from "../record.js";
+import type { ClaimResult } from "../types.js";
+import type { CheckedClaim } from "../validate.js";
+import type { PgConnection } from "./connection.js";
+import type { TurnParams } from "./queries.js";
+
+/** A call that goes in a turn. */
+export type CallName = "claim" | "start" | "succeed" | "retry" | "fail" | "release";
+type TransitionName = Exclude<CallName, "claim">;
+const CALLS: readonly CallName[] = ["claim", "start", "succeed", "retry", "fail", "release"];
+const TRANSITIONS: readonly TransitionName[] = ["start", "succeed", "retry", "fail", "release"];
+
+/** The arguments of each call, as the turn statement takes them. */
+export interface CallArgs {
+  claim: CheckedClaim;
+  start: Guard;
+  succeed: Guard & { outputKey: string | null; etag: string | null; result: string | null };
+  retry: Guard & { delayMs: number; errorClass: string; message: string };
+  fail: Guard & { errorClass: string; message: string };
+  release: Guard;
+}
+
+interface Guard {
+  readonly seq: number;
+  readonly version: number;
+}
+
+interface Call<A> {
+  readonly args: A;
+  readonly resolve: (value: never) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The calls of one turn, by name. */
+type Turn = { [C in CallName]: Call<CallArgs[C]>[] };
+
+/** A row of the turn statement's answer: which call it answers, and what changed. */
+interface TurnRow {
+  readonly call: CallName | "existing" | "wake";
+  readonly seq: number;
+  readonly key: string | null;
+  readonly version: number | null;
+  readonly status: string | null;
+  readonly attempts: number | null;
+  /** For `existing`: the whole row that held a claimed key. */
+  readonly record: Row | null;
+}
+
+/** What a transition leaves a task as, to recognise it when a retried batch finds it done already. */
+const TARGET: Record<TransitionName, string> = {
+  start: "running",
+  succeed: "succeeded",
+  retry: "queued",
+  fail: "failed",
+  release: "queued",
+};
+
+const WHAT: Record<TransitionName, string> = {
+  start: "queued → running",
+  succeed: "running → succeeded",
+  retry: "running → queued (retry)",
+  fail: "running → failed",
+  release: "running → queued (released)",
+};
+
+const byKey = (a: readonly [CheckedClaim, number], b: readonly [CheckedClaim, number]) =>
+  a[0].idempotencyKey < b[0].idempotencyKey
+    ? -1
+    : a[0].idempotencyKey > b[0].idempotencyKey
+      ? 1
+      : a[1] - b[1];
+
+const emptyTurn = (): Turn => ({ claim: [], start: [], succeed: [], retry: [], fail: [], release: [] });
+
+export interface TurnBatcherOptions {
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly maxBatch: number;
+  readonly maxInFlight: number;
+  /** The channel the turn notifies when a task became queued. */
+  readonly channel: string;
+  /** The injected clock, or null for the database's. */
+  readonly clock: () => number | null;
+  /** Tasks this node runs (leased to it by an answer it received): the ones its heartbeat renews. */
+  readonly running: Set<number>;
+}
+
+/**
+ * Batches the claims and transitions of a PostgreSQL store: each call waits for the next turn
+ * statement, and is answered from its rows after the commit. A call that fails on its own (a
+ * stale transition) rejects alone; a failed statement rejects its turn. A turn retried after a
+ * lost connection re-checks what the first try may have committed instead of re-applying it.
+ */
+export class TurnBatcher {
+  readonly #conn: PgConnection;
+  readonly #options: TurnBatcherOptions;
+  readonly #pending: Turn = emptyTurn();
+  #scheduled = false;
+  /** Turn statements at the server now. */
+  #sending = 0;
+  readonly #inFlight = new Set<Promise<void>>();
+  #closed = false;
+  #batches = 0;
+  #operations = 0;
+  #busyMs = 0;
+
+  constructor(conn: PgConnection, options: TurnBatcherOptions) {
+    this.#conn = conn;
+    this.#options = options;
+  }
+
+  /** Adds a call to the next turn. */
+  defer<C extends CallName, T>(call: C, args: CallArgs[C]): Promise<T> {
+    if (this.#closed)
+      return Promise.reject(new StoreError("ERR_CLOSED", `${call}: the task store is closed`));
+    return new Promise<T>((resolve, reject) => {
+      (this.#pending[call] as Call<CallArgs[C]>[]).push({
+        args,
+        resolve: resolve as (value: never) => void,
+        reject,
+      });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#send());
+      }
+    });
+  }
+
+  /** Claims every task in one turn statement of its own (one transaction: all or none). */
+  async claimAll(claims: readonly CheckedClaim[]): Promise<ClaimResult[]> {
+    const turn = emptyTurn();
+    const settled = claims.map(
+      (args) =>
+        new Promise<ClaimResult>((resolve, reject) => {
+          turn.claim.push({ args, resolve: resolve as (value: never) => void, reject });
+        }),
+    );
+    if (claims.length > 0) await this.#run(turn);
+    return Promise.all(settled);
+  }
+
+  /**
+   * Sends the pending calls as one turn statement, unless `maxInFlight` turns are at the server:
+   * then they wait and go together when one returns (group commit). An idle store sends at once;
+   * a busy one sends turns as large as its round trips allow.
+   */
+  #send(): void {
+    this.#scheduled = false;
+    if (this.#sending >= this.#options.maxInFlight) return;
+    const turn = Object.fromEntries(
+      CALLS.map((call) => [call, this.#pending[call].splice(0, this.#options.maxBatch)]),
+    ) as unknown as Turn;
+    if (CALLS.every((call) => turn[call].length === 0)) return;
+    this.#sending++;
+    const run = this.#run(turn);
+    this.#inFlight.add(run);
+    void run.finally(() => {
+      this.#inFlight.delete(run);
+      this.#sending--;
+      if (this.#hasPending()) this.#send();
+    });
+  }
+
+  #hasPending(): boolean {
+    return CALLS.some((call) => this.#pending[call].length > 0);
+  }
+
+  /** The turn statement's parameters: one array per column of each call. */
+  #params(turn: Turn): TurnParams {
+    const claims = turn.claim.map((call, i) => [call.args, i] as const).sort(byKey);
+    const col = <K extends keyof CheckedClaim>(key: K) => claims.map(([claim]) => claim[key]);
+    const of = <C extends TransitionName, R>(call: C, pick: (args: CallArgs[C]) => R) =>
+      (turn[call] as Call<CallArgs[C]>[]).map((c) => pick(c.args));
+    const seq = (args: Guard) => args.seq;
+    const version = (args: Guard) => args.version;
+    return {
+      now: this.#options.clock(),
+      owner: this.#options.owner,
+      lease_ms: this.#options.leaseMs,
+      claim_id: col("id"),
+      claim_key: col("idempotencyKey"),
+      claim_type: col("type"),
+      claim_payload: col("payload"),
+      claim_max_attempts: col("maxAttempts"),
+      claim_start: col("start"),
+      start_seq: of("start", seq),
+      start_version: of("start", version),
+      succeed_seq: of("succeed", seq),
+      succeed_version: of("succeed", version),
+      succeed_output_key: of("succeed", (a) => a.outputKey),
+      succeed_etag: of("succeed", (a) => a.etag),
+      succeed_result: of("succeed", (a) => a.result),
+      retry_seq: of("retry", seq),
+      retry_version: of("retry", version),
+      retry_delay_ms: of("retry", (a) => a.delayMs),
+      retry_error_class: of("retry", (a) => a.errorClass),
+      retry_error_message: of("retry", (a) => a.message),
+      fail_seq: of("fail", seq),
+      fail_version: of("fail", version),
+      fail_error_class: of("fail", (a) => a.errorClass),
+      fail_error_message: of("fail", (a) => a.message),
+      release_seq: of("release", seq),
+      release_version: of("release", version),
+      channel: this.#options.channel,
+    };
+  }
+
+  async #run(turn: Turn): Promise<void> {
+    const start = performance.now();
+    const size = CALLS.reduce((n, call) => n + turn[call].length, 0);
+    try {
+      const params = this.#params(turn);
+      let retried = false;
+      const { rows } = await this.#conn.retrying("store batch", (attempt) => {
+        retried = attempt > 0;
+        return this.#conn.send<"task_turn", TurnRow>("task_turn", params);
+      });
+      const byCall = new Map<string, TurnRow[]>();
+      for (const row of rows) {
+        const list = byCall.get(row.call);
+        if (list) list.push(row);
+        else byCall.set(row.call, [row]);
+      }
+      this.#batches++;
+      this.#operations += size;
+      await this.#settleClaims(turn.claim, byCall.get("claim") ?? [], byCall.get("existing") ?? [], retried);
+      for (const call of TRANSITIONS)
+        await this.#settleTransitions(call, turn[call], byCall.get(call) ?? [], retried);
+    } catch (error) {
+      for (const call of CALLS) for (const c of turn[call]) c.reject(error);
+    } finally {
+      this.#busyMs += performance.now() - start;
+    }
+  }
+
+  /** Answers each claim: created, or the record that held its key (read in one more query). */
+  async #settleClaims(
+    batch: readonly Call<CheckedClaim>[],
+    inserted: readonly TurnRow[],
+    held: readonly TurnRow[],
+    retried: boolean,
+  ) {
+    if (batch.length === 0) return;
+    const created = new Map(inserted.map((row) => [row.key as string, row]));
+    const results: (ClaimResult | undefined)[] = batch.map((call) => {
+      const row = created.get(call.args.idempotencyKey);
+      if (!row) return undefined;
+      created.delete(call.args.idempotencyKey); // a key twice in one batch: the second is a duplicate
+      return {
+        created: true,
+        seq: row.seq,
+        version: row.version as number,
+        status: row.status as "queued" | "running",
+        attempts: row.attempts as number,
+      };
+    });
+    const byKey = new Map(held.map((row) => [row.key as string, toRecord(row.record as Row)]));
+    // keys a concurrent transaction committed while this statement ran, or twice in this batch:
+    // read now (rare)
+    const missing = [
+      ...new Set(
+        batch
+          .filter((call, i) => results[i] === undefined && !byKey.has(call.args.idempotencyKey))
+          .map((call) => call.args.idempotencyKey),
+      ),
+    ];
+    if (missing.length > 0) {
+      const existing = await this.#conn.query<"task_list_by_keys", Row>("task_list_by_keys", {
+        keys: missing,
+      });
+      for (const row of existing.rows) byKey.set(row.idempotency_key, toRecord(row));
+    }
+    const { owner, running } = this.#options;
+    batch.forEach((call, i) => {
+      const record = results[i] === undefined ? byKey.get(call.args.idempotencyKey) : undefined;
+      if (!record) return;
+      // A retried batch may find its own insert, committed before the connection dropped.
+      const mine =
+        retried &&
+        record.id === call.args.id &&
+        record.version === 0 &&
+        (call.args.start
+          ? record.status === "running" && record.leaseOwner === owner
+          : record.status === "queued");
+      results[i] = mine
+        ? {
+            created: true,
+            seq: record.seq,
+            version: 0,
+            status: record.status as "queued" | "running",
+            attempts: record.attempts,
+          }
+        : { created: false, record };
+    });
+    batch.forEach((call, i) => {
+      const result = results[i];
+      if (result?.created && result.status === "running") running.add(result.seq);
+      if (result) call.resolve(result as never);
+      else
+        call.reject(
+          new StoreError("ERR_POSTGRES", `claim of ${call.args.idempotencyKey}: neither inserted nor found`),
+        );
+    });
+  }
+
+  /** Answers each transition: its new version, or StaleTransitionError when its row did not change. */
+  async #settleTransitions(
+    name: TransitionName,
+    batch: readonly Call<Guard>[],
+    changed: readonly TurnRow[],
+    retried: boolean,
+  ) {
+    const rows = new Map(changed.map((row) => [row.seq, row]));
+    for (const call of batch) {
+      const { seq, version } = call.args;
+      let row: { version: number | null; attempts: number | null } | undefined = rows.get(seq);
+      rows.delete(seq);
+      if (!row && retried) {
+        // the first try may have committed before its connection dropped: done is done, not stale
+        const record = (await this.#conn.query<"task_get", Row>("task_get", { seq })).rows[0];
+        if (record && record.version === version + 1 && record.status === TARGET[name]) row = record;
+      }
+      if (name === "start") {
+        if (row) this.#options.running.add(seq);
+      } else this.#options.running.delete(seq);
+      if (!row) call.reject(new StaleTransitionError(WHAT[name], seq, version));
+      else if (name === "start") call.resolve({ seq, version: row.version, attempts: row.attempts } as never);
+      else call.resolve((version + 1) as never);
+    }
+  }
+
+  /** Waits for every call deferred so far to be answered. */
+  async flush(): Promise<void> {
+    if (this.#scheduled) this.#send();
+    while (this.#inFlight.size > 0 || this.#hasPending()) {
+      await Promise.allSettled([...this.#inFlight]);
+      if (this.#inFlight.size === 0) this.#send();
+    }
+  }
+
+  /** Refuses calls from now on (ERR_CLOSED); what was deferred before still goes. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  counters(): BatchCounters {
+    return { batches: this.#batches, operations: this.#operations, busyMs: this.#busyMs };
+  }
+
+  resetCounters(): void {
+    this.#batches = 0;
+    this.#operations = 0;
+    this.#busyMs = 0;
+  }
+}

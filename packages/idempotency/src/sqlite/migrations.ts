@@ -1,0 +1,11 @@
+// The SQLite schema as numbered migration files (migrations/00N_<what>.sql, the same numbers as
+// PostgreSQL's); `PRAGMA user_version` holds how many have run.
+import { loadMigrations, type Migration } from "../sql/migrations.js";
+import m001 from "./migrations/001_tasks.sql";
+import m002 from "./migrations/002_scheduling_leases.sql";
+import m003 from "./migrations/003_partial_indexes.sql";
+import m004 from "./migrations/004_dead_letter_indexes.sql";
+import m005 from "./migrations/005_failed_index.sql";
+import m006 from "./migrations/006_maintenance_managers.sql";
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = loadMigrations([m001, m002, m003, m004, m005, m006]);

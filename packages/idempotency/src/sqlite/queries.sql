@@ -1,0 +1,176 @@
+-- The SQLite driver's statements, bound by name: `@name` parameters are compiled to `?` once at
+-- load (sql/query-file.ts) and bound from a params object.
+-- Each statement's parameters are typed in queries.ts (SqliteParams): to add a column to a task,
+-- change the statement here and its params interface there. Times are epoch ms by the store's
+-- clock (`@now`). Statements that do the same as one of PostgreSQL's have its name.
+
+-- name: task_claim
+INSERT INTO tasks (id, idempotency_key, type, payload, status, attempts, max_attempts, created_at, updated_at,
+  next_run_at, version)
+VALUES (@id, @idempotency_key, @type, @payload, 'queued', 0, @max_attempts, @now, @now, @now, 0)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING seq, version, status, attempts
+
+-- A claim with `start`: running at once, leased to this owner, its first attempt counted.
+-- name: task_claim_running
+INSERT INTO tasks (id, idempotency_key, type, payload, status, attempts, max_attempts, created_at, updated_at,
+  next_run_at, started_at, lease_owner, lease_expires_at, version)
+VALUES (@id, @idempotency_key, @type, @payload, 'running', 1, @max_attempts, @now, @now, @now,
+  @now, @owner, @lease_expires_at, 0)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING seq, version, status, attempts
+
+-- name: task_get
+SELECT * FROM tasks WHERE seq = @seq
+
+-- name: task_get_by_key
+SELECT * FROM tasks WHERE idempotency_key = @idempotency_key
+
+-- name: task_list_by_id
+SELECT * FROM tasks WHERE id = @id ORDER BY seq
+
+-- name: task_list_all
+SELECT * FROM tasks ORDER BY seq
+
+-- The transitions: each guarded by version and status (no row changed means a stale call).
+
+-- name: task_start
+UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version + 1, started_at = @now,
+  updated_at = @now, lease_owner = @owner, lease_expires_at = @lease_expires_at
+WHERE seq = @seq AND version = @version AND status = 'queued'
+RETURNING version, attempts
+
+-- name: task_succeed
+UPDATE tasks SET status = 'succeeded', output_key = @output_key, etag = @etag, result = @result,
+  finished_at = @now, updated_at = @now, error_class = NULL, error_message = NULL, lease_owner = NULL,
+  lease_expires_at = NULL, version = version + 1
+WHERE seq = @seq AND version = @version AND status = 'running'
+
+-- name: task_retry
+UPDATE tasks SET status = 'queued', next_run_at = @next_run_at, error_class = @error_class,
+  error_message = @error_message, updated_at = @now, lease_owner = NULL, lease_expires_at = NULL,
+  version = version + 1
+WHERE seq = @seq AND version = @version AND status = 'running'
+
+-- name: task_fail
+UPDATE tasks SET status = 'failed', error_class = @error_class, error_message = @error_message,
+  finished_at = @now, updated_at = @now, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+WHERE seq = @seq AND version = @version AND status = 'running'
+
+-- The dead letter of a task that just failed (task_fail, in the same transaction).
+-- name: dead_letter_insert
+INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
+SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, @now FROM tasks WHERE seq = @seq
+
+-- name: task_release
+UPDATE tasks SET status = 'queued', updated_at = @now, lease_owner = NULL, lease_expires_at = NULL,
+  version = version + 1
+WHERE seq = @seq AND version = @version AND status = 'running'
+
+-- The durable queue. SQLite's UPDATE ... RETURNING answers in no set order, so a take is two
+-- statements in one transaction: the due tasks started (their seqs returned), then read back in
+-- queue order. Measured no slower than one UPDATE ... RETURNING * sorted afterwards (a row read
+-- back by key costs what RETURNING * cost); starting them one statement each was ~20% slower.
+-- name: task_take
+UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version + 1, started_at = @now,
+  updated_at = @now, lease_owner = @owner, lease_expires_at = @lease_expires_at
+WHERE seq IN (
+  SELECT seq FROM tasks WHERE status = 'queued' AND next_run_at <= @now ORDER BY next_run_at, seq LIMIT @limit)
+RETURNING seq
+
+-- @seqs: a JSON array of the seqs task_take returned.
+-- name: task_list_taken
+SELECT * FROM tasks WHERE seq IN (SELECT value FROM json_each(@seqs)) ORDER BY next_run_at, seq
+
+-- name: task_reclaim_expired
+UPDATE tasks SET status = 'queued', updated_at = @now, lease_owner = NULL, lease_expires_at = NULL,
+  version = version + 1
+WHERE status = 'running' AND lease_expires_at < @now
+
+-- name: task_running_owners
+SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL
+
+-- name: task_release_owner
+UPDATE tasks SET status = 'queued', updated_at = @now, lease_owner = NULL, lease_expires_at = NULL,
+  version = version + 1
+WHERE status = 'running' AND lease_owner = @owner
+
+-- name: task_renew_leases
+UPDATE tasks SET lease_expires_at = @lease_expires_at WHERE status = 'running' AND lease_owner = @owner
+
+-- A task that failed validation, kept with its reason.
+-- name: dead_letter_insert_invalid
+INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
+VALUES (NULL, @task_id, NULL, @payload, @error_class, @error_message, 0, @now)
+
+-- name: dead_letter_list_open
+SELECT * FROM dead_letters WHERE redriven_at IS NULL ORDER BY seq
+
+-- name: dead_letter_list_all
+SELECT * FROM dead_letters ORDER BY seq
+
+-- name: dead_letter_count_open
+SELECT COUNT(*) AS n FROM dead_letters WHERE redriven_at IS NULL
+
+-- name: task_redrive
+UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = @now, updated_at = @now, error_class = NULL,
+  error_message = NULL, version = version + 1
+WHERE seq = @seq AND status = 'failed'
+
+-- name: dead_letter_mark_redriven
+UPDATE dead_letters SET redriven_at = @now WHERE seq = @seq
+
+-- One count per status, each through its partial index (never a scan of the whole table).
+-- name: task_count_by_status
+SELECT 'queued' AS status, COUNT(*) AS n FROM tasks WHERE status = 'queued'
+UNION ALL SELECT 'running', COUNT(*) FROM tasks WHERE status = 'running'
+UNION ALL SELECT 'succeeded', COUNT(*) FROM tasks WHERE status = 'succeeded'
+UNION ALL SELECT 'failed', COUNT(*) FROM tasks WHERE status = 'failed'
+
+-- name: task_oldest_queued
+SELECT MIN(created_at) AS t FROM tasks WHERE status = 'queued'
+
+-- name: task_count_succeeded_since
+SELECT COUNT(*) AS n FROM tasks WHERE status = 'succeeded' AND finished_at >= @since
+
+-- name: lease_holders
+SELECT lease_owner AS owner, COUNT(*) AS running, MAX(lease_expires_at) AS expires FROM tasks
+WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner
+
+-- Retention: the same batch in both statements (one transaction), the oldest succeeded tasks.
+-- name: dead_letter_prune
+DELETE FROM dead_letters WHERE task_seq IN (
+  SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
+
+-- name: task_prune
+DELETE FROM tasks WHERE seq IN (
+  SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
+
+-- name: dead_letter_old_tasks
+SELECT DISTINCT task_seq FROM dead_letters WHERE failed_at < @cutoff AND task_seq IS NOT NULL
+
+-- name: dead_letter_purge
+DELETE FROM dead_letters WHERE failed_at < @cutoff
+
+-- A failed task whose dead letters are all gone.
+-- name: task_purge_failed
+DELETE FROM tasks WHERE seq = @seq AND status = 'failed'
+  AND NOT EXISTS (SELECT 1 FROM dead_letters WHERE task_seq = @seq)
+
+-- The once-per-interval gate: a row is written (and returned) only when the job has none or its
+-- last run is at least @every_ms old.
+-- name: maintenance_try_run
+INSERT INTO maintenance (name, owner, last_run_at) VALUES (@name, @owner, @now)
+ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, last_run_at = excluded.last_run_at
+  WHERE maintenance.last_run_at <= excluded.last_run_at - @every_ms
+RETURNING name
+
+-- name: manager_report
+INSERT INTO managers (owner, started_at, heartbeat_at, info) VALUES (@owner, @now, @now, @info)
+ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, info = excluded.info
+
+-- name: manager_remove
+DELETE FROM managers WHERE owner = @owner
+
+-- name: manager_list
+SELECT * FROM managers ORDER BY owner

@@ -1,0 +1,135 @@
+// The SQLite driver's statements (queries.sql), prepared once per connection and bound by name:
+// `SqliteParams` maps each statement to the object its `@name` parameters are read from. The
+// names are compiled to `?` once at load, and each statement is called with its values as
+// positional arguments (see `caller`).
+
+import type Database from "better-sqlite3";
+import { type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
+import text from "./queries.sql";
+
+interface Now {
+  readonly now: number;
+}
+interface Guard {
+  readonly seq: number;
+  readonly version: number;
+}
+interface Claim extends Now {
+  readonly id: string;
+  readonly idempotency_key: string;
+  readonly type: string;
+  readonly payload: string;
+  readonly max_attempts: number;
+}
+interface Lease {
+  readonly owner: string;
+  readonly lease_expires_at: number;
+}
+interface Failure {
+  readonly error_class: string;
+  readonly error_message: string;
+}
+type None = Record<never, never>;
+
+/** Each statement of queries.sql and the parameters it binds. */
+export interface SqliteParams {
+  task_claim: Claim;
+  task_claim_running: Claim & Lease;
+  task_get: { readonly seq: number };
+  task_get_by_key: { readonly idempotency_key: string };
+  task_list_by_id: { readonly id: string };
+  task_list_all: None;
+  task_start: Now & Guard & Lease;
+  task_succeed: Now &
+    Guard & {
+      readonly output_key: string | null;
+      readonly etag: string | null;
+      readonly result: string | null;
+    };
+  task_retry: Now & Guard & Failure & { readonly next_run_at: number };
+  task_fail: Now & Guard & Failure;
+  dead_letter_insert: Now & { readonly seq: number };
+  task_release: Now & Guard;
+  task_take: Now & Lease & { readonly limit: number };
+  task_list_taken: { readonly seqs: string };
+  task_reclaim_expired: Now;
+  task_running_owners: None;
+  task_release_owner: Now & { readonly owner: string };
+  task_renew_leases: Lease;
+  dead_letter_insert_invalid: Now & Failure & { readonly task_id: string; readonly payload: string | null };
+  dead_letter_list_open: None;
+  dead_letter_list_all: None;
+  dead_letter_count_open: None;
+  task_redrive: Now & { readonly seq: number | null };
+  dead_letter_mark_redriven: Now & { readonly seq: number };
+  task_count_by_status: None;
+  task_oldest_queued: None;
+  task_count_succeeded_since: { readonly since: number };
+  lease_holders: None;
+  dead_letter_prune: { readonly cutoff: number; readonly limit: number };
+  task_prune: { readonly cutoff: number; readonly limit: number };
+  dead_letter_old_tasks: { readonly cutoff: number };
+  dead_letter_purge: { readonly cutoff: number };
+  task_purge_failed: { readonly seq: number };
+  maintenance_try_run: Now & { readonly name: string; readonly owner: string; readonly every_ms: number };
+  manager_report: Now & { readonly owner: string; readonly info: string };
+  manager_remove: { readonly owner: string };
+  manager_list: None;
+}
+
+export type SqliteQueryName = keyof SqliteParams;
+
+/** The arguments of a statement: its params object, or none when it takes no parameter. */
+type Args<P> = [keyof P] extends [never] ? [] : [params: P];
+
+/** A prepared statement whose `run`/`get`/`all` take its params object, type-checked by name. */
+export interface Bound<P> {
+  run(...params: Args<P>): Database.RunResult;
+  get(...params: Args<P>): unknown;
+  all(...params: Args<P>): unknown[];
+}
+
+export type SqliteStatements = { readonly [N in SqliteQueryName]: Bound<SqliteParams[N]> };
+
+/** The statements of queries.sql, compiled once per process. */
+export const SQLITE_QUERIES = Object.fromEntries(
+  Object.entries(parseQueryFile(text, "sqlite/queries.sql")).map(([name, sql]) => [
+    name,
+    compileNamed(sql, "?"),
+  ]),
+) as Readonly<Record<SqliteQueryName, CompiledStatement>>;
+
+type Method = "run" | "get" | "all";
+
+/**
+ * A function that calls a prepared statement's `method` with the values of its params object as
+ * positional arguments, in the order of `names`: generated once per statement (the names are
+ * identifiers, checked by the compiler), it binds as fast as hand-written positional arguments.
+ * Building an array and spreading it cost ~0.15 µs a statement (3% of a task on the claim path);
+ * better-sqlite3's own `@name` binding ~0.5 µs.
+ */
+function caller(
+  names: readonly string[],
+  method: Method,
+): (statement: Database.Statement, params?: object) => unknown {
+  const args = names.map((name) => `p.${name}`).join(", ");
+  return new Function("s", "p", `return s.${method}(${args});`) as never;
+}
+
+/** Prepares every statement of queries.sql on a connection, each bound from its params object. */
+export function prepareStatements(db: Database.Database): SqliteStatements {
+  return Object.fromEntries(
+    Object.entries(SQLITE_QUERIES).map(([name, compiled]) => {
+      const statement = db.prepare(compiled.text);
+      const [run, get, all] = (["run", "get", "all"] as const).map((m) => caller(compiled.names, m));
+      return [
+        name,
+        {
+          run: (params?: object) => run!(statement, params),
+          get: (params?: object) => get!(statement, params),
+          all: (params?: object) => all!(statement, params),
+        },
+      ];
+    }),
+  ) as unknown as SqliteStatements;
+}
