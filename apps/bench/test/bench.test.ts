@@ -35,7 +35,7 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
       "4,8",
       "--repeat",
       "1",
-      "--workers",
+      "--threads",
       "1",
       "--out",
       out,

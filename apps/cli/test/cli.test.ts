@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { taskq, workdir } from "./helpers.js";
+import { startTaskq, taskq, until, workdir } from "./helpers.js";
 
 describe("taskq (the built binary, as a subprocess)", () => {
   it("--help on every command has examples; --version prints one", async () => {
@@ -122,7 +122,37 @@ describe("taskq (the built binary, as a subprocess)", () => {
     const prom = (await taskq(dir, ["monitor", "--once", "--export", "prometheus"])).stdout;
     expect(prom).toContain(`taskq_store_tasks{status="succeeded"} ${after.succeeded}`);
     const human = (await taskq(dir, ["monitor", "--once"])).stdout;
-    expect(human).toMatch(/queued 0 {2}running 0 {2}succeeded \d+/);
+    expect(human).toMatch(
+      /queued 0 {2}running 0 \(executing 0, leased and waiting for a slot 0\) {2}succeeded \d+/,
+    );
+  });
+
+  it("monitor and status tell tasks executing now from tasks leased and waiting for a slot", async () => {
+    const dir = workdir();
+    // one slot, a queue of 2: the manager holds 3 sleeping tasks and executes 1 of them
+    const sleepers = Array.from({ length: 6 }, (_, i) => ({ id: `s${i}`, type: "sleep", duration: 3600 }));
+    writeFileSync(join(dir, "sleep.json"), JSON.stringify(sleepers));
+    expect((await taskq(dir, ["submit", "--payload-file", "sleep.json"])).code).toBe(0);
+    const serve = startTaskq(dir, ["serve", "--threads", "1", "--concurrency", "1", "--queue-size", "2"]);
+    try {
+      let reading: Record<string, unknown> & { managers: Record<string, unknown>[] } = { managers: [] };
+      await until(async () => {
+        reading = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json"])).stdout);
+        return reading.executing === 1 && reading.running === 3;
+      }, "the manager's report of 1 executing among 3 leased");
+      expect(reading).toMatchObject({ queued: 3, running: 3, executing: 1, waiting: 2 });
+      expect(reading.managers).toEqual([
+        expect.objectContaining({ leased: 3, executing: 1, threads: 1, slots: 1 }),
+      ]);
+      const human = (await taskq(dir, ["monitor", "--once"])).stdout;
+      expect(human).toContain("running 3 (executing 1, leased and waiting for a slot 2)");
+      expect(human).toMatch(/executing 1 of 1 slots on 1 thread\(s\), leased 3 {2}lease expires in/);
+      const status = (await taskq(dir, ["status", "s0"])).stdout;
+      expect(status).toMatch(/status: +running \(leased to \S+, which executes 1 of the 3 tasks it holds\)/);
+    } finally {
+      serve.child.kill("SIGKILL");
+      await serve.exited;
+    }
   });
 
   it("dlq list shows failed tasks; dlq retry re-drives them for serve", async () => {

@@ -1,28 +1,73 @@
 // The store's read model: what monitoring shows of a store (the CLI's monitor and /metrics, and
 // the dashboard next), read through the task store contract, in one place.
-import type { LeaseHolder, StoreStats, TaskStoreDriver } from "@taskq/idempotency";
+import type { StoreStats, TaskStoreDriver } from "@taskq/idempotency";
 import { labelValue } from "@taskq/metrics";
+import { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
 
-/** One look at the store: counts, throughput, and the managers holding leases. */
+/** A manager: the tasks leased to it in the store, and what its latest report says it runs. */
+export interface ManagerReading {
+  readonly owner: string;
+  /** Tasks leased to it (`running` in the store): executing, or waiting in it for a slot. */
+  readonly leased: number;
+  /** When its latest lease runs out, epoch ms; null when it holds none. */
+  readonly leaseExpiresAt: number | null;
+  /** From its latest report (null without a fresh one): attempts executing now, its threads and slots. */
+  readonly executing: number | null;
+  readonly threads: number | null;
+  readonly slots: number | null;
+  /** Its latest report, epoch ms by the store's clock; null without a fresh one. */
+  readonly heartbeatAt: number | null;
+}
+
+/** One look at the store: counts, throughput, and the managers with what they run. */
 export interface StoreReading extends StoreStats {
   /** When it was read, ISO 8601. */
   readonly timestamp: string;
   /** Tasks that succeeded per second over the interval asked for. */
   readonly throughputTps: number;
-  readonly managers: readonly LeaseHolder[];
+  /** Of the `running` tasks: attempts executing now, by the managers' reports. */
+  readonly executing: number;
+  /** Of the `running` tasks: leased to a manager and waiting there for a slot (or a report). */
+  readonly waiting: number;
+  readonly managers: readonly ManagerReading[];
 }
 
-/** Reads the store once: counts, throughput over the last `intervalS` seconds, lease holders. */
+/**
+ * Reads the store once: counts, throughput over the last `intervalS` seconds, and the managers:
+ * every process that holds leases or reported itself in the last MANAGER_STALE_MS.
+ */
 export async function readStore(store: TaskStoreDriver, intervalS: number): Promise<StoreReading> {
-  const [stats, succeeded, managers] = await Promise.all([
+  const [stats, succeeded, holders, reports] = await Promise.all([
     store.stats(),
     store.succeededWithin(intervalS * 1000),
     store.leaseHolders(),
+    store.managers(),
   ]);
+  const now = Date.now();
+  const fresh = new Map(
+    reports.filter((r) => now - r.heartbeatAt <= MANAGER_STALE_MS).map((r) => [r.owner, r]),
+  );
+  const owners = [...new Set([...holders.map((h) => h.owner), ...fresh.keys()])].sort();
+  const managers = owners.map((owner): ManagerReading => {
+    const lease = holders.find((h) => h.owner === owner);
+    const report = fresh.get(owner);
+    return {
+      owner,
+      leased: lease?.running ?? 0,
+      leaseExpiresAt: lease?.leaseExpiresAt ?? null,
+      executing: report ? Math.min(report.info.executing, lease?.running ?? 0) : null,
+      threads: report?.info.threads ?? null,
+      slots: report?.info.slots ?? null,
+      heartbeatAt: report?.heartbeatAt ?? null,
+    };
+  });
+  const executing = managers.reduce((sum, m) => sum + (m.executing ?? 0), 0);
   return {
     ...stats,
-    timestamp: new Date().toISOString(),
+    timestamp: new Date(now).toISOString(),
     throughputTps: succeeded / intervalS,
+    executing,
+    waiting: Math.max(0, stats.running - executing),
     managers,
   };
 }
@@ -35,6 +80,8 @@ export function readingJson(r: StoreReading) {
     timestamp: r.timestamp,
     queued: r.queued,
     running: r.running,
+    executing: r.executing,
+    waiting: r.waiting,
     succeeded: r.succeeded,
     failed: r.failed,
     total: r.total,
@@ -43,8 +90,12 @@ export function readingJson(r: StoreReading) {
     throughput_tps: Number(r.throughputTps.toFixed(2)),
     managers: r.managers.map((m) => ({
       owner: m.owner,
-      running: m.running,
-      lease_expires_at: new Date(m.leaseExpiresAt).toISOString(),
+      leased: m.leased,
+      executing: m.executing,
+      threads: m.threads,
+      slots: m.slots,
+      lease_expires_at: m.leaseExpiresAt === null ? null : new Date(m.leaseExpiresAt).toISOString(),
+      heartbeat_at: m.heartbeatAt === null ? null : new Date(m.heartbeatAt).toISOString(),
     })),
   };
 }
@@ -67,9 +118,17 @@ export function storePrometheus(r: StoreReading): string {
     "# HELP taskq_store_throughput_tasks_per_second Tasks that succeeded per second over the last interval.",
     "# TYPE taskq_store_throughput_tasks_per_second gauge",
     `taskq_store_throughput_tasks_per_second ${r.throughputTps}`,
+    "# HELP taskq_store_executing_tasks Running tasks executing now, by the managers' reports.",
+    "# TYPE taskq_store_executing_tasks gauge",
+    `taskq_store_executing_tasks ${r.executing}`,
     "# HELP taskq_store_manager_running_tasks Running tasks leased to each manager.",
     "# TYPE taskq_store_manager_running_tasks gauge",
-    ...r.managers.map((m) => `taskq_store_manager_running_tasks${owner(m.owner)} ${m.running}`),
+    ...r.managers.map((m) => `taskq_store_manager_running_tasks${owner(m.owner)} ${m.leased}`),
+    "# HELP taskq_store_manager_executing_tasks Attempts each manager executes now (its latest report).",
+    "# TYPE taskq_store_manager_executing_tasks gauge",
+    ...r.managers.flatMap((m) =>
+      m.executing === null ? [] : [`taskq_store_manager_executing_tasks${owner(m.owner)} ${m.executing}`],
+    ),
   ];
   return `${lines.join("\n")}\n`;
 }

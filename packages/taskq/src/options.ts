@@ -205,11 +205,12 @@ function withoutRetry<T extends { retry?: unknown }>(options: T): Omit<T, "retry
 /** The deprecated `retry` object, as the settings it stands for (a notice once per name). */
 function fromRetry(retry: RetryOptions | undefined): RunOptions {
   if (retry === undefined) return {};
-  if (retry === null || typeof retry !== "object")
+  if (retry === null || typeof retry !== "object" || Array.isArray(retry))
     throw new ConfigError(
       "retry",
-      "retry must be an object (deprecated: use attempts, backoffBaseMs, backoffMaxMs)",
+      `retry must be an object { attempts, baseMs, capMs } (deprecated: use attempts, backoffBaseMs, backoffMaxMs), got ${JSON.stringify(retry)}`,
     );
+  checkOptionKeys(retry, RETRY_OPTION_KEYS, "retry");
   const renamed = { attempts: "attempts", baseMs: "backoffBaseMs", capMs: "backoffMaxMs" } as const;
   const out: Record<string, unknown> = {};
   for (const [old, now] of Object.entries(renamed)) {

@@ -29,6 +29,7 @@ import { FsObjectStore } from "@taskq/storage-sim";
 import { CliError } from "./app-errors.js";
 import { type Handler, handlerUrl, loadHandler } from "./handler.js";
 import { handlerExecutor, payloadPreparer } from "./handler-runtime.js";
+import { managerReportService } from "./maintenance/manager-report.js";
 import { retentionService } from "./maintenance/retention.js";
 import { Maintenance, type MaintenanceService } from "./maintenance/service.js";
 import type { RunSettings } from "./options.js";
@@ -228,8 +229,17 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     taskTimeoutMs: handler ? 0 : config.timeoutMs,
   });
   store.startHeartbeat();
-  const services: MaintenanceService[] =
-    config.retentionMs > 0 ? [retentionService(store, { retentionMs: config.retentionMs })] : [];
+  const threads = executor instanceof TinypoolExecutor ? executor.threads : 0;
+  const services: MaintenanceService[] = [
+    // what monitoring shows of this process: attempts executing now against tasks held
+    managerReportService(store, () => ({
+      threads,
+      slots: executor.concurrency,
+      executing: orchestrator.executing,
+      leased: orchestrator.pending,
+    })),
+    ...(config.retentionMs > 0 ? [retentionService(store, { retentionMs: config.retentionMs })] : []),
+  ];
   const maintenance = new Maintenance(services, {
     logger,
     gate: (name, everyMs) => store.tryRunMaintenance(name, everyMs),
@@ -247,6 +257,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     async close(options = {}) {
       await orchestrator.close(options);
       await maintenance.stop();
+      await store.removeManager().catch(() => undefined); // an unreachable store: its row goes stale
       await store.close();
       if (objects) {
         // The worker threads are gone: a put they had started (a forced stop) left a temp file.

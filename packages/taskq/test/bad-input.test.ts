@@ -42,10 +42,16 @@ const cases: [string, Record<string, unknown>, string, RegExp][] = [
     /^unknown option "retry\.maxAttempts": did you mean "retry\.attempts"\?$/,
   ],
   [
+    "the store's name for attempts, at the top",
+    { maxAttempts: 3 },
+    "maxAttempts",
+    /^unknown option "maxAttempts": did you mean "attempts"\?$/,
+  ],
+  [
     "retry not an object",
     { retry: 3 },
     "retry",
-    /^retry must be an object \{ attempts, baseMs, capMs \}, got 3$/,
+    /^retry must be an object \{ attempts, baseMs, capMs \} \(deprecated: use attempts, backoffBaseMs, backoffMaxMs\), got 3$/,
   ],
   [
     "a typo in the URL scheme",
@@ -133,7 +139,7 @@ describe("createQueue: bad input is one ConfigError naming it; nothing is create
       }
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error).toMatchObject({ name: "ConfigError", option, code: "ERR_TASKQ_CONFIG" });
+    expect(error).toMatchObject({ name: "ConfigError", option, code: "ERR_CONFIG" });
     const text = (error as Error).message;
     expect(text).toMatch(message);
     expect(text).not.toContain("\n");

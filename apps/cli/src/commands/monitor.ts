@@ -21,14 +21,21 @@ interface MonitorArgs {
 function human(r: StoreReading, db: string, interval: number): string {
   const age = r.oldestQueuedAgeMs === null ? "-" : `${(r.oldestQueuedAgeMs / 1000).toFixed(1)} s`;
   const now = Date.parse(r.timestamp);
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const lease = (at: number | null) =>
+    at === null ? "no leases" : at >= now ? `lease expires in ${seconds(at - now)}` : "lease expired";
+  const runs = (m: StoreReading["managers"][number]) =>
+    m.executing === null
+      ? `leased ${m.leased} (no recent report)`
+      : `executing ${m.executing} of ${m.slots} slots on ${m.threads === 0 ? "the main thread" : `${m.threads} thread(s)`}, leased ${m.leased}`;
   return [
     `taskq monitor  ${r.timestamp}  ${db}`,
-    `  queued ${r.queued}  running ${r.running}  succeeded ${r.succeeded}  failed ${r.failed}  dead letters ${r.deadLetters}`,
+    `  queued ${r.queued}  running ${r.running} (executing ${r.executing}, leased and waiting for a slot ${r.waiting})  succeeded ${r.succeeded}  failed ${r.failed}  dead letters ${r.deadLetters}`,
     `  throughput (last ${interval} s) ${r.throughputTps.toFixed(1)} tasks/s  oldest queued ${age}`,
-    `  managers holding leases: ${r.managers.length === 0 ? "none" : r.managers.length}`,
+    `  managers: ${r.managers.length === 0 ? "none" : r.managers.length}`,
     ...r.managers.map(
       (m) =>
-        `    ${m.owner}  running ${m.running}  lease ${m.leaseExpiresAt >= now ? `expires in ${((m.leaseExpiresAt - now) / 1000).toFixed(1)} s` : "expired"}`,
+        `    ${m.owner}  ${runs(m)}  ${lease(m.leaseExpiresAt)}${m.heartbeatAt === null ? "" : `  reported ${seconds(Math.max(0, now - m.heartbeatAt))} ago`}`,
     ),
   ].join("\n");
 }

@@ -1,4 +1,4 @@
-import { CliError, redactUrl, withExistingStore } from "taskq/app";
+import { CliError, readStore, redactUrl, type StoreReading, withExistingStore } from "taskq/app";
 import type { Argv } from "yargs";
 import { dbOption } from "../options.js";
 
@@ -19,13 +19,15 @@ export const statusCommand = {
         console.log(JSON.stringify(records.length === 1 ? records[0] : records, null, 2));
         return;
       }
+      // a running task is leased to a manager: executing there now, or waiting in it for a slot
+      const reading = records.some((r) => r.status === "running") ? await readStore(store, 1) : undefined;
       for (const r of records) {
         console.log(
           [
             `id:              ${r.id}`,
             `idempotency_key: ${r.idempotencyKey}`,
             `type:            ${r.type}`,
-            `status:          ${r.status}`,
+            `status:          ${r.status}${r.status === "running" ? ` (${leaseOf(r.leaseOwner, reading)})` : ""}`,
             `attempts:        ${r.attempts} of ${r.maxAttempts}`,
             `output_key:      ${r.outputKey ?? "-"}`,
             `etag:            ${r.etag ?? "-"}`,
@@ -41,3 +43,11 @@ export const statusCommand = {
       }
     }),
 };
+
+/** Where a running task is: its manager, and how many of the tasks it holds that manager executes. */
+function leaseOf(owner: string | null, reading: StoreReading | undefined): string {
+  if (owner === null) return "leased to no one";
+  const manager = reading?.managers.find((m) => m.owner === owner);
+  if (!manager || manager.executing === null) return `leased to ${owner}, which has not reported lately`;
+  return `leased to ${owner}, which executes ${manager.executing} of the ${manager.leased} tasks it holds`;
+}

@@ -14,6 +14,8 @@ export interface MaintenanceService {
    * decides which); `false`: every process runs its own.
    */
   readonly oncePerCluster: boolean;
+  /** Run a pass when the service starts, not only an interval later. @default false */
+  readonly runAtStart?: boolean;
   /** One pass; resolves with how many things it did. Stops early when `signal` aborts. */
   run(signal: AbortSignal): Promise<number>;
 }
@@ -72,16 +74,18 @@ export class Maintenance {
   start(): this {
     if (this.#timers.length > 0 || this.#stop.signal.aborted) return this;
     for (const service of this.#services.values()) {
-      const timer = setInterval(() => {
+      const pass = () => {
         this.#scheduled(service).catch((error: unknown) =>
           this.#options.logger?.warn(
             { error_class: "maintenance", service: service.name },
             `${service.name} pass failed: ${(error as Error).message}`,
           ),
         );
-      }, service.everyMs);
+      };
+      const timer = setInterval(pass, service.everyMs);
       timer.unref();
       this.#timers.push(timer);
+      if (service.runAtStart) pass();
     }
     return this;
   }
