@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { MetricsReport } from "@taskq/metrics";
 import { ensureImages, generateTasks, parseTask } from "@taskq/processor";
 import { DEFAULT_CHUNK_SIZE, FsObjectStore } from "@taskq/storage-sim";
-import { DEFAULT_RETENTION_MS, type RuntimeConfig } from "taskq/app";
+import { DEFAULT_RETENTION_MS, type RuntimeConfig, SETTINGS } from "taskq/app";
 import {
   type MachineFacts,
   type MachineLimit,
@@ -362,7 +362,7 @@ export async function measure(
       errorRate: options.errorRate,
       seed: options.seed + repeat,
       chunkSize: DEFAULT_CHUNK_SIZE,
-      leaseMs: 30_000,
+      leaseMs: SETTINGS.leaseMs.default,
       retentionMs: DEFAULT_RETENTION_MS,
       logLevel: "silent",
     };
