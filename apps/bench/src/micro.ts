@@ -37,7 +37,7 @@ export async function runMicro(scale = 1): Promise<MicroResult[]> {
       for (let i = 0; i < tasks; i += 100) {
         store.transaction(() => {
           for (let j = i; j < Math.min(tasks, i + 100); j++) {
-            const claim = store.claim({ id: `t${j}`, idempotencyKey: `k${j}`, type: "noop", payload: {} });
+            const claim = store.claim({ id: `t${j}`, idempotencyKey: `k${j}`, kind: "noop", payload: {} });
             if (!claim.created) continue;
             const started = store.start(claim.seq, claim.version);
             store.succeed(claim.seq, started.version, {});

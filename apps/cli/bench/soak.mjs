@@ -41,7 +41,7 @@ let nextSample = started + sampleS * 1000;
 while (performance.now() < end) {
   const batch = Array.from({ length: Math.max(1, Math.round(rate / 10)) }, () => {
     const p = prepareTask({ id: `s-${fed++}`, type: "noop" });
-    return { id: p.id, idempotencyKey: p.idempotencyKey, type: p.type, payload: p.payload };
+    return { id: p.id, idempotencyKey: p.idempotencyKey, kind: p.kind, payload: p.payload };
   });
   await store.enqueueMany(batch);
   if (performance.now() >= nextSample) {

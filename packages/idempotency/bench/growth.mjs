@@ -88,7 +88,7 @@ for (let done = 0; done < total; done += window) {
         const claim = await store.claim({
           id: `t-${n}`,
           idempotencyKey: `img-${n}.ppm#thumb`,
-          type: "image",
+          kind: "image",
           payload: { n },
           start: true,
         });

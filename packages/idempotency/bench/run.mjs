@@ -17,7 +17,7 @@ const tasks = Number(process.argv[2] ?? 50_000);
 function fresh(options = {}) {
   return new SqliteSyncStore({ path: join(mkdtempSync(join(workDir, "run-")), "tasks.db"), ...options });
 }
-const input = (n) => ({ id: `t-${n}`, idempotencyKey: `img-${n}.ppm#thumb`, type: "image", payload: { n } });
+const input = (n) => ({ id: `t-${n}`, idempotencyKey: `img-${n}.ppm#thumb`, kind: "image", payload: { n } });
 
 function lifecycle(store, n) {
   const { seq, version } = store.claim(input(n));

@@ -47,7 +47,11 @@ export interface TaskStoreDriver {
   /** Tasks put back to `queued` when the store opened (left running by a dead process). */
   readonly recoveredOnOpen: number;
 
-  /** Inserts the task unless its idempotency key exists (then answers with the existing record). */
+  /**
+   * Inserts the task unless a task of its kind holds its idempotency key (then answers with that
+   * record): the same key under two kinds is two tasks. A kind that is not a short plain
+   * identifier is refused (ERR_INVALID_INPUT).
+   */
   claim(input: ClaimInput): Promise<ClaimResult>;
   /** Claims many tasks in one transaction: all are stored, or none. */
   enqueueMany(inputs: readonly ClaimInput[]): Promise<ClaimResult[]>;
@@ -80,7 +84,8 @@ export interface TaskStoreDriver {
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
 
   get(seq: number): Promise<TaskRecord | undefined>;
-  getByKey(key: string): Promise<TaskRecord | undefined>;
+  /** The task of this kind holding this idempotency key (keys are unique per kind). */
+  getByKey(kind: string, key: string): Promise<TaskRecord | undefined>;
   /** Records with this task id (ids need not be unique across idempotency keys). */
   getById(id: string): Promise<TaskRecord[]>;
   /** Every record in creation order (checks and exports, not hot paths). */

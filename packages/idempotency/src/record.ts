@@ -5,7 +5,7 @@ export interface Row {
   seq: number;
   id: string;
   idempotency_key: string;
-  type: string;
+  kind: string;
   payload: string;
   status: TaskStatus;
   attempts: number;
@@ -44,7 +44,7 @@ export function toRecord(row: Row): TaskRecord {
     seq: row.seq,
     id: row.id,
     idempotencyKey: row.idempotency_key,
-    type: row.type,
+    kind: row.kind,
     payload: JSON.parse(row.payload),
     status: row.status,
     attempts: row.attempts,

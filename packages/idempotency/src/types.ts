@@ -4,8 +4,15 @@ export type TaskStatus = "queued" | "running" | "succeeded" | "failed";
 /** What `claim` and `enqueue` store for a task. */
 export interface ClaimInput {
   readonly id: string;
+  /**
+   * Unique within the task's kind: the same key under two kinds is two tasks.
+   */
   readonly idempotencyKey: string;
-  readonly type: string;
+  /**
+   * The task's kind: which handler runs it. A short plain identifier
+   * (`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`).
+   */
+  readonly kind: string;
   /** Any JSON-serialisable value (the task as submitted). */
   readonly payload: unknown;
   /**
@@ -27,7 +34,7 @@ export interface TaskRecord {
   readonly seq: number;
   readonly id: string;
   readonly idempotencyKey: string;
-  readonly type: string;
+  readonly kind: string;
   readonly payload: unknown;
   readonly status: TaskStatus;
   readonly attempts: number;

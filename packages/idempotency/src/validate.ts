@@ -35,6 +35,31 @@ export function checkLimit(limit: number): number {
   return limit;
 }
 
+/** What a kind may be: a short plain identifier. */
+export const KIND_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+/** A task kind, checked: refused with ERR_INVALID_INPUT naming it. */
+export function checkKind(kind: unknown): string {
+  if (typeof kind !== "string" || !KIND_PATTERN.test(kind))
+    invalid(
+      `kind must be a short plain identifier (letters, digits, _ . -; up to 64), got ${
+        typeof kind === "string"
+          ? JSON.stringify(kind.length > 100 ? `${kind.slice(0, 100)}…` : kind)
+          : kind === null
+            ? "null"
+            : typeof kind
+      }`,
+    );
+  return kind;
+}
+
+/** A list of kinds to take (takeNext): non-empty, each a kind. */
+export function checkKinds(kinds: readonly string[]): readonly string[] {
+  if (!Array.isArray(kinds) || kinds.length === 0) invalid("kinds must be a non-empty array of kinds");
+  for (const kind of kinds) checkKind(kind);
+  return kinds;
+}
+
 /** A retention window (prune, purgeDeadLetters): any number of ms from 0. */
 export function checkOlderThan(olderThanMs: number): number {
   if (!(olderThanMs >= 0)) invalid(`olderThanMs must be >= 0, got ${olderThanMs}`);
@@ -66,7 +91,7 @@ function serialise(payload: unknown): string {
 export interface CheckedClaim {
   readonly id: string;
   readonly idempotencyKey: string;
-  readonly type: string;
+  readonly kind: string;
   readonly payload: string;
   readonly maxAttempts: number;
   readonly start: boolean;
@@ -76,11 +101,11 @@ export interface CheckedClaim {
 export function checkClaim(input: ClaimInput, defaultAttempts: number): CheckedClaim {
   checkText("id", input.id, MAX_ID_LENGTH);
   checkText("idempotencyKey", input.idempotencyKey, MAX_KEY_LENGTH);
-  checkText("type", input.type, 64);
+  const kind = checkKind(input.kind);
   return {
     id: input.id,
     idempotencyKey: input.idempotencyKey,
-    type: input.type,
+    kind,
     payload: serialise(input.payload),
     maxAttempts: checkAttempts("maxAttempts", input.maxAttempts ?? defaultAttempts),
     start: input.start === true,

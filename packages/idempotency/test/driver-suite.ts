@@ -6,7 +6,7 @@ import { type ClaimInput, StaleTransitionError, StoreError, type TaskStoreDriver
 export const task = (n: number, extra: Partial<ClaimInput> = {}): ClaimInput => ({
   id: `t-${n}`,
   idempotencyKey: `img-${n}.ppm#thumb`,
-  type: "image",
+  kind: "image",
   payload: { id: `t-${n}`, image_key: `img-${n}.ppm`, variant: "thumb" },
   ...extra,
 });
@@ -47,6 +47,49 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect(second.created).toBe(false);
       if (!second.created)
         expect(second.record).toMatchObject({ id: "t-1", status: "queued", attempts: 0, maxAttempts: 3 });
+    });
+
+    it("scopes idempotency keys by kind: the same key under two kinds is two tasks", async () => {
+      const s = await store();
+      const a = await s.claim(task(1, { kind: "a" }));
+      const b = await s.claim(task(1, { kind: "b" }));
+      expect(a.created && b.created).toBe(true);
+      const dup = await s.claim(task(1, { kind: "b", id: "again" }));
+      expect(dup.created === false && dup.record).toMatchObject({ kind: "b", id: "t-1" });
+      const many = await s.enqueueMany([
+        task(2, { kind: "a" }),
+        task(2, { kind: "b" }),
+        task(1, { kind: "a" }),
+      ]);
+      expect(many.map((r) => r.created)).toEqual([true, true, false]);
+      expect((await s.getByKey("a", "img-1.ppm#thumb"))?.seq).toBe((a as { seq: number }).seq);
+      expect((await s.getByKey("b", "img-1.ppm#thumb"))?.seq).toBe((b as { seq: number }).seq);
+      expect(await s.getByKey("c", "img-1.ppm#thumb")).toBeUndefined();
+      expect((await s.all()).map((r) => `${r.kind}:${r.idempotencyKey}`)).toEqual([
+        "a:img-1.ppm#thumb",
+        "b:img-1.ppm#thumb",
+        "a:img-2.ppm#thumb",
+        "b:img-2.ppm#thumb",
+      ]);
+    });
+
+    it("refuses a kind that is not a short plain identifier, naming it; nothing is written", async () => {
+      const s = await store();
+      for (const kind of ["", "9lives", "has space", "a/b", "x".repeat(65), "é"]) {
+        await expect(s.claim(task(1, { kind }))).rejects.toMatchObject({
+          code: "ERR_INVALID_INPUT",
+          message: `kind must be a short plain identifier (letters, digits, _ . -; up to 64), got ${JSON.stringify(kind)}`,
+        });
+      }
+      await expect(s.claim(task(1, { kind: 7 as unknown as string }))).rejects.toMatchObject({
+        code: "ERR_INVALID_INPUT",
+      });
+      await expect(s.enqueueMany([task(2), task(3, { kind: "no way" })])).rejects.toMatchObject({
+        code: "ERR_INVALID_INPUT",
+      });
+      for (const kind of ["a", "_x", "Image.v2", "http_request", "a-b", "x".repeat(64)])
+        expect((await s.claim(task(4, { kind }))).created).toBe(true);
+      expect((await s.stats()).total).toBe(6);
     });
 
     it("claims with start straight into running, leased, one attempt counted", async () => {
@@ -98,7 +141,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
         etag: "abc",
         result: "42",
       });
-      expect((await s.getByKey("img-1.ppm#thumb"))?.seq).toBe(seq);
+      expect((await s.getByKey("image", "img-1.ppm#thumb"))?.seq).toBe(seq);
       expect((await s.getById("t-1")).map((r) => r.seq)).toEqual([seq]);
     });
 

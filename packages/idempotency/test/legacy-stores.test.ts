@@ -54,7 +54,7 @@ async function runToCompletion(store: TaskStoreDriver): Promise<void> {
     failed: 1,
     deadLetters: 1,
   });
-  const dup = await store.claim({ id: "t-5", idempotencyKey: "k-5", type: "image", payload: {} });
+  const dup = await store.claim({ id: "t-5", idempotencyKey: "k-5", kind: "image", payload: {} });
   expect(dup.created === false && dup.record).toMatchObject({ status: "succeeded", outputKey: "out-5" });
   const taken = await store.takeNext(10);
   expect(taken.map((r) => r.id)).toEqual(["t-1", "t-2", "t-3", "t-4"]);

@@ -39,7 +39,7 @@ describe("opening a task store", () => {
     db.close();
     const store = new SqliteSyncStore({ path });
     open.push(store);
-    expect(store.getByKey("k#thumb")).toMatchObject({
+    expect(store.getByKey("image", "k#thumb")).toMatchObject({
       id: "old",
       status: "queued",
       nextRunAt: 0,
@@ -101,7 +101,7 @@ describe("opening a task store", () => {
     try {
       let error: unknown;
       try {
-        store.claim({ id: "a", idempotencyKey: "a", type: "noop", payload: {} });
+        store.claim({ id: "a", idempotencyKey: "a", kind: "noop", payload: {} });
       } catch (e) {
         error = e;
       }
@@ -121,7 +121,7 @@ describe("two processes on one file", () => {
       const store = new SqliteSyncStore({ path: ${JSON.stringify(path)}, busyTimeoutMs: 10000 });
       const won = [];
       for (let n = 0; n < 500; n++) {
-        const r = store.claim({ id: "t" + n, idempotencyKey: "key-" + n, type: "noop", payload: { n } });
+        const r = store.claim({ id: "t" + n, idempotencyKey: "key-" + n, kind: "noop", payload: { n } });
         if (r.created) won.push(n);
       }
       store.close();

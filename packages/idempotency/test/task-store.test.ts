@@ -13,7 +13,7 @@ import { deadPid, tempDb } from "./helpers.js";
 const task = (n: number, extra: Partial<ClaimInput> = {}): ClaimInput => ({
   id: `t-${n}`,
   idempotencyKey: `img-${n}.ppm#thumb`,
-  type: "image",
+  kind: "image",
   payload: { id: `t-${n}`, image_key: `img-${n}.ppm`, variant: "thumb" },
   ...extra,
 });

@@ -270,7 +270,8 @@ export interface PreparedTask {
   readonly task: Task;
   readonly id: string;
   readonly idempotencyKey: string;
-  readonly type: TaskType;
+  /** The task's kind: its built-in type. */
+  readonly kind: TaskType;
   /** The task in its wire format (snake_case), as stored and re-parsed by `serve`. */
   readonly payload: Record<string, unknown>;
   readonly maxAttempts?: number;
@@ -287,7 +288,7 @@ export function toPrepared(task: Task): PreparedTask {
     task,
     id: task.id,
     idempotencyKey: task.idempotencyKey,
-    type: task.type,
+    kind: task.type,
     payload: toWire(task),
     ...(task.maxAttempts === undefined ? {} : { maxAttempts: task.maxAttempts }),
   };

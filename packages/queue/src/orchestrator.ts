@@ -268,7 +268,7 @@ export class Orchestrator<T, O> {
       claim = await this.#store.claim({
         id: prepared.id,
         idempotencyKey: prepared.idempotencyKey,
-        type: prepared.type,
+        kind: prepared.kind,
         payload: prepared.payload,
         maxAttempts,
         ...(start ? { start } : {}),

@@ -26,7 +26,8 @@ export interface ExecutorPort<T, O> {
 export interface StoreClaim {
   readonly id: string;
   readonly idempotencyKey: string;
-  readonly type: string;
+  /** The task's kind (which handler runs it); idempotency keys are unique per kind. */
+  readonly kind: string;
   readonly payload: unknown;
   readonly maxAttempts?: number;
   /** Store it as `running` (leased, first attempt counted): the pool runs it at once. */
@@ -112,7 +113,8 @@ export interface PreparedTask<T> {
   readonly task: T;
   readonly id: string;
   readonly idempotencyKey: string;
-  readonly type: string;
+  /** The task's kind (which handler runs it); idempotency keys are unique per kind. */
+  readonly kind: string;
   /** Stored as the task's payload (and re-parsed by `serve`). */
   readonly payload: unknown;
   readonly maxAttempts?: number;

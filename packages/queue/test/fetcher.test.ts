@@ -14,7 +14,7 @@ afterEach(async () => {
 
 function byId(raw: unknown) {
   const task = raw as { id: string };
-  return { task, id: task.id, idempotencyKey: task.id, type: "test", payload: task };
+  return { task, id: task.id, idempotencyKey: task.id, kind: "test", payload: task };
 }
 
 /** A store with `count` queued tasks and an orchestrator whose attempts wait for `release()`. */
@@ -22,7 +22,7 @@ function setup(count: number, concurrency: number) {
   const sync = new SqliteSyncStore({ path: ":memory:" });
   const store = new SqliteTaskStore(sync);
   for (let i = 0; i < count; i++)
-    sync.claim({ id: `t${i}`, idempotencyKey: `t${i}`, type: "test", payload: { id: `t${i}` } });
+    sync.claim({ id: `t${i}`, idempotencyKey: `t${i}`, kind: "test", payload: { id: `t${i}` } });
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => {
     release = resolve;

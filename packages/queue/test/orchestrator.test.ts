@@ -24,7 +24,7 @@ const closers: (() => Promise<void>)[] = [];
 /** Tasks of the fault and shutdown tests: plain objects keyed by their id. */
 function byId<T extends { id: string }>(raw: unknown) {
   const task = raw as T;
-  return { task, id: task.id, idempotencyKey: task.id, type: "test", payload: task };
+  return { task, id: task.id, idempotencyKey: task.id, kind: "test", payload: task };
 }
 afterEach(async () => {
   vi.useRealTimers();
@@ -296,7 +296,7 @@ describe("backoff with fake timers", () => {
         task: raw as { id: string },
         id: "t",
         idempotencyKey: "t",
-        type: "x",
+        kind: "x",
         payload: raw,
       }),
       store: new SqliteTaskStore(store),
@@ -380,8 +380,12 @@ describe("pool shutdown", () => {
     const pool = new Orchestrator({ prepare: byId, store: batched, executor });
     const submitted = [pool.submit({ id: "a" }), pool.submit({ id: "b" })];
     await vi.waitFor(() => expect(pool.queue.size).toBe(1));
-    expect(store.getByKey("a")).toMatchObject({ status: "running", attempts: 1, leaseOwner: store.owner });
-    expect(store.getByKey("b")).toMatchObject({ status: "queued", attempts: 0 });
+    expect(store.getByKey("test", "a")).toMatchObject({
+      status: "running",
+      attempts: 1,
+      leaseOwner: store.owner,
+    });
+    expect(store.getByKey("test", "b")).toMatchObject({ status: "queued", attempts: 0 });
     release();
     expect((await Promise.all(submitted)).map((r) => [r.result, r.attempts])).toEqual([
       ["a", 1],
@@ -418,7 +422,7 @@ describe("pool shutdown", () => {
 
   it("a forced close hands tasks already running in the store but still in the queue back to queued", async () => {
     const store = new SqliteSyncStore({ path: ":memory:" });
-    for (const id of ["a", "b"]) store.claim({ id, idempotencyKey: id, type: "test", payload: { id } });
+    for (const id of ["a", "b"]) store.claim({ id, idempotencyKey: id, kind: "test", payload: { id } });
     const executor = new InlineExecutor<{ id: string }, object>(() => new Promise(() => undefined), 1);
     const pool = new Orchestrator({ prepare: byId, store: new SqliteTaskStore(store), executor });
     const adopted = store.takeNext(2).map((record) => pool.adopt(record).catch((e: unknown) => e));

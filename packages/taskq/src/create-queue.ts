@@ -88,7 +88,7 @@ export async function createQueue<Payload = unknown, Result = unknown>(
   /** A duplicate of a task another process runs now: wait for its record to settle. */
   const awaitElsewhere = async (key: string): Promise<Result> => {
     for (;;) {
-      const record = await store.getByKey(key);
+      const record = await store.getByKey("task", key);
       if (record?.status === "succeeded") return parse(record.result);
       if (record?.status === "failed")
         throw new TaskFailedError(

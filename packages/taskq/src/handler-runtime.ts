@@ -96,7 +96,7 @@ export function payloadPreparer(keyOf: (payload: unknown) => string) {
       task: { payload, id, key },
       id,
       idempotencyKey: key,
-      type: "task",
+      kind: "task",
       payload,
       ...(choices.maxAttempts === undefined ? {} : { maxAttempts: choices.maxAttempts }),
     };

@@ -17,7 +17,7 @@ describe("background retention", () => {
       const c = (await store.claim({
         id: `t-${n}`,
         idempotencyKey: `k-${n}`,
-        type: "x",
+        kind: "x",
         payload: {},
         start: true,
       })) as {
@@ -28,7 +28,7 @@ describe("background retention", () => {
     for (let n = 0; n < 7; n++) await finish(n);
     t += 5000;
     await finish(100); // recent
-    await store.claim({ id: "q", idempotencyKey: "queued", type: "x", payload: {} });
+    await store.claim({ id: "q", idempotencyKey: "queued", kind: "x", payload: {} });
     // intervalMs far away: the passes here are run by hand, no timer fires in the test
     const retention = new Maintenance([
       retentionService(store, { retentionMs: 1000, batch: 3, everyMs: 3_600_000 }),

@@ -26,7 +26,7 @@ export const statusCommand = {
           [
             `id:              ${r.id}`,
             `idempotency_key: ${r.idempotencyKey}`,
-            `type:            ${r.type}`,
+            `kind:            ${r.kind}`,
             `status:          ${r.status}${r.status === "running" ? ` (${leaseOf(r.leaseOwner, reading)})` : ""}`,
             `attempts:        ${r.attempts} of ${r.maxAttempts}`,
             `output_key:      ${r.outputKey ?? "-"}`,

@@ -108,7 +108,7 @@ export const submitCommand = {
     const prepared: {
       id: string;
       idempotencyKey: string;
-      type: string;
+      kind: string;
       payload: unknown;
       maxAttempts?: number;
     }[] = [];
@@ -151,7 +151,7 @@ export const submitCommand = {
         prepared.map((p) => ({
           id: p.id,
           idempotencyKey: p.idempotencyKey,
-          type: p.type,
+          kind: p.kind,
           payload: p.payload,
           // the flag, then the task's own max_attempts, then the store's default (ATTEMPTS)
           maxAttempts: argv.attempts ?? p.maxAttempts,

@@ -10,8 +10,9 @@ import m003 from "./migrations/003_partial_indexes.sql";
 import m004 from "./migrations/004_dead_letter_indexes.sql";
 import m005 from "./migrations/005_failed_index.sql";
 import m006 from "./migrations/006_maintenance_managers.sql";
+import m007 from "./migrations/007_kinds_cancel.sql";
 
-export const PG_MIGRATIONS: readonly Migration[] = loadMigrations([m001, m002, m003, m004, m005, m006]);
+export const PG_MIGRATIONS: readonly Migration[] = loadMigrations([m001, m002, m003, m004, m005, m006, m007]);
 
 /**
  * The legacy numbering, translated once. Until the migrations became files, PostgreSQL had its

@@ -324,10 +324,13 @@ export class PgTaskStore implements TaskStoreDriver {
     return row && records.toRecord(row);
   }
 
-  async getByKey(key: string): Promise<T.TaskRecord | undefined> {
+  async getByKey(kind: string, key: string): Promise<T.TaskRecord | undefined> {
     this.#ensureOpen("get by key");
     const row = (
-      await this.#conn.query<"task_get_by_key", records.Row>("task_get_by_key", { idempotency_key: key })
+      await this.#conn.query<"task_get_by_key", records.Row>("task_get_by_key", {
+        kind,
+        idempotency_key: key,
+      })
     ).rows[0];
     return row && records.toRecord(row);
   }

@@ -15,24 +15,24 @@
 -- returned); when a buggy caller sends two on one row, one wins and the other is refused as
 -- stale. A NOTIFY goes out on @channel, on commit, when any task became queued. Each transition
 -- finds its rows by primary key (`seq = ANY(...)`): with a generic plan, an empty array costs
--- nothing, where a join alone made every CTE scan all running tasks. Claims come sorted by key
+-- nothing, where a join alone made every CTE scan all running tasks. Claims come sorted by kind and key
 -- (two turns lock keys in one order).
 -- name: task_turn
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   c AS (
-    INSERT INTO tasks (id, idempotency_key, type, payload, status, attempts, max_attempts, created_at, updated_at,
+    INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
       next_run_at, started_at, lease_owner, lease_expires_at, version)
-    SELECT u.id, u.key, u.type, u.payload,
+    SELECT u.id, u.key, u.kind, u.payload,
       CASE WHEN u.start THEN 'running' ELSE 'queued' END, CASE WHEN u.start THEN 1 ELSE 0 END,
       u.max_attempts, clock.t, clock.t, clock.t,
       CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN @owner::text END,
       CASE WHEN u.start THEN clock.t + @lease_ms::bigint END, 0
-    FROM unnest(@claim_id::text[], @claim_key::text[], @claim_type::text[], @claim_payload::text[],
+    FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
         @claim_max_attempts::int[], @claim_start::bool[]) WITH ORDINALITY
-      AS u(id, key, type, payload, max_attempts, start, ord), clock
+      AS u(id, key, kind, payload, max_attempts, start, ord), clock
     ORDER BY u.ord
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING seq, idempotency_key, version, status, attempts),
+    ON CONFLICT (kind, idempotency_key) DO NOTHING
+    RETURNING seq, kind, idempotency_key, version, status, attempts),
   st AS (
     UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
       started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
@@ -76,22 +76,26 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
   -- every CTE reads the snapshot the statement started with)
   ex AS (
     SELECT t.* FROM tasks t
-    WHERE t.idempotency_key IN (SELECT k FROM unnest(@claim_key::text[]) AS k EXCEPT SELECT idempotency_key FROM c)),
+    WHERE (t.kind, t.idempotency_key) IN (
+      SELECT k.kind, k.key FROM unnest(@claim_kind::text[], @claim_key::text[]) AS k(kind, key)
+      EXCEPT SELECT kind, idempotency_key FROM c)),
   wake AS (
     SELECT pg_notify(@channel, '') FROM (
       SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl LIMIT 1) AS queued)
-SELECT 'claim' AS call, seq, idempotency_key AS key, version, status, attempts, NULL::json AS record FROM c
-UNION ALL SELECT 'existing', seq, idempotency_key, NULL, NULL, NULL, row_to_json(ex) FROM ex
-UNION ALL SELECT 'start', seq, NULL, version, NULL, attempts, NULL FROM st
-UNION ALL SELECT 'succeed', seq, NULL, NULL, NULL, NULL, NULL FROM su
-UNION ALL SELECT 'retry', seq, NULL, NULL, NULL, NULL, NULL FROM re
-UNION ALL SELECT 'fail', seq, NULL, NULL, NULL, NULL, NULL FROM fa
-UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL, NULL FROM rl
-UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL FROM wake
+SELECT 'claim' AS call, seq, kind, idempotency_key AS key, version, status, attempts, NULL::json AS record FROM c
+UNION ALL SELECT 'existing', seq, kind, idempotency_key, NULL, NULL, NULL, row_to_json(ex) FROM ex
+UNION ALL SELECT 'start', seq, NULL, NULL, version, NULL, attempts, NULL FROM st
+UNION ALL SELECT 'succeed', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM su
+UNION ALL SELECT 'retry', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM re
+UNION ALL SELECT 'fail', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM fa
+UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM rl
+UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM wake
 
--- The records holding claimed keys that a turn neither inserted nor saw (a concurrent commit).
+-- The records holding claimed (kind, key) pairs that a turn neither inserted nor saw (a
+-- concurrent commit).
 -- name: task_list_by_keys
-SELECT * FROM tasks WHERE idempotency_key = ANY(@keys::text[])
+SELECT * FROM tasks
+WHERE (kind, idempotency_key) IN (SELECT * FROM unnest(@kinds::text[], @keys::text[]))
 
 -- name: task_reclaim_expired
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
@@ -133,7 +137,7 @@ WHERE t.status = 'running' AND t.lease_owner = @owner AND t.seq = ANY(@seqs::big
 SELECT * FROM tasks WHERE seq = @seq
 
 -- name: task_get_by_key
-SELECT * FROM tasks WHERE idempotency_key = @idempotency_key
+SELECT * FROM tasks WHERE kind = @kind AND idempotency_key = @idempotency_key
 
 -- name: task_list_by_id
 SELECT * FROM tasks WHERE id = @id ORDER BY seq

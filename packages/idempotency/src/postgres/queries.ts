@@ -18,7 +18,7 @@ type None = Record<never, never>;
 export interface TurnParams extends Now, Lease {
   readonly claim_id: readonly string[];
   readonly claim_key: readonly string[];
-  readonly claim_type: readonly string[];
+  readonly claim_kind: readonly string[];
   readonly claim_payload: readonly string[];
   readonly claim_max_attempts: readonly number[];
   readonly claim_start: readonly boolean[];
@@ -47,14 +47,14 @@ export interface TurnParams extends Now, Lease {
 /** Each statement of queries.sql and the parameters it binds. */
 export interface PgParams {
   task_turn: TurnParams;
-  task_list_by_keys: { readonly keys: readonly string[] };
+  task_list_by_keys: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
   task_reclaim_expired: Now;
   task_take: Now & Lease & { readonly limit: number };
   task_running_owners: None;
   task_release_owner: Now & { readonly owner: string };
   task_renew_leases: Now & Lease & { readonly seqs: readonly number[] };
   task_get: { readonly seq: number };
-  task_get_by_key: { readonly idempotency_key: string };
+  task_get_by_key: { readonly kind: string; readonly idempotency_key: string };
   task_list_by_id: { readonly id: string };
   task_list_all: None;
   dead_letter_insert_invalid: Now & {

@@ -43,6 +43,7 @@ type Turn = { [C in CallName]: Call<CallArgs[C]>[] };
 interface TurnRow {
   readonly call: CallName | "existing" | "wake";
   readonly seq: number;
+  readonly kind: string | null;
   readonly key: string | null;
   readonly version: number | null;
   readonly status: string | null;
@@ -68,12 +69,20 @@ const WHAT: Record<TransitionName, string> = {
   release: "running → queued (released)",
 };
 
+/** A claim's identity: its kind and key (a kind never holds a NUL). */
+const identity = (kind: string, key: string): string => `${kind}\u0000${key}`;
+
+/** Claims in (kind, key) order, so two turns lock keys in one order. */
 const byKey = (a: readonly [CheckedClaim, number], b: readonly [CheckedClaim, number]) =>
-  a[0].idempotencyKey < b[0].idempotencyKey
+  a[0].kind < b[0].kind
     ? -1
-    : a[0].idempotencyKey > b[0].idempotencyKey
+    : a[0].kind > b[0].kind
       ? 1
-      : a[1] - b[1];
+      : a[0].idempotencyKey < b[0].idempotencyKey
+        ? -1
+        : a[0].idempotencyKey > b[0].idempotencyKey
+          ? 1
+          : a[1] - b[1];
 
 const emptyTurn = (): Turn => ({ claim: [], start: [], succeed: [], retry: [], fail: [], release: [] });
 
@@ -184,7 +193,7 @@ export class TurnBatcher {
       lease_ms: this.#options.leaseMs,
       claim_id: col("id"),
       claim_key: col("idempotencyKey"),
-      claim_type: col("type"),
+      claim_kind: col("kind"),
       claim_payload: col("payload"),
       claim_max_attempts: col("maxAttempts"),
       claim_start: col("start"),
@@ -246,11 +255,12 @@ export class TurnBatcher {
     retried: boolean,
   ) {
     if (batch.length === 0) return;
-    const created = new Map(inserted.map((row) => [row.key as string, row]));
-    const results: (ClaimResult | undefined)[] = batch.map((call) => {
-      const row = created.get(call.args.idempotencyKey);
+    const created = new Map(inserted.map((row) => [identity(row.kind as string, row.key as string), row]));
+    const ids = batch.map((call) => identity(call.args.kind, call.args.idempotencyKey));
+    const results: (ClaimResult | undefined)[] = batch.map((_, i) => {
+      const row = created.get(ids[i] as string);
       if (!row) return undefined;
-      created.delete(call.args.idempotencyKey); // a key twice in one batch: the second is a duplicate
+      created.delete(ids[i] as string); // a key twice in one batch: the second is a duplicate
       return {
         created: true,
         seq: row.seq,
@@ -259,25 +269,27 @@ export class TurnBatcher {
         attempts: row.attempts as number,
       };
     });
-    const byKey = new Map(held.map((row) => [row.key as string, toRecord(row.record as Row)]));
+    const byKey = new Map(
+      held.map((row) => [identity(row.kind as string, row.key as string), toRecord(row.record as Row)]),
+    );
     // keys a concurrent transaction committed while this statement ran, or twice in this batch:
     // read now (rare)
-    const missing = [
-      ...new Set(
-        batch
-          .filter((call, i) => results[i] === undefined && !byKey.has(call.args.idempotencyKey))
-          .map((call) => call.args.idempotencyKey),
-      ),
-    ];
-    if (missing.length > 0) {
+    const missing = new Map<string, CheckedClaim>();
+    batch.forEach((call, i) => {
+      const id = ids[i] as string;
+      if (results[i] === undefined && !byKey.has(id)) missing.set(id, call.args);
+    });
+    if (missing.size > 0) {
+      const claims = [...missing.values()];
       const existing = await this.#conn.query<"task_list_by_keys", Row>("task_list_by_keys", {
-        keys: missing,
+        kinds: claims.map((c) => c.kind),
+        keys: claims.map((c) => c.idempotencyKey),
       });
-      for (const row of existing.rows) byKey.set(row.idempotency_key, toRecord(row));
+      for (const row of existing.rows) byKey.set(identity(row.kind, row.idempotency_key), toRecord(row));
     }
     const { owner, running } = this.#options;
     batch.forEach((call, i) => {
-      const record = results[i] === undefined ? byKey.get(call.args.idempotencyKey) : undefined;
+      const record = results[i] === undefined ? byKey.get(ids[i] as string) : undefined;
       if (!record) return;
       // A retried batch may find its own insert, committed before the connection dropped.
       const mine =
@@ -303,7 +315,10 @@ export class TurnBatcher {
       if (result) call.resolve(result as never);
       else
         call.reject(
-          new StoreError("ERR_POSTGRES", `claim of ${call.args.idempotencyKey}: neither inserted nor found`),
+          new StoreError(
+            "ERR_POSTGRES",
+            `claim of ${call.args.kind} ${call.args.idempotencyKey}: neither inserted nor found`,
+          ),
         );
     });
   }

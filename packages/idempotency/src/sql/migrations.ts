@@ -16,6 +16,7 @@ export const MIGRATION_NAMES = [
   "004_dead_letter_indexes",
   "005_failed_index",
   "006_maintenance_managers",
+  "007_kinds_cancel",
 ] as const;
 
 /**

@@ -35,10 +35,24 @@ function migrate(db: Database.Database, path: string): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   const pending = pendingMigrations(SQLITE_MIGRATIONS, current, `task store ${path}`);
   if (pending.length === 0) return;
-  db.transaction(() => {
-    for (const migration of pending) db.exec(migration.sql);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
+  // A migration may rebuild a table that others reference (007 rebuilds `tasks`): SQLite's
+  // procedure for that is foreign keys off (a no-op inside a transaction, so around it) and a
+  // foreign_key_check before the commit.
+  db.pragma("foreign_keys = OFF");
+  try {
+    db.transaction(() => {
+      for (const migration of pending) db.exec(migration.sql);
+      const broken = db.pragma("foreign_key_check") as unknown[];
+      if (broken.length > 0)
+        throw new StoreError(
+          "ERR_SQLITE",
+          `migrating task store ${path} would break ${broken.length} foreign key(s)`,
+        );
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }).immediate();
+  } finally {
+    db.pragma("foreign_keys = ON");
+  }
 }
 
 /**
@@ -61,8 +75,8 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database.Data
     db = new Database(path, { timeout: busyTimeoutMs });
     if (!memory) db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
-    db.pragma("foreign_keys = ON");
     migrate(db, path);
+    db.pragma("foreign_keys = ON");
     return db;
   } catch (error) {
     db?.close();

@@ -5,26 +5,26 @@
 -- clock (`@now`). Statements that do the same as one of PostgreSQL's have its name.
 
 -- name: task_claim
-INSERT INTO tasks (id, idempotency_key, type, payload, status, attempts, max_attempts, created_at, updated_at,
+INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
   next_run_at, version)
-VALUES (@id, @idempotency_key, @type, @payload, 'queued', 0, @max_attempts, @now, @now, @now, 0)
-ON CONFLICT (idempotency_key) DO NOTHING
+VALUES (@id, @idempotency_key, @kind, @payload, 'queued', 0, @max_attempts, @now, @now, @now, 0)
+ON CONFLICT (kind, idempotency_key) DO NOTHING
 RETURNING seq, version, status, attempts
 
 -- A claim with `start`: running at once, leased to this owner, its first attempt counted.
 -- name: task_claim_running
-INSERT INTO tasks (id, idempotency_key, type, payload, status, attempts, max_attempts, created_at, updated_at,
+INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
   next_run_at, started_at, lease_owner, lease_expires_at, version)
-VALUES (@id, @idempotency_key, @type, @payload, 'running', 1, @max_attempts, @now, @now, @now,
+VALUES (@id, @idempotency_key, @kind, @payload, 'running', 1, @max_attempts, @now, @now, @now,
   @now, @owner, @lease_expires_at, 0)
-ON CONFLICT (idempotency_key) DO NOTHING
+ON CONFLICT (kind, idempotency_key) DO NOTHING
 RETURNING seq, version, status, attempts
 
 -- name: task_get
 SELECT * FROM tasks WHERE seq = @seq
 
 -- name: task_get_by_key
-SELECT * FROM tasks WHERE idempotency_key = @idempotency_key
+SELECT * FROM tasks WHERE kind = @kind AND idempotency_key = @idempotency_key
 
 -- name: task_list_by_id
 SELECT * FROM tasks WHERE id = @id ORDER BY seq

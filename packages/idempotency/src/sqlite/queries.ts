@@ -17,7 +17,7 @@ interface Guard {
 interface Claim extends Now {
   readonly id: string;
   readonly idempotency_key: string;
-  readonly type: string;
+  readonly kind: string;
   readonly payload: string;
   readonly max_attempts: number;
 }
@@ -36,7 +36,7 @@ export interface SqliteParams {
   task_claim: Claim;
   task_claim_running: Claim & Lease;
   task_get: { readonly seq: number };
-  task_get_by_key: { readonly idempotency_key: string };
+  task_get_by_key: { readonly kind: string; readonly idempotency_key: string };
   task_list_by_id: { readonly id: string };
   task_list_all: None;
   task_start: Now & Guard & Lease;

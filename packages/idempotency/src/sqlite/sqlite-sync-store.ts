@@ -123,7 +123,7 @@ export class SqliteSyncStore {
    * processes claiming one key, one wins.
    */
   claim(input: T.ClaimInput): T.ClaimResult {
-    const { payload, maxAttempts } = validate.checkClaim(input, this.maxAttempts);
+    const { kind, payload, maxAttempts } = validate.checkClaim(input, this.maxAttempts);
     return this.#guard("claim", () => {
       const now = this.#now();
       // one params object for either statement (each binds the names it has): a spread of a
@@ -131,7 +131,7 @@ export class SqliteSyncStore {
       const params = {
         id: input.id,
         idempotency_key: input.idempotencyKey,
-        type: input.type,
+        kind,
         payload,
         max_attempts: maxAttempts,
         now,
@@ -145,7 +145,7 @@ export class SqliteSyncStore {
       return {
         created: false,
         record: records.toRecord(
-          this.#s.task_get_by_key.get({ idempotency_key: input.idempotencyKey }) as records.Row,
+          this.#s.task_get_by_key.get({ kind, idempotency_key: input.idempotencyKey }) as records.Row,
         ),
       };
     });
@@ -291,9 +291,10 @@ export class SqliteSyncStore {
     });
   }
 
-  getByKey(key: string): T.TaskRecord | undefined {
+  /** The task of this kind holding this idempotency key. */
+  getByKey(kind: string, key: string): T.TaskRecord | undefined {
     return this.#guard("get by key", () => {
-      const row = this.#s.task_get_by_key.get({ idempotency_key: key }) as records.Row | undefined;
+      const row = this.#s.task_get_by_key.get({ kind, idempotency_key: key }) as records.Row | undefined;
       return row && records.toRecord(row);
     });
   }

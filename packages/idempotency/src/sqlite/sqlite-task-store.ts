@@ -179,8 +179,8 @@ export class SqliteTaskStore implements TaskStoreDriver {
     return this.#runAtOnce(() => this.store.get(seq));
   }
 
-  getByKey(key: string): Promise<T.TaskRecord | undefined> {
-    return this.#runAtOnce(() => this.store.getByKey(key));
+  getByKey(kind: string, key: string): Promise<T.TaskRecord | undefined> {
+    return this.#runAtOnce(() => this.store.getByKey(kind, key));
   }
 
   getById(id: string): Promise<T.TaskRecord[]> {
