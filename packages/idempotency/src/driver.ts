@@ -68,9 +68,12 @@ export interface TaskStoreDriver {
 
   /**
    * Takes up to `limit` due queued tasks for this owner (first reclaiming expired leases): no
-   * two owners ever take the same task.
+   * two owners ever take the same task. With `kinds` (a non-empty array of kinds), only tasks of
+   * those kinds; without, every kind. Across kinds, in queue order (`next_run_at`, then `seq`).
+   * It reads at most `limit` due tasks per kind (the queued index leads with the kind), never
+   * every due task of a backlog.
    */
-  takeNext(limit: number): Promise<TaskRecord[]>;
+  takeNext(limit: number, kinds?: readonly string[]): Promise<TaskRecord[]>;
   /** Puts back the running tasks of dead local owners and of expired leases. Returns how many. */
   recover(): Promise<number>;
   /** Extends the lease of every task this owner runs. Returns how many. */

@@ -1,5 +1,5 @@
 /** Status of a task record. */
-export type TaskStatus = "queued" | "running" | "succeeded" | "failed";
+export type TaskStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
 /** What `claim` and `enqueue` store for a task. */
 export interface ClaimInput {
@@ -110,6 +110,8 @@ export interface StoreStats {
   readonly running: number;
   readonly succeeded: number;
   readonly failed: number;
+  /** Counted through its partial index, as the others. */
+  readonly cancelled: number;
   readonly total: number;
   /** Dead letters not re-driven yet. */
   readonly deadLetters: number;

@@ -92,6 +92,60 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect((await s.stats()).total).toBe(6);
     });
 
+    it("takes only the kinds asked for, in queue order across kinds; without kinds, every kind", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      const other = await store({ now: c.now, sameAs: s });
+      // queue order: next_run_at, then seq; a retried task comes back later
+      for (const [n, kind] of [
+        [1, "a"],
+        [2, "b"],
+        [3, "a"],
+        [4, "c"],
+        [5, "b"],
+        [6, "a"],
+      ] as const) {
+        await s.claim(task(n, { kind }));
+        c.advance(1);
+      }
+      const a = await s.takeNext(10, ["a"]);
+      expect(a.map((r) => r.id)).toEqual(["t-1", "t-3", "t-6"]);
+      expect(a.every((r) => r.kind === "a" && r.status === "running")).toBe(true);
+      // a store serving [a] never takes b or c, even with nothing else queued
+      expect(await other.takeNext(10, ["a"])).toEqual([]);
+      // two kinds, limit across them: the first two in queue order
+      expect((await other.takeNext(2, ["c", "b"])).map((r) => r.id)).toEqual(["t-2", "t-4"]);
+      expect((await s.takeNext(10, ["b", "nobody"])).map((r) => r.id)).toEqual(["t-5"]);
+      expect(await s.takeNext(10)).toEqual([]);
+      // every kind, in queue order
+      for (const [n, kind] of [
+        [7, "z"],
+        [8, "a"],
+        [9, "m"],
+      ] as const) {
+        await s.claim(task(n, { kind }));
+        c.advance(1);
+      }
+      expect((await s.takeNext(2)).map((r) => r.id)).toEqual(["t-7", "t-8"]);
+      expect((await s.takeNext(5)).map((r) => r.kind)).toEqual(["m"]);
+      // not due yet: not taken
+      await s.claim(task(10, { kind: "a" }));
+      const [ten] = await s.takeNext(1, ["a"]);
+      await s.retry(ten!.seq, ten!.version, { errorClass: "transient", message: "later" }, 1000);
+      expect(await s.takeNext(5, ["a"])).toEqual([]);
+      c.advance(1000);
+      expect((await s.takeNext(5, ["a"])).map((r) => r.id)).toEqual(["t-10"]);
+    });
+
+    it("refuses kinds that are empty or not kinds", async () => {
+      const s = await store();
+      await expect(s.takeNext(1, [])).rejects.toMatchObject({ code: "ERR_INVALID_INPUT" });
+      await expect(s.takeNext(1, ["bad kind"])).rejects.toMatchObject({
+        code: "ERR_INVALID_INPUT",
+        message: expect.stringContaining('"bad kind"'),
+      });
+    });
+
     it("claims with start straight into running, leased, one attempt counted", async () => {
       const c = clock();
       const s = await store({ now: c.now, leaseMs: 5000 });
@@ -287,6 +341,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
         running: 0,
         succeeded: 0,
         failed: 0,
+        cancelled: 0,
         total: 0,
         deadLetters: 0,
         oldestQueuedAgeMs: null,
@@ -304,6 +359,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
         running: 0,
         succeeded: 1,
         failed: 0,
+        cancelled: 0,
         total: 3,
         deadLetters: 0,
         oldestQueuedAgeMs: 500,

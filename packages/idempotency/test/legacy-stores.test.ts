@@ -1,12 +1,14 @@
-// Stores built by the released code (its migrations, copied in fixtures/legacy-schemas.json) open
-// with this code on both drivers: migrated to the numbered files (PostgreSQL's old numbering
-// translated once), their tasks kept, the queued and the recovered ones run to completion.
+// Stores built by the released code (its migrations, copied in fixtures/legacy-schemas.json), and
+// stores at schema 6 made by this code's own first six migrations (before kinds), open with this
+// code on both drivers: migrated to the numbered files (PostgreSQL's old numbering translated
+// once), their tasks kept with their old `type` as their kind, the queued and the recovered ones
+// run to completion.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { SCHEMA_VERSION, SqliteTaskStore, type TaskStoreDriver } from "../src/index.js";
+import { SCHEMA_VERSION, SQLITE_MIGRATIONS, SqliteTaskStore, type TaskStoreDriver } from "../src/index.js";
 import { PG_MIGRATIONS, PgTaskStore } from "../src/postgres.js";
 import { deadPid, tempDb } from "./helpers.js";
 
@@ -21,17 +23,17 @@ const LEGACY_SQLITE_MIGRATIONS = legacy.sqlite.migrations;
 const LEGACY_PG_MIGRATIONS = legacy.postgres.migrations;
 
 /**
- * Six tasks as the released code left them: two queued, one running on an expired lease, one
- * running for a dead local process, one succeeded, one failed with its dead letter. `t` is a
- * table name prefix (a schema on PostgreSQL).
+ * Seven tasks as the released code left them: two queued, one running on an expired lease, one
+ * running for a dead local process, one succeeded, one failed with its dead letter, and a handler
+ * task (type `task`) that succeeded. `t` is a table name prefix (a schema on PostgreSQL).
  */
 function legacyRows(t: string): string[] {
   const dead = `${hostname()}:${deadPid()}:x`;
   const now = Date.now();
-  const row = (n: number, status: string, rest: string) =>
+  const row = (n: number, status: string, rest: string, type = "image") =>
     `INSERT INTO ${t}tasks (id, idempotency_key, type, payload, status, max_attempts, created_at, updated_at,
        next_run_at, attempts, started_at, finished_at, lease_owner, lease_expires_at, output_key)
-     VALUES ('t-${n}', 'k-${n}', 'image', '{"n":${n}}', '${status}', 3, ${now - 1000 + n}, ${now}, 0, ${rest})`;
+     VALUES ('t-${n}', 'k-${n}', '${type}', '{"n":${n}}', '${status}', 3, ${now - 1000 + n}, ${now}, 0, ${rest})`;
   return [
     row(1, "queued", "0, NULL, NULL, NULL, NULL, NULL"),
     row(2, "queued", "0, NULL, NULL, NULL, NULL, NULL"),
@@ -39,6 +41,7 @@ function legacyRows(t: string): string[] {
     row(4, "running", `1, ${now}, NULL, '${dead}', ${now + 3_600_000}, NULL`),
     row(5, "succeeded", `1, ${now}, ${now}, NULL, NULL, 'out-5'`),
     row(6, "failed", `3, ${now}, ${now}, NULL, NULL, NULL`),
+    row(7, "succeeded", `1, ${now}, ${now}, NULL, NULL, 'out-7'`, "task"),
     `INSERT INTO ${t}dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
      SELECT seq, id, idempotency_key, payload, 'permanent', 'corrupt image', 3, ${now} FROM ${t}tasks WHERE id = 't-6'`,
   ];
@@ -50,12 +53,30 @@ async function runToCompletion(store: TaskStoreDriver): Promise<void> {
   expect(await store.stats()).toMatchObject({
     queued: 4,
     running: 0,
-    succeeded: 1,
+    succeeded: 2,
     failed: 1,
+    cancelled: 0,
     deadLetters: 1,
   });
+  // each task's old type is its kind; keys are now unique per kind
+  expect((await store.all()).map((r) => r.kind)).toEqual([
+    "image",
+    "image",
+    "image",
+    "image",
+    "image",
+    "image",
+    "task",
+  ]);
   const dup = await store.claim({ id: "t-5", idempotencyKey: "k-5", kind: "image", payload: {} });
   expect(dup.created === false && dup.record).toMatchObject({ status: "succeeded", outputKey: "out-5" });
+  const handlerDup = await store.claim({ id: "t-7", idempotencyKey: "k-7", kind: "task", payload: {} });
+  expect(handlerDup.created === false && handlerDup.record).toMatchObject({ outputKey: "out-7" });
+  const other = await store.claim({ id: "t-8", idempotencyKey: "k-5", kind: "task", payload: {} });
+  expect(other).toMatchObject({ created: true, status: "queued" });
+  const [eighth] = await store.takeNext(1, ["task"]);
+  expect(eighth).toMatchObject({ id: "t-8", kind: "task" });
+  await store.succeed(eighth!.seq, eighth!.version);
   const taken = await store.takeNext(10);
   expect(taken.map((r) => r.id)).toEqual(["t-1", "t-2", "t-3", "t-4"]);
   for (const r of taken) await store.succeed(r.seq, r.version, { outputKey: `out-${r.id}` });
@@ -66,7 +87,7 @@ async function runToCompletion(store: TaskStoreDriver): Promise<void> {
   expect(await store.stats()).toMatchObject({
     queued: 0,
     running: 0,
-    succeeded: 6,
+    succeeded: 8,
     failed: 0,
     deadLetters: 0,
   });
@@ -94,6 +115,20 @@ describe("a SQLite store of the released code (user_version 5)", () => {
     const check = new Database(path, { readonly: true });
     expect(check.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     check.close();
+    await runToCompletion(store);
+  });
+});
+
+describe("a SQLite store at schema 6, made by this code before kinds", () => {
+  it("migrates to the current schema and runs its tasks to completion", async () => {
+    const path = tempDb();
+    const db = new Database(path);
+    for (const m of SQLITE_MIGRATIONS.slice(0, 6)) db.exec(m.sql);
+    db.pragma("user_version = 6");
+    for (const sql of legacyRows("")) db.exec(sql);
+    db.close();
+    const store = SqliteTaskStore.open({ path });
+    open.push(store);
     await runToCompletion(store);
   });
 });
@@ -159,13 +194,34 @@ describe("a PostgreSQL store of the released code", () => {
     },
   );
 
+  it("at schema 6, made by this code before kinds: migrated, its tasks run to completion", async () => {
+    const schema = `six_${process.pid}_${++schemas}`;
+    const q = `"${schema}"`;
+    await sql(
+      [
+        `CREATE SCHEMA ${q}`,
+        `SET search_path TO ${q}`,
+        `CREATE TABLE ${q}.migrations (version integer PRIMARY KEY, name text, applied_at timestamptz NOT NULL DEFAULT now())`,
+        ...PG_MIGRATIONS.slice(0, 6).map((m) => m.sql),
+        ...PG_MIGRATIONS.slice(0, 6).map(
+          (m) => `INSERT INTO ${q}.migrations (version, name) VALUES (${m.version}, '${m.name}')`,
+        ),
+        ...legacyRows(`${q}.`),
+      ].join(";\n"),
+    );
+    const store = await PgTaskStore.open({ url, schema });
+    open.push(store);
+    expect((await versions(schema)).at(-1)).toEqual({ version: SCHEMA_VERSION, name: "007_kinds_cancel" });
+    await runToCompletion(store);
+  });
+
   it("a store newer than this code is still refused, untouched", async () => {
     const schema = await legacySchema(3);
     open.push(await PgTaskStore.open({ url, schema }));
     await sql(
-      `INSERT INTO "${schema}".migrations (version, name) VALUES (${SCHEMA_VERSION + 1}, '007_future')`,
+      `INSERT INTO "${schema}".migrations (version, name) VALUES (${SCHEMA_VERSION + 1}, '008_future')`,
     );
     await expect(PgTaskStore.open({ url, schema })).rejects.toMatchObject({ code: "ERR_SCHEMA_TOO_NEW" });
-    expect((await versions(schema)).at(-1)).toEqual({ version: SCHEMA_VERSION + 1, name: "007_future" });
+    expect((await versions(schema)).at(-1)).toEqual({ version: SCHEMA_VERSION + 1, name: "008_future" });
   });
 });

@@ -216,6 +216,7 @@ describe.each([
       running: 0,
       succeeded: 1,
       failed: 0,
+      cancelled: 0,
       total: 3,
       deadLetters: 0,
       oldestQueuedAgeMs: 500,

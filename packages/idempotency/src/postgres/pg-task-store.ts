@@ -264,8 +264,9 @@ export class PgTaskStore implements TaskStoreDriver {
 
   // ---- the durable queue and leases -----------------------------------------------------------
 
-  async takeNext(limit: number): Promise<T.TaskRecord[]> {
+  async takeNext(limit: number, kinds?: readonly string[]): Promise<T.TaskRecord[]> {
     validate.checkLimit(limit);
+    if (kinds !== undefined) validate.checkKinds(kinds);
     this.#ensureOpen("take next");
     this.#notifier.clear();
     await this.#conn.query("task_reclaim_expired", { now: this.#clock() });
@@ -274,6 +275,7 @@ export class PgTaskStore implements TaskStoreDriver {
       owner: this.owner,
       lease_ms: this.leaseMs,
       limit,
+      kinds: kinds === undefined ? null : [...new Set(kinds)],
     });
     for (const row of rows) this.#running.add(row.seq);
     return rows.map(records.toRecord);
@@ -393,6 +395,7 @@ export class PgTaskStore implements TaskStoreDriver {
         running: number;
         succeeded: number;
         failed: number;
+        cancelled: number;
         dead_letters: number;
         oldest_age: number | null;
       }
@@ -403,7 +406,8 @@ export class PgTaskStore implements TaskStoreDriver {
       running: r.running,
       succeeded: r.succeeded,
       failed: r.failed,
-      total: r.queued + r.running + r.succeeded + r.failed,
+      cancelled: r.cancelled,
+      total: r.queued + r.running + r.succeeded + r.failed + r.cancelled,
       deadLetters: r.dead_letters,
       oldestQueuedAgeMs: r.oldest_age === null ? null : Math.max(0, r.oldest_age),
     };

@@ -104,12 +104,27 @@ UPDATE tasks t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, 
 FROM clock WHERE t.status = 'running' AND t.lease_expires_at < clock.t
 
 -- The durable queue: SKIP LOCKED, so two nodes never take one task. UPDATE ... RETURNING has no
--- order: the taken rows are sorted by the outer SELECT, in queue order.
+-- order: the taken rows are sorted by the outer SELECT, in queue order. The queued index is
+-- (kind, next_run_at, seq): per kind served, a LATERAL reads and locks at most @limit due tasks
+-- in queue order, and the first @limit of those across kinds are taken (the others' locks go
+-- with the statement's transaction). @kinds NULL serves every kind: the kinds that have queued
+-- tasks, found by a skip scan of the index (one probe per kind).
 -- name: task_take
-WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  queued_kinds(kind) AS (
+    (SELECT kind FROM tasks WHERE status = 'queued' AND @kinds::text[] IS NULL ORDER BY kind LIMIT 1)
+    UNION ALL
+    SELECT (SELECT t.kind FROM tasks t WHERE t.status = 'queued' AND t.kind > q.kind ORDER BY t.kind LIMIT 1)
+    FROM queued_kinds q WHERE q.kind IS NOT NULL),
+  kinds AS (
+    SELECT kind FROM unnest(@kinds::text[]) AS kind
+    UNION ALL SELECT kind FROM queued_kinds WHERE kind IS NOT NULL),
   picked AS (
-    SELECT seq FROM tasks, clock WHERE status = 'queued' AND next_run_at <= clock.t
-    ORDER BY next_run_at, seq LIMIT @limit FOR UPDATE SKIP LOCKED),
+    SELECT p.seq FROM kinds CROSS JOIN LATERAL (
+      SELECT seq, next_run_at FROM tasks, clock
+      WHERE status = 'queued' AND kind = kinds.kind AND next_run_at <= clock.t
+      ORDER BY next_run_at, seq LIMIT @limit FOR UPDATE SKIP LOCKED) p
+    ORDER BY p.next_run_at, p.seq LIMIT @limit),
   taken AS (
     UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
       started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
@@ -180,6 +195,7 @@ SELECT
   (SELECT count(*) FROM tasks WHERE status = 'running')::int AS running,
   (SELECT count(*) FROM tasks WHERE status = 'succeeded')::int AS succeeded,
   (SELECT count(*) FROM tasks WHERE status = 'failed')::int AS failed,
+  (SELECT count(*) FROM tasks WHERE status = 'cancelled')::int AS cancelled,
   (SELECT count(*) FROM dead_letters WHERE redriven_at IS NULL)::int AS dead_letters,
   (SELECT clock.t - MIN(created_at) FROM tasks WHERE status = 'queued') AS oldest_age
 FROM clock

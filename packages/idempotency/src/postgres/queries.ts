@@ -49,7 +49,8 @@ export interface PgParams {
   task_turn: TurnParams;
   task_list_by_keys: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
   task_reclaim_expired: Now;
-  task_take: Now & Lease & { readonly limit: number };
+  /** `kinds` null: every kind. */
+  task_take: Now & Lease & { readonly limit: number; readonly kinds: readonly string[] | null };
   task_running_owners: None;
   task_release_owner: Now & { readonly owner: string };
   task_renew_leases: Now & Lease & { readonly seqs: readonly number[] };

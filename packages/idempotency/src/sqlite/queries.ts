@@ -50,7 +50,11 @@ export interface SqliteParams {
   task_fail: Now & Guard & Failure;
   dead_letter_insert: Now & { readonly seq: number };
   task_release: Now & Guard;
+  /** A template (takeStatement): `:per_kind` is task_take_kind once per kind. */
   task_take: Now & Lease & { readonly limit: number };
+  /** A template: one kind's part of task_take. */
+  task_take_kind: Now & { readonly kind: string; readonly limit: number };
+  task_queued_kinds: None;
   task_list_taken: { readonly seqs: string };
   task_reclaim_expired: Now;
   task_running_owners: None;
@@ -79,6 +83,10 @@ export interface SqliteParams {
 
 export type SqliteQueryName = keyof SqliteParams;
 
+/** Statements that are templates, completed per call shape (takeStatement), not prepared as they are. */
+type TemplateName = "task_take" | "task_take_kind";
+const TEMPLATES: ReadonlySet<string> = new Set<TemplateName>(["task_take", "task_take_kind"]);
+
 /** The arguments of a statement: its params object, or none when it takes no parameter. */
 type Args<P> = [keyof P] extends [never] ? [] : [params: P];
 
@@ -89,14 +97,15 @@ export interface Bound<P> {
   all(...params: Args<P>): unknown[];
 }
 
-export type SqliteStatements = { readonly [N in SqliteQueryName]: Bound<SqliteParams[N]> };
+export type SqliteStatements = {
+  readonly [N in Exclude<SqliteQueryName, TemplateName>]: Bound<SqliteParams[N]>;
+};
 
 /** The statements of queries.sql, compiled once per process. */
+const RAW = parseQueryFile(text, "sqlite/queries.sql");
+
 export const SQLITE_QUERIES = Object.fromEntries(
-  Object.entries(parseQueryFile(text, "sqlite/queries.sql")).map(([name, sql]) => [
-    name,
-    compileNamed(sql, "?"),
-  ]),
+  Object.entries(RAW).map(([name, sql]) => [name, compileNamed(sql, "?")]),
 ) as Readonly<Record<SqliteQueryName, CompiledStatement>>;
 
 type Method = "run" | "get" | "all";
@@ -119,17 +128,41 @@ function caller(
 /** Prepares every statement of queries.sql on a connection, each bound from its params object. */
 export function prepareStatements(db: Database.Database): SqliteStatements {
   return Object.fromEntries(
-    Object.entries(SQLITE_QUERIES).map(([name, compiled]) => {
-      const statement = db.prepare(compiled.text);
-      const [run, get, all] = (["run", "get", "all"] as const).map((m) => caller(compiled.names, m));
-      return [
-        name,
-        {
-          run: (params?: object) => run!(statement, params),
-          get: (params?: object) => get!(statement, params),
-          all: (params?: object) => all!(statement, params),
-        },
-      ];
-    }),
+    Object.entries(SQLITE_QUERIES)
+      .filter(([name]) => !TEMPLATES.has(name))
+      .map(([name, compiled]) => {
+        const statement = db.prepare(compiled.text);
+        const [run, get, all] = (["run", "get", "all"] as const).map((m) => caller(compiled.names, m));
+        return [
+          name,
+          {
+            run: (params?: object) => run!(statement, params),
+            get: (params?: object) => get!(statement, params),
+            all: (params?: object) => all!(statement, params),
+          },
+        ];
+      }),
   ) as unknown as SqliteStatements;
+}
+
+/** task_take's parameters for `kinds`: each kind bound as `@kind_<i>`. */
+export type TakeParams = SqliteParams["task_take"] & { readonly [kind: `kind_${number}`]: string };
+
+/**
+ * task_take for `count` kinds: the template with one limited subquery per kind (`@kind_0` ...),
+ * prepared on `db`. The driver caches one per count.
+ */
+export function takeStatement(
+  db: Database.Database,
+  count: number,
+): (params: TakeParams) => { seq: number }[] {
+  const part = RAW.task_take_kind as string;
+  const parts = Array.from({ length: count }, (_, i) => part.replaceAll("@kind", `@kind_${i}`));
+  const compiled = compileNamed(
+    (RAW.task_take as string).replace(":per_kind", parts.join("\nUNION ALL ")),
+    "?",
+  );
+  const statement = db.prepare(compiled.text);
+  const all = caller(compiled.names, "all");
+  return (params) => all(statement, params) as { seq: number }[];
 }

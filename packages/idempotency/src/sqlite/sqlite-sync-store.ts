@@ -13,7 +13,7 @@ import * as validate from "../validate.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
 import { fromSqlite } from "./errors.js";
 import { openDatabase } from "./open-database.js";
-import { prepareStatements, type SqliteStatements } from "./queries.js";
+import { prepareStatements, type SqliteStatements, type TakeParams, takeStatement } from "./queries.js";
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -76,6 +76,8 @@ export class SqliteSyncStore {
   readonly #db: Database.Database;
   readonly #now: () => number;
   readonly #s: SqliteStatements;
+  /** task_take by number of kinds, prepared on first use. */
+  readonly #takes = new Map<number, (params: TakeParams) => { seq: number }[]>();
   #heartbeat: NodeJS.Timeout | undefined;
   readonly #checkpointer: BackgroundCheckpointer | undefined;
   #closed = false;
@@ -232,17 +234,31 @@ export class SqliteSyncStore {
   }
 
   /**
-   * Takes up to `limit` due tasks for this owner: queued ones whose next run time has come,
-   * in queue order (next run time, then creation); first reclaims tasks whose lease has expired.
+   * Takes up to `limit` due tasks for this owner: queued ones whose next run time has come, of
+   * `kinds` (every kind when left out), in queue order (next run time, then creation); first
+   * reclaims tasks whose lease has expired.
    */
-  takeNext(limit: number): T.TaskRecord[] {
+  takeNext(limit: number, kinds?: readonly string[]): T.TaskRecord[] {
     validate.checkLimit(limit);
+    if (kinds !== undefined) validate.checkKinds(kinds);
     return this.transaction(() => {
       this.#reclaimExpired();
+      const serve = kinds ?? (this.#s.task_queued_kinds.all() as { kind: string }[]).map((r) => r.kind);
+      if (serve.length === 0) return [];
+      let take = this.#takes.get(serve.length);
+      if (!take) {
+        take = takeStatement(this.#db, serve.length);
+        this.#takes.set(serve.length, take);
+      }
       const now = this.#now();
-      // a spread costs ~2 µs: once a take, not once a task
-      const lease = { owner: this.owner, lease_expires_at: now + this.leaseMs };
-      const taken = this.#s.task_take.all({ now, ...lease, limit }) as { seq: number }[];
+      const params: Record<string, unknown> = {
+        now,
+        owner: this.owner,
+        lease_expires_at: now + this.leaseMs,
+        limit,
+      };
+      for (let i = 0; i < serve.length; i++) params[`kind_${i}`] = serve[i];
+      const taken = take(params as unknown as TakeParams);
       if (taken.length === 0) return [];
       const seqs = JSON.stringify(taken.map((r) => r.seq));
       return (this.#s.task_list_taken.all({ seqs }) as records.Row[]).map(records.toRecord);
@@ -363,13 +379,19 @@ export class SqliteSyncStore {
 
   stats(): T.StoreStats {
     return this.#guard("stats", () => {
-      const counts: Record<T.TaskStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0 };
+      const counts: Record<T.TaskStatus, number> = {
+        queued: 0,
+        running: 0,
+        succeeded: 0,
+        failed: 0,
+        cancelled: 0,
+      };
       for (const row of this.#s.task_count_by_status.all() as { status: T.TaskStatus; n: number }[])
         counts[row.status] = row.n;
       const oldest = (this.#s.task_oldest_queued.get() as { t: number | null }).t;
       return {
         ...counts,
-        total: counts.queued + counts.running + counts.succeeded + counts.failed,
+        total: counts.queued + counts.running + counts.succeeded + counts.failed + counts.cancelled,
         deadLetters: (this.#s.dead_letter_count_open.get() as { n: number }).n,
         oldestQueuedAgeMs: oldest === null ? null : Math.max(0, this.#now() - oldest),
       };

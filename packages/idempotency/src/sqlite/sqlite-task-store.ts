@@ -154,8 +154,8 @@ export class SqliteTaskStore implements TaskStoreDriver {
     );
   }
 
-  takeNext(limit: number): Promise<T.TaskRecord[]> {
-    return this.#runAtOnce(() => this.store.takeNext(limit));
+  takeNext(limit: number, kinds?: readonly string[]): Promise<T.TaskRecord[]> {
+    return this.#runAtOnce(() => this.store.takeNext(limit, kinds));
   }
 
   recover(): Promise<number> {
