@@ -1,7 +1,9 @@
 import type {
+  CancelOutcome,
   ClaimInput,
   ClaimResult,
   DeadLetter,
+  KindCounts,
   ManagerInfo,
   ManagerRecord,
   Started,
@@ -85,6 +87,39 @@ export interface TaskStoreDriver {
    * `timeoutMs`, whichever is first; at once when `signal` aborts.
    */
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+
+  /**
+   * Resolves when a task may have finished (succeeded, failed, cancelled) or after `timeoutMs`,
+   * whichever is first; at once when `signal` aborts. PostgreSQL: a notification from any node;
+   * SQLite: a finish made through this store object, else the timeout (the caller polls).
+   */
+  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+
+  /**
+   * Cancels task `seq`: a queued one becomes `cancelled` at once (version-guarded, `finishedAt`
+   * set, never taken again): outcome `cancelled`; a running one gets `cancelRequestedAt` set and
+   * its worker ends it (cancelRunning): outcome `requested`; a succeeded, failed or cancelled one
+   * is left alone: outcome `finished`. An unknown seq is ERR_NOT_FOUND.
+   */
+  cancel(seq: number): Promise<CancelOutcome>;
+  /** Which of these running tasks have a cancel requested (a worker asks from its heartbeat). */
+  cancelRequested(seqs: readonly number[]): Promise<number[]>;
+  /**
+   * running → cancelled (a worker ends a task whose cancel was requested), clearing the lease;
+   * version-guarded like the other transitions (stale: StaleTransitionError). Returns the new version.
+   */
+  cancelRunning(seq: number, version: number): Promise<number>;
+  /**
+   * Calls `listener` with the seq of each task whose cancel is requested: on PostgreSQL from any
+   * node (LISTEN `taskq_cancel_<schema>`); on SQLite only the cancels made through this store
+   * object (other processes poll cancelRequested). Returns the function that removes it.
+   */
+  onCancelRequested(listener: (seq: number) => void): () => void;
+  /**
+   * Counts by kind and status, by kind, for monitor. A GROUP BY over every task kept: not for a
+   * 10-million-task store.
+   */
+  countsByKind(): Promise<KindCounts[]>;
 
   get(seq: number): Promise<TaskRecord | undefined>;
   /** The task of this kind holding this idempotency key (keys are unique per kind). */

@@ -13,9 +13,11 @@ export { type SqliteStoreOptions, SqliteSyncStore } from "./sqlite/sqlite-sync-s
 export { type BatchOptions, SqliteTaskStore } from "./sqlite/sqlite-task-store.js";
 export { STORE_LOCATION_FORMS, storeLocationProblem } from "./store-location.js";
 export type {
+  CancelOutcome,
   ClaimInput,
   ClaimResult,
   DeadLetter,
+  KindCounts,
   ManagerInfo,
   ManagerRecord,
   Started,
@@ -25,4 +27,4 @@ export type {
   TaskResultData,
   TaskStatus,
 } from "./types.js";
-export { MAX_ID_LENGTH, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES } from "./validate.js";
+export { KIND_PATTERN, MAX_ID_LENGTH, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES } from "./validate.js";

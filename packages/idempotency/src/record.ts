@@ -23,6 +23,7 @@ export interface Row {
   error_class: string | null;
   error_message: string | null;
   version: number;
+  cancel_requested_at: number | null;
 }
 
 /** A `dead_letters` row. */
@@ -62,6 +63,7 @@ export function toRecord(row: Row): TaskRecord {
     errorClass: row.error_class,
     errorMessage: row.error_message,
     version: row.version,
+    cancelRequestedAt: row.cancel_requested_at ?? null,
   };
 }
 

@@ -52,6 +52,28 @@ export interface TaskRecord {
   readonly errorClass: string | null;
   readonly errorMessage: string | null;
   readonly version: number;
+  /** When a cancel was requested while the task ran (epoch ms), else null. */
+  readonly cancelRequestedAt: number | null;
+}
+
+/**
+ * What `cancel` did: `cancelled` (the task was queued and is now cancelled, never taken again),
+ * `requested` (it runs: its worker will end it), `finished` (it had already succeeded, failed or
+ * been cancelled: left alone; the caller turns this into a clear error). `record` is the task after.
+ */
+export interface CancelOutcome {
+  readonly outcome: "cancelled" | "requested" | "finished";
+  readonly record: TaskRecord;
+}
+
+/** One kind's counts by status (countsByKind, for monitor). */
+export interface KindCounts {
+  readonly kind: string;
+  readonly queued: number;
+  readonly running: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly cancelled: number;
 }
 
 /**

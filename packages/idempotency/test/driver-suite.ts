@@ -580,6 +580,157 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect((await b.managers()).map((m) => m.owner)).toEqual(["node-b:2:b"]);
     });
 
+    it("cancels a queued task at once: cancelled, finished, never taken; again: finished", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      const { seq } = (await s.claim(task(1))) as { seq: number };
+      await s.claim(task(2));
+      c.advance(10);
+      const cancelled = await s.cancel(seq);
+      expect(cancelled).toMatchObject({
+        outcome: "cancelled",
+        record: { seq, status: "cancelled", version: 1, finishedAt: 1_000_010, cancelRequestedAt: null },
+      });
+      expect((await s.takeNext(10)).map((r) => r.id)).toEqual(["t-2"]);
+      expect(await s.takeNext(10)).toEqual([]);
+      expect(await s.cancel(seq)).toMatchObject({
+        outcome: "finished",
+        record: { status: "cancelled", version: 1 },
+      });
+      expect(await s.stats()).toMatchObject({ queued: 0, running: 1, cancelled: 1, total: 2 });
+      // a duplicate of a cancelled task shows it, cancelled
+      const dup = await s.claim(task(1));
+      expect(dup.created === false && dup.record.status).toBe("cancelled");
+      await expect(s.cancel(9999)).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
+    });
+
+    it("cancels a running task by request: its worker is told, then ends it with cancelRunning", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      const other = await store({ now: c.now, sameAs: s });
+      await s.claim(task(1));
+      await s.claim(task(2));
+      const [one, two] = await s.takeNext(2);
+      const heard = new Promise<number>((resolve) => s.onCancelRequested(resolve));
+      if ("listening" in s) await (s as { listening(): Promise<void> }).listening();
+      c.advance(5);
+      // asked from the same store (SQLite tells only its own listeners) or another node (PostgreSQL)
+      const asker = s.dialect === "postgres" ? other : s;
+      const requested = await asker.cancel(one!.seq);
+      expect(requested).toMatchObject({
+        outcome: "requested",
+        record: { status: "running", version: one!.version, cancelRequestedAt: 1_000_005 },
+      });
+      expect(await heard).toBe(one!.seq);
+      expect(await s.cancelRequested([one!.seq, two!.seq])).toEqual([one!.seq]);
+      expect(await s.cancelRequested([])).toEqual([]);
+      // asked twice: still requested, the first time kept
+      expect((await asker.cancel(one!.seq)).record.cancelRequestedAt).toBe(1_000_005);
+      expect(await s.cancelRunning(one!.seq, one!.version)).toBe(one!.version + 1);
+      expect(await s.get(one!.seq)).toMatchObject({
+        status: "cancelled",
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        finishedAt: 1_000_005,
+      });
+      await expect(s.cancelRunning(one!.seq, one!.version)).rejects.toBeInstanceOf(StaleTransitionError);
+      await expect(s.cancelRunning(two!.seq, two!.version + 1)).rejects.toBeInstanceOf(StaleTransitionError);
+      expect(await s.cancelRequested([one!.seq, two!.seq])).toEqual([]);
+      expect(await s.stats()).toMatchObject({ running: 1, cancelled: 1 });
+    });
+
+    it("leaves a finished task alone: outcome finished, the record as it was", async () => {
+      const s = await store();
+      const { seq } = (await s.claim(task(1, { start: true }))) as { seq: number };
+      await s.succeed(seq, 0, { result: "42" });
+      expect(await s.cancel(seq)).toMatchObject({
+        outcome: "finished",
+        record: { status: "succeeded", result: "42", version: 1, cancelRequestedAt: null },
+      });
+      const f = (await s.claim(task(2, { start: true }))) as { seq: number };
+      await s.fail(f.seq, 0, { errorClass: "permanent", message: "no" });
+      expect((await s.cancel(f.seq)).outcome).toBe("finished");
+      expect(await s.stats()).toMatchObject({ succeeded: 1, failed: 1, cancelled: 0 });
+    });
+
+    it("a cancel racing a start: exactly one wins, the version guard refuses the other", async () => {
+      for (let n = 0; n < 6; n++) {
+        const s = await store();
+        const other = await store({ sameAs: s });
+        const { seq, version } = (await s.claim(task(n))) as { seq: number; version: number };
+        const [started, cancelled] = await Promise.allSettled([s.start(seq, version), other.cancel(seq)]);
+        const outcome = cancelled.status === "fulfilled" ? cancelled.value.outcome : "rejected";
+        if (started.status === "fulfilled") {
+          expect(outcome).toBe("requested");
+          expect(await s.get(seq)).toMatchObject({ status: "running", version: version + 1 });
+        } else {
+          expect(started.reason).toBeInstanceOf(StaleTransitionError);
+          expect(outcome).toBe("cancelled");
+          expect(await s.get(seq)).toMatchObject({ status: "cancelled", version: version + 1 });
+        }
+        expect(await s.takeNext(1)).toEqual([]);
+      }
+    });
+
+    it("a cancel racing a finish: the finish stands, the cancel is finished or requested too late", async () => {
+      for (let n = 0; n < 6; n++) {
+        const s = await store();
+        const other = await store({ sameAs: s });
+        const { seq } = (await s.claim(task(n, { start: true }))) as { seq: number };
+        const [succeeded, cancelled] = await Promise.allSettled([s.succeed(seq, 0), other.cancel(seq)]);
+        expect(succeeded.status).toBe("fulfilled");
+        expect(cancelled.status === "fulfilled" && ["finished", "requested"]).toContain(
+          cancelled.status === "fulfilled" && cancelled.value.outcome,
+        );
+        expect(await s.get(seq)).toMatchObject({ status: "succeeded", version: 1 });
+        // the worker that would end it finds it moved on
+        await expect(s.cancelRunning(seq, 0)).rejects.toBeInstanceOf(StaleTransitionError);
+        expect((await s.cancel(seq)).outcome).toBe("finished");
+      }
+    });
+
+    it("counts tasks by kind and status", async () => {
+      const s = await store();
+      expect(await s.countsByKind()).toEqual([]);
+      await s.claim(task(1, { kind: "b" }));
+      const run = (await s.claim(task(2, { kind: "b", start: true }))) as { seq: number };
+      const ok = (await s.claim(task(3, { kind: "a", start: true }))) as { seq: number };
+      const bad = (await s.claim(task(4, { kind: "a", start: true }))) as { seq: number };
+      const gone = (await s.claim(task(5, { kind: "a" }))) as { seq: number };
+      await s.succeed(ok.seq, 0);
+      await s.fail(bad.seq, 0, { errorClass: "permanent", message: "no" });
+      await s.cancel(gone.seq);
+      expect(run.seq).toBeGreaterThan(0);
+      expect(await s.countsByKind()).toEqual([
+        { kind: "a", queued: 0, running: 0, succeeded: 1, failed: 1, cancelled: 1 },
+        { kind: "b", queued: 1, running: 1, succeeded: 0, failed: 0, cancelled: 0 },
+      ]);
+    });
+
+    it("waitForChange wakes on a finish (PostgreSQL: made by another store object), at once on abort", async () => {
+      const s = await store();
+      const finisher = s.dialect === "postgres" ? await store({ sameAs: s }) : s;
+      await s.waitForChange(0); // listening from here on (PostgreSQL)
+      const a = (await finisher.claim(task(1, { start: true }))) as { seq: number };
+      const b = (await finisher.claim(task(2, { start: true }))) as { seq: number };
+      const c = (await finisher.claim(task(3))) as { seq: number };
+      for (const finish of [
+        () => finisher.succeed(a.seq, 0),
+        () => finisher.fail(b.seq, 0, { errorClass: "permanent", message: "no" }),
+        () => finisher.cancel(c.seq),
+      ]) {
+        // far past the test's timeout: only the finish can end the wait
+        const woken = s.waitForChange(600_000);
+        await finish();
+        await woken;
+      }
+      const aborted = new AbortController();
+      const waiting = s.waitForChange(600_000, aborted.signal);
+      aborted.abort();
+      await waiting;
+      await s.waitForChange(600_000, aborted.signal); // already aborted: at once
+    });
+
     it("close commits what is pending; a closed store refuses calls", async () => {
       const s = await store();
       const pending = s.claim(task(1));

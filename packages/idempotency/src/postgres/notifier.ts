@@ -1,21 +1,56 @@
-// LISTEN/NOTIFY wake-ups for idle managers: the turn statement (and recover, redrive) NOTIFY a
-// channel when tasks become queued; a manager waiting for work LISTENs on a connection of its own.
+// LISTEN/NOTIFY for the PostgreSQL store, on a connection of its own (opened on first use,
+// reopened after a loss): three channels per store schema.
+// - `taskq_work_<schema>`: the turn statement (and recover, redrive) notify when tasks become
+//   queued; idle managers wait on it (waitForWork).
+// - `taskq_done_<schema>`: the turn statement (at most once per turn) and the cancels notify when
+//   a task finished (succeeded, failed, cancelled); callers waiting for results wait on it
+//   (waitForChange).
+// - `taskq_cancel_<schema>`: a cancel requested for a running task, payload its seq
+//   (onCancelRequested).
 import pg from "pg";
 
-/** Wakes `waitForWork` callers when the store's channel is notified. */
+/** The channels of one store. */
+export interface NotifierChannels {
+  readonly work: string;
+  readonly done: string;
+  readonly cancel: string;
+}
+
+/** Resolves after `timeoutMs`, when `wakers` calls it, or at once on abort. */
+async function waitOn(wakers: Set<() => void>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => wake?.();
+  try {
+    await new Promise<void>((resolve) => {
+      wake = () => resolve();
+      wakers.add(wake);
+      timer = setTimeout(wake, timeoutMs);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  } finally {
+    clearTimeout(timer);
+    if (wake) wakers.delete(wake);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Wakes `waitForWork` and `waitForChange` callers and tells cancel listeners, by notification. */
 export class PgNotifier {
   readonly #config: pg.ClientConfig;
-  readonly #channel: string;
+  readonly #channels: NotifierChannels;
   #listener: pg.Client | undefined;
   #listening: Promise<void> | undefined;
-  /** A notification (or a reason to look) arrived since the last take. */
+  /** A notification of work (or a reason to look) arrived since the last take. */
   #notified = false;
   readonly #wakers = new Set<() => void>();
+  readonly #changeWakers = new Set<() => void>();
+  readonly #cancelListeners = new Set<(seq: number) => void>();
   #closed = false;
 
-  constructor(config: pg.ClientConfig, channel: string) {
+  constructor(config: pg.ClientConfig, channels: NotifierChannels) {
     this.#config = config;
-    this.#channel = channel;
+    this.#channels = channels;
   }
 
   /** Forgets the notifications received so far (a take is about to look for work). */
@@ -25,24 +60,35 @@ export class PgNotifier {
 
   /** LISTENs on a connection of its own (opened on first use, reopened after a loss). */
   #listen(): Promise<void> {
-    if (this.#listener) return Promise.resolve();
+    if (this.#listener || this.#closed) return Promise.resolve();
     this.#listening ??= (async () => {
       const client = new pg.Client({ ...this.#config });
       const drop = () => {
         if (this.#listener === client) this.#listener = undefined;
         client.end().catch(() => undefined);
-        this.#wake(); // a lost listener may have missed a notification: look once
+        this.#wakeAll(); // a lost listener may have missed a notification: look once
+        // cancel listeners need the channel back without a waiter asking for it
+        if (this.#cancelListeners.size > 0 && !this.#closed) void this.#listen();
       };
       client.on("error", drop);
       client.on("end", drop);
-      client.on("notification", () => this.#wake());
+      client.on("notification", (message) => {
+        if (message.channel === this.#channels.work) this.#wake();
+        else if (message.channel === this.#channels.done) this.#changed();
+        else if (message.channel === this.#channels.cancel) {
+          const seq = Number(message.payload);
+          for (const listener of this.#cancelListeners) listener(seq);
+        }
+      });
       try {
         await client.connect();
-        await client.query(`LISTEN "${this.#channel}"`);
+        await client.query(
+          `LISTEN "${this.#channels.work}"; LISTEN "${this.#channels.done}"; LISTEN "${this.#channels.cancel}"`,
+        );
         if (this.#closed) await client.end();
         else {
           this.#listener = client;
-          this.#wake(); // what was queued before LISTEN took effect sent nothing here: look once
+          this.#wakeAll(); // what happened before LISTEN took effect sent nothing here: look once
         }
       } catch {
         client.end().catch(() => undefined);
@@ -58,6 +104,15 @@ export class PgNotifier {
     for (const wake of this.#wakers) wake();
   }
 
+  #changed(): void {
+    for (const wake of this.#changeWakers) wake();
+  }
+
+  #wakeAll(): void {
+    this.#wake();
+    this.#changed();
+  }
+
   /** See TaskStoreDriver.waitForWork. */
   async waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.#closed || signal?.aborted) return;
@@ -66,28 +121,44 @@ export class PgNotifier {
       this.#notified = false;
       return;
     }
-    let wake: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => wake?.();
     try {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        this.#wakers.add(resolve);
-        timer = setTimeout(resolve, timeoutMs);
-        signal?.addEventListener("abort", onAbort, { once: true });
-      });
+      await waitOn(this.#wakers, timeoutMs, signal);
     } finally {
-      clearTimeout(timer);
-      if (wake) this.#wakers.delete(wake);
-      signal?.removeEventListener("abort", onAbort);
       this.#notified = false;
     }
+  }
+
+  /** See TaskStoreDriver.waitForChange. */
+  async waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.#closed || signal?.aborted) return;
+    const started = performance.now();
+    const fresh = this.#listener === undefined;
+    await this.#listen();
+    // a listener that just started may have missed a finish: the caller looks again (unless it
+    // could not start: then this is the poll interval)
+    if (fresh && this.#listener !== undefined) return;
+    const left = timeoutMs - (performance.now() - started);
+    if (left > 0 && !this.#closed && !signal?.aborted) await waitOn(this.#changeWakers, left, signal);
+  }
+
+  /** See TaskStoreDriver.onCancelRequested: listens from now on, until the returned function is called. */
+  onCancelRequested(listener: (seq: number) => void): () => void {
+    this.#cancelListeners.add(listener);
+    void this.#listen();
+    return () => {
+      this.#cancelListeners.delete(listener);
+    };
+  }
+
+  /** Resolves once the listening connection is up (tests, and callers that must not miss a notification). */
+  async listening(): Promise<void> {
+    await this.#listen();
   }
 
   /** Wakes every waiter and closes the listening connection. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#wake();
+    this.#wakeAll();
     await this.#listening;
     await this.#listener?.end().catch(() => undefined);
     this.#listener = undefined;

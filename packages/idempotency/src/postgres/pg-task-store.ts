@@ -4,7 +4,7 @@
 // retention, one statement of queries.sql each.
 import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
-import { StoreError } from "../errors.js";
+import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
 import { deadLocalOwners, newOwnerId } from "../owner.js";
 import * as records from "../record.js";
@@ -117,6 +117,8 @@ export class PgTaskStore implements TaskStoreDriver {
   readonly #notifier: PgNotifier;
   readonly #now: (() => number) | undefined;
   readonly #channel: string;
+  readonly #doneChannel: string;
+  readonly #cancelChannel: string;
   #heartbeat: NodeJS.Timeout | undefined;
   #closed = false;
   /** Tasks this node runs (leased to it by an answer it received): the ones its heartbeat renews. */
@@ -157,6 +159,8 @@ export class PgTaskStore implements TaskStoreDriver {
     this.owner = options.owner ?? newOwnerId();
     this.#now = options.now;
     this.#channel = `taskq_work_${this.schema}`;
+    this.#doneChannel = `taskq_done_${this.schema}`;
+    this.#cancelChannel = `taskq_cancel_${this.schema}`;
     this.#conn = new PgConnection({
       url: options.url,
       schema: this.schema,
@@ -171,10 +175,15 @@ export class PgTaskStore implements TaskStoreDriver {
       maxBatch: this.maxBatch,
       maxInFlight: this.maxInFlight,
       channel: this.#channel,
+      doneChannel: this.#doneChannel,
       clock: () => this.#clock(),
       running: this.#running,
     });
-    this.#notifier = new PgNotifier(this.#conn.config, this.#channel);
+    this.#notifier = new PgNotifier(this.#conn.config, {
+      work: this.#channel,
+      done: this.#doneChannel,
+      cancel: this.#cancelChannel,
+    });
   }
 
   /** Connects, creates or migrates the schema (refusing one newer than this code), and recovers. */
@@ -316,6 +325,85 @@ export class PgTaskStore implements TaskStoreDriver {
 
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return this.#notifier.waitForWork(timeoutMs, signal);
+  }
+
+  /**
+   * Resolves when a task may have finished (a notification on `taskq_done_<schema>`, sent by the
+   * turn that finished it, from any node) or after `timeoutMs`; at once on abort. A listener that
+   * has just started resolves at once (it may have missed a finish): the caller looks again.
+   */
+  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.#notifier.waitForChange(timeoutMs, signal);
+  }
+
+  // ---- cancel ----------------------------------------------------------------------------------
+
+  async cancel(seq: number): Promise<T.CancelOutcome> {
+    this.#ensureOpen("cancel");
+    const { rows } = await this.#conn.query<
+      "task_cancel",
+      { outcome: "cancelled" | "requested" | "finished" | "told" | "done"; record: records.Row | null }
+    >("task_cancel", {
+      now: this.#clock(),
+      seq,
+      cancel_channel: this.#cancelChannel,
+      done_channel: this.#doneChannel,
+    });
+    const row = rows.find((r) => r.record !== null);
+    if (!row) throw new StoreError("ERR_NOT_FOUND", `cancel: no task with seq ${seq}`);
+    return {
+      outcome: row.outcome as T.CancelOutcome["outcome"],
+      record: records.toRecord(row.record as records.Row),
+    };
+  }
+
+  async cancelRequested(seqs: readonly number[]): Promise<number[]> {
+    this.#ensureOpen("cancel requested");
+    if (seqs.length === 0) return [];
+    const { rows } = await this.#conn.query<"task_list_cancel_requested", { seq: number }>(
+      "task_list_cancel_requested",
+      { seqs },
+    );
+    return rows.map((r) => r.seq);
+  }
+
+  async cancelRunning(seq: number, version: number): Promise<number> {
+    this.#ensureOpen("cancel running");
+    let retried = false;
+    const { rows } = await this.#conn.retrying("cancel running", (attempt) => {
+      retried = attempt > 0;
+      return this.#conn.send<"task_cancel_running", { call: string; seq: number | null }>(
+        "task_cancel_running",
+        { now: this.#clock(), seq, version, done_channel: this.#doneChannel },
+      );
+    });
+    let done = rows.some((r) => r.call === "cancelled");
+    if (!done && retried) {
+      // the first try may have committed before its connection dropped: done is done, not stale
+      const record = await this.get(seq);
+      done = record?.status === "cancelled" && record.version === version + 1;
+    }
+    this.#running.delete(seq);
+    if (!done) throw new StaleTransitionError("running → cancelled", seq, version);
+    return version + 1;
+  }
+
+  /**
+   * Calls `listener` with the seq of every task whose cancel is requested from now on, by any
+   * node of this store (`taskq_cancel_<schema>`); returns the function that stops it.
+   */
+  onCancelRequested(listener: (seq: number) => void): () => void {
+    return this.#notifier.onCancelRequested(listener);
+  }
+
+  /** Resolves once this store listens for notifications (what is sent from then on reaches it). */
+  listening(): Promise<void> {
+    return this.#notifier.listening();
+  }
+
+  async countsByKind(): Promise<T.KindCounts[]> {
+    this.#ensureOpen("counts by kind");
+    return (await this.#conn.query<"task_counts_by_kind", T.KindCounts>("task_counts_by_kind", {})).rows;
   }
 
   // ---- reads, dead letters, retention ---------------------------------------------------------

@@ -81,7 +81,10 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       EXCEPT SELECT kind, idempotency_key FROM c)),
   wake AS (
     SELECT pg_notify(@channel, '') FROM (
-      SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl LIMIT 1) AS queued)
+      SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl LIMIT 1) AS queued),
+  -- at most one notification per turn that finished a task, for the callers waiting for results
+  done AS (
+    SELECT pg_notify(@done_channel, '') FROM (SELECT 1 FROM su UNION ALL SELECT 1 FROM fa LIMIT 1) AS finished)
 SELECT 'claim' AS call, seq, kind, idempotency_key AS key, version, status, attempts, NULL::json AS record FROM c
 UNION ALL SELECT 'existing', seq, kind, idempotency_key, NULL, NULL, NULL, row_to_json(ex) FROM ex
 UNION ALL SELECT 'start', seq, NULL, NULL, version, NULL, attempts, NULL FROM st
@@ -90,6 +93,7 @@ UNION ALL SELECT 'retry', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM re
 UNION ALL SELECT 'fail', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM fa
 UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM rl
 UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM wake
+UNION ALL SELECT 'done', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM done
 
 -- The records holding claimed (kind, key) pairs that a turn neither inserted nor saw (a
 -- concurrent commit).
@@ -250,6 +254,56 @@ DELETE FROM managers WHERE owner = @owner
 
 -- name: manager_list
 SELECT * FROM managers ORDER BY owner
+
+-- Cancel (issue 20): the task locked and read, then a queued one cancelled (version-guarded), a
+-- running one given a cancel request (its version unchanged: its worker's transitions stay
+-- valid; @cancel_channel tells the listening workers, payload the seq), a finished one answered
+-- as it is. A cancelled task notifies @done_channel. No row: no such task.
+-- name: task_cancel
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  cur AS (SELECT seq, version, status FROM tasks WHERE seq = @seq::bigint FOR UPDATE),
+  cq AS (
+    UPDATE tasks t SET status = 'cancelled', finished_at = clock.t, updated_at = clock.t, version = t.version + 1
+    FROM cur, clock WHERE t.seq = cur.seq AND t.version = cur.version AND cur.status = 'queued'
+    RETURNING t.*),
+  rq AS (
+    UPDATE tasks t SET cancel_requested_at = COALESCE(t.cancel_requested_at, clock.t), updated_at = clock.t
+    FROM cur, clock WHERE t.seq = cur.seq AND t.version = cur.version AND cur.status = 'running'
+    RETURNING t.*),
+  told AS (SELECT pg_notify(@cancel_channel, seq::text) FROM rq),
+  done AS (SELECT pg_notify(@done_channel, '') FROM cq)
+SELECT 'cancelled' AS outcome, row_to_json(cq) AS record FROM cq
+UNION ALL SELECT 'requested', row_to_json(rq) FROM rq
+UNION ALL SELECT 'finished', row_to_json(t) FROM tasks t JOIN cur ON t.seq = cur.seq
+  WHERE cur.status NOT IN ('queued', 'running')
+UNION ALL SELECT 'told', NULL FROM told
+UNION ALL SELECT 'done', NULL FROM done
+
+-- name: task_list_cancel_requested
+SELECT seq FROM tasks
+WHERE seq = ANY(@seqs::bigint[]) AND status = 'running' AND cancel_requested_at IS NOT NULL ORDER BY seq
+
+-- The worker ends a task whose cancel was requested: running → cancelled, lease cleared.
+-- name: task_cancel_running
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  c AS (
+    UPDATE tasks t SET status = 'cancelled', finished_at = clock.t, updated_at = clock.t, lease_owner = NULL,
+      lease_expires_at = NULL, version = t.version + 1
+    FROM clock WHERE t.seq = @seq::bigint AND t.version = @version::int AND t.status = 'running'
+    RETURNING t.seq),
+  done AS (SELECT pg_notify(@done_channel, '') FROM c)
+SELECT 'cancelled' AS call, seq FROM c UNION ALL SELECT 'done', NULL FROM done
+
+-- Counts by kind and status for monitor: a GROUP BY over every task kept, not for a
+-- 10-million-task store.
+-- name: task_counts_by_kind
+SELECT kind,
+  count(*) FILTER (WHERE status = 'queued')::int AS queued,
+  count(*) FILTER (WHERE status = 'running')::int AS running,
+  count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+  count(*) FILTER (WHERE status = 'failed')::int AS failed,
+  count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled
+FROM tasks GROUP BY kind ORDER BY kind
 
 -- Wakes the managers waiting for work (after a recovery or a re-drive queued tasks).
 -- name: notify_work

@@ -42,6 +42,8 @@ export interface TurnParams extends Now, Lease {
   readonly release_version: readonly number[];
   /** The LISTEN/NOTIFY channel woken when a task became queued. */
   readonly channel: string;
+  /** The channel woken (once per turn) when the turn finished a task. */
+  readonly done_channel: string;
 }
 
 /** Each statement of queries.sql and the parameters it binds. */
@@ -77,6 +79,14 @@ export interface PgParams {
   manager_remove: { readonly owner: string };
   manager_list: None;
   notify_work: { readonly channel: string };
+  task_cancel: Now & { readonly seq: number; readonly cancel_channel: string; readonly done_channel: string };
+  task_list_cancel_requested: { readonly seqs: readonly number[] };
+  task_cancel_running: Now & {
+    readonly seq: number;
+    readonly version: number;
+    readonly done_channel: string;
+  };
+  task_counts_by_kind: None;
 }
 
 export type PgQueryName = keyof PgParams;

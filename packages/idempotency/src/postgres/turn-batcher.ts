@@ -41,7 +41,7 @@ type Turn = { [C in CallName]: Call<CallArgs[C]>[] };
 
 /** A row of the turn statement's answer: which call it answers, and what changed. */
 interface TurnRow {
-  readonly call: CallName | "existing" | "wake";
+  readonly call: CallName | "existing" | "wake" | "done";
   readonly seq: number;
   readonly kind: string | null;
   readonly key: string | null;
@@ -93,6 +93,8 @@ export interface TurnBatcherOptions {
   readonly maxInFlight: number;
   /** The channel the turn notifies when a task became queued. */
   readonly channel: string;
+  /** The channel the turn notifies (once) when it finished a task. */
+  readonly doneChannel: string;
   /** The injected clock, or null for the database's. */
   readonly clock: () => number | null;
   /** Tasks this node runs (leased to it by an answer it received): the ones its heartbeat renews. */
@@ -216,6 +218,7 @@ export class TurnBatcher {
       release_seq: of("release", seq),
       release_version: of("release", version),
       channel: this.#options.channel,
+      done_channel: this.#options.doneChannel,
     };
   }
 

@@ -196,3 +196,36 @@ DELETE FROM managers WHERE owner = @owner
 
 -- name: manager_list
 SELECT * FROM managers ORDER BY owner
+
+-- Cancel (issue 20). A queued task is cancelled at once (version-guarded: the version read in the
+-- same transaction); a running one gets a cancel request its worker acts on (the version is not
+-- moved, so the worker's own transitions stay valid); a finished one is left alone.
+-- name: task_cancel_queued
+UPDATE tasks SET status = 'cancelled', finished_at = @now, updated_at = @now, version = version + 1
+WHERE seq = @seq AND version = @version AND status = 'queued'
+RETURNING *
+
+-- name: task_request_cancel
+UPDATE tasks SET cancel_requested_at = COALESCE(cancel_requested_at, @now), updated_at = @now
+WHERE seq = @seq AND version = @version AND status = 'running'
+RETURNING *
+
+-- @seqs: a JSON array of running tasks' seqs; answers those with a cancel requested.
+-- name: task_list_cancel_requested
+SELECT seq FROM tasks
+WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'running' AND cancel_requested_at IS NOT NULL
+ORDER BY seq
+
+-- The worker ends a task whose cancel was requested: running → cancelled, lease cleared.
+-- name: task_cancel_running
+UPDATE tasks SET status = 'cancelled', finished_at = @now, updated_at = @now, lease_owner = NULL,
+  lease_expires_at = NULL, version = version + 1
+WHERE seq = @seq AND version = @version AND status = 'running'
+
+-- Counts by kind and status for monitor: a GROUP BY over every task kept, not for a 10-million-task store.
+-- name: task_counts_by_kind
+SELECT kind,
+  SUM(status = 'queued') AS queued, SUM(status = 'running') AS running,
+  SUM(status = 'succeeded') AS succeeded, SUM(status = 'failed') AS failed,
+  SUM(status = 'cancelled') AS cancelled
+FROM tasks GROUP BY kind ORDER BY kind

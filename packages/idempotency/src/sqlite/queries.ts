@@ -79,6 +79,11 @@ export interface SqliteParams {
   manager_report: Now & { readonly owner: string; readonly info: string };
   manager_remove: { readonly owner: string };
   manager_list: None;
+  task_cancel_queued: Now & Guard;
+  task_request_cancel: Now & Guard;
+  task_list_cancel_requested: { readonly seqs: string };
+  task_cancel_running: Now & Guard;
+  task_counts_by_kind: None;
 }
 
 export type SqliteQueryName = keyof SqliteParams;

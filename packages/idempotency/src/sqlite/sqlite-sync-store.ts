@@ -285,6 +285,52 @@ export class SqliteSyncStore {
     });
   }
 
+  /**
+   * Cancels a task: a queued one becomes `cancelled` at once (version-guarded, in one
+   * transaction with the read), a running one gets `cancel_requested_at` (its worker ends it
+   * with cancelRunning), a finished one is left alone. An unknown seq is ERR_NOT_FOUND.
+   */
+  cancel(seq: number): T.CancelOutcome {
+    return this.transaction(() => {
+      const row = this.#s.task_get.get({ seq }) as records.Row | undefined;
+      if (!row) throw new StoreError("ERR_NOT_FOUND", `cancel: no task with seq ${seq}`);
+      const now = this.#now();
+      const guard = { now, seq, version: row.version };
+      if (row.status === "queued") {
+        const after = this.#s.task_cancel_queued.get(guard) as records.Row;
+        return { outcome: "cancelled", record: records.toRecord(after) };
+      }
+      if (row.status === "running") {
+        const after = this.#s.task_request_cancel.get(guard) as records.Row;
+        return { outcome: "requested", record: records.toRecord(after) };
+      }
+      return { outcome: "finished", record: records.toRecord(row) };
+    });
+  }
+
+  /** Which of these running tasks have a cancel requested (a worker's heartbeat asks). */
+  cancelRequested(seqs: readonly number[]): number[] {
+    if (seqs.length === 0) return [];
+    return this.#guard("cancel requested", () =>
+      (this.#s.task_list_cancel_requested.all({ seqs: JSON.stringify(seqs) }) as { seq: number }[]).map(
+        (r) => r.seq,
+      ),
+    );
+  }
+
+  /** running → cancelled (the worker ends a task whose cancel was requested); clears the lease. */
+  cancelRunning(seq: number, version: number): number {
+    const now = this.#now();
+    return this.#transition("running → cancelled", seq, version, () =>
+      this.#s.task_cancel_running.run({ now, seq, version }),
+    );
+  }
+
+  /** Counts by kind and status: a GROUP BY over every task (monitor; not for a 10-million-task store). */
+  countsByKind(): T.KindCounts[] {
+    return this.#guard("counts by kind", () => this.#s.task_counts_by_kind.all() as T.KindCounts[]);
+  }
+
   /** Extends the lease of every task this owner runs. Returns how many. */
   renewLeases(): number {
     return this.#guard(

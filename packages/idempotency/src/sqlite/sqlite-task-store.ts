@@ -8,6 +8,8 @@ import { type SqliteStoreOptions, SqliteSyncStore } from "./sqlite-sync-store.js
 
 interface Pending {
   readonly run: () => unknown;
+  /** The call may finish a task (succeed, fail, cancelRunning): waitForChange wakes on its commit. */
+  readonly finish: boolean;
   readonly resolve: (value: never) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -35,6 +37,10 @@ export class SqliteTaskStore implements TaskStoreDriver {
   readonly maxBatch: number;
   #pending: Pending[] = [];
   #scheduled = false;
+  /** waitForChange callers, woken by a finish committed through this object. */
+  readonly #changeWaiters = new Set<() => void>();
+  /** onCancelRequested listeners, told of cancels requested through this object. */
+  readonly #cancelListeners = new Set<(seq: number) => void>();
   /** Transactions committed and operations in them (to report the batching achieved). */
   batches = 0;
   operations = 0;
@@ -50,9 +56,9 @@ export class SqliteTaskStore implements TaskStoreDriver {
   }
 
   /** Adds a call to the next batch (committed on `setImmediate`). */
-  #batch<T>(run: () => T): Promise<T> {
+  #batch<T>(run: () => T, finish = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ run, resolve: resolve as (value: never) => void, reject });
+      this.#pending.push({ run, finish, resolve: resolve as (value: never) => void, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -91,6 +97,8 @@ export class SqliteTaskStore implements TaskStoreDriver {
         if (outcome?.ok) op.resolve(outcome.value as never);
         else op.reject(outcome?.error);
       });
+      if (this.#changeWaiters.size > 0 && batch.some((op, i) => op.finish && outcomes[i]?.ok))
+        this.#changed();
     }
   }
 
@@ -133,7 +141,7 @@ export class SqliteTaskStore implements TaskStoreDriver {
   }
 
   succeed(seq: number, version: number, data?: T.TaskResultData): Promise<number> {
-    return this.#batch(() => this.store.succeed(seq, version, data));
+    return this.#batch(() => this.store.succeed(seq, version, data), true);
   }
 
   retry(seq: number, version: number, failure: T.TaskFailure, delayMs: number): Promise<number> {
@@ -141,7 +149,7 @@ export class SqliteTaskStore implements TaskStoreDriver {
   }
 
   fail(seq: number, version: number, failure: T.TaskFailure): Promise<number> {
-    return this.#batch(() => this.store.fail(seq, version, failure));
+    return this.#batch(() => this.store.fail(seq, version, failure), true);
   }
 
   release(seq: number, version: number): Promise<number> {
@@ -173,6 +181,64 @@ export class SqliteTaskStore implements TaskStoreDriver {
   /** SQLite has no notifications: this is the poll interval. */
   async waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     await sleep(timeoutMs, undefined, signal ? { signal } : {}).catch(() => undefined);
+  }
+
+  /** See TaskStoreDriver.cancel; a cancel requested here is told to onCancelRequested listeners. */
+  cancel(seq: number): Promise<T.CancelOutcome> {
+    return this.#runAtOnce(() => {
+      const outcome = this.store.cancel(seq);
+      if (outcome.outcome === "requested") for (const listener of this.#cancelListeners) listener(seq);
+      if (outcome.outcome === "cancelled") this.#changed();
+      return outcome;
+    });
+  }
+
+  cancelRequested(seqs: readonly number[]): Promise<number[]> {
+    return this.#runAtOnce(() => this.store.cancelRequested(seqs));
+  }
+
+  cancelRunning(seq: number, version: number): Promise<number> {
+    return this.#batch(() => this.store.cancelRunning(seq, version), true);
+  }
+
+  /**
+   * SQLite has no notifications: `listener` hears of the cancels requested through this store
+   * object only (a worker in another process polls cancelRequested from its heartbeat).
+   */
+  onCancelRequested(listener: (seq: number) => void): () => void {
+    this.#cancelListeners.add(listener);
+    return () => this.#cancelListeners.delete(listener);
+  }
+
+  countsByKind(): Promise<T.KindCounts[]> {
+    return this.#runAtOnce(() => this.store.countsByKind());
+  }
+
+  #changed(): void {
+    for (const wake of this.#changeWaiters) wake();
+  }
+
+  /**
+   * Resolves on a finish (succeed, fail, cancel) committed through this store object, else after
+   * `timeoutMs` (finishes by other processes are seen by the caller's next poll); at once on abort.
+   */
+  async waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted || this.store.closed) return;
+    let wake: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => wake?.();
+    try {
+      await new Promise<void>((resolve) => {
+        wake = () => resolve();
+        this.#changeWaiters.add(wake);
+        timer = setTimeout(wake, timeoutMs);
+        signal?.addEventListener("abort", onAbort, { once: true });
+      });
+    } finally {
+      clearTimeout(timer);
+      if (wake) this.#changeWaiters.delete(wake);
+      signal?.removeEventListener("abort", onAbort);
+    }
   }
 
   get(seq: number): Promise<T.TaskRecord | undefined> {
@@ -261,5 +327,6 @@ export class SqliteTaskStore implements TaskStoreDriver {
     if (this.store.closed) return;
     await this.flush();
     this.store.close();
+    this.#changed();
   }
 }
