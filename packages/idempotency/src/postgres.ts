@@ -2,4 +2,4 @@
 // SQLite store alone never loads (or installs) the `pg` client. Re-exports only, by name.
 export { fromPg, isTransient, redactUrl } from "./postgres/errors.js";
 export { PG_MIGRATIONS } from "./postgres/migrate.js";
-export { PgTaskStore, type PgTaskStoreOptions } from "./postgres/pg-task-store.js";
+export { type PgQueryable, PgTaskStore, type PgTaskStoreOptions } from "./postgres/pg-task-store.js";

@@ -23,6 +23,69 @@ async function store(options: Partial<PgTaskStoreOptions> = {}) {
 }
 
 describe("PgTaskStore", () => {
+  describe("claimWith: enqueue inside the application's own transaction", () => {
+    async function appClient(): Promise<pg.Client> {
+      const client = new pg.Client({ connectionString: url }); // no search_path of ours
+      await client.connect();
+      return client;
+    }
+
+    it("rolled back: no task, no wake-up; committed: the task is there and a waiting manager wakes", async () => {
+      const s = await store();
+      const worker = await store({ schema: s.schema });
+      await worker.waitForWork(0); // listening from here on
+      let woken = false;
+      const waiting = worker.waitForWork(600_000).then(() => {
+        woken = true;
+      });
+      const app = await appClient();
+      try {
+        await app.query("BEGIN");
+        await app.query("CREATE TEMP TABLE orders (id int) ON COMMIT DROP");
+        const [rolled] = await s.claimWith(app, [task(1, { kind: "email" })]);
+        expect(rolled).toMatchObject({ created: true, status: "queued", version: 0, attempts: 0 });
+        await app.query("ROLLBACK");
+        expect(await s.get((rolled as { seq: number }).seq)).toBeUndefined();
+        expect((await s.stats()).total).toBe(0);
+        // a notification sent after the rollback arrives after any the rollback could have sent
+        const changed = worker.waitForChange(600_000);
+        await app.query(`NOTIFY "taskq_done_${s.schema}"`);
+        await changed;
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(woken).toBe(false);
+
+        await app.query("BEGIN");
+        const claimed = await s.claimWith(app, [
+          task(1, { kind: "email" }),
+          task(2, { kind: "email" }),
+          task(1, { kind: "email", id: "twice" }),
+        ]);
+        expect(claimed.map((r) => r.created)).toEqual([true, true, false]);
+        const first = claimed[0] as { seq: number };
+        expect(claimed[2]).toMatchObject({ created: false, record: { seq: first.seq, id: "t-1" } });
+        expect(await s.get(first.seq)).toBeUndefined(); // not committed yet
+        await app.query("COMMIT");
+        await waiting;
+        expect(woken).toBe(true);
+        expect(await s.get(first.seq)).toMatchObject({ kind: "email", status: "queued" });
+        expect((await worker.takeNext(5, ["email"])).map((r) => r.id)).toEqual(["t-1", "t-2"]);
+        // a duplicate of a stored task, through the application's transaction
+        await app.query("BEGIN");
+        const [dup] = await s.claimWith(app, [task(2, { kind: "email" })]);
+        await app.query("COMMIT");
+        expect(dup).toMatchObject({ created: false, record: { id: "t-2", status: "running" } });
+        await expect(s.claimWith(app, [task(3, { start: true })])).rejects.toMatchObject({
+          code: "ERR_INVALID_INPUT",
+        });
+        await expect(s.claimWith(app, [task(3, { kind: "no such" })])).rejects.toMatchObject({
+          code: "ERR_INVALID_INPUT",
+        });
+      } finally {
+        await app.end();
+      }
+    });
+  });
+
   it("judges leases by the database's clock: a node whose clock runs an hour ahead steals nothing", async () => {
     const a = await store({ leaseMs: 60_000, owner: "node-a:1:a" });
     await a.enqueueMany([task(1)]);

@@ -8,13 +8,20 @@ import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
 import { deadLocalOwners, newOwnerId } from "../owner.js";
 import * as records from "../record.js";
+import { bindNamed } from "../sql/query-file.js";
 import type * as T from "../types.js";
 import * as validate from "../validate.js";
 import { PgConnection } from "./connection.js";
 import { fromPg, redactUrl } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { PgNotifier } from "./notifier.js";
+import { PG_QUERIES, type PgParams } from "./queries.js";
 import { TurnBatcher } from "./turn-batcher.js";
+
+/** What claimWith needs of the application's own `pg` client (a `pg.Client` or `pg.PoolClient`). */
+export interface PgQueryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
 
 /** Options of the PostgreSQL task store. */
 export interface PgTaskStoreOptions {
@@ -226,6 +233,96 @@ export class PgTaskStore implements TaskStoreDriver {
       return Promise.reject(error);
     }
     return this.#batcher.defer("claim", checked);
+  }
+
+  /**
+   * Transactional enqueue: claims `inputs` as `enqueueMany` does (queued; `start` is refused),
+   * but through the application's own `pg` client, inside its transaction: the tasks exist, and
+   * the managers waiting for work are woken (a NOTIFY in the same statement), only if that
+   * transaction commits. The SQL names the store's schema (the client's search_path is not
+   * ours). A duplicate key is answered with the record that holds it, as seen by that transaction.
+   */
+  async claimWith(client: PgQueryable, inputs: readonly T.ClaimInput[]): Promise<T.ClaimResult[]> {
+    this.#ensureOpen("claim with");
+    const claims = inputs.map((input) => {
+      if (input.start === true) validate.invalid("claimWith stores tasks as queued: start is not supported");
+      return validate.checkClaim(input, this.maxAttempts);
+    });
+    if (claims.length === 0) return [];
+    const schema = `"${this.schema}".`;
+    const run = async <N extends "task_claim_with" | "task_list_by_keys_in">(
+      name: N,
+      params: PgParams[N],
+    ) => {
+      const statement = PG_QUERIES[name];
+      try {
+        return (
+          await client.query(statement.text.replaceAll(":schema.", schema), bindNamed(statement, params))
+        ).rows as {
+          call?: string;
+          seq?: number | string;
+          kind?: string;
+          key?: string;
+          version?: number;
+          status?: string;
+          attempts?: number;
+          record: records.Row | null;
+        }[];
+      } catch (error) {
+        throw fromPg(error, "claim with", this.location);
+      }
+    };
+    const identity = (kind: string, key: string) => `${kind}\u0000${key}`;
+    const rows = await run("task_claim_with", {
+      now: this.#clock(),
+      claim_id: claims.map((c) => c.id),
+      claim_key: claims.map((c) => c.idempotencyKey),
+      claim_kind: claims.map((c) => c.kind),
+      claim_payload: claims.map((c) => c.payload),
+      claim_max_attempts: claims.map((c) => c.maxAttempts),
+      channel: this.#channel,
+    });
+    const created = new Map<string, (typeof rows)[number]>();
+    const held = new Map<string, T.TaskRecord>();
+    for (const row of rows) {
+      if (row.call === "claim") created.set(identity(row.kind as string, row.key as string), row);
+      else if (row.call === "existing" && row.record)
+        held.set(identity(row.record.kind, row.record.idempotency_key), records.toRecord(row.record));
+    }
+    const results: (T.ClaimResult | undefined)[] = claims.map((claim) => {
+      const id = identity(claim.kind, claim.idempotencyKey);
+      const row = created.get(id);
+      if (!row) return undefined;
+      created.delete(id); // a key twice in one batch: the second is a duplicate
+      return {
+        created: true,
+        seq: Number(row.seq),
+        version: Number(row.version),
+        status: "queued",
+        attempts: Number(row.attempts),
+      };
+    });
+    const missing = claims.filter(
+      (c, i) => results[i] === undefined && !held.has(identity(c.kind, c.idempotencyKey)),
+    );
+    if (missing.length > 0)
+      for (const row of await run("task_list_by_keys_in", {
+        kinds: missing.map((c) => c.kind),
+        keys: missing.map((c) => c.idempotencyKey),
+      }))
+        if (row.record)
+          held.set(identity(row.record.kind, row.record.idempotency_key), records.toRecord(row.record));
+    return claims.map((claim, i) => {
+      const result = results[i];
+      if (result) return result;
+      const record = held.get(identity(claim.kind, claim.idempotencyKey));
+      if (!record)
+        throw new StoreError(
+          "ERR_POSTGRES",
+          `claim of ${claim.kind} ${claim.idempotencyKey}: neither inserted nor found`,
+        );
+      return { created: false, record };
+    });
   }
 
   async enqueueMany(inputs: readonly T.ClaimInput[]): Promise<T.ClaimResult[]> {

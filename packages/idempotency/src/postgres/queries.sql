@@ -305,6 +305,36 @@ SELECT kind,
   count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled
 FROM tasks GROUP BY kind ORDER BY kind
 
+-- Transactional enqueue (claimWith): the claim of task_turn, run through the application's own
+-- client inside its transaction. That connection has not our search_path: `:schema.` is replaced
+-- by the store's quoted schema when the store opens. The NOTIFY of new work is part of the
+-- caller's transaction: delivered only if it commits. Keys neither inserted nor seen here (a
+-- duplicate within the batch, a concurrent commit) are read after it (task_list_by_keys_in).
+-- name: task_claim_with
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  c AS (
+    INSERT INTO :schema.tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at,
+      updated_at, next_run_at, version)
+    SELECT u.id, u.key, u.kind, u.payload, 'queued', 0, u.max_attempts, clock.t, clock.t, clock.t, 0
+    FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
+        @claim_max_attempts::int[]) WITH ORDINALITY AS u(id, key, kind, payload, max_attempts, ord), clock
+    ORDER BY u.ord
+    ON CONFLICT (kind, idempotency_key) DO NOTHING
+    RETURNING seq, kind, idempotency_key, version, status, attempts),
+  ex AS (
+    SELECT t.* FROM :schema.tasks t
+    WHERE (t.kind, t.idempotency_key) IN (
+      SELECT k.kind, k.key FROM unnest(@claim_kind::text[], @claim_key::text[]) AS k(kind, key)
+      EXCEPT SELECT kind, idempotency_key FROM c)),
+  wake AS (SELECT pg_notify(@channel, '') FROM (SELECT 1 FROM c LIMIT 1) AS queued)
+SELECT 'claim' AS call, seq, kind, idempotency_key AS key, version, status, attempts, NULL::json AS record FROM c
+UNION ALL SELECT 'existing', seq, kind, idempotency_key, NULL, NULL, NULL, row_to_json(ex) FROM ex
+UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM wake
+
+-- name: task_list_by_keys_in
+SELECT row_to_json(t) AS record FROM :schema.tasks t
+WHERE (t.kind, t.idempotency_key) IN (SELECT * FROM unnest(@kinds::text[], @keys::text[]))
+
 -- Wakes the managers waiting for work (after a recovery or a re-drive queued tasks).
 -- name: notify_work
 SELECT pg_notify(@channel, '')

@@ -87,6 +87,15 @@ export interface PgParams {
     readonly done_channel: string;
   };
   task_counts_by_kind: None;
+  task_claim_with: Now & {
+    readonly claim_id: readonly string[];
+    readonly claim_key: readonly string[];
+    readonly claim_kind: readonly string[];
+    readonly claim_payload: readonly string[];
+    readonly claim_max_attempts: readonly number[];
+    readonly channel: string;
+  };
+  task_list_by_keys_in: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
 }
 
 export type PgQueryName = keyof PgParams;
