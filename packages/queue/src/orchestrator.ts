@@ -291,12 +291,12 @@ export class Orchestrator<T, O> {
       return this.#enqueueJob(prepared, t0, { ...record, started: false });
     }
     this.#metrics?.recordDuplicate();
-    if (record.status === "failed") {
+    if (record.status === "failed" || record.status === "cancelled") {
       throw new TaskFailedError(
         record.id,
-        record.errorClass ?? "unknown",
+        record.status === "cancelled" ? "cancelled" : (record.errorClass ?? "unknown"),
         record.attempts,
-        record.errorMessage ?? "",
+        record.status === "cancelled" ? "the task was cancelled" : (record.errorMessage ?? ""),
       );
     }
     return this.#result(prepared, record.attempts, record, true, record.status);

@@ -40,7 +40,7 @@ export interface StoreRecord {
   readonly id: string;
   /** Given to `prepare` when the pool adopts the task. */
   readonly idempotencyKey?: string;
-  readonly status: "queued" | "running" | "succeeded" | "failed";
+  readonly status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
   readonly attempts: number;
   readonly maxAttempts: number;
   readonly version: number;

@@ -90,12 +90,12 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     for (;;) {
       const record = await store.getByKey("task", key);
       if (record?.status === "succeeded") return parse(record.result);
-      if (record?.status === "failed")
+      if (record?.status === "failed" || record?.status === "cancelled")
         throw new TaskFailedError(
           record.id,
-          record.errorClass ?? "unknown",
+          record.status === "cancelled" ? "cancelled" : (record.errorClass ?? "unknown"),
           record.attempts,
-          record.errorMessage ?? "",
+          record.status === "cancelled" ? "the task was cancelled" : (record.errorMessage ?? ""),
         );
       if (!pool.accepting)
         throw new TaskFailedError(key, "closed", 0, "the queue closed while another process ran the task");
