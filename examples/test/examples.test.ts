@@ -46,6 +46,15 @@ describe("examples", () => {
     ]);
   });
 
+  it("producer-worker: ids back at once, each kind run by its handler, results by id", async () => {
+    expect((await run("producer-worker")).trim().split("\n")).toEqual([
+      "duplicate: same id",
+      "word-count { words: 4, longest: 'quick' }",
+      "checksum a99c07ce93703c73",
+      "succeeded 1 attempt",
+    ]);
+  });
+
   it("many-clients: 2,000 tasks from 50 clients, every one answered", async () => {
     const out = await run("many-clients");
     expect(out).toContain("{ submitted: 2000, fulfilled: 2000, rejected: 0 }");

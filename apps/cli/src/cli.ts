@@ -1,5 +1,6 @@
 import { describeError, failAsUsageError, loadDotEnv } from "taskq/app";
 import yargs from "yargs";
+import { cancelCommand } from "./commands/cancel.js";
 import { dlqCommand } from "./commands/dlq.js";
 import { generateCommand } from "./commands/generate.js";
 import { monitorCommand } from "./commands/monitor.js";
@@ -36,6 +37,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .command(serveCommand)
       .command(monitorCommand)
       .command(statusCommand)
+      .command(cancelCommand)
       .command(dlqCommand)
       .command(pruneCommand)
       .demandCommand(1, "give a command (see taskq --help)")

@@ -1,10 +1,12 @@
 import {
   CliError,
+  checkKind,
   checkStoreLocation,
   deprecationNotice,
   envDefault,
   flagOf,
   integerRule,
+  kindOfModule,
   numberRule,
   RENAMED,
   type RuntimeConfig,
@@ -173,9 +175,36 @@ export function runtimeOptions<T>(y: Argv<T>) {
     })
     .option("handler", {
       type: "string",
+      array: true,
+      requiresArg: true,
       describe:
-        "your handler module (default export: async (payload, ctx) => result) instead of the built-in task types; tasks are then its payloads",
+        "KIND=FILE: your handler module for tasks of KIND (default export: async (payload, ctx) => result), instead of the built-in task types; repeat it for more kinds; FILE alone names the kind after the file",
     });
+}
+
+/**
+ * The `--handler` values as handler modules by kind: `KIND=FILE`, or `FILE` alone, whose kind is
+ * its file name (said on stderr, so nobody is surprised which tasks it takes).
+ */
+export function handlersOf(
+  values: readonly string[] | undefined,
+  command: string,
+): Record<string, string> | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const modules: Record<string, string> = {};
+  for (const value of values) {
+    const at = value.indexOf("=");
+    const named = at > 0 && !value.slice(0, at).includes("/");
+    const kind = named ? checkKind(value.slice(0, at), "--handler KIND") : kindOfModule(value, "--handler");
+    const file = named ? value.slice(at + 1) : value;
+    if (!named && command === "serve")
+      process.stderr.write(
+        `taskq ${command}: serving kind "${kind}" from ${file} (name it: --handler ${kind}=${file})\n`,
+      );
+    if (kind in modules) throw new CliError(`--handler: kind "${kind}" is given twice`, 2);
+    modules[kind] = file;
+  }
+  return modules;
 }
 
 /** Parsed runtime flags. */
@@ -189,11 +218,12 @@ export interface RuntimeArgs extends RunSettingArgs {
   "chunk-size": number;
   "lease-ms": number;
   inline: boolean;
-  handler?: string;
+  handler?: string[];
   "retention-ms": number;
 }
 
-export function toRuntimeConfig(argv: RuntimeArgs): RuntimeConfig {
+export function toRuntimeConfig(argv: RuntimeArgs, command: string): RuntimeConfig {
+  const handlers = handlersOf(argv.handler, command);
   const settings = resolveRunOptions({
     // --inline: every slot on the main thread
     threads: argv.inline ? 0 : argv.threads,
@@ -217,6 +247,6 @@ export function toRuntimeConfig(argv: RuntimeArgs): RuntimeConfig {
     jitterMs: argv["jitter-ms"],
     errorRate: argv["error-rate"],
     seed: argv.seed,
-    ...(argv.handler === undefined ? {} : { handler: argv.handler }),
+    ...(handlers === undefined ? {} : { handlers }),
   };
 }

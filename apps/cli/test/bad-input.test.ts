@@ -109,10 +109,30 @@ const cases: Case[] = [
     stderr: malformedLine,
   },
   {
-    name: "submit --raw a malformed JSON line",
-    args: ["submit", "--raw", "--payload-file", "bad.jsonl"],
+    name: "submit --kind a malformed JSON line",
+    args: ["submit", "--kind", "upper", "--payload-file", "bad.jsonl"],
     exit: 2,
     stderr: malformedLine,
+  },
+  {
+    name: "submit --raw without a kind",
+    args: ["submit", "--raw", "--payload", "{}"],
+    exit: 2,
+    stderr:
+      /^taskq: --raw needs --kind NAME: the kind of the payloads \(a `serve --handler NAME=FILE` runs them\)\n$/,
+  },
+  {
+    name: "submit --kind that is not a plain name",
+    args: ["submit", "--kind", "no spaces", "--payload", "{}"],
+    exit: 2,
+    stderr:
+      /^taskq: --kind must be a short plain identifier \(letters, digits, _ \. -; up to 64, not starting with a digit\), got "no spaces"\n$/,
+  },
+  {
+    name: "serve --handler with a kind that is not a plain name",
+    args: ["serve", "--handler", "bad kind=./x.mjs"],
+    exit: 2,
+    stderr: /^taskq: --handler KIND must be a short plain identifier .*got "bad kind"\n$/,
   },
   {
     name: "run a malformed JSON line",
@@ -280,7 +300,7 @@ describe("no password in any output", () => {
     const submitted = await run(["submit", "--random", "--count", "6", "--seed", "3", "--db", db, "--json"]);
     expect(submitted.code).toBe(0);
     const id = (JSON.parse(submitted.stdout) as { id: string }[])[0]?.id as string;
-    await run(["submit", "--raw", "--payload-file", "p.jsonl", "--db", db]);
+    await run(["submit", "--kind", "upper", "--payload-file", "p.jsonl", "--db", db]);
     expect((await run(["serve", "--exit-when-idle", "--workers", "1", "--db", db])).stdout).toContain(
       "taken from postgres://",
     );

@@ -382,12 +382,57 @@ describe("your own handler module (--handler)", () => {
     expect(dlq.map((d: { errorClass: string }) => d.errorClass)).toEqual(["permanent"]);
   });
 
-  it("submit --raw then serve --handler: payloads through the durable queue, results stored as JSON", async () => {
+  it("submit --kind then serve --handler: payloads through the durable queue, results stored as JSON", async () => {
     const dir = workdir();
-    const submitted = await taskq(dir, ["submit", "--raw", "--payload", '{"text": "queued"}', "--json"]);
+    const submitted = await taskq(dir, [
+      "submit",
+      "--kind",
+      "upper",
+      "--payload",
+      '{"text": "queued"}',
+      "--json",
+    ]);
     const [{ id }] = JSON.parse(submitted.stdout);
-    const serve = await taskq(dir, ["serve", "--handler", handler, "--exit-when-idle"]);
-    expect(serve.stdout).toContain("SERVE: 1 task(s) taken");
+    // a task of another kind: this manager has no handler for it, and leaves it queued
+    await taskq(dir, ["submit", "--kind", "lower", "--payload", '{"text": "left"}']);
+    const serve = startTaskq(dir, ["serve", "--handler", handler, "--poll-ms", "20"]);
+    await until(
+      async () => JSON.parse((await taskq(dir, ["status", id, "--json"])).stdout).status === "succeeded",
+      "the upper task to succeed",
+    );
+    serve.child.kill("SIGTERM");
+    const served = await serve.exited;
+    // FILE alone: the kind is the file's name, and serve says so
+    expect(served.stderr).toContain('taskq serve: serving kind "upper" from');
+    expect(served.stdout).toContain("SERVE: 1 task(s) taken");
+    const monitor = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json"])).stdout);
+    expect(monitor.kinds).toEqual([
+      { kind: "lower", queued: 1, running: 0, succeeded: 0, failed: 0, cancelled: 0 },
+      { kind: "upper", queued: 0, running: 0, succeeded: 1, failed: 0, cancelled: 0 },
+    ]);
+    const duplicate = await taskq(dir, ["submit", "--kind", "upper", "--payload", '{"text": "queued"}']);
+    expect(duplicate.stdout).toBe(`${id} (duplicate, succeeded)\n`);
+    const lower = JSON.parse(
+      (
+        await taskq(dir, [
+          "status",
+          "--json",
+          String(
+            JSON.parse(
+              (
+                await taskq(dir, ["submit", "--kind", "lower", "--payload", '{"text": "left"}', "--json"])
+              ).stdout,
+            )[0].id,
+          ),
+        ])
+      ).stdout,
+    );
+    expect(lower).toMatchObject({ kind: "lower", status: "queued" });
+    const cancelled = await taskq(dir, ["cancel", lower.id]);
+    expect(cancelled.stdout).toMatch(/^cancelled \S+ \(lower\) in /);
+    expect((await taskq(dir, ["cancel", lower.id])).stderr).toMatch(
+      /cannot be cancelled: it already was cancelled/,
+    );
     const status = JSON.parse((await taskq(dir, ["status", id, "--json"])).stdout);
     // the handler sees the stored task's id, not a new one
     expect(status).toMatchObject({

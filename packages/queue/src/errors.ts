@@ -4,7 +4,8 @@ export type QueueErrorCode =
   | "ERR_QUEUE_CLOSED"
   | "ERR_QUEUE_TIMEOUT"
   | "ERR_POOL_CLOSED"
-  | "ERR_TASK_FAILED";
+  | "ERR_TASK_FAILED"
+  | "ERR_TASK_CANCELLED";
 
 /** Base class of the queue package's errors. */
 export class QueueError extends Error {
@@ -62,5 +63,15 @@ export class TaskFailedError extends QueueError {
     this.taskId = taskId;
     this.errorClass = errorClass;
     this.attempts = attempts;
+  }
+}
+
+/** A task was cancelled before it finished (`client.cancel(id)`): it is `cancelled` in the store. */
+export class TaskCancelledError extends QueueError {
+  override readonly name = "TaskCancelledError";
+  readonly taskId: string;
+  constructor(taskId: string) {
+    super("ERR_TASK_CANCELLED", `task ${JSON.stringify(taskId)} was cancelled`);
+    this.taskId = taskId;
   }
 }

@@ -14,6 +14,8 @@ export interface FetcherOptions {
   readonly store: DurableQueuePort;
   /** Where taken tasks run. */
   readonly runner: AdoptPort;
+  /** Take only tasks of these kinds (the ones the runner has handlers for). @default every kind */
+  readonly kinds?: readonly string[];
   /**
    * Most tasks this process holds at once (running, admitted or backing off): it takes no more
    * than `capacity - runner.pending` per look, and waits for a task to settle when full.
@@ -76,7 +78,9 @@ export class Fetcher {
       }
       let records: readonly (StoreRecord & { readonly payload: unknown })[] = [];
       try {
-        records = await store.takeNext(free);
+        records = await (this.#options.kinds
+          ? store.takeNext(free, this.#options.kinds)
+          : store.takeNext(free));
       } catch (error) {
         if ((error as { retryable?: unknown }).retryable !== true) throw error;
         this.#options.onRetryableError?.(error as Error);
@@ -89,17 +93,25 @@ export class Fetcher {
       }
       this.#taken += records.length;
       if (records.length > 0) continue;
-      if (this.#options.exitWhenIdle && runner.pending === 0) {
-        // idle here, and nothing left anywhere: no queued task, none running on another process
-        // (a dead process's lease expires and its tasks come back as queued)
-        const stats = await store.stats();
-        if (stats.queued + stats.running === 0) break;
-      }
+      // idle here, and nothing of its kinds left anywhere: none queued, none running on another
+      // process (a dead process's lease expires and its tasks come back as queued)
+      if (this.#options.exitWhenIdle && runner.pending === 0 && (await this.#storeIdle())) break;
       // Draining to exit, a task of ours settling may leave the store idle: look again then,
       // not a poll interval later. Otherwise a settle frees capacity that only new work needs.
       await this.#wait({ work: true, settle: this.#options.exitWhenIdle === true });
     }
     return this.#taken;
+  }
+
+  /** Nothing queued or running in the store: of the kinds it takes, or of any kind. */
+  async #storeIdle(): Promise<boolean> {
+    const { store, kinds } = this.#options;
+    if (!kinds) {
+      const stats = await store.stats();
+      return stats.queued + stats.running === 0;
+    }
+    const counts = await store.countsByKind();
+    return counts.every((k) => !kinds.includes(k.kind) || k.queued + k.running === 0);
   }
 
   #wake(): void {

@@ -13,16 +13,19 @@ export {
   type QueueErrorCode,
   QueueFullError,
   QueueTimeoutError,
+  TaskCancelledError,
   TaskFailedError,
 } from "./errors.js";
 export { InlineExecutor, TinypoolExecutor, type TinypoolExecutorOptions } from "./executors.js";
 export { type AdoptPort, Fetcher, type FetcherOptions } from "./fetcher.js";
 export {
   type CloseOptions,
+  type LifecycleHooks,
   Orchestrator,
   type OrchestratorOptions,
   type StoredIdentity,
   type StoredOutput,
+  type TaskEvent,
   type TaskResult,
 } from "./orchestrator.js";
 export type {

@@ -1,7 +1,8 @@
 import { setMaxListeners } from "node:events";
 import { BoundedQueue, type OnFull } from "./bounded-queue.js";
-import { PoolClosedError, QueueFullError, TaskFailedError } from "./errors.js";
+import { PoolClosedError, QueueFullError, TaskCancelledError, TaskFailedError } from "./errors.js";
 import type {
+  AttemptOutcome,
   ExecutorPort,
   LoggerPort,
   MetricsPort,
@@ -16,6 +17,8 @@ import { RetryPolicy, type RetryPolicyOptions } from "./retry-policy.js";
 export interface StoredIdentity {
   readonly id: string;
   readonly key?: string;
+  /** The stored task's kind. */
+  readonly kind?: string;
 }
 
 /** What a submit resolves with. */
@@ -79,6 +82,38 @@ export interface OrchestratorOptions<T, O> {
    * @default performance.now
    */
   readonly now?: () => number;
+  /** Called as tasks move through their lifecycle (wire them into your own systems). @default none */
+  readonly hooks?: LifecycleHooks;
+}
+
+/** What a lifecycle hook is told about the task. */
+export interface TaskEvent {
+  readonly id: string;
+  readonly key: string;
+  readonly kind: string;
+  /** The attempt's number, from 1 (0 when it never ran). */
+  readonly attempt: number;
+  /** For a failure, a retry or a dead letter: its class and message. */
+  readonly errorClass?: string;
+  readonly message?: string;
+  /** For a retry: how long until the next attempt, ms. */
+  readonly retryInMs?: number;
+}
+
+/**
+ * Lifecycle hooks: each is called on the main thread after the store recorded the transition. A
+ * hook that throws (or rejects) is logged and ignored: it never changes the task's outcome.
+ */
+export interface LifecycleHooks {
+  /** An attempt started. */
+  readonly started?: (event: TaskEvent) => unknown;
+  readonly succeeded?: (event: TaskEvent) => unknown;
+  /** An attempt failed and the task will run again after its backoff. */
+  readonly retrying?: (event: TaskEvent) => unknown;
+  /** The task failed for good (permanently, or out of attempts) and is in the dead letters. */
+  readonly deadLettered?: (event: TaskEvent) => unknown;
+  /** The task was cancelled while this process held it. */
+  readonly cancelled?: (event: TaskEvent) => unknown;
 }
 
 /** Options of `close`. */
@@ -107,6 +142,10 @@ interface Job<T> {
   started: boolean;
   runMs: number;
   timer?: NodeJS.Timeout;
+  /** Cancel asked for while this process held it: it ends `cancelled` at its next step. */
+  cancelled?: boolean;
+  /** An attempt is on the executor now. */
+  executing?: boolean;
   settle(outcome: { ok: true; value: TaskResult } | { ok: false; error: unknown }): void;
 }
 
@@ -133,6 +172,9 @@ export class Orchestrator<T, O> {
   readonly #now: () => number;
   readonly #inflight = new Map<string, Promise<TaskResult>>();
   readonly #pending = new Set<Job<T>>();
+  /** The pending jobs by their store seq (what a cancel names). */
+  readonly #bySeq = new Map<number, Job<T>>();
+  readonly #hooks: LifecycleHooks;
   readonly #cancel = new AbortController();
   readonly #lanes: Promise<void>[];
   /** Lanes running an attempt now. */
@@ -167,6 +209,7 @@ export class Orchestrator<T, O> {
     this.#log = options.logger;
     this.#taskTimeoutMs = timeout;
     this.#now = options.now ?? performance.now.bind(performance);
+    this.#hooks = options.hooks ?? {};
     // Every blocked admission listens to the cancel signal: hundreds at once is by design.
     setMaxListeners(0, this.#cancel.signal);
     this.#lanes = Array.from({ length: this.executor.concurrency }, () => this.#lane());
@@ -175,6 +218,11 @@ export class Orchestrator<T, O> {
   /** Tasks submitted and not settled yet (queued, running, or waiting for a retry). */
   get pending(): number {
     return this.#pending.size;
+  }
+
+  /** The store seqs of the tasks this process holds (pending), for a cancel watch. */
+  heldSeqs(): number[] {
+    return [...this.#bySeq.keys()];
   }
 
   /** Attempts running on the executor now (the rest of `pending` waits for a slot or a retry). */
@@ -215,7 +263,8 @@ export class Orchestrator<T, O> {
   }
 
   #submit(prepared: PreparedTask<T>, t0: number): Promise<TaskResult> {
-    const key = prepared.idempotencyKey;
+    // the same key under two kinds is two tasks
+    const key = `${prepared.kind}\u0000${prepared.idempotencyKey}`;
     const joined = this.#inflight.get(key);
     if (joined) {
       this.#metrics?.recordDuplicate();
@@ -240,6 +289,7 @@ export class Orchestrator<T, O> {
       prepared = this.#prepare(record.payload, {
         id: record.id,
         ...(record.idempotencyKey === undefined ? {} : { key: record.idempotencyKey }),
+        ...(record.kind === undefined ? {} : { kind: record.kind }),
       });
     } catch (error) {
       const failure = { errorClass: "validation", message: (error as Error).message };
@@ -291,12 +341,13 @@ export class Orchestrator<T, O> {
       return this.#enqueueJob(prepared, t0, { ...record, started: false });
     }
     this.#metrics?.recordDuplicate();
-    if (record.status === "failed" || record.status === "cancelled") {
+    if (record.status === "cancelled") throw new TaskCancelledError(record.id);
+    if (record.status === "failed") {
       throw new TaskFailedError(
         record.id,
-        record.status === "cancelled" ? "cancelled" : (record.errorClass ?? "unknown"),
+        record.errorClass ?? "unknown",
         record.attempts,
-        record.status === "cancelled" ? "the task was cancelled" : (record.errorMessage ?? ""),
+        record.errorMessage ?? "",
       );
     }
     return this.#result(prepared, record.attempts, record, true, record.status);
@@ -338,12 +389,14 @@ export class Orchestrator<T, O> {
         runMs: 0,
         settle: (outcome) => {
           if (!this.#pending.delete(job)) return;
+          if (this.#bySeq.get(job.seq) === job) this.#bySeq.delete(job.seq);
           if (outcome.ok) resolve(outcome.value);
           else reject(outcome.error);
           if (this.#pending.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
         },
       };
       this.#pending.add(job);
+      this.#bySeq.set(job.seq, job);
       // A job already running in the store was promised a slot: it waits for one, never rejected.
       void this.#admit(job, !job.started);
     });
@@ -405,6 +458,11 @@ export class Orchestrator<T, O> {
       await this.#handBack(job);
       return;
     }
+    if (job.cancelled) {
+      // cancelled while it waited for a slot: running in the store only if it was leased to us
+      await this.#endCancelled(job, job.started);
+      return;
+    }
     const fields = { task_id: prepared.id, idempotency_key: prepared.idempotencyKey };
     let version = job.version;
     let attempt = job.attempts;
@@ -416,8 +474,12 @@ export class Orchestrator<T, O> {
         version = started.version;
         attempt = started.attempts;
       } catch (error) {
+        if (isStale(error) && job.cancelled) {
+          await this.#endCancelled(job, false); // the store cancelled it while it was queued
+          return;
+        }
         if (isStale(error)) {
-          // Another process took it first: it runs there, not twice.
+          // Another process took it first (or cancelled it): it is its business, not twice.
           this.#metrics?.recordDuplicate();
           job.settle({ ok: true, value: this.#result(prepared, job.attempts, {}, true, "running") });
           return;
@@ -438,17 +500,31 @@ export class Orchestrator<T, O> {
       this.#taskTimeoutMs > 0
         ? AbortSignal.any([this.#cancel.signal, AbortSignal.timeout(this.#taskTimeoutMs)])
         : undefined;
-    const outcome = await this.executor.run(prepared.task, attempt, signal);
+    job.version = version;
+    job.attempts = attempt;
+    this.#emit("started", job);
+    job.executing = true;
+    let outcome: AttemptOutcome<O>;
+    try {
+      outcome = await this.executor.run(prepared.task, attempt, signal);
+    } finally {
+      job.executing = false;
+    }
     this.#metrics?.recordAttempt(outcome.runMs);
     job.runMs += outcome.runMs;
-    job.attempts = attempt;
 
     if (outcome.ok) {
+      // a cancel that came too late: the task had finished, and succeeded it stays
       const stored = this.#toStored(outcome.output);
       job.version = await this.#store.succeed(job.seq, version, stored);
       this.#metrics?.recordSuccess(this.#timing(job));
       this.#log?.debug({ ...fields, attempt }, "task succeeded");
+      this.#emit("succeeded", job);
       job.settle({ ok: true, value: this.#result(prepared, attempt, stored, false) });
+      return;
+    }
+    if (job.cancelled) {
+      await this.#endCancelled(job, true);
       return;
     }
     const { error } = outcome;
@@ -470,12 +546,14 @@ export class Orchestrator<T, O> {
         { ...fields, attempt, error_class: error.errorClass, retry_in_ms: Math.round(delay) },
         error.message,
       );
+      this.#emit("retrying", job, { ...failure, retryInMs: Math.round(delay) });
       this.#schedule(job, delay);
       return;
     }
     job.version = await this.#store.fail(job.seq, version, failure);
     this.#metrics?.recordFailure(error.errorClass, this.#timing(job));
     this.#log?.error({ ...fields, attempt, error_class: error.errorClass }, error.message);
+    this.#emit("deadLettered", job, failure);
     job.settle({
       ok: false,
       error: new TaskFailedError(prepared.id, error.errorClass, attempt, error.message),
@@ -501,6 +579,68 @@ export class Orchestrator<T, O> {
       ok: false,
       error: new PoolClosedError("the pool closed before the task ran; it stays queued in the store"),
     });
+  }
+
+  /**
+   * Cancels a task this process holds, by its store seq, after the store has recorded the cancel
+   * (a queued task is `cancelled` there already; a running one has its cancel requested). One
+   * waiting for a slot or backing off ends at once; one executing has its attempt aborted through
+   * the executor's `cancel` (a handler's `ctx.signal`) and ends when the attempt returns, unless
+   * it succeeded first. Its submitter gets TaskCancelledError. False when this process does not
+   * hold the task.
+   */
+  cancel(seq: number): boolean {
+    const job = this.#bySeq.get(seq);
+    if (!job) return false;
+    if (job.cancelled) return true;
+    job.cancelled = true;
+    if (job.executing) this.executor.cancel?.(job.prepared.task);
+    else if (job.timer) {
+      // backing off: `queued` in the store, which cancelled it already
+      clearTimeout(job.timer);
+      job.timer = undefined;
+      void this.#endCancelled(job, false);
+    }
+    // waiting in the bounded queue: the lane that takes it ends it
+    return true;
+  }
+
+  /** Ends a cancelled job: running in the store → cancelled there; then its submitter is told. */
+  async #endCancelled(job: Job<T>, runningInStore: boolean): Promise<void> {
+    if (runningInStore && this.#store.cancelRunning) {
+      try {
+        job.version = await this.#store.cancelRunning(job.seq, job.version);
+      } catch (error) {
+        if (!isStale(error)) throw error; // a lease lost meanwhile: its new holder ends it
+      }
+    }
+    this.#emit("cancelled", job);
+    job.settle({ ok: false, error: new TaskCancelledError(job.prepared.id) });
+  }
+
+  /** Calls a lifecycle hook; one that throws or rejects is logged, never in the task's way. */
+  #emit(hook: keyof LifecycleHooks, job: Job<T>, extra: Partial<TaskEvent> = {}): void {
+    const fn = this.#hooks[hook];
+    if (!fn) return;
+    const { prepared } = job;
+    const event: TaskEvent = {
+      id: prepared.id,
+      key: prepared.idempotencyKey,
+      kind: prepared.kind,
+      attempt: job.attempts,
+      ...extra,
+    };
+    const report = (error: unknown) =>
+      this.#log?.warn(
+        { task_id: prepared.id, idempotency_key: prepared.idempotencyKey, hook },
+        `the ${hook} hook failed: ${(error as Error)?.message ?? String(error)}`,
+      );
+    try {
+      const returned = fn(event);
+      if (returned instanceof Promise) returned.catch(report);
+    } catch (error) {
+      report(error);
+    }
   }
 
   /** Re-admits a job after its backoff; it holds no slot while it waits. */

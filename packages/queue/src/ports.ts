@@ -19,6 +19,11 @@ export interface ExecutorPort<T, O> {
   readonly concurrency: number;
   /** Never rejects for a task failure; `signal` cancels the attempt (a hung task past its timeout). */
   run(task: T, attempt: number, signal?: AbortSignal): Promise<AttemptOutcome<O>>;
+  /**
+   * Aborts the attempt of `task` running now, if the executor can (a handler's `ctx.signal`); the
+   * attempt then returns a failure. Executors that cannot let it run to its end.
+   */
+  cancel?(task: T): void;
   destroy(): Promise<void>;
 }
 
@@ -38,6 +43,8 @@ export interface StoreClaim {
 export interface StoreRecord {
   readonly seq: number;
   readonly id: string;
+  /** Given to `prepare` when the pool adopts the task. */
+  readonly kind?: string;
   /** Given to `prepare` when the pool adopts the task. */
   readonly idempotencyKey?: string;
   readonly status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -78,6 +85,8 @@ export interface TaskStorePort {
   ): Promise<number>;
   fail(seq: number, version: number, failure: { errorClass: string; message: string }): Promise<number>;
   release(seq: number, version: number): Promise<number>;
+  /** running → cancelled (a cancel asked for while this process ran it). */
+  cancelRunning?(seq: number, version: number): Promise<number>;
 }
 
 /** Time split of one finished task, in ms. */
@@ -122,10 +131,20 @@ export interface PreparedTask<T> {
 
 /** The durable-queue side of the task store: what a Fetcher needs (TaskStoreDriver satisfies it). */
 export interface DurableQueuePort {
-  /** Takes up to `limit` due queued tasks, leased to this process, in the order they should run. */
-  takeNext(limit: number): Promise<readonly (StoreRecord & { readonly payload: unknown })[]>;
+  /**
+   * Takes up to `limit` due queued tasks (of these `kinds`, or any), leased to this process, in
+   * the order they should run.
+   */
+  takeNext(
+    limit: number,
+    kinds?: readonly string[],
+  ): Promise<readonly (StoreRecord & { readonly payload: unknown })[]>;
   /** Resolves when work may have arrived, after `timeoutMs`, or when `signal` aborts. */
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Counts of the whole store (every process's tasks). */
   stats(): Promise<{ readonly queued: number; readonly running: number }>;
+  /** The same counts by kind. */
+  countsByKind(): Promise<
+    readonly { readonly kind: string; readonly queued: number; readonly running: number }[]
+  >;
 }

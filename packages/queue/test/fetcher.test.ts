@@ -47,6 +47,7 @@ function withTakeNext(store: SqliteTaskStore, takeNext: DurableQueuePort["takeNe
     takeNext,
     waitForWork: (timeoutMs, signal) => store.waitForWork(timeoutMs, signal),
     stats: () => store.stats(),
+    countsByKind: () => store.countsByKind(),
   };
 }
 

@@ -6,7 +6,9 @@
 /** A store location as it may be printed: its password masked. */
 export { redactUrl } from "@taskq/idempotency";
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
+export { clientOf } from "./client.js";
 export { type ReadingJson, readingJson, readStore, type StoreReading, storePrometheus } from "./inspect.js";
+export { BUILT_IN_KINDS, checkKind, type HandlerModules, KIND_PATTERN, kindOfModule } from "./kinds.js";
 export { type RetentionOptions, retentionService } from "./maintenance/retention.js";
 export {
   type ClusterGate,
@@ -46,5 +48,7 @@ export { defaultPollMs, type ServeOptions, serve } from "./worker.js";
 import { payloadPreparer } from "./handler-runtime.js";
 import { stableKey } from "./stable-key.js";
 
-/** Shapes a handler's payload as the runtime does (plain JSON data, keyed by its hash): for `taskq submit --raw`. */
-export const prepareHandlerPayload = payloadPreparer(stableKey);
+/** Shapes a handler's payloads of `kind` as the runtime does (plain JSON data, keyed by its hash): for `taskq submit --kind`. */
+export function handlerPayloads(kind: string) {
+  return payloadPreparer(kind, stableKey);
+}

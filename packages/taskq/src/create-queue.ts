@@ -1,14 +1,22 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { TaskStoreDriver } from "@taskq/idempotency";
 import { type MetricsReport, toPrometheus, toReport } from "@taskq/metrics";
-import { type ClientsSummary, type CloseOptions, runClients, TaskFailedError } from "@taskq/queue";
+import {
+  type ClientsSummary,
+  type CloseOptions,
+  runClients,
+  TaskCancelledError,
+  TaskFailedError,
+} from "@taskq/queue";
+import { type Client, clientOf, type Enqueued, type EnqueueOptions } from "./client.js";
 import { ConfigError } from "./errors.js";
 import { silentLogger } from "./handler.js";
 import { payloadPreparer } from "./handler-runtime.js";
 import { findNonJson } from "./json-value.js";
+import { checkKind, kindOfModule } from "./kinds.js";
 import { type QueueOptions, resolveQueueOptions } from "./options.js";
 import { openRuntime } from "./runtime.js";
 import { stableKey } from "./stable-key.js";
+import { serve } from "./worker.js";
 
 /** Per-task options of `submit`. */
 export interface SubmitOptions {
@@ -33,8 +41,23 @@ export interface SubmitManyOptions<Payload, Result> {
   readonly onSettled?: (payload: Payload, outcome: PromiseSettledResult<Result>) => void;
 }
 
-/** A queue of tasks for one handler. */
-export interface Queue<Payload, Result> {
+/**
+ * A queue of tasks for one handler, of one kind: a producer (`enqueue`, `get`, `result`,
+ * `cancel`, as `connect` gives) and a worker for that kind in one process.
+ */
+export interface Queue<Payload, Result> extends Omit<Client, "close" | "enqueue" | "enqueueMany"> {
+  /** The kind of the queue's tasks. */
+  readonly kind: string;
+  /**
+   * Stores a task of the queue's kind and answers once it is durable, without waiting for it to
+   * run; `result(id)` waits for it. This process runs it (so does any worker of the kind).
+   */
+  enqueue(payload: Payload, options?: EnqueueOptions): Promise<Enqueued>;
+  /** Stores many tasks of the queue's kind in one transaction. */
+  enqueueMany(
+    payloads: readonly Payload[],
+    options?: Omit<EnqueueOptions, "key" | "id">,
+  ): Promise<Enqueued[]>;
   /**
    * Runs `payload` through the queue and resolves with the handler's result: at once, from the
    * store, when its key succeeded before (in this process or an earlier one). Rejects with a
@@ -73,33 +96,52 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     if (bad) throw new ConfigError("handlerOptions", `${bad.path} ${bad.reason}`);
   }
   const keyOf = (options.key ?? stableKey) as (payload: unknown) => string;
+  const kind = options.kind === undefined ? kindOfModule(options.handler) : checkKind(options.kind);
   const runtime = await openRuntime({
     ...settings,
     db: settings.store,
     handler: options.handler,
+    kind,
+    ...(options.hooks ? { hooks: options.hooks } : {}),
     key: keyOf,
     handlerOptions,
     logger: options.logger ?? silentLogger,
     ...(options.objects === undefined ? {} : { storage: options.objects }),
   });
   const { store, orchestrator: pool, metrics } = runtime;
-  const prepare = payloadPreparer(keyOf);
+  const prepare = payloadPreparer(kind, keyOf);
+  // the producer's calls on the same store; a cancel of a task this process runs reaches it at once
+  const client = clientOf(store, { owned: false, onCancel: (seq) => pool.cancel(seq) });
+  // Enqueued tasks are run here too, by the worker loop over this queue's kind, started on the
+  // first enqueue: a queue that only submits (and runs what it submits) takes nothing from the store.
+  const stop = new AbortController();
+  let fetching: Promise<unknown> | undefined;
+  const fetch = () => {
+    fetching ??= serve(runtime, { signal: stop.signal }).catch((error: unknown) =>
+      runtime.logger.error(
+        { error_class: "worker" },
+        `the queue stopped taking tasks: ${(error as Error).message}`,
+      ),
+    );
+  };
 
   /** A duplicate of a task another process runs now: wait for its record to settle. */
   const awaitElsewhere = async (key: string): Promise<Result> => {
     for (;;) {
-      const record = await store.getByKey("task", key);
+      const record = await store.getByKey(kind, key);
       if (record?.status === "succeeded") return parse(record.result);
-      if (record?.status === "failed" || record?.status === "cancelled")
+      if (record?.status === "cancelled") throw new TaskCancelledError(record.id);
+      if (record?.status === "failed")
         throw new TaskFailedError(
           record.id,
-          record.status === "cancelled" ? "cancelled" : (record.errorClass ?? "unknown"),
+          record.errorClass ?? "unknown",
           record.attempts,
-          record.status === "cancelled" ? "the task was cancelled" : (record.errorMessage ?? ""),
+          record.errorMessage ?? "",
         );
       if (!pool.accepting)
         throw new TaskFailedError(key, "closed", 0, "the queue closed while another process ran the task");
-      await sleep(50);
+      // woken by a finish (a notification on PostgreSQL), or a poll interval later
+      await store.waitForChange(50);
     }
   };
   const parse = (json: string | null): Result => (json === null ? undefined : JSON.parse(json)) as Result;
@@ -107,6 +149,20 @@ export async function createQueue<Payload = unknown, Result = unknown>(
   let closing: Promise<void> | undefined;
   const queue: Queue<Payload, Result> = {
     store,
+    kind,
+    async enqueue(payload, o) {
+      const enqueued = await client.enqueue(kind, payload, o);
+      fetch();
+      return enqueued;
+    },
+    async enqueueMany(payloads, o) {
+      const enqueued = await client.enqueueMany(kind, payloads, o);
+      fetch();
+      return enqueued;
+    },
+    get: client.get,
+    result: client.result,
+    cancel: client.cancel,
     async submit(payload, submitOptions) {
       const prepared = prepare(payload, submitOptions);
       const result = await pool.submitPrepared(prepared);
@@ -125,7 +181,11 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     metrics: () => toReport(metrics.snapshot()),
     prometheus: () => toPrometheus(metrics.snapshot()),
     close(closeOptions = {}) {
-      closing ??= runtime.close(closeOptions);
+      closing ??= (async () => {
+        stop.abort();
+        await fetching;
+        await runtime.close(closeOptions);
+      })();
       return closing;
     },
   };

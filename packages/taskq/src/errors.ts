@@ -3,7 +3,13 @@
 // QueueError's ERR_QUEUE_FULL, ConfigError's ERR_CONFIG...), and a `cause` where it wraps one.
 import type { FailureInfo } from "@taskq/queue";
 
-export { PoolClosedError, QueueFullError, TaskFailedError } from "@taskq/queue";
+export {
+  PoolClosedError,
+  QueueFullError,
+  QueueTimeoutError,
+  TaskCancelledError,
+  TaskFailedError,
+} from "@taskq/queue";
 
 /**
  * What a handler throws to say how its failure is classified: `errorClass` names it in metrics,
@@ -51,6 +57,28 @@ export class ConfigError extends Error {
   constructor(option: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.option = option;
+  }
+}
+
+/** No task has this id in the store. */
+export class TaskNotFoundError extends Error {
+  override readonly name = "TaskNotFoundError";
+  readonly code = "ERR_TASK_NOT_FOUND";
+  readonly taskId: string;
+  constructor(taskId: string, location: string) {
+    super(`no task with id ${JSON.stringify(taskId)} in ${location}`);
+    this.taskId = taskId;
+  }
+}
+
+/** A call that the task's state does not allow (cancelling a finished task). */
+export class TaskStateError extends Error {
+  override readonly name = "TaskStateError";
+  readonly code = "ERR_TASK_STATE";
+  readonly taskId: string;
+  constructor(taskId: string, message: string) {
+    super(message);
+    this.taskId = taskId;
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { BroadcastChannel } from "node:worker_threads";
 import {
   type ExecutorPort,
   InlineExecutor,
@@ -8,18 +9,18 @@ import {
 } from "@taskq/queue";
 import type { ObjectStore } from "@taskq/storage-sim";
 import { PayloadError } from "./errors.js";
-import { type Handler, type HandlerTask, runHandler } from "./handler.js";
-import type { HandlerRequest, HandlerWorkerData } from "./handler-worker.js";
+import { cancelToken, type HandlerTask, runHandler, unknownKind } from "./handler.js";
+import type { HandlerRequest, HandlerWorkerData, ThreadMessage } from "./handler-worker.js";
 import { findNonJson } from "./json-value.js";
+import type { LoadedKind } from "./kinds.js";
 
 /** The built worker entry: `../dist/` from both `src/` (tests) and `dist/` (the package). */
 const workerUrl = new URL("../dist/handler-worker.js", import.meta.url);
 
-/** What runs a handler module's attempts: worker threads, or the main thread with `threads: 0`. */
+/** What runs the handlers' attempts: worker threads, or the main thread with `threads: 0`. */
 export interface HandlerExecutorOptions {
-  readonly url: string;
-  /** The handler, loaded on the main thread (used there with `threads: 0`). */
-  readonly handler: Handler;
+  /** The handler of each kind, loaded on the main thread (used there with `threads: 0`). */
+  readonly kinds: readonly LoadedKind[];
   readonly threads: number;
   readonly concurrency: number;
   readonly objects: ObjectStore | undefined;
@@ -31,34 +32,144 @@ export interface HandlerExecutorOptions {
   readonly logger: LoggerPort;
 }
 
-export function handlerExecutor(o: HandlerExecutorOptions): ExecutorPort<HandlerTask, string | null> {
-  if (o.threads === 0) {
-    return new InlineExecutor<HandlerTask, string | null>(
-      (task, attempt, signal) =>
-        runHandler(o.handler, task, attempt, {
+/** An executor of handler tasks that can also cancel one attempt in flight (its `ctx.signal`). */
+export type HandlerExecutor = ExecutorPort<HandlerTask, string | null> & {
+  /** Aborts the `ctx.signal` of the task's attempt running now, if any: it ends as `cancelled`. */
+  cancel(task: HandlerTask): void;
+};
+
+/**
+ * How long past `timeoutMs` a handler that ignores its aborted `ctx.signal` may keep its thread:
+ * then the thread is terminated and replaced, the attempt fails as a retryable `timeout`, and the
+ * other attempts on that thread are retried.
+ */
+export const TIMEOUT_GRACE_MS = 1000;
+
+/**
+ * Handler attempts on tinypool threads; a cancel reaches the thread running it over a
+ * BroadcastChannel. With `timeoutMs`, each thread says which attempts it runs (on the same
+ * channel), so one that outlives its timeout and the grace can have its thread terminated.
+ */
+class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implements HandlerExecutor {
+  readonly #channel: BroadcastChannel;
+  readonly #timeoutMs: number;
+  /** The thread each attempt runs on, by cancel token (only with a timeout). */
+  readonly #threadOf = new Map<string, number>();
+  /** Attempts whose thread was terminated for running past their timeout. */
+  readonly #terminated = new Set<string>();
+
+  constructor(o: HandlerExecutorOptions) {
+    const cancelChannel = `taskq-cancel-${process.pid}-${randomUUID()}`;
+    const workerData: HandlerWorkerData = {
+      handlers: Object.fromEntries(o.kinds.map((k) => [k.kind, k.url])),
+      options: o.handlerOptions,
+      objects: o.objectsRoot ? { root: o.objectsRoot } : undefined,
+      logLevel: o.logLevel,
+      timeoutMs: o.timeoutMs,
+      cancelChannel,
+    };
+    super({
+      filename: workerUrl,
+      threads: o.threads,
+      concurrentTasksPerWorker: o.concurrency,
+      workerData,
+      request: (task, attempt): HandlerRequest => ({ task, attempt }),
+    });
+    this.#channel = new BroadcastChannel(cancelChannel);
+    this.#channel.unref();
+    this.#timeoutMs = o.timeoutMs;
+    if (o.timeoutMs > 0)
+      this.#channel.onmessage = (event) => {
+        const message = (event as { data: ThreadMessage }).data;
+        if (message.type === "started") this.#threadOf.set(message.token, message.threadId);
+        else if (message.type === "ended") this.#threadOf.delete(message.token);
+      };
+  }
+
+  cancel(task: HandlerTask): void {
+    this.#channel.postMessage({ type: "cancel", token: cancelToken(task) } satisfies ThreadMessage);
+  }
+
+  override async run(task: HandlerTask, attempt: number, signal?: AbortSignal) {
+    if (this.#timeoutMs === 0) return super.run(task, attempt, signal);
+    const token = cancelToken(task);
+    const timer = setTimeout(() => this.#terminate(token), this.#timeoutMs + TIMEOUT_GRACE_MS);
+    try {
+      const outcome = await super.run(task, attempt, signal);
+      if (!this.#terminated.delete(token)) return outcome;
+      return {
+        ok: false as const,
+        error: {
+          errorClass: "timeout",
+          retryable: true,
+          message: `an attempt on this thread ran past timeoutMs (${this.#timeoutMs} ms) and ${TIMEOUT_GRACE_MS} ms of grace without heeding ctx.signal: the thread was terminated and replaced`,
+        },
+        runMs: outcome.runMs,
+      };
+    } finally {
+      clearTimeout(timer);
+      this.#threadOf.delete(token);
+    }
+  }
+
+  /**
+   * Ends the thread of an attempt past its timeout and grace. Tinypool fails every attempt in
+   * flight on a thread when the thread emits `error`, then terminates it and starts another; a
+   * plain terminate() would leave those attempts pending for ever.
+   */
+  #terminate(token: string): void {
+    const threadId = this.#threadOf.get(token);
+    const thread = this.pool.threads.find((t) => t.threadId === threadId);
+    if (threadId === undefined || !thread) return;
+    // the main thread cannot tell which attempt holds the thread: every attempt on it ends as a
+    // retryable timeout (the ones that were only waiting for the thread run again)
+    for (const [other, id] of this.#threadOf) if (id === threadId) this.#terminated.add(other);
+    this.#terminated.add(token);
+    thread.emit("error", new Error(`an attempt on this thread ran past its timeout (${this.#timeoutMs} ms) and the grace`));
+  }
+
+  override async destroy(): Promise<void> {
+    this.#channel.close();
+    await super.destroy();
+  }
+}
+
+/** Handler attempts on the main thread: a cancel aborts the attempt's controller. */
+class HandlerInline extends InlineExecutor<HandlerTask, string | null> implements HandlerExecutor {
+  readonly #running: Map<string, AbortController>;
+
+  constructor(o: HandlerExecutorOptions) {
+    const handlers = new Map(o.kinds.map((k) => [k.kind, k.handler]));
+    const running = new Map<string, AbortController>();
+    super(async (task, attempt, signal) => {
+      const handler = handlers.get(task.kind);
+      if (!handler) return unknownKind(task.kind);
+      const token = cancelToken(task);
+      const cancel = new AbortController();
+      running.set(token, cancel);
+      try {
+        return await runHandler(handler, task, attempt, {
           logger: o.logger,
           objects: o.objects,
           options: o.handlerOptions,
           timeoutMs: o.timeoutMs,
+          cancel: cancel.signal,
           ...(signal ? { signal } : {}),
-        }),
-      o.concurrency,
-    );
+        });
+      } finally {
+        running.delete(token);
+      }
+    }, o.concurrency);
+    this.#running = running;
   }
-  const workerData: HandlerWorkerData = {
-    handler: o.url,
-    options: o.handlerOptions,
-    objects: o.objectsRoot ? { root: o.objectsRoot } : undefined,
-    logLevel: o.logLevel,
-    timeoutMs: o.timeoutMs,
-  };
-  return new TinypoolExecutor<HandlerTask, string | null>({
-    filename: workerUrl,
-    threads: o.threads,
-    concurrentTasksPerWorker: o.concurrency,
-    workerData,
-    request: (task, attempt): HandlerRequest => ({ task, attempt }),
-  });
+
+  cancel(task: HandlerTask): void {
+    this.#running.get(cancelToken(task))?.abort();
+  }
+}
+
+export function handlerExecutor(o: HandlerExecutorOptions): HandlerExecutor {
+  return o.threads === 0 ? new HandlerInline(o) : new HandlerThreads(o);
 }
 
 const processTag = randomUUID().slice(0, 4);
@@ -73,18 +184,20 @@ function nextId(): string {
   return `task-${Date.now().toString(36)}-${processTag}${(counter++).toString(36)}`;
 }
 
-/** Per-task choices a submitter can make. */
+/** Per-task choices a submitter can make (and a stored task's own, when a worker adopts it). */
 export interface PayloadChoices {
   readonly key?: string;
   readonly id?: string;
   readonly maxAttempts?: number;
+  /** The task's kind. @default the preparer's */
+  readonly kind?: string;
 }
 
 /**
  * Shapes a payload for the pool: checks it is plain JSON data (a PayloadError names the field
- * otherwise), and gives it its key (`keyOf(payload)` unless chosen) and id.
+ * otherwise), and gives it its kind, its key (`keyOf(payload)` unless chosen) and id.
  */
-export function payloadPreparer(keyOf: (payload: unknown) => string) {
+export function payloadPreparer(kind: string, keyOf: (payload: unknown) => string) {
   return (payload: unknown, choices: PayloadChoices = {}): PreparedTask<HandlerTask> => {
     const bad = findNonJson(payload, "payload");
     if (bad) throw new PayloadError(bad.path, bad.reason);
@@ -92,11 +205,12 @@ export function payloadPreparer(keyOf: (payload: unknown) => string) {
     if (typeof key !== "string" || key.length === 0)
       throw new PayloadError("key", `must be a non-empty string, got ${JSON.stringify(key)}`);
     const id = choices.id ?? nextId();
+    const taskKind = choices.kind ?? kind;
     return {
-      task: { payload, id, key },
+      task: { payload, id, key, kind: taskKind },
       id,
       idempotencyKey: key,
-      kind: "task",
+      kind: taskKind,
       payload,
       ...(choices.maxAttempts === undefined ? {} : { maxAttempts: choices.maxAttempts }),
     };

@@ -10,8 +10,10 @@ import { findNonJson } from "./json-value.js";
 export interface HandlerContext {
   /** The task's id. */
   readonly id: string;
-  /** The task's idempotency key. */
+  /** The task's idempotency key (unique within its kind). */
   readonly key: string;
+  /** The task's kind: which handler runs it. */
+  readonly kind: string;
   /** This attempt's number, from 1. */
   readonly attempt: number;
   /** Aborted when the attempt runs past `timeoutMs` (and, with `threads: 0`, on a forced close). */
@@ -105,6 +107,26 @@ export interface HandlerTask {
   readonly payload: unknown;
   readonly id: string;
   readonly key: string;
+  /** Which handler runs it. */
+  readonly kind: string;
+}
+
+/** Names an attempt in flight to a cancel: kind and key (one process runs one task per kind and key at once). */
+export function cancelToken(task: HandlerTask): string {
+  return `${task.kind}\u0000${task.key}`;
+}
+
+/** The outcome of a task whose kind this worker has no handler for (never retried). */
+export function unknownKind(kind: string): AttemptOutcome<string | null> {
+  return {
+    ok: false,
+    error: {
+      errorClass: "unknown_kind",
+      retryable: false,
+      message: `no handler for kind ${JSON.stringify(kind)} in this worker`,
+    },
+    runMs: 0,
+  };
 }
 
 /** Runs one attempt of a handler: its result as JSON, or its failure classified. Never throws. */
@@ -117,17 +139,26 @@ export async function runHandler(
     objects: ObjectStore | undefined;
     options: unknown;
     timeoutMs: number;
+    /** Aborted on a forced close (threads: 0). */
     signal?: AbortSignal;
+    /** Aborted when the task is cancelled: the attempt ends as `cancelled`, not retried. */
+    cancel?: AbortSignal;
   },
 ): Promise<AttemptOutcome<string | null>> {
   const start = performance.now();
   const timeout = env.timeoutMs > 0 ? AbortSignal.timeout(env.timeoutMs) : undefined;
+  const signals = [timeout, env.signal, env.cancel].filter((s): s is AbortSignal => s !== undefined);
   const signal =
-    timeout && env.signal ? AbortSignal.any([timeout, env.signal]) : (timeout ?? env.signal ?? NEVER);
+    signals.length === 0
+      ? NEVER
+      : signals.length === 1
+        ? (signals[0] as AbortSignal)
+        : AbortSignal.any(signals);
   let logger: LoggerPort | undefined;
   const ctx: HandlerContext = {
     id: task.id,
     key: task.key,
+    kind: task.kind,
     attempt,
     signal,
     // made on first use: most handlers never log
@@ -154,6 +185,12 @@ export async function runHandler(
     }
     return { ok: true, output, runMs: performance.now() - start };
   } catch (error) {
+    if (env.cancel?.aborted)
+      return {
+        ok: false,
+        error: { errorClass: "cancelled", retryable: false, message: "the task was cancelled while it ran" },
+        runMs: performance.now() - start,
+      };
     const failure =
       signal.aborted && !(error as { retryable?: unknown })?.retryable
         ? {

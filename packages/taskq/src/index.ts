@@ -1,6 +1,16 @@
 export type { DeadLetter, LeaseHolder, StoreStats, TaskRecord, TaskStoreDriver } from "@taskq/idempotency";
 export type { MetricsReport } from "@taskq/metrics";
-export type { ClientsSummary, CloseOptions } from "@taskq/queue";
+export type { ClientsSummary, CloseOptions, LifecycleHooks, TaskEvent } from "@taskq/queue";
+export {
+  type Client,
+  type ConnectOptions,
+  connect,
+  type Enqueued,
+  type EnqueueOptions,
+  type PgQueryable,
+  type ResultOptions,
+  type TaskInfo,
+} from "./client.js";
 export { createQueue, type Queue, type SubmitManyOptions, type SubmitOptions } from "./create-queue.js";
 export {
   ConfigError,
@@ -9,10 +19,16 @@ export {
   PermanentError,
   PoolClosedError,
   QueueFullError,
+  QueueTimeoutError,
+  TaskCancelledError,
   TaskError,
   TaskFailedError,
+  TaskNotFoundError,
+  TaskStateError,
   TransientError,
 } from "./errors.js";
 export type { Handler, HandlerContext } from "./handler.js";
+export type { HandlerModules } from "./kinds.js";
 export type { QueueOptions, RetryOptions, RunOptions } from "./options.js";
 export { stableKey } from "./stable-key.js";
+export { createWorker, type Worker, type WorkerOptions } from "./worker.js";

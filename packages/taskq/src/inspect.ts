@@ -30,18 +30,24 @@ export interface StoreReading extends StoreStats {
   /** Of the `running` tasks: leased to a manager and waiting there for a slot (or a report). */
   readonly waiting: number;
   readonly managers: readonly ManagerReading[];
+  /** Counts by kind (a kind with queued tasks and no worker shows here, waiting). */
+  readonly kinds: readonly KindCounts[];
 }
+
+/** One kind's tasks by status. */
+export type KindCounts = Awaited<ReturnType<TaskStoreDriver["countsByKind"]>>[number];
 
 /**
  * Reads the store once: counts, throughput over the last `intervalS` seconds, and the managers:
  * every process that holds leases or reported itself in the last MANAGER_STALE_MS.
  */
 export async function readStore(store: TaskStoreDriver, intervalS: number): Promise<StoreReading> {
-  const [stats, succeeded, holders, reports] = await Promise.all([
+  const [stats, succeeded, holders, reports, kinds] = await Promise.all([
     store.stats(),
     store.succeededWithin(intervalS * 1000),
     store.leaseHolders(),
     store.managers(),
+    store.countsByKind(),
   ]);
   const now = Date.now();
   const fresh = new Map(
@@ -69,6 +75,7 @@ export async function readStore(store: TaskStoreDriver, intervalS: number): Prom
     executing,
     waiting: Math.max(0, stats.running - executing),
     managers,
+    kinds,
   };
 }
 
@@ -84,6 +91,7 @@ export function readingJson(r: StoreReading) {
     waiting: r.waiting,
     succeeded: r.succeeded,
     failed: r.failed,
+    cancelled: r.cancelled,
     total: r.total,
     dead_letters: r.deadLetters,
     oldest_queued_age_ms: r.oldestQueuedAgeMs,
@@ -97,6 +105,7 @@ export function readingJson(r: StoreReading) {
       lease_expires_at: m.leaseExpiresAt === null ? null : new Date(m.leaseExpiresAt).toISOString(),
       heartbeat_at: m.heartbeatAt === null ? null : new Date(m.heartbeatAt).toISOString(),
     })),
+    kinds: r.kinds,
   };
 }
 
@@ -106,8 +115,15 @@ export function storePrometheus(r: StoreReading): string {
   const lines = [
     "# HELP taskq_store_tasks Task records by status.",
     "# TYPE taskq_store_tasks gauge",
-    ...(["queued", "running", "succeeded", "failed"] as const).map(
+    ...(["queued", "running", "succeeded", "failed", "cancelled"] as const).map(
       (s) => `taskq_store_tasks{status="${s}"} ${r[s]}`,
+    ),
+    "# HELP taskq_store_kind_tasks Task records by kind and status.",
+    "# TYPE taskq_store_kind_tasks gauge",
+    ...r.kinds.flatMap((k) =>
+      (["queued", "running", "succeeded", "failed", "cancelled"] as const).map(
+        (s) => `taskq_store_kind_tasks{kind="${labelValue(k.kind)}",status="${s}"} ${k[s]}`,
+      ),
     ),
     "# HELP taskq_store_dead_letters Dead letters not re-driven.",
     "# TYPE taskq_store_dead_letters gauge",

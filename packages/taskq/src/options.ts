@@ -1,4 +1,4 @@
-import type { LoggerPort, OnFull } from "@taskq/queue";
+import type { LifecycleHooks, LoggerPort, OnFull } from "@taskq/queue";
 import { ConfigError } from "./errors.js";
 import { checkOptionKeys, keysOf } from "./option-keys.js";
 import { deprecationNotice, SETTINGS } from "./settings.js";
@@ -86,6 +86,14 @@ export interface QueueOptions<Payload> extends RunOptions {
   /** The handler module: a path or `file:` URL whose default export is `async (payload, ctx) => result`. */
   readonly handler: string | URL;
   /**
+   * The kind of the queue's tasks (a short plain identifier): the store keeps tasks of many kinds,
+   * and a key is unique within its kind.
+   * @default the handler module's file name without its extension (`resize.mjs` → `resize`)
+   */
+  readonly kind?: string;
+  /** Called as tasks move through their lifecycle (started, succeeded, retrying, dead-lettered, cancelled). @default none */
+  readonly hooks?: LifecycleHooks;
+  /**
    * Where tasks, results and idempotency keys are kept: a SQLite file (created when missing),
    * `:memory:` (gone on close), or a `postgres://` URL (many processes and machines on one store;
    * needs the `pg` package).
@@ -110,6 +118,8 @@ export interface QueueOptions<Payload> extends RunOptions {
 /** The keys `createQueue` takes: checked against QueueOptions by the compiler. */
 export const QUEUE_OPTION_KEYS = keysOf<QueueOptions<unknown>>()({
   handler: true,
+  kind: true,
+  hooks: true,
   store: true,
   threads: true,
   concurrency: true,

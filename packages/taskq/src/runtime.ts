@@ -21,14 +21,24 @@ import {
 import {
   type ExecutorPort,
   InlineExecutor,
+  type LifecycleHooks,
   type LoggerPort,
   Orchestrator,
   TinypoolExecutor,
 } from "@taskq/queue";
 import { FsObjectStore } from "@taskq/storage-sim";
 import { CliError } from "./app-errors.js";
-import { type Handler, handlerUrl, loadHandler } from "./handler.js";
+import { ConfigError } from "./errors.js";
 import { handlerExecutor, payloadPreparer } from "./handler-runtime.js";
+import {
+  BUILT_IN_KINDS,
+  checkKind,
+  type HandlerModules,
+  kindOfModule,
+  type LoadedKind,
+  loadKinds,
+} from "./kinds.js";
+import { cancelWatchService } from "./maintenance/cancel-watch.js";
 import { managerReportService } from "./maintenance/manager-report.js";
 import { retentionService } from "./maintenance/retention.js";
 import { Maintenance, type MaintenanceService } from "./maintenance/service.js";
@@ -57,11 +67,17 @@ export interface RuntimeConfig extends RunSettings, Partial<SimulationConfig> {
   /** Bytes per streamed chunk of the object store. @default 65536 */
   readonly chunkSize?: number;
   /**
-   * A handler module (path or URL) to run instead of the built-in task types: tasks are then its
-   * payloads, plain JSON, keyed by `key(payload)`; results are stored as JSON.
+   * Handler modules by kind, to run instead of the built-in task types: tasks are then their
+   * payloads, plain JSON, keyed by `key(payload)` within their kind; results are stored as JSON.
    * @default the built-in task types
    */
+  readonly handlers?: HandlerModules;
+  /** One handler module, of the kind `kind` (or its file name): `handlers` with one entry. */
   readonly handler?: string | URL;
+  /** The kind of `handler`'s tasks. @default the module's file name without its extension */
+  readonly kind?: string;
+  /** Called as tasks move through their lifecycle (started, succeeded, retrying, dead-lettered, cancelled). */
+  readonly hooks?: LifecycleHooks;
   /** A handler's idempotency key. @default a SHA-256 of the payload's JSON with sorted keys */
   readonly key?: (payload: unknown) => string;
   /** Plain data every handler gets as `ctx.options`. @default undefined */
@@ -78,8 +94,10 @@ export interface Runtime {
   readonly objects: FsObjectStore | undefined;
   readonly metrics: MetricsRecorder;
   readonly logger: LoggerPort;
-  /** Runs the built-in task types, or the handler module of `config.handler`. */
+  /** Runs the built-in task types, or the handler modules of `config.handlers`. */
   readonly executor: ExecutorPort<unknown, unknown>;
+  /** The kinds it runs: its handlers' kinds, or the built-in task types'. */
+  readonly kinds: readonly string[];
   readonly orchestrator: Orchestrator<unknown, unknown>;
   /** The background services (retention), once per cluster where they must be. */
   readonly maintenance: Maintenance;
@@ -145,15 +163,14 @@ function processorConfigOf(config: RuntimeConfig, storageRoot: string): Processo
 /** What runs the attempts: the handler module, or the built-in types on threads or inline. */
 async function buildExecutor(
   config: RuntimeConfig,
-  handler: Handler | undefined,
+  kinds: readonly LoadedKind[] | undefined,
   objects: FsObjectStore | undefined,
   processorConfig: ProcessorConfig | undefined,
   logger: LoggerPort,
 ): Promise<ExecutorPort<unknown, unknown>> {
-  if (handler && config.handler !== undefined) {
+  if (kinds) {
     return handlerExecutor({
-      url: handlerUrl(config.handler),
-      handler,
+      kinds,
       threads: config.threads,
       concurrency: config.concurrency,
       objects,
@@ -186,10 +203,23 @@ async function buildExecutor(
  * maintenance services (retention, once per cluster). A handler module is loaded and checked
  * first: a bad one (or a bad store) starts nothing.
  */
+/** The handler modules of a config by kind: `handlers`, or `handler` under `kind` (or its file name). */
+export function handlerModules(
+  config: Pick<RuntimeConfig, "handlers" | "handler" | "kind">,
+): HandlerModules | undefined {
+  if (config.handlers !== undefined && config.handler !== undefined)
+    throw new ConfigError("handler", "give handlers (by kind) or one handler, not both");
+  if (config.handler !== undefined)
+    return {
+      [config.kind === undefined ? kindOfModule(config.handler) : checkKind(config.kind)]: config.handler,
+    };
+  return config.handlers;
+}
+
 export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
-  const shown = config.handler === undefined ? undefined : String(config.handler);
-  const handler =
-    config.handler === undefined ? undefined : await loadHandler(handlerUrl(config.handler), shown);
+  const modules = handlerModules(config);
+  const loaded = modules === undefined ? undefined : await loadKinds(modules);
+  const handler = loaded !== undefined;
   if (!handler && config.storage === undefined)
     throw new TypeError("the built-in task types need an object store directory (storage)");
   // a long-running writer: checkpoints on their own thread, off the commits' path
@@ -202,14 +232,16 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     // opened here even for threads (each opens its own): a bad directory fails before anything runs
     objects = config.storage === undefined ? undefined : await openObjects(config.storage, config.chunkSize);
     processorConfig = handler ? undefined : processorConfigOf(config, resolve(config.storage as string));
-    executor = await buildExecutor(config, handler, objects, processorConfig, logger);
+    executor = await buildExecutor(config, loaded, objects, processorConfig, logger);
   } catch (error) {
     await objects?.dispose();
     await store.close();
     throw error;
   }
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
-  const prepare = handler ? payloadPreparer(config.key ?? stableKey) : undefined;
+  const kinds = loaded ? loaded.map((k) => k.kind) : BUILT_IN_KINDS;
+  // a handler's payloads are of its kind (one adopted from the store keeps its own)
+  const prepare = loaded ? payloadPreparer(kinds[0] as string, config.key ?? stableKey) : undefined;
   const orchestrator = new Orchestrator<unknown, unknown>({
     // a handler's payloads: plain JSON data, keyed by `key`; the built-in types: their schema
     prepare: prepare ? (raw, stored) => prepare(raw, stored ?? {}) : (raw) => prepareTask(raw),
@@ -227,6 +259,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     },
     // a handler's timeout aborts its ctx.signal on the thread; the orchestrator terminates none
     taskTimeoutMs: handler ? 0 : config.timeoutMs,
+    ...(config.hooks ? { hooks: config.hooks } : {}),
   });
   store.startHeartbeat();
   const threads = executor instanceof TinypoolExecutor ? executor.threads : 0;
@@ -238,8 +271,11 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
       executing: orchestrator.executing,
       leased: orchestrator.pending,
     })),
+    // a cancel of a running task, delivered to the process that holds it
+    cancelWatchService(store, orchestrator),
     ...(config.retentionMs > 0 ? [retentionService(store, { retentionMs: config.retentionMs })] : []),
   ];
+  const unlisten = store.onCancelRequested((seq) => orchestrator.cancel(seq));
   const maintenance = new Maintenance(services, {
     logger,
     gate: (name, everyMs) => store.tryRunMaintenance(name, everyMs),
@@ -251,11 +287,13 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     metrics,
     logger,
     executor,
+    kinds,
     orchestrator,
     maintenance,
     processorConfig,
     async close(options = {}) {
       await orchestrator.close(options);
+      unlisten();
       await maintenance.stop();
       await store.removeManager().catch(() => undefined); // an unreachable store: its row goes stale
       await store.close();

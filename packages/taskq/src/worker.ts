@@ -1,7 +1,17 @@
 // The worker side of a runtime: the loop that takes tasks from the durable queue and runs them
 // (`taskq serve`, and a library user's worker process).
-import { Fetcher } from "@taskq/queue";
-import type { Runtime } from "./runtime.js";
+import type { TaskStoreDriver } from "@taskq/idempotency";
+import { type MetricsReport, toPrometheus, toReport } from "@taskq/metrics";
+import { type CloseOptions, Fetcher, type LifecycleHooks, type LoggerPort } from "@taskq/queue";
+import { ConfigError } from "./errors.js";
+import { silentLogger } from "./handler.js";
+import { findNonJson } from "./json-value.js";
+import type { HandlerModules } from "./kinds.js";
+import { checkOptionKeys, keysOf } from "./option-keys.js";
+import { type RunOptions, resolveRunOptions } from "./options.js";
+import { openRuntime, type Runtime } from "./runtime.js";
+import { SETTINGS } from "./settings.js";
+import { checkStoreLocation } from "./store-location.js";
 
 /** Options of `serve`. */
 export interface ServeOptions {
@@ -36,6 +46,7 @@ export function serve(runtime: Runtime, options: ServeOptions = {}): Promise<num
   const fetcher = new Fetcher({
     store: runtime.store,
     runner: runtime.orchestrator,
+    kinds: runtime.kinds,
     capacity: runtime.executor.concurrency + runtime.config.queueSize,
     pollMs: options.pollMs ?? defaultPollMs(runtime.store.dialect),
     ...(options.exitWhenIdle === undefined ? {} : { exitWhenIdle: options.exitWhenIdle }),
@@ -43,4 +54,125 @@ export function serve(runtime: Runtime, options: ServeOptions = {}): Promise<num
     ...(options.onRetryableError ? { onRetryableError: options.onRetryableError } : {}),
   });
   return fetcher.run();
+}
+
+/** Options of `createWorker`. */
+export interface WorkerOptions extends RunOptions {
+  /** The handler module of each kind it serves: `{ resize: "./resize.mjs", email: new URL(...) }`. */
+  readonly handlers: HandlerModules;
+  /**
+   * The store to take tasks from: a SQLite file, `:memory:`, or a `postgres://` URL.
+   * @default ".taskq/tasks.db"
+   */
+  readonly store?: string;
+  /** An object store directory for `ctx.objects`. @default none */
+  readonly objects?: string;
+  /** Plain data every handler gets as `ctx.options`. @default undefined */
+  readonly handlerOptions?: unknown;
+  /** Where the worker logs (pino fits). @default silent */
+  readonly logger?: LoggerPort;
+  /** Called as tasks move through their lifecycle. @default none */
+  readonly hooks?: LifecycleHooks;
+  /**
+   * How often an idle worker looks for tasks when nothing wakes it earlier, ms.
+   * @default 200 on SQLite; 2000 on PostgreSQL, which wakes idle workers with LISTEN/NOTIFY
+   */
+  readonly pollMs?: number;
+}
+
+/** A running worker: it takes tasks of its kinds from the store until closed. */
+export interface Worker {
+  /** The kinds it serves. */
+  readonly kinds: readonly string[];
+  /** The task store. */
+  readonly store: TaskStoreDriver;
+  /** The worker's metrics (the CLI's JSON field names). */
+  metrics(): MetricsReport;
+  /** The worker's metrics in the Prometheus text format. */
+  prometheus(): string;
+  /** Stops taking tasks, finishes (drain) or hands back what it holds, and closes threads and store. */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+const WORKER_KEYS = keysOf<WorkerOptions>()({
+  handlers: true,
+  store: true,
+  objects: true,
+  handlerOptions: true,
+  logger: true,
+  hooks: true,
+  pollMs: true,
+  threads: true,
+  concurrency: true,
+  queueSize: true,
+  onFull: true,
+  attempts: true,
+  backoffBaseMs: true,
+  backoffMaxMs: true,
+  timeoutMs: true,
+  leaseMs: true,
+  retentionMs: true,
+  logLevel: true,
+});
+
+/**
+ * Starts a worker for the kinds of `handlers`: it takes queued tasks of those kinds (and no
+ * other) from the store, runs them on worker threads, and records their outcomes; many workers
+ * with different handler sets can share one store. Every option and handler is checked first: a
+ * bad one throws a ConfigError naming it, and nothing starts.
+ */
+export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  if (options === null || typeof options !== "object")
+    throw new ConfigError("options", "createWorker needs an options object");
+  checkOptionKeys(options, WORKER_KEYS);
+  if (options.pollMs !== undefined && (!Number.isInteger(options.pollMs) || options.pollMs < 1))
+    throw new ConfigError(
+      "pollMs",
+      `pollMs must be a positive integer, got ${JSON.stringify(options.pollMs)}`,
+    );
+  const store = checkStoreLocation(options.store ?? SETTINGS.db.default, "store");
+  const handlerOptions = options.handlerOptions;
+  if (handlerOptions !== undefined) {
+    const bad = findNonJson(handlerOptions, "handlerOptions");
+    if (bad) throw new ConfigError("handlerOptions", `${bad.path} ${bad.reason}`);
+  }
+  const runtime = await openRuntime({
+    ...resolveRunOptions(options),
+    db: store,
+    handlers: options.handlers,
+    handlerOptions,
+    logger: options.logger ?? silentLogger,
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+    ...(options.objects === undefined ? {} : { storage: options.objects }),
+  });
+  const stop = new AbortController();
+  const loop = serve(runtime, {
+    signal: stop.signal,
+    ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+    onRetryableError: (error) =>
+      runtime.logger.warn(
+        { error_class: "store_unavailable" },
+        `taking tasks: ${error.message}; trying again`,
+      ),
+  }).catch((error: unknown) => {
+    runtime.logger.error(
+      { error_class: "worker" },
+      `the worker stopped taking tasks: ${(error as Error).message}`,
+    );
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    kinds: runtime.kinds,
+    store: runtime.store,
+    metrics: () => toReport(runtime.metrics.snapshot()),
+    prometheus: () => toPrometheus(runtime.metrics.snapshot()),
+    close(closeOptions = {}) {
+      closing ??= (async () => {
+        stop.abort();
+        await loop;
+        await runtime.close(closeOptions);
+      })();
+      return closing;
+    },
+  };
 }

@@ -176,6 +176,25 @@ describe("createQueue", () => {
     expect(results.every((r) => r.mainThread === false && r.attempt === 1)).toBe(true);
   });
 
+  it("a handler that ignores ctx.signal past timeoutMs and the grace has its thread replaced; the other attempts on it are retried", async () => {
+    const q = await queue<{ n?: number; spin?: boolean }, { n: number; attempt: number }>({
+      handler: fixture("stuck"),
+      threads: 1,
+      concurrency: 4,
+      timeoutMs: 100,
+    });
+    const waiting = [1, 2, 3].map((n) => q.submit({ n }));
+    const stuck = q.submit({ spin: true }, { maxAttempts: 1 }).catch((error: unknown) => error);
+    const failure = (await stuck) as TaskFailedError;
+    expect(failure).toBeInstanceOf(TaskFailedError);
+    expect(failure).toMatchObject({ errorClass: "timeout", attempts: 1 });
+    expect(failure.message).toContain("the thread was terminated and replaced");
+    // the attempts that shared the thread failed with it (retryable), and ran again
+    for (const [i, result] of (await Promise.all(waiting)).entries())
+      expect(result).toEqual({ n: i + 1, attempt: 2 });
+    expect(q.metrics().retry_count).toBe(3);
+  });
+
   it("gives handlers the object store", async () => {
     const objects = dir();
     for (const threads of [0, 1]) {

@@ -30,7 +30,11 @@ function human(r: StoreReading, db: string, interval: number): string {
       : `executing ${m.executing} of ${m.slots} slots on ${m.threads === 0 ? "the main thread" : `${m.threads} thread(s)`}, leased ${m.leased}`;
   return [
     `taskq monitor  ${r.timestamp}  ${db}`,
-    `  queued ${r.queued}  running ${r.running} (executing ${r.executing}, leased and waiting for a slot ${r.waiting})  succeeded ${r.succeeded}  failed ${r.failed}  dead letters ${r.deadLetters}`,
+    `  queued ${r.queued}  running ${r.running} (executing ${r.executing}, leased and waiting for a slot ${r.waiting})  succeeded ${r.succeeded}  failed ${r.failed}  cancelled ${r.cancelled}  dead letters ${r.deadLetters}`,
+    ...r.kinds.map(
+      (k) =>
+        `    ${k.kind}: queued ${k.queued}  running ${k.running}  succeeded ${k.succeeded}  failed ${k.failed}  cancelled ${k.cancelled}`,
+    ),
     `  throughput (last ${interval} s) ${r.throughputTps.toFixed(1)} tasks/s  oldest queued ${age}`,
     `  managers: ${r.managers.length === 0 ? "none" : r.managers.length}`,
     ...r.managers.map(

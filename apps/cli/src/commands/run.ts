@@ -64,7 +64,9 @@ export const runCommand = {
         "your own handler over a file of payloads",
       ),
   handler: async (argv: RunArgs) => {
-    const config = { ...toRuntimeConfig(argv) };
+    if ((argv.handler?.length ?? 0) > 1)
+      throw new CliError("run takes one --handler: its payloads are all of its kind (serve takes many)", 2);
+    const config = { ...toRuntimeConfig(argv, "run") };
     let file: TaskFile;
     // a handler's payloads are submitted as they are (the pool checks and keys them)
     let payloads: unknown[] | undefined;
@@ -132,7 +134,7 @@ export const runCommand = {
       console.log(
         formatSummary(
           report,
-          argv.handler === undefined ? undefined : `HANDLER RUN: ${argv.handler} on ${argv.tasks}`,
+          argv.handler === undefined ? undefined : `HANDLER RUN: ${argv.handler.join(" ")} on ${argv.tasks}`,
         ),
       );
     if (argv["metrics-out"]) await writeFile(argv["metrics-out"], `${JSON.stringify(report, null, 2)}\n`);

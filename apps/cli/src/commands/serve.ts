@@ -48,7 +48,7 @@ export const serveCommand = {
         "one of many managers on one PostgreSQL store",
       ),
   handler: async (argv: ServeArgs) => {
-    const runtime = await openRuntime(toRuntimeConfig(argv));
+    const runtime = await openRuntime(toRuntimeConfig(argv, "serve"));
     const { orchestrator, store } = runtime;
     let metricsServer: MetricsServer | undefined;
     try {
@@ -78,7 +78,9 @@ export const serveCommand = {
       () => stop.abort(),
       () => void orchestrator.close({ drain: false }),
     );
-    process.stderr.write(`taskq serve: ${store.owner} taking tasks from ${redactUrl(store.location)}\n`);
+    process.stderr.write(
+      `taskq serve: ${store.owner} taking tasks of kind ${runtime.kinds.join(", ")} from ${redactUrl(store.location)}\n`,
+    );
     const taken = await serve(runtime, {
       ...(argv["poll-ms"] === undefined ? {} : { pollMs: argv["poll-ms"] }),
       exitWhenIdle: argv["exit-when-idle"],

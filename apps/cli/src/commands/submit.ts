@@ -3,11 +3,12 @@ import { loadPayloadFile, loadTaskFile, prepareTask, toWire } from "@taskq/proce
 import { createRng } from "@taskq/storage-sim";
 import {
   CliError,
+  checkKind,
   envDefault,
+  handlerPayloads,
   integerAtLeast,
   integerRule,
   openStores,
-  prepareHandlerPayload,
 } from "taskq/app";
 import type { Argv } from "yargs";
 import { renamedFlags, storeOptions } from "../options.js";
@@ -17,6 +18,7 @@ interface SubmitArgs {
   "payload-file"?: string;
   random: boolean;
   raw: boolean;
+  kind?: string;
   count: number;
   attempts?: number;
   seed: number;
@@ -62,10 +64,16 @@ export const submitCommand = {
       .option("payload", { type: "string", describe: "one task as JSON" })
       .option("payload-file", { type: "string", describe: "a task file (JSON array or JSON Lines)" })
       .option("random", { type: "boolean", default: false, describe: "random tasks of every type" })
+      .option("kind", {
+        type: "string",
+        requiresArg: true,
+        describe:
+          "the payloads' kind: stored as they are (keyed by a hash of the payload, within the kind) for a `serve --handler KIND=FILE`; default: the built-in task types, by their `type`",
+      })
       .option("raw", {
         type: "boolean",
         default: false,
-        describe: "store the payloads as they are, for a `serve --handler` (keyed by a hash of the payload)",
+        describe: "with --kind: store the payloads as they are (what --kind does; kept for scripts)",
       })
       .option("count", {
         requiresArg: true,
@@ -90,8 +98,16 @@ export const submitCommand = {
           Boolean,
         ).length;
         if (sources !== 1) throw new CliError("give exactly one of --payload, --payload-file, --random", 2);
-        if (argv.raw && argv.random)
-          throw new CliError("--raw takes --payload or --payload-file, not --random", 2);
+        if ((argv.raw || argv.kind !== undefined) && argv.random)
+          throw new CliError(
+            `${argv.kind !== undefined ? "--kind" : "--raw"} takes --payload or --payload-file, not --random`,
+            2,
+          );
+        if (argv.raw && argv.kind === undefined)
+          throw new CliError(
+            "--raw needs --kind NAME: the kind of the payloads (a `serve --handler NAME=FILE` runs them)",
+            2,
+          );
         return true;
       })
       .example(
@@ -99,6 +115,7 @@ export const submitCommand = {
         "one task",
       )
       .example("taskq submit --random --count 20", "20 random tasks")
+      .example(`taskq submit --kind email --payload '{"to":"a@example.com"}'`, "a task of kind email")
       .example(
         `taskq submit --payload '{"type": "fail", "error_message": "test"}' --attempts 5`,
         "with a retry limit",
@@ -113,6 +130,8 @@ export const submitCommand = {
       maxAttempts?: number;
     }[] = [];
     const invalid: { id: string; raw: unknown; message: string }[] = [];
+    // --kind: the payloads of that kind, as they are; otherwise the built-in task types' routing
+    const ofKind = argv.kind === undefined ? undefined : handlerPayloads(checkKind(argv.kind, "--kind"));
     if (argv.payload !== undefined) {
       let raw: unknown;
       try {
@@ -121,14 +140,11 @@ export const submitCommand = {
         throw new CliError(`--payload is not valid JSON: ${(error as Error).message}`, 2);
       }
       prepared.push(
-        argv.raw
-          ? prepareHandlerPayload(raw, { id: generateId() })
-          : prepareTask(raw, { generateId, position: "--payload" }),
+        ofKind ? ofKind(raw, { id: generateId() }) : prepareTask(raw, { generateId, position: "--payload" }),
       );
-    } else if (argv["payload-file"] !== undefined && argv.raw) {
+    } else if (argv["payload-file"] !== undefined && ofKind) {
       const file = await loadPayloadFile(argv["payload-file"]);
-      for (const payload of file.payloads)
-        prepared.push(prepareHandlerPayload(payload, { id: generateId() }));
+      for (const payload of file.payloads) prepared.push(ofKind(payload, { id: generateId() }));
       for (const bad of file.invalid)
         invalid.push({ id: `#${bad.position}`, raw: bad.raw, message: bad.message });
     } else if (argv["payload-file"] !== undefined) {
@@ -157,11 +173,12 @@ export const submitCommand = {
           maxAttempts: argv.attempts ?? p.maxAttempts,
         })),
       );
+      // a duplicate answers with the task that holds its kind and key: its id is the one to ask for
       const results = claims.map((claim, i) => {
-        const id = (prepared[i] as { id: string }).id;
+        const p = prepared[i] as (typeof prepared)[number];
         return claim.created
-          ? { id, status: "queued", duplicate: false }
-          : { id, status: claim.record.status, duplicate: true, existing_id: claim.record.id };
+          ? { id: p.id, kind: p.kind, status: "queued", duplicate: false }
+          : { id: claim.record.id, kind: claim.record.kind, status: claim.record.status, duplicate: true };
       });
       for (const bad of invalid) {
         await store.recordInvalid(bad.id, bad.raw ?? null, {
@@ -172,9 +189,7 @@ export const submitCommand = {
       }
       if (argv.json) console.log(JSON.stringify(results, null, 2));
       else {
-        for (const r of results) {
-          console.log(r.duplicate ? `${r.id} (duplicate of ${r.existing_id}, ${r.status})` : r.id);
-        }
+        for (const r of results) console.log(r.duplicate ? `${r.id} (duplicate, ${r.status})` : r.id);
       }
     } finally {
       await store.close();

@@ -1,0 +1,278 @@
+// The producer: enqueue tasks by kind, read them back by id, wait for results, cancel. It needs no
+// handler and no threads: a web process that enqueues and a worker process that runs the tasks
+// share one store (`connect` here, `createWorker` there).
+import type { ClaimInput, TaskRecord, TaskStoreDriver } from "@taskq/idempotency";
+import { QueueTimeoutError, TaskCancelledError, TaskFailedError } from "@taskq/queue";
+import { ConfigError, TaskNotFoundError, TaskStateError } from "./errors.js";
+import { payloadPreparer } from "./handler-runtime.js";
+import { checkKind } from "./kinds.js";
+import { checkOptionKeys, keysOf } from "./option-keys.js";
+import { openStore } from "./runtime.js";
+import { SETTINGS } from "./settings.js";
+import { stableKey } from "./stable-key.js";
+import { checkStoreLocation } from "./store-location.js";
+
+/** Options of `connect`. */
+export interface ConnectOptions {
+  /**
+   * The store the workers take tasks from: a SQLite file, `:memory:`, or a `postgres://` URL.
+   * @default ".taskq/tasks.db"
+   */
+  readonly store?: string;
+  /**
+   * Attempts in all for a task that does not say, the first included.
+   * @default 3
+   */
+  readonly attempts?: number;
+}
+
+/** Per-task options of `enqueue`. */
+export interface EnqueueOptions {
+  /** The idempotency key, within the kind. @default a SHA-256 of the payload's JSON with sorted keys */
+  readonly key?: string;
+  /** The task's id. @default `task-` and a time-ordered suffix */
+  readonly id?: string;
+  /** Attempts in all for this task. @default the client's `attempts` */
+  readonly maxAttempts?: number;
+  /**
+   * Your own `pg` client, inside your transaction (PostgreSQL only): the task exists, and workers
+   * are woken, only if that transaction commits.
+   */
+  readonly tx?: PgQueryable;
+}
+
+/** A `pg` Client or PoolClient: what transactional enqueue needs of it. */
+export interface PgQueryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/** What `enqueue` answers once the task is durably stored. */
+export interface Enqueued {
+  readonly id: string;
+  readonly key: string;
+  readonly kind: string;
+  /** The stored task's status: `queued` for a new one; a duplicate's own. */
+  readonly status: TaskInfo["status"];
+  /** True when the kind and key were taken: `id` is then the existing task's. */
+  readonly duplicate: boolean;
+}
+
+/** A task as `get` reads it: the stored record, parsed. */
+export interface TaskInfo {
+  readonly id: string;
+  readonly kind: string;
+  readonly key: string;
+  readonly status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  readonly payload: unknown;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  /** The handler's result, parsed (succeeded tasks). */
+  readonly result: unknown;
+  /** The last failure: its class and message. */
+  readonly error: { readonly errorClass: string; readonly message: string } | null;
+  readonly createdAt: Date;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  /** When a queued task is due. */
+  readonly runAt: Date;
+}
+
+/** Options of `result`. */
+export interface ResultOptions {
+  /** Stops waiting (rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
+  /** Rejects with QueueTimeoutError after this many ms. @default wait for ever */
+  readonly timeoutMs?: number;
+}
+
+/** The producer's calls. */
+export interface Client {
+  /** The task store (dead letters, re-drive, stats). */
+  readonly store: TaskStoreDriver;
+  /** Stores a task of `kind` and answers once it is durable; a duplicate answers with the existing task's id. */
+  enqueue(kind: string, payload: unknown, options?: EnqueueOptions): Promise<Enqueued>;
+  /** Stores many tasks of `kind` in one transaction: all, or none. */
+  enqueueMany(
+    kind: string,
+    payloads: readonly unknown[],
+    options?: Omit<EnqueueOptions, "key" | "id">,
+  ): Promise<Enqueued[]>;
+  /** The task with this id (the latest, if several share it), or undefined. */
+  get(id: string): Promise<TaskInfo | undefined>;
+  /**
+   * Waits for the task to finish: resolves with its result, rejects with TaskFailedError (dead
+   * letter), TaskCancelledError, TaskNotFoundError, or QueueTimeoutError. On PostgreSQL it wakes on
+   * the store's notifications.
+   */
+  result(id: string, options?: ResultOptions): Promise<unknown>;
+  /**
+   * Cancels the task: a queued one becomes `cancelled` and never runs; a running one has its
+   * handler's `ctx.signal` aborted on whichever worker runs it, and ends `cancelled` unless it
+   * finished first. A finished task is a TaskStateError; an unknown id, TaskNotFoundError.
+   */
+  cancel(id: string): Promise<TaskInfo>;
+  /** Closes the store (when `connect` opened it). */
+  close(): Promise<void>;
+}
+
+/**
+ * How long `result` waits between looks at the store: on SQLite a finish in another process
+ * sends nothing, so it polls; on PostgreSQL a notification wakes it first.
+ */
+const RESULT_WAIT_MS = { sqlite: 50, postgres: 5000 } as const;
+
+const CONNECT_KEYS = keysOf<ConnectOptions>()({ store: true, attempts: true });
+const ENQUEUE_KEYS = keysOf<EnqueueOptions>()({ key: true, id: true, maxAttempts: true, tx: true });
+
+/** Opens the store and returns a producer: enqueue, get, result, cancel. */
+export async function connect(options: ConnectOptions = {}): Promise<Client> {
+  if (options === null || typeof options !== "object")
+    throw new ConfigError("options", "connect needs an options object");
+  checkOptionKeys(options, CONNECT_KEYS);
+  const location = checkStoreLocation(options.store ?? SETTINGS.db.default, "store");
+  const store = await openStore({
+    db: location,
+    attempts: options.attempts ?? SETTINGS.attempts.default,
+    leaseMs: SETTINGS.leaseMs.default,
+  });
+  return clientOf(store, { owned: true });
+}
+
+/** A task record as a producer sees it. */
+export function toTaskInfo(r: TaskRecord): TaskInfo {
+  return {
+    id: r.id,
+    kind: r.kind,
+    key: r.idempotencyKey,
+    status: r.status,
+    payload: r.payload,
+    attempts: r.attempts,
+    maxAttempts: r.maxAttempts,
+    result: r.result === null ? undefined : JSON.parse(r.result),
+    error: r.errorClass === null ? null : { errorClass: r.errorClass, message: r.errorMessage ?? "" },
+    createdAt: new Date(r.createdAt),
+    startedAt: r.startedAt === null ? null : new Date(r.startedAt),
+    finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt),
+    runAt: new Date(r.nextRunAt),
+  };
+}
+
+/**
+ * The producer's calls over an open store (`createQueue` shares its own). `owned`: `close()`
+ * closes the store; `onCancel`: this process may hold the task (a createQueue), so a cancel of a
+ * running one is delivered here at once too.
+ */
+export function clientOf(
+  store: TaskStoreDriver,
+  options: { readonly owned: boolean; readonly onCancel?: (seq: number) => void },
+): Client {
+  const preparers = new Map<string, ReturnType<typeof payloadPreparer>>();
+  const prepareOf = (kind: string) => {
+    let prepare = preparers.get(kind);
+    if (!prepare) {
+      prepare = payloadPreparer(checkKind(kind), stableKey);
+      preparers.set(kind, prepare);
+    }
+    return prepare;
+  };
+  const claimOf = (kind: string, payload: unknown, o: EnqueueOptions): ClaimInput => {
+    const p = prepareOf(kind)(payload, o);
+    return {
+      id: p.id,
+      idempotencyKey: p.idempotencyKey,
+      kind,
+      payload: p.payload,
+      ...(o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts }),
+    };
+  };
+  const claimAll = async (claims: readonly ClaimInput[], tx: PgQueryable | undefined) => {
+    if (tx === undefined) return store.enqueueMany(claims);
+    const pg = store as TaskStoreDriver & {
+      claimWith?: (
+        client: PgQueryable,
+        inputs: readonly ClaimInput[],
+      ) => ReturnType<TaskStoreDriver["enqueueMany"]>;
+    };
+    if (store.dialect !== "postgres" || !pg.claimWith)
+      throw new ConfigError("tx", "tx (enqueue inside your transaction) needs a PostgreSQL store");
+    return pg.claimWith(tx, claims);
+  };
+  const answer = (claim: ClaimInput, result: Awaited<ReturnType<TaskStoreDriver["claim"]>>): Enqueued =>
+    result.created
+      ? { id: claim.id, key: claim.idempotencyKey, kind: claim.kind, status: result.status, duplicate: false }
+      : {
+          id: result.record.id,
+          key: result.record.idempotencyKey,
+          kind: result.record.kind,
+          status: result.record.status,
+          duplicate: true,
+        };
+  const latest = async (id: string): Promise<TaskRecord> => {
+    if (typeof id !== "string" || id.length === 0) throw new TaskNotFoundError(String(id), store.location);
+    const records = await store.getById(id);
+    const record = records[records.length - 1];
+    if (!record) throw new TaskNotFoundError(id, store.location);
+    return record;
+  };
+
+  return {
+    store,
+    async enqueue(kind, payload, o = {}) {
+      checkOptionKeys(o, ENQUEUE_KEYS, "enqueue options");
+      const claim = claimOf(kind, payload, o);
+      const [result] = await claimAll([claim], o.tx);
+      return answer(claim, result as Awaited<ReturnType<TaskStoreDriver["claim"]>>);
+    },
+    async enqueueMany(kind, payloads, o = {}) {
+      checkOptionKeys(o, ENQUEUE_KEYS, "enqueueMany options");
+      if (!Array.isArray(payloads))
+        throw new ConfigError("payloads", "enqueueMany needs an array of payloads");
+      const claims = payloads.map((payload) => claimOf(kind, payload, o));
+      const results = await claimAll(claims, o.tx);
+      return claims.map((claim, i) =>
+        answer(claim, results[i] as Awaited<ReturnType<TaskStoreDriver["claim"]>>),
+      );
+    },
+    async get(id) {
+      const records = await store.getById(id);
+      const record = records[records.length - 1];
+      return record && toTaskInfo(record);
+    },
+    async result(id, o = {}) {
+      const signal = o.signal;
+      signal?.throwIfAborted();
+      const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + o.timeoutMs;
+      for (;;) {
+        const record = await latest(id);
+        if (record.status === "succeeded") return toTaskInfo(record).result;
+        if (record.status === "failed")
+          throw new TaskFailedError(
+            record.id,
+            record.errorClass ?? "unknown",
+            record.attempts,
+            record.errorMessage ?? "",
+          );
+        if (record.status === "cancelled") throw new TaskCancelledError(record.id);
+        const left = deadline - performance.now();
+        if (left <= 0)
+          throw new QueueTimeoutError(`waiting for task ${JSON.stringify(id)}`, o.timeoutMs ?? 0);
+        await store.waitForChange(Math.min(left, RESULT_WAIT_MS[store.dialect]), signal);
+        signal?.throwIfAborted();
+      }
+    },
+    async cancel(id) {
+      const record = await latest(id);
+      const { outcome, record: after } = await store.cancel(record.seq);
+      if (outcome === "finished")
+        throw new TaskStateError(
+          id,
+          `task ${JSON.stringify(id)} cannot be cancelled: it already ${after.status === "cancelled" ? "was cancelled" : after.status}`,
+        );
+      if (outcome === "requested") options.onCancel?.(after.seq);
+      return toTaskInfo(after);
+    },
+    async close() {
+      if (options.owned) await store.close();
+    },
+  };
+}

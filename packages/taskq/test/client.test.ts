@@ -1,0 +1,204 @@
+// The producer (`connect`) and workers (`createWorker`) on one store, on SQLite and on a real
+// PostgreSQL: kinds routed to the workers that have their handlers, results and cancels by id,
+// duplicates by kind, hooks. Waits are on events (a hook, a result), never on the clock.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import {
+  type Client,
+  ConfigError,
+  connect,
+  createWorker,
+  TaskCancelledError,
+  type TaskEvent,
+  TaskFailedError,
+  TaskNotFoundError,
+  TaskStateError,
+  type Worker,
+} from "../src/index.js";
+
+const fixture = (name: string) => new URL(`./fixtures/${name}.mjs`, import.meta.url).pathname;
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function producer(store: string): Promise<Client> {
+  const client = await connect({ store });
+  closers.push(() => client.close());
+  return client;
+}
+
+async function worker(options: Parameters<typeof createWorker>[0]): Promise<Worker> {
+  const w = await createWorker({ threads: 0, pollMs: 20, backoffBaseMs: 0, backoffMaxMs: 0, ...options });
+  closers.push(() => w.close());
+  return w;
+}
+
+/** A latch: resolves when `count` events have been seen. */
+function latch<T>(count = 1) {
+  const seen: T[] = [];
+  let release: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    seen,
+    done,
+    push(value: T) {
+      seen.push(value);
+      if (seen.length === count) release();
+    },
+  };
+}
+
+const stores: [string, () => string][] = [
+  ["SQLite", () => join(mkdtempSync(join(tmpdir(), "taskq-client-")), "tasks.db")],
+  ["PostgreSQL", () => inject("pgUrl")],
+];
+
+describe.each(stores)("producer and workers on %s", (_name, storeOf) => {
+  // kinds unique to each test: the PostgreSQL store is shared by the whole run
+  const kindOf = (name: string) => `${name}_${randomUUID().slice(0, 8)}`;
+
+  it("enqueue answers with an id at once; workers take only their kinds; results come back by id", async () => {
+    const store = storeOf();
+    const [a, b, c] = [kindOf("a"), kindOf("b"), kindOf("c")];
+    const client = await producer(store);
+    const w1 = await worker({
+      store,
+      handlers: { [a]: fixture("whoami"), [b]: fixture("whoami") },
+      handlerOptions: { worker: 1 },
+    });
+    const w2 = await worker({ store, handlers: { [c]: fixture("whoami") }, handlerOptions: { worker: 2 } });
+    expect([...w1.kinds].sort()).toEqual([a, b].sort());
+    expect(w2.kinds).toEqual([c]);
+    const enqueued = await Promise.all([a, b, c, a, c].map((kind, n) => client.enqueue(kind, { n })));
+    for (const e of enqueued) expect(e).toMatchObject({ status: "queued", duplicate: false });
+    const results = await Promise.all(enqueued.map((e) => client.result(e.id)));
+    expect(results).toEqual([
+      { kind: a, worker: 1, payload: { n: 0 } },
+      { kind: b, worker: 1, payload: { n: 1 } },
+      { kind: c, worker: 2, payload: { n: 2 } },
+      { kind: a, worker: 1, payload: { n: 3 } },
+      { kind: c, worker: 2, payload: { n: 4 } },
+    ]);
+    const info = await client.get(enqueued[2]?.id as string);
+    expect(info).toMatchObject({
+      kind: c,
+      status: "succeeded",
+      attempts: 1,
+      result: results[2],
+      error: null,
+    });
+    expect(info?.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it("the key is scoped by kind; a duplicate answers with the existing task's id, which get finds", async () => {
+    const store = storeOf();
+    const [a, b] = [kindOf("a"), kindOf("b")];
+    const client = await producer(store);
+    const first = await client.enqueue(a, { n: 10 });
+    const again = await client.enqueue(a, { n: 10 }, { id: "another-id" });
+    const otherKind = await client.enqueue(b, { n: 10 });
+    expect(again).toEqual({ ...first, duplicate: true });
+    expect(otherKind).toMatchObject({ kind: b, duplicate: false, key: first.key });
+    expect(otherKind.id).not.toBe(first.id);
+    expect(await client.get(again.id)).toMatchObject({ kind: a, status: "queued" });
+    // no worker for these kinds: they wait, queued, and that is not an error
+    const many = await client.enqueueMany(b, [{ n: 1 }, { n: 2 }, { n: 10 }]);
+    expect(many.map((e) => e.duplicate)).toEqual([false, false, true]);
+  });
+
+  it("cancel: a queued task never runs; a running one has ctx.signal aborted and ends cancelled; a finished one is refused", async () => {
+    const store = storeOf();
+    const [slow, idle] = [kindOf("slow"), kindOf("idle")];
+    const client = await producer(store);
+    // queued, with no worker for its kind: cancelled at once, never taken
+    const queued = await client.enqueue(idle, { n: 1 });
+    expect(await client.cancel(queued.id)).toMatchObject({ status: "cancelled" });
+    await expect(client.result(queued.id)).rejects.toBeInstanceOf(TaskCancelledError);
+    await expect(client.cancel(queued.id)).rejects.toThrow(/cannot be cancelled: it already was cancelled/);
+
+    const started = latch<TaskEvent>();
+    const cancelled = latch<TaskEvent>();
+    await worker({
+      store,
+      handlers: { [slow]: fixture("until-cancelled") },
+      hooks: { started: (e) => started.push(e), cancelled: (e) => cancelled.push(e) },
+    });
+    const running = await client.enqueue(slow, { n: 2 });
+    await started.done;
+    expect(await client.cancel(running.id)).toMatchObject({ status: "running" });
+    await cancelled.done;
+    await expect(client.result(running.id)).rejects.toBeInstanceOf(TaskCancelledError);
+    expect(await client.get(running.id)).toMatchObject({ status: "cancelled", attempts: 1 });
+    expect(cancelled.seen[0]).toMatchObject({ id: running.id, kind: slow });
+
+    await expect(client.cancel("no-such-task")).rejects.toBeInstanceOf(TaskNotFoundError);
+  });
+
+  it("a task that fails for good rejects result with TaskFailedError; cancelling it is a TaskStateError", async () => {
+    const store = storeOf();
+    const flaky = kindOf("flaky");
+    const client = await producer(store);
+    await worker({ store, handlers: { [flaky]: fixture("flaky") }, attempts: 1 });
+    const task = await client.enqueue(flaky, { permanent: true });
+    await expect(client.result(task.id)).rejects.toBeInstanceOf(TaskFailedError);
+    await expect(client.cancel(task.id)).rejects.toBeInstanceOf(TaskStateError);
+    expect(await client.get(task.id)).toMatchObject({ status: "failed", error: { errorClass: "permanent" } });
+  });
+
+  it("bad input: a kind that is not a short plain identifier, an unknown option, a worker with no handlers", async () => {
+    const store = storeOf();
+    const client = await producer(store);
+    await expect(client.enqueue("no spaces please", {})).rejects.toThrow(
+      'kind must be a short plain identifier (letters, digits, _ . -; up to 64, not starting with a digit), got "no spaces please"',
+    );
+    await expect(client.enqueue("ok", {}, { ky: "k" } as never)).rejects.toThrow(
+      'unknown option "enqueue options.ky": did you mean "enqueue options.key"?',
+    );
+    await expect(createWorker({ store, handlers: {} })).rejects.toThrow("handlers needs at least one kind");
+    await expect(createWorker({ store, handlers: { "bad kind": fixture("echo") } })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
+    await expect(connect({ stor: store } as never)).rejects.toThrow(
+      'unknown option "stor": did you mean "store"?',
+    );
+    expect(await client.get("no-such-task")).toBeUndefined();
+  });
+});
+
+describe("transactional enqueue on PostgreSQL", () => {
+  it("a task enqueued in a transaction exists only if the transaction commits", async () => {
+    const url = inject("pgUrl");
+    const kind = `tx_${randomUUID().slice(0, 8)}`;
+    const client = await producer(url);
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    closers.push(() => db.end());
+
+    await db.query("BEGIN");
+    const rolledBack = await client.enqueue(kind, { n: 1 }, { tx: db });
+    await db.query("ROLLBACK");
+    expect(await client.get(rolledBack.id)).toBeUndefined();
+
+    await db.query("BEGIN");
+    const committed = await client.enqueue(kind, { n: 2 }, { tx: db });
+    expect(await client.get(committed.id)).toBeUndefined(); // not visible before the commit
+    await db.query("COMMIT");
+    await worker({ store: url, handlers: { [kind]: fixture("whoami") } });
+    expect(await client.result(committed.id)).toEqual({ kind, worker: null, payload: { n: 2 } });
+  });
+
+  it("tx on a SQLite store is refused in one line", async () => {
+    const client = await producer(join(mkdtempSync(join(tmpdir(), "taskq-client-")), "tasks.db"));
+    await expect(client.enqueue("a", {}, { tx: { query: async () => ({ rows: [] }) } })).rejects.toThrow(
+      "tx (enqueue inside your transaction) needs a PostgreSQL store",
+    );
+  });
+});
