@@ -125,7 +125,10 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
     // retryable timeout (the ones that were only waiting for the thread run again)
     for (const [other, id] of this.#threadOf) if (id === threadId) this.#terminated.add(other);
     this.#terminated.add(token);
-    thread.emit("error", new Error(`an attempt on this thread ran past its timeout (${this.#timeoutMs} ms) and the grace`));
+    thread.emit(
+      "error",
+      new Error(`an attempt on this thread ran past its timeout (${this.#timeoutMs} ms) and the grace`),
+    );
   }
 
   override async destroy(): Promise<void> {
