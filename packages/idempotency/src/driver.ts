@@ -32,8 +32,8 @@ export interface BatchCounters {
 
 /**
  * The task store contract every driver keeps (SQLite: `SqliteTaskStore`, PostgreSQL:
- * `PgTaskStore` from `@taskq/idempotency/postgres`), with one meaning: claim and dedupe by
- * idempotency key in one statement, version-guarded transitions (a stale one is refused with
+ * `PgTaskStore` from `@taskq/idempotency/postgres`), with one meaning: claim and dedupe by kind
+ * and idempotency key in one statement, version-guarded transitions (a stale one is refused with
  * StaleTransitionError and writes nothing), leases with heartbeats and recovery, dead letters and
  * re-drive, the durable queue. Every call is async; calls made in the same turn of the event loop
  * are committed together. The shared suite in test/driver-suite.ts runs against every driver.

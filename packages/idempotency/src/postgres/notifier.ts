@@ -8,31 +8,13 @@
 // - `taskq_cancel_<schema>`: a cancel requested for a running task, payload its seq
 //   (onCancelRequested).
 import pg from "pg";
+import { waitOn } from "../wait.js";
 
 /** The channels of one store. */
 export interface NotifierChannels {
   readonly work: string;
   readonly done: string;
   readonly cancel: string;
-}
-
-/** Resolves after `timeoutMs`, when `wakers` calls it, or at once on abort. */
-async function waitOn(wakers: Set<() => void>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  let wake: (() => void) | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const onAbort = () => wake?.();
-  try {
-    await new Promise<void>((resolve) => {
-      wake = () => resolve();
-      wakers.add(wake);
-      timer = setTimeout(wake, timeoutMs);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  } finally {
-    clearTimeout(timer);
-    if (wake) wakers.delete(wake);
-    signal?.removeEventListener("abort", onAbort);
-  }
 }
 
 /** Wakes `waitForWork` and `waitForChange` callers and tells cancel listeners, by notification. */

@@ -1,7 +1,8 @@
 // The PostgreSQL driver's facade: checks the options, then composes the connection pool
 // (connection.ts), the migration runner (migrate.ts), group commit (turn-batcher.ts) and
-// LISTEN/NOTIFY wake-ups (notifier.ts). Its own code is the durable queue, leases, reads and
-// retention, one statement of queries.sql each.
+// LISTEN/NOTIFY wake-ups (notifier.ts: work, finished tasks, cancel requests). Its own code is
+// the durable queue (takeNext by kind), leases, cancel, reads and retention, one statement of
+// queries.sql each, and claimWith (the claim through the application's own client).
 import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
@@ -104,7 +105,10 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * - `takeNext` uses `FOR UPDATE SKIP LOCKED`, so no two nodes take one task;
  * - leases are judged by the database's clock; a node that lost its lease is fenced by the
  *   version guard (its late transition is refused);
- * - idle managers wake on LISTEN/NOTIFY (`waitForWork`) when tasks are queued;
+ * - idle managers wake on LISTEN/NOTIFY (`waitForWork`) when tasks are queued, callers waiting
+ *   for results when tasks finish (`waitForChange`), workers when a cancel is requested
+ *   (`onCancelRequested`);
+ * - `claimWith` enqueues inside the application's own transaction;
  * - a lost connection or a restarting server is retried with capped backoff for up to
  *   `reconnectTimeoutMs`; a batch whose commit may have happened is re-checked, not re-applied.
  */

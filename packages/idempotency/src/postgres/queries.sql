@@ -1,7 +1,8 @@
 -- The PostgreSQL driver's statements, bound by name: `@name` parameters are compiled to `$1..$n`
 -- once at load (sql/query-file.ts) and bound from a params object typed per statement in
 -- queries.ts (PgParams): to add a column to a task, change the statement here and its params
--- interface there. No statement names a schema: every connection's search_path is the store's.
+-- interface there. No statement names a schema: every connection's search_path is the store's
+-- (except the claimWith ones, run on the application's connection: `:schema.` is replaced there).
 --
 -- Times are epoch ms (bigint). Every statement that needs the time takes `@now`: NULL for the
 -- database's own clock (`now()`, the default: leases are judged by one clock for every node), or

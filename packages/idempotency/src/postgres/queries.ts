@@ -87,14 +87,12 @@ export interface PgParams {
     readonly done_channel: string;
   };
   task_counts_by_kind: None;
-  task_claim_with: Now & {
-    readonly claim_id: readonly string[];
-    readonly claim_key: readonly string[];
-    readonly claim_kind: readonly string[];
-    readonly claim_payload: readonly string[];
-    readonly claim_max_attempts: readonly number[];
-    readonly channel: string;
-  };
+  /** The turn's claim arrays (no `start`: a transactional enqueue stores tasks as queued). */
+  task_claim_with: Now &
+    Pick<
+      TurnParams,
+      "claim_id" | "claim_key" | "claim_kind" | "claim_payload" | "claim_max_attempts" | "channel"
+    >;
   task_list_by_keys_in: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
 }
 

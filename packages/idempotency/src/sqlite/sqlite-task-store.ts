@@ -4,6 +4,7 @@ import { DEFAULT_MAX_BATCH } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StoreError } from "../errors.js";
 import type * as T from "../types.js";
+import { waitOn } from "../wait.js";
 import { type SqliteStoreOptions, SqliteSyncStore } from "./sqlite-sync-store.js";
 
 interface Pending {
@@ -224,21 +225,7 @@ export class SqliteTaskStore implements TaskStoreDriver {
    */
   async waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted || this.store.closed) return;
-    let wake: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => wake?.();
-    try {
-      await new Promise<void>((resolve) => {
-        wake = () => resolve();
-        this.#changeWaiters.add(wake);
-        timer = setTimeout(wake, timeoutMs);
-        signal?.addEventListener("abort", onAbort, { once: true });
-      });
-    } finally {
-      clearTimeout(timer);
-      if (wake) this.#changeWaiters.delete(wake);
-      signal?.removeEventListener("abort", onAbort);
-    }
+    await waitOn(this.#changeWaiters, timeoutMs, signal);
   }
 
   get(seq: number): Promise<T.TaskRecord | undefined> {
