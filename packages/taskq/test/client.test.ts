@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   type Client,
   ConfigError,
@@ -19,6 +19,7 @@ import {
   TaskStateError,
   type Worker,
 } from "../src/index.js";
+import { freshDatabase } from "./fresh-database.js";
 
 const fixture = (name: string) => new URL(`./fixtures/${name}.mjs`, import.meta.url).pathname;
 
@@ -56,9 +57,15 @@ function latch<T>(count = 1) {
   };
 }
 
+/** This file's own database on the test run's PostgreSQL server. */
+let pgStore = "";
+beforeAll(async () => {
+  pgStore = await freshDatabase(inject("pgUrl"), "taskq_client");
+});
+
 const stores: [string, () => string][] = [
   ["SQLite", () => join(mkdtempSync(join(tmpdir(), "taskq-client-")), "tasks.db")],
-  ["PostgreSQL", () => inject("pgUrl")],
+  ["PostgreSQL", () => pgStore],
 ];
 
 describe.each(stores)("producer and workers on %s", (_name, storeOf) => {
@@ -175,7 +182,7 @@ describe.each(stores)("producer and workers on %s", (_name, storeOf) => {
 
 describe("transactional enqueue on PostgreSQL", () => {
   it("a task enqueued in a transaction exists only if the transaction commits", async () => {
-    const url = inject("pgUrl");
+    const url = pgStore;
     const kind = `tx_${randomUUID().slice(0, 8)}`;
     const client = await producer(url);
     const db = new pg.Client({ connectionString: url });

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { afterEach, expect, inject, it } from "vitest";
 import { connect } from "../src/index.js";
+import { freshDatabase } from "./fresh-database.js";
 
 const fleet = (name: string) => new URL(`./fixtures/fleet/${name}.mjs`, import.meta.url).pathname;
 const children: ChildProcess[] = [];
@@ -32,7 +33,7 @@ function startWorker(store: string, name: string, kinds: string[]): Promise<Chil
 it("three kinds over two workers: each task runs to success on a worker with its handler, also after one is SIGKILLed", {
   timeout: 120_000,
 }, async () => {
-  const store = inject("pgUrl");
+  const store = await freshDatabase(inject("pgUrl"), "taskq_fleet");
   const run = randomUUID().slice(0, 6);
   const [k1, k2, k3] = [`one_${run}`, `two_${run}`, `three_${run}`];
   const client = await connect({ store });
