@@ -55,6 +55,8 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
   readonly #timeoutMs: number;
   /** The thread each attempt runs on, by cancel token (only with a timeout). */
   readonly #threadOf = new Map<string, number>();
+  /** Each running attempt's deadline, from when its thread started it (a busy machine may start it late). */
+  readonly #deadlines = new Map<string, NodeJS.Timeout>();
   /** Attempts whose thread was terminated for running past their timeout. */
   readonly #terminated = new Set<string>();
 
@@ -81,8 +83,12 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
     if (o.timeoutMs > 0)
       this.#channel.onmessage = (event) => {
         const message = (event as { data: ThreadMessage }).data;
-        if (message.type === "started") this.#threadOf.set(message.token, message.threadId);
-        else if (message.type === "ended") this.#threadOf.delete(message.token);
+        if (message.type === "started") {
+          this.#threadOf.set(message.token, message.threadId);
+          const deadline = setTimeout(() => this.#terminate(message.token), o.timeoutMs + TIMEOUT_GRACE_MS);
+          deadline.unref();
+          this.#deadlines.set(message.token, deadline);
+        } else if (message.type === "ended") this.#forget(message.token);
       };
   }
 
@@ -93,7 +99,6 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
   override async run(task: HandlerTask, attempt: number, signal?: AbortSignal) {
     if (this.#timeoutMs === 0) return super.run(task, attempt, signal);
     const token = cancelToken(task);
-    const timer = setTimeout(() => this.#terminate(token), this.#timeoutMs + TIMEOUT_GRACE_MS);
     try {
       const outcome = await super.run(task, attempt, signal);
       if (!this.#terminated.delete(token)) return outcome;
@@ -107,9 +112,14 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
         runMs: outcome.runMs,
       };
     } finally {
-      clearTimeout(timer);
-      this.#threadOf.delete(token);
+      this.#forget(token);
     }
+  }
+
+  #forget(token: string): void {
+    clearTimeout(this.#deadlines.get(token));
+    this.#deadlines.delete(token);
+    this.#threadOf.delete(token);
   }
 
   /**
