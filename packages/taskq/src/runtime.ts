@@ -271,11 +271,11 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
       executing: orchestrator.executing,
       leased: orchestrator.pending,
     })),
-    // a cancel of a running task, delivered to the process that holds it
+    // a cancel of a running task, delivered to the process that holds it (a serving process
+    // also hears of it at once on PostgreSQL: see serve)
     cancelWatchService(store, orchestrator),
     ...(config.retentionMs > 0 ? [retentionService(store, { retentionMs: config.retentionMs })] : []),
   ];
-  const unlisten = store.onCancelRequested((seq) => orchestrator.cancel(seq));
   const maintenance = new Maintenance(services, {
     logger,
     gate: (name, everyMs) => store.tryRunMaintenance(name, everyMs),
@@ -293,7 +293,6 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     processorConfig,
     async close(options = {}) {
       await orchestrator.close(options);
-      unlisten();
       await maintenance.stop();
       await store.removeManager().catch(() => undefined); // an unreachable store: its row goes stale
       await store.close();

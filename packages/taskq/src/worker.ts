@@ -42,7 +42,10 @@ export function defaultPollMs(dialect: "sqlite" | "postgres"): number {
  * slots plus its queue's capacity; each is leased to this process and renewed by its heartbeat.
  * Resolves with the number of tasks taken. Close the runtime afterwards to drain them.
  */
-export function serve(runtime: Runtime, options: ServeOptions = {}): Promise<number> {
+export async function serve(runtime: Runtime, options: ServeOptions = {}): Promise<number> {
+  // a serving process listens to the store anyway (waitForWork): cancels of its running tasks
+  // reach it at once on PostgreSQL, not a cancel-watch interval later
+  const unlisten = runtime.store.onCancelRequested((seq) => runtime.orchestrator.cancel(seq));
   const fetcher = new Fetcher({
     store: runtime.store,
     runner: runtime.orchestrator,
@@ -53,7 +56,11 @@ export function serve(runtime: Runtime, options: ServeOptions = {}): Promise<num
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onRetryableError ? { onRetryableError: options.onRetryableError } : {}),
   });
-  return fetcher.run();
+  try {
+    return await fetcher.run();
+  } finally {
+    unlisten();
+  }
 }
 
 /** Options of `createWorker`. */

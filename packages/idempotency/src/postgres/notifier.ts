@@ -28,6 +28,10 @@ export class PgNotifier {
   readonly #wakers = new Set<() => void>();
   readonly #changeWakers = new Set<() => void>();
   readonly #cancelListeners = new Set<(seq: number) => void>();
+  /** The channels someone has waited or listened on: only those are LISTENed to. */
+  readonly #wanted = new Set<string>();
+  /** The channels the open connection LISTENs to. */
+  readonly #listened = new Set<string>();
   #closed = false;
 
   constructor(config: pg.ClientConfig, channels: NotifierChannels) {
@@ -40,13 +44,35 @@ export class PgNotifier {
     this.#notified = false;
   }
 
-  /** LISTENs on a connection of its own (opened on first use, reopened after a loss). */
+  /**
+   * LISTENs on `channel` from now on (and on every channel wanted before), on a connection of its
+   * own. Each channel is listened to only once someone needs it: every NOTIFY on a channel a
+   * connection LISTENs to costs it (and the server) something, and a worker that never waits for
+   * results need not hear of every finished turn.
+   */
+  async #ensure(channel: string): Promise<void> {
+    this.#wanted.add(channel);
+    await this.#listen();
+    const client = this.#listener;
+    if (!client || this.#listened.has(channel)) return;
+    this.#listened.add(channel);
+    try {
+      await client.query(`LISTEN "${channel}"`);
+    } catch {
+      this.#listened.delete(channel); // a lost connection: the next open LISTENs to it
+    }
+  }
+
+  /** Opens the listening connection (on first use, and after a loss) with the channels wanted so far. */
   #listen(): Promise<void> {
     if (this.#listener || this.#closed) return Promise.resolve();
     this.#listening ??= (async () => {
       const client = new pg.Client({ ...this.#config });
       const drop = () => {
-        if (this.#listener === client) this.#listener = undefined;
+        if (this.#listener === client) {
+          this.#listener = undefined;
+          this.#listened.clear();
+        }
         client.end().catch(() => undefined);
         this.#wakeAll(); // a lost listener may have missed a notification: look once
         // cancel listeners need the channel back without a waiter asking for it
@@ -64,12 +90,12 @@ export class PgNotifier {
       });
       try {
         await client.connect();
-        await client.query(
-          `LISTEN "${this.#channels.work}"; LISTEN "${this.#channels.done}"; LISTEN "${this.#channels.cancel}"`,
-        );
+        const channels = [...this.#wanted];
+        if (channels.length > 0) await client.query(channels.map((c) => `LISTEN "${c}"`).join("; "));
         if (this.#closed) await client.end();
         else {
           this.#listener = client;
+          for (const channel of channels) this.#listened.add(channel);
           this.#wakeAll(); // what happened before LISTEN took effect sent nothing here: look once
         }
       } catch {
@@ -98,7 +124,7 @@ export class PgNotifier {
   /** See TaskStoreDriver.waitForWork. */
   async waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.#closed || signal?.aborted) return;
-    await this.#listen();
+    await this.#ensure(this.#channels.work);
     if (this.#notified) {
       this.#notified = false;
       return;
@@ -114,11 +140,11 @@ export class PgNotifier {
   async waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.#closed || signal?.aborted) return;
     const started = performance.now();
-    const fresh = this.#listener === undefined;
-    await this.#listen();
-    // a listener that just started may have missed a finish: the caller looks again (unless it
-    // could not start: then this is the poll interval)
-    if (fresh && this.#listener !== undefined) return;
+    const fresh = !this.#listened.has(this.#channels.done);
+    await this.#ensure(this.#channels.done);
+    // a channel just listened to may have missed a finish: the caller looks again (unless the
+    // connection could not open: then this is the poll interval)
+    if (fresh && this.#listened.has(this.#channels.done)) return;
     const left = timeoutMs - (performance.now() - started);
     if (left > 0 && !this.#closed && !signal?.aborted) await waitOn(this.#changeWakers, left, signal);
   }
@@ -126,7 +152,7 @@ export class PgNotifier {
   /** See TaskStoreDriver.onCancelRequested: listens from now on, until the returned function is called. */
   onCancelRequested(listener: (seq: number) => void): () => void {
     this.#cancelListeners.add(listener);
-    void this.#listen();
+    void this.#ensure(this.#channels.cancel);
     return () => {
       this.#cancelListeners.delete(listener);
     };
@@ -134,7 +160,8 @@ export class PgNotifier {
 
   /** Resolves once the listening connection is up (tests, and callers that must not miss a notification). */
   async listening(): Promise<void> {
-    await this.#listen();
+    const { work, done, cancel } = this.#channels;
+    for (const channel of [work, done, cancel]) await this.#ensure(channel);
   }
 
   /** Wakes every waiter and closes the listening connection. Idempotent. */
