@@ -115,12 +115,8 @@ export interface QueueOptions<Payload> extends RunOptions {
   readonly retry?: RetryOptions;
 }
 
-/** The keys `createQueue` takes: checked against QueueOptions by the compiler. */
-export const QUEUE_OPTION_KEYS = keysOf<QueueOptions<unknown>>()({
-  handler: true,
-  kind: true,
-  hooks: true,
-  store: true,
+/** The run settings' keys (every entry point that runs tasks takes them): checked by the compiler. */
+export const RUN_OPTION_KEYS = keysOf<RunOptions>()({
   threads: true,
   concurrency: true,
   queueSize: true,
@@ -128,16 +124,27 @@ export const QUEUE_OPTION_KEYS = keysOf<QueueOptions<unknown>>()({
   attempts: true,
   backoffBaseMs: true,
   backoffMaxMs: true,
-  retry: true,
   timeoutMs: true,
-  key: true,
-  logger: true,
-  logLevel: true,
-  objects: true,
-  handlerOptions: true,
   leaseMs: true,
   retentionMs: true,
+  logLevel: true,
 });
+
+/** The keys `createQueue` takes: checked against QueueOptions by the compiler. */
+export const QUEUE_OPTION_KEYS = [
+  ...keysOf<Omit<QueueOptions<unknown>, keyof RunOptions>>()({
+    handler: true,
+    kind: true,
+    hooks: true,
+    store: true,
+    retry: true,
+    key: true,
+    logger: true,
+    objects: true,
+    handlerOptions: true,
+  }),
+  ...RUN_OPTION_KEYS,
+];
 
 /** The keys of the deprecated `retry`. */
 export const RETRY_OPTION_KEYS = keysOf<RetryOptions>()({ attempts: true, baseMs: true, capMs: true });

@@ -8,7 +8,7 @@ import { silentLogger } from "./handler.js";
 import { findNonJson } from "./json-value.js";
 import type { HandlerModules } from "./kinds.js";
 import { checkOptionKeys, keysOf } from "./option-keys.js";
-import { type RunOptions, resolveRunOptions } from "./options.js";
+import { RUN_OPTION_KEYS, type RunOptions, resolveRunOptions } from "./options.js";
 import { openRuntime, type Runtime } from "./runtime.js";
 import { SETTINGS } from "./settings.js";
 import { checkStoreLocation } from "./store-location.js";
@@ -101,26 +101,18 @@ export interface Worker {
   close(options?: CloseOptions): Promise<void>;
 }
 
-const WORKER_KEYS = keysOf<WorkerOptions>()({
-  handlers: true,
-  store: true,
-  objects: true,
-  handlerOptions: true,
-  logger: true,
-  hooks: true,
-  pollMs: true,
-  threads: true,
-  concurrency: true,
-  queueSize: true,
-  onFull: true,
-  attempts: true,
-  backoffBaseMs: true,
-  backoffMaxMs: true,
-  timeoutMs: true,
-  leaseMs: true,
-  retentionMs: true,
-  logLevel: true,
-});
+const WORKER_KEYS = [
+  ...keysOf<Omit<WorkerOptions, keyof RunOptions>>()({
+    handlers: true,
+    store: true,
+    objects: true,
+    handlerOptions: true,
+    logger: true,
+    hooks: true,
+    pollMs: true,
+  }),
+  ...RUN_OPTION_KEYS,
+];
 
 /**
  * Starts a worker for the kinds of `handlers`: it takes queued tasks of those kinds (and no

@@ -27,7 +27,7 @@ const cases: [string, Record<string, unknown>, string, RegExp][] = [
     "nothing close",
     { colour: "red" },
     "colour",
-    /^unknown option "colour" \(the options are handler, kind, hooks, store, threads, .*, retentionMs\)$/,
+    /^unknown option "colour" \(the options are handler, kind, hooks, store, .*, logLevel\)$/,
   ],
   [
     "a typo inside retry",
