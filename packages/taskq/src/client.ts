@@ -207,11 +207,11 @@ export function clientOf(
           status: result.record.status,
           duplicate: true,
         };
+  /** The task with this id: the latest, when several share it. */
+  const latestOf = async (id: string): Promise<TaskRecord | undefined> => (await store.getById(id)).at(-1);
   const latest = async (id: string): Promise<TaskRecord> => {
-    if (typeof id !== "string" || id.length === 0) throw new TaskNotFoundError(String(id), store.location);
-    const records = await store.getById(id);
-    const record = records[records.length - 1];
-    if (!record) throw new TaskNotFoundError(id, store.location);
+    const record = typeof id === "string" && id.length > 0 ? await latestOf(id) : undefined;
+    if (!record) throw new TaskNotFoundError(String(id), store.location);
     return record;
   };
 
@@ -234,8 +234,7 @@ export function clientOf(
       );
     },
     async get(id) {
-      const records = await store.getById(id);
-      const record = records[records.length - 1];
+      const record = await latestOf(id);
       return record && toTaskInfo(record);
     },
     async result(id, o = {}) {

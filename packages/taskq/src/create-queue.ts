@@ -8,10 +8,8 @@ import {
   TaskFailedError,
 } from "@taskq/queue";
 import { type Client, clientOf, type Enqueued, type EnqueueOptions } from "./client.js";
-import { ConfigError } from "./errors.js";
 import { silentLogger } from "./handler.js";
 import { payloadPreparer } from "./handler-runtime.js";
-import { findNonJson } from "./json-value.js";
 import { checkKind, kindOfModule } from "./kinds.js";
 import { type QueueOptions, resolveQueueOptions } from "./options.js";
 import { openRuntime } from "./runtime.js";
@@ -91,10 +89,6 @@ export async function createQueue<Payload = unknown, Result = unknown>(
 ): Promise<Queue<Payload, Result>> {
   const settings = resolveQueueOptions(options);
   const handlerOptions = options.handlerOptions;
-  if (handlerOptions !== undefined) {
-    const bad = findNonJson(handlerOptions, "handlerOptions");
-    if (bad) throw new ConfigError("handlerOptions", `${bad.path} ${bad.reason}`);
-  }
   const keyOf = (options.key ?? stableKey) as (payload: unknown) => string;
   const kind = options.kind === undefined ? kindOfModule(options.handler) : checkKind(options.kind);
   const runtime = await openRuntime({

@@ -1,6 +1,6 @@
 // The store's read model: what monitoring shows of a store (the CLI's monitor and /metrics, and
 // the dashboard next), read through the task store contract, in one place.
-import type { StoreStats, TaskStoreDriver } from "@taskq/idempotency";
+import type { KindCounts, StoreStats, TaskStoreDriver } from "@taskq/idempotency";
 import { labelValue } from "@taskq/metrics";
 import { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
 
@@ -33,9 +33,6 @@ export interface StoreReading extends StoreStats {
   /** Counts by kind (a kind with queued tasks and no worker shows here, waiting). */
   readonly kinds: readonly KindCounts[];
 }
-
-/** One kind's tasks by status. */
-export type KindCounts = Awaited<ReturnType<TaskStoreDriver["countsByKind"]>>[number];
 
 /**
  * Reads the store once: counts, throughput over the last `intervalS` seconds, and the managers:

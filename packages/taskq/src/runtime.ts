@@ -30,6 +30,7 @@ import { FsObjectStore } from "@taskq/storage-sim";
 import { CliError } from "./app-errors.js";
 import { ConfigError } from "./errors.js";
 import { handlerExecutor, payloadPreparer } from "./handler-runtime.js";
+import { findNonJson } from "./json-value.js";
 import {
   BUILT_IN_KINDS,
   checkKind,
@@ -217,6 +218,10 @@ export function handlerModules(
 }
 
 export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
+  if (config.handlerOptions !== undefined) {
+    const bad = findNonJson(config.handlerOptions, "handlerOptions");
+    if (bad) throw new ConfigError("handlerOptions", `${bad.path} ${bad.reason}`);
+  }
   const modules = handlerModules(config);
   const loaded = modules === undefined ? undefined : await loadKinds(modules);
   const handler = loaded !== undefined;

@@ -5,7 +5,6 @@ import { type MetricsReport, toPrometheus, toReport } from "@taskq/metrics";
 import { type CloseOptions, Fetcher, type LifecycleHooks, type LoggerPort } from "@taskq/queue";
 import { ConfigError } from "./errors.js";
 import { silentLogger } from "./handler.js";
-import { findNonJson } from "./json-value.js";
 import type { HandlerModules } from "./kinds.js";
 import { checkOptionKeys, keysOf } from "./option-keys.js";
 import { RUN_OPTION_KEYS, type RunOptions, resolveRunOptions } from "./options.js";
@@ -131,10 +130,6 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     );
   const store = checkStoreLocation(options.store ?? SETTINGS.db.default, "store");
   const handlerOptions = options.handlerOptions;
-  if (handlerOptions !== undefined) {
-    const bad = findNonJson(handlerOptions, "handlerOptions");
-    if (bad) throw new ConfigError("handlerOptions", `${bad.path} ${bad.reason}`);
-  }
   const runtime = await openRuntime({
     ...resolveRunOptions(options),
     db: store,
