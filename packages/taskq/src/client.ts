@@ -122,6 +122,7 @@ export interface Client {
 const RESULT_WAIT_MS = { sqlite: 50, postgres: 5000 } as const;
 
 const CONNECT_KEYS = keysOf<ConnectOptions>()({ store: true, attempts: true });
+const RESULT_KEYS = keysOf<ResultOptions>()({ signal: true, timeoutMs: true });
 const ENQUEUE_KEYS = keysOf<EnqueueOptions>()({ key: true, id: true, maxAttempts: true, tx: true });
 
 /** Opens the store and returns a producer: enqueue, get, result, cancel. */
@@ -238,6 +239,12 @@ export function clientOf(
       return record && toTaskInfo(record);
     },
     async result(id, o = {}) {
+      checkOptionKeys(o, RESULT_KEYS, "result options");
+      if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === "number" && o.timeoutMs >= 0))
+        throw new ConfigError(
+          "timeoutMs",
+          `timeoutMs must be a number >= 0, got ${JSON.stringify(o.timeoutMs)}`,
+        );
       const signal = o.signal;
       signal?.throwIfAborted();
       const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + o.timeoutMs;

@@ -177,6 +177,13 @@ describe.each(stores)("producer and workers on %s", (_name, storeOf) => {
       'unknown option "stor": did you mean "store"?',
     );
     expect(await client.get("no-such-task")).toBeUndefined();
+    const queued = await client.enqueue("idle_kind", { n: 1 });
+    await expect(client.result(queued.id, { timeoutMs: -1 })).rejects.toThrow(
+      "timeoutMs must be a number >= 0, got -1",
+    );
+    await expect(client.result(queued.id, { timeout: 5 } as never)).rejects.toThrow(
+      'unknown option "result options.timeout": did you mean "result options.timeoutMs"?',
+    );
   });
 });
 
