@@ -20,3 +20,14 @@ export const DEFAULT_LEASE_MS = 30_000;
  * @default 512
  */
 export const DEFAULT_MAX_BATCH = 512;
+
+/**
+ * What one point of priority is worth in waiting, in ms: a task ranks in the queue as if it had
+ * become due this much earlier per point (`rank_at = next_run_at - priority * PRIORITY_AGING_MS`).
+ * Among tasks that became due within an hour of each other the larger priority runs first; a
+ * task that has waited an hour longer than one a point above it runs before it. So no steady
+ * stream of higher priorities keeps a lower one waiting for more than an hour per point between
+ * them. Every process on a store uses the same value (it is part of the stored order).
+ * @default 3600000
+ */
+export const PRIORITY_AGING_MS = 3_600_000;

@@ -6,6 +6,9 @@ import type {
   KindCounts,
   ManagerInfo,
   ManagerRecord,
+  ScheduleFiring,
+  ScheduleInput,
+  ScheduleRecord,
   Started,
   StoreStats,
   TaskFailure,
@@ -71,11 +74,18 @@ export interface TaskStoreDriver {
   /**
    * Takes up to `limit` due queued tasks for this owner (first reclaiming expired leases): no
    * two owners ever take the same task. With `kinds` (a non-empty array of kinds), only tasks of
-   * those kinds; without, every kind. Across kinds, in queue order (`next_run_at`, then `seq`).
+   * those kinds; without, every kind. Across kinds, in queue order: `rank_at` (the run time less
+   * the priority's worth of waiting: larger priority first, then earlier run time), then `seq`.
    * It reads at most `limit` due tasks per kind (the queued index leads with the kind), never
    * every due task of a backlog.
    */
   takeNext(limit: number, kinds?: readonly string[]): Promise<TaskRecord[]>;
+  /**
+   * How long until the earliest queued task of `kinds` (default: every kind) is due, in ms by the
+   * store's clock (the database's on PostgreSQL): 0 when one is due now, null when none is
+   * queued. An idle worker sleeps that long at most (a delayed task, a retry's backoff).
+   */
+  nextDueIn(kinds?: readonly string[]): Promise<number | null>;
   /** Puts back the running tasks of dead local owners and of expired leases. Returns how many. */
   recover(): Promise<number>;
   /** Extends the lease of every task this owner runs. Returns how many. */
@@ -170,6 +180,33 @@ export interface TaskStoreDriver {
   removeManager(): Promise<void>;
   /** Every manager of the registry, by owner, with its latest report; stale rows stay until removed. */
   managers(): Promise<ManagerRecord[]>;
+
+  /** The store's clock (epoch ms): the database's on PostgreSQL, the injected clock in tests. */
+  now(): Promise<number>;
+  /**
+   * Recurring tasks: stores (or replaces, unpaused) the schedule `name` with its first
+   * occurrence `nextRunAt`, computed by the caller from `cron` by `now()`'s time.
+   */
+  putSchedule(input: ScheduleInput): Promise<ScheduleRecord>;
+  /** Removes the schedule; false when there was none. Tasks it already enqueued stay. */
+  removeSchedule(name: string): Promise<boolean>;
+  getSchedule(name: string): Promise<ScheduleRecord | undefined>;
+  /** Every schedule, by name. */
+  schedules(): Promise<ScheduleRecord[]>;
+  /**
+   * Pauses the schedule, or resumes it from `nextRunAt` (the occurrences missed while paused are
+   * skipped). Undefined when there is no such schedule.
+   */
+  setSchedulePaused(name: string, paused: boolean, nextRunAt?: number): Promise<ScheduleRecord | undefined>;
+  /** Up to `limit` unpaused schedules whose next occurrence is due, and the store's time `now`. */
+  dueSchedules(limit: number): Promise<{ readonly now: number; readonly due: ScheduleRecord[] }>;
+  /**
+   * Fires one occurrence, atomically: the schedule moves from `expected` to `nextRunAt` only if
+   * it still has `expected` (of schedulers racing, exactly one wins), and only then the task is
+   * enqueued, due at `firedAt`. `advanced`: this call won; `created`: the task is new (false if
+   * its key existed: the occurrence was enqueued before).
+   */
+  fireSchedule(firing: ScheduleFiring): Promise<{ readonly advanced: boolean; readonly created: boolean }>;
 
   /** Batching achieved since the last reset. */
   counters(): BatchCounters;

@@ -1,7 +1,7 @@
 // `@taskq/idempotency`: the task store contract, its SQLite driver, and openTaskStore (which loads
 // the PostgreSQL driver, `@taskq/idempotency/postgres`, only for a postgres:// URL). Re-exports
 // only, by name.
-export { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH } from "./defaults.js";
+export { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, PRIORITY_AGING_MS } from "./defaults.js";
 export type { BatchCounters, LeaseHolder, TaskStoreDriver } from "./driver.js";
 export { StaleTransitionError, StoreError, type StoreErrorCode } from "./errors.js";
 export { isPostgresUrl, type OpenTaskStoreOptions, openTaskStore } from "./open-task-store.js";
@@ -20,6 +20,10 @@ export type {
   KindCounts,
   ManagerInfo,
   ManagerRecord,
+  ScheduleFiring,
+  ScheduleInput,
+  ScheduleRecord,
+  ScheduleTaskOptions,
   Started,
   StoreStats,
   TaskFailure,

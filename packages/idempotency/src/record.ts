@@ -1,4 +1,11 @@
-import type { DeadLetter, ManagerInfo, ManagerRecord, TaskRecord, TaskStatus } from "./types.js";
+import type {
+  DeadLetter,
+  ManagerInfo,
+  ManagerRecord,
+  ScheduleRecord,
+  TaskRecord,
+  TaskStatus,
+} from "./types.js";
 
 /** A `tasks` row as both drivers read it (PostgreSQL's bigints parsed to numbers). */
 export interface Row {
@@ -15,6 +22,7 @@ export interface Row {
   started_at: number | null;
   finished_at: number | null;
   next_run_at: number;
+  priority: number;
   lease_owner: string | null;
   lease_expires_at: number | null;
   output_key: string | null;
@@ -55,6 +63,7 @@ export function toRecord(row: Row): TaskRecord {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     nextRunAt: row.next_run_at,
+    priority: row.priority,
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,
     outputKey: row.output_key,
@@ -102,4 +111,35 @@ export function managerInfoJson(info: ManagerInfo): string {
       ? { threads, slots, executing, leased }
       : { threads, slots, executing, leased, kinds },
   );
+}
+
+/** A `schedules` row (SQLite's `paused` is 0/1). */
+export interface ScheduleRow {
+  name: string;
+  cron: string;
+  timezone: string | null;
+  kind: string;
+  payload: string;
+  options: string;
+  paused: boolean | number;
+  next_run_at: number;
+  last_run_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toSchedule(row: ScheduleRow): ScheduleRecord {
+  return {
+    name: row.name,
+    cron: row.cron,
+    timezone: row.timezone,
+    kind: row.kind,
+    payload: JSON.parse(row.payload),
+    options: JSON.parse(row.options),
+    paused: row.paused === true || row.paused === 1,
+    nextRunAt: row.next_run_at,
+    lastRunAt: row.last_run_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }

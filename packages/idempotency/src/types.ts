@@ -27,6 +27,21 @@ export interface ClaimInput {
    * @default false
    */
   readonly start?: boolean;
+  /**
+   * Larger runs first among the ready tasks of the kinds a worker serves; negative allowed. A
+   * point is worth PRIORITY_AGING_MS (one hour) of waiting: a task that has waited that much
+   * longer than one a point above it goes first, so no stream of higher priorities starves it.
+   * @default 0
+   */
+  readonly priority?: number;
+  /** Run no earlier than this time (epoch ms). Not with `delayMs` or `start`. @default now */
+  readonly runAt?: number;
+  /**
+   * Run no earlier than this many ms from now, by the store's clock (the database's on
+   * PostgreSQL). Not with `runAt` or `start`.
+   * @default 0
+   */
+  readonly delayMs?: number;
 }
 
 /** One row of `tasks`, camel-cased; `payload` parsed. */
@@ -44,6 +59,8 @@ export interface TaskRecord {
   readonly startedAt: number | null;
   readonly finishedAt: number | null;
   readonly nextRunAt: number;
+  /** Larger runs first (see ClaimInput.priority). */
+  readonly priority: number;
   readonly leaseOwner: string | null;
   readonly leaseExpiresAt: number | null;
   readonly outputKey: string | null;
@@ -163,4 +180,57 @@ export interface ManagerRecord {
   /** Its latest report, epoch ms by the store's clock: the caller decides what is stale. */
   readonly heartbeatAt: number;
   readonly info: ManagerInfo;
+}
+
+/** What a recurring task's occurrences are enqueued with (beside kind and payload). */
+export interface ScheduleTaskOptions {
+  /** @default 0 */
+  readonly priority?: number;
+  /** @default the store's attempts */
+  readonly maxAttempts?: number;
+}
+
+/** A schedule as putSchedule stores it: the caller computed `nextRunAt` from the cron expression. */
+export interface ScheduleInput {
+  /** Unique per store; a short plain identifier, as a kind. */
+  readonly name: string;
+  readonly cron: string;
+  /** An IANA time zone, or null for UTC. */
+  readonly timezone: string | null;
+  readonly kind: string;
+  readonly payload: unknown;
+  readonly options: ScheduleTaskOptions;
+  /** The first occurrence to enqueue (epoch ms). */
+  readonly nextRunAt: number;
+}
+
+/** One row of `schedules`. */
+export interface ScheduleRecord {
+  readonly name: string;
+  readonly cron: string;
+  readonly timezone: string | null;
+  readonly kind: string;
+  readonly payload: unknown;
+  readonly options: ScheduleTaskOptions;
+  readonly paused: boolean;
+  /** The next occurrence a scheduler enqueues (epoch ms). */
+  readonly nextRunAt: number;
+  /** The last occurrence enqueued (epoch ms), or null. */
+  readonly lastRunAt: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/**
+ * An occurrence to fire: the schedule advances from `expected` to `nextRunAt` (compare-and-set)
+ * and, only if it did, `task` is enqueued (due at `firedAt`, the occurrence's time).
+ */
+export interface ScheduleFiring {
+  readonly name: string;
+  /** The nextRunAt the caller read: the firing happens only if the schedule still has it. */
+  readonly expected: number;
+  /** The occurrence fired (epoch ms): the task is due then. */
+  readonly firedAt: number;
+  readonly nextRunAt: number;
+  readonly task: ClaimInput;
 }

@@ -1,5 +1,5 @@
 import { StoreError } from "./errors.js";
-import type { ClaimInput } from "./types.js";
+import type { ClaimInput, ScheduleInput } from "./types.js";
 
 /** Longest idempotency key accepted, in characters. */
 export const MAX_KEY_LENGTH = 1024;
@@ -60,6 +60,31 @@ export function checkKinds(kinds: readonly string[]): readonly string[] {
   return kinds;
 }
 
+/** A schedule's name: a short plain identifier, as a kind. */
+export function checkScheduleName(name: unknown): string {
+  if (typeof name !== "string" || !KIND_PATTERN.test(name))
+    invalid(
+      `schedule name must be a short plain identifier (letters, digits, _ . -; up to 64), got ${JSON.stringify(name)}`,
+    );
+  return name;
+}
+
+/** A schedule checked as every driver stores it: name, kind, payload and options as JSON text. */
+export function checkSchedule(input: ScheduleInput): {
+  readonly payload: string;
+  readonly options: string;
+} {
+  checkScheduleName(input.name);
+  checkKind(input.kind);
+  checkText("cron", input.cron, 256);
+  if (input.timezone !== null) checkText("timezone", input.timezone, 64);
+  if (!Number.isInteger(input.nextRunAt) || input.nextRunAt < 0)
+    invalid(`nextRunAt must be a time (epoch ms), got ${input.nextRunAt}`);
+  checkTiming({ ...input.options, id: "x", idempotencyKey: "x", kind: input.kind, payload: null });
+  if (input.options.maxAttempts !== undefined) checkAttempts("maxAttempts", input.options.maxAttempts);
+  return { payload: serialise(input.payload), options: JSON.stringify(input.options) };
+}
+
 /** A retention window (prune, purgeDeadLetters): any number of ms from 0. */
 export function checkOlderThan(olderThanMs: number): number {
   if (!(olderThanMs >= 0)) invalid(`olderThanMs must be >= 0, got ${olderThanMs}`);
@@ -95,6 +120,30 @@ export interface CheckedClaim {
   readonly payload: string;
   readonly maxAttempts: number;
   readonly start: boolean;
+  readonly priority: number;
+  /** When it is due (epoch ms), or null: `delayMs` from the store's clock. */
+  readonly runAt: number | null;
+  readonly delayMs: number;
+}
+
+/** Largest |priority| accepted: PostgreSQL's integer. */
+const MAX_PRIORITY = 2 ** 31 - 1;
+/** Latest runAt accepted: the year 9999 (a Date's epoch ms beyond it is a mistake). */
+const MAX_RUN_AT = 253_402_300_799_999;
+
+function checkTiming(input: ClaimInput): Pick<CheckedClaim, "priority" | "runAt" | "delayMs"> {
+  const priority = input.priority ?? 0;
+  if (!Number.isInteger(priority) || Math.abs(priority) > MAX_PRIORITY)
+    invalid(`priority must be an integer from ${-MAX_PRIORITY} to ${MAX_PRIORITY}, got ${priority}`);
+  const { runAt, delayMs } = input;
+  if (runAt !== undefined && delayMs !== undefined) invalid("give runAt or delayMs, not both");
+  if (runAt !== undefined && (!Number.isInteger(runAt) || runAt < 0 || runAt > MAX_RUN_AT))
+    invalid(`runAt must be a time (epoch ms, an integer from 0), got ${runAt}`);
+  if (delayMs !== undefined && (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_RUN_AT))
+    invalid(`delayMs must be an integer >= 0, got ${delayMs}`);
+  if (input.start === true && (runAt !== undefined || (delayMs ?? 0) > 0))
+    invalid("a task started at once (start) cannot have a runAt or delayMs");
+  return { priority, runAt: runAt ?? null, delayMs: delayMs ?? 0 };
 }
 
 /** Checks a claim the same way for every driver; throws ERR_INVALID_INPUT naming the field. */
@@ -109,6 +158,7 @@ export function checkClaim(input: ClaimInput, defaultAttempts: number): CheckedC
     payload: serialise(input.payload),
     maxAttempts: checkAttempts("maxAttempts", input.maxAttempts ?? defaultAttempts),
     start: input.start === true,
+    ...checkTiming(input),
   };
 }
 

@@ -37,6 +37,9 @@ export interface FetcherOptions {
   readonly onRetryableError?: (error: Error) => void;
 }
 
+/** The shortest idle wait: a due task another worker holds is taken by it, or looked at again soon. */
+const MIN_WAIT_MS = 10;
+
 function checkPositive(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1)
     throw new RangeError(`${name} must be a positive integer, got ${value}`);
@@ -98,7 +101,10 @@ export class Fetcher {
       if (this.#options.exitWhenIdle && runner.pending === 0 && (await this.#storeIdle())) break;
       // Draining to exit, a task of ours settling may leave the store idle: look again then,
       // not a poll interval later. Otherwise a settle frees capacity that only new work needs.
-      await this.#wait({ work: true, settle: this.#options.exitWhenIdle === true });
+      await this.#wait({
+        work: await this.#idleWaitMs(),
+        settle: this.#options.exitWhenIdle === true,
+      });
     }
     return this.#taken;
   }
@@ -114,6 +120,23 @@ export class Fetcher {
     return counts.every((k) => !kinds.includes(k.kind) || k.queued + k.running === 0);
   }
 
+  /**
+   * How long an idle look waits for work: the poll interval, or less when a queued task of its
+   * kinds falls due sooner (a delayed task, a retry's backoff), so it is taken on time without
+   * polling. A task due now that was not taken (another worker holds it) waits MIN_WAIT_MS.
+   */
+  async #idleWaitMs(): Promise<number> {
+    const { store, kinds, pollMs } = this.#options;
+    let dueIn: number | null = null;
+    try {
+      dueIn = await (kinds ? store.nextDueIn(kinds) : store.nextDueIn());
+    } catch (error) {
+      if ((error as { retryable?: unknown }).retryable !== true) throw error;
+      this.#options.onRetryableError?.(error as Error);
+    }
+    return dueIn === null ? pollMs : Math.min(pollMs, Math.max(MIN_WAIT_MS, dueIn));
+  }
+
   #wake(): void {
     const wake = this.#settled;
     this.#settled = undefined;
@@ -121,11 +144,11 @@ export class Fetcher {
   }
 
   /**
-   * Waits for the store's wake-up or its poll interval (`work`), for one of our tasks to settle
+   * Waits for the store's wake-up or `work` ms, for one of our tasks to settle
    * (`settle`), or for the signal, whichever comes first.
    */
-  async #wait(on: { readonly work: boolean; readonly settle: boolean }): Promise<void> {
-    const { store, signal, pollMs } = this.#options;
+  async #wait(on: { readonly work: number | false; readonly settle: boolean }): Promise<void> {
+    const { store, signal } = this.#options;
     if (signal?.aborted) return;
     const done = new AbortController();
     const onAbort = () => done.abort();
@@ -134,7 +157,7 @@ export class Fetcher {
       new Promise<void>((resolve) => done.signal.addEventListener("abort", () => resolve(), { once: true })),
     ];
     if (on.settle) waits.push(new Promise<void>((resolve) => (this.#settled = resolve)));
-    if (on.work) waits.push(store.waitForWork(pollMs, done.signal));
+    if (on.work !== false) waits.push(store.waitForWork(on.work, done.signal));
     try {
       await Promise.race(waits);
     } finally {

@@ -139,6 +139,11 @@ export interface DurableQueuePort {
     limit: number,
     kinds?: readonly string[],
   ): Promise<readonly (StoreRecord & { readonly payload: unknown })[]>;
+  /**
+   * How long until the earliest queued task (of these `kinds`, or any) is due, in ms by the
+   * store's clock: 0 when one is due now, null when none is queued.
+   */
+  nextDueIn(kinds?: readonly string[]): Promise<number | null>;
   /** Resolves when work may have arrived, after `timeoutMs`, or when `signal` aborts. */
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Counts of the whole store (every process's tasks). */

@@ -45,6 +45,7 @@ function setup(count: number, concurrency: number) {
 function withTakeNext(store: SqliteTaskStore, takeNext: DurableQueuePort["takeNext"]): DurableQueuePort {
   return {
     takeNext,
+    nextDueIn: (kinds) => store.nextDueIn(kinds),
     waitForWork: (timeoutMs, signal) => store.waitForWork(timeoutMs, signal),
     stats: () => store.stats(),
     countsByKind: () => store.countsByKind(),

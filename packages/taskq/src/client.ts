@@ -1,9 +1,10 @@
 // The producer: enqueue tasks by kind, read them back by id, wait for results, cancel. It needs no
 // handler and no threads: a web process that enqueues and a worker process that runs the tasks
 // share one store (`connect` here, `createWorker` there).
-import type { ClaimInput, TaskRecord, TaskStoreDriver } from "@taskq/idempotency";
+import type { ClaimInput, ScheduleRecord, TaskRecord, TaskStoreDriver } from "@taskq/idempotency";
 import { QueueTimeoutError, TaskCancelledError, TaskFailedError } from "@taskq/queue";
-import { ConfigError, TaskNotFoundError, TaskStateError } from "./errors.js";
+import { parseCron } from "./cron.js";
+import { ConfigError, ScheduleNotFoundError, TaskNotFoundError, TaskStateError } from "./errors.js";
 import { payloadPreparer } from "./handler-runtime.js";
 import { checkKind } from "./kinds.js";
 import { checkOptionKeys, keysOf } from "./option-keys.js";
@@ -34,6 +35,21 @@ export interface EnqueueOptions {
   readonly id?: string;
   /** Attempts in all for this task. @default the client's `attempts` */
   readonly maxAttempts?: number;
+  /**
+   * Larger runs first (as in pg-boss; BullMQ and graphile-worker run the smaller number first).
+   * An integer, negative allowed. A point is worth an hour of waiting: a task that has waited an
+   * hour longer than one a point above it runs first, so no stream of higher priorities starves it.
+   * @default 0
+   */
+  readonly priority?: number;
+  /** Run no earlier than this time (a Date or epoch ms). Not with `delayMs`. @default now */
+  readonly runAt?: Date | number;
+  /**
+   * Run no earlier than this many ms from now, by the store's clock (the database's on
+   * PostgreSQL). Not with `runAt`.
+   * @default 0
+   */
+  readonly delayMs?: number;
   /**
    * Your own `pg` client, inside your transaction (PostgreSQL only): the task exists, and workers
    * are woken, only if that transaction commits.
@@ -75,6 +91,40 @@ export interface TaskInfo {
   readonly finishedAt: Date | null;
   /** When a queued task is due. */
   readonly runAt: Date;
+  /** A queued task not due yet (delayed, or backing off before a retry). */
+  readonly scheduled: boolean;
+  /** Larger runs first. */
+  readonly priority: number;
+}
+
+/** What `schedule` stores: a cron expression and the task each occurrence enqueues. */
+export interface ScheduleOptions {
+  /** Five fields (minute hour day month weekday), or six with seconds first (`*\/2 * * * * *`: every 2 s). */
+  readonly cron: string;
+  /** The IANA time zone the expression is read in. @default "UTC" */
+  readonly timezone?: string;
+  /** The kind of the tasks it enqueues. */
+  readonly kind: string;
+  /** Their payload. @default {} */
+  readonly payload?: unknown;
+  /** Their priority and attempts. @default the enqueue defaults */
+  readonly options?: { readonly priority?: number; readonly maxAttempts?: number };
+}
+
+/** A schedule as `schedules` reads it. */
+export interface ScheduleInfo {
+  readonly name: string;
+  readonly cron: string;
+  /** null: UTC. */
+  readonly timezone: string | null;
+  readonly kind: string;
+  readonly payload: unknown;
+  readonly options: { readonly priority?: number; readonly maxAttempts?: number };
+  readonly paused: boolean;
+  /** The next occurrence a worker enqueues. */
+  readonly nextRunAt: Date;
+  /** The last occurrence enqueued, or null. */
+  readonly lastRunAt: Date | null;
 }
 
 /** Options of `result`. */
@@ -111,6 +161,21 @@ export interface Client {
    * finished first. A finished task is a TaskStateError; an unknown id, TaskNotFoundError.
    */
   cancel(id: string): Promise<TaskInfo>;
+  /**
+   * Stores (or replaces) the recurring task `name`: every occurrence of `cron` enqueues a task of
+   * `kind` with `payload`, exactly once however many workers run (a worker's scheduler enqueues
+   * it; the occurrence's time is in its idempotency key). Occurrences missed while no worker ran:
+   * the latest one is enqueued once, the others skipped.
+   */
+  schedule(name: string, options: ScheduleOptions): Promise<ScheduleInfo>;
+  /** Removes the schedule; false when there was none. Tasks it enqueued stay. */
+  unschedule(name: string): Promise<boolean>;
+  /** Every schedule, by name. */
+  schedules(): Promise<ScheduleInfo[]>;
+  /** Stops enqueueing the schedule's occurrences until resumed. ScheduleNotFoundError when there is none. */
+  pauseSchedule(name: string): Promise<ScheduleInfo>;
+  /** Resumes from the next occurrence after now (the ones missed while paused are skipped). */
+  resumeSchedule(name: string): Promise<ScheduleInfo>;
   /** Closes the store (when `connect` opened it). */
   close(): Promise<void>;
 }
@@ -123,7 +188,70 @@ const RESULT_WAIT_MS = { sqlite: 50, postgres: 5000 } as const;
 
 const CONNECT_KEYS = keysOf<ConnectOptions>()({ store: true, attempts: true });
 const RESULT_KEYS = keysOf<ResultOptions>()({ signal: true, timeoutMs: true });
-const ENQUEUE_KEYS = keysOf<EnqueueOptions>()({ key: true, id: true, maxAttempts: true, tx: true });
+const ENQUEUE_KEYS = keysOf<EnqueueOptions>()({
+  key: true,
+  id: true,
+  maxAttempts: true,
+  priority: true,
+  runAt: true,
+  delayMs: true,
+  tx: true,
+});
+
+/** The timing options of an enqueue, checked (one line naming the option) and as the store takes them. */
+export function timingOf(o: Pick<EnqueueOptions, "priority" | "runAt" | "delayMs">): {
+  readonly priority?: number;
+  readonly runAt?: number;
+  readonly delayMs?: number;
+} {
+  const { priority, runAt, delayMs } = o;
+  if (priority !== undefined && !(Number.isInteger(priority) && Math.abs(priority) < 2 ** 31))
+    throw new ConfigError(
+      "priority",
+      `priority must be an integer (negative allowed), got ${JSON.stringify(priority)}`,
+    );
+  if (runAt !== undefined && delayMs !== undefined)
+    throw new ConfigError("runAt", "give runAt or delayMs, not both");
+  const at = runAt instanceof Date ? runAt.getTime() : runAt;
+  if (runAt !== undefined && !(Number.isInteger(at) && (at as number) >= 0))
+    throw new ConfigError(
+      "runAt",
+      `runAt must be a Date or epoch ms, got ${runAt instanceof Date ? "an invalid Date" : JSON.stringify(runAt)}`,
+    );
+  if (delayMs !== undefined && !(Number.isInteger(delayMs) && delayMs >= 0))
+    throw new ConfigError("delayMs", `delayMs must be an integer >= 0, got ${JSON.stringify(delayMs)}`);
+  return {
+    ...(priority === undefined ? {} : { priority }),
+    ...(at === undefined ? {} : { runAt: at }),
+    ...(delayMs === undefined ? {} : { delayMs }),
+  };
+}
+
+const SCHEDULE_KEYS = keysOf<ScheduleOptions>()({
+  cron: true,
+  timezone: true,
+  kind: true,
+  payload: true,
+  options: true,
+});
+const SCHEDULE_TASK_KEYS = keysOf<NonNullable<ScheduleOptions["options"]>>()({
+  priority: true,
+  maxAttempts: true,
+});
+
+export function toScheduleInfo(r: ScheduleRecord): ScheduleInfo {
+  return {
+    name: r.name,
+    cron: r.cron,
+    timezone: r.timezone,
+    kind: r.kind,
+    payload: r.payload,
+    options: r.options,
+    paused: r.paused,
+    nextRunAt: new Date(r.nextRunAt),
+    lastRunAt: r.lastRunAt === null ? null : new Date(r.lastRunAt),
+  };
+}
 
 /** Opens the store and returns a producer: enqueue, get, result, cancel. */
 export async function connect(options: ConnectOptions = {}): Promise<Client> {
@@ -155,6 +283,8 @@ export function toTaskInfo(r: TaskRecord): TaskInfo {
     startedAt: r.startedAt === null ? null : new Date(r.startedAt),
     finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt),
     runAt: new Date(r.nextRunAt),
+    scheduled: r.status === "queued" && r.nextRunAt > Date.now(),
+    priority: r.priority,
   };
 }
 
@@ -176,7 +306,12 @@ export function clientOf(
     }
     return prepare;
   };
-  const claimOf = (kind: string, payload: unknown, o: EnqueueOptions): ClaimInput => {
+  const claimOf = (
+    kind: string,
+    payload: unknown,
+    o: EnqueueOptions,
+    timing: ReturnType<typeof timingOf>,
+  ): ClaimInput => {
     const p = prepareOf(kind)(payload, o);
     return {
       id: p.id,
@@ -184,6 +319,7 @@ export function clientOf(
       kind,
       payload: p.payload,
       ...(o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts }),
+      ...timing,
     };
   };
   const claimAll = async (claims: readonly ClaimInput[], tx: PgQueryable | undefined) => {
@@ -220,7 +356,7 @@ export function clientOf(
     store,
     async enqueue(kind, payload, o = {}) {
       checkOptionKeys(o, ENQUEUE_KEYS, "enqueue options");
-      const claim = claimOf(kind, payload, o);
+      const claim = claimOf(kind, payload, o, timingOf(o));
       const [result] = await claimAll([claim], o.tx);
       return answer(claim, result as Awaited<ReturnType<TaskStoreDriver["claim"]>>);
     },
@@ -228,7 +364,8 @@ export function clientOf(
       checkOptionKeys(o, ENQUEUE_KEYS, "enqueueMany options");
       if (!Array.isArray(payloads))
         throw new ConfigError("payloads", "enqueueMany needs an array of payloads");
-      const claims = payloads.map((payload) => claimOf(kind, payload, o));
+      const timing = timingOf(o);
+      const claims = payloads.map((payload) => claimOf(kind, payload, o, timing));
       const results = await claimAll(claims, o.tx);
       return claims.map((claim, i) =>
         answer(claim, results[i] as Awaited<ReturnType<TaskStoreDriver["claim"]>>),
@@ -276,6 +413,54 @@ export function clientOf(
         );
       if (outcome === "requested") options.onCancel?.(after.seq);
       return toTaskInfo(after);
+    },
+    async schedule(name, o) {
+      if (o === null || typeof o !== "object")
+        throw new ConfigError("options", "schedule needs an options object: { cron, kind, payload }");
+      checkOptionKeys(o, SCHEDULE_KEYS, "schedule options");
+      checkKind(name, "schedule name");
+      const cron = parseCron(o.cron, o.timezone ?? null);
+      const task = o.options ?? {};
+      checkOptionKeys(task, SCHEDULE_TASK_KEYS, "schedule task options");
+      timingOf({ ...(task.priority === undefined ? {} : { priority: task.priority }) });
+      // the payload checked as an enqueue of it would be
+      const payload = claimOf(o.kind, o.payload ?? {}, { key: name }, {}).payload;
+      const next = cron.next(await store.now());
+      if (next === null)
+        throw new ConfigError("cron", `cron ${JSON.stringify(o.cron)} has no occurrence after now`);
+      return toScheduleInfo(
+        await store.putSchedule({
+          name,
+          cron: cron.expression,
+          timezone: cron.timezone,
+          kind: o.kind,
+          payload,
+          options: task,
+          nextRunAt: next,
+        }),
+      );
+    },
+    async unschedule(name) {
+      checkKind(name, "schedule name");
+      return store.removeSchedule(name);
+    },
+    async schedules() {
+      return (await store.schedules()).map(toScheduleInfo);
+    },
+    async pauseSchedule(name) {
+      checkKind(name, "schedule name");
+      const after = await store.setSchedulePaused(name, true);
+      if (!after) throw new ScheduleNotFoundError(name, store.location);
+      return toScheduleInfo(after);
+    },
+    async resumeSchedule(name) {
+      checkKind(name, "schedule name");
+      const current = await store.getSchedule(name);
+      if (!current) throw new ScheduleNotFoundError(name, store.location);
+      const next = parseCron(current.cron, current.timezone).next(await store.now());
+      const after = await store.setSchedulePaused(name, false, next ?? current.nextRunAt);
+      if (!after) throw new ScheduleNotFoundError(name, store.location);
+      return toScheduleInfo(after);
     },
     async close() {
       if (options.owned) await store.close();

@@ -157,6 +157,15 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     get: client.get,
     result: client.result,
     cancel: client.cancel,
+    async schedule(name, o) {
+      const info = await client.schedule(name, o);
+      fetch(); // its occurrences are queued tasks: this process takes those of its kind
+      return info;
+    },
+    unschedule: client.unschedule,
+    schedules: client.schedules,
+    pauseSchedule: client.pauseSchedule,
+    resumeSchedule: client.resumeSchedule,
     async submit(payload, submitOptions) {
       const prepared = prepare(payload, submitOptions);
       const result = await pool.submitPrepared(prepared);

@@ -71,6 +71,17 @@ export class TaskNotFoundError extends Error {
   }
 }
 
+/** No schedule has this name in the store. */
+export class ScheduleNotFoundError extends Error {
+  override readonly name = "ScheduleNotFoundError";
+  readonly code = "ERR_SCHEDULE_NOT_FOUND";
+  readonly scheduleName: string;
+  constructor(name: string, location: string) {
+    super(`no schedule named ${JSON.stringify(name)} in ${location}`);
+    this.scheduleName = name;
+  }
+}
+
 /** A call that the task's state does not allow (cancelling a finished task). */
 export class TaskStateError extends Error {
   override readonly name = "TaskStateError";

@@ -193,7 +193,7 @@ let counter = 0;
  * random ones scatter every insert over the index's pages (measured: the front door's no-op run
  * spent four times as long in SQLite with `task-<random>` ids). Ids need not be unique.
  */
-function nextId(): string {
+export function nextId(): string {
   return `task-${Date.now().toString(36)}-${processTag}${(counter++).toString(36)}`;
 }
 

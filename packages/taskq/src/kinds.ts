@@ -3,12 +3,13 @@
 // anything starts (threads load the same modules by URL).
 import { basename, extname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { KIND_PATTERN } from "@taskq/idempotency";
 import { TASK_TYPES } from "@taskq/processor";
 import { ConfigError } from "./errors.js";
 import { type Handler, handlerUrl, loadHandler } from "./handler.js";
 
 /** A kind: a short plain identifier (it names tasks in the store, the CLI and the metrics). */
-export const KIND_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+export { KIND_PATTERN };
 
 /** The kinds of the built-in task types (`taskq run`/`serve` without a handler serve these). */
 export const BUILT_IN_KINDS: readonly string[] = TASK_TYPES;

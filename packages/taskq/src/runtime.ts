@@ -42,6 +42,7 @@ import {
 import { cancelWatchService } from "./maintenance/cancel-watch.js";
 import { managerReportService } from "./maintenance/manager-report.js";
 import { retentionService } from "./maintenance/retention.js";
+import { schedulerService } from "./maintenance/scheduler.js";
 import { Maintenance, type MaintenanceService } from "./maintenance/service.js";
 import type { RunSettings } from "./options.js";
 import { SETTINGS } from "./settings.js";
@@ -280,6 +281,8 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     // also hears of it at once on PostgreSQL: see serve)
     cancelWatchService(store, orchestrator),
     ...(config.retentionMs > 0 ? [retentionService(store, { retentionMs: config.retentionMs })] : []),
+    // recurring tasks: every worker may enqueue a due occurrence; the store lets one per occurrence
+    schedulerService(store, logger),
   ];
   const maintenance = new Maintenance(services, {
     logger,

@@ -11,8 +11,18 @@ import m004 from "./migrations/004_dead_letter_indexes.sql";
 import m005 from "./migrations/005_failed_index.sql";
 import m006 from "./migrations/006_maintenance_managers.sql";
 import m007 from "./migrations/007_kinds_cancel.sql";
+import m008 from "./migrations/008_time_priority_schedules.sql";
 
-export const PG_MIGRATIONS: readonly Migration[] = loadMigrations([m001, m002, m003, m004, m005, m006, m007]);
+export const PG_MIGRATIONS: readonly Migration[] = loadMigrations([
+  m001,
+  m002,
+  m003,
+  m004,
+  m005,
+  m006,
+  m007,
+  m008,
+]);
 
 /**
  * The legacy numbering, translated once. Until the migrations became files, PostgreSQL had its

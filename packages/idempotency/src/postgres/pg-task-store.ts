@@ -3,7 +3,7 @@
 // LISTEN/NOTIFY wake-ups (notifier.ts: work, finished tasks, cancel requests). Its own code is
 // the durable queue (takeNext by kind), leases, cancel, reads and retention, one statement of
 // queries.sql each, and claimWith (the claim through the application's own client).
-import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH } from "../defaults.js";
+import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, PRIORITY_AGING_MS } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
@@ -284,6 +284,10 @@ export class PgTaskStore implements TaskStoreDriver {
       claim_kind: claims.map((c) => c.kind),
       claim_payload: claims.map((c) => c.payload),
       claim_max_attempts: claims.map((c) => c.maxAttempts),
+      claim_priority: claims.map((c) => c.priority),
+      claim_run_at: claims.map((c) => c.runAt),
+      claim_delay_ms: claims.map((c) => c.delayMs),
+      aging_ms: PRIORITY_AGING_MS,
       channel: this.#channel,
     });
     const created = new Map<string, (typeof rows)[number]>();
@@ -389,6 +393,17 @@ export class PgTaskStore implements TaskStoreDriver {
     });
     for (const row of rows) this.#running.add(row.seq);
     return rows.map(records.toRecord);
+  }
+
+  async nextDueIn(kinds?: readonly string[]): Promise<number | null> {
+    if (kinds !== undefined) validate.checkKinds(kinds);
+    this.#ensureOpen("next due");
+    const { rows } = await this.#conn.query<"task_next_due", { due_in: number | null }>("task_next_due", {
+      now: this.#clock(),
+      kinds: kinds === undefined ? null : [...new Set(kinds)],
+    });
+    const dueIn = rows[0]?.due_in ?? null;
+    return dueIn === null ? null : Math.max(0, Number(dueIn));
   }
 
   async recover(): Promise<number> {
@@ -569,6 +584,7 @@ export class PgTaskStore implements TaskStoreDriver {
     const { rows } = await this.#conn.query<"task_redrive", { n: number }>("task_redrive", {
       now: this.#clock(),
       task_id: taskId ?? null,
+      aging_ms: PRIORITY_AGING_MS,
     });
     const count = rows[0]?.n ?? 0;
     if (count > 0) await this.#notify();
@@ -672,6 +688,104 @@ export class PgTaskStore implements TaskStoreDriver {
     return (await this.#conn.query<"manager_list", records.ManagerRow>("manager_list", {})).rows.map(
       records.toManager,
     );
+  }
+
+  // ---- recurring tasks -------------------------------------------------------------------------
+
+  async now(): Promise<number> {
+    this.#ensureOpen("read the clock");
+    const { rows } = await this.#conn.query<"clock_now", { now: number }>("clock_now", {
+      now: this.#clock(),
+    });
+    return Number(rows[0]?.now);
+  }
+
+  async putSchedule(input: T.ScheduleInput): Promise<T.ScheduleRecord> {
+    const { payload, options } = validate.checkSchedule(input);
+    this.#ensureOpen("put schedule");
+    const { rows } = await this.#conn.query<"schedule_put", records.ScheduleRow>("schedule_put", {
+      now: this.#clock(),
+      name: input.name,
+      cron: input.cron,
+      timezone: input.timezone,
+      kind: input.kind,
+      payload,
+      options,
+      next_run_at: input.nextRunAt,
+    });
+    return records.toSchedule(rows[0] as records.ScheduleRow);
+  }
+
+  async removeSchedule(name: string): Promise<boolean> {
+    this.#ensureOpen("remove schedule");
+    return ((await this.#conn.query("schedule_remove", { name })).rowCount ?? 0) > 0;
+  }
+
+  async getSchedule(name: string): Promise<T.ScheduleRecord | undefined> {
+    this.#ensureOpen("get schedule");
+    const { rows } = await this.#conn.query<"schedule_get", records.ScheduleRow>("schedule_get", { name });
+    return rows[0] && records.toSchedule(rows[0]);
+  }
+
+  async schedules(): Promise<T.ScheduleRecord[]> {
+    this.#ensureOpen("list schedules");
+    const { rows } = await this.#conn.query<"schedule_list", records.ScheduleRow>("schedule_list", {});
+    return rows.map(records.toSchedule);
+  }
+
+  async setSchedulePaused(
+    name: string,
+    paused: boolean,
+    nextRunAt?: number,
+  ): Promise<T.ScheduleRecord | undefined> {
+    this.#ensureOpen("pause schedule");
+    const { rows } = await this.#conn.query<"schedule_set_paused", records.ScheduleRow>(
+      "schedule_set_paused",
+      {
+        now: this.#clock(),
+        name,
+        paused,
+        next_run_at: nextRunAt ?? null,
+      },
+    );
+    return rows[0] && records.toSchedule(rows[0]);
+  }
+
+  async dueSchedules(limit: number): Promise<{ now: number; due: T.ScheduleRecord[] }> {
+    validate.checkLimit(limit);
+    this.#ensureOpen("list due schedules");
+    const { rows } = await this.#conn.query<"schedule_list_due", records.ScheduleRow & { clock_now: number }>(
+      "schedule_list_due",
+      { now: this.#clock(), limit },
+    );
+    // no row due: the clock is read on its own
+    const now = rows[0] ? Number(rows[0].clock_now) : await this.now();
+    return { now, due: rows.map(records.toSchedule) };
+  }
+
+  async fireSchedule(firing: T.ScheduleFiring): Promise<{ advanced: boolean; created: boolean }> {
+    const claim = validate.checkClaim(firing.task, this.maxAttempts);
+    this.#ensureOpen("fire schedule");
+    const { rows } = await this.#conn.query<"schedule_fire", { advanced: number; seq: number | null }>(
+      "schedule_fire",
+      {
+        now: this.#clock(),
+        name: firing.name,
+        expected: firing.expected,
+        next_run_at: firing.nextRunAt,
+        fired_at: firing.firedAt,
+        id: claim.id,
+        idempotency_key: claim.idempotencyKey,
+        kind: claim.kind,
+        payload: claim.payload,
+        max_attempts: claim.maxAttempts,
+        priority: claim.priority,
+        aging_ms: PRIORITY_AGING_MS,
+        channel: this.#channel,
+      },
+    );
+    const row = rows[0];
+    return { advanced: (row?.advanced ?? 0) > 0, created: row?.seq !== null && row?.seq !== undefined };
   }
 
   // ---- counters, flush, close -----------------------------------------------------------------

@@ -22,15 +22,17 @@
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   c AS (
     INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
-      next_run_at, started_at, lease_owner, lease_expires_at, version)
+      next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version)
     SELECT u.id, u.key, u.kind, u.payload,
       CASE WHEN u.start THEN 'running' ELSE 'queued' END, CASE WHEN u.start THEN 1 ELSE 0 END,
-      u.max_attempts, clock.t, clock.t, clock.t,
+      u.max_attempts, clock.t, clock.t, u.due, u.priority, u.due - u.priority * @aging_ms::bigint,
       CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN @owner::text END,
       CASE WHEN u.start THEN clock.t + @lease_ms::bigint END, 0
-    FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
-        @claim_max_attempts::int[], @claim_start::bool[]) WITH ORDINALITY
-      AS u(id, key, kind, payload, max_attempts, start, ord), clock
+    FROM (SELECT v.*, COALESCE(v.run_at, clock.t + v.delay_ms) AS due
+      FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
+        @claim_max_attempts::int[], @claim_start::bool[], @claim_priority::int[], @claim_run_at::bigint[],
+        @claim_delay_ms::bigint[]) WITH ORDINALITY
+        AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, ord), clock) AS u, clock
     ORDER BY u.ord
     ON CONFLICT (kind, idempotency_key) DO NOTHING
     RETURNING seq, kind, idempotency_key, version, status, attempts),
@@ -49,7 +51,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     WHERE t.seq = ANY(@succeed_seq::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'running'
     RETURNING t.seq),
   re AS (
-    UPDATE tasks t SET status = 'queued', next_run_at = clock.t + u.delay, error_class = u.error_class,
+    UPDATE tasks t SET status = 'queued', next_run_at = clock.t + u.delay,
+      rank_at = clock.t + u.delay - t.priority * @aging_ms::bigint, error_class = u.error_class,
       error_message = u.message, updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
       version = t.version + 1
     FROM unnest(@retry_seq::bigint[], @retry_version::int[], @retry_delay_ms::bigint[], @retry_error_class::text[],
@@ -110,7 +113,7 @@ FROM clock WHERE t.status = 'running' AND t.lease_expires_at < clock.t
 
 -- The durable queue: SKIP LOCKED, so two nodes never take one task. UPDATE ... RETURNING has no
 -- order: the taken rows are sorted by the outer SELECT, in queue order. The queued index is
--- (kind, next_run_at, seq): per kind served, a LATERAL reads and locks at most @limit due tasks
+-- (kind, rank_at, seq): per kind served, a LATERAL reads and locks at most @limit due tasks
 -- in queue order, and the first @limit of those across kinds are taken (the others' locks go
 -- with the statement's transaction). @kinds NULL serves every kind: the kinds that have queued
 -- tasks, found by a skip scan of the index (one probe per kind).
@@ -126,16 +129,31 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     UNION ALL SELECT kind FROM queued_kinds WHERE kind IS NOT NULL),
   picked AS (
     SELECT p.seq FROM kinds CROSS JOIN LATERAL (
-      SELECT seq, next_run_at FROM tasks, clock
+      SELECT seq, rank_at FROM tasks, clock
       WHERE status = 'queued' AND kind = kinds.kind AND next_run_at <= clock.t
-      ORDER BY next_run_at, seq LIMIT @limit FOR UPDATE SKIP LOCKED) p
-    ORDER BY p.next_run_at, p.seq LIMIT @limit),
+      ORDER BY rank_at, seq LIMIT @limit FOR UPDATE SKIP LOCKED) p
+    ORDER BY p.rank_at, p.seq LIMIT @limit),
   taken AS (
     UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
       started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
     FROM picked, clock WHERE t.seq = picked.seq
     RETURNING t.*)
-SELECT * FROM taken ORDER BY next_run_at, seq
+SELECT * FROM taken ORDER BY rank_at, seq
+
+-- How long until the earliest queued task of @kinds (NULL: every kind) is due, in ms by the
+-- database's clock (NULL: none queued; negative: one is due now). One probe of tasks_due per kind.
+-- name: task_next_due
+WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  queued_kinds(kind) AS (
+    (SELECT kind FROM tasks WHERE status = 'queued' AND @kinds::text[] IS NULL ORDER BY kind LIMIT 1)
+    UNION ALL
+    SELECT (SELECT t.kind FROM tasks t WHERE t.status = 'queued' AND t.kind > q.kind ORDER BY t.kind LIMIT 1)
+    FROM queued_kinds q WHERE q.kind IS NOT NULL),
+  kinds AS (
+    SELECT kind FROM unnest(@kinds::text[]) AS kind
+    UNION ALL SELECT kind FROM queued_kinds WHERE kind IS NOT NULL)
+SELECT MIN(d.next_run_at) - MIN(clock.t) AS due_in FROM kinds CROSS JOIN LATERAL (
+  SELECT next_run_at FROM tasks WHERE status = 'queued' AND kind = kinds.kind ORDER BY next_run_at LIMIT 1) d, clock
 
 -- name: task_running_owners
 SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL
@@ -186,7 +204,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     FOR UPDATE),
   marked AS (UPDATE dead_letters d SET redriven_at = clock.t FROM letters, clock WHERE d.seq = letters.seq),
   redriven AS (
-    UPDATE tasks t SET status = 'queued', attempts = 0, next_run_at = clock.t, updated_at = clock.t,
+    UPDATE tasks t SET status = 'queued', attempts = 0, next_run_at = clock.t,
+      rank_at = clock.t - t.priority * @aging_ms::bigint, updated_at = clock.t,
       error_class = NULL, error_message = NULL, version = t.version + 1
     FROM clock WHERE t.seq IN (SELECT task_seq FROM letters) AND t.status = 'failed'
     RETURNING t.seq)
@@ -315,10 +334,14 @@ FROM tasks GROUP BY kind ORDER BY kind
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   c AS (
     INSERT INTO :schema.tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at,
-      updated_at, next_run_at, version)
-    SELECT u.id, u.key, u.kind, u.payload, 'queued', 0, u.max_attempts, clock.t, clock.t, clock.t, 0
-    FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
-        @claim_max_attempts::int[]) WITH ORDINALITY AS u(id, key, kind, payload, max_attempts, ord), clock
+      updated_at, next_run_at, priority, rank_at, version)
+    SELECT u.id, u.key, u.kind, u.payload, 'queued', 0, u.max_attempts, clock.t, clock.t, u.due, u.priority,
+      u.due - u.priority * @aging_ms::bigint, 0
+    FROM (SELECT v.*, COALESCE(v.run_at, clock.t + v.delay_ms) AS due
+      FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
+        @claim_max_attempts::int[], @claim_priority::int[], @claim_run_at::bigint[], @claim_delay_ms::bigint[])
+        WITH ORDINALITY AS v(id, key, kind, payload, max_attempts, priority, run_at, delay_ms, ord), clock) AS u,
+      clock
     ORDER BY u.ord
     ON CONFLICT (kind, idempotency_key) DO NOTHING
     RETURNING seq, kind, idempotency_key, version, status, attempts),
@@ -339,3 +362,64 @@ WHERE (t.kind, t.idempotency_key) IN (SELECT * FROM unnest(@kinds::text[], @keys
 -- Wakes the managers waiting for work (after a recovery or a re-drive queued tasks).
 -- name: notify_work
 SELECT pg_notify(@channel, '')
+
+-- Recurring tasks (issue 22): a schedule per name, its next occurrence computed by the caller from
+-- the cron expression (from the time clock_now gave). A put keeps the run history (last_run_at)
+-- of a schedule it replaces.
+-- name: schedule_put
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+INSERT INTO schedules (name, cron, timezone, kind, payload, options, paused, next_run_at, last_run_at,
+  created_at, updated_at)
+SELECT @name, @cron, @timezone, @kind, @payload, @options, false, @next_run_at, NULL, clock.t, clock.t FROM clock
+ON CONFLICT (name) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone, kind = excluded.kind,
+  payload = excluded.payload, options = excluded.options, paused = false, next_run_at = excluded.next_run_at,
+  updated_at = excluded.updated_at
+RETURNING *
+
+-- name: schedule_remove
+DELETE FROM schedules WHERE name = @name
+
+-- name: schedule_get
+SELECT * FROM schedules WHERE name = @name
+
+-- name: schedule_list
+SELECT * FROM schedules ORDER BY name
+
+-- Pause, or resume from @next_run_at (the occurrences missed while paused are not enqueued).
+-- name: schedule_set_paused
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+UPDATE schedules SET paused = @paused, next_run_at = COALESCE(@next_run_at::bigint, next_run_at), updated_at = clock.t
+FROM clock WHERE name = @name
+RETURNING schedules.*
+
+-- The schedules whose next occurrence is due, and the database's time they were judged by.
+-- name: schedule_list_due
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+SELECT s.*, clock.t AS clock_now FROM schedules s, clock
+WHERE NOT s.paused AND s.next_run_at <= clock.t ORDER BY s.next_run_at LIMIT @limit
+
+-- An occurrence fired, in one statement: compare-and-set on the occurrence the caller read (of
+-- schedulers racing, one advances the schedule; the others' UPDATE finds the row moved on and
+-- changes nothing), and only then the occurrence's task is inserted (its key names the
+-- occurrence: a second insert of it would be a duplicate anyway) and workers woken.
+-- name: schedule_fire
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  adv AS (
+    UPDATE schedules s SET next_run_at = @next_run_at, last_run_at = @fired_at, updated_at = clock.t
+    FROM clock WHERE s.name = @name AND s.next_run_at = @expected AND NOT s.paused
+    RETURNING s.name),
+  c AS (
+    INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
+      next_run_at, priority, rank_at, version)
+    SELECT @id, @idempotency_key, @kind, @payload, 'queued', 0, @max_attempts, clock.t, clock.t, @fired_at,
+      @priority, @fired_at::bigint - @priority::int * @aging_ms::bigint, 0
+    FROM adv, clock
+    ON CONFLICT (kind, idempotency_key) DO NOTHING
+    RETURNING seq),
+  wake AS (SELECT pg_notify(@channel, '') FROM (SELECT 1 FROM c LIMIT 1) AS queued)
+SELECT (SELECT count(*) FROM adv)::int AS advanced, (SELECT seq FROM c) AS seq,
+  (SELECT count(*) FROM wake)::int AS woken
+
+-- The database's clock: what "now" is for the schedules' occurrences.
+-- name: clock_now
+SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS now

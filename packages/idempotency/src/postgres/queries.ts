@@ -22,6 +22,12 @@ export interface TurnParams extends Now, Lease {
   readonly claim_payload: readonly string[];
   readonly claim_max_attempts: readonly number[];
   readonly claim_start: readonly boolean[];
+  readonly claim_priority: readonly number[];
+  /** Epoch ms, or null: the claim's delay from the database's clock. */
+  readonly claim_run_at: readonly (number | null)[];
+  readonly claim_delay_ms: readonly number[];
+  /** PRIORITY_AGING_MS: what a point of priority is worth in waiting. */
+  readonly aging_ms: number;
   readonly start_seq: readonly number[];
   readonly start_version: readonly number[];
   readonly succeed_seq: readonly number[];
@@ -53,6 +59,7 @@ export interface PgParams {
   task_reclaim_expired: Now;
   /** `kinds` null: every kind. */
   task_take: Now & Lease & { readonly limit: number; readonly kinds: readonly string[] | null };
+  task_next_due: Now & { readonly kinds: readonly string[] | null };
   task_running_owners: None;
   task_release_owner: Now & { readonly owner: string };
   task_renew_leases: Now & Lease & { readonly seqs: readonly number[] };
@@ -68,7 +75,7 @@ export interface PgParams {
   };
   dead_letter_list_open: None;
   dead_letter_list_all: None;
-  task_redrive: Now & { readonly task_id: string | null };
+  task_redrive: Now & { readonly task_id: string | null; readonly aging_ms: number };
   stats: Now;
   task_count_succeeded_within: Now & { readonly interval_ms: number };
   task_prune: Now & { readonly older_than_ms: number; readonly limit: number };
@@ -91,9 +98,51 @@ export interface PgParams {
   task_claim_with: Now &
     Pick<
       TurnParams,
-      "claim_id" | "claim_key" | "claim_kind" | "claim_payload" | "claim_max_attempts" | "channel"
+      | "claim_id"
+      | "claim_key"
+      | "claim_kind"
+      | "claim_payload"
+      | "claim_max_attempts"
+      | "claim_priority"
+      | "claim_run_at"
+      | "claim_delay_ms"
+      | "aging_ms"
+      | "channel"
     >;
   task_list_by_keys_in: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
+  schedule_put: Now & {
+    readonly name: string;
+    readonly cron: string;
+    readonly timezone: string | null;
+    readonly kind: string;
+    readonly payload: string;
+    readonly options: string;
+    readonly next_run_at: number;
+  };
+  schedule_remove: { readonly name: string };
+  schedule_get: { readonly name: string };
+  schedule_list: None;
+  schedule_set_paused: Now & {
+    readonly name: string;
+    readonly paused: boolean;
+    readonly next_run_at: number | null;
+  };
+  schedule_list_due: Now & { readonly limit: number };
+  schedule_fire: Now & {
+    readonly name: string;
+    readonly expected: number;
+    readonly next_run_at: number;
+    readonly fired_at: number;
+    readonly id: string;
+    readonly idempotency_key: string;
+    readonly kind: string;
+    readonly payload: string;
+    readonly max_attempts: number;
+    readonly priority: number;
+    readonly aging_ms: number;
+    readonly channel: string;
+  };
+  clock_now: Now;
 }
 
 export type PgQueryName = keyof PgParams;

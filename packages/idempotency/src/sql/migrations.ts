@@ -17,6 +17,7 @@ export const MIGRATION_NAMES = [
   "005_failed_index",
   "006_maintenance_managers",
   "007_kinds_cancel",
+  "008_time_priority_schedules",
 ] as const;
 
 /**

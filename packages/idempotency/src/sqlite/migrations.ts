@@ -8,6 +8,7 @@ import m004 from "./migrations/004_dead_letter_indexes.sql";
 import m005 from "./migrations/005_failed_index.sql";
 import m006 from "./migrations/006_maintenance_managers.sql";
 import m007 from "./migrations/007_kinds_cancel.sql";
+import m008 from "./migrations/008_time_priority_schedules.sql";
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = loadMigrations([
   m001,
@@ -17,4 +18,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = loadMigrations([
   m005,
   m006,
   m007,
+  m008,
 ]);

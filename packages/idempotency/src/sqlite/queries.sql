@@ -4,19 +4,22 @@
 -- change the statement here and its params interface there. Times are epoch ms by the store's
 -- clock (`@now`). Statements that do the same as one of PostgreSQL's have its name.
 
+-- A queued task is due at @next_run_at (now, or later for a delayed one) and ranks by its
+-- priority's worth of waiting earlier (@aging_ms per point: see migration 008).
 -- name: task_claim
 INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
-  next_run_at, version)
-VALUES (@id, @idempotency_key, @kind, @payload, 'queued', 0, @max_attempts, @now, @now, @now, 0)
+  next_run_at, priority, rank_at, version)
+VALUES (@id, @idempotency_key, @kind, @payload, 'queued', 0, @max_attempts, @now, @now, @next_run_at,
+  @priority, @next_run_at - @priority * @aging_ms, 0)
 ON CONFLICT (kind, idempotency_key) DO NOTHING
 RETURNING seq, version, status, attempts
 
 -- A claim with `start`: running at once, leased to this owner, its first attempt counted.
 -- name: task_claim_running
 INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
-  next_run_at, started_at, lease_owner, lease_expires_at, version)
+  next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version)
 VALUES (@id, @idempotency_key, @kind, @payload, 'running', 1, @max_attempts, @now, @now, @now,
-  @now, @owner, @lease_expires_at, 0)
+  @priority, @now - @priority * @aging_ms, @now, @owner, @lease_expires_at, 0)
 ON CONFLICT (kind, idempotency_key) DO NOTHING
 RETURNING seq, version, status, attempts
 
@@ -47,7 +50,8 @@ UPDATE tasks SET status = 'succeeded', output_key = @output_key, etag = @etag, r
 WHERE seq = @seq AND version = @version AND status = 'running'
 
 -- name: task_retry
-UPDATE tasks SET status = 'queued', next_run_at = @next_run_at, error_class = @error_class,
+UPDATE tasks SET status = 'queued', next_run_at = @next_run_at, rank_at = @next_run_at - priority * @aging_ms,
+  error_class = @error_class,
   error_message = @error_message, updated_at = @now, lease_owner = NULL, lease_expires_at = NULL,
   version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running'
@@ -71,7 +75,7 @@ WHERE seq = @seq AND version = @version AND status = 'running'
 -- statements in one transaction: the due tasks started (their seqs returned), then read back in
 -- queue order. Measured no slower than one UPDATE ... RETURNING * sorted afterwards (a row read
 -- back by key costs what RETURNING * cost); starting them one statement each was ~20% slower.
--- The queued index is (kind, next_run_at, seq): a take reads at most @limit due tasks of each
+-- The queued index is (kind, rank_at, seq): a take reads at most @limit due tasks of each
 -- kind it serves (one limited subquery per kind, `@kinds` expanded by the driver into
 -- `:per_kind` below, task_take_kind once per kind: a statement per number of kinds, prepared
 -- once, see takeStatement in queries.ts), then keeps the
@@ -81,14 +85,14 @@ WHERE seq = @seq AND version = @version AND status = 'running'
 UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version + 1, started_at = @now,
   updated_at = @now, lease_owner = @owner, lease_expires_at = @lease_expires_at
 WHERE seq IN (
-  SELECT seq FROM (:per_kind) ORDER BY next_run_at, seq LIMIT @limit)
+  SELECT seq FROM (:per_kind) ORDER BY rank_at, seq LIMIT @limit)
 RETURNING seq
 
 -- The due tasks of one kind, in queue order: the part of task_take repeated per kind.
 -- name: task_take_kind
 SELECT * FROM (
-  SELECT seq, next_run_at FROM tasks WHERE status = 'queued' AND kind = @kind AND next_run_at <= @now
-  ORDER BY next_run_at, seq LIMIT @limit)
+  SELECT seq, rank_at FROM tasks WHERE status = 'queued' AND kind = @kind AND next_run_at <= @now
+  ORDER BY rank_at, seq LIMIT @limit)
 
 -- The kinds that have queued tasks: a skip scan of tasks_queued, one probe per kind.
 -- name: task_queued_kinds
@@ -99,9 +103,14 @@ WITH RECURSIVE k(kind) AS (
   FROM k WHERE k.kind IS NOT NULL)
 SELECT kind FROM k WHERE kind IS NOT NULL
 
+-- When a kind's earliest queued task is due (epoch ms; NULL: none queued): an idle worker sleeps
+-- until the earliest of its kinds'. One probe of tasks_due.
+-- name: task_next_due
+SELECT MIN(next_run_at) AS due FROM tasks WHERE status = 'queued' AND kind = @kind
+
 -- @seqs: a JSON array of the seqs task_take returned.
 -- name: task_list_taken
-SELECT * FROM tasks WHERE seq IN (SELECT value FROM json_each(@seqs)) ORDER BY next_run_at, seq
+SELECT * FROM tasks WHERE seq IN (SELECT value FROM json_each(@seqs)) ORDER BY rank_at, seq
 
 -- name: task_reclaim_expired
 UPDATE tasks SET status = 'queued', updated_at = @now, lease_owner = NULL, lease_expires_at = NULL,
@@ -134,7 +143,7 @@ SELECT * FROM dead_letters ORDER BY seq
 SELECT COUNT(*) AS n FROM dead_letters WHERE redriven_at IS NULL
 
 -- name: task_redrive
-UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = @now, updated_at = @now, error_class = NULL,
+UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = @now, rank_at = @now - priority * @aging_ms, updated_at = @now, error_class = NULL,
   error_message = NULL, version = version + 1
 WHERE seq = @seq AND status = 'failed'
 
@@ -229,3 +238,43 @@ SELECT kind,
   SUM(status = 'succeeded') AS succeeded, SUM(status = 'failed') AS failed,
   SUM(status = 'cancelled') AS cancelled
 FROM tasks GROUP BY kind ORDER BY kind
+
+-- Recurring tasks (issue 22): a schedule per name, its next occurrence computed by the caller from
+-- the cron expression. A put keeps the run history (last_run_at) of a schedule it replaces.
+-- name: schedule_put
+INSERT INTO schedules (name, cron, timezone, kind, payload, options, paused, next_run_at, last_run_at,
+  created_at, updated_at)
+VALUES (@name, @cron, @timezone, @kind, @payload, @options, 0, @next_run_at, NULL, @now, @now)
+ON CONFLICT (name) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone, kind = excluded.kind,
+  payload = excluded.payload, options = excluded.options, paused = 0, next_run_at = excluded.next_run_at,
+  updated_at = excluded.updated_at
+RETURNING *
+
+-- name: schedule_remove
+DELETE FROM schedules WHERE name = @name
+
+-- name: schedule_get
+SELECT * FROM schedules WHERE name = @name
+
+-- name: schedule_list
+SELECT * FROM schedules ORDER BY name
+
+-- Pause, or resume from @next_run_at (the occurrences missed while paused are not enqueued).
+-- name: schedule_set_paused
+UPDATE schedules SET paused = @paused, next_run_at = COALESCE(@next_run_at, next_run_at), updated_at = @now
+WHERE name = @name
+RETURNING *
+
+-- The schedules whose next occurrence is due.
+-- name: schedule_list_due
+SELECT * FROM schedules WHERE paused = 0 AND next_run_at <= @now ORDER BY next_run_at LIMIT @limit
+
+-- An occurrence fired: compare-and-set on the occurrence the caller read, so of schedulers racing
+-- one advances the schedule (and enqueues, in the same transaction) and the others change nothing.
+-- name: schedule_advance
+UPDATE schedules SET next_run_at = @next_run_at, last_run_at = @fired_at, updated_at = @now
+WHERE name = @name AND next_run_at = @expected AND paused = 0
+
+-- The store's clock: what "now" is for the schedules' occurrences.
+-- name: clock_now
+SELECT @now AS now

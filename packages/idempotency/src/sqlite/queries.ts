@@ -20,6 +20,12 @@ interface Claim extends Now {
   readonly kind: string;
   readonly payload: string;
   readonly max_attempts: number;
+  readonly priority: number;
+  readonly next_run_at: number;
+  readonly aging_ms: number;
+}
+interface Aging {
+  readonly aging_ms: number;
 }
 interface Lease {
   readonly owner: string;
@@ -46,7 +52,7 @@ export interface SqliteParams {
       readonly etag: string | null;
       readonly result: string | null;
     };
-  task_retry: Now & Guard & Failure & { readonly next_run_at: number };
+  task_retry: Now & Guard & Failure & Aging & { readonly next_run_at: number };
   task_fail: Now & Guard & Failure;
   dead_letter_insert: Now & { readonly seq: number };
   task_release: Now & Guard;
@@ -55,6 +61,7 @@ export interface SqliteParams {
   /** A template: one kind's part of task_take. */
   task_take_kind: Now & { readonly kind: string; readonly limit: number };
   task_queued_kinds: None;
+  task_next_due: { readonly kind: string };
   task_list_taken: { readonly seqs: string };
   task_reclaim_expired: Now;
   task_running_owners: None;
@@ -64,7 +71,7 @@ export interface SqliteParams {
   dead_letter_list_open: None;
   dead_letter_list_all: None;
   dead_letter_count_open: None;
-  task_redrive: Now & { readonly seq: number | null };
+  task_redrive: Now & Aging & { readonly seq: number | null };
   dead_letter_mark_redriven: Now & { readonly seq: number };
   task_count_by_status: None;
   task_oldest_queued: None;
@@ -84,6 +91,31 @@ export interface SqliteParams {
   task_list_cancel_requested: { readonly seqs: string };
   task_cancel_running: Now & Guard;
   task_counts_by_kind: None;
+  schedule_put: Now & {
+    readonly name: string;
+    readonly cron: string;
+    readonly timezone: string | null;
+    readonly kind: string;
+    readonly payload: string;
+    readonly options: string;
+    readonly next_run_at: number;
+  };
+  schedule_remove: { readonly name: string };
+  schedule_get: { readonly name: string };
+  schedule_list: None;
+  schedule_set_paused: Now & {
+    readonly name: string;
+    readonly paused: number;
+    readonly next_run_at: number | null;
+  };
+  schedule_list_due: Now & { readonly limit: number };
+  schedule_advance: Now & {
+    readonly name: string;
+    readonly expected: number;
+    readonly next_run_at: number;
+    readonly fired_at: number;
+  };
+  clock_now: Now;
 }
 
 export type SqliteQueryName = keyof SqliteParams;

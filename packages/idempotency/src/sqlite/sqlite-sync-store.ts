@@ -2,7 +2,7 @@
 // through better-sqlite3. SqliteTaskStore (sqlite-task-store.ts), the driver, batches calls into
 // it; tools and benchmarks that want synchronous calls use it directly.
 import type Database from "better-sqlite3";
-import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS } from "../defaults.js";
+import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, PRIORITY_AGING_MS } from "../defaults.js";
 import type { LeaseHolder } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
@@ -125,7 +125,10 @@ export class SqliteSyncStore {
    * processes claiming one key, one wins.
    */
   claim(input: T.ClaimInput): T.ClaimResult {
-    const { kind, payload, maxAttempts } = validate.checkClaim(input, this.maxAttempts);
+    const { kind, payload, maxAttempts, priority, runAt, delayMs } = validate.checkClaim(
+      input,
+      this.maxAttempts,
+    );
     return this.#guard("claim", () => {
       const now = this.#now();
       // one params object for either statement (each binds the names it has): a spread of a
@@ -137,6 +140,9 @@ export class SqliteSyncStore {
         payload,
         max_attempts: maxAttempts,
         now,
+        next_run_at: runAt ?? now + delayMs,
+        priority,
+        aging_ms: PRIORITY_AGING_MS,
         owner: this.owner,
         lease_expires_at: now + this.leaseMs,
       };
@@ -198,6 +204,7 @@ export class SqliteSyncStore {
     return this.#transition("running → queued (retry)", seq, version, () =>
       this.#s.task_retry.run({
         next_run_at: now + Math.max(0, delayMs),
+        aging_ms: PRIORITY_AGING_MS,
         error_class: failure.errorClass,
         error_message: failure.message,
         now,
@@ -262,6 +269,23 @@ export class SqliteSyncStore {
       if (taken.length === 0) return [];
       const seqs = JSON.stringify(taken.map((r) => r.seq));
       return (this.#s.task_list_taken.all({ seqs }) as records.Row[]).map(records.toRecord);
+    });
+  }
+
+  /**
+   * How long until the earliest queued task of `kinds` (default: every kind) is due, in ms by the
+   * store's clock: 0 when one is due now, null when none is queued.
+   */
+  nextDueIn(kinds?: readonly string[]): number | null {
+    if (kinds !== undefined) validate.checkKinds(kinds);
+    return this.#guard("nextDueIn", () => {
+      const serve = kinds ?? (this.#s.task_queued_kinds.all() as { kind: string }[]).map((r) => r.kind);
+      let due: number | null = null;
+      for (const kind of serve) {
+        const row = this.#s.task_next_due.get({ kind }) as { due: number | null };
+        if (row.due !== null && (due === null || row.due < due)) due = row.due;
+      }
+      return due === null ? null : Math.max(0, due - this.#now());
     });
   }
 
@@ -416,7 +440,7 @@ export class SqliteSyncStore {
       );
       let count = 0;
       for (const letter of letters) {
-        count += this.#s.task_redrive.run({ now, seq: letter.taskSeq }).changes;
+        count += this.#s.task_redrive.run({ now, seq: letter.taskSeq, aging_ms: PRIORITY_AGING_MS }).changes;
         this.#s.dead_letter_mark_redriven.run({ now, seq: letter.seq });
       }
       return count;
@@ -522,6 +546,90 @@ export class SqliteSyncStore {
     return this.#guard("list managers", () =>
       (this.#s.manager_list.all() as records.ManagerRow[]).map(records.toManager),
     );
+  }
+
+  /** See TaskStoreDriver.now. */
+  now(): number {
+    return this.#now();
+  }
+
+  /** See TaskStoreDriver.putSchedule. */
+  putSchedule(input: T.ScheduleInput): T.ScheduleRecord {
+    const { payload, options } = validate.checkSchedule(input);
+    return this.#guard("put schedule", () =>
+      records.toSchedule(
+        this.#s.schedule_put.get({
+          name: input.name,
+          cron: input.cron,
+          timezone: input.timezone,
+          kind: input.kind,
+          payload,
+          options,
+          next_run_at: input.nextRunAt,
+          now: this.#now(),
+        }) as records.ScheduleRow,
+      ),
+    );
+  }
+
+  /** See TaskStoreDriver.removeSchedule. */
+  removeSchedule(name: string): boolean {
+    return this.#guard("remove schedule", () => this.#s.schedule_remove.run({ name }).changes > 0);
+  }
+
+  /** See TaskStoreDriver.getSchedule. */
+  getSchedule(name: string): T.ScheduleRecord | undefined {
+    return this.#guard("get schedule", () => {
+      const row = this.#s.schedule_get.get({ name }) as records.ScheduleRow | undefined;
+      return row && records.toSchedule(row);
+    });
+  }
+
+  /** See TaskStoreDriver.schedules. */
+  schedules(): T.ScheduleRecord[] {
+    return this.#guard("list schedules", () =>
+      (this.#s.schedule_list.all() as records.ScheduleRow[]).map(records.toSchedule),
+    );
+  }
+
+  /** See TaskStoreDriver.setSchedulePaused. */
+  setSchedulePaused(name: string, paused: boolean, nextRunAt?: number): T.ScheduleRecord | undefined {
+    return this.#guard("pause schedule", () => {
+      const row = this.#s.schedule_set_paused.get({
+        name,
+        paused: paused ? 1 : 0,
+        next_run_at: nextRunAt ?? null,
+        now: this.#now(),
+      }) as records.ScheduleRow | undefined;
+      return row && records.toSchedule(row);
+    });
+  }
+
+  /** See TaskStoreDriver.dueSchedules. */
+  dueSchedules(limit: number): { now: number; due: T.ScheduleRecord[] } {
+    validate.checkLimit(limit);
+    return this.#guard("list due schedules", () => {
+      const now = this.#now();
+      const rows = this.#s.schedule_list_due.all({ now, limit }) as records.ScheduleRow[];
+      return { now, due: rows.map(records.toSchedule) };
+    });
+  }
+
+  /** See TaskStoreDriver.fireSchedule: the compare-and-set and the claim in one transaction. */
+  fireSchedule(firing: T.ScheduleFiring): { advanced: boolean; created: boolean } {
+    validate.checkClaim(firing.task, this.maxAttempts);
+    return this.transaction(() => {
+      const advanced =
+        this.#s.schedule_advance.run({
+          name: firing.name,
+          expected: firing.expected,
+          next_run_at: firing.nextRunAt,
+          fired_at: firing.firedAt,
+          now: this.#now(),
+        }).changes > 0;
+      if (!advanced) return { advanced, created: false };
+      return { advanced, created: this.claim({ ...firing.task, runAt: firing.firedAt }).created };
+    });
   }
 
   /** Stops the heartbeat and closes the database (checkpointing the WAL). Idempotent. */

@@ -167,6 +167,10 @@ export class SqliteTaskStore implements TaskStoreDriver {
     return this.#runAtOnce(() => this.store.takeNext(limit, kinds));
   }
 
+  nextDueIn(kinds?: readonly string[]): Promise<number | null> {
+    return this.#runAtOnce(() => this.store.nextDueIn(kinds));
+  }
+
   recover(): Promise<number> {
     return this.#runAtOnce(() => this.store.recover());
   }
@@ -291,6 +295,42 @@ export class SqliteTaskStore implements TaskStoreDriver {
 
   managers(): Promise<T.ManagerRecord[]> {
     return this.#runAtOnce(() => this.store.managers());
+  }
+
+  now(): Promise<number> {
+    return this.#runAtOnce(() => this.store.now());
+  }
+
+  putSchedule(input: T.ScheduleInput): Promise<T.ScheduleRecord> {
+    return this.#runAtOnce(() => this.store.putSchedule(input));
+  }
+
+  removeSchedule(name: string): Promise<boolean> {
+    return this.#runAtOnce(() => this.store.removeSchedule(name));
+  }
+
+  getSchedule(name: string): Promise<T.ScheduleRecord | undefined> {
+    return this.#runAtOnce(() => this.store.getSchedule(name));
+  }
+
+  schedules(): Promise<T.ScheduleRecord[]> {
+    return this.#runAtOnce(() => this.store.schedules());
+  }
+
+  setSchedulePaused(
+    name: string,
+    paused: boolean,
+    nextRunAt?: number,
+  ): Promise<T.ScheduleRecord | undefined> {
+    return this.#runAtOnce(() => this.store.setSchedulePaused(name, paused, nextRunAt));
+  }
+
+  dueSchedules(limit: number): Promise<{ now: number; due: T.ScheduleRecord[] }> {
+    return this.#runAtOnce(() => this.store.dueSchedules(limit));
+  }
+
+  fireSchedule(firing: T.ScheduleFiring): Promise<{ advanced: boolean; created: boolean }> {
+    return this.#runAtOnce(() => this.store.fireSchedule(firing));
   }
 
   counters(): BatchCounters {

@@ -1,0 +1,241 @@
+// The store contract for time (issue 22), run against every driver on its real backend with an
+// injected clock: delayed tasks, priorities and their aging, recurring schedules fired exactly
+// once by racing schedulers.
+import { afterEach, describe, expect, it } from "vitest";
+import { PRIORITY_AGING_MS, type ScheduleInput, type TaskStoreDriver } from "../src/index.js";
+import { clock, type MakeOptions, task } from "./driver-suite.js";
+
+const schedule = (over: Partial<ScheduleInput> = {}): ScheduleInput => ({
+  name: "nightly",
+  cron: "0 3 * * *",
+  timezone: null,
+  kind: "report",
+  payload: { what: "sales" },
+  options: {},
+  nextRunAt: 1_000_000 + 60_000,
+  ...over,
+});
+
+/** Runs the time contract against the stores `make` opens. */
+export function testTimeContract(
+  name: string,
+  make: (options?: MakeOptions) => Promise<TaskStoreDriver>,
+): void {
+  describe(`task store contract, time: ${name}`, () => {
+    const open: TaskStoreDriver[] = [];
+    const store = async (options?: MakeOptions) => {
+      const s = await make(options);
+      open.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      for (const s of open.splice(0).reverse()) await s.close();
+    });
+
+    it("a delayed task starts no earlier than its time (runAt or delayMs by the store's clock)", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      await s.enqueueMany([task(1, { delayMs: 5000 }), task(2, { runAt: 1_000_000 + 2000 }), task(3)]);
+      const records = await s.all();
+      expect(records.map((r) => [r.id, r.status, r.nextRunAt])).toEqual([
+        ["t-1", "queued", 1_005_000],
+        ["t-2", "queued", 1_002_000],
+        ["t-3", "queued", 1_000_000],
+      ]);
+      expect((await s.takeNext(10)).map((r) => r.id)).toEqual(["t-3"]);
+      expect(await s.nextDueIn()).toBe(2000);
+      expect(await s.nextDueIn(["image"])).toBe(2000);
+      expect(await s.nextDueIn(["other"])).toBeNull();
+      c.advance(1999);
+      expect(await s.takeNext(10)).toEqual([]);
+      expect(await s.nextDueIn()).toBe(1);
+      c.advance(1);
+      expect((await s.takeNext(10)).map((r) => r.id)).toEqual(["t-2"]);
+      c.advance(2999);
+      expect(await s.takeNext(10)).toEqual([]);
+      c.advance(1);
+      expect((await s.takeNext(10)).map((r) => r.id)).toEqual(["t-1"]);
+      expect(await s.nextDueIn()).toBeNull();
+    });
+
+    it("a delayed task is cancellable until it starts", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      const [claim] = await s.enqueueMany([task(1, { delayMs: 60_000 })]);
+      const { outcome } = await s.cancel((claim as { seq: number }).seq);
+      expect(outcome).toBe("cancelled");
+      c.advance(60_000);
+      expect(await s.takeNext(10)).toEqual([]);
+    });
+
+    it("refuses bad timing in one line naming it; nothing is written", async () => {
+      const s = await store();
+      const bad: [Partial<Parameters<typeof task>[1]>, string][] = [
+        [{ priority: 1.5 }, "priority must be an integer"],
+        [{ runAt: -1 }, "runAt must be a time"],
+        [{ delayMs: -5 }, "delayMs must be an integer >= 0"],
+        [{ runAt: 5, delayMs: 5 }, "give runAt or delayMs, not both"],
+        [{ start: true, delayMs: 5 }, "cannot have a runAt or delayMs"],
+      ];
+      for (const [extra, message] of bad)
+        await expect(s.claim(task(1, extra))).rejects.toMatchObject({
+          code: "ERR_INVALID_INPUT",
+          message: expect.stringContaining(message),
+        });
+      expect(await s.all()).toEqual([]);
+    });
+
+    it("takes larger priority first, then earlier run time, then submission order", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      await s.enqueueMany([
+        task(1),
+        task(2, { priority: 5 }),
+        task(3, { priority: -1 }),
+        task(4, { priority: 5 }),
+        task(5),
+      ]);
+      c.advance(10);
+      await s.enqueueMany([task(6, { priority: 5 })]);
+      const taken = await s.takeNext(10);
+      expect(taken.map((r) => r.id)).toEqual(["t-2", "t-4", "t-6", "t-1", "t-5", "t-3"]);
+      expect(taken.map((r) => r.priority)).toEqual([5, 5, 5, 0, 0, -1]);
+    });
+
+    it("ages: a task that has waited an hour per point of difference goes before newer higher ones", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      await s.enqueueMany([task(1, { priority: 0 })]);
+      // a steady stream of priority 1, one a minute: each taken before t-1 for the first hour
+      for (let minute = 1; minute <= 59; minute++) {
+        c.advance(60_000);
+        await s.enqueueMany([task(100 + minute, { priority: 1 })]);
+        const [next] = await s.takeNext(1);
+        expect(next?.id).toBe(`t-${100 + minute}`);
+        await s.succeed(next!.seq, next!.version);
+      }
+      // past an hour of waiting, the low one outranks a new priority-1 task
+      c.advance(PRIORITY_AGING_MS - 59 * 60_000 + 1);
+      await s.enqueueMany([task(200, { priority: 1 })]);
+      expect((await s.takeNext(1)).map((r) => r.id)).toEqual(["t-1"]);
+      expect((await s.takeNext(1)).map((r) => r.id)).toEqual(["t-200"]);
+    });
+
+    it("keeps a retried task's priority in its rank", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      await s.enqueueMany([task(1, { priority: 3 }), task(2)]);
+      const [high] = await s.takeNext(1);
+      expect(high?.id).toBe("t-1");
+      await s.retry(high!.seq, high!.version, { errorClass: "transient", message: "x" }, 100);
+      c.advance(100);
+      expect((await s.takeNext(10)).map((r) => r.id)).toEqual(["t-1", "t-2"]);
+    });
+
+    it("stores schedules: put, get, list, pause and resume, remove", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      expect(await s.now()).toBe(1_000_000);
+      const put = await s.putSchedule(schedule());
+      expect(put).toMatchObject({
+        name: "nightly",
+        cron: "0 3 * * *",
+        timezone: null,
+        kind: "report",
+        payload: { what: "sales" },
+        options: {},
+        paused: false,
+        nextRunAt: 1_060_000,
+        lastRunAt: null,
+      });
+      await s.putSchedule(schedule({ name: "hourly", cron: "0 * * * *", options: { priority: 2 } }));
+      expect((await s.schedules()).map((r) => r.name)).toEqual(["hourly", "nightly"]);
+      expect(await s.setSchedulePaused("nightly", true)).toMatchObject({
+        paused: true,
+        nextRunAt: 1_060_000,
+      });
+      c.advance(60_000);
+      expect((await s.dueSchedules(10)).due.map((r) => r.name)).toEqual(["hourly"]);
+      expect(await s.setSchedulePaused("nightly", false, 2_000_000)).toMatchObject({
+        paused: false,
+        nextRunAt: 2_000_000,
+      });
+      expect(await s.setSchedulePaused("absent", true)).toBeUndefined();
+      expect(await s.removeSchedule("hourly")).toBe(true);
+      expect(await s.removeSchedule("hourly")).toBe(false);
+      expect(await s.getSchedule("hourly")).toBeUndefined();
+      // a put over an existing one replaces it, unpaused
+      await s.setSchedulePaused("nightly", true);
+      expect(await s.putSchedule(schedule({ cron: "0 4 * * *", nextRunAt: 3_000_000 }))).toMatchObject({
+        cron: "0 4 * * *",
+        paused: false,
+        nextRunAt: 3_000_000,
+      });
+      await expect(s.putSchedule(schedule({ name: "has space" }))).rejects.toMatchObject({
+        code: "ERR_INVALID_INPUT",
+      });
+    });
+
+    it("fires each occurrence exactly once with three schedulers racing", async () => {
+      const c = clock();
+      const first = await store({ now: c.now, owner: "node-0:1:a" });
+      const stores = [first];
+      for (let n = 1; n < 3; n++)
+        stores.push(await store({ now: c.now, owner: `node-${n}:1:a`, sameAs: first }));
+      await first.putSchedule(schedule({ nextRunAt: 1_001_000, options: { priority: 4 } }));
+      for (let occurrence = 0; occurrence < 5; occurrence++) {
+        c.advance(1000);
+        const due = await Promise.all(stores.map((s) => s.dueSchedules(10)));
+        const fired = await Promise.all(
+          stores.map((s, i) => {
+            const d = due[i]!.due[0]!;
+            return s.fireSchedule({
+              name: d.name,
+              expected: d.nextRunAt,
+              firedAt: d.nextRunAt,
+              nextRunAt: d.nextRunAt + 1000,
+              task: {
+                id: `occ-${occurrence}-${i}`,
+                idempotencyKey: `schedule:nightly@${d.nextRunAt}`,
+                kind: d.kind,
+                payload: d.payload,
+                ...d.options,
+              },
+            });
+          }),
+        );
+        expect(fired.filter((f) => f.advanced)).toEqual([{ advanced: true, created: true }]);
+      }
+      const tasks = await first.all();
+      expect(tasks.map((t) => t.idempotencyKey)).toEqual(
+        [1, 2, 3, 4, 5].map((n) => `schedule:nightly@${1_000_000 + n * 1000}`),
+      );
+      expect(tasks.every((t) => t.kind === "report" && t.priority === 4 && t.status === "queued")).toBe(true);
+      expect(tasks.map((t) => t.nextRunAt)).toEqual([1, 2, 3, 4, 5].map((n) => 1_000_000 + n * 1000));
+      expect(await first.getSchedule("nightly")).toMatchObject({
+        nextRunAt: 1_006_000,
+        lastRunAt: 1_005_000,
+      });
+    });
+
+    it("a firing whose occurrence was enqueued before is not enqueued twice", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      await s.putSchedule(schedule({ nextRunAt: 1_000_000 }));
+      const firing = (expected: number, id: string) => ({
+        name: "nightly",
+        expected,
+        firedAt: 1_000_000,
+        nextRunAt: expected + 1000,
+        task: { id, idempotencyKey: "schedule:nightly@1000000", kind: "report", payload: {} },
+      });
+      expect(await s.fireSchedule(firing(1_000_000, "a"))).toEqual({ advanced: true, created: true });
+      // the schedule was re-put at the same occurrence (removed and added again): the key dedupes
+      await s.putSchedule(schedule({ nextRunAt: 1_001_000 }));
+      expect(await s.fireSchedule(firing(1_001_000, "b"))).toEqual({ advanced: true, created: false });
+      expect((await s.all()).map((t) => t.id)).toEqual(["a"]);
+      // a stale firing (the schedule moved on) changes nothing
+      expect(await s.fireSchedule(firing(1_000_000, "c"))).toEqual({ advanced: false, created: false });
+    });
+  });
+}
