@@ -60,8 +60,9 @@ export function parseCron(expression: unknown, timezone: unknown = null, option 
       return cron.nextRun(new Date(after))?.getTime() ?? null;
     },
     previous(at) {
-      // previousRuns looks strictly before its reference: +1 ms takes `at` itself in
-      return cron.previousRuns(1, new Date(at + 1))[0]?.getTime() ?? null;
+      // previousRuns looks strictly before its reference, truncated to the second: a second
+      // later takes an occurrence at `at` itself in
+      return cron.previousRuns(1, new Date(at + 1000))[0]?.getTime() ?? null;
     },
   };
 }
@@ -79,8 +80,9 @@ export function occurrenceToFire(
 ): { readonly fire: number; readonly next: number | null; readonly skipped: number } {
   const latest = cron.previous(now);
   const fire = latest === null || latest < due ? due : latest;
-  let skipped = 0;
-  // count the skipped ones only when few (a second-by-second schedule down for a day has 86,400)
+  // `due` itself and those after it, before `fire`; counted up to 1000 (a second-by-second
+  // schedule down for a day missed 86,400)
+  let skipped = fire > due ? 1 : 0;
   for (let at = cron.next(due); at !== null && at < fire && skipped < 1000; at = cron.next(at)) skipped++;
   return { fire, next: cron.next(Math.max(now, fire)), skipped };
 }

@@ -9,6 +9,8 @@ export {
   type EnqueueOptions,
   type PgQueryable,
   type ResultOptions,
+  type ScheduleInfo,
+  type ScheduleOptions,
   type TaskInfo,
 } from "./client.js";
 export { createQueue, type Queue, type SubmitManyOptions, type SubmitOptions } from "./create-queue.js";
@@ -20,6 +22,7 @@ export {
   PoolClosedError,
   QueueFullError,
   QueueTimeoutError,
+  ScheduleNotFoundError,
   TaskCancelledError,
   TaskError,
   TaskFailedError,
