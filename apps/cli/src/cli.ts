@@ -6,6 +6,7 @@ import { generateCommand } from "./commands/generate.js";
 import { monitorCommand } from "./commands/monitor.js";
 import { pruneCommand } from "./commands/prune.js";
 import { runCommand } from "./commands/run.js";
+import { scheduleCommand } from "./commands/schedule.js";
 import { serveCommand } from "./commands/serve.js";
 import { statusCommand } from "./commands/status.js";
 import { submitCommand } from "./commands/submit.js";
@@ -38,6 +39,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .command(monitorCommand)
       .command(statusCommand)
       .command(cancelCommand)
+      .command(scheduleCommand)
       .command(dlqCommand)
       .command(pruneCommand)
       .demandCommand(1, "give a command (see taskq --help)")

@@ -4,17 +4,20 @@ import type {
   ClaimResult,
   DeadLetter,
   KindCounts,
+  KindLimits,
   ManagerInfo,
   ManagerRecord,
   ScheduleFiring,
   ScheduleInput,
   ScheduleRecord,
   Started,
+  TakeOptions,
   StoreStats,
   TaskFailure,
   TaskRecord,
   TaskResultData,
 } from "./types.js";
+import type { KindLimitState } from "./limits.js";
 
 /** A lease owner that holds running tasks now (a live manager, or one whose lease has not expired yet). */
 export interface LeaseHolder {
@@ -77,9 +80,12 @@ export interface TaskStoreDriver {
    * those kinds; without, every kind. Across kinds, in queue order: `rank_at` (the run time less
    * the priority's worth of waiting: larger priority first, then earlier run time), then `seq`.
    * It reads at most `limit` due tasks per kind (the queued index leads with the kind), never
-   * every due task of a backlog.
+   * every due task of a backlog. A kind with limits (setKindLimits) gets no more than its
+   * concurrency and rate allow, decided in the take's transaction (the limits' row locked on
+   * PostgreSQL), so the limits hold however many workers take at once; `options.perKind` caps
+   * kinds further (a worker's own per-kind limits). Tasks held back stay queued, untouched.
    */
-  takeNext(limit: number, kinds?: readonly string[]): Promise<TaskRecord[]>;
+  takeNext(limit: number, kinds?: readonly string[], options?: TakeOptions): Promise<TaskRecord[]>;
   /**
    * How long until the earliest queued task of `kinds` (default: every kind) is due, in ms by the
    * store's clock (the database's on PostgreSQL): 0 when one is due now, null when none is
@@ -180,6 +186,14 @@ export interface TaskStoreDriver {
   removeManager(): Promise<void>;
   /** Every manager of the registry, by owner, with its latest report; stale rows stay until removed. */
   managers(): Promise<ManagerRecord[]>;
+
+  /**
+   * Sets the limits of `kind` across every worker on the store (null removes them): at most
+   * `concurrency` running at once, at most `rate.limit` starts per `rate.intervalMs`.
+   */
+  setKindLimits(kind: string, limits: KindLimits | null): Promise<void>;
+  /** Every kind with limits, where it stands against them now, and what holds it back. */
+  kindLimits(): Promise<KindLimitState[]>;
 
   /** The store's clock (epoch ms): the database's on PostgreSQL, the injected clock in tests. */
   now(): Promise<number>;

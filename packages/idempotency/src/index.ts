@@ -18,6 +18,7 @@ export type {
   ClaimResult,
   DeadLetter,
   KindCounts,
+  KindLimits,
   ManagerInfo,
   ManagerRecord,
   ScheduleFiring,
@@ -25,6 +26,7 @@ export type {
   ScheduleRecord,
   ScheduleTaskOptions,
   Started,
+  TakeOptions,
   StoreStats,
   TaskFailure,
   TaskRecord,
@@ -32,3 +34,4 @@ export type {
   TaskStatus,
 } from "./types.js";
 export { KIND_PATTERN, MAX_ID_LENGTH, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES } from "./validate.js";
+export type { KindLimitState } from "./limits.js";

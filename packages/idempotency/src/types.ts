@@ -151,10 +151,12 @@ export interface StoreStats {
   readonly failed: number;
   /** Counted through its partial index, as the others. */
   readonly cancelled: number;
+  /** Of the queued: not due yet (delayed, or backing off before a retry). */
+  readonly scheduled: number;
   readonly total: number;
   /** Dead letters not re-driven yet. */
   readonly deadLetters: number;
-  /** Age of the oldest queued task in ms, or null when none is queued. */
+  /** How long the longest-waiting due task has waited since it became due, ms; null when none is due. */
   readonly oldestQueuedAgeMs: number | null;
 }
 
@@ -233,4 +235,21 @@ export interface ScheduleFiring {
   readonly firedAt: number;
   readonly nextRunAt: number;
   readonly task: ClaimInput;
+}
+
+/** The limits of a kind across every worker on the store. */
+export interface KindLimits {
+  /** At most this many tasks of the kind running at once, in all workers together. */
+  readonly concurrency?: number;
+  /** At most `limit` tasks of the kind started per `intervalMs` (a fixed window). */
+  readonly rate?: { readonly limit: number; readonly intervalMs: number };
+}
+
+/** Options of a take. */
+export interface TakeOptions {
+  /**
+   * At most this many of each kind named (a worker's own per-kind limit, what it may still
+   * start of each); the kinds' limits in the store apply too. @default none
+   */
+  readonly perKind?: Readonly<Record<string, number>>;
 }

@@ -237,5 +237,81 @@ export function testTimeContract(
       // a stale firing (the schedule moved on) changes nothing
       expect(await s.fireSchedule(firing(1_000_000, "c"))).toEqual({ advanced: false, created: false });
     });
+
+    it("a kind's concurrency holds across stores racing: held-back tasks stay queued, untouched", async () => {
+      const c = clock();
+      const first = await store({ now: c.now, owner: "node-0:1:a" });
+      const stores = [first];
+      for (let n = 1; n < 3; n++)
+        stores.push(await store({ now: c.now, owner: `node-${n}:1:a`, sameAs: first }));
+      await first.setKindLimits("image", { concurrency: 2 });
+      await first.enqueueMany([1, 2, 3, 4, 5].map((n) => task(n)).concat([task(6, { kind: "other" })]));
+      const taken = (await Promise.all(stores.map((s) => s.takeNext(10)))).flat();
+      expect(taken.filter((t) => t.kind === "image")).toHaveLength(2);
+      expect(taken.filter((t) => t.kind === "other")).toHaveLength(1);
+      expect(await first.kindLimits()).toEqual([
+        {
+          kind: "image",
+          concurrency: 2,
+          rate: null,
+          running: 2,
+          startsInWindow: 0,
+          heldBack: "concurrency",
+          openAgainAt: null,
+        },
+      ]);
+      const waiting = (await first.all()).filter((t) => t.status === "queued");
+      expect(waiting.map((t) => t.attempts)).toEqual([0, 0, 0]);
+      expect(await first.nextDueIn(["image"])).toBeNull(); // full: a finish frees it, not the clock
+      const done = taken.find((t) => t.kind === "image")!;
+      await first.succeed(done.seq, done.version);
+      expect((await Promise.all(stores.map((s) => s.takeNext(10)))).flat()).toHaveLength(1);
+      await first.setKindLimits("image", null);
+      expect(await first.kindLimits()).toEqual([]);
+      expect(await first.takeNext(10)).toHaveLength(2);
+    });
+
+    it("a kind's rate: at most N starts per window; the next window opens on time", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      await s.setKindLimits("image", { rate: { limit: 3, intervalMs: 1000 } });
+      await s.enqueueMany([1, 2, 3, 4, 5, 6, 7].map((n) => task(n)));
+      expect(await s.takeNext(10)).toHaveLength(3);
+      expect(await s.takeNext(10)).toHaveLength(0);
+      expect(await s.kindLimits()).toMatchObject([
+        {
+          kind: "image",
+          rate: { limit: 3, intervalMs: 1000 },
+          startsInWindow: 3,
+          heldBack: "rate",
+          openAgainAt: 1_001_000,
+        },
+      ]);
+      expect(await s.nextDueIn()).toBe(1000);
+      c.advance(999);
+      expect(await s.takeNext(10)).toHaveLength(0);
+      c.advance(1);
+      expect((await s.takeNext(10)).map((t) => t.id)).toEqual(["t-4", "t-5", "t-6"]);
+      c.advance(1000);
+      expect(await s.takeNext(10)).toHaveLength(1);
+      expect(await s.kindLimits()).toMatchObject([{ startsInWindow: 1, heldBack: null }]);
+    });
+
+    it("caps kinds per take (a worker's own per-kind limit), and refuses bad limits", async () => {
+      const s = await store();
+      await s.enqueueMany([1, 2, 3].map((n) => task(n)).concat([task(4, { kind: "other" })]));
+      const taken = await s.takeNext(10, undefined, { perKind: { image: 1 } });
+      expect(taken.map((t) => t.kind).sort()).toEqual(["image", "other"]);
+      expect(await s.takeNext(10, ["image"], { perKind: { image: 0 } })).toEqual([]);
+      for (const [limits, message] of [
+        [{ concurrency: -1 }, "concurrency must be an integer >= 0"],
+        [{ rate: { limit: 1, intervalMs: 0 } }, "rate.intervalMs must be a positive integer"],
+        [{}, "limits need concurrency or rate"],
+      ] as const)
+        await expect(s.setKindLimits("image", limits)).rejects.toMatchObject({
+          code: "ERR_INVALID_INPUT",
+          message: expect.stringContaining(message),
+        });
+    });
   });
 }

@@ -217,6 +217,7 @@ describe.each([
       succeeded: 1,
       failed: 0,
       cancelled: 0,
+      scheduled: 0,
       total: 3,
       deadLetters: 0,
       oldestQueuedAgeMs: 500,

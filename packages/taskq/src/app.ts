@@ -6,7 +6,7 @@
 /** A store location as it may be printed: its password masked. */
 export { redactUrl } from "@taskq/idempotency";
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
-export { clientOf } from "./client.js";
+export { clientOf, type ScheduleInfo } from "./client.js";
 export { type ReadingJson, readingJson, readStore, type StoreReading, storePrometheus } from "./inspect.js";
 export { BUILT_IN_KINDS, checkKind, type HandlerModules, KIND_PATTERN, kindOfModule } from "./kinds.js";
 export { type RetentionOptions, retentionService } from "./maintenance/retention.js";

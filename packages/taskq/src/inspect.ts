@@ -1,6 +1,6 @@
 // The store's read model: what monitoring shows of a store (the CLI's monitor and /metrics, and
 // the dashboard next), read through the task store contract, in one place.
-import type { KindCounts, StoreStats, TaskStoreDriver } from "@taskq/idempotency";
+import type { KindCounts, ScheduleRecord, StoreStats, TaskStoreDriver } from "@taskq/idempotency";
 import { labelValue } from "@taskq/metrics";
 import { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
 
@@ -32,6 +32,8 @@ export interface StoreReading extends StoreStats {
   readonly managers: readonly ManagerReading[];
   /** Counts by kind (a kind with queued tasks and no worker shows here, waiting). */
   readonly kinds: readonly KindCounts[];
+  /** The recurring tasks, by name. */
+  readonly schedules: readonly ScheduleRecord[];
 }
 
 /**
@@ -39,12 +41,13 @@ export interface StoreReading extends StoreStats {
  * every process that holds leases or reported itself in the last MANAGER_STALE_MS.
  */
 export async function readStore(store: TaskStoreDriver, intervalS: number): Promise<StoreReading> {
-  const [stats, succeeded, holders, reports, kinds] = await Promise.all([
+  const [stats, succeeded, holders, reports, kinds, schedules] = await Promise.all([
     store.stats(),
     store.succeededWithin(intervalS * 1000),
     store.leaseHolders(),
     store.managers(),
     store.countsByKind(),
+    store.schedules(),
   ]);
   const now = Date.now();
   const fresh = new Map(
@@ -73,6 +76,7 @@ export async function readStore(store: TaskStoreDriver, intervalS: number): Prom
     waiting: Math.max(0, stats.running - executing),
     managers,
     kinds,
+    schedules,
   };
 }
 
@@ -83,6 +87,7 @@ export function readingJson(r: StoreReading) {
   return {
     timestamp: r.timestamp,
     queued: r.queued,
+    scheduled: r.scheduled,
     running: r.running,
     executing: r.executing,
     waiting: r.waiting,
@@ -103,6 +108,15 @@ export function readingJson(r: StoreReading) {
       heartbeat_at: m.heartbeatAt === null ? null : new Date(m.heartbeatAt).toISOString(),
     })),
     kinds: r.kinds,
+    schedules: r.schedules.map((x) => ({
+      name: x.name,
+      cron: x.cron,
+      timezone: x.timezone,
+      kind: x.kind,
+      paused: x.paused,
+      next_run_at: new Date(x.nextRunAt).toISOString(),
+      last_run_at: x.lastRunAt === null ? null : new Date(x.lastRunAt).toISOString(),
+    })),
   };
 }
 
@@ -122,10 +136,13 @@ export function storePrometheus(r: StoreReading): string {
         (s) => `taskq_store_kind_tasks{kind="${labelValue(k.kind)}",status="${s}"} ${k[s]}`,
       ),
     ),
+    "# HELP taskq_store_scheduled_tasks Queued tasks not due yet (delayed, or backing off before a retry).",
+    "# TYPE taskq_store_scheduled_tasks gauge",
+    `taskq_store_scheduled_tasks ${r.scheduled}`,
     "# HELP taskq_store_dead_letters Dead letters not re-driven.",
     "# TYPE taskq_store_dead_letters gauge",
     `taskq_store_dead_letters ${r.deadLetters}`,
-    "# HELP taskq_store_oldest_queued_age_seconds Age of the oldest queued task.",
+    "# HELP taskq_store_oldest_queued_age_seconds How long the longest-waiting due task has waited since it became due.",
     "# TYPE taskq_store_oldest_queued_age_seconds gauge",
     `taskq_store_oldest_queued_age_seconds ${(r.oldestQueuedAgeMs ?? 0) / 1000}`,
     "# HELP taskq_store_throughput_tasks_per_second Tasks that succeeded per second over the last interval.",

@@ -24,6 +24,7 @@ import {
   type LifecycleHooks,
   type LoggerPort,
   Orchestrator,
+  type StoredIdentity,
   TinypoolExecutor,
 } from "@taskq/queue";
 import { FsObjectStore } from "@taskq/storage-sim";
@@ -250,7 +251,9 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   const prepare = loaded ? payloadPreparer(kinds[0] as string, config.key ?? stableKey) : undefined;
   const orchestrator = new Orchestrator<unknown, unknown>({
     // a handler's payloads: plain JSON data, keyed by `key`; the built-in types: their schema
-    prepare: prepare ? (raw, stored) => prepare(raw, stored ?? {}) : (raw) => prepareTask(raw),
+    prepare: prepare
+      ? (raw, stored) => prepare(raw, stored ?? {})
+      : (raw, stored) => prepareTask(stored ? withStoredIdentity(raw, stored) : raw),
     ...(handler ? { toStored: (json: unknown) => ({ result: json as string | null }) } : {}),
     store,
     executor,
@@ -311,6 +314,21 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
       }
       logger.flush?.();
     },
+  };
+}
+
+/**
+ * A built-in type's payload as taken from the store, its identity completed from its record: a
+ * task enqueued by kind (`client.enqueue("noop", {})`, a schedule's occurrence) carries its id,
+ * type and key in the record, not in the payload. Fields the payload has are kept.
+ */
+function withStoredIdentity(raw: unknown, stored: StoredIdentity): unknown {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return raw;
+  return {
+    id: stored.id,
+    ...(stored.kind === undefined ? {} : { type: stored.kind }),
+    ...(stored.key === undefined ? {} : { idempotency_key: stored.key }),
+    ...raw,
   };
 }
 

@@ -30,12 +30,17 @@ function human(r: StoreReading, db: string, interval: number): string {
       : `executing ${m.executing} of ${m.slots} slots on ${m.threads === 0 ? "the main thread" : `${m.threads} thread(s)`}, leased ${m.leased}`;
   return [
     `taskq monitor  ${r.timestamp}  ${db}`,
-    `  queued ${r.queued}  running ${r.running} (executing ${r.executing}, leased and waiting for a slot ${r.waiting})  succeeded ${r.succeeded}  failed ${r.failed}  cancelled ${r.cancelled}  dead letters ${r.deadLetters}`,
+    `  queued ${r.queued} (scheduled for later ${r.scheduled})  running ${r.running} (executing ${r.executing}, leased and waiting for a slot ${r.waiting})  succeeded ${r.succeeded}  failed ${r.failed}  cancelled ${r.cancelled}  dead letters ${r.deadLetters}`,
     ...r.kinds.map(
       (k) =>
         `    ${k.kind}: queued ${k.queued}  running ${k.running}  succeeded ${k.succeeded}  failed ${k.failed}  cancelled ${k.cancelled}`,
     ),
-    `  throughput (last ${interval} s) ${r.throughputTps.toFixed(1)} tasks/s  oldest queued ${age}`,
+    `  throughput (last ${interval} s) ${r.throughputTps.toFixed(1)} tasks/s  longest wait of a due task ${age}`,
+    ...(r.schedules.length === 0 ? [] : [`  schedules: ${r.schedules.length}`]),
+    ...r.schedules.map(
+      (x) =>
+        `    ${x.name}  ${x.cron}${x.timezone ? ` (${x.timezone})` : ""}  kind ${x.kind}  ${x.paused ? "paused" : `next ${new Date(x.nextRunAt).toISOString()}`}  last ${x.lastRunAt === null ? "-" : new Date(x.lastRunAt).toISOString()}`,
+    ),
     `  managers: ${r.managers.length === 0 ? "none" : r.managers.length}`,
     ...r.managers.map(
       (m) =>
@@ -47,7 +52,7 @@ function human(r: StoreReading, db: string, interval: number): string {
 export const monitorCommand = {
   command: "monitor",
   describe:
-    "Show the store: counts by status, throughput, oldest queued age, dead letters, the managers holding leases",
+    "Show the store: counts by status and kind, scheduled tasks, throughput, the longest wait, dead letters, schedules, the managers holding leases",
   builder: (y: Argv) =>
     dbOption(y)
       .option("once", { type: "boolean", default: false, describe: "print once and exit" })

@@ -27,7 +27,12 @@ export const statusCommand = {
             `id:              ${r.id}`,
             `idempotency_key: ${r.idempotencyKey}`,
             `kind:            ${r.kind}`,
-            `status:          ${r.status}${r.status === "running" ? ` (${leaseOf(r.leaseOwner, reading)})` : ""}`,
+            `status:          ${r.status}${r.status === "running" ? ` (${leaseOf(r.leaseOwner, reading)})` : ""}${
+              r.status === "queued" && r.nextRunAt > Date.now()
+                ? ` (scheduled for ${new Date(r.nextRunAt).toISOString()})`
+                : ""
+            }`,
+            `priority:        ${r.priority}`,
             `attempts:        ${r.attempts} of ${r.maxAttempts}`,
             `output_key:      ${r.outputKey ?? "-"}`,
             `etag:            ${r.etag ?? "-"}`,

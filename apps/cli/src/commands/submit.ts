@@ -25,6 +25,32 @@ interface SubmitArgs {
   db: string;
   storage: string;
   json: boolean;
+  "run-at"?: number;
+  "delay-ms"?: number;
+  priority?: number;
+}
+
+/** `--run-at`: an ISO time (or epoch ms), to epoch ms; one line naming the flag otherwise. */
+function runAtFlag(value: unknown): number {
+  const text = String(value);
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new CliError(
+      `--run-at must be an ISO time such as 2026-12-01T09:00:00Z, got ${JSON.stringify(value)}`,
+      2,
+    );
+  return ms;
+}
+
+/** `--priority`: an integer, negative allowed. */
+function priorityFlag(value: unknown): number {
+  const n = Number(value);
+  if (String(value).trim() === "" || !Number.isInteger(n) || Math.abs(n) >= 2 ** 31)
+    throw new CliError(
+      `--priority must be an integer (larger runs first; negative allowed), got ${JSON.stringify(value)}`,
+      2,
+    );
+  return n;
 }
 
 /** Tasks of every type of the manager/submit system, seeded. */
@@ -93,6 +119,22 @@ export const submitCommand = {
         describe: "seed of --random",
       })
       .option("json", { type: "boolean", default: false, describe: "print the result as JSON" })
+      .option("run-at", {
+        requiresArg: true,
+        coerce: runAtFlag,
+        describe: "run no earlier than this time (ISO 8601, e.g. 2026-12-01T09:00:00Z)",
+      })
+      .option("delay-ms", {
+        requiresArg: true,
+        coerce: integerAtLeast("delay-ms", 0),
+        describe: "run no earlier than this many ms from now (by the store's clock)",
+      })
+      .option("priority", {
+        requiresArg: true,
+        coerce: priorityFlag,
+        describe: "larger runs first (default 0; negative allowed; a point is worth an hour of waiting)",
+      })
+      .conflicts("run-at", "delay-ms")
       .check((argv) => {
         const sources = [argv.payload !== undefined, argv["payload-file"] !== undefined, argv.random].filter(
           Boolean,
@@ -119,6 +161,11 @@ export const submitCommand = {
       .example(
         `taskq submit --payload '{"type": "fail", "error_message": "test"}' --attempts 5`,
         "with a retry limit",
+      )
+      .example(`taskq submit --kind email --payload '{"to":"a@example.com"}' --delay-ms 60000`, "in a minute")
+      .example(
+        `taskq submit --kind email --payload '{"to":"b@example.com"}' --priority 10`,
+        "before the others",
       ),
   handler: async (argv: SubmitArgs) => {
     const generateId = () => `task-${randomUUID().slice(0, 8)}`;
@@ -171,6 +218,9 @@ export const submitCommand = {
           payload: p.payload,
           // the flag, then the task's own max_attempts, then the store's default (ATTEMPTS)
           maxAttempts: argv.attempts ?? p.maxAttempts,
+          ...(argv.priority === undefined ? {} : { priority: argv.priority }),
+          ...(argv["run-at"] === undefined ? {} : { runAt: argv["run-at"] }),
+          ...(argv["delay-ms"] === undefined ? {} : { delayMs: argv["delay-ms"] }),
         })),
       );
       // a duplicate answers with the task that holds its kind and key: its id is the one to ask for

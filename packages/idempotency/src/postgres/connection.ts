@@ -26,6 +26,12 @@ export interface PgConnectionOptions {
   readonly reconnectTimeoutMs: number;
 }
 
+/** A statement of queries.sql by name, inside a transaction (PgConnection.transaction). */
+export type TxQuery = <N extends PgQueryName, R extends object = Record<string, unknown>>(
+  name: N,
+  params: PgParams[N],
+) => Promise<pg.QueryResult<R>>;
+
 /** A pool of connections to one store's schema. */
 export class PgConnection {
   readonly schema: string;
@@ -83,6 +89,38 @@ export class PgConnection {
     params: PgParams[N],
   ): Promise<pg.QueryResult<R>> {
     return this.retrying(name, () => this.send<N, R>(name, params));
+  }
+
+  /**
+   * Runs `fn` in a transaction on one connection of the pool (its statements by name through the
+   * `query` it is given), committed when it resolves, rolled back when it throws; the whole
+   * transaction is retried on a lost connection, as a statement is.
+   */
+  transaction<T>(what: string, fn: (query: TxQuery) => Promise<T>): Promise<T> {
+    return this.retrying(what, async () => {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query("BEGIN");
+        const result = await fn((name, params) => {
+          const statement = PG_QUERIES[name];
+          return client.query({
+            name: `${this.schema}_${name}`,
+            text: statement.text,
+            values: bindNamed(statement, params as never),
+          });
+        });
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {
+          broken = true;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    });
   }
 
   /**

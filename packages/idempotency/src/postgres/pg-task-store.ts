@@ -12,12 +12,24 @@ import * as records from "../record.js";
 import { bindNamed } from "../sql/query-file.js";
 import type * as T from "../types.js";
 import * as validate from "../validate.js";
+import {
+  allowances,
+  checkKindLimits,
+  type KindLimitRow,
+  type KindLimitState,
+  toKindLimitState,
+  windowsAfter,
+} from "../limits.js";
 import { PgConnection } from "./connection.js";
 import { fromPg, redactUrl } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { PgNotifier } from "./notifier.js";
 import { PG_QUERIES, type PgParams } from "./queries.js";
 import { TurnBatcher } from "./turn-batcher.js";
+
+
+/** How long a store trusts its list of the kinds with limits, ms (see #limitedKinds). */
+const LIMITS_REFRESH_MS = 1000;
 
 /** What claimWith needs of the application's own `pg` client (a `pg.Client` or `pg.PoolClient`). */
 export interface PgQueryable {
@@ -134,6 +146,8 @@ export class PgTaskStore implements TaskStoreDriver {
   #closed = false;
   /** Tasks this node runs (leased to it by an answer it received): the ones its heartbeat renews. */
   readonly #running = new Set<number>();
+  /** The kinds with limits in the store, and when they were read (performance.now()). */
+  #limited: { readonly kinds: string[]; readonly at: number } | undefined;
 
   private constructor(options: PgTaskStoreOptions) {
     let url: URL;
@@ -378,32 +392,129 @@ export class PgTaskStore implements TaskStoreDriver {
 
   // ---- the durable queue and leases -----------------------------------------------------------
 
-  async takeNext(limit: number, kinds?: readonly string[]): Promise<T.TaskRecord[]> {
+  async takeNext(limit: number, kinds?: readonly string[], options: T.TakeOptions = {}): Promise<T.TaskRecord[]> {
     validate.checkLimit(limit);
     if (kinds !== undefined) validate.checkKinds(kinds);
     this.#ensureOpen("take next");
     this.#notifier.clear();
     await this.#conn.query("task_reclaim_expired", { now: this.#clock() });
-    const { rows } = await this.#conn.query<"task_take", records.Row>("task_take", {
-      now: this.#clock(),
-      owner: this.owner,
-      lease_ms: this.leaseMs,
-      limit,
-      kinds: kinds === undefined ? null : [...new Set(kinds)],
-    });
+    const serve = kinds === undefined ? null : [...new Set(kinds)];
+    const served = (kind: string) => serve === null || serve.includes(kind);
+    const base = { now: this.#clock(), owner: this.owner, lease_ms: this.leaseMs, limit, kinds: serve };
+    const limited = (await this.#limitedKinds()).filter(served);
+    let rows: records.Row[];
+    if (limited.length === 0) {
+      // no limits in the store for these kinds: one statement, with the caller's caps if any
+      const caps = Object.entries(options.perKind ?? {}).filter(([kind]) => served(kind));
+      rows = (
+        await this.#conn.query<"task_take", records.Row>("task_take", {
+          ...base,
+          allow_kinds: caps.map(([kind]) => kind),
+          allow_n: caps.map(([, n]) => Math.max(0, Math.min(limit, n))),
+        })
+      ).rows;
+    } else {
+      rows = await this.#conn.transaction("take next", async (query) => {
+        const locked = (
+          await query<"kind_limit_lock", KindLimitRow & { clock_now: number }>("kind_limit_lock", {
+            now: base.now,
+            kinds: limited,
+          })
+        ).rows;
+        const now = Number(locked[0]?.clock_now ?? base.now ?? Date.now());
+        const counted = await query<"task_count_running_by_kind", { kind: string; n: number }>(
+          "task_count_running_by_kind",
+          { kinds: locked.map((r) => r.kind) },
+        );
+        const running = new Map(counted.rows.map((r) => [r.kind, r.n]));
+        const allow = allowances(limit, locked, running, now, options.perKind);
+        const taken = (
+          await query<"task_take", records.Row>("task_take", {
+            ...base,
+            allow_kinds: [...allow.keys()],
+            allow_n: [...allow.values()],
+          })
+        ).rows;
+        const started = new Map<string, number>();
+        for (const r of taken) started.set(r.kind, (started.get(r.kind) ?? 0) + 1);
+        const windows = windowsAfter(locked, started, now);
+        if (windows.length > 0)
+          await query("kind_limit_set_windows", {
+            kinds: windows.map((w) => w[0]),
+            window_start: windows.map((w) => w[1]),
+            window_count: windows.map((w) => w[2]),
+          });
+        return taken;
+      });
+    }
     for (const row of rows) this.#running.add(row.seq);
     return rows.map(records.toRecord);
+  }
+
+  /**
+   * The kinds that have limits in the store, read at most every LIMITS_REFRESH_MS (and at once
+   * after this store sets some): a take of kinds without limits stays one statement. A limit set
+   * by another process applies here within that time.
+   */
+  async #limitedKinds(): Promise<string[]> {
+    const cached = this.#limited;
+    if (cached && performance.now() - cached.at < LIMITS_REFRESH_MS) return cached.kinds;
+    const { rows } = await this.#conn.query<"kind_limit_kinds", { kind: string }>("kind_limit_kinds", {});
+    this.#limited = { kinds: rows.map((r) => r.kind), at: performance.now() };
+    return this.#limited.kinds;
   }
 
   async nextDueIn(kinds?: readonly string[]): Promise<number | null> {
     if (kinds !== undefined) validate.checkKinds(kinds);
     this.#ensureOpen("next due");
-    const { rows } = await this.#conn.query<"task_next_due", { due_in: number | null }>("task_next_due", {
+    const { rows } = await this.#conn.query<"task_next_due", { kind: string; due_in: number }>("task_next_due", {
       now: this.#clock(),
       kinds: kinds === undefined ? null : [...new Set(kinds)],
     });
-    const dueIn = rows[0]?.due_in ?? null;
-    return dueIn === null ? null : Math.max(0, Number(dueIn));
+    const limited = await this.#limitedKinds();
+    // a kind held back by its limits counts from when it may start one again, or not at all
+    const states = rows.some((r) => limited.includes(r.kind))
+      ? await this.#kindLimitStates()
+      : { now: 0, byKind: new Map<string, KindLimitState>() };
+    let due: number | null = null;
+    for (const row of rows) {
+      const state = states.byKind.get(row.kind);
+      if (state && state.openAgainAt === null) continue;
+      const at = Math.max(Number(row.due_in), state ? (state.openAgainAt as number) - states.now : 0);
+      if (due === null || at < due) due = at;
+    }
+    return due === null ? null : Math.max(0, due);
+  }
+
+  async setKindLimits(kind: string, limits: T.KindLimits | null): Promise<void> {
+    validate.checkKind(kind);
+    if (limits !== null) checkKindLimits(limits);
+    this.#ensureOpen("set kind limits");
+    if (limits === null) await this.#conn.query("kind_limit_remove", { kind });
+    else
+      await this.#conn.query("kind_limit_put", {
+        now: this.#clock(),
+        kind,
+        concurrency: limits.concurrency ?? null,
+        rate_limit: limits.rate?.limit ?? null,
+        rate_interval_ms: limits.rate?.intervalMs ?? null,
+      });
+    this.#limited = undefined;
+  }
+
+  async kindLimits(): Promise<KindLimitState[]> {
+    return [...(await this.#kindLimitStates()).byKind.values()];
+  }
+
+  /** Every kind's limits and where it stands, by kind, with the database's time they were read at. */
+  async #kindLimitStates(): Promise<{ now: number; byKind: Map<string, KindLimitState> }> {
+    this.#ensureOpen("list kind limits");
+    const { rows } = await this.#conn.query<
+      "kind_limit_list",
+      KindLimitRow & { clock_now: number; running: number }
+    >("kind_limit_list", { now: this.#clock() });
+    const now = rows[0] ? Number(rows[0].clock_now) : 0;
+    return { now, byKind: new Map(rows.map((r) => [r.kind, toKindLimitState(r, r.running, now)])) };
   }
 
   async recover(): Promise<number> {
@@ -601,6 +712,7 @@ export class PgTaskStore implements TaskStoreDriver {
         succeeded: number;
         failed: number;
         cancelled: number;
+        scheduled: number;
         dead_letters: number;
         oldest_age: number | null;
       }
@@ -612,6 +724,7 @@ export class PgTaskStore implements TaskStoreDriver {
       succeeded: r.succeeded,
       failed: r.failed,
       cancelled: r.cancelled,
+      scheduled: r.scheduled,
       total: r.queued + r.running + r.succeeded + r.failed + r.cancelled,
       deadLetters: r.dead_letters,
       oldestQueuedAgeMs: r.oldest_age === null ? null : Math.max(0, r.oldest_age),

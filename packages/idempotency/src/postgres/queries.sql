@@ -127,11 +127,15 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
   kinds AS (
     SELECT kind FROM unnest(@kinds::text[]) AS kind
     UNION ALL SELECT kind FROM queued_kinds WHERE kind IS NOT NULL),
+  -- a limited or capped kind's allowance (@allow_kinds/@allow_n, from limits.ts); others: @limit
+  allowed AS (
+    SELECT k.kind, COALESCE(a.n, @limit::int) AS n FROM kinds k
+    LEFT JOIN unnest(@allow_kinds::text[], @allow_n::int[]) AS a(kind, n) ON a.kind = k.kind),
   picked AS (
-    SELECT p.seq FROM kinds CROSS JOIN LATERAL (
+    SELECT p.seq FROM allowed CROSS JOIN LATERAL (
       SELECT seq, rank_at FROM tasks, clock
-      WHERE status = 'queued' AND kind = kinds.kind AND next_run_at <= clock.t
-      ORDER BY rank_at, seq LIMIT @limit FOR UPDATE SKIP LOCKED) p
+      WHERE status = 'queued' AND kind = allowed.kind AND next_run_at <= clock.t
+      ORDER BY rank_at, seq LIMIT allowed.n FOR UPDATE SKIP LOCKED) p
     ORDER BY p.rank_at, p.seq LIMIT @limit),
   taken AS (
     UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
@@ -140,8 +144,9 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     RETURNING t.*)
 SELECT * FROM taken ORDER BY rank_at, seq
 
--- How long until the earliest queued task of @kinds (NULL: every kind) is due, in ms by the
--- database's clock (NULL: none queued; negative: one is due now). One probe of tasks_due per kind.
+-- How long until the earliest queued task of each of @kinds (NULL: every kind) is due, in ms by
+-- the database's clock (negative: one is due now; no row: none queued). One probe of tasks_due
+-- per kind.
 -- name: task_next_due
 WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   queued_kinds(kind) AS (
@@ -152,7 +157,7 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
   kinds AS (
     SELECT kind FROM unnest(@kinds::text[]) AS kind
     UNION ALL SELECT kind FROM queued_kinds WHERE kind IS NOT NULL)
-SELECT MIN(d.next_run_at) - MIN(clock.t) AS due_in FROM kinds CROSS JOIN LATERAL (
+SELECT kinds.kind, d.next_run_at - clock.t AS due_in FROM kinds CROSS JOIN LATERAL (
   SELECT next_run_at FROM tasks WHERE status = 'queued' AND kind = kinds.kind ORDER BY next_run_at LIMIT 1) d, clock
 
 -- name: task_running_owners
@@ -211,7 +216,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     RETURNING t.seq)
 SELECT count(*)::int AS n FROM redriven
 
--- One count per status, each through its partial index.
+-- One count per status, each through its partial index; queued ones not due yet (scheduled); the
+-- longest wait of a due task, since it became due.
 -- name: stats
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 SELECT
@@ -221,7 +227,8 @@ SELECT
   (SELECT count(*) FROM tasks WHERE status = 'failed')::int AS failed,
   (SELECT count(*) FROM tasks WHERE status = 'cancelled')::int AS cancelled,
   (SELECT count(*) FROM dead_letters WHERE redriven_at IS NULL)::int AS dead_letters,
-  (SELECT clock.t - MIN(created_at) FROM tasks WHERE status = 'queued') AS oldest_age
+  (SELECT count(*) FROM tasks WHERE status = 'queued' AND next_run_at > clock.t)::int AS scheduled,
+  (SELECT clock.t - MIN(next_run_at) FROM tasks WHERE status = 'queued' AND next_run_at <= clock.t) AS oldest_age
 FROM clock
 
 -- name: task_count_succeeded_within
@@ -423,3 +430,40 @@ SELECT (SELECT count(*) FROM adv)::int AS advanced, (SELECT seq FROM c) AS seq,
 -- The database's clock: what "now" is for the schedules' occurrences.
 -- name: clock_now
 SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS now
+
+-- Limits of a kind across every worker (issue 22; see limits.ts). A take of a limited kind runs
+-- in a transaction that first locks the kinds' rows (kind order: no deadlock), then counts their
+-- running tasks in a statement of its own (read committed: it sees every take committed before
+-- the lock was granted), then takes with the allowances, then records the rate windows.
+-- name: kind_limit_lock
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, clock.t AS clock_now
+FROM kind_limits l, clock WHERE l.kind = ANY(@kinds::text[]) ORDER BY l.kind FOR UPDATE OF l
+
+-- name: kind_limit_list
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, clock.t AS clock_now,
+  (SELECT count(*) FROM tasks t WHERE t.status = 'running' AND t.kind = l.kind)::int AS running
+FROM kind_limits l, clock ORDER BY l.kind
+
+-- name: kind_limit_kinds
+SELECT kind FROM kind_limits ORDER BY kind
+
+-- name: task_count_running_by_kind
+SELECT kind, count(*)::int AS n FROM tasks WHERE status = 'running' AND kind = ANY(@kinds::text[]) GROUP BY kind
+
+-- name: kind_limit_set_windows
+UPDATE kind_limits l SET window_start = u.window_start, window_count = u.window_count
+FROM unnest(@kinds::text[], @window_start::bigint[], @window_count::int[]) AS u(kind, window_start, window_count)
+WHERE l.kind = u.kind
+
+-- A put keeps the current rate window's count.
+-- name: kind_limit_put
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+INSERT INTO kind_limits (kind, concurrency, rate_limit, rate_interval_ms, window_start, window_count, updated_at)
+SELECT @kind, @concurrency::int, @rate_limit::int, @rate_interval_ms::bigint, 0, 0, clock.t FROM clock
+ON CONFLICT (kind) DO UPDATE SET concurrency = excluded.concurrency, rate_limit = excluded.rate_limit,
+  rate_interval_ms = excluded.rate_interval_ms, updated_at = excluded.updated_at
+
+-- name: kind_limit_remove
+DELETE FROM kind_limits WHERE kind = @kind

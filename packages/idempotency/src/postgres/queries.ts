@@ -58,7 +58,14 @@ export interface PgParams {
   task_list_by_keys: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
   task_reclaim_expired: Now;
   /** `kinds` null: every kind. */
-  task_take: Now & Lease & { readonly limit: number; readonly kinds: readonly string[] | null };
+  task_take: Now &
+    Lease & {
+      readonly limit: number;
+      readonly kinds: readonly string[] | null;
+      /** Kinds taken with an allowance below `limit` (limits.ts), and those allowances. */
+      readonly allow_kinds: readonly string[];
+      readonly allow_n: readonly number[];
+    };
   task_next_due: Now & { readonly kinds: readonly string[] | null };
   task_running_owners: None;
   task_release_owner: Now & { readonly owner: string };
@@ -143,6 +150,22 @@ export interface PgParams {
     readonly channel: string;
   };
   clock_now: Now;
+  kind_limit_lock: Now & { readonly kinds: readonly string[] };
+  kind_limit_list: Now;
+  kind_limit_kinds: None;
+  task_count_running_by_kind: { readonly kinds: readonly string[] };
+  kind_limit_set_windows: {
+    readonly kinds: readonly string[];
+    readonly window_start: readonly number[];
+    readonly window_count: readonly number[];
+  };
+  kind_limit_put: Now & {
+    readonly kind: string;
+    readonly concurrency: number | null;
+    readonly rate_limit: number | null;
+    readonly rate_interval_ms: number | null;
+  };
+  kind_limit_remove: { readonly kind: string };
 }
 
 export type PgQueryName = keyof PgParams;

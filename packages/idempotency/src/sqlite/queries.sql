@@ -88,11 +88,12 @@ WHERE seq IN (
   SELECT seq FROM (:per_kind) ORDER BY rank_at, seq LIMIT @limit)
 RETURNING seq
 
--- The due tasks of one kind, in queue order: the part of task_take repeated per kind.
+-- The due tasks of one kind, in queue order, at most @kind_limit (the take's limit, or less for a
+-- limited kind): the part of task_take repeated per kind.
 -- name: task_take_kind
 SELECT * FROM (
   SELECT seq, rank_at FROM tasks WHERE status = 'queued' AND kind = @kind AND next_run_at <= @now
-  ORDER BY rank_at, seq LIMIT @limit)
+  ORDER BY rank_at, seq LIMIT @kind_limit)
 
 -- The kinds that have queued tasks: a skip scan of tasks_queued, one probe per kind.
 -- name: task_queued_kinds
@@ -158,8 +159,14 @@ UNION ALL SELECT 'succeeded', COUNT(*) FROM tasks WHERE status = 'succeeded'
 UNION ALL SELECT 'failed', COUNT(*) FROM tasks WHERE status = 'failed'
 UNION ALL SELECT 'cancelled', COUNT(*) FROM tasks WHERE status = 'cancelled'
 
+-- How long the longest-waiting due task has waited: since it became due (a delayed task waits
+-- from its run time, not its creation).
 -- name: task_oldest_queued
-SELECT MIN(created_at) AS t FROM tasks WHERE status = 'queued'
+SELECT MIN(next_run_at) AS t FROM tasks WHERE status = 'queued' AND next_run_at <= @now
+
+-- Queued tasks not due yet: delayed, or backing off before a retry.
+-- name: task_count_scheduled
+SELECT COUNT(*) AS n FROM tasks WHERE status = 'queued' AND next_run_at > @now
 
 -- name: task_count_succeeded_since
 SELECT COUNT(*) AS n FROM tasks WHERE status = 'succeeded' AND finished_at >= @since
@@ -278,3 +285,23 @@ WHERE name = @name AND next_run_at = @expected AND paused = 0
 -- The store's clock: what "now" is for the schedules' occurrences.
 -- name: clock_now
 SELECT @now AS now
+
+-- Limits of a kind across every worker (issue 22; see limits.ts): read in the take's transaction.
+-- name: kind_limit_list
+SELECT * FROM kind_limits ORDER BY kind
+
+-- name: task_count_running_of_kind
+SELECT COUNT(*) AS n FROM tasks WHERE status = 'running' AND kind = @kind
+
+-- A put keeps the current rate window's count.
+-- name: kind_limit_put
+INSERT INTO kind_limits (kind, concurrency, rate_limit, rate_interval_ms, window_start, window_count, updated_at)
+VALUES (@kind, @concurrency, @rate_limit, @rate_interval_ms, 0, 0, @now)
+ON CONFLICT (kind) DO UPDATE SET concurrency = excluded.concurrency, rate_limit = excluded.rate_limit,
+  rate_interval_ms = excluded.rate_interval_ms, updated_at = excluded.updated_at
+
+-- name: kind_limit_remove
+DELETE FROM kind_limits WHERE kind = @kind
+
+-- name: kind_limit_set_window
+UPDATE kind_limits SET window_start = @window_start, window_count = @window_count WHERE kind = @kind

@@ -59,7 +59,7 @@ export interface SqliteParams {
   /** A template (takeStatement): `:per_kind` is task_take_kind once per kind. */
   task_take: Now & Lease & { readonly limit: number };
   /** A template: one kind's part of task_take. */
-  task_take_kind: Now & { readonly kind: string; readonly limit: number };
+  task_take_kind: Now & { readonly kind: string; readonly kind_limit: number };
   task_queued_kinds: None;
   task_next_due: { readonly kind: string };
   task_list_taken: { readonly seqs: string };
@@ -74,7 +74,8 @@ export interface SqliteParams {
   task_redrive: Now & Aging & { readonly seq: number | null };
   dead_letter_mark_redriven: Now & { readonly seq: number };
   task_count_by_status: None;
-  task_oldest_queued: None;
+  task_oldest_queued: Now;
+  task_count_scheduled: Now;
   task_count_succeeded_since: { readonly since: number };
   lease_holders: None;
   dead_letter_prune: { readonly cutoff: number; readonly limit: number };
@@ -116,6 +117,16 @@ export interface SqliteParams {
     readonly fired_at: number;
   };
   clock_now: Now;
+  kind_limit_list: None;
+  task_count_running_of_kind: { readonly kind: string };
+  kind_limit_put: Now & {
+    readonly kind: string;
+    readonly concurrency: number | null;
+    readonly rate_limit: number | null;
+    readonly rate_interval_ms: number | null;
+  };
+  kind_limit_remove: { readonly kind: string };
+  kind_limit_set_window: { readonly kind: string; readonly window_start: number; readonly window_count: number };
 }
 
 export type SqliteQueryName = keyof SqliteParams;
@@ -182,8 +193,11 @@ export function prepareStatements(db: Database.Database): SqliteStatements {
   ) as unknown as SqliteStatements;
 }
 
-/** task_take's parameters for `kinds`: each kind bound as `@kind_<i>`. */
-export type TakeParams = SqliteParams["task_take"] & { readonly [kind: `kind_${number}`]: string };
+/** task_take's parameters for `kinds`: each kind bound as `@kind_<i>`, its limit as `@kind_<i>_limit`. */
+export type TakeParams = SqliteParams["task_take"] & {
+  readonly [kind: `kind_${number}`]: string;
+  readonly [limit: `kind_${number}_limit`]: number;
+};
 
 /**
  * task_take for `count` kinds: the template with one limited subquery per kind (`@kind_0` ...),

@@ -10,6 +10,15 @@ import { deadLocalOwners, newOwnerId } from "../owner.js";
 import * as records from "../record.js";
 import type * as T from "../types.js";
 import * as validate from "../validate.js";
+import {
+  allowances,
+  checkKindLimits,
+  type KindLimitRow,
+  type KindLimitState,
+  openAgainAt,
+  toKindLimitState,
+  windowsAfter,
+} from "../limits.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
 import { fromSqlite } from "./errors.js";
 import { openDatabase } from "./open-database.js";
@@ -245,47 +254,105 @@ export class SqliteSyncStore {
    * `kinds` (every kind when left out), in queue order (next run time, then creation); first
    * reclaims tasks whose lease has expired.
    */
-  takeNext(limit: number, kinds?: readonly string[]): T.TaskRecord[] {
+  takeNext(limit: number, kinds?: readonly string[], options: T.TakeOptions = {}): T.TaskRecord[] {
     validate.checkLimit(limit);
     if (kinds !== undefined) validate.checkKinds(kinds);
     return this.transaction(() => {
       this.#reclaimExpired();
-      const serve = kinds ?? (this.#s.task_queued_kinds.all() as { kind: string }[]).map((r) => r.kind);
+      const now = this.#now();
+      // the limited kinds' rows and running counts, read in this (immediate, so serial) transaction
+      const rows = this.#s.kind_limit_list.all() as KindLimitRow[];
+      const allow = allowances(limit, rows, this.#runningOf(rows), now, options.perKind);
+      const serve = (
+        kinds ?? (this.#s.task_queued_kinds.all() as { kind: string }[]).map((r) => r.kind)
+      ).filter((kind) => (allow.get(kind) ?? limit) > 0);
       if (serve.length === 0) return [];
       let take = this.#takes.get(serve.length);
       if (!take) {
         take = takeStatement(this.#db, serve.length);
         this.#takes.set(serve.length, take);
       }
-      const now = this.#now();
       const params: Record<string, unknown> = {
         now,
         owner: this.owner,
         lease_expires_at: now + this.leaseMs,
         limit,
       };
-      for (let i = 0; i < serve.length; i++) params[`kind_${i}`] = serve[i];
+      for (let i = 0; i < serve.length; i++) {
+        params[`kind_${i}`] = serve[i];
+        params[`kind_${i}_limit`] = allow.get(serve[i] as string) ?? limit;
+      }
       const taken = take(params as unknown as TakeParams);
       if (taken.length === 0) return [];
       const seqs = JSON.stringify(taken.map((r) => r.seq));
-      return (this.#s.task_list_taken.all({ seqs }) as records.Row[]).map(records.toRecord);
+      const takenRecords = (this.#s.task_list_taken.all({ seqs }) as records.Row[]).map(records.toRecord);
+      if (rows.length > 0) {
+        const started = new Map<string, number>();
+        for (const r of takenRecords) started.set(r.kind, (started.get(r.kind) ?? 0) + 1);
+        for (const [kind, windowStart, windowCount] of windowsAfter(rows, started, now))
+          this.#s.kind_limit_set_window.run({ kind, window_start: windowStart, window_count: windowCount });
+      }
+      return takenRecords;
     });
+  }
+
+  /** Running tasks of each limited kind, in every process. */
+  #runningOf(rows: readonly KindLimitRow[]): Map<string, number> {
+    return new Map(
+      rows.map((r) => [r.kind, (this.#s.task_count_running_of_kind.get({ kind: r.kind }) as { n: number }).n]),
+    );
   }
 
   /**
    * How long until the earliest queued task of `kinds` (default: every kind) is due, in ms by the
-   * store's clock: 0 when one is due now, null when none is queued.
+   * store's clock: 0 when one is due now, null when none is queued. A kind held back by its
+   * limits counts from when it may start one again (its rate window's end), or not at all while
+   * its concurrency is full (a finish frees it).
    */
   nextDueIn(kinds?: readonly string[]): number | null {
     if (kinds !== undefined) validate.checkKinds(kinds);
     return this.#guard("nextDueIn", () => {
+      const now = this.#now();
       const serve = kinds ?? (this.#s.task_queued_kinds.all() as { kind: string }[]).map((r) => r.kind);
+      const rows = this.#s.kind_limit_list.all() as KindLimitRow[];
+      const running = this.#runningOf(rows);
+      const opens = new Map(rows.map((r) => [r.kind, openAgainAt(r, running.get(r.kind) ?? 0, now)]));
       let due: number | null = null;
       for (const kind of serve) {
         const row = this.#s.task_next_due.get({ kind }) as { due: number | null };
-        if (row.due !== null && (due === null || row.due < due)) due = row.due;
+        const open = opens.has(kind) ? (opens.get(kind) as number | null) : now;
+        if (row.due === null || open === null) continue;
+        const at = Math.max(row.due, open);
+        if (due === null || at < due) due = at;
       }
-      return due === null ? null : Math.max(0, due - this.#now());
+      return due === null ? null : Math.max(0, due - now);
+    });
+  }
+
+  /** See TaskStoreDriver.setKindLimits. */
+  setKindLimits(kind: string, limits: T.KindLimits | null): void {
+    validate.checkKind(kind);
+    if (limits !== null) checkKindLimits(limits);
+    this.#guard("set kind limits", () => {
+      if (limits === null) this.#s.kind_limit_remove.run({ kind });
+      else
+        this.#s.kind_limit_put.run({
+          kind,
+          concurrency: limits.concurrency ?? null,
+          rate_limit: limits.rate?.limit ?? null,
+          rate_interval_ms: limits.rate?.intervalMs ?? null,
+          now: this.#now(),
+        });
+    });
+  }
+
+  /** See TaskStoreDriver.kindLimits. */
+  kindLimits(): KindLimitState[] {
+    return this.#guard("list kind limits", () => {
+      const rows = this.#s.kind_limit_list.all() as KindLimitRow[];
+      const running = this.#runningOf(rows);
+      const now = this.#now();
+      return rows.map((r) => toKindLimitState(r, running.get(r.kind) ?? 0, now));
     });
   }
 
@@ -458,12 +525,14 @@ export class SqliteSyncStore {
       };
       for (const row of this.#s.task_count_by_status.all() as { status: T.TaskStatus; n: number }[])
         counts[row.status] = row.n;
-      const oldest = (this.#s.task_oldest_queued.get() as { t: number | null }).t;
+      const now = this.#now();
+      const oldest = (this.#s.task_oldest_queued.get({ now }) as { t: number | null }).t;
       return {
         ...counts,
+        scheduled: (this.#s.task_count_scheduled.get({ now }) as { n: number }).n,
         total: counts.queued + counts.running + counts.succeeded + counts.failed + counts.cancelled,
         deadLetters: (this.#s.dead_letter_count_open.get() as { n: number }).n,
-        oldestQueuedAgeMs: oldest === null ? null : Math.max(0, this.#now() - oldest),
+        oldestQueuedAgeMs: oldest === null ? null : Math.max(0, now - oldest),
       };
     });
   }

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_MAX_BATCH } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StoreError } from "../errors.js";
+import type { KindLimitState } from "../limits.js";
 import type * as T from "../types.js";
 import { waitOn } from "../wait.js";
 import { type SqliteStoreOptions, SqliteSyncStore } from "./sqlite-sync-store.js";
@@ -163,8 +164,16 @@ export class SqliteTaskStore implements TaskStoreDriver {
     );
   }
 
-  takeNext(limit: number, kinds?: readonly string[]): Promise<T.TaskRecord[]> {
-    return this.#runAtOnce(() => this.store.takeNext(limit, kinds));
+  takeNext(limit: number, kinds?: readonly string[], options?: T.TakeOptions): Promise<T.TaskRecord[]> {
+    return this.#runAtOnce(() => this.store.takeNext(limit, kinds, options));
+  }
+
+  setKindLimits(kind: string, limits: T.KindLimits | null): Promise<void> {
+    return this.#runAtOnce(() => this.store.setKindLimits(kind, limits));
+  }
+
+  kindLimits(): Promise<KindLimitState[]> {
+    return this.#runAtOnce(() => this.store.kindLimits());
   }
 
   nextDueIn(kinds?: readonly string[]): Promise<number | null> {

@@ -7,6 +7,10 @@
 -- a second one by run time tells an idle worker when the earliest delayed task is due.
 -- `schedules` holds the recurring tasks: a cron expression (and its time zone), the task it
 -- enqueues, and the next occurrence (epoch ms) a scheduler enqueues, claimed by compare-and-set.
+-- `kind_limits` holds the limits of a kind across every worker: at most `concurrency` running at
+-- once, at most `rate_limit` starts per `rate_interval_ms` (a fixed window from `window_start`,
+-- `window_count` starts in it so far). A take of a limited kind reads its row (locked, on
+-- PostgreSQL), so two workers never both take the last slot.
 ALTER TABLE tasks ADD COLUMN priority integer NOT NULL DEFAULT 0;
 ALTER TABLE tasks ADD COLUMN rank_at bigint NOT NULL DEFAULT 0;
 UPDATE tasks SET rank_at = next_run_at WHERE status IN ('queued', 'running');
@@ -27,3 +31,12 @@ CREATE TABLE schedules (
   updated_at  bigint  NOT NULL
 );
 CREATE INDEX schedules_due ON schedules (next_run_at) WHERE NOT paused;
+CREATE TABLE kind_limits (
+  kind             text    PRIMARY KEY,
+  concurrency      integer,
+  rate_limit       integer,
+  rate_interval_ms bigint,
+  window_start     bigint  NOT NULL DEFAULT 0,
+  window_count     integer NOT NULL DEFAULT 0,
+  updated_at       bigint  NOT NULL
+);

@@ -1,0 +1,123 @@
+// Limits of a kind across every worker (issue 22), one meaning for both drivers: each driver reads
+// the limited kinds' rows (locked, on PostgreSQL) and their running counts in the take's
+// transaction, and these functions decide how many of each kind it may take and what the rate
+// windows become after it.
+import type { KindLimits } from "./types.js";
+import { invalid } from "./validate.js";
+
+/** A `kind_limits` row. */
+export interface KindLimitRow {
+  kind: string;
+  concurrency: number | null;
+  rate_limit: number | null;
+  rate_interval_ms: number | null;
+  window_start: number;
+  window_count: number;
+}
+
+/** Checks limits as every driver stores them; ERR_INVALID_INPUT naming the field. */
+export function checkKindLimits(limits: KindLimits): void {
+  const { concurrency, rate } = limits;
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 0))
+    invalid(`concurrency must be an integer >= 0, got ${concurrency}`);
+  if (rate !== undefined) {
+    if (!Number.isInteger(rate.limit) || rate.limit < 0)
+      invalid(`rate.limit must be an integer >= 0, got ${rate.limit}`);
+    if (!Number.isInteger(rate.intervalMs) || rate.intervalMs < 1)
+      invalid(`rate.intervalMs must be a positive integer, got ${rate.intervalMs}`);
+  }
+  if (concurrency === undefined && rate === undefined) invalid("limits need concurrency or rate (or null to remove them)");
+}
+
+/** Starts left in the kind's current rate window (Infinity without a rate limit). */
+function startsLeft(row: KindLimitRow, now: number): number {
+  if (row.rate_limit === null || row.rate_interval_ms === null) return Number.POSITIVE_INFINITY;
+  const current = now < Number(row.window_start) + Number(row.rate_interval_ms);
+  return Math.max(0, row.rate_limit - (current ? row.window_count : 0));
+}
+
+/** Slots left under the kind's concurrency (Infinity without one). */
+function slotsLeft(row: KindLimitRow, running: number): number {
+  return row.concurrency === null ? Number.POSITIVE_INFINITY : Math.max(0, row.concurrency - running);
+}
+
+/**
+ * How many tasks of each limited or capped kind a take may start: the least of `limit`, the
+ * caller's own cap for the kind (`perKind`, a worker's per-process limit), the slots left under
+ * the kind's concurrency, and the starts left in its rate window. Kinds not in the map: `limit`.
+ */
+export function allowances(
+  limit: number,
+  rows: readonly KindLimitRow[],
+  running: ReadonlyMap<string, number>,
+  now: number,
+  perKind: Readonly<Record<string, number>> = {},
+): Map<string, number> {
+  const allow = new Map<string, number>();
+  for (const [kind, cap] of Object.entries(perKind)) allow.set(kind, Math.max(0, Math.min(limit, cap)));
+  for (const row of rows) {
+    const left = Math.min(slotsLeft(row, running.get(row.kind) ?? 0), startsLeft(row, now));
+    allow.set(row.kind, Math.min(allow.get(row.kind) ?? limit, left));
+  }
+  return allow;
+}
+
+/** The rate windows after a take that started `taken` tasks of each kind: [kind, start, count] of each changed. */
+export function windowsAfter(
+  rows: readonly KindLimitRow[],
+  taken: ReadonlyMap<string, number>,
+  now: number,
+): [kind: string, windowStart: number, windowCount: number][] {
+  const changed: [string, number, number][] = [];
+  for (const row of rows) {
+    const n = taken.get(row.kind) ?? 0;
+    if (n === 0 || row.rate_limit === null || row.rate_interval_ms === null) continue;
+    const current = now < Number(row.window_start) + Number(row.rate_interval_ms);
+    changed.push(current ? [row.kind, Number(row.window_start), row.window_count + n] : [row.kind, now, n]);
+  }
+  return changed;
+}
+
+/**
+ * When a limited kind may start a task again: `now` when it may, the end of its rate window
+ * when that is used up, null when its concurrency is full (a task of it must finish first).
+ */
+export function openAgainAt(row: KindLimitRow, running: number, now: number): number | null {
+  if (slotsLeft(row, running) === 0) return null;
+  if (startsLeft(row, now) === 0) return Number(row.window_start) + Number(row.rate_interval_ms);
+  return now;
+}
+
+/** A limits row as the contract reads it. */
+export function toKindLimitState(row: KindLimitRow, running: number, now: number): KindLimitState {
+  const rate =
+    row.rate_limit === null || row.rate_interval_ms === null
+      ? null
+      : { limit: row.rate_limit, intervalMs: Number(row.rate_interval_ms) };
+  const current = rate !== null && now < Number(row.window_start) + rate.intervalMs;
+  const at = openAgainAt(row, running, now);
+  return {
+    kind: row.kind,
+    concurrency: row.concurrency,
+    rate,
+    running,
+    startsInWindow: current ? row.window_count : 0,
+    heldBack: at === null ? "concurrency" : at > now ? "rate" : null,
+    openAgainAt: at,
+  };
+}
+
+/** A kind's limits and where it stands against them now. */
+export interface KindLimitState {
+  readonly kind: string;
+  readonly concurrency: number | null;
+  readonly rate: { readonly limit: number; readonly intervalMs: number } | null;
+  /** Tasks of the kind running now, in every worker. */
+  readonly running: number;
+  /** Starts in the current rate window. */
+  readonly startsInWindow: number;
+  /** Why its queued tasks wait now: its concurrency is full, its rate window used up, or null. */
+  readonly heldBack: "concurrency" | "rate" | null;
+  /** When it may start a task again (epoch ms; null: when one of its tasks finishes). */
+  readonly openAgainAt: number | null;
+}
