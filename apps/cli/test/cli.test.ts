@@ -123,7 +123,7 @@ describe("taskq (the built binary, as a subprocess)", () => {
     expect(prom).toContain(`taskq_store_tasks{status="succeeded"} ${after.succeeded}`);
     const human = (await taskq(dir, ["monitor", "--once"])).stdout;
     expect(human).toMatch(
-      /queued 0 \(scheduled for later 0\) {2}running 0 \(executing 0, leased and waiting for a slot 0\) {2}succeeded \d+/
+      /queued 0 \(scheduled for later 0\) {2}running 0 \(executing 0, leased and waiting for a slot 0\) {2}succeeded \d+/,
     );
   });
 

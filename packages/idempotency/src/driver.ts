@@ -1,3 +1,4 @@
+import type { KindLimitState } from "./limits.js";
 import type {
   CancelOutcome,
   ClaimInput,
@@ -11,13 +12,12 @@ import type {
   ScheduleInput,
   ScheduleRecord,
   Started,
-  TakeOptions,
   StoreStats,
+  TakeOptions,
   TaskFailure,
   TaskRecord,
   TaskResultData,
 } from "./types.js";
-import type { KindLimitState } from "./limits.js";
 
 /** A lease owner that holds running tasks now (a live manager, or one whose lease has not expired yet). */
 export interface LeaseHolder {

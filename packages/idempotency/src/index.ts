@@ -4,6 +4,7 @@
 export { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, PRIORITY_AGING_MS } from "./defaults.js";
 export type { BatchCounters, LeaseHolder, TaskStoreDriver } from "./driver.js";
 export { StaleTransitionError, StoreError, type StoreErrorCode } from "./errors.js";
+export type { KindLimitState } from "./limits.js";
 export { isPostgresUrl, type OpenTaskStoreOptions, openTaskStore } from "./open-task-store.js";
 export { isDeadLocalOwner, newOwnerId } from "./owner.js";
 export { redactUrl } from "./redact-url.js";
@@ -26,12 +27,11 @@ export type {
   ScheduleRecord,
   ScheduleTaskOptions,
   Started,
-  TakeOptions,
   StoreStats,
+  TakeOptions,
   TaskFailure,
   TaskRecord,
   TaskResultData,
   TaskStatus,
 } from "./types.js";
 export { KIND_PATTERN, MAX_ID_LENGTH, MAX_KEY_LENGTH, MAX_PAYLOAD_BYTES } from "./validate.js";
-export type { KindLimitState } from "./limits.js";

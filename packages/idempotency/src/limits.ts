@@ -26,7 +26,8 @@ export function checkKindLimits(limits: KindLimits): void {
     if (!Number.isInteger(rate.intervalMs) || rate.intervalMs < 1)
       invalid(`rate.intervalMs must be a positive integer, got ${rate.intervalMs}`);
   }
-  if (concurrency === undefined && rate === undefined) invalid("limits need concurrency or rate (or null to remove them)");
+  if (concurrency === undefined && rate === undefined)
+    invalid("limits need concurrency or rate (or null to remove them)");
 }
 
 /** Starts left in the kind's current rate window (Infinity without a rate limit). */

@@ -7,11 +7,6 @@ import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, PRIORITY_AGING_M
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
-import { deadLocalOwners, newOwnerId } from "../owner.js";
-import * as records from "../record.js";
-import { bindNamed } from "../sql/query-file.js";
-import type * as T from "../types.js";
-import * as validate from "../validate.js";
 import {
   allowances,
   checkKindLimits,
@@ -20,13 +15,17 @@ import {
   toKindLimitState,
   windowsAfter,
 } from "../limits.js";
+import { deadLocalOwners, newOwnerId } from "../owner.js";
+import * as records from "../record.js";
+import { bindNamed } from "../sql/query-file.js";
+import type * as T from "../types.js";
+import * as validate from "../validate.js";
 import { PgConnection } from "./connection.js";
 import { fromPg, redactUrl } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { PgNotifier } from "./notifier.js";
 import { PG_QUERIES, type PgParams } from "./queries.js";
 import { TurnBatcher } from "./turn-batcher.js";
-
 
 /** How long a store trusts its list of the kinds with limits, ms (see #limitedKinds). */
 const LIMITS_REFRESH_MS = 1000;
@@ -392,7 +391,11 @@ export class PgTaskStore implements TaskStoreDriver {
 
   // ---- the durable queue and leases -----------------------------------------------------------
 
-  async takeNext(limit: number, kinds?: readonly string[], options: T.TakeOptions = {}): Promise<T.TaskRecord[]> {
+  async takeNext(
+    limit: number,
+    kinds?: readonly string[],
+    options: T.TakeOptions = {},
+  ): Promise<T.TaskRecord[]> {
     validate.checkLimit(limit);
     if (kinds !== undefined) validate.checkKinds(kinds);
     this.#ensureOpen("take next");
@@ -467,10 +470,13 @@ export class PgTaskStore implements TaskStoreDriver {
   async nextDueIn(kinds?: readonly string[]): Promise<number | null> {
     if (kinds !== undefined) validate.checkKinds(kinds);
     this.#ensureOpen("next due");
-    const { rows } = await this.#conn.query<"task_next_due", { kind: string; due_in: number }>("task_next_due", {
-      now: this.#clock(),
-      kinds: kinds === undefined ? null : [...new Set(kinds)],
-    });
+    const { rows } = await this.#conn.query<"task_next_due", { kind: string; due_in: number }>(
+      "task_next_due",
+      {
+        now: this.#clock(),
+        kinds: kinds === undefined ? null : [...new Set(kinds)],
+      },
+    );
     const limited = await this.#limitedKinds();
     // a kind held back by its limits counts from when it may start one again, or not at all
     const states = rows.some((r) => limited.includes(r.kind))

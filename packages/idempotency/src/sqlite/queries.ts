@@ -126,7 +126,11 @@ export interface SqliteParams {
     readonly rate_interval_ms: number | null;
   };
   kind_limit_remove: { readonly kind: string };
-  kind_limit_set_window: { readonly kind: string; readonly window_start: number; readonly window_count: number };
+  kind_limit_set_window: {
+    readonly kind: string;
+    readonly window_start: number;
+    readonly window_count: number;
+  };
 }
 
 export type SqliteQueryName = keyof SqliteParams;

@@ -6,10 +6,6 @@ import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, PRIORITY_AGING_MS } from "../defaul
 import type { LeaseHolder } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
-import { deadLocalOwners, newOwnerId } from "../owner.js";
-import * as records from "../record.js";
-import type * as T from "../types.js";
-import * as validate from "../validate.js";
 import {
   allowances,
   checkKindLimits,
@@ -19,6 +15,10 @@ import {
   toKindLimitState,
   windowsAfter,
 } from "../limits.js";
+import { deadLocalOwners, newOwnerId } from "../owner.js";
+import * as records from "../record.js";
+import type * as T from "../types.js";
+import * as validate from "../validate.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
 import { fromSqlite } from "./errors.js";
 import { openDatabase } from "./open-database.js";
@@ -299,7 +299,10 @@ export class SqliteSyncStore {
   /** Running tasks of each limited kind, in every process. */
   #runningOf(rows: readonly KindLimitRow[]): Map<string, number> {
     return new Map(
-      rows.map((r) => [r.kind, (this.#s.task_count_running_of_kind.get({ kind: r.kind }) as { n: number }).n]),
+      rows.map((r) => [
+        r.kind,
+        (this.#s.task_count_running_of_kind.get({ kind: r.kind }) as { n: number }).n,
+      ]),
     );
   }
 
