@@ -3,6 +3,7 @@ import yargs from "yargs";
 import { cancelCommand } from "./commands/cancel.js";
 import { dlqCommand } from "./commands/dlq.js";
 import { generateCommand } from "./commands/generate.js";
+import { limitsCommand } from "./commands/limits.js";
 import { monitorCommand } from "./commands/monitor.js";
 import { pruneCommand } from "./commands/prune.js";
 import { runCommand } from "./commands/run.js";
@@ -40,6 +41,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .command(statusCommand)
       .command(cancelCommand)
       .command(scheduleCommand)
+      .command(limitsCommand)
       .command(dlqCommand)
       .command(pruneCommand)
       .demandCommand(1, "give a command (see taskq --help)")

@@ -4,6 +4,8 @@ import type { DurableQueuePort, StoreRecord } from "./ports.js";
 export interface AdoptPort {
   /** Tasks adopted (or submitted) and not settled yet. */
   readonly pending: number;
+  /** Of `pending`, the tasks of `kind`. */
+  pendingOf(kind: string): number;
   /** Runs a task taken from the durable queue (`running`, leased to this process). */
   adopt(record: StoreRecord & { readonly payload: unknown }): Promise<unknown>;
 }
@@ -21,6 +23,11 @@ export interface FetcherOptions {
    * than `capacity - runner.pending` per look, and waits for a task to settle when full.
    */
   readonly capacity: number;
+  /**
+   * Most tasks of a kind this process holds at once, by kind (a worker's own per-kind limits;
+   * the store's limits per kind hold across every worker besides). @default none
+   */
+  readonly perKind?: Readonly<Record<string, number>>;
   /**
    * How long an idle fetcher waits before it looks again, in ms, when nothing wakes it earlier
    * (a store notification, or one of its tasks settling).
@@ -61,6 +68,7 @@ export class Fetcher {
     if (!options.store) throw new TypeError("store is required");
     if (!options.runner) throw new TypeError("runner is required");
     checkPositive("capacity", options.capacity);
+    for (const [kind, max] of Object.entries(options.perKind ?? {})) checkPositive(`perKind.${kind}`, max);
     checkPositive("pollMs", options.pollMs);
     this.#options = options;
   }
@@ -79,11 +87,20 @@ export class Fetcher {
         await this.#wait({ work: false, settle: true });
         continue;
       }
+      // what this process may still hold of each kind with a per-kind limit
+      const caps = this.#caps();
+      const kinds = caps ? this.#options.kinds?.filter((kind) => (caps[kind] ?? 1) > 0) : this.#options.kinds;
+      if (kinds?.length === 0) {
+        await this.#wait({ work: false, settle: true });
+        continue;
+      }
       let records: readonly (StoreRecord & { readonly payload: unknown })[] = [];
       try {
-        records = await (this.#options.kinds
-          ? store.takeNext(free, this.#options.kinds)
-          : store.takeNext(free));
+        records = await (caps
+          ? store.takeNext(free, kinds, { perKind: caps })
+          : kinds
+            ? store.takeNext(free, kinds)
+            : store.takeNext(free));
       } catch (error) {
         if ((error as { retryable?: unknown }).retryable !== true) throw error;
         this.#options.onRetryableError?.(error as Error);
@@ -101,9 +118,10 @@ export class Fetcher {
       if (this.#options.exitWhenIdle && runner.pending === 0 && (await this.#storeIdle())) break;
       // Draining to exit, a task of ours settling may leave the store idle: look again then,
       // not a poll interval later. Otherwise a settle frees capacity that only new work needs.
+      // a kind at its per-kind limit may take again when one of ours settles
       await this.#wait({
-        work: await this.#idleWaitMs(),
-        settle: this.#options.exitWhenIdle === true,
+        work: await this.#idleWaitMs(kinds),
+        settle: this.#options.exitWhenIdle === true || caps !== undefined,
       });
     }
     return this.#taken;
@@ -125,8 +143,8 @@ export class Fetcher {
    * kinds falls due sooner (a delayed task, a retry's backoff), so it is taken on time without
    * polling. A task due now that was not taken (another worker holds it) waits MIN_WAIT_MS.
    */
-  async #idleWaitMs(): Promise<number> {
-    const { store, kinds, pollMs } = this.#options;
+  async #idleWaitMs(kinds: readonly string[] | undefined): Promise<number> {
+    const { store, pollMs } = this.#options;
     let dueIn: number | null = null;
     try {
       dueIn = await (kinds ? store.nextDueIn(kinds) : store.nextDueIn());
@@ -135,6 +153,15 @@ export class Fetcher {
       this.#options.onRetryableError?.(error as Error);
     }
     return dueIn === null ? pollMs : Math.min(pollMs, Math.max(MIN_WAIT_MS, dueIn));
+  }
+
+  /** What this process may still take of each kind with a per-kind limit (undefined: none set). */
+  #caps(): Record<string, number> | undefined {
+    const { perKind, runner } = this.#options;
+    if (!perKind) return undefined;
+    const caps: Record<string, number> = {};
+    for (const [kind, max] of Object.entries(perKind)) caps[kind] = Math.max(0, max - runner.pendingOf(kind));
+    return caps;
   }
 
   #wake(): void {

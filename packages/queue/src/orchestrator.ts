@@ -172,6 +172,8 @@ export class Orchestrator<T, O> {
   readonly #now: () => number;
   readonly #inflight = new Map<string, Promise<TaskResult>>();
   readonly #pending = new Set<Job<T>>();
+  /** How many of `#pending` are of each kind (a worker's per-kind limits). */
+  readonly #pendingByKind = new Map<string, number>();
   /** The pending jobs by their store seq (what a cancel names). */
   readonly #bySeq = new Map<number, Job<T>>();
   readonly #hooks: LifecycleHooks;
@@ -220,6 +222,11 @@ export class Orchestrator<T, O> {
     return this.#pending.size;
   }
 
+  /** Tasks of `kind` submitted or adopted and not settled yet. */
+  pendingOf(kind: string): number {
+    return this.#pendingByKind.get(kind) ?? 0;
+  }
+
   /** The store seqs of the tasks this process holds (pending), for a cancel watch. */
   heldSeqs(): number[] {
     return [...this.#bySeq.keys()];
@@ -228,6 +235,12 @@ export class Orchestrator<T, O> {
   /** Attempts running on the executor now (the rest of `pending` waits for a slot or a retry). */
   get executing(): number {
     return this.#busy;
+  }
+
+  #countKind(kind: string, by: 1 | -1): void {
+    const n = (this.#pendingByKind.get(kind) ?? 0) + by;
+    if (n === 0) this.#pendingByKind.delete(kind);
+    else this.#pendingByKind.set(kind, n);
   }
 
   get accepting(): boolean {
@@ -389,6 +402,7 @@ export class Orchestrator<T, O> {
         runMs: 0,
         settle: (outcome) => {
           if (!this.#pending.delete(job)) return;
+          this.#countKind(job.prepared.kind, -1);
           if (this.#bySeq.get(job.seq) === job) this.#bySeq.delete(job.seq);
           if (outcome.ok) resolve(outcome.value);
           else reject(outcome.error);
@@ -396,6 +410,7 @@ export class Orchestrator<T, O> {
         },
       };
       this.#pending.add(job);
+      this.#countKind(job.prepared.kind, 1);
       this.#bySeq.set(job.seq, job);
       // A job already running in the store was promised a slot: it waits for one, never rejected.
       void this.#admit(job, !job.started);

@@ -138,6 +138,7 @@ export interface DurableQueuePort {
   takeNext(
     limit: number,
     kinds?: readonly string[],
+    options?: { readonly perKind?: Readonly<Record<string, number>> },
   ): Promise<readonly (StoreRecord & { readonly payload: unknown })[]>;
   /**
    * How long until the earliest queued task (of these `kinds`, or any) is due, in ms by the

@@ -6,7 +6,7 @@
 /** A store location as it may be printed: its password masked. */
 export { redactUrl } from "@taskq/idempotency";
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
-export { clientOf, type ScheduleInfo } from "./client.js";
+export { clientOf, type LimitsInfo, type ScheduleInfo } from "./client.js";
 export { type ReadingJson, readingJson, readStore, type StoreReading, storePrometheus } from "./inspect.js";
 export { BUILT_IN_KINDS, checkKind, type HandlerModules, KIND_PATTERN, kindOfModule } from "./kinds.js";
 export { type RetentionOptions, retentionService } from "./maintenance/retention.js";
@@ -43,7 +43,7 @@ export {
   type SettingRule,
 } from "./settings.js";
 export { checkStoreLocation, ensureStoreDirectory } from "./store-location.js";
-export { defaultPollMs, type ServeOptions, serve } from "./worker.js";
+export { checkKindConcurrency, defaultPollMs, type ServeOptions, serve } from "./worker.js";
 
 import { payloadPreparer } from "./handler-runtime.js";
 import { stableKey } from "./stable-key.js";

@@ -127,6 +127,29 @@ export interface ScheduleInfo {
   readonly lastRunAt: Date | null;
 }
 
+/** The limits of a kind across every worker (see `setLimits`). */
+export interface LimitsOptions {
+  /** At most this many tasks of the kind running at once, in all workers together. */
+  readonly concurrency?: number;
+  /** At most `limit` tasks of the kind started per `intervalMs` (a fixed window). */
+  readonly rate?: { readonly limit: number; readonly intervalMs: number };
+}
+
+/** A kind's limits and where it stands against them (`limits`). */
+export interface LimitsInfo {
+  readonly kind: string;
+  readonly concurrency: number | null;
+  readonly rate: { readonly limit: number; readonly intervalMs: number } | null;
+  /** Tasks of the kind running now, in every worker. */
+  readonly running: number;
+  /** Starts in the current rate window. */
+  readonly startsInWindow: number;
+  /** Why its due tasks wait now, or null. */
+  readonly heldBack: "concurrency" | "rate" | null;
+  /** When it may start a task again; null: when one of its running tasks finishes. */
+  readonly openAgainAt: Date | null;
+}
+
 /** Options of `result`. */
 export interface ResultOptions {
   /** Stops waiting (rejects with the signal's reason). */
@@ -176,6 +199,14 @@ export interface Client {
   pauseSchedule(name: string): Promise<ScheduleInfo>;
   /** Resumes from the next occurrence after now (the ones missed while paused are skipped). */
   resumeSchedule(name: string): Promise<ScheduleInfo>;
+  /**
+   * Sets the limits of `kind` across every worker on the store (null removes them): at most
+   * `concurrency` running at once, at most `rate.limit` starts per `rate.intervalMs`. A task held
+   * back stays queued (not failed, not retried). Workers apply a change within a second.
+   */
+  setLimits(kind: string, limits: LimitsOptions | null): Promise<void>;
+  /** Every kind with limits, where it stands, and what holds it back. */
+  limits(): Promise<LimitsInfo[]>;
   /** Closes the store (when `connect` opened it). */
   close(): Promise<void>;
 }
@@ -225,6 +256,40 @@ export function timingOf(o: Pick<EnqueueOptions, "priority" | "runAt" | "delayMs
     ...(at === undefined ? {} : { runAt: at }),
     ...(delayMs === undefined ? {} : { delayMs }),
   };
+}
+
+const LIMITS_KEYS = keysOf<LimitsOptions>()({ concurrency: true, rate: true });
+const RATE_KEYS = keysOf<NonNullable<LimitsOptions["rate"]>>()({ limit: true, intervalMs: true });
+
+/** Limits checked where they enter: one line naming the option. */
+function checkLimits(limits: LimitsOptions): LimitsOptions {
+  if (limits === null || typeof limits !== "object")
+    throw new ConfigError("limits", "setLimits needs { concurrency, rate } or null");
+  checkOptionKeys(limits, LIMITS_KEYS);
+  const { concurrency, rate } = limits;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 0))
+    throw new ConfigError(
+      "concurrency",
+      `concurrency must be an integer >= 0, got ${JSON.stringify(concurrency)}`,
+    );
+  if (rate !== undefined) {
+    if (rate === null || typeof rate !== "object")
+      throw new ConfigError("rate", "rate must be { limit, intervalMs }");
+    checkOptionKeys(rate, RATE_KEYS, "rate");
+    if (!(Number.isInteger(rate.limit) && rate.limit >= 0))
+      throw new ConfigError(
+        "rate.limit",
+        `rate.limit must be an integer >= 0, got ${JSON.stringify(rate.limit)}`,
+      );
+    if (!(Number.isInteger(rate.intervalMs) && rate.intervalMs >= 1))
+      throw new ConfigError(
+        "rate.intervalMs",
+        `rate.intervalMs must be a positive integer (ms), got ${JSON.stringify(rate.intervalMs)}`,
+      );
+  }
+  if (concurrency === undefined && rate === undefined)
+    throw new ConfigError("limits", "setLimits needs concurrency or rate (or null to remove the limits)");
+  return limits;
 }
 
 const SCHEDULE_KEYS = keysOf<ScheduleOptions>()({
@@ -417,11 +482,11 @@ export function clientOf(
     async schedule(name, o) {
       if (o === null || typeof o !== "object")
         throw new ConfigError("options", "schedule needs an options object: { cron, kind, payload }");
-      checkOptionKeys(o, SCHEDULE_KEYS, "schedule options");
+      checkOptionKeys(o, SCHEDULE_KEYS);
       checkKind(name, "schedule name");
       const cron = parseCron(o.cron, o.timezone ?? null);
       const task = o.options ?? {};
-      checkOptionKeys(task, SCHEDULE_TASK_KEYS, "schedule task options");
+      checkOptionKeys(task, SCHEDULE_TASK_KEYS, "options");
       timingOf({ ...(task.priority === undefined ? {} : { priority: task.priority }) });
       // the payload checked as an enqueue of it would be
       const payload = claimOf(o.kind, o.payload ?? {}, { key: name }, {}).payload;
@@ -461,6 +526,16 @@ export function clientOf(
       const after = await store.setSchedulePaused(name, false, next ?? current.nextRunAt);
       if (!after) throw new ScheduleNotFoundError(name, store.location);
       return toScheduleInfo(after);
+    },
+    async setLimits(kind, limits) {
+      checkKind(kind);
+      await store.setKindLimits(kind, limits === null ? null : checkLimits(limits));
+    },
+    async limits() {
+      return (await store.kindLimits()).map((l) => ({
+        ...l,
+        openAgainAt: l.openAgainAt === null ? null : new Date(l.openAgainAt),
+      }));
     },
     async close() {
       if (options.owned) await store.close();

@@ -166,6 +166,8 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     schedules: client.schedules,
     pauseSchedule: client.pauseSchedule,
     resumeSchedule: client.resumeSchedule,
+    setLimits: client.setLimits,
+    limits: client.limits,
     async submit(payload, submitOptions) {
       const prepared = prepare(payload, submitOptions);
       const result = await pool.submitPrepared(prepared);

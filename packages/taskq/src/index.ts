@@ -7,6 +7,8 @@ export {
   connect,
   type Enqueued,
   type EnqueueOptions,
+  type LimitsInfo,
+  type LimitsOptions,
   type PgQueryable,
   type ResultOptions,
   type ScheduleInfo,

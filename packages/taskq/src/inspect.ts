@@ -1,6 +1,12 @@
 // The store's read model: what monitoring shows of a store (the CLI's monitor and /metrics, and
 // the dashboard next), read through the task store contract, in one place.
-import type { KindCounts, ScheduleRecord, StoreStats, TaskStoreDriver } from "@taskq/idempotency";
+import type {
+  KindCounts,
+  KindLimitState,
+  ScheduleRecord,
+  StoreStats,
+  TaskStoreDriver,
+} from "@taskq/idempotency";
 import { labelValue } from "@taskq/metrics";
 import { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
 
@@ -34,6 +40,8 @@ export interface StoreReading extends StoreStats {
   readonly kinds: readonly KindCounts[];
   /** The recurring tasks, by name. */
   readonly schedules: readonly ScheduleRecord[];
+  /** The kinds with limits across the fleet, and what each holds back now. */
+  readonly limits: readonly KindLimitState[];
 }
 
 /**
@@ -41,13 +49,14 @@ export interface StoreReading extends StoreStats {
  * every process that holds leases or reported itself in the last MANAGER_STALE_MS.
  */
 export async function readStore(store: TaskStoreDriver, intervalS: number): Promise<StoreReading> {
-  const [stats, succeeded, holders, reports, kinds, schedules] = await Promise.all([
+  const [stats, succeeded, holders, reports, kinds, schedules, limits] = await Promise.all([
     store.stats(),
     store.succeededWithin(intervalS * 1000),
     store.leaseHolders(),
     store.managers(),
     store.countsByKind(),
     store.schedules(),
+    store.kindLimits(),
   ]);
   const now = Date.now();
   const fresh = new Map(
@@ -77,6 +86,7 @@ export async function readStore(store: TaskStoreDriver, intervalS: number): Prom
     managers,
     kinds,
     schedules,
+    limits,
   };
 }
 
@@ -117,6 +127,15 @@ export function readingJson(r: StoreReading) {
       next_run_at: new Date(x.nextRunAt).toISOString(),
       last_run_at: x.lastRunAt === null ? null : new Date(x.lastRunAt).toISOString(),
     })),
+    limits: r.limits.map((l) => ({
+      kind: l.kind,
+      concurrency: l.concurrency,
+      rate: l.rate,
+      running: l.running,
+      starts_in_window: l.startsInWindow,
+      held_back: l.heldBack,
+      open_again_at: l.openAgainAt === null ? null : new Date(l.openAgainAt).toISOString(),
+    })),
   };
 }
 
@@ -139,6 +158,14 @@ export function storePrometheus(r: StoreReading): string {
     "# HELP taskq_store_scheduled_tasks Queued tasks not due yet (delayed, or backing off before a retry).",
     "# TYPE taskq_store_scheduled_tasks gauge",
     `taskq_store_scheduled_tasks ${r.scheduled}`,
+    "# HELP taskq_store_kind_held_back A kind's due tasks held back by its limits now (1), by reason.",
+    "# TYPE taskq_store_kind_held_back gauge",
+    ...r.limits.flatMap((l) =>
+      (["concurrency", "rate"] as const).map(
+        (why) =>
+          `taskq_store_kind_held_back{kind="${labelValue(l.kind)}",reason="${why}"} ${l.heldBack === why ? 1 : 0}`,
+      ),
+    ),
     "# HELP taskq_store_dead_letters Dead letters not re-driven.",
     "# TYPE taskq_store_dead_letters gauge",
     `taskq_store_dead_letters ${r.deadLetters}`,

@@ -28,6 +28,12 @@ export interface ServeOptions {
   readonly signal?: AbortSignal;
   /** A store error worth retrying (an unreachable server): reported, and the loop tries again. @default ignored */
   readonly onRetryableError?: (error: Error) => void;
+  /**
+   * Most tasks of a kind this worker holds at once (running, or waiting in it for a slot):
+   * `{ email: 4 }`. Kinds not named share the worker's slots. For a limit across every worker,
+   * see `client.setLimits`. @default none
+   */
+  readonly kindConcurrency?: Readonly<Record<string, number>>;
 }
 
 /** The poll interval a worker uses on a store when none is given. */
@@ -50,6 +56,9 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
     runner: runtime.orchestrator,
     kinds: runtime.kinds,
     capacity: runtime.executor.concurrency + runtime.config.queueSize,
+    ...(options.kindConcurrency
+      ? { perKind: checkKindConcurrency(options.kindConcurrency, runtime.kinds) }
+      : {}),
     pollMs: options.pollMs ?? defaultPollMs(runtime.store.dialect),
     ...(options.exitWhenIdle === undefined ? {} : { exitWhenIdle: options.exitWhenIdle }),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -60,6 +69,26 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
   } finally {
     unlisten();
   }
+}
+
+/** A worker's per-kind limits checked: kinds it serves, each a positive integer; ConfigError naming it. */
+export function checkKindConcurrency(
+  limits: Readonly<Record<string, number>>,
+  kinds: readonly string[],
+  name = "kindConcurrency",
+): Readonly<Record<string, number>> {
+  if (limits === null || typeof limits !== "object" || Array.isArray(limits))
+    throw new ConfigError(name, `${name} must be an object: { kind: limit }`);
+  for (const [kind, max] of Object.entries(limits)) {
+    if (!kinds.includes(kind))
+      throw new ConfigError(
+        name,
+        `${name} names ${JSON.stringify(kind)}, a kind this worker does not serve (it serves ${kinds.join(", ")})`,
+      );
+    if (!Number.isInteger(max) || max < 1)
+      throw new ConfigError(name, `${name} ${kind} must be a positive integer, got ${JSON.stringify(max)}`);
+  }
+  return limits;
 }
 
 /** Options of `createWorker`. */
@@ -84,6 +113,11 @@ export interface WorkerOptions extends RunOptions {
    * @default 200 on SQLite; 2000 on PostgreSQL, which wakes idle workers with LISTEN/NOTIFY
    */
   readonly pollMs?: number;
+  /**
+   * Most tasks of a kind this worker holds at once: `{ email: 4 }` (see ServeOptions).
+   * @default none
+   */
+  readonly kindConcurrency?: Readonly<Record<string, number>>;
 }
 
 /** A running worker: it takes tasks of its kinds from the store until closed. */
@@ -109,6 +143,7 @@ const WORKER_KEYS = [
     logger: true,
     hooks: true,
     pollMs: true,
+    kindConcurrency: true,
   }),
   ...RUN_OPTION_KEYS,
 ];
@@ -129,6 +164,9 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       `pollMs must be a positive integer, got ${JSON.stringify(options.pollMs)}`,
     );
   const store = checkStoreLocation(options.store ?? SETTINGS.db.default, "store");
+  // before anything opens: the handlers' keys are the kinds it will serve
+  if (options.kindConcurrency !== undefined && options.handlers && typeof options.handlers === "object")
+    checkKindConcurrency(options.kindConcurrency, Object.keys(options.handlers));
   const handlerOptions = options.handlerOptions;
   const runtime = await openRuntime({
     ...resolveRunOptions(options),
@@ -143,6 +181,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const loop = serve(runtime, {
     signal: stop.signal,
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+    ...(options.kindConcurrency === undefined ? {} : { kindConcurrency: options.kindConcurrency }),
     onRetryableError: (error) =>
       runtime.logger.warn(
         { error_class: "store_unavailable" },

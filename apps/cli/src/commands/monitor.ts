@@ -10,6 +10,7 @@ import {
 } from "taskq/app";
 import type { Argv } from "yargs";
 import { dbOption } from "../options.js";
+import { limitsLine } from "./limits.js";
 
 interface MonitorArgs {
   db: string;
@@ -36,6 +37,11 @@ function human(r: StoreReading, db: string, interval: number): string {
         `    ${k.kind}: queued ${k.queued}  running ${k.running}  succeeded ${k.succeeded}  failed ${k.failed}  cancelled ${k.cancelled}`,
     ),
     `  throughput (last ${interval} s) ${r.throughputTps.toFixed(1)} tasks/s  longest wait of a due task ${age}`,
+    ...(r.limits.length === 0 ? [] : [`  limits: ${r.limits.length}`]),
+    ...r.limits.map(
+      (l) =>
+        `    ${limitsLine({ ...l, openAgainAt: l.openAgainAt === null ? null : new Date(l.openAgainAt) })}`,
+    ),
     ...(r.schedules.length === 0 ? [] : [`  schedules: ${r.schedules.length}`]),
     ...r.schedules.map(
       (x) =>

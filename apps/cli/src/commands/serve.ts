@@ -1,5 +1,5 @@
 import { toReport } from "@taskq/metrics";
-import { CliError, integerAtLeast, openRuntime, redactUrl, serve } from "taskq/app";
+import { CliError, checkKindConcurrency, integerAtLeast, openRuntime, redactUrl, serve } from "taskq/app";
 import type { Argv } from "yargs";
 import { type MetricsServer, startMetricsServer } from "../metrics-server.js";
 import { type RuntimeArgs, runtimeOptions, toRuntimeConfig } from "../options.js";
@@ -12,6 +12,22 @@ interface ServeArgs extends RuntimeArgs {
   "shutdown-timeout-ms": number;
   "metrics-port"?: number;
   "metrics-host": string;
+  "kind-concurrency"?: Record<string, number>;
+}
+
+/** `--kind-concurrency KIND=N` (repeatable) as `{ KIND: N }`; one line naming the flag otherwise. */
+function kindConcurrencyFlag(value: unknown): Record<string, number> {
+  const limits: Record<string, number> = {};
+  for (const item of (Array.isArray(value) ? value : [value]).map(String)) {
+    const match = /^([^=]+)=(\d+)$/.exec(item);
+    if (!match || Number(match[2]) < 1)
+      throw new CliError(
+        `--kind-concurrency takes KIND=N (N a positive integer), got ${JSON.stringify(item)}`,
+        2,
+      );
+    limits[match[1] as string] = Number(match[2]);
+  }
+  return limits;
 }
 
 export const serveCommand = {
@@ -36,6 +52,14 @@ export const serveCommand = {
         coerce: integerAtLeast("metrics-port", 0),
         describe: "serve Prometheus /metrics and /healthz over HTTP on this port (0: any free port)",
       })
+      .option("kind-concurrency", {
+        type: "string",
+        array: true,
+        requiresArg: true,
+        coerce: kindConcurrencyFlag,
+        describe:
+          "most tasks of a kind this manager holds at once, KIND=N (repeatable); see `taskq limits` for the fleet",
+      })
       .option("metrics-host", {
         type: "string",
         default: "127.0.0.1",
@@ -44,12 +68,24 @@ export const serveCommand = {
       .example("taskq serve --threads 8", "run until SIGINT/SIGTERM")
       .example("taskq serve --exit-when-idle", "drain the store, then exit")
       .example(
+        "taskq serve --handler email=./email.mjs --kind-concurrency email=4",
+        "at most 4 emails at once here",
+      )
+      .example(
         "taskq serve --db postgres://taskq:secret@db:5432/taskq --metrics-port 9464",
         "one of many managers on one PostgreSQL store",
       ),
   handler: async (argv: ServeArgs) => {
     const runtime = await openRuntime(toRuntimeConfig(argv, "serve"));
     const { orchestrator, store } = runtime;
+    if (argv["kind-concurrency"] !== undefined) {
+      try {
+        checkKindConcurrency(argv["kind-concurrency"], runtime.kinds, "--kind-concurrency");
+      } catch (error) {
+        await runtime.close({ drain: false });
+        throw error;
+      }
+    }
     let metricsServer: MetricsServer | undefined;
     try {
       if (argv["metrics-port"] !== undefined) {
@@ -83,6 +119,7 @@ export const serveCommand = {
     );
     const taken = await serve(runtime, {
       ...(argv["poll-ms"] === undefined ? {} : { pollMs: argv["poll-ms"] }),
+      ...(argv["kind-concurrency"] === undefined ? {} : { kindConcurrency: argv["kind-concurrency"] }),
       exitWhenIdle: argv["exit-when-idle"],
       signal: stop.signal,
       onRetryableError: (error) => process.stderr.write(`taskq serve: ${error.message}; trying again\n`),

@@ -1,0 +1,148 @@
+// Limits per kind (issue 22) through the library, on SQLite and on a real PostgreSQL: a worker's
+// own per-kind limit, a kind's concurrency held across two workers, a kind's rate. Tasks are held
+// in their handler by a gate the test opens (inline handlers: this process's module); a probe
+// task of another kind, run by each worker, shows that each has looked for work again while the
+// limit was reached. Waits are on events.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import {
+  type Client,
+  ConfigError,
+  connect,
+  createWorker,
+  type TaskEvent,
+  type Worker,
+} from "../src/index.js";
+import { counts, openGate, reset } from "./fixtures/gate.mjs";
+import { freshDatabase } from "./fresh-database.js";
+
+const gate = new URL("./fixtures/gate.mjs", import.meta.url).pathname;
+const closers: (() => Promise<void>)[] = [];
+beforeEach(() => reset());
+afterEach(async () => {
+  openGate();
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+let pgStore = "";
+beforeAll(async () => {
+  pgStore = await freshDatabase(inject("pgUrl"), "taskq_limits");
+});
+
+/** Resolves once `count` tasks have started (a lifecycle hook), with the events seen. */
+function startedLatch(count: number) {
+  const seen: TaskEvent[] = [];
+  let release: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => (release = resolve));
+  return {
+    seen,
+    reached,
+    started: (e: TaskEvent) => {
+      seen.push(e);
+      if (seen.length === count) release();
+    },
+  };
+}
+
+describe.each([
+  ["SQLite", () => join(mkdtempSync(join(tmpdir(), "taskq-limits-")), "tasks.db")],
+  ["PostgreSQL", () => pgStore],
+] as [string, () => string][])("limits per kind on %s", (_name, storeOf) => {
+  const kindOf = (name: string) => `${name}_${randomUUID().slice(0, 8)}`;
+  async function producer(store: string): Promise<Client> {
+    const client = await connect({ store });
+    closers.push(() => client.close());
+    return client;
+  }
+  async function worker(options: Parameters<typeof createWorker>[0]): Promise<Worker> {
+    const w = await createWorker({ threads: 0, concurrency: 8, pollMs: 20, ...options });
+    closers.push(() => w.close());
+    return w;
+  }
+
+  it("a worker's own per-kind limit: it holds no more of that kind, other kinds still run", async () => {
+    const store = storeOf();
+    const [limited, probe] = [kindOf("limited"), kindOf("probe")];
+    const client = await producer(store);
+    const latch = startedLatch(1);
+    await worker({
+      store,
+      handlers: { [limited]: gate, [probe]: gate },
+      kindConcurrency: { [limited]: 1 },
+      hooks: { started: (e) => e.kind === limited && latch.started(e) },
+    });
+    const ids = await Promise.all([1, 2, 3].map(async (n) => (await client.enqueue(limited, { n })).id));
+    await latch.reached;
+    expect(await client.result((await client.enqueue(probe, { probe: true })).id)).toEqual({ probe: true });
+    expect(latch.seen).toHaveLength(1);
+    expect(counts.now).toBe(1);
+    openGate();
+    for (const id of ids) await client.result(id);
+    expect(counts.max).toBe(1);
+  });
+
+  it("a kind's concurrency holds across two workers; held-back tasks stay queued and then run", async () => {
+    const store = storeOf();
+    const [limited, probe1, probe2] = [kindOf("limited"), kindOf("p1"), kindOf("p2")];
+    const client = await producer(store);
+    await client.setLimits(limited, { concurrency: 2 });
+    const latch = startedLatch(2);
+    const hooks = { started: (e: TaskEvent) => e.kind === limited && latch.started(e) };
+    await worker({ store, handlers: { [limited]: gate, [probe1]: gate }, hooks });
+    await worker({ store, handlers: { [limited]: gate, [probe2]: gate }, hooks });
+    const ids = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map(async (n) => (await client.enqueue(limited, { n })).id),
+    );
+    await latch.reached;
+    // each worker takes work again (its probe) while the limit is reached: still two running
+    await Promise.all(
+      [probe1, probe2].map(async (kind) => client.result((await client.enqueue(kind, { probe: true })).id)),
+    );
+    expect(latch.seen).toHaveLength(2);
+    const [state] = await client.limits();
+    expect(state).toMatchObject({ kind: limited, concurrency: 2, running: 2, heldBack: "concurrency" });
+    const waiting = await Promise.all(ids.map((id) => client.get(id)));
+    expect(waiting.filter((t) => t?.status === "queued").map((t) => t?.attempts)).toEqual([0, 0, 0, 0]);
+    openGate();
+    for (const id of ids) await client.result(id);
+    expect(counts.max).toBe(2);
+    expect(counts.ran).toBe(6);
+  });
+
+  it("a kind's rate: at most N starts per window, the rest wait (not failed, not retried)", async () => {
+    const store = storeOf();
+    const kind = kindOf("rated");
+    const client = await producer(store);
+    await client.setLimits(kind, { rate: { limit: 2, intervalMs: 300 } });
+    openGate();
+    const ids = await Promise.all([1, 2, 3, 4, 5].map(async (n) => (await client.enqueue(kind, { n })).id));
+    await worker({ store, handlers: { [kind]: gate } });
+    for (const id of ids) await client.result(id);
+    const tasks = await Promise.all(ids.map((id) => client.get(id)));
+    expect(tasks.map((t) => t?.attempts)).toEqual([1, 1, 1, 1, 1]);
+    // five starts, two a window: the fifth is at least two windows after the first (store clock)
+    const starts = tasks.map((t) => t?.startedAt?.getTime() as number).sort((a, b) => a - b);
+    expect((starts[4] as number) - (starts[0] as number)).toBeGreaterThanOrEqual(300);
+  });
+
+  it("refuses bad limits in one line naming the option", async () => {
+    const client = await producer(storeOf());
+    const kind = kindOf("bad");
+    await expect(client.setLimits(kind, {})).rejects.toThrow("setLimits needs concurrency or rate");
+    await expect(client.setLimits(kind, { concurrency: 1.5 })).rejects.toThrow(
+      "concurrency must be an integer >= 0",
+    );
+    await expect(client.setLimits(kind, { rate: { limit: 1, intervalMs: 0 } })).rejects.toThrow(
+      "rate.intervalMs must be a positive integer",
+    );
+    await expect(client.setLimits(kind, { concurency: 1 } as never)).rejects.toThrow(
+      'did you mean "concurrency"',
+    );
+    await expect(
+      createWorker({ store: storeOf(), handlers: { [kind]: gate }, kindConcurrency: { other: 1 } }),
+    ).rejects.toBeInstanceOf(ConfigError);
+  });
+});
