@@ -18,11 +18,11 @@ export interface KindLimitRow {
 /** Checks limits as every driver stores them; ERR_INVALID_INPUT naming the field. */
 export function checkKindLimits(limits: KindLimits): void {
   const { concurrency, rate } = limits;
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 0))
-    invalid(`concurrency must be an integer >= 0, got ${concurrency}`);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
+    invalid(`concurrency must be a positive integer, got ${concurrency}`);
   if (rate !== undefined) {
-    if (!Number.isInteger(rate.limit) || rate.limit < 0)
-      invalid(`rate.limit must be an integer >= 0, got ${rate.limit}`);
+    if (!Number.isInteger(rate.limit) || rate.limit < 1)
+      invalid(`rate.limit must be a positive integer, got ${rate.limit}`);
     if (!Number.isInteger(rate.intervalMs) || rate.intervalMs < 1)
       invalid(`rate.intervalMs must be a positive integer, got ${rate.intervalMs}`);
   }

@@ -304,7 +304,7 @@ export function testTimeContract(
       expect(taken.map((t) => t.kind).sort()).toEqual(["image", "other"]);
       expect(await s.takeNext(10, ["image"], { perKind: { image: 0 } })).toEqual([]);
       for (const [limits, message] of [
-        [{ concurrency: -1 }, "concurrency must be an integer >= 0"],
+        [{ concurrency: 0 }, "concurrency must be a positive integer"],
         [{ rate: { limit: 1, intervalMs: 0 } }, "rate.intervalMs must be a positive integer"],
         [{}, "limits need concurrency or rate"],
       ] as const)

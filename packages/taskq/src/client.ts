@@ -267,19 +267,20 @@ function checkLimits(limits: LimitsOptions): LimitsOptions {
     throw new ConfigError("limits", "setLimits needs { concurrency, rate } or null");
   checkOptionKeys(limits, LIMITS_KEYS);
   const { concurrency, rate } = limits;
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 0))
+  // a limit of 0 would stop the kind for good, silently: to stop a kind, stop its workers
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1))
     throw new ConfigError(
       "concurrency",
-      `concurrency must be an integer >= 0, got ${JSON.stringify(concurrency)}`,
+      `concurrency must be a positive integer, got ${JSON.stringify(concurrency)} (setLimits(kind, null) removes the limits)`,
     );
   if (rate !== undefined) {
     if (rate === null || typeof rate !== "object")
       throw new ConfigError("rate", "rate must be { limit, intervalMs }");
     checkOptionKeys(rate, RATE_KEYS, "rate");
-    if (!(Number.isInteger(rate.limit) && rate.limit >= 0))
+    if (!(Number.isInteger(rate.limit) && rate.limit >= 1))
       throw new ConfigError(
         "rate.limit",
-        `rate.limit must be an integer >= 0, got ${JSON.stringify(rate.limit)}`,
+        `rate.limit must be a positive integer, got ${JSON.stringify(rate.limit)}`,
       );
     if (!(Number.isInteger(rate.intervalMs) && rate.intervalMs >= 1))
       throw new ConfigError(

@@ -133,7 +133,13 @@ describe.each([
     const kind = kindOf("bad");
     await expect(client.setLimits(kind, {})).rejects.toThrow("setLimits needs concurrency or rate");
     await expect(client.setLimits(kind, { concurrency: 1.5 })).rejects.toThrow(
-      "concurrency must be an integer >= 0",
+      "concurrency must be a positive integer",
+    );
+    await expect(client.setLimits(kind, { concurrency: 0 })).rejects.toThrow(
+      "concurrency must be a positive integer, got 0",
+    );
+    await expect(client.setLimits(kind, { rate: { limit: 0, intervalMs: 1000 } })).rejects.toThrow(
+      "rate.limit must be a positive integer, got 0",
     );
     await expect(client.setLimits(kind, { rate: { limit: 1, intervalMs: 0 } })).rejects.toThrow(
       "rate.intervalMs must be a positive integer",
@@ -144,5 +150,7 @@ describe.each([
     await expect(
       createWorker({ store: storeOf(), handlers: { [kind]: gate }, kindConcurrency: { other: 1 } }),
     ).rejects.toBeInstanceOf(ConfigError);
+    // nothing was stored
+    expect((await client.limits()).filter((l) => l.kind === kind)).toEqual([]);
   });
 });

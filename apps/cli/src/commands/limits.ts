@@ -51,12 +51,12 @@ export const limitsCommand = {
       .positional("kind", { type: "string", describe: "the kind (not for list)" })
       .option("concurrency", {
         requiresArg: true,
-        coerce: positive("concurrency", 0),
+        coerce: positive("concurrency", 1),
         describe: "at most N tasks of the kind running at once, in all workers together",
       })
       .option("rate", {
         requiresArg: true,
-        coerce: positive("rate", 0),
+        coerce: positive("rate", 1),
         describe: "at most N starts of the kind per --rate-interval-ms",
       })
       .option("rate-interval-ms", {
