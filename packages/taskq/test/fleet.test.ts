@@ -3,32 +3,13 @@
 // runs tasks: B finishes every task of its kinds (A's leased kind-2 tasks after their lease runs
 // out), and A's kind 1 waits for a worker that has its handler; a new A finishes them. Every task
 // succeeds once, on a worker that has its kind, and every result is read back by id.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
-import { afterEach, expect, inject, it } from "vitest";
+import { expect, inject, it } from "vitest";
 import { connect } from "../src/index.js";
+import { fleet, startWorker } from "./fleet-processes.js";
 import { freshDatabase } from "./fresh-database.js";
-
-const fleet = (name: string) => new URL(`./fixtures/fleet/${name}.mjs`, import.meta.url).pathname;
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill("SIGKILL");
-});
-
-/** Starts a worker process and resolves once it says it is ready. */
-function startWorker(store: string, name: string, kinds: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [fleet("worker"), store, name, kinds.join(",")], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("ready")) resolve(child);
-    });
-    child.once("exit", (code) => reject(new Error(`worker ${name} exited early (${code})`)));
-  });
-}
 
 it("three kinds over two workers: each task runs to success on a worker with its handler, also after one is SIGKILLed", {
   timeout: 120_000,

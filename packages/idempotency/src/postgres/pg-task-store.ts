@@ -434,6 +434,8 @@ export class PgTaskStore implements TaskStoreDriver {
         const taken = (
           await query<"task_take", records.Row>("task_take", {
             ...base,
+            // the time the windows were judged by is the tasks' start time too
+            now,
             allow_kinds: [...allow.keys()],
             allow_n: [...allow.values()],
           })
