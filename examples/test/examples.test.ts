@@ -55,6 +55,16 @@ describe("examples", () => {
     ]);
   });
 
+  it("time-and-limits: a delayed task, a prioritised one, a recurring one, a kind's limits", async () => {
+    expect((await run("time-and-limits")).trim().split("\n")).toEqual([
+      "scheduled: true",
+      "{ words: 2, longest: 'urgent' }",
+      "{ words: 1, longest: 'later' }",
+      "tick: an occurrence enqueued",
+      "limits: word-count concurrency 2, 5 per 1000 ms",
+    ]);
+  });
+
   it("many-clients: 2,000 tasks from 50 clients, every one answered", async () => {
     const out = await run("many-clients");
     expect(out).toContain("{ submitted: 2000, fulfilled: 2000, rejected: 0 }");
