@@ -6,7 +6,7 @@ import { startTaskq, taskq, until, workdir } from "./helpers.js";
 describe("taskq (the built binary, as a subprocess)", () => {
   it("--help on every command has examples; --version prints one", async () => {
     const dir = workdir();
-    for (const command of ["generate", "run", "submit", "serve", "monitor", "status", "dlq"]) {
+    for (const command of ["generate", "run", "submit", "serve", "monitor", "status", "dlq", "schedule", "limits"]) {
       const { code, stdout } = await taskq(dir, [command, "--help"]);
       expect(code, command).toBe(0);
       expect(stdout, command).toContain(command === "dlq" || command === "status" ? "taskq" : "Examples:");
@@ -153,6 +153,57 @@ describe("taskq (the built binary, as a subprocess)", () => {
       serve.child.kill("SIGKILL");
       await serve.exited;
     }
+  });
+
+  it("time and limits: submit --delay-ms/--priority, schedule add/list/pause/remove, limits set/list/remove", async () => {
+    const dir = workdir();
+    const id = (
+      await taskq(dir, [
+        "submit",
+        "--kind",
+        "email",
+        "--payload",
+        '{"to":"a"}',
+        "--delay-ms",
+        "600000",
+        "--priority",
+        "7",
+      ])
+    ).stdout.trim();
+    const status = (await taskq(dir, ["status", id])).stdout;
+    expect(status).toMatch(/status: {10}queued \(scheduled for \d{4}-\d\d-\d\dT[\d:.]+Z\)/);
+    expect(status).toContain("priority:        7");
+    const added = await taskq(dir, [
+      "schedule",
+      "add",
+      "nightly",
+      "--cron",
+      "0 3 * * *",
+      "--timezone",
+      "Europe/Berlin",
+      "--kind",
+      "report",
+    ]);
+    expect(added.stdout).toMatch(
+      /^scheduled nightly: 0 3 \* \* \* \(Europe\/Berlin\), kind report, next \d{4}-/,
+    );
+    expect((await taskq(dir, ["limits", "set", "email", "--concurrency", "2", "--rate", "5"])).code).toBe(0);
+    expect((await taskq(dir, ["limits", "list"])).stdout).toBe(
+      "email  concurrency 0/2 running  rate 0/5 started per 1000 ms  open\n",
+    );
+    const monitor = (await taskq(dir, ["monitor", "--once"])).stdout;
+    expect(monitor).toContain("queued 1 (scheduled for later 1)");
+    expect(monitor).toContain("    email  concurrency 0/2 running  rate 0/5 started per 1000 ms  open");
+    expect(monitor).toMatch(/ {4}nightly {2}0 3 \* \* \* \(Europe\/Berlin\) {2}kind report {2}next /);
+    expect((await taskq(dir, ["schedule", "pause", "nightly"])).stdout).toContain("paused");
+    expect((await taskq(dir, ["schedule", "list"])).stdout).toMatch(/^nightly .* paused /);
+    expect((await taskq(dir, ["schedule", "remove", "nightly"])).stdout).toBe(
+      "removed nightly (the tasks it enqueued stay)\n",
+    );
+    expect((await taskq(dir, ["schedule", "remove", "nightly"])).code).toBe(1);
+    expect((await taskq(dir, ["limits", "remove", "email"])).code).toBe(0);
+    expect((await taskq(dir, ["limits", "list"])).stdout).toMatch(/^no limits in /);
+    expect((await taskq(dir, ["cancel", id])).stdout).toMatch(/^cancelled /);
   });
 
   it("dlq list shows failed tasks; dlq retry re-drives them for serve", async () => {

@@ -7,6 +7,7 @@
 export { redactUrl } from "@taskq/idempotency";
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
 export { clientOf, type LimitsInfo, type ScheduleInfo } from "./client.js";
+export { parseCron } from "./cron.js";
 export { type ReadingJson, readingJson, readStore, type StoreReading, storePrometheus } from "./inspect.js";
 export { BUILT_IN_KINDS, checkKind, type HandlerModules, KIND_PATTERN, kindOfModule } from "./kinds.js";
 export { type RetentionOptions, retentionService } from "./maintenance/retention.js";

@@ -1,5 +1,6 @@
 import {
   CliError,
+  checkKind,
   clientOf,
   type LimitsInfo,
   openStore,
@@ -83,6 +84,7 @@ export const limitsCommand = {
   handler: async (argv: LimitsArgs) => {
     const kind = argv.kind as string;
     if (argv.action === "set") {
+      checkKind(kind, "kind"); // before the store is opened (or made): a mistake creates nothing
       // the store is made if it does not exist yet, as submit does
       const store = await openStore({
         db: argv.db,

@@ -1,7 +1,9 @@
 import {
   CliError,
+  checkKind,
   clientOf,
   openStore,
+  parseCron,
   redactUrl,
   type ScheduleInfo,
   SETTINGS,
@@ -83,6 +85,10 @@ export const scheduleCommand = {
           throw new CliError(`--payload is not valid JSON: ${(error as Error).message}`, 2);
         }
       }
+      // what can be checked is checked before the store is opened (or made): a mistake creates nothing
+      checkKind(argv.kind, "--kind");
+      checkKind(name, "schedule name");
+      parseCron(argv.cron, argv.timezone ?? null, "--cron");
       // the store is made if it does not exist yet, as submit does
       const store = await openStore({
         db: argv.db,
