@@ -29,7 +29,9 @@ while ((await client.schedules())[0].lastRunAt === null) await new Promise((r) =
 console.log("tick: an occurrence enqueued");
 await client.unschedule("tick");
 const [limits] = await client.limits();
-console.log(`limits: ${limits.kind} concurrency ${limits.concurrency}, ${limits.rate.limit} per ${limits.rate.intervalMs} ms`);
+console.log(
+  `limits: ${limits.kind} concurrency ${limits.concurrency}, ${limits.rate.limit} per ${limits.rate.intervalMs} ms`,
+);
 
 await worker.close();
 await client.close();

@@ -6,7 +6,17 @@ import { startTaskq, taskq, until, workdir } from "./helpers.js";
 describe("taskq (the built binary, as a subprocess)", () => {
   it("--help on every command has examples; --version prints one", async () => {
     const dir = workdir();
-    for (const command of ["generate", "run", "submit", "serve", "monitor", "status", "dlq", "schedule", "limits"]) {
+    for (const command of [
+      "generate",
+      "run",
+      "submit",
+      "serve",
+      "monitor",
+      "status",
+      "dlq",
+      "schedule",
+      "limits",
+    ]) {
       const { code, stdout } = await taskq(dir, [command, "--help"]);
       expect(code, command).toBe(0);
       expect(stdout, command).toContain(command === "dlq" || command === "status" ? "taskq" : "Examples:");
