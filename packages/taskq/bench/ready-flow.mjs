@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// How fast ready tasks flow through a worker (take → run a no-op → succeed), in two stores side
+// by side, alternated round by round in one series:
+//
+//   --compare delayed  A: a fresh store; B: the same plus --delayed tasks of the same kind, due in
+//                      an hour (issue 22: the delayed ones should cost nothing until due)
+//   --compare limit    A: no limits; B: a concurrency limit set on the kind, high enough never to
+//                      bind (what the limit check itself costs a take)
+//
+//   node packages/taskq/bench/ready-flow.mjs --compare delayed|limit [--store sqlite|postgres]
+//     [--ready 20000] [--delayed 1000000] [--rounds 3]
+//
+// Each round enqueues --ready tasks into each store (enqueueMany, not timed) while its worker
+// (inline no-op handler, 64 slots) runs, and times from their commit to the last one succeeded.
+// PostgreSQL: a throwaway durable server from scripts/postgres-server.mjs. Run after `pnpm build`,
+// on a quiet machine.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { connect, createWorker } from "taskq";
+
+const { values } = parseArgs({
+  options: {
+    compare: { type: "string" },
+    store: { type: "string", default: "sqlite" },
+    ready: { type: "string", default: "20000" },
+    delayed: { type: "string", default: "1000000" },
+    rounds: { type: "string", default: "3" },
+  },
+});
+const [ready, delayed, rounds] = [values.ready, values.delayed, values.rounds].map(Number);
+if (
+  !["delayed", "limit"].includes(values.compare) ||
+  !["sqlite", "postgres"].includes(values.store) ||
+  ![ready, delayed, rounds].every((n) => Number.isInteger(n) && n >= 1)
+) {
+  console.error(
+    "usage: ready-flow.mjs --compare delayed|limit [--store sqlite|postgres] [--ready N] [--delayed N] [--rounds N]",
+  );
+  process.exit(2);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "taskq-ready-flow-"));
+const handler = join(dir, "noop.mjs");
+writeFileSync(handler, "export default async function noop() { return null; }\n");
+let server;
+if (values.store === "postgres") {
+  const { startPostgres } = await import(
+    new URL("../../../scripts/postgres-server.mjs", import.meta.url).href
+  );
+  server = await startPostgres({ durable: true });
+}
+
+/** A fresh store: a SQLite file, or a new database on the server. */
+async function freshStore(name) {
+  if (!server) return join(dir, `${name}.db`);
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(server.url);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+const kind = "tick";
+const setups = {};
+try {
+  for (const name of ["a", "b"]) {
+    const store = await freshStore(`flow_${name}`);
+    const client = await connect({ store });
+    if (name === "b" && values.compare === "delayed") {
+      const started = performance.now();
+      for (let n = 0; n < delayed; n += 50_000) {
+        const batch = Array.from({ length: Math.min(50_000, delayed - n) }, (_, i) => ({ later: n + i }));
+        await client.enqueueMany(kind, batch, { delayMs: 3_600_000 });
+      }
+      console.log(
+        `B: ${delayed} delayed tasks stored in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+    }
+    if (name === "b" && values.compare === "limit") await client.setLimits(kind, { concurrency: 1_000_000 });
+    setups[name] = { store, client };
+  }
+  const rates = { a: [], b: [] };
+  for (let round = 1; round <= rounds; round++) {
+    for (const name of ["a", "b"]) {
+      const { store, client } = setups[name];
+      let done = 0;
+      let finished;
+      const all = new Promise((resolve) => (finished = resolve));
+      const worker = await createWorker({
+        store,
+        handlers: { [kind]: handler },
+        threads: 0,
+        concurrency: 64,
+        pollMs: 10,
+        hooks: {
+          succeeded: () => {
+            if (++done === ready) finished();
+          },
+        },
+      });
+      const payloads = Array.from({ length: ready }, (_, n) => ({ round, n }));
+      await client.enqueueMany(kind, payloads);
+      const start = performance.now();
+      await all;
+      const seconds = (performance.now() - start) / 1000;
+      await worker.close();
+      rates[name].push(ready / seconds);
+      console.log(
+        `round ${round} ${name.toUpperCase()}: ${ready} ready tasks in ${seconds.toFixed(2)} s, ${Math.round(ready / seconds)} tasks/s`,
+      );
+    }
+  }
+  const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const show = (xs) =>
+    `${Math.round(median(xs))} [${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}]`;
+  const what =
+    values.compare === "delayed" ? `with ${delayed} delayed tasks` : "with a concurrency limit on the kind";
+  console.log(`${values.store}, ${ready} ready tasks a round, ${rounds} rounds alternated:`);
+  console.log(
+    `A (none): ${show(rates.a)} tasks/s; B (${what}): ${show(rates.b)} tasks/s; B/A ${((100 * median(rates.b)) / median(rates.a)).toFixed(1)}%`,
+  );
+} finally {
+  for (const { client } of Object.values(setups)) await client.close();
+  server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
