@@ -41,6 +41,22 @@ export async function openBenchDatabases(url?: string): Promise<BenchDatabases> 
       await client.end();
     }
   };
+  /**
+   * Drops a run's database. A plain DROP first: the server ends an autovacuum worker there itself,
+   * where FORCE, as a role that is not a superuser, fails on it ("must be a member of the role
+   * whose process is being terminated"); FORCE then for a connection of ours left open.
+   */
+  const drop = async (name: string) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await run(`DROP DATABASE IF EXISTS ${name}${attempt % 2 === 1 ? " WITH (FORCE)" : ""}`);
+        return;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+      }
+    }
+  };
   const redacted = new URL(admin);
   if (redacted.password) redacted.password = "***";
   return {
@@ -55,7 +71,7 @@ export async function openBenchDatabases(url?: string): Promise<BenchDatabases> 
     },
     async dispose() {
       try {
-        for (const name of made.splice(0)) await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        for (const name of made.splice(0)) await drop(name);
       } finally {
         stop?.();
       }

@@ -194,6 +194,12 @@ const cases: Case[] = [
   },
   // time and limits (issue 22)
   {
+    name: "submit --count with a payload (it would be ignored)",
+    args: ["submit", "--kind", "email", "--payload", "{}", "--count", "5"],
+    exit: 2,
+    stderr: /^taskq: --count goes with --random \(a payload or a file stores what it holds\)\n$/,
+  },
+  {
     name: "submit --delay-ms -5",
     args: ["submit", "--kind", "email", "--payload", "{}", "--delay-ms", "-5"],
     exit: 2,

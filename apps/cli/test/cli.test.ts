@@ -180,6 +180,10 @@ describe("taskq (the built binary, as a subprocess)", () => {
         "7",
       ])
     ).stdout.trim();
+    // many tasks from one launch: one summary line with --quiet
+    expect((await taskq(dir, ["submit", "--random", "--count", "5", "--seed", "4", "--quiet"])).stdout).toBe(
+      "5 task(s) stored, 0 duplicate(s), in .taskq/tasks.db\n",
+    );
     const status = (await taskq(dir, ["status", id])).stdout;
     expect(status).toMatch(/status: {10}queued \(scheduled for \d{4}-\d\d-\d\dT[\d:.]+Z\)/);
     expect(status).toContain("priority:        7");
@@ -202,7 +206,7 @@ describe("taskq (the built binary, as a subprocess)", () => {
       "email  concurrency 0/2 running  rate 0/5 started per 1000 ms  open\n",
     );
     const monitor = (await taskq(dir, ["monitor", "--once"])).stdout;
-    expect(monitor).toContain("queued 1 (scheduled for later 1)");
+    expect(monitor).toContain("queued 6 (scheduled for later 1)");
     expect(monitor).toContain("    email  concurrency 0/2 running  rate 0/5 started per 1000 ms  open");
     expect(monitor).toMatch(/ {4}nightly {2}0 3 \* \* \* \(Europe\/Berlin\) {2}kind report {2}next /);
     expect((await taskq(dir, ["schedule", "pause", "nightly"])).stdout).toContain("paused");

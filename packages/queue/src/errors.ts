@@ -5,7 +5,8 @@ export type QueueErrorCode =
   | "ERR_QUEUE_TIMEOUT"
   | "ERR_POOL_CLOSED"
   | "ERR_TASK_FAILED"
-  | "ERR_TASK_CANCELLED";
+  | "ERR_TASK_CANCELLED"
+  | "ERR_TASK_RETRYING";
 
 /** Base class of the queue package's errors. */
 export class QueueError extends Error {
@@ -73,5 +74,25 @@ export class TaskCancelledError extends QueueError {
   constructor(taskId: string) {
     super("ERR_TASK_CANCELLED", `task ${JSON.stringify(taskId)} was cancelled`);
     this.taskId = taskId;
+  }
+}
+
+/**
+ * An attempt of a task taken from the durable queue failed and the task went back to the store's
+ * queue, due after its backoff: it runs again from there (`adopt`'s promise settles with this).
+ */
+export class TaskRetryingError extends QueueError {
+  override readonly name = "TaskRetryingError";
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly retryInMs: number;
+  constructor(taskId: string, attempt: number, retryInMs: number) {
+    super(
+      "ERR_TASK_RETRYING",
+      `task ${JSON.stringify(taskId)} failed attempt ${attempt}; queued again in ${Math.round(retryInMs)} ms`,
+    );
+    this.taskId = taskId;
+    this.attempt = attempt;
+    this.retryInMs = retryInMs;
   }
 }

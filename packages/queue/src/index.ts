@@ -15,6 +15,7 @@ export {
   QueueTimeoutError,
   TaskCancelledError,
   TaskFailedError,
+  TaskRetryingError,
 } from "./errors.js";
 export { InlineExecutor, TinypoolExecutor, type TinypoolExecutorOptions } from "./executors.js";
 export { type AdoptPort, Fetcher, type FetcherOptions } from "./fetcher.js";

@@ -1,6 +1,12 @@
 import { setMaxListeners } from "node:events";
 import { BoundedQueue, type OnFull } from "./bounded-queue.js";
-import { PoolClosedError, QueueFullError, TaskCancelledError, TaskFailedError } from "./errors.js";
+import {
+  PoolClosedError,
+  QueueFullError,
+  TaskCancelledError,
+  TaskFailedError,
+  TaskRetryingError,
+} from "./errors.js";
 import type {
   AttemptOutcome,
   ExecutorPort,
@@ -140,6 +146,12 @@ interface Job<T> {
   attempts: number;
   /** Already `running` in the store (taken from the durable queue): skip the start transition. */
   started: boolean;
+  /**
+   * Taken from the durable queue (adopt): a retry goes back to the store's queue, due after its
+   * backoff, and is taken again from there (by any worker, through its kind's limits and its
+   * priority), not re-admitted here.
+   */
+  adopted?: boolean;
   runMs: number;
   timer?: NodeJS.Timeout;
   /** Cancel asked for while this process held it: it ends `cancelled` at its next step. */
@@ -309,7 +321,7 @@ export class Orchestrator<T, O> {
       this.#metrics?.recordFailure("validation");
       return this.#store.fail(record.seq, record.version, failure).then(() => Promise.reject(error));
     }
-    return this.#enqueueJob(prepared, t0, { ...record, started: true });
+    return this.#enqueueJob(prepared, t0, { ...record, started: true, adopted: true });
   }
 
   /**
@@ -388,7 +400,14 @@ export class Orchestrator<T, O> {
   #enqueueJob(
     prepared: PreparedTask<T>,
     t0: number,
-    state: { seq: number; version: number; attempts: number; maxAttempts: number; started: boolean },
+    state: {
+      seq: number;
+      version: number;
+      attempts: number;
+      maxAttempts: number;
+      started: boolean;
+      adopted?: boolean;
+    },
   ): Promise<TaskResult> {
     return new Promise<TaskResult>((resolve, reject) => {
       const job: Job<T> = {
@@ -399,6 +418,7 @@ export class Orchestrator<T, O> {
         attempts: state.attempts,
         maxAttempts: state.maxAttempts,
         started: state.started,
+        ...(state.adopted ? { adopted: true } : {}),
         runMs: 0,
         settle: (outcome) => {
           if (!this.#pending.delete(job)) return;
@@ -562,6 +582,11 @@ export class Orchestrator<T, O> {
         error.message,
       );
       this.#emit("retrying", job, { ...failure, retryInMs: Math.round(delay) });
+      if (job.adopted) {
+        // queued in the store, due after the backoff: the durable queue hands it out again
+        job.settle({ ok: false, error: new TaskRetryingError(prepared.id, attempt, delay) });
+        return;
+      }
       this.#schedule(job, delay);
       return;
     }

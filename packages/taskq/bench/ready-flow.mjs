@@ -3,12 +3,14 @@
 // by side, alternated round by round in one series:
 //
 //   --compare delayed  A: a fresh store; B: the same plus --delayed tasks of the same kind, due in
-//                      an hour (issue 22: the delayed ones should cost nothing until due)
+//                      an hour (issue 22: the delayed ones should cost nothing until due). With
+//                      --baseline sized, A holds as many tasks of a kind no worker serves (ready,
+//                      not delayed): the same store size, so B/A is the delayed tasks' own cost
 //   --compare limit    A: no limits; B: a concurrency limit set on the kind, high enough never to
 //                      bind (what the limit check itself costs a take)
 //
 //   node packages/taskq/bench/ready-flow.mjs --compare delayed|limit [--store sqlite|postgres]
-//     [--ready 20000] [--delayed 1000000] [--rounds 3]
+//     [--ready 20000] [--delayed 1000000] [--rounds 3] [--baseline empty|sized]
 //
 // Each round enqueues --ready tasks into each store (enqueueMany, not timed) while its worker
 // (inline no-op handler, 64 slots) runs, and times from their commit to the last one succeeded.
@@ -28,16 +30,18 @@ const { values } = parseArgs({
     ready: { type: "string", default: "20000" },
     delayed: { type: "string", default: "1000000" },
     rounds: { type: "string", default: "3" },
+    baseline: { type: "string", default: "empty" },
   },
 });
 const [ready, delayed, rounds] = [values.ready, values.delayed, values.rounds].map(Number);
 if (
   !["delayed", "limit"].includes(values.compare) ||
   !["sqlite", "postgres"].includes(values.store) ||
+  !["empty", "sized"].includes(values.baseline) ||
   ![ready, delayed, rounds].every((n) => Number.isInteger(n) && n >= 1)
 ) {
   console.error(
-    "usage: ready-flow.mjs --compare delayed|limit [--store sqlite|postgres] [--ready N] [--delayed N] [--rounds N]",
+    "usage: ready-flow.mjs --compare delayed|limit [--store sqlite|postgres] [--ready N] [--delayed N] [--rounds N] [--baseline empty|sized]",
   );
   process.exit(2);
 }
@@ -71,14 +75,17 @@ try {
   for (const name of ["a", "b"]) {
     const store = await freshStore(`flow_${name}`);
     const client = await connect({ store });
-    if (name === "b" && values.compare === "delayed") {
+    const sized = name === "a" && values.compare === "delayed" && values.baseline === "sized";
+    if ((name === "b" && values.compare === "delayed") || sized) {
       const started = performance.now();
       for (let n = 0; n < delayed; n += 50_000) {
         const batch = Array.from({ length: Math.min(50_000, delayed - n) }, (_, i) => ({ later: n + i }));
-        await client.enqueueMany(kind, batch, { delayMs: 3_600_000 });
+        if (sized) await client.enqueueMany("unserved", batch);
+        else await client.enqueueMany(kind, batch, { delayMs: 3_600_000 });
       }
+      const what = sized ? "ready tasks of a kind no worker serves" : "delayed tasks";
       console.log(
-        `B: ${delayed} delayed tasks stored in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        `${name.toUpperCase()}: ${delayed} ${what} stored in ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
     }
     if (name === "b" && values.compare === "limit") await client.setLimits(kind, { concurrency: 1_000_000 });
@@ -122,7 +129,7 @@ try {
     values.compare === "delayed" ? `with ${delayed} delayed tasks` : "with a concurrency limit on the kind";
   console.log(`${values.store}, ${ready} ready tasks a round, ${rounds} rounds alternated:`);
   console.log(
-    `A (none): ${show(rates.a)} tasks/s; B (${what}): ${show(rates.b)} tasks/s; B/A ${((100 * median(rates.b)) / median(rates.a)).toFixed(1)}%`,
+    `A (${values.compare === "delayed" && values.baseline === "sized" ? `${delayed} tasks of another kind` : "none"}): ${show(rates.a)} tasks/s; B (${what}): ${show(rates.b)} tasks/s; B/A ${((100 * median(rates.b)) / median(rates.a)).toFixed(1)}%`,
   );
 } finally {
   for (const { client } of Object.values(setups)) await client.close();

@@ -9,6 +9,7 @@ import {
   integerAtLeast,
   integerRule,
   openStores,
+  redactUrl,
 } from "taskq/app";
 import type { Argv } from "yargs";
 import { renamedFlags, storeOptions } from "../options.js";
@@ -19,12 +20,13 @@ interface SubmitArgs {
   random: boolean;
   raw: boolean;
   kind?: string;
-  count: number;
+  count?: number;
   attempts?: number;
   seed: number;
   db: string;
   storage: string;
   json: boolean;
+  quiet: boolean;
   "run-at"?: number;
   "delay-ms"?: number;
   priority?: number;
@@ -103,9 +105,8 @@ export const submitCommand = {
       })
       .option("count", {
         requiresArg: true,
-        default: 1,
         coerce: integerAtLeast("count", 1),
-        describe: "how many random tasks",
+        describe: "how many random tasks (default 1)",
       })
       .option("attempts", {
         requiresArg: true,
@@ -119,6 +120,11 @@ export const submitCommand = {
         describe: "seed of --random",
       })
       .option("json", { type: "boolean", default: false, describe: "print the result as JSON" })
+      .option("quiet", {
+        type: "boolean",
+        default: false,
+        describe: "print one summary line, not an id per task",
+      })
       .option("run-at", {
         requiresArg: true,
         coerce: runAtFlag,
@@ -140,6 +146,10 @@ export const submitCommand = {
           Boolean,
         ).length;
         if (sources !== 1) throw new CliError("give exactly one of --payload, --payload-file, --random", 2);
+        // --count draws that many random tasks: with a payload or a file it would be ignored
+        if (argv.quiet && argv.json) throw new CliError("--quiet and --json: give one", 2);
+        if (!argv.random && argv.count !== undefined)
+          throw new CliError("--count goes with --random (a payload or a file stores what it holds)", 2);
         if ((argv.raw || argv.kind !== undefined) && argv.random)
           throw new CliError(
             `${argv.kind !== undefined ? "--kind" : "--raw"} takes --payload or --payload-file, not --random`,
@@ -200,7 +210,8 @@ export const submitCommand = {
       for (const bad of file.invalid)
         invalid.push({ id: bad.id ?? `#${bad.position}`, raw: bad.raw, message: bad.message });
     } else {
-      for (const raw of randomTasks(argv.count, argv.seed)) prepared.push(prepareTask(raw, { generateId }));
+      for (const raw of randomTasks(argv.count ?? 1, argv.seed))
+        prepared.push(prepareTask(raw, { generateId }));
     }
     const { store, objects } = await openStores({
       db: argv.db,
@@ -238,7 +249,12 @@ export const submitCommand = {
         process.stderr.write(`taskq: skipped ${bad.message} (dead-lettered)\n`);
       }
       if (argv.json) console.log(JSON.stringify(results, null, 2));
-      else {
+      else if (argv.quiet) {
+        const duplicates = results.filter((r) => r.duplicate).length;
+        console.log(
+          `${results.length - duplicates} task(s) stored, ${duplicates} duplicate(s), in ${redactUrl(store.location)}`,
+        );
+      } else {
         for (const r of results) console.log(r.duplicate ? `${r.id} (duplicate, ${r.status})` : r.id);
       }
     } finally {
