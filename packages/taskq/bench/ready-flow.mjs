@@ -14,7 +14,8 @@
 //
 // Each round enqueues --ready tasks into each store (enqueueMany, not timed) while its worker
 // (inline no-op handler, 64 slots) runs, and times from their commit to the last one succeeded.
-// PostgreSQL: a throwaway durable server from scripts/postgres-server.mjs. Run after `pnpm build`,
+// PostgreSQL: --pg-url (a role that may CREATE DATABASE; the stores are dropped after), or a
+// throwaway durable server from scripts/postgres-server.mjs. Run after `pnpm build`,
 // on a quiet machine.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     delayed: { type: "string", default: "1000000" },
     rounds: { type: "string", default: "3" },
     baseline: { type: "string", default: "empty" },
+    "pg-url": { type: "string" },
   },
 });
 const [ready, delayed, rounds] = [values.ready, values.delayed, values.rounds].map(Number);
@@ -50,20 +52,32 @@ const dir = mkdtempSync(join(tmpdir(), "taskq-ready-flow-"));
 const handler = join(dir, "noop.mjs");
 writeFileSync(handler, "export default async function noop() { return null; }\n");
 let server;
-if (values.store === "postgres") {
+if (values.store === "postgres" && values["pg-url"]) server = { url: values["pg-url"], stop() {} };
+else if (values.store === "postgres") {
   const { startPostgres } = await import(
     new URL("../../../scripts/postgres-server.mjs", import.meta.url).href
   );
   server = await startPostgres({ durable: true });
 }
 
+/** Runs one statement on the server's admin connection. */
+async function admin(sql) {
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+const made = [];
 /** A fresh store: a SQLite file, or a new database on the server. */
 async function freshStore(name) {
   if (!server) return join(dir, `${name}.db`);
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  name = `${name}_${process.pid}`;
+  await admin(`CREATE DATABASE ${name}`);
+  made.push(name);
   const url = new URL(server.url);
   url.pathname = `/${name}`;
   return url.toString();
@@ -133,6 +147,7 @@ try {
   );
 } finally {
   for (const { client } of Object.values(setups)) await client.close();
+  for (const name of made) await admin(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
   server?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
