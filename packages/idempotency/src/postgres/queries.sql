@@ -134,12 +134,25 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
   allowed AS (
     SELECT k.kind, COALESCE(a.n, @limit::int) AS n FROM kinds k
     LEFT JOIN unnest(@allow_kinds::text[], @allow_n::int[]) AS a(kind, n) ON a.kind = k.kind),
-  picked AS (
-    SELECT p.seq FROM allowed CROSS JOIN LATERAL (
+  -- per kind, the due tasks in rank order, read in two ranges that end where due tasks end:
+  -- ranked by now (every due task of priority >= 0, whose rank is at most its run time: the scan
+  -- stops at now, never walking the delayed tasks ranked after it), and the due ones of a negative
+  -- priority ranked later (their own small index); the first n of both, per kind
+  ranked AS (
+    SELECT p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (
       SELECT seq, rank_at FROM tasks, clock
-      WHERE status = 'queued' AND kind = allowed.kind AND next_run_at <= clock.t
+      WHERE status = 'queued' AND kind = allowed.kind AND rank_at <= clock.t AND next_run_at <= clock.t
       ORDER BY rank_at, seq LIMIT allowed.n FOR UPDATE SKIP LOCKED) p
-    ORDER BY p.rank_at, p.seq LIMIT @limit),
+    UNION ALL
+    SELECT p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (
+      SELECT seq, rank_at FROM tasks, clock
+      WHERE status = 'queued' AND priority < 0 AND kind = allowed.kind AND rank_at > clock.t
+        AND next_run_at <= clock.t
+      ORDER BY rank_at, seq LIMIT allowed.n FOR UPDATE SKIP LOCKED) p),
+  picked AS (
+    SELECT seq FROM (
+      SELECT seq, rank_at, n, row_number() OVER (PARTITION BY kind ORDER BY rank_at, seq) AS r FROM ranked) c
+    WHERE r <= n ORDER BY rank_at, seq LIMIT @limit),
   taken AS (
     UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
       started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint

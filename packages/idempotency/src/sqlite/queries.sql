@@ -90,9 +90,19 @@ RETURNING seq
 
 -- The due tasks of one kind, in queue order, at most @kind_limit (the take's limit, or less for a
 -- limited kind): the part of task_take repeated per kind.
+-- Two ranges that end where due tasks end (see PostgreSQL's task_take): ranked by now, and the
+-- due ones of a negative priority ranked later (their own small index).
 -- name: task_take_kind
 SELECT * FROM (
-  SELECT seq, rank_at FROM tasks WHERE status = 'queued' AND kind = @kind AND next_run_at <= @now
+  SELECT * FROM (
+    SELECT seq, rank_at FROM tasks
+    WHERE status = 'queued' AND kind = @kind AND rank_at <= @now AND next_run_at <= @now
+    ORDER BY rank_at, seq LIMIT @kind_limit)
+  UNION ALL
+  SELECT * FROM (
+    SELECT seq, rank_at FROM tasks INDEXED BY tasks_queued_negative
+    WHERE status = 'queued' AND priority < 0 AND kind = @kind AND rank_at > @now AND next_run_at <= @now
+    ORDER BY rank_at, seq LIMIT @kind_limit)
   ORDER BY rank_at, seq LIMIT @kind_limit)
 
 -- The kinds that have queued tasks: a skip scan of tasks_queued, one probe per kind.

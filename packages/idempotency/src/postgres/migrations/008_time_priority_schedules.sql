@@ -4,7 +4,9 @@
 -- statement that sets next_run_at). Taking in rank_at order is "larger priority first, then
 -- earlier run time", and a task that has waited an hour longer than one a point above it goes
 -- first: no stream of higher priorities starves a lower one for ever. The queued index follows;
--- a second one by run time tells an idle worker when the earliest delayed task is due.
+-- a take reads it only up to now (a due task of priority >= 0 ranks no later than its run time),
+-- and a small index of the negative priorities finds the due ones ranked later. One more by run
+-- time tells an idle worker when the earliest delayed task is due.
 -- `schedules` holds the recurring tasks: a cron expression (and its time zone), the task it
 -- enqueues, and the next occurrence (epoch ms) a scheduler enqueues, claimed by compare-and-set.
 -- `kind_limits` holds the limits of a kind across every worker: at most `concurrency` running at
@@ -17,6 +19,7 @@ UPDATE tasks SET rank_at = next_run_at WHERE status IN ('queued', 'running');
 DROP INDEX tasks_queued;
 CREATE INDEX tasks_queued ON tasks (kind, rank_at, seq) WHERE status = 'queued';
 CREATE INDEX tasks_due ON tasks (kind, next_run_at) WHERE status = 'queued';
+CREATE INDEX tasks_queued_negative ON tasks (kind, rank_at) WHERE status = 'queued' AND priority < 0;
 CREATE TABLE schedules (
   name        text    PRIMARY KEY,
   cron        text    NOT NULL,
