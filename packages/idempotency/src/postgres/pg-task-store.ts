@@ -575,16 +575,23 @@ export class PgTaskStore implements TaskStoreDriver {
 
   async cancel(seq: number): Promise<T.CancelOutcome> {
     this.#ensureOpen("cancel");
-    const { rows } = await this.#conn.query<
-      "task_cancel",
-      { outcome: "cancelled" | "requested" | "finished" | "told" | "done"; record: records.Row | null }
-    >("task_cancel", {
-      now: this.#clock(),
-      seq,
-      cancel_channel: this.#cancelChannel,
-      done_channel: this.#doneChannel,
-    });
-    const row = rows.find((r) => r.record !== null);
+    const run = async () =>
+      (
+        await this.#conn.query<
+          "task_cancel",
+          { outcome: "cancelled" | "requested" | "finished" | "told" | "done"; record: records.Row | null }
+        >("task_cancel", {
+          now: this.#clock(),
+          seq,
+          cancel_channel: this.#cancelChannel,
+          done_channel: this.#doneChannel,
+        })
+      ).rows.find((r) => r.record !== null);
+    // A transition committed while the statement waited for the row's lock: its updates read the
+    // snapshot from before it and change nothing, so it answers nothing. Run again, on a new
+    // snapshot; no row then means no such task.
+    let row = await run();
+    for (let again = 0; !row && again < 3 && (await this.get(seq)) !== undefined; again++) row = await run();
     if (!row) throw new StoreError("ERR_NOT_FOUND", `cancel: no task with seq ${seq}`);
     return {
       outcome: row.outcome as T.CancelOutcome["outcome"],
