@@ -1,7 +1,13 @@
 // The producer: enqueue tasks by kind, read them back by id, wait for results, cancel. It needs no
 // handler and no threads: a web process that enqueues and a worker process that runs the tasks
 // share one store (`connect` here, `createWorker` there).
-import type { ClaimInput, ScheduleRecord, TaskRecord, TaskStoreDriver } from "@taskq/idempotency";
+import type {
+  ClaimInput,
+  KindLimitState,
+  ScheduleRecord,
+  TaskRecord,
+  TaskStoreDriver,
+} from "@taskq/idempotency";
 import { QueueTimeoutError, TaskCancelledError, TaskFailedError } from "@taskq/queue";
 import { parseCron } from "./cron.js";
 import { ConfigError, ScheduleNotFoundError, TaskNotFoundError, TaskStateError } from "./errors.js";
@@ -135,20 +141,12 @@ export interface LimitsOptions {
   readonly rate?: { readonly limit: number; readonly intervalMs: number };
 }
 
-/** A kind's limits and where it stands against them (`limits`). */
-export interface LimitsInfo {
-  readonly kind: string;
-  readonly concurrency: number | null;
-  readonly rate: { readonly limit: number; readonly intervalMs: number } | null;
-  /** Tasks of the kind running now, in every worker. */
-  readonly running: number;
-  /** Starts in the current rate window. */
-  readonly startsInWindow: number;
-  /** Why its due tasks wait now, or null. */
-  readonly heldBack: "concurrency" | "rate" | null;
-  /** When it may start a task again; null: when one of its running tasks finishes. */
-  readonly openAgainAt: Date | null;
-}
+/**
+ * A kind's limits and where it stands against them (`limits`): running now in every worker,
+ * starts in the current rate window, why its due tasks wait (`heldBack`), and when it may start
+ * one again (`openAgainAt`; null: when one of its running tasks finishes).
+ */
+export type LimitsInfo = Omit<KindLimitState, "openAgainAt"> & { readonly openAgainAt: Date | null };
 
 /** Options of `result`. */
 export interface ResultOptions {

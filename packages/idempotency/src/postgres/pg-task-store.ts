@@ -17,6 +17,7 @@ import {
 } from "../limits.js";
 import { deadLocalOwners, newOwnerId } from "../owner.js";
 import * as records from "../record.js";
+import { kindLimitParams, scheduleParams } from "../sql/params.js";
 import { bindNamed } from "../sql/query-file.js";
 import type * as T from "../types.js";
 import * as validate from "../validate.js";
@@ -499,14 +500,7 @@ export class PgTaskStore implements TaskStoreDriver {
     if (limits !== null) checkKindLimits(limits);
     this.#ensureOpen("set kind limits");
     if (limits === null) await this.#conn.query("kind_limit_remove", { kind });
-    else
-      await this.#conn.query("kind_limit_put", {
-        now: this.#clock(),
-        kind,
-        concurrency: limits.concurrency ?? null,
-        rate_limit: limits.rate?.limit ?? null,
-        rate_interval_ms: limits.rate?.intervalMs ?? null,
-      });
+    else await this.#conn.query("kind_limit_put", { ...kindLimitParams(kind, limits), now: this.#clock() });
     this.#limited = undefined;
   }
 
@@ -829,17 +823,11 @@ export class PgTaskStore implements TaskStoreDriver {
   }
 
   async putSchedule(input: T.ScheduleInput): Promise<T.ScheduleRecord> {
-    const { payload, options } = validate.checkSchedule(input);
+    const json = validate.checkSchedule(input);
     this.#ensureOpen("put schedule");
     const { rows } = await this.#conn.query<"schedule_put", records.ScheduleRow>("schedule_put", {
+      ...scheduleParams(input, json),
       now: this.#clock(),
-      name: input.name,
-      cron: input.cron,
-      timezone: input.timezone,
-      kind: input.kind,
-      payload,
-      options,
-      next_run_at: input.nextRunAt,
     });
     return records.toSchedule(rows[0] as records.ScheduleRow);
   }

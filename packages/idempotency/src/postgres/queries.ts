@@ -1,6 +1,7 @@
 // The PostgreSQL driver's statements (queries.sql), compiled once from `@name` to `$1..$n` and
 // bound by name: `PgParams` maps each statement to the object its parameters are read from.
 
+import type { KindLimitParams, ScheduleParams } from "../sql/params.js";
 import { type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
 import text from "./queries.sql";
 
@@ -117,15 +118,7 @@ export interface PgParams {
       | "channel"
     >;
   task_list_by_keys_in: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
-  schedule_put: Now & {
-    readonly name: string;
-    readonly cron: string;
-    readonly timezone: string | null;
-    readonly kind: string;
-    readonly payload: string;
-    readonly options: string;
-    readonly next_run_at: number;
-  };
+  schedule_put: Now & ScheduleParams;
   schedule_remove: { readonly name: string };
   schedule_get: { readonly name: string };
   schedule_list: None;
@@ -159,12 +152,7 @@ export interface PgParams {
     readonly window_start: readonly number[];
     readonly window_count: readonly number[];
   };
-  kind_limit_put: Now & {
-    readonly kind: string;
-    readonly concurrency: number | null;
-    readonly rate_limit: number | null;
-    readonly rate_interval_ms: number | null;
-  };
+  kind_limit_put: Now & KindLimitParams;
   kind_limit_remove: { readonly kind: string };
 }
 

@@ -4,6 +4,7 @@
 // positional arguments (see `caller`).
 
 import type Database from "better-sqlite3";
+import type { KindLimitParams, ScheduleParams } from "../sql/params.js";
 import { type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
 import text from "./queries.sql";
 
@@ -92,15 +93,7 @@ export interface SqliteParams {
   task_list_cancel_requested: { readonly seqs: string };
   task_cancel_running: Now & Guard;
   task_counts_by_kind: None;
-  schedule_put: Now & {
-    readonly name: string;
-    readonly cron: string;
-    readonly timezone: string | null;
-    readonly kind: string;
-    readonly payload: string;
-    readonly options: string;
-    readonly next_run_at: number;
-  };
+  schedule_put: Now & ScheduleParams;
   schedule_remove: { readonly name: string };
   schedule_get: { readonly name: string };
   schedule_list: None;
@@ -119,12 +112,7 @@ export interface SqliteParams {
   clock_now: Now;
   kind_limit_list: None;
   task_count_running_of_kind: { readonly kind: string };
-  kind_limit_put: Now & {
-    readonly kind: string;
-    readonly concurrency: number | null;
-    readonly rate_limit: number | null;
-    readonly rate_interval_ms: number | null;
-  };
+  kind_limit_put: Now & KindLimitParams;
   kind_limit_remove: { readonly kind: string };
   kind_limit_set_window: {
     readonly kind: string;

@@ -17,6 +17,7 @@ import {
 } from "../limits.js";
 import { deadLocalOwners, newOwnerId } from "../owner.js";
 import * as records from "../record.js";
+import { kindLimitParams, scheduleParams } from "../sql/params.js";
 import type * as T from "../types.js";
 import * as validate from "../validate.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
@@ -338,14 +339,7 @@ export class SqliteSyncStore {
     if (limits !== null) checkKindLimits(limits);
     this.#guard("set kind limits", () => {
       if (limits === null) this.#s.kind_limit_remove.run({ kind });
-      else
-        this.#s.kind_limit_put.run({
-          kind,
-          concurrency: limits.concurrency ?? null,
-          rate_limit: limits.rate?.limit ?? null,
-          rate_interval_ms: limits.rate?.intervalMs ?? null,
-          now: this.#now(),
-        });
+      else this.#s.kind_limit_put.run({ ...kindLimitParams(kind, limits), now: this.#now() });
     });
   }
 
@@ -627,19 +621,10 @@ export class SqliteSyncStore {
 
   /** See TaskStoreDriver.putSchedule. */
   putSchedule(input: T.ScheduleInput): T.ScheduleRecord {
-    const { payload, options } = validate.checkSchedule(input);
+    const json = validate.checkSchedule(input);
     return this.#guard("put schedule", () =>
       records.toSchedule(
-        this.#s.schedule_put.get({
-          name: input.name,
-          cron: input.cron,
-          timezone: input.timezone,
-          kind: input.kind,
-          payload,
-          options,
-          next_run_at: input.nextRunAt,
-          now: this.#now(),
-        }) as records.ScheduleRow,
+        this.#s.schedule_put.get({ ...scheduleParams(input, json), now: this.#now() }) as records.ScheduleRow,
       ),
     );
   }

@@ -1,0 +1,48 @@
+// Parameters both dialects bind the same way (their queries.ts type each statement with them),
+// built in one place from what the contract's calls are given.
+import type { KindLimits, ScheduleInput } from "../types.js";
+
+/** A schedule's row as schedule_put stores it. */
+export interface ScheduleParams {
+  readonly name: string;
+  readonly cron: string;
+  readonly timezone: string | null;
+  readonly kind: string;
+  readonly payload: string;
+  readonly options: string;
+  readonly next_run_at: number;
+}
+
+/** A kind's limits as kind_limit_put stores them. */
+export interface KindLimitParams {
+  readonly kind: string;
+  readonly concurrency: number | null;
+  readonly rate_limit: number | null;
+  readonly rate_interval_ms: number | null;
+}
+
+/** schedule_put's parameters from a schedule checked by validate.checkSchedule (its JSON texts). */
+export function scheduleParams(
+  input: ScheduleInput,
+  json: { readonly payload: string; readonly options: string },
+): ScheduleParams {
+  return {
+    name: input.name,
+    cron: input.cron,
+    timezone: input.timezone,
+    kind: input.kind,
+    payload: json.payload,
+    options: json.options,
+    next_run_at: input.nextRunAt,
+  };
+}
+
+/** kind_limit_put's parameters. */
+export function kindLimitParams(kind: string, limits: KindLimits): KindLimitParams {
+  return {
+    kind,
+    concurrency: limits.concurrency ?? null,
+    rate_limit: limits.rate?.limit ?? null,
+    rate_interval_ms: limits.rate?.intervalMs ?? null,
+  };
+}
