@@ -1,9 +1,9 @@
 // The store contract for time (issue 22), run against every driver on its real backend with an
 // injected clock: delayed tasks, priorities and their aging, recurring schedules fired exactly
 // once by racing schedulers.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PRIORITY_AGING_MS, type ScheduleInput, type TaskStoreDriver } from "../src/index.js";
-import { clock, type MakeOptions, task } from "./driver-suite.js";
+import { clock, type MakeOptions, storesClosedAfterEach, task } from "./driver-suite.js";
 
 const schedule = (over: Partial<ScheduleInput> = {}): ScheduleInput => ({
   name: "nightly",
@@ -22,15 +22,7 @@ export function testTimeContract(
   make: (options?: MakeOptions) => Promise<TaskStoreDriver>,
 ): void {
   describe(`task store contract, time: ${name}`, () => {
-    const open: TaskStoreDriver[] = [];
-    const store = async (options?: MakeOptions) => {
-      const s = await make(options);
-      open.push(s);
-      return s;
-    };
-    afterEach(async () => {
-      for (const s of open.splice(0).reverse()) await s.close();
-    });
+    const store = storesClosedAfterEach(make);
 
     it("a delayed task starts no earlier than its time (runAt or delayMs by the store's clock)", async () => {
       const c = clock();

@@ -26,18 +26,25 @@ export interface MakeOptions {
   readonly sameAs?: TaskStoreDriver;
 }
 
+/** The stores a test opens through `make`, closed after each test (in a describe block). */
+export function storesClosedAfterEach(
+  make: (options?: MakeOptions) => Promise<TaskStoreDriver>,
+): (options?: MakeOptions) => Promise<TaskStoreDriver> {
+  const open: TaskStoreDriver[] = [];
+  afterEach(async () => {
+    for (const s of open.splice(0).reverse()) await s.close();
+  });
+  return async (options?: MakeOptions) => {
+    const s = await make(options);
+    open.push(s);
+    return s;
+  };
+}
+
 /** Runs the contract against the stores `make` opens (each on a fresh, empty backend unless `sameAs`). */
 export function testDriver(name: string, make: (options?: MakeOptions) => Promise<TaskStoreDriver>): void {
   describe(`task store contract: ${name}`, () => {
-    const open: TaskStoreDriver[] = [];
-    const store = async (options?: MakeOptions) => {
-      const s = await make(options);
-      open.push(s);
-      return s;
-    };
-    afterEach(async () => {
-      for (const s of open.splice(0).reverse()) await s.close();
-    });
+    const store = storesClosedAfterEach(make);
 
     it("claims a new key once; a second claim is a duplicate that shows the record", async () => {
       const s = await store();
