@@ -89,6 +89,26 @@ export function openAgainAt(row: KindLimitRow, running: number, now: number): nu
   return now;
 }
 
+/**
+ * When a task of these kinds may start first (epoch ms): each kind's earliest due time, no
+ * earlier than when its limits let it start one again; a kind whose concurrency is full is left
+ * out (a finish frees it, not the clock). `due`: kind → its earliest queued task's run time.
+ * null: none may start by the clock.
+ */
+export function earliestStart(
+  due: Iterable<readonly [kind: string, at: number]>,
+  limits: ReadonlyMap<string, KindLimitState>,
+): number | null {
+  let earliest: number | null = null;
+  for (const [kind, at] of due) {
+    const state = limits.get(kind);
+    if (state && state.openAgainAt === null) continue;
+    const start = Math.max(at, state?.openAgainAt ?? at);
+    if (earliest === null || start < earliest) earliest = start;
+  }
+  return earliest;
+}
+
 /** A limits row as the contract reads it. */
 export function toKindLimitState(row: KindLimitRow, running: number, now: number): KindLimitState {
   const rate =

@@ -38,11 +38,11 @@ export function checkLimit(limit: number): number {
 /** What a kind may be: a short plain identifier. */
 export const KIND_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
-/** A task kind, checked: refused with ERR_INVALID_INPUT naming it. */
-export function checkKind(kind: unknown): string {
+/** A task kind (or what else has its form, `what`), checked: refused with ERR_INVALID_INPUT naming it. */
+export function checkKind(kind: unknown, what = "kind"): string {
   if (typeof kind !== "string" || !KIND_PATTERN.test(kind))
     invalid(
-      `kind must be a short plain identifier (letters, digits, _ . -; up to 64), got ${
+      `${what} must be a short plain identifier (letters, digits, _ . -; up to 64), got ${
         typeof kind === "string"
           ? JSON.stringify(kind.length > 100 ? `${kind.slice(0, 100)}…` : kind)
           : kind === null
@@ -60,27 +60,18 @@ export function checkKinds(kinds: readonly string[]): readonly string[] {
   return kinds;
 }
 
-/** A schedule's name: a short plain identifier, as a kind. */
-export function checkScheduleName(name: unknown): string {
-  if (typeof name !== "string" || !KIND_PATTERN.test(name))
-    invalid(
-      `schedule name must be a short plain identifier (letters, digits, _ . -; up to 64), got ${JSON.stringify(name)}`,
-    );
-  return name;
-}
-
 /** A schedule checked as every driver stores it: name, kind, payload and options as JSON text. */
 export function checkSchedule(input: ScheduleInput): {
   readonly payload: string;
   readonly options: string;
 } {
-  checkScheduleName(input.name);
+  checkKind(input.name, "schedule name");
   checkKind(input.kind);
   checkText("cron", input.cron, 256);
   if (input.timezone !== null) checkText("timezone", input.timezone, 64);
   if (!Number.isInteger(input.nextRunAt) || input.nextRunAt < 0)
     invalid(`nextRunAt must be a time (epoch ms), got ${input.nextRunAt}`);
-  checkTiming({ ...input.options, id: "x", idempotencyKey: "x", kind: input.kind, payload: null });
+  checkPriority(input.options.priority ?? 0);
   if (input.options.maxAttempts !== undefined) checkAttempts("maxAttempts", input.options.maxAttempts);
   return { payload: serialise(input.payload), options: JSON.stringify(input.options) };
 }
@@ -131,10 +122,14 @@ const MAX_PRIORITY = 2 ** 31 - 1;
 /** Latest runAt accepted: the year 9999 (a Date's epoch ms beyond it is a mistake). */
 const MAX_RUN_AT = 253_402_300_799_999;
 
-function checkTiming(input: ClaimInput): Pick<CheckedClaim, "priority" | "runAt" | "delayMs"> {
-  const priority = input.priority ?? 0;
+function checkPriority(priority: number): number {
   if (!Number.isInteger(priority) || Math.abs(priority) > MAX_PRIORITY)
     invalid(`priority must be an integer from ${-MAX_PRIORITY} to ${MAX_PRIORITY}, got ${priority}`);
+  return priority;
+}
+
+function checkTiming(input: ClaimInput): Pick<CheckedClaim, "priority" | "runAt" | "delayMs"> {
+  const priority = checkPriority(input.priority ?? 0);
   const { runAt, delayMs } = input;
   if (runAt !== undefined && delayMs !== undefined) invalid("give runAt or delayMs, not both");
   if (runAt !== undefined && (!Number.isInteger(runAt) || runAt < 0 || runAt > MAX_RUN_AT))

@@ -96,11 +96,7 @@ export class Fetcher {
       }
       let records: readonly (StoreRecord & { readonly payload: unknown })[] = [];
       try {
-        records = await (caps
-          ? store.takeNext(free, kinds, { perKind: caps })
-          : kinds
-            ? store.takeNext(free, kinds)
-            : store.takeNext(free));
+        records = await store.takeNext(free, kinds, caps && { perKind: caps });
       } catch (error) {
         if ((error as { retryable?: unknown }).retryable !== true) throw error;
         this.#options.onRetryableError?.(error as Error);
@@ -147,7 +143,7 @@ export class Fetcher {
     const { store, pollMs } = this.#options;
     let dueIn: number | null = null;
     try {
-      dueIn = await (kinds ? store.nextDueIn(kinds) : store.nextDueIn());
+      dueIn = await store.nextDueIn(kinds);
     } catch (error) {
       if ((error as { retryable?: unknown }).retryable !== true) throw error;
       this.#options.onRetryableError?.(error as Error);

@@ -10,6 +10,7 @@ import { startHeartbeat } from "../heartbeat.js";
 import {
   allowances,
   checkKindLimits,
+  earliestStart,
   type KindLimitRow,
   type KindLimitState,
   toKindLimitState,
@@ -473,26 +474,21 @@ export class PgTaskStore implements TaskStoreDriver {
   async nextDueIn(kinds?: readonly string[]): Promise<number | null> {
     if (kinds !== undefined) validate.checkKinds(kinds);
     this.#ensureOpen("next due");
-    const { rows } = await this.#conn.query<"task_next_due", { kind: string; due_in: number }>(
+    const { rows } = await this.#conn.query<
       "task_next_due",
-      {
-        now: this.#clock(),
-        kinds: kinds === undefined ? null : [...new Set(kinds)],
-      },
-    );
-    const limited = await this.#limitedKinds();
+      { kind: string; due: number; clock_now: number }
+    >("task_next_due", { now: this.#clock(), kinds: kinds === undefined ? null : [...new Set(kinds)] });
+    if (rows.length === 0) return null;
     // a kind held back by its limits counts from when it may start one again, or not at all
-    const states = rows.some((r) => limited.includes(r.kind))
-      ? await this.#kindLimitStates()
-      : { now: 0, byKind: new Map<string, KindLimitState>() };
-    let due: number | null = null;
-    for (const row of rows) {
-      const state = states.byKind.get(row.kind);
-      if (state && state.openAgainAt === null) continue;
-      const at = Math.max(Number(row.due_in), state ? (state.openAgainAt as number) - states.now : 0);
-      if (due === null || at < due) due = at;
-    }
-    return due === null ? null : Math.max(0, due);
+    const limited = await this.#limitedKinds();
+    const limits = rows.some((r) => limited.includes(r.kind))
+      ? new Map((await this.kindLimits()).map((l) => [l.kind, l]))
+      : new Map<string, KindLimitState>();
+    const at = earliestStart(
+      rows.map((r) => [r.kind, Number(r.due)] as const),
+      limits,
+    );
+    return at === null ? null : Math.max(0, at - Number(rows[0]?.clock_now));
   }
 
   async setKindLimits(kind: string, limits: T.KindLimits | null): Promise<void> {
@@ -505,18 +501,12 @@ export class PgTaskStore implements TaskStoreDriver {
   }
 
   async kindLimits(): Promise<KindLimitState[]> {
-    return [...(await this.#kindLimitStates()).byKind.values()];
-  }
-
-  /** Every kind's limits and where it stands, by kind, with the database's time they were read at. */
-  async #kindLimitStates(): Promise<{ now: number; byKind: Map<string, KindLimitState> }> {
     this.#ensureOpen("list kind limits");
     const { rows } = await this.#conn.query<
       "kind_limit_list",
       KindLimitRow & { clock_now: number; running: number }
     >("kind_limit_list", { now: this.#clock() });
-    const now = rows[0] ? Number(rows[0].clock_now) : 0;
-    return { now, byKind: new Map(rows.map((r) => [r.kind, toKindLimitState(r, r.running, now)])) };
+    return rows.map((r) => toKindLimitState(r, r.running, Number(r.clock_now)));
   }
 
   async recover(): Promise<number> {

@@ -160,9 +160,8 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     RETURNING t.*)
 SELECT * FROM taken ORDER BY rank_at, seq
 
--- How long until the earliest queued task of each of @kinds (NULL: every kind) is due, in ms by
--- the database's clock (negative: one is due now; no row: none queued). One probe of tasks_due
--- per kind.
+-- When the earliest queued task of each of @kinds (NULL: every kind) is due, and the database's
+-- time (no row: none queued). One probe of tasks_due per kind.
 -- name: task_next_due
 WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   queued_kinds(kind) AS (
@@ -173,7 +172,7 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
   kinds AS (
     SELECT kind FROM unnest(@kinds::text[]) AS kind
     UNION ALL SELECT kind FROM queued_kinds WHERE kind IS NOT NULL)
-SELECT kinds.kind, d.next_run_at - clock.t AS due_in FROM kinds CROSS JOIN LATERAL (
+SELECT kinds.kind, d.next_run_at AS due, clock.t AS clock_now FROM kinds CROSS JOIN LATERAL (
   SELECT next_run_at FROM tasks WHERE status = 'queued' AND kind = kinds.kind ORDER BY next_run_at LIMIT 1) d, clock
 
 -- name: task_running_owners

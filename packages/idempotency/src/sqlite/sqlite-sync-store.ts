@@ -9,9 +9,9 @@ import { startHeartbeat } from "../heartbeat.js";
 import {
   allowances,
   checkKindLimits,
+  earliestStart,
   type KindLimitRow,
   type KindLimitState,
-  openAgainAt,
   toKindLimitState,
   windowsAfter,
 } from "../limits.js";
@@ -318,18 +318,14 @@ export class SqliteSyncStore {
     return this.#guard("nextDueIn", () => {
       const now = this.#now();
       const serve = kinds ?? (this.#s.task_queued_kinds.all() as { kind: string }[]).map((r) => r.kind);
-      const rows = this.#s.kind_limit_list.all() as KindLimitRow[];
-      const running = this.#runningOf(rows);
-      const opens = new Map(rows.map((r) => [r.kind, openAgainAt(r, running.get(r.kind) ?? 0, now)]));
-      let due: number | null = null;
+      const due: [string, number][] = [];
       for (const kind of serve) {
         const row = this.#s.task_next_due.get({ kind }) as { due: number | null };
-        const open = opens.has(kind) ? (opens.get(kind) as number | null) : now;
-        if (row.due === null || open === null) continue;
-        const at = Math.max(row.due, open);
-        if (due === null || at < due) due = at;
+        if (row.due !== null) due.push([kind, row.due]);
       }
-      return due === null ? null : Math.max(0, due - now);
+      const limits = new Map(this.kindLimits().map((l) => [l.kind, l]));
+      const at = earliestStart(due, limits);
+      return at === null ? null : Math.max(0, at - now);
     });
   }
 
@@ -674,7 +670,7 @@ export class SqliteSyncStore {
 
   /** See TaskStoreDriver.fireSchedule: the compare-and-set and the claim in one transaction. */
   fireSchedule(firing: T.ScheduleFiring): { advanced: boolean; created: boolean } {
-    validate.checkClaim(firing.task, this.maxAttempts);
+    // a task the claim refuses rolls the compare-and-set back with it
     return this.transaction(() => {
       const advanced =
         this.#s.schedule_advance.run({
