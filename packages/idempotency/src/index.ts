@@ -22,6 +22,7 @@ export type {
   KindLimits,
   ManagerInfo,
   ManagerRecord,
+  RateLimit,
   ScheduleFiring,
   ScheduleInput,
   ScheduleRecord,

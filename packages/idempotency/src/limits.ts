@@ -2,7 +2,7 @@
 // the limited kinds' rows (locked, on PostgreSQL) and their running counts in the take's
 // transaction, and these functions decide how many of each kind it may take and what the rate
 // windows become after it.
-import type { KindLimits } from "./types.js";
+import type { KindLimits, RateLimit } from "./types.js";
 import { invalid } from "./validate.js";
 
 /** A `kind_limits` row. */
@@ -132,7 +132,7 @@ export function toKindLimitState(row: KindLimitRow, running: number, now: number
 export interface KindLimitState {
   readonly kind: string;
   readonly concurrency: number | null;
-  readonly rate: { readonly limit: number; readonly intervalMs: number } | null;
+  readonly rate: RateLimit | null;
   /** Tasks of the kind running now, in every worker. */
   readonly running: number;
   /** Starts in the current rate window. */

@@ -202,21 +202,13 @@ export interface ScheduleInput {
   readonly kind: string;
   readonly payload: unknown;
   readonly options: ScheduleTaskOptions;
-  /** The first occurrence to enqueue (epoch ms). */
+  /** The next occurrence to enqueue (epoch ms): the first, when put. */
   readonly nextRunAt: number;
 }
 
-/** One row of `schedules`. */
-export interface ScheduleRecord {
-  readonly name: string;
-  readonly cron: string;
-  readonly timezone: string | null;
-  readonly kind: string;
-  readonly payload: unknown;
-  readonly options: ScheduleTaskOptions;
+/** One row of `schedules`: what was put, and its state. */
+export interface ScheduleRecord extends ScheduleInput {
   readonly paused: boolean;
-  /** The next occurrence a scheduler enqueues (epoch ms). */
-  readonly nextRunAt: number;
   /** The last occurrence enqueued (epoch ms), or null. */
   readonly lastRunAt: number | null;
   readonly createdAt: number;
@@ -237,12 +229,18 @@ export interface ScheduleFiring {
   readonly task: ClaimInput;
 }
 
+/** At most `limit` starts per `intervalMs` (a fixed window). */
+export interface RateLimit {
+  readonly limit: number;
+  readonly intervalMs: number;
+}
+
 /** The limits of a kind across every worker on the store. */
 export interface KindLimits {
   /** At most this many tasks of the kind running at once, in all workers together. */
   readonly concurrency?: number;
   /** At most `limit` tasks of the kind started per `intervalMs` (a fixed window). */
-  readonly rate?: { readonly limit: number; readonly intervalMs: number };
+  readonly rate?: RateLimit;
 }
 
 /** Options of a take. */

@@ -4,6 +4,7 @@
 import type {
   ClaimInput,
   KindLimitState,
+  KindLimits,
   ScheduleRecord,
   TaskRecord,
   TaskStoreDriver,
@@ -133,13 +134,8 @@ export interface ScheduleInfo {
   readonly lastRunAt: Date | null;
 }
 
-/** The limits of a kind across every worker (see `setLimits`). */
-export interface LimitsOptions {
-  /** At most this many tasks of the kind running at once, in all workers together. */
-  readonly concurrency?: number;
-  /** At most `limit` tasks of the kind started per `intervalMs` (a fixed window). */
-  readonly rate?: { readonly limit: number; readonly intervalMs: number };
-}
+/** The limits of a kind across every worker (see `setLimits`): `concurrency`, `rate`. */
+export type LimitsOptions = KindLimits;
 
 /**
  * A kind's limits and where it stands against them (`limits`): running now in every worker,
