@@ -4,17 +4,21 @@ import type {
   ClaimInput,
   ClaimResult,
   DeadLetter,
+  DeadLetterListQuery,
   KindCounts,
   KindLimits,
   ManagerInfo,
   ManagerRecord,
+  RecentFinished,
   ScheduleFiring,
   ScheduleInput,
   ScheduleRecord,
   Started,
+  StatusCounts,
   StoreStats,
   TakeOptions,
   TaskFailure,
+  TaskListQuery,
   TaskRecord,
   TaskResultData,
 } from "./types.js";
@@ -154,6 +158,53 @@ export interface TaskStoreDriver {
   succeededWithin(intervalMs: number): Promise<number>;
   /** Owners holding running tasks now, with their leases. */
   leaseHolders(): Promise<LeaseHolder[]>;
+
+  // The dashboard's calls: each reads through an index and is bounded, never a count or a scan of
+  // every task (a few ms at 10 million tasks).
+
+  /**
+   * Bounded counts for an overview, by kind and status. Each status is read through its partial
+   * index, at most `cap` rows (queued per kind, due and later as two ranges of tasks_due within
+   * what the kinds before it left of the cap): a status in `capped` reached `cap` and its numbers
+   * are lower bounds. Also open dead letters (bounded the same), an estimate of all tasks, and the
+   * longest wait of a due task. Costs about `cap` index entries per status (plus reading the
+   * running, succeeded, failed and cancelled rows for their kind): a `cap` of some thousands
+   * answers in a few ms. `cap`: an integer from 1 to 1,000,000 (else ERR_INVALID_INPUT).
+   */
+  statusCounts(cap: number): Promise<StatusCounts>;
+  /**
+   * Throughput and latency since `sinceMs` (epoch ms, by the store's clock): tasks that succeeded
+   * since (a range of tasks_succeeded), dead letters written since (a range of
+   * dead_letters_failed), and the latest up to `sampleLimit` successes, newest first, with their
+   * run and total times. Costs one index entry per task finished in the window: for recent windows.
+   * `sampleLimit`: 0 to 10,000.
+   */
+  recentFinished(sinceMs: number, sampleLimit: number): Promise<RecentFinished>;
+  /**
+   * A page of tasks, newest first (seq descending), optionally of one status and one kind; the
+   * next page passes the last seq as `beforeSeq`. A filter whose set is small below `beforeSeq`
+   * (fewer than SMALL_SET, 5000: the queued, of a kind or not, the running, the succeeded, a
+   * kind's) is read whole through its index and sorted; otherwise the page walks by seq, along
+   * the failed or cancelled tasks' own index or the primary key. `limit`: 1 to 500.
+   */
+  listTasks(query: TaskListQuery): Promise<TaskRecord[]>;
+  /**
+   * Every kind in the tasks table, in code-point order: a loose index scan of the (kind,
+   * idempotency_key) unique index, one probe per kind.
+   */
+  kinds(): Promise<string[]>;
+  /**
+   * A page of dead letters, newest first (dead letter seq descending), the open ones only unless
+   * `includeRedriven`; the next page passes the last seq as `beforeSeq`. `limit`: 1 to 500.
+   */
+  listDeadLetters(query: DeadLetterListQuery): Promise<DeadLetter[]>;
+  /**
+   * Re-drives exactly the failed tasks among these task seqs, in one transaction, as `redrive`
+   * does each (back to queued, attempts reset, ranked by their priority from now; their open
+   * dead letters marked re-driven); a seq that is not a failed task is skipped. At most 1,000
+   * seqs (else ERR_INVALID_INPUT). Returns how many tasks were re-driven.
+   */
+  redriveTasks(taskSeqs: readonly number[]): Promise<number>;
 
   /**
    * Retention: deletes up to `limit` succeeded tasks that finished more than `olderThanMs` ago

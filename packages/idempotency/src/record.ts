@@ -1,8 +1,12 @@
 import type {
+  CountedStatus,
   DeadLetter,
+  FinishedSample,
+  KindStatusCounts,
   ManagerInfo,
   ManagerRecord,
   ScheduleRecord,
+  StatusCounts,
   TaskRecord,
   TaskStatus,
 } from "./types.js";
@@ -141,5 +145,81 @@ export function toSchedule(row: ScheduleRow): ScheduleRecord {
     lastRunAt: row.last_run_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+/** The statuses statusCounts counts, in the order `capped` lists them. */
+const COUNTED: readonly CountedStatus[] = [
+  "queued",
+  "scheduled",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+];
+
+/** A bounded count of one kind in one status, as both drivers read them (statusCounts). */
+export interface StatusCountRow {
+  status: CountedStatus;
+  kind: string;
+  n: number;
+}
+
+/**
+ * statusCounts' answer from its rows: by kind (code-point order, whatever the database's
+ * collation), and the statuses whose rows add up to `cap` (their bounded read hit it).
+ */
+export function toStatusCounts(
+  cap: number,
+  rows: readonly StatusCountRow[],
+  read: {
+    readonly now: number;
+    readonly totalEstimate: number;
+    readonly deadLetters: number;
+    /** The earliest run time of a due queued task, or null. */
+    readonly oldestDue: number | null;
+  },
+): StatusCounts {
+  const kinds = new Map<string, Record<CountedStatus, number>>();
+  const totals = Object.fromEntries(COUNTED.map((s) => [s, 0])) as Record<CountedStatus, number>;
+  for (const row of rows) {
+    if (row.n <= 0) continue;
+    let counts = kinds.get(row.kind);
+    if (!counts) {
+      counts = Object.fromEntries(COUNTED.map((s) => [s, 0])) as Record<CountedStatus, number>;
+      kinds.set(row.kind, counts);
+    }
+    counts[row.status] += row.n;
+    totals[row.status] += row.n;
+  }
+  const byKind: KindStatusCounts[] = [...kinds.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([kind, c]) => ({ kind, ...c }));
+  return {
+    now: read.now,
+    byKind,
+    capped: COUNTED.filter((s) => totals[s] >= cap),
+    totalEstimate: Math.max(0, Math.round(read.totalEstimate)),
+    deadLetters: read.deadLetters,
+    deadLettersCapped: read.deadLetters >= cap,
+    oldestDueAgeMs: read.oldestDue === null ? null : Math.max(0, read.now - read.oldestDue),
+  };
+}
+
+/** A succeeded task's times, as recentFinished reads them. */
+export interface FinishedRow {
+  created_at: number;
+  started_at: number | null;
+  finished_at: number;
+  next_run_at: number;
+  attempts: number;
+}
+
+/** See FinishedSample: a task that ran once was due at max(created, next run); one retried, at creation. */
+export function toFinishedSample(r: FinishedRow): FinishedSample {
+  const due = r.attempts <= 1 ? Math.max(r.created_at, r.next_run_at) : r.created_at;
+  return {
+    runMs: Math.max(0, r.finished_at - (r.started_at ?? r.created_at)),
+    totalMs: Math.max(0, r.finished_at - due),
   };
 }

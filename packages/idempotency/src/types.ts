@@ -251,3 +251,100 @@ export interface TakeOptions {
    */
   readonly perKind?: Readonly<Record<string, number>>;
 }
+
+/**
+ * A status as statusCounts counts it: `queued` is a due queued task, `scheduled` a queued one due
+ * later; the others are the task's status.
+ */
+export type CountedStatus = "queued" | "scheduled" | "running" | "succeeded" | "failed" | "cancelled";
+
+/** One kind's bounded counts by status (statusCounts). */
+export interface KindStatusCounts {
+  readonly kind: string;
+  readonly queued: number;
+  readonly scheduled: number;
+  readonly running: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly cancelled: number;
+}
+
+/** Bounded counts for an overview (statusCounts): each read through an index, none over every task. */
+export interface StatusCounts {
+  /** The store's clock when counted (epoch ms). */
+  readonly now: number;
+  /**
+   * Per kind, by status: `queued` counts due tasks only, `scheduled` queued tasks due later. Each
+   * status is counted over at most `cap` rows (through its partial index); a status in `capped`
+   * hit that bound, so its numbers are lower bounds. Kinds in code-point order (the same on both
+   * drivers), only kinds with some count.
+   */
+  readonly byKind: readonly KindStatusCounts[];
+  /** The statuses whose count reached `cap` (lower bounds), in the order of CountedStatus. */
+  readonly capped: readonly CountedStatus[];
+  /**
+   * About how many tasks the store holds: PostgreSQL's planner estimate (pg_class.reltuples, kept
+   * by autovacuum/ANALYZE; when it is -1, never analysed, the seq range), SQLite: max(seq) -
+   * min(seq) + 1 (two index probes; an upper bound once retention deleted tasks). 0 when empty.
+   */
+  readonly totalEstimate: number;
+  /** Open dead letters, counted over at most `cap` rows. */
+  readonly deadLetters: number;
+  /** The open dead letters reached `cap`: `deadLetters` is a lower bound. */
+  readonly deadLettersCapped: boolean;
+  /**
+   * The longest wait of a due queued task (ms), null when none is due (same meaning as
+   * StoreStats.oldestQueuedAgeMs).
+   */
+  readonly oldestDueAgeMs: number | null;
+}
+
+/** One recent success (recentFinished): how long it ran, and how long it took from when it was due. */
+export interface FinishedSample {
+  /** finishedAt - startedAt (its last attempt's run), ms; from createdAt for a task stored without a start time. */
+  readonly runMs: number;
+  /**
+   * From when it became due to its finish, ms: finishedAt - max(createdAt, nextRunAt) for a task
+   * that ran once (nextRunAt is then the time it was due at: its runAt or delay, or its re-drive);
+   * for one retried, finishedAt - createdAt (a retry moved nextRunAt; its first run time is not
+   * kept).
+   */
+  readonly totalMs: number;
+}
+
+/** Throughput and latency since a time (recentFinished). */
+export interface RecentFinished {
+  /** The store's clock when read (epoch ms). */
+  readonly now: number;
+  /** Tasks that succeeded at or after sinceMs (epoch ms, store clock), through tasks_succeeded. */
+  readonly succeeded: number;
+  /**
+   * Dead letters written at or after sinceMs (tasks that failed for good, and invalid tasks
+   * recorded), through dead_letters_failed.
+   */
+  readonly failed: number;
+  /** The latest up to sampleLimit successes since sinceMs, newest first. */
+  readonly samples: readonly FinishedSample[];
+}
+
+/** A page of tasks (listTasks): newest first, by seq. */
+export interface TaskListQuery {
+  /** Only tasks with this status. */
+  readonly status?: TaskStatus;
+  /** Only tasks of this kind. */
+  readonly kind?: string;
+  /** Keyset: only tasks with a seq below this (the last seq of the previous page). */
+  readonly beforeSeq?: number;
+  /** 1 to 500. */
+  readonly limit: number;
+}
+
+/** A page of dead letters (listDeadLetters): newest first, by dead letter seq. */
+export interface DeadLetterListQuery {
+  /** Keyset: only dead letters with a seq below this (the last seq of the previous page). */
+  readonly beforeSeq?: number;
+  /** 1 to 500. */
+  readonly limit: number;
+  /** Re-driven ones too. @default false */
+  readonly includeRedriven?: boolean;
+}

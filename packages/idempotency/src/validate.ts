@@ -1,5 +1,5 @@
 import { StoreError } from "./errors.js";
-import type { ClaimInput, ScheduleInput } from "./types.js";
+import type { ClaimInput, DeadLetterListQuery, ScheduleInput, TaskListQuery, TaskStatus } from "./types.js";
 
 /** Longest idempotency key accepted, in characters. */
 export const MAX_KEY_LENGTH = 1024;
@@ -164,4 +164,104 @@ export function invalidPayload(payload: unknown): string | null {
   } catch {
     return null;
   }
+}
+
+/** Most rows statusCounts reads per status (its `cap`). */
+export const MAX_COUNT_CAP = 1_000_000;
+/** Most samples recentFinished returns. */
+export const MAX_SAMPLES = 10_000;
+/** Most records in one page of listTasks or listDeadLetters. */
+export const MAX_PAGE = 500;
+/** Most task seqs one redriveTasks call takes. */
+export const MAX_REDRIVE = 1000;
+
+const TASK_STATUSES: readonly TaskStatus[] = ["queued", "running", "succeeded", "failed", "cancelled"];
+
+function shown(value: unknown): string {
+  return typeof value === "string"
+    ? JSON.stringify(value.slice(0, 100))
+    : value === null
+      ? "null"
+      : String(value);
+}
+
+/** An integer from `min` to `max`, named `name` in the error. */
+function checkIntegerIn(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
+    invalid(`${name} must be an integer from ${min} to ${max}, got ${shown(value)}`);
+  return value;
+}
+
+/** A keyset bound (beforeSeq): a positive integer, or undefined (from the newest). */
+function checkBeforeSeq(value: unknown): number {
+  if (value === undefined) return Number.MAX_SAFE_INTEGER;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1)
+    invalid(`beforeSeq must be a positive integer, got ${shown(value)}`);
+  return value;
+}
+
+function checkQuery(name: string, query: unknown): void {
+  if (query === null || typeof query !== "object") invalid(`${name} must be an object, got ${shown(query)}`);
+}
+
+/** statusCounts' bound: rows read per status. */
+export function checkCap(cap: number): number {
+  return checkIntegerIn("cap", cap, 1, MAX_COUNT_CAP);
+}
+
+/** recentFinished's window start (epoch ms) and sample count. */
+export function checkRecentFinished(sinceMs: number, sampleLimit: number): void {
+  if (typeof sinceMs !== "number" || !Number.isSafeInteger(sinceMs) || sinceMs < 0)
+    invalid(`sinceMs must be a time (epoch ms, an integer from 0), got ${shown(sinceMs)}`);
+  checkIntegerIn("sampleLimit", sampleLimit, 0, MAX_SAMPLES);
+}
+
+/** listTasks' query, checked: null for a filter left out, `before` the newest when no beforeSeq. */
+export interface CheckedTaskList {
+  readonly status: TaskStatus | null;
+  readonly kind: string | null;
+  readonly before: number;
+  readonly limit: number;
+}
+
+export function checkTaskListQuery(query: TaskListQuery): CheckedTaskList {
+  checkQuery("the task list query", query);
+  const { status, kind } = query;
+  if (status !== undefined && !TASK_STATUSES.includes(status))
+    invalid(`status must be one of ${TASK_STATUSES.join(", ")}, got ${shown(status)}`);
+  return {
+    status: status ?? null,
+    kind: kind === undefined ? null : checkKind(kind),
+    before: checkBeforeSeq(query.beforeSeq),
+    limit: checkIntegerIn("limit", query.limit, 1, MAX_PAGE),
+  };
+}
+
+/** listDeadLetters' query, checked. */
+export function checkDeadLetterListQuery(query: DeadLetterListQuery): {
+  readonly before: number;
+  readonly limit: number;
+  readonly includeRedriven: boolean;
+} {
+  checkQuery("the dead letter list query", query);
+  const { includeRedriven } = query;
+  if (includeRedriven !== undefined && typeof includeRedriven !== "boolean")
+    invalid(`includeRedriven must be a boolean, got ${shown(includeRedriven)}`);
+  return {
+    before: checkBeforeSeq(query.beforeSeq),
+    limit: checkIntegerIn("limit", query.limit, 1, MAX_PAGE),
+    includeRedriven: includeRedriven === true,
+  };
+}
+
+/** redriveTasks' seqs: an array of at most MAX_REDRIVE positive integers. */
+export function checkTaskSeqs(taskSeqs: readonly number[]): readonly number[] {
+  if (!Array.isArray(taskSeqs)) invalid(`taskSeqs must be an array of task seqs, got ${shown(taskSeqs)}`);
+  if (taskSeqs.length > MAX_REDRIVE)
+    invalid(`taskSeqs must hold at most ${MAX_REDRIVE} task seqs, got ${taskSeqs.length}`);
+  taskSeqs.forEach((seq, i) => {
+    if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1)
+      invalid(`taskSeqs[${i}] must be a positive integer, got ${shown(seq)}`);
+  });
+  return taskSeqs;
 }

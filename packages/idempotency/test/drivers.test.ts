@@ -2,6 +2,7 @@ import { afterAll, inject } from "vitest";
 import { SqliteTaskStore, type TaskStoreDriver } from "../src/index.js";
 import { PgTaskStore } from "../src/postgres.js";
 import { type MakeOptions, testDriver } from "./driver-suite.js";
+import { testDashboardContract } from "./driver-suite-dashboard.js";
 import { testTimeContract } from "./driver-suite-time.js";
 import { tempDb } from "./helpers.js";
 
@@ -16,6 +17,7 @@ const sqlite = async (options: MakeOptions = {}) => {
 };
 testDriver("SQLite", sqlite);
 testTimeContract("SQLite", sqlite);
+testDashboardContract("SQLite", sqlite);
 
 let schemas = 0;
 const schemaOf = new WeakMap<TaskStoreDriver, string>();
@@ -30,5 +32,6 @@ const postgres = async (options: MakeOptions = {}) => {
 };
 testDriver("PostgreSQL", postgres);
 testTimeContract("PostgreSQL", postgres);
+testDashboardContract("PostgreSQL", postgres);
 
 afterAll(() => undefined);

@@ -20,6 +20,7 @@ import { deadLocalOwners, newOwnerId } from "../owner.js";
 import * as records from "../record.js";
 import { kindLimitParams, scheduleParams } from "../sql/params.js";
 import { bindNamed } from "../sql/query-file.js";
+import { candidateSets, SMALL_SET, walkOf } from "../task-list.js";
 import type * as T from "../types.js";
 import * as validate from "../validate.js";
 import { PgConnection } from "./connection.js";
@@ -691,9 +692,21 @@ export class PgTaskStore implements TaskStoreDriver {
 
   async redrive(taskId?: string): Promise<number> {
     this.#ensureOpen("redrive");
+    return this.#redrive({ task_seqs: null, task_id: taskId ?? null });
+  }
+
+  async redriveTasks(taskSeqs: readonly number[]): Promise<number> {
+    validate.checkTaskSeqs(taskSeqs);
+    this.#ensureOpen("redrive tasks");
+    if (taskSeqs.length === 0) return 0;
+    return this.#redrive({ task_seqs: taskSeqs, task_id: null });
+  }
+
+  /** The one home of a re-drive (redrive, redriveTasks): task_redrive, then managers woken. */
+  async #redrive(which: Pick<PgParams["task_redrive"], "task_seqs" | "task_id">): Promise<number> {
     const { rows } = await this.#conn.query<"task_redrive", { n: number }>("task_redrive", {
+      ...which,
       now: this.#clock(),
-      task_id: taskId ?? null,
       aging_ms: PRIORITY_AGING_MS,
     });
     const count = rows[0]?.n ?? 0;
@@ -737,6 +750,87 @@ export class PgTaskStore implements TaskStoreDriver {
       { now: this.#clock(), interval_ms: Math.round(intervalMs) },
     );
     return rows[0]?.n ?? 0;
+  }
+
+  /** See TaskStoreDriver.statusCounts: one statement, task_status_counts. */
+  async statusCounts(cap: number): Promise<T.StatusCounts> {
+    validate.checkCap(cap);
+    this.#ensureOpen("status counts");
+    const { rows } = await this.#conn.query<
+      "task_status_counts",
+      { status: string; kind: string | null; n: number | null }
+    >("task_status_counts", { now: this.#clock(), cap });
+    const extra = (name: string) => rows.find((r) => r.kind === null && r.status === name)?.n ?? null;
+    return records.toStatusCounts(cap, rows.filter((r) => r.kind !== null) as records.StatusCountRow[], {
+      now: Number(extra("now")),
+      totalEstimate: extra("total_estimate") ?? 0,
+      deadLetters: extra("dead_letters") ?? 0,
+      oldestDue: extra("oldest_due"),
+    });
+  }
+
+  async recentFinished(sinceMs: number, sampleLimit: number): Promise<T.RecentFinished> {
+    validate.checkRecentFinished(sinceMs, sampleLimit);
+    this.#ensureOpen("recent finished");
+    const { rows } = await this.#conn.query<
+      "task_recent_finished",
+      { now: number; succeeded: number; failed: number; samples: records.FinishedRow[] }
+    >("task_recent_finished", { now: this.#clock(), since: sinceMs, limit: sampleLimit });
+    const r = rows[0] as NonNullable<(typeof rows)[0]>;
+    return {
+      now: r.now,
+      succeeded: r.succeeded,
+      failed: r.failed,
+      samples: r.samples.map(records.toFinishedSample),
+    };
+  }
+
+  /**
+   * See TaskStoreDriver.listTasks: a filter's set read whole when it is small (task_page_of_set,
+   * see task-list.ts) and its page read by seq, else a walk by seq along the primary key or the
+   * status's own index.
+   */
+  async listTasks(query: T.TaskListQuery): Promise<T.TaskRecord[]> {
+    const q = validate.checkTaskListQuery(query);
+    this.#ensureOpen("list tasks");
+    for (const set of candidateSets(q)) {
+      const { rows } = await this.#conn.query<"task_page_of_set", { set_size: number; seqs: string[] }>(
+        "task_page_of_set",
+        { ...q, set, cap: SMALL_SET },
+      );
+      const page = rows[0] as NonNullable<(typeof rows)[0]>;
+      if (page.set_size >= SMALL_SET) continue;
+      if (page.seqs.length === 0) return [];
+      const found = await this.#conn.query<"task_list_by_seqs", records.Row>("task_list_by_seqs", {
+        seqs: page.seqs.map(Number),
+      });
+      return found.rows.map(records.toRecord);
+    }
+    const walk = walkOf(q);
+    const { rows } =
+      walk === "failed"
+        ? await this.#conn.query<"task_page_failed", records.Row>("task_page_failed", q)
+        : walk === "cancelled"
+          ? await this.#conn.query<"task_page_cancelled", records.Row>("task_page_cancelled", q)
+          : await this.#conn.query<"task_page", records.Row>("task_page", q);
+    return rows.map(records.toRecord);
+  }
+
+  /** See TaskStoreDriver.kinds: sorted here, in code-point order whatever the database's collation. */
+  async kinds(): Promise<string[]> {
+    this.#ensureOpen("list kinds");
+    const { rows } = await this.#conn.query<"task_kinds", { kind: string }>("task_kinds", {});
+    return rows.map((r) => r.kind).sort();
+  }
+
+  async listDeadLetters(query: T.DeadLetterListQuery): Promise<T.DeadLetter[]> {
+    const { before, limit, includeRedriven } = validate.checkDeadLetterListQuery(query);
+    this.#ensureOpen("list dead letters");
+    const { rows } = await this.#conn.query<
+      "dead_letter_page_all" | "dead_letter_page_open",
+      records.DeadLetterRow
+    >(includeRedriven ? "dead_letter_page_all" : "dead_letter_page_open", { before, limit });
+    return rows.map(records.toDeadLetter);
   }
 
   async leaseHolders(): Promise<LeaseHolder[]> {

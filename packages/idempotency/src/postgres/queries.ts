@@ -3,6 +3,8 @@
 
 import type { KindLimitParams, ScheduleParams } from "../sql/params.js";
 import { type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
+import type { TaskSet } from "../task-list.js";
+import type { TaskStatus } from "../types.js";
 import text from "./queries.sql";
 
 /** The clock of a statement: epoch ms injected by tests, or null for the database's `now()`. */
@@ -12,6 +14,11 @@ interface Now {
 interface Lease {
   readonly owner: string;
   readonly lease_ms: number;
+}
+/** A page, newest first: seqs below @before, at most @limit. */
+interface Page {
+  readonly before: number;
+  readonly limit: number;
 }
 type None = Record<never, never>;
 
@@ -83,7 +90,12 @@ export interface PgParams {
   };
   dead_letter_list_open: None;
   dead_letter_list_all: None;
-  task_redrive: Now & { readonly task_id: string | null; readonly aging_ms: number };
+  /** `task_seqs` non-null: those tasks; else `task_id` non-null: that id's; else every failed task. */
+  task_redrive: Now & {
+    readonly task_seqs: readonly number[] | null;
+    readonly task_id: string | null;
+    readonly aging_ms: number;
+  };
   stats: Now;
   task_count_succeeded_within: Now & { readonly interval_ms: number };
   task_prune: Now & { readonly older_than_ms: number; readonly limit: number };
@@ -154,6 +166,21 @@ export interface PgParams {
   };
   kind_limit_put: Now & KindLimitParams;
   kind_limit_remove: { readonly kind: string };
+  task_status_counts: Now & { readonly cap: number };
+  task_recent_finished: Now & { readonly since: number; readonly limit: number };
+  task_page_of_set: Page & {
+    readonly set: TaskSet;
+    readonly cap: number;
+    readonly status: TaskStatus | null;
+    readonly kind: string | null;
+  };
+  task_list_by_seqs: { readonly seqs: readonly number[] };
+  task_page: Page & { readonly status: TaskStatus | null; readonly kind: string | null };
+  task_page_failed: Page & { readonly kind: string | null };
+  task_page_cancelled: Page & { readonly kind: string | null };
+  task_kinds: None;
+  dead_letter_page_open: Page;
+  dead_letter_page_all: Page;
 }
 
 export type PgQueryName = keyof PgParams;

@@ -153,13 +153,24 @@ SELECT * FROM dead_letters ORDER BY seq
 -- name: dead_letter_count_open
 SELECT COUNT(*) AS n FROM dead_letters WHERE redriven_at IS NULL
 
+-- Re-drive (redrive, redriveTasks): the failed tasks chosen (task_list_failed_seqs, or the seqs
+-- given), each back to queued with attempts reset, then its open dead letters marked re-driven
+-- (by task: dead_letters_task). A task that is not failed is left alone, its letters too.
 -- name: task_redrive
 UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = @now, rank_at = @now - priority * @aging_ms, updated_at = @now, error_class = NULL,
   error_message = NULL, version = version + 1
 WHERE seq = @seq AND status = 'failed'
 
 -- name: dead_letter_mark_redriven
-UPDATE dead_letters SET redriven_at = @now WHERE seq = @seq
+UPDATE dead_letters SET redriven_at = @now WHERE task_seq = @task_seq AND redriven_at IS NULL
+
+-- The failed tasks of one task id (tasks_by_id), or every failed task (tasks_failed) when
+-- @task_id is NULL: one branch runs, the other's constant condition is false.
+-- name: task_list_failed_seqs
+SELECT seq FROM tasks INDEXED BY tasks_by_id WHERE @task_id IS NOT NULL AND id = @task_id AND status = 'failed'
+UNION ALL
+SELECT seq FROM tasks INDEXED BY tasks_failed WHERE @task_id IS NULL AND status = 'failed'
+ORDER BY seq
 
 -- One count per status, each through its partial index (never a scan of the whole table).
 -- name: task_count_by_status
@@ -317,3 +328,111 @@ DELETE FROM kind_limits WHERE kind = @kind
 
 -- name: kind_limit_set_window
 UPDATE kind_limits SET window_start = @window_start, window_count = @window_count WHERE kind = @kind
+
+-- The dashboard's reads (statusCounts, recentFinished, listTasks, kinds, listDeadLetters): each
+-- through an index and bounded, never a count or a scan of every task.
+
+-- The overview's bounded counts (statusCounts): the kinds of each status read through its partial
+-- index, at most @cap rows each (a status whose rows reach @cap is reported capped). Running and
+-- succeeded tasks' kinds are read from the rows (their indexes do not hold it): ~1 µs a row.
+-- name: task_count_by_kind_capped
+SELECT 'running' AS status, kind, COUNT(*) AS n FROM (
+  SELECT kind FROM tasks INDEXED BY tasks_running WHERE status = 'running' LIMIT @cap) GROUP BY kind
+UNION ALL SELECT 'succeeded', kind, COUNT(*) FROM (
+  SELECT kind FROM tasks INDEXED BY tasks_succeeded WHERE status = 'succeeded' LIMIT @cap) GROUP BY kind
+UNION ALL SELECT 'failed', kind, COUNT(*) FROM (
+  SELECT kind FROM tasks INDEXED BY tasks_failed WHERE status = 'failed' LIMIT @cap) GROUP BY kind
+UNION ALL SELECT 'cancelled', kind, COUNT(*) FROM (
+  SELECT kind FROM tasks INDEXED BY tasks_cancelled WHERE status = 'cancelled' LIMIT @cap) GROUP BY kind
+
+-- One kind's queued tasks due by @now, and due later: two ranges of tasks_due (which holds the
+-- kind and the run time: no row read), each counted up to its own bound (what the kinds before it
+-- left of the cap). The driver goes kind by kind (task_queued_kinds).
+-- name: task_count_queued_of_kind
+SELECT
+  (SELECT COUNT(*) FROM (SELECT 1 FROM tasks INDEXED BY tasks_due
+    WHERE status = 'queued' AND kind = @kind AND next_run_at <= @now LIMIT @due_cap)) AS due,
+  (SELECT COUNT(*) FROM (SELECT 1 FROM tasks INDEXED BY tasks_due
+    WHERE status = 'queued' AND kind = @kind AND next_run_at > @now LIMIT @later_cap)) AS later
+
+-- name: dead_letter_count_open_capped
+SELECT COUNT(*) AS n FROM (SELECT 1 FROM dead_letters WHERE redriven_at IS NULL LIMIT @cap)
+
+-- About how many tasks: the seq range, two probes of the primary key (one SELECT with both MIN
+-- and MAX would scan the table).
+-- name: task_seq_range
+SELECT (SELECT MIN(seq) FROM tasks) AS lo, (SELECT MAX(seq) FROM tasks) AS hi
+
+-- recentFinished: dead letters written since @since (dead_letters_failed), and the latest
+-- successes since then, newest first (tasks_succeeded backwards: finished_at, then seq).
+-- name: dead_letter_count_since
+SELECT COUNT(*) AS n FROM dead_letters WHERE failed_at >= @since
+
+-- name: task_list_succeeded_since
+SELECT created_at, started_at, finished_at, next_run_at, attempts FROM tasks INDEXED BY tasks_succeeded
+WHERE status = 'succeeded' AND finished_at >= @since ORDER BY finished_at DESC, seq DESC LIMIT @limit
+
+-- listTasks (see task-list.ts): a set read whole through its index, up to @cap entries below
+-- @before (one branch runs: @set picks it, the others' constant condition is false), with how
+-- many it read and the seqs of the newest @limit that pass the filters. `set_size` below @cap:
+-- the set was read to its end and the page is exact; else the driver walks by seq instead. The
+-- indexes hold the seq (the rowid), and tasks_due the kind too; a kind's set (the unique key's
+-- index) is found by kind only (`+seq`: not by the rowid range, which would walk the table).
+-- name: task_page_of_set
+WITH s(seq, status, kind) AS MATERIALIZED (
+  SELECT seq, 'queued', kind FROM tasks INDEXED BY tasks_due
+  WHERE @set = 'queued' AND status = 'queued' AND seq < @before
+  UNION ALL
+  SELECT seq, 'queued', kind FROM tasks INDEXED BY tasks_due
+  WHERE @set = 'queued_kind' AND status = 'queued' AND kind = @kind AND seq < @before
+  UNION ALL
+  SELECT seq, 'running', kind FROM tasks INDEXED BY tasks_running
+  WHERE @set = 'running' AND status = 'running' AND seq < @before
+  UNION ALL
+  SELECT seq, 'succeeded', kind FROM tasks INDEXED BY tasks_succeeded
+  WHERE @set = 'succeeded' AND status = 'succeeded' AND seq < @before
+  UNION ALL
+  SELECT seq, status, kind FROM tasks WHERE @set = 'kind' AND kind = @kind AND +seq < @before
+  LIMIT @cap)
+SELECT (SELECT COUNT(*) FROM s) AS set_size,
+  (SELECT json_group_array(seq) FROM (
+    SELECT seq FROM s WHERE (@status IS NULL OR status = @status) AND (@kind IS NULL OR kind = @kind)
+    ORDER BY seq DESC LIMIT @limit)) AS seqs
+
+-- @seqs: a JSON array of seqs (a page task_page_of_set chose), newest first.
+-- name: task_list_by_seqs
+SELECT * FROM tasks WHERE seq IN (SELECT value FROM json_each(@seqs)) ORDER BY seq DESC
+
+-- The walks by seq, newest first below @before: along the primary key, or a failed or cancelled
+-- task's partial index (in seq order), the other filters checked on each row.
+-- name: task_page
+SELECT * FROM tasks
+WHERE seq < @before AND (@status IS NULL OR status = @status) AND (@kind IS NULL OR kind = @kind)
+ORDER BY seq DESC LIMIT @limit
+
+-- name: task_page_failed
+SELECT * FROM tasks INDEXED BY tasks_failed
+WHERE status = 'failed' AND seq < @before AND (@kind IS NULL OR kind = @kind)
+ORDER BY seq DESC LIMIT @limit
+
+-- name: task_page_cancelled
+SELECT * FROM tasks INDEXED BY tasks_cancelled
+WHERE status = 'cancelled' AND seq < @before AND (@kind IS NULL OR kind = @kind)
+ORDER BY seq DESC LIMIT @limit
+
+-- Every kind in the tasks table: a loose index scan of the (kind, idempotency_key) unique index,
+-- from each kind to the next by one probe (`MIN(kind) WHERE kind > previous`).
+-- name: task_kinds
+WITH RECURSIVE k(kind) AS (
+  SELECT (SELECT MIN(kind) FROM tasks)
+  UNION ALL
+  SELECT (SELECT MIN(kind) FROM tasks WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
+SELECT kind FROM k WHERE kind IS NOT NULL
+
+-- Dead letters newest first below @before: the open ones through dead_letters_open
+-- (redriven_at, seq), or all along the primary key.
+-- name: dead_letter_page_open
+SELECT * FROM dead_letters WHERE redriven_at IS NULL AND seq < @before ORDER BY seq DESC LIMIT @limit
+
+-- name: dead_letter_page_all
+SELECT * FROM dead_letters WHERE seq < @before ORDER BY seq DESC LIMIT @limit

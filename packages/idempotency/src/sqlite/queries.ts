@@ -6,6 +6,8 @@
 import type Database from "better-sqlite3";
 import type { KindLimitParams, ScheduleParams } from "../sql/params.js";
 import { type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
+import type { TaskSet } from "../task-list.js";
+import type { TaskStatus } from "../types.js";
 import text from "./queries.sql";
 
 interface Now {
@@ -35,6 +37,11 @@ interface Lease {
 interface Failure {
   readonly error_class: string;
   readonly error_message: string;
+}
+/** A page, newest first: seqs below @before, at most @limit. */
+interface Page {
+  readonly before: number;
+  readonly limit: number;
 }
 type None = Record<never, never>;
 
@@ -72,8 +79,9 @@ export interface SqliteParams {
   dead_letter_list_open: None;
   dead_letter_list_all: None;
   dead_letter_count_open: None;
-  task_redrive: Now & Aging & { readonly seq: number | null };
-  dead_letter_mark_redriven: Now & { readonly seq: number };
+  task_redrive: Now & Aging & { readonly seq: number };
+  dead_letter_mark_redriven: Now & { readonly task_seq: number };
+  task_list_failed_seqs: { readonly task_id: string | null };
   task_count_by_status: None;
   task_oldest_queued: Now;
   task_count_scheduled: Now;
@@ -119,6 +127,29 @@ export interface SqliteParams {
     readonly window_start: number;
     readonly window_count: number;
   };
+  task_count_by_kind_capped: { readonly cap: number };
+  task_count_queued_of_kind: Now & {
+    readonly kind: string;
+    readonly due_cap: number;
+    readonly later_cap: number;
+  };
+  dead_letter_count_open_capped: { readonly cap: number };
+  task_seq_range: None;
+  dead_letter_count_since: { readonly since: number };
+  task_list_succeeded_since: { readonly since: number; readonly limit: number };
+  task_page_of_set: Page & {
+    readonly set: TaskSet;
+    readonly cap: number;
+    readonly status: TaskStatus | null;
+    readonly kind: string | null;
+  };
+  task_list_by_seqs: { readonly seqs: string };
+  task_page: Page & { readonly status: TaskStatus | null; readonly kind: string | null };
+  task_page_failed: Page & { readonly kind: string | null };
+  task_page_cancelled: Page & { readonly kind: string | null };
+  task_kinds: None;
+  dead_letter_page_open: Page;
+  dead_letter_page_all: Page;
 }
 
 export type SqliteQueryName = keyof SqliteParams;

@@ -18,6 +18,7 @@ import {
 import { deadLocalOwners, newOwnerId } from "../owner.js";
 import * as records from "../record.js";
 import { kindLimitParams, scheduleParams } from "../sql/params.js";
+import { candidateSets, SMALL_SET, walkOf } from "../task-list.js";
 import type * as T from "../types.js";
 import * as validate from "../validate.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
@@ -494,17 +495,31 @@ export class SqliteSyncStore {
    */
   redrive(taskId?: string): number {
     return this.transaction(() => {
-      const now = this.#now();
-      const letters = this.deadLetters().filter(
-        (d) => d.taskSeq !== null && (taskId === undefined || d.taskId === taskId),
-      );
-      let count = 0;
-      for (const letter of letters) {
-        count += this.#s.task_redrive.run({ now, seq: letter.taskSeq, aging_ms: PRIORITY_AGING_MS }).changes;
-        this.#s.dead_letter_mark_redriven.run({ now, seq: letter.seq });
-      }
-      return count;
+      const failed = this.#s.task_list_failed_seqs.all({ task_id: taskId ?? null }) as { seq: number }[];
+      return this.#redriveSeqs(failed.map((r) => r.seq));
     });
+  }
+
+  /** See TaskStoreDriver.redriveTasks: these tasks, the failed ones, in one transaction. */
+  redriveTasks(taskSeqs: readonly number[]): number {
+    validate.checkTaskSeqs(taskSeqs);
+    return this.transaction(() => this.#redriveSeqs(taskSeqs));
+  }
+
+  /**
+   * The one home of a re-drive (redrive, redriveTasks), inside the caller's transaction: each of
+   * these tasks that is failed goes back to queued (attempts reset, ranked by its priority from
+   * now) and its open dead letters are marked re-driven; the others are skipped. Returns how many.
+   */
+  #redriveSeqs(seqs: readonly number[]): number {
+    const now = this.#now();
+    let count = 0;
+    for (const seq of seqs) {
+      if (this.#s.task_redrive.run({ now, seq, aging_ms: PRIORITY_AGING_MS }).changes === 0) continue;
+      this.#s.dead_letter_mark_redriven.run({ now, task_seq: seq });
+      count++;
+    }
+    return count;
   }
 
   stats(): T.StoreStats {
@@ -541,6 +556,100 @@ export class SqliteSyncStore {
   /** Tasks that succeeded in the last `intervalMs`, by this store's clock. */
   succeededWithin(intervalMs: number): number {
     return this.succeededSince(this.#now() - intervalMs);
+  }
+
+  /**
+   * See TaskStoreDriver.statusCounts: running, succeeded, failed and cancelled counted by kind in
+   * one statement (task_count_by_kind_capped); queued kind by kind (a skip scan of tasks_queued),
+   * each kind's due and later ranges of tasks_due counted within what the kinds before it left of
+   * the cap, and its earliest run time (task_next_due) for the longest wait.
+   */
+  statusCounts(cap: number): T.StatusCounts {
+    validate.checkCap(cap);
+    return this.#guard("status counts", () => {
+      const now = this.#now();
+      const rows = this.#s.task_count_by_kind_capped.all({ cap }) as records.StatusCountRow[];
+      let dueLeft = cap;
+      let laterLeft = cap;
+      let oldestDue: number | null = null;
+      for (const { kind } of this.#s.task_queued_kinds.all() as { kind: string }[]) {
+        const first = (this.#s.task_next_due.get({ kind }) as { due: number | null }).due;
+        if (first !== null && first <= now && (oldestDue === null || first < oldestDue)) oldestDue = first;
+        const { due, later } = this.#s.task_count_queued_of_kind.get({
+          kind,
+          now,
+          due_cap: dueLeft,
+          later_cap: laterLeft,
+        }) as { due: number; later: number };
+        dueLeft -= due;
+        laterLeft -= later;
+        rows.push({ status: "queued", kind, n: due }, { status: "scheduled", kind, n: later });
+      }
+      const range = this.#s.task_seq_range.get() as { lo: number | null; hi: number | null };
+      return records.toStatusCounts(cap, rows, {
+        now,
+        totalEstimate: range.lo === null || range.hi === null ? 0 : range.hi - range.lo + 1,
+        deadLetters: (this.#s.dead_letter_count_open_capped.get({ cap }) as { n: number }).n,
+        oldestDue,
+      });
+    });
+  }
+
+  /** See TaskStoreDriver.recentFinished. */
+  recentFinished(sinceMs: number, sampleLimit: number): T.RecentFinished {
+    validate.checkRecentFinished(sinceMs, sampleLimit);
+    return this.#guard("recent finished", () => {
+      const since = sinceMs;
+      const samples = this.#s.task_list_succeeded_since.all({ since, limit: sampleLimit });
+      return {
+        now: this.#now(),
+        succeeded: (this.#s.task_count_succeeded_since.get({ since }) as { n: number }).n,
+        failed: (this.#s.dead_letter_count_since.get({ since }) as { n: number }).n,
+        samples: (samples as records.FinishedRow[]).map(records.toFinishedSample),
+      };
+    });
+  }
+
+  /**
+   * See TaskStoreDriver.listTasks: a filter's set read whole when it is small (task_page_of_set,
+   * see task-list.ts), else a walk by seq along the primary key or the status's own index.
+   */
+  listTasks(query: T.TaskListQuery): T.TaskRecord[] {
+    const q = validate.checkTaskListQuery(query);
+    return this.#guard("list tasks", () => {
+      for (const set of candidateSets(q)) {
+        const page = this.#s.task_page_of_set.get({ ...q, set, cap: SMALL_SET }) as {
+          set_size: number;
+          seqs: string;
+        };
+        if (page.set_size < SMALL_SET)
+          return (this.#s.task_list_by_seqs.all({ seqs: page.seqs }) as records.Row[]).map(records.toRecord);
+      }
+      const walk = walkOf(q);
+      const rows =
+        walk === "failed"
+          ? this.#s.task_page_failed.all(q)
+          : walk === "cancelled"
+            ? this.#s.task_page_cancelled.all(q)
+            : this.#s.task_page.all(q);
+      return (rows as records.Row[]).map(records.toRecord);
+    });
+  }
+
+  /** See TaskStoreDriver.kinds: a loose index scan of the (kind, idempotency_key) index. */
+  kinds(): string[] {
+    return this.#guard("list kinds", () =>
+      (this.#s.task_kinds.all() as { kind: string }[]).map((r) => r.kind).sort(),
+    );
+  }
+
+  /** See TaskStoreDriver.listDeadLetters. */
+  listDeadLetters(query: T.DeadLetterListQuery): T.DeadLetter[] {
+    const { before, limit, includeRedriven } = validate.checkDeadLetterListQuery(query);
+    return this.#guard("list dead letters", () => {
+      const page = includeRedriven ? this.#s.dead_letter_page_all : this.#s.dead_letter_page_open;
+      return (page.all({ before, limit }) as records.DeadLetterRow[]).map(records.toDeadLetter);
+    });
   }
 
   /** Owners holding running tasks now, with their latest lease expiry. */

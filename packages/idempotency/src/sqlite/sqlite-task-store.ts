@@ -269,8 +269,33 @@ export class SqliteTaskStore implements TaskStoreDriver {
     return this.#runAtOnce(() => this.store.redrive(taskId));
   }
 
+  /** Re-drives in one transaction of its own, between the batched commits. */
+  redriveTasks(taskSeqs: readonly number[]): Promise<number> {
+    return this.#runAtOnce(() => this.store.redriveTasks(taskSeqs));
+  }
+
   stats(): Promise<T.StoreStats> {
     return this.#runAtOnce(() => this.store.stats());
+  }
+
+  statusCounts(cap: number): Promise<T.StatusCounts> {
+    return this.#runAtOnce(() => this.store.statusCounts(cap));
+  }
+
+  recentFinished(sinceMs: number, sampleLimit: number): Promise<T.RecentFinished> {
+    return this.#runAtOnce(() => this.store.recentFinished(sinceMs, sampleLimit));
+  }
+
+  listTasks(query: T.TaskListQuery): Promise<T.TaskRecord[]> {
+    return this.#runAtOnce(() => this.store.listTasks(query));
+  }
+
+  kinds(): Promise<string[]> {
+    return this.#runAtOnce(() => this.store.kinds());
+  }
+
+  listDeadLetters(query: T.DeadLetterListQuery): Promise<T.DeadLetter[]> {
+    return this.#runAtOnce(() => this.store.listDeadLetters(query));
   }
 
   succeededWithin(intervalMs: number): Promise<number> {
