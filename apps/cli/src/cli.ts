@@ -1,6 +1,7 @@
 import { describeError, failAsUsageError, loadDotEnv } from "taskq/app";
 import yargs from "yargs";
 import { cancelCommand } from "./commands/cancel.js";
+import { dashboardCommand } from "./commands/dashboard.js";
 import { dlqCommand } from "./commands/dlq.js";
 import { generateCommand } from "./commands/generate.js";
 import { limitsCommand } from "./commands/limits.js";
@@ -38,6 +39,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .command(submitCommand)
       .command(serveCommand)
       .command(monitorCommand)
+      .command(dashboardCommand)
       .command(statusCommand)
       .command(cancelCommand)
       .command(scheduleCommand)

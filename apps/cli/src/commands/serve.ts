@@ -5,6 +5,7 @@ import { type MetricsServer, startMetricsServer } from "../metrics-server.js";
 import { type RuntimeArgs, runtimeOptions, toRuntimeConfig } from "../options.js";
 import { handleSignals } from "../signals.js";
 import { formatSummary } from "../summary.js";
+import { runDashboard } from "./dashboard.js";
 
 interface ServeArgs extends RuntimeArgs {
   "poll-ms"?: number;
@@ -12,6 +13,8 @@ interface ServeArgs extends RuntimeArgs {
   "shutdown-timeout-ms": number;
   "metrics-port"?: number;
   "metrics-host": string;
+  "ui-port"?: number;
+  "ui-host": string;
   "kind-concurrency"?: Record<string, number>;
 }
 
@@ -65,6 +68,16 @@ export const serveCommand = {
         default: "127.0.0.1",
         describe: "address the metrics port binds to",
       })
+      .option("ui-port", {
+        requiresArg: true,
+        coerce: integerAtLeast("ui-port", 0),
+        describe: "serve the dashboard (as `taskq dashboard`) on this port too (0: any free port)",
+      })
+      .option("ui-host", {
+        type: "string",
+        default: "127.0.0.1",
+        describe: "address the dashboard binds to; any but loopback needs TASKQ_DASHBOARD_TOKEN",
+      })
       .example("taskq serve --threads 8", "run until SIGINT/SIGTERM")
       .example("taskq serve --exit-when-idle", "drain the store, then exit")
       .example(
@@ -87,6 +100,7 @@ export const serveCommand = {
       }
     }
     let metricsServer: MetricsServer | undefined;
+    let dashboard: { close: () => Promise<void> } | undefined;
     try {
       if (argv["metrics-port"] !== undefined) {
         metricsServer = await startMetricsServer(runtime, {
@@ -103,6 +117,18 @@ export const serveCommand = {
         `cannot serve metrics on port ${argv["metrics-port"]}: ${(error as Error).message}`,
         1,
       );
+    }
+    try {
+      if (argv["ui-port"] !== undefined)
+        dashboard = await runDashboard(store, {
+          port: argv["ui-port"],
+          host: argv["ui-host"],
+          command: "taskq serve",
+        });
+    } catch (error) {
+      await metricsServer?.close();
+      await runtime.close({ drain: false });
+      throw error;
     }
     if (store.recoveredOnOpen > 0) {
       process.stderr.write(
@@ -126,6 +152,7 @@ export const serveCommand = {
     });
     await runtime.close({ drain: true, timeoutMs: argv["shutdown-timeout-ms"] });
     await metricsServer?.close();
+    await dashboard?.close();
     signals.dispose();
     const report = toReport(runtime.metrics.finish());
     console.log(formatSummary(report, `SERVE: ${taken} task(s) taken from ${redactUrl(store.location)}`));

@@ -1,0 +1,93 @@
+import type { TaskStoreDriver } from "@taskq/idempotency";
+
+/** One sample of the charts: rates over the last window, by the store's clock. */
+export interface HistoryPoint {
+  /** Epoch seconds (the store's clock). */
+  readonly t: number;
+  /** Tasks that succeeded per second over the window. */
+  readonly succeededPerSec: number;
+  /** Tasks that failed for good (dead-lettered) per second over the window. */
+  readonly failedPerSec: number;
+  /** p95 of the run time (start to finish) of the window's successes, ms; null without any. */
+  readonly p95RunMs: number | null;
+  /** p95 of the time from enqueue (or due time) to finish, ms; null without any. */
+  readonly p95TotalMs: number | null;
+}
+
+/** The window each sample covers: smooths the rate over commit batches. */
+export const WINDOW_MS = 5000;
+/** Samples kept: ten minutes at one a second. */
+export const KEEP = 600;
+/** Run times read per sample for the percentiles. */
+const SAMPLE_LIMIT = 2000;
+
+function p95(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = values.slice().sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)] ?? null;
+}
+
+/**
+ * The charts' data: a sample every `everyMs` from the store (tasks finished in the last five
+ * seconds, their run times' p95), kept for ten minutes in memory. Starts with the first reader,
+ * stops on `stop()`; the timer does not keep the process alive.
+ */
+export class History {
+  readonly #store: TaskStoreDriver;
+  readonly #everyMs: number;
+  readonly #points: HistoryPoint[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #sampling: Promise<void> | undefined;
+  #error: string | undefined;
+
+  constructor(store: TaskStoreDriver, everyMs: number) {
+    this.#store = store;
+    this.#everyMs = everyMs;
+  }
+
+  /** The samples so far, oldest first; starts sampling on the first call. */
+  points(): readonly HistoryPoint[] {
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => void this.sample(), this.#everyMs);
+      this.#timer.unref();
+      void this.sample();
+    }
+    return this.#points;
+  }
+
+  /** Why the last sample failed (the store was unreachable), or undefined. */
+  get error(): string | undefined {
+    return this.#error;
+  }
+
+  /** Takes one sample now (one at a time: a slow store skips ticks rather than piling them up). */
+  sample(): Promise<void> {
+    this.#sampling ??= this.#take().finally(() => {
+      this.#sampling = undefined;
+    });
+    return this.#sampling;
+  }
+
+  async #take(): Promise<void> {
+    try {
+      const now = await this.#store.now();
+      const recent = await this.#store.recentFinished(now - WINDOW_MS, SAMPLE_LIMIT);
+      const seconds = WINDOW_MS / 1000;
+      this.#points.push({
+        t: Math.round(recent.now / 1000),
+        succeededPerSec: recent.succeeded / seconds,
+        failedPerSec: recent.failed / seconds,
+        p95RunMs: p95(recent.samples.map((s) => s.runMs)),
+        p95TotalMs: p95(recent.samples.map((s) => s.totalMs)),
+      });
+      if (this.#points.length > KEEP) this.#points.splice(0, this.#points.length - KEEP);
+      this.#error = undefined;
+    } catch (error) {
+      this.#error = (error as Error).message;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}

@@ -1,0 +1,114 @@
+import type { Client } from "taskq";
+import { ConfigError } from "taskq";
+
+/** Where the dashboard logs what its actions did (a pino logger fits). */
+export interface DashboardLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+/** Options of `createDashboard`. */
+export interface DashboardOptions {
+  /**
+   * The store to show and act on, through a taskq client: `connect({ store })`, or `clientOf`
+   * over a store you already hold. The dashboard never closes it.
+   */
+  readonly client: Client;
+  /**
+   * The path the dashboard is mounted at in your server (`/taskq`): its links, forms and cookie
+   * use it. Empty for the root.
+   * @default ""
+   */
+  readonly basePath?: string;
+  /**
+   * When set, every page and action needs it: a login form sets a cookie holding a digest of it,
+   * and `Authorization: Bearer <token>` works for scripts. Needed to listen on an address other
+   * than loopback (`startDashboard`).
+   * @default undefined (no token: loopback only)
+   */
+  readonly token?: string;
+  /**
+   * Where each action (re-drive, purge, cancel, pause, resume, login) is logged with what it did.
+   * @default JSON lines on standard error
+   */
+  readonly logger?: DashboardLogger;
+  /**
+   * Each status is counted over at most this many tasks (through its partial index), so the
+   * overview stays fast on a store of any size; a count that reaches it shows as `N+`.
+   * @default 10000
+   */
+  readonly countCap?: number;
+  /**
+   * Tasks and dead letters per page (at most 500).
+   * @default 50
+   */
+  readonly pageSize?: number;
+  /**
+   * How often the throughput and latency charts take a sample while the overview is open (ms).
+   * @default 1000
+   */
+  readonly sampleMs?: number;
+}
+
+export const DEFAULTS = { basePath: "", countCap: 10_000, pageSize: 50, sampleMs: 1000 } as const;
+export const MAX_PAGE_SIZE = 500;
+
+const KEYS = new Set(["client", "basePath", "token", "logger", "countCap", "pageSize", "sampleMs"]);
+
+export interface ResolvedOptions {
+  readonly client: Client;
+  readonly basePath: string;
+  readonly token: string | undefined;
+  readonly logger: DashboardLogger;
+  readonly countCap: number;
+  readonly pageSize: number;
+  readonly sampleMs: number;
+}
+
+const stderrLogger: DashboardLogger = {
+  info(fields, message) {
+    process.stderr.write(
+      `${JSON.stringify({ level: "info", time: new Date().toISOString(), ...fields, msg: message })}\n`,
+    );
+  },
+};
+
+function integerIn(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
+    throw new ConfigError(
+      name,
+      `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
+  return value;
+}
+
+/** Checks the options, naming the first one that is wrong. */
+export function resolveOptions(options: DashboardOptions): ResolvedOptions {
+  if (options === null || typeof options !== "object")
+    throw new ConfigError("options", "createDashboard needs an options object");
+  for (const key of Object.keys(options))
+    if (!KEYS.has(key)) throw new ConfigError(key, `unknown dashboard option ${JSON.stringify(key)}`);
+  const client = options.client;
+  if (client === null || typeof client !== "object" || typeof client.store?.statusCounts !== "function")
+    throw new ConfigError("client", "client must be a taskq client (connect() or clientOf(store))");
+  const basePath = options.basePath ?? DEFAULTS.basePath;
+  if (typeof basePath !== "string" || !/^(\/[A-Za-z0-9._~-]+)*$/.test(basePath))
+    throw new ConfigError(
+      "basePath",
+      `basePath must be empty or a path like "/taskq", got ${JSON.stringify(basePath)}`,
+    );
+  const token = options.token;
+  if (token !== undefined && (typeof token !== "string" || token.length < 8))
+    throw new ConfigError("token", "token must be a string of at least 8 characters");
+  const logger = options.logger ?? stderrLogger;
+  if (typeof logger?.info !== "function")
+    throw new ConfigError("logger", "logger must have an info(fields, message) method");
+  return {
+    client,
+    basePath,
+    token,
+    logger,
+    countCap: integerIn("countCap", options.countCap ?? DEFAULTS.countCap, 1, 1_000_000),
+    pageSize: integerIn("pageSize", options.pageSize ?? DEFAULTS.pageSize, 1, MAX_PAGE_SIZE),
+    sampleMs: integerIn("sampleMs", options.sampleMs ?? DEFAULTS.sampleMs, 100, 60_000),
+  };
+}

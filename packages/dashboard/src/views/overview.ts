@@ -1,0 +1,77 @@
+import { html } from "hono/html";
+import type { OverviewData } from "../overview.js";
+import { STATUSES } from "../overview.js";
+import { count, duration, time } from "./format.js";
+import { type Html, layout, type PageContext } from "./layout.js";
+
+const LABELS: Record<(typeof STATUSES)[number], string> = {
+  queued: "queued (due)",
+  scheduled: "scheduled",
+  running: "running",
+  succeeded: "succeeded",
+  failed: "failed",
+  cancelled: "cancelled",
+};
+
+function heldBack(l: OverviewData["limits"][number], now: number): string {
+  if (l.heldBack === "concurrency") return "held back: concurrency full";
+  if (l.heldBack === "rate")
+    return `held back: rate used up${l.openAgainAt === null ? "" : ` for ${duration(l.openAgainAt - now)}`}`;
+  return "open";
+}
+
+/** The part of the overview that refreshes every second (the page swaps it in whole). */
+export function overviewFragment(p: PageContext, d: OverviewData): Html {
+  const capped = new Set(d.capped);
+  return html`<section class="cards">${STATUSES.map(
+    (s) => html`<a class="card ${s}" href="${p.base}/tasks?status=${s === "scheduled" ? "queued" : s}">
+<span class="label">${LABELS[s]}</span><span class="value" data-count="${s}">${count(d.totals[s], capped.has(s))}</span></a>`,
+  )}<a class="card failed" href="${p.base}/dead-letters"><span class="label">dead letters</span><span class="value" data-count="dead-letters">${count(d.deadLetters, d.deadLettersCapped)}</span></a>
+<div class="card"><span class="label">oldest due task waits</span><span class="value" data-count="oldest">${d.oldestDueAgeMs === null ? "none" : duration(d.oldestDueAgeMs)}</span></div>
+<div class="card"><span class="label">tasks in the store</span><span class="value" title="an estimate: PostgreSQL's planner statistics, or SQLite's range of sequence numbers">≈ ${count(d.totalEstimate)}</span></div></section>
+${d.capped.length > 0 ? html`<p class="note">Counts end with + where a status has more than ${count(d.cap)} tasks: each is counted over at most that many, so the page stays fast on a store of any size.</p>` : ""}
+<h2>By kind</h2>
+${
+  d.byKind.length === 0
+    ? html`<p class="empty">No tasks yet.</p>`
+    : html`<table class="kinds"><thead><tr><th>kind</th>${STATUSES.map((s) => html`<th class="num">${LABELS[s]}</th>`)}</tr></thead><tbody>${d.byKind.map(
+        (k) =>
+          html`<tr><td><a href="${p.base}/tasks?kind=${k.kind}">${k.kind}</a></td>${STATUSES.map(
+            (s) => html`<td class="num">${count(k[s], capped.has(s))}</td>`,
+          )}</tr>`,
+      )}</tbody></table>`
+}
+<h2>Managers</h2>
+${
+  d.managers.length === 0
+    ? html`<p class="empty">No manager has reported (start one with <code>taskq serve</code>).</p>`
+    : html`<table class="managers"><thead><tr><th>manager</th><th>state</th><th>started</th><th class="num">last heartbeat</th><th class="num">threads</th><th class="num">slots</th><th class="num">executing</th><th class="num">leased</th><th class="num">lease runs out in</th><th>kinds</th></tr></thead><tbody>${d.managers.map(
+        (m) =>
+          html`<tr class="${m.stale ? "stale" : ""}"><td>${m.owner}</td><td>${m.stale ? "stale" : "live"}</td><td>${time(m.startedAt)}</td><td class="num">${duration(m.heartbeatAgeMs)} ago</td><td class="num">${m.threads}</td><td class="num">${m.slots}</td><td class="num">${m.executing}</td><td class="num">${m.leased}</td><td class="num">${m.leaseExpiresInMs === null ? "" : duration(m.leaseExpiresInMs)}</td><td>${m.kinds.join(", ")}</td></tr>`,
+      )}</tbody></table>`
+}
+<h2>Limits</h2>
+${
+  d.limits.length === 0
+    ? html`<p class="empty">No kind has fleet limits (<code>taskq limits set</code>).</p>`
+    : html`<table class="limits"><thead><tr><th>kind</th><th class="num">running / concurrency</th><th class="num">starts / rate</th><th>now</th></tr></thead><tbody>${d.limits.map(
+        (l) =>
+          html`<tr><td>${l.kind}</td><td class="num">${l.running} / ${l.concurrency ?? "∞"}</td><td class="num">${
+            l.rate === null ? "" : `${l.startsInWindow} / ${l.rate.limit} per ${duration(l.rate.intervalMs)}`
+          }</td><td>${heldBack(l, d.now)}</td></tr>`,
+      )}</tbody></table>`
+}`;
+}
+
+export function overviewPage(p: PageContext, d: OverviewData): Html {
+  return layout(
+    p,
+    "Overview",
+    "/",
+    html`<div id="live" data-base="${p.base}">${overviewFragment(p, d)}</div>
+<h2>Last minutes</h2><p class="note">Sampled every second while this page is open: each point covers the five seconds before it.</p>
+<div class="charts"><div id="chart-throughput" class="chart"></div><div id="chart-latency" class="chart"></div></div>
+<p id="live-status" class="note" aria-live="polite"></p>`,
+    html`<link rel="stylesheet" href="${p.base}/assets/uPlot.min.css"><script src="${p.base}/assets/uPlot.iife.min.js"></script><script src="${p.base}/assets/dashboard.js"></script>`,
+  );
+}

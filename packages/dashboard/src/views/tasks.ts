@@ -1,0 +1,105 @@
+import type { TaskRecord, TaskStatus } from "@taskq/idempotency";
+import { html } from "hono/html";
+import { duration, json, time } from "./format.js";
+import { actionForm, type Html, layout, type PageContext } from "./layout.js";
+
+export const TASK_STATUSES: readonly TaskStatus[] = ["queued", "running", "succeeded", "failed", "cancelled"];
+
+/** The list's filters as the page got them (already checked). */
+export interface TaskFilter {
+  readonly status?: TaskStatus;
+  readonly kind?: string;
+  readonly q?: string;
+}
+
+function when(t: TaskRecord, now: number): string {
+  if (t.status === "queued")
+    return t.nextRunAt > now
+      ? `scheduled for ${time(t.nextRunAt)}`
+      : `due ${duration(now - t.nextRunAt)} ago`;
+  if (t.status === "running") return `started ${time(t.startedAt)}`;
+  return `finished ${time(t.finishedAt)}`;
+}
+
+function query(f: TaskFilter, before: number): string {
+  const q = new URLSearchParams();
+  if (f.status) q.set("status", f.status);
+  if (f.kind) q.set("kind", f.kind);
+  q.set("before", String(before));
+  return q.toString();
+}
+
+export function taskListPage(
+  p: PageContext,
+  f: TaskFilter,
+  kinds: readonly string[],
+  tasks: readonly TaskRecord[],
+  now: number,
+  nextBefore: number | undefined,
+): Html {
+  const title = f.q !== undefined ? `Tasks matching "${f.q}"` : "Tasks";
+  return layout(
+    p,
+    title,
+    "/tasks",
+    html`<form method="get" action="${p.base}/tasks" class="filters">
+<label>status <select name="status"><option value="">any</option>${TASK_STATUSES.map(
+      (s) => html`<option value="${s}" ${s === f.status ? "selected" : ""}>${s}</option>`,
+    )}</select></label>
+<label>kind <select name="kind"><option value="">any</option>${kinds.map(
+      (k) => html`<option value="${k}" ${k === f.kind ? "selected" : ""}>${k}</option>`,
+    )}</select></label><button type="submit">Filter</button></form>
+${
+  tasks.length === 0
+    ? html`<p class="empty">No task${f.q !== undefined ? " has this id, key or seq" : " here"}.</p>`
+    : html`<table class="tasks"><thead><tr><th class="num">seq</th><th>id</th><th>kind</th><th>status</th><th class="num">attempts</th><th class="num">priority</th><th>created</th><th>when</th><th>error</th></tr></thead><tbody>${tasks.map(
+        (t) =>
+          html`<tr data-seq="${t.seq}"><td class="num"><a href="${p.base}/tasks/${t.seq}">${t.seq}</a></td><td><a href="${p.base}/tasks/${t.seq}">${t.id}</a></td><td>${t.kind}</td><td><span class="status ${t.status}">${t.status}</span></td><td class="num">${t.attempts} / ${t.maxAttempts}</td><td class="num">${t.priority}</td><td>${time(t.createdAt)}</td><td>${when(t, now)}</td><td>${t.errorClass ?? ""}</td></tr>`,
+      )}</tbody></table>`
+}
+${nextBefore === undefined ? "" : html`<p><a class="next" href="${p.base}/tasks?${query(f, nextBefore)}">Older tasks →</a></p>`}`,
+  );
+}
+
+export function taskPage(p: PageContext, t: TaskRecord, now: number): Html {
+  const rows: [string, string | number][] = [
+    ["seq", t.seq],
+    ["id", t.id],
+    ["kind", t.kind],
+    ["idempotency key", t.idempotencyKey],
+    ["status", t.status],
+    ["attempts", `${t.attempts} of ${t.maxAttempts}`],
+    ["priority", t.priority],
+    ["created", time(t.createdAt)],
+    ["runs at", time(t.nextRunAt)],
+    ["started", time(t.startedAt)],
+    ["finished", time(t.finishedAt)],
+    ["ran on", t.leaseOwner ?? ""],
+    ["lease runs out", time(t.leaseExpiresAt)],
+    ["cancel requested", time(t.cancelRequestedAt)],
+    ["output key", t.outputKey ?? ""],
+  ];
+  const actions = [
+    t.status === "queued" || (t.status === "running" && t.cancelRequestedAt === null)
+      ? actionForm(p, `/tasks/${t.seq}/cancel`, "Cancel this task", "", "danger")
+      : "",
+    t.status === "failed"
+      ? actionForm(
+          p,
+          "/dead-letters/redrive",
+          "Re-drive this task",
+          html`<input type="hidden" name="seq" value="${t.seq}">`,
+        )
+      : "",
+  ];
+  return layout(
+    p,
+    `Task ${t.seq}`,
+    "/tasks",
+    html`<p class="when">${when(t, now)}</p><div class="actions">${actions}</div>
+<dl class="record">${rows.map(([k, v]) => html`<dt>${k}</dt><dd data-field="${k}">${v}</dd>`)}</dl>
+<h2>Payload</h2><pre class="payload">${json(t.payload)}</pre>
+${t.result === null ? "" : html`<h2>Result</h2><pre class="result">${json(t.result)}</pre>`}
+${t.errorClass === null ? "" : html`<h2>Error</h2><p class="error"><strong>${t.errorClass}</strong>: <span class="message">${t.errorMessage ?? ""}</span></p>`}`,
+  );
+}

@@ -1,0 +1,177 @@
+/// <reference lib="dom" />
+// The dashboard in a real browser: Debian's headless Chromium (installed by .ci/run when missing)
+// driven by puppeteer-core, over a real SQLite store with a worker running tasks. Waits are for
+// what the page shows (waitForFunction on the DOM), never for time.
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { type Client, connect, createWorker, TaskFailedError } from "taskq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningDashboard, startDashboard } from "../src/index.js";
+import { heldCount, releaseHeld, state } from "./fixtures/work.mjs";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** The README's screenshot of the overview, taken by this test. */
+const SCREENSHOT = new URL("../../../docs/images/dashboard-overview.png", import.meta.url).pathname;
+const KIND = "resize";
+const work = new URL("./fixtures/work.mjs", import.meta.url).pathname;
+const quiet = { info: () => undefined };
+
+let browser: Browser;
+let client: Client;
+let dashboard: RunningDashboard;
+let guarded: RunningDashboard;
+const TOKEN = "browser-test-token";
+const closers: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  const store = join(mkdtempSync(join(tmpdir(), "taskq-browser-")), "tasks.db");
+  client = await connect({ store });
+  const worker = await createWorker({
+    store,
+    handlers: { [KIND]: work },
+    threads: 0,
+    concurrency: 8,
+    pollMs: 20,
+  });
+  dashboard = await startDashboard({ client, port: 0, logger: quiet, sampleMs: 250 });
+  guarded = await startDashboard({ client, port: 0, logger: quiet, token: TOKEN });
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
+  closers.push(
+    () => client.close(),
+    () => worker.close(),
+    () => dashboard.close(),
+    () => guarded.close(),
+    () => browser.close(),
+  );
+});
+afterAll(async () => {
+  releaseHeld();
+  for (const close of closers.reverse()) await close();
+});
+
+async function newPage(): Promise<Page> {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  return page;
+}
+
+const seqOf = async (id: string) => (await client.store.getById(id))[0]?.seq as number;
+/** Waits until the count card of `status` shows `text`. */
+const countShows = (page: Page, status: string, text: string) =>
+  page.waitForFunction(
+    (s, t) => document.querySelector(`[data-count="${s}"]`)?.textContent === t,
+    { polling: "mutation" },
+    status,
+    text,
+  );
+const field = (page: Page, name: string) =>
+  page.$eval(`dd[data-field="${name}"]`, (el) => el.textContent ?? "");
+
+describe("the dashboard in a browser", () => {
+  it("shows the counts move while tasks run, and draws the charts", async () => {
+    const page = await newPage();
+    await page.goto(dashboard.url);
+    const ids = (
+      await client.enqueueMany(
+        KIND,
+        [1, 2, 3, 4, 5].map((n) => ({ n, hold: true })),
+      )
+    ).map((t) => t.id);
+    await countShows(page, "running", "5");
+    expect(heldCount()).toBe(5);
+    releaseHeld();
+    for (const id of ids) await client.result(id);
+    await countShows(page, "succeeded", "5");
+    await countShows(page, "running", "0");
+    await page.waitForFunction(() => document.querySelectorAll(".chart canvas").length === 2);
+    // A steady flow for the charts (and the README's screenshot): batches until a dozen samples.
+    const samples = async () =>
+      ((await (await fetch(`${dashboard.url}api/overview`)).json()) as { history: unknown[] }).history.length;
+    for (let batch = 0; (await samples()) < 12; batch++) {
+      const flow = await client.enqueueMany(KIND, Array.from({ length: 40 }, (_, n) => ({ batch, n })));
+      for (const t of flow) await client.result(t.id);
+    }
+    await page.waitForFunction(() => Number(document.getElementById("live")?.dataset.updatedAt) > 0);
+    mkdirSync(join(SCREENSHOT, ".."), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.close();
+  });
+
+  it("finds a task by id", async () => {
+    const task = await client.enqueue(KIND, { n: "find me" });
+    await client.result(task.id);
+    const page = await newPage();
+    await page.goto(dashboard.url);
+    await page.type('input[name="q"]', task.id);
+    await Promise.all([page.waitForNavigation(), page.click(".search button")]);
+    expect(await field(page, "id")).toBe(task.id);
+    expect(await field(page, "status")).toBe("succeeded");
+    expect(await page.$eval("pre.result", (el) => el.textContent)).toContain('"find me"');
+    await page.close();
+  });
+
+  it("re-drives a dead letter, and sees it succeed", async () => {
+    const task = await client.enqueue(KIND, { fail: "browser" });
+    await expect(client.result(task.id)).rejects.toBeInstanceOf(TaskFailedError);
+    state.failing = false;
+    const seq = await seqOf(task.id);
+    const page = await newPage();
+    await page.goto(`${dashboard.url}dead-letters`);
+    await Promise.all([page.waitForNavigation(), page.click(`tr[data-task-seq="${seq}"] button`)]);
+    expect(page.url()).toBe(`${dashboard.url}tasks/${seq}`);
+    expect(await client.result(task.id)).toEqual({ done: { fail: "browser" } });
+    await page.reload();
+    expect(await field(page, "status")).toBe("succeeded");
+    await page.close();
+  });
+
+  it("cancels a queued task", async () => {
+    const task = await client.enqueue(KIND, { n: "later" }, { delayMs: 3_600_000 });
+    const page = await newPage();
+    await page.goto(`${dashboard.url}tasks/${await seqOf(task.id)}`);
+    expect(await page.$eval("p.when", (el) => el.textContent)).toMatch(/^scheduled for /);
+    await Promise.all([page.waitForNavigation(), page.click("form.danger button")]);
+    expect(await field(page, "status")).toBe("cancelled");
+    expect((await client.get(task.id))?.status).toBe("cancelled");
+    await page.close();
+  });
+
+  it("is refused an action without the token", async () => {
+    const task = await client.enqueue(KIND, { n: "guarded" }, { delayMs: 3_600_000 });
+    const seq = await seqOf(task.id);
+    const page = await newPage();
+    await page.goto(`${guarded.url}tasks/${seq}`);
+    expect(page.url()).toBe(`${guarded.url}login`);
+    await page.type('input[name="token"]', TOKEN);
+    await Promise.all([page.waitForNavigation(), page.click("form.login button")]);
+    await page.goto(`${guarded.url}tasks/${seq}`);
+    expect(await field(page, "status")).toBe("queued");
+    await page.deleteCookie({ name: "taskq_dashboard", url: guarded.url });
+    const [response] = await Promise.all([page.waitForNavigation(), page.click("form.danger button")]);
+    expect(response?.status()).toBe(401);
+    expect(await page.$eval("p.error", (el) => el.textContent)).toContain("this needs the dashboard token");
+    expect((await client.get(task.id))?.status).toBe("queued");
+    await page.close();
+  });
+
+  it("shows a payload holding markup as text: nothing in it runs", async () => {
+    const payload = {
+      x: "<script>window.__pwned = 1</script>",
+      y: '"><img src=x onerror="window.__pwned = 2">',
+    };
+    const task = await client.enqueue(KIND, payload, { delayMs: 3_600_000 });
+    const page = await newPage();
+    await page.goto(`${dashboard.url}tasks/${await seqOf(task.id)}`);
+    const text = await page.$eval("pre.payload", (el) => el.textContent ?? "");
+    expect(JSON.parse(text)).toEqual(payload);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.$$("main img")).toHaveLength(0);
+    await page.close();
+  });
+});

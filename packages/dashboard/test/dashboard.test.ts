@@ -1,0 +1,355 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Client, connect, createWorker, TaskFailedError } from "taskq";
+import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { createDashboard, type Dashboard, type DashboardLogger, startDashboard } from "../src/index.js";
+import { state } from "./fixtures/work.mjs";
+import { countOf, csrfOf, get, ORIGIN, post, type Reply } from "./http.js";
+
+const work = new URL("./fixtures/work.mjs", import.meta.url).pathname;
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  state.failing = true;
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+let pgStore = "";
+beforeAll(() => {
+  pgStore = inject("pgUrl");
+});
+
+const sqliteStore = () => join(mkdtempSync(join(tmpdir(), "taskq-dashboard-")), "tasks.db");
+let kindSeq = 0;
+const kindOf = (name: string) => `${name}_${process.pid}_${++kindSeq}`;
+
+interface Logged {
+  readonly fields: Record<string, unknown>;
+  readonly message: string;
+}
+
+async function open(store: string, options: { token?: string; pageSize?: number } = {}) {
+  const client = await connect({ store });
+  closers.push(() => client.close());
+  const logged: Logged[] = [];
+  const logger: DashboardLogger = { info: (fields, message) => logged.push({ fields, message }) };
+  const dashboard = createDashboard({ client, logger, ...options });
+  closers.push(() => dashboard.close());
+  return { client, dashboard, logged };
+}
+
+async function worker(store: string, kind: string) {
+  const w = await createWorker({ store, handlers: { [kind]: work }, threads: 0, concurrency: 4, pollMs: 20 });
+  closers.push(() => w.close());
+  return w;
+}
+
+/** The seqs a task list page shows, in order. */
+const seqsOf = (page: Reply) => [...page.text.matchAll(/<tr data-seq="(\d+)"/g)].map((m) => Number(m[1]));
+const nextOf = (page: Reply) =>
+  /<a class="next" href="([^"]+)"/.exec(page.text)?.[1]?.replaceAll("&amp;", "&");
+const seqOfId = async (client: Client, id: string) => (await client.store.getById(id))[0]?.seq as number;
+
+describe.each([
+  ["SQLite", sqliteStore],
+  ["PostgreSQL", () => pgStore],
+] as [string, () => string][])("the dashboard over %s", (_name, storeOf) => {
+  it("shows counts by status and kind, and the store without its password", async () => {
+    const store = storeOf();
+    const { client, dashboard } = await open(store);
+    const [a, b] = [kindOf("a"), kindOf("b")];
+    await client.enqueueMany(a, [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    await client.enqueue(b, { later: true }, { delayMs: 3_600_000 });
+    const page = await get(dashboard, "/");
+    expect(page.status).toBe(200);
+    const row = (kind: string) =>
+      new RegExp(`<a href="/tasks\\?kind=${kind}">${kind}</a></td>((?:<td class="num">[^<]*</td>){6})`).exec(
+        page.text,
+      )?.[1];
+    const cells = (kind: string) =>
+      [...(row(kind) ?? "").matchAll(/<td class="num">([^<]*)<\/td>/g)].map((m) => m[1]);
+    expect(cells(a)).toEqual(["3", "0", "0", "0", "0", "0"]);
+    expect(cells(b)).toEqual(["0", "1", "0", "0", "0", "0"]);
+    const password = store.startsWith("postgres") ? new URL(store).password : "";
+    if (password !== "") expect(page.text).not.toContain(password);
+    expect(page.text).toContain(
+      client.store.location
+        .replace(/:[^:@/]*@/, ":***@")
+        .split("?")[0]
+        ?.slice(0, 12),
+    );
+  });
+
+  it("pages the task list by keyset: every task once, newest first, filters applied", async () => {
+    const store = storeOf();
+    const { client, dashboard } = await open(store, { pageSize: 3 });
+    const [a, b] = [kindOf("a"), kindOf("b")];
+    await client.enqueueMany(
+      a,
+      [1, 2, 3, 4, 5, 6, 7].map((n) => ({ n })),
+    );
+    await client.enqueue(b, { other: true });
+    const seen: number[] = [];
+    let path: string | undefined = `/tasks?kind=${a}&status=queued`;
+    let pages = 0;
+    while (path !== undefined) {
+      const page = await get(dashboard, path);
+      expect(page.status).toBe(200);
+      seen.push(...seqsOf(page));
+      path = nextOf(page);
+      pages++;
+    }
+    expect(seen).toHaveLength(7);
+    expect(seen).toEqual([...seen].sort((x, y) => y - x));
+    expect(new Set(seen).size).toBe(7);
+    expect(pages).toBe(3); // 3 + 3 + 1: a page shorter than the page size has no link on
+  });
+
+  it("finds a task by id, key or seq", async () => {
+    const { client, dashboard } = await open(storeOf());
+    const kind = kindOf("find");
+    const task = await client.enqueue(kind, { find: 1 }, { key: `key-${kind}` });
+    const seq = await seqOfId(client, task.id);
+    for (const q of [task.id, `key-${kind}`, String(seq)]) {
+      const page = await get(dashboard, `/tasks?q=${encodeURIComponent(q)}`);
+      expect(page.status).toBe(302);
+      expect(page.location).toBe(`/tasks/${seq}`);
+    }
+    const detail = await get(dashboard, `/tasks/${seq}`);
+    expect(detail.text).toContain(task.id);
+    expect(detail.text).toContain(`key-${kind}`);
+    expect((await get(dashboard, "/tasks?q=no-such-task")).text).toContain("No task has this id, key or seq");
+  });
+
+  it("cancels a queued task, and logs it", async () => {
+    const { client, dashboard, logged } = await open(storeOf());
+    const task = await client.enqueue(kindOf("cancel"), { n: 1 }, { delayMs: 3_600_000 });
+    const seq = await seqOfId(client, task.id);
+    const page = await get(dashboard, `/tasks/${seq}`);
+    const done = await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", csrfOf(page)]]);
+    expect(done.status).toBe(303);
+    expect((await client.get(task.id))?.status).toBe("cancelled");
+    expect(logged.map((l) => [l.fields.action, l.fields.seq])).toEqual([["cancel", seq]]);
+    const again = await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", csrfOf(page)]]);
+    expect(again.status).toBe(409);
+    expect(again.text).toContain(`task ${seq} has already finished (cancelled)`);
+  });
+
+  it("re-drives a dead letter, which then succeeds; purges old dead letters", async () => {
+    const store = storeOf();
+    const { client, dashboard, logged } = await open(store);
+    const kind = kindOf("redrive");
+    await worker(store, kind);
+    const failing = await client.enqueue(kind, { fail: "first" });
+    await expect(client.result(failing.id)).rejects.toBeInstanceOf(TaskFailedError);
+    const letters = await get(dashboard, "/dead-letters");
+    const seq = await seqOfId(client, failing.id);
+    expect(letters.text).toContain(`data-task-seq="${seq}"`);
+    expect(letters.text).toContain("told to fail: first");
+    state.failing = false;
+    const done = await post(dashboard, "/dead-letters/redrive", [
+      ["_csrf", csrfOf(letters)],
+      ["seq", String(seq)],
+    ]);
+    expect(done.status).toBe(303);
+    expect(await client.result(failing.id)).toEqual({ done: { fail: "first" } });
+    expect(logged.at(-1)?.fields).toMatchObject({ action: "redrive", seqs: [seq], redriven: 1 });
+
+    state.failing = true;
+    const second = await client.enqueue(kind, { fail: "second" });
+    await expect(client.result(second.id)).rejects.toBeInstanceOf(TaskFailedError);
+    const purge = await post(dashboard, "/dead-letters/purge", [
+      ["_csrf", csrfOf(letters)],
+      ["olderThanHours", "0"],
+    ]);
+    expect(purge.status).toBe(303);
+    expect(logged.at(-1)?.fields).toMatchObject({ action: "purge", olderThanHours: 0 });
+    expect((await get(dashboard, "/dead-letters")).text).not.toContain("told to fail: second");
+  });
+
+  it("pauses and resumes a schedule", async () => {
+    const { client, dashboard, logged } = await open(storeOf());
+    const name = kindOf("nightly");
+    await client.schedule(name, { cron: "0 3 * * *", kind: kindOf("report") });
+    const page = await get(dashboard, "/schedules");
+    expect(page.text).toContain(`data-schedule="${name}"`);
+    expect((await post(dashboard, `/schedules/${name}/pause`, [["_csrf", csrfOf(page)]])).status).toBe(303);
+    expect((await client.schedules()).find((s) => s.name === name)?.paused).toBe(true);
+    expect((await post(dashboard, `/schedules/${name}/resume`, [["_csrf", csrfOf(page)]])).status).toBe(303);
+    expect((await client.schedules()).find((s) => s.name === name)?.paused).toBe(false);
+    expect(logged.map((l) => l.fields.action)).toEqual(["pause", "resume"]);
+    expect((await post(dashboard, "/schedules/no-such/pause", [["_csrf", csrfOf(page)]])).status).toBe(404);
+  });
+});
+
+describe("the dashboard refuses what it should", () => {
+  const noStack = (r: Reply) => expect(r.text).not.toMatch(/\n\s+at /);
+
+  it("answers a bad request with a 4xx and one line, never a stack", async () => {
+    const { client, dashboard } = await open(sqliteStore());
+    const task = await client.enqueue(kindOf("done"), { n: 1 });
+    const seq = await seqOfId(client, task.id);
+    const cases: [string, number, string][] = [
+      ["/tasks?status=bogus", 400, "status must be one of queued, running, succeeded, failed, cancelled"],
+      ["/tasks?kind=%3Cscript%3E", 400, "kind must be a task kind"],
+      ["/tasks?limit=100000", 400, "limit must be at most 500"],
+      ["/tasks?before=abc", 400, "before must be a positive integer"],
+      ["/tasks/abc", 400, "task seq must be a positive integer"],
+      ["/tasks/987654321", 404, "no task has seq 987654321"],
+      ["/dead-letters?limit=0", 400, "limit must be a positive integer"],
+      ["/nowhere", 404, "nothing at /nowhere"],
+    ];
+    for (const [path, status, message] of cases) {
+      const r = await get(dashboard, path);
+      expect([path, r.status]).toEqual([path, status]);
+      expect(r.text).toContain(message.replaceAll('"', "&quot;"));
+      noStack(r);
+    }
+    const page = await get(dashboard, `/tasks/${seq}`);
+    const csrf = csrfOf(page);
+    const bad: [string, [string, string][], number, string][] = [
+      ["/tasks/987654321/cancel", [["_csrf", csrf]], 404, "no task has seq 987654321"],
+      ["/dead-letters/redrive", [["_csrf", csrf]], 400, "no task selected"],
+      [
+        "/dead-letters/redrive",
+        [
+          ["_csrf", csrf],
+          ["seq", "x"],
+        ],
+        400,
+        "seq must be a positive integer",
+      ],
+      [
+        "/dead-letters/purge",
+        [
+          ["_csrf", csrf],
+          ["olderThanHours", "-1"],
+        ],
+        400,
+        "olderThanHours must be a number of hours",
+      ],
+    ];
+    for (const [path, fields, status, message] of bad) {
+      const r = await post(dashboard, path, fields);
+      expect([path, r.status]).toEqual([path, status]);
+      expect(r.text).toContain(message);
+      noStack(r);
+    }
+  });
+
+  it("refuses a POST without the CSRF token, and one from another site", async () => {
+    const { client, dashboard, logged } = await open(sqliteStore());
+    const task = await client.enqueue(kindOf("csrf"), { n: 1 }, { delayMs: 3_600_000 });
+    const seq = await seqOfId(client, task.id);
+    const page = await get(dashboard, `/tasks/${seq}`);
+    expect((await post(dashboard, `/tasks/${seq}/cancel`, [])).status).toBe(403);
+    expect((await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", "forged"]])).status).toBe(403);
+    const crossSite = await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", csrfOf(page)]], {
+      origin: "https://evil.example",
+    });
+    expect(crossSite.status).toBe(403);
+    expect((await client.get(task.id))?.status).toBe("queued");
+    expect(logged).toEqual([]);
+  });
+
+  it("with a token: pages and actions need it, a sign-in sets a cookie, a bearer header works", async () => {
+    const token = "s3cret-token-for-tests";
+    const { client, dashboard, logged } = await open(sqliteStore(), { token });
+    const task = await client.enqueue(kindOf("guarded"), { n: 1 }, { delayMs: 3_600_000 });
+    const seq = await seqOfId(client, task.id);
+    const anonymous = await get(dashboard, "/");
+    expect([anonymous.status, anonymous.location]).toEqual([302, "/login"]);
+    const login = await get(dashboard, "/login");
+    expect(login.text).not.toContain(client.store.location);
+    const refused = await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", csrfOf(login)]]);
+    expect(refused.status).toBe(401);
+    expect(refused.text).toContain("this needs the dashboard token");
+    expect((await client.get(task.id))?.status).toBe("queued");
+    expect((await get(dashboard, "/api/overview")).status).toBe(401);
+
+    const wrong = await post(dashboard, "/login", [
+      ["_csrf", csrfOf(login)],
+      ["token", "not-it"],
+    ]);
+    expect(wrong.status).toBe(401);
+    const right = await post(dashboard, "/login", [
+      ["_csrf", csrfOf(login)],
+      ["token", token],
+    ]);
+    expect(right.status).toBe(303);
+    const cookie = right.cookie?.split(";")[0] as string;
+    expect(cookie).toMatch(/^taskq_dashboard=/);
+    expect(cookie).not.toContain(token);
+    expect(right.cookie).toMatch(/HttpOnly/);
+    expect(right.cookie).toMatch(/SameSite=Strict/);
+    const page = await get(dashboard, `/tasks/${seq}`, { cookie });
+    expect(page.status).toBe(200);
+    expect(
+      (await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", csrfOf(page)]], { cookie })).status,
+    ).toBe(303);
+    expect((await client.get(task.id))?.status).toBe("cancelled");
+    expect((await get(dashboard, "/api/overview", { authorization: `Bearer ${token}` })).status).toBe(200);
+    expect(logged.map((l) => [l.fields.action, l.fields.ok ?? l.fields.outcome])).toEqual([
+      ["login", false],
+      ["login", true],
+      ["cancel", "cancelled"],
+    ]);
+  });
+
+  it("shows payloads, results and errors as text: markup in them never runs", async () => {
+    const { client, dashboard } = await open(sqliteStore());
+    const payload = { x: "<script>alert(1)</script>", y: '"><img src=x onerror=alert(2)>' };
+    const task = await client.enqueue(kindOf("xss"), payload);
+    const page = await get(dashboard, `/tasks/${await seqOfId(client, task.id)}`);
+    expect(page.text).not.toContain("<script>alert");
+    expect(page.text).not.toContain("<img src=x");
+    expect(page.text).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    const list = await get(dashboard, `/tasks?q=${encodeURIComponent('"><img src=x onerror=alert(3)>')}`);
+    expect(list.status).toBe(200);
+    expect(list.text).not.toContain("<img src=x");
+  });
+
+  it("listens on loopback by default, and refuses any other address without a token", async () => {
+    const client = await connect({ store: sqliteStore() });
+    closers.push(() => client.close());
+    await expect(startDashboard({ client, host: "0.0.0.0", port: 0 })).rejects.toMatchObject({
+      name: "ConfigError",
+      option: "token",
+    });
+    const local = await startDashboard({ client, port: 0 });
+    closers.push(() => local.close());
+    expect(local.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const open = await startDashboard({ client, host: "0.0.0.0", port: 0, token: "long-enough-token" });
+    closers.push(() => open.close());
+    const response = await fetch(`http://127.0.0.1:${open.port}/`, { redirect: "manual" });
+    expect(response.status).toBe(302);
+  });
+
+  it("mounts under a base path: links, forms and the cookie use it", async () => {
+    const client = await connect({ store: sqliteStore() });
+    closers.push(() => client.close());
+    const dashboard: Dashboard = createDashboard({
+      client,
+      basePath: "/ops/taskq",
+      logger: { info: () => undefined },
+    });
+    closers.push(() => dashboard.close());
+    const page = await get(dashboard, "/ops/taskq/");
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('href="/ops/taskq/tasks"');
+    expect(page.text).toContain('src="/ops/taskq/assets/dashboard.js"');
+    expect((await get(dashboard, "/ops/taskq/assets/uPlot.iife.min.js")).status).toBe(200);
+    expect((await get(dashboard, "/tasks")).status).toBe(404);
+    expect(ORIGIN).toMatch(/^http/);
+  });
+
+  it("the live overview: the fragment with the counts and the chart samples", async () => {
+    const { client, dashboard } = await open(sqliteStore());
+    await client.enqueue(kindOf("live"), { n: 1 });
+    const reply = await get(dashboard, "/api/overview");
+    const body = JSON.parse(reply.text) as { html: string; history: unknown[]; now: number };
+    expect(countOf({ ...reply, text: body.html }, "queued")).toBe("1");
+    expect(Array.isArray(body.history)).toBe(true);
+    expect(body.now).toBeGreaterThan(0);
+  });
+});
