@@ -61,6 +61,10 @@ export interface TaskRecord {
   readonly nextRunAt: number;
   /** Larger runs first (see ClaimInput.priority). */
   readonly priority: number;
+  /**
+   * Running: the owner (manager) holding its lease. Finished (succeeded, failed, cancelled): the
+   * owner that ran its last attempt. Queued: null.
+   */
   readonly leaseOwner: string | null;
   readonly leaseExpiresAt: number | null;
   readonly outputKey: string | null;

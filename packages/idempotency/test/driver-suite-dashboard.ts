@@ -337,10 +337,12 @@ export function testDashboardContract(
       const ok = await succeeded(s, 4);
       const { seq: waiting } = (await s.claim(task(5))) as { seq: number };
       const before = await s.all();
+      expect(before.find((r) => r.seq === f1)?.leaseOwner).toBe(s.owner); // who ran it, kept when it failed
       c.advance(1000);
       expect(await s.redriveTasks([f1, ok, waiting, 999_999, f1])).toBe(1);
       expect(await s.get(f1)).toMatchObject({
         status: "queued",
+        leaseOwner: null,
         attempts: 0,
         errorClass: null,
         errorMessage: null,

@@ -192,7 +192,8 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect(await s.get(seq)).toMatchObject({
         status: "succeeded",
         finishedAt: 1_000_015,
-        leaseOwner: null,
+        leaseOwner: s.owner, // who ran it
+        leaseExpiresAt: null,
         version: 2,
       });
       const dup = await s.claim(task(1));
@@ -638,7 +639,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect(await s.cancelRunning(one!.seq, one!.version)).toBe(one!.version + 1);
       expect(await s.get(one!.seq)).toMatchObject({
         status: "cancelled",
-        leaseOwner: null,
+        leaseOwner: s.owner, // who ran it
         leaseExpiresAt: null,
         finishedAt: 1_000_005,
       });

@@ -85,7 +85,8 @@ describe.each([
     expect(store.get(seq)).toMatchObject({
       status: "succeeded",
       finishedAt: 1_000_015,
-      leaseOwner: null,
+      leaseOwner: store.owner, // who ran it
+      leaseExpiresAt: null,
       version: 2,
     });
     const dup = store.claim(task(1));

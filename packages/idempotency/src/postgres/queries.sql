@@ -45,7 +45,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
   su AS (
     UPDATE tasks t SET status = 'succeeded', output_key = u.output_key, etag = u.etag, result = u.result,
       finished_at = clock.t, updated_at = clock.t, error_class = NULL, error_message = NULL,
-      lease_owner = NULL, lease_expires_at = NULL, version = t.version + 1
+      lease_expires_at = NULL, version = t.version + 1
     FROM unnest(@succeed_seq::bigint[], @succeed_version::int[], @succeed_output_key::text[],
         @succeed_etag::text[], @succeed_result::text[]) AS u(seq, version, output_key, etag, result), clock
     WHERE t.seq = ANY(@succeed_seq::bigint[]) AND t.seq = u.seq AND t.version = u.version AND t.status = 'running'
@@ -61,7 +61,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     RETURNING t.seq),
   fa AS (
     UPDATE tasks t SET status = 'failed', error_class = u.error_class, error_message = u.message,
-      finished_at = clock.t, updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+      finished_at = clock.t, updated_at = clock.t, lease_expires_at = NULL,
       version = t.version + 1
     FROM unnest(@fail_seq::bigint[], @fail_version::int[], @fail_error_class::text[], @fail_error_message::text[])
       AS u(seq, version, error_class, message), clock
@@ -235,7 +235,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
   redriven AS (
     UPDATE tasks t SET status = 'queued', attempts = 0, next_run_at = clock.t,
       rank_at = clock.t - t.priority * @aging_ms::bigint, updated_at = clock.t,
-      error_class = NULL, error_message = NULL, version = t.version + 1
+      lease_owner = NULL, error_class = NULL, error_message = NULL, version = t.version + 1
     FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM chosen)) AND t.status = 'failed'
     RETURNING t.seq),
   marked AS (
@@ -338,11 +338,11 @@ UNION ALL SELECT 'done', NULL FROM done
 SELECT seq FROM tasks
 WHERE seq = ANY(@seqs::bigint[]) AND status = 'running' AND cancel_requested_at IS NOT NULL ORDER BY seq
 
--- The worker ends a task whose cancel was requested: running → cancelled, lease cleared.
+-- The worker ends a task whose cancel was requested: running → cancelled, lease cleared (its owner kept: who ran it).
 -- name: task_cancel_running
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   c AS (
-    UPDATE tasks t SET status = 'cancelled', finished_at = clock.t, updated_at = clock.t, lease_owner = NULL,
+    UPDATE tasks t SET status = 'cancelled', finished_at = clock.t, updated_at = clock.t,
       lease_expires_at = NULL, version = t.version + 1
     FROM clock WHERE t.seq = @seq::bigint AND t.version = @version::int AND t.status = 'running'
     RETURNING t.seq),

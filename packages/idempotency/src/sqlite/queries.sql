@@ -45,7 +45,7 @@ RETURNING version, attempts
 
 -- name: task_succeed
 UPDATE tasks SET status = 'succeeded', output_key = @output_key, etag = @etag, result = @result,
-  finished_at = @now, updated_at = @now, error_class = NULL, error_message = NULL, lease_owner = NULL,
+  finished_at = @now, updated_at = @now, error_class = NULL, error_message = NULL,
   lease_expires_at = NULL, version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running'
 
@@ -58,7 +58,7 @@ WHERE seq = @seq AND version = @version AND status = 'running'
 
 -- name: task_fail
 UPDATE tasks SET status = 'failed', error_class = @error_class, error_message = @error_message,
-  finished_at = @now, updated_at = @now, lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+  finished_at = @now, updated_at = @now, lease_expires_at = NULL, version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running'
 
 -- The dead letter of a task that just failed (task_fail, in the same transaction).
@@ -157,7 +157,7 @@ SELECT COUNT(*) AS n FROM dead_letters WHERE redriven_at IS NULL
 -- given), each back to queued with attempts reset, then its open dead letters marked re-driven
 -- (by task: dead_letters_task). A task that is not failed is left alone, its letters too.
 -- name: task_redrive
-UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = @now, rank_at = @now - priority * @aging_ms, updated_at = @now, error_class = NULL,
+UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = @now, rank_at = @now - priority * @aging_ms, updated_at = @now, lease_owner = NULL, error_class = NULL,
   error_message = NULL, version = version + 1
 WHERE seq = @seq AND status = 'failed'
 
@@ -253,9 +253,9 @@ SELECT seq FROM tasks
 WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'running' AND cancel_requested_at IS NOT NULL
 ORDER BY seq
 
--- The worker ends a task whose cancel was requested: running → cancelled, lease cleared.
+-- The worker ends a task whose cancel was requested: running → cancelled, lease cleared (its owner kept: who ran it).
 -- name: task_cancel_running
-UPDATE tasks SET status = 'cancelled', finished_at = @now, updated_at = @now, lease_owner = NULL,
+UPDATE tasks SET status = 'cancelled', finished_at = @now, updated_at = @now,
   lease_expires_at = NULL, version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running'
 
