@@ -276,6 +276,32 @@ const cases: Case[] = [
     stderr: /^taskq: kind must be a short plain identifier/,
   },
   {
+    name: "dashboard on 0.0.0.0 without a token",
+    args: ["dashboard", "--host", "0.0.0.0"],
+    exit: 2,
+    stderr:
+      /^taskq: the dashboard would listen on 0\.0\.0\.0, reachable from other machines: set a token \(TASKQ_DASHBOARD_TOKEN\) or listen on 127\.0\.0\.1\n$/,
+  },
+  {
+    name: "serve --ui-port on 0.0.0.0 without a token",
+    args: ["serve", "--exit-when-idle", "--ui-port", "0", "--ui-host", "0.0.0.0"],
+    exit: 2,
+    stderr: /^taskq: the dashboard would listen on 0\.0\.0\.0, reachable from other machines/,
+  },
+  {
+    name: "TASKQ_DASHBOARD_TOKEN too short",
+    args: ["dashboard"],
+    env: { TASKQ_DASHBOARD_TOKEN: "short" },
+    exit: 2,
+    stderr: /^taskq: TASKQ_DASHBOARD_TOKEN: the dashboard token must be at least 8 characters\n$/,
+  },
+  {
+    name: "dashboard --port 70000",
+    args: ["dashboard", "--port", "70000"],
+    exit: 2,
+    stderr: /^taskq: port must be an integer from 0 to 65535, got 70000\n$/,
+  },
+  {
     name: "serve --kind-concurrency without a number",
     args: ["serve", "--exit-when-idle", "--kind-concurrency", "noop"],
     exit: 2,

@@ -51,6 +51,7 @@ export interface DashboardOptions {
 
 export const DEFAULTS = { basePath: "", countCap: 10_000, pageSize: 50, sampleMs: 1000 } as const;
 export const MAX_PAGE_SIZE = 500;
+export const MIN_TOKEN_LENGTH = 8;
 
 const KEYS = new Set(["client", "basePath", "token", "logger", "countCap", "pageSize", "sampleMs"]);
 
@@ -71,6 +72,12 @@ const stderrLogger: DashboardLogger = {
     );
   },
 };
+
+/** A token is a string of at least 8 characters (ConfigError naming `token`). */
+export function checkToken(token: unknown): asserts token is string {
+  if (typeof token !== "string" || token.length < MIN_TOKEN_LENGTH)
+    throw new ConfigError("token", `the dashboard token must be at least ${MIN_TOKEN_LENGTH} characters`);
+}
 
 function integerIn(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
@@ -97,8 +104,7 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
       `basePath must be empty or a path like "/taskq", got ${JSON.stringify(basePath)}`,
     );
   const token = options.token;
-  if (token !== undefined && (typeof token !== "string" || token.length < 8))
-    throw new ConfigError("token", "token must be a string of at least 8 characters");
+  if (token !== undefined) checkToken(token);
   const logger = options.logger ?? stderrLogger;
   if (typeof logger?.info !== "function")
     throw new ConfigError("logger", "logger must have an info(fields, message) method");

@@ -3,7 +3,7 @@ import { isIP } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { ConfigError } from "taskq";
 import { createDashboard, type Dashboard } from "./app.js";
-import type { DashboardOptions } from "./options.js";
+import { checkToken, type DashboardOptions } from "./options.js";
 
 /** Options of `startDashboard`: the dashboard's, and where it listens. */
 export interface StartDashboardOptions extends DashboardOptions {
@@ -40,19 +40,33 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
+ * Checks where a dashboard would listen, before anything is opened: the port, the address, and
+ * the rule that any address but loopback needs a token (ConfigError naming the option).
+ */
+export function checkListen(options: {
+  readonly port: number;
+  readonly host: string;
+  readonly token?: string | undefined;
+}): void {
+  const { port, host, token } = options;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError("port", `port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
+  if (typeof host !== "string" || host === "") throw new ConfigError("host", "host must be an address");
+  if (token !== undefined) checkToken(token);
+  if (!isLoopback(host) && token === undefined)
+    throw new ConfigError(
+      "token",
+      `the dashboard would listen on ${host}, reachable from other machines: set a token (TASKQ_DASHBOARD_TOKEN) or listen on 127.0.0.1`,
+    );
+}
+
+/**
  * Starts the dashboard on its own HTTP server. Refuses (ConfigError naming `token`) to listen on
  * an address other than loopback without a token: the pages show payloads and results.
  */
 export async function startDashboard(options: StartDashboardOptions): Promise<RunningDashboard> {
   const { port = DEFAULT_PORT, host = DEFAULT_HOST, ...rest } = options;
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new ConfigError("port", `port must be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
-  if (typeof host !== "string" || host === "") throw new ConfigError("host", "host must be an address");
-  if (!isLoopback(host) && rest.token === undefined)
-    throw new ConfigError(
-      "token",
-      `the dashboard would listen on ${host}, reachable from other machines: set a token (TASKQ_DASHBOARD_TOKEN) or listen on 127.0.0.1`,
-    );
+  checkListen({ port, host, token: rest.token });
   const dashboard = createDashboard(rest);
   const server = createAdaptorServer({ fetch: dashboard.fetch, hostname: host });
   await new Promise<void>((resolve, reject) => {

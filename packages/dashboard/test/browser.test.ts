@@ -94,7 +94,10 @@ describe("the dashboard in a browser", () => {
     const samples = async () =>
       ((await (await fetch(`${dashboard.url}api/overview`)).json()) as { history: unknown[] }).history.length;
     for (let batch = 0; (await samples()) < 12; batch++) {
-      const flow = await client.enqueueMany(KIND, Array.from({ length: 40 }, (_, n) => ({ batch, n })));
+      const flow = await client.enqueueMany(
+        KIND,
+        Array.from({ length: 40 }, (_, n) => ({ batch, n })),
+      );
       for (const t of flow) await client.result(t.id);
     }
     await page.waitForFunction(() => Number(document.getElementById("live")?.dataset.updatedAt) > 0);

@@ -1,4 +1,4 @@
-import { startDashboard } from "@taskq/dashboard";
+import { checkListen, startDashboard } from "@taskq/dashboard";
 import type { TaskStoreDriver } from "@taskq/idempotency";
 import { createLogger } from "@taskq/metrics";
 import { CliError, clientOf, integerAtLeast, redactUrl, withExistingStore } from "taskq/app";
@@ -9,6 +9,21 @@ interface DashboardArgs {
   db: string;
   port: number;
   host: string;
+}
+
+/**
+ * Checks the address and the token (TASKQ_DASHBOARD_TOKEN) before the store is opened: one line
+ * naming what is wrong, exit 2.
+ */
+export function checkDashboardListen(port: number, host: string): void {
+  try {
+    checkListen({ port, host, token: dashboardToken() });
+  } catch (error) {
+    const e = error as Error & { option?: string };
+    if (e.option === "token" && dashboardToken() !== undefined)
+      throw new CliError(`TASKQ_DASHBOARD_TOKEN: ${e.message}`, 2);
+    throw error;
+  }
 }
 
 /** The dashboard's token, from TASKQ_DASHBOARD_TOKEN (or .env); undefined when unset or empty. */
@@ -67,8 +82,9 @@ export const dashboardCommand = {
         "TASKQ_DASHBOARD_TOKEN=... taskq dashboard --db postgres://taskq@db/taskq --host 0.0.0.0",
         "reachable from other machines, behind a token",
       ),
-  handler: (argv: DashboardArgs) =>
-    withExistingStore(argv.db, async (store) => {
+  handler: (argv: DashboardArgs) => {
+    checkDashboardListen(argv.port, argv.host);
+    return withExistingStore(argv.db, async (store) => {
       const running = await runDashboard(store, {
         port: argv.port,
         host: argv.host,
@@ -79,5 +95,6 @@ export const dashboardCommand = {
         process.once("SIGTERM", resolve);
       });
       await running.close();
-    }),
+    });
+  },
 };

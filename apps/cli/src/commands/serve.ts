@@ -5,7 +5,7 @@ import { type MetricsServer, startMetricsServer } from "../metrics-server.js";
 import { type RuntimeArgs, runtimeOptions, toRuntimeConfig } from "../options.js";
 import { handleSignals } from "../signals.js";
 import { formatSummary } from "../summary.js";
-import { runDashboard } from "./dashboard.js";
+import { checkDashboardListen, runDashboard } from "./dashboard.js";
 
 interface ServeArgs extends RuntimeArgs {
   "poll-ms"?: number;
@@ -89,6 +89,7 @@ export const serveCommand = {
         "one of many managers on one PostgreSQL store",
       ),
   handler: async (argv: ServeArgs) => {
+    if (argv["ui-port"] !== undefined) checkDashboardListen(argv["ui-port"], argv["ui-host"]);
     const runtime = await openRuntime(toRuntimeConfig(argv, "serve"));
     const { orchestrator, store } = runtime;
     if (argv["kind-concurrency"] !== undefined) {

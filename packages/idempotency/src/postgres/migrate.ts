@@ -12,6 +12,7 @@ import m005 from "./migrations/005_failed_index.sql";
 import m006 from "./migrations/006_maintenance_managers.sql";
 import m007 from "./migrations/007_kinds_cancel.sql";
 import m008 from "./migrations/008_time_priority_schedules.sql";
+import m009 from "./migrations/009_kind_in_failed_cancelled_indexes.sql";
 
 export const PG_MIGRATIONS: readonly Migration[] = loadMigrations([
   m001,
@@ -22,6 +23,7 @@ export const PG_MIGRATIONS: readonly Migration[] = loadMigrations([
   m006,
   m007,
   m008,
+  m009,
 ]);
 
 /**

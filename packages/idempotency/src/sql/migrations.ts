@@ -18,6 +18,7 @@ export const MIGRATION_NAMES = [
   "006_maintenance_managers",
   "007_kinds_cancel",
   "008_time_priority_schedules",
+  "009_kind_in_failed_cancelled_indexes",
 ] as const;
 
 /**
