@@ -1,5 +1,17 @@
 // The overview's live part: every second it asks the server for the counts (HTML the server
 // rendered and escaped) and the charts' samples, and redraws. No framework, no build.
+// Forms marked `confirm` (purge) ask first.
+for (const form of document.querySelectorAll("form.confirm")) {
+  form.addEventListener("submit", (event) => {
+    const hours = form.querySelector('input[name="olderThanHours"]')?.value;
+    const what =
+      hours === undefined
+        ? "Do this?"
+        : `Purge every dead letter older than ${hours} hours, with its failed task?`;
+    if (!window.confirm(what)) event.preventDefault();
+  });
+}
+
 (() => {
   const live = document.getElementById("live");
   if (!live) return;
@@ -27,7 +39,7 @@
       { label: "failed/s", stroke: "#b3261e", width: 2 },
     ]);
     charts.latency ??= chart("chart-latency", "p95 latency (ms)", [
-      { label: "run", stroke: "#1f5fa8", width: 2 },
+      { label: "taken to finish", stroke: "#1f5fa8", width: 2 },
       { label: "enqueue to finish", stroke: "#8a5a00", width: 2 },
     ]);
     const xs = history.map((p) => p.t);

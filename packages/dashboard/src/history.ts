@@ -18,6 +18,8 @@ export interface HistoryPoint {
 export const WINDOW_MS = 5000;
 /** Samples kept: ten minutes at one a second. */
 export const KEEP = 600;
+/** Sampling stops when no one has read the charts for this long (the overview closed). */
+export const IDLE_MS = 30_000;
 /** Run times read per sample for the percentiles. */
 const SAMPLE_LIMIT = 2000;
 
@@ -29,8 +31,9 @@ function p95(values: number[]): number | null {
 
 /**
  * The charts' data: a sample every `everyMs` from the store (tasks finished in the last five
- * seconds, their run times' p95), kept for ten minutes in memory. Starts with the first reader,
- * stops on `stop()`; the timer does not keep the process alive.
+ * seconds, their run times' p95), kept for ten minutes in memory. Starts with a reader, pauses
+ * when none has read for IDLE_MS (no overview open), stops on `stop()`; the timer does not keep
+ * the process alive.
  */
 export class History {
   readonly #store: TaskStoreDriver;
@@ -39,6 +42,7 @@ export class History {
   #timer: NodeJS.Timeout | undefined;
   #sampling: Promise<void> | undefined;
   #error: string | undefined;
+  #lastRead = 0;
 
   constructor(store: TaskStoreDriver, everyMs: number) {
     this.#store = store;
@@ -47,6 +51,7 @@ export class History {
 
   /** The samples so far, oldest first; starts sampling on the first call. */
   points(): readonly HistoryPoint[] {
+    this.#lastRead = Date.now();
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => void this.sample(), this.#everyMs);
       this.#timer.unref();
@@ -69,6 +74,7 @@ export class History {
   }
 
   async #take(): Promise<void> {
+    if (Date.now() - this.#lastRead > IDLE_MS) return this.stop();
     try {
       const now = await this.#store.now();
       const recent = await this.#store.recentFinished(now - WINDOW_MS, SAMPLE_LIMIT);
@@ -89,5 +95,6 @@ export class History {
 
   stop(): void {
     clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 }

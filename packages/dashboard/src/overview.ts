@@ -1,4 +1,5 @@
 import type { KindLimitState, KindStatusCounts, TaskStoreDriver } from "@taskq/idempotency";
+import { MANAGER_STALE_MS } from "taskq/app";
 
 export const STATUSES = ["queued", "scheduled", "running", "succeeded", "failed", "cancelled"] as const;
 export type CountedStatus = (typeof STATUSES)[number];
@@ -8,7 +9,7 @@ export interface ManagerView {
   readonly owner: string;
   readonly startedAt: number;
   readonly heartbeatAgeMs: number;
-  /** No report for longer than a lease: it has probably stopped. */
+  /** No report for MANAGER_STALE_MS (15 s, as monitor): it has probably stopped. */
   readonly stale: boolean;
   readonly threads: number;
   readonly slots: number;
@@ -63,7 +64,7 @@ export async function readOverview(store: TaskStoreDriver, cap: number): Promise
         owner: m.owner,
         startedAt: m.startedAt,
         heartbeatAgeMs: Math.max(0, now - m.heartbeatAt),
-        stale: now - m.heartbeatAt > store.leaseMs,
+        stale: now - m.heartbeatAt > MANAGER_STALE_MS,
         threads: m.info.threads,
         slots: m.info.slots,
         executing: m.info.executing,

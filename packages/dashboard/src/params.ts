@@ -51,13 +51,16 @@ export function seqs(raw: unknown, max: number): number[] {
   return values.map((v) => positiveInteger("seq", v) as number);
 }
 
+/** The most hours a form may say: a hundred years. */
+const MAX_HOURS = 24 * 365 * 100;
+
 export function hours(name: string, raw: unknown): number {
   const text = typeof raw === "string" ? raw.trim() : "";
   const n = Number(text);
-  if (text === "" || !Number.isFinite(n) || n < 0 || n > 24 * 365 * 100)
+  if (!/^\d+(\.\d+)?$/.test(text) || n > MAX_HOURS)
     throw new DashboardHttpError(
       400,
-      `${name} must be a number of hours from 0, got ${JSON.stringify(String(raw ?? "").slice(0, 40))}`,
+      `${name} must be a number of hours from 0 to ${MAX_HOURS}, got ${JSON.stringify(String(raw ?? "").slice(0, 40))}`,
     );
   return n;
 }

@@ -1,8 +1,8 @@
 import type { AddressInfo } from "node:net";
-import { isIP } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { ConfigError } from "taskq";
 import { createDashboard, type Dashboard } from "./app.js";
+import { isLoopback } from "./loopback.js";
 import { checkToken, type DashboardOptions } from "./options.js";
 
 /** Options of `startDashboard`: the dashboard's, and where it listens. */
@@ -31,13 +31,6 @@ export interface RunningDashboard {
 
 export const DEFAULT_PORT = 9465;
 export const DEFAULT_HOST = "127.0.0.1";
-
-/** Whether only this machine can reach an address. */
-export function isLoopback(host: string): boolean {
-  if (host === "localhost") return true;
-  if (isIP(host) === 4) return host.startsWith("127.");
-  return host === "::1" || host === "[::1]";
-}
 
 /**
  * Checks where a dashboard would listen, before anything is opened: the port, the address, and

@@ -127,7 +127,10 @@ describe("the dashboard in a browser", () => {
     const page = await newPage();
     await page.goto(`${dashboard.url}dead-letters`);
     await Promise.all([page.waitForNavigation(), page.click(`tr[data-task-seq="${seq}"] button`)]);
-    expect(page.url()).toBe(`${dashboard.url}tasks/${seq}`);
+    expect(page.url()).toBe(`${dashboard.url}tasks/${seq}?done=redriven&n=1`);
+    expect(await page.$eval("p.notice", (el) => el.textContent)).toBe(
+      "Re-drove 1 task: queued again, attempts reset.",
+    );
     expect(await client.result(task.id)).toEqual({ done: { fail: "browser" } });
     await page.reload();
     expect(await field(page, "status")).toBe("succeeded");

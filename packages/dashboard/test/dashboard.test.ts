@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Hono } from "hono";
 import { type Client, connect, createWorker, TaskFailedError } from "taskq";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDashboard, type Dashboard, type DashboardLogger, startDashboard } from "../src/index.js";
@@ -100,6 +101,9 @@ describe.each([
       pages++;
     }
     expect(seen).toHaveLength(7);
+    // a page size asked for in the URL stays in the next page's link
+    const sized = await get(dashboard, `/tasks?kind=${a}&limit=2`);
+    expect(nextOf(sized)).toBe(`/tasks?kind=${a}&limit=2&before=${seen[1]}`);
     expect(seen).toEqual([...seen].sort((x, y) => y - x));
     expect(new Set(seen).size).toBe(7);
     expect(pages).toBe(3); // 3 + 3 + 1: a page shorter than the page size has no link on
@@ -127,7 +131,8 @@ describe.each([
     const seq = await seqOfId(client, task.id);
     const page = await get(dashboard, `/tasks/${seq}`);
     const done = await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", csrfOf(page)]]);
-    expect(done.status).toBe(303);
+    expect([done.status, done.location]).toEqual([303, `/tasks/${seq}?done=cancelled`]);
+    expect((await get(dashboard, done.location as string)).text).toContain("Cancelled: it will not run.");
     expect((await client.get(task.id))?.status).toBe("cancelled");
     expect(logged.map((l) => [l.fields.action, l.fields.seq])).toEqual([["cancel", seq]]);
     const again = await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", csrfOf(page)]]);
@@ -197,6 +202,7 @@ describe("the dashboard refuses what it should", () => {
       ["/tasks/abc", 400, "task seq must be a positive integer"],
       ["/tasks/987654321", 404, "no task has seq 987654321"],
       ["/dead-letters?limit=0", 400, "limit must be a positive integer"],
+      ["/tasks?status=queued&kind=nobody", 200, "selected>nobody</option>"],
       ["/nowhere", 404, "nothing at /nowhere"],
     ];
     for (const [path, status, message] of cases) {
@@ -282,6 +288,7 @@ describe("the dashboard refuses what it should", () => {
     expect(cookie).not.toContain(token);
     expect(right.cookie).toMatch(/HttpOnly/);
     expect(right.cookie).toMatch(/SameSite=Strict/);
+    expect(right.cookie).toMatch(/Max-Age=43200/);
     const page = await get(dashboard, `/tasks/${seq}`, { cookie });
     expect(page.status).toBe(200);
     expect(
@@ -289,11 +296,63 @@ describe("the dashboard refuses what it should", () => {
     ).toBe(303);
     expect((await client.get(task.id))?.status).toBe("cancelled");
     expect((await get(dashboard, "/api/overview", { authorization: `Bearer ${token}` })).status).toBe(200);
+    // a script with the bearer token acts without a page's CSRF token or an Origin
+    const scripted = await client.enqueue(kindOf("guarded"), { n: 2 }, { delayMs: 3_600_000 });
+    const scriptedSeq = await seqOfId(client, scripted.id);
+    const bearer = await post(dashboard, `/tasks/${scriptedSeq}/cancel`, [], {
+      authorization: `Bearer ${token}`,
+      origin: "",
+    });
+    expect(bearer.status).toBe(303);
+    expect(
+      (await post(dashboard, `/tasks/${scriptedSeq}/cancel`, [], { authorization: "Bearer wrong-token" }))
+        .status,
+    ).toBe(401);
+    // signing out ends the session: the old cookie no longer works
+    expect((await post(dashboard, "/logout", [["_csrf", csrfOf(page)]], { cookie })).status).toBe(303);
+    expect((await get(dashboard, `/tasks/${seq}`, { cookie })).location).toBe("/login");
     expect(logged.map((l) => [l.fields.action, l.fields.ok ?? l.fields.outcome])).toEqual([
       ["login", false],
       ["login", true],
       ["cancel", "cancelled"],
+      ["cancel", "cancelled"],
     ]);
+  });
+
+  it("without a token, answers requests to loopback names only (no DNS rebinding)", async () => {
+    const { dashboard } = await open(sqliteStore());
+    const rebound = await dashboard.fetch(new Request("http://attacker.example:9465/tasks"));
+    expect(rebound.status).toBe(403);
+    expect(await rebound.text()).toContain(
+      "this dashboard has no token, so it answers requests to localhost or 127.0.0.1 only",
+    );
+    expect((await dashboard.fetch(new Request("http://localhost:9465/"))).status).toBe(200);
+    const guarded = await open(sqliteStore(), { token: "a-long-enough-token" });
+    expect((await guarded.dashboard.fetch(new Request("http://dashboard.example/"))).status).toBe(302);
+  });
+
+  it("refuses a huge form, an unreadable one, and an unknown schedule name, with a 4xx", async () => {
+    const { client, dashboard } = await open(sqliteStore());
+    await client.enqueue(kindOf("forms"), { n: 1 });
+    const csrf = csrfOf(await get(dashboard, "/dead-letters"));
+    const huge = await post(dashboard, "/dead-letters/redrive", [
+      ["_csrf", csrf],
+      ["seq", "1".repeat(70_000)],
+    ]);
+    expect(huge.status).toBe(413);
+    expect(huge.text).toContain("a form of more than 64 KB was refused");
+    const garbled = await dashboard.fetch(
+      new Request(`${ORIGIN}/dead-letters/purge`, {
+        method: "POST",
+        body: "garbage",
+        headers: { origin: ORIGIN, "content-type": "multipart/form-data; boundary=x" },
+      }),
+    );
+    expect(garbled.status).toBe(400);
+    for (const name of ["%3Cb%3E", "a%2Fb", "x".repeat(300)]) {
+      const r = await post(dashboard, `/schedules/${name}/resume`, [["_csrf", csrf]]);
+      expect([name, r.status]).toEqual([name, 404]);
+    }
   });
 
   it("shows payloads, results and errors as text: markup in them never runs", async () => {
@@ -340,7 +399,15 @@ describe("the dashboard refuses what it should", () => {
     expect(page.text).toContain('src="/ops/taskq/assets/dashboard.js"');
     expect((await get(dashboard, "/ops/taskq/assets/uPlot.iife.min.js")).status).toBe(200);
     expect((await get(dashboard, "/tasks")).status).toBe(404);
-    expect(ORIGIN).toMatch(/^http/);
+    // mounted in the user's own Hono app: its guard and headers stay under the base path
+    const parent = new Hono();
+    parent.get("/health", (c) => c.text("ok"));
+    parent.route("/", dashboard.app);
+    parent.post("/api/orders", (c) => c.json({ ok: true }));
+    expect((await parent.fetch(new Request(`${ORIGIN}/health`))).status).toBe(200);
+    expect((await parent.fetch(new Request(`${ORIGIN}/api/orders`, { method: "POST" }))).status).toBe(200);
+    expect((await parent.fetch(new Request(`${ORIGIN}/ops/taskq`))).status).toBe(200); // the links' form
+    expect(page.text).toContain('<a class="brand" href="/ops/taskq">');
   });
 
   it("the live overview: the fragment with the counts and the chart samples", async () => {

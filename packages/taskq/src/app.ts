@@ -10,6 +10,7 @@ export { clientOf, type LimitsInfo, type ScheduleInfo } from "./client.js";
 export { parseCron } from "./cron.js";
 export { type ReadingJson, readingJson, readStore, type StoreReading, storePrometheus } from "./inspect.js";
 export { BUILT_IN_KINDS, checkKind, type HandlerModules, KIND_PATTERN, kindOfModule } from "./kinds.js";
+export { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
 export { type RetentionOptions, retentionService } from "./maintenance/retention.js";
 export {
   type ClusterGate,

@@ -279,6 +279,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
       slots: executor.concurrency,
       executing: orchestrator.executing,
       leased: orchestrator.pending,
+      kinds,
     })),
     // a cancel of a running task, delivered to the process that holds it (a serving process
     // also hears of it at once on PostgreSQL: see serve)

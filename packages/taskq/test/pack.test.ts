@@ -21,6 +21,7 @@ it("the README's commands add taskq to a project outside the workspace, and its 
   const manifest = JSON.parse(readFileSync(join(project, "package.json"), "utf8"));
   expect(manifest.dependencies.taskq).toMatch(/^file:\.\/vendor\/taskq\/taskq-\d+\.\d+\.\d+\.tgz$/);
   expect(Object.keys(manifest.overrides).sort()).toEqual([
+    "@taskq/dashboard",
     "@taskq/idempotency",
     "@taskq/metrics",
     "@taskq/processor",

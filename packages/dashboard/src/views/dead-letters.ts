@@ -11,6 +11,7 @@ export function deadLettersPage(
   p: PageContext,
   letters: readonly DeadLetter[],
   nextBefore: number | undefined,
+  limit: number | undefined,
 ): Html {
   const redrivable = letters.flatMap((l) => (l.taskSeq === null ? [] : [l.taskSeq]));
   return layout(
@@ -24,7 +25,7 @@ ${actionForm(
   "/dead-letters/purge",
   "Purge",
   html`<label>dead letters older than <input type="number" name="olderThanHours" min="0" step="any" value="168" required> hours</label> `,
-  "danger",
+  "danger confirm",
 )}</div>
 ${
   letters.length === 0
@@ -40,6 +41,6 @@ ${
           }</td></tr>`,
       )}</tbody></table>`
 }
-${nextBefore === undefined ? "" : html`<p><a class="next" href="${p.base}/dead-letters?before=${nextBefore}">Older dead letters →</a></p>`}`,
+${nextBefore === undefined ? "" : html`<p><a class="next" href="${p.base}/dead-letters?${limit === undefined ? "" : `limit=${limit}&`}before=${nextBefore}">Older dead letters →</a></p>`}`,
   );
 }

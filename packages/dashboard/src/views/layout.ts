@@ -10,6 +10,8 @@ export interface PageContext {
   /** Where the store is, without a password. */
   readonly location: string;
   readonly signedIn: boolean;
+  /** What the last action did (views/notice.ts), shown once at the top. */
+  readonly notice?: string | undefined;
 }
 
 const NAV = [
@@ -42,15 +44,16 @@ export function layout(
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · taskq</title>
 <link rel="stylesheet" href="${p.base}/assets/dashboard.css"></head>
-<body><header><a class="brand" href="${p.base}/">taskq</a><nav>${NAV.map(
+<body><header><a class="brand" href="${p.base || "/"}">taskq</a><nav>${NAV.map(
     ([path, label]) =>
-      html`<a href="${p.base}${path}" class="${path === active ? "active" : ""}">${label}</a>`,
+      html`<a href="${path === "/" ? p.base || "/" : `${p.base}${path}`}" class="${path === active ? "active" : ""}">${label}</a>`,
   )}</nav>
 <form method="get" action="${p.base}/tasks" class="search"><input type="search" name="q" placeholder="task id, key or seq" aria-label="find a task"><button type="submit">Find</button></form>
 <span class="store" title="the store">${p.location}</span>${
     p.signedIn ? actionForm(p, "/logout", "Sign out") : ""
   }</header>
-<main><h1>${title}</h1>${body}</main>${scripts}</body></html>`;
+<main>${p.notice === undefined ? "" : html`<p class="notice" role="status">${p.notice}</p>`}<h1>${title}</h1>${body}</main>${scripts}
+<script src="${p.base}/assets/dashboard.js"></script></body></html>`;
 }
 
 export function errorPage(p: PageContext, status: number, message: string): Html {

@@ -45,7 +45,7 @@ ${
 ${
   d.managers.length === 0
     ? html`<p class="empty">No manager has reported (start one with <code>taskq serve</code>).</p>`
-    : html`<table class="managers"><thead><tr><th>manager</th><th>state</th><th>started</th><th class="num">last heartbeat</th><th class="num">threads</th><th class="num">slots</th><th class="num">executing</th><th class="num">leased</th><th class="num">lease runs out in</th><th>kinds</th></tr></thead><tbody>${d.managers.map(
+    : html`<table class="managers"><thead><tr><th>manager</th><th>state</th><th>started</th><th class="num">last heartbeat</th><th class="num">threads</th><th class="num">slots</th><th class="num" title="attempts running on its threads now (its latest report)">executing</th><th class="num" title="tasks leased to it in the store: executing, or waiting in it for a slot">leased</th><th class="num">lease runs out in</th><th>kinds</th></tr></thead><tbody>${d.managers.map(
         (m) =>
           html`<tr class="${m.stale ? "stale" : ""}"><td>${m.owner}</td><td>${m.stale ? "stale" : "live"}</td><td>${time(m.startedAt)}</td><td class="num">${duration(m.heartbeatAgeMs)} ago</td><td class="num">${m.threads}</td><td class="num">${m.slots}</td><td class="num">${m.executing}</td><td class="num">${m.leased}</td><td class="num">${m.leaseExpiresInMs === null ? "" : duration(m.leaseExpiresInMs)}</td><td>${m.kinds.join(", ")}</td></tr>`,
       )}</tbody></table>`
@@ -69,9 +69,9 @@ export function overviewPage(p: PageContext, d: OverviewData): Html {
     "Overview",
     "/",
     html`<div id="live" data-base="${p.base}">${overviewFragment(p, d)}</div>
-<h2>Last minutes</h2><p class="note">Sampled every second while this page is open: each point covers the five seconds before it.</p>
+<h2>Last minutes</h2><p class="note">Sampled every second while this page is open: each point covers the five seconds before it. "Taken to finish" counts from when a worker took the task (it may wait in the worker for a slot); "enqueue to finish" from when it was due.</p>
 <div class="charts"><div id="chart-throughput" class="chart"></div><div id="chart-latency" class="chart"></div></div>
 <p id="live-status" class="note" aria-live="polite"></p>`,
-    html`<link rel="stylesheet" href="${p.base}/assets/uPlot.min.css"><script src="${p.base}/assets/uPlot.iife.min.js"></script><script src="${p.base}/assets/dashboard.js"></script>`,
+    html`<link rel="stylesheet" href="${p.base}/assets/uPlot.min.css"><script src="${p.base}/assets/uPlot.iife.min.js"></script>`,
   );
 }

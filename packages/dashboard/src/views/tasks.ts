@@ -10,6 +10,8 @@ export interface TaskFilter {
   readonly status?: TaskStatus;
   readonly kind?: string;
   readonly q?: string;
+  /** A page size asked for (kept in the next page's link). */
+  readonly limit?: number;
 }
 
 function when(t: TaskRecord, now: number): string {
@@ -25,6 +27,7 @@ function query(f: TaskFilter, before: number): string {
   const q = new URLSearchParams();
   if (f.status) q.set("status", f.status);
   if (f.kind) q.set("kind", f.kind);
+  if (f.limit !== undefined) q.set("limit", String(f.limit));
   q.set("before", String(before));
   return q.toString();
 }
@@ -46,7 +49,9 @@ export function taskListPage(
 <label>status <select name="status"><option value="">any</option>${TASK_STATUSES.map(
       (s) => html`<option value="${s}" ${s === f.status ? "selected" : ""}>${s}</option>`,
     )}</select></label>
-<label>kind <select name="kind"><option value="">any</option>${kinds.map(
+<label>kind <select name="kind"><option value="">any</option>${(
+      f.kind === undefined || kinds.includes(f.kind) ? kinds : [f.kind, ...kinds]
+    ).map(
       (k) => html`<option value="${k}" ${k === f.kind ? "selected" : ""}>${k}</option>`,
     )}</select></label><button type="submit">Filter</button></form>
 ${
