@@ -2,7 +2,7 @@ import type { TaskStoreDriver } from "@taskq/idempotency";
 
 /** One sample of the charts: rates over the last window, by the store's clock. */
 export interface HistoryPoint {
-  /** Epoch seconds (the store's clock). */
+  /** Epoch seconds, fractional (the store's clock). */
   readonly t: number;
   /** Tasks that succeeded per second over the window. */
   readonly succeededPerSec: number;
@@ -80,7 +80,7 @@ export class History {
       const recent = await this.#store.recentFinished(now - WINDOW_MS, SAMPLE_LIMIT);
       const seconds = WINDOW_MS / 1000;
       this.#points.push({
-        t: Math.round(recent.now / 1000),
+        t: recent.now / 1000,
         succeededPerSec: recent.succeeded / seconds,
         failedPerSec: recent.failed / seconds,
         p95RunMs: p95(recent.samples.map((s) => s.runMs)),

@@ -6,9 +6,13 @@
 // and the bytes it read and wrote through the kernel per task (/proc/self/io: SQLite's page-cache
 // misses are reads, its WAL appends and checkpoints are writes), to tell a store that does more
 // work per task from a machine that runs the same work slower.
-// Usage: node bench/growth.mjs [tasks=2000000] [window=200000] [sqlite|postgres URL]
+// Keys: `ordered` (img-N.ppm#thumb, each after the last) or `scattered` (the SHA-256 hex of the
+// same text, as createQueue's default key and applications' UUIDs and hashes are: each insert
+// lands on a random leaf of the key index).
+// Usage: node bench/growth.mjs [tasks=2000000] [window=200000] [sqlite|postgres URL] [ordered|scattered]
 //   postgres: give a URL (a fresh schema is made and dropped), or "postgres" for a throwaway
 //   durable server from scripts/postgres-server.mjs.
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +32,15 @@ function procIo() {
 const total = Number(process.argv[2] ?? 2_000_000);
 const window = Number(process.argv[3] ?? 200_000);
 const target = process.argv[4] ?? "sqlite";
+const keys = process.argv[5] ?? "ordered";
+if (!["ordered", "scattered"].includes(keys)) {
+  console.error(`keys must be ordered or scattered, got ${JSON.stringify(keys)}`);
+  process.exit(2);
+}
+const keyOf =
+  keys === "ordered"
+    ? (n) => `img-${n}.ppm#thumb`
+    : (n) => createHash("sha256").update(`img-${n}.ppm#thumb`).digest("hex");
 const clients = 100;
 
 const workDir = mkdtempSync(join(tmpdir(), "taskq-growth-"));
@@ -73,7 +86,7 @@ if (store.dialect === "postgres") {
 }
 
 console.log(
-  `${store.dialect} store, ${clients} clients, claim-as-running + succeed, windows of ${window.toLocaleString("en-US")} tasks`,
+  `${store.dialect} store, ${keys} keys, ${clients} clients, claim-as-running + succeed, windows of ${window.toLocaleString("en-US")} tasks`,
 );
 console.log("tasks in store   tasks/s (this window)   size");
 let next = 0;
@@ -87,7 +100,7 @@ for (let done = 0; done < total; done += window) {
       for (let n = next++; n < end; n = next++) {
         const claim = await store.claim({
           id: `t-${n}`,
-          idempotencyKey: `img-${n}.ppm#thumb`,
+          idempotencyKey: keyOf(n),
           kind: "image",
           payload: { n },
           start: true,
