@@ -234,6 +234,33 @@ describe("the CLI on a PostgreSQL store", () => {
     expect(outputs(join(dir, ".taskq", "objects"))).toEqual(await cleanOutputs(300, 6));
   });
 
+  it("taskq dashboard and serve --ui-port serve the dashboard over the store, its password masked", async () => {
+    const url = await freshDatabase();
+    const dir = workdir();
+    await taskq(dir, ["submit", "--random", "--count", "3", "--db", url]);
+    const portOf = (stderr: string) => Number(/dashboard on http:\/\/127\.0\.0\.1:(\d+)\//.exec(stderr)?.[1]);
+    const node = startTaskq(dir, ["serve", "--db", url, "--ui-port", "0", "--threads", "1"]);
+    const board = startTaskq(dir, ["dashboard", "--db", url, "--port", "0"]);
+    for (const [process, what] of [
+      [node, "serve --ui-port"],
+      [board, "taskq dashboard"],
+    ] as const) {
+      await until(async () => portOf(process.output().stderr) > 0, `the dashboard of ${what}`);
+      expect(process.output().stderr).not.toContain("taskq-test-pw");
+      const base = `http://127.0.0.1:${portOf(process.output().stderr)}`;
+      const page = await (await fetch(`${base}/`)).text();
+      expect(page).toContain('data-count="queued"');
+      expect(page).toContain(new URL(url).host);
+      expect(page).not.toContain("taskq-test-pw");
+      const tasks = await (await fetch(`${base}/tasks`)).text();
+      expect([...tasks.matchAll(/<tr data-seq="/g)]).toHaveLength(3);
+    }
+    board.child.kill("SIGTERM");
+    node.child.kill("SIGTERM");
+    expect((await board.exited).code).toBe(0);
+    expect((await node.exited).code).toBe(0);
+  });
+
   it("serve --metrics-port serves /metrics labelled by node and /healthz", async () => {
     const url = await freshDatabase();
     const dir = workdir();
