@@ -27,6 +27,20 @@ import { taskListPage, taskPage } from "./views/tasks.js";
 const MAX_REDRIVE = 1000;
 /** Kinds searched for an idempotency key. */
 const MAX_SEARCH_KINDS = 200;
+/** The dashboard's own paths: its middleware (headers, guard, CSRF) runs on these only. */
+const OWN_PATHS = [
+  "/",
+  "/api/overview",
+  "/assets/*",
+  "/login",
+  "/logout",
+  "/tasks",
+  "/tasks/*",
+  "/dead-letters",
+  "/dead-letters/*",
+  "/schedules",
+  "/schedules/*",
+];
 /** The largest form a POST may send (1,000 seqs take about 12 KB). */
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -101,7 +115,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const done = (path: string, what: string, n?: number) =>
     `${base}${path}${path.includes("?") ? "&" : "?"}done=${what}${n === undefined ? "" : `&n=${n}`}`;
 
-  app.use(
+  // Middleware runs on the dashboard's own paths only, so mounted at "/" in your Hono app it
+  // leaves your routes alone.
+  const own = (...handlers: MiddlewareHandler[]) => {
+    for (const path of OWN_PATHS) app.use(path, ...handlers);
+  };
+  own(
     secureHeaders({
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
@@ -120,15 +139,21 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   );
   // Without a token, the dashboard answers requests addressed to this machine only: a web page
   // cannot reach it through a name that resolves to 127.0.0.1 (DNS rebinding).
-  app.use(async (c, next) => {
-    if (!guard.protected && !isLoopback(new URL(c.req.url).hostname))
-      throw new DashboardHttpError(
-        403,
-        "this dashboard has no token, so it answers requests to localhost or 127.0.0.1 only (set a token to serve other host names)",
-      );
+  own(async (c, next) => {
+    if (!guard.protected) {
+      const remote = remoteOf(c).remote;
+      if (
+        !isLoopback(new URL(c.req.url).hostname) ||
+        (remote !== null && !isLoopback(remote.replace(/^::ffff:/, "")))
+      )
+        throw new DashboardHttpError(
+          403,
+          "this dashboard has no token, so it answers requests to localhost or 127.0.0.1 from this machine only (set a token to serve others)",
+        );
+    }
     await next();
   });
-  app.use(
+  own(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
@@ -139,7 +164,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   // Cross-site form posts are refused by their Origin (a script with the bearer token is exempt:
   // a browser never sends that header by itself).
   const sameOrigin = csrf();
-  app.use((c, next) => (accessOf(c) === "bearer" ? next() : sameOrigin(c, next)));
+  own((c, next) => (accessOf(c) === "bearer" ? next() : sameOrigin(c, next)));
 
   app.get("/assets/:name", (c) => {
     const asset = assets().get(c.req.param("name"));
@@ -148,8 +173,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   });
 
   app.get("/login", (c) =>
-    guard.protected ? render(c, loginPage(pageOf(c), false)) : c.redirect(base || "/", 302),
+    guard.protected && accessOf(c) !== "session"
+      ? render(c, loginPage(pageOf(c), false))
+      : c.redirect(base || "/", 302),
   );
+
   app.post("/login", async (c) => {
     const body = await formOf(c);
     if (!guard.csrfValid(body[CSRF_FIELD], undefined))
@@ -185,7 +213,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     }
     await next();
   };
-  app.use("*", guarded);
+  own(guarded);
 
   app.post("/logout", (c) => {
     guard.logout(sessionOf(c));
@@ -359,6 +387,6 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   return {
     app: root,
     fetch: (request, env) => root.fetch(request, env),
-    close: () => history.stop(),
+    close: () => history.close(),
   };
 }

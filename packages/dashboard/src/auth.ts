@@ -67,7 +67,7 @@ export class Guard {
   /** How a request with this cookie and Authorization header is let in. */
   access(session: string | undefined, authorization: string | undefined): Access {
     if (this.#token === undefined) return "open";
-    const bearer = authorization?.match(/^Bearer (.+)$/)?.[1];
+    const bearer = authorization?.match(/^Bearer +(.+)$/i)?.[1];
     if (bearer !== undefined) return same(bearer, this.#token) ? "bearer" : "denied";
     if (session === undefined) return "denied";
     const expires = this.#sessions.get(session);

@@ -43,6 +43,7 @@ export class History {
   #sampling: Promise<void> | undefined;
   #error: string | undefined;
   #lastRead = 0;
+  #closed = false;
 
   constructor(store: TaskStoreDriver, everyMs: number) {
     this.#store = store;
@@ -52,7 +53,7 @@ export class History {
   /** The samples so far, oldest first; starts sampling on the first call. */
   points(): readonly HistoryPoint[] {
     this.#lastRead = Date.now();
-    if (this.#timer === undefined) {
+    if (this.#timer === undefined && !this.#closed) {
       this.#timer = setInterval(() => void this.sample(), this.#everyMs);
       this.#timer.unref();
       void this.sample();
@@ -96,5 +97,11 @@ export class History {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Stops for good: a later read gets the samples so far, and none are taken. */
+  close(): void {
+    this.#closed = true;
+    this.stop();
   }
 }

@@ -20,10 +20,10 @@ export interface DashboardOptions {
    */
   readonly basePath?: string;
   /**
-   * When set, every page and action needs it: a login form sets a cookie holding a digest of it,
-   * and `Authorization: Bearer <token>` works for scripts. Needed to listen on an address other
-   * than loopback (`startDashboard`).
-   * @default undefined (no token: loopback only)
+   * When set, every page and action needs it: a sign-in form starts a session (a random id in an
+   * HttpOnly cookie), and scripts send `Authorization: Bearer <token>`. Needed to listen on an
+   * address other than loopback (`startDashboard`).
+   * @default undefined (no token: requests to localhost or 127.0.0.1, from this machine, only)
    */
   readonly token?: string;
   /**

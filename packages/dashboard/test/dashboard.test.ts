@@ -291,6 +291,7 @@ describe("the dashboard refuses what it should", () => {
     expect(right.cookie).toMatch(/Max-Age=43200/);
     const page = await get(dashboard, `/tasks/${seq}`, { cookie });
     expect(page.status).toBe(200);
+    expect((await get(dashboard, "/login", { cookie })).location).toBe("/"); // signed in already
     expect(
       (await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", csrfOf(page)]], { cookie })).status,
     ).toBe(303);
@@ -324,7 +325,7 @@ describe("the dashboard refuses what it should", () => {
     const rebound = await dashboard.fetch(new Request("http://attacker.example:9465/tasks"));
     expect(rebound.status).toBe(403);
     expect(await rebound.text()).toContain(
-      "this dashboard has no token, so it answers requests to localhost or 127.0.0.1 only",
+      "this dashboard has no token, so it answers requests to localhost or 127.0.0.1 from this machine only",
     );
     expect((await dashboard.fetch(new Request("http://localhost:9465/"))).status).toBe(200);
     const guarded = await open(sqliteStore(), { token: "a-long-enough-token" });
@@ -407,6 +408,23 @@ describe("the dashboard refuses what it should", () => {
     expect((await parent.fetch(new Request(`${ORIGIN}/health`))).status).toBe(200);
     expect((await parent.fetch(new Request(`${ORIGIN}/api/orders`, { method: "POST" }))).status).toBe(200);
     expect((await parent.fetch(new Request(`${ORIGIN}/ops/taskq`))).status).toBe(200); // the links' form
+    // at the root of the user's app too: the dashboard's middleware runs on its own paths only
+    const rooted = createDashboard({
+      client,
+      token: "a-long-enough-token",
+      logger: { info: () => undefined },
+    });
+    closers.push(() => rooted.close());
+    const host = new Hono();
+    host.route("/", rooted.app);
+    host.get("/later", (c) => c.text("mine"));
+    host.post("/api/orders", (c) => c.json({ ok: true }));
+    expect((await host.fetch(new Request(`${ORIGIN}/later`))).status).toBe(200);
+    expect(
+      (await host.fetch(new Request(`${ORIGIN}/api/orders`, { method: "POST", body: "x".repeat(70_000) })))
+        .status,
+    ).toBe(200);
+    expect((await host.fetch(new Request(`${ORIGIN}/tasks`))).status).toBe(302); // the dashboard's own: guarded
     expect(page.text).toContain('<a class="brand" href="/ops/taskq">');
   });
 

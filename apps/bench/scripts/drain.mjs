@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// Draining a backlog on PostgreSQL (issue 24): N no-op tasks stored first (not timed), then
+// worker processes started and timed until the store holds none left to run. Alternated system by
+// system, round by round, in one series, each on a fresh database:
+//
+//   taskq            one `taskq serve --handler noop=...` process (its defaults)
+//   taskq x2         two of them on the same database
+//   graphile-worker  one graphile-worker 0.17 process, batched (localQueue of 500, completions
+//                    batched), concurrency 24
+//   graphile x2      two of them
+//
+//   node apps/bench/scripts/drain.mjs [--tasks 100000] [--rounds 3] [--pg-url URL]
+//     [--systems taskq,taskq-x2,graphile-worker,graphile-worker-x2]
+//
+// The clock starts when the processes are spawned (their start-up counts, for every system
+// alike) and stops when a poll (every 50 ms) finds nothing left: taskq's queued and running tasks,
+// graphile-worker's jobs table. PostgreSQL: --pg-url (a role that may CREATE DATABASE), or a
+// throwaway durable server from scripts/postgres-server.mjs. Run after `pnpm build`, on a quiet
+// machine.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { makeWorkerUtils } from "graphile-worker";
+import pg from "pg";
+import { connect } from "taskq";
+
+const { values } = parseArgs({
+  options: {
+    tasks: { type: "string", default: "100000" },
+    rounds: { type: "string", default: "3" },
+    "pg-url": { type: "string" },
+    systems: { type: "string", default: "taskq,taskq-x2,graphile-worker,graphile-worker-x2" },
+  },
+});
+const [total, rounds] = [values.tasks, values.rounds].map(Number);
+const SYSTEMS = {
+  taskq: { processes: 1, kind: "taskq" },
+  "taskq-x2": { processes: 2, kind: "taskq" },
+  "graphile-worker": { processes: 1, kind: "graphile" },
+  "graphile-worker-x2": { processes: 2, kind: "graphile" },
+};
+const systems = values.systems.split(",");
+if (![total, rounds].every((n) => Number.isInteger(n) && n >= 1) || !systems.every((s) => s in SYSTEMS)) {
+  console.error(`usage: drain.mjs [--tasks N] [--rounds N] [--pg-url URL] [--systems ${Object.keys(SYSTEMS).join(",")}]`);
+  process.exit(2);
+}
+
+const here = new URL(".", import.meta.url).pathname;
+const cli = new URL("../../cli/dist/bin.js", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "taskq-drain-"));
+const handler = join(dir, "noop.mjs");
+writeFileSync(handler, "export default async function noop() { return null; }\n");
+
+let server;
+if (values["pg-url"]) server = { url: values["pg-url"], stop() {} };
+else {
+  const { startPostgres } = await import(new URL("../../../scripts/postgres-server.mjs", import.meta.url).href);
+  server = await startPostgres({ durable: true });
+}
+async function admin(sql) {
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+let made = 0;
+async function freshDatabase() {
+  const name = `drain_${process.pid}_${++made}`;
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(server.url);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString() };
+}
+
+/** Stores the backlog (not timed); returns the SQL that counts what is left. */
+async function fill(kind, url) {
+  const payloads = (from) => Array.from({ length: Math.min(10_000, total - from) }, (_, i) => ({ n: from + i }));
+  if (kind === "taskq") {
+    const client = await connect({ store: url });
+    for (let n = 0; n < total; n += 10_000) await client.enqueueMany("noop", payloads(n));
+    await client.close();
+    return "SELECT count(*)::int AS n FROM taskq.tasks WHERE status IN ('queued', 'running')";
+  }
+  const utils = await makeWorkerUtils({ connectionString: url });
+  await utils.migrate();
+  for (let n = 0; n < total; n += 10_000)
+    await utils.addJobs(payloads(n).map((payload) => ({ identifier: "noop", payload })));
+  await utils.release();
+  return "SELECT count(*)::int AS n FROM graphile_worker._private_jobs";
+}
+
+function start(kind, url) {
+  const args =
+    kind === "taskq"
+      ? [cli, "serve", "--db", url, "--handler", `noop=${handler}`]
+      : [join(here, "drain-graphile-worker.mjs"), url, "24"];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (b) => (stderr += b));
+  const exited = new Promise((resolve) => child.once("exit", (code) => resolve({ code, stderr })));
+  return { child, exited };
+}
+
+async function drainOnce(name) {
+  const { kind, processes } = SYSTEMS[name];
+  const db = await freshDatabase();
+  const left = await fill(kind, db.url);
+  const watcher = new pg.Client({ connectionString: db.url });
+  await watcher.connect();
+  const started = performance.now();
+  const children = Array.from({ length: processes }, () => start(kind, db.url));
+  try {
+    for (;;) {
+      const { rows } = await watcher.query(left);
+      if (rows[0].n === 0) break;
+      const dead = await Promise.race([...children.map((c) => c.exited), new Promise((r) => setTimeout(r, 50, null))]);
+      if (dead) throw new Error(`${name}: a worker exited early (${dead.code}): ${dead.stderr.trim().split("\n").at(-1)}`);
+    }
+    return total / ((performance.now() - started) / 1000);
+  } finally {
+    for (const c of children) c.child.kill("SIGTERM");
+    await Promise.all(children.map((c) => c.exited));
+    await watcher.end();
+    await admin(`DROP DATABASE IF EXISTS ${db.name}`).catch(() => undefined);
+  }
+}
+
+const rates = Object.fromEntries(systems.map((s) => [s, []]));
+try {
+  for (let round = 1; round <= rounds; round++) {
+    for (const name of systems) {
+      const rate = await drainOnce(name);
+      rates[name].push(rate);
+      console.log(`round ${round} ${name}: ${total} tasks drained at ${Math.round(rate)} tasks/s`);
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`\n${total} no-op tasks, ${rounds} rounds alternated, medians [min-max] in tasks/s:`);
+  for (const name of systems) {
+    const xs = rates[name];
+    console.log(`${name.padEnd(20)} ${Math.round(median(xs))} [${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}]`);
+  }
+  const ratio = (a, b) => (a in rates && b in rates ? (median(rates[a]) / median(rates[b])).toFixed(2) : "-");
+  console.log(`taskq / graphile-worker: ${ratio("taskq", "graphile-worker")}x; taskq x2 / taskq: ${ratio("taskq-x2", "taskq")}x; graphile-worker x2 / graphile-worker: ${ratio("graphile-worker-x2", "graphile-worker")}x`);
+} finally {
+  server.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
