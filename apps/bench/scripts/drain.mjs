@@ -43,7 +43,9 @@ const SYSTEMS = {
 };
 const systems = values.systems.split(",");
 if (![total, rounds].every((n) => Number.isInteger(n) && n >= 1) || !systems.every((s) => s in SYSTEMS)) {
-  console.error(`usage: drain.mjs [--tasks N] [--rounds N] [--pg-url URL] [--systems ${Object.keys(SYSTEMS).join(",")}]`);
+  console.error(
+    `usage: drain.mjs [--tasks N] [--rounds N] [--pg-url URL] [--systems ${Object.keys(SYSTEMS).join(",")}]`,
+  );
   process.exit(2);
 }
 
@@ -56,7 +58,9 @@ writeFileSync(handler, "export default async function noop() { return null; }\n"
 let server;
 if (values["pg-url"]) server = { url: values["pg-url"], stop() {} };
 else {
-  const { startPostgres } = await import(new URL("../../../scripts/postgres-server.mjs", import.meta.url).href);
+  const { startPostgres } = await import(
+    new URL("../../../scripts/postgres-server.mjs", import.meta.url).href
+  );
   server = await startPostgres({ durable: true });
 }
 async function admin(sql) {
@@ -79,7 +83,8 @@ async function freshDatabase() {
 
 /** Stores the backlog (not timed); returns the SQL that counts what is left. */
 async function fill(kind, url) {
-  const payloads = (from) => Array.from({ length: Math.min(10_000, total - from) }, (_, i) => ({ n: from + i }));
+  const payloads = (from) =>
+    Array.from({ length: Math.min(10_000, total - from) }, (_, i) => ({ n: from + i }));
   if (kind === "taskq") {
     const client = await connect({ store: url });
     for (let n = 0; n < total; n += 10_000) await client.enqueueMany("noop", payloads(n));
@@ -118,8 +123,14 @@ async function drainOnce(name) {
     for (;;) {
       const { rows } = await watcher.query(left);
       if (rows[0].n === 0) break;
-      const dead = await Promise.race([...children.map((c) => c.exited), new Promise((r) => setTimeout(r, 50, null))]);
-      if (dead) throw new Error(`${name}: a worker exited early (${dead.code}): ${dead.stderr.trim().split("\n").at(-1)}`);
+      const dead = await Promise.race([
+        ...children.map((c) => c.exited),
+        new Promise((r) => setTimeout(r, 50, null)),
+      ]);
+      if (dead)
+        throw new Error(
+          `${name}: a worker exited early (${dead.code}): ${dead.stderr.trim().split("\n").at(-1)}`,
+        );
     }
     return total / ((performance.now() - started) / 1000);
   } finally {
@@ -143,10 +154,14 @@ try {
   console.log(`\n${total} no-op tasks, ${rounds} rounds alternated, medians [min-max] in tasks/s:`);
   for (const name of systems) {
     const xs = rates[name];
-    console.log(`${name.padEnd(20)} ${Math.round(median(xs))} [${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}]`);
+    console.log(
+      `${name.padEnd(20)} ${Math.round(median(xs))} [${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}]`,
+    );
   }
   const ratio = (a, b) => (a in rates && b in rates ? (median(rates[a]) / median(rates[b])).toFixed(2) : "-");
-  console.log(`taskq / graphile-worker: ${ratio("taskq", "graphile-worker")}x; taskq x2 / taskq: ${ratio("taskq-x2", "taskq")}x; graphile-worker x2 / graphile-worker: ${ratio("graphile-worker-x2", "graphile-worker")}x`);
+  console.log(
+    `taskq / graphile-worker: ${ratio("taskq", "graphile-worker")}x; taskq x2 / taskq: ${ratio("taskq-x2", "taskq")}x; graphile-worker x2 / graphile-worker: ${ratio("graphile-worker-x2", "graphile-worker")}x`,
+  );
 } finally {
   server.stop();
   rmSync(dir, { recursive: true, force: true });
