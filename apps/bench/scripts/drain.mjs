@@ -10,7 +10,7 @@
 //   graphile x2      two of them
 //
 //   node apps/bench/scripts/drain.mjs [--tasks 100000] [--rounds 3] [--pg-url URL]
-//     [--systems taskq,taskq-x2,graphile-worker,graphile-worker-x2]
+//     [--systems taskq,taskq-x2,graphile-worker,graphile-worker-x2] [--taskq-args="--inline ..."]
 //
 // The clock starts when the processes are spawned (their start-up counts, for every system
 // alike) and stops when a poll (every 50 ms) finds nothing left: taskq's queued and running tasks,
@@ -32,6 +32,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     "pg-url": { type: "string" },
     systems: { type: "string", default: "taskq,taskq-x2,graphile-worker,graphile-worker-x2" },
+    "taskq-args": { type: "string", default: "" },
   },
 });
 const [total, rounds] = [values.tasks, values.rounds].map(Number);
@@ -102,7 +103,15 @@ async function fill(kind, url) {
 function start(kind, url) {
   const args =
     kind === "taskq"
-      ? [cli, "serve", "--db", url, "--handler", `noop=${handler}`]
+      ? [
+          cli,
+          "serve",
+          "--db",
+          url,
+          "--handler",
+          `noop=${handler}`,
+          ...values["taskq-args"].split(" ").filter(Boolean),
+        ]
       : [join(here, "drain-graphile-worker.mjs"), url, "24"];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
