@@ -13,7 +13,7 @@
 //     [--systems taskq,taskq-x2,graphile-worker,graphile-worker-x2] [--taskq-args="--inline ..."]
 //
 // The clock starts when the processes are spawned (their start-up counts, for every system
-// alike) and stops when a poll (every 50 ms) finds nothing left: taskq's queued and running tasks,
+// alike) and stops when a poll (every 50 ms) finds nothing left: taskq's queued or running tasks,
 // graphile-worker's jobs table. PostgreSQL: --pg-url (a role that may CREATE DATABASE), or a
 // throwaway durable server from scripts/postgres-server.mjs. Run after `pnpm build`, on a quiet
 // machine.
@@ -82,7 +82,10 @@ async function freshDatabase() {
   return { name, url: url.toString() };
 }
 
-/** Stores the backlog (not timed); returns the SQL that counts what is left. */
+/**
+ * Stores the backlog (not timed); returns the SQL that says whether any is left: one index probe
+ * (a count, polled every 50 ms, took 38 ms of the server's two cores a poll with 100,000 left).
+ */
 async function fill(kind, url) {
   const payloads = (from) =>
     Array.from({ length: Math.min(10_000, total - from) }, (_, i) => ({ n: from + i }));
@@ -90,14 +93,14 @@ async function fill(kind, url) {
     const client = await connect({ store: url });
     for (let n = 0; n < total; n += 10_000) await client.enqueueMany("noop", payloads(n));
     await client.close();
-    return "SELECT count(*)::int AS n FROM taskq.tasks WHERE status IN ('queued', 'running')";
+    return "SELECT EXISTS (SELECT 1 FROM taskq.tasks WHERE status IN ('queued', 'running')) AS left";
   }
   const utils = await makeWorkerUtils({ connectionString: url });
   await utils.migrate();
   for (let n = 0; n < total; n += 10_000)
     await utils.addJobs(payloads(n).map((payload) => ({ identifier: "noop", payload })));
   await utils.release();
-  return "SELECT count(*)::int AS n FROM graphile_worker._private_jobs";
+  return "SELECT EXISTS (SELECT 1 FROM graphile_worker._private_jobs) AS left";
 }
 
 function start(kind, url) {
@@ -131,7 +134,7 @@ async function drainOnce(name) {
   try {
     for (;;) {
       const { rows } = await watcher.query(left);
-      if (rows[0].n === 0) break;
+      if (!rows[0].left) break;
       const dead = await Promise.race([
         ...children.map((c) => c.exited),
         new Promise((r) => setTimeout(r, 50, null)),
