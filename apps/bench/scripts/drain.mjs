@@ -11,6 +11,7 @@
 //
 //   node apps/bench/scripts/drain.mjs [--tasks 100000] [--rounds 3] [--pg-url URL]
 //     [--systems taskq,taskq-x2,graphile-worker,graphile-worker-x2] [--taskq-args="--inline ..."]
+//     [--systems taskq,taskq-a --a-cli OTHER/apps/cli/dist/bin.js]   (A/B: another build's serve)
 //
 // The clock starts when the processes are spawned (their start-up counts, for every system
 // alike) and stops when a poll (every 50 ms) finds nothing left: taskq's queued or running tasks,
@@ -33,17 +34,23 @@ const { values } = parseArgs({
     "pg-url": { type: "string" },
     systems: { type: "string", default: "taskq,taskq-x2,graphile-worker,graphile-worker-x2" },
     "taskq-args": { type: "string", default: "" },
+    "a-cli": { type: "string" },
   },
 });
 const [total, rounds] = [values.tasks, values.rounds].map(Number);
 const SYSTEMS = {
   taskq: { processes: 1, kind: "taskq" },
   "taskq-x2": { processes: 2, kind: "taskq" },
+  "taskq-a": { processes: 1, kind: "taskq", cli: "a" },
   "graphile-worker": { processes: 1, kind: "graphile" },
   "graphile-worker-x2": { processes: 2, kind: "graphile" },
 };
 const systems = values.systems.split(",");
-if (![total, rounds].every((n) => Number.isInteger(n) && n >= 1) || !systems.every((s) => s in SYSTEMS)) {
+if (
+  ![total, rounds].every((n) => Number.isInteger(n) && n >= 1) ||
+  !systems.every((s) => s in SYSTEMS) ||
+  (systems.includes("taskq-a") && !values["a-cli"])
+) {
   console.error(
     `usage: drain.mjs [--tasks N] [--rounds N] [--pg-url URL] [--systems ${Object.keys(SYSTEMS).join(",")}]`,
   );
@@ -124,13 +131,13 @@ function start(kind, url) {
 }
 
 async function drainOnce(name) {
-  const { kind, processes } = SYSTEMS[name];
+  const { kind, processes, cli: which } = SYSTEMS[name];
   const db = await freshDatabase();
   const left = await fill(kind, db.url);
   const watcher = new pg.Client({ connectionString: db.url });
   await watcher.connect();
   const started = performance.now();
-  const children = Array.from({ length: processes }, () => start(kind, db.url));
+  const children = Array.from({ length: processes }, () => start(kind, db.url, which));
   try {
     for (;;) {
       const { rows } = await watcher.query(left);
