@@ -63,31 +63,9 @@ const dir = mkdtempSync(join(tmpdir(), "taskq-drain-"));
 const handler = join(dir, "noop.mjs");
 writeFileSync(handler, "export default async function noop() { return null; }\n");
 
-let server;
-if (values["pg-url"]) server = { url: values["pg-url"], stop() {} };
-else {
-  const { startPostgres } = await import(
-    new URL("../../../scripts/postgres-server.mjs", import.meta.url).href
-  );
-  server = await startPostgres({ durable: true });
-}
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: server.url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-let made = 0;
-async function freshDatabase() {
-  const name = `drain_${process.pid}_${++made}`;
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(server.url);
-  url.pathname = `/${name}`;
-  return { name, url: url.toString() };
-}
+const server = await (
+  await import(new URL("../../../scripts/bench-server.mjs", import.meta.url).href)
+).benchServer(values["pg-url"], pg);
 
 /**
  * Stores the backlog (not timed); returns the SQL that says whether any is left: one index probe
@@ -132,7 +110,7 @@ function start(kind, url) {
 
 async function drainOnce(name) {
   const { kind, processes, cli: which } = SYSTEMS[name];
-  const db = await freshDatabase();
+  const db = await server.freshDatabase("drain");
   const left = await fill(kind, db.url);
   const watcher = new pg.Client({ connectionString: db.url });
   await watcher.connect();
@@ -156,7 +134,7 @@ async function drainOnce(name) {
     for (const c of children) c.child.kill("SIGTERM");
     await Promise.all(children.map((c) => c.exited));
     await watcher.end();
-    await admin(`DROP DATABASE IF EXISTS ${db.name}`).catch(() => undefined);
+    await server.drop(db.name);
   }
 }
 
@@ -182,6 +160,6 @@ try {
     `taskq / graphile-worker: ${ratio("taskq", "graphile-worker")}x; taskq x2 / taskq: ${ratio("taskq-x2", "taskq")}x; graphile-worker x2 / graphile-worker: ${ratio("graphile-worker-x2", "graphile-worker")}x`,
   );
 } finally {
-  server.stop();
+  await server.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -51,36 +51,18 @@ if (
 const dir = mkdtempSync(join(tmpdir(), "taskq-ready-flow-"));
 const handler = join(dir, "noop.mjs");
 writeFileSync(handler, "export default async function noop() { return null; }\n");
-let server;
-if (values.store === "postgres" && values["pg-url"]) server = { url: values["pg-url"], stop() {} };
-else if (values.store === "postgres") {
-  const { startPostgres } = await import(
-    new URL("../../../scripts/postgres-server.mjs", import.meta.url).href
-  );
-  server = await startPostgres({ durable: true });
-}
+const server =
+  values.store === "postgres"
+    ? await (await import(new URL("../../../scripts/bench-server.mjs", import.meta.url).href)).benchServer(
+        values["pg-url"],
+        pg,
+      )
+    : undefined;
 
-/** Runs one statement on the server's admin connection. */
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: server.url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-const made = [];
 /** A fresh store: a SQLite file, or a new database on the server. */
 async function freshStore(name) {
   if (!server) return join(dir, `${name}.db`);
-  name = `${name}_${process.pid}`;
-  await admin(`CREATE DATABASE ${name}`);
-  made.push(name);
-  const url = new URL(server.url);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return (await server.freshDatabase(name)).url;
 }
 
 const kind = "tick";
@@ -147,7 +129,6 @@ try {
   );
 } finally {
   for (const { client } of Object.values(setups)) await client.close();
-  for (const name of made) await admin(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
-  server?.stop();
+  await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
