@@ -1,5 +1,5 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { redactUrl, StoreError, type TaskRecord } from "@taskq/idempotency";
+import { MAX_REDRIVE, redactUrl, StoreError, type TaskRecord } from "@taskq/idempotency";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
@@ -23,8 +23,6 @@ import { overviewFragment, overviewPage } from "./views/overview.js";
 import { schedulesPage } from "./views/schedules.js";
 import { taskListPage, taskPage } from "./views/tasks.js";
 
-/** At most this many tasks re-driven by one request (a page's worth, with room). */
-const MAX_REDRIVE = 1000;
 /** Kinds searched for an idempotency key. */
 const MAX_SEARCH_KINDS = 200;
 /** The dashboard's own paths: its middleware (headers, guard, CSRF) runs on these only. */

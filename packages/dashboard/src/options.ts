@@ -1,3 +1,4 @@
+import { MAX_PAGE } from "@taskq/idempotency";
 import type { Client } from "taskq";
 import { ConfigError } from "taskq";
 
@@ -50,7 +51,6 @@ export interface DashboardOptions {
 }
 
 export const DEFAULTS = { basePath: "", countCap: 10_000, pageSize: 50, sampleMs: 1000 } as const;
-export const MAX_PAGE_SIZE = 500;
 export const MIN_TOKEN_LENGTH = 8;
 
 const KEYS = new Set(["client", "basePath", "token", "logger", "countCap", "pageSize", "sampleMs"]);
@@ -114,7 +114,7 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
     token,
     logger,
     countCap: integerIn("countCap", options.countCap ?? DEFAULTS.countCap, 1, 1_000_000),
-    pageSize: integerIn("pageSize", options.pageSize ?? DEFAULTS.pageSize, 1, MAX_PAGE_SIZE),
+    pageSize: integerIn("pageSize", options.pageSize ?? DEFAULTS.pageSize, 1, MAX_PAGE),
     sampleMs: integerIn("sampleMs", options.sampleMs ?? DEFAULTS.sampleMs, 100, 60_000),
   };
 }

@@ -1,8 +1,11 @@
-import type { KindLimitState, KindStatusCounts, TaskStoreDriver } from "@taskq/idempotency";
+import {
+  COUNTED_STATUSES,
+  type CountedStatus,
+  type KindLimitState,
+  type KindStatusCounts,
+  type TaskStoreDriver,
+} from "@taskq/idempotency";
 import { MANAGER_STALE_MS } from "taskq/app";
-
-export const STATUSES = ["queued", "scheduled", "running", "succeeded", "failed", "cancelled"] as const;
-export type CountedStatus = (typeof STATUSES)[number];
 
 /** A manager as the overview shows it: its report and the leases it holds now. */
 export interface ManagerView {
@@ -44,8 +47,8 @@ export async function readOverview(store: TaskStoreDriver, cap: number): Promise
     store.leaseHolders(),
     store.kindLimits(),
   ]);
-  const totals = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<CountedStatus, number>;
-  for (const row of counts.byKind) for (const s of STATUSES) totals[s] += row[s];
+  const totals = Object.fromEntries(COUNTED_STATUSES.map((s) => [s, 0])) as Record<CountedStatus, number>;
+  for (const row of counts.byKind) for (const s of COUNTED_STATUSES) totals[s] += row[s];
   const held = new Map(holders.map((h) => [h.owner, h]));
   const now = counts.now;
   return {

@@ -1,7 +1,5 @@
-import { KIND_PATTERN, type TaskStatus } from "@taskq/idempotency";
+import { KIND_PATTERN, MAX_PAGE, TASK_STATUSES, type TaskStatus } from "@taskq/idempotency";
 import { DashboardHttpError } from "./http-error.js";
-import { MAX_PAGE_SIZE } from "./options.js";
-import { TASK_STATUSES } from "./views/tasks.js";
 
 /** Request parameters, checked: a bad one is a 400 naming it. */
 
@@ -17,8 +15,7 @@ export function positiveInteger(name: string, raw: string | undefined): number |
 
 export function pageSize(raw: string | undefined, fallback: number): number {
   const n = positiveInteger("limit", raw) ?? fallback;
-  if (n > MAX_PAGE_SIZE)
-    throw new DashboardHttpError(400, `limit must be at most ${MAX_PAGE_SIZE}, got ${n}`);
+  if (n > MAX_PAGE) throw new DashboardHttpError(400, `limit must be at most ${MAX_PAGE}, got ${n}`);
   return n;
 }
 

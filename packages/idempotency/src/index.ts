@@ -42,6 +42,7 @@ export type {
   TaskResultData,
   TaskStatus,
 } from "./types.js";
+export { COUNTED_STATUSES, TASK_STATUSES } from "./types.js";
 export {
   KIND_PATTERN,
   MAX_COUNT_CAP,

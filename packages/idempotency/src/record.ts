@@ -10,6 +10,7 @@ import type {
   TaskRecord,
   TaskStatus,
 } from "./types.js";
+import { COUNTED_STATUSES } from "./types.js";
 
 /** A `tasks` row as both drivers read it (PostgreSQL's bigints parsed to numbers). */
 export interface Row {
@@ -148,16 +149,6 @@ export function toSchedule(row: ScheduleRow): ScheduleRecord {
   };
 }
 
-/** The statuses statusCounts counts, in the order `capped` lists them. */
-const COUNTED: readonly CountedStatus[] = [
-  "queued",
-  "scheduled",
-  "running",
-  "succeeded",
-  "failed",
-  "cancelled",
-];
-
 /** A bounded count of one kind in one status, as both drivers read them (statusCounts). */
 export interface StatusCountRow {
   status: CountedStatus;
@@ -181,12 +172,12 @@ export function toStatusCounts(
   },
 ): StatusCounts {
   const kinds = new Map<string, Record<CountedStatus, number>>();
-  const totals = Object.fromEntries(COUNTED.map((s) => [s, 0])) as Record<CountedStatus, number>;
+  const totals = Object.fromEntries(COUNTED_STATUSES.map((s) => [s, 0])) as Record<CountedStatus, number>;
   for (const row of rows) {
     if (row.n <= 0) continue;
     let counts = kinds.get(row.kind);
     if (!counts) {
-      counts = Object.fromEntries(COUNTED.map((s) => [s, 0])) as Record<CountedStatus, number>;
+      counts = Object.fromEntries(COUNTED_STATUSES.map((s) => [s, 0])) as Record<CountedStatus, number>;
       kinds.set(row.kind, counts);
     }
     counts[row.status] += row.n;
@@ -198,7 +189,7 @@ export function toStatusCounts(
   return {
     now: read.now,
     byKind,
-    capped: COUNTED.filter((s) => totals[s] >= cap),
+    capped: COUNTED_STATUSES.filter((s) => totals[s] >= cap),
     totalEstimate: Math.max(0, Math.round(read.totalEstimate)),
     deadLetters: read.deadLetters,
     deadLettersCapped: read.deadLetters >= cap,

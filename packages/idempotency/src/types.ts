@@ -1,5 +1,7 @@
+/** Every status of a task record, in the order of its life. */
+export const TASK_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 /** Status of a task record. */
-export type TaskStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** What `claim` and `enqueue` store for a task. */
 export interface ClaimInput {
@@ -260,7 +262,15 @@ export interface TakeOptions {
  * A status as statusCounts counts it: `queued` is a due queued task, `scheduled` a queued one due
  * later; the others are the task's status.
  */
-export type CountedStatus = "queued" | "scheduled" | "running" | "succeeded" | "failed" | "cancelled";
+export const COUNTED_STATUSES = [
+  "queued",
+  "scheduled",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+] as const;
+export type CountedStatus = (typeof COUNTED_STATUSES)[number];
 
 /** One kind's bounded counts by status (statusCounts). */
 export interface KindStatusCounts {

@@ -1,5 +1,12 @@
 import { StoreError } from "./errors.js";
-import type { ClaimInput, DeadLetterListQuery, ScheduleInput, TaskListQuery, TaskStatus } from "./types.js";
+import {
+  type ClaimInput,
+  type DeadLetterListQuery,
+  type ScheduleInput,
+  TASK_STATUSES,
+  type TaskListQuery,
+  type TaskStatus,
+} from "./types.js";
 
 /** Longest idempotency key accepted, in characters. */
 export const MAX_KEY_LENGTH = 1024;
@@ -174,8 +181,6 @@ export const MAX_SAMPLES = 10_000;
 export const MAX_PAGE = 500;
 /** Most task seqs one redriveTasks call takes. */
 export const MAX_REDRIVE = 1000;
-
-const TASK_STATUSES: readonly TaskStatus[] = ["queued", "running", "succeeded", "failed", "cancelled"];
 
 function shown(value: unknown): string {
   return typeof value === "string"

@@ -1,11 +1,12 @@
 // The store's read model: what monitoring shows of a store (the CLI's monitor and /metrics, and
-// the dashboard next), read through the task store contract, in one place.
-import type {
-  KindCounts,
-  KindLimitState,
-  ScheduleRecord,
-  StoreStats,
-  TaskStoreDriver,
+// the dashboard reads its own bounded counts), read through the task store contract, in one place.
+import {
+  type KindCounts,
+  type KindLimitState,
+  type ScheduleRecord,
+  type StoreStats,
+  TASK_STATUSES,
+  type TaskStoreDriver,
 } from "@taskq/idempotency";
 import { labelValue } from "@taskq/metrics";
 import { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
@@ -145,15 +146,11 @@ export function storePrometheus(r: StoreReading): string {
   const lines = [
     "# HELP taskq_store_tasks Task records by status.",
     "# TYPE taskq_store_tasks gauge",
-    ...(["queued", "running", "succeeded", "failed", "cancelled"] as const).map(
-      (s) => `taskq_store_tasks{status="${s}"} ${r[s]}`,
-    ),
+    ...TASK_STATUSES.map((s) => `taskq_store_tasks{status="${s}"} ${r[s]}`),
     "# HELP taskq_store_kind_tasks Task records by kind and status.",
     "# TYPE taskq_store_kind_tasks gauge",
     ...r.kinds.flatMap((k) =>
-      (["queued", "running", "succeeded", "failed", "cancelled"] as const).map(
-        (s) => `taskq_store_kind_tasks{kind="${labelValue(k.kind)}",status="${s}"} ${k[s]}`,
-      ),
+      TASK_STATUSES.map((s) => `taskq_store_kind_tasks{kind="${labelValue(k.kind)}",status="${s}"} ${k[s]}`),
     ),
     "# HELP taskq_store_scheduled_tasks Queued tasks not due yet (delayed, or backing off before a retry).",
     "# TYPE taskq_store_scheduled_tasks gauge",

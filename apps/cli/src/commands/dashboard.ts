@@ -40,16 +40,17 @@ export async function runDashboard(
   store: TaskStoreDriver,
   options: { port: number; host: string; command: string },
 ): Promise<{ url: string; close: () => Promise<void> }> {
+  const token = dashboardToken();
   try {
     const running = await startDashboard({
       client: clientOf(store, { owned: false }),
       port: options.port,
       host: options.host,
       logger: createLogger(),
-      ...(dashboardToken() === undefined ? {} : { token: dashboardToken() }),
+      ...(token === undefined ? {} : { token }),
     });
     process.stderr.write(
-      `${options.command}: dashboard on ${running.url} for ${redactUrl(store.location)}${dashboardToken() ? " (token required)" : ""}\n`,
+      `${options.command}: dashboard on ${running.url} for ${redactUrl(store.location)}${token ? " (token required)" : ""}\n`,
     );
     return running;
   } catch (error) {

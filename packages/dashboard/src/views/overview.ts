@@ -1,10 +1,10 @@
+import { COUNTED_STATUSES, type CountedStatus } from "@taskq/idempotency";
 import { html } from "hono/html";
 import type { OverviewData } from "../overview.js";
-import { STATUSES } from "../overview.js";
 import { count, duration, time } from "./format.js";
 import { type Html, layout, type PageContext } from "./layout.js";
 
-const LABELS: Record<(typeof STATUSES)[number], string> = {
+const LABELS: Record<CountedStatus, string> = {
   queued: "queued (due)",
   scheduled: "scheduled",
   running: "running",
@@ -23,7 +23,7 @@ function heldBack(l: OverviewData["limits"][number], now: number): string {
 /** The part of the overview that refreshes every second (the page swaps it in whole). */
 export function overviewFragment(p: PageContext, d: OverviewData): Html {
   const capped = new Set(d.capped);
-  return html`<section class="cards">${STATUSES.map(
+  return html`<section class="cards">${COUNTED_STATUSES.map(
     (s) => html`<a class="card ${s}" href="${p.base}/tasks?status=${s === "scheduled" ? "queued" : s}">
 <span class="label">${LABELS[s]}</span><span class="value" data-count="${s}">${count(d.totals[s], capped.has(s))}</span></a>`,
   )}<a class="card failed" href="${p.base}/dead-letters"><span class="label">dead letters</span><span class="value" data-count="dead-letters">${count(d.deadLetters, d.deadLettersCapped)}</span></a>
@@ -34,9 +34,9 @@ ${d.capped.length > 0 ? html`<p class="note">Counts end with + where a status ha
 ${
   d.byKind.length === 0
     ? html`<p class="empty">No tasks yet.</p>`
-    : html`<table class="kinds"><thead><tr><th>kind</th>${STATUSES.map((s) => html`<th class="num">${LABELS[s]}</th>`)}</tr></thead><tbody>${d.byKind.map(
+    : html`<table class="kinds"><thead><tr><th>kind</th>${COUNTED_STATUSES.map((s) => html`<th class="num">${LABELS[s]}</th>`)}</tr></thead><tbody>${d.byKind.map(
         (k) =>
-          html`<tr><td><a href="${p.base}/tasks?kind=${k.kind}">${k.kind}</a></td>${STATUSES.map(
+          html`<tr><td><a href="${p.base}/tasks?kind=${k.kind}">${k.kind}</a></td>${COUNTED_STATUSES.map(
             (s) => html`<td class="num">${count(k[s], capped.has(s))}</td>`,
           )}</tr>`,
       )}</tbody></table>`

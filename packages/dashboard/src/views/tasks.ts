@@ -1,9 +1,7 @@
-import type { TaskRecord, TaskStatus } from "@taskq/idempotency";
+import { TASK_STATUSES, type TaskRecord, type TaskStatus } from "@taskq/idempotency";
 import { html } from "hono/html";
 import { duration, json, time } from "./format.js";
 import { actionForm, type Html, layout, type PageContext } from "./layout.js";
-
-export const TASK_STATUSES: readonly TaskStatus[] = ["queued", "running", "succeeded", "failed", "cancelled"];
 
 /** The list's filters as the page got them (already checked). */
 export interface TaskFilter {
