@@ -6,6 +6,7 @@ import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { pgCtl } from "../../../scripts/postgres-server.mjs";
 import { SCHEMA_VERSION } from "../src/index.js";
 import { PgTaskStore, type PgTaskStoreOptions, redactUrl } from "../src/postgres.js";
+import { TAKE_RESCAN_EVERY } from "../src/postgres/pg-task-store.js";
 import { task } from "./driver-suite.js";
 
 const url = inject("pgUrl");
@@ -95,6 +96,29 @@ describe("PgTaskStore", () => {
     expect(await b.recover()).toBe(0);
     expect(await b.takeNext(1)).toEqual([]);
     expect((await b.get(taken!.seq))?.leaseOwner).toBe("node-a:1:a");
+  });
+
+  it("reads on from where its last take ended; a task ranked before that goes first at the next take from the start", async () => {
+    const s = await store();
+    await s.enqueueMany(Array.from({ length: 300 }, (_, i) => task(i + 1)));
+    const inOrder = (seqs: number[], from: number) =>
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => from + i));
+    // a full take from the start: the next one may read on after its last task
+    const first = (await s.takeNext(10)).map((r) => r.seq);
+    inOrder(first, first[0] as number);
+    const high = (await s.enqueueMany([task(1000, { priority: 5 })]))[0]?.seq; // ranked five hours before the others
+    const takes: number[][] = [];
+    for (let i = 0; i < TAKE_RESCAN_EVERY + 1; i++) takes.push((await s.takeNext(10)).map((r) => r.seq));
+    // taken no later than the take from the start that comes at most TAKE_RESCAN_EVERY takes on,
+    // and first in it; the takes before it read on in queue order, losing nothing
+    const at = takes.findIndex((seqs) => seqs.includes(high as number));
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(at).toBeLessThanOrEqual(TAKE_RESCAN_EVERY);
+    expect(takes[at]?.[0]).toBe(high);
+    inOrder(
+      takes.flat().filter((seq) => seq !== high),
+      (first.at(-1) as number) + 1,
+    );
   });
 
   it("renews only the leases it knows it holds: a task leased by a lost answer expires and is taken again", async () => {

@@ -13,6 +13,7 @@ import m006 from "./migrations/006_maintenance_managers.sql";
 import m007 from "./migrations/007_kinds_cancel.sql";
 import m008 from "./migrations/008_time_priority_schedules.sql";
 import m009 from "./migrations/009_kind_in_failed_cancelled_indexes.sql";
+import m010 from "./migrations/010_due_index_apart.sql";
 
 export const PG_MIGRATIONS: readonly Migration[] = loadMigrations([
   m001,
@@ -24,6 +25,7 @@ export const PG_MIGRATIONS: readonly Migration[] = loadMigrations([
   m007,
   m008,
   m009,
+  m010,
 ]);
 
 /**

@@ -33,6 +33,14 @@ import { TurnBatcher } from "./turn-batcher.js";
 /** How long a store trusts its list of the kinds with limits, ms (see #limitedKinds). */
 const LIMITS_REFRESH_MS = 1000;
 
+/**
+ * A take reads on from where this store's last take of a kind ended (see #takeFrom), except the
+ * first after a short take, and at least every TAKE_RESCAN_EVERY takes or TAKE_RESCAN_MS ms:
+ * those read the kind's due tasks from the start.
+ */
+export const TAKE_RESCAN_EVERY = 8;
+const TAKE_RESCAN_MS = 100;
+
 /** What claimWith needs of the application's own `pg` client (a `pg.Client` or `pg.PoolClient`). */
 export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
@@ -111,6 +119,9 @@ export interface PgTaskStoreOptions {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** A taken task's row: its rank too (see #takeFrom). */
+type TakenRow = records.Row & { readonly rank_at: number };
+
 /**
  * The PostgreSQL driver of the task store contract, for many managers on one database. Same
  * record, state machine and meaning as the SQLite driver; in addition:
@@ -150,6 +161,17 @@ export class PgTaskStore implements TaskStoreDriver {
   readonly #running = new Set<number>();
   /** The kinds with limits in the store, and when they were read (performance.now()). */
   #limited: { readonly kinds: string[]; readonly at: number } | undefined;
+  /**
+   * Per kind, the queue position (rank_at, seq) where this store's last take ended. The queued
+   * index keeps an entry of every task taken since the last vacuum, in front of the due ones: a
+   * take from the start reads them all (in a drain, each take read every task taken before it).
+   * A task that becomes due ranked before the position (a higher priority, a released lease) is
+   * found by the next take from the start: see TAKE_RESCAN_EVERY.
+   */
+  readonly #takeFrom = new Map<string, { readonly rank: number; readonly seq: number }>();
+  /** Takes since the last one from the start, and when that was (performance.now()). */
+  #takesSinceRescan = 0;
+  #rescanAt = Number.NEGATIVE_INFINITY;
 
   private constructor(options: PgTaskStoreOptions) {
     let url: URL;
@@ -406,14 +428,24 @@ export class PgTaskStore implements TaskStoreDriver {
     await this.#conn.query("task_reclaim_expired", { now: this.#clock() });
     const serve = kinds === undefined ? null : [...new Set(kinds)];
     const served = (kind: string) => serve === null || serve.includes(kind);
-    const base = { now: this.#clock(), owner: this.owner, lease_ms: this.leaseMs, limit, kinds: serve };
+    const from = this.#takeStarts(served);
+    const base = {
+      now: this.#clock(),
+      owner: this.owner,
+      lease_ms: this.leaseMs,
+      limit,
+      kinds: serve,
+      from_kinds: from.map(([kind]) => kind),
+      from_rank: from.map(([, at]) => at.rank),
+      from_seq: from.map(([, at]) => at.seq),
+    };
     const limited = (await this.#limitedKinds()).filter(served);
-    let rows: records.Row[];
+    let rows: TakenRow[];
     if (limited.length === 0) {
       // no limits in the store for these kinds: one statement, with the caller's caps if any
       const caps = Object.entries(options.perKind ?? {}).filter(([kind]) => served(kind));
       rows = (
-        await this.#conn.query<"task_take", records.Row>("task_take", {
+        await this.#conn.query<"task_take", TakenRow>("task_take", {
           ...base,
           allow_kinds: caps.map(([kind]) => kind),
           allow_n: caps.map(([, n]) => Math.max(0, Math.min(limit, n))),
@@ -435,7 +467,7 @@ export class PgTaskStore implements TaskStoreDriver {
         const running = new Map(counted.rows.map((r) => [r.kind, r.n]));
         const allow = allowances(limit, locked, running, now, options.perKind);
         const taken = (
-          await query<"task_take", records.Row>("task_take", {
+          await query<"task_take", TakenRow>("task_take", {
             ...base,
             // the time the windows were judged by is the tasks' start time too
             now,
@@ -456,7 +488,39 @@ export class PgTaskStore implements TaskStoreDriver {
       });
     }
     for (const row of rows) this.#running.add(row.seq);
+    this.#tookUpTo(rows, limit);
     return rows.map(records.toRecord);
+  }
+
+  /** Where this take's scan of each served kind starts: none (from the start) when a rescan is due. */
+  #takeStarts(served: (kind: string) => boolean): [string, { rank: number; seq: number }][] {
+    const rescan =
+      this.#takesSinceRescan >= TAKE_RESCAN_EVERY || performance.now() - this.#rescanAt >= TAKE_RESCAN_MS;
+    if (rescan) {
+      this.#takeFrom.clear();
+      this.#takesSinceRescan = 0;
+      this.#rescanAt = performance.now();
+    } else this.#takesSinceRescan++;
+    return [...this.#takeFrom].filter(([kind]) => served(kind));
+  }
+
+  /**
+   * Remembers where a take ended, per kind: its last task taken from the due range (ranked no
+   * later than its start; a negative priority's task ranked later comes from its own index). A
+   * short take (fewer than `limit`: its kinds ran out, or their allowances) forgets them all.
+   */
+  #tookUpTo(rows: readonly TakenRow[], limit: number): void {
+    if (rows.length < limit) {
+      this.#takeFrom.clear();
+      this.#takesSinceRescan = TAKE_RESCAN_EVERY;
+      return;
+    }
+    for (const row of rows) {
+      if (row.rank_at > (row.started_at ?? row.rank_at)) continue;
+      const at = this.#takeFrom.get(row.kind);
+      if (!at || row.rank_at > at.rank || (row.rank_at === at.rank && row.seq > at.seq))
+        this.#takeFrom.set(row.kind, { rank: row.rank_at, seq: row.seq });
+    }
   }
 
   /**

@@ -21,7 +21,7 @@
 --
 -- A statement that finds tasks by seq tests their status as `(status = 'x') IS TRUE`, a form no
 -- partial index's predicate matches, so the primary key finds them. With `status = 'x'` the
--- planner ANDs in that status's partial index (tasks_running, tasks_due): such an index keeps an
+-- planner ANDs in that status's partial index (tasks_running, tasks_queued): such an index keeps an
 -- entry of every task that has left the status until a vacuum, looks small to the planner, and
 -- is read whole. Draining 40,000 tasks, each of the turn's CTEs read 23,000 entries of
 -- tasks_running (1 to 4 ms a turn for a handful of tasks).
@@ -138,23 +138,31 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     SELECT kind FROM unnest(@kinds::text[]) AS kind
     UNION ALL SELECT kind FROM queued_kinds WHERE kind IS NOT NULL),
   -- a limited or capped kind's allowance (@allow_kinds/@allow_n, from limits.ts); others: @limit
+  -- and where its scan of due tasks starts: after (@from_rank, @from_seq) where the caller says
+  -- (the store's last take of the kind ended there), else at the first entry
   allowed AS (
-    SELECT k.kind, COALESCE(a.n, @limit::int) AS n FROM kinds k
-    LEFT JOIN unnest(@allow_kinds::text[], @allow_n::int[]) AS a(kind, n) ON a.kind = k.kind),
+    SELECT k.kind, COALESCE(a.n, @limit::int) AS n,
+      COALESCE(f.rank_at, -9223372036854775808) AS from_rank, COALESCE(f.seq, 0) AS from_seq FROM kinds k
+    LEFT JOIN unnest(@allow_kinds::text[], @allow_n::int[]) AS a(kind, n) ON a.kind = k.kind
+    LEFT JOIN unnest(@from_kinds::text[], @from_rank::bigint[], @from_seq::bigint[])
+      AS f(kind, rank_at, seq) ON f.kind = k.kind),
   -- per kind, the due tasks in rank order, read in two ranges that end where due tasks end:
   -- ranked by now (every due task of priority >= 0, whose rank is at most its run time: the scan
   -- stops at now, never walking the delayed tasks ranked after it), and the due ones of a negative
-  -- priority ranked later (their own small index); the first n of both, per kind
+  -- priority ranked later (their own small index); the first n of both, per kind. The run time
+  -- is tested `IS TRUE`, which implies nothing of tasks_due's predicate (see migration 010): a
+  -- take is never planned on tasks_due
   ranked AS (
     SELECT p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (
       SELECT seq, rank_at FROM tasks, clock
-      WHERE status = 'queued' AND kind = allowed.kind AND rank_at <= clock.t AND next_run_at <= clock.t
+      WHERE status = 'queued' AND kind = allowed.kind AND (rank_at, seq) > (allowed.from_rank, allowed.from_seq)
+        AND rank_at <= clock.t AND (next_run_at <= clock.t) IS TRUE
       ORDER BY rank_at, seq LIMIT allowed.n FOR UPDATE SKIP LOCKED) p
     UNION ALL
     SELECT p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (
       SELECT seq, rank_at FROM tasks, clock
       WHERE status = 'queued' AND priority < 0 AND kind = allowed.kind AND rank_at > clock.t
-        AND next_run_at <= clock.t
+        AND (next_run_at <= clock.t) IS TRUE
       ORDER BY rank_at, seq LIMIT allowed.n FOR UPDATE SKIP LOCKED) p),
   picked AS (
     SELECT seq FROM (
@@ -180,7 +188,8 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     SELECT kind FROM unnest(@kinds::text[]) AS kind
     UNION ALL SELECT kind FROM queued_kinds WHERE kind IS NOT NULL)
 SELECT kinds.kind, d.next_run_at AS due, clock.t AS clock_now FROM kinds CROSS JOIN LATERAL (
-  SELECT next_run_at FROM tasks WHERE status = 'queued' AND kind = kinds.kind ORDER BY next_run_at LIMIT 1) d, clock
+  SELECT next_run_at FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND kind = kinds.kind
+  ORDER BY next_run_at LIMIT 1) d, clock
 
 -- name: task_running_owners
 SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL
@@ -261,8 +270,10 @@ SELECT
   (SELECT count(*) FROM tasks WHERE status = 'failed')::int AS failed,
   (SELECT count(*) FROM tasks WHERE status = 'cancelled')::int AS cancelled,
   (SELECT count(*) FROM dead_letters WHERE redriven_at IS NULL)::int AS dead_letters,
-  (SELECT count(*) FROM tasks WHERE status = 'queued' AND next_run_at > clock.t)::int AS scheduled,
-  (SELECT clock.t - MIN(next_run_at) FROM tasks WHERE status = 'queued' AND next_run_at <= clock.t) AS oldest_age
+  (SELECT count(*) FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND next_run_at > clock.t)::int
+    AS scheduled,
+  (SELECT clock.t - MIN(next_run_at) FROM tasks
+    WHERE status = 'queued' AND next_run_at IS NOT NULL AND next_run_at <= clock.t) AS oldest_age
 FROM clock
 
 -- name: task_count_succeeded_within
@@ -519,20 +530,20 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
   queued(kind, first_due, due, later, due_left, later_left) AS (
     SELECT f.kind, f.first_due, d.n, l.n, @cap::int - d.n, @cap::int - l.n
     FROM clock,
-      LATERAL (SELECT kind, next_run_at AS first_due FROM tasks WHERE status = 'queued'
+      LATERAL (SELECT kind, next_run_at AS first_due FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL
         ORDER BY kind, next_run_at LIMIT 1) f,
-      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE status = 'queued' AND kind = f.kind
+      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND kind = f.kind
         AND next_run_at <= clock.t LIMIT @cap::int) x) d,
-      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE status = 'queued' AND kind = f.kind
+      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND kind = f.kind
         AND next_run_at > clock.t LIMIT @cap::int) x) l
     UNION ALL
     SELECT f.kind, f.first_due, d.n, l.n, q.due_left - d.n, q.later_left - l.n
     FROM queued q, clock,
-      LATERAL (SELECT kind, next_run_at AS first_due FROM tasks WHERE status = 'queued' AND kind > q.kind
+      LATERAL (SELECT kind, next_run_at AS first_due FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND kind > q.kind
         ORDER BY kind, next_run_at LIMIT 1) f,
-      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE status = 'queued' AND kind = f.kind
+      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND kind = f.kind
         AND next_run_at <= clock.t LIMIT q.due_left) x) d,
-      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE status = 'queued' AND kind = f.kind
+      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND kind = f.kind
         AND next_run_at > clock.t LIMIT q.later_left) x) l)
 SELECT 'queued' AS status, kind, due AS n FROM queued WHERE due > 0
 UNION ALL SELECT 'scheduled', kind, later FROM queued WHERE later > 0

@@ -73,6 +73,10 @@ export interface PgParams {
       /** Kinds taken with an allowance below `limit` (limits.ts), and those allowances. */
       readonly allow_kinds: readonly string[];
       readonly allow_n: readonly number[];
+      /** Kinds whose scan starts after a position (the last take's end), and those positions. */
+      readonly from_kinds: readonly string[];
+      readonly from_rank: readonly number[];
+      readonly from_seq: readonly number[];
     };
   task_next_due: Now & { readonly kinds: readonly string[] | null };
   task_running_owners: None;

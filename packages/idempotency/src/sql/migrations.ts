@@ -19,6 +19,7 @@ export const MIGRATION_NAMES = [
   "007_kinds_cancel",
   "008_time_priority_schedules",
   "009_kind_in_failed_cancelled_indexes",
+  "010_due_index_apart",
 ] as const;
 
 /**

@@ -95,7 +95,7 @@ RETURNING seq
 -- name: task_take_kind
 SELECT * FROM (
   SELECT * FROM (
-    SELECT seq, rank_at FROM tasks
+    SELECT seq, rank_at FROM tasks INDEXED BY tasks_queued
     WHERE status = 'queued' AND kind = @kind AND rank_at <= @now AND next_run_at <= @now
     ORDER BY rank_at, seq LIMIT @kind_limit)
   UNION ALL
