@@ -41,6 +41,13 @@ const LIMITS_REFRESH_MS = 1000;
 export const TAKE_RESCAN_EVERY = 8;
 const TAKE_RESCAN_MS = 100;
 
+/**
+ * A take returns the expired leases of every node to the queue first, at most this often, ms
+ * (or every quarter lease, if less): an expired task comes back within that, and a drain's takes
+ * do not each pay a statement for it.
+ */
+const RECLAIM_EVERY_MS = 1000;
+
 /** What claimWith needs of the application's own `pg` client (a `pg.Client` or `pg.PoolClient`). */
 export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
@@ -172,6 +179,8 @@ export class PgTaskStore implements TaskStoreDriver {
   /** Takes since the last one from the start, and when that was (performance.now()). */
   #takesSinceRescan = 0;
   #rescanAt = Number.NEGATIVE_INFINITY;
+  /** When a take last reclaimed expired leases (performance.now()). */
+  #reclaimedAt = Number.NEGATIVE_INFINITY;
 
   private constructor(options: PgTaskStoreOptions) {
     let url: URL;
@@ -425,7 +434,12 @@ export class PgTaskStore implements TaskStoreDriver {
     if (kinds !== undefined) validate.checkKinds(kinds);
     this.#ensureOpen("take next");
     this.#notifier.clear();
-    await this.#conn.query("task_reclaim_expired", { now: this.#clock() });
+    // on an injected clock (tests), at every take: time moves only when the test moves it
+    const at = performance.now();
+    if (this.#now || at - this.#reclaimedAt >= Math.min(RECLAIM_EVERY_MS, this.leaseMs / 4)) {
+      await this.#conn.query("task_reclaim_expired", { now: this.#clock() });
+      this.#reclaimedAt = at;
+    }
     const serve = kinds === undefined ? null : [...new Set(kinds)];
     const served = (kind: string) => serve === null || serve.includes(kind);
     const from = this.#takeStarts(served);
