@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CSV_COLUMNS } from "@taskq/metrics";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { machineLimit, PROFILES, runBenchmark } from "../src/index.js";
 
 const bin = new URL("../dist/bin.js", import.meta.url).pathname;
@@ -199,6 +199,37 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
     const unknown = await bench(["--profile", "gpu"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^taskq-bench: Invalid values: .*profile/);
+    const systems = await bench(["drain", "--systems", "taskq,celery"]);
+    expect([systems.code, systems.stderr]).toEqual([
+      2,
+      'taskq-bench: --systems takes taskq, taskq-x2, taskq-a, graphile-worker, graphile-worker-x2, comma-separated; got "celery"\n',
+    ]);
+    const ab = await bench(["drain", "--systems", "taskq,taskq-a"]);
+    expect([ab.code, ab.stderr]).toEqual([
+      2,
+      "taskq-bench: --systems taskq-a needs --a-worker: another build's apps/bench/dist/drain-worker.js\n",
+    ]);
+  });
+
+  it("drain stores a backlog, drains it with each system in turn, and reports the rounds", async () => {
+    const out = mkdtempSync(join(tmpdir(), "taskq-bench-drain-"));
+    try {
+      const args = ["drain", "--pg-url", inject("pgUrl"), "--tasks", "300", "--rounds", "1", "--out", out];
+      const run = await bench([...args, "--systems", "taskq,graphile-worker", "--quiet"]);
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^taskq +[\d,]+ \[[\d,]+-[\d,]+\] tasks\/s$/m);
+      expect(run.stdout).toMatch(/^graphile-worker +[\d,]+ \[[\d,]+-[\d,]+\] tasks\/s$/m);
+      const result = JSON.parse(readFileSync(join(out, "drain.json"), "utf8"));
+      expect(result.tasks).toBe(300);
+      expect(result.rows.map((r: { system: string }) => r.system)).toEqual(["taskq", "graphile-worker"]);
+      for (const row of result.rows) {
+        expect(row.rounds).toHaveLength(1);
+        expect(row.median).toBeGreaterThan(0);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
 

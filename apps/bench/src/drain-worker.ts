@@ -1,0 +1,12 @@
+// One taskq worker process for `taskq-bench drain`: createWorker (serve's loop, with its
+// defaults, or the createWorker options given as JSON) on the no-op handler, until SIGTERM.
+//   node dist/drain-worker.js <store URL> ['{"threads":0}']
+import { createWorker } from "taskq";
+
+const [store, options = "{}"] = process.argv.slice(2);
+const worker = await createWorker({
+  ...JSON.parse(options),
+  store,
+  handlers: { noop: new URL("./noop-handler.js", import.meta.url) },
+});
+process.once("SIGTERM", () => void worker.close().then(() => process.exit(0)));
