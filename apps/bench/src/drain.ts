@@ -20,6 +20,7 @@ import pg from "pg";
 import { connect } from "taskq";
 import { CliError } from "taskq/app";
 import { type MachineFacts, machineFacts } from "./machine.js";
+import { childNodeArgs } from "./orchestrate.js";
 import { openBenchDatabases } from "./pg-databases.js";
 
 /** The systems a drain can run, by name. */
@@ -197,7 +198,7 @@ function spawnWorker(
     kind === "graphile-worker"
       ? [here("./drain-graphile-worker.js"), url, "24"]
       : [kind === "taskq-a" ? (options.aWorker as string) : here("./drain-worker.js"), url, options_];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...childNodeArgs(), ...args], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => {
     stderr += b;

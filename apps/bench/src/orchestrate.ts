@@ -155,7 +155,7 @@ const baselineScript = new URL("../../../input_new/baseline_task_queue_v2.ts", i
 const benchBin = new URL("../dist/bin.js", import.meta.url).pathname;
 
 /** Extra Node flags for every measured child, e.g. `--cpu-prof`, from TASKQ_BENCH_NODE_ARGS. */
-function childNodeArgs(): string[] {
+export function childNodeArgs(): string[] {
   return (process.env.TASKQ_BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 }
 
