@@ -94,6 +94,18 @@ export function testTimeContract(
       expect(taken.map((r) => r.priority)).toEqual([5, 5, 5, 0, 0, -1]);
     });
 
+    it("keeps submission order among tasks of one rank, whatever their keys: in one enqueueMany, and in the calls of one turn", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      await s.enqueueMany(
+        ["m", "z", "a", "q", "b"].map((k, i) => task(i + 1, { idempotencyKey: `key-${k}` })),
+      );
+      // claims made in one event-loop turn (one statement on PostgreSQL)
+      await Promise.all(["y", "c", "x"].map((k, i) => s.claim(task(10 + i, { idempotencyKey: `key-${k}` }))));
+      const taken = await s.takeNext(10);
+      expect(taken.map((r) => r.id)).toEqual(["t-1", "t-2", "t-3", "t-4", "t-5", "t-10", "t-11", "t-12"]);
+    });
+
     it("ages: a task that has waited an hour per point of difference goes before newer higher ones", async () => {
       const c = clock();
       const s = await store({ now: c.now });

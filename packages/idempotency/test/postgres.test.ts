@@ -5,8 +5,8 @@ import pg from "pg";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { pgCtl } from "../../../scripts/postgres-server.mjs";
 import { SCHEMA_VERSION } from "../src/index.js";
-import { PgTaskStore, type PgTaskStoreOptions, redactUrl } from "../src/postgres.js";
 import { TAKE_RESCAN_EVERY } from "../src/postgres/pg-task-store.js";
+import { PgTaskStore, type PgTaskStoreOptions, redactUrl } from "../src/postgres.js";
 import { task } from "./driver-suite.js";
 
 const url = inject("pgUrl");
@@ -106,7 +106,8 @@ describe("PgTaskStore", () => {
     // a full take from the start: the next one may read on after its last task
     const first = (await s.takeNext(10)).map((r) => r.seq);
     inOrder(first, first[0] as number);
-    const high = (await s.enqueueMany([task(1000, { priority: 5 })]))[0]?.seq; // ranked five hours before the others
+    const [claimed] = await s.enqueueMany([task(1000, { priority: 5 })]); // ranked five hours before the others
+    const high = claimed?.created ? claimed.seq : undefined;
     const takes: number[][] = [];
     for (let i = 0; i < TAKE_RESCAN_EVERY + 1; i++) takes.push((await s.takeNext(10)).map((r) => r.seq));
     // taken no later than the take from the start that comes at most TAKE_RESCAN_EVERY takes on,

@@ -203,6 +203,7 @@ export class TurnBatcher {
       claim_priority: col("priority"),
       claim_run_at: col("runAt"),
       claim_delay_ms: col("delayMs"),
+      claim_submitted: claims.map(([, i]) => i),
       aging_ms: PRIORITY_AGING_MS,
       start_seq: of("start", seq),
       start_version: of("start", version),
