@@ -198,7 +198,9 @@ function spawnWorker(
     kind === "graphile-worker"
       ? [here("./drain-graphile-worker.js"), url, "24"]
       : [kind === "taskq-a" ? (options.aWorker as string) : here("./drain-worker.js"), url, options_];
-  const child = spawn(process.execPath, [...childNodeArgs(), ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...childNodeArgs(), ...args], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => {
     stderr += b;

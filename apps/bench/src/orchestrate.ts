@@ -60,11 +60,12 @@ export interface BenchOptions {
   /** The PostgreSQL server for `store: "postgres"` (a role that may CREATE DATABASE); default: a throwaway one. */
   readonly pgUrl?: string;
   /**
-   * The optimized run through the hand-wired runtime (`pool`) or through `createQueue` (`queue`).
-   * @default "pool"
+   * The optimized run through the hand-wired runtime on the built-in types (`pool`), through
+   * `createQueue` with a no-op handler module (`queue`), or with that handler module through the
+   * hand-wired runtime (`handler`). @default "pool"
    */
-  readonly via?: "pool" | "queue";
-  /** With `via: "queue"`: the pool's keys or the front door's default hashed ones. @default "pool" */
+  readonly via?: "pool" | "queue" | "handler";
+  /** With a handler module (`queue`, `handler`): the pool's keys or the front door's default hashed ones. @default "pool" */
   readonly keys?: "pool" | "hash";
 }
 

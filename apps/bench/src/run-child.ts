@@ -1,6 +1,6 @@
 // One measured run of the optimized system, in its own process (spawned by the orchestrator).
 import { readFile, writeFile } from "node:fs/promises";
-import { toReport } from "@taskq/metrics";
+import { type MetricsReport, toReport } from "@taskq/metrics";
 import { loadTaskFile, toPrepared } from "@taskq/processor";
 import { runClients } from "@taskq/queue";
 import { createQueue } from "taskq";
@@ -20,13 +20,15 @@ export interface RunSpec {
   readonly barrier?: boolean;
   /**
    * `pool`: the built-in task types through the hand-wired runtime; `queue`: the same tasks as
-   * payloads of a no-op handler module through the front door, `createQueue`.
+   * payloads of a no-op handler module through the front door, `createQueue`; `handler`: those
+   * payloads and that handler module through the hand-wired runtime (`openRuntime` and its
+   * orchestrator): the same code on the threads as `queue`, without the front door.
    * @default "pool"
    */
-  readonly via?: "pool" | "queue";
+  readonly via?: "pool" | "queue" | "handler";
   /**
-   * The front door's idempotency keys: the pool's own (`noop:<id>`, the same work) or its default,
-   * a SHA-256 of the payload (random keys: the store's index writes scatter).
+   * The handler runs' idempotency keys: the pool's own (`noop:<id>`, the same work) or the front
+   * door's default, a SHA-256 of the payload (random keys: the store's index writes scatter).
    * @default "pool"
    */
   readonly keys?: "pool" | "hash";
@@ -34,14 +36,18 @@ export interface RunSpec {
 
 const noopHandler = new URL("./noop-handler.js", import.meta.url);
 
-/**
- * The front door's run: `createQueue` with a no-op handler over the same tasks (as payloads).
- * Warmed like the pool's run (one task per slot, before the clock starts); throughput counts the
- * tasks that succeeded during the measured interval.
- */
-async function runQueueChild(spec: RunSpec): Promise<void> {
-  const file = await loadTaskFile(spec.tasksFile);
-  const payloads = file.tasks.map((task) => toPrepared(task).payload);
+/** What a handler run submits through, and reads its metrics from. */
+interface HandlerSide {
+  submit(payload: unknown): Promise<unknown>;
+  metrics(): MetricsReport;
+  close(): Promise<void>;
+}
+
+/** The front door: `createQueue` with the no-op handler module. */
+async function frontDoor(
+  spec: RunSpec,
+  key: ((payload: unknown) => string) | undefined,
+): Promise<HandlerSide> {
   const queue = await createQueue({
     handler: noopHandler,
     store: spec.runtime.db,
@@ -52,27 +58,64 @@ async function runQueueChild(spec: RunSpec): Promise<void> {
     attempts: spec.runtime.attempts,
     backoffBaseMs: spec.runtime.backoffBaseMs,
     backoffMaxMs: spec.runtime.backoffMaxMs,
-    // the pool's keys (the same work), unless the default hashed key is what is measured
-    ...(spec.keys === "hash" ? {} : { key: (p: unknown) => `noop:${(p as { id: string }).id}` }),
+    ...(key ? { key } : {}),
   });
+  return {
+    submit: (payload) => queue.submit(payload),
+    metrics: () => queue.metrics(),
+    close: () => queue.close(),
+  };
+}
+
+/** The same handler module through the hand-wired runtime: openRuntime and its orchestrator. */
+async function handWired(
+  spec: RunSpec,
+  key: ((payload: unknown) => string) | undefined,
+): Promise<HandlerSide> {
+  const { storage: _objects, ...config } = spec.runtime; // no object store: as createQueue's
+  const runtime = await openRuntime({
+    ...config,
+    handler: noopHandler,
+    kind: "noop",
+    ...(key ? { key } : {}),
+  });
+  return {
+    submit: (payload) => runtime.orchestrator.submit(payload),
+    metrics: () => toReport(runtime.metrics.snapshot()),
+    close: () => runtime.close(),
+  };
+}
+
+/**
+ * A handler run (`via: "queue"` or `"handler"`): the workload's tasks as payloads of the no-op
+ * handler module, through the front door or the hand-wired runtime. Warmed alike (one task per
+ * slot, before the clock starts); throughput counts the tasks that succeeded during the measured
+ * interval.
+ */
+async function runHandlerChild(spec: RunSpec): Promise<void> {
+  const file = await loadTaskFile(spec.tasksFile);
+  const payloads = file.tasks.map((task) => toPrepared(task).payload);
+  // the pool's keys (the same work), unless the default hashed key is what is measured
+  const key = spec.keys === "hash" ? undefined : (p: unknown) => `noop:${(p as { id: string }).id}`;
+  const side = spec.via === "queue" ? await frontDoor(spec, key) : await handWired(spec, key);
   const slots = spec.runtime.threads * spec.runtime.concurrency;
   await Promise.all(
-    Array.from({ length: slots }, (_, n) => queue.submit({ id: `warmup-${n}`, type: "noop" })),
+    Array.from({ length: slots }, (_, n) => side.submit({ id: `warmup-${n}`, type: "noop" })),
   );
-  const before = queue.metrics();
+  const before = side.metrics();
   const startupMs = performance.now();
   const cpu = process.cpuUsage();
   const start = performance.now();
-  await queue.submitMany(payloads, { clients: spec.clients });
+  await runClients({ clients: spec.clients, source: payloads, submit: (payload) => side.submit(payload) });
   const seconds = (performance.now() - start) / 1000;
   const cpuUsed = process.cpuUsage(cpu);
-  const after = queue.metrics();
-  await queue.close();
+  const after = side.metrics();
+  await side.close();
   const succeeded = after.success_count - before.success_count;
   const result = {
     ...after,
     system: "optimized",
-    via: "queue",
+    via: spec.via,
     duration_seconds: seconds,
     success_count: succeeded,
     duplicate_count: after.duplicate_count - before.duplicate_count,
@@ -101,7 +144,7 @@ function goSignal(): Promise<void> {
 /** Runs the spec in `specFile` and writes the result JSON (the metrics report plus chart data). */
 export async function runOptimizedChild(specFile: string): Promise<void> {
   const spec = JSON.parse(await readFile(specFile, "utf8")) as RunSpec;
-  if (spec.via === "queue") return runQueueChild(spec);
+  if (spec.via === "queue" || spec.via === "handler") return runHandlerChild(spec);
   const file = await loadTaskFile(spec.tasksFile);
   const slice = spec.slice ?? { index: 0, count: 1 };
   // validated when loaded, as `taskq run` does

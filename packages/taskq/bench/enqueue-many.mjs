@@ -3,8 +3,10 @@
 // call (one transaction), into a fresh store, repeated; prints tasks/s per run and the median.
 //
 //   node packages/taskq/bench/enqueue-many.mjs [--tasks 100000] [--repeat 3] [--store sqlite|postgres]
+//     [--pg-url URL]
 //
-// PostgreSQL: a throwaway durable server from scripts/postgres-server.mjs, a new database per run.
+// PostgreSQL: the server at --pg-url (a role that may CREATE DATABASE), or a throwaway durable one
+// from scripts/postgres-server.mjs; a new database per run.
 // Run after `pnpm build`, on a quiet machine.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     tasks: { type: "string", default: "100000" },
     repeat: { type: "string", default: "3" },
     store: { type: "string", default: "sqlite" },
+    "pg-url": { type: "string" },
   },
 });
 const tasks = Number(values.tasks);
@@ -29,30 +32,23 @@ if (
   repeat < 1 ||
   !["sqlite", "postgres"].includes(values.store)
 ) {
-  console.error("usage: enqueue-many.mjs [--tasks N] [--repeat R] [--store sqlite|postgres]");
+  console.error("usage: enqueue-many.mjs [--tasks N] [--repeat R] [--store sqlite|postgres] [--pg-url URL]");
   process.exit(2);
 }
 
-let server;
-if (values.store === "postgres") {
-  const { startPostgres } = await import(
-    new URL("../../../scripts/postgres-server.mjs", import.meta.url).href
-  );
-  server = await startPostgres({ durable: true });
-}
+const server =
+  values.store === "postgres"
+    ? await (
+        await import(new URL("../../../scripts/bench-server.mjs", import.meta.url).href)
+      ).benchServer(values["pg-url"], pg)
+    : undefined;
 const rates = [];
 try {
   for (let run = 1; run <= repeat; run++) {
     let store;
     let dir;
     if (server) {
-      const admin = new pg.Client({ connectionString: server.url });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE enqueue_${run}`);
-      await admin.end();
-      const url = new URL(server.url);
-      url.pathname = `/enqueue_${run}`;
-      store = url.toString();
+      store = (await server.freshDatabase("enqueue")).url;
     } else {
       dir = mkdtempSync(join(tmpdir(), "taskq-enqueue-"));
       store = join(dir, "tasks.db");
@@ -73,7 +69,7 @@ try {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
 } finally {
-  server?.stop();
+  await server?.stop();
 }
 const sorted = [...rates].sort((a, b) => a - b);
 console.log(
