@@ -9,7 +9,7 @@ import {
 } from "@taskq/queue";
 import type { ObjectStore } from "@taskq/storage-sim";
 import { PayloadError } from "./errors.js";
-import { cancelToken, type HandlerTask, runHandler, unknownKind } from "./handler.js";
+import { CancelSwitch, cancelToken, type HandlerTask, runHandler, unknownKind } from "./handler.js";
 import type { HandlerRequest, HandlerWorkerData, ThreadMessage } from "./handler-worker.js";
 import { findNonJson } from "./json-value.js";
 import type { LoadedKind } from "./kinds.js";
@@ -149,16 +149,16 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
 
 /** Handler attempts on the main thread: a cancel aborts the attempt's controller. */
 class HandlerInline extends InlineExecutor<HandlerTask, string | null> implements HandlerExecutor {
-  readonly #running: Map<string, AbortController>;
+  readonly #running: Map<string, CancelSwitch>;
 
   constructor(o: HandlerExecutorOptions) {
     const handlers = new Map(o.kinds.map((k) => [k.kind, k.handler]));
-    const running = new Map<string, AbortController>();
+    const running = new Map<string, CancelSwitch>();
     super(async (task, attempt, signal) => {
       const handler = handlers.get(task.kind);
       if (!handler) return unknownKind(task.kind);
       const token = cancelToken(task);
-      const cancel = new AbortController();
+      const cancel = new CancelSwitch();
       running.set(token, cancel);
       try {
         return await runHandler(handler, task, attempt, {
@@ -166,7 +166,7 @@ class HandlerInline extends InlineExecutor<HandlerTask, string | null> implement
           objects: o.objects,
           options: o.handlerOptions,
           timeoutMs: o.timeoutMs,
-          cancel: cancel.signal,
+          cancel,
           ...(signal ? { signal } : {}),
         });
       } finally {
@@ -177,7 +177,7 @@ class HandlerInline extends InlineExecutor<HandlerTask, string | null> implement
   }
 
   cancel(task: HandlerTask): void {
-    this.#running.get(cancelToken(task))?.abort();
+    this.#running.get(cancelToken(task))?.cancel();
   }
 }
 

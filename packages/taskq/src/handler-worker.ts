@@ -9,6 +9,7 @@ import { guardWorker } from "@taskq/processor";
 import { FsObjectStore, type ObjectStore } from "@taskq/storage-sim";
 import { Tinypool } from "tinypool";
 import {
+  CancelSwitch,
   cancelToken,
   type Handler,
   type HandlerTask,
@@ -50,8 +51,8 @@ interface Loaded {
 }
 
 let loaded: Promise<Loaded> | undefined;
-/** Attempts on this thread that a cancel may abort, by token. */
-const running = new Map<string, AbortController>();
+/** Attempts on this thread that a cancel may reach, by token. */
+const running = new Map<string, CancelSwitch>();
 let channel: BroadcastChannel | undefined;
 
 async function load(data: HandlerWorkerData): Promise<Loaded> {
@@ -70,7 +71,7 @@ async function load(data: HandlerWorkerData): Promise<Loaded> {
   channel = new BroadcastChannel(data.cancelChannel);
   channel.onmessage = (event) => {
     const message = (event as { data: ThreadMessage }).data;
-    if (message.type === "cancel") running.get(message.token)?.abort();
+    if (message.type === "cancel") running.get(message.token)?.cancel();
   };
   channel.unref();
   return { handlers: new Map(handlers), objects, logger: createLogger({ level: data.logLevel }) };
@@ -83,7 +84,7 @@ export default guardWorker(async (request: HandlerRequest) => {
   const handler = handlers.get(request.task.kind);
   if (!handler) return unknownKind(request.task.kind);
   const token = cancelToken(request.task);
-  const cancel = new AbortController();
+  const cancel = new CancelSwitch();
   running.set(token, cancel);
   // with a timeout, the main thread learns where the attempt runs (to end a thread stuck in it)
   if (data.timeoutMs > 0) channel?.postMessage({ type: "started", token, threadId } satisfies ThreadMessage);
@@ -93,7 +94,7 @@ export default guardWorker(async (request: HandlerRequest) => {
       objects,
       options: data.options,
       timeoutMs: data.timeoutMs,
-      cancel: cancel.signal,
+      cancel,
     });
   } finally {
     running.delete(token);

@@ -116,6 +116,35 @@ export function cancelToken(task: HandlerTask): string {
   return `${task.kind}\u0000${task.key}`;
 }
 
+/**
+ * An attempt's cancel. Its AbortController is made only when the handler reads `ctx.signal` or a
+ * cancel arrives: most attempts do neither, and a controller (with its signal, an EventTarget)
+ * per attempt was most of the garbage a no-op handler's thread made.
+ */
+export class CancelSwitch {
+  #controller: AbortController | undefined;
+  #cancelled = false;
+
+  /** Whether the task was cancelled while this attempt ran. */
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  /** Aborted when the task is cancelled. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#cancelled) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+
+  cancel(): void {
+    this.#cancelled = true;
+    this.#controller?.abort();
+  }
+}
+
 /** The outcome of a task whose kind this worker has no handler for (never retried). */
 export function unknownKind(kind: string): AttemptOutcome<string | null> {
   return {
@@ -141,26 +170,34 @@ export async function runHandler(
     timeoutMs: number;
     /** Aborted on a forced close (threads: 0). */
     signal?: AbortSignal;
-    /** Aborted when the task is cancelled: the attempt ends as `cancelled`, not retried. */
-    cancel?: AbortSignal;
+    /** Cancelled when the task is: the attempt ends as `cancelled`, not retried. */
+    cancel?: CancelSwitch;
   },
 ): Promise<AttemptOutcome<string | null>> {
   const start = performance.now();
   const timeout = env.timeoutMs > 0 ? AbortSignal.timeout(env.timeoutMs) : undefined;
-  const signals = [timeout, env.signal, env.cancel].filter((s): s is AbortSignal => s !== undefined);
-  const signal =
-    signals.length === 0
-      ? NEVER
-      : signals.length === 1
-        ? (signals[0] as AbortSignal)
-        : AbortSignal.any(signals);
+  let signal: AbortSignal | undefined;
   let logger: LoggerPort | undefined;
   const ctx: HandlerContext = {
     id: task.id,
     key: task.key,
     kind: task.kind,
     attempt,
-    signal,
+    // made on first use, as its parts are: most handlers never look
+    get signal() {
+      if (!signal) {
+        const signals = [timeout, env.signal, env.cancel?.signal].filter(
+          (s): s is AbortSignal => s !== undefined,
+        );
+        signal =
+          signals.length === 0
+            ? NEVER
+            : signals.length === 1
+              ? (signals[0] as AbortSignal)
+              : AbortSignal.any(signals);
+      }
+      return signal;
+    },
     // made on first use: most handlers never log
     get logger() {
       logger ??= child(env.logger, { task_id: task.id, idempotency_key: task.key, attempt });
@@ -185,14 +222,14 @@ export async function runHandler(
     }
     return { ok: true, output, runMs: performance.now() - start };
   } catch (error) {
-    if (env.cancel?.aborted)
+    if (env.cancel?.cancelled)
       return {
         ok: false,
         error: { errorClass: "cancelled", retryable: false, message: "the task was cancelled while it ran" },
         runMs: performance.now() - start,
       };
     const failure =
-      signal.aborted && !(error as { retryable?: unknown })?.retryable
+      (timeout?.aborted || env.signal?.aborted) && !(error as { retryable?: unknown })?.retryable
         ? {
             errorClass: "timeout",
             retryable: true,
