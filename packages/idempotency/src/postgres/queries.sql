@@ -16,8 +16,8 @@
 -- returned); when a buggy caller sends two on one row, one wins and the other is refused as
 -- stale. A NOTIFY goes out on @channel, on commit, when any task became queued. Each transition
 -- finds its rows by primary key (`seq = ANY(...)`): with a generic plan, an empty array costs
--- nothing, where a join alone made every CTE scan all running tasks. Claims come sorted by kind and key
--- (two turns lock keys in one order).
+-- nothing, where a join alone made every CTE scan all running tasks. Claims are inserted sorted by
+-- kind and key (two turns lock keys in one order), numbered in the order they were made.
 --
 -- A statement that finds tasks by seq tests their status as `(status = 'x') IS TRUE`, a form no
 -- partial index's predicate matches, so the primary key finds them. With `status = 'x'` the
@@ -27,9 +27,9 @@
 -- tasks_running (1 to 4 ms a turn for a handful of tasks).
 -- name: task_turn
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
-  -- inserted in key order (the arrays' order), numbered in the order the calls were made
-  -- (@claim_submitted): the seqs are drawn over the claims sorted by it, in a subquery of its own
-  -- (a sorted subquery is never merged into the one above), so the queue keeps submission order
+  -- numbered in the order the calls were made (the arrays' order: the seqs are drawn in a
+  -- subquery of its own, never merged into the one above, before any sort), inserted in key
+  -- order (bytewise, so two turns lock keys in one order whatever the database's collation)
   c AS (
     INSERT INTO tasks (seq, id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at,
       updated_at, next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version)
@@ -39,14 +39,12 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       u.max_attempts, clock.t, clock.t, u.due, u.priority, u.due - u.priority * @aging_ms::bigint,
       CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN @owner::text END,
       CASE WHEN u.start THEN clock.t + @lease_ms::bigint END, 0
-    FROM (SELECT nextval('tasks_seq_seq'::regclass) AS seq, s.* FROM (
-      SELECT v.*, COALESCE(v.run_at, clock.t + v.delay_ms) AS due
+    FROM (SELECT nextval('tasks_seq_seq'::regclass) AS seq, v.*, COALESCE(v.run_at, clock.t + v.delay_ms) AS due
       FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
         @claim_max_attempts::int[], @claim_start::bool[], @claim_priority::int[], @claim_run_at::bigint[],
-        @claim_delay_ms::bigint[], @claim_submitted::int[]) WITH ORDINALITY
-        AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, submitted, ord), clock
-      ORDER BY v.submitted) s) AS u, clock
-    ORDER BY u.ord
+        @claim_delay_ms::bigint[]) WITH ORDINALITY
+        AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, ord), clock) AS u, clock
+    ORDER BY u.kind COLLATE "C", u.key COLLATE "C"
     ON CONFLICT (kind, idempotency_key) DO NOTHING
     RETURNING seq, kind, idempotency_key, version, status, attempts),
   st AS (

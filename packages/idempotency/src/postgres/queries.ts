@@ -34,8 +34,6 @@ export interface TurnParams extends Now, Lease {
   /** Epoch ms, or null: the claim's delay from the database's clock. */
   readonly claim_run_at: readonly (number | null)[];
   readonly claim_delay_ms: readonly number[];
-  /** Each claim's place in the order the calls were made (the arrays are in key order). */
-  readonly claim_submitted: readonly number[];
   /** PRIORITY_AGING_MS: what a point of priority is worth in waiting. */
   readonly aging_ms: number;
   readonly start_seq: readonly number[];

@@ -73,18 +73,6 @@ const WHAT: Record<TransitionName, string> = {
 /** A claim's identity: its kind and key (a kind never holds a NUL). */
 const identity = (kind: string, key: string): string => `${kind}\u0000${key}`;
 
-/** Claims in (kind, key) order, so two turns lock keys in one order. */
-const byKey = (a: readonly [CheckedClaim, number], b: readonly [CheckedClaim, number]) =>
-  a[0].kind < b[0].kind
-    ? -1
-    : a[0].kind > b[0].kind
-      ? 1
-      : a[0].idempotencyKey < b[0].idempotencyKey
-        ? -1
-        : a[0].idempotencyKey > b[0].idempotencyKey
-          ? 1
-          : a[1] - b[1];
-
 const emptyTurn = (): Turn => ({ claim: [], start: [], succeed: [], retry: [], fail: [], release: [] });
 
 export interface TurnBatcherOptions {
@@ -184,8 +172,8 @@ export class TurnBatcher {
 
   /** The turn statement's parameters: one array per column of each call. */
   #params(turn: Turn): TurnParams {
-    const claims = turn.claim.map((call, i) => [call.args, i] as const).sort(byKey);
-    const col = <K extends keyof CheckedClaim>(key: K) => claims.map(([claim]) => claim[key]);
+    // in the calls' order: the statement numbers them so, and inserts them in key order
+    const col = <K extends keyof CheckedClaim>(key: K) => turn.claim.map((call) => call.args[key]);
     const of = <C extends TransitionName, R>(call: C, pick: (args: CallArgs[C]) => R) =>
       (turn[call] as Call<CallArgs[C]>[]).map((c) => pick(c.args));
     const seq = (args: Guard) => args.seq;
@@ -203,7 +191,6 @@ export class TurnBatcher {
       claim_priority: col("priority"),
       claim_run_at: col("runAt"),
       claim_delay_ms: col("delayMs"),
-      claim_submitted: claims.map(([, i]) => i),
       aging_ms: PRIORITY_AGING_MS,
       start_seq: of("start", seq),
       start_version: of("start", version),
