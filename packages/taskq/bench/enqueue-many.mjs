@@ -38,9 +38,10 @@ if (
 
 const server =
   values.store === "postgres"
-    ? await (
-        await import(new URL("../../../scripts/bench-server.mjs", import.meta.url).href)
-      ).benchServer(values["pg-url"], pg)
+    ? await (await import(new URL("../../../scripts/bench-server.mjs", import.meta.url).href)).benchServer(
+        values["pg-url"],
+        pg,
+      )
     : undefined;
 const rates = [];
 try {
