@@ -251,11 +251,17 @@ export async function main(args: readonly string[]): Promise<number> {
         "The overhead profile through createQueue against the hand-wired runtime (the front door's own cost)",
         (y) =>
           y
+            .option("profile", {
+              choices: ["overhead", "io", "cpu"] as const,
+              default: "overhead" as const,
+              describe:
+                "no-op tasks, or the io or cpu profile's (the built-in types run as a handler module)",
+            })
             .option("tasks", {
               type: "number",
-              default: 100_000,
               coerce: integerAtLeast("tasks", 1),
-              describe: "tasks per run (100,000: runs of several seconds, past start-up)",
+              describe:
+                "tasks per run (default: 100,000 no-op tasks, runs of several seconds past start-up; the profile's otherwise)",
             })
             .option("clients", { type: "number", default: 100, coerce: integerAtLeast("clients", 1) })
             .option("threads", {
@@ -287,7 +293,10 @@ export async function main(args: readonly string[]): Promise<number> {
         async (argv) => {
           const result = await runFrontDoor(
             {
-              tasks: argv.tasks,
+              profile: argv.profile,
+              tasks:
+                argv.tasks ??
+                (argv.profile === "overhead" ? 100_000 : PROFILES[argv.profile].defaultTasks.optimized),
               clients: argv.clients,
               threads: argv.threads,
               repeat: argv.repeat,

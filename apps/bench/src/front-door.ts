@@ -10,6 +10,8 @@ import { machineFacts } from "./machine.js";
 import { type BenchOptions, measure, median, type RunResult } from "./orchestrate.js";
 
 export interface FrontDoorOptions {
+  /** The workload: no-op tasks (the queue's own cost), or the io or cpu profile's image tasks. */
+  readonly profile: "overhead" | "io" | "cpu";
   readonly tasks: number;
   readonly clients: number;
   readonly threads: number;
@@ -29,7 +31,7 @@ export async function runFrontDoor(options: FrontDoorOptions, log: (line: string
   const handWired = options.against === "handler" ? ("handler" as const) : ("pool" as const);
   const base: BenchOptions & { workDir: string } = {
     mode: "optimized",
-    profile: "overhead",
+    profile: options.profile,
     tasks: options.tasks,
     clients: [options.clients],
     threads: options.threads,
@@ -74,17 +76,21 @@ const n = (v: number) => v.toLocaleString("en-US", { maximumFractionDigits: 0 })
 export function formatFrontDoor(result: Awaited<ReturnType<typeof runFrontDoor>>): string {
   const s = result.settings;
   const row = (name: string, r: { median: RunResult; runs: number[] }) =>
-    `${name.padEnd(34)} ${n(r.median.throughput_tps).padStart(8)} tasks/s  [${r.runs.map(n).join(", ")}]  CPU ${(r.median.cpu_ms_per_task ?? 0).toFixed(3)} ms/task`;
+    `${name.padEnd(34)} ${n(r.median.throughput_tps).padStart(8)} tasks/s  [${r.runs.map(n).join(", ")}]  p95 ${r.median.p95_latency_ms.toFixed(1)} ms  CPU ${(r.median.cpu_ms_per_task ?? 0).toFixed(3)} ms/task`;
+  const workload =
+    s.profile === "overhead"
+      ? "overhead profile (no-op tasks)"
+      : `${s.profile} profile (the built-in types, as a handler)`;
   return [
-    `taskq-bench front-door · overhead profile (no-op tasks) · ${s.tasks} tasks · ${s.clients} clients · ${s.threads} threads x ${s.concurrency} · repeat ${s.repeat}, medians`,
+    `taskq-bench front-door · ${workload} · ${s.tasks} tasks · ${s.clients} clients · ${s.threads} threads x ${s.concurrency} · repeat ${s.repeat}, medians`,
     `machine: ${result.machine.cores} cores, ${result.machine.cpu}, node ${result.machine.node}`,
     "",
     row(
-      s.against === "handler" ? "hand-wired (the same handler)" : "hand-wired (built-in no-op type)",
+      s.against === "handler" ? "hand-wired (the same handler)" : "hand-wired (the built-in types)",
       result.pool,
     ),
     row(
-      `createQueue (no-op handler, ${s.keys === "hash" ? "hashed keys" : "the pool's keys"})`,
+      `createQueue (${s.profile === "overhead" ? "no-op handler" : "handler"}, ${s.keys === "hash" ? "hashed keys" : "the pool's keys"})`,
       result.queue,
     ),
     "",

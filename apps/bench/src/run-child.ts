@@ -1,10 +1,11 @@
 // One measured run of the optimized system, in its own process (spawned by the orchestrator).
 import { readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { type MetricsReport, toReport } from "@taskq/metrics";
 import { loadTaskFile, toPrepared } from "@taskq/processor";
 import { runClients } from "@taskq/queue";
 import { createQueue } from "taskq";
-import { openRuntime, type RuntimeConfig } from "taskq/app";
+import { openRuntime, processorConfigOf, type RuntimeConfig } from "taskq/app";
 
 /** What the orchestrator asks a child to run. */
 export interface RunSpec {
@@ -35,6 +36,7 @@ export interface RunSpec {
 }
 
 const noopHandler = new URL("./noop-handler.js", import.meta.url);
+const builtinHandler = new URL("./builtin-handler.js", import.meta.url);
 
 /** What a handler run submits through, and reads its metrics from. */
 interface HandlerSide {
@@ -43,13 +45,19 @@ interface HandlerSide {
   close(): Promise<void>;
 }
 
-/** The front door: `createQueue` with the no-op handler module. */
-async function frontDoor(
-  spec: RunSpec,
-  key: ((payload: unknown) => string) | undefined,
-): Promise<HandlerSide> {
+/** The handler module a run's tasks go to, and what it is given, alike on both sides. */
+interface HandlerChoice {
+  readonly handler: URL;
+  readonly handlerOptions: unknown;
+  readonly key: ((payload: unknown) => string) | undefined;
+}
+
+/** The front door: `createQueue` with the handler module. */
+async function frontDoor(spec: RunSpec, choice: HandlerChoice): Promise<HandlerSide> {
   const queue = await createQueue({
-    handler: noopHandler,
+    handler: choice.handler,
+    kind: "bench",
+    handlerOptions: choice.handlerOptions,
     store: spec.runtime.db,
     threads: spec.runtime.threads,
     concurrency: spec.runtime.concurrency,
@@ -58,7 +66,7 @@ async function frontDoor(
     attempts: spec.runtime.attempts,
     backoffBaseMs: spec.runtime.backoffBaseMs,
     backoffMaxMs: spec.runtime.backoffMaxMs,
-    ...(key ? { key } : {}),
+    ...(choice.key ? { key: choice.key } : {}),
   });
   return {
     submit: (payload) => queue.submit(payload),
@@ -68,16 +76,14 @@ async function frontDoor(
 }
 
 /** The same handler module through the hand-wired runtime: openRuntime and its orchestrator. */
-async function handWired(
-  spec: RunSpec,
-  key: ((payload: unknown) => string) | undefined,
-): Promise<HandlerSide> {
-  const { storage: _objects, ...config } = spec.runtime; // no object store: as createQueue's
+async function handWired(spec: RunSpec, choice: HandlerChoice): Promise<HandlerSide> {
+  const { storage: _objects, ...config } = spec.runtime; // no ctx.objects: as createQueue's
   const runtime = await openRuntime({
     ...config,
-    handler: noopHandler,
-    kind: "noop",
-    ...(key ? { key } : {}),
+    handler: choice.handler,
+    kind: "bench",
+    handlerOptions: choice.handlerOptions,
+    ...(choice.key ? { key: choice.key } : {}),
   });
   return {
     submit: (payload) => runtime.orchestrator.submit(payload),
@@ -87,20 +93,31 @@ async function handWired(
 }
 
 /**
- * A handler run (`via: "queue"` or `"handler"`): the workload's tasks as payloads of the no-op
- * handler module, through the front door or the hand-wired runtime. Warmed alike (one task per
- * slot, before the clock starts); throughput counts the tasks that succeeded during the measured
- * interval.
+ * A handler run (`via: "queue"` or `"handler"`): the workload's tasks as payloads of a handler
+ * module (the no-op one for no-op tasks; otherwise the built-in types run by the processor as a
+ * handler, `builtin-handler.ts`), through the front door or the hand-wired runtime. Warmed alike
+ * (one task per slot, before the clock starts); throughput counts the tasks that succeeded during
+ * the measured interval.
  */
 async function runHandlerChild(spec: RunSpec): Promise<void> {
   const file = await loadTaskFile(spec.tasksFile);
   const payloads = file.tasks.map((task) => toPrepared(task).payload);
-  // the pool's keys (the same work), unless the default hashed key is what is measured
-  const key = spec.keys === "hash" ? undefined : (p: unknown) => `noop:${(p as { id: string }).id}`;
-  const side = spec.via === "queue" ? await frontDoor(spec, key) : await handWired(spec, key);
+  const builtin = file.tasks.some((task) => task.type !== "noop");
+  const choice: HandlerChoice = {
+    handler: builtin ? builtinHandler : noopHandler,
+    handlerOptions: builtin
+      ? processorConfigOf(spec.runtime, resolve(spec.runtime.storage as string))
+      : undefined,
+    // the pool's keys (the same work), unless the default hashed key is what is measured
+    key: spec.keys === "hash" ? undefined : (p: unknown) => `noop:${(p as { id: string }).id}`,
+  };
+  const side = spec.via === "queue" ? await frontDoor(spec, choice) : await handWired(spec, choice);
   const slots = spec.runtime.threads * spec.runtime.concurrency;
+  // the workload's first tasks under ids and keys of their own
   await Promise.all(
-    Array.from({ length: slots }, (_, n) => side.submit({ id: `warmup-${n}`, type: "noop" })),
+    payloads
+      .slice(0, slots)
+      .map((p, n) => side.submit({ ...(p as object), id: `warmup-${n}`, idempotency_key: `warmup-${n}` })),
   );
   const before = side.metrics();
   const startupMs = performance.now();

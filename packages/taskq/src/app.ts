@@ -24,6 +24,7 @@ export {
   openRuntime,
   openStore,
   openStores,
+  processorConfigOf,
   type Runtime,
   type RuntimeConfig,
   type SimulationConfig,

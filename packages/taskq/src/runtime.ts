@@ -139,7 +139,7 @@ function openObjects(root: string, chunkSize: number | undefined): Promise<FsObj
 }
 
 /** The built-in task types' processor settings: where their objects are, and the simulation. */
-function processorConfigOf(config: RuntimeConfig, storageRoot: string): ProcessorConfig {
+export function processorConfigOf(config: RuntimeConfig, storageRoot: string): ProcessorConfig {
   const chunkSize = config.chunkSize ?? SETTINGS.chunkSize.default;
   const simulation = {
     baseLatencyMs: config.baseLatencyMs ?? SETTINGS.baseLatencyMs.default,
