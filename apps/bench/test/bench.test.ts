@@ -211,6 +211,32 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
     ]);
   });
 
+  it("front-door runs createQueue and the hand-wired runtime on one handler, no-op and io tasks alike", async () => {
+    const out = mkdtempSync(join(tmpdir(), "taskq-bench-front-door-"));
+    try {
+      for (const [profile, tasks] of [
+        ["overhead", "400"],
+        ["io", "60"],
+      ] as const) {
+        const run = await bench([
+          ...["front-door", "--profile", profile, "--tasks", tasks, "--clients", "20"],
+          ...["--threads", "1", "--repeat", "1", "--out", out, "--quiet"],
+        ]);
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+        expect(run.stdout).toMatch(/^hand-wired \(the same handler\) +[\d,]+ tasks\/s .* p95 [\d.]+ ms/m);
+        expect(run.stdout).toMatch(/^createQueue \(.*handler, the pool's keys\) +[\d,]+ tasks\/s/m);
+        const result = JSON.parse(readFileSync(join(out, "front-door.json"), "utf8"));
+        // every task of each side succeeded: the built-in types ran as a handler module too
+        expect(result.pool.median.success_count).toBe(Number(tasks));
+        expect(result.queue.median.success_count).toBe(Number(tasks));
+        expect(result.ratio).toBeGreaterThan(0);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it("drain stores a backlog, drains it with each system in turn, and reports the rounds", async () => {
     const out = mkdtempSync(join(tmpdir(), "taskq-bench-drain-"));
     try {
