@@ -10,7 +10,10 @@ export default async function builtIn(
   payload: unknown,
   ctx: { readonly attempt: number; readonly options: unknown },
 ): Promise<unknown> {
-  processor ??= createProcessor(ctx.options as ProcessorConfig);
+  processor ??= createProcessor(ctx.options as ProcessorConfig).catch((error: unknown) => {
+    processor = undefined; // the next attempt tries again
+    throw error;
+  });
   const outcome = await (await processor).run(parseTask(payload), ctx.attempt);
   if (outcome.ok) return outcome.output;
   const { message, retryable, errorClass } = outcome.error;

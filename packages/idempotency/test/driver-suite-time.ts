@@ -106,6 +106,23 @@ export function testTimeContract(
       expect(taken.map((r) => r.id)).toEqual(["t-1", "t-2", "t-3", "t-4", "t-5", "t-10", "t-11", "t-12"]);
     });
 
+    it("a key twice in one enqueueMany: the first call is stored and answered created, the later one a duplicate of it", async () => {
+      const s = await store();
+      // pairs far apart, more than a small sort keeps stable by chance
+      const claims = Array.from({ length: 40 }, (_, i) =>
+        task(i + 1, { idempotencyKey: `key-${i % 20}`, payload: { call: i + 1 } }),
+      );
+      const results = await s.enqueueMany(claims);
+      results.forEach((r, i) => {
+        if (i < 20) expect(r).toMatchObject({ created: true });
+        else expect(r).toMatchObject({ created: false, record: { id: `t-${i - 19}`, payload: { call: i - 19 } } });
+      });
+      const stored = await s.all();
+      expect(stored.map((r) => [r.id, r.payload])).toEqual(
+        Array.from({ length: 20 }, (_, i) => [`t-${i + 1}`, { call: i + 1 }]),
+      );
+    });
+
     it("ages: a task that has waited an hour per point of difference goes before newer higher ones", async () => {
       const c = clock();
       const s = await store({ now: c.now });

@@ -508,8 +508,9 @@ export class PgTaskStore implements TaskStoreDriver {
 
   /** Where this take's scan of each served kind starts: none (from the start) when a rescan is due. */
   #takeStarts(served: (kind: string) => boolean): [string, { rank: number; seq: number }][] {
+    // every TAKE_RESCAN_EVERY-th take (the ones between read on), or once TAKE_RESCAN_MS passed
     const rescan =
-      this.#takesSinceRescan >= TAKE_RESCAN_EVERY || performance.now() - this.#rescanAt >= TAKE_RESCAN_MS;
+      this.#takesSinceRescan + 1 >= TAKE_RESCAN_EVERY || performance.now() - this.#rescanAt >= TAKE_RESCAN_MS;
     if (rescan) {
       this.#takeFrom.clear();
       this.#takesSinceRescan = 0;

@@ -28,8 +28,10 @@
 -- name: task_turn
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   -- numbered in the order the calls were made (the arrays' order: the seqs are drawn in a
-  -- subquery of its own, never merged into the one above, before any sort), inserted in key
-  -- order (bytewise, so two turns lock keys in one order whatever the database's collation)
+  -- subquery of its own, sorted by it, where a volatile expression is computed after the sort and
+  -- the subquery is never merged into the one above), inserted in key order (bytewise, so two
+  -- turns lock keys in one order whatever the database's collation), the first call of a key
+  -- twice in the turn first (it is the one answered `created`)
   c AS (
     INSERT INTO tasks (seq, id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at,
       updated_at, next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version)
@@ -43,8 +45,9 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
         @claim_max_attempts::int[], @claim_start::bool[], @claim_priority::int[], @claim_run_at::bigint[],
         @claim_delay_ms::bigint[]) WITH ORDINALITY
-        AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, ord), clock) AS u, clock
-    ORDER BY u.kind COLLATE "C", u.key COLLATE "C"
+        AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, ord), clock
+      ORDER BY v.ord) AS u, clock
+    ORDER BY u.kind COLLATE "C", u.key COLLATE "C", u.ord
     ON CONFLICT (kind, idempotency_key) DO NOTHING
     RETURNING seq, kind, idempotency_key, version, status, attempts),
   st AS (
