@@ -115,7 +115,11 @@ export function testTimeContract(
       const results = await s.enqueueMany(claims);
       results.forEach((r, i) => {
         if (i < 20) expect(r).toMatchObject({ created: true });
-        else expect(r).toMatchObject({ created: false, record: { id: `t-${i - 19}`, payload: { call: i - 19 } } });
+        else
+          expect(r).toMatchObject({
+            created: false,
+            record: { id: `t-${i - 19}`, payload: { call: i - 19 } },
+          });
       });
       const stored = await s.all();
       expect(stored.map((r) => [r.id, r.payload])).toEqual(
