@@ -123,6 +123,20 @@ describe("PgTaskStore", () => {
     );
   });
 
+  it("a take that read on and came back short reads the rest from the start at once", async () => {
+    const s = await store();
+    await s.enqueueMany(Array.from({ length: 15 }, (_, i) => task(i + 1)));
+    const first = await s.takeNext(10); // from the start, full: the next reads on after its last
+    const [claimed] = await s.enqueueMany([task(1000, { priority: 5 })]); // ranked before that
+    const high = claimed?.created ? claimed.seq : undefined;
+    // the five left after the position, short of ten: the high one too, in this same call, first
+    const next = await s.takeNext(10);
+    expect(next.map((r) => r.seq)).toEqual([
+      high,
+      ...Array.from({ length: 5 }, (_, i) => (first.at(-1)?.seq as number) + 1 + i),
+    ]);
+  });
+
   it("renews only the leases it knows it holds: a task leased by a lost answer expires and is taken again", async () => {
     let t = 1_000_000;
     const now = () => t;

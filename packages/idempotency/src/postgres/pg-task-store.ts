@@ -35,8 +35,9 @@ const LIMITS_REFRESH_MS = 1000;
 
 /**
  * A take reads on from where this store's last take of a kind ended (see #takeFrom), except the
- * first after a short take, and at least every TAKE_RESCAN_EVERY takes or TAKE_RESCAN_MS ms:
- * those read the kind's due tasks from the start.
+ * first after a short take, and at least every TAKE_RESCAN_EVERY-th take or TAKE_RESCAN_MS ms:
+ * those read the kind's due tasks from the start (and a take that read on and came back short
+ * reads the rest from the start at once).
  */
 export const TAKE_RESCAN_EVERY = 8;
 const TAKE_RESCAN_MS = 100;
@@ -458,13 +459,24 @@ export class PgTaskStore implements TaskStoreDriver {
     if (limited.length === 0) {
       // no limits in the store for these kinds: one statement, with the caller's caps if any
       const caps = Object.entries(options.perKind ?? {}).filter(([kind]) => served(kind));
-      rows = (
-        await this.#conn.query<"task_take", TakenRow>("task_take", {
+      const take = (n: number, after: boolean, took: readonly TakenRow[] = []) =>
+        this.#conn.query<"task_take", TakenRow>("task_take", {
           ...base,
+          limit: n,
+          ...(after ? {} : { from_kinds: [], from_rank: [], from_seq: [] }),
           allow_kinds: caps.map(([kind]) => kind),
-          allow_n: caps.map(([, n]) => Math.max(0, Math.min(limit, n))),
-        })
-      ).rows;
+          allow_n: caps.map(([kind, cap]) =>
+            Math.max(0, Math.min(n, cap - took.filter((r) => r.kind === kind).length)),
+          ),
+        });
+      rows = (await take(limit, true)).rows;
+      // a take that read on came back short: what is due may be behind where it started (a higher
+      // priority, a released lease), so the rest is read from the start now, not at the next take
+      if (from.length > 0 && rows.length < limit) {
+        const rest = (await take(limit - rows.length, false, rows)).rows;
+        this.#tookFromStart();
+        rows = [...rows, ...rest].sort((a, b) => a.rank_at - b.rank_at || a.seq - b.seq);
+      }
     } else {
       rows = await this.#conn.transaction("take next", async (query) => {
         const locked = (
@@ -511,12 +523,16 @@ export class PgTaskStore implements TaskStoreDriver {
     // every TAKE_RESCAN_EVERY-th take (the ones between read on), or once TAKE_RESCAN_MS passed
     const rescan =
       this.#takesSinceRescan + 1 >= TAKE_RESCAN_EVERY || performance.now() - this.#rescanAt >= TAKE_RESCAN_MS;
-    if (rescan) {
-      this.#takeFrom.clear();
-      this.#takesSinceRescan = 0;
-      this.#rescanAt = performance.now();
-    } else this.#takesSinceRescan++;
+    if (rescan) this.#tookFromStart();
+    else this.#takesSinceRescan++;
     return [...this.#takeFrom].filter(([kind]) => served(kind));
+  }
+
+  /** A take read from the start: the positions start over, and so does the count to the next. */
+  #tookFromStart(): void {
+    this.#takeFrom.clear();
+    this.#takesSinceRescan = 0;
+    this.#rescanAt = performance.now();
   }
 
   /**
