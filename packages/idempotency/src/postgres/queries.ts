@@ -1,10 +1,8 @@
 // The PostgreSQL driver's statements (queries.sql), compiled once from `@name` to `$1..$n` and
 // bound by name: `PgParams` maps each statement to the object its parameters are read from.
 
-import type { KindLimitParams, ScheduleParams } from "../sql/params.js";
+import type { KindLimitParams, PageStatementParams, ScheduleParams } from "../sql/params.js";
 import { type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
-import type { TaskSet } from "../task-list.js";
-import type { TaskStatus } from "../types.js";
 import text from "./queries.sql";
 
 /** The clock of a statement: epoch ms injected by tests, or null for the database's `now()`. */
@@ -14,11 +12,6 @@ interface Now {
 interface Lease {
   readonly owner: string;
   readonly lease_ms: number;
-}
-/** A page, newest first: seqs below @before, at most @limit. */
-interface Page {
-  readonly before: number;
-  readonly limit: number;
 }
 type None = Record<never, never>;
 
@@ -61,7 +54,7 @@ export interface TurnParams extends Now, Lease {
 }
 
 /** Each statement of queries.sql and the parameters it binds. */
-export interface PgParams {
+export interface PgParams extends PageStatementParams {
   task_turn: TurnParams;
   task_list_by_keys: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
   task_reclaim_expired: Now;
@@ -172,19 +165,7 @@ export interface PgParams {
   kind_limit_remove: { readonly kind: string };
   task_status_counts: Now & { readonly cap: number };
   task_recent_finished: Now & { readonly since: number; readonly limit: number };
-  task_page_of_set: Page & {
-    readonly set: TaskSet;
-    readonly cap: number;
-    readonly status: TaskStatus | null;
-    readonly kind: string | null;
-  };
   task_list_by_seqs: { readonly seqs: readonly number[] };
-  task_page: Page & { readonly status: TaskStatus | null; readonly kind: string | null };
-  task_page_failed: Page & { readonly kind: string | null };
-  task_page_cancelled: Page & { readonly kind: string | null };
-  task_kinds: None;
-  dead_letter_page_open: Page;
-  dead_letter_page_all: Page;
 }
 
 export type PgQueryName = keyof PgParams;

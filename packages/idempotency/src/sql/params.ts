@@ -1,6 +1,29 @@
 // Parameters both dialects bind the same way (their queries.ts type each statement with them),
 // built in one place from what the contract's calls are given.
-import type { KindLimits, ScheduleInput } from "../types.js";
+import type { TaskSet } from "../task-list.js";
+import type { KindLimits, ScheduleInput, TaskStatus } from "../types.js";
+
+/** A page, newest first: seqs below @before, at most @limit. */
+export interface PageParams {
+  readonly before: number;
+  readonly limit: number;
+}
+
+/** The statements of the read model's pages (listTasks, kinds, listDeadLetters), alike in both dialects. */
+export interface PageStatementParams {
+  task_page_of_set: PageParams & {
+    readonly set: TaskSet;
+    readonly cap: number;
+    readonly status: TaskStatus | null;
+    readonly kind: string | null;
+  };
+  task_page: PageParams & { readonly status: TaskStatus | null; readonly kind: string | null };
+  task_page_failed: PageParams & { readonly kind: string | null };
+  task_page_cancelled: PageParams & { readonly kind: string | null };
+  task_kinds: Record<never, never>;
+  dead_letter_page_open: PageParams;
+  dead_letter_page_all: PageParams;
+}
 
 /** A schedule's row as schedule_put stores it. */
 export interface ScheduleParams {

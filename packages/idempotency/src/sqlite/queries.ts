@@ -4,10 +4,8 @@
 // positional arguments (see `caller`).
 
 import type Database from "better-sqlite3";
-import type { KindLimitParams, ScheduleParams } from "../sql/params.js";
+import type { KindLimitParams, PageStatementParams, ScheduleParams } from "../sql/params.js";
 import { type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
-import type { TaskSet } from "../task-list.js";
-import type { TaskStatus } from "../types.js";
 import text from "./queries.sql";
 
 interface Now {
@@ -38,15 +36,10 @@ interface Failure {
   readonly error_class: string;
   readonly error_message: string;
 }
-/** A page, newest first: seqs below @before, at most @limit. */
-interface Page {
-  readonly before: number;
-  readonly limit: number;
-}
 type None = Record<never, never>;
 
 /** Each statement of queries.sql and the parameters it binds. */
-export interface SqliteParams {
+export interface SqliteParams extends PageStatementParams {
   task_claim: Claim;
   task_claim_running: Claim & Lease;
   task_get: { readonly seq: number };
@@ -137,19 +130,7 @@ export interface SqliteParams {
   task_seq_range: None;
   dead_letter_count_since: { readonly since: number };
   task_list_succeeded_since: { readonly since: number; readonly limit: number };
-  task_page_of_set: Page & {
-    readonly set: TaskSet;
-    readonly cap: number;
-    readonly status: TaskStatus | null;
-    readonly kind: string | null;
-  };
   task_list_by_seqs: { readonly seqs: string };
-  task_page: Page & { readonly status: TaskStatus | null; readonly kind: string | null };
-  task_page_failed: Page & { readonly kind: string | null };
-  task_page_cancelled: Page & { readonly kind: string | null };
-  task_kinds: None;
-  dead_letter_page_open: Page;
-  dead_letter_page_all: Page;
 }
 
 export type SqliteQueryName = keyof SqliteParams;
