@@ -14,15 +14,23 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { connect } from "taskq";
+import { benchServer } from "../../../scripts/bench-server.mjs";
 
-const { values } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "100000" },
-    repeat: { type: "string", default: "3" },
-    store: { type: "string", default: "sqlite" },
-    "pg-url": { type: "string" },
-  },
-});
+const USAGE = "usage: enqueue-many.mjs [--tasks N] [--repeat R] [--store sqlite|postgres] [--pg-url URL]";
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      tasks: { type: "string", default: "100000" },
+      repeat: { type: "string", default: "3" },
+      store: { type: "string", default: "sqlite" },
+      "pg-url": { type: "string" },
+    },
+  }));
+} catch (error) {
+  console.error(`${error.message.split("\n")[0]} ${USAGE}`);
+  process.exit(2);
+}
 const tasks = Number(values.tasks);
 const repeat = Number(values.repeat);
 if (
@@ -32,17 +40,11 @@ if (
   repeat < 1 ||
   !["sqlite", "postgres"].includes(values.store)
 ) {
-  console.error("usage: enqueue-many.mjs [--tasks N] [--repeat R] [--store sqlite|postgres] [--pg-url URL]");
+  console.error(USAGE);
   process.exit(2);
 }
 
-const server =
-  values.store === "postgres"
-    ? await (await import(new URL("../../../scripts/bench-server.mjs", import.meta.url).href)).benchServer(
-        values["pg-url"],
-        pg,
-      )
-    : undefined;
+const server = values.store === "postgres" ? await benchServer(values["pg-url"], pg) : undefined;
 const rates = [];
 try {
   for (let run = 1; run <= repeat; run++) {
@@ -69,10 +71,15 @@ try {
     await client.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
+} catch (error) {
+  // an unreachable server, a store that cannot open: one line (pg's messages hold no password)
+  console.error(`enqueue-many.mjs: ${error.message}`);
+  process.exitCode = 1;
 } finally {
   await server?.stop();
 }
 const sorted = [...rates].sort((a, b) => a - b);
-console.log(
-  `enqueueMany of ${tasks} on ${values.store}: median ${Math.round(sorted[Math.floor(sorted.length / 2)])} tasks/s [${Math.round(sorted[0])}-${Math.round(sorted[sorted.length - 1])}] over ${repeat} runs`,
-);
+if (process.exitCode !== 1)
+  console.log(
+    `enqueueMany of ${tasks} on ${values.store}: median ${Math.round(sorted[Math.floor(sorted.length / 2)])} tasks/s [${Math.round(sorted[0])}-${Math.round(sorted[sorted.length - 1])}] over ${repeat} runs`,
+  );

@@ -23,6 +23,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { connect, createWorker } from "taskq";
+import { benchServer } from "../../../scripts/bench-server.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -51,13 +52,7 @@ if (
 const dir = mkdtempSync(join(tmpdir(), "taskq-ready-flow-"));
 const handler = join(dir, "noop.mjs");
 writeFileSync(handler, "export default async function noop() { return null; }\n");
-const server =
-  values.store === "postgres"
-    ? await (await import(new URL("../../../scripts/bench-server.mjs", import.meta.url).href)).benchServer(
-        values["pg-url"],
-        pg,
-      )
-    : undefined;
+const server = values.store === "postgres" ? await benchServer(values["pg-url"], pg) : undefined;
 
 /** A fresh store: a SQLite file, or a new database on the server. */
 async function freshStore(name) {
