@@ -20,7 +20,7 @@ import pg from "pg";
 import { connect } from "taskq";
 import { CliError } from "taskq/app";
 import { type MachineFacts, machineFacts } from "./machine.js";
-import { childNodeArgs } from "./orchestrate.js";
+import { childNodeArgs, medianBy } from "./orchestrate.js";
 import { openBenchDatabases } from "./pg-databases.js";
 
 /** The systems a drain can run, by name. */
@@ -103,13 +103,12 @@ export async function runDrain(
     server: databases.server,
     rows: options.systems.map((system) => {
       const all = runs.get(system) ?? [];
-      const sorted = [...all].sort((a, b) => a - b);
       return {
         system,
         rounds: all,
-        median: sorted[Math.floor((sorted.length - 1) / 2)] ?? 0,
-        min: sorted[0] ?? 0,
-        max: sorted.at(-1) ?? 0,
+        median: medianBy(all, (tps) => tps) ?? 0,
+        min: Math.min(...all),
+        max: Math.max(...all),
       };
     }),
   };

@@ -412,10 +412,15 @@ export async function measure(
   return { ...report, system, clients, repeat, managers: 1 };
 }
 
+/** The item with the median value (the lower middle of an even count). */
+export function medianBy<T>(items: readonly T[], value: (item: T) => number): T | undefined {
+  const sorted = [...items].sort((a, b) => value(a) - value(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 /** The run with the median throughput (the lower middle of an even count). */
 export function median(runs: readonly RunResult[]): RunResult | undefined {
-  const sorted = [...runs].sort((a, b) => a.throughput_tps - b.throughput_tps);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
+  return medianBy(runs, (r) => r.throughput_tps);
 }
 
 /** Runs the plan (baseline and optimized alternating, A B A B) and computes medians, ratios, checks. */
