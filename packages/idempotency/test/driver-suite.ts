@@ -56,6 +56,35 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
         expect(second.record).toMatchObject({ id: "t-1", status: "queued", attempts: 0, maxAttempts: 3 });
     });
 
+    it("answers each created claim with the stored task's seq, version, status and attempts, a duplicate between them too", async () => {
+      const s = await store();
+      const answers = await s.enqueueMany([
+        task(1),
+        task(2, { start: true }),
+        task(1, { id: "dup" }),
+        task(3, { start: true }),
+        task(4),
+      ]);
+      expect(answers.map((a) => a.created)).toEqual([true, true, false, true, true]);
+      for (const answer of answers) {
+        if (!answer.created) continue;
+        const stored = await s.get(answer.seq);
+        expect(answer).toEqual({
+          created: true,
+          seq: stored?.seq,
+          version: stored?.version,
+          status: stored?.status,
+          attempts: stored?.attempts,
+        });
+      }
+      expect(answers.filter((a) => a.created).map((a) => (a as { status: string }).status)).toEqual([
+        "queued",
+        "running",
+        "running",
+        "queued",
+      ]);
+    });
+
     it("scopes idempotency keys by kind: the same key under two kinds is two tasks", async () => {
       const s = await store();
       const a = await s.claim(task(1, { kind: "a" }));

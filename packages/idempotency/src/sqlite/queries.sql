@@ -6,13 +6,17 @@
 
 -- A queued task is due at @next_run_at (now, or later for a delayed one) and ranks by its
 -- priority's worth of waiting earlier (@aging_ms per point: see migration 008).
+-- The claims have no RETURNING: the driver knows what it inserted (the seq is the insert's rowid).
+-- SQLite runs a RETURNING as a trigger, and a statement with a trigger inside a transaction keeps
+-- a statement journal: a copy of every page it touches (six b-trees here), written to a temporary
+-- file. That was most of the kernel's time in a bulk enqueue (enqueue-many.mjs: 38-43k tasks/s
+-- with RETURNING, 71-74k without).
 -- name: task_claim
 INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
   next_run_at, priority, rank_at, version)
 VALUES (@id, @idempotency_key, @kind, @payload, 'queued', 0, @max_attempts, @now, @now, @next_run_at,
   @priority, @next_run_at - @priority * @aging_ms, 0)
 ON CONFLICT (kind, idempotency_key) DO NOTHING
-RETURNING seq, version, status, attempts
 
 -- A claim with `start`: running at once, leased to this owner, its first attempt counted.
 -- name: task_claim_running
@@ -21,7 +25,6 @@ INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_att
 VALUES (@id, @idempotency_key, @kind, @payload, 'running', 1, @max_attempts, @now, @now, @now,
   @priority, @now - @priority * @aging_ms, @now, @owner, @lease_expires_at, 0)
 ON CONFLICT (kind, idempotency_key) DO NOTHING
-RETURNING seq, version, status, attempts
 
 -- name: task_get
 SELECT * FROM tasks WHERE seq = @seq

@@ -132,8 +132,8 @@ export class SqliteSyncStore {
 
   /**
    * Inserts the task as `queued` (or, with `start`, as `running` for this owner) unless its
-   * idempotency key exists: one atomic INSERT ... ON CONFLICT DO NOTHING RETURNING. Of two
-   * processes claiming one key, one wins.
+   * idempotency key exists: one atomic INSERT ... ON CONFLICT DO NOTHING (a created task's seq is
+   * the insert's rowid). Of two processes claiming one key, one wins.
    */
   claim(input: T.ClaimInput): T.ClaimResult {
     const { kind, payload, maxAttempts, priority, runAt, delayMs } = validate.checkClaim(
@@ -157,10 +157,14 @@ export class SqliteSyncStore {
         owner: this.owner,
         lease_expires_at: now + this.leaseMs,
       };
-      const row = (
-        input.start === true ? this.#s.task_claim_running.get(params) : this.#s.task_claim.get(params)
-      ) as { seq: number; version: number; status: "queued" | "running"; attempts: number } | undefined;
-      if (row) return { created: true, ...row };
+      const start = input.start === true;
+      const inserted = (start ? this.#s.task_claim_running : this.#s.task_claim).run(params);
+      if (inserted.changes === 1) {
+        const seq = Number(inserted.lastInsertRowid);
+        return start
+          ? { created: true, seq, version: 0, status: "running", attempts: 1 }
+          : { created: true, seq, version: 0, status: "queued", attempts: 0 };
+      }
       return {
         created: false,
         record: records.toRecord(
