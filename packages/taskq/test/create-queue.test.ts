@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,6 +56,11 @@ describe("createQueue", () => {
       mainThread: true,
     });
     expect(stableKey({ a: 1, b: [2, { c: 3, d: 4 }] })).toBe(stableKey({ b: [2, { d: 4, c: 3 }], a: 1 }));
+    // the stored keys of existing stores depend on it: the SHA-256 of the sorted JSON, in hex
+    expect(stableKey({ b: "x", a: 1 })).toBe(
+      `sha256:${createHash("sha256").update('{"a":1,"b":"x"}').digest("hex")}`,
+    );
+    expect(stableKey(undefined)).toBe(`sha256:${createHash("sha256").update("null").digest("hex")}`);
   });
 
   it("a duplicate gets the stored result without running again, also after a restart on the same file", async () => {
