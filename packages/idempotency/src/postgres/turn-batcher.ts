@@ -251,19 +251,29 @@ export class TurnBatcher {
     retried: boolean,
   ) {
     if (batch.length === 0) return;
+    const createdAs = (args: CheckedClaim, seq: number): ClaimResult =>
+      args.start
+        ? { created: true, seq, version: 0, status: "running", attempts: 1 }
+        : { created: true, seq, version: 0, status: "queued", attempts: 0 };
+    const { owner, running } = this.#options;
+    if (inserted.length === batch.length) {
+      // every call inserted: its seqs were drawn in the calls' order (a bulk enqueue's usual case,
+      // with no key to compare)
+      const seqs = Float64Array.from(inserted, (row) => row.seq).sort();
+      batch.forEach((call, i) => {
+        const result = createdAs(call.args, seqs[i] as number);
+        if (call.args.start) running.add(result.seq);
+        call.resolve(result as never);
+      });
+      return;
+    }
     const created = new Map(inserted.map((row) => [identity(row.kind as string, row.key as string), row]));
     const ids = batch.map((call) => identity(call.args.kind, call.args.idempotencyKey));
-    const results: (ClaimResult | undefined)[] = batch.map((_, i) => {
+    const results: (ClaimResult | undefined)[] = batch.map((call, i) => {
       const row = created.get(ids[i] as string);
       if (!row) return undefined;
       created.delete(ids[i] as string); // a key twice in one batch: the second is a duplicate
-      return {
-        created: true,
-        seq: row.seq,
-        version: row.version as number,
-        status: row.status as "queued" | "running",
-        attempts: row.attempts as number,
-      };
+      return createdAs(call.args, row.seq);
     });
     const byKey = new Map(
       held.map((row) => [identity(row.kind as string, row.key as string), toRecord(row.record as Row)]),
@@ -283,7 +293,6 @@ export class TurnBatcher {
       });
       for (const row of existing.rows) byKey.set(identity(row.kind, row.idempotency_key), toRecord(row));
     }
-    const { owner, running } = this.#options;
     batch.forEach((call, i) => {
       const record = results[i] === undefined ? byKey.get(ids[i] as string) : undefined;
       if (!record) return;
