@@ -87,6 +87,25 @@ describe("PgTaskStore", () => {
     });
   });
 
+  it("stores an enqueueMany's payloads, keys and ids as given, through array literals or pg's own encoding", async () => {
+    const s = await store();
+    const odd = ['quote " and \\ backslash', "comma, {brace}", "NULL", "", "é ✓ 🙂", "line\nbreak", "tab\tx"];
+    const inputs = odd.map((text, n) => task(n, { id: `id ${text}`, idempotencyKey: `key ${text}`, payload: { text } }));
+    // one batch of plain strings (array literals) and one with control characters (pg encodes it)
+    const plain = inputs.slice(0, 5);
+    const control = inputs.slice(5);
+    const answers = [...(await s.enqueueMany(plain)), ...(await s.enqueueMany(control))];
+    expect(answers.every((a) => a.created)).toBe(true);
+    for (const [n, input] of inputs.entries()) {
+      const stored = await s.get((answers[n] as { seq: number }).seq);
+      expect(stored).toMatchObject({ id: input.id, idempotencyKey: input.idempotencyKey, payload: input.payload });
+    }
+    // a duplicate among new calls: answered from the stored record, the others created in order
+    const again = await s.enqueueMany([task(100), inputs[2] as (typeof inputs)[number], task(101)]);
+    expect(again.map((a) => a.created)).toEqual([true, false, true]);
+    expect((again[0] as { seq: number }).seq).toBeLessThan((again[2] as { seq: number }).seq);
+  });
+
   it("judges leases by the database's clock: a node whose clock runs an hour ahead steals nothing", async () => {
     const a = await store({ leaseMs: 60_000, owner: "node-a:1:a" });
     await a.enqueueMany([task(1)]);

@@ -3,8 +3,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { StoreError } from "../errors.js";
-import { bindNamed } from "../sql/query-file.js";
 import { fromPg, isTransient } from "./errors.js";
+import { bindPg } from "./pg-values.js";
 import { PG_QUERIES, type PgParams, type PgQueryName } from "./queries.js";
 
 const BACKOFF_MAX_MS = 2000;
@@ -79,7 +79,7 @@ export class PgConnection {
     return this.pool.query<R>({
       name: `${this.schema}_${name}`,
       text: statement.text,
-      values: bindNamed(statement, params),
+      values: bindPg(statement, params),
     });
   }
 
@@ -107,7 +107,7 @@ export class PgConnection {
           return client.query({
             name: `${this.schema}_${name}`,
             text: statement.text,
-            values: bindNamed(statement, params as never),
+            values: bindPg(statement, params as never),
           });
         });
         await client.query("COMMIT");

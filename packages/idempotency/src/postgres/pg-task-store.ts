@@ -19,7 +19,6 @@ import {
 import { deadLocalOwners, newOwnerId } from "../owner.js";
 import * as records from "../record.js";
 import { kindLimitParams, scheduleParams } from "../sql/params.js";
-import { bindNamed } from "../sql/query-file.js";
 import { candidateSets, SMALL_SET, walkOf } from "../task-list.js";
 import type * as T from "../types.js";
 import * as validate from "../validate.js";
@@ -27,6 +26,7 @@ import { PgConnection } from "./connection.js";
 import { fromPg, redactUrl } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { PgNotifier } from "./notifier.js";
+import { bindPg } from "./pg-values.js";
 import { PG_QUERIES, type PgParams } from "./queries.js";
 import { TurnBatcher } from "./turn-batcher.js";
 
@@ -308,9 +308,8 @@ export class PgTaskStore implements TaskStoreDriver {
     ) => {
       const statement = PG_QUERIES[name];
       try {
-        return (
-          await client.query(statement.text.replaceAll(":schema.", schema), bindNamed(statement, params))
-        ).rows as {
+        return (await client.query(statement.text.replaceAll(":schema.", schema), bindPg(statement, params)))
+          .rows as {
           call?: string;
           seq?: number | string;
           kind?: string;
