@@ -11,19 +11,26 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
+const USAGE = "usage: ab.mjs --a DIR --b DIR [--rounds N] -- <taskq-bench flags>";
 const split = process.argv.indexOf("--");
-const { values } = parseArgs({
-  args: process.argv.slice(2, split < 0 ? undefined : split),
-  options: {
-    a: { type: "string" },
-    b: { type: "string" },
-    rounds: { type: "string", default: "3" },
-  },
-});
+let values;
+try {
+  ({ values } = parseArgs({
+    args: process.argv.slice(2, split < 0 ? undefined : split),
+    options: {
+      a: { type: "string" },
+      b: { type: "string" },
+      rounds: { type: "string", default: "3" },
+    },
+  }));
+} catch (error) {
+  console.error(`ab.mjs: ${error.message.split("\n")[0]} ${USAGE}`);
+  process.exit(2);
+}
 const benchArgs = split < 0 ? [] : process.argv.slice(split + 1);
 const rounds = Number(values.rounds);
 if (!values.a || !values.b || !Number.isInteger(rounds) || rounds < 1) {
-  console.error("usage: ab.mjs --a DIR --b DIR [--rounds N] -- <taskq-bench flags>");
+  console.error(USAGE);
   process.exit(2);
 }
 const builds = { A: resolve(values.a), B: resolve(values.b) };

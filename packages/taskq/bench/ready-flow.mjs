@@ -25,17 +25,25 @@ import pg from "pg";
 import { connect, createWorker } from "taskq";
 import { benchServer } from "../../../scripts/bench-server.mjs";
 
-const { values } = parseArgs({
-  options: {
-    compare: { type: "string" },
-    store: { type: "string", default: "sqlite" },
-    ready: { type: "string", default: "20000" },
-    delayed: { type: "string", default: "1000000" },
-    rounds: { type: "string", default: "3" },
-    baseline: { type: "string", default: "empty" },
-    "pg-url": { type: "string" },
-  },
-});
+const USAGE =
+  "usage: ready-flow.mjs --compare delayed|limit [--store sqlite|postgres] [--ready N] [--delayed N] [--rounds N] [--baseline empty|sized] [--pg-url URL]";
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      compare: { type: "string" },
+      store: { type: "string", default: "sqlite" },
+      ready: { type: "string", default: "20000" },
+      delayed: { type: "string", default: "1000000" },
+      rounds: { type: "string", default: "3" },
+      baseline: { type: "string", default: "empty" },
+      "pg-url": { type: "string" },
+    },
+  }));
+} catch (error) {
+  console.error(`ready-flow.mjs: ${error.message.split("\n")[0]} ${USAGE}`);
+  process.exit(2);
+}
 const [ready, delayed, rounds] = [values.ready, values.delayed, values.rounds].map(Number);
 if (
   !["delayed", "limit"].includes(values.compare) ||
@@ -43,9 +51,7 @@ if (
   !["empty", "sized"].includes(values.baseline) ||
   ![ready, delayed, rounds].every((n) => Number.isInteger(n) && n >= 1)
 ) {
-  console.error(
-    "usage: ready-flow.mjs --compare delayed|limit [--store sqlite|postgres] [--ready N] [--delayed N] [--rounds N] [--baseline empty|sized]",
-  );
+  console.error(USAGE);
   process.exit(2);
 }
 
