@@ -11,7 +11,7 @@
 //
 // The clock starts when the processes are spawned (their start-up counts, for every system
 // alike) and stops when a probe (every PROBE_MS) finds nothing left: taskq's queued or running
-// tasks, graphile-worker's jobs table, each one index probe.
+// tasks (read on from where the last probe stopped), graphile-worker's jobs table.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -125,8 +125,7 @@ async function drainOnce(system: DrainSystem, url: string, options: DrainOptions
   const children = Array.from({ length: processes }, () => spawnWorker(kind, url, options));
   try {
     for (;;) {
-      const { rows } = await probe.query<{ left: boolean }>(left);
-      if (!rows[0]?.left) break;
+      if (!(await left(probe))) break;
       const dead = await Promise.race([
         ...children.map((c) => c.exited),
         new Promise<null>((resolve) => setTimeout(resolve, PROBE_MS, null)),
@@ -144,19 +143,44 @@ async function drainOnce(system: DrainSystem, url: string, options: DrainOptions
   }
 }
 
-/** Stores the backlog through taskq's client; returns the probe: is any task queued or running? */
-async function fillTaskq(url: string, tasks: number): Promise<string> {
+/** Asks the store whether anything is left to run. */
+type Probe = (client: pg.Client) => Promise<boolean>;
+
+/**
+ * Stores the backlog through taskq's client; returns the probe: is any task queued or running?
+ * It reads on from the first unfinished task it saw last (tasks finish about in seq order), so a
+ * probe reads the tasks finished since the one before; a whole-table check confirms the end.
+ * Asking the whole table every time (`status IN ('queued', 'running')`, a sequential scan past
+ * every finished task) cost 7.5-7.9 ms a probe: 2.7-3.2 s of the server's two cores in a 10 s
+ * drain, where graphile-worker's probe cost 0.7 ms.
+ */
+async function fillTaskq(url: string, tasks: number): Promise<Probe> {
   const client = await connect({ store: url });
   try {
     for (let n = 0; n < tasks; n += FILL_CHUNK) await client.enqueueMany("noop", chunk(n, tasks));
   } finally {
     await client.close();
   }
-  return "SELECT EXISTS (SELECT 1 FROM taskq.tasks WHERE status IN ('queued', 'running')) AS left";
+  let from = 0;
+  return async (probe) => {
+    const { rows } = await probe.query<{ seq: string }>(
+      "SELECT seq FROM taskq.tasks WHERE seq >= $1 AND status IN ('queued', 'running') ORDER BY seq LIMIT 1",
+      [from],
+    );
+    if (rows[0]) {
+      from = Number(rows[0].seq);
+      return true;
+    }
+    const whole = await probe.query<{ left: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM taskq.tasks WHERE status IN ('queued', 'running')) AS left",
+    );
+    from = 0;
+    return whole.rows[0]?.left === true;
+  };
 }
 
 /** Stores the backlog through graphile-worker's utils; returns the probe: is any job left? */
-async function fillGraphile(url: string, tasks: number): Promise<string> {
+async function fillGraphile(url: string, tasks: number): Promise<Probe> {
   const { makeWorkerUtils } = await importGraphile();
   const utils = await makeWorkerUtils({ connectionString: url });
   try {
@@ -166,7 +190,12 @@ async function fillGraphile(url: string, tasks: number): Promise<string> {
   } finally {
     await utils.release();
   }
-  return "SELECT EXISTS (SELECT 1 FROM graphile_worker._private_jobs) AS left";
+  return async (probe) => {
+    const { rows } = await probe.query<{ left: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM graphile_worker._private_jobs) AS left",
+    );
+    return rows[0]?.left === true;
+  };
 }
 
 async function importGraphile(): Promise<typeof import("graphile-worker")> {
