@@ -90,7 +90,9 @@ describe("PgTaskStore", () => {
   it("stores an enqueueMany's payloads, keys and ids as given, through array literals or pg's own encoding", async () => {
     const s = await store();
     const odd = ['quote " and \\ backslash', "comma, {brace}", "NULL", "", "é ✓ 🙂", "line\nbreak", "tab\tx"];
-    const inputs = odd.map((text, n) => task(n, { id: `id ${text}`, idempotencyKey: `key ${text}`, payload: { text } }));
+    const inputs = odd.map((text, n) =>
+      task(n, { id: `id ${text}`, idempotencyKey: `key ${text}`, payload: { text } }),
+    );
     // one batch of plain strings (array literals) and one with control characters (pg encodes it)
     const plain = inputs.slice(0, 5);
     const control = inputs.slice(5);
@@ -98,7 +100,11 @@ describe("PgTaskStore", () => {
     expect(answers.every((a) => a.created)).toBe(true);
     for (const [n, input] of inputs.entries()) {
       const stored = await s.get((answers[n] as { seq: number }).seq);
-      expect(stored).toMatchObject({ id: input.id, idempotencyKey: input.idempotencyKey, payload: input.payload });
+      expect(stored).toMatchObject({
+        id: input.id,
+        idempotencyKey: input.idempotencyKey,
+        payload: input.payload,
+      });
     }
     // a duplicate among new calls: answered from the stored record, the others created in order
     const again = await s.enqueueMany([task(100), inputs[2] as (typeof inputs)[number], task(101)]);

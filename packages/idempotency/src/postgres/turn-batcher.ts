@@ -261,9 +261,9 @@ export class TurnBatcher {
       // with no key to compare)
       const seqs = Float64Array.from(inserted, (row) => row.seq).sort();
       batch.forEach((call, i) => {
-        const result = createdAs(call.args, seqs[i] as number);
-        if (call.args.start) running.add(result.seq);
-        call.resolve(result as never);
+        const seq = seqs[i] as number;
+        if (call.args.start) running.add(seq);
+        call.resolve(createdAs(call.args, seq) as never);
       });
       return;
     }
