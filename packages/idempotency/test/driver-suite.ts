@@ -56,6 +56,31 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
         expect(second.record).toMatchObject({ id: "t-1", status: "queued", attempts: 0, maxAttempts: 3 });
     });
 
+    it("answers a batch of new claims, queued and started mixed, each with its own stored task", async () => {
+      const s = await store();
+      const inputs = [task(1), task(2, { start: true }), task(3), task(4, { start: true }), task(5)];
+      const answers = await s.enqueueMany(inputs);
+      for (const [n, answer] of answers.entries()) {
+        expect(answer.created).toBe(true);
+        const stored = await s.get((answer as { seq: number }).seq);
+        const started = inputs[n]?.start === true;
+        expect(stored).toMatchObject({
+          id: inputs[n]?.id,
+          idempotencyKey: inputs[n]?.idempotencyKey,
+          status: started ? "running" : "queued",
+          attempts: started ? 1 : 0,
+          version: 0,
+        });
+        expect(answer).toEqual({
+          created: true,
+          seq: stored?.seq,
+          version: 0,
+          status: stored?.status,
+          attempts: stored?.attempts,
+        });
+      }
+    });
+
     it("answers each created claim with the stored task's seq, version, status and attempts, a duplicate between them too", async () => {
       const s = await store();
       const answers = await s.enqueueMany([

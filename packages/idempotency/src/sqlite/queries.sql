@@ -9,8 +9,8 @@
 -- The claims have no RETURNING: the driver knows what it inserted (the seq is the insert's rowid).
 -- SQLite runs a RETURNING as a trigger, and a statement with a trigger inside a transaction keeps
 -- a statement journal: a copy of every page it touches (six b-trees here), written to a temporary
--- file. That was most of the kernel's time in a bulk enqueue (enqueue-many.mjs: 38-43k tasks/s
--- with RETURNING, 71-74k without).
+-- file. That was most of the kernel's time in a bulk enqueue (enqueue-many.mjs, alternated with the
+-- build before: about twice the rate without; the figures are in packages/taskq/README.md).
 -- name: task_claim
 INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
   next_run_at, priority, rank_at, version)
