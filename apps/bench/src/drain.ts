@@ -13,6 +13,7 @@
 // alike) and stops when a probe (every PROBE_MS) finds nothing left: taskq's queued or running
 // tasks (read on from where the last probe stopped), graphile-worker's jobs table.
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,6 +56,13 @@ export interface DrainRow {
   readonly median: number;
   readonly min: number;
   readonly max: number;
+  /**
+   * CPU time of the worker processes (every thread, user and kernel) per task drained, µs, each
+   * round; null where /proc cannot be read (not Linux).
+   */
+  readonly workerCpuUs: readonly (number | null)[];
+  /** Median of workerCpuUs over the rounds that have one; null when none has. */
+  readonly medianWorkerCpuUs: number | null;
 }
 
 export interface DrainResult {
@@ -84,13 +92,16 @@ export async function runDrain(
     );
   const databases = await openBenchDatabases(options.pgUrl);
   log(`task store: a new PostgreSQL database per round on ${databases.server}`);
-  const runs = new Map<DrainSystem, number[]>(options.systems.map((s) => [s, []]));
+  const runs = new Map<DrainSystem, Drained[]>(options.systems.map((s) => [s, []]));
   try {
     for (let round = 1; round <= options.rounds; round++) {
       for (const system of options.systems) {
-        const tps = await drainOnce(system, await databases.create(), options);
-        runs.get(system)?.push(tps);
-        log(`round ${round} ${system}: ${options.tasks} tasks drained at ${Math.round(tps)} tasks/s`);
+        const drained = await drainOnce(system, await databases.create(), options);
+        runs.get(system)?.push(drained);
+        log(
+          `round ${round} ${system}: ${options.tasks} tasks drained at ${Math.round(drained.tps)} tasks/s` +
+            (drained.workerCpuUs === null ? "" : `, worker CPU ${drained.workerCpuUs.toFixed(1)} µs/task`),
+        );
       }
     }
   } finally {
@@ -102,20 +113,49 @@ export async function runDrain(
     tasks: options.tasks,
     server: databases.server,
     rows: options.systems.map((system) => {
-      const all = runs.get(system) ?? [];
+      const all = (runs.get(system) ?? []).map((d) => d.tps);
+      const cpu = (runs.get(system) ?? []).map((d) => d.workerCpuUs);
       return {
         system,
         rounds: all,
         median: medianBy(all, (tps) => tps) ?? 0,
         min: Math.min(...all),
         max: Math.max(...all),
+        workerCpuUs: cpu,
+        medianWorkerCpuUs:
+          medianBy(
+            cpu.filter((us): us is number => us !== null),
+            (us) => us,
+          ) ?? null,
       };
     }),
   };
 }
 
+/** One round's result: its throughput, and its workers' CPU time per task. */
+interface Drained {
+  readonly tps: number;
+  readonly workerCpuUs: number | null;
+}
+
+/**
+ * CPU seconds a process has used so far, every thread, user and kernel (/proc/<pid>/stat's utime
+ * and stime, in clock ticks: USER_HZ, 100 on Linux); null where it cannot be read.
+ */
+function cpuSecondsOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // the fields after the command name, which is in parentheses and may hold spaces
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / 100 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** One round of one system on a fresh database: fill (not timed), then spawn and time. */
-async function drainOnce(system: DrainSystem, url: string, options: DrainOptions): Promise<number> {
+async function drainOnce(system: DrainSystem, url: string, options: DrainOptions): Promise<Drained> {
   const { kind, processes } = DRAIN_SYSTEMS[system];
   const left =
     kind === "graphile-worker" ? await fillGraphile(url, options.tasks) : await fillTaskq(url, options.tasks);
@@ -125,7 +165,15 @@ async function drainOnce(system: DrainSystem, url: string, options: DrainOptions
   const children = Array.from({ length: processes }, () => spawnWorker(kind, url, options));
   try {
     for (;;) {
-      if (!(await left(probe))) break;
+      if (!(await left(probe))) {
+        const seconds = (performance.now() - started) / 1000;
+        // read before the processes are told to stop (their shutdown is not the drain's work)
+        const cpu = children.map((c) => cpuSecondsOf(c.child.pid));
+        const workerCpuUs = cpu.every((x) => x !== null)
+          ? (cpu.reduce((sum: number, x) => sum + (x as number), 0) / options.tasks) * 1e6
+          : null;
+        return { tps: options.tasks / seconds, workerCpuUs };
+      }
       const dead = await Promise.race([
         ...children.map((c) => c.exited),
         new Promise<null>((resolve) => setTimeout(resolve, PROBE_MS, null)),
@@ -135,7 +183,6 @@ async function drainOnce(system: DrainSystem, url: string, options: DrainOptions
           `${system}: a worker exited early (${dead.code}): ${dead.stderr.trim().split("\n").at(-1)}`,
         );
     }
-    return options.tasks / ((performance.now() - started) / 1000);
   } finally {
     for (const c of children) c.child.kill("SIGTERM");
     await Promise.all(children.map((c) => c.exited));
@@ -254,7 +301,9 @@ export function formatDrain(result: DrainResult, rounds: number): string {
     `machine: ${result.machine.cores} cores, ${result.machine.cpu}, node ${result.machine.node} (the database server shares these cores)`,
     "",
     ...result.rows.map(
-      (r) => `${r.system.padEnd(20)} ${`${n(r.median)} [${n(r.min)}-${n(r.max)}]`.padStart(22)} tasks/s`,
+      (r) =>
+        `${r.system.padEnd(20)} ${`${n(r.median)} [${n(r.min)}-${n(r.max)}]`.padStart(22)} tasks/s` +
+        (r.medianWorkerCpuUs === null ? "" : `, worker CPU ${r.medianWorkerCpuUs.toFixed(1)} µs/task`),
     ),
     "",
     `taskq / graphile-worker: ${ratio("taskq", "graphile-worker")} · taskq x2 / taskq: ${ratio("taskq-x2", "taskq")} · graphile-worker x2 / graphile-worker: ${ratio("graphile-worker-x2", "graphile-worker")} · taskq-a / taskq: ${ratio("taskq-a", "taskq")}`,

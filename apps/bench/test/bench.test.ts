@@ -244,14 +244,19 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
       const run = await bench([...args, "--systems", "taskq,graphile-worker", "--quiet"]);
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/^taskq +[\d,]+ \[[\d,]+-[\d,]+\] tasks\/s$/m);
-      expect(run.stdout).toMatch(/^graphile-worker +[\d,]+ \[[\d,]+-[\d,]+\] tasks\/s$/m);
+      // the workers' CPU per task where /proc can be read (Linux)
+      const cpu = process.platform === "linux" ? ", worker CPU [\\d.]+ µs/task" : "";
+      expect(run.stdout).toMatch(new RegExp(`^taskq +[\\d,]+ \\[[\\d,]+-[\\d,]+\\] tasks/s${cpu}$`, "m"));
+      expect(run.stdout).toMatch(
+        new RegExp(`^graphile-worker +[\\d,]+ \\[[\\d,]+-[\\d,]+\\] tasks/s${cpu}$`, "m"),
+      );
       const result = JSON.parse(readFileSync(join(out, "drain.json"), "utf8"));
       expect(result.tasks).toBe(300);
       expect(result.rows.map((r: { system: string }) => r.system)).toEqual(["taskq", "graphile-worker"]);
       for (const row of result.rows) {
         expect(row.rounds).toHaveLength(1);
         expect(row.median).toBeGreaterThan(0);
+        if (process.platform === "linux") expect(row.medianWorkerCpuUs).toBeGreaterThan(0);
       }
     } finally {
       rmSync(out, { recursive: true, force: true });
