@@ -1,4 +1,5 @@
 import type {
+  ClaimResult,
   CountedStatus,
   DeadLetter,
   FinishedSample,
@@ -37,6 +38,17 @@ export interface Row {
   error_message: string | null;
   version: number;
   cancel_requested_at: number | null;
+}
+
+/**
+ * The answer to a claim that inserted its task: version 0, and the status and attempts the insert
+ * gave it (running with its first attempt counted when claimed with `start`). Both drivers answer
+ * from what they inserted instead of reading the row back.
+ */
+export function createdClaim(seq: number, start: boolean): ClaimResult {
+  return start
+    ? { created: true, seq, version: 0, status: "running", attempts: 1 }
+    : { created: true, seq, version: 0, status: "queued", attempts: 0 };
 }
 
 /** A `dead_letters` row. */

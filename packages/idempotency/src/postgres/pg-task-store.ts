@@ -28,7 +28,7 @@ import { migrate } from "./migrate.js";
 import { PgNotifier } from "./notifier.js";
 import { bindPg } from "./pg-values.js";
 import { PG_QUERIES, type PgParams } from "./queries.js";
-import { TurnBatcher } from "./turn-batcher.js";
+import { identity, TurnBatcher } from "./turn-batcher.js";
 
 /** How long a store trusts its list of the kinds with limits, ms (see #limitedKinds). */
 const LIMITS_REFRESH_MS = 1000;
@@ -314,16 +314,12 @@ export class PgTaskStore implements TaskStoreDriver {
           seq?: number | string;
           kind?: string;
           key?: string;
-          version?: number;
-          status?: string;
-          attempts?: number;
           record: records.Row | null;
         }[];
       } catch (error) {
         throw fromPg(error, "claim with", this.location);
       }
     };
-    const identity = (kind: string, key: string) => `${kind}\u0000${key}`;
     const rows = await run("task_claim_with", {
       now: this.#clock(),
       claim_id: claims.map((c) => c.id),
@@ -349,13 +345,7 @@ export class PgTaskStore implements TaskStoreDriver {
       const row = created.get(id);
       if (!row) return undefined;
       created.delete(id); // a key twice in one batch: the second is a duplicate
-      return {
-        created: true,
-        seq: Number(row.seq),
-        version: Number(row.version),
-        status: "queued",
-        attempts: Number(row.attempts),
-      };
+      return records.createdClaim(Number(row.seq), false);
     });
     const missing = claims.filter(
       (c, i) => results[i] === undefined && !held.has(identity(c.kind, c.idempotencyKey)),

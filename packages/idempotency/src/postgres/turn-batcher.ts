@@ -4,7 +4,7 @@
 import { PRIORITY_AGING_MS } from "../defaults.js";
 import type { BatchCounters } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
-import { type Row, toRecord } from "../record.js";
+import { createdClaim, type Row, toRecord } from "../record.js";
 import type { ClaimResult } from "../types.js";
 import type { CheckedClaim } from "../validate.js";
 import type { PgConnection } from "./connection.js";
@@ -71,7 +71,7 @@ const WHAT: Record<TransitionName, string> = {
 };
 
 /** A claim's identity: its kind and key (a kind never holds a NUL). */
-const identity = (kind: string, key: string): string => `${kind}\u0000${key}`;
+export const identity = (kind: string, key: string): string => `${kind}\u0000${key}`;
 
 const emptyTurn = (): Turn => ({ claim: [], start: [], succeed: [], retry: [], fail: [], release: [] });
 
@@ -251,10 +251,6 @@ export class TurnBatcher {
     retried: boolean,
   ) {
     if (batch.length === 0) return;
-    const createdAs = (args: CheckedClaim, seq: number): ClaimResult =>
-      args.start
-        ? { created: true, seq, version: 0, status: "running", attempts: 1 }
-        : { created: true, seq, version: 0, status: "queued", attempts: 0 };
     const { owner, running } = this.#options;
     if (inserted.length === batch.length) {
       // every call inserted: its seqs were drawn in the calls' order (a bulk enqueue's usual case,
@@ -263,7 +259,7 @@ export class TurnBatcher {
       batch.forEach((call, i) => {
         const seq = seqs[i] as number;
         if (call.args.start) running.add(seq);
-        call.resolve(createdAs(call.args, seq) as never);
+        call.resolve(createdClaim(seq, call.args.start) as never);
       });
       return;
     }
@@ -273,7 +269,7 @@ export class TurnBatcher {
       const row = created.get(ids[i] as string);
       if (!row) return undefined;
       created.delete(ids[i] as string); // a key twice in one batch: the second is a duplicate
-      return createdAs(call.args, row.seq);
+      return createdClaim(row.seq, call.args.start);
     });
     const byKey = new Map(
       held.map((row) => [identity(row.kind as string, row.key as string), toRecord(row.record as Row)]),
@@ -304,15 +300,7 @@ export class TurnBatcher {
         (call.args.start
           ? record.status === "running" && record.leaseOwner === owner
           : record.status === "queued");
-      results[i] = mine
-        ? {
-            created: true,
-            seq: record.seq,
-            version: 0,
-            status: record.status as "queued" | "running",
-            attempts: record.attempts,
-          }
-        : { created: false, record };
+      results[i] = mine ? createdClaim(record.seq, call.args.start) : { created: false, record };
     });
     batch.forEach((call, i) => {
       const result = results[i];

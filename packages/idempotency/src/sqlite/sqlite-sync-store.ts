@@ -136,7 +136,7 @@ export class SqliteSyncStore {
    * the insert's rowid). Of two processes claiming one key, one wins.
    */
   claim(input: T.ClaimInput): T.ClaimResult {
-    const { kind, payload, maxAttempts, priority, runAt, delayMs } = validate.checkClaim(
+    const { kind, payload, maxAttempts, priority, runAt, delayMs, start } = validate.checkClaim(
       input,
       this.maxAttempts,
     );
@@ -157,14 +157,8 @@ export class SqliteSyncStore {
         owner: this.owner,
         lease_expires_at: now + this.leaseMs,
       };
-      const start = input.start === true;
       const inserted = (start ? this.#s.task_claim_running : this.#s.task_claim).run(params);
-      if (inserted.changes === 1) {
-        const seq = Number(inserted.lastInsertRowid);
-        return start
-          ? { created: true, seq, version: 0, status: "running", attempts: 1 }
-          : { created: true, seq, version: 0, status: "queued", attempts: 0 };
-      }
+      if (inserted.changes === 1) return records.createdClaim(Number(inserted.lastInsertRowid), start);
       return {
         created: false,
         record: records.toRecord(
