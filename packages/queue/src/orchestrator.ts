@@ -537,6 +537,11 @@ export class Orchestrator<T, O> {
         : undefined;
     job.version = version;
     job.attempts = attempt;
+    if (job.cancelled) {
+      // cancelled while the store started it: running there, leased to us
+      await this.#endCancelled(job, true);
+      return;
+    }
     this.#emit("started", job);
     job.executing = true;
     let outcome: AttemptOutcome<O>;
@@ -632,9 +637,12 @@ export class Orchestrator<T, O> {
   cancel(seq: number): boolean {
     const job = this.#bySeq.get(seq);
     if (!job) return false;
-    if (job.cancelled) return true;
+    const again = job.cancelled === true;
     job.cancelled = true;
+    // Sent again on every call while the attempt runs (the cancel watch calls every second while
+    // the store still says running): a cancel can reach a thread before the attempt it names.
     if (job.executing) this.executor.cancel?.(job.prepared.task);
+    else if (again) return true;
     else if (job.timer) {
       // backing off: `queued` in the store, which cancelled it already
       clearTimeout(job.timer);

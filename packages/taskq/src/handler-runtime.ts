@@ -9,7 +9,14 @@ import {
 } from "@taskq/queue";
 import type { ObjectStore } from "@taskq/storage-sim";
 import { PayloadError } from "./errors.js";
-import { CancelSwitch, cancelToken, type HandlerTask, runHandler, unknownKind } from "./handler.js";
+import {
+  CancelRegistry,
+  cancelToken,
+  EARLY_CANCEL_MS,
+  type HandlerTask,
+  runHandler,
+  unknownKind,
+} from "./handler.js";
 import type { HandlerRequest, HandlerWorkerData, ThreadMessage } from "./handler-worker.js";
 import { findNonJson } from "./json-value.js";
 import type { LoadedKind } from "./kinds.js";
@@ -59,6 +66,11 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
   readonly #deadlines = new Map<string, NodeJS.Timeout>();
   /** Attempts whose thread was terminated for running past their timeout. */
   readonly #terminated = new Set<string>();
+  /**
+   * The cancels of the last EARLY_CANCEL_MS, by token (when each was sent): sent again to a thread
+   * that starts listening later. Kept by time, not per attempt: nothing is added to a task's path.
+   */
+  readonly #cancelled = new Map<string, number>();
 
   constructor(o: HandlerExecutorOptions) {
     const cancelChannel = `taskq-cancel-${process.pid}-${randomUUID()}`;
@@ -80,20 +92,33 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
     this.#channel = new BroadcastChannel(cancelChannel);
     this.#channel.unref();
     this.#timeoutMs = o.timeoutMs;
-    if (o.timeoutMs > 0)
-      this.#channel.onmessage = (event) => {
-        const message = (event as { data: ThreadMessage }).data;
-        if (message.type === "started") {
-          this.#threadOf.set(message.token, message.threadId);
-          const deadline = setTimeout(() => this.#terminate(message.token), o.timeoutMs + TIMEOUT_GRACE_MS);
-          deadline.unref();
-          this.#deadlines.set(message.token, deadline);
-        } else if (message.type === "ended") this.#forget(message.token);
-      };
+    this.#channel.onmessage = (event) => {
+      const message = (event as { data: ThreadMessage }).data;
+      if (message.type === "listening") {
+        // a new thread: a cancel sent while it started up never reached it
+        const now = performance.now();
+        for (const [token, at] of this.#cancelled)
+          if (now - at < EARLY_CANCEL_MS)
+            this.#channel.postMessage({ type: "cancel", token } satisfies ThreadMessage);
+      } else if (message.type === "started") {
+        this.#threadOf.set(message.token, message.threadId);
+        const deadline = setTimeout(() => this.#terminate(message.token), o.timeoutMs + TIMEOUT_GRACE_MS);
+        deadline.unref();
+        this.#deadlines.set(message.token, deadline);
+      } else if (message.type === "ended") this.#forget(message.token);
+    };
   }
 
   cancel(task: HandlerTask): void {
-    this.#channel.postMessage({ type: "cancel", token: cancelToken(task) } satisfies ThreadMessage);
+    const token = cancelToken(task);
+    const now = performance.now();
+    for (const [other, at] of this.#cancelled) {
+      if (now - at < EARLY_CANCEL_MS) break;
+      this.#cancelled.delete(other);
+    }
+    this.#cancelled.delete(token);
+    this.#cancelled.set(token, now);
+    this.#channel.postMessage({ type: "cancel", token } satisfies ThreadMessage);
   }
 
   override async run(task: HandlerTask, attempt: number, signal?: AbortSignal) {
@@ -149,17 +174,16 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
 
 /** Handler attempts on the main thread: a cancel aborts the attempt's controller. */
 class HandlerInline extends InlineExecutor<HandlerTask, string | null> implements HandlerExecutor {
-  readonly #running: Map<string, CancelSwitch>;
+  readonly #cancels: CancelRegistry;
 
   constructor(o: HandlerExecutorOptions) {
     const handlers = new Map(o.kinds.map((k) => [k.kind, k.handler]));
-    const running = new Map<string, CancelSwitch>();
+    const cancels = new CancelRegistry();
     super(async (task, attempt, signal) => {
       const handler = handlers.get(task.kind);
       if (!handler) return unknownKind(task.kind);
       const token = cancelToken(task);
-      const cancel = new CancelSwitch();
-      running.set(token, cancel);
+      const cancel = cancels.register(token);
       try {
         return await runHandler(handler, task, attempt, {
           logger: o.logger,
@@ -170,14 +194,14 @@ class HandlerInline extends InlineExecutor<HandlerTask, string | null> implement
           ...(signal ? { signal } : {}),
         });
       } finally {
-        running.delete(token);
+        cancels.unregister(token, cancel);
       }
     }, o.concurrency);
-    this.#running = running;
+    this.#cancels = cancels;
   }
 
   cancel(task: HandlerTask): void {
-    this.#running.get(cancelToken(task))?.cancel();
+    this.#cancels.cancel(cancelToken(task));
   }
 }
 

@@ -9,7 +9,7 @@ import { guardWorker } from "@taskq/processor";
 import { FsObjectStore, type ObjectStore } from "@taskq/storage-sim";
 import { Tinypool } from "tinypool";
 import {
-  CancelSwitch,
+  CancelRegistry,
   cancelToken,
   type Handler,
   type HandlerTask,
@@ -37,7 +37,8 @@ export interface HandlerWorkerData {
 export type ThreadMessage =
   | { readonly type: "cancel"; readonly token: string }
   | { readonly type: "started"; readonly token: string; readonly threadId: number }
-  | { readonly type: "ended"; readonly token: string };
+  | { readonly type: "ended"; readonly token: string }
+  | { readonly type: "listening" };
 
 export interface HandlerRequest {
   readonly task: HandlerTask;
@@ -51,9 +52,19 @@ interface Loaded {
 }
 
 let loaded: Promise<Loaded> | undefined;
-/** Attempts on this thread that a cancel may reach, by token. */
-const running = new Map<string, CancelSwitch>();
-let channel: BroadcastChannel | undefined;
+/** Attempts on this thread that a cancel may reach, and cancels that came before their attempt. */
+const cancels = new CancelRegistry();
+const data = Tinypool.workerData as HandlerWorkerData;
+// Listening from the thread's start, before any handler loads: a cancel that comes while the
+// handlers load, or before the task's own message, is kept for the attempt it names.
+const channel = new BroadcastChannel(data.cancelChannel);
+channel.onmessage = (event) => {
+  const message = (event as { data: ThreadMessage }).data;
+  if (message.type === "cancel") cancels.cancel(message.token);
+};
+channel.unref();
+// the cancels sent before this thread listened are sent again
+channel.postMessage({ type: "listening" } satisfies ThreadMessage);
 
 async function load(data: HandlerWorkerData): Promise<Loaded> {
   const [handlers, objects] = await Promise.all([
@@ -68,26 +79,30 @@ async function load(data: HandlerWorkerData): Promise<Loaded> {
         })
       : undefined,
   ]);
-  channel = new BroadcastChannel(data.cancelChannel);
-  channel.onmessage = (event) => {
-    const message = (event as { data: ThreadMessage }).data;
-    if (message.type === "cancel") running.get(message.token)?.cancel();
-  };
-  channel.unref();
   return { handlers: new Map(handlers), objects, logger: createLogger({ level: data.logLevel }) };
 }
 
 export default guardWorker(async (request: HandlerRequest) => {
-  const data = Tinypool.workerData as HandlerWorkerData;
-  loaded ??= load(data);
-  const { handlers, objects, logger } = await loaded;
-  const handler = handlers.get(request.task.kind);
-  if (!handler) return unknownKind(request.task.kind);
   const token = cancelToken(request.task);
-  const cancel = new CancelSwitch();
-  running.set(token, cancel);
+  // registered before anything is awaited: a cancel from now on reaches this attempt
+  const cancel = cancels.register(token);
+  loaded ??= load(data);
+  let handlers: Loaded["handlers"];
+  let objects: Loaded["objects"];
+  let logger: Loaded["logger"];
+  try {
+    ({ handlers, objects, logger } = await loaded);
+  } catch (error) {
+    cancels.unregister(token, cancel);
+    throw error;
+  }
+  const handler = handlers.get(request.task.kind);
+  if (!handler) {
+    cancels.unregister(token, cancel);
+    return unknownKind(request.task.kind);
+  }
   // with a timeout, the main thread learns where the attempt runs (to end a thread stuck in it)
-  if (data.timeoutMs > 0) channel?.postMessage({ type: "started", token, threadId } satisfies ThreadMessage);
+  if (data.timeoutMs > 0) channel.postMessage({ type: "started", token, threadId } satisfies ThreadMessage);
   try {
     return await runHandler(handler, request.task, request.attempt, {
       logger,
@@ -97,7 +112,7 @@ export default guardWorker(async (request: HandlerRequest) => {
       cancel,
     });
   } finally {
-    running.delete(token);
-    if (data.timeoutMs > 0) channel?.postMessage({ type: "ended", token } satisfies ThreadMessage);
+    cancels.unregister(token, cancel);
+    if (data.timeoutMs > 0) channel.postMessage({ type: "ended", token } satisfies ThreadMessage);
   }
 });

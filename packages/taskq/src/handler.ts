@@ -145,6 +145,55 @@ export class CancelSwitch {
   }
 }
 
+/**
+ * How long a cancel that found no attempt waits for one to start, ms. A cancel may reach a thread
+ * (or the inline executor) before the attempt it names registers there: the task's message and
+ * the cancel travel on different channels, and the thread registers the attempt only once its
+ * handlers are loaded. Every thread hears every cancel, so most of these are for attempts that run
+ * elsewhere; they are forgotten after this long (the cancel watch sends a cancel again every
+ * second while the task is still running, so a late attempt is reached all the same).
+ */
+export const EARLY_CANCEL_MS = 5000;
+
+/** The attempts in flight where a cancel may reach them, by cancel token, and the cancels that came first. */
+export class CancelRegistry {
+  readonly #running = new Map<string, CancelSwitch>();
+  /** Cancels that found no attempt, by token: when each came (performance.now()). */
+  readonly #early = new Map<string, number>();
+
+  /** Registers an attempt; its switch is cancelled already when a cancel came first. */
+  register(token: string): CancelSwitch {
+    const cancel = new CancelSwitch();
+    const early = this.#early.get(token);
+    if (early !== undefined) {
+      this.#early.delete(token);
+      if (performance.now() - early < EARLY_CANCEL_MS) cancel.cancel();
+    }
+    this.#running.set(token, cancel);
+    return cancel;
+  }
+
+  unregister(token: string, cancel: CancelSwitch): void {
+    if (this.#running.get(token) === cancel) this.#running.delete(token);
+  }
+
+  cancel(token: string): void {
+    const running = this.#running.get(token);
+    if (running) {
+      running.cancel();
+      return;
+    }
+    const now = performance.now();
+    // forget the stale ones first (insertion order is arrival order)
+    for (const [other, at] of this.#early) {
+      if (now - at < EARLY_CANCEL_MS) break;
+      this.#early.delete(other);
+    }
+    this.#early.delete(token);
+    this.#early.set(token, now);
+  }
+}
+
 /** The outcome of a task whose kind this worker has no handler for (never retried). */
 export function unknownKind(kind: string): AttemptOutcome<string | null> {
   return {
@@ -175,6 +224,8 @@ export async function runHandler(
   },
 ): Promise<AttemptOutcome<string | null>> {
   const start = performance.now();
+  // cancelled before it started: the handler never runs
+  if (env.cancel?.cancelled) return cancelledOutcome(0);
   const timeout = env.timeoutMs > 0 ? AbortSignal.timeout(env.timeoutMs) : undefined;
   let signal: AbortSignal | undefined;
   let logger: LoggerPort | undefined;
@@ -222,12 +273,7 @@ export async function runHandler(
     }
     return { ok: true, output, runMs: performance.now() - start };
   } catch (error) {
-    if (env.cancel?.cancelled)
-      return {
-        ok: false,
-        error: { errorClass: "cancelled", retryable: false, message: "the task was cancelled while it ran" },
-        runMs: performance.now() - start,
-      };
+    if (env.cancel?.cancelled) return cancelledOutcome(performance.now() - start);
     const failure =
       (timeout?.aborted || env.signal?.aborted) && !(error as { retryable?: unknown })?.retryable
         ? {
@@ -238,6 +284,15 @@ export async function runHandler(
         : classifyHandlerError(error);
     return { ok: false, error: failure, runMs: performance.now() - start };
   }
+}
+
+/** The outcome of an attempt whose task was cancelled before or while it ran (never retried). */
+function cancelledOutcome(runMs: number): AttemptOutcome<string | null> {
+  return {
+    ok: false,
+    error: { errorClass: "cancelled", retryable: false, message: "the task was cancelled while it ran" },
+    runMs,
+  };
 }
 
 /** A logger with these fields on every line (pino's `child`, or a wrapper for a plain LoggerPort). */
