@@ -32,6 +32,37 @@ export type TxQuery = <N extends PgQueryName, R extends object = Record<string, 
   params: PgParams[N],
 ) => Promise<pg.QueryResult<R>>;
 
+/** A client checked out of a pool, until `release`. */
+export interface CheckedOut {
+  readonly client: pg.PoolClient;
+  /** Back to the pool; discarded when `discard` is set or the connection was lost meanwhile. */
+  release(discard?: boolean): void;
+}
+
+/**
+ * Checks a client out of `pool` for several statements (a transaction, a migration). pg-pool
+ * takes its own 'error' listener off a client it hands out, and a client whose connection is lost
+ * (a terminated backend, a server restart) emits 'error', between statements too: unheard, that
+ * event kills the process. Here it is heard and kept: the release hands it to the pool, which
+ * discards the connection, and the statement it failed (or the next) rejects, retried by the
+ * caller as any lost connection is.
+ */
+export async function checkOut(pool: pg.Pool): Promise<CheckedOut> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (error: Error) => {
+    lost ??= error;
+  };
+  client.on("error", onError);
+  return {
+    client,
+    release(discard = false) {
+      client.off("error", onError);
+      client.release(lost ?? discard);
+    },
+  };
+}
+
 /** A pool of connections to one store's schema. */
 export class PgConnection {
   readonly schema: string;
@@ -98,7 +129,7 @@ export class PgConnection {
    */
   transaction<T>(what: string, fn: (query: TxQuery) => Promise<T>): Promise<T> {
     return this.retrying(what, async () => {
-      const client = await this.pool.connect();
+      const { client, release } = await checkOut(this.pool);
       let broken = false;
       try {
         await client.query("BEGIN");
@@ -118,7 +149,7 @@ export class PgConnection {
         });
         throw error;
       } finally {
-        client.release(broken);
+        release(broken);
       }
     });
   }

@@ -4,6 +4,7 @@
 import type pg from "pg";
 import { StoreError } from "../errors.js";
 import { loadMigrations, type Migration, pendingMigrations } from "../sql/migrations.js";
+import { checkOut } from "./connection.js";
 import m001 from "./migrations/001_tasks.sql";
 import m002 from "./migrations/002_scheduling_leases.sql";
 import m003 from "./migrations/003_partial_indexes.sql";
@@ -69,7 +70,8 @@ export async function migrate(
 ): Promise<void> {
   const q = `"${options.schema}"`;
   const store = `task store at ${options.location} (schema ${options.schema})`;
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
+  let broken = false;
   try {
     if (!options.create) {
       const found = await client.query("SELECT to_regclass($1) AS t", [`${q}.migrations`]);
@@ -98,9 +100,11 @@ export async function migrate(
     }
     await client.query("COMMIT");
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
+    await client.query("ROLLBACK").catch(() => {
+      broken = true;
+    });
     throw error;
   } finally {
-    client.release();
+    release(broken);
   }
 }
