@@ -22,6 +22,15 @@ export const DEFAULT_LEASE_MS = 30_000;
 export const DEFAULT_MAX_BATCH = 512;
 
 /**
+ * A manager whose last report is older than this stopped without saying so (a SIGKILL): every
+ * view shows it as stale, and once it holds no lease either (its tasks reclaimed) the next report
+ * of any manager on the store removes its row. Several report intervals, so a busy event loop
+ * does not make a live one stale.
+ * @default 15000
+ */
+export const MANAGER_STALE_MS = 15_000;
+
+/**
  * What one point of priority is worth in waiting, in ms: a task ranks in the queue as if it had
  * become due this much earlier per point (`rank_at = next_run_at - priority * PRIORITY_AGING_MS`).
  * Among tasks that became due within an hour of each other the larger priority runs first; a

@@ -230,7 +230,9 @@ export interface TaskStoreDriver {
   tryRunMaintenance(name: string, everyMs: number): Promise<boolean>;
   /**
    * Records this manager (`owner`) in the managers registry: its first call inserts the row with
-   * `startedAt`, every call sets `heartbeatAt` to the store's clock and replaces `info`.
+   * `startedAt`, every call sets `heartbeatAt` to the store's clock and replaces `info`. It also
+   * removes the rows of managers silent for MANAGER_STALE_MS that hold no lease (a process killed
+   * without closing, once its tasks were reclaimed).
    */
   reportManager(info: ManagerInfo): Promise<void>;
   /** Removes this manager's row from the registry (a manager that closes). */

@@ -1,7 +1,13 @@
 // `@taskq/idempotency`: the task store contract, its SQLite driver, and openTaskStore (which loads
 // the PostgreSQL driver, `@taskq/idempotency/postgres`, only for a postgres:// URL). Re-exports
 // only, by name.
-export { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, PRIORITY_AGING_MS } from "./defaults.js";
+export {
+  DEFAULT_ATTEMPTS,
+  DEFAULT_LEASE_MS,
+  DEFAULT_MAX_BATCH,
+  MANAGER_STALE_MS,
+  PRIORITY_AGING_MS,
+} from "./defaults.js";
 export type { BatchCounters, LeaseHolder, TaskStoreDriver } from "./driver.js";
 export { StaleTransitionError, StoreError, type StoreErrorCode } from "./errors.js";
 export type { KindLimitState } from "./limits.js";

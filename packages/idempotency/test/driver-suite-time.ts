@@ -296,6 +296,42 @@ export function testTimeContract(
       expect(await first.takeNext(10)).toHaveLength(2);
     });
 
+    it("a limit set by one store binds the next take of another that read none a moment before", async () => {
+      const c = clock();
+      const first = await store({ now: c.now, owner: "node-0:1:a" });
+      const other = await store({ now: c.now, owner: "node-1:1:a", sameAs: first });
+      // the other store has just looked and seen no limits (a store reads them at most every second)
+      await first.enqueueMany([task(0, { kind: "other" })]);
+      expect(await other.takeNext(10)).toHaveLength(1);
+      await first.setKindLimits("image", { concurrency: 1 });
+      await first.enqueueMany([1, 2, 3, 4].map((n) => task(n)));
+      expect((await other.takeNext(10)).map((t) => t.id)).toEqual(["t-1"]);
+      expect(await other.takeNext(10)).toEqual([]);
+      expect(await first.takeNext(10)).toEqual([]);
+      // a limit raised binds as soon
+      await first.setKindLimits("image", { concurrency: 3 });
+      expect(await other.takeNext(10)).toHaveLength(2);
+    });
+
+    it("a finished task of a kind with a concurrency limit wakes the stores waiting for work", async () => {
+      const first = await store({ owner: "node-0:1:a" });
+      const other = await store({ owner: "node-1:1:a", sameAs: first });
+      await first.setKindLimits("image", { concurrency: 1 });
+      await first.enqueueMany([1, 2].map((n) => task(n)));
+      const [running] = await first.takeNext(10);
+      // SQLite wakes the waiters of the store object that committed the finish; PostgreSQL every
+      // store's, by a notification: a wait of an hour ends when the slot frees
+      const waiter = first.dialect === "sqlite" ? first : other;
+      // a PostgreSQL store's first wait starts listening and returns at once (it may have missed
+      // a notification before); a take forgets what it heard
+      if (waiter === other) await other.waitForWork(3_600_000);
+      expect(await other.takeNext(10)).toEqual([]);
+      const waiting = waiter.waitForWork(3_600_000);
+      await first.succeed(running!.seq, running!.version);
+      await waiting;
+      expect((await waiter.takeNext(10)).map((t) => t.id)).toEqual(["t-2"]);
+    });
+
     it("a kind's rate: at most N starts per window; the next window opens on time", async () => {
       const c = clock();
       const s = await store({ now: c.now });

@@ -1,7 +1,13 @@
 // The task store contract, run against every driver on its real backend (the driver-suite
 // pattern): every behaviour here holds for SQLite and for PostgreSQL alike.
 import { afterEach, describe, expect, it } from "vitest";
-import { type ClaimInput, StaleTransitionError, StoreError, type TaskStoreDriver } from "../src/index.js";
+import {
+  type ClaimInput,
+  MANAGER_STALE_MS,
+  StaleTransitionError,
+  StoreError,
+  type TaskStoreDriver,
+} from "../src/index.js";
 
 export const task = (n: number, extra: Partial<ClaimInput> = {}): ClaimInput => ({
   id: `t-${n}`,
@@ -642,6 +648,24 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       ]);
       await a.removeManager();
       expect((await b.managers()).map((m) => m.owner)).toEqual(["node-b:2:b"]);
+    });
+
+    it("forgets a manager killed without closing once it is stale and its leases are reclaimed", async () => {
+      const c = clock();
+      const dead = await store({ now: c.now, owner: "node-a:1:a", leaseMs: 30_000 });
+      const live = await store({ now: c.now, owner: "node-b:2:b", leaseMs: 30_000, sameAs: dead });
+      await dead.enqueueMany([task(1)]);
+      await dead.reportManager({ threads: 1, slots: 1, executing: 1, leased: 1 });
+      expect(await dead.takeNext(1)).toHaveLength(1);
+      // silent past MANAGER_STALE_MS but still holding a lease: kept (every view shows it stale)
+      c.advance(MANAGER_STALE_MS + 1);
+      await live.reportManager({ threads: 1, slots: 1, executing: 0, leased: 0 });
+      expect((await live.managers()).map((m) => m.owner)).toEqual(["node-a:1:a", "node-b:2:b"]);
+      // its lease runs out and another store reclaims the task: the next report removes its row
+      c.advance(30_000);
+      expect((await live.takeNext(1)).map((r) => r.leaseOwner)).toEqual(["node-b:2:b"]);
+      await live.reportManager({ threads: 1, slots: 1, executing: 1, leased: 1 });
+      expect((await live.managers()).map((m) => m.owner)).toEqual(["node-b:2:b"]);
     });
 
     it("cancels a queued task at once: cancelled, finished, never taken; again: finished", async () => {

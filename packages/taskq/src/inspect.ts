@@ -50,7 +50,7 @@ export interface StoreReading extends StoreStats {
  * every process that holds leases or reported itself in the last MANAGER_STALE_MS.
  */
 export async function readStore(store: TaskStoreDriver, intervalS: number): Promise<StoreReading> {
-  const [stats, succeeded, holders, reports, kinds, schedules, limits] = await Promise.all([
+  const [stats, succeeded, holders, reports, kinds, schedules, limits, storeNow] = await Promise.all([
     store.stats(),
     store.succeededWithin(intervalS * 1000),
     store.leaseHolders(),
@@ -58,10 +58,12 @@ export async function readStore(store: TaskStoreDriver, intervalS: number): Prom
     store.countsByKind(),
     store.schedules(),
     store.kindLimits(),
+    store.now(),
   ]);
   const now = Date.now();
+  // staleness by the store's clock, as the dashboard judges it (the reports are stamped by it)
   const fresh = new Map(
-    reports.filter((r) => now - r.heartbeatAt <= MANAGER_STALE_MS).map((r) => [r.owner, r]),
+    reports.filter((r) => storeNow - r.heartbeatAt <= MANAGER_STALE_MS).map((r) => [r.owner, r]),
   );
   const owners = [...new Set([...holders.map((h) => h.owner), ...fresh.keys()])].sort();
   const managers = owners.map((owner): ManagerReading => {

@@ -3,7 +3,13 @@
 // LISTEN/NOTIFY wake-ups (notifier.ts: work, finished tasks, cancel requests). Its own code is
 // the durable queue (takeNext by kind), leases, cancel, reads and retention, one statement of
 // queries.sql each, and claimWith (the claim through the application's own client).
-import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, PRIORITY_AGING_MS } from "../defaults.js";
+import {
+  DEFAULT_ATTEMPTS,
+  DEFAULT_LEASE_MS,
+  DEFAULT_MAX_BATCH,
+  MANAGER_STALE_MS,
+  PRIORITY_AGING_MS,
+} from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
@@ -129,6 +135,8 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** A taken task's row: its rank too (see #takeFrom). */
 type TakenRow = records.Row & { readonly rank_at: number };
+/** A take's parameters but the allowances and whether limited kinds are skipped. */
+type TakeBase = Omit<PgParams["task_take"], "allow_kinds" | "allow_n" | "skip_limited">;
 
 /**
  * The PostgreSQL driver of the task store contract, for many managers on one database. Same
@@ -433,7 +441,7 @@ export class PgTaskStore implements TaskStoreDriver {
     const serve = kinds === undefined ? null : [...new Set(kinds)];
     const served = (kind: string) => serve === null || serve.includes(kind);
     const from = this.#takeStarts(served);
-    const base = {
+    const base: TakeBase = {
       now: this.#clock(),
       owner: this.owner,
       lease_ms: this.leaseMs,
@@ -443,68 +451,104 @@ export class PgTaskStore implements TaskStoreDriver {
       from_rank: from.map(([, at]) => at.rank),
       from_seq: from.map(([, at]) => at.seq),
     };
-    const limited = (await this.#limitedKinds()).filter(served);
-    let rows: TakenRow[];
+    let limited = (await this.#limitedKinds()).filter(served);
+    let rows: TakenRow[] = [];
     if (limited.length === 0) {
-      // no limits in the store for these kinds: one statement, with the caller's caps if any
-      const caps = Object.entries(options.perKind ?? {}).filter(([kind]) => served(kind));
-      const take = (n: number, after: boolean, took: readonly TakenRow[] = []) =>
-        this.#conn.query<"task_take", TakenRow>("task_take", {
-          ...base,
-          limit: n,
-          ...(after ? {} : { from_kinds: [], from_rank: [], from_seq: [] }),
-          allow_kinds: caps.map(([kind]) => kind),
-          allow_n: caps.map(([kind, cap]) =>
-            Math.max(0, Math.min(n, cap - took.filter((r) => r.kind === kind).length)),
-          ),
-        });
-      rows = (await take(limit, true)).rows;
-      // a take that read on came back short: what is due may be behind where it started (a higher
-      // priority, a released lease), so the rest is read from the start now, not at the next take
-      if (from.length > 0 && rows.length < limit) {
-        const rest = (await take(limit - rows.length, false, rows)).rows;
-        this.#tookFromStart();
-        rows = [...rows, ...rest].sort((a, b) => a.rank_at - b.rank_at || a.seq - b.seq);
-      }
-    } else {
-      rows = await this.#conn.transaction("take next", async (query) => {
-        const locked = (
-          await query<"kind_limit_lock", KindLimitRow & { clock_now: number }>("kind_limit_lock", {
-            now: base.now,
-            kinds: limited,
-          })
-        ).rows;
-        const now = Number(locked[0]?.clock_now ?? base.now ?? Date.now());
-        const counted = await query<"task_count_running_by_kind", { kind: string; n: number }>(
-          "task_count_running_by_kind",
-          { kinds: locked.map((r) => r.kind) },
-        );
-        const running = new Map(counted.rows.map((r) => [r.kind, r.n]));
-        const allow = allowances(limit, locked, running, now, options.perKind);
-        const taken = (
-          await query<"task_take", TakenRow>("task_take", {
-            ...base,
-            // the time the windows were judged by is the tasks' start time too
-            now,
-            allow_kinds: [...allow.keys()],
-            allow_n: [...allow.values()],
-          })
-        ).rows;
-        const started = new Map<string, number>();
-        for (const r of taken) started.set(r.kind, (started.get(r.kind) ?? 0) + 1);
-        const windows = windowsAfter(locked, started, now);
-        if (windows.length > 0)
-          await query("kind_limit_set_windows", {
-            kinds: windows.map((w) => w[0]),
-            window_start: windows.map((w) => w[1]),
-            window_count: windows.map((w) => w[2]),
-          });
-        return taken;
-      });
+      rows = await this.#takeUnlimited(base, limit, from.length > 0, options.perKind, served);
+      // Short: perhaps a kind has limits this store has not read yet (set by another process since
+      // the last read). The statement left such kinds alone; they are taken now, within them.
+      if (rows.length < limit) limited = (await this.#limitedKinds(true)).filter(served);
+    }
+    if (limited.length > 0 && rows.length < limit) {
+      const more = await this.#takeLimited(base, limit - rows.length, serve, options.perKind);
+      rows =
+        rows.length === 0 ? more : [...rows, ...more].sort((a, b) => a.rank_at - b.rank_at || a.seq - b.seq);
     }
     for (const row of rows) this.#running.add(row.seq);
     this.#tookUpTo(rows, limit);
     return rows.map(records.toRecord);
+  }
+
+  /**
+   * A take of kinds this store read no limits for: one statement, with the caller's caps if any.
+   * The statement skips a kind that has limits after all (set since the read), so a limit binds
+   * the next take anywhere, whatever a store believed.
+   */
+  async #takeUnlimited(
+    base: TakeBase,
+    limit: number,
+    readOn: boolean,
+    perKind: T.TakeOptions["perKind"],
+    served: (kind: string) => boolean,
+  ): Promise<TakenRow[]> {
+    const caps = Object.entries(perKind ?? {}).filter(([kind]) => served(kind));
+    const take = (n: number, after: boolean, took: readonly TakenRow[] = []) =>
+      this.#conn.query<"task_take", TakenRow>("task_take", {
+        ...base,
+        limit: n,
+        ...(after ? {} : { from_kinds: [], from_rank: [], from_seq: [] }),
+        allow_kinds: caps.map(([kind]) => kind),
+        allow_n: caps.map(([kind, cap]) =>
+          Math.max(0, Math.min(n, cap - took.filter((r) => r.kind === kind).length)),
+        ),
+        skip_limited: true,
+      });
+    const rows = (await take(limit, true)).rows;
+    // a take that read on came back short: what is due may be behind where it started (a higher
+    // priority, a released lease), so the rest is read from the start now, not at the next take
+    if (!readOn || rows.length >= limit) return rows;
+    const rest = (await take(limit - rows.length, false, rows)).rows;
+    this.#tookFromStart();
+    return [...rows, ...rest].sort((a, b) => a.rank_at - b.rank_at || a.seq - b.seq);
+  }
+
+  /**
+   * A take within the served kinds' limits, in one transaction: their kind_limits rows locked
+   * (every limited kind served, read now: never a cached list), their running counts, the take
+   * with each kind's allowance, and the rate windows after it.
+   */
+  #takeLimited(
+    base: TakeBase,
+    limit: number,
+    serve: string[] | null,
+    perKind: T.TakeOptions["perKind"],
+  ): Promise<TakenRow[]> {
+    return this.#conn.transaction("take next", async (query) => {
+      const locked = (
+        await query<"kind_limit_lock", KindLimitRow & { clock_now: number }>("kind_limit_lock", {
+          now: base.now,
+          kinds: serve,
+        })
+      ).rows;
+      const now = Number(locked[0]?.clock_now ?? base.now ?? Date.now());
+      const counted = await query<"task_count_running_by_kind", { kind: string; n: number }>(
+        "task_count_running_by_kind",
+        { kinds: locked.map((r) => r.kind) },
+      );
+      const running = new Map(counted.rows.map((r) => [r.kind, r.n]));
+      const allow = allowances(limit, locked, running, now, perKind);
+      const taken = (
+        await query<"task_take", TakenRow>("task_take", {
+          ...base,
+          // the time the windows were judged by is the tasks' start time too
+          now,
+          limit,
+          allow_kinds: [...allow.keys()],
+          allow_n: [...allow.values()],
+          skip_limited: false,
+        })
+      ).rows;
+      const started = new Map<string, number>();
+      for (const r of taken) started.set(r.kind, (started.get(r.kind) ?? 0) + 1);
+      const windows = windowsAfter(locked, started, now);
+      if (windows.length > 0)
+        await query("kind_limit_set_windows", {
+          kinds: windows.map((w) => w[0]),
+          window_start: windows.map((w) => w[1]),
+          window_count: windows.map((w) => w[2]),
+        });
+      return taken;
+    });
   }
 
   /** Where this take's scan of each served kind starts: none (from the start) when a rescan is due. */
@@ -548,9 +592,9 @@ export class PgTaskStore implements TaskStoreDriver {
    * after this store sets some): a take of kinds without limits stays one statement. A limit set
    * by another process applies here within that time.
    */
-  async #limitedKinds(): Promise<string[]> {
+  async #limitedKinds(fresh = false): Promise<string[]> {
     const cached = this.#limited;
-    if (cached && performance.now() - cached.at < LIMITS_REFRESH_MS) return cached.kinds;
+    if (!fresh && cached && performance.now() - cached.at < LIMITS_REFRESH_MS) return cached.kinds;
     const { rows } = await this.#conn.query<"kind_limit_kinds", { kind: string }>("kind_limit_kinds", {});
     this.#limited = { kinds: rows.map((r) => r.kind), at: performance.now() };
     return this.#limited.kinds;
@@ -685,7 +729,7 @@ export class PgTaskStore implements TaskStoreDriver {
       retried = attempt > 0;
       return this.#conn.send<"task_cancel_running", { call: string; seq: number | null }>(
         "task_cancel_running",
-        { now: this.#clock(), seq, version, done_channel: this.#doneChannel },
+        { now: this.#clock(), seq, version, done_channel: this.#doneChannel, channel: this.#channel },
       );
     });
     let done = rows.some((r) => r.call === "cancelled");
@@ -966,6 +1010,7 @@ export class PgTaskStore implements TaskStoreDriver {
     this.#ensureOpen("report manager");
     const json = records.managerInfoJson(info);
     await this.#conn.query("manager_report", { now: this.#clock(), owner: this.owner, info: json });
+    await this.#conn.query("manager_forget_dead", { now: this.#clock(), stale_ms: MANAGER_STALE_MS });
   }
 
   async removeManager(): Promise<void> {

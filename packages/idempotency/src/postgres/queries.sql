@@ -67,7 +67,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     FROM unnest(@succeed_seq::bigint[], @succeed_version::int[], @succeed_output_key::text[],
         @succeed_etag::text[], @succeed_result::text[]) AS u(seq, version, output_key, etag, result), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
-    RETURNING t.seq),
+    RETURNING t.seq, t.kind),
   re AS (
     UPDATE tasks t SET status = 'queued', next_run_at = clock.t + u.delay,
       rank_at = clock.t + u.delay - t.priority * @aging_ms::bigint, error_class = u.error_class,
@@ -108,6 +108,12 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
   wake AS (
     SELECT pg_notify(@channel, '') FROM (
       SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl LIMIT 1) AS queued),
+  -- a finished task of a kind with a concurrency limit frees a slot of it anywhere in the fleet:
+  -- the managers waiting for work look again (a NOTIFY the same as `wake`'s counts once)
+  freed AS (
+    SELECT pg_notify(@channel, '') FROM (
+      SELECT 1 FROM (SELECT kind FROM su UNION ALL SELECT kind FROM fa) f
+      JOIN kind_limits l ON l.kind = f.kind AND l.concurrency IS NOT NULL LIMIT 1) AS slot),
   -- at most one notification per turn that finished a task, for the callers waiting for results
   done AS (
     SELECT pg_notify(@done_channel, '') FROM (SELECT 1 FROM su UNION ALL SELECT 1 FROM fa LIMIT 1) AS finished)
@@ -126,6 +132,7 @@ UNION ALL SELECT 'fail', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM fa
 UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM rl
 UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM wake
 UNION ALL SELECT 'done', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM done
+UNION ALL SELECT 'freed', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM freed
 
 -- The records holding claimed (kind, key) pairs that a turn neither inserted nor saw (a
 -- concurrent commit).
@@ -161,12 +168,16 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
   -- a limited or capped kind's allowance (@allow_kinds/@allow_n, from limits.ts); others: @limit
   -- and where its scan of due tasks starts: after (@from_rank, @from_seq) where the caller says
   -- (the store's last take of the kind ended there), else at the first entry
+  -- With @skip_limited (the caller read no limits for these kinds, a read that may be stale), a
+  -- kind with a row in kind_limits is not taken here: a limit set before this statement began
+  -- binds it, whatever the caller believed
   allowed AS (
     SELECT k.kind, COALESCE(a.n, @limit::int) AS n,
       COALESCE(f.rank_at, -9223372036854775808) AS from_rank, COALESCE(f.seq, 0) AS from_seq FROM kinds k
     LEFT JOIN unnest(@allow_kinds::text[], @allow_n::int[]) AS a(kind, n) ON a.kind = k.kind
     LEFT JOIN unnest(@from_kinds::text[], @from_rank::bigint[], @from_seq::bigint[])
-      AS f(kind, rank_at, seq) ON f.kind = k.kind),
+      AS f(kind, rank_at, seq) ON f.kind = k.kind
+    WHERE NOT (@skip_limited::bool AND EXISTS (SELECT 1 FROM kind_limits l WHERE l.kind = k.kind))),
   -- per kind, the due tasks in rank order, read in two ranges that end where due tasks end:
   -- ranked by now (every due task of priority >= 0, whose rank is at most its run time: the scan
   -- stops at now, never walking the delayed tasks ranked after it), and the due ones of a negative
@@ -346,6 +357,13 @@ ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, info = e
 -- name: manager_remove
 DELETE FROM managers WHERE owner = @owner
 
+-- The registry rows of managers silent for @stale_ms that hold no lease any more (a process
+-- killed without closing, whose tasks were reclaimed): removed.
+-- name: manager_forget_dead
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+DELETE FROM managers m USING clock WHERE m.heartbeat_at < clock.t - @stale_ms::bigint
+  AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.status = 'running' AND t.lease_owner = m.owner)
+
 -- name: manager_list
 SELECT * FROM managers ORDER BY owner
 
@@ -384,9 +402,12 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     UPDATE tasks t SET status = 'cancelled', finished_at = clock.t, updated_at = clock.t,
       lease_expires_at = NULL, version = t.version + 1
     FROM clock WHERE t.seq = @seq::bigint AND t.version = @version::int AND (t.status = 'running') IS TRUE
-    RETURNING t.seq),
-  done AS (SELECT pg_notify(@done_channel, '') FROM c)
+    RETURNING t.seq, t.kind),
+  done AS (SELECT pg_notify(@done_channel, '') FROM c),
+  -- a slot of a kind with a concurrency limit freed (as the turn's `freed`)
+  freed AS (SELECT pg_notify(@channel, '') FROM c JOIN kind_limits l ON l.kind = c.kind AND l.concurrency IS NOT NULL)
 SELECT 'cancelled' AS call, seq FROM c UNION ALL SELECT 'done', NULL FROM done
+UNION ALL SELECT 'freed', NULL FROM freed
 
 -- Counts by kind and status for monitor: a GROUP BY over every task kept, not for a
 -- 10-million-task store.
@@ -505,7 +526,7 @@ SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS now
 -- name: kind_limit_lock
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, clock.t AS clock_now
-FROM kind_limits l, clock WHERE l.kind = ANY(@kinds::text[]) ORDER BY l.kind FOR UPDATE OF l
+FROM kind_limits l, clock WHERE (@kinds::text[] IS NULL OR l.kind = ANY(@kinds::text[])) ORDER BY l.kind FOR UPDATE OF l
 
 -- name: kind_limit_list
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)

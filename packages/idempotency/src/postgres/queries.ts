@@ -70,6 +70,8 @@ export interface PgParams extends PageStatementParams {
       readonly from_kinds: readonly string[];
       readonly from_rank: readonly number[];
       readonly from_seq: readonly number[];
+      /** Leave out the kinds that have a row in kind_limits (the caller read none for them). */
+      readonly skip_limited: boolean;
     };
   task_next_due: Now & { readonly kinds: readonly string[] | null };
   task_running_owners: None;
@@ -101,6 +103,7 @@ export interface PgParams extends PageStatementParams {
   maintenance_try_run: Now & { readonly name: string; readonly owner: string; readonly every_ms: number };
   manager_report: Now & { readonly owner: string; readonly info: string };
   manager_remove: { readonly owner: string };
+  manager_forget_dead: Now & { readonly stale_ms: number };
   manager_list: None;
   notify_work: { readonly channel: string };
   task_cancel: Now & { readonly seq: number; readonly cancel_channel: string; readonly done_channel: string };
@@ -109,6 +112,8 @@ export interface PgParams extends PageStatementParams {
     readonly seq: number;
     readonly version: number;
     readonly done_channel: string;
+    /** The work channel: a slot of a kind with a concurrency limit freed. */
+    readonly channel: string;
   };
   task_counts_by_kind: None;
   /** The turn's claim arrays (no `start`: a transactional enqueue stores tasks as queued). */
@@ -152,7 +157,8 @@ export interface PgParams extends PageStatementParams {
     readonly channel: string;
   };
   clock_now: Now;
-  kind_limit_lock: Now & { readonly kinds: readonly string[] };
+  /** `kinds` null: every kind with limits. */
+  kind_limit_lock: Now & { readonly kinds: readonly string[] | null };
   kind_limit_list: Now;
   kind_limit_kinds: None;
   task_count_running_by_kind: { readonly kinds: readonly string[] };

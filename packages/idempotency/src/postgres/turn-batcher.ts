@@ -42,7 +42,7 @@ type Turn = { [C in CallName]: Call<CallArgs[C]>[] };
 
 /** A row of the turn statement's answer: which call it answers, and what changed. */
 interface TurnRow {
-  readonly call: CallName | "existing" | "wake" | "done";
+  readonly call: CallName | "existing" | "wake" | "done" | "freed";
   readonly seq: number;
   readonly kind: string | null;
   readonly key: string | null;

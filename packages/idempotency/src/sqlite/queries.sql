@@ -234,6 +234,12 @@ ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, info = e
 -- name: manager_remove
 DELETE FROM managers WHERE owner = @owner
 
+-- The registry rows of managers silent for @stale_ms that hold no lease any more (a process
+-- killed without closing, whose tasks were reclaimed): removed.
+-- name: manager_forget_dead
+DELETE FROM managers WHERE heartbeat_at < @now - @stale_ms
+  AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.status = 'running' AND t.lease_owner = managers.owner)
+
 -- name: manager_list
 SELECT * FROM managers ORDER BY owner
 

@@ -88,6 +88,7 @@ export interface SqliteParams extends PageStatementParams {
   maintenance_try_run: Now & { readonly name: string; readonly owner: string; readonly every_ms: number };
   manager_report: Now & { readonly owner: string; readonly info: string };
   manager_remove: { readonly owner: string };
+  manager_forget_dead: Now & { readonly stale_ms: number };
   manager_list: None;
   task_cancel_queued: Now & Guard;
   task_request_cancel: Now & Guard;

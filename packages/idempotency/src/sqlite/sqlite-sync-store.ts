@@ -2,7 +2,7 @@
 // through better-sqlite3. SqliteTaskStore (sqlite-task-store.ts), the driver, batches calls into
 // it; tools and benchmarks that want synchronous calls use it directly.
 import type Database from "better-sqlite3";
-import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, PRIORITY_AGING_MS } from "../defaults.js";
+import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, MANAGER_STALE_MS, PRIORITY_AGING_MS } from "../defaults.js";
 import type { LeaseHolder } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
@@ -700,9 +700,11 @@ export class SqliteSyncStore {
   /** See TaskStoreDriver.reportManager. */
   reportManager(info: T.ManagerInfo): void {
     const json = records.managerInfoJson(info);
-    this.#guard("report manager", () =>
-      this.#s.manager_report.run({ owner: this.owner, now: this.#now(), info: json }),
-    );
+    this.#guard("report manager", () => {
+      const now = this.#now();
+      this.#s.manager_report.run({ owner: this.owner, now, info: json });
+      this.#s.manager_forget_dead.run({ now, stale_ms: MANAGER_STALE_MS });
+    });
   }
 
   /** See TaskStoreDriver.removeManager. */

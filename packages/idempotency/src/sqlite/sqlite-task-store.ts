@@ -1,5 +1,4 @@
 // The SQLite driver: the task store contract over SqliteSyncStore, with group commit.
-import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_MAX_BATCH } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StoreError } from "../errors.js";
@@ -12,6 +11,11 @@ interface Pending {
   readonly run: () => unknown;
   /** The call may finish a task (succeed, fail, cancelRunning): waitForChange wakes on its commit. */
   readonly finish: boolean;
+  /**
+   * The call may let a task start (a queued claim, a retry, a release, or a finish that frees a
+   * slot of a limited kind): waitForWork wakes on its commit.
+   */
+  readonly work: boolean;
   readonly resolve: (value: never) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -41,6 +45,8 @@ export class SqliteTaskStore implements TaskStoreDriver {
   #scheduled = false;
   /** waitForChange callers, woken by a finish committed through this object. */
   readonly #changeWaiters = new Set<() => void>();
+  /** waitForWork callers, woken by a call committed through this object that may let a task start. */
+  readonly #workWaiters = new Set<() => void>();
   /** onCancelRequested listeners, told of cancels requested through this object. */
   readonly #cancelListeners = new Set<(seq: number) => void>();
   /** Transactions committed and operations in them (to report the batching achieved). */
@@ -58,9 +64,9 @@ export class SqliteTaskStore implements TaskStoreDriver {
   }
 
   /** Adds a call to the next batch (committed on `setImmediate`). */
-  #batch<T>(run: () => T, finish = false): Promise<T> {
+  #batch<T>(run: () => T, finish = false, work = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ run, finish, resolve: resolve as (value: never) => void, reject });
+      this.#pending.push({ run, finish, work, resolve: resolve as (value: never) => void, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -101,6 +107,7 @@ export class SqliteTaskStore implements TaskStoreDriver {
       });
       if (this.#changeWaiters.size > 0 && batch.some((op, i) => op.finish && outcomes[i]?.ok))
         this.#changed();
+      if (this.#workWaiters.size > 0 && batch.some((op, i) => op.work && outcomes[i]?.ok)) this.#worked();
     }
   }
 
@@ -139,7 +146,7 @@ export class SqliteTaskStore implements TaskStoreDriver {
   }
 
   start(seq: number, version: number): Promise<T.Started> {
-    return this.#batch(() => this.store.start(seq, version));
+    return this.#batch(() => this.store.start(seq, version), false, false);
   }
 
   succeed(seq: number, version: number, data?: T.TaskResultData): Promise<number> {
@@ -159,9 +166,11 @@ export class SqliteTaskStore implements TaskStoreDriver {
   }
 
   enqueueMany(inputs: readonly T.ClaimInput[]): Promise<T.ClaimResult[]> {
-    return this.#runAtOnce(() =>
-      this.store.transaction(() => inputs.map((input) => this.store.claim(input))),
-    );
+    return this.#runAtOnce(() => {
+      const results = this.store.transaction(() => inputs.map((input) => this.store.claim(input)));
+      this.#worked();
+      return results;
+    });
   }
 
   takeNext(limit: number, kinds?: readonly string[], options?: T.TakeOptions): Promise<T.TaskRecord[]> {
@@ -169,7 +178,10 @@ export class SqliteTaskStore implements TaskStoreDriver {
   }
 
   setKindLimits(kind: string, limits: T.KindLimits | null): Promise<void> {
-    return this.#runAtOnce(() => this.store.setKindLimits(kind, limits));
+    return this.#runAtOnce(() => {
+      this.store.setKindLimits(kind, limits);
+      this.#worked(); // a raised limit lets more start
+    });
   }
 
   kindLimits(): Promise<KindLimitState[]> {
@@ -181,7 +193,11 @@ export class SqliteTaskStore implements TaskStoreDriver {
   }
 
   recover(): Promise<number> {
-    return this.#runAtOnce(() => this.store.recover());
+    return this.#runAtOnce(() => {
+      const recovered = this.store.recover();
+      if (recovered > 0) this.#worked();
+      return recovered;
+    });
   }
 
   renewLeases(): Promise<number> {
@@ -192,9 +208,18 @@ export class SqliteTaskStore implements TaskStoreDriver {
     this.store.startHeartbeat();
   }
 
-  /** SQLite has no notifications: this is the poll interval. */
+  /**
+   * SQLite has no notifications: resolves when a call committed through this store object may let
+   * a task start (a queued claim, a retry, a release, a finish that frees a limited kind's slot, a
+   * limit changed), else after `timeoutMs` (other processes' changes are seen at the next poll).
+   */
   async waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    await sleep(timeoutMs, undefined, signal ? { signal } : {}).catch(() => undefined);
+    if (signal?.aborted || this.store.closed) return;
+    await waitOn(this.#workWaiters, timeoutMs, signal);
+  }
+
+  #worked(): void {
+    for (const wake of this.#workWaiters) wake();
   }
 
   /** See TaskStoreDriver.cancel; a cancel requested here is told to onCancelRequested listeners. */
@@ -266,12 +291,20 @@ export class SqliteTaskStore implements TaskStoreDriver {
   }
 
   redrive(taskId?: string): Promise<number> {
-    return this.#runAtOnce(() => this.store.redrive(taskId));
+    return this.#runAtOnce(() => {
+      const redriven = this.store.redrive(taskId);
+      if (redriven > 0) this.#worked();
+      return redriven;
+    });
   }
 
   /** Re-drives in one transaction of its own, between the batched commits. */
   redriveTasks(taskSeqs: readonly number[]): Promise<number> {
-    return this.#runAtOnce(() => this.store.redriveTasks(taskSeqs));
+    return this.#runAtOnce(() => {
+      const redriven = this.store.redriveTasks(taskSeqs);
+      if (redriven > 0) this.#worked();
+      return redriven;
+    });
   }
 
   stats(): Promise<T.StoreStats> {
