@@ -30,17 +30,62 @@ function assertSqliteFile(path: string): void {
   }
 }
 
-/** Brings the schema up to date in one transaction; refuses a file written by a newer version. */
+/** SQLite's own busy handler's pauses (sqliteDefaultBusyCallback), in ms: the last repeats. */
+const BUSY_PAUSES_MS = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Puts the file in WAL mode, waiting up to the busy timeout for the lock. The change reads page 1
+ * and then upgrades that read to a write, and SQLite answers a refused upgrade SQLITE_BUSY at
+ * once, without the busy handler (waiting there could deadlock): of processes opening a fresh
+ * file together, most failed "database is locked" now and then (14 to 19 of 20, in 3 rounds
+ * of 70, issue 38) while one of them held the lock to make the same change. So the change is tried
+ * again, pausing as SQLite's busy handler does, until the pauses add up to the busy timeout; a
+ * file already in WAL is left as it is without a lock.
+ */
+function setWal(db: Database.Database, busyTimeoutMs: number): void {
+  let waited = 0;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== "string" || !code.startsWith("SQLITE_BUSY") || waited >= busyTimeoutMs) throw error;
+      const pause = Math.min(
+        BUSY_PAUSES_MS[Math.min(attempt, BUSY_PAUSES_MS.length - 1)] as number,
+        busyTimeoutMs - waited,
+      );
+      Atomics.wait(pauseCell, 0, 0, pause);
+      waited += pause;
+    }
+  }
+}
+
+/** The schema version the file records (PRAGMA user_version). */
+function schemaVersion(db: Database.Database): number {
+  return db.pragma("user_version", { simple: true }) as number;
+}
+
+/**
+ * Brings the schema up to date in one transaction; refuses a file written by a newer version.
+ * The version that decides what to run is read inside the transaction, after its write lock is
+ * taken: of processes opening a fresh file at once, each read 0 before, waited for the lock, and
+ * every one after the first ran the migrations again ("table tasks already exists", issue 38). The
+ * read before the transaction only spares an up-to-date store the write lock.
+ */
 function migrate(db: Database.Database, path: string): void {
-  const current = db.pragma("user_version", { simple: true }) as number;
-  const pending = pendingMigrations(SQLITE_MIGRATIONS, current, `task store ${path}`);
-  if (pending.length === 0) return;
+  const store = `task store ${path}`;
+  if (pendingMigrations(SQLITE_MIGRATIONS, schemaVersion(db), store).length === 0) return;
   // A migration may rebuild a table that others reference (007 rebuilds `tasks`): SQLite's
   // procedure for that is foreign keys off (a no-op inside a transaction, so around it) and a
   // foreign_key_check before the commit.
   db.pragma("foreign_keys = OFF");
   try {
     db.transaction(() => {
+      // holding the write lock: what another process migrated meanwhile is seen here
+      const pending = pendingMigrations(SQLITE_MIGRATIONS, schemaVersion(db), store);
+      if (pending.length === 0) return;
       for (const migration of pending) db.exec(migration.sql);
       const broken = db.pragma("foreign_key_check") as unknown[];
       if (broken.length > 0)
@@ -72,8 +117,9 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database.Data
   }
   let db: Database.Database | undefined;
   try {
+    // the busy timeout is set first thing, before any statement (better-sqlite3 sets it on open)
     db = new Database(path, { timeout: busyTimeoutMs });
-    if (!memory) db.pragma("journal_mode = WAL");
+    if (!memory) setWal(db, busyTimeoutMs);
     db.pragma("synchronous = NORMAL");
     migrate(db, path);
     db.pragma("foreign_keys = ON");
