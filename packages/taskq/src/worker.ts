@@ -34,6 +34,15 @@ export interface ServeOptions {
    * see `client.setLimits`. @default none
    */
   readonly kindConcurrency?: Readonly<Record<string, number>>;
+  /**
+   * Tasks a worker takes beyond its free slots. With 0 it holds only what it can start now, so a
+   * task enqueued while it is busy (a higher priority, or any task another worker is free for)
+   * is taken by the next free slot anywhere, in priority order, and work spreads across workers.
+   * More saves takes (a worker refills from what it holds when a slot frees) at the cost of both:
+   * the tasks it holds run in the order it took them, whatever is enqueued meanwhile.
+   * @default 0
+   */
+  readonly prefetch?: number;
 }
 
 /** The poll interval a worker uses on a store when none is given. */
@@ -44,7 +53,8 @@ export function defaultPollMs(dialect: "sqlite" | "postgres"): number {
 /**
  * Takes tasks from the runtime's store and runs them on its orchestrator until `signal` aborts
  * (or, with `exitWhenIdle`, until the store is idle). It holds at most as many tasks as it has
- * slots plus its queue's capacity; each is leased to this process and renewed by its heartbeat.
+ * slots plus `prefetch` (none by default): each is leased to this process and renewed by its
+ * heartbeat.
  * Resolves with the number of tasks taken. Close the runtime afterwards to drain them.
  */
 export async function serve(runtime: Runtime, options: ServeOptions = {}): Promise<number> {
@@ -55,7 +65,7 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
     store: runtime.store,
     runner: runtime.orchestrator,
     kinds: runtime.kinds,
-    capacity: runtime.executor.concurrency + runtime.config.queueSize,
+    capacity: runtime.executor.concurrency + checkPrefetch(options.prefetch ?? 0),
     ...(options.kindConcurrency
       ? { perKind: checkKindConcurrency(options.kindConcurrency, runtime.kinds) }
       : {}),
@@ -69,6 +79,16 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
   } finally {
     unlisten();
   }
+}
+
+/** A prefetch checked: an integer from 0; ConfigError naming it. */
+export function checkPrefetch(prefetch: unknown): number {
+  if (typeof prefetch !== "number" || !Number.isInteger(prefetch) || prefetch < 0 || prefetch > 1_000_000)
+    throw new ConfigError(
+      "prefetch",
+      `prefetch must be an integer from 0 to 1000000, got ${JSON.stringify(prefetch)}`,
+    );
+  return prefetch;
 }
 
 /** A worker's per-kind limits checked: kinds it serves, each a positive integer; ConfigError naming it. */
@@ -118,6 +138,8 @@ export interface WorkerOptions extends RunOptions {
    * @default none
    */
   readonly kindConcurrency?: Readonly<Record<string, number>>;
+  /** Tasks it takes beyond its free slots (see ServeOptions). @default 0 */
+  readonly prefetch?: number;
 }
 
 /** A running worker: it takes tasks of its kinds from the store until closed. */
@@ -144,6 +166,7 @@ const WORKER_KEYS = [
     hooks: true,
     pollMs: true,
     kindConcurrency: true,
+    prefetch: true,
   }),
   ...RUN_OPTION_KEYS,
 ];
@@ -163,6 +186,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       "pollMs",
       `pollMs must be a positive integer, got ${JSON.stringify(options.pollMs)}`,
     );
+  if (options.prefetch !== undefined) checkPrefetch(options.prefetch);
   const store = checkStoreLocation(options.store ?? SETTINGS.db.default, "store");
   // before anything opens: the handlers' keys are the kinds it will serve
   if (options.kindConcurrency !== undefined && options.handlers && typeof options.handlers === "object")
@@ -182,6 +206,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     signal: stop.signal,
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
     ...(options.kindConcurrency === undefined ? {} : { kindConcurrency: options.kindConcurrency }),
+    ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
     onRetryableError: (error) =>
       runtime.logger.warn(
         { error_class: "store_unavailable" },

@@ -9,6 +9,7 @@ import { checkDashboardListen, runDashboard } from "./dashboard.js";
 
 interface ServeArgs extends RuntimeArgs {
   "poll-ms"?: number;
+  prefetch?: number;
   "exit-when-idle": boolean;
   "shutdown-timeout-ms": number;
   "metrics-port"?: number;
@@ -44,6 +45,13 @@ export const serveCommand = {
         coerce: integerAtLeast("poll-ms", 1),
         defaultDescription: "200 on SQLite; 2000 on PostgreSQL, which wakes idle managers with LISTEN/NOTIFY",
         describe: "how often an idle manager looks for new tasks",
+      })
+      .option("prefetch", {
+        requiresArg: true,
+        coerce: integerAtLeast("prefetch", 0),
+        defaultDescription: "0: only what a free slot can start now",
+        describe:
+          "tasks a manager takes beyond its free slots (fewer takes; but they run in the order taken, ahead of a higher priority enqueued meanwhile, and work spreads less evenly)",
       })
       .option("exit-when-idle", {
         type: "boolean",
@@ -146,6 +154,7 @@ export const serveCommand = {
     );
     const taken = await serve(runtime, {
       ...(argv["poll-ms"] === undefined ? {} : { pollMs: argv["poll-ms"] }),
+      ...(argv.prefetch === undefined ? {} : { prefetch: argv.prefetch }),
       ...(argv["kind-concurrency"] === undefined ? {} : { kindConcurrency: argv["kind-concurrency"] }),
       exitWhenIdle: argv["exit-when-idle"],
       signal: stop.signal,

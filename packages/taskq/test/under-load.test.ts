@@ -1,0 +1,226 @@
+// Promises under load (issue 33), features together as an application combines them, on SQLite
+// and on a real PostgreSQL: a limited kind starts a task as soon as its limit allows, not at the
+// next poll (the workers here poll once in ten minutes: only a wake-up moves them); a higher
+// priority enqueued while a worker is busy runs next; a worker holds only what it can start, so
+// work spreads across workers; a limit binds the next take at once. Handlers run inline, held by
+// a gate the test opens; waits are on events (hooks, results), never on the clock.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { type Client, connect, createWorker, type TaskEvent, type Worker } from "../src/index.js";
+import { counts, openGate, reset } from "./fixtures/gate.mjs";
+import { freshDatabase } from "./fresh-database.js";
+
+const gate = new URL("./fixtures/gate.mjs", import.meta.url).pathname;
+/** Ten minutes: longer than any test here waits, so a test that needs the poll times out. */
+const NEVER_POLL_MS = 600_000;
+
+const closers: (() => Promise<void>)[] = [];
+beforeEach(() => reset());
+afterEach(async () => {
+  openGate();
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+let pgStore = "";
+beforeAll(async () => {
+  pgStore = await freshDatabase(inject("pgUrl"), "taskq_under_load");
+});
+
+/** Resolves once `count` events have been seen. */
+function latch(count: number) {
+  const seen: TaskEvent[] = [];
+  let release: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => (release = resolve));
+  return {
+    seen,
+    reached,
+    push: (e: TaskEvent) => {
+      seen.push(e);
+      if (seen.length === count) release();
+    },
+  };
+}
+
+describe.each([
+  ["SQLite", () => join(mkdtempSync(join(tmpdir(), "taskq-under-load-")), "tasks.db")],
+  ["PostgreSQL", () => pgStore],
+] as [string, () => string][])("promises under load on %s", (name, storeOf) => {
+  const kindOf = (label: string) => `${label}_${randomUUID().slice(0, 8)}`;
+  async function producer(store: string): Promise<Client> {
+    const client = await connect({ store });
+    closers.push(() => client.close());
+    return client;
+  }
+  async function worker(options: Parameters<typeof createWorker>[0]): Promise<Worker> {
+    const w = await createWorker({ threads: 0, pollMs: NEVER_POLL_MS, ...options });
+    closers.push(() => w.close());
+    return w;
+  }
+
+  it("a limited kind starts its next task when a slot frees, not at the next poll", async () => {
+    const store = storeOf();
+    const kind = kindOf("email");
+    const client = await producer(store);
+    await client.setLimits(kind, { concurrency: 2 });
+    openGate();
+    // enqueued before the worker starts: on SQLite a producer's store object cannot wake a
+    // worker's (its first look finds them)
+    const ids = (
+      await client.enqueueMany(
+        kind,
+        [1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ n })),
+      )
+    ).map((e) => e.id);
+    await worker({ store, handlers: { [kind]: gate }, concurrency: 8 });
+    expect(await Promise.all(ids.map((id) => client.result(id)))).toEqual(
+      [1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ n })),
+    );
+    expect(counts.max).toBeLessThanOrEqual(2);
+  });
+
+  it("a kind's rate: the next window's starts come when it opens, not at the next poll", async () => {
+    const store = storeOf();
+    const kind = kindOf("rated");
+    const client = await producer(store);
+    await client.setLimits(kind, { rate: { limit: 2, intervalMs: 100 } });
+    openGate();
+    const ids = (
+      await client.enqueueMany(
+        kind,
+        [1, 2, 3, 4, 5].map((n) => ({ n })),
+      )
+    ).map((e) => e.id);
+    await worker({ store, handlers: { [kind]: gate }, concurrency: 8 });
+    expect(await Promise.all(ids.map((id) => client.result(id)))).toHaveLength(5);
+  });
+
+  it("a higher priority enqueued while the worker is busy runs next", async () => {
+    const store = storeOf();
+    const kind = kindOf("prio");
+    const client = await producer(store);
+    const started = latch(1);
+    const order: string[] = [];
+    await worker({
+      store,
+      handlers: { [kind]: gate },
+      concurrency: 1,
+      pollMs: 20,
+      hooks: {
+        started: (e) => {
+          order.push(e.id);
+          started.push(e);
+        },
+      },
+    });
+    const busy = await client.enqueue(kind, { n: "busy" });
+    await started.reached;
+    const low = [];
+    for (let n = 0; n < 5; n++) low.push((await client.enqueue(kind, { n })).id);
+    const high = (await client.enqueue(kind, { n: "high" }, { priority: 10 })).id;
+    openGate();
+    await Promise.all([busy.id, ...low, high].map((id) => client.result(id)));
+    expect(order.slice(0, 2)).toEqual([busy.id, high]);
+  });
+
+  it("a worker holds only what it can start: the rest stays queued for any free slot", async () => {
+    const store = storeOf();
+    const kind = kindOf("spread");
+    const client = await producer(store);
+    const started = latch(2);
+    const ran = new Map<string, number>();
+    for (const n of [1, 2])
+      await worker({
+        store,
+        handlers: { [kind]: gate },
+        concurrency: 1,
+        pollMs: 20,
+        hooks: {
+          started: (e) => {
+            ran.set(e.id, n);
+            started.push(e);
+          },
+        },
+      });
+    const ids = (
+      await client.enqueueMany(
+        kind,
+        [1, 2, 3, 4, 5, 6].map((n) => ({ n })),
+      )
+    ).map((e) => e.id);
+    await started.reached;
+    const statuses = await Promise.all(ids.map(async (id) => (await client.get(id))?.status));
+    expect(statuses.filter((s) => s === "running")).toHaveLength(2);
+    expect(statuses.filter((s) => s === "queued")).toHaveLength(4);
+    expect(new Set(ran.values())).toEqual(new Set([1, 2]));
+    openGate();
+    await Promise.all(ids.map((id) => client.result(id)));
+  });
+
+  it("a limit set while workers run binds their next take", async () => {
+    const store = storeOf();
+    const [kind, probe] = [kindOf("limited"), kindOf("probe")];
+    const client = await producer(store);
+    const started = latch(1);
+    await worker({
+      store,
+      handlers: { [kind]: gate, [probe]: gate },
+      concurrency: 8,
+      pollMs: 20,
+      hooks: { started: (e) => e.kind === kind && started.push(e) },
+    });
+    // the worker has just looked, and read no limits
+    expect(await client.result((await client.enqueue(probe, { probe: 1 })).id)).toEqual({ probe: true });
+    await client.setLimits(kind, { concurrency: 1 });
+    const ids = (
+      await client.enqueueMany(
+        kind,
+        [1, 2, 3, 4].map((n) => ({ n })),
+      )
+    ).map((e) => e.id);
+    await started.reached;
+    // the worker has looked again since (a probe of another kind ran): still one of the kind
+    expect(await client.result((await client.enqueue(probe, { probe: 2 })).id)).toEqual({ probe: true });
+    expect(counts.now).toBe(1);
+    openGate();
+    await Promise.all(ids.map((id) => client.result(id)));
+    expect(counts.max).toBe(1);
+  });
+
+  it.runIf(name === "PostgreSQL")(
+    "a slot freed on one worker starts the next task on another at once (the fleet's concurrency)",
+    async () => {
+      const store = storeOf();
+      const kind = kindOf("fleet");
+      const client = await producer(store);
+      await client.setLimits(kind, { concurrency: 1 });
+      const started = latch(1);
+      const ran = new Map<number, number>();
+      for (const n of [1, 2])
+        await worker({
+          store,
+          handlers: { [kind]: gate },
+          concurrency: 4,
+          hooks: {
+            started: (e) => {
+              ran.set(n, (ran.get(n) ?? 0) + 1);
+              started.push(e);
+            },
+          },
+        });
+      const ids = (
+        await client.enqueueMany(
+          kind,
+          [1, 2, 3, 4, 5, 6].map((n) => ({ n })),
+        )
+      ).map((e) => e.id);
+      await started.reached;
+      openGate();
+      await Promise.all(ids.map((id) => client.result(id)));
+      expect(counts.max).toBe(1);
+      expect([...ran.values()].reduce((a, b) => a + b, 0)).toBe(6);
+    },
+  );
+});
