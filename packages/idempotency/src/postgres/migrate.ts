@@ -15,6 +15,7 @@ import m007 from "./migrations/007_kinds_cancel.sql";
 import m008 from "./migrations/008_time_priority_schedules.sql";
 import m009 from "./migrations/009_kind_in_failed_cancelled_indexes.sql";
 import m010 from "./migrations/010_due_index_apart.sql";
+import m011 from "./migrations/011_queued_positive_index.sql";
 
 export const PG_MIGRATIONS: readonly Migration[] = loadMigrations([
   m001,
@@ -27,6 +28,7 @@ export const PG_MIGRATIONS: readonly Migration[] = loadMigrations([
   m008,
   m009,
   m010,
+  m011,
 ]);
 
 /**

@@ -178,17 +178,26 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     LEFT JOIN unnest(@from_kinds::text[], @from_rank::bigint[], @from_seq::bigint[])
       AS f(kind, rank_at, seq) ON f.kind = k.kind
     WHERE NOT (@skip_limited::bool AND EXISTS (SELECT 1 FROM kind_limits l WHERE l.kind = k.kind))),
-  -- per kind, the due tasks in rank order, read in two ranges that end where due tasks end:
-  -- ranked by now (every due task of priority >= 0, whose rank is at most its run time: the scan
-  -- stops at now, never walking the delayed tasks ranked after it), and the due ones of a negative
-  -- priority ranked later (their own small index); the first n of both, per kind. The run time
+  -- per kind, the due tasks in rank order, read in three ranges that end where due tasks end:
+  -- ranked by now (every due task of priority 0, or negative and ranked by now: a rank is at most
+  -- its run time, so the scan stops at now, never walking the delayed tasks ranked after it), the
+  -- due ones of a positive priority (their own small index, from its start), and the due ones of
+  -- a negative priority ranked later (their own small index); the first n of all, per kind. The run time
   -- is tested `IS TRUE`, which implies nothing of tasks_due's predicate (see migration 010): a
   -- take is never planned on tasks_due
   ranked AS (
     SELECT p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (
       SELECT seq, rank_at FROM tasks, clock
       WHERE status = 'queued' AND kind = allowed.kind AND (rank_at, seq) > (allowed.from_rank, allowed.from_seq)
-        AND rank_at <= clock.t AND (next_run_at <= clock.t) IS TRUE
+        AND rank_at <= clock.t AND (next_run_at <= clock.t) IS TRUE AND priority <= 0
+      ORDER BY rank_at, seq LIMIT allowed.n FOR UPDATE SKIP LOCKED) p
+    UNION ALL
+    -- the due ones of a positive priority, from the start of their own small index whatever the
+    -- position (migration 011): one enqueued since the last take is never behind it
+    SELECT p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (
+      SELECT seq, rank_at FROM tasks, clock
+      WHERE status = 'queued' AND priority > 0 AND kind = allowed.kind AND rank_at <= clock.t
+        AND (next_run_at <= clock.t) IS TRUE
       ORDER BY rank_at, seq LIMIT allowed.n FOR UPDATE SKIP LOCKED) p
     UNION ALL
     SELECT p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (

@@ -20,6 +20,7 @@ export const MIGRATION_NAMES = [
   "008_time_priority_schedules",
   "009_kind_in_failed_cancelled_indexes",
   "010_due_index_apart",
+  "011_queued_positive_index",
 ] as const;
 
 /**
