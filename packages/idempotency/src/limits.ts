@@ -102,7 +102,7 @@ export function earliestStart(
   let earliest: number | null = null;
   for (const [kind, at] of due) {
     const state = limits.get(kind);
-    if (state && state.openAgainAt === null) continue;
+    if (state?.heldBack === "concurrency") continue;
     const start = Math.max(at, state?.openAgainAt ?? at);
     if (earliest === null || start < earliest) earliest = start;
   }
@@ -124,7 +124,7 @@ export function toKindLimitState(row: KindLimitRow, running: number, now: number
     running,
     startsInWindow: current ? row.window_count : 0,
     heldBack: at === null ? "concurrency" : at > now ? "rate" : null,
-    openAgainAt: at,
+    openAgainAt: at !== null && at > now ? at : null,
   };
 }
 
@@ -137,8 +137,14 @@ export interface KindLimitState {
   readonly running: number;
   /** Starts in the current rate window. */
   readonly startsInWindow: number;
-  /** Why its queued tasks wait now: its concurrency is full, its rate window used up, or null. */
+  /**
+   * Why its due tasks wait now (a reason, not a count): its concurrency is full, its rate window
+   * is used up, or null (nothing holds it back).
+   */
   readonly heldBack: "concurrency" | "rate" | null;
-  /** When it may start a task again (epoch ms; null: when one of its tasks finishes). */
+  /**
+   * When its rate window lets it start a task again (epoch ms), while its rate holds it back;
+   * null otherwise (free now, or full: a finish frees it).
+   */
   readonly openAgainAt: number | null;
 }

@@ -202,7 +202,12 @@ export function toStatusCounts(
     now: read.now,
     byKind,
     capped: COUNTED_STATUSES.filter((s) => totals[s] >= cap),
-    totalEstimate: Math.max(0, Math.round(read.totalEstimate)),
+    // an estimate (PostgreSQL's planner statistics, stale before an ANALYZE) is never shown below
+    // the tasks just counted
+    totalEstimate: Math.max(
+      Math.round(read.totalEstimate),
+      COUNTED_STATUSES.reduce((sum, s) => sum + totals[s], 0),
+    ),
     deadLetters: read.deadLetters,
     deadLettersCapped: read.deadLetters >= cap,
     oldestDueAgeMs: read.oldestDue === null ? null : Math.max(0, read.now - read.oldestDue),

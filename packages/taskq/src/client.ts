@@ -98,6 +98,11 @@ export interface TaskInfo {
   readonly finishedAt: Date | null;
   /** When a queued task is due. */
   readonly runAt: Date;
+  /**
+   * A cancel was asked for while it ran: it is still `running` until the worker holding it ends
+   * it (`cancelled`), or its attempt finished first.
+   */
+  readonly cancelRequested: boolean;
   /** A queued task not due yet (delayed, or backing off before a retry). */
   readonly scheduled: boolean;
   /** Larger runs first. */
@@ -139,8 +144,9 @@ export type LimitsOptions = KindLimits;
 
 /**
  * A kind's limits and where it stands against them (`limits`): running now in every worker,
- * starts in the current rate window, why its due tasks wait (`heldBack`), and when it may start
- * one again (`openAgainAt`; null: when one of its running tasks finishes).
+ * starts in the current rate window, why its due tasks wait (`heldBack`: "concurrency", "rate"
+ * or null; a reason, not a count), and, while its rate holds it back, when its window lets it
+ * start again (`openAgainAt`; null otherwise).
  */
 export type LimitsInfo = Omit<KindLimitState, "openAgainAt"> & { readonly openAgainAt: Date | null };
 
@@ -175,7 +181,9 @@ export interface Client {
   /**
    * Cancels the task: a queued one becomes `cancelled` and never runs; a running one has its
    * handler's `ctx.signal` aborted on whichever worker runs it, and ends `cancelled` unless it
-   * finished first. A finished task is a TaskStateError; an unknown id, TaskNotFoundError.
+   * finished first. Answers with the task as the cancel left it: `cancelled` for a queued one; for
+   * a running one, still `running` with `cancelRequested: true` (`result(id)` waits for its end).
+   * A finished task is a TaskStateError; an unknown id, TaskNotFoundError.
    */
   cancel(id: string): Promise<TaskInfo>;
   /**
@@ -343,6 +351,7 @@ export function toTaskInfo(r: TaskRecord): TaskInfo {
     startedAt: r.startedAt === null ? null : new Date(r.startedAt),
     finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt),
     runAt: new Date(r.nextRunAt),
+    cancelRequested: r.status === "running" && r.cancelRequestedAt !== null,
     scheduled: r.status === "queued" && r.nextRunAt > Date.now(),
     priority: r.priority,
   };
@@ -392,6 +401,11 @@ export function clientOf(
     };
     if (store.dialect !== "postgres" || !pg.claimWith)
       throw new ConfigError("tx", "tx (enqueue inside your transaction) needs a PostgreSQL store");
+    if (tx === null || typeof tx !== "object" || typeof (tx as { query?: unknown }).query !== "function")
+      throw new ConfigError(
+        "tx",
+        `tx must be the pg client your transaction runs on (a pg.Client, or a client checked out of a pg.Pool), got ${tx === null ? "null" : Array.isArray(tx) ? "an array" : typeof tx === "object" ? "an object without query()" : typeof tx}`,
+      );
     return pg.claimWith(tx, claims);
   };
   const answer = (claim: ClaimInput, result: Awaited<ReturnType<TaskStoreDriver["claim"]>>): Enqueued =>

@@ -127,7 +127,7 @@ describe.each(stores)("producer and workers on %s", (_name, storeOf) => {
     const client = await producer(store);
     // queued, with no worker for its kind: cancelled at once, never taken
     const queued = await client.enqueue(idle, { n: 1 });
-    expect(await client.cancel(queued.id)).toMatchObject({ status: "cancelled" });
+    expect(await client.cancel(queued.id)).toMatchObject({ status: "cancelled", cancelRequested: false });
     await expect(client.result(queued.id)).rejects.toBeInstanceOf(TaskCancelledError);
     await expect(client.cancel(queued.id)).rejects.toThrow(/cannot be cancelled: it already was cancelled/);
 
@@ -140,7 +140,8 @@ describe.each(stores)("producer and workers on %s", (_name, storeOf) => {
     });
     const running = await client.enqueue(slow, { n: 2 });
     await started.done;
-    expect(await client.cancel(running.id)).toMatchObject({ status: "running" });
+    // answered as the cancel left it: still running, with its cancel requested
+    expect(await client.cancel(running.id)).toMatchObject({ status: "running", cancelRequested: true });
     await cancelled.done;
     await expect(client.result(running.id)).rejects.toBeInstanceOf(TaskCancelledError);
     expect(await client.get(running.id)).toMatchObject({ status: "cancelled", attempts: 1 });
@@ -196,6 +197,10 @@ describe("transactional enqueue on PostgreSQL", () => {
     await db.connect();
     closers.push(() => db.end());
 
+    // not a client: refused in one line naming tx, nothing stored
+    await expect(client.enqueue(kind, { n: 0 }, { tx: {} as pg.Client })).rejects.toThrow(
+      /^tx must be the pg client your transaction runs on .*, got an object without query\(\)$/,
+    );
     await db.query("BEGIN");
     const rolledBack = await client.enqueue(kind, { n: 1 }, { tx: db });
     await db.query("ROLLBACK");
