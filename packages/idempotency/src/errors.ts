@@ -3,6 +3,7 @@ export type StoreErrorCode =
   | "ERR_STALE_TRANSITION"
   | "ERR_STORE_BUSY"
   | "ERR_STORE_UNAVAILABLE"
+  | "ERR_STORE_FULL"
   | "ERR_NOT_A_DATABASE"
   | "ERR_CANNOT_OPEN"
   | "ERR_SCHEMA_TOO_NEW"
@@ -14,8 +15,9 @@ export type StoreErrorCode =
 
 /**
  * The task store's error. `retryable` is true only for ERR_STORE_BUSY (another process held the
- * database past the busy timeout) and ERR_STORE_UNAVAILABLE (the server could not be reached
- * for longer than the driver retries): the same call may succeed later.
+ * database past the busy timeout), ERR_STORE_UNAVAILABLE (the server could not be reached for
+ * longer than the driver retries) and ERR_STORE_FULL (the disk holding a SQLite store is full):
+ * the same call may succeed later.
  */
 export class StoreError extends Error {
   override readonly name: string = "StoreError";
@@ -25,7 +27,8 @@ export class StoreError extends Error {
   constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.retryable = code === "ERR_STORE_BUSY" || code === "ERR_STORE_UNAVAILABLE";
+    this.retryable =
+      code === "ERR_STORE_BUSY" || code === "ERR_STORE_UNAVAILABLE" || code === "ERR_STORE_FULL";
   }
 }
 

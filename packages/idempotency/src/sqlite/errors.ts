@@ -12,6 +12,14 @@ export function fromSqlite(error: unknown, what: string): StoreError {
       { cause: error },
     );
   }
+  if (code === "SQLITE_FULL" || /\bENOSPC\b|database or disk is full/i.test(message)) {
+    // the transaction was rolled back: nothing of it was written, nothing acknowledged is lost
+    return new StoreError(
+      "ERR_STORE_FULL",
+      `${what}: the disk holding the task store is full; nothing of this call was stored (free space and it goes on)`,
+      { cause: error },
+    );
+  }
   if (code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT")) {
     return new StoreError("ERR_NOT_A_DATABASE", `${what}: ${message}`, { cause: error });
   }
