@@ -139,11 +139,11 @@ describe("taskq (the built binary, as a subprocess)", () => {
 
   it("monitor and status tell tasks executing now from tasks leased and waiting for a slot", async () => {
     const dir = workdir();
-    // one slot, a queue of 2: the manager holds 3 sleeping tasks and executes 1 of them
+    // one slot and a prefetch of 2: the manager holds 3 sleeping tasks and executes 1 of them
     const sleepers = Array.from({ length: 6 }, (_, i) => ({ id: `s${i}`, type: "sleep", duration: 3600 }));
     writeFileSync(join(dir, "sleep.json"), JSON.stringify(sleepers));
     expect((await taskq(dir, ["submit", "--payload-file", "sleep.json"])).code).toBe(0);
-    const serve = startTaskq(dir, ["serve", "--threads", "1", "--concurrency", "1", "--queue-size", "2"]);
+    const serve = startTaskq(dir, ["serve", "--threads", "1", "--concurrency", "1", "--prefetch", "2"]);
     try {
       let reading: Record<string, unknown> & { managers: Record<string, unknown>[] } = { managers: [] };
       await until(async () => {
