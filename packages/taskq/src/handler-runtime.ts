@@ -12,8 +12,8 @@ import { PayloadError } from "./errors.js";
 import {
   CancelRegistry,
   cancelToken,
-  EARLY_CANCEL_MS,
   type HandlerTask,
+  RecentCancels,
   runHandler,
   unknownKind,
 } from "./handler.js";
@@ -70,7 +70,7 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
    * The cancels of the last EARLY_CANCEL_MS, by token (when each was sent): sent again to a thread
    * that starts listening later. Kept by time, not per attempt: nothing is added to a task's path.
    */
-  readonly #cancelled = new Map<string, number>();
+  readonly #cancelled = new RecentCancels();
 
   constructor(o: HandlerExecutorOptions) {
     const cancelChannel = `taskq-cancel-${process.pid}-${randomUUID()}`;
@@ -96,10 +96,8 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
       const message = (event as { data: ThreadMessage }).data;
       if (message.type === "listening") {
         // a new thread: a cancel sent while it started up never reached it
-        const now = performance.now();
-        for (const [token, at] of this.#cancelled)
-          if (now - at < EARLY_CANCEL_MS)
-            this.#channel.postMessage({ type: "cancel", token } satisfies ThreadMessage);
+        for (const token of this.#cancelled.recent())
+          this.#channel.postMessage({ type: "cancel", token } satisfies ThreadMessage);
       } else if (message.type === "started") {
         this.#threadOf.set(message.token, message.threadId);
         const deadline = setTimeout(() => this.#terminate(message.token), o.timeoutMs + TIMEOUT_GRACE_MS);
@@ -111,13 +109,7 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
 
   cancel(task: HandlerTask): void {
     const token = cancelToken(task);
-    const now = performance.now();
-    for (const [other, at] of this.#cancelled) {
-      if (now - at < EARLY_CANCEL_MS) break;
-      this.#cancelled.delete(other);
-    }
-    this.#cancelled.delete(token);
-    this.#cancelled.set(token, now);
+    this.#cancelled.add(token);
     this.#channel.postMessage({ type: "cancel", token } satisfies ThreadMessage);
   }
 

@@ -155,20 +155,49 @@ export class CancelSwitch {
  */
 export const EARLY_CANCEL_MS = 5000;
 
+/** Cancel tokens of the last EARLY_CANCEL_MS (kept in arrival order; older ones forgotten). */
+export class RecentCancels {
+  readonly #at = new Map<string, number>();
+
+  add(token: string): void {
+    const now = performance.now();
+    this.#forgetBefore(now - EARLY_CANCEL_MS);
+    this.#at.delete(token);
+    this.#at.set(token, now);
+  }
+
+  /** Whether `token` came in the last EARLY_CANCEL_MS; forgets it either way. */
+  take(token: string): boolean {
+    const at = this.#at.get(token);
+    if (at === undefined) return false;
+    this.#at.delete(token);
+    return performance.now() - at < EARLY_CANCEL_MS;
+  }
+
+  /** The tokens of the last EARLY_CANCEL_MS. */
+  recent(): string[] {
+    this.#forgetBefore(performance.now() - EARLY_CANCEL_MS);
+    return [...this.#at.keys()];
+  }
+
+  #forgetBefore(time: number): void {
+    for (const [token, at] of this.#at) {
+      if (at >= time) break;
+      this.#at.delete(token);
+    }
+  }
+}
+
 /** The attempts in flight where a cancel may reach them, by cancel token, and the cancels that came first. */
 export class CancelRegistry {
   readonly #running = new Map<string, CancelSwitch>();
-  /** Cancels that found no attempt, by token: when each came (performance.now()). */
-  readonly #early = new Map<string, number>();
+  /** Cancels that found no attempt. */
+  readonly #early = new RecentCancels();
 
   /** Registers an attempt; its switch is cancelled already when a cancel came first. */
   register(token: string): CancelSwitch {
     const cancel = new CancelSwitch();
-    const early = this.#early.get(token);
-    if (early !== undefined) {
-      this.#early.delete(token);
-      if (performance.now() - early < EARLY_CANCEL_MS) cancel.cancel();
-    }
+    if (this.#early.take(token)) cancel.cancel();
     this.#running.set(token, cancel);
     return cancel;
   }
@@ -183,14 +212,7 @@ export class CancelRegistry {
       running.cancel();
       return;
     }
-    const now = performance.now();
-    // forget the stale ones first (insertion order is arrival order)
-    for (const [other, at] of this.#early) {
-      if (now - at < EARLY_CANCEL_MS) break;
-      this.#early.delete(other);
-    }
-    this.#early.delete(token);
-    this.#early.set(token, now);
+    this.#early.add(token);
   }
 }
 

@@ -3,81 +3,29 @@
 // in their handler by a gate the test opens (inline handlers: this process's module); a probe
 // task of another kind, run by each worker, shows that each has looked for work again while the
 // limit was reached. Waits are on events.
-import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import {
-  type Client,
-  ConfigError,
-  connect,
-  createWorker,
-  type TaskEvent,
-  type Worker,
-} from "../src/index.js";
-import { counts, openGate, reset } from "./fixtures/gate.mjs";
-import { freshDatabase } from "./fresh-database.js";
+import { describe, expect, it } from "vitest";
+import { ConfigError, createWorker, type TaskEvent } from "../src/index.js";
+import { counts, openGate } from "./fixtures/gate.mjs";
+import { gate, gatedFleet, latch } from "./gated-fleet.js";
 
-const gate = new URL("./fixtures/gate.mjs", import.meta.url).pathname;
-const closers: (() => Promise<void>)[] = [];
-beforeEach(() => reset());
-afterEach(async () => {
-  openGate();
-  for (const close of closers.splice(0).reverse()) await close();
-});
+const { stores, kindOf, producer, worker } = gatedFleet("taskq_limits", { concurrency: 8, pollMs: 20 });
 
-let pgStore = "";
-beforeAll(async () => {
-  pgStore = await freshDatabase(inject("pgUrl"), "taskq_limits");
-});
-
-/** Resolves once `count` tasks have started (a lifecycle hook), with the events seen. */
-function startedLatch(count: number) {
-  const seen: TaskEvent[] = [];
-  let release: () => void = () => undefined;
-  const reached = new Promise<void>((resolve) => (release = resolve));
-  return {
-    seen,
-    reached,
-    started: (e: TaskEvent) => {
-      seen.push(e);
-      if (seen.length === count) release();
-    },
-  };
-}
-
-describe.each([
-  ["SQLite", () => join(mkdtempSync(join(tmpdir(), "taskq-limits-")), "tasks.db")],
-  ["PostgreSQL", () => pgStore],
-] as [string, () => string][])("limits per kind on %s", (_name, storeOf) => {
-  const kindOf = (name: string) => `${name}_${randomUUID().slice(0, 8)}`;
-  async function producer(store: string): Promise<Client> {
-    const client = await connect({ store });
-    closers.push(() => client.close());
-    return client;
-  }
-  async function worker(options: Parameters<typeof createWorker>[0]): Promise<Worker> {
-    const w = await createWorker({ threads: 0, concurrency: 8, pollMs: 20, ...options });
-    closers.push(() => w.close());
-    return w;
-  }
-
+describe.each(stores)("limits per kind on %s", (_name, storeOf) => {
   it("a worker's own per-kind limit: it holds no more of that kind, other kinds still run", async () => {
     const store = storeOf();
     const [limited, probe] = [kindOf("limited"), kindOf("probe")];
     const client = await producer(store);
-    const latch = startedLatch(1);
+    const started = latch(1);
     await worker({
       store,
       handlers: { [limited]: gate, [probe]: gate },
       kindConcurrency: { [limited]: 1 },
-      hooks: { started: (e) => e.kind === limited && latch.started(e) },
+      hooks: { started: (e) => e.kind === limited && started.push(e) },
     });
     const ids = await Promise.all([1, 2, 3].map(async (n) => (await client.enqueue(limited, { n })).id));
-    await latch.reached;
+    await started.reached;
     expect(await client.result((await client.enqueue(probe, { probe: true })).id)).toEqual({ probe: true });
-    expect(latch.seen).toHaveLength(1);
+    expect(started.seen).toHaveLength(1);
     expect(counts.now).toBe(1);
     openGate();
     for (const id of ids) await client.result(id);
@@ -89,19 +37,19 @@ describe.each([
     const [limited, probe1, probe2] = [kindOf("limited"), kindOf("p1"), kindOf("p2")];
     const client = await producer(store);
     await client.setLimits(limited, { concurrency: 2 });
-    const latch = startedLatch(2);
-    const hooks = { started: (e: TaskEvent) => e.kind === limited && latch.started(e) };
+    const started = latch(2);
+    const hooks = { started: (e: TaskEvent) => e.kind === limited && started.push(e) };
     await worker({ store, handlers: { [limited]: gate, [probe1]: gate }, hooks });
     await worker({ store, handlers: { [limited]: gate, [probe2]: gate }, hooks });
     const ids = await Promise.all(
       [1, 2, 3, 4, 5, 6].map(async (n) => (await client.enqueue(limited, { n })).id),
     );
-    await latch.reached;
+    await started.reached;
     // each worker takes work again (its probe) while the limit is reached: still two running
     await Promise.all(
       [probe1, probe2].map(async (kind) => client.result((await client.enqueue(kind, { probe: true })).id)),
     );
-    expect(latch.seen).toHaveLength(2);
+    expect(started.seen).toHaveLength(2);
     const [state] = await client.limits();
     expect(state).toMatchObject({ kind: limited, concurrency: 2, running: 2, heldBack: "concurrency" });
     const waiting = await Promise.all(ids.map((id) => client.get(id)));

@@ -4,62 +4,16 @@
 // priority enqueued while a worker is busy runs next; a worker holds only what it can start, so
 // work spreads across workers; a limit binds the next take at once. Handlers run inline, held by
 // a gate the test opens; waits are on events (hooks, results), never on the clock.
-import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { type Client, connect, createWorker, type TaskEvent, type Worker } from "../src/index.js";
-import { counts, openGate, reset } from "./fixtures/gate.mjs";
-import { freshDatabase } from "./fresh-database.js";
+import { describe, expect, it } from "vitest";
+import { counts, openGate } from "./fixtures/gate.mjs";
+import { enqueueNumbered, gate, gatedFleet, latch } from "./gated-fleet.js";
 
-const gate = new URL("./fixtures/gate.mjs", import.meta.url).pathname;
 /** Ten minutes: longer than any test here waits, so a test that needs the poll times out. */
 const NEVER_POLL_MS = 600_000;
 
-const closers: (() => Promise<void>)[] = [];
-beforeEach(() => reset());
-afterEach(async () => {
-  openGate();
-  for (const close of closers.splice(0).reverse()) await close();
-});
+const { stores, kindOf, producer, worker } = gatedFleet("taskq_under_load", { pollMs: NEVER_POLL_MS });
 
-let pgStore = "";
-beforeAll(async () => {
-  pgStore = await freshDatabase(inject("pgUrl"), "taskq_under_load");
-});
-
-/** Resolves once `count` events have been seen. */
-function latch(count: number) {
-  const seen: TaskEvent[] = [];
-  let release: () => void = () => undefined;
-  const reached = new Promise<void>((resolve) => (release = resolve));
-  return {
-    seen,
-    reached,
-    push: (e: TaskEvent) => {
-      seen.push(e);
-      if (seen.length === count) release();
-    },
-  };
-}
-
-describe.each([
-  ["SQLite", () => join(mkdtempSync(join(tmpdir(), "taskq-under-load-")), "tasks.db")],
-  ["PostgreSQL", () => pgStore],
-] as [string, () => string][])("promises under load on %s", (name, storeOf) => {
-  const kindOf = (label: string) => `${label}_${randomUUID().slice(0, 8)}`;
-  async function producer(store: string): Promise<Client> {
-    const client = await connect({ store });
-    closers.push(() => client.close());
-    return client;
-  }
-  async function worker(options: Parameters<typeof createWorker>[0]): Promise<Worker> {
-    const w = await createWorker({ threads: 0, pollMs: NEVER_POLL_MS, ...options });
-    closers.push(() => w.close());
-    return w;
-  }
-
+describe.each(stores)("promises under load on %s", (name, storeOf) => {
   it("a limited kind starts its next task when a slot frees, not at the next poll", async () => {
     const store = storeOf();
     const kind = kindOf("email");
@@ -68,12 +22,7 @@ describe.each([
     openGate();
     // enqueued before the worker starts: on SQLite a producer's store object cannot wake a
     // worker's (its first look finds them)
-    const ids = (
-      await client.enqueueMany(
-        kind,
-        [1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ n })),
-      )
-    ).map((e) => e.id);
+    const ids = await enqueueNumbered(client, kind, 8);
     await worker({ store, handlers: { [kind]: gate }, concurrency: 8 });
     expect(await Promise.all(ids.map((id) => client.result(id)))).toEqual(
       [1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ n })),
@@ -87,12 +36,7 @@ describe.each([
     const client = await producer(store);
     await client.setLimits(kind, { rate: { limit: 2, intervalMs: 100 } });
     openGate();
-    const ids = (
-      await client.enqueueMany(
-        kind,
-        [1, 2, 3, 4, 5].map((n) => ({ n })),
-      )
-    ).map((e) => e.id);
+    const ids = await enqueueNumbered(client, kind, 5);
     await worker({ store, handlers: { [kind]: gate }, concurrency: 8 });
     expect(await Promise.all(ids.map((id) => client.result(id)))).toHaveLength(5);
   });
@@ -144,12 +88,7 @@ describe.each([
           },
         },
       });
-    const ids = (
-      await client.enqueueMany(
-        kind,
-        [1, 2, 3, 4, 5, 6].map((n) => ({ n })),
-      )
-    ).map((e) => e.id);
+    const ids = await enqueueNumbered(client, kind, 6);
     await started.reached;
     const statuses = await Promise.all(ids.map(async (id) => (await client.get(id))?.status));
     expect(statuses.filter((s) => s === "running")).toHaveLength(2);
@@ -174,12 +113,7 @@ describe.each([
     // the worker has just looked, and read no limits
     expect(await client.result((await client.enqueue(probe, { probe: 1 })).id)).toEqual({ probe: true });
     await client.setLimits(kind, { concurrency: 1 });
-    const ids = (
-      await client.enqueueMany(
-        kind,
-        [1, 2, 3, 4].map((n) => ({ n })),
-      )
-    ).map((e) => e.id);
+    const ids = await enqueueNumbered(client, kind, 4);
     await started.reached;
     // the worker has looked again since (a probe of another kind ran): still one of the kind
     expect(await client.result((await client.enqueue(probe, { probe: 2 })).id)).toEqual({ probe: true });
@@ -210,12 +144,7 @@ describe.each([
             },
           },
         });
-      const ids = (
-        await client.enqueueMany(
-          kind,
-          [1, 2, 3, 4, 5, 6].map((n) => ({ n })),
-        )
-      ).map((e) => e.id);
+      const ids = await enqueueNumbered(client, kind, 6);
       await started.reached;
       openGate();
       await Promise.all(ids.map((id) => client.result(id)));
