@@ -455,8 +455,9 @@ export class PgTaskStore implements TaskStoreDriver {
     let rows: TakenRow[] = [];
     if (limited.length === 0) {
       rows = await this.#takeUnlimited(base, limit, from.length > 0, options.perKind, served);
-      // Short: perhaps a kind has limits this store has not read yet (set by another process since
-      // the last read). The statement left such kinds alone; they are taken now, within them.
+      // Short: perhaps a kind served has limits this store has not read yet (set by another
+      // process since the last read): then the statement took nothing, and the whole take is
+      // made now within the limits, in queue order across every kind.
       if (rows.length < limit) limited = (await this.#limitedKinds(true)).filter(served);
     }
     if (limited.length > 0 && rows.length < limit) {
@@ -658,13 +659,18 @@ export class PgTaskStore implements TaskStoreDriver {
   async renewLeases(): Promise<number> {
     this.#ensureOpen("renew leases");
     if (this.#running.size === 0) return 0;
-    const renewed = await this.#conn.query("task_renew_leases", {
+    const seqs = [...this.#running];
+    const { rows } = await this.#conn.query<"task_renew_leases", { seq: number }>("task_renew_leases", {
       now: this.#clock(),
       owner: this.owner,
       lease_ms: this.leaseMs,
-      seqs: [...this.#running],
+      seqs,
     });
-    return renewed.rowCount ?? 0;
+    // a task not renewed is no longer this owner's running task (finished, or its lease lost
+    // and taken over): it is forgotten here
+    const renewed = new Set(rows.map((r) => Number(r.seq)));
+    for (const seq of seqs) if (!renewed.has(seq)) this.#running.delete(seq);
+    return rows.length;
   }
 
   startHeartbeat(): void {
@@ -738,8 +744,8 @@ export class PgTaskStore implements TaskStoreDriver {
       const record = await this.get(seq);
       done = record?.status === "cancelled" && record.version === version + 1;
     }
-    this.#running.delete(seq);
     if (!done) throw new StaleTransitionError("running → cancelled", seq, version);
+    this.#running.delete(seq);
     return version + 1;
   }
 

@@ -168,16 +168,17 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
   -- a limited or capped kind's allowance (@allow_kinds/@allow_n, from limits.ts); others: @limit
   -- and where its scan of due tasks starts: after (@from_rank, @from_seq) where the caller says
   -- (the store's last take of the kind ended there), else at the first entry
-  -- With @skip_limited (the caller read no limits for these kinds, a read that may be stale), a
-  -- kind with a row in kind_limits is not taken here: a limit set before this statement began
-  -- binds it, whatever the caller believed
+  -- With @skip_limited (the caller read no limits for these kinds, a read that may be stale),
+  -- nothing is taken when any of them has a row in kind_limits: a limit set before this statement
+  -- began binds it, whatever the caller believed, and the caller takes again within the limits
+  -- (taking the other kinds alone would break the queue's order across kinds)
   allowed AS (
     SELECT k.kind, COALESCE(a.n, @limit::int) AS n,
       COALESCE(f.rank_at, -9223372036854775808) AS from_rank, COALESCE(f.seq, 0) AS from_seq FROM kinds k
     LEFT JOIN unnest(@allow_kinds::text[], @allow_n::int[]) AS a(kind, n) ON a.kind = k.kind
     LEFT JOIN unnest(@from_kinds::text[], @from_rank::bigint[], @from_seq::bigint[])
       AS f(kind, rank_at, seq) ON f.kind = k.kind
-    WHERE NOT (@skip_limited::bool AND EXISTS (SELECT 1 FROM kind_limits l WHERE l.kind = k.kind))),
+    WHERE NOT (@skip_limited::bool AND EXISTS (SELECT 1 FROM kind_limits l WHERE l.kind IN (SELECT kind FROM kinds)))),
   -- per kind, the due tasks in rank order, read in three ranges that end where due tasks end:
   -- ranked by now (every due task of priority 0, or negative and ranked by now: a rank is at most
   -- its run time, so the scan stops at now, never walking the delayed tasks ranked after it), the
@@ -247,6 +248,7 @@ FROM clock WHERE t.status = 'running' AND t.lease_owner = @owner
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 UPDATE tasks t SET lease_expires_at = clock.t + @lease_ms::bigint FROM clock
 WHERE (t.status = 'running') IS TRUE AND t.lease_owner = @owner AND t.seq = ANY(@seqs::bigint[])
+RETURNING t.seq
 
 -- name: task_get
 SELECT * FROM tasks WHERE seq = @seq

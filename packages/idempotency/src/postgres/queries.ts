@@ -70,7 +70,7 @@ export interface PgParams extends PageStatementParams {
       readonly from_kinds: readonly string[];
       readonly from_rank: readonly number[];
       readonly from_seq: readonly number[];
-      /** Leave out the kinds that have a row in kind_limits (the caller read none for them). */
+      /** Take nothing when a kind served has a row in kind_limits (the caller read none for them). */
       readonly skip_limited: boolean;
     };
   task_next_due: Now & { readonly kinds: readonly string[] | null };

@@ -333,9 +333,12 @@ export class TurnBatcher {
         const record = (await this.#conn.query<"task_get", Row>("task_get", { seq })).rows[0];
         if (record && record.version === version + 1 && record.status === TARGET[name]) row = record;
       }
-      if (name === "start") {
-        if (row) this.#options.running.add(seq);
-      } else this.#options.running.delete(seq);
+      // a refused call changed nothing: a task still leased here stays renewed (one leased
+      // elsewhere now is dropped by the next renewal, which renews only this owner's)
+      if (row) {
+        if (name === "start") this.#options.running.add(seq);
+        else this.#options.running.delete(seq);
+      }
       if (!row) call.reject(new StaleTransitionError(WHAT[name], seq, version));
       else if (name === "start") call.resolve({ seq, version: row.version, attempts: row.attempts } as never);
       else call.resolve((version + 1) as never);
