@@ -64,35 +64,38 @@ function checkConcurrency(h: History, kind: string, limit: number): Violation[] 
 /**
  * At most `limit` starts per rate window, the windows rebuilt as the store keeps them
  * (packages/idempotency/src/limits.ts): a window opens at the first take after the last one
- * closed, and lasts `intervalMs`. A handler starts up to `lag` ms after its take (more when its
- * process was frozen in between), so a take's time is only known to lie in [start - lag, start]:
- * the check opens each window as early as that allows, and reports only what no such times explain.
+ * closed, and lasts `intervalMs`. A take's time is the store's `startedAt` for a task's latest
+ * attempt; an earlier attempt's take is only known to lie in [start - lag, start] (more when its
+ * process was frozen in between), so a window that such a take opens or joins is not judged.
  */
 function checkRate(h: History, kind: string, limit: number, intervalMs: number, lag: number): Violation[] {
-  const starts = h.attempts
+  const takes = h.attempts
     .filter((a) => a.kind === kind)
     .map((a) => {
+      const t = h.final.get(a.id);
+      if (t?.startedAt != null && t.attempts === a.attempt)
+        return { a, at: t.startedAt, lo: t.startedAt, exact: true };
       const stop = (h.frozen.get(a.pid) ?? []).filter((w) => w.t <= a.start && w.tEnd >= a.start - 5000);
-      return { a, lo: Math.min(a.start - lag, ...stop.map((w) => w.t - lag)) };
+      return { a, at: a.start, lo: Math.min(a.start - lag, ...stop.map((w) => w.t - lag)), exact: false };
     })
-    .sort((x, y) => x.a.start - y.a.start);
+    .sort((x, y) => x.at - y.at);
   let windowStart = Number.NEGATIVE_INFINITY;
-  let count = 0;
-  let members: Attempt[] = [];
-  for (const { a, lo } of starts) {
-    if (a.start >= windowStart + intervalMs) {
-      windowStart = Math.max(lo, windowStart + intervalMs);
-      count = 0;
+  let exact = true;
+  let members: typeof takes = [];
+  for (const take of takes) {
+    if (take.at >= windowStart + intervalMs) {
+      windowStart = take.exact ? take.at : Math.max(take.lo, windowStart + intervalMs);
+      exact = take.exact;
       members = [];
     }
-    count++;
-    members.push(a);
-    if (count > limit)
+    members.push(take);
+    exact &&= take.exact;
+    if (members.length > limit && exact)
       return [
         {
           promise: "fleet rate limit",
-          id: a.id,
-          detail: `${count} ${kind} starts in the window from about ${windowStart} (${intervalMs} ms), limit ${limit}: ${members.map((m) => `${m.id}#${m.attempt}@${m.start}`).join(", ")}`,
+          id: take.a.id,
+          detail: `${members.length} ${kind} takes in the window from ${windowStart} (${intervalMs} ms), limit ${limit}: ${members.map((m) => `${m.a.id}#${m.a.attempt}@${m.at}`).join(", ")}`,
         },
       ];
   }

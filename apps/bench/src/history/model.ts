@@ -77,6 +77,8 @@ export interface FinalTask {
   readonly result: unknown;
   readonly errorClass: string | null;
   readonly priority: number;
+  /** When the store started its latest attempt (the take's time, the store's clock), or null. */
+  readonly startedAt: number | null;
 }
 
 /** The workload's settings, as the checker needs them. */

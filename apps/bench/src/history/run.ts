@@ -88,6 +88,7 @@ async function readAll(client: Client): Promise<FinalTask[]> {
         result: r.result === null ? null : JSON.parse(r.result),
         errorClass: r.errorClass,
         priority: r.priority,
+        startedAt: r.startedAt,
       }));
     } catch (error) {
       if (i >= 20) throw error;
