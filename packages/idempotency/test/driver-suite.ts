@@ -650,6 +650,29 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect((await b.managers()).map((m) => m.owner)).toEqual(["node-b:2:b"]);
     });
 
+    it("a reclaimed task: queued again, cancelled if a cancel was asked for, failed at its last attempt", async () => {
+      const c = clock();
+      const dead = await store({ now: c.now, owner: "node-a:1:a", leaseMs: 1000 });
+      const live = await store({ now: c.now, owner: "node-b:2:b", leaseMs: 1000, sameAs: dead });
+      await dead.enqueueMany([task(1), task(2), task(3, { maxAttempts: 1 })]);
+      const taken = await dead.takeNext(3);
+      expect(taken.map((t) => t.id)).toEqual(["t-1", "t-2", "t-3"]);
+      expect((await live.cancel(taken[1]!.seq)).outcome).toBe("requested");
+      c.advance(1001); // the dead owner's leases run out; the next take reclaims them
+      expect((await live.takeNext(10)).map((t) => [t.id, t.attempts])).toEqual([["t-1", 2]]);
+      expect(await live.get(taken[1]!.seq)).toMatchObject({ status: "cancelled", finishedAt: 1_001_001 });
+      expect(await live.get(taken[2]!.seq)).toMatchObject({
+        status: "failed",
+        attempts: 1,
+        maxAttempts: 1,
+        errorClass: "lease_expired",
+        leaseOwner: "node-a:1:a",
+      });
+      expect((await live.deadLetters()).map((d) => [d.taskId, d.errorClass, d.attempts])).toEqual([
+        ["t-3", "lease_expired", 1],
+      ]);
+    });
+
     it("forgets a manager killed without closing once it is stale and its leases are reclaimed", async () => {
       const c = clock();
       const dead = await store({ now: c.now, owner: "node-a:1:a", leaseMs: 30_000 });

@@ -292,12 +292,32 @@ export class StoreModel {
     else this.limits.set(kind, limits.concurrency);
   }
 
-  /** The expired leases back to queued (a take does it first). */
+  /**
+   * The expired leases (a take reclaims them first): back to queued, except a task whose cancel
+   * was asked for (cancelled) and one whose last attempt it was (failed, a dead letter,
+   * `lease_expired`): attempts never pass maxAttempts.
+   */
   reclaimExpired(): void {
     const now = this.now();
-    for (const { record: r } of this.tasks.values())
-      if (r.status === "running" && r.leaseExpiresAt !== null && r.leaseExpiresAt < now)
-        this.#requeue(r, now);
+    for (const [seq, { record: r }] of this.tasks)
+      if (r.status === "running" && r.leaseExpiresAt !== null && r.leaseExpiresAt < now) {
+        if (r.cancelRequestedAt === null && r.attempts < r.maxAttempts) {
+          this.#requeue(r, now);
+          continue;
+        }
+        if (r.cancelRequestedAt !== null) r.status = "cancelled";
+        else {
+          r.status = "failed";
+          r.errorClass = "lease_expired";
+          r.errorMessage =
+            "its last attempt's worker stopped without finishing it (killed, or frozen past its lease): no attempts left";
+          this.#openDeadLetters.set(seq, (this.#openDeadLetters.get(seq) ?? 0) + 1);
+        }
+        r.finishedAt = now;
+        r.updatedAt = now;
+        r.leaseExpiresAt = null;
+        r.version++;
+      }
   }
 
   /**

@@ -435,7 +435,7 @@ export class PgTaskStore implements TaskStoreDriver {
     // on an injected clock (tests), at every take: time moves only when the test moves it
     const at = performance.now();
     if (this.#now || at - this.#reclaimedAt >= Math.min(RECLAIM_EVERY_MS, this.leaseMs / 4)) {
-      await this.#conn.query("task_reclaim_expired", { now: this.#clock() });
+      await this.#conn.query("task_reclaim_expired", { now: this.#clock(), done_channel: this.#doneChannel });
       this.#reclaimedAt = at;
     }
     const serve = kinds === undefined ? null : [...new Set(kinds)];
@@ -641,7 +641,13 @@ export class PgTaskStore implements TaskStoreDriver {
 
   async recover(): Promise<number> {
     this.#ensureOpen("recover");
-    let recovered = (await this.#conn.query("task_reclaim_expired", { now: this.#clock() })).rowCount ?? 0;
+    const now = this.#clock();
+    const done_channel = this.#doneChannel;
+    const reclaimed = await this.#conn.query<"task_reclaim_expired", { n: number }>("task_reclaim_expired", {
+      now,
+      done_channel,
+    });
+    let recovered = reclaimed.rows[0]?.n ?? 0;
     const owners = await this.#conn.query<"task_running_owners", { lease_owner: string }>(
       "task_running_owners",
       {},
@@ -651,7 +657,13 @@ export class PgTaskStore implements TaskStoreDriver {
       this.owner,
     ))
       recovered +=
-        (await this.#conn.query("task_release_owner", { now: this.#clock(), owner })).rowCount ?? 0;
+        (
+          await this.#conn.query<"task_release_owner", { n: number }>("task_release_owner", {
+            now,
+            owner,
+            done_channel,
+          })
+        ).rows[0]?.n ?? 0;
     if (recovered > 0) await this.#notify();
     return recovered;
   }

@@ -349,7 +349,9 @@ export class SqliteSyncStore {
   }
 
   #reclaimExpired(): number {
-    return this.#s.task_reclaim_expired.run({ now: this.#now() }).changes;
+    const now = this.#now();
+    this.#s.dead_letter_insert_abandoned.run({ now, owner: null });
+    return this.#s.task_reclaim_expired.run({ now }).changes;
   }
 
   /**
@@ -362,8 +364,11 @@ export class SqliteSyncStore {
       const owners = (this.#s.task_running_owners.all() as { lease_owner: string }[]).map(
         (r) => r.lease_owner,
       );
-      for (const owner of deadLocalOwners(owners, this.owner))
-        recovered += this.#s.task_release_owner.run({ now: this.#now(), owner }).changes;
+      for (const owner of deadLocalOwners(owners, this.owner)) {
+        const now = this.#now();
+        this.#s.dead_letter_insert_abandoned.run({ now, owner });
+        recovered += this.#s.task_release_owner.run({ now, owner }).changes;
+      }
       return recovered;
     });
   }
