@@ -26,6 +26,13 @@ export interface TinypoolExecutorOptions<T> {
    * @default undefined
    */
   readonly workerData?: unknown;
+  /**
+   * Hears what tinypool reports outside any attempt: a result that comes after its attempt was
+   * aborted (a process frozen past a task timeout wakes to both at once), a thread that fails
+   * with no attempt on it. The attempts themselves are unaffected.
+   * @default ignored
+   */
+  readonly onError?: (error: Error) => void;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -60,6 +67,8 @@ export class TinypoolExecutor<T, O> implements ExecutorPort<T, O> {
       isolateWorkers: false,
       ...(options.workerData === undefined ? {} : { workerData: options.workerData }),
     });
+    // tinypool emits 'error' on the pool for these, and an 'error' nobody hears ends the process
+    this.pool.on("error", (error: Error) => options.onError?.(error));
   }
 
   async run(task: T, attempt: number, signal?: AbortSignal): Promise<AttemptOutcome<O>> {

@@ -277,6 +277,25 @@ describe("worker faults cost only the attempt", () => {
   );
 });
 
+describe("tinypool's errors outside any attempt", () => {
+  it("are reported to onError, not thrown: the process lives and the executor runs on", async () => {
+    const heard: Error[] = [];
+    const executor = new TinypoolExecutor<{ id: string; fault?: string }, { result: string }>({
+      filename: new URL("./fixtures/fault-worker.mjs", import.meta.url),
+      threads: 1,
+      onError: (error) => heard.push(error),
+    });
+    closers.push(() => executor.destroy());
+    await executor.run({ id: "warm" }, 1);
+    // Injected as tinypool raises it when a result comes after its attempt was aborted (a worker
+    // process frozen past its task timeout wakes to both at once): an 'error' on the pool, which
+    // ended the process when nothing listened (the history checker's frozen workers died of it).
+    executor.pool.emit("error", new Error("Unexpected message from Worker: { taskId: 7 }"));
+    expect(heard.map((e) => e.message)).toEqual(["Unexpected message from Worker: { taskId: 7 }"]);
+    expect(await executor.run({ id: "after" }, 1)).toMatchObject({ ok: true });
+  });
+});
+
 describe("backoff with fake timers", () => {
   it("a retried task waits its jittered delay outside any slot, then runs again", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });

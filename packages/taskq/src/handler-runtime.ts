@@ -88,6 +88,8 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
       concurrentTasksPerWorker: o.concurrency,
       workerData,
       request: (task, attempt): HandlerRequest => ({ task, attempt }),
+      // what the pool reports outside any attempt (a late result after a timeout): logged
+      onError: (error) => o.logger.warn({ error_class: "thread_pool" }, `worker threads: ${error.message}`),
     });
     this.#channel = new BroadcastChannel(cancelChannel);
     this.#channel.unref();

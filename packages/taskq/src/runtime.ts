@@ -198,6 +198,8 @@ async function buildExecutor(
     concurrentTasksPerWorker: config.concurrency,
     workerData: processor, // sent once per thread; each message carries the task only
     request: (task, attempt): WorkerRequest => ({ task, attempt }),
+    // what the pool reports outside any attempt (a late result after a timeout): logged
+    onError: (error) => logger.warn({ error_class: "thread_pool" }, `worker threads: ${error.message}`),
   }) as ExecutorPort<unknown, unknown>;
 }
 
