@@ -277,6 +277,27 @@ describe("worker faults cost only the attempt", () => {
   );
 });
 
+describe("a thread's slots", () => {
+  it("a new thread takes as many queued attempts as it has slots, not one per finished attempt", async () => {
+    const executor = new TinypoolExecutor<{ id: string; n: number }, { result: string }>({
+      filename: new URL("./fixtures/barrier-worker.mjs", import.meta.url),
+      threads: 1,
+      concurrentTasksPerWorker: 4,
+    });
+    closers.push(() => executor.destroy());
+    // four attempts hold the thread; it fails (as a thread is ended past a task timeout), and
+    // tinypool replaces it
+    const held = [1, 2, 3, 4].map((i) => executor.run({ id: `h${i}`, n: 5 }, 1));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    executor.pool.threads[0]?.emit("error", new Error("ended past its timeout"));
+    expect((await Promise.all(held)).map((o) => o.ok)).toEqual([false, false, false, false]);
+    // sent while the new thread starts: all four wait in tinypool's queue, and the barrier opens
+    // only with the four on the thread at once
+    const outcomes = await Promise.all([1, 2, 3, 4].map((i) => executor.run({ id: `b${i}`, n: 4 }, 1)));
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, true]);
+  });
+});
+
 describe("tinypool's errors outside any attempt", () => {
   it("are reported to onError, not thrown: the process lives and the executor runs on", async () => {
     const heard: Error[] = [];
