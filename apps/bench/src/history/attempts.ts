@@ -77,9 +77,22 @@ export function buildHistory(
       if (e.outcome === "ok") a.result = e.result;
     }
   }
-  for (const a of open.values()) {
+  // An attempt whose handler never said it finished ended with its thread (terminated past a
+  // timeout): its worker answers for it (the outcome hook) only once the thread has stopped, so
+  // that hook bounds it; else the process's exit does.
+  const answered = new Map<string, number>();
+  for (const e of events)
+    if (e.ev === "hook" && e.hook !== "started") {
+      const slot = `${e.pid}|${e.id}|${e.attempt}`;
+      answered.set(slot, Math.min(answered.get(slot) ?? e.t, e.t));
+    }
+  for (const [slot, a] of open) {
+    const hook = answered.get(slot);
     const died = exits.get(a.pid);
-    if (died !== undefined) {
+    if (hook !== undefined && (died === undefined || hook <= died)) {
+      a.end = hook;
+      a.outcome = "unknown";
+    } else if (died !== undefined) {
       a.end = died;
       a.outcome = "died";
     }
