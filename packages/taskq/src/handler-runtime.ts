@@ -66,6 +66,8 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
   readonly #deadlines = new Map<string, NodeJS.Timeout>();
   /** Attempts whose thread was terminated for running past their timeout. */
   readonly #terminated = new Set<string>();
+  /** The exits of the threads being terminated (resolved once each has stopped running code). */
+  readonly #dying = new Set<Promise<void>>();
   /**
    * The cancels of the last EARLY_CANCEL_MS, by token (when each was sent): sent again to a thread
    * that starts listening later. Kept by time, not per attempt: nothing is added to a task's path.
@@ -120,6 +122,11 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
     const token = cancelToken(task);
     try {
       const outcome = await super.run(task, attempt, signal);
+      // An attempt failed with its thread (terminated past its timeout; or, started there before
+      // the main thread heard where it ran, failed by tinypool as a worker crash) answers once the
+      // thread has stopped: until then its handler may still run, and its slot (and its kind's
+      // limit) must not be handed to another attempt.
+      if (!outcome.ok && this.#dying.size > 0) await Promise.all(this.#dying);
       if (!this.#terminated.delete(token)) return outcome;
       return {
         ok: false as const,
@@ -154,6 +161,12 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
     // retryable timeout (the ones that were only waiting for the thread run again)
     for (const [other, id] of this.#threadOf) if (id === threadId) this.#terminated.add(other);
     this.#terminated.add(token);
+    const exited = new Promise<void>((resolve) => {
+      thread.once("exit", () => resolve());
+      setTimeout(resolve, TIMEOUT_GRACE_MS).unref(); // never held longer than the grace
+    });
+    this.#dying.add(exited);
+    void exited.then(() => this.#dying.delete(exited));
     thread.emit(
       "error",
       new Error(`an attempt on this thread ran past its timeout (${this.#timeoutMs} ms) and the grace`),
