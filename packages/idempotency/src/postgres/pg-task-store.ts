@@ -175,6 +175,8 @@ export class PgTaskStore implements TaskStoreDriver {
   #closed = false;
   /** Tasks this node runs (leased to it by an answer it received): the ones its heartbeat renews. */
   readonly #running = new Set<number>();
+  /** The kind of each task this store took and has not seen finish (see #finished). */
+  readonly #takenKinds = new Map<number, string>();
   /** The kinds with limits in the store, and when they were read (performance.now()). */
   #limited: { readonly kinds: string[]; readonly at: number } | undefined;
   /**
@@ -245,6 +247,7 @@ export class PgTaskStore implements TaskStoreDriver {
       doneChannel: this.#doneChannel,
       clock: () => this.#clock(),
       running: this.#running,
+      onFinished: (seqs) => this.#finished(seqs),
     });
     this.#notifier = new PgNotifier(this.#conn.config, {
       work: this.#channel,
@@ -465,7 +468,10 @@ export class PgTaskStore implements TaskStoreDriver {
       rows =
         rows.length === 0 ? more : [...rows, ...more].sort((a, b) => a.rank_at - b.rank_at || a.seq - b.seq);
     }
-    for (const row of rows) this.#running.add(row.seq);
+    for (const row of rows) {
+      this.#running.add(row.seq);
+      this.#takenKinds.set(row.seq, row.kind);
+    }
     this.#tookUpTo(rows, limit);
     return rows.map(records.toRecord);
   }
@@ -550,6 +556,22 @@ export class PgTaskStore implements TaskStoreDriver {
         });
       return taken;
     });
+  }
+
+  /**
+   * Tasks this store took have finished (succeeded, failed, cancelled): when one is of a kind with
+   * limits (as the take that took it read them), its slot is free, and the managers waiting for
+   * work anywhere are woken, not left to their poll. Only taken tasks count: limits apply to them.
+   */
+  #finished(seqs: readonly number[]): void {
+    let freed = false;
+    for (const seq of seqs) {
+      const kind = this.#takenKinds.get(seq);
+      if (kind === undefined) continue;
+      this.#takenKinds.delete(seq);
+      if (this.#limited?.kinds.includes(kind)) freed = true;
+    }
+    if (freed) void this.#notify();
   }
 
   /** Where this take's scan of each served kind starts: none (from the start) when a rescan is due. */
@@ -681,7 +703,11 @@ export class PgTaskStore implements TaskStoreDriver {
     // a task not renewed is no longer this owner's running task (finished, or its lease lost
     // and taken over): it is forgotten here
     const renewed = new Set(rows.map((r) => Number(r.seq)));
-    for (const seq of seqs) if (!renewed.has(seq)) this.#running.delete(seq);
+    for (const seq of seqs)
+      if (!renewed.has(seq)) {
+        this.#running.delete(seq);
+        this.#takenKinds.delete(seq);
+      }
     return rows.length;
   }
 
@@ -747,7 +773,7 @@ export class PgTaskStore implements TaskStoreDriver {
       retried = attempt > 0;
       return this.#conn.send<"task_cancel_running", { call: string; seq: number | null }>(
         "task_cancel_running",
-        { now: this.#clock(), seq, version, done_channel: this.#doneChannel, channel: this.#channel },
+        { now: this.#clock(), seq, version, done_channel: this.#doneChannel },
       );
     });
     let done = rows.some((r) => r.call === "cancelled");
@@ -758,6 +784,7 @@ export class PgTaskStore implements TaskStoreDriver {
     }
     if (!done) throw new StaleTransitionError("running → cancelled", seq, version);
     this.#running.delete(seq);
+    this.#finished([seq]);
     return version + 1;
   }
 

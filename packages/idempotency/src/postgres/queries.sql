@@ -67,7 +67,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     FROM unnest(@succeed_seq::bigint[], @succeed_version::int[], @succeed_output_key::text[],
         @succeed_etag::text[], @succeed_result::text[]) AS u(seq, version, output_key, etag, result), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
-    RETURNING t.seq, t.kind),
+    RETURNING t.seq),
   re AS (
     UPDATE tasks t SET status = 'queued', next_run_at = clock.t + u.delay,
       rank_at = clock.t + u.delay - t.priority * @aging_ms::bigint, error_class = u.error_class,
@@ -108,12 +108,6 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
   wake AS (
     SELECT pg_notify(@channel, '') FROM (
       SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl LIMIT 1) AS queued),
-  -- a finished task of a kind with a concurrency limit frees a slot of it anywhere in the fleet:
-  -- the managers waiting for work look again (a NOTIFY the same as `wake`'s counts once)
-  freed AS (
-    SELECT pg_notify(@channel, '') FROM (
-      SELECT 1 FROM (SELECT kind FROM su UNION ALL SELECT kind FROM fa) f
-      JOIN kind_limits l ON l.kind = f.kind AND l.concurrency IS NOT NULL LIMIT 1) AS slot),
   -- at most one notification per turn that finished a task, for the callers waiting for results
   done AS (
     SELECT pg_notify(@done_channel, '') FROM (SELECT 1 FROM su UNION ALL SELECT 1 FROM fa LIMIT 1) AS finished)
@@ -132,7 +126,6 @@ UNION ALL SELECT 'fail', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM fa
 UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM rl
 UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM wake
 UNION ALL SELECT 'done', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM done
-UNION ALL SELECT 'freed', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM freed
 
 -- The records holding claimed (kind, key) pairs that a turn neither inserted nor saw (a
 -- concurrent commit).
@@ -449,12 +442,9 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     UPDATE tasks t SET status = 'cancelled', finished_at = clock.t, updated_at = clock.t,
       lease_expires_at = NULL, version = t.version + 1
     FROM clock WHERE t.seq = @seq::bigint AND t.version = @version::int AND (t.status = 'running') IS TRUE
-    RETURNING t.seq, t.kind),
-  done AS (SELECT pg_notify(@done_channel, '') FROM c),
-  -- a slot of a kind with a concurrency limit freed (as the turn's `freed`)
-  freed AS (SELECT pg_notify(@channel, '') FROM c JOIN kind_limits l ON l.kind = c.kind AND l.concurrency IS NOT NULL)
+    RETURNING t.seq),
+  done AS (SELECT pg_notify(@done_channel, '') FROM c)
 SELECT 'cancelled' AS call, seq FROM c UNION ALL SELECT 'done', NULL FROM done
-UNION ALL SELECT 'freed', NULL FROM freed
 
 -- Counts by kind and status for monitor: a GROUP BY over every task kept, not for a
 -- 10-million-task store.

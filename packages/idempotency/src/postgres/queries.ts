@@ -112,8 +112,6 @@ export interface PgParams extends PageStatementParams {
     readonly seq: number;
     readonly version: number;
     readonly done_channel: string;
-    /** The work channel: a slot of a kind with a concurrency limit freed. */
-    readonly channel: string;
   };
   task_counts_by_kind: None;
   /** The turn's claim arrays (no `start`: a transactional enqueue stores tasks as queued). */

@@ -42,7 +42,7 @@ type Turn = { [C in CallName]: Call<CallArgs[C]>[] };
 
 /** A row of the turn statement's answer: which call it answers, and what changed. */
 interface TurnRow {
-  readonly call: CallName | "existing" | "wake" | "done" | "freed";
+  readonly call: CallName | "existing" | "wake" | "done";
   readonly seq: number;
   readonly kind: string | null;
   readonly key: string | null;
@@ -88,6 +88,8 @@ export interface TurnBatcherOptions {
   readonly clock: () => number | null;
   /** Tasks this node runs (leased to it by an answer it received): the ones its heartbeat renews. */
   readonly running: Set<number>;
+  /** Told the seqs of the tasks a turn finished (succeeded or failed), after the commit. */
+  readonly onFinished?: (seqs: readonly number[]) => void;
 }
 
 /**
@@ -324,6 +326,7 @@ export class TurnBatcher {
     retried: boolean,
   ) {
     const rows = new Map(changed.map((row) => [row.seq, row]));
+    const finished: number[] = [];
     for (const call of batch) {
       const { seq, version } = call.args;
       let row: { version: number | null; attempts: number | null } | undefined = rows.get(seq);
@@ -338,11 +341,13 @@ export class TurnBatcher {
       if (row) {
         if (name === "start") this.#options.running.add(seq);
         else this.#options.running.delete(seq);
+        if (name === "succeed" || name === "fail") finished.push(seq);
       }
       if (!row) call.reject(new StaleTransitionError(WHAT[name], seq, version));
       else if (name === "start") call.resolve({ seq, version: row.version, attempts: row.attempts } as never);
       else call.resolve((version + 1) as never);
     }
+    if (finished.length > 0) this.#options.onFinished?.(finished);
   }
 
   /** Waits for every call deferred so far to be answered. */
