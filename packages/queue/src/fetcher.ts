@@ -160,10 +160,16 @@ export class Fetcher {
     return caps;
   }
 
+  /**
+   * A settle frees a slot: the wait ends after the current turn of the event loop, so the slots
+   * that the same store commit freed (its turn answers many calls at once) are taken together, in
+   * one take, rather than one take per slot.
+   */
   #wake(): void {
     const wake = this.#settled;
+    if (!wake) return;
     this.#settled = undefined;
-    wake?.();
+    setImmediate(wake);
   }
 
   /**
