@@ -650,6 +650,21 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect((await b.managers()).map((m) => m.owner)).toEqual(["node-b:2:b"]);
     });
 
+    it("a retry or a release of a task whose cancel was asked for ends it cancelled: it never runs again", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      await s.enqueueMany([task(1), task(2)]);
+      const [a, b] = await s.takeNext(2);
+      for (const t of [a!, b!]) expect((await s.cancel(t.seq)).outcome).toBe("requested");
+      // the worker had not heard of the cancels: its attempt failed (retryable), or it closed
+      await s.retry(a!.seq, a!.version, { errorClass: "flaky", message: "try again" }, 0);
+      await s.release(b!.seq, b!.version);
+      expect(await s.get(a!.seq)).toMatchObject({ status: "cancelled", finishedAt: 1_000_000 });
+      expect(await s.get(b!.seq)).toMatchObject({ status: "cancelled", finishedAt: 1_000_000 });
+      c.advance(1000);
+      expect(await s.takeNext(10)).toEqual([]);
+    });
+
     it("a reclaimed task: queued again, cancelled if a cancel was asked for, failed at its last attempt", async () => {
       const c = clock();
       const dead = await store({ now: c.now, owner: "node-a:1:a", leaseMs: 1000 });

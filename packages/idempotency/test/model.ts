@@ -176,13 +176,16 @@ export class StoreModel {
     const t = this.#guard(seq, version, "running");
     const r = t.record;
     const now = this.now();
-    r.status = "queued";
+    // a cancel asked for while it ran (its worker had not heard of it): cancelled, not retried
+    const cancelled = r.cancelRequestedAt !== null;
+    r.status = cancelled ? "cancelled" : "queued";
+    if (cancelled) r.finishedAt = now;
     r.nextRunAt = now + Math.max(0, delayMs);
     t.rankAt = r.nextRunAt - r.priority * PRIORITY_AGING_MS;
     r.errorClass = failure.errorClass;
     r.errorMessage = failure.message;
     r.updatedAt = now;
-    r.leaseOwner = null;
+    if (!cancelled) r.leaseOwner = null;
     r.leaseExpiresAt = null;
     return ++r.version;
   }
@@ -202,8 +205,17 @@ export class StoreModel {
 
   release(seq: number, version: number): number {
     const r = this.#guard(seq, version, "running").record;
-    this.#requeue(r, this.now());
-    return r.version;
+    const now = this.now();
+    if (r.cancelRequestedAt === null) {
+      this.#requeue(r, now);
+      return r.version;
+    }
+    // a cancel asked for while it ran: cancelled, not handed back
+    r.status = "cancelled";
+    r.finishedAt = now;
+    r.updatedAt = now;
+    r.leaseExpiresAt = null;
+    return ++r.version;
   }
 
   /** running → queued, lease dropped (release, and the reclaim of an expired lease). */

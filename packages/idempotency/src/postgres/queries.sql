@@ -68,10 +68,15 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
         @succeed_etag::text[], @succeed_result::text[]) AS u(seq, version, output_key, etag, result), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
     RETURNING t.seq),
+  -- a retry or a release of a task whose cancel was asked for ends it cancelled (its worker had
+  -- not heard of the cancel yet): it never runs again
   re AS (
-    UPDATE tasks t SET status = 'queued', next_run_at = clock.t + u.delay,
+    UPDATE tasks t SET status = CASE WHEN t.cancel_requested_at IS NULL THEN 'queued' ELSE 'cancelled' END,
+      finished_at = CASE WHEN t.cancel_requested_at IS NULL THEN t.finished_at ELSE clock.t END,
+      next_run_at = clock.t + u.delay,
       rank_at = clock.t + u.delay - t.priority * @aging_ms::bigint, error_class = u.error_class,
-      error_message = u.message, updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+      error_message = u.message, updated_at = clock.t,
+      lease_owner = CASE WHEN t.cancel_requested_at IS NULL THEN NULL ELSE t.lease_owner END, lease_expires_at = NULL,
       version = t.version + 1
     FROM unnest(@retry_seq::bigint[], @retry_version::int[], @retry_delay_ms::bigint[], @retry_error_class::text[],
         @retry_error_message::text[]) AS u(seq, version, delay, error_class, message), clock
@@ -89,7 +94,10 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
     SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, finished_at FROM fa),
   rl AS (
-    UPDATE tasks t SET status = 'queued', updated_at = clock.t, lease_owner = NULL, lease_expires_at = NULL,
+    UPDATE tasks t SET status = CASE WHEN t.cancel_requested_at IS NULL THEN 'queued' ELSE 'cancelled' END,
+      finished_at = CASE WHEN t.cancel_requested_at IS NULL THEN t.finished_at ELSE clock.t END,
+      updated_at = clock.t,
+      lease_owner = CASE WHEN t.cancel_requested_at IS NULL THEN NULL ELSE t.lease_owner END, lease_expires_at = NULL,
       version = t.version + 1
     FROM unnest(@release_seq::bigint[], @release_version::int[]) AS u(seq, version), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE

@@ -52,10 +52,15 @@ UPDATE tasks SET status = 'succeeded', output_key = @output_key, etag = @etag, r
   lease_expires_at = NULL, version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running'
 
+-- A retry or a release of a task whose cancel was asked for (its worker had not heard of it yet)
+-- ends it cancelled: it never runs again.
 -- name: task_retry
-UPDATE tasks SET status = 'queued', next_run_at = @next_run_at, rank_at = @next_run_at - priority * @aging_ms,
+UPDATE tasks SET status = CASE WHEN cancel_requested_at IS NULL THEN 'queued' ELSE 'cancelled' END,
+  finished_at = CASE WHEN cancel_requested_at IS NULL THEN finished_at ELSE @now END,
+  next_run_at = @next_run_at, rank_at = @next_run_at - priority * @aging_ms,
   error_class = @error_class,
-  error_message = @error_message, updated_at = @now, lease_owner = NULL, lease_expires_at = NULL,
+  error_message = @error_message, updated_at = @now,
+  lease_owner = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE lease_owner END, lease_expires_at = NULL,
   version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running'
 
@@ -70,7 +75,9 @@ INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_cla
 SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, @now FROM tasks WHERE seq = @seq
 
 -- name: task_release
-UPDATE tasks SET status = 'queued', updated_at = @now, lease_owner = NULL, lease_expires_at = NULL,
+UPDATE tasks SET status = CASE WHEN cancel_requested_at IS NULL THEN 'queued' ELSE 'cancelled' END,
+  finished_at = CASE WHEN cancel_requested_at IS NULL THEN finished_at ELSE @now END, updated_at = @now,
+  lease_owner = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE lease_owner END, lease_expires_at = NULL,
   version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running'
 
