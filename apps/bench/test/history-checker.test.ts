@@ -9,12 +9,13 @@ const T = 1_000_000;
 let seq = 0;
 
 /** A task's run: start and finish events of one attempt. */
+/** An attempt's start and finish, and its worker's outcome hook unless the store refused it. */
 function run(
   id: string,
   attempt: number,
   start: number,
   end: number,
-  o: Partial<AttemptEvent> = {},
+  o: Partial<AttemptEvent> & { readonly refused?: boolean } = {},
 ): AttemptEvent[] {
   const base = { pid: o.pid ?? 1, kind: o.kind ?? "ok", id, key: `k-${id}`, attempt };
   const outcome = o.outcome ?? "ok";
@@ -27,6 +28,9 @@ function run(
       outcome,
       ...(outcome === "ok" ? { result: { id, attempt, pid: base.pid } } : {}),
     },
+    ...(o.refused
+      ? []
+      : [{ ev: "hook" as const, hook: outcome === "ok" ? "succeeded" : "retrying", ...base, t: end + 1 }]),
   ];
 }
 
@@ -121,12 +125,19 @@ describe("history checker", () => {
     ]);
   });
 
-  it("one attempt at a time, unless the earlier one's process was frozen past its lease; its result then not stored", () => {
+  it("one attempt at a time, unless one of them lost its lease (frozen, or its outcome refused); its result then not stored", () => {
     const overlap = [...run("a", 1, T, T + 5000, { pid: 1 }), ...run("a", 2, T + 3000, T + 3100, { pid: 2 })];
     const final = [task("a", { attempts: 2, result: { id: "a", attempt: 2, pid: 2 } })];
+    // both outcomes recorded: the store took two holders at once
     expect(promises({ events: overlap, final })).toEqual(["one attempt at a time: a"]);
     const frozen: FleetEntry[] = [{ ev: "stop-worker", t: T + 100, tEnd: T + 4900, pid: 1 }];
     expect(promises({ events: overlap, final, fleet: frozen })).toEqual([]);
+    // a lease lost with no freeze (a server restart kept the heartbeat out): the store refused it
+    const refused = [
+      ...run("a", 1, T, T + 5000, { pid: 1, refused: true }),
+      ...run("a", 2, T + 3000, T + 3100, { pid: 2 }),
+    ];
+    expect(promises({ events: refused, final })).toEqual([]);
     const staleKept = [task("a", { attempts: 2, result: { id: "a", attempt: 1, pid: 1 } })];
     expect(promises({ events: overlap, final: staleKept, fleet: frozen })).toEqual([
       "a stale attempt's result is not stored: a",

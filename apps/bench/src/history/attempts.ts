@@ -14,6 +14,12 @@ export interface Attempt {
   /** The finish, or the process's exit; Infinity when neither is known. */
   end: number;
   outcome: AttemptEvent["outcome"] | "died" | "unknown";
+  /**
+   * The store recorded its outcome (its worker's outcome hook ran: succeeded, retrying,
+   * deadLettered, cancelled). False: the store refused it, as it refuses a holder whose lease was
+   * lost and taken over (or its process died first).
+   */
+  recorded: boolean;
   result?: unknown;
 }
 
@@ -65,6 +71,7 @@ export function buildHistory(
         start: e.t,
         end: Number.POSITIVE_INFINITY,
         outcome: "unknown",
+        recorded: false,
       };
       attempts.push(a);
       open.set(slot, a);
@@ -86,6 +93,7 @@ export function buildHistory(
       const slot = `${e.pid}|${e.id}|${e.attempt}`;
       answered.set(slot, Math.min(answered.get(slot) ?? e.t, e.t));
     }
+  for (const a of attempts) if (answered.has(`${a.pid}|${a.id}|${a.attempt}`)) a.recorded = true;
   for (const [slot, a] of open) {
     const hook = answered.get(slot);
     const died = exits.get(a.pid);

@@ -4,7 +4,12 @@
 import { type Attempt, faultDuring, frozenDuring, type History, same } from "./attempts.js";
 import type { FleetEntry, Violation, WorkloadConfig } from "./model.js";
 
-/** Two attempts of one task at once only when the earlier one's process was frozen past its lease. */
+/**
+ * Two attempts of one task at once only when one of them lost its lease: its process was frozen
+ * (SIGSTOP) meanwhile, or the store refused its outcome (a lease lost to a server restart that kept
+ * its heartbeat out, or to a starved event loop: a lease the checker cannot see expire, but whose
+ * refusal it sees). Then the stale attempt's result is not the stored one.
+ */
 function checkOverlap(h: History): Violation[] {
   const v: Violation[] = [];
   for (const [id, runs] of h.byTask) {
@@ -12,7 +17,8 @@ function checkOverlap(h: History): Violation[] {
       const a = runs[i] as Attempt;
       for (const b of runs.slice(i + 1)) {
         if (b.start >= a.end) continue;
-        if (!frozenDuring(h, a, a.start, b.start)) {
+        const frozen = frozenDuring(h, a, a.start, b.start);
+        if (!frozen && a.recorded && b.recorded) {
           v.push({
             promise: "one attempt at a time",
             id,
@@ -20,14 +26,15 @@ function checkOverlap(h: History): Violation[] {
           });
           continue;
         }
-        // taken over while frozen: its finish comes after the new holder's take, and is refused
+        // the one that lost its lease: its finish comes after the new holder's take, and is refused
         const t = h.final.get(id);
-        if (a.outcome === "ok" && t?.status === "succeeded" && same(a.result, t.result))
-          v.push({
-            promise: "a stale attempt's result is not stored",
-            id,
-            detail: `attempt ${a.attempt} (pid ${a.pid}, frozen past its lease) finished at ${a.end} after attempt ${b.attempt} started at ${b.start}, and its result is the stored one`,
-          });
+        for (const stale of a.recorded && !b.recorded ? [b] : [a])
+          if (stale.outcome === "ok" && t?.status === "succeeded" && same(stale.result, t.result))
+            v.push({
+              promise: "a stale attempt's result is not stored",
+              id,
+              detail: `attempt ${stale.attempt} (pid ${stale.pid}) lost its lease while attempt ${(stale === a ? b : a).attempt} ran, and its result is the stored one`,
+            });
       }
     }
   }
@@ -122,7 +129,7 @@ function checkCron(h: History, cron: WorkloadConfig["cron"]): Violation[] {
   }
   for (const { t } of tasks) {
     const done = (h.byTask.get(t.id) ?? []).filter(
-      (a) => a.outcome === "ok" && !frozenDuring(h, a, a.start, a.end),
+      (a) => a.outcome === "ok" && a.recorded && !frozenDuring(h, a, a.start, a.end),
     );
     if (done.length > 1)
       v.push({
