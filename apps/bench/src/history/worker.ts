@@ -29,6 +29,11 @@ const hook =
     appendEvent(historyFile, event);
   };
 
+// The kernel sends SIGHUP (then SIGCONT) to an orphaned process group that has a stopped member
+// when another member exits: a run started in the background (nohup) lost a SIGSTOPped worker to
+// it once in ten minutes. The harness's environment, not a fault of the run: heard and ignored.
+process.on("SIGHUP", () => undefined);
+
 try {
   const worker = await createWorker({
     ...WORKER_SETTINGS,
