@@ -438,7 +438,11 @@ export class PgTaskStore implements TaskStoreDriver {
     // on an injected clock (tests), at every take: time moves only when the test moves it
     const at = performance.now();
     if (this.#now || at - this.#reclaimedAt >= Math.min(RECLAIM_EVERY_MS, this.leaseMs / 4)) {
-      await this.#conn.query("task_reclaim_expired", { now: this.#clock(), done_channel: this.#doneChannel });
+      await this.#conn.query("task_reclaim", {
+        now: this.#clock(),
+        owner: null,
+        done_channel: this.#doneChannel,
+      });
       this.#reclaimedAt = at;
     }
     const serve = kinds === undefined ? null : [...new Set(kinds)];
@@ -665,8 +669,9 @@ export class PgTaskStore implements TaskStoreDriver {
     this.#ensureOpen("recover");
     const now = this.#clock();
     const done_channel = this.#doneChannel;
-    const reclaimed = await this.#conn.query<"task_reclaim_expired", { n: number }>("task_reclaim_expired", {
+    const reclaimed = await this.#conn.query<"task_reclaim", { n: number }>("task_reclaim", {
       now,
+      owner: null,
       done_channel,
     });
     let recovered = reclaimed.rows[0]?.n ?? 0;
@@ -680,7 +685,7 @@ export class PgTaskStore implements TaskStoreDriver {
     ))
       recovered +=
         (
-          await this.#conn.query<"task_release_owner", { n: number }>("task_release_owner", {
+          await this.#conn.query<"task_reclaim", { n: number }>("task_reclaim", {
             now,
             owner,
             done_channel,

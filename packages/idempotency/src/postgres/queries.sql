@@ -141,11 +141,11 @@ UNION ALL SELECT 'done', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM done
 SELECT * FROM tasks
 WHERE (kind, idempotency_key) IN (SELECT * FROM unnest(@kinds::text[], @keys::text[]))
 
--- A running task whose worker is gone (its lease expired; or, task_release_owner, its process on
--- this host is dead) goes back to queued, unless a cancel was asked for (then: cancelled) or that
--- was its last attempt (then: failed, a dead letter, `lease_expired`): attempts never pass
+-- A running task whose worker is gone (@owner NULL: its lease expired; else that owner's, a dead
+-- process on this host) goes back to queued, unless a cancel was asked for (then: cancelled) or
+-- that was its last attempt (then: failed, a dead letter, `lease_expired`): attempts never pass
 -- max_attempts. `n`: how many.
--- name: task_reclaim_expired
+-- name: task_reclaim
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   r AS (
     UPDATE tasks t SET
@@ -158,7 +158,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     THEN 'its last attempt''s worker stopped without finishing it (killed, or frozen past its lease): no attempts left' ELSE t.error_message END,
   lease_owner = CASE WHEN t.cancel_requested_at IS NOT NULL OR t.attempts >= t.max_attempts THEN t.lease_owner END,
   updated_at = clock.t, lease_expires_at = NULL, version = t.version + 1
-    FROM clock WHERE t.status = 'running' AND t.lease_expires_at < clock.t
+    FROM clock WHERE t.status = 'running'
+      AND CASE WHEN @owner::text IS NULL THEN t.lease_expires_at < clock.t ELSE t.lease_owner = @owner END
     RETURNING t.*),
   dl AS (
     INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
@@ -256,28 +257,6 @@ SELECT kinds.kind, d.next_run_at AS due, clock.t AS clock_now FROM kinds CROSS J
 
 -- name: task_running_owners
 SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL
-
--- name: task_release_owner
-WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
-  r AS (
-    UPDATE tasks t SET
-  status = CASE WHEN t.cancel_requested_at IS NOT NULL THEN 'cancelled'
-    WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'queued' END,
-  finished_at = CASE WHEN t.cancel_requested_at IS NOT NULL OR t.attempts >= t.max_attempts THEN clock.t END,
-  error_class = CASE WHEN t.cancel_requested_at IS NULL AND t.attempts >= t.max_attempts THEN 'lease_expired'
-    ELSE t.error_class END,
-  error_message = CASE WHEN t.cancel_requested_at IS NULL AND t.attempts >= t.max_attempts
-    THEN 'its last attempt''s worker stopped without finishing it (killed, or frozen past its lease): no attempts left' ELSE t.error_message END,
-  lease_owner = CASE WHEN t.cancel_requested_at IS NOT NULL OR t.attempts >= t.max_attempts THEN t.lease_owner END,
-  updated_at = clock.t, lease_expires_at = NULL, version = t.version + 1
-    FROM clock WHERE t.status = 'running' AND t.lease_owner = @owner
-    RETURNING t.*),
-  dl AS (
-    INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
-    SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, finished_at FROM r
-    WHERE status = 'failed'),
-  done AS (SELECT pg_notify(@done_channel, '') FROM (SELECT 1 FROM r WHERE status <> 'queued' LIMIT 1) AS f)
-SELECT (SELECT count(*) FROM r)::int AS n, (SELECT count(*) FROM done)::int AS told
 
 -- Only the seqs this node knows it runs: a task leased by a statement whose answer was lost (a
 -- dropped connection) is not renewed, expires, and is taken again.

@@ -57,7 +57,8 @@ export interface TurnParams extends Now, Lease {
 export interface PgParams extends PageStatementParams {
   task_turn: TurnParams;
   task_list_by_keys: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
-  task_reclaim_expired: Now & { readonly done_channel: string };
+  /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */
+  task_reclaim: Now & { readonly owner: string | null; readonly done_channel: string };
   /** `kinds` null: every kind. */
   task_take: Now &
     Lease & {
@@ -75,7 +76,6 @@ export interface PgParams extends PageStatementParams {
     };
   task_next_due: Now & { readonly kinds: readonly string[] | null };
   task_running_owners: None;
-  task_release_owner: Now & { readonly owner: string; readonly done_channel: string };
   task_renew_leases: Now & Lease & { readonly seqs: readonly number[] };
   task_get: { readonly seq: number };
   task_get_by_key: { readonly kind: string; readonly idempotency_key: string };

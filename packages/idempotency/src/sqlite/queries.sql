@@ -133,10 +133,11 @@ SELECT MIN(next_run_at) AS due FROM tasks WHERE status = 'queued' AND kind = @ki
 -- name: task_list_taken
 SELECT * FROM tasks WHERE seq IN (SELECT value FROM json_each(@seqs)) ORDER BY rank_at, seq
 
--- A running task whose worker is gone (its lease expired, or its process on this host is dead:
--- @owner) goes back to queued, unless a cancel was asked for (then: cancelled) or that was its
--- last attempt (then: failed, a dead letter, `lease_expired`). Attempts never pass max_attempts.
--- name: task_reclaim_expired
+-- A running task whose worker is gone (@owner NULL: its lease expired; else that owner's, a dead
+-- process on this host) goes back to queued, unless a cancel was asked for (then: cancelled) or
+-- that was its last attempt (then: failed, a dead letter, `lease_expired`). Attempts never pass
+-- max_attempts.
+-- name: task_reclaim
 UPDATE tasks SET
   status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
     WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
@@ -147,10 +148,9 @@ UPDATE tasks SET
     THEN 'its last attempt''s worker stopped without finishing it (killed, or frozen past its lease): no attempts left' ELSE error_message END,
   lease_owner = CASE WHEN cancel_requested_at IS NOT NULL OR attempts >= max_attempts THEN lease_owner END,
   updated_at = @now, lease_expires_at = NULL, version = version + 1
-WHERE status = 'running' AND lease_expires_at < @now
+WHERE status = 'running' AND CASE WHEN @owner IS NULL THEN lease_expires_at < @now ELSE lease_owner = @owner END
 
--- The dead letters of the tasks task_reclaim_expired (@owner NULL) or task_release_owner is about
--- to fail (run first, in the same transaction).
+-- The dead letters of the tasks task_reclaim is about to fail (run first, in the same transaction).
 -- name: dead_letter_insert_abandoned
 INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
 SELECT seq, id, idempotency_key, payload, 'lease_expired', 'its last attempt''s worker stopped without finishing it (killed, or frozen past its lease): no attempts left', attempts, @now FROM tasks
@@ -159,19 +159,6 @@ WHERE status = 'running' AND cancel_requested_at IS NULL AND attempts >= max_att
 
 -- name: task_running_owners
 SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL
-
--- name: task_release_owner
-UPDATE tasks SET
-  status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
-    WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-  finished_at = CASE WHEN cancel_requested_at IS NOT NULL OR attempts >= max_attempts THEN @now END,
-  error_class = CASE WHEN cancel_requested_at IS NULL AND attempts >= max_attempts THEN 'lease_expired'
-    ELSE error_class END,
-  error_message = CASE WHEN cancel_requested_at IS NULL AND attempts >= max_attempts
-    THEN 'its last attempt''s worker stopped without finishing it (killed, or frozen past its lease): no attempts left' ELSE error_message END,
-  lease_owner = CASE WHEN cancel_requested_at IS NOT NULL OR attempts >= max_attempts THEN lease_owner END,
-  updated_at = @now, lease_expires_at = NULL, version = version + 1
-WHERE status = 'running' AND lease_owner = @owner
 
 -- name: task_renew_leases
 UPDATE tasks SET lease_expires_at = @lease_expires_at WHERE status = 'running' AND lease_owner = @owner

@@ -64,11 +64,11 @@ export interface SqliteParams extends PageStatementParams {
   task_queued_kinds: None;
   task_next_due: { readonly kind: string };
   task_list_taken: { readonly seqs: string };
-  task_reclaim_expired: Now;
+  /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */
+  task_reclaim: Now & { readonly owner: string | null };
   /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */
   dead_letter_insert_abandoned: Now & { readonly owner: string | null };
   task_running_owners: None;
-  task_release_owner: Now & { readonly owner: string };
   task_renew_leases: Lease;
   dead_letter_insert_invalid: Now & Failure & { readonly task_id: string; readonly payload: string | null };
   dead_letter_list_open: None;

@@ -351,7 +351,7 @@ export class SqliteSyncStore {
   #reclaimExpired(): number {
     const now = this.#now();
     this.#s.dead_letter_insert_abandoned.run({ now, owner: null });
-    return this.#s.task_reclaim_expired.run({ now }).changes;
+    return this.#s.task_reclaim.run({ now, owner: null }).changes;
   }
 
   /**
@@ -367,7 +367,7 @@ export class SqliteSyncStore {
       for (const owner of deadLocalOwners(owners, this.owner)) {
         const now = this.#now();
         this.#s.dead_letter_insert_abandoned.run({ now, owner });
-        recovered += this.#s.task_release_owner.run({ now, owner }).changes;
+        recovered += this.#s.task_reclaim.run({ now, owner }).changes;
       }
       return recovered;
     });
