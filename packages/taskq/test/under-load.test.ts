@@ -5,6 +5,7 @@
 // work spreads across workers; a limit binds the next take at once. Handlers run inline, held by
 // a gate the test opens; waits are on events (hooks, results), never on the clock.
 import { describe, expect, it } from "vitest";
+import type { TaskEvent } from "../src/index.js";
 import { counts, openGate } from "./fixtures/gate.mjs";
 import { enqueueNumbered, gate, gatedFleet, latch } from "./gated-fleet.js";
 
@@ -14,6 +15,10 @@ const NEVER_POLL_MS = 600_000;
 const { stores, kindOf, producer, worker } = gatedFleet("taskq_under_load", { pollMs: NEVER_POLL_MS });
 
 describe.each(stores)("promises under load on %s", (name, storeOf) => {
+  /** A worker of one slot for `kind` that polls often (these tests do not wait for wake-ups). */
+  const oneSlotWorker = (store: string, kind: string, started: (e: TaskEvent) => void) =>
+    worker({ store, handlers: { [kind]: gate }, concurrency: 1, pollMs: 20, hooks: { started } });
+
   it("a limited kind starts its next task when a slot frees, not at the next poll", async () => {
     const store = storeOf();
     const kind = kindOf("email");
@@ -47,17 +52,9 @@ describe.each(stores)("promises under load on %s", (name, storeOf) => {
     const client = await producer(store);
     const started = latch(1);
     const order: string[] = [];
-    await worker({
-      store,
-      handlers: { [kind]: gate },
-      concurrency: 1,
-      pollMs: 20,
-      hooks: {
-        started: (e) => {
-          order.push(e.id);
-          started.push(e);
-        },
-      },
+    await oneSlotWorker(store, kind, (e) => {
+      order.push(e.id);
+      started.push(e);
     });
     const busy = await client.enqueue(kind, { n: "busy" });
     await started.reached;
@@ -76,17 +73,9 @@ describe.each(stores)("promises under load on %s", (name, storeOf) => {
     const started = latch(2);
     const ran = new Map<string, number>();
     for (const n of [1, 2])
-      await worker({
-        store,
-        handlers: { [kind]: gate },
-        concurrency: 1,
-        pollMs: 20,
-        hooks: {
-          started: (e) => {
-            ran.set(e.id, n);
-            started.push(e);
-          },
-        },
+      await oneSlotWorker(store, kind, (e) => {
+        ran.set(e.id, n);
+        started.push(e);
       });
     const ids = await enqueueNumbered(client, kind, 6);
     await started.reached;
