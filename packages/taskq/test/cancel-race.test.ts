@@ -31,6 +31,9 @@ describe.each(stores)("a cancel right after the take, on %s", (_name, storeOf) =
     async (_on, threads) => {
       for (let round = 0; round < 4; round++) {
         const ended: string[] = [];
+        let hookRan: () => void = () => undefined;
+        // the hook runs once the store has recorded the cancel: result() may see it a moment sooner
+        const cancelledHook = new Promise<void>((resolve) => (hookRan = resolve));
         let cancelling: Promise<unknown> = Promise.resolve();
         const queue = await createQueue({
           store: storeOf(),
@@ -43,6 +46,7 @@ describe.each(stores)("a cancel right after the take, on %s", (_name, storeOf) =
             },
             cancelled: (e) => {
               ended.push(e.id);
+              hookRan();
             },
           },
         });
@@ -52,6 +56,7 @@ describe.each(stores)("a cancel right after the take, on %s", (_name, storeOf) =
           await expect(queue.result(id)).rejects.toBeInstanceOf(TaskCancelledError);
           await cancelling;
           expect(await queue.get(id)).toMatchObject({ status: "cancelled", attempts: 1 });
+          await cancelledHook;
           expect(ended).toEqual([id]);
         } finally {
           await queue.close();
