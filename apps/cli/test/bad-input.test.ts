@@ -160,6 +160,12 @@ const cases: Case[] = [
     stderr: /^taskq: --workers must be an integer >= 1, got "abc"\n$/,
   },
   {
+    name: "--prefetch -1",
+    args: ["serve", "--prefetch", "-1"],
+    exit: 2,
+    stderr: /^taskq: --prefetch must be an integer >= 0, got -1\n$/,
+  },
+  {
     name: "--queue-size 1.5",
     args: ["run", "--tasks", "good.json", "--queue-size", "1.5"],
     exit: 2,

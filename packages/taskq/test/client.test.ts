@@ -174,6 +174,9 @@ describe.each(stores)("producer and workers on %s", (_name, storeOf) => {
     await expect(createWorker({ store, handlers: { "bad kind": fixture("echo") } })).rejects.toBeInstanceOf(
       ConfigError,
     );
+    await expect(createWorker({ store, handlers: { a: fixture("echo") }, prefetch: -1 })).rejects.toThrow(
+      /^prefetch must be an integer from 0 to 1000000, got -1$/,
+    );
     await expect(connect({ stor: store } as never)).rejects.toThrow(
       'unknown option "stor": did you mean "store"?',
     );
