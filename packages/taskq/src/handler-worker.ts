@@ -87,23 +87,14 @@ export default guardWorker(async (request: HandlerRequest) => {
   // registered before anything is awaited: a cancel from now on reaches this attempt
   const cancel = cancels.register(token);
   loaded ??= load(data);
-  let handlers: Loaded["handlers"];
-  let objects: Loaded["objects"];
-  let logger: Loaded["logger"];
+  let announced = false;
   try {
-    ({ handlers, objects, logger } = await loaded);
-  } catch (error) {
-    cancels.unregister(token, cancel);
-    throw error;
-  }
-  const handler = handlers.get(request.task.kind);
-  if (!handler) {
-    cancels.unregister(token, cancel);
-    return unknownKind(request.task.kind);
-  }
-  // with a timeout, the main thread learns where the attempt runs (to end a thread stuck in it)
-  if (data.timeoutMs > 0) channel.postMessage({ type: "started", token, threadId } satisfies ThreadMessage);
-  try {
+    const { handlers, objects, logger } = await loaded;
+    const handler = handlers.get(request.task.kind);
+    if (!handler) return unknownKind(request.task.kind);
+    // with a timeout, the main thread learns where the attempt runs (to end a thread stuck in it)
+    announced = data.timeoutMs > 0;
+    if (announced) channel.postMessage({ type: "started", token, threadId } satisfies ThreadMessage);
     return await runHandler(handler, request.task, request.attempt, {
       logger,
       objects,
@@ -113,6 +104,6 @@ export default guardWorker(async (request: HandlerRequest) => {
     });
   } finally {
     cancels.unregister(token, cancel);
-    if (data.timeoutMs > 0) channel.postMessage({ type: "ended", token } satisfies ThreadMessage);
+    if (announced) channel.postMessage({ type: "ended", token } satisfies ThreadMessage);
   }
 });
