@@ -90,8 +90,7 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
       concurrentTasksPerWorker: o.concurrency,
       workerData,
       request: (task, attempt): HandlerRequest => ({ task, attempt }),
-      // what the pool reports outside any attempt (a late result after a timeout): logged
-      onError: (error) => o.logger.warn({ error_class: "thread_pool" }, `worker threads: ${error.message}`),
+      onError: threadPoolWarning(o.logger),
     });
     this.#channel = new BroadcastChannel(cancelChannel);
     this.#channel.unref();
@@ -177,6 +176,11 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
     this.#channel.close();
     await super.destroy();
   }
+}
+
+/** Logs what a thread pool reports outside any attempt (a late result after a timeout). */
+export function threadPoolWarning(logger: LoggerPort): (error: Error) => void {
+  return (error) => logger.warn({ error_class: "thread_pool" }, `worker threads: ${error.message}`);
 }
 
 /** Handler attempts on the main thread: a cancel aborts the attempt's controller. */

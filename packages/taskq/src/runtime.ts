@@ -30,7 +30,7 @@ import {
 import { FsObjectStore } from "@taskq/storage-sim";
 import { CliError } from "./app-errors.js";
 import { ConfigError } from "./errors.js";
-import { handlerExecutor, payloadPreparer } from "./handler-runtime.js";
+import { handlerExecutor, payloadPreparer, threadPoolWarning } from "./handler-runtime.js";
 import { findNonJson } from "./json-value.js";
 import {
   BUILT_IN_KINDS,
@@ -198,8 +198,7 @@ async function buildExecutor(
     concurrentTasksPerWorker: config.concurrency,
     workerData: processor, // sent once per thread; each message carries the task only
     request: (task, attempt): WorkerRequest => ({ task, attempt }),
-    // what the pool reports outside any attempt (a late result after a timeout): logged
-    onError: (error) => logger.warn({ error_class: "thread_pool" }, `worker threads: ${error.message}`),
+    onError: threadPoolWarning(logger),
   }) as ExecutorPort<unknown, unknown>;
 }
 
