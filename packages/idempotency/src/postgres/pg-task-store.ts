@@ -135,6 +135,8 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** A taken task's row: its rank too (see #takeFrom). */
 type TakenRow = records.Row & { readonly rank_at: number };
+/** Queue order: rank, then seq (rows from two takes merged). */
+const byRank = (a: TakenRow, b: TakenRow) => a.rank_at - b.rank_at || a.seq - b.seq;
 /** A take's parameters but the allowances and whether limited kinds are skipped. */
 type TakeBase = Omit<PgParams["task_take"], "allow_kinds" | "allow_n" | "skip_limited">;
 
@@ -469,8 +471,7 @@ export class PgTaskStore implements TaskStoreDriver {
     }
     if (limited.length > 0 && rows.length < limit) {
       const more = await this.#takeLimited(base, limit - rows.length, serve, options.perKind);
-      rows =
-        rows.length === 0 ? more : [...rows, ...more].sort((a, b) => a.rank_at - b.rank_at || a.seq - b.seq);
+      rows = rows.length === 0 ? more : [...rows, ...more].sort(byRank);
     }
     for (const row of rows) {
       this.#running.add(row.seq);
@@ -510,7 +511,7 @@ export class PgTaskStore implements TaskStoreDriver {
     if (!readOn || rows.length >= limit) return rows;
     const rest = (await take(limit - rows.length, false, rows)).rows;
     this.#tookFromStart();
-    return [...rows, ...rest].sort((a, b) => a.rank_at - b.rank_at || a.seq - b.seq);
+    return [...rows, ...rest].sort(byRank);
   }
 
   /**
