@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { startTaskq, taskq, until, workdir } from "./helpers.js";
+import { monitorAndDashboard, startTaskq, taskq, until, workdir } from "./helpers.js";
 
 describe("taskq (the built binary, as a subprocess)", () => {
   it("--help on every command has examples; --version prints one", async () => {
@@ -165,6 +165,13 @@ describe("taskq (the built binary, as a subprocess)", () => {
     }
   });
 
+  it("monitor and the dashboard show the same figures for one store (the one read model)", async () => {
+    const { monitor, dashboard } = await monitorAndDashboard(workdir(), []);
+    expect(monitor).toMatchObject({ queued: 2, scheduled: 2, running: 0, cancelled: 1 });
+    expect(monitor.succeeded + monitor.failed).toBe(10);
+    expect(dashboard).toEqual(monitor);
+  });
+
   it("time and limits: submit --delay-ms/--priority, schedule add/list/pause/remove, limits set/list/remove", async () => {
     const dir = workdir();
     const id = (
@@ -206,7 +213,8 @@ describe("taskq (the built binary, as a subprocess)", () => {
       "email  concurrency 0/2 running  rate 0/5 started per 1000 ms  open\n",
     );
     const monitor = (await taskq(dir, ["monitor", "--once"])).stdout;
-    expect(monitor).toContain("queued 6 (scheduled for later 1)");
+    // queued counts the due tasks, as the dashboard does; the delayed one is scheduled
+    expect(monitor).toContain("queued 5 (scheduled for later 1)");
     expect(monitor).toContain("    email  concurrency 0/2 running  rate 0/5 started per 1000 ms  open");
     expect(monitor).toMatch(/ {4}nightly {2}0 3 \* \* \* \(Europe\/Berlin\) {2}kind report {2}next /);
     expect((await taskq(dir, ["schedule", "pause", "nightly"])).stdout).toContain("paused");
@@ -415,7 +423,7 @@ describe("retention", () => {
       `purged ${before.failed} dead letter(s) older than 0 ms\n`,
     );
     const after = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json"])).stdout);
-    expect(after).toMatchObject({ total: 0, dead_letters: 0 });
+    expect(after).toMatchObject({ total_estimate: 0, dead_letters: 0 });
     const missing = await taskq(dir, ["dlq", "purge"]);
     expect([missing.code, missing.stderr]).toEqual([2, "taskq: Missing required argument: older-than-ms\n"]);
   });
@@ -472,8 +480,8 @@ describe("your own handler module (--handler)", () => {
     expect(served.stdout).toContain("SERVE: 1 task(s) taken");
     const monitor = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json"])).stdout);
     expect(monitor.kinds).toEqual([
-      { kind: "lower", queued: 1, running: 0, succeeded: 0, failed: 0, cancelled: 0 },
-      { kind: "upper", queued: 0, running: 0, succeeded: 1, failed: 0, cancelled: 0 },
+      { kind: "lower", queued: 1, scheduled: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 },
+      { kind: "upper", queued: 0, scheduled: 0, running: 0, succeeded: 1, failed: 0, cancelled: 0 },
     ]);
     const duplicate = await taskq(dir, ["submit", "--kind", "upper", "--payload", '{"text": "queued"}']);
     expect(duplicate.stdout).toBe(`${id} (duplicate, succeeded)\n`);

@@ -96,3 +96,45 @@ export async function until(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * Fills a store with tasks in every state a reading counts (succeeded, failed with dead letters,
+ * due, delayed, cancelled), then reads it through `taskq monitor --export json` and through the
+ * overview page of `taskq dashboard`: the two sides of the one read model, as separate processes.
+ * Returns both readings' figures, by status.
+ */
+export async function monitorAndDashboard(
+  dir: string,
+  db: readonly string[],
+): Promise<{ monitor: Record<string, number>; dashboard: Record<string, number> }> {
+  expect((await taskq(dir, ["submit", "--random", "--count", "10", "--seed", "2", ...db])).code).toBe(0);
+  expect((await taskq(dir, ["serve", "--exit-when-idle", "--threads", "1", ...db])).code).toBe(0);
+  const compute = (value: number, extra: string[] = []) =>
+    taskq(dir, [
+      "submit",
+      "--payload",
+      JSON.stringify({ type: "compute", operation: "factorial", value }),
+      ...extra,
+      ...db,
+    ]);
+  const due = await Promise.all([3, 4, 5].map((v) => compute(v)));
+  await Promise.all([6, 7].map((v) => compute(v, ["--delay-ms", "3600000"])));
+  expect((await taskq(dir, ["cancel", due[0]?.stdout.trim() as string, ...db])).code).toBe(0);
+
+  const reading = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json", ...db])).stdout);
+  const board = startTaskq(dir, ["dashboard", "--port", "0", ...db]);
+  try {
+    const port = () => Number(/dashboard on http:\/\/127\.0\.0\.1:(\d+)\//.exec(board.output().stderr)?.[1]);
+    await until(() => port() > 0, "taskq dashboard to listen");
+    const page = await (await fetch(`http://127.0.0.1:${port()}/`)).text();
+    const shown = (name: string) => Number(new RegExp(`data-count="${name}">([^<]*)<`).exec(page)?.[1]);
+    const statuses = ["queued", "scheduled", "running", "succeeded", "failed", "cancelled"];
+    return {
+      monitor: Object.fromEntries([...statuses.map((s) => [s, reading[s]]), ["dead-letters", reading.dead_letters]]),
+      dashboard: Object.fromEntries([...statuses, "dead-letters"].map((s) => [s, shown(s)])),
+    };
+  } finally {
+    board.child.kill("SIGTERM");
+    await board.exited;
+  }
+}

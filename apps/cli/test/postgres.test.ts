@@ -3,7 +3,7 @@ import { PgTaskStore } from "@taskq/idempotency/postgres";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { pgCtl } from "../../../scripts/postgres-server.mjs";
-import { cleanOutputs, outputs, startTaskq, taskq, until, workdir } from "./helpers.js";
+import { cleanOutputs, monitorAndDashboard, outputs, startTaskq, taskq, until, workdir } from "./helpers.js";
 
 const serverUrl = inject("pgUrl");
 let databases = 0;
@@ -88,8 +88,7 @@ describe("the CLI on a PostgreSQL store", () => {
     expect(reading).toMatchObject({
       queued: 0,
       running: 0,
-      total: 12,
-      oldest_queued_age_ms: null,
+      oldest_due_age_ms: null,
       managers: [],
     });
     expect(reading.succeeded + reading.failed).toBe(12);
@@ -249,6 +248,13 @@ describe("the CLI on a PostgreSQL store", () => {
     node.child.kill("SIGTERM");
     expect((await board.exited).code).toBe(0);
     expect((await node.exited).code).toBe(0);
+  });
+
+  it("monitor and the dashboard show the same figures for one store (the one read model)", async () => {
+    const { monitor, dashboard } = await monitorAndDashboard(workdir(), ["--db", await freshDatabase()]);
+    expect(monitor).toMatchObject({ queued: 2, scheduled: 2, running: 0, cancelled: 1 });
+    expect(monitor.succeeded + monitor.failed).toBe(10);
+    expect(dashboard).toEqual(monitor);
   });
 
   it("serve --metrics-port serves /metrics labelled by node and /healthz", async () => {

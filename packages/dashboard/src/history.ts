@@ -1,4 +1,5 @@
 import type { TaskStoreDriver } from "@taskq/idempotency";
+import { DEFAULT_WINDOW_MS, readThroughput } from "taskq/app";
 
 /** One sample of the charts: rates over the last window, by the store's clock. */
 export interface HistoryPoint {
@@ -15,19 +16,11 @@ export interface HistoryPoint {
 }
 
 /** The window each sample covers: smooths the rate over commit batches. */
-export const WINDOW_MS = 5000;
+export const WINDOW_MS = DEFAULT_WINDOW_MS;
 /** Samples kept: ten minutes at one a second. */
 export const KEEP = 600;
 /** Sampling stops when no one has read the charts for this long (the overview closed). */
 export const IDLE_MS = 30_000;
-/** Run times read per sample for the percentiles. */
-const SAMPLE_LIMIT = 2000;
-
-function p95(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = values.slice().sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)] ?? null;
-}
 
 /**
  * The charts' data: a sample every `everyMs` from the store (tasks finished in the last five
@@ -77,15 +70,13 @@ export class History {
   async #take(): Promise<void> {
     if (Date.now() - this.#lastRead > IDLE_MS) return this.stop();
     try {
-      const now = await this.#store.now();
-      const recent = await this.#store.recentFinished(now - WINDOW_MS, SAMPLE_LIMIT);
-      const seconds = WINDOW_MS / 1000;
+      const t = await readThroughput(this.#store, WINDOW_MS);
       this.#points.push({
-        t: recent.now / 1000,
-        succeededPerSec: recent.succeeded / seconds,
-        failedPerSec: recent.failed / seconds,
-        p95RunMs: p95(recent.samples.map((s) => s.runMs)),
-        p95TotalMs: p95(recent.samples.map((s) => s.totalMs)),
+        t: t.now / 1000,
+        succeededPerSec: t.succeededPerSec,
+        failedPerSec: t.failedPerSec,
+        p95RunMs: t.p95RunMs,
+        p95TotalMs: t.p95TotalMs,
       });
       if (this.#points.length > KEEP) this.#points.splice(0, this.#points.length - KEEP);
       this.#error = undefined;

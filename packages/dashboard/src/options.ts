@@ -1,6 +1,7 @@
 import { MAX_PAGE } from "@taskq/idempotency";
 import type { Client } from "taskq";
 import { ConfigError } from "taskq";
+import { DEFAULT_COUNT_CAP } from "taskq/app";
 
 /** Where the dashboard logs what its actions did (a pino logger fits). */
 export interface DashboardLogger {
@@ -50,7 +51,7 @@ export interface DashboardOptions {
   readonly sampleMs?: number;
 }
 
-export const DEFAULTS = { basePath: "", countCap: 10_000, pageSize: 50, sampleMs: 1000 } as const;
+export const DEFAULTS = { basePath: "", countCap: DEFAULT_COUNT_CAP, pageSize: 50, sampleMs: 1000 } as const;
 export const MIN_TOKEN_LENGTH = 8;
 
 const KEYS = new Set(["client", "basePath", "token", "logger", "countCap", "pageSize", "sampleMs"]);

@@ -123,15 +123,19 @@ export class Fetcher {
     return this.#taken;
   }
 
-  /** Nothing queued or running in the store: of the kinds it takes, or of any kind. */
+  /**
+   * Nothing queued or running in the store: of the kinds it takes, or of any kind. Bounded at any
+   * size: the earliest due time (null: none queued) and a page of one running task per kind.
+   */
   async #storeIdle(): Promise<boolean> {
     const { store, kinds } = this.#options;
-    if (!kinds) {
-      const stats = await store.stats();
-      return stats.queued + stats.running === 0;
-    }
-    const counts = await store.countsByKind();
-    return counts.every((k) => !kinds.includes(k.kind) || k.queued + k.running === 0);
+    if ((await store.nextDueIn(kinds)) !== null) return false;
+    const running = await Promise.all(
+      (kinds ?? [undefined]).map((kind) =>
+        store.listTasks({ status: "running", limit: 1, ...(kind === undefined ? {} : { kind }) }),
+      ),
+    );
+    return running.every((page) => page.length === 0);
   }
 
   /**

@@ -147,10 +147,13 @@ export interface DurableQueuePort {
   nextDueIn(kinds?: readonly string[]): Promise<number | null>;
   /** Resolves when work may have arrived, after `timeoutMs`, or when `signal` aborts. */
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
-  /** Counts of the whole store (every process's tasks). */
-  stats(): Promise<{ readonly queued: number; readonly running: number }>;
-  /** The same counts by kind. */
-  countsByKind(): Promise<
-    readonly { readonly kind: string; readonly queued: number; readonly running: number }[]
-  >;
+  /**
+   * A page of tasks of one status (and kind), newest first: the fetcher asks for one running task
+   * to know whether any runs anywhere (exitWhenIdle).
+   */
+  listTasks(query: {
+    readonly status: "running";
+    readonly kind?: string;
+    readonly limit: number;
+  }): Promise<readonly unknown[]>;
 }

@@ -47,8 +47,7 @@ function withTakeNext(store: SqliteTaskStore, takeNext: DurableQueuePort["takeNe
     takeNext,
     nextDueIn: (kinds) => store.nextDueIn(kinds),
     waitForWork: (timeoutMs, signal) => store.waitForWork(timeoutMs, signal),
-    stats: () => store.stats(),
-    countsByKind: () => store.countsByKind(),
+    listTasks: (query) => store.listTasks(query),
   };
 }
 

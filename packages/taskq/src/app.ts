@@ -8,7 +8,20 @@ export { redactUrl } from "@taskq/idempotency";
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
 export { clientOf, type LimitsInfo, type ScheduleInfo } from "./client.js";
 export { parseCron } from "./cron.js";
-export { type ReadingJson, readingJson, readStore, type StoreReading, storePrometheus } from "./inspect.js";
+export {
+  DEFAULT_COUNT_CAP,
+  DEFAULT_WINDOW_MS,
+  type ManagerReading,
+  type ReadingJson,
+  type ReadOptions,
+  readingJson,
+  readManagers,
+  readStore,
+  readThroughput,
+  type StoreReading,
+  storePrometheus,
+  type ThroughputReading,
+} from "./read-model.js";
 export { BUILT_IN_KINDS, checkKind, type HandlerModules, KIND_PATTERN, kindOfModule } from "./kinds.js";
 export { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
 export { type RetentionOptions, retentionService } from "./maintenance/retention.js";

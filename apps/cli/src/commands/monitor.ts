@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  DEFAULT_WINDOW_MS,
+  type ManagerReading,
   numberBetween,
   readingJson,
   readStore,
@@ -19,24 +21,28 @@ interface MonitorArgs {
   export?: "json" | "prometheus";
 }
 
-function human(r: StoreReading, db: string, interval: number): string {
-  const age = r.oldestQueuedAgeMs === null ? "-" : `${(r.oldestQueuedAgeMs / 1000).toFixed(1)} s`;
-  const now = Date.parse(r.timestamp);
+function human(r: StoreReading, db: string): string {
+  const age = r.oldestDueAgeMs === null ? "-" : `${(r.oldestDueAgeMs / 1000).toFixed(1)} s`;
+  const now = r.now;
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  // a status that reached the cap is a lower bound: 10000+
+  const n = (status: StoreReading["capped"][number], value: number) => `${value}${r.capped.includes(status) ? "+" : ""}`;
   const lease = (at: number | null) =>
     at === null ? "no leases" : at >= now ? `lease expires in ${seconds(at - now)}` : "lease expired";
-  const runs = (m: StoreReading["managers"][number]) =>
+  const runs = (m: ManagerReading) =>
     m.executing === null
-      ? `leased ${m.leased} (no recent report)`
+      ? `leased ${m.leased} (${m.heartbeatAt === null ? "never reported" : "no recent report"})`
       : `executing ${m.executing} of ${m.slots} slots on ${m.threads === 0 ? "the main thread" : `${m.threads} thread(s)`}, leased ${m.leased}`;
+  const t = r.totals;
   return [
-    `taskq monitor  ${r.timestamp}  ${db}`,
-    `  queued ${r.queued} (scheduled for later ${r.scheduled})  running ${r.running} (executing ${r.executing}, leased and waiting for a slot ${r.waiting})  succeeded ${r.succeeded}  failed ${r.failed}  cancelled ${r.cancelled}  dead letters ${r.deadLetters}`,
-    ...r.kinds.map(
+    `taskq monitor  ${new Date(now).toISOString()}  ${db}`,
+    `  queued ${n("queued", t.queued)} (scheduled for later ${n("scheduled", t.scheduled)})  running ${n("running", t.running)} (executing ${r.executing}, leased and waiting for a slot ${r.waiting})  succeeded ${n("succeeded", t.succeeded)}  failed ${n("failed", t.failed)}  cancelled ${n("cancelled", t.cancelled)}  dead letters ${r.deadLetters}${r.deadLettersCapped ? "+" : ""}`,
+    ...r.byKind.map(
       (k) =>
-        `    ${k.kind}: queued ${k.queued}  running ${k.running}  succeeded ${k.succeeded}  failed ${k.failed}  cancelled ${k.cancelled}`,
+        `    ${k.kind}: queued ${k.queued}  scheduled ${k.scheduled}  running ${k.running}  succeeded ${k.succeeded}  failed ${k.failed}  cancelled ${k.cancelled}`,
     ),
-    `  throughput (last ${interval} s) ${r.throughputTps.toFixed(1)} tasks/s  longest wait of a due task ${age}`,
+    ...(r.capped.length === 0 ? [] : [`  (+: counted up to ${r.cap}, there are more)`]),
+    `  throughput (last ${r.throughput.windowMs / 1000} s) ${r.throughput.succeededPerSec.toFixed(1)} tasks/s  longest wait of a due task ${age}`,
     ...(r.limits.length === 0 ? [] : [`  limits: ${r.limits.length}`]),
     ...r.limits.map(
       (l) =>
@@ -50,7 +56,7 @@ function human(r: StoreReading, db: string, interval: number): string {
     `  managers: ${r.managers.length === 0 ? "none" : r.managers.length}`,
     ...r.managers.map(
       (m) =>
-        `    ${m.owner}  ${runs(m)}  ${lease(m.leaseExpiresAt)}${m.heartbeatAt === null ? "" : `  reported ${seconds(Math.max(0, now - m.heartbeatAt))} ago`}`,
+        `    ${m.owner}${m.stale ? " (stale)" : ""}  ${runs(m)}  ${lease(m.leaseExpiresAt)}${m.heartbeatAt === null ? "" : `  reported ${seconds(Math.max(0, now - m.heartbeatAt))} ago`}`,
     ),
   ].join("\n");
 }
@@ -82,10 +88,10 @@ export const monitorCommand = {
       process.once("SIGTERM", onSignal);
       try {
         for (;;) {
-          const reading = await readStore(store, argv.interval);
+          const reading = await readStore(store, { windowMs: Math.max(DEFAULT_WINDOW_MS, argv.interval * 1000) });
           if (argv.export === "json") console.log(JSON.stringify(readingJson(reading)));
           else if (argv.export === "prometheus") process.stdout.write(storePrometheus(reading));
-          else console.log(human(reading, redactUrl(store.location), argv.interval));
+          else console.log(human(reading, redactUrl(store.location)));
           if (argv.once) break;
           await sleep(argv.interval * 1000, undefined, { signal: stop.signal }).catch(() => undefined);
           if (stop.signal.aborted) break;

@@ -1,6 +1,6 @@
 import { COUNTED_STATUSES, type CountedStatus } from "@taskq/idempotency";
 import { html } from "hono/html";
-import type { OverviewData } from "../overview.js";
+import type { StoreReading } from "taskq/app";
 import { count, duration, time } from "./format.js";
 import { type Html, layout, type PageContext } from "./layout.js";
 
@@ -13,7 +13,7 @@ const LABELS: Record<CountedStatus, string> = {
   cancelled: "cancelled",
 };
 
-function heldBack(l: OverviewData["limits"][number], now: number): string {
+function heldBack(l: StoreReading["limits"][number], now: number): string {
   if (l.heldBack === "concurrency") return "held back: concurrency full";
   if (l.heldBack === "rate")
     return `held back: rate used up${l.openAgainAt === null ? "" : ` for ${duration(l.openAgainAt - now)}`}`;
@@ -21,7 +21,7 @@ function heldBack(l: OverviewData["limits"][number], now: number): string {
 }
 
 /** The part of the overview that refreshes every second (the page swaps it in whole). */
-export function overviewFragment(p: PageContext, d: OverviewData): Html {
+export function overviewFragment(p: PageContext, d: StoreReading): Html {
   const capped = new Set(d.capped);
   return html`<section class="cards">${COUNTED_STATUSES.map(
     (s) => html`<a class="card ${s}" href="${p.base}/tasks?status=${s === "scheduled" ? "queued" : s}">
@@ -47,7 +47,7 @@ ${
     ? html`<p class="empty">No manager has reported (start one with <code>taskq serve</code>).</p>`
     : html`<table class="managers"><thead><tr><th>manager</th><th>state</th><th>started</th><th class="num">last heartbeat</th><th class="num">threads</th><th class="num">slots</th><th class="num" title="attempts running on its threads now (its latest report)">executing</th><th class="num" title="tasks leased to it in the store: executing, or waiting in it for a slot">leased</th><th class="num">lease runs out in</th><th>kinds</th></tr></thead><tbody>${d.managers.map(
         (m) =>
-          html`<tr class="${m.stale ? "stale" : ""}"><td>${m.owner}</td><td>${m.stale ? "stale" : "live"}</td><td>${time(m.startedAt)}</td><td class="num">${duration(m.heartbeatAgeMs)} ago</td><td class="num">${m.threads}</td><td class="num">${m.slots}</td><td class="num">${m.executing}</td><td class="num">${m.leased}</td><td class="num">${m.leaseExpiresInMs === null ? "" : duration(m.leaseExpiresInMs)}</td><td>${m.kinds.join(", ")}</td></tr>`,
+          html`<tr class="${m.stale ? "stale" : ""}"><td>${m.owner}</td><td>${m.stale ? "stale" : "live"}</td><td>${m.startedAt === null ? "" : time(m.startedAt)}</td><td class="num">${m.heartbeatAt === null ? "never" : `${duration(Math.max(0, d.now - m.heartbeatAt))} ago`}</td><td class="num">${m.threads ?? ""}</td><td class="num">${m.slots ?? ""}</td><td class="num">${m.executing ?? ""}</td><td class="num">${m.leased}</td><td class="num">${m.leaseExpiresAt === null ? "" : duration(m.leaseExpiresAt - d.now)}</td><td>${m.kinds.join(", ")}</td></tr>`,
       )}</tbody></table>`
 }
 <h2>Limits</h2>
@@ -63,7 +63,7 @@ ${
 }`;
 }
 
-export function overviewPage(p: PageContext, d: OverviewData): Html {
+export function overviewPage(p: PageContext, d: StoreReading): Html {
   return layout(
     p,
     "Overview",

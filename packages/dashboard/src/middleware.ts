@@ -1,0 +1,100 @@
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { csrf } from "hono/csrf";
+import { secureHeaders } from "hono/secure-headers";
+import { type Access, CSRF_FIELD, type Guard } from "./auth.js";
+import { DashboardHttpError } from "./http-error.js";
+import { isLoopback } from "./loopback.js";
+import { formOf } from "./routes/route-context.js";
+
+/** The largest form a POST may send (1,000 seqs take about 12 KB). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Where a request came from, for the log: the socket's address, and a proxy's header if any. */
+export function remoteOf(c: Context): { remote: string | null; forwardedFor: string | null } {
+  let remote: string | null = null;
+  try {
+    remote = getConnInfo(c).remote.address ?? null;
+  } catch {
+    // not served by @hono/node-server (mounted elsewhere, or a test's fetch): no socket to name
+  }
+  return { remote, forwardedFor: c.req.header("x-forwarded-for") ?? null };
+}
+
+/**
+ * What runs before every route of the dashboard's own paths, in order: security headers (a CSP
+ * that allows no inline script, no framing), the loopback check of a dashboard without a token,
+ * the body limit, and the same-origin check of form posts.
+ */
+export function openMiddleware(accessOf: (c: Context) => Access, guard: Guard): MiddlewareHandler[] {
+  // Cross-site form posts are refused by their Origin (a script with the bearer token is exempt:
+  // a browser never sends that header by itself).
+  const sameOrigin = csrf();
+  return [
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      referrerPolicy: "same-origin",
+      // mounted in an https app, HSTS is that app's to decide (with includeSubDomains it would
+      // bind the whole domain)
+      strictTransportSecurity: false,
+    }),
+    // Without a token, the dashboard answers requests addressed to this machine only: a web page
+    // cannot reach it through a name that resolves to 127.0.0.1 (DNS rebinding).
+    async (c, next) => {
+      if (!guard.protected) {
+        const remote = remoteOf(c).remote;
+        if (
+          !isLoopback(new URL(c.req.url).hostname) ||
+          (remote !== null && !isLoopback(remote.replace(/^::ffff:/, "")))
+        )
+          throw new DashboardHttpError(
+            403,
+            "this dashboard has no token, so it answers requests to localhost or 127.0.0.1 from this machine only (set a token to serve others)",
+          );
+      }
+      await next();
+    },
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new DashboardHttpError(413, `a form of more than ${MAX_BODY_BYTES / 1024} KB was refused`);
+      },
+    }),
+    (c, next) => (accessOf(c) === "bearer" ? next() : sameOrigin(c, next)),
+  ];
+}
+
+/**
+ * The guard of everything but the sign-in: the token when one is set (a page is sent to sign in,
+ * an API call gets a 401), and every POST from a page its CSRF token.
+ */
+export function guardMiddleware(
+  accessOf: (c: Context) => Access,
+  sessionOf: (c: Context) => string | undefined,
+  guard: Guard,
+  base: string,
+): MiddlewareHandler {
+  return async (c, next) => {
+    const access = accessOf(c);
+    if (access === "denied") {
+      if (c.req.method === "GET" && !c.req.path.startsWith(`${base}/api/`))
+        return c.redirect(`${base}/login`, 302);
+      throw new DashboardHttpError(401, "this needs the dashboard token: sign in first");
+    }
+    if (c.req.method === "POST" && access !== "bearer") {
+      const body = await formOf(c);
+      if (!guard.csrfValid(body[CSRF_FIELD], access === "session" ? sessionOf(c) : undefined))
+        throw new DashboardHttpError(403, "the form's CSRF token is missing or wrong: reload the page");
+    }
+    await next();
+  };
+}

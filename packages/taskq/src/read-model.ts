@@ -1,0 +1,305 @@
+// The store's read model, the one read side: what monitor, `taskq status`, `/metrics`,
+// `/healthz` and the dashboard show of a store, read through the task store contract's bounded
+// calls (each through an index, flat in cost at 10 million tasks) and judged by one clock, the
+// store's.
+import {
+  COUNTED_STATUSES,
+  type CountedStatus,
+  type KindLimitState,
+  type KindStatusCounts,
+  type ScheduleRecord,
+  type TaskStoreDriver,
+} from "@taskq/idempotency";
+import { labelValue } from "@taskq/metrics";
+import { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
+
+/**
+ * How many tasks of each status a reading counts at most (each through its partial index): a
+ * status that reaches it is shown as a lower bound (`capped`).
+ * @default 10_000
+ */
+export const DEFAULT_COUNT_CAP = 10_000;
+/** The window throughput is measured over, when not given. */
+export const DEFAULT_WINDOW_MS = 5_000;
+
+/**
+ * A manager (a process that runs tasks): the tasks leased to it in the store, and what its latest
+ * report says. Every process that reported itself or holds leases is listed, a silent one as
+ * `stale`.
+ */
+export interface ManagerReading {
+  readonly owner: string;
+  /** Its first report, epoch ms by the store's clock; null when it never reported (it only holds leases). */
+  readonly startedAt: number | null;
+  /** Its latest report, epoch ms by the store's clock; null when it never reported. */
+  readonly heartbeatAt: number | null;
+  /** No report for MANAGER_STALE_MS by the store's clock: it has probably stopped. */
+  readonly stale: boolean;
+  /** Tasks leased to it (`running` in the store): executing, or waiting in it for a slot. */
+  readonly leased: number;
+  /** When its latest lease runs out, epoch ms by the store's clock; null when it holds none. */
+  readonly leaseExpiresAt: number | null;
+  /** From its latest fresh report (null when stale): attempts executing now, its threads, slots and kinds. */
+  readonly executing: number | null;
+  readonly threads: number | null;
+  readonly slots: number | null;
+  readonly kinds: readonly string[];
+}
+
+/** Tasks finished over a recent window, by the store's clock. */
+export interface ThroughputReading {
+  /** The store's clock when read (epoch ms). */
+  readonly now: number;
+  readonly windowMs: number;
+  /** Tasks that succeeded per second over the window. */
+  readonly succeededPerSec: number;
+  /** Tasks that failed for good (dead-lettered) per second over the window. */
+  readonly failedPerSec: number;
+  /** p95 of the run time (start to finish) of the window's latest successes, ms; null without any. */
+  readonly p95RunMs: number | null;
+  /** p95 of the time from due to finish of the window's latest successes, ms; null without any. */
+  readonly p95TotalMs: number | null;
+}
+
+/** One look at the store: bounded counts, throughput, managers, limits and schedules. */
+export interface StoreReading {
+  /** The store's clock when read (epoch ms): every age and staleness below is judged by it. */
+  readonly now: number;
+  /** Tasks by status over every kind (`queued`: due now; `scheduled`: queued, due later). */
+  readonly totals: Readonly<Record<CountedStatus, number>>;
+  /** The same by kind, in code-point order (a kind with queued tasks and no worker shows here). */
+  readonly byKind: readonly KindStatusCounts[];
+  /** The statuses whose count reached `cap`: their numbers are lower bounds. */
+  readonly capped: readonly CountedStatus[];
+  readonly cap: number;
+  /** About how many tasks the store holds (see StatusCounts.totalEstimate). */
+  readonly totalEstimate: number;
+  /** Open dead letters (at most `cap`; `deadLettersCapped` when it reached it). */
+  readonly deadLetters: number;
+  readonly deadLettersCapped: boolean;
+  /** The longest wait of a due task since it became due, ms; null when none is due. */
+  readonly oldestDueAgeMs: number | null;
+  /** Of the `running` tasks: attempts executing now, by the fresh reports. */
+  readonly executing: number;
+  /** Of the `running` tasks: leased to a manager and waiting there for a slot (or a report). */
+  readonly waiting: number;
+  readonly throughput: ThroughputReading;
+  readonly managers: readonly ManagerReading[];
+  /** The kinds with limits across the fleet, and what each holds back now. */
+  readonly limits: readonly KindLimitState[];
+  /** The recurring tasks, by name. */
+  readonly schedules: readonly ScheduleRecord[];
+}
+
+export interface ReadOptions {
+  /**
+   * Tasks counted per status at most (1 to 1,000,000).
+   * @default DEFAULT_COUNT_CAP (10,000)
+   */
+  readonly cap?: number;
+  /**
+   * The throughput window, ms.
+   * @default DEFAULT_WINDOW_MS (5,000)
+   */
+  readonly windowMs?: number;
+}
+
+/** Successes whose run times a throughput reading samples for its percentiles. */
+const SAMPLE_LIMIT = 2000;
+
+function p95(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = values.slice().sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)] ?? null;
+}
+
+/** Throughput and latency over the last `windowMs` by the store's clock (one range of two indexes). */
+export async function readThroughput(store: TaskStoreDriver, windowMs: number): Promise<ThroughputReading> {
+  const now = await store.now();
+  const recent = await store.recentFinished(now - windowMs, SAMPLE_LIMIT);
+  const seconds = windowMs / 1000;
+  return {
+    now: recent.now,
+    windowMs,
+    succeededPerSec: recent.succeeded / seconds,
+    failedPerSec: recent.failed / seconds,
+    p95RunMs: p95(recent.samples.map((s) => s.runMs)),
+    p95TotalMs: p95(recent.samples.map((s) => s.totalMs)),
+  };
+}
+
+/**
+ * The managers: every process that reported itself (stale when silent for MANAGER_STALE_MS by
+ * the store's clock `now`) or holds leases (a process that stopped reporting shows here too).
+ */
+export async function readManagers(store: TaskStoreDriver, now?: number): Promise<ManagerReading[]> {
+  const [reports, holders, storeNow] = await Promise.all([
+    store.managers(),
+    store.leaseHolders(),
+    now === undefined ? store.now() : Promise.resolve(now),
+  ]);
+  const reported = new Map(reports.map((r) => [r.owner, r]));
+  const held = new Map(holders.map((h) => [h.owner, h]));
+  const owners = [...new Set([...reported.keys(), ...held.keys()])].sort();
+  return owners.map((owner): ManagerReading => {
+    const lease = held.get(owner);
+    const report = reported.get(owner);
+    const stale = report === undefined || storeNow - report.heartbeatAt > MANAGER_STALE_MS;
+    const fresh = stale ? undefined : report;
+    return {
+      owner,
+      startedAt: report?.startedAt ?? null,
+      heartbeatAt: report?.heartbeatAt ?? null,
+      stale,
+      leased: lease?.running ?? 0,
+      leaseExpiresAt: lease?.leaseExpiresAt ?? null,
+      executing: fresh ? Math.min(fresh.info.executing, lease?.running ?? 0) : null,
+      threads: fresh?.info.threads ?? null,
+      slots: fresh?.info.slots ?? null,
+      kinds: report?.info.kinds ?? [],
+    };
+  });
+}
+
+/** Sums a reading's counts by kind into totals by status. */
+function totalsOf(byKind: readonly KindStatusCounts[]): Record<CountedStatus, number> {
+  const totals = Object.fromEntries(COUNTED_STATUSES.map((s) => [s, 0])) as Record<CountedStatus, number>;
+  for (const row of byKind) for (const s of COUNTED_STATUSES) totals[s] += row[s];
+  return totals;
+}
+
+/** Reads the store once: bounded counts, throughput, managers, limits and schedules. */
+export async function readStore(store: TaskStoreDriver, options: ReadOptions = {}): Promise<StoreReading> {
+  const cap = options.cap ?? DEFAULT_COUNT_CAP;
+  const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
+  const counts = await store.statusCounts(cap);
+  const [throughput, managers, limits, schedules] = await Promise.all([
+    readThroughput(store, windowMs),
+    readManagers(store, counts.now),
+    store.kindLimits(),
+    store.schedules(),
+  ]);
+  const totals = totalsOf(counts.byKind);
+  const executing = managers.reduce((sum, m) => sum + (m.executing ?? 0), 0);
+  return {
+    now: counts.now,
+    totals,
+    byKind: counts.byKind,
+    capped: counts.capped,
+    cap,
+    totalEstimate: counts.totalEstimate,
+    deadLetters: counts.deadLetters,
+    deadLettersCapped: counts.deadLettersCapped,
+    oldestDueAgeMs: counts.oldestDueAgeMs,
+    executing,
+    waiting: Math.max(0, totals.running - executing),
+    throughput,
+    managers,
+    limits,
+    schedules,
+  };
+}
+
+export type ReadingJson = ReturnType<typeof readingJson>;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A reading as JSON, with the snake_case field names of the CLI's other JSON output. */
+export function readingJson(r: StoreReading) {
+  return {
+    timestamp: new Date(r.now).toISOString(),
+    ...r.totals,
+    capped: r.capped,
+    cap: r.cap,
+    executing: r.executing,
+    waiting: r.waiting,
+    total_estimate: r.totalEstimate,
+    dead_letters: r.deadLetters,
+    dead_letters_capped: r.deadLettersCapped,
+    oldest_due_age_ms: r.oldestDueAgeMs,
+    throughput_tps: Number(r.throughput.succeededPerSec.toFixed(2)),
+    failed_per_sec: Number(r.throughput.failedPerSec.toFixed(2)),
+    window_ms: r.throughput.windowMs,
+    managers: r.managers.map((m) => ({
+      owner: m.owner,
+      stale: m.stale,
+      leased: m.leased,
+      executing: m.executing,
+      threads: m.threads,
+      slots: m.slots,
+      kinds: m.kinds,
+      lease_expires_at: iso(m.leaseExpiresAt),
+      heartbeat_at: iso(m.heartbeatAt),
+      started_at: iso(m.startedAt),
+    })),
+    kinds: r.byKind,
+    schedules: r.schedules.map((x) => ({
+      name: x.name,
+      cron: x.cron,
+      timezone: x.timezone,
+      kind: x.kind,
+      paused: x.paused,
+      next_run_at: new Date(x.nextRunAt).toISOString(),
+      last_run_at: iso(x.lastRunAt),
+    })),
+    limits: r.limits.map((l) => ({
+      kind: l.kind,
+      concurrency: l.concurrency,
+      rate: l.rate,
+      running: l.running,
+      starts_in_window: l.startsInWindow,
+      held_back: l.heldBack,
+      open_again_at: iso(l.openAgainAt),
+    })),
+  };
+}
+
+/** The store's state in the Prometheus text format. */
+export function storePrometheus(r: StoreReading): string {
+  const owner = (name: string) => `{owner="${labelValue(name)}"}`;
+  const lines = [
+    `# HELP taskq_store_tasks Tasks by status (queued: due now; scheduled: due later), counted up to ${r.cap} each.`,
+    "# TYPE taskq_store_tasks gauge",
+    ...COUNTED_STATUSES.map((s) => `taskq_store_tasks{status="${s}"} ${r.totals[s]}`),
+    "# HELP taskq_store_tasks_capped A status whose count reached the cap (1): its figures are lower bounds.",
+    "# TYPE taskq_store_tasks_capped gauge",
+    ...COUNTED_STATUSES.map((s) => `taskq_store_tasks_capped{status="${s}"} ${r.capped.includes(s) ? 1 : 0}`),
+    "# HELP taskq_store_kind_tasks Tasks by kind and status, counted as taskq_store_tasks.",
+    "# TYPE taskq_store_kind_tasks gauge",
+    ...r.byKind.flatMap((k) =>
+      COUNTED_STATUSES.map((s) => `taskq_store_kind_tasks{kind="${labelValue(k.kind)}",status="${s}"} ${k[s]}`),
+    ),
+    "# HELP taskq_store_scheduled_tasks Queued tasks not due yet (delayed, or backing off before a retry).",
+    "# TYPE taskq_store_scheduled_tasks gauge",
+    `taskq_store_scheduled_tasks ${r.totals.scheduled}`,
+    "# HELP taskq_store_kind_held_back A kind's due tasks held back by its limits now (1), by reason.",
+    "# TYPE taskq_store_kind_held_back gauge",
+    ...r.limits.flatMap((l) =>
+      (["concurrency", "rate"] as const).map(
+        (why) =>
+          `taskq_store_kind_held_back{kind="${labelValue(l.kind)}",reason="${why}"} ${l.heldBack === why ? 1 : 0}`,
+      ),
+    ),
+    "# HELP taskq_store_dead_letters Dead letters not re-driven, counted up to the cap.",
+    "# TYPE taskq_store_dead_letters gauge",
+    `taskq_store_dead_letters ${r.deadLetters}`,
+    "# HELP taskq_store_oldest_queued_age_seconds How long the longest-waiting due task has waited since it became due.",
+    "# TYPE taskq_store_oldest_queued_age_seconds gauge",
+    `taskq_store_oldest_queued_age_seconds ${(r.oldestDueAgeMs ?? 0) / 1000}`,
+    `# HELP taskq_store_throughput_tasks_per_second Tasks that succeeded per second over the last ${r.throughput.windowMs / 1000} s.`,
+    "# TYPE taskq_store_throughput_tasks_per_second gauge",
+    `taskq_store_throughput_tasks_per_second ${r.throughput.succeededPerSec}`,
+    "# HELP taskq_store_executing_tasks Running tasks executing now, by the managers' reports.",
+    "# TYPE taskq_store_executing_tasks gauge",
+    `taskq_store_executing_tasks ${r.executing}`,
+    "# HELP taskq_store_manager_running_tasks Running tasks leased to each manager.",
+    "# TYPE taskq_store_manager_running_tasks gauge",
+    ...r.managers.map((m) => `taskq_store_manager_running_tasks${owner(m.owner)} ${m.leased}`),
+    "# HELP taskq_store_manager_executing_tasks Attempts each manager executes now (its latest report).",
+    "# TYPE taskq_store_manager_executing_tasks gauge",
+    ...r.managers.flatMap((m) =>
+      m.executing === null ? [] : [`taskq_store_manager_executing_tasks${owner(m.owner)} ${m.executing}`],
+    ),
+  ];
+  return `${lines.join("\n")}\n`;
+}
