@@ -13,6 +13,13 @@ export { StaleTransitionError, StoreError, type StoreErrorCode } from "./errors.
 export type { KindLimitState } from "./limits.js";
 export { isPostgresUrl, type OpenTaskStoreOptions, openTaskStore } from "./open-task-store.js";
 export { isDeadLocalOwner, newOwnerId } from "./owner.js";
+export {
+  type EveryTaskFilter,
+  everyDeadLetter,
+  everyTask,
+  type StatusTotals,
+  statusTotals,
+} from "./read-all.js";
 export { redactUrl } from "./redact-url.js";
 export { type Migration, SCHEMA_VERSION } from "./sql/migrations.js";
 export { SQLITE_MIGRATIONS } from "./sqlite/migrations.js";
