@@ -2,7 +2,16 @@
 // backend, with an injected clock: bounded counts (and their caps), throughput and latency
 // samples, keyset pages of tasks and dead letters, kinds, and re-driving chosen tasks.
 import { describe, expect, it } from "vitest";
-import type { ClaimInput, TaskListQuery, TaskRecord, TaskStatus, TaskStoreDriver } from "../src/index.js";
+import {
+  type ClaimInput,
+  type DeadLetterListQuery,
+  everyDeadLetter,
+  everyTask,
+  type TaskListQuery,
+  type TaskRecord,
+  type TaskStatus,
+  type TaskStoreDriver,
+} from "../src/index.js";
 import { clock, type MakeOptions, storesClosedAfterEach, task } from "./driver-suite.js";
 
 /** A task that ran and succeeded; its seq. */
@@ -219,8 +228,11 @@ export function testDashboardContract(
       await s.enqueueMany([task(10, { kind: "c" }), task(11, { kind: "a" }), task(12, { kind: "b" })]);
       await s.claim(task(13, { kind: "a", start: true }));
       await succeeded(s, 14, { kind: "c" });
-      const records = await s.all();
+      // every record, by its id (not through listTasks), in creation order
+      const byId = await Promise.all(Array.from({ length: 14 }, (_, i) => s.getById(`t-${i + 1}`)));
+      const records = byId.flat().sort((a, b) => a.seq - b.seq);
       expect(records).toHaveLength(14);
+      expect(await everyTask(s)).toEqual(records);
       const newestFirst = records.map((r) => r.seq).reverse();
       for (const limit of [1, 3, 14, 500])
         expect((await listAll(s, {}, limit)).map((r) => r.seq)).toEqual(newestFirst);
@@ -252,7 +264,7 @@ export function testDashboardContract(
       await s.enqueueMany(Array.from({ length: 5001 }, (_, i) => task(100 + i, { kind: "bulk" })));
       await s.enqueueMany([task(9001, { kind: "late" }), task(9002, { kind: "late" })]);
       await s.claim(task(9003, { kind: "bulk", start: true }));
-      const records = await s.all();
+      const records = await everyTask(s);
       expect(records).toHaveLength(5007);
       const seqOf = (id: string) => records.find((r) => r.id === id)?.seq as number;
       const queued = expected(records, { status: "queued" });
@@ -304,7 +316,7 @@ export function testDashboardContract(
       for (const n of [1, 2, 3, 4, 5]) seqs.push(await failed(s, n));
       await s.recordInvalid("bad-line", { x: 1 }, { errorClass: "validation", message: "no" });
       expect(await s.redriveTasks([seqs[1] as number, seqs[3] as number])).toBe(2);
-      const letters = await s.deadLetters({ includeRedriven: true });
+      const letters = await everyDeadLetter(s, { includeRedriven: true });
       expect(letters.map((d) => d.taskId)).toEqual(["t-1", "t-2", "t-3", "t-4", "t-5", "bad-line"]);
       const open = letters.filter((d) => d.redrivenAt === null).reverse();
       expect(open.map((d) => d.taskId)).toEqual(["bad-line", "t-5", "t-3", "t-1"]);
@@ -328,6 +340,78 @@ export function testDashboardContract(
       expect(await s.listDeadLetters({ limit: 10, beforeSeq: letters[0]!.seq })).toEqual([]);
     });
 
+    it("everyTask: every task in creation order, through listTasks pages of 500 (one per 500, plus one), under a filter", async () => {
+      const s = await store();
+      const pages = { n: 0 };
+      const counted = {
+        listTasks: (q: TaskListQuery) => {
+          pages.n++;
+          return s.listTasks(q);
+        },
+      };
+      expect(await everyTask(counted)).toEqual([]);
+      expect(pages.n).toBe(1);
+      // 1203 tasks (more than two pages) of two kinds, 501 of kind b succeeded
+      const claims = await s.enqueueMany(
+        Array.from({ length: 1203 }, (_, i) => task(i + 1, { kind: i % 3 === 0 ? "a" : "b" })),
+      );
+      const seqs = claims.map((c) => (c as { seq: number }).seq);
+      const done: TaskRecord[] = [];
+      while (done.length < 501) done.push(...(await s.takeNext(Math.min(100, 501 - done.length), ["b"])));
+      await Promise.all(done.map((r) => s.succeed(r.seq, r.version)));
+      pages.n = 0;
+      const every = await everyTask(counted);
+      expect(pages.n).toBe(4);
+      expect(every.map((r) => r.seq)).toEqual([...seqs].sort((x, y) => x - y));
+      expect(every.map((r) => r.id)).toEqual(Array.from({ length: 1203 }, (_, i) => `t-${i + 1}`));
+      for (const r of [every[0], every[500], every[1202]]) expect(r).toEqual(await s.get(r!.seq));
+      expect((await everyTask(s, { kind: "a" })).map((r) => r.seq)).toEqual(
+        every.filter((r) => r.kind === "a").map((r) => r.seq),
+      );
+      expect((await everyTask(s, { kind: "b", status: "succeeded" })).map((r) => r.seq)).toEqual(
+        done.map((r) => r.seq).sort((x, y) => x - y),
+      );
+      expect(await everyTask(s, { status: "queued" })).toHaveLength(1203 - 501);
+      expect(await everyTask(s, { status: "failed" })).toEqual([]);
+    });
+
+    it("everyDeadLetter: every open dead letter oldest first, through pages of 500; re-driven ones when asked", async () => {
+      const s = await store();
+      const pages = { n: 0 };
+      const counted = {
+        listDeadLetters: (q: DeadLetterListQuery) => {
+          pages.n++;
+          return s.listDeadLetters(q);
+        },
+      };
+      expect(await everyDeadLetter(counted)).toEqual([]);
+      expect(pages.n).toBe(1);
+      const f1 = await failed(s, 1);
+      const f2 = await failed(s, 2);
+      await Promise.all(
+        Array.from({ length: 1000 }, (_, i) =>
+          s.recordInvalid(`bad-${i}`, { i }, { errorClass: "validation", message: "no" }),
+        ),
+      );
+      const f3 = await failed(s, 3);
+      expect(await s.redriveTasks([f2])).toBe(1);
+      pages.n = 0;
+      const open = await everyDeadLetter(counted);
+      expect(pages.n).toBe(4); // 1002 open: 500, 500, 2, then none
+      expect(open).toHaveLength(1002);
+      expect(open.map((d) => d.seq)).toEqual(open.map((d) => d.seq).sort((x, y) => x - y));
+      expect([open[0]?.taskSeq, open.at(-1)?.taskSeq]).toEqual([f1, f3]);
+      expect(new Set(open.slice(1, -1).map((d) => d.taskId))).toEqual(
+        new Set(Array.from({ length: 1000 }, (_, i) => `bad-${i}`)),
+      );
+      expect(open.every((d) => d.redrivenAt === null)).toBe(true);
+      const everything = await everyDeadLetter(s, { includeRedriven: true });
+      expect(everything).toHaveLength(1003);
+      expect(everything[1]).toMatchObject({ taskSeq: f2, taskId: "t-2", redrivenAt: expect.any(Number) });
+      expect(everything.filter((d) => d.redrivenAt === null)).toEqual(open);
+      expect(await everyDeadLetter(s, { includeRedriven: false })).toEqual(open);
+    });
+
     it("redriveTasks: exactly the failed ones of these seqs, letters marked; the rest skipped, untouched", async () => {
       const c = clock();
       const s = await store({ now: c.now });
@@ -336,7 +420,7 @@ export function testDashboardContract(
       const f3 = await failed(s, 3, { priority: 5 });
       const ok = await succeeded(s, 4);
       const { seq: waiting } = (await s.claim(task(5))) as { seq: number };
-      const before = await s.all();
+      const before = await everyTask(s);
       expect(before.find((r) => r.seq === f1)?.leaseOwner).toBe(s.owner); // who ran it, kept when it failed
       c.advance(1000);
       expect(await s.redriveTasks([f1, ok, waiting, 999_999, f1])).toBe(1);
@@ -351,15 +435,15 @@ export function testDashboardContract(
       });
       for (const seq of [f2, f3, ok, waiting])
         expect(await s.get(seq)).toEqual(before.find((r) => r.seq === seq));
-      expect((await s.deadLetters()).map((d) => d.taskSeq)).toEqual([f2, f3]);
-      expect((await s.deadLetters({ includeRedriven: true })).find((d) => d.taskSeq === f1)?.redrivenAt).toBe(
-        1_001_000,
-      );
+      expect((await everyDeadLetter(s)).map((d) => d.taskSeq)).toEqual([f2, f3]);
+      expect(
+        (await everyDeadLetter(s, { includeRedriven: true })).find((d) => d.taskSeq === f1)?.redrivenAt,
+      ).toBe(1_001_000);
       expect(await s.redriveTasks([])).toBe(0);
       expect(await s.redriveTasks([f1])).toBe(0); // queued now: skipped
       // re-driven now: ranked from now by priority (t-3, five points up, first), after t-5 queued before
       expect(await s.redriveTasks([f2, f3])).toBe(2);
-      expect(await s.deadLetters()).toEqual([]);
+      expect(await everyDeadLetter(s)).toEqual([]);
       expect((await s.takeNext(10)).map((r) => r.id)).toEqual(["t-3", "t-5", "t-1", "t-2"]);
     });
 

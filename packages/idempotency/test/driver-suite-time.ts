@@ -2,7 +2,7 @@
 // injected clock: delayed tasks, priorities and their aging, recurring schedules fired exactly
 // once by racing schedulers.
 import { describe, expect, it } from "vitest";
-import { PRIORITY_AGING_MS, type ScheduleInput, type TaskStoreDriver } from "../src/index.js";
+import { everyTask, PRIORITY_AGING_MS, type ScheduleInput, type TaskStoreDriver } from "../src/index.js";
 import { clock, type MakeOptions, storesClosedAfterEach, task } from "./driver-suite.js";
 
 const schedule = (over: Partial<ScheduleInput> = {}): ScheduleInput => ({
@@ -28,7 +28,7 @@ export function testTimeContract(
       const c = clock();
       const s = await store({ now: c.now });
       await s.enqueueMany([task(1, { delayMs: 5000 }), task(2, { runAt: 1_000_000 + 2000 }), task(3)]);
-      const records = await s.all();
+      const records = await everyTask(s);
       expect(records.map((r) => [r.id, r.status, r.nextRunAt])).toEqual([
         ["t-1", "queued", 1_005_000],
         ["t-2", "queued", 1_002_000],
@@ -74,7 +74,7 @@ export function testTimeContract(
           code: "ERR_INVALID_INPUT",
           message: expect.stringContaining(message),
         });
-      expect(await s.all()).toEqual([]);
+      expect(await everyTask(s)).toEqual([]);
     });
 
     it("takes larger priority first, then earlier run time, then submission order", async () => {
@@ -121,7 +121,7 @@ export function testTimeContract(
             record: { id: `t-${i - 19}`, payload: { call: i - 19 } },
           });
       });
-      const stored = await s.all();
+      const stored = await everyTask(s);
       expect(stored.map((r) => [r.id, r.payload])).toEqual(
         Array.from({ length: 20 }, (_, i) => [`t-${i + 1}`, { call: i + 1 }]),
       );
@@ -231,7 +231,7 @@ export function testTimeContract(
         );
         expect(fired.filter((f) => f.advanced)).toEqual([{ advanced: true, created: true }]);
       }
-      const tasks = await first.all();
+      const tasks = await everyTask(first);
       expect(tasks.map((t) => t.idempotencyKey)).toEqual(
         [1, 2, 3, 4, 5].map((n) => `schedule:nightly@${1_000_000 + n * 1000}`),
       );
@@ -258,7 +258,7 @@ export function testTimeContract(
       // the schedule was re-put at the same occurrence (removed and added again): the key dedupes
       await s.putSchedule(schedule({ nextRunAt: 1_001_000 }));
       expect(await s.fireSchedule(firing(1_001_000, "b"))).toEqual({ advanced: true, created: false });
-      expect((await s.all()).map((t) => t.id)).toEqual(["a"]);
+      expect((await everyTask(s)).map((t) => t.id)).toEqual(["a"]);
       // a stale firing (the schedule moved on) changes nothing
       expect(await s.fireSchedule(firing(1_000_000, "c"))).toEqual({ advanced: false, created: false });
     });
@@ -286,7 +286,7 @@ export function testTimeContract(
           openAgainAt: null,
         },
       ]);
-      const waiting = (await first.all()).filter((t) => t.status === "queued");
+      const waiting = await everyTask(first, { status: "queued" });
       expect(waiting.map((t) => t.attempts)).toEqual([0, 0, 0]);
       expect(await first.nextDueIn(["image"])).toBeNull(); // full: a finish frees it, not the clock
       const done = taken.find((t) => t.kind === "image")!;

@@ -3,9 +3,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type ClaimInput,
+  everyDeadLetter,
+  everyTask,
   MANAGER_STALE_MS,
+  MAX_COUNT_CAP,
   StaleTransitionError,
+  type StatusTotals,
   StoreError,
+  statusTotals,
   type TaskStoreDriver,
 } from "../src/index.js";
 
@@ -20,6 +25,14 @@ export const task = (n: number, extra: Partial<ClaimInput> = {}): ClaimInput => 
 export function clock(start = 1_000_000) {
   let t = start;
   return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+/**
+ * Every task counted by status: statusCounts with the largest cap (above any test's store, so
+ * exact), summed over the kinds. `queued` is the due ones, `scheduled` the queued ones due later.
+ */
+export async function totals(s: TaskStoreDriver): Promise<StatusTotals> {
+  return statusTotals(await s.statusCounts(MAX_COUNT_CAP));
 }
 
 /** What a driver factory may be given. */
@@ -132,7 +145,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect((await s.getByKey("a", "img-1.ppm#thumb"))?.seq).toBe((a as { seq: number }).seq);
       expect((await s.getByKey("b", "img-1.ppm#thumb"))?.seq).toBe((b as { seq: number }).seq);
       expect(await s.getByKey("c", "img-1.ppm#thumb")).toBeUndefined();
-      expect((await s.all()).map((r) => `${r.kind}:${r.idempotencyKey}`)).toEqual([
+      expect((await everyTask(s)).map((r) => `${r.kind}:${r.idempotencyKey}`)).toEqual([
         "a:img-1.ppm#thumb",
         "b:img-1.ppm#thumb",
         "a:img-2.ppm#thumb",
@@ -156,7 +169,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       });
       for (const kind of ["a", "_x", "Image.v2", "http_request", "a-b", "x".repeat(64)])
         expect((await s.claim(task(4, { kind }))).created).toBe(true);
-      expect((await s.stats()).total).toBe(6);
+      expect((await totals(s)).total).toBe(6);
     });
 
     it("takes only the kinds asked for, in queue order across kinds; without kinds, every kind", async () => {
@@ -230,7 +243,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       const dup = await s.claim(task(1, { start: true }));
       expect(dup.created === false && dup.record).toMatchObject({ status: "running", attempts: 1 });
       expect(await s.succeed(seq, 0, { outputKey: "thumb/img-1.ppm" })).toBe(1);
-      expect(await s.stats()).toMatchObject({ running: 0, succeeded: 1, queued: 0 });
+      expect(await totals(s)).toMatchObject({ running: 0, succeeded: 1, queued: 0, scheduled: 0 });
     });
 
     it("walks queued → running → succeeded; a duplicate then carries the stored output", async () => {
@@ -287,7 +300,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
         attempts: 2,
         errorMessage: "corrupt image",
       });
-      expect(await s.deadLetters()).toEqual([
+      expect(await everyDeadLetter(s)).toEqual([
         expect.objectContaining({
           taskSeq: seq,
           taskId: "t-1",
@@ -319,7 +332,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
         version: 2,
         errorMessage: null,
       });
-      expect(await s.deadLetters()).toEqual([]);
+      expect(await everyDeadLetter(s)).toEqual([]);
     });
 
     it("takeNext hands out due tasks by next run time then creation, leased to this owner", async () => {
@@ -357,10 +370,11 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       await expect(s.enqueueMany([task(1), task(2, { idempotencyKey: "" })])).rejects.toMatchObject({
         code: "ERR_INVALID_INPUT",
       });
-      expect((await s.stats()).total).toBe(0);
+      expect((await totals(s)).total).toBe(0);
       const results = await s.enqueueMany([task(1), task(2), task(1, { id: "again" })]);
       expect(results.map((r) => r.created)).toEqual([true, true, false]);
-      expect((await s.stats()).queued).toBe(2);
+      const counted = await totals(s);
+      expect(counted.queued + counted.scheduled).toBe(2);
     });
 
     it("re-drives one or all dead letters, keeping their history", async () => {
@@ -390,7 +404,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
         { id: "bad-1", variant: "sepia" },
         { errorClass: "validation", message: 'field "variant"' },
       );
-      expect(await s.deadLetters()).toEqual([
+      expect(await everyDeadLetter(s)).toEqual([
         expect.objectContaining({
           taskSeq: null,
           taskId: "bad-1",
@@ -398,22 +412,21 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
           errorClass: "validation",
         }),
       ]);
-      expect(await s.redrive("bad-1")).toBe(0);
+      // no task to re-drive: `taskq dlq retry bad-1` finds none by its id
+      expect(await s.redriveTasks((await s.getById("bad-1")).map((r) => r.seq))).toBe(0);
     });
 
     it("reports counts by status, the oldest queued age, throughput and lease holders", async () => {
       const c = clock();
       const s = await store({ now: c.now, leaseMs: 1000 });
-      expect(await s.stats()).toEqual({
-        queued: 0,
-        running: 0,
-        succeeded: 0,
-        failed: 0,
-        cancelled: 0,
-        scheduled: 0,
-        total: 0,
+      const zero = { queued: 0, scheduled: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+      const empty = await s.statusCounts(MAX_COUNT_CAP);
+      expect(statusTotals(empty)).toEqual({ ...zero, total: 0 });
+      expect(empty).toMatchObject({
+        capped: [],
         deadLetters: 0,
-        oldestQueuedAgeMs: null,
+        deadLettersCapped: false,
+        oldestDueAgeMs: null,
       });
       await s.claim(task(1));
       c.advance(100);
@@ -423,22 +436,21 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect(await s.leaseHolders()).toEqual([{ owner: s.owner, running: 1, leaseExpiresAt: 1_001_100 }]);
       c.advance(400);
       await s.succeed(seq, st.version);
-      expect(await s.stats()).toEqual({
-        queued: 2,
-        running: 0,
-        succeeded: 1,
-        failed: 0,
-        cancelled: 0,
-        scheduled: 0,
-        total: 3,
+      const counts = await s.statusCounts(MAX_COUNT_CAP);
+      // both queued tasks are due (none scheduled for later)
+      expect(statusTotals(counts)).toEqual({ ...zero, queued: 2, succeeded: 1, total: 3 });
+      expect(counts).toMatchObject({
+        capped: [],
         deadLetters: 0,
-        oldestQueuedAgeMs: 500,
+        deadLettersCapped: false,
+        oldestDueAgeMs: 500,
       });
-      expect(await s.succeededWithin(1)).toBe(1);
+      // succeeded in the last 1 ms, then none in the last 99 ms, by the store's clock
+      expect((await s.recentFinished((await s.now()) - 1, 0)).succeeded).toBe(1);
       c.advance(100);
-      expect(await s.succeededWithin(99)).toBe(0);
+      expect((await s.recentFinished((await s.now()) - 99, 0)).succeeded).toBe(0);
       expect(await s.leaseHolders()).toEqual([]);
-      expect((await s.all()).map((r) => r.id)).toEqual(["t-1", "t-2", "t-3"]);
+      expect((await everyTask(s)).map((r) => r.id)).toEqual(["t-1", "t-2", "t-3"]);
     });
 
     it.each([
@@ -453,7 +465,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect(error).toBeInstanceOf(StoreError);
       expect(error).toMatchObject({ code: "ERR_INVALID_INPUT", retryable: false });
       expect((error as Error).message).toContain(message);
-      expect((await s.stats()).total).toBe(0);
+      expect((await totals(s)).total).toBe(0);
     });
 
     it("commits concurrent calls in few batches and rejects a stale call alone", async () => {
@@ -473,7 +485,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect(
         results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason),
       ).toEqual([expect.any(StaleTransitionError)]);
-      expect(await s.stats()).toMatchObject({ total: 201, running: 1 });
+      expect(await totals(s)).toMatchObject({ total: 201, running: 1 });
     });
 
     it("a live owner's task is not taken until its lease expires; heartbeats extend it; the old owner is fenced", async () => {
@@ -537,7 +549,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       await s.claim(task(5, { start: true }));
       const h = (await s.claim(task(6, { start: true }))) as { seq: number };
       await s.fail(h.seq, 0, { errorClass: "permanent", message: "first try" });
-      await s.redrive("t-6");
+      expect(await s.redriveTasks([h.seq])).toBe(1);
       const taken = await s.takeNext(5);
       expect(taken.map((r) => r.id)).toEqual(["t-4", "t-6"]);
       const six = taken[1] as { seq: number; version: number };
@@ -550,12 +562,12 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect(await s.prune({ olderThanMs: 1000, limit: 2 })).toBe(2);
       expect(await s.prune({ olderThanMs: 1000, limit: 2 })).toBe(1);
       expect(await s.prune({ olderThanMs: 1000 })).toBe(0);
-      expect((await s.all()).map((r) => [r.id, r.status])).toEqual([
+      expect((await everyTask(s)).map((r) => [r.id, r.status])).toEqual([
         ["t-3", "failed"],
         ["t-4", "running"],
         ["t-5", "running"],
       ]);
-      expect((await s.deadLetters()).map((d) => d.taskId)).toEqual(["t-3"]);
+      expect((await everyDeadLetter(s)).map((d) => d.taskId)).toEqual(["t-3"]);
       expect((await s.claim(task(1))).created).toBe(true); // after the window: runs again
     });
 
@@ -577,7 +589,9 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       ]);
       expect(pruned).toBe(300);
       expect(claims.every((r) => r.created)).toBe(true);
-      expect(await s.stats()).toMatchObject({ queued: 300, succeeded: 0, total: 300 });
+      const counted = await totals(s);
+      expect(counted).toMatchObject({ succeeded: 0, total: 300 });
+      expect(counted.queued + counted.scheduled).toBe(300);
     });
 
     it("dlq purge removes old dead letters and their failed tasks; the key may run again", async () => {
@@ -590,8 +604,8 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       }
       await s.recordInvalid("bad-line", { x: 1 }, { errorClass: "validation", message: "bad" });
       expect(await s.purgeDeadLetters(150)).toBe(1); // t-1's, written 200 ms ago
-      expect((await s.deadLetters()).map((d) => d.taskId)).toEqual(["t-2", "bad-line"]);
-      expect((await s.all()).map((r) => r.id)).toEqual(["t-2"]);
+      expect((await everyDeadLetter(s)).map((d) => d.taskId)).toEqual(["t-2", "bad-line"]);
+      expect((await everyTask(s)).map((r) => r.id)).toEqual(["t-2"]);
       expect((await s.claim(task(1))).created).toBe(true);
       await expect(s.prune({ olderThanMs: -1 })).rejects.toThrow("olderThanMs must be >= 0, got -1");
     });
@@ -683,7 +697,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
         errorClass: "lease_expired",
         leaseOwner: "node-a:1:a",
       });
-      expect((await live.deadLetters()).map((d) => [d.taskId, d.errorClass, d.attempts])).toEqual([
+      expect((await everyDeadLetter(live)).map((d) => [d.taskId, d.errorClass, d.attempts])).toEqual([
         ["t-3", "lease_expired", 1],
       ]);
     });
@@ -723,7 +737,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
         outcome: "finished",
         record: { status: "cancelled", version: 1 },
       });
-      expect(await s.stats()).toMatchObject({ queued: 0, running: 1, cancelled: 1, total: 2 });
+      expect(await totals(s)).toMatchObject({ queued: 0, scheduled: 0, running: 1, cancelled: 1, total: 2 });
       // a duplicate of a cancelled task shows it, cancelled
       const dup = await s.claim(task(1));
       expect(dup.created === false && dup.record.status).toBe("cancelled");
@@ -762,7 +776,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       await expect(s.cancelRunning(one!.seq, one!.version)).rejects.toBeInstanceOf(StaleTransitionError);
       await expect(s.cancelRunning(two!.seq, two!.version + 1)).rejects.toBeInstanceOf(StaleTransitionError);
       expect(await s.cancelRequested([one!.seq, two!.seq])).toEqual([]);
-      expect(await s.stats()).toMatchObject({ running: 1, cancelled: 1 });
+      expect(await totals(s)).toMatchObject({ running: 1, cancelled: 1 });
     });
 
     it("leaves a finished task alone: outcome finished, the record as it was", async () => {
@@ -776,7 +790,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       const f = (await s.claim(task(2, { start: true }))) as { seq: number };
       await s.fail(f.seq, 0, { errorClass: "permanent", message: "no" });
       expect((await s.cancel(f.seq)).outcome).toBe("finished");
-      expect(await s.stats()).toMatchObject({ succeeded: 1, failed: 1, cancelled: 0 });
+      expect(await totals(s)).toMatchObject({ succeeded: 1, failed: 1, cancelled: 0 });
     });
 
     it("a cancel racing a start: exactly one wins, the version guard refuses the other", async () => {
