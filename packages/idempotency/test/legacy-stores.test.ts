@@ -8,7 +8,15 @@ import { hostname } from "node:os";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { SCHEMA_VERSION, SQLITE_MIGRATIONS, SqliteTaskStore, type TaskStoreDriver } from "../src/index.js";
+import {
+  everyTask,
+  MAX_COUNT_CAP,
+  SCHEMA_VERSION,
+  SQLITE_MIGRATIONS,
+  SqliteTaskStore,
+  statusTotals,
+  type TaskStoreDriver,
+} from "../src/index.js";
 import { PG_MIGRATIONS, PgTaskStore } from "../src/postgres.js";
 import { MIGRATION_NAMES } from "../src/sql/migrations.js";
 import { deadPid, tempDb } from "./helpers.js";
@@ -51,16 +59,12 @@ function legacyRows(t: string): string[] {
 /** Opens a legacy store with this code and runs everything runnable to completion. */
 async function runToCompletion(store: TaskStoreDriver): Promise<void> {
   expect(store.recoveredOnOpen).toBe(2);
-  expect(await store.stats()).toMatchObject({
-    queued: 4,
-    running: 0,
-    succeeded: 2,
-    failed: 1,
-    cancelled: 0,
-    deadLetters: 1,
-  });
+  const opened = await store.statusCounts(MAX_COUNT_CAP);
+  expect(statusTotals(opened)).toMatchObject({ running: 0, succeeded: 2, failed: 1, cancelled: 0 });
+  expect(statusTotals(opened).queued + statusTotals(opened).scheduled).toBe(4);
+  expect(opened.deadLetters).toBe(1);
   // each task's old type is its kind; keys are now unique per kind
-  expect((await store.all()).map((r) => r.kind)).toEqual([
+  expect((await everyTask(store)).map((r) => r.kind)).toEqual([
     "image",
     "image",
     "image",
@@ -81,17 +85,13 @@ async function runToCompletion(store: TaskStoreDriver): Promise<void> {
   const taken = await store.takeNext(10);
   expect(taken.map((r) => r.id)).toEqual(["t-1", "t-2", "t-3", "t-4"]);
   for (const r of taken) await store.succeed(r.seq, r.version, { outputKey: `out-${r.id}` });
-  expect(await store.redrive("t-6")).toBe(1);
+  expect(await store.redriveTasks((await store.getById("t-6")).map((r) => r.seq))).toBe(1);
   const [redriven] = await store.takeNext(10);
   expect(redriven).toMatchObject({ id: "t-6", attempts: 1 });
   await store.succeed(redriven!.seq, redriven!.version);
-  expect(await store.stats()).toMatchObject({
-    queued: 0,
-    running: 0,
-    succeeded: 8,
-    failed: 0,
-    deadLetters: 0,
-  });
+  const ran = await store.statusCounts(MAX_COUNT_CAP);
+  expect(statusTotals(ran)).toMatchObject({ queued: 0, scheduled: 0, running: 0, succeeded: 8, failed: 0 });
+  expect(ran.deadLetters).toBe(0);
   // migration 006 ran: the new tables answer
   expect(await store.tryRunMaintenance("retention", 1000)).toBe(true);
   await store.reportManager({ threads: 1, slots: 1, executing: 0, leased: 0 });
