@@ -2,34 +2,70 @@
 // `-- name: <statement>` and taking its parameters as `@name`. The names are the keys of the
 // driver's params map (sqlite/queries.ts, postgres/queries.ts), so a call is type-checked by
 // statement name and parameter name, never by position.
+//
+// Two placeholders are filled in when the file is parsed, so what they stand for is written once:
+// - `:<fragment>`: the SQL of a `-- fragment: <fragment>` block of the same file (a piece several
+//   statements share; fragments do not nest);
+// - `:rank_at(<run time>, <priority>)`: the queue rank of a task (rank.ts), the arguments SQL
+//   expressions without parentheses or commas.
+// Others (`:schema.`, `:per_kind`) are left for the driver to fill in.
+import { rankAtSql } from "./rank.js";
 
-const HEADER = /^--\s*name:\s*([a-z][a-z0-9_]*)\s*$/;
+const HEADER = /^--\s*(name|fragment):\s*([a-z][a-z0-9_]*)\s*$/;
+
+/** A string literal, a quoted identifier (both left alone), or a `:placeholder`. */
+const PLACEHOLDER = /'(?:[^']|'')*'|"(?:[^"]|"")*"|(?<![:\w]):([a-z_][a-z0-9_]*)\b/gi;
+
+const RANK_AT = /:rank_at\(([^(),]+),([^(),]+)\)/g;
 
 /**
- * Splits a query file into its statements by `-- name:` header. Whole-line comments are dropped
- * (they document the file); the text before the first header is the file's header comment.
- * Throws on a name given twice or a statement with no SQL.
+ * Splits a query file into its statements by `-- name:` header, with its fragments and `:rank_at`
+ * filled in. Whole-line comments are dropped (they document the file); the text before the first
+ * header is the file's header comment. Throws on a name given twice, a statement or fragment with
+ * no SQL, a fragment no statement uses, or a `:rank_at` it cannot read.
  */
 export function parseQueryFile(text: string, file: string): Record<string, string> {
-  const statements: Record<string, string> = {};
-  let name: string | undefined;
+  const blocks = { name: {} as Record<string, string>, fragment: {} as Record<string, string> };
+  let header: { readonly kind: "name" | "fragment"; readonly name: string } | undefined;
   let lines: string[] = [];
   const close = () => {
-    if (name === undefined) return;
+    if (header === undefined) return;
     const sql = lines.join("\n").trim();
-    if (sql === "") throw new Error(`${file}: statement ${name} has no SQL`);
-    statements[name] = sql;
+    const what = header.kind === "name" ? "statement" : "fragment";
+    if (sql === "") throw new Error(`${file}: ${what} ${header.name} has no SQL`);
+    blocks[header.kind][header.name] = sql;
   };
   for (const line of text.split(/\r?\n/)) {
-    const header = HEADER.exec(line.trim());
-    if (header) {
+    const match = HEADER.exec(line.trim());
+    if (match) {
       close();
-      name = header[1] as string;
-      if (Object.hasOwn(statements, name)) throw new Error(`${file}: statement ${name} is named twice`);
+      header = { kind: match[1] as "name" | "fragment", name: match[2] as string };
+      if (Object.hasOwn(blocks.name, header.name) || Object.hasOwn(blocks.fragment, header.name))
+        throw new Error(
+          `${file}: ${header.kind === "name" ? "statement" : "fragment"} ${header.name} is named twice`,
+        );
       lines = [];
     } else if (!/^\s*--/.test(line)) lines.push(line);
   }
   close();
+  const unused = new Set(Object.keys(blocks.fragment));
+  const statements: Record<string, string> = {};
+  for (const [name, sql] of Object.entries(blocks.name)) {
+    const filled = sql.replace(PLACEHOLDER, (match, placeholder?: string) => {
+      if (placeholder === undefined || !Object.hasOwn(blocks.fragment, placeholder)) return match;
+      unused.delete(placeholder);
+      return blocks.fragment[placeholder] as string;
+    });
+    const ranked = filled.replace(RANK_AT, (_, runAt: string, priority: string) =>
+      rankAtSql(runAt.trim(), priority.trim()),
+    );
+    if (ranked.includes(":rank_at"))
+      throw new Error(
+        `${file}: statement ${name}: write :rank_at(<run time>, <priority>), expressions without parentheses or commas`,
+      );
+    statements[name] = ranked;
+  }
+  if (unused.size > 0) throw new Error(`${file}: fragment ${[...unused].join(", ")} is used by no statement`);
   return statements;
 }
 

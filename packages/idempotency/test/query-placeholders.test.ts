@@ -1,0 +1,65 @@
+// The placeholders a query file's statements are completed with when it is parsed: `-- fragment:`
+// blocks (SQL several statements share) and `:rank_at` (the queue rank, one formula for both
+// dialects).
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { PRIORITY_AGING_MS } from "../src/defaults.js";
+import { parseQueryFile } from "../src/sql/query-file.js";
+import { rankAtSql } from "../src/sql/rank.js";
+
+describe("query file placeholders", () => {
+  it("puts a fragment where a statement names it, leaving literals, casts and other placeholders", () => {
+    const text = [
+      "-- the rows of `picked`",
+      "-- fragment: pick",
+      "SELECT seq FROM tasks WHERE kind = @kind",
+      "-- name: task_a",
+      "WITH picked AS (:pick) SELECT ':pick', x::text FROM :schema.tasks, picked",
+      "-- name: task_b",
+      'SELECT * FROM (:pick) p WHERE ":pick" = 1',
+    ].join("\n");
+    expect(parseQueryFile(text, "q.sql")).toEqual({
+      task_a:
+        "WITH picked AS (SELECT seq FROM tasks WHERE kind = @kind) SELECT ':pick', x::text FROM :schema.tasks, picked",
+      task_b: 'SELECT * FROM (SELECT seq FROM tasks WHERE kind = @kind) p WHERE ":pick" = 1',
+    });
+  });
+
+  it("refuses a fragment no statement uses, and a name given to a statement and a fragment", () => {
+    expect(() => parseQueryFile("-- fragment: f\nSELECT 1\n-- name: a\nSELECT 2", "q.sql")).toThrow(
+      "q.sql: fragment f is used by no statement",
+    );
+    expect(() => parseQueryFile("-- fragment: a\nSELECT 1\n-- name: a\nSELECT :a", "q.sql")).toThrow(
+      "q.sql: statement a is named twice",
+    );
+    expect(() => parseQueryFile("-- fragment: f\n-- name: a\nSELECT :f", "q.sql")).toThrow(
+      "q.sql: fragment f has no SQL",
+    );
+  });
+
+  it("writes :rank_at(run time, priority) as the one rank formula; refuses one it cannot read", () => {
+    expect(parseQueryFile("-- name: a\nSELECT :rank_at(@next_run_at, t.priority)", "q.sql")).toEqual({
+      a: `SELECT ${rankAtSql("@next_run_at", "t.priority")}`,
+    });
+    expect(() => parseQueryFile("-- name: a\nSELECT :rank_at(f(x), 1)", "q.sql")).toThrow(
+      "q.sql: statement a: write :rank_at(<run time>, <priority>)",
+    );
+  });
+
+  it("the rank is the run time less priority × PRIORITY_AGING_MS, in 64-bit integers", () => {
+    const db = new Database(":memory:");
+    try {
+      const rank = db.prepare(`SELECT ${rankAtSql("?", "?")} AS r`);
+      for (const [runAt, priority] of [
+        [1_700_000_000_000, 0],
+        [1_700_000_000_000, 3],
+        [5, -2],
+        [1_700_000_000_000, 2 ** 31 - 1],
+        [0, -(2 ** 31 - 1)],
+      ] as const)
+        expect((rank.get(runAt, priority) as { r: number }).r).toBe(runAt - priority * PRIORITY_AGING_MS);
+    } finally {
+      db.close();
+    }
+  });
+});
