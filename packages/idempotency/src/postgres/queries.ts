@@ -1,6 +1,8 @@
 // The PostgreSQL driver's statements (queries.sql), compiled once from `@name` to `$1..$n` and
 // bound by name: `PgParams` maps each statement to the object its parameters are read from.
 
+import type { Agree, BindingMismatch } from "../sql/binding-check.js";
+import type { PgQueryFile } from "../sql/generated/postgres-queries.js";
 import type { KindLimitParams, PageStatementParams, ScheduleParams } from "../sql/params.js";
 import { type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
 import text from "./queries.sql";
@@ -172,9 +174,23 @@ export interface PgParams extends PageStatementParams {
   task_list_by_seqs: { readonly seqs: readonly number[] };
 }
 
+type Mismatch = BindingMismatch<PgQueryFile, PgParams, "postgres/queries.sql", "PgParams">;
+
+/**
+ * Fails tsc, naming the statement and the parameter, wherever queries.sql (as generated into
+ * sql/generated/postgres-queries.ts) and PgParams disagree: a statement without an entry, an entry
+ * without a statement, a parameter missing, extra or misspelled on either side.
+ */
+export type PgParamsAgree = [
+  Agree<Mismatch["statement"]>,
+  Agree<Mismatch["entry"]>,
+  Agree<Mismatch["bound"]>,
+  Agree<Mismatch["unbound"]>,
+];
+
 export type PgQueryName = keyof PgParams;
 
-/** The statements of queries.sql, compiled once per process. */
+/** The statements of queries.sql, compiled once per process. Keyed by name: see PgParamsAgree. */
 export const PG_QUERIES = Object.fromEntries(
   Object.entries(parseQueryFile(text, "postgres/queries.sql")).map(([name, sql]) => [
     name,

@@ -1,7 +1,9 @@
 // Named query files: one `.sql` file per dialect holds every statement of its driver, each headed
 // `-- name: <statement>` and taking its parameters as `@name`. The names are the keys of the
 // driver's params map (sqlite/queries.ts, postgres/queries.ts), so a call is type-checked by
-// statement name and parameter name, never by position.
+// statement name and parameter name, never by position; scripts/gen-sql.ts writes each file's
+// statements and parameter names as a type (src/sql/generated/), and tsc checks the params map
+// against it (binding-check.ts).
 //
 // Two placeholders are filled in when the file is parsed, so what they stand for is written once:
 // - `:<fragment>`: the SQL of a `-- fragment: <fragment>` block of the same file (a piece several

@@ -4,6 +4,8 @@
 // positional arguments (see `caller`).
 
 import type Database from "better-sqlite3";
+import type { Agree, BindingMismatch } from "../sql/binding-check.js";
+import type { SqliteQueryFile } from "../sql/generated/sqlite-queries.js";
 import type { KindLimitParams, PageStatementParams, ScheduleParams } from "../sql/params.js";
 import { type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
 import text from "./queries.sql";
@@ -41,7 +43,8 @@ type None = Record<never, never>;
 /** Each statement of queries.sql and the parameters it binds. */
 export interface SqliteParams extends PageStatementParams {
   task_claim: Claim;
-  task_claim_running: Claim & Lease;
+  /** Due at once (@now): no next_run_at. */
+  task_claim_running: Omit<Claim, "next_run_at"> & Lease;
   task_get: { readonly seq: number };
   task_get_by_key: { readonly kind: string; readonly idempotency_key: string };
   task_list_by_id: { readonly id: string };
@@ -136,6 +139,20 @@ export interface SqliteParams extends PageStatementParams {
   task_list_by_seqs: { readonly seqs: string };
 }
 
+type Mismatch = BindingMismatch<SqliteQueryFile, SqliteParams, "sqlite/queries.sql", "SqliteParams">;
+
+/**
+ * Fails tsc, naming the statement and the parameter, wherever queries.sql (as generated into
+ * sql/generated/sqlite-queries.ts) and SqliteParams disagree: a statement without an entry, an entry
+ * without a statement, a parameter missing, extra or misspelled on either side.
+ */
+export type SqliteParamsAgree = [
+  Agree<Mismatch["statement"]>,
+  Agree<Mismatch["entry"]>,
+  Agree<Mismatch["bound"]>,
+  Agree<Mismatch["unbound"]>,
+];
+
 export type SqliteQueryName = keyof SqliteParams;
 
 /** Statements that are templates, completed per call shape (takeStatement), not prepared as they are. */
@@ -159,6 +176,7 @@ export type SqliteStatements = {
 /** The statements of queries.sql, compiled once per process. */
 const RAW = parseQueryFile(text, "sqlite/queries.sql");
 
+/** Keyed by statement name, as SqliteParams is: see SqliteParamsAgree. */
 export const SQLITE_QUERIES = Object.fromEntries(
   Object.entries(RAW).map(([name, sql]) => [name, compileNamed(sql, "?")]),
 ) as Readonly<Record<SqliteQueryName, CompiledStatement>>;
