@@ -247,6 +247,24 @@ describe("taskq (the built binary, as a subprocess)", () => {
     expect((await taskq(dir, ["dlq", "retry", "--all"])).stdout).toBe("re-drove 0 task(s) back to queued\n");
   });
 
+  it("dlq retry --all re-drives every failed task, past one re-drive call's 1000; an invalid task's dead letter stays", async () => {
+    const dir = workdir();
+    const tasks = [
+      { id: "bad", type: "compute", operation: "nope", value: 1 }, // not a task: a dead letter, no task
+      ...Array.from({ length: 1001 }, (_, n) => ({ id: `f${n}`, type: "fail", error_message: `nope ${n}` })),
+    ];
+    writeFileSync(join(dir, "tasks.jsonl"), tasks.map((t) => JSON.stringify(t)).join("\n"));
+    expect((await taskq(dir, ["submit", "--payload-file", "tasks.jsonl"])).code).toBe(0);
+    await taskq(dir, ["serve", "--exit-when-idle"]);
+    expect(JSON.parse((await taskq(dir, ["dlq", "list", "--json"])).stdout)).toHaveLength(1002);
+    expect((await taskq(dir, ["dlq", "retry", "--all"])).stdout).toBe(
+      "re-drove 1001 task(s) back to queued\n",
+    );
+    const left = JSON.parse((await taskq(dir, ["dlq", "list", "--json"])).stdout) as { taskId: string }[];
+    expect(left.map((d) => d.taskId)).toEqual(["bad"]);
+    expect((await taskq(dir, ["dlq", "retry", "--all"])).stdout).toBe("re-drove 0 task(s) back to queued\n");
+  });
+
   it("settings come from flags, then the environment, then .env", async () => {
     const dir = workdir();
     writeFileSync(join(dir, ".env"), "IDEMPOTENCY_DB_PATH=from-dotenv.db\n");

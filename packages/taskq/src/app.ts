@@ -3,11 +3,25 @@
 // the maintenance services, settings from flags, the environment and .env, and one-line errors
 // with exit codes.
 
-/** A store location as it may be printed: its password masked. */
-export { redactUrl } from "@taskq/idempotency";
+/**
+ * From the store: redactUrl (a location as it may be printed, its password masked); everyTask and
+ * everyDeadLetter (a whole store through the bounded reads, a call per 500); statusTotals
+ * (statusCounts summed by status); MAX_REDRIVE (the most task seqs one redriveTasks call takes).
+ */
+export { everyDeadLetter, everyTask, MAX_REDRIVE, redactUrl, statusTotals } from "@taskq/idempotency";
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
 export { clientOf, type LimitsInfo, type ScheduleInfo } from "./client.js";
 export { parseCron } from "./cron.js";
+export { BUILT_IN_KINDS, checkKind, type HandlerModules, KIND_PATTERN, kindOfModule } from "./kinds.js";
+export { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
+export { type RetentionOptions, retentionService } from "./maintenance/retention.js";
+export {
+  type ClusterGate,
+  Maintenance,
+  type MaintenanceOptions,
+  type MaintenanceService,
+} from "./maintenance/service.js";
+export { type RunOptions, type RunSettings, resolveRunOptions } from "./options.js";
 export {
   DEFAULT_COUNT_CAP,
   DEFAULT_WINDOW_MS,
@@ -22,16 +36,6 @@ export {
   storePrometheus,
   type ThroughputReading,
 } from "./read-model.js";
-export { BUILT_IN_KINDS, checkKind, type HandlerModules, KIND_PATTERN, kindOfModule } from "./kinds.js";
-export { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
-export { type RetentionOptions, retentionService } from "./maintenance/retention.js";
-export {
-  type ClusterGate,
-  Maintenance,
-  type MaintenanceOptions,
-  type MaintenanceService,
-} from "./maintenance/service.js";
-export { type RunOptions, type RunSettings, resolveRunOptions } from "./options.js";
 export {
   openExistingStore,
   openRuntime,

@@ -1,4 +1,5 @@
-import { CliError, integerAtLeast, withExistingStore } from "taskq/app";
+import type { TaskStoreDriver } from "@taskq/idempotency";
+import { CliError, everyDeadLetter, integerAtLeast, MAX_REDRIVE, withExistingStore } from "taskq/app";
 import type { Argv } from "yargs";
 import { dbOption } from "../options.js";
 
@@ -21,7 +22,7 @@ export const dlqCommand = {
             .example("taskq dlq list", ""),
         handler: (argv: { db: string; json: boolean }) =>
           withExistingStore(argv.db, async (store) => {
-            const letters = await store.deadLetters();
+            const letters = await everyDeadLetter(store);
             if (argv.json) {
               console.log(JSON.stringify(letters, null, 2));
               return;
@@ -49,7 +50,9 @@ export const dlqCommand = {
             .example("taskq dlq retry --all", "all of them; `taskq serve` then runs them"),
         handler: (argv: { id?: string; all: boolean; db: string }) =>
           withExistingStore(argv.db, async (store) => {
-            const count = await store.redrive(argv.all ? undefined : String(argv.id));
+            const count = argv.all
+              ? await redriveEveryDeadLetter(store)
+              : await redriveTask(store, String(argv.id));
             if (count === 0 && !argv.all)
               throw new CliError(`no re-drivable dead letter for task ${JSON.stringify(argv.id)}`, 1);
             console.log(`re-drove ${count} task(s) back to queued`);
@@ -80,3 +83,28 @@ export const dlqCommand = {
     throw new CliError("give a dlq command: list, retry or purge", 2);
   },
 };
+
+/** Re-drives the failed tasks among `seqs`: redriveTasks, MAX_REDRIVE seqs a call. Returns how many. */
+async function redriveSeqs(store: TaskStoreDriver, seqs: readonly number[]): Promise<number> {
+  let count = 0;
+  for (let i = 0; i < seqs.length; i += MAX_REDRIVE)
+    count += await store.redriveTasks(seqs.slice(i, i + MAX_REDRIVE));
+  return count;
+}
+
+/** `dlq retry ID`: the failed tasks with this id (an id may name tasks of several keys). */
+async function redriveTask(store: TaskStoreDriver, id: string): Promise<number> {
+  const failed = (await store.getById(id)).filter((r) => r.status === "failed").map((r) => r.seq);
+  return redriveSeqs(store, failed);
+}
+
+/**
+ * `dlq retry --all`: the tasks of every open dead letter, oldest first, read once (everyDeadLetter)
+ * and then re-driven. A dead letter of an invalid task (no task: taskSeq null) can never be
+ * re-driven and stays open: skipped.
+ */
+async function redriveEveryDeadLetter(store: TaskStoreDriver): Promise<number> {
+  const seqs = new Set<number>();
+  for (const d of await everyDeadLetter(store)) if (d.taskSeq !== null) seqs.add(d.taskSeq);
+  return redriveSeqs(store, [...seqs]);
+}
