@@ -8,6 +8,7 @@ import {
   type KindLimitState,
   type KindStatusCounts,
   type ScheduleRecord,
+  statusTotals,
   type TaskStoreDriver,
 } from "@taskq/idempotency";
 import { labelValue } from "@taskq/metrics";
@@ -161,13 +162,6 @@ export async function readManagers(store: TaskStoreDriver, now?: number): Promis
   });
 }
 
-/** Sums a reading's counts by kind into totals by status. */
-function totalsOf(byKind: readonly KindStatusCounts[]): Record<CountedStatus, number> {
-  const totals = Object.fromEntries(COUNTED_STATUSES.map((s) => [s, 0])) as Record<CountedStatus, number>;
-  for (const row of byKind) for (const s of COUNTED_STATUSES) totals[s] += row[s];
-  return totals;
-}
-
 /** Reads the store once: bounded counts, throughput, managers, limits and schedules. */
 export async function readStore(store: TaskStoreDriver, options: ReadOptions = {}): Promise<StoreReading> {
   const cap = options.cap ?? DEFAULT_COUNT_CAP;
@@ -179,7 +173,7 @@ export async function readStore(store: TaskStoreDriver, options: ReadOptions = {
     store.kindLimits(),
     store.schedules(),
   ]);
-  const totals = totalsOf(counts.byKind);
+  const totals = statusTotals(counts);
   const executing = managers.reduce((sum, m) => sum + (m.executing ?? 0), 0);
   return {
     now: counts.now,
@@ -208,7 +202,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export function readingJson(r: StoreReading) {
   return {
     timestamp: new Date(r.now).toISOString(),
-    ...r.totals,
+    ...Object.fromEntries(COUNTED_STATUSES.map((s) => [s, r.totals[s]])),
     capped: r.capped,
     cap: r.cap,
     executing: r.executing,
