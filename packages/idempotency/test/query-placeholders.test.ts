@@ -4,8 +4,10 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { PRIORITY_AGING_MS } from "../src/defaults.js";
+import { PG_QUERIES } from "../src/postgres/queries.js";
 import { parseQueryFile } from "../src/sql/query-file.js";
 import { rankAtSql } from "../src/sql/rank.js";
+import { SQLITE_QUERIES } from "../src/sqlite/queries.js";
 
 describe("query file placeholders", () => {
   it("puts a fragment where a statement names it, leaving literals, casts and other placeholders", () => {
@@ -61,5 +63,10 @@ describe("query file placeholders", () => {
     } finally {
       db.close();
     }
+  });
+
+  it("leaves no placeholder of the parse in either dialect's statements", () => {
+    for (const statement of [...Object.values(SQLITE_QUERIES), ...Object.values(PG_QUERIES)])
+      expect(statement.text).not.toMatch(/:rank_at|aging_ms/);
   });
 });

@@ -3,13 +3,7 @@
 // LISTEN/NOTIFY wake-ups (notifier.ts: work, finished tasks, cancel requests). Its own code is
 // the durable queue (takeNext by kind), leases, cancel, reads and retention, one statement of
 // queries.sql each, and claimWith (the claim through the application's own client).
-import {
-  DEFAULT_ATTEMPTS,
-  DEFAULT_LEASE_MS,
-  DEFAULT_MAX_BATCH,
-  MANAGER_STALE_MS,
-  PRIORITY_AGING_MS,
-} from "../defaults.js";
+import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, MANAGER_STALE_MS } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
@@ -343,7 +337,6 @@ export class PgTaskStore implements TaskStoreDriver {
       claim_priority: claims.map((c) => c.priority),
       claim_run_at: claims.map((c) => c.runAt),
       claim_delay_ms: claims.map((c) => c.delayMs),
-      aging_ms: PRIORITY_AGING_MS,
       channel: this.#channel,
     });
     const created = new Map<string, (typeof rows)[number]>();
@@ -886,7 +879,6 @@ export class PgTaskStore implements TaskStoreDriver {
     const { rows } = await this.#conn.query<"task_redrive", { n: number }>("task_redrive", {
       ...which,
       now: this.#clock(),
-      aging_ms: PRIORITY_AGING_MS,
     });
     const count = rows[0]?.n ?? 0;
     if (count > 0) await this.#notify();
@@ -1160,7 +1152,6 @@ export class PgTaskStore implements TaskStoreDriver {
         payload: claim.payload,
         max_attempts: claim.maxAttempts,
         priority: claim.priority,
-        aging_ms: PRIORITY_AGING_MS,
         channel: this.#channel,
       },
     );

@@ -3,6 +3,8 @@
 -- queries.ts (PgParams): to add a column to a task, change the statement here and its params
 -- interface there. No statement names a schema: every connection's search_path is the store's
 -- (except the claimWith ones, run on the application's connection: `:schema.` is replaced there).
+-- `:rank_at(<run time>, <priority>)` is a task's queue rank (sql/rank.ts), filled in when the file
+-- is parsed.
 --
 -- Times are epoch ms (bigint). Every statement that needs the time takes `@now`: NULL for the
 -- database's own clock (`now()`, the default: leases are judged by one clock for every node), or
@@ -42,7 +44,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     OVERRIDING SYSTEM VALUE
     SELECT u.seq, u.id, u.key, u.kind, u.payload,
       CASE WHEN u.start THEN 'running' ELSE 'queued' END, CASE WHEN u.start THEN 1 ELSE 0 END,
-      u.max_attempts, clock.t, clock.t, u.due, u.priority, u.due - u.priority * @aging_ms::bigint,
+      u.max_attempts, clock.t, clock.t, u.due, u.priority, :rank_at(u.due, u.priority),
       CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN @owner::text END,
       CASE WHEN u.start THEN clock.t + @lease_ms::bigint END, 0
     FROM (SELECT nextval('tasks_seq_seq'::regclass) AS seq, v.*, COALESCE(v.run_at, clock.t + v.delay_ms) AS due
@@ -74,7 +76,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     UPDATE tasks t SET status = CASE WHEN t.cancel_requested_at IS NULL THEN 'queued' ELSE 'cancelled' END,
       finished_at = CASE WHEN t.cancel_requested_at IS NULL THEN t.finished_at ELSE clock.t END,
       next_run_at = clock.t + u.delay,
-      rank_at = clock.t + u.delay - t.priority * @aging_ms::bigint, error_class = u.error_class,
+      rank_at = :rank_at(clock.t + u.delay, t.priority), error_class = u.error_class,
       error_message = u.message, updated_at = clock.t,
       lease_owner = CASE WHEN t.cancel_requested_at IS NULL THEN NULL ELSE t.lease_owner END, lease_expires_at = NULL,
       version = t.version + 1
@@ -309,7 +311,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     SELECT seq FROM tasks WHERE @task_seqs::bigint[] IS NULL AND @task_id::text IS NULL AND status = 'failed'),
   redriven AS (
     UPDATE tasks t SET status = 'queued', attempts = 0, next_run_at = clock.t,
-      rank_at = clock.t - t.priority * @aging_ms::bigint, updated_at = clock.t,
+      rank_at = :rank_at(clock.t, t.priority), updated_at = clock.t,
       lease_owner = NULL, error_class = NULL, error_message = NULL, version = t.version + 1
     FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM chosen)) AND (t.status = 'failed') IS TRUE
     RETURNING t.seq),
@@ -455,7 +457,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     INSERT INTO :schema.tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at,
       updated_at, next_run_at, priority, rank_at, version)
     SELECT u.id, u.key, u.kind, u.payload, 'queued', 0, u.max_attempts, clock.t, clock.t, u.due, u.priority,
-      u.due - u.priority * @aging_ms::bigint, 0
+      :rank_at(u.due, u.priority), 0
     FROM (SELECT v.*, COALESCE(v.run_at, clock.t + v.delay_ms) AS due
       FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
         @claim_max_attempts::int[], @claim_priority::int[], @claim_run_at::bigint[], @claim_delay_ms::bigint[])
@@ -531,7 +533,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
       next_run_at, priority, rank_at, version)
     SELECT @id, @idempotency_key, @kind, @payload, 'queued', 0, @max_attempts, clock.t, clock.t, @fired_at,
-      @priority, @fired_at::bigint - @priority::int * @aging_ms::bigint, 0
+      @priority, :rank_at(@fired_at::bigint, @priority::int), 0
     FROM adv, clock
     ON CONFLICT (kind, idempotency_key) DO NOTHING
     RETURNING seq),

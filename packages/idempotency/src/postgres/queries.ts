@@ -29,8 +29,6 @@ export interface TurnParams extends Now, Lease {
   /** Epoch ms, or null: the claim's delay from the database's clock. */
   readonly claim_run_at: readonly (number | null)[];
   readonly claim_delay_ms: readonly number[];
-  /** PRIORITY_AGING_MS: what a point of priority is worth in waiting. */
-  readonly aging_ms: number;
   readonly start_seq: readonly number[];
   readonly start_version: readonly number[];
   readonly succeed_seq: readonly number[];
@@ -95,7 +93,6 @@ export interface PgParams extends PageStatementParams {
   task_redrive: Now & {
     readonly task_seqs: readonly number[] | null;
     readonly task_id: string | null;
-    readonly aging_ms: number;
   };
   stats: Now;
   task_count_succeeded_within: Now & { readonly interval_ms: number };
@@ -128,7 +125,6 @@ export interface PgParams extends PageStatementParams {
       | "claim_priority"
       | "claim_run_at"
       | "claim_delay_ms"
-      | "aging_ms"
       | "channel"
     >;
   task_list_by_keys_in: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
@@ -153,7 +149,6 @@ export interface PgParams extends PageStatementParams {
     readonly payload: string;
     readonly max_attempts: number;
     readonly priority: number;
-    readonly aging_ms: number;
     readonly channel: string;
   };
   clock_now: Now;

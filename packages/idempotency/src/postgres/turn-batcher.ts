@@ -1,7 +1,6 @@
 // Group commit for the PostgreSQL driver: the claims and transitions made in one event-loop turn
 // go to the server as one statement (queries.sql `task_turn`), at most `maxInFlight` at a time;
 // calls made while those run wait and go together in the next one.
-import { PRIORITY_AGING_MS } from "../defaults.js";
 import type { BatchCounters } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { createdClaim, type Row, toRecord } from "../record.js";
@@ -193,7 +192,6 @@ export class TurnBatcher {
       claim_priority: col("priority"),
       claim_run_at: col("runAt"),
       claim_delay_ms: col("delayMs"),
-      aging_ms: PRIORITY_AGING_MS,
       start_seq: of("start", seq),
       start_version: of("start", version),
       succeed_seq: of("succeed", seq),

@@ -5,7 +5,8 @@
 -- clock (`@now`). Statements that do the same as one of PostgreSQL's have its name.
 
 -- A queued task is due at @next_run_at (now, or later for a delayed one) and ranks by its
--- priority's worth of waiting earlier (@aging_ms per point: see migration 008).
+-- priority's worth of waiting earlier: `rank_at` is `:rank_at(<run time>, <priority>)` wherever
+-- `next_run_at` is set, the one formula (sql/rank.ts) filled in when the file is parsed.
 -- The claims have no RETURNING: the driver knows what it inserted (the seq is the insert's rowid).
 -- SQLite runs a RETURNING as a trigger, and a statement with a trigger inside a transaction keeps
 -- a statement journal: a copy of every page it touches (six b-trees here), written to a temporary
@@ -15,7 +16,7 @@
 INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
   next_run_at, priority, rank_at, version)
 VALUES (@id, @idempotency_key, @kind, @payload, 'queued', 0, @max_attempts, @now, @now, @next_run_at,
-  @priority, @next_run_at - @priority * @aging_ms, 0)
+  @priority, :rank_at(@next_run_at, @priority), 0)
 ON CONFLICT (kind, idempotency_key) DO NOTHING
 
 -- A claim with `start`: running at once, leased to this owner, its first attempt counted.
@@ -23,7 +24,7 @@ ON CONFLICT (kind, idempotency_key) DO NOTHING
 INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
   next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version)
 VALUES (@id, @idempotency_key, @kind, @payload, 'running', 1, @max_attempts, @now, @now, @now,
-  @priority, @now - @priority * @aging_ms, @now, @owner, @lease_expires_at, 0)
+  @priority, :rank_at(@now, @priority), @now, @owner, @lease_expires_at, 0)
 ON CONFLICT (kind, idempotency_key) DO NOTHING
 
 -- name: task_get
@@ -57,7 +58,7 @@ WHERE seq = @seq AND version = @version AND status = 'running'
 -- name: task_retry
 UPDATE tasks SET status = CASE WHEN cancel_requested_at IS NULL THEN 'queued' ELSE 'cancelled' END,
   finished_at = CASE WHEN cancel_requested_at IS NULL THEN finished_at ELSE @now END,
-  next_run_at = @next_run_at, rank_at = @next_run_at - priority * @aging_ms,
+  next_run_at = @next_run_at, rank_at = :rank_at(@next_run_at, priority),
   error_class = @error_class,
   error_message = @error_message, updated_at = @now,
   lease_owner = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE lease_owner END, lease_expires_at = NULL,
@@ -181,8 +182,8 @@ SELECT COUNT(*) AS n FROM dead_letters WHERE redriven_at IS NULL
 -- given), each back to queued with attempts reset, then its open dead letters marked re-driven
 -- (by task: dead_letters_task). A task that is not failed is left alone, its letters too.
 -- name: task_redrive
-UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = @now, rank_at = @now - priority * @aging_ms, updated_at = @now, lease_owner = NULL, error_class = NULL,
-  error_message = NULL, version = version + 1
+UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = @now, rank_at = :rank_at(@now, priority),
+  updated_at = @now, lease_owner = NULL, error_class = NULL, error_message = NULL, version = version + 1
 WHERE seq = @seq AND status = 'failed'
 
 -- name: dead_letter_mark_redriven

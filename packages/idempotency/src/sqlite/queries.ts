@@ -25,10 +25,6 @@ interface Claim extends Now {
   readonly max_attempts: number;
   readonly priority: number;
   readonly next_run_at: number;
-  readonly aging_ms: number;
-}
-interface Aging {
-  readonly aging_ms: number;
 }
 interface Lease {
   readonly owner: string;
@@ -56,7 +52,7 @@ export interface SqliteParams extends PageStatementParams {
       readonly etag: string | null;
       readonly result: string | null;
     };
-  task_retry: Now & Guard & Failure & Aging & { readonly next_run_at: number };
+  task_retry: Now & Guard & Failure & { readonly next_run_at: number };
   task_fail: Now & Guard & Failure;
   dead_letter_insert: Now & { readonly seq: number };
   task_release: Now & Guard;
@@ -77,7 +73,7 @@ export interface SqliteParams extends PageStatementParams {
   dead_letter_list_open: None;
   dead_letter_list_all: None;
   dead_letter_count_open: None;
-  task_redrive: Now & Aging & { readonly seq: number };
+  task_redrive: Now & { readonly seq: number };
   dead_letter_mark_redriven: Now & { readonly task_seq: number };
   task_list_failed_seqs: { readonly task_id: string | null };
   task_count_by_status: None;

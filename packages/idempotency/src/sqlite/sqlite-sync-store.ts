@@ -2,7 +2,7 @@
 // through better-sqlite3. SqliteTaskStore (sqlite-task-store.ts), the driver, batches calls into
 // it; tools and benchmarks that want synchronous calls use it directly.
 import type Database from "better-sqlite3";
-import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, MANAGER_STALE_MS, PRIORITY_AGING_MS } from "../defaults.js";
+import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, MANAGER_STALE_MS } from "../defaults.js";
 import type { LeaseHolder } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
@@ -153,7 +153,6 @@ export class SqliteSyncStore {
         now,
         next_run_at: runAt ?? now + delayMs,
         priority,
-        aging_ms: PRIORITY_AGING_MS,
         owner: this.owner,
         lease_expires_at: now + this.leaseMs,
       };
@@ -213,7 +212,6 @@ export class SqliteSyncStore {
     return this.#transition("running → queued (retry)", seq, version, () =>
       this.#s.task_retry.run({
         next_run_at: now + Math.max(0, delayMs),
-        aging_ms: PRIORITY_AGING_MS,
         error_class: failure.errorClass,
         error_message: failure.message,
         now,
@@ -518,7 +516,7 @@ export class SqliteSyncStore {
     const now = this.#now();
     let count = 0;
     for (const seq of seqs) {
-      if (this.#s.task_redrive.run({ now, seq, aging_ms: PRIORITY_AGING_MS }).changes === 0) continue;
+      if (this.#s.task_redrive.run({ now, seq }).changes === 0) continue;
       this.#s.dead_letter_mark_redriven.run({ now, task_seq: seq });
       count++;
     }

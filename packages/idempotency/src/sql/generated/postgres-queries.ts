@@ -5,7 +5,6 @@
 export interface PgQueryFile {
   task_turn: {
     now: true;
-    aging_ms: true;
     owner: true;
     lease_ms: true;
     claim_id: true;
@@ -95,7 +94,6 @@ export interface PgQueryFile {
     now: true;
     task_seqs: true;
     task_id: true;
-    aging_ms: true;
   };
   stats: {
     now: true;
@@ -151,7 +149,6 @@ export interface PgQueryFile {
   task_counts_by_kind: Record<never, never>;
   task_claim_with: {
     now: true;
-    aging_ms: true;
     claim_id: true;
     claim_key: true;
     claim_kind: true;
@@ -208,7 +205,6 @@ export interface PgQueryFile {
     payload: true;
     max_attempts: true;
     priority: true;
-    aging_ms: true;
     channel: true;
   };
   clock_now: {

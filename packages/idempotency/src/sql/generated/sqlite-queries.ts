@@ -12,7 +12,6 @@ export interface SqliteQueryFile {
     now: true;
     next_run_at: true;
     priority: true;
-    aging_ms: true;
   };
   task_claim_running: {
     id: true;
@@ -22,7 +21,6 @@ export interface SqliteQueryFile {
     max_attempts: true;
     now: true;
     priority: true;
-    aging_ms: true;
     owner: true;
     lease_expires_at: true;
   };
@@ -55,7 +53,6 @@ export interface SqliteQueryFile {
   task_retry: {
     now: true;
     next_run_at: true;
-    aging_ms: true;
     error_class: true;
     error_message: true;
     seq: true;
@@ -120,7 +117,6 @@ export interface SqliteQueryFile {
   dead_letter_count_open: Record<never, never>;
   task_redrive: {
     now: true;
-    aging_ms: true;
     seq: true;
   };
   dead_letter_mark_redriven: {
