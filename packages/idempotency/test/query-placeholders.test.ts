@@ -1,10 +1,11 @@
 // The placeholders a query file's statements are completed with when it is parsed: `-- fragment:`
-// blocks (SQL several statements share) and `:rank_at` (the queue rank, one formula for both
-// dialects).
+// blocks (SQL several statements share, such as PostgreSQL's one task insert) and `:rank_at` (the
+// queue rank, one formula for both dialects); and `:schema.`, which the PostgreSQL statements keep
+// for the driver to fill in.
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { PRIORITY_AGING_MS } from "../src/defaults.js";
-import { PG_QUERIES } from "../src/postgres/queries.js";
+import { PG_QUERIES, pgQueryIn } from "../src/postgres/queries.js";
 import { parseQueryFile } from "../src/sql/query-file.js";
 import { rankAtSql } from "../src/sql/rank.js";
 import { SQLITE_QUERIES } from "../src/sqlite/queries.js";
@@ -66,7 +67,24 @@ describe("query file placeholders", () => {
   });
 
   it("leaves no placeholder of the parse in either dialect's statements", () => {
-    for (const statement of [...Object.values(SQLITE_QUERIES), ...Object.values(PG_QUERIES)])
-      expect(statement.text).not.toMatch(/:rank_at|aging_ms/);
+    for (const statement of [...Object.values(SQLITE_QUERIES), ...Object.values(PG_QUERIES)]) {
+      expect(statement.text).not.toMatch(/:rank_at|:insert_tasks|aging_ms/);
+      expect(statement.text).not.toContain(":schema.");
+    }
+    // the insert of new tasks is the one fragment of the three PostgreSQL statements that insert
+    const inserts = ["task_turn", "task_claim_with", "schedule_fire"] as const;
+    for (const name of inserts)
+      expect(PG_QUERIES[name].text).toContain("INSERT INTO tasks (seq, id, idempotency_key");
+    expect(Object.values(PG_QUERIES).filter((s) => s.text.includes("INSERT INTO tasks")).length).toBe(
+      inserts.length,
+    );
+  });
+
+  it("PostgreSQL: `:schema.` is the store's quoted schema for the application's connection", () => {
+    const claim = pgQueryIn("app_store", "task_claim_with");
+    expect(claim.text).toContain('INSERT INTO "app_store".tasks (');
+    expect(claim.text).toContain(`nextval('"app_store".tasks_seq_seq'::regclass)`);
+    expect(claim.names).toEqual(PG_QUERIES.task_claim_with.names);
+    expect(pgQueryIn("app_store", "task_list_by_keys").text).toContain('FROM "app_store".tasks t');
   });
 });

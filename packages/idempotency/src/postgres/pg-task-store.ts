@@ -2,7 +2,8 @@
 // (connection.ts), the migration runner (migrate.ts), group commit (turn-batcher.ts) and
 // LISTEN/NOTIFY wake-ups (notifier.ts: work, finished tasks, cancel requests). Its own code is
 // the durable queue (takeNext by kind), leases, cancel, reads and retention, one statement of
-// queries.sql each, and claimWith (the claim through the application's own client).
+// queries.sql each, and claimWith (the claim through the application's own client; its answers,
+// as the turn's, by claim-answers.ts).
 import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, MANAGER_STALE_MS } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
@@ -22,13 +23,14 @@ import { kindLimitParams, scheduleParams } from "../sql/params.js";
 import { candidateSets, SMALL_SET, walkOf } from "../task-list.js";
 import type * as T from "../types.js";
 import * as validate from "../validate.js";
+import { answerClaims, type ClaimRow } from "./claim-answers.js";
 import { PgConnection } from "./connection.js";
 import { fromPg, redactUrl } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { PgNotifier } from "./notifier.js";
 import { bindPg } from "./pg-values.js";
-import { PG_QUERIES, type PgParams } from "./queries.js";
-import { identity, TurnBatcher } from "./turn-batcher.js";
+import { type PgParams, pgQueryIn } from "./queries.js";
+import { TurnBatcher } from "./turn-batcher.js";
 
 /** How long a store trusts its list of the kinds with limits, ms (see #limitedKinds). */
 const LIMITS_REFRESH_MS = 1000;
@@ -308,21 +310,13 @@ export class PgTaskStore implements TaskStoreDriver {
       return validate.checkClaim(input, this.maxAttempts);
     });
     if (claims.length === 0) return [];
-    const schema = `"${this.schema}".`;
-    const run = async <N extends "task_claim_with" | "task_list_by_keys_in">(
-      name: N,
-      params: PgParams[N],
-    ) => {
-      const statement = PG_QUERIES[name];
+    const run = async <N extends "task_claim_with" | "task_list_by_keys">(name: N, params: PgParams[N]) => {
+      // the application's connection: its search_path is not the store's
+      const statement = pgQueryIn(this.schema, name);
       try {
-        return (await client.query(statement.text.replaceAll(":schema.", schema), bindPg(statement, params)))
-          .rows as {
-          call?: string;
-          seq?: number | string;
-          kind?: string;
-          key?: string;
-          record: records.Row | null;
-        }[];
+        return (await client.query(statement.text, bindPg(statement, params))).rows as (ClaimRow & {
+          readonly call?: string;
+        })[];
       } catch (error) {
         throw fromPg(error, "claim with", this.location);
       }
@@ -339,40 +333,16 @@ export class PgTaskStore implements TaskStoreDriver {
       claim_delay_ms: claims.map((c) => c.delayMs),
       channel: this.#channel,
     });
-    const created = new Map<string, (typeof rows)[number]>();
-    const held = new Map<string, T.TaskRecord>();
-    for (const row of rows) {
-      if (row.call === "claim") created.set(identity(row.kind as string, row.key as string), row);
-      else if (row.call === "existing" && row.record)
-        held.set(identity(row.record.kind, row.record.idempotency_key), records.toRecord(row.record));
-    }
-    const results: (T.ClaimResult | undefined)[] = claims.map((claim) => {
-      const id = identity(claim.kind, claim.idempotencyKey);
-      const row = created.get(id);
-      if (!row) return undefined;
-      created.delete(id); // a key twice in one batch: the second is a duplicate
-      return records.createdClaim(Number(row.seq), false);
-    });
-    const missing = claims.filter(
-      (c, i) => results[i] === undefined && !held.has(identity(c.kind, c.idempotencyKey)),
+    const results = await answerClaims(
+      claims,
+      rows.filter((row) => row.call === "claim"),
+      rows.filter((row) => row.call === "existing"),
+      async (kinds, keys) =>
+        (await run("task_list_by_keys", { kinds, keys })).map((row) => row.record as records.Row),
     );
-    if (missing.length > 0)
-      for (const row of await run("task_list_by_keys_in", {
-        kinds: missing.map((c) => c.kind),
-        keys: missing.map((c) => c.idempotencyKey),
-      }))
-        if (row.record)
-          held.set(identity(row.record.kind, row.record.idempotency_key), records.toRecord(row.record));
-    return claims.map((claim, i) => {
-      const result = results[i];
-      if (result) return result;
-      const record = held.get(identity(claim.kind, claim.idempotencyKey));
-      if (!record)
-        throw new StoreError(
-          "ERR_POSTGRES",
-          `claim of ${claim.kind} ${claim.idempotencyKey}: neither inserted nor found`,
-        );
-      return { created: false, record };
+    return results.map((result) => {
+      if (result instanceof StoreError) throw result;
+      return result;
     });
   }
 

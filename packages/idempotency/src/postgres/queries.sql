@@ -1,10 +1,11 @@
 -- The PostgreSQL driver's statements, bound by name: `@name` parameters are compiled to `$1..$n`
 -- once at load (sql/query-file.ts) and bound from a params object typed per statement in
 -- queries.ts (PgParams): to add a column to a task, change the statement here and its params
--- interface there. No statement names a schema: every connection's search_path is the store's
--- (except the claimWith ones, run on the application's connection: `:schema.` is replaced there).
--- `:rank_at(<run time>, <priority>)` is a task's queue rank (sql/rank.ts), filled in when the file
--- is parsed.
+-- interface there. No statement names a schema: every connection's search_path is the store's.
+-- `:schema.` before a table is dropped for those connections and replaced by the store's quoted
+-- schema for the application's (claimWith's statements run there). A `-- fragment:` block is SQL
+-- that statements share, written `:<fragment>` where it goes; `:rank_at(<run time>, <priority>)`
+-- is a task's queue rank (sql/rank.ts): both are filled in when the file is parsed.
 --
 -- Times are epoch ms (bigint). Every statement that needs the time takes `@now`: NULL for the
 -- database's own clock (`now()`, the default: leases are judged by one clock for every node), or
@@ -12,13 +13,37 @@
 -- take arrays and join them with `unnest`, so one statement (one round trip, one commit) carries
 -- every call of an event-loop turn. Statements that do the same as one of SQLite's have its name.
 
+-- The one insert of new tasks, `c AS (:insert_tasks)` in task_turn, task_claim_with and
+-- schedule_fire: the rows of the statement's `claims` (id, key, kind, payload, max_attempts,
+-- priority, run_at (NULL: delay_ms from the clock), delay_ms, ord (the calls' order), start
+-- (running at once, its first attempt counted, leased to `owner` for `lease_ms`), owner,
+-- lease_ms), due at run_at and ranked by their priority from then. Numbered in the calls' order
+-- (the seqs are drawn in a subquery of its own, sorted by it, where a volatile expression is
+-- computed after the sort and the subquery is never merged into the one above), inserted in key
+-- order (bytewise, so two statements lock keys in one order whatever the database's collation),
+-- the first call of a key twice in one statement first (it is the one answered `created`); a key
+-- held already is skipped.
+-- fragment: insert_tasks
+INSERT INTO :schema.tasks (seq, id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at,
+  updated_at, next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version)
+OVERRIDING SYSTEM VALUE
+SELECT u.seq, u.id, u.key, u.kind, u.payload,
+  CASE WHEN u.start THEN 'running' ELSE 'queued' END, CASE WHEN u.start THEN 1 ELSE 0 END,
+  u.max_attempts, clock.t, clock.t, u.due, u.priority, :rank_at(u.due, u.priority),
+  CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN u.owner END,
+  CASE WHEN u.start THEN clock.t + u.lease_ms END, 0
+FROM (SELECT nextval(':schema.tasks_seq_seq'::regclass) AS seq, v.*, COALESCE(v.run_at, clock.t + v.delay_ms) AS due
+  FROM claims v, clock ORDER BY v.ord) AS u, clock
+ORDER BY u.kind COLLATE "C", u.key COLLATE "C", u.ord
+ON CONFLICT (kind, idempotency_key) DO NOTHING
+RETURNING seq, kind, idempotency_key, version, status, attempts
+
 -- One statement per event-loop turn carries every batched call: claims and the five transitions
 -- as data-modifying CTEs over `unnest` arrays (one round trip, one commit). The calls of one turn
 -- never touch the same row twice (each needs the version the previous call on that task
 -- returned); when a buggy caller sends two on one row, one wins and the other is refused as
 -- stale. A NOTIFY goes out on @channel, on commit, when any task became queued. Each transition
--- finds its rows by primary key (see below). Claims are inserted sorted by kind and key (two turns
--- lock keys in one order), numbered in the order they were made.
+-- finds its rows by primary key (see below). Claims are inserted by insert_tasks (above).
 --
 -- A statement that finds tasks by seq tests their status as `(status = 'x') IS TRUE`, a form no
 -- partial index's predicate matches, so the primary key finds them. With `status = 'x'` the
@@ -33,29 +58,15 @@
 -- every call (32 by 32 in a full turn): 11% slower draining 100,000.
 -- name: task_turn
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
-  -- numbered in the order the calls were made (the arrays' order: the seqs are drawn in a
-  -- subquery of its own, sorted by it, where a volatile expression is computed after the sort and
-  -- the subquery is never merged into the one above), inserted in key order (bytewise, so two
-  -- turns lock keys in one order whatever the database's collation), the first call of a key
-  -- twice in the turn first (it is the one answered `created`)
-  c AS (
-    INSERT INTO tasks (seq, id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at,
-      updated_at, next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version)
-    OVERRIDING SYSTEM VALUE
-    SELECT u.seq, u.id, u.key, u.kind, u.payload,
-      CASE WHEN u.start THEN 'running' ELSE 'queued' END, CASE WHEN u.start THEN 1 ELSE 0 END,
-      u.max_attempts, clock.t, clock.t, u.due, u.priority, :rank_at(u.due, u.priority),
-      CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN @owner::text END,
-      CASE WHEN u.start THEN clock.t + @lease_ms::bigint END, 0
-    FROM (SELECT nextval('tasks_seq_seq'::regclass) AS seq, v.*, COALESCE(v.run_at, clock.t + v.delay_ms) AS due
-      FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
-        @claim_max_attempts::int[], @claim_start::bool[], @claim_priority::int[], @claim_run_at::bigint[],
-        @claim_delay_ms::bigint[]) WITH ORDINALITY
-        AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, ord), clock
-      ORDER BY v.ord) AS u, clock
-    ORDER BY u.kind COLLATE "C", u.key COLLATE "C", u.ord
-    ON CONFLICT (kind, idempotency_key) DO NOTHING
-    RETURNING seq, kind, idempotency_key, version, status, attempts),
+  -- the claims in the order the calls were made (the arrays' order); one that starts is leased
+  -- to @owner
+  claims AS (
+    SELECT v.*, @owner::text AS owner, @lease_ms::bigint AS lease_ms
+    FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
+      @claim_max_attempts::int[], @claim_start::bool[], @claim_priority::int[], @claim_run_at::bigint[],
+      @claim_delay_ms::bigint[]) WITH ORDINALITY
+      AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, ord)),
+  c AS (:insert_tasks),
   st AS (
     UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
       started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
@@ -137,11 +148,13 @@ UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM rl
 UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM wake
 UNION ALL SELECT 'done', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM done
 
--- The records holding claimed (kind, key) pairs that a turn neither inserted nor saw (a
--- concurrent commit).
+-- The records holding claimed (kind, key) pairs that a claim neither inserted nor saw (a
+-- concurrent commit, a key twice in one statement), read after it (claim-answers.ts), by the
+-- turn or by claimWith on the application's client: as JSON, which that client reads as ours
+-- does (it would read a bigint as text).
 -- name: task_list_by_keys
-SELECT * FROM tasks
-WHERE (kind, idempotency_key) IN (SELECT * FROM unnest(@kinds::text[], @keys::text[]))
+SELECT row_to_json(t) AS record FROM :schema.tasks t
+WHERE (t.kind, t.idempotency_key) IN (SELECT * FROM unnest(@kinds::text[], @keys::text[]))
 
 -- A running task whose worker is gone (@owner NULL: its lease expired; else that owner's, a dead
 -- process on this host) goes back to queued, unless a cancel was asked for (then: cancelled) or
@@ -448,24 +461,17 @@ FROM tasks GROUP BY kind ORDER BY kind
 
 -- Transactional enqueue (claimWith): the claim of task_turn, run through the application's own
 -- client inside its transaction. That connection has not our search_path: `:schema.` is replaced
--- by the store's quoted schema when the store opens. The NOTIFY of new work is part of the
--- caller's transaction: delivered only if it commits. Keys neither inserted nor seen here (a
--- duplicate within the batch, a concurrent commit) are read after it (task_list_by_keys_in).
+-- by the store's quoted schema. The NOTIFY of new work is part of the caller's transaction:
+-- delivered only if it commits. Keys neither inserted nor seen here (a duplicate within the
+-- batch, a concurrent commit) are read after it (task_list_by_keys).
 -- name: task_claim_with
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
-  c AS (
-    INSERT INTO :schema.tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at,
-      updated_at, next_run_at, priority, rank_at, version)
-    SELECT u.id, u.key, u.kind, u.payload, 'queued', 0, u.max_attempts, clock.t, clock.t, u.due, u.priority,
-      :rank_at(u.due, u.priority), 0
-    FROM (SELECT v.*, COALESCE(v.run_at, clock.t + v.delay_ms) AS due
-      FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
-        @claim_max_attempts::int[], @claim_priority::int[], @claim_run_at::bigint[], @claim_delay_ms::bigint[])
-        WITH ORDINALITY AS v(id, key, kind, payload, max_attempts, priority, run_at, delay_ms, ord), clock) AS u,
-      clock
-    ORDER BY u.ord
-    ON CONFLICT (kind, idempotency_key) DO NOTHING
-    RETURNING seq, kind, idempotency_key, version, status, attempts),
+  claims AS (
+    SELECT v.*, false AS start, NULL::text AS owner, NULL::bigint AS lease_ms
+    FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
+      @claim_max_attempts::int[], @claim_priority::int[], @claim_run_at::bigint[], @claim_delay_ms::bigint[])
+      WITH ORDINALITY AS v(id, key, kind, payload, max_attempts, priority, run_at, delay_ms, ord)),
+  c AS (:insert_tasks),
   ex AS (
     SELECT t.* FROM :schema.tasks t
     WHERE (SELECT count(*) FROM c) < cardinality(@claim_key::text[]) AND (t.kind, t.idempotency_key) IN (
@@ -475,10 +481,6 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
 SELECT 'claim' AS call, seq, kind, idempotency_key AS key, version, status, attempts, NULL::json AS record FROM c
 UNION ALL SELECT 'existing', seq, kind, idempotency_key, NULL, NULL, NULL, row_to_json(ex) FROM ex
 UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM wake
-
--- name: task_list_by_keys_in
-SELECT row_to_json(t) AS record FROM :schema.tasks t
-WHERE (t.kind, t.idempotency_key) IN (SELECT * FROM unnest(@kinds::text[], @keys::text[]))
 
 -- Wakes the managers waiting for work (after a recovery or a re-drive queued tasks).
 -- name: notify_work
@@ -521,22 +523,20 @@ WHERE NOT s.paused AND s.next_run_at <= clock.t ORDER BY s.next_run_at LIMIT @li
 
 -- An occurrence fired, in one statement: compare-and-set on the occurrence the caller read (of
 -- schedulers racing, one advances the schedule; the others' UPDATE finds the row moved on and
--- changes nothing), and only then the occurrence's task is inserted (its key names the
--- occurrence: a second insert of it would be a duplicate anyway) and workers woken.
+-- changes nothing), and only then the occurrence's task is inserted, due at @fired_at (its key
+-- names the occurrence: a second insert of it would be a duplicate anyway) and workers woken.
 -- name: schedule_fire
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   adv AS (
     UPDATE schedules s SET next_run_at = @next_run_at, last_run_at = @fired_at, updated_at = clock.t
     FROM clock WHERE s.name = @name AND s.next_run_at = @expected AND NOT s.paused
     RETURNING s.name),
-  c AS (
-    INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
-      next_run_at, priority, rank_at, version)
-    SELECT @id, @idempotency_key, @kind, @payload, 'queued', 0, @max_attempts, clock.t, clock.t, @fired_at,
-      @priority, :rank_at(@fired_at::bigint, @priority::int), 0
-    FROM adv, clock
-    ON CONFLICT (kind, idempotency_key) DO NOTHING
-    RETURNING seq),
+  claims AS (
+    SELECT @id::text AS id, @idempotency_key::text AS key, @kind::text AS kind, @payload::text AS payload,
+      @max_attempts::int AS max_attempts, @priority::int AS priority, @fired_at::bigint AS run_at,
+      0::bigint AS delay_ms, 1::bigint AS ord, false AS start, NULL::text AS owner, NULL::bigint AS lease_ms
+    FROM adv),
+  c AS (:insert_tasks),
   wake AS (SELECT pg_notify(@channel, '') FROM (SELECT 1 FROM c LIMIT 1) AS queued)
 SELECT (SELECT count(*) FROM adv)::int AS advanced, (SELECT seq FROM c) AS seq,
   (SELECT count(*) FROM wake)::int AS woken

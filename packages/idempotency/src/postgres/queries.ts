@@ -56,6 +56,7 @@ export interface TurnParams extends Now, Lease {
 /** Each statement of queries.sql and the parameters it binds. */
 export interface PgParams extends PageStatementParams {
   task_turn: TurnParams;
+  /** The records that held claimed keys, as JSON (`record`): see claim-answers.ts. */
   task_list_by_keys: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
   /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */
   task_reclaim: Now & { readonly owner: string | null; readonly done_channel: string };
@@ -127,7 +128,6 @@ export interface PgParams extends PageStatementParams {
       | "claim_delay_ms"
       | "channel"
     >;
-  task_list_by_keys_in: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
   schedule_put: Now & ScheduleParams;
   schedule_remove: { readonly name: string };
   schedule_get: { readonly name: string };
@@ -185,10 +185,34 @@ export type PgParamsAgree = [
 
 export type PgQueryName = keyof PgParams;
 
-/** The statements of queries.sql, compiled once per process. Keyed by name: see PgParamsAgree. */
-export const PG_QUERIES = Object.fromEntries(
+type Compiled = Readonly<Record<PgQueryName, CompiledStatement>>;
+
+/** Each statement of queries.sql compiled, `:schema.` still in it. Keyed by name: see PgParamsAgree. */
+const COMPILED = Object.fromEntries(
   Object.entries(parseQueryFile(text, "postgres/queries.sql")).map(([name, sql]) => [
     name,
     compileNamed(sql),
   ]),
-) as Readonly<Record<PgQueryName, CompiledStatement>>;
+) as Compiled;
+
+/** `statement` with `:schema.` replaced by `schema` (`"name".`, or nothing). */
+const withSchema = (statement: CompiledStatement, schema: string): CompiledStatement => ({
+  text: statement.text.replaceAll(":schema.", schema),
+  names: statement.names,
+});
+
+/**
+ * The statements of queries.sql as the store's own connections run them, compiled once per
+ * process: `:schema.` dropped (their search_path is the store's).
+ */
+export const PG_QUERIES = Object.fromEntries(
+  Object.entries(COMPILED).map(([name, statement]) => [name, withSchema(statement, "")]),
+) as Compiled;
+
+/**
+ * Statement `name` for a connection whose search_path is not the store's (claimWith's, the
+ * application's own): every `:schema.` is the store's `schema`, a checked identifier, quoted.
+ */
+export function pgQueryIn(schema: string, name: PgQueryName): CompiledStatement {
+  return withSchema(COMPILED[name], `"${schema}".`);
+}

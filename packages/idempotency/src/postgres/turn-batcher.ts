@@ -3,9 +3,10 @@
 // calls made while those run wait and go together in the next one.
 import type { BatchCounters } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
-import { createdClaim, type Row, toRecord } from "../record.js";
+import type { Row } from "../record.js";
 import type { ClaimResult } from "../types.js";
 import type { CheckedClaim } from "../validate.js";
+import { answerClaims } from "./claim-answers.js";
 import type { PgConnection } from "./connection.js";
 import type { TurnParams } from "./queries.js";
 
@@ -68,9 +69,6 @@ const WHAT: Record<TransitionName, string> = {
   fail: "running → failed",
   release: "running → queued (released)",
 };
-
-/** A claim's identity: its kind and key (a kind never holds a NUL). */
-export const identity = (kind: string, key: string): string => `${kind}\u0000${key}`;
 
 const emptyTurn = (): Turn => ({ claim: [], start: [], succeed: [], retry: [], fail: [], release: [] });
 
@@ -243,7 +241,7 @@ export class TurnBatcher {
     }
   }
 
-  /** Answers each claim: created, or the record that held its key (read in one more query). */
+  /** Answers each claim (claim-answers.ts): created, or the record that held its key. */
   async #settleClaims(
     batch: readonly Call<CheckedClaim>[],
     inserted: readonly TurnRow[],
@@ -252,67 +250,23 @@ export class TurnBatcher {
   ) {
     if (batch.length === 0) return;
     const { owner, running } = this.#options;
-    if (inserted.length === batch.length) {
-      // every call inserted: its seqs were drawn in the calls' order (a bulk enqueue's usual case,
-      // with no key to compare)
-      const seqs = Float64Array.from(inserted, (row) => row.seq).sort();
-      batch.forEach((call, i) => {
-        const seq = seqs[i] as number;
-        if (call.args.start) running.add(seq);
-        call.resolve(createdClaim(seq, call.args.start) as never);
-      });
-      return;
-    }
-    const created = new Map(inserted.map((row) => [identity(row.kind as string, row.key as string), row]));
-    const ids = batch.map((call) => identity(call.args.kind, call.args.idempotencyKey));
-    const results: (ClaimResult | undefined)[] = batch.map((call, i) => {
-      const row = created.get(ids[i] as string);
-      if (!row) return undefined;
-      created.delete(ids[i] as string); // a key twice in one batch: the second is a duplicate
-      return createdClaim(row.seq, call.args.start);
-    });
-    const byKey = new Map(
-      held.map((row) => [identity(row.kind as string, row.key as string), toRecord(row.record as Row)]),
+    const results = await answerClaims(
+      batch.map((call) => call.args),
+      inserted,
+      held,
+      async (kinds, keys) =>
+        (
+          await this.#conn.query<"task_list_by_keys", { record: Row }>("task_list_by_keys", { kinds, keys })
+        ).rows.map((r) => r.record),
+      retried ? owner : undefined,
     );
-    // keys a concurrent transaction committed while this statement ran, or twice in this batch:
-    // read now (rare)
-    const missing = new Map<string, CheckedClaim>();
     batch.forEach((call, i) => {
-      const id = ids[i] as string;
-      if (results[i] === undefined && !byKey.has(id)) missing.set(id, call.args);
-    });
-    if (missing.size > 0) {
-      const claims = [...missing.values()];
-      const existing = await this.#conn.query<"task_list_by_keys", Row>("task_list_by_keys", {
-        kinds: claims.map((c) => c.kind),
-        keys: claims.map((c) => c.idempotencyKey),
-      });
-      for (const row of existing.rows) byKey.set(identity(row.kind, row.idempotency_key), toRecord(row));
-    }
-    batch.forEach((call, i) => {
-      const record = results[i] === undefined ? byKey.get(ids[i] as string) : undefined;
-      if (!record) return;
-      // A retried batch may find its own insert, committed before the connection dropped.
-      const mine =
-        retried &&
-        record.id === call.args.id &&
-        record.version === 0 &&
-        (call.args.start
-          ? record.status === "running" && record.leaseOwner === owner
-          : record.status === "queued");
-      results[i] = mine ? createdClaim(record.seq, call.args.start) : { created: false, record };
-    });
-    batch.forEach((call, i) => {
-      const result = results[i];
-      if (result?.created && result.status === "running") running.add(result.seq);
-      if (result) call.resolve(result as never);
-      else
-        call.reject(
-          new StoreError(
-            "ERR_POSTGRES",
-            `claim of ${call.args.kind} ${call.args.idempotencyKey}: neither inserted nor found`,
-          ),
-        );
+      const result = results[i] as ClaimResult | StoreError;
+      if (result instanceof StoreError) call.reject(result);
+      else {
+        if (result.created && result.status === "running") running.add(result.seq);
+        call.resolve(result as never);
+      }
     });
   }
 

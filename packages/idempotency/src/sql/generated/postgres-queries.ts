@@ -159,10 +159,6 @@ export interface PgQueryFile {
     claim_delay_ms: true;
     channel: true;
   };
-  task_list_by_keys_in: {
-    kinds: true;
-    keys: true;
-  };
   notify_work: {
     channel: true;
   };
