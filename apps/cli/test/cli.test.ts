@@ -124,10 +124,17 @@ describe("taskq (the built binary, as a subprocess)", () => {
     expect(after).toMatchObject({ queued: 0, running: 0 });
     expect(after.succeeded + after.failed).toBe(9);
     expect(after.dead_letters).toBe(after.failed);
+    // the result as JSON, as the payload is; the times and the run time from the one task view
     expect(JSON.parse((await taskq(dir, ["status", id, "--json"])).stdout)).toMatchObject({
       status: "succeeded",
-      result: "3628800",
+      result: 3628800,
+      payload: { type: "compute", operation: "factorial", value: 10 },
+      scheduled: false,
+      runMs: expect.any(Number),
     });
+    expect((await taskq(dir, ["status", id])).stdout).toMatch(
+      /\nresult: {10}3628800\n.*\ncreated: +\S+\nstarted: +\S+\nfinished: +\S+\nrun time: +\d+ ms\n/s,
+    );
 
     const prom = (await taskq(dir, ["monitor", "--once", "--export", "prometheus"])).stdout;
     expect(prom).toContain(`taskq_store_tasks{status="succeeded"} ${after.succeeded}`);
@@ -193,6 +200,8 @@ describe("taskq (the built binary, as a subprocess)", () => {
     );
     const status = (await taskq(dir, ["status", id])).stdout;
     expect(status).toMatch(/status: {10}queued \(scheduled for \d{4}-\d\d-\d\dT[\d:.]+Z\)/);
+    expect(status).toMatch(/\nruns at: {9}\S+ \(in (9\.\d|10\.0) min\)\n/);
+    expect(status).not.toMatch(/\n(started|finished|run time):/);
     expect(status).toContain("priority:        7");
     const added = await taskq(dir, [
       "schedule",
@@ -526,10 +535,7 @@ describe("your own handler module (--handler)", () => {
     );
     const status = JSON.parse((await taskq(dir, ["status", id, "--json"])).stdout);
     // the handler sees the stored task's id, not a new one
-    expect(status).toMatchObject({
-      status: "succeeded",
-      result: `{"text":"QUEUED","attempt":1,"id":"${id}"}`,
-    });
+    expect(status).toMatchObject({ status: "succeeded", result: { text: "QUEUED", attempt: 1, id } });
   });
 
   it("a handler that does not exist is a usage error naming it, and nothing is created", async () => {

@@ -130,6 +130,8 @@ describe.each([
     const task = await client.enqueue(kindOf("cancel"), { n: 1 }, { delayMs: 3_600_000 });
     const seq = await seqOfId(client, task.id);
     const page = await get(dashboard, `/tasks/${seq}`);
+    expect(page.text).toContain('<p class="when">scheduled for ');
+    expect(page.text).toContain('<dd data-field="run time"></dd>');
     const done = await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", csrfOf(page)]]);
     expect([done.status, done.location]).toEqual([303, `/tasks/${seq}?done=cancelled`]);
     expect((await get(dashboard, done.location as string)).text).toContain("Cancelled: it will not run.");
@@ -159,6 +161,13 @@ describe.each([
     expect(done.status).toBe(303);
     expect(await client.result(failing.id)).toEqual({ done: { fail: "first" } });
     expect(logged.at(-1)?.fields).toMatchObject({ action: "redrive", seqs: [seq], redriven: 1 });
+    // the page renders the task view: the result as JSON, when it finished, its attempt's run time
+    const detail = await get(dashboard, `/tasks/${seq}`);
+    expect(detail.text).toMatch(
+      /<pre class="result">\{\n {2}&quot;done&quot;: \{\n {4}&quot;fail&quot;: &quot;first&quot;/,
+    );
+    expect(detail.text).toMatch(/<p class="when">finished \d{4}-/);
+    expect(detail.text).toMatch(/<dd data-field="run time">\d+ ms<\/dd>/);
 
     state.failing = true;
     const second = await client.enqueue(kind, { fail: "second" });

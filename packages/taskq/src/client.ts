@@ -19,6 +19,7 @@ import { openStore } from "./runtime.js";
 import { SETTINGS } from "./settings.js";
 import { stableKey } from "./stable-key.js";
 import { checkStoreLocation } from "./store-location.js";
+import { resultOf, type TaskView, taskView } from "./task-view.js";
 
 /** Options of `connect`. */
 export interface ConnectOptions {
@@ -103,7 +104,7 @@ export interface TaskInfo {
    * it (`cancelled`), or its attempt finished first.
    */
   readonly cancelRequested: boolean;
-  /** A queued task not due yet (delayed, or backing off before a retry). */
+  /** A queued task not due yet (delayed, or backing off before a retry), by the store's clock. */
   readonly scheduled: boolean;
   /** Larger runs first. */
   readonly priority: number;
@@ -335,25 +336,25 @@ export async function connect(options: ConnectOptions = {}): Promise<Client> {
   return clientOf(store, { owned: true });
 }
 
-/** A task record as a producer sees it. */
-export function toTaskInfo(r: TaskRecord): TaskInfo {
+/** A task as a producer sees it: its view (the one every reader shows), with dates as Date. */
+export function toTaskInfo(v: TaskView): TaskInfo {
   return {
-    id: r.id,
-    kind: r.kind,
-    key: r.idempotencyKey,
-    status: r.status,
-    payload: r.payload,
-    attempts: r.attempts,
-    maxAttempts: r.maxAttempts,
-    result: r.result === null ? undefined : JSON.parse(r.result),
-    error: r.errorClass === null ? null : { errorClass: r.errorClass, message: r.errorMessage ?? "" },
-    createdAt: new Date(r.createdAt),
-    startedAt: r.startedAt === null ? null : new Date(r.startedAt),
-    finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt),
-    runAt: new Date(r.nextRunAt),
-    cancelRequested: r.status === "running" && r.cancelRequestedAt !== null,
-    scheduled: r.status === "queued" && r.nextRunAt > Date.now(),
-    priority: r.priority,
+    id: v.id,
+    kind: v.kind,
+    key: v.idempotencyKey,
+    status: v.status,
+    payload: v.payload,
+    attempts: v.attempts,
+    maxAttempts: v.maxAttempts,
+    result: v.result,
+    error: v.errorClass === null ? null : { errorClass: v.errorClass, message: v.errorMessage ?? "" },
+    createdAt: new Date(v.createdAt),
+    startedAt: v.startedAt === null ? null : new Date(v.startedAt),
+    finishedAt: v.finishedAt === null ? null : new Date(v.finishedAt),
+    runAt: new Date(v.nextRunAt),
+    cancelRequested: v.cancelRequested,
+    scheduled: v.scheduled,
+    priority: v.priority,
   };
 }
 
@@ -446,8 +447,9 @@ export function clientOf(
       );
     },
     async get(id) {
-      const record = await latestOf(id);
-      return record && toTaskInfo(record);
+      // "scheduled" by the store's clock, read alongside (one more query on PostgreSQL, in parallel)
+      const [record, now] = await Promise.all([latestOf(id), store.now()]);
+      return record && toTaskInfo(taskView(record, now));
     },
     async result(id, o = {}) {
       checkOptionKeys(o, RESULT_KEYS, "result options");
@@ -461,7 +463,7 @@ export function clientOf(
       const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + o.timeoutMs;
       for (;;) {
         const record = await latest(id);
-        if (record.status === "succeeded") return toTaskInfo(record).result;
+        if (record.status === "succeeded") return resultOf(record);
         if (record.status === "failed")
           throw new TaskFailedError(
             record.id,
@@ -486,7 +488,8 @@ export function clientOf(
           `task ${JSON.stringify(id)} cannot be cancelled: it already ${after.status === "cancelled" ? "was cancelled" : after.status}`,
         );
       if (outcome === "requested") options.onCancel?.(after.seq);
-      return toTaskInfo(after);
+      // the cancel just wrote the record: its updatedAt is the store's clock as of now
+      return toTaskInfo(taskView(after, after.updatedAt));
     },
     async schedule(name, o) {
       if (o === null || typeof o !== "object")

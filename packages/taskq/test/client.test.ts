@@ -5,8 +5,10 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SqliteTaskStore } from "@taskq/idempotency";
 import pg from "pg";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { clientOf } from "../src/client.js";
 import {
   type Client,
   ConfigError,
@@ -188,6 +190,21 @@ describe.each(stores)("producer and workers on %s", (_name, storeOf) => {
     await expect(client.result(queued.id, { timeout: 5 } as never)).rejects.toThrow(
       'unknown option "result options.timeout": did you mean "result options.timeoutMs"?',
     );
+  });
+});
+
+describe("the producer's view of a task, by the store's clock", () => {
+  it("get decides whether a task is scheduled by the store's clock, not this process's", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "taskq-client-clock-")), "tasks.db");
+    let t = Date.parse("2020-01-01T00:00:00Z"); // the store's clock, years behind this process's
+    const store = SqliteTaskStore.open({ path, now: () => t });
+    closers.push(() => store.close());
+    const client = clientOf(store, { owned: false });
+    const { id } = await client.enqueue("later", {}, { delayMs: 60_000 });
+    expect(await client.get(id)).toMatchObject({ status: "queued", scheduled: true });
+    expect((await client.get(id))?.runAt).toEqual(new Date(t + 60_000));
+    t += 60_000;
+    expect(await client.get(id)).toMatchObject({ status: "queued", scheduled: false });
   });
 });
 

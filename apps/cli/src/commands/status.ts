@@ -1,4 +1,12 @@
-import { CliError, readStore, redactUrl, type StoreReading, withExistingStore } from "taskq/app";
+import {
+  CliError,
+  type ManagerReading,
+  readManagers,
+  redactUrl,
+  type TaskView,
+  taskView,
+  withExistingStore,
+} from "taskq/app";
 import type { Argv } from "yargs";
 import { dbOption } from "../options.js";
 
@@ -9,50 +17,77 @@ export const statusCommand = {
     dbOption(y)
       .positional("id", { type: "string", demandOption: true, describe: "task id" })
       .option("json", { type: "boolean", default: false, describe: "print JSON" })
-      .example("taskq status t-0001", "status, attempts, output and last error"),
+      .example("taskq status t-0001", "status, attempts, result, last error, when it ran and for how long"),
   handler: (argv: { id: string; db: string; json: boolean }) =>
     withExistingStore(argv.db, async (store) => {
-      const records = await store.getById(String(argv.id));
+      // the task as every reader shows it; "scheduled" and run times by the store's clock
+      const [records, now] = await Promise.all([store.getById(String(argv.id)), store.now()]);
       if (records.length === 0)
         throw new CliError(`no task with id ${JSON.stringify(argv.id)} in ${redactUrl(store.location)}`, 1);
+      const views = records.map((r) => taskView(r, now));
       if (argv.json) {
-        console.log(JSON.stringify(records.length === 1 ? records[0] : records, null, 2));
+        // the result as JSON, as the payload is (null when there is none)
+        const json = views.map((v) => ({ ...v, result: v.result === undefined ? null : v.result }));
+        console.log(JSON.stringify(json.length === 1 ? json[0] : json, null, 2));
         return;
       }
       // a running task is leased to a manager: executing there now, or waiting in it for a slot
-      const reading = records.some((r) => r.status === "running") ? await readStore(store, 1) : undefined;
-      for (const r of records) {
-        console.log(
-          [
-            `id:              ${r.id}`,
-            `idempotency_key: ${r.idempotencyKey}`,
-            `kind:            ${r.kind}`,
-            `status:          ${r.status}${r.status === "running" ? ` (${leaseOf(r.leaseOwner, reading)})` : ""}${
-              r.status === "queued" && r.nextRunAt > Date.now()
-                ? ` (scheduled for ${new Date(r.nextRunAt).toISOString()})`
-                : ""
-            }`,
-            `priority:        ${r.priority}`,
-            `attempts:        ${r.attempts} of ${r.maxAttempts}`,
-            `output_key:      ${r.outputKey ?? "-"}`,
-            `etag:            ${r.etag ?? "-"}`,
-            ...(r.result
-              ? [`result:          ${r.result.length > 80 ? `${r.result.slice(0, 80)}…` : r.result}`]
-              : []),
-            `last error:      ${r.errorClass ? `${r.errorClass}: ${r.errorMessage}` : "-"}`,
-            `created:         ${new Date(r.createdAt).toISOString()}`,
-            `updated:         ${new Date(r.updatedAt).toISOString()}`,
-            `version:         ${r.version}`,
-          ].join("\n"),
-        );
-      }
+      const managers = records.some((r) => r.status === "running") ? await readManagers(store) : [];
+      for (const v of views) console.log(lines(v, managers).join("\n"));
     }),
 };
 
+/** A task's lines: its record, and when it ran or will run, and for how long. */
+function lines(v: TaskView, managers: readonly ManagerReading[]): string[] {
+  const at = (ms: number) => new Date(ms).toISOString();
+  const result =
+    v.result === undefined ? undefined : typeof v.result === "string" ? v.result : JSON.stringify(v.result);
+  const dueInMs = v.dueInMs ?? 0;
+  return [
+    `id:              ${v.id}`,
+    `idempotency_key: ${v.idempotencyKey}`,
+    `kind:            ${v.kind}`,
+    `status:          ${v.status}${v.status === "running" ? ` (${leaseOf(v.leaseOwner, managers)})` : ""}${
+      v.scheduled ? ` (scheduled for ${at(v.nextRunAt)})` : ""
+    }`,
+    `priority:        ${v.priority}`,
+    `attempts:        ${v.attempts} of ${v.maxAttempts}`,
+    `output_key:      ${v.outputKey ?? "-"}`,
+    `etag:            ${v.etag ?? "-"}`,
+    ...(result === undefined
+      ? []
+      : [`result:          ${result.length > 80 ? `${result.slice(0, 80)}…` : result}`]),
+    `last error:      ${v.errorClass ? `${v.errorClass}: ${v.errorMessage}` : "-"}`,
+    `created:         ${at(v.createdAt)}`,
+    ...(v.status === "queued"
+      ? [
+          `runs at:         ${at(v.nextRunAt)} (${dueInMs > 0 ? `in ${duration(dueInMs)}` : `due ${duration(-dueInMs)} ago`})`,
+        ]
+      : []),
+    // a queued task's startedAt is an earlier attempt's
+    ...(v.status !== "queued" && v.startedAt !== null ? [`started:         ${at(v.startedAt)}`] : []),
+    ...(v.finishedAt !== null ? [`finished:        ${at(v.finishedAt)}`] : []),
+    ...(v.runMs === null
+      ? []
+      : [`run time:        ${duration(v.runMs)}${v.status === "running" ? " so far" : ""}`]),
+    `updated:         ${at(v.updatedAt)}`,
+    `version:         ${v.version}`,
+  ];
+}
+
+/** 850 ms, 12.3 s, 4.5 min, 2.0 h, 3.1 d. */
+function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  if (ms < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
+  return `${(ms / 86_400_000).toFixed(1)} d`;
+}
+
 /** Where a running task is: its manager, and how many of the tasks it holds that manager executes. */
-function leaseOf(owner: string | null, reading: StoreReading | undefined): string {
+function leaseOf(owner: string | null, managers: readonly ManagerReading[]): string {
   if (owner === null) return "leased to no one";
-  const manager = reading?.managers.find((m) => m.owner === owner);
+  const manager = managers.find((m) => m.owner === owner);
   if (!manager || manager.executing === null) return `leased to ${owner}, which has not reported lately`;
   return `leased to ${owner}, which executes ${manager.executing} of the ${manager.leased} tasks it holds`;
 }

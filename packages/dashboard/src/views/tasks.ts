@@ -1,5 +1,6 @@
 import { TASK_STATUSES, type TaskRecord, type TaskStatus } from "@taskq/idempotency";
 import { html } from "hono/html";
+import { type TaskTiming, type TaskView, taskTiming, taskView } from "taskq/app";
 import { duration, json, time } from "./format.js";
 import { actionForm, type Html, layout, type PageContext } from "./layout.js";
 
@@ -12,11 +13,10 @@ export interface TaskFilter {
   readonly limit?: number;
 }
 
-function when(t: TaskRecord, now: number): string {
+/** When a task runs, ran or will run, from its timing (taskTiming: by the store's clock). */
+function when(t: Pick<TaskView, "status" | "nextRunAt" | "startedAt" | "finishedAt"> & TaskTiming): string {
   if (t.status === "queued")
-    return t.nextRunAt > now
-      ? `scheduled for ${time(t.nextRunAt)}`
-      : `due ${duration(now - t.nextRunAt)} ago`;
+    return t.scheduled ? `scheduled for ${time(t.nextRunAt)}` : `due ${duration(-(t.dueInMs ?? 0))} ago`;
   if (t.status === "running") return `started ${time(t.startedAt)}`;
   return `finished ${time(t.finishedAt)}`;
 }
@@ -57,14 +57,19 @@ ${
     ? html`<p class="empty">No task${f.q !== undefined ? " has this id, key or seq" : " here"}.</p>`
     : html`<table class="tasks"><thead><tr><th class="num">seq</th><th>id</th><th>kind</th><th>status</th><th class="num">attempts</th><th class="num">priority</th><th>created</th><th>when</th><th>error</th></tr></thead><tbody>${tasks.map(
         (t) =>
-          html`<tr data-seq="${t.seq}"><td class="num"><a href="${p.base}/tasks/${t.seq}">${t.seq}</a></td><td><a href="${p.base}/tasks/${t.seq}">${t.id}</a></td><td>${t.kind}</td><td><span class="status ${t.status}">${t.status}</span></td><td class="num">${t.attempts} / ${t.maxAttempts}</td><td class="num">${t.priority}</td><td>${time(t.createdAt)}</td><td>${when(t, now)}</td><td>${t.errorClass ?? ""}</td></tr>`,
+          html`<tr data-seq="${t.seq}"><td class="num"><a href="${p.base}/tasks/${t.seq}">${t.seq}</a></td><td><a href="${p.base}/tasks/${t.seq}">${t.id}</a></td><td>${t.kind}</td><td><span class="status ${t.status}">${t.status}</span></td><td class="num">${t.attempts} / ${t.maxAttempts}</td><td class="num">${t.priority}</td><td>${time(t.createdAt)}</td><td>${when({ ...t, ...taskTiming(t, now) })}</td><td>${t.errorClass ?? ""}</td></tr>`,
       )}</tbody></table>`
 }
 ${nextBefore === undefined ? "" : html`<p><a class="next" href="${p.base}/tasks?${query(f, nextBefore)}">Older tasks →</a></p>`}`,
   );
 }
 
-export function taskPage(p: PageContext, t: TaskRecord, now: number): Html {
+/**
+ * A task's page, from its view (`taskView`: the one `client.get` and `taskq status` show):
+ * `now` is the store's clock (`store.now()`), which decides "scheduled" and a running task's run time.
+ */
+export function taskPage(p: PageContext, record: TaskRecord, now: number): Html {
+  const t = taskView(record, now);
   const rows: [string, string | number][] = [
     ["seq", t.seq],
     ["id", t.id],
@@ -77,13 +82,14 @@ export function taskPage(p: PageContext, t: TaskRecord, now: number): Html {
     ["runs at", time(t.nextRunAt)],
     ["started", time(t.startedAt)],
     ["finished", time(t.finishedAt)],
+    ["run time", t.runMs === null ? "" : `${duration(t.runMs)}${t.status === "running" ? " so far" : ""}`],
     ["ran on", t.leaseOwner ?? ""],
     ["lease runs out", time(t.leaseExpiresAt)],
     ["cancel requested", time(t.cancelRequestedAt)],
     ["output key", t.outputKey ?? ""],
   ];
   const actions = [
-    t.status === "queued" || (t.status === "running" && t.cancelRequestedAt === null)
+    t.status === "queued" || (t.status === "running" && !t.cancelRequested)
       ? actionForm(p, `/tasks/${t.seq}/cancel`, "Cancel this task", "", "danger")
       : "",
     t.status === "failed"
@@ -99,10 +105,10 @@ export function taskPage(p: PageContext, t: TaskRecord, now: number): Html {
     p,
     `Task ${t.seq}`,
     "/tasks",
-    html`<p class="when">${when(t, now)}</p><div class="actions">${actions}</div>
+    html`<p class="when">${when(t)}</p><div class="actions">${actions}</div>
 <dl class="record">${rows.map(([k, v]) => html`<dt>${k}</dt><dd data-field="${k}">${v}</dd>`)}</dl>
 <h2>Payload</h2><pre class="payload">${json(t.payload)}</pre>
-${t.result === null ? "" : html`<h2>Result</h2><pre class="result">${json(t.result)}</pre>`}
+${t.result === undefined ? "" : html`<h2>Result</h2><pre class="result">${typeof t.result === "string" ? t.result : JSON.stringify(t.result, null, 2)}</pre>`}
 ${t.errorClass === null ? "" : html`<h2>Error</h2><p class="error"><strong>${t.errorClass}</strong>: <span class="message">${t.errorMessage ?? ""}</span></p>`}`,
   );
 }

@@ -1,0 +1,93 @@
+// One view of a task, for everything that shows one: `client.get` (as a TaskInfo, dates as Date),
+// `taskq status` (its lines and its --json) and the dashboard's task pages. What two readers could
+// decide differently is decided here, once: whether a queued task is scheduled (by the store's
+// clock, never the reader's: on PostgreSQL the database's), how long its attempt ran, and its result
+// parsed from the JSON the store keeps.
+import type { TaskRecord } from "@taskq/idempotency";
+
+/** Where a task stands in time, as of the store's clock. */
+export interface TaskTiming {
+  /** A queued task not due yet (delayed, or backing off before a retry). */
+  readonly scheduled: boolean;
+  /** Queued: ms until it is due (negative or 0: due that long ago, waiting for a worker). Else null. */
+  readonly dueInMs: number | null;
+  /**
+   * How long its latest attempt ran: to its end (succeeded, failed, or cancelled while it ran), or
+   * so far (running). Null when no attempt is running or ended one (queued; cancelled while queued).
+   */
+  readonly runMs: number | null;
+}
+
+/**
+ * A task record as it is shown: the record's own fields (times in epoch ms, by the store's clock),
+ * its `result` parsed, and what follows from them as of `asOf`.
+ */
+export interface TaskView extends Omit<TaskRecord, "result">, TaskTiming {
+  /**
+   * The handler's result, parsed from its stored JSON (text that is not JSON stays text);
+   * undefined when there is none.
+   */
+  readonly result: unknown;
+  /**
+   * A cancel was asked for while it ran: it is still `running` until the worker holding it ends it
+   * (`cancelled`), or its attempt finished first.
+   */
+  readonly cancelRequested: boolean;
+  /** The store's clock when the view was made (epoch ms): `scheduled`, `dueInMs` and a running task's `runMs` are as of then. */
+  readonly asOf: number;
+}
+
+/**
+ * `record`'s standing in time as of `storeNow`, the store's clock (`store.now()`, or the time of
+ * a write the store just made, such as a cancel's `updatedAt`): the one place "scheduled" is decided.
+ */
+export function taskTiming(
+  record: Pick<TaskRecord, "status" | "nextRunAt" | "startedAt" | "finishedAt" | "cancelRequestedAt">,
+  storeNow: number,
+): TaskTiming {
+  const { status, nextRunAt, startedAt, finishedAt } = record;
+  const dueInMs = status === "queued" ? nextRunAt - storeNow : null;
+  // a task cancelled while queued ran no attempt that ended then (its startedAt may be an earlier attempt's)
+  const ranToItsEnd =
+    status === "succeeded" ||
+    status === "failed" ||
+    (status === "cancelled" && record.cancelRequestedAt !== null);
+  const runMs =
+    startedAt === null
+      ? null
+      : status === "running"
+        ? Math.max(0, storeNow - startedAt)
+        : ranToItsEnd && finishedAt !== null
+          ? Math.max(0, finishedAt - startedAt)
+          : null;
+  return { scheduled: dueInMs !== null && dueInMs > 0, dueInMs, runMs };
+}
+
+/**
+ * The task's result, parsed from the stored text; undefined when there is none. A handler's result
+ * is stored as its JSON; the built-in task types store text (`slept 100 ms`, the digits of a
+ * factorial), which stays text when it is not JSON, or is a number JSON would not give back as
+ * written (a factorial's 158 digits are not a float's).
+ */
+export function resultOf(record: Pick<TaskRecord, "result">): unknown {
+  const text = record.result;
+  if (text === null) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  return typeof parsed === "number" && JSON.stringify(parsed) !== text.trim() ? text : parsed;
+}
+
+/** The task as every reader shows it, as of `storeNow`, the store's clock (see taskTiming). */
+export function taskView(record: TaskRecord, storeNow: number): TaskView {
+  return {
+    ...record,
+    result: resultOf(record),
+    cancelRequested: record.status === "running" && record.cancelRequestedAt !== null,
+    ...taskTiming(record, storeNow),
+    asOf: storeNow,
+  };
+}
