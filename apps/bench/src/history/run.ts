@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Client, connect } from "taskq";
+import { everyTask } from "taskq/app";
 import { checkHistory } from "./checker.js";
 import { faultPlan, injectFaults } from "./faults.js";
 import { Fleet } from "./fleet.js";
@@ -73,11 +74,14 @@ async function openStore(options: HistoryOptions): Promise<StoreSetup> {
   };
 }
 
-/** Reads every task; the server may be restarting, so a failed read is tried again. */
+/**
+ * Reads every task, in creation order (everyTask: listTasks pages of 500); the server may be
+ * restarting, so a failed read is tried again from the start.
+ */
 async function readAll(client: Client): Promise<FinalTask[]> {
   for (let i = 0; ; i++) {
     try {
-      return (await client.store.all()).map((r) => ({
+      return (await everyTask(client.store)).map((r) => ({
         seq: r.seq,
         id: r.id,
         kind: r.kind,
