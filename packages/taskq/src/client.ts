@@ -358,6 +358,50 @@ export function toTaskInfo(v: TaskView): TaskInfo {
   };
 }
 
+/** What `awaitResult` needs besides the store and the read. */
+export interface AwaitResultOptions extends ResultOptions {
+  /** What is waited for, as the QueueTimeoutError names it: `task "t-1"`. */
+  readonly what: string;
+  /** Called after each look that found the task unfinished: throws to stop waiting (a queue closing). */
+  readonly check?: () => void;
+}
+
+/**
+ * The one wait for a task's end (`client.result` by id; `createQueue().submit` of a duplicate
+ * another process runs, by key): looks at the task `read` finds until it has finished, and
+ * resolves with its result, or rejects with TaskFailedError (failed for good) or
+ * TaskCancelledError; QueueTimeoutError past `timeoutMs`; the signal's reason once it aborts.
+ * Between looks it waits for a finish in the store (a notification on PostgreSQL, which wakes it
+ * first; a finish through this store object on SQLite), at most RESULT_WAIT_MS. A task `read` does
+ * not find is waited for (a `read` that throws ends the wait).
+ */
+export async function awaitResult(
+  store: TaskStoreDriver,
+  read: () => Promise<TaskRecord | undefined>,
+  o: AwaitResultOptions,
+): Promise<unknown> {
+  const { signal } = o;
+  signal?.throwIfAborted();
+  const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + o.timeoutMs;
+  for (;;) {
+    const record = await read();
+    if (record?.status === "succeeded") return resultOf(record);
+    if (record?.status === "failed")
+      throw new TaskFailedError(
+        record.id,
+        record.errorClass ?? "unknown",
+        record.attempts,
+        record.errorMessage ?? "",
+      );
+    if (record?.status === "cancelled") throw new TaskCancelledError(record.id);
+    o.check?.();
+    const left = deadline - performance.now();
+    if (left <= 0) throw new QueueTimeoutError(`waiting for ${o.what}`, o.timeoutMs ?? 0);
+    await store.waitForChange(Math.min(left, RESULT_WAIT_MS[store.dialect]), signal);
+    signal?.throwIfAborted();
+  }
+}
+
 /**
  * The producer's calls over an open store (`createQueue` shares its own). `owned`: `close()`
  * closes the store; `onCancel`: this process may hold the task (a createQueue), so a cancel of a
@@ -458,26 +502,11 @@ export function clientOf(
           "timeoutMs",
           `timeoutMs must be a number >= 0, got ${JSON.stringify(o.timeoutMs)}`,
         );
-      const signal = o.signal;
-      signal?.throwIfAborted();
-      const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + o.timeoutMs;
-      for (;;) {
-        const record = await latest(id);
-        if (record.status === "succeeded") return resultOf(record);
-        if (record.status === "failed")
-          throw new TaskFailedError(
-            record.id,
-            record.errorClass ?? "unknown",
-            record.attempts,
-            record.errorMessage ?? "",
-          );
-        if (record.status === "cancelled") throw new TaskCancelledError(record.id);
-        const left = deadline - performance.now();
-        if (left <= 0)
-          throw new QueueTimeoutError(`waiting for task ${JSON.stringify(id)}`, o.timeoutMs ?? 0);
-        await store.waitForChange(Math.min(left, RESULT_WAIT_MS[store.dialect]), signal);
-        signal?.throwIfAborted();
-      }
+      return awaitResult(store, () => latest(id), {
+        what: `task ${JSON.stringify(id)}`,
+        ...(o.signal === undefined ? {} : { signal: o.signal }),
+        ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+      });
     },
     async cancel(id) {
       const record = await latest(id);

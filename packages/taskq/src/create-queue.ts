@@ -1,19 +1,14 @@
 import type { TaskStoreDriver } from "@taskq/idempotency";
 import { type MetricsReport, toPrometheus, toReport } from "@taskq/metrics";
-import {
-  type ClientsSummary,
-  type CloseOptions,
-  runClients,
-  TaskCancelledError,
-  TaskFailedError,
-} from "@taskq/queue";
-import { type Client, clientOf, type Enqueued, type EnqueueOptions } from "./client.js";
+import { type ClientsSummary, type CloseOptions, runClients, TaskFailedError } from "@taskq/queue";
+import { awaitResult, type Client, clientOf, type Enqueued, type EnqueueOptions } from "./client.js";
 import { silentLogger } from "./handler.js";
 import { payloadPreparer } from "./handler-runtime.js";
 import { checkKind, kindOfModule } from "./kinds.js";
 import { type QueueOptions, resolveQueueOptions } from "./options.js";
 import { openRuntime } from "./runtime.js";
 import { stableKey } from "./stable-key.js";
+import { resultOf } from "./task-view.js";
 import { serve } from "./worker.js";
 
 /** Per-task options of `submit`. */
@@ -119,26 +114,26 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     );
   };
 
-  /** A duplicate of a task another process runs now: wait for its record to settle. */
+  /**
+   * A duplicate of a task another process runs now: wait for its record to settle, as `result`
+   * does; the queue closing ends the wait (its signal wakes it at once).
+   */
   const awaitElsewhere = async (key: string): Promise<Result> => {
-    for (;;) {
-      const record = await store.getByKey(kind, key);
-      if (record?.status === "succeeded") return parse(record.result);
-      if (record?.status === "cancelled") throw new TaskCancelledError(record.id);
-      if (record?.status === "failed")
-        throw new TaskFailedError(
-          record.id,
-          record.errorClass ?? "unknown",
-          record.attempts,
-          record.errorMessage ?? "",
-        );
-      if (!pool.accepting)
-        throw new TaskFailedError(key, "closed", 0, "the queue closed while another process ran the task");
-      // woken by a finish (a notification on PostgreSQL), or a poll interval later
-      await store.waitForChange(50);
+    const closed = () =>
+      new TaskFailedError(key, "closed", 0, "the queue closed while another process ran the task");
+    try {
+      return (await awaitResult(store, () => store.getByKey(kind, key), {
+        what: `task ${JSON.stringify(key)} (kind ${kind})`,
+        signal: stop.signal,
+        check: () => {
+          if (!pool.accepting) throw closed();
+        },
+      })) as Result;
+    } catch (error) {
+      if (stop.signal.aborted && error === stop.signal.reason) throw closed();
+      throw error;
     }
   };
-  const parse = (json: string | null): Result => (json === null ? undefined : JSON.parse(json)) as Result;
 
   let closing: Promise<void> | undefined;
   const queue: Queue<Payload, Result> = {
@@ -172,7 +167,7 @@ export async function createQueue<Payload = unknown, Result = unknown>(
       const prepared = prepare(payload, submitOptions);
       const result = await pool.submitPrepared(prepared);
       if (result.status === "running") return awaitElsewhere(prepared.idempotencyKey);
-      return parse(result.result);
+      return resultOf(result) as Result;
     },
     submitMany(payloads, manyOptions = {}) {
       return runClients({

@@ -13,6 +13,7 @@ import {
   TaskFailedError,
 } from "../src/index.js";
 import { calls } from "./fixtures/echo.mjs";
+import { counts, openGate, reset } from "./fixtures/gate.mjs";
 
 const fixture = (name: string) => new URL(`./fixtures/${name}.mjs`, import.meta.url).pathname;
 const dir = () => mkdtempSync(join(tmpdir(), "taskq-queue-"));
@@ -78,6 +79,38 @@ describe("createQueue", () => {
     expect(await second.submit({ n: 7 })).toEqual(a);
     expect(await second.submit({ n: 8 }, { key: a.key })).toEqual(a); // the key decides, not the payload
     expect(calls.count - before).toBe(1);
+  });
+
+  it("a duplicate of a task another queue runs waits for its end there; closing the queue ends that wait", async () => {
+    reset();
+    try {
+      const store = join(dir(), "tasks.db");
+      // inline handlers: the gate is this process's module, held until the test opens it
+      const running = await queue<{ n: number }, { n: number }>({ handler: fixture("gate"), store });
+      const held = running.submit({ n: 1 });
+      while (counts.now === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const waiting = await queue<{ n: number }, { n: number }>({ handler: fixture("gate"), store });
+      const elsewhere = waiting.submit({ n: 1 });
+      // a third queue waits too, and is closed while it waits: its submit fails at once, as closed
+      const closing = await queue<{ n: number }, { n: number }>({ handler: fixture("gate"), store });
+      const waits = new Promise<void>((resolve) => {
+        const wait = closing.store.waitForChange.bind(closing.store);
+        closing.store.waitForChange = (ms, signal) => {
+          resolve();
+          return wait(ms, signal);
+        };
+      });
+      const closed = closing.submit({ n: 1 }).catch((error: unknown) => error);
+      await waits;
+      await closing.close();
+      expect(await closed).toMatchObject({ name: "TaskFailedError", errorClass: "closed" });
+      openGate();
+      expect(await held).toEqual({ n: 1 });
+      expect(await elsewhere).toEqual({ n: 1 });
+      expect(counts.ran).toBe(1);
+    } finally {
+      openGate();
+    }
   });
 
   it("retries transient errors with backoff, then succeeds; metrics count the retries", async () => {
