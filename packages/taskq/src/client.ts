@@ -65,6 +65,20 @@ export interface EnqueueOptions {
   readonly tx?: PgQueryable;
 }
 
+/** One task's own choices in `enqueueMany` (its entry of `perTask`): as `enqueue`'s options of the same names. */
+export type TaskChoices = Pick<EnqueueOptions, "key" | "id" | "maxAttempts">;
+
+/** Options of `enqueueMany`: `enqueue`'s for every task (but `key` and `id`), and each task's own. */
+export interface EnqueueManyOptions extends Omit<EnqueueOptions, "key" | "id"> {
+  /**
+   * Each task's own key, id and attempts, by position: `perTask[i]` is for `payloads[i]`, one entry
+   * (an object, or undefined) per payload. What an entry leaves out is chosen as `enqueue` chooses
+   * it; its `maxAttempts` wins over the one for every task.
+   * @default none: every task keyed by its payload, with a new id
+   */
+  readonly perTask?: readonly (TaskChoices | undefined)[];
+}
+
 /** A `pg` Client or PoolClient: what transactional enqueue needs of it. */
 export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
@@ -165,12 +179,11 @@ export interface Client {
   readonly store: TaskStoreDriver;
   /** Stores a task of `kind` and answers once it is durable; a duplicate answers with the existing task's id. */
   enqueue(kind: string, payload: unknown, options?: EnqueueOptions): Promise<Enqueued>;
-  /** Stores many tasks of `kind` in one transaction: all, or none. */
-  enqueueMany(
-    kind: string,
-    payloads: readonly unknown[],
-    options?: Omit<EnqueueOptions, "key" | "id">,
-  ): Promise<Enqueued[]>;
+  /**
+   * Stores many tasks of `kind` in one transaction: all, or none. Answers in the payloads' order,
+   * a duplicate (of a stored task, or of an earlier payload of the call) with the existing task's id.
+   */
+  enqueueMany(kind: string, payloads: readonly unknown[], options?: EnqueueManyOptions): Promise<Enqueued[]>;
   /** The task with this id (the latest, if several share it), or undefined. */
   get(id: string): Promise<TaskInfo | undefined>;
   /**
@@ -231,6 +244,34 @@ const ENQUEUE_KEYS = keysOf<EnqueueOptions>()({
   delayMs: true,
   tx: true,
 });
+const ENQUEUE_MANY_KEYS = keysOf<EnqueueManyOptions>()({
+  maxAttempts: true,
+  priority: true,
+  runAt: true,
+  delayMs: true,
+  tx: true,
+  perTask: true,
+});
+const TASK_CHOICE_KEYS = keysOf<TaskChoices>()({ key: true, id: true, maxAttempts: true });
+
+/** `perTask` checked where it enters: one entry per payload, each with known keys only. */
+function checkPerTask(perTask: unknown, payloads: number): readonly (TaskChoices | undefined)[] {
+  if (!Array.isArray(perTask) || perTask.length !== payloads)
+    throw new ConfigError(
+      "perTask",
+      `perTask must be an array of one entry per payload (${payloads}), got ${Array.isArray(perTask) ? `${perTask.length} entries` : perTask === null ? "null" : typeof perTask}`,
+    );
+  perTask.forEach((choice: unknown, i) => {
+    if (choice === undefined) return;
+    if (choice === null || typeof choice !== "object" || Array.isArray(choice))
+      throw new ConfigError(
+        `perTask[${i}]`,
+        `perTask[${i}] must be an object ({ key?, id?, maxAttempts? }) or undefined, got ${choice === null ? "null" : Array.isArray(choice) ? "an array" : typeof choice}`,
+      );
+    checkOptionKeys(choice, TASK_CHOICE_KEYS, `enqueueMany options.perTask[${i}]`);
+  });
+  return perTask as readonly (TaskChoices | undefined)[];
+}
 
 /** The timing options of an enqueue, checked (one line naming the option) and as the store takes them. */
 export function timingOf(o: Pick<EnqueueOptions, "priority" | "runAt" | "delayMs">): {
@@ -423,10 +464,13 @@ export function clientOf(
   const claimOf = (
     kind: string,
     payload: unknown,
-    o: EnqueueOptions,
+    o: TaskChoices,
     timing: ReturnType<typeof timingOf>,
   ): ClaimInput => {
-    const p = prepareOf(kind)(payload, o);
+    const p = prepareOf(kind)(payload, {
+      ...(o.key === undefined ? {} : { key: o.key }),
+      ...(o.id === undefined ? {} : { id: o.id }),
+    });
     return {
       id: p.id,
       idempotencyKey: p.idempotencyKey,
@@ -480,15 +524,47 @@ export function clientOf(
       return answer(claim, result as Awaited<ReturnType<TaskStoreDriver["claim"]>>);
     },
     async enqueueMany(kind, payloads, o = {}) {
-      checkOptionKeys(o, ENQUEUE_KEYS, "enqueueMany options");
+      checkOptionKeys(o, ENQUEUE_MANY_KEYS, "enqueueMany options");
       if (!Array.isArray(payloads))
         throw new ConfigError("payloads", "enqueueMany needs an array of payloads");
       const timing = timingOf(o);
-      const claims = payloads.map((payload) => claimOf(kind, payload, o, timing));
-      const results = await claimAll(claims, o.tx);
-      return claims.map((claim, i) =>
-        answer(claim, results[i] as Awaited<ReturnType<TaskStoreDriver["claim"]>>),
+      const perTask = o.perTask === undefined ? undefined : checkPerTask(o.perTask, payloads.length);
+      const claims = payloads.map((payload, i) => {
+        const own = perTask?.[i];
+        const maxAttempts = own?.maxAttempts ?? o.maxAttempts;
+        return claimOf(
+          kind,
+          payload,
+          {
+            ...(own?.key === undefined ? {} : { key: own.key }),
+            ...(own?.id === undefined ? {} : { id: own.id }),
+            ...(maxAttempts === undefined ? {} : { maxAttempts }),
+          },
+          timing,
+        );
+      });
+      // A key given twice in one call is stored once, and its later tasks answer as duplicates of
+      // the first, as a later call would be answered (PostgreSQL's claim statement fails on a key
+      // it is given twice: a SyntaxError from the driver; SQLite answers this way itself).
+      const firstOf = new Map<string, number>();
+      const unique: ClaimInput[] = [];
+      const claimed = claims.map((claim) => {
+        let at = firstOf.get(claim.idempotencyKey);
+        if (at === undefined) {
+          at = unique.push(claim) - 1;
+          firstOf.set(claim.idempotencyKey, at);
+          return { at, first: true };
+        }
+        return { at, first: false };
+      });
+      const results = await claimAll(unique, o.tx);
+      const answers = unique.map((claim, at) =>
+        answer(claim, results[at] as Awaited<ReturnType<TaskStoreDriver["claim"]>>),
       );
+      return claimed.map(({ at, first }) => {
+        const a = answers[at] as Enqueued;
+        return first ? a : { ...a, duplicate: true };
+      });
     },
     async get(id) {
       // "scheduled" by the store's clock, read alongside (one more query on PostgreSQL, in parallel)

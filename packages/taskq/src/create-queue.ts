@@ -1,7 +1,14 @@
 import type { TaskStoreDriver } from "@taskq/idempotency";
 import { type MetricsReport, toPrometheus, toReport } from "@taskq/metrics";
 import { type ClientsSummary, type CloseOptions, runClients, TaskFailedError } from "@taskq/queue";
-import { awaitResult, type Client, clientOf, type Enqueued, type EnqueueOptions } from "./client.js";
+import {
+  awaitResult,
+  type Client,
+  clientOf,
+  type Enqueued,
+  type EnqueueManyOptions,
+  type EnqueueOptions,
+} from "./client.js";
 import { silentLogger } from "./handler.js";
 import { payloadPreparer } from "./handler-runtime.js";
 import { checkKind, kindOfModule } from "./kinds.js";
@@ -15,7 +22,7 @@ import { serve } from "./worker.js";
 export interface SubmitOptions {
   /** The idempotency key. @default the queue's `key(payload)` */
   readonly key?: string;
-  /** The task's id (in logs, `taskq status`, dead letters). @default `task-` and a random suffix */
+  /** The task's id (in logs, `taskq status`, dead letters). @default `task-` and a time-ordered suffix */
   readonly id?: string;
   /** Attempts in all for this task. @default the queue's `retry.attempts` */
   readonly maxAttempts?: number;
@@ -47,10 +54,7 @@ export interface Queue<Payload, Result> extends Omit<Client, "close" | "enqueue"
    */
   enqueue(payload: Payload, options?: EnqueueOptions): Promise<Enqueued>;
   /** Stores many tasks of the queue's kind in one transaction. */
-  enqueueMany(
-    payloads: readonly Payload[],
-    options?: Omit<EnqueueOptions, "key" | "id">,
-  ): Promise<Enqueued[]>;
+  enqueueMany(payloads: readonly Payload[], options?: EnqueueManyOptions): Promise<Enqueued[]>;
   /**
    * Runs `payload` through the queue and resolves with the handler's result: at once, from the
    * store, when its key succeeded before (in this process or an earlier one). Rejects with a

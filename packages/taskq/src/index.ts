@@ -6,6 +6,7 @@ export {
   type ConnectOptions,
   connect,
   type Enqueued,
+  type EnqueueManyOptions,
   type EnqueueOptions,
   type LimitsInfo,
   type LimitsOptions,
@@ -13,6 +14,7 @@ export {
   type ResultOptions,
   type ScheduleInfo,
   type ScheduleOptions,
+  type TaskChoices,
   type TaskInfo,
 } from "./client.js";
 export { createQueue, type Queue, type SubmitManyOptions, type SubmitOptions } from "./create-queue.js";

@@ -123,6 +123,38 @@ describe.each(stores)("producer and workers on %s", (_name, storeOf) => {
     expect(many.map((e) => e.duplicate)).toEqual([false, false, true]);
   });
 
+  it("enqueueMany takes each task's own key, id and attempts (perTask); a duplicate in the call answers with the first's id", async () => {
+    const client = await producer(storeOf());
+    const kind = kindOf("each");
+    const many = await client.enqueueMany(kind, [{ n: 1 }, { n: 2 }, { n: 3 }], {
+      maxAttempts: 2,
+      perTask: [{ key: "k1", id: "own-1" }, undefined, { key: "k1", id: "own-3", maxAttempts: 5 }],
+    });
+    expect(many.map((e) => [e.id, e.key, e.duplicate])).toEqual([
+      ["own-1", "k1", false],
+      [expect.stringMatching(/^task-/), expect.stringMatching(/^sha256:/), false],
+      ["own-1", "k1", true],
+    ]);
+    expect(await client.get("own-1")).toMatchObject({ payload: { n: 1 }, maxAttempts: 2 });
+    expect((await client.get(many[1]?.id as string))?.maxAttempts).toBe(2);
+    // a task's own attempts win over the call's
+    const [own] = await client.enqueueMany(kind, [{ n: 4 }], {
+      maxAttempts: 2,
+      perTask: [{ maxAttempts: 5 }],
+    });
+    expect((await client.get(own?.id as string))?.maxAttempts).toBe(5);
+    await expect(client.enqueueMany(kind, [{ n: 5 }], { perTask: [] })).rejects.toThrow(
+      "perTask must be an array of one entry per payload (1), got 0 entries",
+    );
+    await expect(client.enqueueMany(kind, [{ n: 5 }], { perTask: [{ ky: "k" }] } as never)).rejects.toThrow(
+      'unknown option "enqueueMany options.perTask[0].ky": did you mean "enqueueMany options.perTask[0].key"?',
+    );
+    // one key (or id) for every task of a call is refused, not applied to each
+    await expect(client.enqueueMany(kind, [{ n: 5 }], { key: "k" } as never)).rejects.toThrow(
+      /^unknown option "enqueueMany options\.key"/,
+    );
+  });
+
   it("cancel: a queued task never runs; a running one has ctx.signal aborted and ends cancelled; a finished one is refused", async () => {
     const store = storeOf();
     const [slow, idle] = [kindOf("slow"), kindOf("idle")];
