@@ -1,27 +1,21 @@
 // Numbered migrations, the same numbering for every dialect: `<dialect>/migrations/00N_<what>.sql`,
 // applied in order. Each driver records the versions applied its own way (SQLite: PRAGMA
-// user_version; PostgreSQL: its `migrations` table) but plans them here.
+// user_version; PostgreSQL: its `migrations` table) but plans them here. The list is the folders:
+// scripts/gen-sql.ts reads them (the same names in both, numbered from 001 without a gap) into
+// sql/generated/ (MIGRATION_NAMES, and each dialect's files imported as text).
 
 import { StoreError } from "../errors.js";
+import { MIGRATION_NAMES } from "./generated/migration-names.js";
 
 /**
  * The migrations, the same for every dialect: `<dialect>/migrations/<name>.sql`, applied in this
- * order. To add one, add its name here and a file of that name for each dialect (and import it in
- * sqlite/migrations.ts and postgres/migrate.ts).
+ * order. To add one, add a file of the next number to both folders (and run gen:sql, as build and
+ * typecheck do).
  */
-export const MIGRATION_NAMES = [
-  "001_tasks",
-  "002_scheduling_leases",
-  "003_partial_indexes",
-  "004_dead_letter_indexes",
-  "005_failed_index",
-  "006_maintenance_managers",
-  "007_kinds_cancel",
-  "008_time_priority_schedules",
-  "009_kind_in_failed_cancelled_indexes",
-  "010_due_index_apart",
-  "011_queued_positive_index",
-] as const;
+export { MIGRATION_NAMES };
+
+/** A migration's name: its file's, without `.sql`. */
+export type MigrationName = (typeof MIGRATION_NAMES)[number];
 
 /**
  * The schema version this code writes: the number of migrations. A store with a higher version
@@ -38,11 +32,9 @@ export interface Migration {
   readonly sql: string;
 }
 
-/** A dialect's migration files, their texts in the order of MIGRATION_NAMES. */
-export function loadMigrations(
-  texts: readonly string[] & { readonly length: typeof SCHEMA_VERSION },
-): readonly Migration[] {
-  return MIGRATION_NAMES.map((name, i) => ({ version: i + 1, name, sql: texts[i] as string }));
+/** A dialect's migrations, in the order of MIGRATION_NAMES, from its files' texts by name (generated). */
+export function loadMigrations(files: Readonly<Record<MigrationName, string>>): readonly Migration[] {
+  return MIGRATION_NAMES.map((name, i) => ({ version: i + 1, name, sql: files[name] }));
 }
 
 /**
