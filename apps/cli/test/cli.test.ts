@@ -111,6 +111,8 @@ describe("taskq (the built binary, as a subprocess)", () => {
     ]);
     expect(submitted.code).toBe(0);
     const id = submitted.stdout.trim();
+    // ids the tasks do not give are the client's: time-ordered
+    expect(id).toMatch(/^task-[0-9a-z]+-[0-9a-f]{4}[0-9a-z]+$/);
     const random = await taskq(dir, ["submit", "--random", "--count", "8", "--seed", "2"]);
     expect(random.stdout.trim().split("\n")).toHaveLength(8);
     const before = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json"])).stdout);
@@ -142,6 +144,42 @@ describe("taskq (the built binary, as a subprocess)", () => {
     expect(human).toMatch(
       /queued 0 \(scheduled for later 0\) {2}running 0 \(executing 0, leased and waiting for a slot 0\) {2}succeeded \d+/,
     );
+  });
+
+  it("submit stores a task file through the client, in chunks: its ids kept, the others the client's; duplicates and bad tasks answered", async () => {
+    const dir = workdir();
+    const tasks = [
+      { id: "c1", type: "compute", operation: "double", value: 3, max_attempts: 2 },
+      { type: "noop" }, // no id: the client's
+      { id: "c2", type: "compute", operation: "double", value: 3 }, // c1's key: a duplicate
+      { id: "bad", type: "compute", operation: "nope", value: 1 }, // not a task: dead-lettered
+      ...Array.from({ length: 1500 }, (_, n) => ({ id: `s${n}`, type: "sleep", duration: 0 })),
+    ];
+    writeFileSync(join(dir, "tasks.jsonl"), tasks.map((t) => JSON.stringify(t)).join("\n"));
+    const submitted = await taskq(dir, [
+      "submit",
+      "--payload-file",
+      "tasks.jsonl",
+      "--json",
+      "--attempts",
+      "4",
+    ]);
+    expect([submitted.code, submitted.stderr]).toEqual([
+      0,
+      expect.stringMatching(/^taskq: skipped .* \(dead-lettered\)\n$/),
+    ]);
+    const results = JSON.parse(submitted.stdout) as Record<string, unknown>[];
+    expect(results).toHaveLength(1503);
+    expect(results.slice(0, 3)).toEqual([
+      { id: "c1", kind: "compute", status: "queued", duplicate: false },
+      { id: expect.stringMatching(/^task-/), kind: "noop", status: "queued", duplicate: false },
+      { id: "c1", kind: "compute", status: "queued", duplicate: true },
+    ]);
+    expect(results.at(-1)).toEqual({ id: "s1499", kind: "sleep", status: "queued", duplicate: false });
+    // --attempts wins over the task's own max_attempts
+    expect(JSON.parse((await taskq(dir, ["status", "c1", "--json"])).stdout).maxAttempts).toBe(4);
+    const dlq = JSON.parse((await taskq(dir, ["dlq", "list", "--json"])).stdout) as { taskId: string }[];
+    expect(dlq.map((d) => d.taskId)).toEqual(["bad"]);
   });
 
   it("monitor and status tell tasks executing now from tasks leased and waiting for a slot", async () => {

@@ -12,6 +12,8 @@ export { everyDeadLetter, everyTask, MAX_REDRIVE, redactUrl, statusTotals } from
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
 export { clientOf, type LimitsInfo, type ScheduleInfo } from "./client.js";
 export { parseCron } from "./cron.js";
+/** A new task id as the client makes one (`task-` and a time-ordered suffix), for a task that needs its id first. */
+export { nextId as newTaskId } from "./handler-runtime.js";
 export { BUILT_IN_KINDS, checkKind, type HandlerModules, KIND_PATTERN, kindOfModule } from "./kinds.js";
 export { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
 export { type RetentionOptions, retentionService } from "./maintenance/retention.js";

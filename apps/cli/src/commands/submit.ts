@@ -1,13 +1,14 @@
-import { randomUUID } from "node:crypto";
-import { loadPayloadFile, loadTaskFile, prepareTask, toWire } from "@taskq/processor";
+import { loadPayloadFile, loadTaskFile, prepareTask, toPrepared } from "@taskq/processor";
 import { createRng } from "@taskq/storage-sim";
+import type { Client, TaskChoices } from "taskq";
 import {
   CliError,
   checkKind,
+  clientOf,
   envDefault,
-  handlerPayloads,
   integerAtLeast,
   integerRule,
+  newTaskId,
   openStores,
   redactUrl,
 } from "taskq/app";
@@ -82,6 +83,75 @@ export function randomTasks(count: number, seed: number): Record<string, unknown
         return { type: "fail", error_message: "Simulated failure" };
     }
   });
+}
+
+/** Tasks stored per transaction: a file of any size holds the store's write lock a chunk at a time. */
+export const SUBMIT_CHUNK = 1000;
+
+/** A task to store: its kind, its payload, and its own key, id and attempts (the built-in types'). */
+interface SubmitTask {
+  readonly kind: string;
+  readonly payload: unknown;
+  readonly choices?: TaskChoices;
+}
+
+/** What submit prints of each task: the stored one's id (a duplicate's: the task holding its key). */
+interface Submitted {
+  readonly id: string;
+  readonly kind: string;
+  readonly status: string;
+  readonly duplicate: boolean;
+}
+
+/**
+ * Stores `tasks` through the client's `enqueueMany`, SUBMIT_CHUNK at a time: a chunk's tasks of
+ * one kind in one call (its transaction), the kinds in the order they first come, the tasks of a
+ * kind in the order given. Answers in the order given. A chunk that fails leaves the chunks before
+ * it stored: the error says how many.
+ */
+async function enqueueAll(
+  client: Client,
+  tasks: readonly SubmitTask[],
+  o: { attempts?: number; priority?: number; runAt?: number; delayMs?: number },
+): Promise<Submitted[]> {
+  const { attempts, ...timing } = o;
+  const results: Submitted[] = new Array(tasks.length);
+  for (let from = 0; from < tasks.length; from += SUBMIT_CHUNK) {
+    const byKind = new Map<string, number[]>();
+    for (let i = from; i < Math.min(from + SUBMIT_CHUNK, tasks.length); i++) {
+      const kind = (tasks[i] as SubmitTask).kind;
+      const at = byKind.get(kind);
+      if (at) at.push(i);
+      else byKind.set(kind, [i]);
+    }
+    try {
+      for (const [kind, at] of byKind) {
+        const enqueued = await client.enqueueMany(
+          kind,
+          at.map((i) => (tasks[i] as SubmitTask).payload),
+          {
+            ...timing,
+            perTask: at.map((i) => {
+              const own = (tasks[i] as SubmitTask).choices ?? {};
+              const maxAttempts = attempts ?? own.maxAttempts;
+              return { ...own, ...(maxAttempts === undefined ? {} : { maxAttempts }) };
+            }),
+          },
+        );
+        enqueued.forEach((e, j) => {
+          results[at[j] as number] = { id: e.id, kind: e.kind, status: e.status, duplicate: e.duplicate };
+        });
+      }
+    } catch (error) {
+      const stored = results.filter(Boolean).length;
+      if (stored > 0)
+        process.stderr.write(
+          `taskq: ${stored} of ${tasks.length} task(s) were stored before the error below\n`,
+        );
+      throw error;
+    }
+  }
+  return results;
 }
 
 export const submitCommand = {
@@ -178,17 +248,24 @@ export const submitCommand = {
         "before the others",
       ),
   handler: async (argv: SubmitArgs) => {
-    const generateId = () => `task-${randomUUID().slice(0, 8)}`;
-    const prepared: {
-      id: string;
-      idempotencyKey: string;
-      kind: string;
-      payload: unknown;
-      maxAttempts?: number;
-    }[] = [];
+    // Through the client, as every producer enqueues: its checks, and its time-ordered ids for the
+    // tasks that give none (random ones scatter every insert over the id index's pages).
+    const tasks: SubmitTask[] = [];
     const invalid: { id: string; raw: unknown; message: string }[] = [];
-    // --kind: the payloads of that kind, as they are; otherwise the built-in task types' routing
-    const ofKind = argv.kind === undefined ? undefined : handlerPayloads(checkKind(argv.kind, "--kind"));
+    // --kind: the payloads of that kind, as they are (keyed by their hash, as the client keys
+    // them); otherwise the built-in task types' routing: each task's kind is its type, its key
+    // and id its own (an id the task does not give is made as the client makes one)
+    const kind = argv.kind === undefined ? undefined : checkKind(argv.kind, "--kind");
+    const ofKind = (payload: unknown): SubmitTask => ({ kind: kind as string, payload });
+    const builtIn = (p: ReturnType<typeof prepareTask>): SubmitTask => ({
+      kind: p.kind,
+      payload: p.payload,
+      choices: {
+        key: p.idempotencyKey,
+        id: p.id,
+        ...(p.maxAttempts === undefined ? {} : { maxAttempts: p.maxAttempts }),
+      },
+    });
     if (argv.payload !== undefined) {
       let raw: unknown;
       try {
@@ -196,22 +273,22 @@ export const submitCommand = {
       } catch (error) {
         throw new CliError(`--payload is not valid JSON: ${(error as Error).message}`, 2);
       }
-      prepared.push(
-        ofKind ? ofKind(raw, { id: generateId() }) : prepareTask(raw, { generateId, position: "--payload" }),
+      tasks.push(
+        kind ? ofKind(raw) : builtIn(prepareTask(raw, { generateId: newTaskId, position: "--payload" })),
       );
-    } else if (argv["payload-file"] !== undefined && ofKind) {
+    } else if (argv["payload-file"] !== undefined && kind) {
       const file = await loadPayloadFile(argv["payload-file"]);
-      for (const payload of file.payloads) prepared.push(ofKind(payload, { id: generateId() }));
+      for (const payload of file.payloads) tasks.push(ofKind(payload));
       for (const bad of file.invalid)
         invalid.push({ id: `#${bad.position}`, raw: bad.raw, message: bad.message });
     } else if (argv["payload-file"] !== undefined) {
-      const file = await loadTaskFile(argv["payload-file"], { generateId });
-      for (const task of file.tasks) prepared.push(prepareTask(toWire(task)));
+      const file = await loadTaskFile(argv["payload-file"], { generateId: newTaskId });
+      for (const task of file.tasks) tasks.push(builtIn(toPrepared(task)));
       for (const bad of file.invalid)
         invalid.push({ id: bad.id ?? `#${bad.position}`, raw: bad.raw, message: bad.message });
     } else {
       for (const raw of randomTasks(argv.count ?? 1, argv.seed))
-        prepared.push(prepareTask(raw, { generateId }));
+        tasks.push(builtIn(prepareTask(raw, { generateId: newTaskId })));
     }
     const { store, objects } = await openStores({
       db: argv.db,
@@ -221,25 +298,12 @@ export const submitCommand = {
       leaseMs: envDefault("leaseMs", integerRule(1)) as number,
     });
     try {
-      const claims = await store.enqueueMany(
-        prepared.map((p) => ({
-          id: p.id,
-          idempotencyKey: p.idempotencyKey,
-          kind: p.kind,
-          payload: p.payload,
-          // the flag, then the task's own max_attempts, then the store's default (ATTEMPTS)
-          maxAttempts: argv.attempts ?? p.maxAttempts,
-          ...(argv.priority === undefined ? {} : { priority: argv.priority }),
-          ...(argv["run-at"] === undefined ? {} : { runAt: argv["run-at"] }),
-          ...(argv["delay-ms"] === undefined ? {} : { delayMs: argv["delay-ms"] }),
-        })),
-      );
-      // a duplicate answers with the task that holds its kind and key: its id is the one to ask for
-      const results = claims.map((claim, i) => {
-        const p = prepared[i] as (typeof prepared)[number];
-        return claim.created
-          ? { id: p.id, kind: p.kind, status: "queued", duplicate: false }
-          : { id: claim.record.id, kind: claim.record.kind, status: claim.record.status, duplicate: true };
+      const results = await enqueueAll(clientOf(store, { owned: false }), tasks, {
+        // the flag, then the task's own max_attempts, then the store's default (ATTEMPTS)
+        ...(argv.attempts === undefined ? {} : { attempts: argv.attempts }),
+        ...(argv.priority === undefined ? {} : { priority: argv.priority }),
+        ...(argv["run-at"] === undefined ? {} : { runAt: argv["run-at"] }),
+        ...(argv["delay-ms"] === undefined ? {} : { delayMs: argv["delay-ms"] }),
       });
       for (const bad of invalid) {
         await store.recordInvalid(bad.id, bad.raw ?? null, {
