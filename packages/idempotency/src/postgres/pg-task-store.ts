@@ -1,21 +1,19 @@
 // The PostgreSQL driver's facade: checks the options, then composes the connection pool
-// (connection.ts), the migration runner (migrate.ts), group commit (turn-batcher.ts) and
-// LISTEN/NOTIFY wake-ups (notifier.ts: work, finished tasks, cancel requests). Its own code is
-// the durable queue (takeNext by kind), leases, cancel, reads and retention, one statement of
-// queries.sql each, and claimWith (the claim through the application's own client; its answers,
-// as the turn's, by claim-answers.ts).
+// (connection.ts), the migration runner (migrate.ts), group commit (turn-batcher.ts), the take
+// planner (take-planner.ts: how takeNext becomes statements) and LISTEN/NOTIFY wake-ups
+// (notifier.ts: work, finished tasks, cancel requests). Its own code is leases, cancel, reads and
+// retention, one statement of queries.sql each, and claimWith (the claim through the
+// application's own client; its answers, as the turn's, by claim-answers.ts).
 import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, MANAGER_STALE_MS } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
 import {
-  allowances,
   checkKindLimits,
   earliestStart,
   type KindLimitRow,
   type KindLimitState,
   toKindLimitState,
-  windowsAfter,
 } from "../limits.js";
 import { deadLocalOwners, newOwnerId } from "../owner.js";
 import * as records from "../record.js";
@@ -30,26 +28,10 @@ import { migrate } from "./migrate.js";
 import { PgNotifier } from "./notifier.js";
 import { bindPg } from "./pg-values.js";
 import { type PgParams, pgQueryIn } from "./queries.js";
+import { TakePlanner } from "./take-planner.js";
 import { TurnBatcher } from "./turn-batcher.js";
 
-/** How long a store trusts its list of the kinds with limits, ms (see #limitedKinds). */
-const LIMITS_REFRESH_MS = 1000;
-
-/**
- * A take reads on from where this store's last take of a kind ended (see #takeFrom), except the
- * first after a short take, and at least every TAKE_RESCAN_EVERY-th take or TAKE_RESCAN_MS ms:
- * those read the kind's due tasks from the start (and a take that read on and came back short
- * reads the rest from the start at once).
- */
-export const TAKE_RESCAN_EVERY = 8;
-const TAKE_RESCAN_MS = 100;
-
-/**
- * A take returns the expired leases of every node to the queue first, at most this often, ms
- * (or every quarter lease, if less): an expired task comes back within that, and a drain's takes
- * do not each pay a statement for it.
- */
-const RECLAIM_EVERY_MS = 1000;
+export { TAKE_RESCAN_EVERY } from "./take-planner.js";
 
 /** What claimWith needs of the application's own `pg` client (a `pg.Client` or `pg.PoolClient`). */
 export interface PgQueryable {
@@ -129,13 +111,6 @@ export interface PgTaskStoreOptions {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** A taken task's row: its rank too (see #takeFrom). */
-type TakenRow = records.Row & { readonly rank_at: number };
-/** Queue order: rank, then seq (rows from two takes merged). */
-const byRank = (a: TakenRow, b: TakenRow) => a.rank_at - b.rank_at || a.seq - b.seq;
-/** A take's parameters but the allowances and whether limited kinds are skipped. */
-type TakeBase = Omit<PgParams["task_take"], "allow_kinds" | "allow_n" | "skip_limited">;
-
 /**
  * The PostgreSQL driver of the task store contract, for many managers on one database. Same
  * record, state machine and meaning as the SQLite driver; in addition:
@@ -164,6 +139,7 @@ export class PgTaskStore implements TaskStoreDriver {
   recoveredOnOpen = 0;
   readonly #conn: PgConnection;
   readonly #batcher: TurnBatcher;
+  readonly #planner: TakePlanner;
   readonly #notifier: PgNotifier;
   readonly #now: (() => number) | undefined;
   readonly #channel: string;
@@ -175,21 +151,6 @@ export class PgTaskStore implements TaskStoreDriver {
   readonly #running = new Set<number>();
   /** The kind of each task this store took and has not seen finish (see #finished). */
   readonly #takenKinds = new Map<number, string>();
-  /** The kinds with limits in the store, and when they were read (performance.now()). */
-  #limited: { readonly kinds: string[]; readonly at: number } | undefined;
-  /**
-   * Per kind, the queue position (rank_at, seq) where this store's last take ended. The queued
-   * index keeps an entry of every task taken since the last vacuum, in front of the due ones: a
-   * take from the start reads them all (in a drain, each take read every task taken before it).
-   * A task that becomes due ranked before the position (a higher priority, a released lease) is
-   * found by the next take from the start: see TAKE_RESCAN_EVERY.
-   */
-  readonly #takeFrom = new Map<string, { readonly rank: number; readonly seq: number }>();
-  /** Takes since the last one from the start, and when that was (performance.now()). */
-  #takesSinceRescan = 0;
-  #rescanAt = Number.NEGATIVE_INFINITY;
-  /** When a take last reclaimed expired leases (performance.now()). */
-  #reclaimedAt = Number.NEGATIVE_INFINITY;
 
   private constructor(options: PgTaskStoreOptions) {
     let url: URL;
@@ -246,6 +207,13 @@ export class PgTaskStore implements TaskStoreDriver {
       clock: () => this.#clock(),
       running: this.#running,
       onFinished: (seqs) => this.#finished(seqs),
+    });
+    this.#planner = new TakePlanner(this.#conn, {
+      owner: this.owner,
+      leaseMs: this.leaseMs,
+      doneChannel: this.#doneChannel,
+      clock: () => this.#clock(),
+      injectedClock: this.#now !== undefined,
     });
     this.#notifier = new PgNotifier(this.#conn.config, {
       work: this.#channel,
@@ -400,130 +368,12 @@ export class PgTaskStore implements TaskStoreDriver {
     if (kinds !== undefined) validate.checkKinds(kinds);
     this.#ensureOpen("take next");
     this.#notifier.clear();
-    // on an injected clock (tests), at every take: time moves only when the test moves it
-    const at = performance.now();
-    if (this.#now || at - this.#reclaimedAt >= Math.min(RECLAIM_EVERY_MS, this.leaseMs / 4)) {
-      await this.#conn.query("task_reclaim", {
-        now: this.#clock(),
-        owner: null,
-        done_channel: this.#doneChannel,
-      });
-      this.#reclaimedAt = at;
-    }
-    const serve = kinds === undefined ? null : [...new Set(kinds)];
-    const served = (kind: string) => serve === null || serve.includes(kind);
-    const from = this.#takeStarts(served);
-    const base: TakeBase = {
-      now: this.#clock(),
-      owner: this.owner,
-      lease_ms: this.leaseMs,
-      limit,
-      kinds: serve,
-      from_kinds: from.map(([kind]) => kind),
-      from_rank: from.map(([, at]) => at.rank),
-      from_seq: from.map(([, at]) => at.seq),
-    };
-    let limited = (await this.#limitedKinds()).filter(served);
-    let rows: TakenRow[] = [];
-    if (limited.length === 0) {
-      rows = await this.#takeUnlimited(base, limit, from.length > 0, options.perKind, served);
-      // Short: perhaps a kind served has limits this store has not read yet (set by another
-      // process since the last read): then the statement took nothing, and the whole take is
-      // made now within the limits, in queue order across every kind.
-      if (rows.length < limit) limited = (await this.#limitedKinds(true)).filter(served);
-    }
-    if (limited.length > 0 && rows.length < limit) {
-      const more = await this.#takeLimited(base, limit - rows.length, serve, options.perKind);
-      rows = rows.length === 0 ? more : [...rows, ...more].sort(byRank);
-    }
+    const rows = await this.#planner.take(limit, kinds, options.perKind);
     for (const row of rows) {
       this.#running.add(row.seq);
       this.#takenKinds.set(row.seq, row.kind);
     }
-    this.#tookUpTo(rows, limit);
     return rows.map(records.toRecord);
-  }
-
-  /**
-   * A take of kinds this store read no limits for: one statement, with the caller's caps if any.
-   * The statement skips a kind that has limits after all (set since the read), so a limit binds
-   * the next take anywhere, whatever a store believed.
-   */
-  async #takeUnlimited(
-    base: TakeBase,
-    limit: number,
-    readOn: boolean,
-    perKind: T.TakeOptions["perKind"],
-    served: (kind: string) => boolean,
-  ): Promise<TakenRow[]> {
-    const caps = Object.entries(perKind ?? {}).filter(([kind]) => served(kind));
-    const take = (n: number, after: boolean, took: readonly TakenRow[] = []) =>
-      this.#conn.query<"task_take", TakenRow>("task_take", {
-        ...base,
-        limit: n,
-        ...(after ? {} : { from_kinds: [], from_rank: [], from_seq: [] }),
-        allow_kinds: caps.map(([kind]) => kind),
-        allow_n: caps.map(([kind, cap]) =>
-          Math.max(0, Math.min(n, cap - took.filter((r) => r.kind === kind).length)),
-        ),
-        skip_limited: true,
-      });
-    const rows = (await take(limit, true)).rows;
-    // a take that read on came back short: what is due may be behind where it started (a higher
-    // priority, a released lease), so the rest is read from the start now, not at the next take
-    if (!readOn || rows.length >= limit) return rows;
-    const rest = (await take(limit - rows.length, false, rows)).rows;
-    this.#tookFromStart();
-    return [...rows, ...rest].sort(byRank);
-  }
-
-  /**
-   * A take within the served kinds' limits, in one transaction: their kind_limits rows locked
-   * (every limited kind served, read now: never a cached list), their running counts, the take
-   * with each kind's allowance, and the rate windows after it.
-   */
-  #takeLimited(
-    base: TakeBase,
-    limit: number,
-    serve: string[] | null,
-    perKind: T.TakeOptions["perKind"],
-  ): Promise<TakenRow[]> {
-    return this.#conn.transaction("take next", async (query) => {
-      const locked = (
-        await query<"kind_limit_lock", KindLimitRow & { clock_now: number }>("kind_limit_lock", {
-          now: base.now,
-          kinds: serve,
-        })
-      ).rows;
-      const now = Number(locked[0]?.clock_now ?? base.now ?? Date.now());
-      const counted = await query<"task_count_running_by_kind", { kind: string; n: number }>(
-        "task_count_running_by_kind",
-        { kinds: locked.map((r) => r.kind) },
-      );
-      const running = new Map(counted.rows.map((r) => [r.kind, r.n]));
-      const allow = allowances(limit, locked, running, now, perKind);
-      const taken = (
-        await query<"task_take", TakenRow>("task_take", {
-          ...base,
-          // the time the windows were judged by is the tasks' start time too
-          now,
-          limit,
-          allow_kinds: [...allow.keys()],
-          allow_n: [...allow.values()],
-          skip_limited: false,
-        })
-      ).rows;
-      const started = new Map<string, number>();
-      for (const r of taken) started.set(r.kind, (started.get(r.kind) ?? 0) + 1);
-      const windows = windowsAfter(locked, started, now);
-      if (windows.length > 0)
-        await query("kind_limit_set_windows", {
-          kinds: windows.map((w) => w[0]),
-          window_start: windows.map((w) => w[1]),
-          window_count: windows.map((w) => w[2]),
-        });
-      return taken;
-    });
   }
 
   /**
@@ -537,58 +387,9 @@ export class PgTaskStore implements TaskStoreDriver {
       const kind = this.#takenKinds.get(seq);
       if (kind === undefined) continue;
       this.#takenKinds.delete(seq);
-      if (this.#limited?.kinds.includes(kind)) freed = true;
+      if (this.#planner.isLimited(kind)) freed = true;
     }
     if (freed) void this.#notify();
-  }
-
-  /** Where this take's scan of each served kind starts: none (from the start) when a rescan is due. */
-  #takeStarts(served: (kind: string) => boolean): [string, { rank: number; seq: number }][] {
-    // every TAKE_RESCAN_EVERY-th take (the ones between read on), or once TAKE_RESCAN_MS passed
-    const rescan =
-      this.#takesSinceRescan + 1 >= TAKE_RESCAN_EVERY || performance.now() - this.#rescanAt >= TAKE_RESCAN_MS;
-    if (rescan) this.#tookFromStart();
-    else this.#takesSinceRescan++;
-    return [...this.#takeFrom].filter(([kind]) => served(kind));
-  }
-
-  /** A take read from the start: the positions start over, and so does the count to the next. */
-  #tookFromStart(): void {
-    this.#takeFrom.clear();
-    this.#takesSinceRescan = 0;
-    this.#rescanAt = performance.now();
-  }
-
-  /**
-   * Remembers where a take ended, per kind: its last task taken from the due range (ranked no
-   * later than its start; a negative priority's task ranked later comes from its own index). A
-   * short take (fewer than `limit`: its kinds ran out, or their allowances) forgets them all.
-   */
-  #tookUpTo(rows: readonly TakenRow[], limit: number): void {
-    if (rows.length < limit) {
-      this.#takeFrom.clear();
-      this.#takesSinceRescan = TAKE_RESCAN_EVERY;
-      return;
-    }
-    for (const row of rows) {
-      if (row.rank_at > (row.started_at ?? row.rank_at)) continue;
-      const at = this.#takeFrom.get(row.kind);
-      if (!at || row.rank_at > at.rank || (row.rank_at === at.rank && row.seq > at.seq))
-        this.#takeFrom.set(row.kind, { rank: row.rank_at, seq: row.seq });
-    }
-  }
-
-  /**
-   * The kinds that have limits in the store, read at most every LIMITS_REFRESH_MS (and at once
-   * after this store sets some): a take of kinds without limits stays one statement. A limit set
-   * by another process applies here within that time.
-   */
-  async #limitedKinds(fresh = false): Promise<string[]> {
-    const cached = this.#limited;
-    if (!fresh && cached && performance.now() - cached.at < LIMITS_REFRESH_MS) return cached.kinds;
-    const { rows } = await this.#conn.query<"kind_limit_kinds", { kind: string }>("kind_limit_kinds", {});
-    this.#limited = { kinds: rows.map((r) => r.kind), at: performance.now() };
-    return this.#limited.kinds;
   }
 
   async nextDueIn(kinds?: readonly string[]): Promise<number | null> {
@@ -600,7 +401,7 @@ export class PgTaskStore implements TaskStoreDriver {
     >("task_next_due", { now: this.#clock(), kinds: kinds === undefined ? null : [...new Set(kinds)] });
     if (rows.length === 0) return null;
     // a kind held back by its limits counts from when it may start one again, or not at all
-    const limited = await this.#limitedKinds();
+    const limited = await this.#planner.limitedKinds();
     const limits = rows.some((r) => limited.includes(r.kind))
       ? new Map((await this.kindLimits()).map((l) => [l.kind, l]))
       : new Map<string, KindLimitState>();
@@ -617,7 +418,7 @@ export class PgTaskStore implements TaskStoreDriver {
     this.#ensureOpen("set kind limits");
     if (limits === null) await this.#conn.query("kind_limit_remove", { kind });
     else await this.#conn.query("kind_limit_put", { ...kindLimitParams(kind, limits), now: this.#clock() });
-    this.#limited = undefined;
+    this.#planner.limitsChanged();
   }
 
   async kindLimits(): Promise<KindLimitState[]> {
