@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SqliteTaskStore } from "@taskq/idempotency";
+import { everyTask, SqliteTaskStore } from "@taskq/idempotency";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { retentionService } from "../src/maintenance/retention.js";
 import { type ClusterGate, Maintenance, type MaintenanceService } from "../src/maintenance/service.js";
@@ -36,7 +36,7 @@ describe("background retention", () => {
     expect(await retention.runOnce("retention")).toBe(7);
     expect(await retention.runOnce("retention")).toBe(0);
     expect(retention.total("retention")).toBe(7);
-    expect((await store.all()).map((r) => r.id)).toEqual(["t-100", "q"]);
+    expect((await everyTask(store)).map((r) => r.id)).toEqual(["t-100", "q"]);
     await retention.stop();
     await store.close();
   });

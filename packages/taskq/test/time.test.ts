@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SqliteTaskStore } from "@taskq/idempotency";
+import { everyTask, SqliteTaskStore } from "@taskq/idempotency";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { occurrenceToFire, parseCron } from "../src/cron.js";
 import {
@@ -140,7 +140,7 @@ describe("the scheduler service (an injected store clock)", () => {
       expect((await Promise.all(services.map(pass))).reduce((a, b) => a + b, 0)).toBe(0);
     }
     expect(fired).toEqual([1, 1, 1]);
-    const tasks = await first.all();
+    const tasks = await everyTask(first);
     expect(tasks.map((t) => t.idempotencyKey)).toEqual([
       occurrenceKey("nightly", at("2026-03-28T01:30:00Z")),
       occurrenceKey("nightly", at("2026-03-29T01:30:00Z")),
@@ -171,7 +171,7 @@ describe("the scheduler service (an injected store clock)", () => {
     });
     c.set(at("2026-01-01T00:10:15Z")); // nine occurrences passed while nothing ran
     expect(await pass(schedulerService(store))).toBe(1);
-    expect((await store.all()).map((t) => [t.idempotencyKey, iso(t.nextRunAt)])).toEqual([
+    expect((await everyTask(store)).map((t) => [t.idempotencyKey, iso(t.nextRunAt)])).toEqual([
       [occurrenceKey("minutely", at("2026-01-01T00:10:00Z")), "2026-01-01T00:10:00.000Z"],
     ]);
     expect((await store.getSchedule("minutely"))?.nextRunAt).toBe(at("2026-01-01T00:11:00Z"));
