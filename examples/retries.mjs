@@ -23,6 +23,7 @@ for (const payment of [
 }
 const { retry_count, success_count, fail_count } = queue.metrics();
 console.log({ retry_count, success_count, fail_count });
-for (const letter of await queue.store.deadLetters())
+// a page of the dead letters (newest first), printed oldest first
+for (const letter of (await queue.store.listDeadLetters({ limit: 100 })).reverse())
   console.log("dead letter", letter.taskId, letter.errorClass, letter.errorMessage);
 await queue.close();
