@@ -79,7 +79,7 @@ export function outputs(storage: string): Map<string, string> {
 export async function cleanOutputs(count: number, seed: number): Promise<Map<string, string>> {
   const dir = workdir();
   await taskq(dir, ["generate", "--count", String(count), "--seed", String(seed), "--out", "tasks.json"]);
-  const run = await taskq(dir, ["run", "--tasks", "tasks.json", "--db", "tasks.db"]);
+  const run = await taskq(dir, ["run", "--tasks", "tasks.json", "--store", "tasks.db"]);
   expect(run.code).toBe(0);
   return outputs(join(dir, ".taskq", "objects"));
 }
@@ -97,6 +97,9 @@ export async function until(
   }
 }
 
+/** The figures a reading shows: tasks by status, and the open dead letters. */
+type ReadStatus = "queued" | "scheduled" | "running" | "succeeded" | "failed" | "cancelled" | "dead-letters";
+
 /**
  * Fills a store with tasks in every state a reading counts (succeeded, failed with dead letters,
  * due, delayed, cancelled), then reads it through `taskq monitor --export json` and through the
@@ -105,33 +108,38 @@ export async function until(
  */
 export async function monitorAndDashboard(
   dir: string,
-  db: readonly string[],
-): Promise<{ monitor: Record<string, number>; dashboard: Record<string, number> }> {
-  expect((await taskq(dir, ["submit", "--random", "--count", "10", "--seed", "2", ...db])).code).toBe(0);
-  expect((await taskq(dir, ["serve", "--exit-when-idle", "--threads", "1", ...db])).code).toBe(0);
+  store: readonly string[],
+): Promise<{ monitor: Record<ReadStatus, number>; dashboard: Record<ReadStatus, number> }> {
+  expect((await taskq(dir, ["submit", "--random", "--count", "10", "--seed", "2", ...store])).code).toBe(0);
+  expect((await taskq(dir, ["serve", "--exit-when-idle", "--threads", "1", ...store])).code).toBe(0);
   const compute = (value: number, extra: string[] = []) =>
     taskq(dir, [
       "submit",
       "--payload",
       JSON.stringify({ type: "compute", operation: "factorial", value }),
       ...extra,
-      ...db,
+      ...store,
     ]);
   const due = await Promise.all([3, 4, 5].map((v) => compute(v)));
   await Promise.all([6, 7].map((v) => compute(v, ["--delay-ms", "3600000"])));
-  expect((await taskq(dir, ["cancel", due[0]?.stdout.trim() as string, ...db])).code).toBe(0);
+  expect((await taskq(dir, ["cancel", due[0]?.stdout.trim() as string, ...store])).code).toBe(0);
 
-  const reading = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json", ...db])).stdout);
-  const board = startTaskq(dir, ["dashboard", "--port", "0", ...db]);
+  const reading = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json", ...store])).stdout);
+  const board = startTaskq(dir, ["dashboard", "--port", "0", ...store]);
   try {
     const port = () => Number(/dashboard on http:\/\/127\.0\.0\.1:(\d+)\//.exec(board.output().stderr)?.[1]);
     await until(() => port() > 0, "taskq dashboard to listen");
     const page = await (await fetch(`http://127.0.0.1:${port()}/`)).text();
     const shown = (name: string) => Number(new RegExp(`data-count="${name}">([^<]*)<`).exec(page)?.[1]);
-    const statuses = ["queued", "scheduled", "running", "succeeded", "failed", "cancelled"];
+    const statuses = ["queued", "scheduled", "running", "succeeded", "failed", "cancelled"] as const;
+    const of = (value: (s: ReadStatus) => number) =>
+      Object.fromEntries([...statuses, "dead-letters" as const].map((s) => [s, value(s)])) as Record<
+        ReadStatus,
+        number
+      >;
     return {
-      monitor: Object.fromEntries([...statuses.map((s) => [s, reading[s]]), ["dead-letters", reading.dead_letters]]),
-      dashboard: Object.fromEntries([...statuses, "dead-letters"].map((s) => [s, shown(s)])),
+      monitor: of((s) => (s === "dead-letters" ? reading.dead_letters : reading[s])),
+      dashboard: of(shown),
     };
   } finally {
     board.child.kill("SIGTERM");
