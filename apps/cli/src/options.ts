@@ -30,22 +30,33 @@ export function numericSetting(name: SettingName, flag: string, rule: SettingRul
   } as const;
 }
 
-/** The `--db` option: where the task store is. */
-export function dbOption<T>(y: Argv<T>) {
-  return y.option("db", {
-    type: "string",
-    requiresArg: true,
-    // a wrong scheme (postgress://, mysql://) is refused, naming the flag or the variable
-    default: envDefault("db", checkStoreLocation) as string,
-    coerce: (value: unknown) => checkStoreLocation(value, "--db"),
-    defaultDescription: "IDEMPOTENCY_DB_PATH, DATABASE_URL or .taskq/tasks.db",
-    describe: "task store: a SQLite file or a postgres://user:pass@host:port/db URL",
-  });
+/**
+ * The `--store` option: where the task store is (`TASKQ_STORE`, or the host's `DATABASE_URL`).
+ * Its old name `--db` still works, with the notice; commands that read `argv.db` read the same value.
+ */
+export function storeOption<T>(y: Argv<T>) {
+  return renamedFlag(
+    y.option("store", {
+      type: "string",
+      requiresArg: true,
+      // a wrong scheme (postgress://, mysql://) is refused, naming the flag or the variable
+      default: envDefault("store", checkStoreLocation) as string,
+      coerce: (value: unknown) => checkStoreLocation(value, "--store"),
+      defaultDescription: "TASKQ_STORE, DATABASE_URL or .taskq/tasks.db",
+      describe: "task store: a SQLite file, :memory: or a postgres://user:pass@host:port/db URL",
+    }),
+    "store",
+    checkStoreLocation,
+    { type: "string" },
+  ) as Argv<T & { store: string; db: string }>;
 }
+
+/** @deprecated The option is `--store` now: `storeOption` (which still sets `argv.db` too). */
+export const dbOption = storeOption;
 
 /** The store options every command that opens the store takes. */
 export function storeOptions<T>(y: Argv<T>) {
-  return dbOption(y).option("storage", {
+  return storeOption(y).option("storage", {
     type: "string",
     default: envDefault("storage") as string,
     describe: "object store directory (STORAGE_DIR)",
@@ -109,26 +120,39 @@ function runSettingOptions<T>(y: Argv<T>): Argv<T & RunSettingArgs> {
 }
 
 /**
- * The flags the run settings had before (`--workers`, `--max-retries`...): hidden, still taken
- * and checked as before, each with a one-line deprecation notice naming the new flag, whose
- * value it sets.
+ * A setting's flag under the name it had before (`--workers`, `--db`...): hidden, still taken and
+ * checked by the setting's rule (an error names the old flag), with a one-line deprecation notice
+ * naming the new flag, whose value it sets. The old key reads the new flag's value otherwise, so
+ * code that still reads it sees the same setting.
  */
-export function renamedFlags<T>(y: Argv<T>, only?: readonly (keyof typeof CHECKS)[]) {
-  let out = y;
-  for (const [name, old] of RENAMED) {
-    if (!(name in CHECKS) || (only && !only.includes(name as keyof typeof CHECKS))) continue;
-    const now = flagOf(name);
-    const rule = CHECKS[name as keyof typeof CHECKS];
-    out = out.option(old, {
+function renamedFlag<T>(y: Argv<T>, name: SettingName, rule: SettingRule, extra: { type?: "string" } = {}) {
+  const was = (SETTINGS[name] as { was?: { flag: string } }).was;
+  if (!was) throw new TypeError(`setting ${name} had no other name`);
+  const old = was.flag;
+  const now = flagOf(name);
+  return y
+    .option(old, {
+      ...extra,
       hidden: true,
       requiresArg: true,
       coerce: (value: unknown) => rule(value, `--${old}`),
-    });
-    out = out.middleware((argv: Record<string, unknown>) => {
-      if (argv[old] === undefined) return;
+    })
+    .middleware((argv: Record<string, unknown>) => {
+      if (argv[old] === undefined) {
+        argv[old] = argv[now];
+        return;
+      }
       deprecationNotice(`--${old}`, `--${now}`);
       argv[now] = argv[old];
     }, true);
+}
+
+/** The flags the run settings had before (`--workers`, `--max-retries`...), each as `renamedFlag`. */
+export function renamedFlags<T>(y: Argv<T>, only?: readonly (keyof typeof CHECKS)[]) {
+  let out = y;
+  for (const [name] of RENAMED) {
+    if (!(name in CHECKS) || (only && !only.includes(name as keyof typeof CHECKS))) continue;
+    out = renamedFlag(out, name, CHECKS[name as keyof typeof CHECKS]);
   }
   return out;
 }
@@ -209,7 +233,7 @@ export function handlersOf(
 
 /** Parsed runtime flags. */
 export interface RuntimeArgs extends RunSettingArgs {
-  db: string;
+  store: string;
   storage: string;
   "base-latency-ms": number;
   "jitter-ms": number;
@@ -240,7 +264,7 @@ export function toRuntimeConfig(argv: RuntimeArgs, command: string): RuntimeConf
   });
   return {
     ...settings,
-    db: argv.db,
+    db: argv.store,
     storage: argv.storage,
     chunkSize: argv["chunk-size"],
     baseLatencyMs: argv["base-latency-ms"],

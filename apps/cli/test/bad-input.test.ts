@@ -2,7 +2,7 @@
 // line on stderr (no stack trace), the documented exit code (2: usage and input), no password,
 // and nothing is created or stored. Then a run on PostgreSQL with a distinctive password: no
 // output of any command, log or error, nor of createQueue, holds it.
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { createQueue } from "taskq";
@@ -53,33 +53,51 @@ const cases: Case[] = [
     ["dlq", "list"],
     ["dlq", "retry", "--all"],
     ["prune"],
-  ].map((args) => ({
-    name: `${args.join(" ")} --db postgress://... (a typo in the scheme)`,
-    args: [...args, "--db", TYPO],
-    exit: 2,
-    stderr: typoRefused("--db"),
-  })),
+  ].flatMap((args) =>
+    // the flag, and its old name (still checked by the same rule, the error naming it)
+    ["--store", "--db"].map((flag) => ({
+      name: `${args.join(" ")} ${flag} postgress://... (a typo in the scheme)`,
+      args: [...args, flag, TYPO],
+      exit: 2,
+      stderr: typoRefused(flag),
+    })),
+  ),
   {
-    name: "--db mysql://",
-    args: ["run", "--tasks", "good.json", "--db", `mysql://root:${PASSWORD}@db/app`],
+    name: "--store mysql://",
+    args: ["run", "--tasks", "good.json", "--store", `mysql://root:${PASSWORD}@db/app`],
     exit: 2,
     stderr: new RegExp(
-      `^taskq: --db: unknown scheme "mysql:\\/\\/" in mysql:\\/\\/root:\\*\\*\\*@db\\/app: ${ACCEPTED}\\n$`,
+      `^taskq: --store: unknown scheme "mysql:\\/\\/" in mysql:\\/\\/root:\\*\\*\\*@db\\/app: ${ACCEPTED}\\n$`,
     ),
   },
   {
-    name: "--db sqlite://",
-    args: ["submit", "--random", "--db", "sqlite://tasks.db"],
+    name: "--store sqlite://",
+    args: ["submit", "--random", "--store", "sqlite://tasks.db"],
     exit: 2,
-    stderr: /^taskq: --db: unknown scheme "sqlite:\/\/" in sqlite:\/\/tasks\.db: /,
+    stderr: /^taskq: --store: unknown scheme "sqlite:\/\/" in sqlite:\/\/tasks\.db: /,
   },
   {
-    name: "--db postgres:/ (one slash)",
-    args: ["submit", "--random", "--db", `postgres:/newuser:${PASSWORD}@h/db`],
+    name: "--store postgres:/ (one slash)",
+    args: ["submit", "--random", "--store", `postgres:/newuser:${PASSWORD}@h/db`],
     exit: 2,
     stderr:
-      /^taskq: --db: postgres:\/newuser:\*\*\*@h\/db is not a PostgreSQL URL: it starts with postgres:\/\/ or postgresql:\/\/\n$/,
+      /^taskq: --store: postgres:\/newuser:\*\*\*@h\/db is not a PostgreSQL URL: it starts with postgres:\/\/ or postgresql:\/\/\n$/,
   },
+  {
+    name: "TASKQ_STORE in the environment",
+    args: ["status", "x"],
+    env: { TASKQ_STORE: TYPO },
+    exit: 2,
+    stderr: typoRefused("TASKQ_STORE", " \\(from the environment\\)"),
+  },
+  {
+    name: "TASKQ_STORE in .env",
+    args: ["dlq", "list"],
+    dotenv: `TASKQ_STORE=${TYPO}`,
+    exit: 2,
+    stderr: typoRefused("TASKQ_STORE", " \\(from \\.env\\)"),
+  },
+  // the variable's old name, still checked (a bad value is the one line: no deprecation notice)
   {
     name: "IDEMPOTENCY_DB_PATH in the environment",
     args: ["status", "x"],
@@ -378,6 +396,64 @@ describe("bad input to the CLI: one line, the documented exit code, no password,
   });
 });
 
+describe("the store's old names, --db and IDEMPOTENCY_DB_PATH, still work", () => {
+  it("each names the store with one deprecation line; DATABASE_URL, the hosts' convention, with none", async () => {
+    const dir = workdir();
+    const submit = (id: string, args: string[], env: Record<string, string> = {}) =>
+      taskq(dir, ["submit", "--payload", JSON.stringify({ id, type: "noop" }), ...args], env);
+    const queued = async (store: string) =>
+      JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json", "--store", store])).stdout)
+        .queued;
+    const FLAG = "taskq: --db is deprecated, use --store\n";
+    const VARIABLE = "taskq: IDEMPOTENCY_DB_PATH is deprecated, use TASKQ_STORE\n";
+
+    // the old flag sets the store (the task is there, not in the default store), one line said once
+    const flag = await submit("f", ["--db", "flag.db"]);
+    expect([flag.code, flag.stdout, flag.stderr]).toEqual([0, "f\n", FLAG]);
+    // a command that reads the store under its old key (argv.db) gets the new flag's value
+    expect(await queued("flag.db")).toBe(1);
+    const status = await taskq(dir, ["status", "f", "--db", "flag.db"]);
+    expect([status.code, status.stderr]).toEqual([0, FLAG]);
+    // the old variable, from the environment and from .env
+    const variable = await submit("e", [], { IDEMPOTENCY_DB_PATH: "env.db" });
+    expect([variable.code, variable.stderr]).toEqual([0, VARIABLE]);
+    writeFileSync(join(dir, ".env"), "IDEMPOTENCY_DB_PATH=env.db\n");
+    expect((await submit("d", [])).stderr).toBe(VARIABLE);
+    writeFileSync(join(dir, ".env"), "");
+    expect(await queued("env.db")).toBe(2);
+    // both old names at once: each said once, and the flag wins over the variable
+    const both = await submit("b", ["--db", "flag.db"], { IDEMPOTENCY_DB_PATH: "env.db" });
+    expect([both.code, both.stderr]).toEqual([0, VARIABLE + FLAG]);
+    expect(await queued("flag.db")).toBe(2);
+    // DATABASE_URL: read without a notice when neither TASKQ_STORE nor IDEMPOTENCY_DB_PATH is set
+    const url = await submit("u", [], { DATABASE_URL: "url.db" });
+    expect([url.code, url.stderr]).toEqual([0, ""]);
+    expect((await submit("n", [], { DATABASE_URL: "url.db", TASKQ_STORE: "new.db" })).stderr).toBe("");
+    expect([await queued("url.db"), await queued("new.db")]).toEqual([1, 1]);
+    expect(existsSync(join(dir, ".taskq", "tasks.db"))).toBe(false);
+  });
+
+  it("--help shows --store and its variables, never the old name", async () => {
+    const dir = workdir();
+    for (const command of [
+      ["submit"],
+      ["run"],
+      ["serve"],
+      ["status"],
+      ["monitor"],
+      ["dlq", "list"],
+      ["prune"],
+    ]) {
+      const { code, stdout } = await taskq(dir, [...command, "--help"]);
+      expect(code, command.join(" ")).toBe(0);
+      expect(stdout, command.join(" ")).toMatch(
+        /--store +task store: .*\n.*\[default: TASKQ_STORE, DATABASE_URL or \.taskq\/tasks\.db\]/,
+      );
+      expect(stdout, command.join(" ")).not.toMatch(/--db\b|IDEMPOTENCY_DB_PATH/);
+    }
+  });
+});
+
 const serverUrl = inject("pgUrl");
 
 /** A role with a password of its own and a database it owns, made by the superuser over the socket. */
@@ -418,24 +494,35 @@ describe("no password in any output", () => {
       return result;
     };
 
-    const submitted = await run(["submit", "--random", "--count", "6", "--seed", "3", "--db", db, "--json"]);
-    expect(submitted.code).toBe(0);
+    const submitted = await run([
+      "submit",
+      "--random",
+      "--count",
+      "6",
+      "--seed",
+      "3",
+      "--store",
+      db,
+      "--json",
+    ]);
+    expect(submitted.code, submitted.stderr).toBe(0);
     const id = (JSON.parse(submitted.stdout) as { id: string }[])[0]?.id as string;
-    await run(["submit", "--kind", "upper", "--payload-file", "p.jsonl", "--db", db]);
+    await run(["submit", "--kind", "upper", "--payload-file", "p.jsonl", "--store", db]);
     expect((await run(["serve", "--exit-when-idle", "--workers", "1", "--db", db])).stdout).toContain(
       "taken from postgres://",
     );
     expect(
-      (await run(["run", "--handler", upper, "--tasks", "p.jsonl", "--workers", "1", "--db", db])).code,
+      (await run(["run", "--handler", upper, "--tasks", "p.jsonl", "--workers", "1", "--store", db])).code,
     ).toBe(0);
-    expect((await run(["monitor", "--once", "--db", db])).stdout).toContain(`${url.username}:***@`);
-    await run(["monitor", "--once", "--export", "json", "--db", db]);
-    await run(["monitor", "--once", "--export", "prometheus", "--db", db]);
-    expect((await run(["status", id, "--db", db])).code).toBe(0);
-    await run(["status", id, "--db", db, "--json"]);
-    await run(["dlq", "list", "--db", db]);
-    await run(["dlq", "list", "--db", db, "--json"]);
+    expect((await run(["monitor", "--once", "--store", db])).stdout).toContain(`${url.username}:***@`);
+    await run(["monitor", "--once", "--export", "json", "--store", db]);
+    await run(["monitor", "--once", "--export", "prometheus", "--store", db]);
+    expect((await run(["status", id, "--store", db])).code).toBe(0);
+    await run(["status", id, "--store", db, "--json"]);
+    await run(["dlq", "list", "--store", db]);
+    await run(["dlq", "list", "--store", db, "--json"]);
     // the same URL from the environment and from .env
+    await run(["monitor", "--once"], { TASKQ_STORE: db });
     await run(["monitor", "--once"], { IDEMPOTENCY_DB_PATH: db });
     writeFileSync(join(dir, ".env"), `DATABASE_URL=${db}\n`);
     await run(["dlq", "list"]);
@@ -450,12 +537,12 @@ describe("no password in any output", () => {
     const typo = db.replace(/^postgres:/, "postgress:");
     for (const level of ["warn", "debug"]) {
       for (const [args, exit] of [
-        [["submit", "--random", "--db", wrong.toString()], 1],
-        [["serve", "--exit-when-idle", "--db", wrong.toString()], 1],
-        [["monitor", "--once", "--db", closed.toString()], 1],
-        [["status", "ghost", "--db", db], 1],
-        [["dlq", "list", "--db", typo], 2],
-        [["run", "--tasks", "p.jsonl", "--db", typo], 2],
+        [["submit", "--random", "--store", wrong.toString()], 1],
+        [["serve", "--exit-when-idle", "--store", wrong.toString()], 1],
+        [["monitor", "--once", "--store", closed.toString()], 1],
+        [["status", "ghost", "--store", db], 1],
+        [["dlq", "list", "--store", typo], 2],
+        [["run", "--tasks", "p.jsonl", "--store", typo], 2],
       ] as const) {
         const result = await run([...args], { LOG_LEVEL: level });
         expect(result.code, args.join(" ")).toBe(exit);

@@ -314,30 +314,30 @@ describe("taskq (the built binary, as a subprocess)", () => {
 
   it("settings come from flags, then the environment, then .env", async () => {
     const dir = workdir();
-    writeFileSync(join(dir, ".env"), "IDEMPOTENCY_DB_PATH=from-dotenv.db\n");
+    writeFileSync(join(dir, ".env"), "TASKQ_STORE=from-dotenv.db\n");
     await taskq(dir, ["submit", "--payload", '{"id":"e1","type":"noop"}']);
-    expect((await taskq(dir, ["status", "e1", "--db", "from-dotenv.db"])).code).toBe(0);
+    expect((await taskq(dir, ["status", "e1", "--store", "from-dotenv.db"])).code).toBe(0);
     await taskq(dir, ["submit", "--payload", '{"id":"e2","type":"noop"}'], {
-      IDEMPOTENCY_DB_PATH: "from-env.db",
+      TASKQ_STORE: "from-env.db",
     });
-    expect((await taskq(dir, ["status", "e2", "--db", "from-env.db"])).code).toBe(0);
-    await taskq(dir, ["submit", "--payload", '{"id":"e3","type":"noop"}', "--db", "from-flag.db"], {
-      IDEMPOTENCY_DB_PATH: "from-env.db",
+    expect((await taskq(dir, ["status", "e2", "--store", "from-env.db"])).code).toBe(0);
+    await taskq(dir, ["submit", "--payload", '{"id":"e3","type":"noop"}', "--store", "from-flag.db"], {
+      TASKQ_STORE: "from-env.db",
     });
-    expect((await taskq(dir, ["status", "e3", "--db", "from-flag.db"])).code).toBe(0);
+    expect((await taskq(dir, ["status", "e3", "--store", "from-flag.db"])).code).toBe(0);
     // MAX_RETRIES from the environment sets the attempts of submitted tasks; the flag wins over it
-    await taskq(dir, ["submit", "--payload", '{"id":"r1","type":"noop"}', "--db", "r.db"], {
+    await taskq(dir, ["submit", "--payload", '{"id":"r1","type":"noop"}', "--store", "r.db"], {
       MAX_RETRIES: "5",
     });
     await taskq(
       dir,
-      ["submit", "--payload", '{"id":"r2","type":"noop"}', "--db", "r.db", "--attempts", "7"],
+      ["submit", "--payload", '{"id":"r2","type":"noop"}', "--store", "r.db", "--attempts", "7"],
       {
         MAX_RETRIES: "5",
       },
     );
     const maxAttempts = async (id: string) =>
-      JSON.parse((await taskq(dir, ["status", id, "--db", "r.db", "--json"])).stdout).maxAttempts;
+      JSON.parse((await taskq(dir, ["status", id, "--store", "r.db", "--json"])).stdout).maxAttempts;
     expect([await maxAttempts("r1"), await maxAttempts("r2")]).toEqual([5, 7]);
   });
 });
@@ -416,13 +416,13 @@ describe("bad input: one line on stderr, the right exit code, nothing lost", () 
     ],
     [
       "status of an unknown id",
-      ["status", "ghost", "--db", "seeded.db"],
+      ["status", "ghost", "--store", "seeded.db"],
       1,
       /^taskq: no task with id "ghost" in seeded\.db\n$/,
     ],
     [
       "db is not SQLite",
-      ["run", "--tasks", "good.json", "--db", "good.json"],
+      ["run", "--tasks", "good.json", "--store", "good.json"],
       1,
       /^taskq: task store good\.json is not a SQLite database \(the file was left untouched\)\n$/,
     ],
@@ -433,7 +433,7 @@ describe("bad input: one line on stderr, the right exit code, nothing lost", () 
     writeFileSync(join(dir, "good.json"), '[{"id":"a","type":"noop"}]');
     writeFileSync(join(dir, "broken.json"), '[{"id": "a",\n  "type" "noop"}]');
     if (args.includes("seeded.db"))
-      await taskq(dir, ["submit", "--payload", '{"id":"x","type":"noop"}', "--db", "seeded.db"]);
+      await taskq(dir, ["submit", "--payload", '{"id":"x","type":"noop"}', "--store", "seeded.db"]);
     const result = await taskq(dir, args);
     expect(result.code).toBe(exitCode);
     expect(result.stderr).toMatch(stderr);

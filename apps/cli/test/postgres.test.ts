@@ -61,12 +61,14 @@ async function workload(count: number, seed: number): Promise<{ dir: string; uni
 async function submittedWorkload(count: number, seed: number) {
   const url = await freshDatabase();
   const generated = await workload(count, seed);
-  expect((await taskq(generated.dir, ["submit", "--payload-file", "tasks.json", "--db", url])).code).toBe(0);
+  expect((await taskq(generated.dir, ["submit", "--payload-file", "tasks.json", "--store", url])).code).toBe(
+    0,
+  );
   return { url, ...generated };
 }
 
 /** A small manager (4 slots, holding only what they can start): several of them share a workload. */
-const smallManager = (url: string) => ["serve", "--db", url, "--threads", "1", "--concurrency", "4"];
+const smallManager = (url: string) => ["serve", "--store", url, "--threads", "1", "--concurrency", "4"];
 
 /** The same workload run by one process on SQLite: what every fleet run must produce, byte for byte. */
 const ownerOf = (stderr: string) => /taskq serve: (\S+) taking tasks/.exec(stderr)?.[1];
@@ -82,17 +84,17 @@ describe("the CLI on a PostgreSQL store", () => {
       "12",
       "--seed",
       "4",
-      "--db",
+      "--store",
       url,
       "--json",
     ]);
     expect(submitted.code).toBe(0);
     const ids = (JSON.parse(submitted.stdout) as { id: string }[]).map((r) => r.id);
     expect(ids).toHaveLength(12);
-    const serve = await taskq(dir, ["serve", "--exit-when-idle", "--threads", "2", "--db", url]);
+    const serve = await taskq(dir, ["serve", "--exit-when-idle", "--threads", "2", "--store", url]);
     expect(serve.code).toBe(0);
     expect(serve.stdout).toContain("SERVE: 12 task(s) taken from postgres://taskq:***@");
-    const monitor = await taskq(dir, ["monitor", "--once", "--export", "json", "--db", url]);
+    const monitor = await taskq(dir, ["monitor", "--once", "--export", "json", "--store", url]);
     const reading = JSON.parse(monitor.stdout);
     expect(reading).toMatchObject({
       queued: 0,
@@ -102,19 +104,19 @@ describe("the CLI on a PostgreSQL store", () => {
     });
     expect(reading.succeeded + reading.failed).toBe(12);
     expect(reading.dead_letters).toBe(reading.failed);
-    const prometheus = await taskq(dir, ["monitor", "--once", "--export", "prometheus", "--db", url]);
+    const prometheus = await taskq(dir, ["monitor", "--once", "--export", "prometheus", "--store", url]);
     expect(prometheus.stdout).toContain(`taskq_store_tasks{status="succeeded"} ${reading.succeeded}`);
-    const status = await taskq(dir, ["status", ids[0] as string, "--db", url, "--json"]);
+    const status = await taskq(dir, ["status", ids[0] as string, "--store", url, "--json"]);
     expect(JSON.parse(status.stdout)).toMatchObject({ id: ids[0], attempts: 1 });
-    const dlq = await taskq(dir, ["dlq", "list", "--db", url, "--json"]);
+    const dlq = await taskq(dir, ["dlq", "list", "--store", url, "--json"]);
     const letters = JSON.parse(dlq.stdout) as { taskId: string; errorClass: string }[];
     expect(letters.length).toBe(reading.failed);
     expect(letters.every((d) => d.errorClass === "permanent")).toBe(true);
-    const retry = await taskq(dir, ["dlq", "retry", "--all", "--db", url]);
+    const retry = await taskq(dir, ["dlq", "retry", "--all", "--store", url]);
     expect(retry.stdout).toBe(`re-drove ${reading.failed} task(s) back to queued\n`);
     // `run` on the same store: its own tasks, the same guarantees
     await taskq(dir, ["generate", "--count", "30", "--seed", "2", "--out", "img.json"]);
-    const run = await taskq(dir, ["run", "--tasks", "img.json", "--db", url, "--json"]);
+    const run = await taskq(dir, ["run", "--tasks", "img.json", "--store", url, "--json"]);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ fail_count: 0 });
     const all = await watch(url);
@@ -150,7 +152,7 @@ describe("the CLI on a PostgreSQL store", () => {
         ["status", "x"],
         ["dlq", "list"],
       ]) {
-        const result = await taskq(dir, [...args, "--db", bad.toString()]);
+        const result = await taskq(dir, [...args, "--store", bad.toString()]);
         expect(result.code).toBe(1);
         expect(result.stderr).toMatch(pattern);
         expect(result.stderr.trim().split("\n")).toHaveLength(1);
@@ -161,7 +163,7 @@ describe("the CLI on a PostgreSQL store", () => {
   );
 
   it("an unparsable URL is a usage error (exit 2), without the password", async () => {
-    const result = await taskq(workdir(), ["status", "x", "--db", "postgres://taskq:hunter2@[bad/taskq"]);
+    const result = await taskq(workdir(), ["status", "x", "--store", "postgres://taskq:hunter2@[bad/taskq"]);
     expect([result.code, result.stderr]).toEqual([
       2,
       "taskq: not a valid PostgreSQL URL: postgres://taskq:***@[bad/taskq\n",
@@ -225,7 +227,7 @@ describe("the CLI on a PostgreSQL store", () => {
     const watcher = await watch(url);
     const node = startTaskq(
       dir,
-      ["serve", "--exit-when-idle", "--db", url, "--threads", "2", "--lease-ms", "3000"],
+      ["serve", "--exit-when-idle", "--store", url, "--threads", "2", "--lease-ms", "3000"],
       {
         BASE_LATENCY_MS: "30",
       },
@@ -248,10 +250,10 @@ describe("the CLI on a PostgreSQL store", () => {
   it("taskq dashboard and serve --ui-port serve the dashboard over the store, its password masked", async () => {
     const url = await freshDatabase();
     const dir = workdir();
-    await taskq(dir, ["submit", "--random", "--count", "3", "--db", url]);
+    await taskq(dir, ["submit", "--random", "--count", "3", "--store", url]);
     const portOf = (stderr: string) => Number(/dashboard on http:\/\/127\.0\.0\.1:(\d+)\//.exec(stderr)?.[1]);
-    const node = startTaskq(dir, ["serve", "--db", url, "--ui-port", "0", "--threads", "1"]);
-    const board = startTaskq(dir, ["dashboard", "--db", url, "--port", "0"]);
+    const node = startTaskq(dir, ["serve", "--store", url, "--ui-port", "0", "--threads", "1"]);
+    const board = startTaskq(dir, ["dashboard", "--store", url, "--port", "0"]);
     for (const [process, what] of [
       [node, "serve --ui-port"],
       [board, "taskq dashboard"],
@@ -273,7 +275,7 @@ describe("the CLI on a PostgreSQL store", () => {
   });
 
   it("monitor and the dashboard show the same figures for one store (the one read model)", async () => {
-    const { monitor, dashboard } = await monitorAndDashboard(workdir(), ["--db", await freshDatabase()]);
+    const { monitor, dashboard } = await monitorAndDashboard(workdir(), ["--store", await freshDatabase()]);
     expect(monitor).toMatchObject({ queued: 2, scheduled: 2, running: 0, cancelled: 1 });
     expect(monitor.succeeded + monitor.failed).toBe(10);
     expect(dashboard).toEqual(monitor);
@@ -282,8 +284,8 @@ describe("the CLI on a PostgreSQL store", () => {
   it("serve --metrics-port serves /metrics labelled by node and /healthz", async () => {
     const url = await freshDatabase();
     const dir = workdir();
-    await taskq(dir, ["submit", "--random", "--count", "5", "--db", url]);
-    const node = startTaskq(dir, ["serve", "--db", url, "--metrics-port", "0", "--threads", "1"]);
+    await taskq(dir, ["submit", "--random", "--count", "5", "--store", url]);
+    const node = startTaskq(dir, ["serve", "--store", url, "--metrics-port", "0", "--threads", "1"]);
     await until(
       async () => /metrics on http:\/\/127\.0\.0\.1:\d+/.test(node.output().stderr),
       "the metrics port",

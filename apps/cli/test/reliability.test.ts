@@ -30,11 +30,13 @@ async function crashAndRecover(mode: Mode) {
   const db = join(dir, "tasks.db");
   const watcher = new SqliteSyncStore({ path: db, recover: false });
   if (mode === "serve")
-    expect((await taskq(dir, ["submit", "--payload-file", "tasks.json", "--db", "tasks.db"])).code).toBe(0);
+    expect((await taskq(dir, ["submit", "--payload-file", "tasks.json", "--store", "tasks.db"])).code).toBe(
+      0,
+    );
   const args =
     mode === "run"
-      ? ["run", "--tasks", "tasks.json", "--db", "tasks.db", "--clients", "40"]
-      : ["serve", "--exit-when-idle", "--db", "tasks.db", "--poll-ms", "20"];
+      ? ["run", "--tasks", "tasks.json", "--store", "tasks.db", "--clients", "40"]
+      : ["serve", "--exit-when-idle", "--store", "tasks.db", "--poll-ms", "20"];
   const env = { BASE_LATENCY_MS: "3", CONCURRENCY: "8" };
   const random = createRng(seed);
   const thresholds = [0.1 + random() * 0.2, 0.35 + random() * 0.2, 0.6 + random() * 0.2].map((f) =>
@@ -81,7 +83,7 @@ describe("2. graceful shutdown", () => {
     const watcher = new SqliteSyncStore({ path: join(dir, "tasks.db"), recover: false });
     const child = startTaskq(
       dir,
-      ["run", "--tasks", "tasks.json", "--db", "tasks.db", "--clients", "20", "--metrics-out", "m.json"],
+      ["run", "--tasks", "tasks.json", "--store", "tasks.db", "--clients", "20", "--metrics-out", "m.json"],
       {
         BASE_LATENCY_MS: String(latencyMs),
       },
@@ -127,7 +129,7 @@ describe("2. graceful shutdown", () => {
     expect(stats.succeeded + stats.queued).toBe(stats.total);
     expect(readdirSync(join(dir, ".taskq", "objects", ".tmp"))).toEqual([]);
     // and the next run finishes the job
-    const rest = await taskq(dir, ["run", "--tasks", "tasks.json", "--db", "tasks.db", "--json"]);
+    const rest = await taskq(dir, ["run", "--tasks", "tasks.json", "--store", "tasks.db", "--json"]);
     expect(JSON.parse(rest.stdout).success_count + stats.succeeded).toBe(400);
   });
 });
@@ -137,13 +139,13 @@ describe("4. storage and database faults (storage faults: packages/queue/test/wo
     const dir = workdir();
     await taskq(dir, ["generate", "--count", "3", "--out", "t.json"]);
     const before = readFileSync(join(dir, "t.json"));
-    const corrupt = await taskq(dir, ["run", "--tasks", "t.json", "--db", "t.json"]);
+    const corrupt = await taskq(dir, ["run", "--tasks", "t.json", "--store", "t.json"]);
     expect([corrupt.code, corrupt.stderr]).toEqual([
       1,
       "taskq: task store t.json is not a SQLite database (the file was left untouched)\n",
     ]);
     expect(readFileSync(join(dir, "t.json")).equals(before)).toBe(true);
-    const readOnlyDb = await taskq(dir, ["run", "--tasks", "t.json", "--db", "/proc/taskq/tasks.db"]);
+    const readOnlyDb = await taskq(dir, ["run", "--tasks", "t.json", "--store", "/proc/taskq/tasks.db"]);
     expect([readOnlyDb.code, readOnlyDb.stderr]).toEqual([
       1,
       "taskq: cannot open task store /proc/taskq/tasks.db: directory /proc/taskq does not exist\n",
@@ -152,7 +154,7 @@ describe("4. storage and database faults (storage faults: packages/queue/test/wo
       "run",
       "--tasks",
       "t.json",
-      "--db",
+      "--store",
       "x.db",
       "--storage",
       "/proc/taskq-objects",
@@ -167,8 +169,8 @@ describe("5. two managers on one store", () => {
     const dir = workdir();
     const gen = await taskq(dir, ["generate", "--count", "300", "--out", "tasks.json"]);
     const unique = Number(/\((\d+) unique keys\)/.exec(gen.stdout)?.[1]);
-    await taskq(dir, ["submit", "--payload-file", "tasks.json", "--db", "tasks.db"]);
-    const args = ["serve", "--exit-when-idle", "--db", "tasks.db", "--threads", "1", "--poll-ms", "20"];
+    await taskq(dir, ["submit", "--payload-file", "tasks.json", "--store", "tasks.db"]);
+    const args = ["serve", "--exit-when-idle", "--store", "tasks.db", "--threads", "1", "--poll-ms", "20"];
     const [a, b] = await Promise.all([
       taskq(dir, args, { BASE_LATENCY_MS: "5" }),
       taskq(dir, args, { BASE_LATENCY_MS: "5" }),

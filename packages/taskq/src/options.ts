@@ -210,7 +210,7 @@ export function resolveQueueOptions<Payload>(options: QueueOptions<Payload>) {
     throw new ConfigError("objects", "objects must be a directory path");
   return {
     ...resolveRunOptions({ ...fromRetry(options.retry), ...withoutRetry(options) }),
-    store: options.store ?? SETTINGS.db.default,
+    store: options.store ?? SETTINGS.store.default,
   };
 }
 

@@ -23,10 +23,15 @@ interface Setting {
   readonly example?: string;
   /** The names it had before: they still work, with a deprecation notice. */
   readonly was?: { readonly flag: string; readonly env: string };
+  /**
+   * A variable of a convention outside taskq, read (without a notice) when neither the setting's
+   * own variable nor its old one is set: `DATABASE_URL`, which hosts such as Heroku set themselves.
+   */
+  readonly convention?: string;
 }
 
 /** Every setting, with its environment key and built-in default (also listed in .env.example). */
-export const SETTINGS = {
+const TABLE = {
   threads: {
     env: "THREADS",
     default: availableParallelism(),
@@ -81,10 +86,12 @@ export const SETTINGS = {
   jitterMs: { env: "LATENCY_JITTER_MS", default: 0, help: "extra random latency per request, ms" },
   errorRate: { env: "ERROR_PROBABILITY", default: 0, help: "probability an attempt fails (transient)" },
   seed: { env: "SEED", default: 1, help: "seed of every random draw" },
-  db: {
-    env: "IDEMPOTENCY_DB_PATH",
+  store: {
+    env: "TASKQ_STORE",
     default: ".taskq/tasks.db",
-    help: "task store: a SQLite file or a postgres:// URL (DATABASE_URL also works)",
+    help: "task store: a SQLite file, :memory: or a postgres:// URL (when TASKQ_STORE is unset, DATABASE_URL)",
+    was: { flag: "db", env: "IDEMPOTENCY_DB_PATH" },
+    convention: "DATABASE_URL",
   },
   storage: { env: "STORAGE_DIR", default: ".taskq/objects", help: "object store directory" },
   chunkSize: { env: "CHUNK_SIZE", default: DEFAULT_CHUNK_SIZE, help: "bytes per streamed chunk" },
@@ -101,7 +108,19 @@ export const SETTINGS = {
   logLevel: { env: "LOG_LEVEL", default: "warn", help: "trace, debug, info, warn, error, fatal, silent" },
 } as const satisfies Record<string, Setting>;
 
-export type SettingName = keyof typeof SETTINGS;
+/**
+ * Every setting by name (`SETTINGS.threads.default`...). `SETTINGS.db` is the store's setting
+ * under the name it had before (`SETTINGS.store`): not enumerated, so it is in no listing.
+ */
+export const SETTINGS = Object.defineProperty(TABLE, "db", {
+  value: TABLE.store,
+  enumerable: false,
+}) as typeof TABLE & {
+  /** @deprecated The store location's setting is `SETTINGS.store` (flag `--store`, variable `TASKQ_STORE`). */
+  readonly db: typeof TABLE.store;
+};
+
+export type SettingName = keyof typeof TABLE;
 
 /** A setting's CLI flag: its name in kebab case (`backoffBaseMs` → `backoff-base-ms`). */
 export function flagOf(name: SettingName): string {
@@ -145,13 +164,13 @@ export function loadDotEnv(path = ".env"): void {
  */
 export type SettingRule<T = unknown> = (value: unknown, label: string) => T;
 
-/** Which variable holds a setting, and its text: its own, the one it had before, or DATABASE_URL. */
+/** Which variable holds a setting, and its text: its own, the one it had before, or its convention's. */
 function rawEnv(name: SettingName): { readonly key: string; readonly raw: string } | undefined {
   const setting: Setting = SETTINGS[name];
   const keys = [
     setting.env,
     ...(setting.was ? [setting.was.env] : []),
-    ...(name === "db" ? ["DATABASE_URL"] : []),
+    ...(setting.convention ? [setting.convention] : []),
   ];
   for (const key of keys) {
     const raw = process.env[key];
@@ -182,7 +201,8 @@ export function envDefault(name: SettingName, rule?: SettingRule): string | numb
     const from = fromDotEnv.has(key) ? ".env" : "the environment";
     throw new CliError(`${(error as Error).message} (from ${from})`, 2, { cause: error });
   }
-  // a bad value's error is the one line; a good value under an old name gets the notice
+  // a bad value's error is the one line; a good value under an old name gets the notice (not
+  // one under a convention's name: taskq did not choose it, and a host may set it for the user)
   if (setting.was && key === setting.was.env) deprecationNotice(key, setting.env);
   return value;
 }

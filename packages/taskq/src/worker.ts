@@ -187,7 +187,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       `pollMs must be a positive integer, got ${JSON.stringify(options.pollMs)}`,
     );
   if (options.prefetch !== undefined) checkPrefetch(options.prefetch);
-  const store = checkStoreLocation(options.store ?? SETTINGS.db.default, "store");
+  const store = checkStoreLocation(options.store ?? SETTINGS.store.default, "store");
   // before anything opens: the handlers' keys are the kinds it will serve
   if (options.kindConcurrency !== undefined && options.handlers && typeof options.handlers === "object")
     checkKindConcurrency(options.kindConcurrency, Object.keys(options.handlers));

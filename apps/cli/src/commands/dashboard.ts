@@ -3,10 +3,10 @@ import type { TaskStoreDriver } from "@taskq/idempotency";
 import { createLogger } from "@taskq/metrics";
 import { CliError, clientOf, integerAtLeast, redactUrl, withExistingStore } from "taskq/app";
 import type { Argv } from "yargs";
-import { dbOption } from "../options.js";
+import { storeOption } from "../options.js";
 
 interface DashboardArgs {
-  db: string;
+  store: string;
   port: number;
   host: string;
 }
@@ -65,7 +65,7 @@ export const dashboardCommand = {
   describe:
     "Serve the dashboard in a browser: live counts, throughput and managers; find a task; re-drive dead letters; cancel; pause schedules",
   builder: (y: Argv) =>
-    dbOption(y)
+    storeOption(y)
       .option("port", {
         requiresArg: true,
         default: 9465,
@@ -80,12 +80,12 @@ export const dashboardCommand = {
       })
       .example("taskq dashboard", "http://127.0.0.1:9465/ over the default SQLite store")
       .example(
-        "TASKQ_DASHBOARD_TOKEN=... taskq dashboard --db postgres://taskq@db/taskq --host 0.0.0.0",
+        "TASKQ_DASHBOARD_TOKEN=... taskq dashboard --store postgres://taskq@db/taskq --host 0.0.0.0",
         "reachable from other machines, behind a token",
       ),
   handler: (argv: DashboardArgs) => {
     checkDashboardListen(argv.port, argv.host);
-    return withExistingStore(argv.db, async (store) => {
+    return withExistingStore(argv.store, async (store) => {
       const running = await runDashboard(store, {
         port: argv.port,
         host: argv.host,

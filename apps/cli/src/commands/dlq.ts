@@ -1,7 +1,7 @@
 import type { TaskStoreDriver } from "@taskq/idempotency";
 import { CliError, everyDeadLetter, integerAtLeast, MAX_REDRIVE, withExistingStore } from "taskq/app";
 import type { Argv } from "yargs";
-import { dbOption } from "../options.js";
+import { storeOption } from "../options.js";
 
 /** The parser of `taskq dlq`, kept to print its usage when no subcommand is given. */
 let dlqParser: Argv | undefined;
@@ -17,11 +17,11 @@ export const dlqCommand = {
         command: "list",
         describe: "List the dead letters (failed tasks and invalid input)",
         builder: (yy: Argv) =>
-          dbOption(yy)
+          storeOption(yy)
             .option("json", { type: "boolean", default: false, describe: "print JSON" })
             .example("taskq dlq list", ""),
-        handler: (argv: { db: string; json: boolean }) =>
-          withExistingStore(argv.db, async (store) => {
+        handler: (argv: { store: string; json: boolean }) =>
+          withExistingStore(argv.store, async (store) => {
             const letters = await everyDeadLetter(store);
             if (argv.json) {
               console.log(JSON.stringify(letters, null, 2));
@@ -39,7 +39,7 @@ export const dlqCommand = {
         command: "retry [id]",
         describe: "Re-drive a dead-lettered task (or --all) back to queued, attempts reset",
         builder: (yy: Argv) =>
-          dbOption(yy)
+          storeOption(yy)
             .positional("id", { type: "string", describe: "task id" })
             .option("all", { type: "boolean", default: false, describe: "re-drive every dead letter" })
             .check((argv) => {
@@ -48,8 +48,8 @@ export const dlqCommand = {
             })
             .example("taskq dlq retry t-0042", "one task")
             .example("taskq dlq retry --all", "all of them; `taskq serve` then runs them"),
-        handler: (argv: { id?: string; all: boolean; db: string }) =>
-          withExistingStore(argv.db, async (store) => {
+        handler: (argv: { id?: string; all: boolean; store: string }) =>
+          withExistingStore(argv.store, async (store) => {
             const count = argv.all
               ? await redriveEveryDeadLetter(store)
               : await redriveTask(store, String(argv.id));
@@ -63,7 +63,7 @@ export const dlqCommand = {
         describe:
           "Delete the dead letters older than --older-than-ms, with the failed tasks they leave (their keys may run again)",
         builder: (yy: Argv) =>
-          dbOption(yy)
+          storeOption(yy)
             .option("older-than-ms", {
               requiresArg: true,
               demandOption: true,
@@ -71,8 +71,8 @@ export const dlqCommand = {
               describe: "how long ago a dead letter must have been written",
             })
             .example("taskq dlq purge --older-than-ms 604800000", "dead letters over a week old"),
-        handler: (argv: { db: string; "older-than-ms": number }) =>
-          withExistingStore(argv.db, async (store) => {
+        handler: (argv: { store: string; "older-than-ms": number }) =>
+          withExistingStore(argv.store, async (store) => {
             const count = await store.purgeDeadLetters(argv["older-than-ms"]);
             console.log(`purged ${count} dead letter(s) older than ${argv["older-than-ms"]} ms`);
           }),

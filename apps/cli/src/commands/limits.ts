@@ -9,12 +9,12 @@ import {
   withExistingStore,
 } from "taskq/app";
 import type { Argv } from "yargs";
-import { dbOption } from "../options.js";
+import { storeOption } from "../options.js";
 
 interface LimitsArgs {
   action: "set" | "list" | "remove";
   kind?: string;
-  db: string;
+  store: string;
   concurrency?: number;
   rate?: number;
   "rate-interval-ms"?: number;
@@ -47,7 +47,7 @@ export const limitsCommand = {
   command: "limits <action> [kind]",
   describe: "Limits of a kind across every worker on the store: set, list, remove",
   builder: (y: Argv) =>
-    dbOption(y)
+    storeOption(y)
       .positional("action", { choices: ["set", "list", "remove"] as const, demandOption: true })
       .positional("kind", { type: "string", describe: "the kind (not for list)" })
       .option("concurrency", {
@@ -87,7 +87,7 @@ export const limitsCommand = {
       checkKind(kind, "kind"); // before the store is opened (or made): a mistake creates nothing
       // the store is made if it does not exist yet, as submit does
       const store = await openStore({
-        db: argv.db,
+        db: argv.store,
         attempts: SETTINGS.attempts.default,
         leaseMs: SETTINGS.leaseMs.default,
       });
@@ -106,7 +106,7 @@ export const limitsCommand = {
       }
       return;
     }
-    await withExistingStore(argv.db, async (store) => {
+    await withExistingStore(argv.store, async (store) => {
       const client = clientOf(store, { owned: false });
       if (argv.action === "remove") {
         await client.setLimits(kind, null);

@@ -1,13 +1,13 @@
 import { envDefault, integerAtLeast, integerRule, withExistingStore } from "taskq/app";
 import type { Argv } from "yargs";
-import { dbOption } from "../options.js";
+import { storeOption } from "../options.js";
 
 export const pruneCommand = {
   command: "prune",
   describe:
     "Delete the records of tasks that succeeded longer ago than the retention window (their keys may run again)",
   builder: (y: Argv) =>
-    dbOption(y)
+    storeOption(y)
       .option("older-than-ms", {
         requiresArg: true,
         default: envDefault("retentionMs", integerRule(0)) as number,
@@ -16,8 +16,8 @@ export const pruneCommand = {
       })
       .example("taskq prune", "what run and serve prune in the background, now")
       .example("taskq prune --older-than-ms 3600000", "everything that succeeded over an hour ago"),
-  handler: (argv: { db: string; "older-than-ms": number }) =>
-    withExistingStore(argv.db, async (store) => {
+  handler: (argv: { store: string; "older-than-ms": number }) =>
+    withExistingStore(argv.store, async (store) => {
       let total = 0;
       for (let n = -1; n !== 0; total += n)
         n = await store.prune({ olderThanMs: argv["older-than-ms"], limit: 500 });

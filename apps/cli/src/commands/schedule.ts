@@ -10,12 +10,12 @@ import {
   withExistingStore,
 } from "taskq/app";
 import type { Argv } from "yargs";
-import { dbOption } from "../options.js";
+import { storeOption } from "../options.js";
 
 interface ScheduleArgs {
   action: "add" | "list" | "remove" | "pause" | "resume";
   name?: string;
-  db: string;
+  store: string;
   cron?: string;
   timezone?: string;
   kind?: string;
@@ -38,7 +38,7 @@ export const scheduleCommand = {
   command: "schedule <action> [name]",
   describe: "Recurring tasks: add (or replace), list, remove, pause or resume a cron schedule",
   builder: (y: Argv) =>
-    dbOption(y)
+    storeOption(y)
       .positional("action", {
         choices: ["add", "list", "remove", "pause", "resume"] as const,
         demandOption: true,
@@ -91,7 +91,7 @@ export const scheduleCommand = {
       parseCron(argv.cron, argv.timezone ?? null, "--cron");
       // the store is made if it does not exist yet, as submit does
       const store = await openStore({
-        db: argv.db,
+        db: argv.store,
         attempts: SETTINGS.attempts.default,
         leaseMs: SETTINGS.leaseMs.default,
       });
@@ -116,7 +116,7 @@ export const scheduleCommand = {
       }
       return;
     }
-    await withExistingStore(argv.db, async (store) => {
+    await withExistingStore(argv.store, async (store) => {
       const client = clientOf(store, { owned: false });
       if (argv.action === "list") {
         const all = await client.schedules();

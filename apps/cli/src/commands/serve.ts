@@ -93,7 +93,7 @@ export const serveCommand = {
         "at most 4 emails at once here",
       )
       .example(
-        "taskq serve --db postgres://taskq:secret@db:5432/taskq --metrics-port 9464",
+        "taskq serve --store postgres://taskq:secret@db:5432/taskq --metrics-port 9464",
         "one of many managers on one PostgreSQL store",
       ),
   handler: async (argv: ServeArgs) => {
