@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs every package's tests through turbo, then prints ONE closing line over all of them:
 // `N passed, N failed`. Counts come from the JSON report each vitest run writes; a package
-// whose run left no report (it crashed before reporting) counts as one failure.
+// whose run left no report (it crashed before reporting) counts as one failure. Arguments go to
+// turbo; after `--` they reach every package's `vitest run`: `pnpm test:unit` is this script with
+// `-- --mode unit`, the fast tier (vitest.shared.ts says what it leaves out).
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";

@@ -1,9 +1,6 @@
-import { defineConfig, mergeConfig } from "vitest/config";
-import shared from "../../vitest.shared.js";
+import { taskqConfig } from "../../vitest.shared.js";
 
-export default mergeConfig(
-  shared,
-  defineConfig({
-    test: { globalSetup: [new URL("../../scripts/vitest-postgres.ts", import.meta.url).pathname] },
-  }),
-);
+// The files the fast tier (`pnpm test:unit`) leaves out: see vitest.shared.ts.
+export default taskqConfig({
+  postgres: ["test/bench.test.ts", "test/history-run.test.ts"],
+});

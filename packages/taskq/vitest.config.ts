@@ -1,9 +1,16 @@
-import { defineConfig, mergeConfig } from "vitest/config";
-import shared from "../../vitest.shared.js";
+import { taskqConfig } from "../../vitest.shared.js";
 
-export default mergeConfig(
-  shared,
-  defineConfig({
-    test: { globalSetup: [new URL("../../scripts/vitest-postgres.ts", import.meta.url).pathname] },
-  }),
-);
+// The files the fast tier (`pnpm test:unit`) leaves out: see vitest.shared.ts.
+export default taskqConfig({
+  postgres: [
+    "test/cancel-race.test.ts",
+    "test/client.test.ts",
+    "test/create-queue.test.ts",
+    "test/fleet-time.test.ts",
+    "test/fleet.test.ts",
+    "test/limits.test.ts", // through gated-fleet.ts
+    "test/time.test.ts",
+    "test/under-load.test.ts", // through gated-fleet.ts
+  ],
+  install: ["test/pack.test.ts"],
+});
