@@ -8,6 +8,7 @@ import { SqliteSyncStore } from "@taskq/idempotency";
 import { createRng } from "@taskq/storage-sim";
 import { describe, expect, it } from "vitest";
 import { cleanOutputs, outputs, startTaskq, taskq, until, workdir } from "./helpers.js";
+import { countsOf, tasksOf } from "./store-reads.js";
 
 const CRASH_TASKS = Number(process.env["TASKQ_CRASH_TASKS"] ?? 500);
 const LOAD_TASKS = Number(process.env["TASKQ_LOAD_TASKS"] ?? 100_000);
@@ -45,17 +46,17 @@ async function crashAndRecover(mode: Mode) {
   let inFlightAtKills = 0;
   for (const threshold of thresholds) {
     const child = startTaskq(dir, args, env);
-    await until(() => watcher.stats().succeeded >= threshold, `${threshold} tasks to succeed`);
+    await until(() => countsOf(watcher).succeeded >= threshold, `${threshold} tasks to succeed`);
     child.child.kill("SIGKILL");
     expect((await child.exited).code).toBe(137);
-    inFlightAtKills += watcher.stats().running;
+    inFlightAtKills += countsOf(watcher).running;
   }
   const last = await taskq(dir, args, env);
   expect(last.code).toBe(0);
 
-  const stats = watcher.stats();
+  const stats = countsOf(watcher);
   expect(stats).toMatchObject({ queued: 0, running: 0, succeeded: unique, failed: 0, deadLetters: 0 });
-  const records = watcher.all();
+  const records = tasksOf(watcher);
   watcher.close();
   const attempts = records.reduce((sum, r) => sum + r.attempts, 0);
   expect(attempts - unique).toBeLessThanOrEqual(inFlightAtKills);
@@ -88,7 +89,7 @@ describe("2. graceful shutdown", () => {
         BASE_LATENCY_MS: String(latencyMs),
       },
     );
-    await until(() => watcher.stats().succeeded >= 20, "20 tasks to succeed");
+    await until(() => countsOf(watcher).succeeded >= 20, "20 tasks to succeed");
     for (const [i, signal] of signals.entries()) {
       // Identical pending signals merge: send the next one only once the last was handled.
       if (i > 0)
@@ -99,7 +100,7 @@ describe("2. graceful shutdown", () => {
       child.child.kill(signal);
     }
     const result = await child.exited;
-    const stats = watcher.stats();
+    const stats = countsOf(watcher);
     watcher.close();
     return { dir, result, stats };
   }
@@ -134,7 +135,7 @@ describe("2. graceful shutdown", () => {
   });
 });
 
-describe("4. storage and database faults (storage faults: packages/queue/test/worker-pool.test.ts)", () => {
+describe("4. storage and database faults (storage faults: packages/queue/test/orchestrator.test.ts)", () => {
   it("a corrupt db file or an unwritable location stops the run at start with a clear message and touches nothing", async () => {
     const dir = workdir();
     await taskq(dir, ["generate", "--count", "3", "--out", "t.json"]);
@@ -179,7 +180,7 @@ describe("5. two managers on one store", () => {
     const taken = [a, b].map((r) => Number(/SERVE: (\d+) task\(s\) taken/.exec(r.stdout)?.[1]));
     expect(taken[0]! + taken[1]!).toBe(unique);
     const store = new SqliteSyncStore({ path: join(dir, "tasks.db"), recover: false });
-    const records = store.all();
+    const records = tasksOf(store);
     store.close();
     expect(records.every((r) => r.status === "succeeded" && r.attempts === 1)).toBe(true);
     expect(outputs(join(dir, ".taskq", "objects")).size).toBe(unique);

@@ -277,12 +277,12 @@ export interface PreparedTask {
   readonly maxAttempts?: number;
 }
 
-/** Validates a raw task and shapes it for the worker pool. Throws a ValidationError. */
+/** Validates a raw task and shapes it for the orchestrator. Throws a ValidationError. */
 export function prepareTask(raw: unknown, options: ParseOptions = {}): PreparedTask {
   return toPrepared(parseTask(raw, options));
 }
 
-/** Shapes a task `parseTask` already validated for the worker pool (no second validation). */
+/** Shapes a task `parseTask` already validated for the orchestrator (no second validation). */
 export function toPrepared(task: Task): PreparedTask {
   return {
     task,

@@ -26,7 +26,7 @@ async function run(name, executor) {
   });
   const batched = new SqliteTaskStore(store);
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
-  const pool = new Orchestrator({
+  const orchestrator = new Orchestrator({
     prepare: (raw) => prepareTask(raw),
     store: batched,
     executor,
@@ -37,10 +37,10 @@ async function run(name, executor) {
     for (let i = 0; i < tasks; i++) yield { id: `n-${i}`, type: "noop" };
   })();
   const start = performance.now();
-  const summary = await runClients({ clients: 100, source, submit: (t) => pool.submit(t) });
+  const summary = await runClients({ clients: 100, source, submit: (t) => orchestrator.submit(t) });
   const ms = performance.now() - start;
   const snap = metrics.finish();
-  await pool.close();
+  await orchestrator.close();
   store.close();
   console.log(
     `${name.padEnd(40)} ${Math.round((summary.fulfilled / ms) * 1000)

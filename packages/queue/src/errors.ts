@@ -1,4 +1,4 @@
-/** Machine-readable reasons a queue or pool call can fail. */
+/** Machine-readable reasons a queue or orchestrator call can fail. */
 export type QueueErrorCode =
   | "ERR_QUEUE_FULL"
   | "ERR_QUEUE_CLOSED"
@@ -42,13 +42,22 @@ export class QueueTimeoutError extends QueueError {
   }
 }
 
-/** The pool is closing or closed; the task was not run here (its record stays queued). */
-export class PoolClosedError extends QueueError {
-  override readonly name = "PoolClosedError";
-  constructor(detail = "the worker pool is closed") {
+/**
+ * The orchestrator is closing or closed; the task was not run here (its record stays queued).
+ * Its code is still `ERR_POOL_CLOSED`, the name it had when the orchestrator was the worker pool:
+ * a code is what callers compare, so it stays.
+ */
+export class OrchestratorClosedError extends QueueError {
+  override readonly name = "OrchestratorClosedError";
+  constructor(detail = "the orchestrator is closed") {
     super("ERR_POOL_CLOSED", detail);
   }
 }
+
+/** @deprecated The class is `OrchestratorClosedError` now (the worker pool became the `Orchestrator`). */
+export const PoolClosedError = OrchestratorClosedError;
+/** @deprecated The class is `OrchestratorClosedError` now (the worker pool became the `Orchestrator`). */
+export type PoolClosedError = OrchestratorClosedError;
 
 /** A task failed for good: permanently, or out of attempts. It is in the dead letters. */
 export class TaskFailedError extends QueueError {

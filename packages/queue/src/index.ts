@@ -7,6 +7,7 @@ export {
 } from "./bounded-queue.js";
 export { type ClientsOptions, type ClientsSummary, runClients } from "./clients.js";
 export {
+  OrchestratorClosedError,
   PoolClosedError,
   QueueClosedError,
   QueueError,

@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { BoundedQueue, type OnFull } from "./bounded-queue.js";
 import {
-  PoolClosedError,
+  OrchestratorClosedError,
   QueueFullError,
   TaskCancelledError,
   TaskFailedError,
@@ -19,7 +19,7 @@ import type {
 } from "./ports.js";
 import { RetryPolicy, type RetryPolicyOptions } from "./retry-policy.js";
 
-/** A stored task's id and idempotency key, given to `prepare` when the pool adopts it. */
+/** A stored task's id and idempotency key, given to `prepare` when the orchestrator adopts it. */
 export interface StoredIdentity {
   readonly id: string;
   readonly key?: string;
@@ -48,7 +48,7 @@ export interface StoredOutput {
   readonly result?: string | null;
 }
 
-/** Options of a worker pool. */
+/** Options of an orchestrator. */
 export interface OrchestratorOptions<T, O> {
   /**
    * Validates a raw task; throws (an error with `errorClass`) for bad input, and nothing is
@@ -262,11 +262,11 @@ export class Orchestrator<T, O> {
   /**
    * Runs a task through the whole chain. Resolves with its result (at once, from the store, for
    * a duplicate of a finished task; by joining it, for a duplicate in flight); rejects with the
-   * validation error, QueueFullError (reject mode), TaskFailedError, or PoolClosedError.
+   * validation error, QueueFullError (reject mode), TaskFailedError, or OrchestratorClosedError.
    */
   submit(raw: unknown): Promise<TaskResult> {
     const t0 = this.#now();
-    if (!this.#accepting) return Promise.reject(new PoolClosedError());
+    if (!this.#accepting) return Promise.reject(new OrchestratorClosedError());
     let prepared: PreparedTask<T>;
     try {
       prepared = this.#prepare(raw);
@@ -283,7 +283,7 @@ export class Orchestrator<T, O> {
    */
   submitPrepared(prepared: PreparedTask<T>): Promise<TaskResult> {
     const t0 = this.#now();
-    if (!this.#accepting) return Promise.reject(new PoolClosedError());
+    if (!this.#accepting) return Promise.reject(new OrchestratorClosedError());
     return this.#submit(prepared, t0);
   }
 
@@ -304,11 +304,11 @@ export class Orchestrator<T, O> {
 
   /**
    * Runs a task already taken from the durable queue (status `running`, leased to this process):
-   * `taskq serve` feeds the pool this way. Its payload is validated like a submitted task's.
+   * `taskq serve` feeds the orchestrator this way. Its payload is validated like a submitted task's.
    */
   adopt(record: StoreRecord & { readonly payload: unknown }): Promise<TaskResult> {
     const t0 = this.#now();
-    if (!this.#accepting) return Promise.reject(new PoolClosedError());
+    if (!this.#accepting) return Promise.reject(new OrchestratorClosedError());
     let prepared: PreparedTask<T>;
     try {
       prepared = this.#prepare(record.payload, {
@@ -573,7 +573,9 @@ export class Orchestrator<T, O> {
       job.version = await this.#store.release(job.seq, version);
       job.settle({
         ok: false,
-        error: new PoolClosedError("the pool closed while the task ran; it was returned to the queue"),
+        error: new OrchestratorClosedError(
+          "the orchestrator closed while the task ran; it was returned to the queue",
+        ),
       });
       return;
     }
@@ -606,7 +608,7 @@ export class Orchestrator<T, O> {
   }
 
   /**
-   * Settles a job that never ran because the pool closed. One already `running` in the store
+   * Settles a job that never ran because the orchestrator closed. One already `running` in the store
    * (claimed to run at once, or adopted from the durable queue) goes back to `queued` there.
    */
   async #handBack(job: Job<T>): Promise<void> {
@@ -622,7 +624,9 @@ export class Orchestrator<T, O> {
     }
     job.settle({
       ok: false,
-      error: new PoolClosedError("the pool closed before the task ran; it stays queued in the store"),
+      error: new OrchestratorClosedError(
+        "the orchestrator closed before the task ran; it stays queued in the store",
+      ),
     });
   }
 
@@ -708,7 +712,7 @@ export class Orchestrator<T, O> {
   /**
    * Stops admission, lets admitted work finish (drain) up to `timeoutMs`, then cancels the rest:
    * running attempts are aborted and returned to `queued` in the store, queued and backing-off
-   * tasks stay `queued` there; their submitters get PoolClosedError. Then the executor is
+   * tasks stay `queued` there; their submitters get OrchestratorClosedError. Then the executor is
    * destroyed. Idempotent: every call returns the same promise; a call with `drain: false` while
    * a draining close waits cuts the wait short (the second Ctrl-C).
    */
@@ -734,10 +738,12 @@ export class Orchestrator<T, O> {
       ]);
       clearTimeout(timer);
     }
-    this.#cancel.abort(new PoolClosedError("the worker pool is closing"));
+    this.#cancel.abort(new OrchestratorClosedError("the orchestrator is closing"));
     // Running attempts end when their threads do; they come back as failures and are released.
     const destroyed = this.executor.destroy();
-    const closed = new PoolClosedError("the pool closed before the task ran; it stays queued in the store");
+    const closed = new OrchestratorClosedError(
+      "the orchestrator closed before the task ran; it stays queued in the store",
+    );
     for (const job of [...this.#pending]) {
       if (job.timer) {
         clearTimeout(job.timer);

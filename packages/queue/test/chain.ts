@@ -45,7 +45,7 @@ export async function makeChain(options: ChainOptions = {}) {
     request: (task, attempt) => ({ task, attempt, config }),
   });
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
-  const pool = new Orchestrator<Task, TaskOutput>({
+  const orchestrator = new Orchestrator<Task, TaskOutput>({
     prepare: (raw) => prepareTask(raw),
     store: new SqliteTaskStore(store),
     executor,
@@ -60,14 +60,14 @@ export async function makeChain(options: ChainOptions = {}) {
     objects,
     store,
     metrics,
-    pool,
+    orchestrator,
     executor,
     async addImages(count: number, width = 40, height = 30) {
       for (let i = 0; i < count; i++)
         await objects.putObject("images", `img-${i}.ppm`, syntheticPpm(width + i, height, i));
     },
     async close() {
-      await pool.close();
+      await orchestrator.close();
       store.close();
     },
   };

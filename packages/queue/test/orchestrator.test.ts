@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   InlineExecutor,
   Orchestrator,
+  OrchestratorClosedError,
   PoolClosedError,
   QueueFullError,
   runClients,
@@ -18,6 +19,7 @@ import {
   TinypoolExecutor,
 } from "../src/index.js";
 import { imageTasks, makeChain } from "./chain.js";
+import { countsOf, lettersOf, tasksOf } from "./store-reads.js";
 
 const closers: (() => Promise<void>)[] = [];
 
@@ -52,7 +54,7 @@ describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage
     const summary = await runClients({
       clients: 100,
       source: tasks,
-      submit: (task) => c.pool.submit(task),
+      submit: (task) => c.orchestrator.submit(task),
       onSettled: (_task, outcome) => {
         if (outcome.status === "fulfilled") results.push(outcome.value);
       },
@@ -65,10 +67,10 @@ describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage
     expect(snap.maxQueueDepth).toBeLessThanOrEqual(16);
     // 100 clients against 8 slots and 16 places: admissions waited, and each wait was counted
     expect(snap.blocked).toBeGreaterThan(0);
-    expect(snap.blocked).toBe(c.pool.blockedAdmissions);
-    expect(c.store.stats()).toMatchObject({ succeeded: 90, queued: 0, running: 0, failed: 0 });
+    expect(snap.blocked).toBe(c.orchestrator.blockedAdmissions);
+    expect(countsOf(c.store)).toMatchObject({ succeeded: 90, queued: 0, running: 0, failed: 0 });
 
-    for (const record of c.store.all()) {
+    for (const record of tasksOf(c.store)) {
       const { image_key, variant } = record.payload as { image_key: string; variant: Variant };
       const reference = await md5Of(transformImage(await c.objects.getObject("images", image_key), variant));
       expect(record.etag).toBe(reference);
@@ -80,13 +82,13 @@ describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage
   it("20% injected transient faults: retried, and every task still succeeds", async () => {
     const c = await chain({ faults: { errorProbability: 0.2, seed: 11 }, maxAttempts: 8 });
     await c.addImages(20);
-    await runClients({ clients: 100, source: imageTasks(60, 20), submit: (t) => c.pool.submit(t) });
+    await runClients({ clients: 100, source: imageTasks(60, 20), submit: (t) => c.orchestrator.submit(t) });
     const snap = c.metrics.snapshot();
     expect(snap.succeeded).toBe(60);
     expect(snap.failed).toBe(0);
     expect(snap.retried).toBeGreaterThan(0);
     expect(snap.errorClassification["transient"]).toBe(snap.retried);
-    const attempts = c.store.all().reduce((sum, r) => sum + r.attempts, 0);
+    const attempts = tasksOf(c.store).reduce((sum, r) => sum + r.attempts, 0);
     expect(attempts).toBe(60 + snap.retried);
   });
 
@@ -98,13 +100,13 @@ describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage
       maxAttempts: 16,
     });
     await c.addImages(20);
-    await runClients({ clients: 50, source: imageTasks(60, 20), submit: (t) => c.pool.submit(t) });
+    await runClients({ clients: 50, source: imageTasks(60, 20), submit: (t) => c.orchestrator.submit(t) });
     const snap = c.metrics.snapshot();
     expect(snap).toMatchObject({ succeeded: 60, failed: 0 });
     expect(snap.retried).toBeGreaterThan(0);
     expect(Object.keys(snap.errorClassification)).toEqual(["transient"]);
     expect(await c.objects.temporaryFiles()).toEqual([]);
-    for (const record of c.store.all()) {
+    for (const record of tasksOf(c.store)) {
       const { image_key, variant } = record.payload as { image_key: string; variant: Variant };
       expect(record.etag).toBe(
         await md5Of(transformImage(await c.objects.getObject("images", image_key), variant)),
@@ -116,9 +118,9 @@ describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage
     const c = await chain();
     await c.addImages(2);
     const outcomes = await Promise.allSettled([
-      c.pool.submit({ id: "ok", image_key: "img-0.ppm", variant: "gray" }),
-      c.pool.submit({ id: "missing", image_key: "nope.ppm", variant: "gray" }),
-      c.pool.submit({ id: "f", type: "fail", error_message: "always" }),
+      c.orchestrator.submit({ id: "ok", image_key: "img-0.ppm", variant: "gray" }),
+      c.orchestrator.submit({ id: "missing", image_key: "nope.ppm", variant: "gray" }),
+      c.orchestrator.submit({ id: "f", type: "fail", error_message: "always" }),
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "rejected"]);
     expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(TaskFailedError);
@@ -126,8 +128,7 @@ describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage
       'task "f" failed (permanent, 1 attempt): always',
     );
     expect(
-      c.store
-        .deadLetters()
+      lettersOf(c.store)
         .map((d) => [d.taskId, d.errorClass, d.attempts])
         .sort(),
     ).toEqual([
@@ -143,15 +144,15 @@ describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage
     const summary = await runClients({
       clients: 50,
       source: imageTasks(50, 50),
-      submit: (t) => c.pool.submit(t),
+      submit: (t) => c.orchestrator.submit(t),
     });
     const snap = c.metrics.snapshot();
     expect(summary.rejected).toBeGreaterThan(0);
     expect(snap.rejected).toBe(summary.rejected);
     expect(snap.succeeded).toBe(summary.fulfilled);
-    expect(c.pool.queue.rejections).toBe(summary.rejected);
+    expect(c.orchestrator.queue.rejections).toBe(summary.rejected);
     // rejected tasks stay queued in the durable store, to run later
-    expect(c.store.stats().queued).toBe(summary.rejected);
+    expect(countsOf(c.store).queued).toBe(summary.rejected);
   });
 
   it("shutdown mid-run leaves no task running in the store", async () => {
@@ -161,41 +162,41 @@ describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage
     const run = runClients({
       clients: 20,
       source: imageTasks(120, 40),
-      submit: (t) => c.pool.submit(t),
+      submit: (t) => c.orchestrator.submit(t),
       onSettled: () => {
         done++;
-        if (done === 10) void c.pool.close({ drain: false });
+        if (done === 10) void c.orchestrator.close({ drain: false });
       },
     });
     const summary = await run;
-    await c.pool.close();
+    await c.orchestrator.close();
     expect(summary.rejected).toBeGreaterThan(0);
-    const stats = c.store.stats();
+    const stats = countsOf(c.store);
     expect(stats.running).toBe(0);
     expect(stats.succeeded + stats.queued).toBe(stats.total);
     await expect(
-      c.pool.submit({ id: "late", image_key: "img-0.ppm", variant: "gray" }),
-    ).rejects.toBeInstanceOf(PoolClosedError);
+      c.orchestrator.submit({ id: "late", image_key: "img-0.ppm", variant: "gray" }),
+    ).rejects.toBeInstanceOf(OrchestratorClosedError);
   });
 
   it("a duplicate in flight joins the running task; a duplicate of a finished one is answered from the store", async () => {
     const c = await chain();
     await c.addImages(1);
     const [a, b] = await Promise.all([
-      c.pool.submit({ id: "a", image_key: "img-0.ppm", variant: "blur" }),
-      c.pool.submit({ id: "b", image_key: "img-0.ppm", variant: "blur" }),
+      c.orchestrator.submit({ id: "a", image_key: "img-0.ppm", variant: "blur" }),
+      c.orchestrator.submit({ id: "b", image_key: "img-0.ppm", variant: "blur" }),
     ]);
     expect([a.duplicate, b.duplicate]).toEqual([false, true]);
     expect(b.etag).toBe(a.etag);
-    const again = await c.pool.submit({ id: "c", image_key: "img-0.ppm", variant: "blur" });
+    const again = await c.orchestrator.submit({ id: "c", image_key: "img-0.ppm", variant: "blur" });
     expect(again).toMatchObject({
       duplicate: true,
       status: "succeeded",
       etag: a.etag,
       outputKey: "blur/img-0.ppm",
     });
-    expect(c.store.all()).toHaveLength(1);
-    expect(c.store.all()[0]?.attempts).toBe(1);
+    expect(tasksOf(c.store)).toHaveLength(1);
+    expect(tasksOf(c.store)[0]?.attempts).toBe(1);
   });
 
   it("closed-loop clients can feed from a streamed task file (JSON Lines, read line by line)", async () => {
@@ -215,26 +216,30 @@ describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage
         else invalid.push(item.invalid.message);
       }
     }
-    const summary = await runClients({ clients: 100, source: source(), submit: (t) => c.pool.submit(t) });
+    const summary = await runClients({
+      clients: 100,
+      source: source(),
+      submit: (t) => c.orchestrator.submit(t),
+    });
     expect(summary).toEqual({ submitted: 15, fulfilled: 15, rejected: 0 });
     expect(invalid).toEqual([expect.stringContaining('field "type" has unknown value "warp"')]);
-    expect(c.store.stats().succeeded).toBe(15);
+    expect(countsOf(c.store).succeeded).toBe(15);
   });
 
   it("bad input is refused before anything is stored", async () => {
     const c = await chain();
-    await expect(c.pool.submit({ id: "x", image_key: "../../etc/passwd", variant: "gray" })).rejects.toThrow(
-      'field "image_key"',
-    );
-    expect(c.store.stats().total).toBe(0);
+    await expect(
+      c.orchestrator.submit({ id: "x", image_key: "../../etc/passwd", variant: "gray" }),
+    ).rejects.toThrow('field "image_key"');
+    expect(countsOf(c.store).total).toBe(0);
     expect(c.metrics.snapshot().errorClassification).toEqual({ validation: 1 });
   });
 });
 
-describe("worker faults cost only the attempt", () => {
+describe("thread faults cost only the attempt", () => {
   const fixture = new URL("./fixtures/fault-worker.mjs", import.meta.url);
 
-  function faultPool(taskTimeoutMs = 0) {
+  function faultOrchestrator(taskTimeoutMs = 0) {
     const dir = mkdtempSync(join(tmpdir(), "taskq-faults-"));
     const store = new SqliteSyncStore({ path: join(dir, "tasks.db") });
     const executor = new TinypoolExecutor<{ id: string; fault?: string }, { result: string }>({
@@ -242,7 +247,7 @@ describe("worker faults cost only the attempt", () => {
       threads: 2,
     });
     const metrics = new MetricsRecorder({ threads: 2 });
-    const pool = new Orchestrator({
+    const orchestrator = new Orchestrator({
       prepare: byId,
       store: new SqliteTaskStore(store),
       executor,
@@ -251,10 +256,10 @@ describe("worker faults cost only the attempt", () => {
       retry: { baseDelayMs: 1, maxDelayMs: 2 },
     });
     closers.push(async () => {
-      await pool.close();
+      await orchestrator.close();
       store.close();
     });
-    return { pool, executor, metrics, store };
+    return { orchestrator, executor, metrics, store };
   }
 
   it.each([
@@ -263,13 +268,16 @@ describe("worker faults cost only the attempt", () => {
     ["throw", "worker_crash", 60_000],
     ["hang", "timeout", 2_000],
   ])(
-    "a thread that fails (%s) costs that attempt only (%s, retried); the pool keeps its size",
+    "a thread that fails (%s) costs that attempt only (%s, retried); the thread pool keeps its size",
     async (fault, errorClass, timeoutMs) => {
-      const { pool, executor, metrics } = faultPool(timeoutMs);
+      const { orchestrator, executor, metrics } = faultOrchestrator(timeoutMs);
       // Both threads start and load the worker first, so "good"'s attempt does not count thread
       // start-up against the task timeout (under a loaded CI machine it once took over 1 s).
       await Promise.all([executor.run({ id: "warm-1" }, 1), executor.run({ id: "warm-2" }, 1)]);
-      const results = await Promise.all([pool.submit({ id: "bad", fault }), pool.submit({ id: "good" })]);
+      const results = await Promise.all([
+        orchestrator.submit({ id: "bad", fault }),
+        orchestrator.submit({ id: "good" }),
+      ]);
       expect(metrics.snapshot().errorClassification).toEqual({ [errorClass]: 1 });
       expect(results.map((r) => r.result)).toEqual(["done bad on attempt 2", "done good on attempt 1"]);
       expect(executor.threadCount).toBe(2);
@@ -309,7 +317,7 @@ describe("tinypool's errors outside any attempt", () => {
     closers.push(() => executor.destroy());
     await executor.run({ id: "warm" }, 1);
     // Injected as tinypool raises it when a result comes after its attempt was aborted (a worker
-    // process frozen past its task timeout wakes to both at once): an 'error' on the pool, which
+    // process frozen past its task timeout wakes to both at once): an 'error' on the thread pool, which
     // ended the process when nothing listened (the history checker's frozen workers died of it).
     executor.pool.emit("error", new Error("Unexpected message from Worker: { taskId: 7 }"));
     expect(heard.map((e) => e.message)).toEqual(["Unexpected message from Worker: { taskId: 7 }"]);
@@ -331,7 +339,7 @@ describe("backoff with fake timers", () => {
         ? { ok: false, error: { errorClass: "transient", retryable: true, message: "flaky" }, runMs: 0 }
         : { ok: true, output: { result: "finally" }, runMs: 0 };
     });
-    const pool = new Orchestrator({
+    const orchestrator = new Orchestrator({
       prepare: (raw) => ({
         task: raw as { id: string },
         id: "t",
@@ -343,7 +351,7 @@ describe("backoff with fake timers", () => {
       executor,
       retry: { baseDelayMs: 1000, maxDelayMs: 60_000, random: () => 0.5 },
     });
-    const result = pool.submit({ id: "t" });
+    const result = orchestrator.submit({ id: "t" });
     await vi.waitFor(() => expect(calls).toEqual([1]));
     expect(slotsBusy).toBe(0);
     await vi.advanceTimersByTimeAsync(499);
@@ -354,7 +362,7 @@ describe("backoff with fake timers", () => {
     expect(calls).toEqual([1, 2]);
     await vi.advanceTimersByTimeAsync(1);
     expect(await result).toMatchObject({ result: "finally", attempts: 3 });
-    await pool.close();
+    await orchestrator.close();
     store.close();
   });
 });
@@ -372,24 +380,28 @@ function gatedExecutor(concurrency: number) {
   return { executor, release };
 }
 
-describe("pool shutdown", () => {
+describe("orchestrator shutdown", () => {
   it("close() drains by default, is idempotent, and rejects new submits", async () => {
     const store = new SqliteSyncStore({ path: ":memory:" });
     const { executor, release } = gatedExecutor(2);
-    const pool = new Orchestrator({
+    const orchestrator = new Orchestrator({
       prepare: byId,
       store: new SqliteTaskStore(store),
       executor,
     });
-    const submitted = ["a", "b", "c"].map((id) => pool.submit({ id }));
-    await vi.waitFor(() => expect(pool.queue.size).toBe(1));
-    const closing = pool.close();
-    expect(pool.close()).toBe(closing);
-    await expect(pool.submit({ id: "late" })).rejects.toBeInstanceOf(PoolClosedError);
+    const submitted = ["a", "b", "c"].map((id) => orchestrator.submit({ id }));
+    await vi.waitFor(() => expect(orchestrator.queue.size).toBe(1));
+    const closing = orchestrator.close();
+    expect(orchestrator.close()).toBe(closing);
+    await expect(orchestrator.submit({ id: "late" })).rejects.toBeInstanceOf(OrchestratorClosedError);
+    // its old name is the same class, and its code is the one callers already compare
+    const late = await orchestrator.submit({ id: "later" }).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(PoolClosedError);
+    expect(late).toMatchObject({ name: "OrchestratorClosedError", code: "ERR_POOL_CLOSED" });
     release();
     await closing;
     expect((await Promise.all(submitted)).map((r) => r.result)).toEqual(["a", "b", "c"]);
-    expect(store.stats()).toMatchObject({ succeeded: 3, running: 0 });
+    expect(countsOf(store)).toMatchObject({ succeeded: 3, running: 0 });
     store.close();
   });
 
@@ -399,17 +411,18 @@ describe("pool shutdown", () => {
       (_task, _attempt) => new Promise(() => undefined), // never finishes on its own
       2,
     );
-    const pool = new Orchestrator({
+    const orchestrator = new Orchestrator({
       prepare: byId,
       store: new SqliteTaskStore(store),
       executor,
     });
-    const submitted = ["a", "b"].map((id) => pool.submit({ id }).catch((e: unknown) => e));
-    await vi.waitFor(() => expect(store.stats().running).toBe(2));
-    const draining = pool.close({ drain: true, timeoutMs: 3_600_000 });
-    expect(pool.close({ drain: false })).toBe(draining);
+    const submitted = ["a", "b"].map((id) => orchestrator.submit({ id }).catch((e: unknown) => e));
+    await vi.waitFor(() => expect(countsOf(store).running).toBe(2));
+    const draining = orchestrator.close({ drain: true, timeoutMs: 3_600_000 });
+    expect(orchestrator.close({ drain: false })).toBe(draining);
     await draining;
-    for (const outcome of await Promise.all(submitted)) expect(outcome).toBeInstanceOf(PoolClosedError);
+    for (const outcome of await Promise.all(submitted))
+      expect(outcome).toBeInstanceOf(OrchestratorClosedError);
     store.close();
   });
 
@@ -417,9 +430,9 @@ describe("pool shutdown", () => {
     const store = new SqliteSyncStore({ path: ":memory:" });
     const { executor, release } = gatedExecutor(1);
     const batched = new SqliteTaskStore(store);
-    const pool = new Orchestrator({ prepare: byId, store: batched, executor });
-    const submitted = [pool.submit({ id: "a" }), pool.submit({ id: "b" })];
-    await vi.waitFor(() => expect(pool.queue.size).toBe(1));
+    const orchestrator = new Orchestrator({ prepare: byId, store: batched, executor });
+    const submitted = [orchestrator.submit({ id: "a" }), orchestrator.submit({ id: "b" })];
+    await vi.waitFor(() => expect(orchestrator.queue.size).toBe(1));
     expect(store.getByKey("test", "a")).toMatchObject({
       status: "running",
       attempts: 1,
@@ -433,7 +446,7 @@ describe("pool shutdown", () => {
     ]);
     // a: claim (as running) + succeed; b: claim + start + succeed
     expect(batched.operations).toBe(5);
-    await pool.close();
+    await orchestrator.close();
     store.close();
   });
 
@@ -444,7 +457,7 @@ describe("pool shutdown", () => {
       async (task) => ({ ok: true, output: { result: task.id }, runMs: 0 }),
       1,
     );
-    const pool = new Orchestrator({
+    const orchestrator = new Orchestrator({
       prepare: (raw) => {
         prepares++;
         return byId<{ id: string }>(raw);
@@ -452,11 +465,16 @@ describe("pool shutdown", () => {
       store: new SqliteTaskStore(store),
       executor,
     });
-    expect(await pool.submitPrepared(byId({ id: "p" }))).toMatchObject({ result: "p", duplicate: false });
-    expect(await pool.submit({ id: "q" })).toMatchObject({ result: "q" });
+    expect(await orchestrator.submitPrepared(byId({ id: "p" }))).toMatchObject({
+      result: "p",
+      duplicate: false,
+    });
+    expect(await orchestrator.submit({ id: "q" })).toMatchObject({ result: "q" });
     expect(prepares).toBe(1);
-    await pool.close();
-    await expect(pool.submitPrepared(byId({ id: "late" }))).rejects.toBeInstanceOf(PoolClosedError);
+    await orchestrator.close();
+    await expect(orchestrator.submitPrepared(byId({ id: "late" }))).rejects.toBeInstanceOf(
+      OrchestratorClosedError,
+    );
     store.close();
   });
 
@@ -464,28 +482,28 @@ describe("pool shutdown", () => {
     const store = new SqliteSyncStore({ path: ":memory:" });
     for (const id of ["a", "b"]) store.claim({ id, idempotencyKey: id, kind: "test", payload: { id } });
     const executor = new InlineExecutor<{ id: string }, object>(() => new Promise(() => undefined), 1);
-    const pool = new Orchestrator({ prepare: byId, store: new SqliteTaskStore(store), executor });
-    const adopted = store.takeNext(2).map((record) => pool.adopt(record).catch((e: unknown) => e));
-    await vi.waitFor(() => expect(pool.queue.size).toBe(1));
-    await pool.close({ drain: false });
-    for (const outcome of await Promise.all(adopted)) expect(outcome).toBeInstanceOf(PoolClosedError);
-    expect(store.stats()).toMatchObject({ queued: 2, running: 0 });
+    const orchestrator = new Orchestrator({ prepare: byId, store: new SqliteTaskStore(store), executor });
+    const adopted = store.takeNext(2).map((record) => orchestrator.adopt(record).catch((e: unknown) => e));
+    await vi.waitFor(() => expect(orchestrator.queue.size).toBe(1));
+    await orchestrator.close({ drain: false });
+    for (const outcome of await Promise.all(adopted)) expect(outcome).toBeInstanceOf(OrchestratorClosedError);
+    expect(countsOf(store)).toMatchObject({ queued: 2, running: 0 });
     store.close();
   });
 
   it("queue-full rejection is a QueueFullError", async () => {
     const store = new SqliteSyncStore({ path: ":memory:" });
     const executor = new InlineExecutor<{ id: string }, object>(() => new Promise(() => undefined), 1);
-    const pool = new Orchestrator({
+    const orchestrator = new Orchestrator({
       prepare: byId,
       store: new SqliteTaskStore(store),
       executor,
       queueSize: 1,
       onFull: "reject",
     });
-    const first = pool.submit({ id: "1" });
-    const second = pool.submit({ id: "2" });
-    await expect(pool.submit({ id: "3" })).rejects.toBeInstanceOf(QueueFullError);
+    const first = orchestrator.submit({ id: "1" });
+    const second = orchestrator.submit({ id: "2" });
+    await expect(orchestrator.submit({ id: "3" })).rejects.toBeInstanceOf(QueueFullError);
     void first.catch(() => undefined);
     void second.catch(() => undefined);
     store.close();

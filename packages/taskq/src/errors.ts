@@ -4,6 +4,7 @@
 import type { FailureInfo } from "@taskq/queue";
 
 export {
+  OrchestratorClosedError,
   PoolClosedError,
   QueueFullError,
   QueueTimeoutError,

@@ -242,7 +242,7 @@ export interface PayloadChoices {
 }
 
 /**
- * Shapes a payload for the pool: checks it is plain JSON data (a PayloadError names the field
+ * Shapes a payload for the orchestrator: checks it is plain JSON data (a PayloadError names the field
  * otherwise), and gives it its kind, its key (`keyOf(payload)` unless chosen) and id.
  */
 export function payloadPreparer(kind: string, keyOf: (payload: unknown) => string) {

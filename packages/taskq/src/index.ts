@@ -22,6 +22,7 @@ export {
   ConfigError,
   classifyHandlerError,
   PayloadError,
+  OrchestratorClosedError,
   PermanentError,
   PoolClosedError,
   QueueFullError,

@@ -68,7 +68,7 @@ export const runCommand = {
       throw new CliError("run takes one --handler: its payloads are all of its kind (serve takes many)", 2);
     const config = { ...toRuntimeConfig(argv, "run") };
     let file: TaskFile;
-    // a handler's payloads are submitted as they are (the pool checks and keys them)
+    // a handler's payloads are submitted as they are (the orchestrator checks and keys them)
     let payloads: unknown[] | undefined;
     if (argv.handler !== undefined) {
       if (!argv.tasks)
@@ -91,7 +91,7 @@ export const runCommand = {
       throw new CliError("--tasks FILE is required (or --benchmark for the default generated workload)", 2);
     }
     const runtime = await openRuntime(config);
-    const { orchestrator: pool, metrics, store } = runtime;
+    const { orchestrator, metrics, store } = runtime;
     if (argv.benchmark && !argv.tasks && runtime.objects) await ensureImages(runtime.objects, file.tasks);
     for (const bad of file.invalid) {
       await store.recordInvalid(bad.id ?? `#${bad.position}`, bad.raw ?? null, {
@@ -105,22 +105,22 @@ export const runCommand = {
     const signals = handleSignals(
       () => {
         stop.abort();
-        void pool.close({ drain: true, timeoutMs: argv["shutdown-timeout-ms"] });
+        void orchestrator.close({ drain: true, timeoutMs: argv["shutdown-timeout-ms"] });
       },
-      () => void pool.close({ drain: false }),
+      () => void orchestrator.close({ drain: false }),
     );
     const progress = startProgress(payloads?.length ?? file.tasks.length, metrics);
     let done = 0;
     try {
       const common = { clients: argv.clients, signal: stop.signal, onSettled: () => progress.tick(++done) };
       if (payloads)
-        await runClients({ ...common, source: payloads, submit: (payload) => pool.submit(payload) });
-      // validated when the file was loaded: the pool does not validate them again
+        await runClients({ ...common, source: payloads, submit: (payload) => orchestrator.submit(payload) });
+      // validated when the file was loaded: the orchestrator does not validate them again
       else
         await runClients({
           ...common,
           source: file.tasks.map(toPrepared),
-          submit: (task) => pool.submitPrepared(task),
+          submit: (task) => orchestrator.submitPrepared(task),
         });
     } finally {
       progress.stop();
