@@ -543,28 +543,10 @@ export function clientOf(
           timing,
         );
       });
-      // A key given twice in one call is stored once, and its later tasks answer as duplicates of
-      // the first, as a later call would be answered (PostgreSQL's claim statement fails on a key
-      // it is given twice: a SyntaxError from the driver; SQLite answers this way itself).
-      const firstOf = new Map<string, number>();
-      const unique: ClaimInput[] = [];
-      const claimed = claims.map((claim) => {
-        let at = firstOf.get(claim.idempotencyKey);
-        if (at === undefined) {
-          at = unique.push(claim) - 1;
-          firstOf.set(claim.idempotencyKey, at);
-          return { at, first: true };
-        }
-        return { at, first: false };
-      });
-      const results = await claimAll(unique, o.tx);
-      const answers = unique.map((claim, at) =>
-        answer(claim, results[at] as Awaited<ReturnType<TaskStoreDriver["claim"]>>),
+      const results = await claimAll(claims, o.tx);
+      return claims.map((claim, i) =>
+        answer(claim, results[i] as Awaited<ReturnType<TaskStoreDriver["claim"]>>),
       );
-      return claimed.map(({ at, first }) => {
-        const a = answers[at] as Enqueued;
-        return first ? a : { ...a, duplicate: true };
-      });
     },
     async get(id) {
       // "scheduled" by the store's clock, read alongside (one more query on PostgreSQL, in parallel)
