@@ -10,6 +10,8 @@ export type ErrorClass =
   | "validation"
   | "not_found"
   | "corrupt_input"
+  /** A task of a kind nothing here runs (as a handler module's task of a kind the worker has no handler for). */
+  | "unknown_kind"
   | "internal";
 
 /** Base class of the processor's errors: a class for metrics and a retry decision. */

@@ -17,6 +17,10 @@ export { channelsOf, encodeHeader, MAX_PIXELS, MAX_SIDE, type PpmHeader, readRow
 export { syntheticPpm } from "./image/synthetic.js";
 export { createTransform, type RowTransform, type VariantOptions } from "./image/variants.js";
 export {
+  BUILT_IN_TYPES,
+  type BuiltInEnv,
+  type BuiltInRunner,
+  builtInRunner,
   createProcessor,
   openStore,
   type Processor,

@@ -13,9 +13,9 @@ import { type Classified, classify, PermanentError } from "./errors.js";
 import { createFaultInjector, type FaultOptions } from "./faults.js";
 import { compute } from "./handlers/compute.js";
 import { type HttpSimulation, httpRequest } from "./handlers/http-request.js";
-import { processImage } from "./handlers/image.js";
+import { type ImageContext, processImage } from "./handlers/image.js";
 import { sleepTask } from "./handlers/sleep.js";
-import type { Task } from "./task-schema.js";
+import type { Task, TaskType } from "./task-schema.js";
 
 /**
  * Everything a processor needs, as plain data: it is sent to worker threads, which build their
@@ -79,6 +79,46 @@ export type TaskOutcome =
   | { readonly ok: true; readonly output: TaskOutput; readonly runMs: number }
   | { readonly ok: false; readonly error: Classified; readonly runMs: number };
 
+/** What a built-in type's attempt runs with: the processor's object store (images) and simulated remote. */
+export interface BuiltInEnv {
+  readonly image: ImageContext;
+  readonly http: HttpSimulation;
+}
+
+/** Runs one attempt of a built-in type's task: its output, or a throw (classified by the processor). */
+export type BuiltInRunner<T extends Task = Task> = (
+  task: T,
+  env: BuiltInEnv,
+  attempt: number,
+  signal?: AbortSignal,
+) => TaskOutput | Promise<TaskOutput>;
+
+/**
+ * The built-in task types by kind (a task's kind is its type), and what runs each: the registry
+ * the processor finds a task's code in, and the one taskq registers the built-in kinds from
+ * (`packages/taskq/src/kinds.ts`), as it registers handler modules. Every type of the schema
+ * (TASK_TYPES) has its entry: the mapped type says so at compile time.
+ */
+export const BUILT_IN_TYPES: {
+  readonly [K in TaskType]: BuiltInRunner<Extract<Task, { readonly type: K }>>;
+} = {
+  image: (task, env, _attempt, signal) => processImage(task, env.image, signal),
+  compute: (task) => compute(task),
+  sleep: (task, _env, _attempt, signal) => sleepTask(task, signal),
+  http_request: (task, env, attempt, signal) => httpRequest(task, env.http, attempt, signal),
+  fail: (task) => {
+    throw new PermanentError(task.errorMessage);
+  },
+  noop: () => ({}),
+};
+
+/** The runner of a built-in kind; undefined for a kind that is not one (`toString` included). */
+export function builtInRunner(kind: string): BuiltInRunner | undefined {
+  return Object.hasOwn(BUILT_IN_TYPES, kind)
+    ? (BUILT_IN_TYPES[kind as TaskType] as BuiltInRunner)
+    : undefined;
+}
+
 /** Runs tasks: the same code inline and inside a worker thread. */
 export interface Processor {
   readonly store: ObjectStore;
@@ -106,33 +146,25 @@ export async function openStore(config: ProcessorConfig): Promise<ObjectStore> {
 export async function createProcessor(config: ProcessorConfig, store?: ObjectStore): Promise<Processor> {
   const objects = store ?? (await openStore(config));
   const injectFault = createFaultInjector(config.faults);
-  const image = {
-    store: objects,
-    inputBucket: config.inputBucket ?? "images",
-    outputBucket: config.outputBucket ?? "derived",
-    chunkSize: config.chunkSize ?? DEFAULT_CHUNK_SIZE,
-    variantOptions: { thumbSize: config.thumbSize ?? 64 },
+  const env: BuiltInEnv = {
+    image: {
+      store: objects,
+      inputBucket: config.inputBucket ?? "images",
+      outputBucket: config.outputBucket ?? "derived",
+      chunkSize: config.chunkSize ?? DEFAULT_CHUNK_SIZE,
+      variantOptions: { thumbSize: config.thumbSize ?? 64 },
+    },
+    http: config.http ?? {},
   };
-  const http = config.http ?? {};
 
   async function execute(task: Task, attempt: number, signal?: AbortSignal): Promise<TaskOutput> {
+    // found by its kind, as a handler module's task is; parseTask let no other type through
+    const run = builtInRunner(task.type);
+    if (!run) throw new PermanentError(`no built-in task type ${JSON.stringify(task.type)}`, "unknown_kind");
     const fault = injectFault(task.idempotencyKey, attempt);
     if (fault.spikeMs > 0) await sleep(fault.spikeMs, undefined, signal ? { signal } : undefined);
     if (fault.error) throw fault.error;
-    switch (task.type) {
-      case "image":
-        return processImage(task, image, signal);
-      case "compute":
-        return compute(task);
-      case "sleep":
-        return sleepTask(task, signal);
-      case "http_request":
-        return httpRequest(task, http, attempt, signal);
-      case "fail":
-        throw new PermanentError(task.errorMessage);
-      case "noop":
-        return {};
-    }
+    return run(task, env, attempt, signal);
   }
 
   return {

@@ -1,17 +1,33 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
+  BUILT_IN_TYPES,
+  builtInRunner,
   classify,
   compute,
   createFaultInjector,
   createProcessor,
   parseTask,
   syntheticPpm,
+  TASK_TYPES,
   TimeoutError,
   transformImage,
 } from "../src/index.js";
 
 afterEach(() => {
   vi.useRealTimers();
+});
+
+describe("the built-in types' registry", () => {
+  it("has a runner for every type of the schema, found by kind, and none for any other name", async () => {
+    expect(Object.keys(BUILT_IN_TYPES)).toEqual([...TASK_TYPES]);
+    for (const type of TASK_TYPES) expect(builtInRunner(type)).toBe(BUILT_IN_TYPES[type]);
+    for (const other of ["email", "toString", "__proto__", ""]) expect(builtInRunner(other)).toBeUndefined();
+    // a task of a kind nothing registered runs fails for good, as a handler module's does
+    const processor = await createProcessor({ key: "r", storage: { kind: "memory" } });
+    const outcome = await processor.run({ id: "x", idempotencyKey: "x", type: "email" } as never, 1);
+    expect(outcome).toMatchObject({ ok: false, error: { errorClass: "unknown_kind", retryable: false } });
+    await processor.dispose();
+  });
 });
 
 describe("handlers", () => {

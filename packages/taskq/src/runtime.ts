@@ -32,14 +32,7 @@ import { CliError } from "./app-errors.js";
 import { ConfigError } from "./errors.js";
 import { handlerExecutor, payloadPreparer, threadPoolWarning } from "./handler-runtime.js";
 import { findNonJson } from "./json-value.js";
-import {
-  BUILT_IN_KINDS,
-  checkKind,
-  type HandlerModules,
-  kindOfModule,
-  type LoadedKind,
-  loadKinds,
-} from "./kinds.js";
+import { checkKind, type HandlerModules, type KindRegistry, kindOfModule, registerKinds } from "./kinds.js";
 import { cancelWatchService } from "./maintenance/cancel-watch.js";
 import { managerReportService } from "./maintenance/manager-report.js";
 import { retentionService } from "./maintenance/retention.js";
@@ -99,7 +92,9 @@ export interface Runtime {
   readonly logger: LoggerPort;
   /** Runs the built-in task types, or the handler modules of `config.handlers`. */
   readonly executor: ExecutorPort<unknown, unknown>;
-  /** The kinds it runs: its handlers' kinds, or the built-in task types'. */
+  /** The kinds it runs and what runs each: its handler modules, or the built-in task types. */
+  readonly registry: KindRegistry;
+  /** The kinds it runs (`registry.kinds`): its handlers' kinds, or the built-in task types'. */
   readonly kinds: readonly string[];
   readonly orchestrator: Orchestrator<unknown, unknown>;
   /** The background services (retention), once per cluster where they must be. */
@@ -163,17 +158,17 @@ export function processorConfigOf(config: RuntimeConfig, storageRoot: string): P
   };
 }
 
-/** What runs the attempts: the handler module, or the built-in types on threads or inline. */
+/** What runs the attempts of the registry's kinds: its handler modules, or the built-in types, on threads or inline. */
 async function buildExecutor(
   config: RuntimeConfig,
-  kinds: readonly LoadedKind[] | undefined,
+  registry: KindRegistry,
   objects: FsObjectStore | undefined,
   processorConfig: ProcessorConfig | undefined,
   logger: LoggerPort,
 ): Promise<ExecutorPort<unknown, unknown>> {
-  if (kinds) {
+  if (!registry.builtIn) {
     return handlerExecutor({
-      kinds,
+      kinds: registry.modules,
       threads: config.threads,
       concurrency: config.concurrency,
       objects,
@@ -225,9 +220,9 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     const bad = findNonJson(config.handlerOptions, "handlerOptions");
     if (bad) throw new ConfigError("handlerOptions", `${bad.path} ${bad.reason}`);
   }
-  const modules = handlerModules(config);
-  const loaded = modules === undefined ? undefined : await loadKinds(modules);
-  const handler = loaded !== undefined;
+  // the kinds it runs and what runs each: handler modules (loaded and checked here), or the built-in types
+  const registry = await registerKinds(handlerModules(config));
+  const handler = !registry.builtIn;
   if (!handler && config.storage === undefined)
     throw new TypeError("the built-in task types need an object store directory (storage)");
   // a long-running writer: checkpoints on their own thread, off the commits' path
@@ -240,16 +235,16 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     // opened here even for threads (each opens its own): a bad directory fails before anything runs
     objects = config.storage === undefined ? undefined : await openObjects(config.storage, config.chunkSize);
     processorConfig = handler ? undefined : processorConfigOf(config, resolve(config.storage as string));
-    executor = await buildExecutor(config, loaded, objects, processorConfig, logger);
+    executor = await buildExecutor(config, registry, objects, processorConfig, logger);
   } catch (error) {
     await objects?.dispose();
     await store.close();
     throw error;
   }
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
-  const kinds = loaded ? loaded.map((k) => k.kind) : BUILT_IN_KINDS;
+  const kinds = registry.kinds;
   // a handler's payloads are of its kind (one adopted from the store keeps its own)
-  const prepare = loaded ? payloadPreparer(kinds[0] as string, config.key ?? stableKey) : undefined;
+  const prepare = handler ? payloadPreparer(kinds[0] as string, config.key ?? stableKey) : undefined;
   const orchestrator = new Orchestrator<unknown, unknown>({
     // a handler's payloads: plain JSON data, keyed by `key`; the built-in types: their schema
     prepare: prepare
@@ -300,6 +295,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     metrics,
     logger,
     executor,
+    registry,
     kinds,
     orchestrator,
     maintenance,
