@@ -3,6 +3,7 @@
 import { SqliteSyncStore, SqliteTaskStore } from "@taskq/idempotency";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type DurableQueuePort, Fetcher, InlineExecutor, Orchestrator } from "../src/index.js";
+import { countsOf } from "./store-reads.js";
 
 /** A whole hour: a test that waited for this poll interval would time out instead. */
 const NEVER_MS = 3_600_000;
@@ -59,12 +60,12 @@ describe("Fetcher", () => {
     await vi.waitFor(() => expect(runner.executing).toBe(2));
     // 2 running on the executor, 1 admitted and waiting for a slot: 3 leased, 7 still queued
     expect(runner.pending).toBe(3);
-    expect(sync.stats()).toMatchObject({ queued: 7, running: 3 });
+    expect(countsOf(sync)).toMatchObject({ queued: 7, running: 3 });
     release();
     // the last task's settle ends the wait at once: a poll interval of an hour is never waited
     expect(await done).toBe(10);
     expect(ran.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `t${i}`).sort());
-    expect(sync.stats()).toMatchObject({ queued: 0, running: 0, succeeded: 10 });
+    expect(countsOf(sync)).toMatchObject({ queued: 0, running: 0, succeeded: 10 });
   });
 
   it("an abort ends an idle wait at once; what was taken keeps running", async () => {

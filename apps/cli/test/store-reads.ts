@@ -1,0 +1,40 @@
+// What the reliability tests read from a SqliteSyncStore watching a run, through its bounded calls
+// (statusCounts, listTasks), synchronously: the store's counts and every task.
+import {
+  MAX_COUNT_CAP,
+  MAX_PAGE,
+  type SqliteSyncStore,
+  type StoreStats,
+  statusTotals,
+  type TaskRecord,
+} from "@taskq/idempotency";
+
+/**
+ * The store's counts as StoreStats: statusCounts with the largest cap (exact), summed by status;
+ * StoreStats' `queued` is every queued task, due (statusCounts' `queued`) or later (`scheduled`).
+ */
+export function countsOf(store: SqliteSyncStore): StoreStats {
+  const counts = store.statusCounts(MAX_COUNT_CAP);
+  const t = statusTotals(counts);
+  return {
+    queued: t.queued + t.scheduled,
+    running: t.running,
+    succeeded: t.succeeded,
+    failed: t.failed,
+    cancelled: t.cancelled,
+    scheduled: t.scheduled,
+    total: t.total,
+    deadLetters: counts.deadLetters,
+    oldestQueuedAgeMs: counts.oldestDueAgeMs,
+  };
+}
+
+/** Every task in creation order: listTasks pages of MAX_PAGE (500), newest first, by keyset. */
+export function tasksOf(store: SqliteSyncStore): TaskRecord[] {
+  const tasks: TaskRecord[] = [];
+  for (let page = store.listTasks({ limit: MAX_PAGE }); page.length > 0; ) {
+    tasks.push(...page);
+    page = store.listTasks({ limit: MAX_PAGE, beforeSeq: Math.min(...page.map((t) => t.seq)) });
+  }
+  return tasks.sort((a, b) => a.seq - b.seq);
+}
