@@ -5,7 +5,6 @@ import type {
   ClaimResult,
   DeadLetter,
   DeadLetterListQuery,
-  KindCounts,
   KindLimits,
   ManagerInfo,
   ManagerRecord,
@@ -15,7 +14,6 @@ import type {
   ScheduleRecord,
   Started,
   StatusCounts,
-  StoreStats,
   TakeOptions,
   TaskFailure,
   TaskListQuery,
@@ -135,32 +133,20 @@ export interface TaskStoreDriver {
    * object (other processes poll cancelRequested). Returns the function that removes it.
    */
   onCancelRequested(listener: (seq: number) => void): () => void;
-  /**
-   * Counts by kind and status, by kind, for monitor. A GROUP BY over every task kept: not for a
-   * 10-million-task store.
-   */
-  countsByKind(): Promise<KindCounts[]>;
 
   get(seq: number): Promise<TaskRecord | undefined>;
   /** The task of this kind holding this idempotency key (keys are unique per kind). */
   getByKey(kind: string, key: string): Promise<TaskRecord | undefined>;
   /** Records with this task id (ids need not be unique across idempotency keys). */
   getById(id: string): Promise<TaskRecord[]>;
-  /** Every record in creation order (checks and exports, not hot paths). */
-  all(): Promise<TaskRecord[]>;
   /** Keeps a task that failed validation as a dead letter. Returns the dead letter's seq. */
   recordInvalid(taskId: string, payload: unknown, failure: TaskFailure): Promise<number>;
-  deadLetters(options?: { includeRedriven?: boolean }): Promise<DeadLetter[]>;
-  /** Failed tasks back to queued, attempts reset (one task id, or all). Returns how many. */
-  redrive(taskId?: string): Promise<number>;
-  stats(): Promise<StoreStats>;
-  /** Tasks that succeeded in the last `intervalMs`, by the store's clock. */
-  succeededWithin(intervalMs: number): Promise<number>;
   /** Owners holding running tasks now, with their leases. */
   leaseHolders(): Promise<LeaseHolder[]>;
 
-  // The dashboard's calls: each reads through an index and is bounded, never a count or a scan of
-  // every task (a few ms at 10 million tasks).
+  // The read side (the dashboard, monitor, /metrics, the CLI; read-all.ts pages through them for
+  // callers that want everything): each reads through an index and is bounded, never a count or a
+  // scan of every task (a few ms at 10 million tasks).
 
   /**
    * Bounded counts for an overview, by kind and status. Each status is read through its partial
@@ -199,10 +185,11 @@ export interface TaskStoreDriver {
    */
   listDeadLetters(query: DeadLetterListQuery): Promise<DeadLetter[]>;
   /**
-   * Re-drives exactly the failed tasks among these task seqs, in one transaction, as `redrive`
-   * does each (back to queued, attempts reset, ranked by their priority from now; their open
-   * dead letters marked re-driven); a seq that is not a failed task is skipped. At most 1,000
-   * seqs (else ERR_INVALID_INPUT). Returns how many tasks were re-driven.
+   * Re-drives exactly the failed tasks among these task seqs, in one transaction: each goes back
+   * to queued (attempts reset, its error cleared, ranked by its priority from now) and its open
+   * dead letters are marked re-driven, kept as its history; a seq that is not a failed task is
+   * skipped. At most 1,000 seqs (MAX_REDRIVE, else ERR_INVALID_INPUT). Returns how many tasks were
+   * re-driven.
    */
   redriveTasks(taskSeqs: readonly number[]): Promise<number>;
 

@@ -34,7 +34,6 @@ export type {
   DeadLetter,
   DeadLetterListQuery,
   FinishedSample,
-  KindCounts,
   KindLimits,
   KindStatusCounts,
   ManagerInfo,

@@ -412,7 +412,7 @@ export function testDashboardContract(
       expect(await everyDeadLetter(s, { includeRedriven: false })).toEqual(open);
     });
 
-    it("redriveTasks: exactly the failed ones of these seqs, letters marked; the rest skipped, untouched", async () => {
+    it("redriveTasks: exactly the failed ones of these seqs, attempts reset, letters marked and kept; the rest skipped, untouched", async () => {
       const c = clock();
       const s = await store({ now: c.now });
       const f1 = await failed(s, 1);
@@ -444,6 +444,19 @@ export function testDashboardContract(
       // re-driven now: ranked from now by priority (t-3, five points up, first), after t-5 queued before
       expect(await s.redriveTasks([f2, f3])).toBe(2);
       expect(await everyDeadLetter(s)).toEqual([]);
+      // the letters stay as the tasks' history, as they were written, marked re-driven
+      expect(
+        (await everyDeadLetter(s, { includeRedriven: true })).map((d) => [
+          d.taskSeq,
+          d.errorMessage,
+          d.attempts,
+          d.redrivenAt !== null,
+        ]),
+      ).toEqual([
+        [f1, "bad 1", 1, true],
+        [f2, "bad 2", 1, true],
+        [f3, "bad 3", 1, true],
+      ]);
       expect((await s.takeNext(10)).map((r) => r.id)).toEqual(["t-3", "t-5", "t-1", "t-2"]);
     });
 

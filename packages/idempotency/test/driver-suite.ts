@@ -377,26 +377,6 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect(counted.queued + counted.scheduled).toBe(2);
     });
 
-    it("re-drives one or all dead letters, keeping their history", async () => {
-      const s = await store();
-      for (const n of [1, 2]) {
-        const { seq, version } = (await s.claim(task(n))) as { seq: number; version: number };
-        const st = await s.start(seq, version);
-        await s.fail(seq, st.version, { errorClass: "permanent", message: `bad ${n}` });
-      }
-      expect(await s.redrive("t-1")).toBe(1);
-      expect((await s.getById("t-1"))[0]).toMatchObject({ status: "queued", attempts: 0, errorClass: null });
-      expect((await s.deadLetters()).map((d) => d.taskId)).toEqual(["t-2"]);
-      expect(await s.redrive()).toBe(1);
-      expect(await s.deadLetters()).toEqual([]);
-      expect(
-        (await s.deadLetters({ includeRedriven: true })).map((d) => [d.taskId, d.redrivenAt !== null]),
-      ).toEqual([
-        ["t-1", true],
-        ["t-2", true],
-      ]);
-    });
-
     it("keeps an invalid task as a dead letter with its reason", async () => {
       const s = await store();
       await s.recordInvalid(
@@ -827,24 +807,6 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
         await expect(s.cancelRunning(seq, 0)).rejects.toBeInstanceOf(StaleTransitionError);
         expect((await s.cancel(seq)).outcome).toBe("finished");
       }
-    });
-
-    it("counts tasks by kind and status", async () => {
-      const s = await store();
-      expect(await s.countsByKind()).toEqual([]);
-      await s.claim(task(1, { kind: "b" }));
-      const run = (await s.claim(task(2, { kind: "b", start: true }))) as { seq: number };
-      const ok = (await s.claim(task(3, { kind: "a", start: true }))) as { seq: number };
-      const bad = (await s.claim(task(4, { kind: "a", start: true }))) as { seq: number };
-      const gone = (await s.claim(task(5, { kind: "a" }))) as { seq: number };
-      await s.succeed(ok.seq, 0);
-      await s.fail(bad.seq, 0, { errorClass: "permanent", message: "no" });
-      await s.cancel(gone.seq);
-      expect(run.seq).toBeGreaterThan(0);
-      expect(await s.countsByKind()).toEqual([
-        { kind: "a", queued: 0, running: 0, succeeded: 1, failed: 1, cancelled: 1 },
-        { kind: "b", queued: 1, running: 1, succeeded: 0, failed: 0, cancelled: 0 },
-      ]);
     });
 
     it("waitForChange wakes on a finish (PostgreSQL: made by another store object), at once on abort", async () => {

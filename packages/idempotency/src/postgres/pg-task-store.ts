@@ -571,11 +571,6 @@ export class PgTaskStore implements TaskStoreDriver {
     return this.#notifier.listening();
   }
 
-  async countsByKind(): Promise<T.KindCounts[]> {
-    this.#ensureOpen("counts by kind");
-    return (await this.#conn.query<"task_counts_by_kind", T.KindCounts>("task_counts_by_kind", {})).rows;
-  }
-
   // ---- reads, dead letters, retention ---------------------------------------------------------
 
   async get(seq: number): Promise<T.TaskRecord | undefined> {
@@ -602,13 +597,6 @@ export class PgTaskStore implements TaskStoreDriver {
     );
   }
 
-  async all(): Promise<T.TaskRecord[]> {
-    this.#ensureOpen("list tasks");
-    return (await this.#conn.query<"task_list_all", records.Row>("task_list_all", {})).rows.map(
-      records.toRecord,
-    );
-  }
-
   async recordInvalid(taskId: string, payload: unknown, failure: T.TaskFailure): Promise<number> {
     this.#ensureOpen("record validate.invalid task");
     const { rows } = await this.#conn.query<"dead_letter_insert_invalid", { seq: number }>(
@@ -624,74 +612,18 @@ export class PgTaskStore implements TaskStoreDriver {
     return Number(rows[0]?.seq);
   }
 
-  async deadLetters(options: { includeRedriven?: boolean } = {}): Promise<T.DeadLetter[]> {
-    this.#ensureOpen("list dead letters");
-    const { rows } = await this.#conn.query<
-      "dead_letter_list_all" | "dead_letter_list_open",
-      records.DeadLetterRow
-    >(options.includeRedriven ? "dead_letter_list_all" : "dead_letter_list_open", {});
-    return rows.map(records.toDeadLetter);
-  }
-
-  async redrive(taskId?: string): Promise<number> {
-    this.#ensureOpen("redrive");
-    return this.#redrive({ task_seqs: null, task_id: taskId ?? null });
-  }
-
+  /** See TaskStoreDriver.redriveTasks: one statement, task_redrive, then managers woken. */
   async redriveTasks(taskSeqs: readonly number[]): Promise<number> {
     validate.checkTaskSeqs(taskSeqs);
     this.#ensureOpen("redrive tasks");
     if (taskSeqs.length === 0) return 0;
-    return this.#redrive({ task_seqs: taskSeqs, task_id: null });
-  }
-
-  /** The one home of a re-drive (redrive, redriveTasks): task_redrive, then managers woken. */
-  async #redrive(which: Pick<PgParams["task_redrive"], "task_seqs" | "task_id">): Promise<number> {
     const { rows } = await this.#conn.query<"task_redrive", { n: number }>("task_redrive", {
-      ...which,
+      task_seqs: taskSeqs,
       now: this.#clock(),
     });
     const count = rows[0]?.n ?? 0;
     if (count > 0) await this.#notify();
     return count;
-  }
-
-  async stats(): Promise<T.StoreStats> {
-    this.#ensureOpen("stats");
-    const { rows } = await this.#conn.query<
-      "stats",
-      {
-        queued: number;
-        running: number;
-        succeeded: number;
-        failed: number;
-        cancelled: number;
-        scheduled: number;
-        dead_letters: number;
-        oldest_age: number | null;
-      }
-    >("stats", { now: this.#clock() });
-    const r = rows[0] as NonNullable<(typeof rows)[0]>;
-    return {
-      queued: r.queued,
-      running: r.running,
-      succeeded: r.succeeded,
-      failed: r.failed,
-      cancelled: r.cancelled,
-      scheduled: r.scheduled,
-      total: r.queued + r.running + r.succeeded + r.failed + r.cancelled,
-      deadLetters: r.dead_letters,
-      oldestQueuedAgeMs: r.oldest_age === null ? null : Math.max(0, r.oldest_age),
-    };
-  }
-
-  async succeededWithin(intervalMs: number): Promise<number> {
-    this.#ensureOpen("count succeeded");
-    const { rows } = await this.#conn.query<"task_count_succeeded_within", { n: number }>(
-      "task_count_succeeded_within",
-      { now: this.#clock(), interval_ms: Math.round(intervalMs) },
-    );
-    return rows[0]?.n ?? 0;
   }
 
   /** See TaskStoreDriver.statusCounts: one statement, task_status_counts. */

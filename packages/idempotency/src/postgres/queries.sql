@@ -290,70 +290,28 @@ SELECT * FROM tasks WHERE kind = @kind AND idempotency_key = @idempotency_key
 -- name: task_list_by_id
 SELECT * FROM tasks WHERE id = @id ORDER BY seq
 
--- name: task_list_all
-SELECT * FROM tasks ORDER BY seq
-
 -- A task that failed validation, kept with its reason.
 -- name: dead_letter_insert_invalid
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
 SELECT NULL, @task_id, NULL, @payload, @error_class, @error_message, 0, clock.t FROM clock RETURNING seq
 
--- name: dead_letter_list_open
-SELECT * FROM dead_letters WHERE redriven_at IS NULL ORDER BY seq
-
--- name: dead_letter_list_all
-SELECT * FROM dead_letters ORDER BY seq
-
--- Re-drive, the one statement of redrive and redriveTasks: failed tasks back to queued, attempts
--- reset, ranked by their priority from now, and their open dead letters marked re-driven. Which
--- tasks: those of @task_seqs (redriveTasks), else of task id @task_id (redrive(id)), else every
--- failed task (redrive()); one branch of `chosen` runs (the others' constant conditions are
--- false), each through its own index (the primary key, tasks_by_id, tasks_failed). A task that
--- is not failed (or no longer, when a concurrent re-drive committed first) is left alone, and
--- its letters too.
+-- Re-drive (redriveTasks): the failed tasks among @task_seqs (through the primary key) back to
+-- queued, attempts reset, ranked by their priority from now, and their open dead letters marked
+-- re-driven (kept: the task's history). A task that is not failed (or no longer, when a concurrent
+-- re-drive committed first) is left alone, and its letters too.
 -- name: task_redrive
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
-  chosen AS (
-    SELECT seq FROM tasks
-    WHERE @task_seqs::bigint[] IS NOT NULL AND seq = ANY(@task_seqs::bigint[]) AND (status = 'failed') IS TRUE
-    UNION ALL
-    SELECT seq FROM tasks
-    WHERE @task_seqs::bigint[] IS NULL AND @task_id::text IS NOT NULL AND id = @task_id::text AND status = 'failed'
-    UNION ALL
-    SELECT seq FROM tasks WHERE @task_seqs::bigint[] IS NULL AND @task_id::text IS NULL AND status = 'failed'),
   redriven AS (
     UPDATE tasks t SET status = 'queued', attempts = 0, next_run_at = clock.t,
       rank_at = :rank_at(clock.t, t.priority), updated_at = clock.t,
       lease_owner = NULL, error_class = NULL, error_message = NULL, version = t.version + 1
-    FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM chosen)) AND (t.status = 'failed') IS TRUE
+    FROM clock WHERE t.seq = ANY(@task_seqs::bigint[]) AND (t.status = 'failed') IS TRUE
     RETURNING t.seq),
   marked AS (
     UPDATE dead_letters d SET redriven_at = clock.t FROM clock
     WHERE d.task_seq = ANY(ARRAY(SELECT seq FROM redriven)) AND d.redriven_at IS NULL)
 SELECT count(*)::int AS n FROM redriven
-
--- One count per status, each through its partial index; queued ones not due yet (scheduled); the
--- longest wait of a due task, since it became due.
--- name: stats
-WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
-SELECT
-  (SELECT count(*) FROM tasks WHERE status = 'queued')::int AS queued,
-  (SELECT count(*) FROM tasks WHERE status = 'running')::int AS running,
-  (SELECT count(*) FROM tasks WHERE status = 'succeeded')::int AS succeeded,
-  (SELECT count(*) FROM tasks WHERE status = 'failed')::int AS failed,
-  (SELECT count(*) FROM tasks WHERE status = 'cancelled')::int AS cancelled,
-  (SELECT count(*) FROM dead_letters WHERE redriven_at IS NULL)::int AS dead_letters,
-  (SELECT count(*) FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND next_run_at > clock.t)::int
-    AS scheduled,
-  (SELECT clock.t - MIN(next_run_at) FROM tasks
-    WHERE status = 'queued' AND next_run_at IS NOT NULL AND next_run_at <= clock.t) AS oldest_age
-FROM clock
-
--- name: task_count_succeeded_within
-WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
-SELECT count(*)::int AS n FROM tasks, clock
-WHERE status = 'succeeded' AND finished_at >= clock.t - @interval_ms::bigint
 
 -- Retention: the oldest succeeded tasks, their history's dead letters with them (by key from an
 -- array, as task_take: no join the generic plan could turn into a walk of the whole key).
@@ -447,17 +405,6 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     RETURNING t.seq),
   done AS (SELECT pg_notify(@done_channel, '') FROM c)
 SELECT 'cancelled' AS call, seq FROM c UNION ALL SELECT 'done', NULL FROM done
-
--- Counts by kind and status for monitor: a GROUP BY over every task kept, not for a
--- 10-million-task store.
--- name: task_counts_by_kind
-SELECT kind,
-  count(*) FILTER (WHERE status = 'queued')::int AS queued,
-  count(*) FILTER (WHERE status = 'running')::int AS running,
-  count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
-  count(*) FILTER (WHERE status = 'failed')::int AS failed,
-  count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled
-FROM tasks GROUP BY kind ORDER BY kind
 
 -- Transactional enqueue (claimWith): the claim of task_turn, run through the application's own
 -- client inside its transaction. That connection has not our search_path: `:schema.` is replaced

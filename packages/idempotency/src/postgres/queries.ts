@@ -81,22 +81,13 @@ export interface PgParams extends PageStatementParams {
   task_get: { readonly seq: number };
   task_get_by_key: { readonly kind: string; readonly idempotency_key: string };
   task_list_by_id: { readonly id: string };
-  task_list_all: None;
   dead_letter_insert_invalid: Now & {
     readonly task_id: string;
     readonly payload: string | null;
     readonly error_class: string;
     readonly error_message: string;
   };
-  dead_letter_list_open: None;
-  dead_letter_list_all: None;
-  /** `task_seqs` non-null: those tasks; else `task_id` non-null: that id's; else every failed task. */
-  task_redrive: Now & {
-    readonly task_seqs: readonly number[] | null;
-    readonly task_id: string | null;
-  };
-  stats: Now;
-  task_count_succeeded_within: Now & { readonly interval_ms: number };
+  task_redrive: Now & { readonly task_seqs: readonly number[] };
   task_prune: Now & { readonly older_than_ms: number; readonly limit: number };
   dead_letter_purge: Now & { readonly older_than_ms: number };
   lease_holders: None;
@@ -113,7 +104,6 @@ export interface PgParams extends PageStatementParams {
     readonly version: number;
     readonly done_channel: string;
   };
-  task_counts_by_kind: None;
   /** The turn's claim arrays (no `start`: a transactional enqueue stores tasks as queued). */
   task_claim_with: Now &
     Pick<

@@ -36,9 +36,6 @@ SELECT * FROM tasks WHERE kind = @kind AND idempotency_key = @idempotency_key
 -- name: task_list_by_id
 SELECT * FROM tasks WHERE id = @id ORDER BY seq
 
--- name: task_list_all
-SELECT * FROM tasks ORDER BY seq
-
 -- The transitions: each guarded by version and status (no row changed means a stale call).
 
 -- name: task_start
@@ -169,18 +166,9 @@ UPDATE tasks SET lease_expires_at = @lease_expires_at WHERE status = 'running' A
 INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
 VALUES (NULL, @task_id, NULL, @payload, @error_class, @error_message, 0, @now)
 
--- name: dead_letter_list_open
-SELECT * FROM dead_letters WHERE redriven_at IS NULL ORDER BY seq
-
--- name: dead_letter_list_all
-SELECT * FROM dead_letters ORDER BY seq
-
--- name: dead_letter_count_open
-SELECT COUNT(*) AS n FROM dead_letters WHERE redriven_at IS NULL
-
--- Re-drive (redrive, redriveTasks): the failed tasks chosen (task_list_failed_seqs, or the seqs
--- given), each back to queued with attempts reset, then its open dead letters marked re-driven
--- (by task: dead_letters_task). A task that is not failed is left alone, its letters too.
+-- Re-drive (redriveTasks): each failed task of the seqs given back to queued with attempts reset,
+-- then its open dead letters marked re-driven (by task: dead_letters_task), kept as its history.
+-- A task that is not failed is left alone, its letters too.
 -- name: task_redrive
 UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = @now, rank_at = :rank_at(@now, priority),
   updated_at = @now, lease_owner = NULL, error_class = NULL, error_message = NULL, version = version + 1
@@ -188,31 +176,6 @@ WHERE seq = @seq AND status = 'failed'
 
 -- name: dead_letter_mark_redriven
 UPDATE dead_letters SET redriven_at = @now WHERE task_seq = @task_seq AND redriven_at IS NULL
-
--- The failed tasks of one task id (tasks_by_id), or every failed task (tasks_failed) when
--- @task_id is NULL: one branch runs, the other's constant condition is false.
--- name: task_list_failed_seqs
-SELECT seq FROM tasks INDEXED BY tasks_by_id WHERE @task_id IS NOT NULL AND id = @task_id AND status = 'failed'
-UNION ALL
-SELECT seq FROM tasks INDEXED BY tasks_failed WHERE @task_id IS NULL AND status = 'failed'
-ORDER BY seq
-
--- One count per status, each through its partial index (never a scan of the whole table).
--- name: task_count_by_status
-SELECT 'queued' AS status, COUNT(*) AS n FROM tasks WHERE status = 'queued'
-UNION ALL SELECT 'running', COUNT(*) FROM tasks WHERE status = 'running'
-UNION ALL SELECT 'succeeded', COUNT(*) FROM tasks WHERE status = 'succeeded'
-UNION ALL SELECT 'failed', COUNT(*) FROM tasks WHERE status = 'failed'
-UNION ALL SELECT 'cancelled', COUNT(*) FROM tasks WHERE status = 'cancelled'
-
--- How long the longest-waiting due task has waited: since it became due (a delayed task waits
--- from its run time, not its creation).
--- name: task_oldest_queued
-SELECT MIN(next_run_at) AS t FROM tasks WHERE status = 'queued' AND next_run_at <= @now
-
--- Queued tasks not due yet: delayed, or backing off before a retry.
--- name: task_count_scheduled
-SELECT COUNT(*) AS n FROM tasks WHERE status = 'queued' AND next_run_at > @now
 
 -- name: task_count_succeeded_since
 SELECT COUNT(*) AS n FROM tasks WHERE status = 'succeeded' AND finished_at >= @since
@@ -289,14 +252,6 @@ ORDER BY seq
 UPDATE tasks SET status = 'cancelled', finished_at = @now, updated_at = @now,
   lease_expires_at = NULL, version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running'
-
--- Counts by kind and status for monitor: a GROUP BY over every task kept, not for a 10-million-task store.
--- name: task_counts_by_kind
-SELECT kind,
-  SUM(status = 'queued') AS queued, SUM(status = 'running') AS running,
-  SUM(status = 'succeeded') AS succeeded, SUM(status = 'failed') AS failed,
-  SUM(status = 'cancelled') AS cancelled
-FROM tasks GROUP BY kind ORDER BY kind
 
 -- Recurring tasks (issue 22): a schedule per name, its next occurrence computed by the caller from
 -- the cron expression. A put keeps the run history (last_run_at) of a schedule it replaces.

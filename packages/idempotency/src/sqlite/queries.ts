@@ -44,7 +44,6 @@ export interface SqliteParams extends PageStatementParams {
   task_get: { readonly seq: number };
   task_get_by_key: { readonly kind: string; readonly idempotency_key: string };
   task_list_by_id: { readonly id: string };
-  task_list_all: None;
   task_start: Now & Guard & Lease;
   task_succeed: Now &
     Guard & {
@@ -70,15 +69,8 @@ export interface SqliteParams extends PageStatementParams {
   task_running_owners: None;
   task_renew_leases: Lease;
   dead_letter_insert_invalid: Now & Failure & { readonly task_id: string; readonly payload: string | null };
-  dead_letter_list_open: None;
-  dead_letter_list_all: None;
-  dead_letter_count_open: None;
   task_redrive: Now & { readonly seq: number };
   dead_letter_mark_redriven: Now & { readonly task_seq: number };
-  task_list_failed_seqs: { readonly task_id: string | null };
-  task_count_by_status: None;
-  task_oldest_queued: Now;
-  task_count_scheduled: Now;
   task_count_succeeded_since: { readonly since: number };
   lease_holders: None;
   dead_letter_prune: { readonly cutoff: number; readonly limit: number };
@@ -95,7 +87,6 @@ export interface SqliteParams extends PageStatementParams {
   task_request_cancel: Now & Guard;
   task_list_cancel_requested: { readonly seqs: string };
   task_cancel_running: Now & Guard;
-  task_counts_by_kind: None;
   schedule_put: Now & ScheduleParams;
   schedule_remove: { readonly name: string };
   schedule_get: { readonly name: string };

@@ -412,11 +412,6 @@ export class SqliteSyncStore {
     );
   }
 
-  /** Counts by kind and status: a GROUP BY over every task (monitor; not for a 10-million-task store). */
-  countsByKind(): T.KindCounts[] {
-    return this.#guard("counts by kind", () => this.#s.task_counts_by_kind.all() as T.KindCounts[]);
-  }
-
   /** Extends the lease of every task this owner runs. Returns how many. */
   renewLeases(): number {
     return this.#guard(
@@ -454,13 +449,6 @@ export class SqliteSyncStore {
     );
   }
 
-  /** Every task record, in creation order (for checks and exports; not for hot paths). */
-  all(): T.TaskRecord[] {
-    return this.#guard("list tasks", () =>
-      (this.#s.task_list_all.all() as records.Row[]).map(records.toRecord),
-    );
-  }
-
   /**
    * Records a task that never became one (it failed validation) as a dead letter, so a bad line
    * in a good file is kept with its reason. Returns the dead letter's seq.
@@ -480,69 +468,22 @@ export class SqliteSyncStore {
     );
   }
 
-  /** Dead letters, oldest first; re-driven ones only when asked. */
-  deadLetters(options: { includeRedriven?: boolean } = {}): T.DeadLetter[] {
-    return this.#guard("list dead letters", () => {
-      const rows = (
-        options.includeRedriven ? this.#s.dead_letter_list_all.all() : this.#s.dead_letter_list_open.all()
-      ) as records.DeadLetterRow[];
-      return rows.map(records.toDeadLetter);
-    });
-  }
-
   /**
-   * Re-drives failed tasks: back to `queued` with attempts reset; their dead letters stay, marked
-   * re-driven (history kept). `taskId` undefined re-drives all. Returns how many tasks.
+   * See TaskStoreDriver.redriveTasks: each of these tasks that is failed goes back to queued
+   * (attempts reset, ranked by its priority from now) and its open dead letters are marked
+   * re-driven, in one transaction; the others are skipped. Returns how many.
    */
-  redrive(taskId?: string): number {
-    return this.transaction(() => {
-      const failed = this.#s.task_list_failed_seqs.all({ task_id: taskId ?? null }) as { seq: number }[];
-      return this.#redriveSeqs(failed.map((r) => r.seq));
-    });
-  }
-
-  /** See TaskStoreDriver.redriveTasks: these tasks, the failed ones, in one transaction. */
   redriveTasks(taskSeqs: readonly number[]): number {
     validate.checkTaskSeqs(taskSeqs);
-    return this.transaction(() => this.#redriveSeqs(taskSeqs));
-  }
-
-  /**
-   * The one home of a re-drive (redrive, redriveTasks), inside the caller's transaction: each of
-   * these tasks that is failed goes back to queued (attempts reset, ranked by its priority from
-   * now) and its open dead letters are marked re-driven; the others are skipped. Returns how many.
-   */
-  #redriveSeqs(seqs: readonly number[]): number {
-    const now = this.#now();
-    let count = 0;
-    for (const seq of seqs) {
-      if (this.#s.task_redrive.run({ now, seq }).changes === 0) continue;
-      this.#s.dead_letter_mark_redriven.run({ now, task_seq: seq });
-      count++;
-    }
-    return count;
-  }
-
-  stats(): T.StoreStats {
-    return this.#guard("stats", () => {
-      const counts: Record<T.TaskStatus, number> = {
-        queued: 0,
-        running: 0,
-        succeeded: 0,
-        failed: 0,
-        cancelled: 0,
-      };
-      for (const row of this.#s.task_count_by_status.all() as { status: T.TaskStatus; n: number }[])
-        counts[row.status] = row.n;
+    return this.transaction(() => {
       const now = this.#now();
-      const oldest = (this.#s.task_oldest_queued.get({ now }) as { t: number | null }).t;
-      return {
-        ...counts,
-        scheduled: (this.#s.task_count_scheduled.get({ now }) as { n: number }).n,
-        total: counts.queued + counts.running + counts.succeeded + counts.failed + counts.cancelled,
-        deadLetters: (this.#s.dead_letter_count_open.get() as { n: number }).n,
-        oldestQueuedAgeMs: oldest === null ? null : Math.max(0, now - oldest),
-      };
+      let count = 0;
+      for (const seq of taskSeqs) {
+        if (this.#s.task_redrive.run({ now, seq }).changes === 0) continue;
+        this.#s.dead_letter_mark_redriven.run({ now, task_seq: seq });
+        count++;
+      }
+      return count;
     });
   }
 
@@ -552,11 +493,6 @@ export class SqliteSyncStore {
       "count succeeded",
       () => (this.#s.task_count_succeeded_since.get({ since }) as { n: number }).n,
     );
-  }
-
-  /** Tasks that succeeded in the last `intervalMs`, by this store's clock. */
-  succeededWithin(intervalMs: number): number {
-    return this.succeededSince(this.#now() - intervalMs);
   }
 
   /**

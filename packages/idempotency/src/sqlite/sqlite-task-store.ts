@@ -249,10 +249,6 @@ export class SqliteTaskStore implements TaskStoreDriver {
     return () => this.#cancelListeners.delete(listener);
   }
 
-  countsByKind(): Promise<T.KindCounts[]> {
-    return this.#runAtOnce(() => this.store.countsByKind());
-  }
-
   #changed(): void {
     for (const wake of this.#changeWaiters) wake();
   }
@@ -278,24 +274,8 @@ export class SqliteTaskStore implements TaskStoreDriver {
     return this.#runAtOnce(() => this.store.getById(id));
   }
 
-  all(): Promise<T.TaskRecord[]> {
-    return this.#runAtOnce(() => this.store.all());
-  }
-
   recordInvalid(taskId: string, payload: unknown, failure: T.TaskFailure): Promise<number> {
     return this.#runAtOnce(() => this.store.recordInvalid(taskId, payload, failure));
-  }
-
-  deadLetters(options?: { includeRedriven?: boolean }): Promise<T.DeadLetter[]> {
-    return this.#runAtOnce(() => this.store.deadLetters(options));
-  }
-
-  redrive(taskId?: string): Promise<number> {
-    return this.#runAtOnce(() => {
-      const redriven = this.store.redrive(taskId);
-      if (redriven > 0) this.#worked();
-      return redriven;
-    });
   }
 
   /** Re-drives in one transaction of its own, between the batched commits. */
@@ -305,10 +285,6 @@ export class SqliteTaskStore implements TaskStoreDriver {
       if (redriven > 0) this.#worked();
       return redriven;
     });
-  }
-
-  stats(): Promise<T.StoreStats> {
-    return this.#runAtOnce(() => this.store.stats());
   }
 
   statusCounts(cap: number): Promise<T.StatusCounts> {
@@ -329,10 +305,6 @@ export class SqliteTaskStore implements TaskStoreDriver {
 
   listDeadLetters(query: T.DeadLetterListQuery): Promise<T.DeadLetter[]> {
     return this.#runAtOnce(() => this.store.listDeadLetters(query));
-  }
-
-  succeededWithin(intervalMs: number): Promise<number> {
-    return this.#runAtOnce(() => this.store.succeededWithin(intervalMs));
   }
 
   leaseHolders(): Promise<LeaseHolder[]> {

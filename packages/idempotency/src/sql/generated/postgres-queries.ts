@@ -80,7 +80,6 @@ export interface PgQueryFile {
   task_list_by_id: {
     id: true;
   };
-  task_list_all: Record<never, never>;
   dead_letter_insert_invalid: {
     now: true;
     task_id: true;
@@ -88,19 +87,9 @@ export interface PgQueryFile {
     error_class: true;
     error_message: true;
   };
-  dead_letter_list_open: Record<never, never>;
-  dead_letter_list_all: Record<never, never>;
   task_redrive: {
     now: true;
     task_seqs: true;
-    task_id: true;
-  };
-  stats: {
-    now: true;
-  };
-  task_count_succeeded_within: {
-    now: true;
-    interval_ms: true;
   };
   task_prune: {
     now: true;
@@ -146,7 +135,6 @@ export interface PgQueryFile {
     version: true;
     done_channel: true;
   };
-  task_counts_by_kind: Record<never, never>;
   task_claim_with: {
     now: true;
     claim_id: true;

@@ -34,7 +34,6 @@ export interface SqliteQueryFile {
   task_list_by_id: {
     id: true;
   };
-  task_list_all: Record<never, never>;
   task_start: {
     now: true;
     owner: true;
@@ -112,9 +111,6 @@ export interface SqliteQueryFile {
     error_message: true;
     now: true;
   };
-  dead_letter_list_open: Record<never, never>;
-  dead_letter_list_all: Record<never, never>;
-  dead_letter_count_open: Record<never, never>;
   task_redrive: {
     now: true;
     seq: true;
@@ -122,16 +118,6 @@ export interface SqliteQueryFile {
   dead_letter_mark_redriven: {
     now: true;
     task_seq: true;
-  };
-  task_list_failed_seqs: {
-    task_id: true;
-  };
-  task_count_by_status: Record<never, never>;
-  task_oldest_queued: {
-    now: true;
-  };
-  task_count_scheduled: {
-    now: true;
   };
   task_count_succeeded_since: {
     since: true;
@@ -191,7 +177,6 @@ export interface SqliteQueryFile {
     seq: true;
     version: true;
   };
-  task_counts_by_kind: Record<never, never>;
   schedule_put: {
     name: true;
     cron: true;
