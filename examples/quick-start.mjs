@@ -1,4 +1,4 @@
-// The README's quick start: a queue over the word-count handler, on worker threads.
+// The README's quick start: a queue over the word-count handler, on threads.
 import { createQueue } from "taskq";
 
 const queue = await createQueue({

@@ -74,7 +74,7 @@ export async function runMicro(scale = 1): Promise<MicroResult[]> {
   const executor = new TinypoolExecutor<unknown, unknown>({
     filename: workerUrl,
     threads: 2,
-    concurrentTasksPerWorker: 32,
+    concurrentTasksPerThread: 32,
     request: (task, attempt) => ({ task, attempt, config }),
   });
   await executor.run({ id: "warm", type: "noop", idempotencyKey: "warm" }, 1);

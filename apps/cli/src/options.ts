@@ -195,7 +195,7 @@ export function runtimeOptions<T>(y: Argv<T>) {
     .option("inline", {
       type: "boolean",
       default: false,
-      describe: "run tasks on the main thread instead of worker threads (threads x concurrency at once)",
+      describe: "run tasks on the main thread instead of threads (threads x concurrency at once)",
     })
     .option("handler", {
       type: "string",

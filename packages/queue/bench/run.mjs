@@ -1,7 +1,7 @@
 // Benchmark: no-op tasks through the full chain (validate, claim in SQLite, bounded queue,
 // dispatch, completion, metrics), 100 closed-loop clients, once with tinypool threads and once
 // with an inline executor (no thread hop). Runs against the built packages.
-// Usage: node bench/run.mjs [tasks] [threads] [perWorker]
+// Usage: node bench/run.mjs [tasks] [threads] [perThread]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +16,7 @@ process.on("exit", () => rmSync(workDir, { recursive: true, force: true }));
 
 const tasks = Number(process.argv[2] ?? 50_000);
 const threads = Number(process.argv[3] ?? 2);
-const perWorker = Number(process.argv[4] ?? 32);
+const perThread = Number(process.argv[4] ?? 32);
 const config = { key: "bench", storage: { kind: "memory" } };
 
 async function run(name, executor) {
@@ -55,9 +55,9 @@ await run("inline executor (no thread hop)", inline);
 const pooled = new TinypoolExecutor({
   filename: workerUrl,
   threads,
-  concurrentTasksPerWorker: perWorker,
+  concurrentTasksPerThread: perThread,
   workerData: config, // once per thread; each message carries the task only
   request: (task, attempt) => ({ task, attempt }),
 });
-await run(`tinypool, ${threads} threads x ${perWorker} per worker`, pooled);
+await run(`tinypool, ${threads} threads x ${perThread} per thread`, pooled);
 console.log(`node ${process.version}, ${tasks} no-op tasks, 100 clients, file database, queue size 200`);

@@ -1,12 +1,12 @@
 import { Tinypool } from "tinypool";
 import type { AttemptOutcome, ExecutorPort } from "./ports.js";
 
-/** Options of the worker-thread executor. */
+/** Options of the executor on threads. */
 export interface TinypoolExecutorOptions<T> {
-  /** The worker module (its default export runs one attempt and returns an AttemptOutcome). */
+  /** The threads' entry module (its default export runs one attempt and returns an AttemptOutcome). */
   readonly filename: string | URL;
   /**
-   * Worker threads (MAX_WORKERS); the pool keeps exactly this many.
+   * Threads (THREADS); tinypool keeps exactly this many.
    * @default 4
    */
   readonly threads?: number;
@@ -14,14 +14,19 @@ export interface TinypoolExecutorOptions<T> {
    * Attempts one thread runs at once, so I/O waits overlap while CPU work stays parallel across threads.
    * @default 1
    */
+  readonly concurrentTasksPerThread?: number;
+  /**
+   * @deprecated The option is `concurrentTasksPerThread` (a worker is a process in taskq; this
+   * is per thread). Taken when that is not given.
+   */
   readonly concurrentTasksPerWorker?: number;
   /**
-   * Builds the message a worker receives for one attempt.
+   * Builds the message a thread receives for one attempt.
    * @default (task, attempt) => ({ task, attempt })
    */
   readonly request?: (task: T, attempt: number) => unknown;
   /**
-   * Data every thread receives once at start-up (tinypool's `workerData`): what the worker needs
+   * Data every thread receives once at start-up (tinypool's `workerData`): what the thread needs
    * for every attempt, so it is not cloned into each message.
    * @default undefined
    */
@@ -42,7 +47,7 @@ function positiveInteger(name: string, value: number): number {
 }
 
 /**
- * Runs attempts on tinypool worker threads. A thread that dies, throws outside the task or is
+ * Runs attempts on tinypool's threads. A thread that dies, throws outside the task or is
  * aborted (a hung task past its timeout) costs only that attempt: it comes back as a retryable
  * `worker_crash` or `timeout` failure, and tinypool starts a new thread in its place.
  */
@@ -54,15 +59,20 @@ export class TinypoolExecutor<T, O> implements ExecutorPort<T, O> {
 
   constructor(options: TinypoolExecutorOptions<T>) {
     this.threads = positiveInteger("threads", options.threads ?? 4);
-    const perWorker = positiveInteger("concurrentTasksPerWorker", options.concurrentTasksPerWorker ?? 1);
-    this.concurrency = this.threads * perWorker;
+    const perThread = positiveInteger(
+      options.concurrentTasksPerThread === undefined && options.concurrentTasksPerWorker !== undefined
+        ? "concurrentTasksPerWorker"
+        : "concurrentTasksPerThread",
+      options.concurrentTasksPerThread ?? options.concurrentTasksPerWorker ?? 1,
+    );
+    this.concurrency = this.threads * perThread;
     this.#request = options.request ?? ((task, attempt) => ({ task, attempt }));
     const filename = options.filename instanceof URL ? options.filename.href : options.filename;
     this.pool = new Tinypool({
       filename,
       minThreads: this.threads,
       maxThreads: this.threads,
-      concurrentTasksPerWorker: perWorker,
+      concurrentTasksPerWorker: perThread, // tinypool's name for it
       idleTimeout: 60_000,
       isolateWorkers: false,
       ...(options.workerData === undefined ? {} : { workerData: options.workerData }),
@@ -87,7 +97,7 @@ export class TinypoolExecutor<T, O> implements ExecutorPort<T, O> {
           retryable: true,
           message: aborted
             ? `attempt cancelled: ${String((signal?.reason as Error | undefined)?.message ?? signal?.reason)}`
-            : `worker thread failed: ${(error as Error).message}`,
+            : `thread failed: ${(error as Error).message}`,
         },
         runMs: performance.now() - start,
       };

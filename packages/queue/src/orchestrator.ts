@@ -529,7 +529,7 @@ export class Orchestrator<T, O> {
       }
     }
     // Only a task timeout passes a signal down: tinypool runs a task that has a signal alone on
-    // its thread (aborting it terminates the thread), which would defeat concurrentTasksPerWorker.
+    // its thread (aborting it terminates the thread), which would defeat concurrentTasksPerThread.
     // A forced close cancels running attempts by destroying the executor instead.
     const signal =
       this.#taskTimeoutMs > 0

@@ -13,7 +13,7 @@ export type AttemptOutcome<O> =
   | { readonly ok: true; readonly output: O; readonly runMs: number }
   | { readonly ok: false; readonly error: FailureInfo; readonly runMs: number };
 
-/** Runs one attempt of a task somewhere (a worker thread, or inline). */
+/** Runs one attempt of a task somewhere (a thread, or inline). */
 export interface ExecutorPort<T, O> {
   /** Attempts that can run at once: the dispatcher never starts more (the bounded queue is the only queue). */
   readonly concurrency: number;

@@ -19,7 +19,7 @@ import { type OnFull, Orchestrator, TinypoolExecutor } from "../src/index.js";
 
 export interface ChainOptions {
   threads?: number;
-  perWorker?: number;
+  perThread?: number;
   queueSize?: number;
   onFull?: OnFull;
   faults?: FaultOptions;
@@ -41,7 +41,7 @@ export async function makeChain(options: ChainOptions = {}) {
   const executor = new TinypoolExecutor<Task, TaskOutput>({
     filename: workerUrl,
     threads: options.threads ?? 2,
-    concurrentTasksPerWorker: options.perWorker ?? 4,
+    concurrentTasksPerThread: options.perThread ?? 4,
     request: (task, attempt) => ({ task, attempt, config }),
   });
   const metrics = new MetricsRecorder({ threads: executor.concurrency });

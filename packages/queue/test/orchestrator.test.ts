@@ -47,7 +47,7 @@ async function md5Of(stream: AsyncIterable<Uint8Array>): Promise<string> {
 
 describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage-sim)", () => {
   it("100 concurrent clients: every task accounted for once, outputs byte-identical to a single-threaded run", async () => {
-    const c = await chain({ threads: 2, perWorker: 4, queueSize: 16 });
+    const c = await chain({ threads: 2, perThread: 4, queueSize: 16 });
     await c.addImages(30);
     const tasks = imageTasks(300, 30).concat(imageTasks(30, 30).map((t, i) => ({ ...t, id: `dup-${i}` })));
     const results: TaskResult[] = [];
@@ -139,7 +139,7 @@ describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage
   });
 
   it("reject mode with a tiny queue turns tasks away and counts each rejection", async () => {
-    const c = await chain({ threads: 1, perWorker: 1, queueSize: 2, onFull: "reject" });
+    const c = await chain({ threads: 1, perThread: 1, queueSize: 2, onFull: "reject" });
     await c.addImages(50, 200, 150);
     const summary = await runClients({
       clients: 50,
@@ -156,7 +156,7 @@ describe("Orchestrator on the real chain (tinypool threads, SQLite file, storage
   });
 
   it("shutdown mid-run leaves no task running in the store", async () => {
-    const c = await chain({ threads: 2, perWorker: 2 });
+    const c = await chain({ threads: 2, perThread: 2 });
     await c.addImages(40, 120, 120);
     let done = 0;
     const run = runClients({
@@ -290,7 +290,7 @@ describe("a thread's slots", () => {
     const executor = new TinypoolExecutor<{ id: string; n: number }, { result: string }>({
       filename: new URL("./fixtures/barrier-worker.mjs", import.meta.url),
       threads: 1,
-      concurrentTasksPerWorker: 4,
+      concurrentTasksPerThread: 4,
     });
     closers.push(() => executor.destroy());
     // four attempts hold the thread; it fails (as a thread is ended past a task timeout), and
@@ -303,6 +303,19 @@ describe("a thread's slots", () => {
     // only with the four on the thread at once
     const outcomes = await Promise.all([1, 2, 3, 4].map((i) => executor.run({ id: `b${i}`, n: 4 }, 1)));
     expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, true]);
+  });
+
+  it("concurrentTasksPerWorker, the option's old name, still sets them; a bad value names the name given", () => {
+    const filename = new URL("./fixtures/barrier-worker.mjs", import.meta.url);
+    const old = new TinypoolExecutor({ filename, threads: 2, concurrentTasksPerWorker: 3 });
+    closers.push(() => old.destroy());
+    expect(old.concurrency).toBe(6);
+    expect(() => new TinypoolExecutor({ filename, concurrentTasksPerWorker: 0 })).toThrow(
+      /^concurrentTasksPerWorker must be a positive integer, got 0$/,
+    );
+    expect(() => new TinypoolExecutor({ filename, concurrentTasksPerThread: 0 })).toThrow(
+      /^concurrentTasksPerThread must be a positive integer, got 0$/,
+    );
   });
 });
 

@@ -17,14 +17,14 @@ import {
   runHandler,
   unknownKind,
 } from "./handler.js";
-import type { HandlerRequest, HandlerWorkerData, ThreadMessage } from "./handler-worker.js";
+import type { HandlerRequest, HandlerThreadData, ThreadMessage } from "./handler-thread.js";
 import { findNonJson } from "./json-value.js";
 import type { LoadedKind } from "./kinds.js";
 
-/** The built worker entry: `../dist/` from both `src/` (tests) and `dist/` (the package). */
-const workerUrl = new URL("../dist/handler-worker.js", import.meta.url);
+/** The threads' built entry module: `../dist/` from both `src/` (tests) and `dist/` (the package). */
+const threadEntryUrl = new URL("../dist/handler-thread.js", import.meta.url);
 
-/** What runs the handlers' attempts: worker threads, or the main thread with `threads: 0`. */
+/** What runs the handlers' attempts: threads, or the main thread with `threads: 0`. */
 export interface HandlerExecutorOptions {
   /** The handler of each kind, loaded on the main thread (used there with `threads: 0`). */
   readonly kinds: readonly LoadedKind[];
@@ -76,7 +76,7 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
 
   constructor(o: HandlerExecutorOptions) {
     const cancelChannel = `taskq-cancel-${process.pid}-${randomUUID()}`;
-    const workerData: HandlerWorkerData = {
+    const workerData: HandlerThreadData = {
       handlers: Object.fromEntries(o.kinds.map((k) => [k.kind, k.url])),
       options: o.handlerOptions,
       objects: o.objectsRoot ? { root: o.objectsRoot } : undefined,
@@ -85,9 +85,9 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
       cancelChannel,
     };
     super({
-      filename: workerUrl,
+      filename: threadEntryUrl,
       threads: o.threads,
-      concurrentTasksPerWorker: o.concurrency,
+      concurrentTasksPerThread: o.concurrency,
       workerData,
       request: (task, attempt): HandlerRequest => ({ task, attempt }),
       onError: threadPoolWarning(o.logger),
@@ -122,7 +122,7 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
     try {
       const outcome = await super.run(task, attempt, signal);
       // An attempt failed with its thread (terminated past its timeout; or, started there before
-      // the main thread heard where it ran, failed by tinypool as a worker crash) answers once the
+      // the main thread heard where it ran, failed by tinypool as a `worker_crash`) answers once the
       // thread has stopped: until then its handler may still run, and its slot (and its kind's
       // limit) must not be handed to another attempt.
       if (!outcome.ok && this.#dying.size > 0) await Promise.all(this.#dying);
@@ -180,7 +180,7 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
 
 /** Logs what a thread pool reports outside any attempt (a late result after a timeout). */
 export function threadPoolWarning(logger: LoggerPort): (error: Error) => void {
-  return (error) => logger.warn({ error_class: "thread_pool" }, `worker threads: ${error.message}`);
+  return (error) => logger.warn({ error_class: "thread_pool" }, `thread pool: ${error.message}`);
 }
 
 /** Handler attempts on the main thread: a cancel aborts the attempt's controller. */

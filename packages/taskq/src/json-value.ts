@@ -1,5 +1,5 @@
 /**
- * Finds the first part of a value that does not survive JSON (and a trip to a worker thread)
+ * Finds the first part of a value that does not survive JSON (and a trip to a thread)
  * unchanged: a function, a symbol, a bigint, NaN or Infinity, a class instance (a Date, a Map, a
  * Buffer...), a cycle. Returns its path (`payload.items[2].when`) and why, or undefined when the
  * whole value is plain JSON data. `undefined` object properties are allowed (JSON drops them).

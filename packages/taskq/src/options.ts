@@ -11,7 +11,7 @@ import { checkStoreLocation } from "./store-location.js";
  */
 export interface RunOptions {
   /**
-   * Worker threads; 0 runs handlers on the main thread (tests, tiny jobs).
+   * Threads that run the handlers; 0 runs them on the main thread (tests, tiny jobs).
    * @default os.availableParallelism()
    */
   readonly threads?: number;
@@ -65,7 +65,7 @@ export interface RunOptions {
    */
   readonly retentionMs?: number;
   /**
-   * Level of the handlers' loggers on worker threads (and of the CLI's log).
+   * Level of the handlers' loggers on the threads (and of the CLI's log).
    * @default "warn"
    */
   readonly logLevel?: string;

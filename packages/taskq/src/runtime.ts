@@ -190,7 +190,7 @@ async function buildExecutor(
   return new TinypoolExecutor<Task, TaskOutput>({
     filename: workerUrl,
     threads: config.threads,
-    concurrentTasksPerWorker: config.concurrency,
+    concurrentTasksPerThread: config.concurrency,
     workerData: processor, // sent once per thread; each message carries the task only
     request: (task, attempt): WorkerRequest => ({ task, attempt }),
     onError: threadPoolWarning(logger),
@@ -306,7 +306,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
       await store.removeManager().catch(() => undefined); // an unreachable store: its row goes stale
       await store.close();
       if (objects) {
-        // The worker threads are gone: a put they had started (a forced stop) left a temp file.
+        // The threads are gone: a put they had started (a forced stop) left a temp file.
         if (!handler) await objects.sweepTemporaryFiles({ includeThisProcess: true });
         await objects.dispose();
       }

@@ -36,7 +36,7 @@ const TABLE = {
     env: "THREADS",
     default: availableParallelism(),
     example: "",
-    help: "worker threads; 0 runs tasks on the main thread (default: the number of cores)",
+    help: "threads that run tasks; 0 runs them on the main thread (default: the number of cores)",
     was: { flag: "workers", env: "MAX_WORKERS" },
   },
   concurrency: {

@@ -173,7 +173,7 @@ const WORKER_KEYS = [
 
 /**
  * Starts a worker for the kinds of `handlers`: it takes queued tasks of those kinds (and no
- * other) from the store, runs them on worker threads, and records their outcomes; many workers
+ * other) from the store, runs them on its threads, and records their outcomes; many workers
  * with different handler sets can share one store. Every option and handler is checked first: a
  * bad one throws a ConfigError naming it, and nothing starts.
  */

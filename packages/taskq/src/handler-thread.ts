@@ -1,5 +1,5 @@
-// The tinypool worker entry for handler modules: loads the handlers of every kind (and the object
-// store) once per thread from the pool's workerData, then runs attempts, each with the handler of
+// The threads' entry module for handler modules (what tinypool loads into each of its Workers):
+// loads the handlers of every kind (and the object store) once per thread from tinypool's workerData, then runs attempts, each with the handler of
 // its task's kind; a crash on the thread fails only the attempts in flight there (guardWorker).
 // A cancel from the main thread (a BroadcastChannel the runtime names) aborts one attempt's
 // `ctx.signal`.
@@ -19,7 +19,7 @@ import {
 } from "./handler.js";
 
 /** What every thread gets once (tinypool's workerData). */
-export interface HandlerWorkerData {
+export interface HandlerThreadData {
   /** Handler module URLs by kind. */
   readonly handlers: Readonly<Record<string, string>>;
   readonly options: unknown;
@@ -54,7 +54,7 @@ interface Loaded {
 let loaded: Promise<Loaded> | undefined;
 /** Attempts on this thread that a cancel may reach, and cancels that came before their attempt. */
 const cancels = new CancelRegistry();
-const data = Tinypool.workerData as HandlerWorkerData;
+const data = Tinypool.workerData as HandlerThreadData;
 // Listening from the thread's start, before any handler loads: a cancel that comes while the
 // handlers load, or before the task's own message, is kept for the attempt it names.
 const channel = new BroadcastChannel(data.cancelChannel);
@@ -66,7 +66,7 @@ channel.unref();
 // the cancels sent before this thread listened are sent again
 channel.postMessage({ type: "listening" } satisfies ThreadMessage);
 
-async function load(data: HandlerWorkerData): Promise<Loaded> {
+async function load(data: HandlerThreadData): Promise<Loaded> {
   const [handlers, objects] = await Promise.all([
     Promise.all(
       Object.entries(data.handlers).map(async ([kind, url]) => [kind, await loadHandler(url)] as const),
