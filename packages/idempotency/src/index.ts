@@ -56,6 +56,7 @@ export type {
 } from "./types.js";
 export { COUNTED_STATUSES, TASK_STATUSES } from "./types.js";
 export {
+  checkTag,
   KIND_PATTERN,
   MAX_COUNT_CAP,
   MAX_ID_LENGTH,
@@ -64,4 +65,6 @@ export {
   MAX_PAYLOAD_BYTES,
   MAX_REDRIVE,
   MAX_SAMPLES,
+  MAX_TAG_LENGTH,
+  MAX_TAGS,
 } from "./validate.js";

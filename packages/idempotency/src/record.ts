@@ -38,6 +38,8 @@ export interface Row {
   error_message: string | null;
   version: number;
   cancel_requested_at: number | null;
+  /** A JSON array, or null without tags (migration 012). */
+  tags: string | null;
 }
 
 /**
@@ -90,8 +92,12 @@ export function toRecord(row: Row): TaskRecord {
     errorMessage: row.error_message,
     version: row.version,
     cancelRequestedAt: row.cancel_requested_at ?? null,
+    tags: row.tags == null ? NO_TAGS : JSON.parse(row.tags),
   };
 }
+
+/** The tags of a task without any (shared: nothing changes it). */
+const NO_TAGS: readonly string[] = Object.freeze([]);
 
 export function toDeadLetter(r: DeadLetterRow): DeadLetter {
   return {

@@ -3,7 +3,8 @@
 // kind walked along the primary key would read the whole table (a kind with 50 tasks among 10
 // million: 1.3-7.6 s on SQLite). So a filter's set, when it has an index of its own, is read whole
 // (up to SMALL_SET entries below `beforeSeq`) and sorted, which is bounded; only a set at least
-// that large is walked by seq, where it is dense enough to fill a page soon.
+// that large is walked by seq, where it is dense enough to fill a page soon. A tag has an index of
+// its own in seq order (task_tags' primary key, (tag, task_seq)): a filter by tag walks it.
 import type { CheckedTaskList } from "./validate.js";
 
 /**
@@ -23,6 +24,7 @@ export type TaskSet = "queued" | "queued_kind" | "running" | "succeeded" | "kind
 /** The sets to try, in order: the first with fewer than SMALL_SET entries below `before` answers. */
 export function candidateSets(q: CheckedTaskList): TaskSet[] {
   const sets: TaskSet[] = [];
+  if (q.tag !== null) return sets;
   if (q.status === "queued") return [q.kind === null ? "queued" : "queued_kind"];
   if (q.status === "running" || q.status === "succeeded") sets.push(q.status);
   if (q.kind !== null) sets.push("kind");
@@ -30,9 +32,11 @@ export function candidateSets(q: CheckedTaskList): TaskSet[] {
 }
 
 /**
- * The index walked by seq when no candidate set is small: a failed or cancelled task's own
- * partial index (in seq order), else the primary key.
+ * The index walked by seq when no candidate set is small: the tag's entries of task_tags (a
+ * filter by tag, whatever else it asks), a failed or cancelled task's own partial index (in seq
+ * order), else the primary key.
  */
-export function walkOf(q: CheckedTaskList): "failed" | "cancelled" | "all" {
+export function walkOf(q: CheckedTaskList): "tagged" | "failed" | "cancelled" | "all" {
+  if (q.tag !== null) return "tagged";
   return q.status === "failed" || q.status === "cancelled" ? q.status : "all";
 }

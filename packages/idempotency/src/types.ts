@@ -44,6 +44,12 @@ export interface ClaimInput {
    * @default 0
    */
   readonly delayMs?: number;
+  /**
+   * Labels to find the task by (`listTasks({ tag })`), e.g. `["tenant:42", "import"]`: at most
+   * MAX_TAGS (16), each 1 to 100 printable characters; a tag given twice is kept once.
+   * @default []
+   */
+  readonly tags?: readonly string[];
 }
 
 /** One row of `tasks`, camel-cased; `payload` parsed. */
@@ -77,6 +83,8 @@ export interface TaskRecord {
   readonly version: number;
   /** When a cancel was requested while the task ran (epoch ms), else null. */
   readonly cancelRequestedAt: number | null;
+  /** Its tags, as enqueued (empty without any). */
+  readonly tags: readonly string[];
 }
 
 /**
@@ -341,6 +349,8 @@ export interface TaskListQuery {
   readonly status?: TaskStatus;
   /** Only tasks of this kind. */
   readonly kind?: string;
+  /** Only tasks carrying this tag (read through the task_tags index, newest first). */
+  readonly tag?: string;
   /** Keyset: only tasks with a seq below this (the last seq of the previous page). */
   readonly beforeSeq?: number;
   /** 1 to 500. */

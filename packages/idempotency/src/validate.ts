@@ -122,6 +122,30 @@ export interface CheckedClaim {
   /** When it is due (epoch ms), or null: `delayMs` from the store's clock. */
   readonly runAt: number | null;
   readonly delayMs: number;
+  /** Its tags as a JSON array (duplicates dropped, order kept), or null without any. */
+  readonly tags: string | null;
+}
+
+/** Tags a task may carry. */
+export const MAX_TAGS = 16;
+/** The longest tag, in characters. */
+export const MAX_TAG_LENGTH = 100;
+
+/** One tag: a non-empty string of printable characters, at most MAX_TAG_LENGTH. */
+export function checkTag(tag: unknown, name = "tag"): string {
+  checkText(name, tag, MAX_TAG_LENGTH);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(tag)) invalid(`${name} ${shown(tag)} has a control character`);
+  return tag;
+}
+
+/** A claim's tags as stored: a JSON array without duplicates, or null when there are none. */
+function checkTags(tags: unknown): string | null {
+  if (tags === undefined) return null;
+  if (!Array.isArray(tags)) invalid(`tags must be an array of strings, got ${shown(tags)}`);
+  if (tags.length > MAX_TAGS) invalid(`tags has ${tags.length} tags, more than ${MAX_TAGS}`);
+  const unique = [...new Set(tags.map((tag, i) => checkTag(tag, `tags[${i}]`)))];
+  return unique.length === 0 ? null : JSON.stringify(unique);
 }
 
 /** Largest |priority| accepted: PostgreSQL's integer. */
@@ -161,6 +185,7 @@ export function checkClaim(input: ClaimInput, defaultAttempts: number): CheckedC
     maxAttempts: checkAttempts("maxAttempts", input.maxAttempts ?? defaultAttempts),
     start: input.start === true,
     ...checkTiming(input),
+    tags: checkTags(input.tags),
   };
 }
 
@@ -225,18 +250,20 @@ export function checkRecentFinished(sinceMs: number, sampleLimit: number): void 
 export interface CheckedTaskList {
   readonly status: TaskStatus | null;
   readonly kind: string | null;
+  readonly tag: string | null;
   readonly before: number;
   readonly limit: number;
 }
 
 export function checkTaskListQuery(query: TaskListQuery): CheckedTaskList {
   checkQuery("the task list query", query);
-  const { status, kind } = query;
+  const { status, kind, tag } = query;
   if (status !== undefined && !TASK_STATUSES.includes(status))
     invalid(`status must be one of ${TASK_STATUSES.join(", ")}, got ${shown(status)}`);
   return {
     status: status ?? null,
     kind: kind === undefined ? null : checkKind(kind),
+    tag: tag === undefined ? null : checkTag(tag),
     before: checkBeforeSeq(query.beforeSeq),
     limit: checkIntegerIn("limit", query.limit, 1, MAX_PAGE),
   };

@@ -1,8 +1,11 @@
+import Database from "better-sqlite3";
+import pg from "pg";
 import { afterAll, inject } from "vitest";
 import { SqliteTaskStore, type TaskStoreDriver } from "../src/index.js";
 import { PgTaskStore } from "../src/postgres.js";
 import { type MakeOptions, testDriver } from "./driver-suite.js";
 import { testDashboardContract } from "./driver-suite-dashboard.js";
+import { testTagsContract } from "./driver-suite-tags.js";
 import { testTimeContract } from "./driver-suite-time.js";
 import { tempDb } from "./helpers.js";
 
@@ -18,6 +21,14 @@ const sqlite = async (options: MakeOptions = {}) => {
 testDriver("SQLite", sqlite);
 testTimeContract("SQLite", sqlite);
 testDashboardContract("SQLite", sqlite);
+testTagsContract("SQLite", sqlite, async (store) => {
+  const db = new Database(paths.get(store) as string, { readonly: true });
+  try {
+    return (db.prepare("SELECT count(*) AS n FROM task_tags").get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+});
 
 let schemas = 0;
 const schemaOf = new WeakMap<TaskStoreDriver, string>();
@@ -33,5 +44,15 @@ const postgres = async (options: MakeOptions = {}) => {
 testDriver("PostgreSQL", postgres);
 testTimeContract("PostgreSQL", postgres);
 testDashboardContract("PostgreSQL", postgres);
+testTagsContract("PostgreSQL", postgres, async (store) => {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM "${schemaOf.get(store)}".task_tags`);
+    return (rows[0] as { n: number }).n;
+  } finally {
+    await client.end();
+  }
+});
 
 afterAll(() => undefined);

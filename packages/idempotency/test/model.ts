@@ -124,6 +124,7 @@ export class StoreModel {
       errorMessage: null,
       version: 0,
       cancelRequestedAt: null,
+      tags: [],
     };
     this.tasks.set(seq, { record, rankAt: nextRunAt - spec.priority * PRIORITY_AGING_MS });
     this.#byKey.set(ident, seq);

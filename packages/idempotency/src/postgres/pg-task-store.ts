@@ -299,6 +299,7 @@ export class PgTaskStore implements TaskStoreDriver {
       claim_priority: claims.map((c) => c.priority),
       claim_run_at: claims.map((c) => c.runAt),
       claim_delay_ms: claims.map((c) => c.delayMs),
+      claim_tags: claims.map((c) => c.tags),
       channel: this.#channel,
     });
     const results = await answerClaims(
@@ -682,11 +683,16 @@ export class PgTaskStore implements TaskStoreDriver {
     }
     const walk = walkOf(q);
     const { rows } =
-      walk === "failed"
-        ? await this.#conn.query<"task_page_failed", records.Row>("task_page_failed", q)
-        : walk === "cancelled"
-          ? await this.#conn.query<"task_page_cancelled", records.Row>("task_page_cancelled", q)
-          : await this.#conn.query<"task_page", records.Row>("task_page", q);
+      walk === "tagged"
+        ? await this.#conn.query<"task_page_tagged", records.Row>("task_page_tagged", {
+            ...q,
+            tag: q.tag as string,
+          })
+        : walk === "failed"
+          ? await this.#conn.query<"task_page_failed", records.Row>("task_page_failed", q)
+          : walk === "cancelled"
+            ? await this.#conn.query<"task_page_cancelled", records.Row>("task_page_cancelled", q)
+            : await this.#conn.query<"task_page", records.Row>("task_page", q);
     return rows.map(records.toRecord);
   }
 

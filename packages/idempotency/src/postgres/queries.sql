@@ -25,13 +25,13 @@
 -- held already is skipped.
 -- fragment: insert_tasks
 INSERT INTO :schema.tasks (seq, id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at,
-  updated_at, next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version)
+  updated_at, next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version, tags)
 OVERRIDING SYSTEM VALUE
 SELECT u.seq, u.id, u.key, u.kind, u.payload,
   CASE WHEN u.start THEN 'running' ELSE 'queued' END, CASE WHEN u.start THEN 1 ELSE 0 END,
   u.max_attempts, clock.t, clock.t, u.due, u.priority, :rank_at(u.due, u.priority),
   CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN u.owner END,
-  CASE WHEN u.start THEN clock.t + u.lease_ms END, 0
+  CASE WHEN u.start THEN clock.t + u.lease_ms END, 0, u.tags
 FROM (SELECT nextval(':schema.tasks_seq_seq'::regclass) AS seq, v.*, COALESCE(v.run_at, clock.t + v.delay_ms) AS due
   FROM claims v, clock ORDER BY v.ord) AS u, clock
 ORDER BY u.kind COLLATE "C", u.key COLLATE "C", u.ord
@@ -64,8 +64,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     SELECT v.*, @owner::text AS owner, @lease_ms::bigint AS lease_ms
     FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
       @claim_max_attempts::int[], @claim_start::bool[], @claim_priority::int[], @claim_run_at::bigint[],
-      @claim_delay_ms::bigint[]) WITH ORDINALITY
-      AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, ord)),
+      @claim_delay_ms::bigint[], @claim_tags::text[]) WITH ORDINALITY
+      AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, tags, ord)),
   c AS (:insert_tasks),
   st AS (
     UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
@@ -416,8 +416,9 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
   claims AS (
     SELECT v.*, false AS start, NULL::text AS owner, NULL::bigint AS lease_ms
     FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
-      @claim_max_attempts::int[], @claim_priority::int[], @claim_run_at::bigint[], @claim_delay_ms::bigint[])
-      WITH ORDINALITY AS v(id, key, kind, payload, max_attempts, priority, run_at, delay_ms, ord)),
+      @claim_max_attempts::int[], @claim_priority::int[], @claim_run_at::bigint[], @claim_delay_ms::bigint[],
+      @claim_tags::text[])
+      WITH ORDINALITY AS v(id, key, kind, payload, max_attempts, priority, run_at, delay_ms, tags, ord)),
   c AS (:insert_tasks),
   ex AS (
     SELECT t.* FROM :schema.tasks t
@@ -481,7 +482,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
   claims AS (
     SELECT @id::text AS id, @idempotency_key::text AS key, @kind::text AS kind, @payload::text AS payload,
       @max_attempts::int AS max_attempts, @priority::int AS priority, @fired_at::bigint AS run_at,
-      0::bigint AS delay_ms, 1::bigint AS ord, false AS start, NULL::text AS owner, NULL::bigint AS lease_ms
+      0::bigint AS delay_ms, NULL::text AS tags, 1::bigint AS ord, false AS start, NULL::text AS owner,
+      NULL::bigint AS lease_ms
     FROM adv),
   c AS (:insert_tasks),
   wake AS (SELECT pg_notify(@channel, '') FROM (SELECT 1 FROM c LIMIT 1) AS queued)
@@ -641,6 +643,18 @@ SELECT * FROM (
   WHERE seq < @before::bigint AND (@status::text IS NULL OR status = @status::text)
     AND (@kind::text IS NULL OR kind = @kind::text)
   ORDER BY seq DESC LIMIT 500) p
+ORDER BY seq DESC LIMIT @limit::int
+
+-- Tasks carrying @tag, newest first below @before: the tag's entries of task_tags walked down
+-- from @before (its primary key, (tag, task_seq), backwards), each task read by seq, the status
+-- and kind tested on the rows read. A page of a tag alone reads `limit` entries; with a status or
+-- kind too, the tag's entries until the page fills. The inner LIMIT as in task_page.
+-- name: task_page_tagged
+SELECT * FROM (
+  SELECT t.* FROM task_tags g JOIN tasks t ON t.seq = g.task_seq
+  WHERE g.tag = @tag::text AND g.task_seq < @before::bigint
+    AND (@status::text IS NULL OR t.status = @status::text) AND (@kind::text IS NULL OR t.kind = @kind::text)
+  ORDER BY g.task_seq DESC LIMIT 500) p
 ORDER BY seq DESC LIMIT @limit::int
 
 -- name: task_page_failed

@@ -29,6 +29,8 @@ export interface TurnParams extends Now, Lease {
   /** Epoch ms, or null: the claim's delay from the database's clock. */
   readonly claim_run_at: readonly (number | null)[];
   readonly claim_delay_ms: readonly number[];
+  /** Each claim's tags as a JSON array, or null (the task_tags_insert trigger indexes them). */
+  readonly claim_tags: readonly (string | null)[];
   readonly start_seq: readonly number[];
   readonly start_version: readonly number[];
   readonly succeed_seq: readonly number[];
@@ -116,6 +118,7 @@ export interface PgParams extends PageStatementParams {
       | "claim_priority"
       | "claim_run_at"
       | "claim_delay_ms"
+      | "claim_tags"
       | "channel"
     >;
   schedule_put: Now & ScheduleParams;

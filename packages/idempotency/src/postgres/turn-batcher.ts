@@ -190,6 +190,7 @@ export class TurnBatcher {
       claim_priority: col("priority"),
       claim_run_at: col("runAt"),
       claim_delay_ms: col("delayMs"),
+      claim_tags: col("tags"),
       start_seq: of("start", seq),
       start_version: of("start", version),
       succeed_seq: of("succeed", seq),

@@ -18,6 +18,11 @@ export interface PageStatementParams {
     readonly kind: string | null;
   };
   task_page: PageParams & { readonly status: TaskStatus | null; readonly kind: string | null };
+  task_page_tagged: PageParams & {
+    readonly tag: string;
+    readonly status: TaskStatus | null;
+    readonly kind: string | null;
+  };
   task_page_failed: PageParams & { readonly kind: string | null };
   task_page_cancelled: PageParams & { readonly kind: string | null };
   task_kinds: Record<never, never>;

@@ -14,17 +14,17 @@
 -- build before: about twice the rate without; the figures are in packages/taskq/README.md).
 -- name: task_claim
 INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
-  next_run_at, priority, rank_at, version)
+  next_run_at, priority, rank_at, version, tags)
 VALUES (@id, @idempotency_key, @kind, @payload, 'queued', 0, @max_attempts, @now, @now, @next_run_at,
-  @priority, :rank_at(@next_run_at, @priority), 0)
+  @priority, :rank_at(@next_run_at, @priority), 0, @tags)
 ON CONFLICT (kind, idempotency_key) DO NOTHING
 
 -- A claim with `start`: running at once, leased to this owner, its first attempt counted.
 -- name: task_claim_running
 INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
-  next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version)
+  next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version, tags)
 VALUES (@id, @idempotency_key, @kind, @payload, 'running', 1, @max_attempts, @now, @now, @now,
-  @priority, :rank_at(@now, @priority), @now, @owner, @lease_expires_at, 0)
+  @priority, :rank_at(@now, @priority), @now, @owner, @lease_expires_at, 0, @tags)
 ON CONFLICT (kind, idempotency_key) DO NOTHING
 
 -- name: task_get
@@ -395,6 +395,16 @@ SELECT * FROM tasks WHERE seq IN (SELECT value FROM json_each(@seqs)) ORDER BY s
 SELECT * FROM tasks
 WHERE seq < @before AND (@status IS NULL OR status = @status) AND (@kind IS NULL OR kind = @kind)
 ORDER BY seq DESC LIMIT @limit
+
+-- Tasks carrying @tag, newest first below @before: the tag's entries of task_tags walked down
+-- from @before (its primary key, (tag, task_seq)), each task read by seq, the status and kind
+-- tested on the rows read (CROSS JOIN: SQLite keeps task_tags as the outer loop). A page of a tag
+-- alone reads `limit` entries; with a status or kind too, the tag's entries until the page fills.
+-- name: task_page_tagged
+SELECT t.* FROM task_tags g CROSS JOIN tasks t
+WHERE g.tag = @tag AND g.task_seq < @before AND t.seq = g.task_seq
+  AND (@status IS NULL OR t.status = @status) AND (@kind IS NULL OR t.kind = @kind)
+ORDER BY g.task_seq DESC LIMIT @limit
 
 -- name: task_page_failed
 SELECT * FROM tasks INDEXED BY tasks_failed

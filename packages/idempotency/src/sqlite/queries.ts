@@ -25,6 +25,8 @@ interface Claim extends Now {
   readonly max_attempts: number;
   readonly priority: number;
   readonly next_run_at: number;
+  /** A JSON array, or null without tags (the task_tags_insert trigger indexes them). */
+  readonly tags: string | null;
 }
 interface Lease {
   readonly owner: string;

@@ -136,7 +136,7 @@ export class SqliteSyncStore {
    * the insert's rowid). Of two processes claiming one key, one wins.
    */
   claim(input: T.ClaimInput): T.ClaimResult {
-    const { kind, payload, maxAttempts, priority, runAt, delayMs, start } = validate.checkClaim(
+    const { kind, payload, maxAttempts, priority, runAt, delayMs, start, tags } = validate.checkClaim(
       input,
       this.maxAttempts,
     );
@@ -155,6 +155,7 @@ export class SqliteSyncStore {
         priority,
         owner: this.owner,
         lease_expires_at: now + this.leaseMs,
+        tags,
       };
       const inserted = (start ? this.#s.task_claim_running : this.#s.task_claim).run(params);
       if (inserted.changes === 1) return records.createdClaim(Number(inserted.lastInsertRowid), start);
@@ -564,11 +565,13 @@ export class SqliteSyncStore {
       }
       const walk = walkOf(q);
       const rows =
-        walk === "failed"
-          ? this.#s.task_page_failed.all(q)
-          : walk === "cancelled"
-            ? this.#s.task_page_cancelled.all(q)
-            : this.#s.task_page.all(q);
+        walk === "tagged"
+          ? this.#s.task_page_tagged.all({ ...q, tag: q.tag as string })
+          : walk === "failed"
+            ? this.#s.task_page_failed.all(q)
+            : walk === "cancelled"
+              ? this.#s.task_page_cancelled.all(q)
+              : this.#s.task_page.all(q);
       return (rows as records.Row[]).map(records.toRecord);
     });
   }

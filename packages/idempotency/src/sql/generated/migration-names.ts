@@ -14,4 +14,5 @@ export const MIGRATION_NAMES = [
   "009_kind_in_failed_cancelled_indexes",
   "010_due_index_apart",
   "011_queued_positive_index",
+  "012_task_tags",
 ] as const;

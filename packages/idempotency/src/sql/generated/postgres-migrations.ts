@@ -11,6 +11,7 @@ import m008 from "../../postgres/migrations/008_time_priority_schedules.sql";
 import m009 from "../../postgres/migrations/009_kind_in_failed_cancelled_indexes.sql";
 import m010 from "../../postgres/migrations/010_due_index_apart.sql";
 import m011 from "../../postgres/migrations/011_queued_positive_index.sql";
+import m012 from "../../postgres/migrations/012_task_tags.sql";
 
 /** The text of each file of postgres/migrations/, by name. */
 export const PG_MIGRATION_FILES = {
@@ -25,4 +26,5 @@ export const PG_MIGRATION_FILES = {
   "009_kind_in_failed_cancelled_indexes": m009,
   "010_due_index_apart": m010,
   "011_queued_positive_index": m011,
+  "012_task_tags": m012,
 } as const;

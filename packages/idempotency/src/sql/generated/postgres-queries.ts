@@ -16,6 +16,7 @@ export interface PgQueryFile {
     claim_priority: true;
     claim_run_at: true;
     claim_delay_ms: true;
+    claim_tags: true;
     start_seq: true;
     start_version: true;
     succeed_seq: true;
@@ -145,6 +146,7 @@ export interface PgQueryFile {
     claim_priority: true;
     claim_run_at: true;
     claim_delay_ms: true;
+    claim_tags: true;
     channel: true;
   };
   notify_work: {
@@ -241,6 +243,13 @@ export interface PgQueryFile {
     seqs: true;
   };
   task_page: {
+    before: true;
+    status: true;
+    kind: true;
+    limit: true;
+  };
+  task_page_tagged: {
+    tag: true;
     before: true;
     status: true;
     kind: true;

@@ -12,6 +12,7 @@ export interface SqliteQueryFile {
     now: true;
     next_run_at: true;
     priority: true;
+    tags: true;
   };
   task_claim_running: {
     id: true;
@@ -23,6 +24,7 @@ export interface SqliteQueryFile {
     priority: true;
     owner: true;
     lease_expires_at: true;
+    tags: true;
   };
   task_get: {
     seq: true;
@@ -265,6 +267,13 @@ export interface SqliteQueryFile {
     seqs: true;
   };
   task_page: {
+    before: true;
+    status: true;
+    kind: true;
+    limit: true;
+  };
+  task_page_tagged: {
+    tag: true;
     before: true;
     status: true;
     kind: true;
