@@ -21,8 +21,8 @@ export { createQueue, type Queue, type SubmitManyOptions, type SubmitOptions } f
 export {
   ConfigError,
   classifyHandlerError,
-  PayloadError,
   OrchestratorClosedError,
+  PayloadError,
   PermanentError,
   PoolClosedError,
   QueueFullError,

@@ -261,7 +261,9 @@ export function storePrometheus(r: StoreReading): string {
     "# HELP taskq_store_kind_tasks Tasks by kind and status, counted as taskq_store_tasks.",
     "# TYPE taskq_store_kind_tasks gauge",
     ...r.byKind.flatMap((k) =>
-      COUNTED_STATUSES.map((s) => `taskq_store_kind_tasks{kind="${labelValue(k.kind)}",status="${s}"} ${k[s]}`),
+      COUNTED_STATUSES.map(
+        (s) => `taskq_store_kind_tasks{kind="${labelValue(k.kind)}",status="${s}"} ${k[s]}`,
+      ),
     ),
     "# HELP taskq_store_scheduled_tasks Queued tasks not due yet (delayed, or backing off before a retry).",
     "# TYPE taskq_store_scheduled_tasks gauge",

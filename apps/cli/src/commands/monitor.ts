@@ -26,7 +26,8 @@ function human(r: StoreReading, db: string): string {
   const now = r.now;
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   // a status that reached the cap is a lower bound: 10000+
-  const n = (status: StoreReading["capped"][number], value: number) => `${value}${r.capped.includes(status) ? "+" : ""}`;
+  const n = (status: StoreReading["capped"][number], value: number) =>
+    `${value}${r.capped.includes(status) ? "+" : ""}`;
   const lease = (at: number | null) =>
     at === null ? "no leases" : at >= now ? `lease expires in ${seconds(at - now)}` : "lease expired";
   const runs = (m: ManagerReading) =>
@@ -88,7 +89,9 @@ export const monitorCommand = {
       process.once("SIGTERM", onSignal);
       try {
         for (;;) {
-          const reading = await readStore(store, { windowMs: Math.max(DEFAULT_WINDOW_MS, argv.interval * 1000) });
+          const reading = await readStore(store, {
+            windowMs: Math.max(DEFAULT_WINDOW_MS, argv.interval * 1000),
+          });
           if (argv.export === "json") console.log(JSON.stringify(readingJson(reading)));
           else if (argv.export === "prometheus") process.stdout.write(storePrometheus(reading));
           else console.log(human(reading, redactUrl(store.location)));

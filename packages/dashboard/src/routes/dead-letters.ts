@@ -19,8 +19,16 @@ export function deadLetterRoutes(r: RouteContext): void {
   app.post("/dead-letters/redrive", async (c) => {
     const seqs = params.seqs((await formOf(c)).seq, MAX_REDRIVE);
     const count = await store.redriveTasks(seqs);
-    r.logAction(c, "redrive", { seqs, redriven: count }, `dashboard: re-drove ${count} of ${seqs.length} task(s)`);
-    return c.redirect(r.done(seqs.length === 1 ? `/tasks/${seqs[0]}` : "/dead-letters", "redriven", count), 303);
+    r.logAction(
+      c,
+      "redrive",
+      { seqs, redriven: count },
+      `dashboard: re-drove ${count} of ${seqs.length} task(s)`,
+    );
+    return c.redirect(
+      r.done(seqs.length === 1 ? `/tasks/${seqs[0]}` : "/dead-letters", "redriven", count),
+      303,
+    );
   });
 
   app.post("/dead-letters/purge", async (c) => {

@@ -17,7 +17,12 @@ export function scheduleRoutes(r: RouteContext): void {
           throw new DashboardHttpError(404, `no schedule is called ${JSON.stringify(name.slice(0, 80))}`);
         throw error;
       }
-      r.logAction(c, action, { schedule: name }, `dashboard: schedule ${name} ${action === "pause" ? "paused" : "resumed"}`);
+      r.logAction(
+        c,
+        action,
+        { schedule: name },
+        `dashboard: schedule ${name} ${action === "pause" ? "paused" : "resumed"}`,
+      );
       return c.redirect(r.done("/schedules", action === "pause" ? "paused" : "resumed"), 303);
     });
   }
