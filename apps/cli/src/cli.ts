@@ -5,6 +5,7 @@ import { dashboardCommand } from "./commands/dashboard.js";
 import { dlqCommand } from "./commands/dlq.js";
 import { generateCommand } from "./commands/generate.js";
 import { limitsCommand } from "./commands/limits.js";
+import { listCommand } from "./commands/list.js";
 import { monitorCommand } from "./commands/monitor.js";
 import { pruneCommand } from "./commands/prune.js";
 import { runCommand } from "./commands/run.js";
@@ -41,6 +42,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .command(monitorCommand)
       .command(dashboardCommand)
       .command(statusCommand)
+      .command(listCommand)
       .command(cancelCommand)
       .command(scheduleCommand)
       .command(limitsCommand)

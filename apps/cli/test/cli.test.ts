@@ -13,6 +13,7 @@ describe("taskq (the built binary, as a subprocess)", () => {
       "serve",
       "monitor",
       "status",
+      "list",
       "dlq",
       "schedule",
       "limits",
@@ -215,6 +216,47 @@ describe("taskq (the built binary, as a subprocess)", () => {
     expect(monitor).toMatchObject({ queued: 2, scheduled: 2, running: 0, cancelled: 1 });
     expect(monitor.succeeded + monitor.failed).toBe(10);
     expect(dashboard).toEqual(monitor);
+  });
+
+  it("tags: submit --tag (repeatable), status shows them, list --tag finds them with a status and kind too", async () => {
+    const dir = workdir();
+    const submit = (value: number, ...extra: string[]) =>
+      taskq(dir, [
+        "submit",
+        "--payload",
+        JSON.stringify({ type: "compute", operation: "factorial", value }),
+        ...extra,
+      ]);
+    const tagged = (await submit(3, "--tag", "tenant:42", "--tag", "import")).stdout.trim();
+    const other = (await submit(4, "--tag", "tenant:7")).stdout.trim();
+    expect((await taskq(dir, ["status", tagged])).stdout).toMatch(/^tags: +tenant:42, import$/m);
+    expect(JSON.parse((await taskq(dir, ["status", tagged, "--json"])).stdout).tags).toEqual([
+      "tenant:42",
+      "import",
+    ]);
+    expect((await taskq(dir, ["serve", "--exit-when-idle", "--threads", "1"])).code).toBe(0);
+    // submitted after the serve: a task due in an hour keeps a store from being idle
+    const later = (await submit(5, "--tag", "tenant:42", "--delay-ms", "3600000")).stdout.trim();
+    const list = await taskq(dir, ["list", "--tag", "tenant:42"]);
+    expect(
+      list.stdout
+        .trim()
+        .split("\n")
+        .map((line) => line.split("\t")[1]),
+    ).toEqual([later, tagged]);
+    expect(list.stdout).toMatch(/\tscheduled\t0\/3\t.*\ttenant:42$/m);
+    const succeeded = JSON.parse(
+      (await taskq(dir, ["list", "--tag", "tenant:42", "--status", "succeeded", "--json"])).stdout,
+    );
+    expect(succeeded.map((t: { id: string; result: unknown }) => [t.id, t.result])).toEqual([[tagged, 6]]);
+    expect((await taskq(dir, ["list", "--tag", "tenant:7", "--kind", "compute"])).stdout).toContain(other);
+    expect((await taskq(dir, ["list", "--tag", "nobody"])).stdout).toBe("no tasks\n");
+    const paged = await taskq(dir, ["list", "--limit", "1"]);
+    expect(paged.stderr).toMatch(/^taskq: more with --before \d+\n$/);
+    const bad = await submit(6, "--tag", "x".repeat(101));
+    expect([bad.code, bad.stderr]).toEqual([2, "taskq: tags[0] is longer than 100 characters (101)\n"]);
+    const limit = await taskq(dir, ["list", "--limit", "501"]);
+    expect([limit.code, limit.stderr]).toEqual([2, "taskq: --limit must be at most 500, got 501\n"]);
   });
 
   it("time and limits: submit --delay-ms/--priority, schedule add/list/pause/remove, limits set/list/remove", async () => {

@@ -39,6 +39,15 @@ export function kind(raw: string | undefined): string | undefined {
   return raw;
 }
 
+/** A tag to filter by (as the store checks one: 1 to 100 printable characters), or undefined. */
+export function tag(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (raw.length > 100 || /[\u0000-\u001f\u007f]/.test(raw))
+    throw new DashboardHttpError(400, "tag must be 1 to 100 printable characters");
+  return raw;
+}
+
 /** The `seq` fields of a form: task seqs, 1 to `max` of them. */
 export function seqs(raw: unknown, max: number): number[] {
   const values = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map(String);

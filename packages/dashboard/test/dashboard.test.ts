@@ -109,6 +109,41 @@ describe.each([
     expect(pages).toBe(3); // 3 + 3 + 1: a page shorter than the page size has no link on
   });
 
+  it("filters the task list by tag, with status and kind; a task's page and its row show its tags", async () => {
+    const { client, dashboard } = await open(storeOf(), { pageSize: 2 });
+    const [a, b] = [kindOf("a"), kindOf("b")];
+    const tag = `tenant:${a}`;
+    const tagged = await client.enqueueMany(
+      a,
+      [1, 2, 3].map((n) => ({ n })),
+      { tags: [tag, "import"] },
+    );
+    const other = await client.enqueue(b, { n: 4 }, { tags: [tag] });
+    await client.enqueue(a, { n: 5 }, { tags: ["someone-else"] });
+    const seqs = await Promise.all([...tagged, other].map((t) => seqOfId(client, t.id)));
+    const seen: number[] = [];
+    let path: string | undefined = `/tasks?tag=${encodeURIComponent(tag)}`;
+    while (path !== undefined) {
+      const page = await get(dashboard, path);
+      expect(page.status).toBe(200);
+      seen.push(...seqsOf(page));
+      path = nextOf(page);
+    }
+    expect(seen).toEqual([...seqs].sort((x, y) => y - x));
+    expect(seqsOf(await get(dashboard, `/tasks?tag=${encodeURIComponent(tag)}&kind=${b}`))).toEqual([
+      seqs[3],
+    ]);
+    expect(seqsOf(await get(dashboard, `/tasks?tag=${encodeURIComponent(tag)}&status=succeeded`))).toEqual(
+      [],
+    );
+    const row = await get(dashboard, `/tasks?tag=import`);
+    expect(row.text).toContain(`<a class="tag" href="/tasks?tag=${encodeURIComponent(tag)}">`);
+    const detail = await get(dashboard, `/tasks/${seqs[0]}`);
+    expect(detail.text).toMatch(new RegExp(`<dd data-field="tags">${tag}, import</dd>`));
+    const bad = await get(dashboard, `/tasks?tag=${"x".repeat(101)}`);
+    expect([bad.status, bad.text.includes("tag must be 1 to 100 printable characters")]).toEqual([400, true]);
+  });
+
   it("finds a task by id, key or seq", async () => {
     const { client, dashboard } = await open(storeOf());
     const kind = kindOf("find");

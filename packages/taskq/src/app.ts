@@ -6,9 +6,17 @@
 /**
  * From the store: redactUrl (a location as it may be printed, its password masked); everyTask and
  * everyDeadLetter (a whole store through the bounded reads, a call per 500); statusTotals
- * (statusCounts summed by status); MAX_REDRIVE (the most task seqs one redriveTasks call takes).
+ * (statusCounts summed by status); MAX_REDRIVE (the most task seqs one redriveTasks call takes);
+ * TASK_STATUSES (a task's statuses, for a filter).
  */
-export { everyDeadLetter, everyTask, MAX_REDRIVE, redactUrl, statusTotals } from "@taskq/idempotency";
+export {
+  everyDeadLetter,
+  everyTask,
+  MAX_REDRIVE,
+  redactUrl,
+  statusTotals,
+  TASK_STATUSES,
+} from "@taskq/idempotency";
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
 export { clientOf, type LimitsInfo, type ScheduleInfo } from "./client.js";
 export { parseCron } from "./cron.js";

@@ -59,6 +59,13 @@ export interface EnqueueOptions {
    */
   readonly delayMs?: number;
   /**
+   * Labels to find the task by: `listTasks({ tag })`, `taskq list --tag`, the dashboard's tag
+   * filter. At most 16, each 1 to 100 printable characters (`"tenant:42"`, `"import"`); a tag
+   * given twice is kept once. Tags are not part of the key: a duplicate keeps the first task's.
+   * @default []
+   */
+  readonly tags?: readonly string[];
+  /**
    * Your own `pg` client, inside your transaction (PostgreSQL only): the task exists, and workers
    * are woken, only if that transaction commits.
    */
@@ -66,12 +73,12 @@ export interface EnqueueOptions {
 }
 
 /** One task's own choices in `enqueueMany` (its entry of `perTask`): as `enqueue`'s options of the same names. */
-export type TaskChoices = Pick<EnqueueOptions, "key" | "id" | "maxAttempts">;
+export type TaskChoices = Pick<EnqueueOptions, "key" | "id" | "maxAttempts" | "tags">;
 
 /** Options of `enqueueMany`: `enqueue`'s for every task (but `key` and `id`), and each task's own. */
 export interface EnqueueManyOptions extends Omit<EnqueueOptions, "key" | "id"> {
   /**
-   * Each task's own key, id and attempts, by position: `perTask[i]` is for `payloads[i]`, one entry
+   * Each task's own key, id, attempts and tags, by position: `perTask[i]` is for `payloads[i]`, one entry
    * (an object, or undefined) per payload. What an entry leaves out is chosen as `enqueue` chooses
    * it; its `maxAttempts` wins over the one for every task.
    * @default none: every task keyed by its payload, with a new id
@@ -122,6 +129,8 @@ export interface TaskInfo {
   readonly scheduled: boolean;
   /** Larger runs first. */
   readonly priority: number;
+  /** Its tags, as enqueued (empty without any). */
+  readonly tags: readonly string[];
 }
 
 /** What `schedule` stores: a cron expression and the task each occurrence enqueues. */
@@ -242,6 +251,7 @@ const ENQUEUE_KEYS = keysOf<EnqueueOptions>()({
   priority: true,
   runAt: true,
   delayMs: true,
+  tags: true,
   tx: true,
 });
 const ENQUEUE_MANY_KEYS = keysOf<EnqueueManyOptions>()({
@@ -249,10 +259,11 @@ const ENQUEUE_MANY_KEYS = keysOf<EnqueueManyOptions>()({
   priority: true,
   runAt: true,
   delayMs: true,
+  tags: true,
   tx: true,
   perTask: true,
 });
-const TASK_CHOICE_KEYS = keysOf<TaskChoices>()({ key: true, id: true, maxAttempts: true });
+const TASK_CHOICE_KEYS = keysOf<TaskChoices>()({ key: true, id: true, maxAttempts: true, tags: true });
 
 /** `perTask` checked where it enters: one entry per payload, each with known keys only. */
 function checkPerTask(perTask: unknown, payloads: number): readonly (TaskChoices | undefined)[] {
@@ -266,7 +277,7 @@ function checkPerTask(perTask: unknown, payloads: number): readonly (TaskChoices
     if (choice === null || typeof choice !== "object" || Array.isArray(choice))
       throw new ConfigError(
         `perTask[${i}]`,
-        `perTask[${i}] must be an object ({ key?, id?, maxAttempts? }) or undefined, got ${choice === null ? "null" : Array.isArray(choice) ? "an array" : typeof choice}`,
+        `perTask[${i}] must be an object ({ key?, id?, maxAttempts?, tags? }) or undefined, got ${choice === null ? "null" : Array.isArray(choice) ? "an array" : typeof choice}`,
       );
     checkOptionKeys(choice, TASK_CHOICE_KEYS, `enqueueMany options.perTask[${i}]`);
   });
@@ -396,6 +407,7 @@ export function toTaskInfo(v: TaskView): TaskInfo {
     cancelRequested: v.cancelRequested,
     scheduled: v.scheduled,
     priority: v.priority,
+    tags: v.tags,
   };
 }
 
@@ -477,6 +489,7 @@ export function clientOf(
       kind,
       payload: p.payload,
       ...(o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts }),
+      ...(o.tags === undefined ? {} : { tags: o.tags }),
       ...timing,
     };
   };
@@ -532,6 +545,7 @@ export function clientOf(
       const claims = payloads.map((payload, i) => {
         const own = perTask?.[i];
         const maxAttempts = own?.maxAttempts ?? o.maxAttempts;
+        const tags = own?.tags ?? o.tags;
         return claimOf(
           kind,
           payload,
@@ -539,6 +553,7 @@ export function clientOf(
             ...(own?.key === undefined ? {} : { key: own.key }),
             ...(own?.id === undefined ? {} : { id: own.id }),
             ...(maxAttempts === undefined ? {} : { maxAttempts }),
+            ...(tags === undefined ? {} : { tags }),
           },
           timing,
         );

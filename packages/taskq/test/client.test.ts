@@ -195,6 +195,41 @@ describe.each(stores)("producer and workers on %s", (_name, storeOf) => {
     expect(await client.get(task.id)).toMatchObject({ status: "failed", error: { errorClass: "permanent" } });
   });
 
+  it("tags: enqueue, enqueueMany and perTask store them, get returns them, the store lists by them; tagged tasks run as any", async () => {
+    const store = storeOf();
+    const client = await producer(store);
+    const kind = kindOf("tagged");
+    const tenant = `tenant:${kind}`;
+    const first = await client.enqueue(kind, { value: 1 }, { tags: [tenant, "import"], priority: 5 });
+    const many = await client.enqueueMany(kind, [{ value: 2 }, { value: 3 }, { value: 4 }], {
+      tags: [tenant],
+      perTask: [undefined, { tags: ["other"] }, undefined],
+    });
+    const later = await client.enqueue(kind, { value: 5 }, { tags: [tenant], delayMs: 3_600_000 });
+    expect((await client.get(first.id))?.tags).toEqual([tenant, "import"]);
+    expect((await client.get(many[1]?.id as string))?.tags).toEqual(["other"]);
+    expect((await client.get(later.id))?.scheduled).toBe(true);
+    const ids = async (query: Parameters<Client["store"]["listTasks"]>[0]) =>
+      (await client.store.listTasks(query)).map((t) => t.id);
+    expect(await ids({ tag: tenant, limit: 10 })).toEqual([later.id, many[2]?.id, many[0]?.id, first.id]);
+    expect(await ids({ tag: "import", limit: 10 })).toEqual([first.id]);
+    // a worker runs them as any task; the filter then tells them by status
+    await worker({ store, handlers: { [kind]: fixture("echo") } });
+    for (const e of [first, ...many]) await client.result(e.id as string);
+    expect(await ids({ tag: tenant, status: "succeeded", limit: 10 })).toEqual([
+      many[2]?.id,
+      many[0]?.id,
+      first.id,
+    ]);
+    expect(await ids({ tag: tenant, status: "queued", limit: 10 })).toEqual([later.id]);
+    await expect(client.enqueue(kind, { value: 6 }, { tags: "import" } as never)).rejects.toThrow(
+      /^tags must be an array of strings, got "import"$/,
+    );
+    await expect(client.enqueue(kind, { value: 6 }, { tags: ["a\u0000b"] })).rejects.toThrow(
+      /^tags\[0\] "a\\u0000b" has a control character$/,
+    );
+  });
+
   it("bad input: a kind that is not a short plain identifier, an unknown option, a worker with no handlers", async () => {
     const store = storeOf();
     const client = await producer(store);

@@ -51,6 +51,7 @@ function lines(v: TaskView, managers: readonly ManagerReading[]): string[] {
       v.scheduled ? ` (scheduled for ${at(v.nextRunAt)})` : ""
     }`,
     `priority:        ${v.priority}`,
+    ...(v.tags.length === 0 ? [] : [`tags:            ${v.tags.join(", ")}`]),
     `attempts:        ${v.attempts} of ${v.maxAttempts}`,
     `output_key:      ${v.outputKey ?? "-"}`,
     `etag:            ${v.etag ?? "-"}`,

@@ -31,6 +31,7 @@ interface SubmitArgs {
   "run-at"?: number;
   "delay-ms"?: number;
   priority?: number;
+  tag?: string[];
 }
 
 /** `--run-at`: an ISO time (or epoch ms), to epoch ms; one line naming the flag otherwise. */
@@ -112,7 +113,7 @@ interface Submitted {
 async function enqueueAll(
   client: Client,
   tasks: readonly SubmitTask[],
-  o: { attempts?: number; priority?: number; runAt?: number; delayMs?: number },
+  o: { attempts?: number; priority?: number; runAt?: number; delayMs?: number; tags?: readonly string[] },
 ): Promise<Submitted[]> {
   const { attempts, ...timing } = o;
   const results: Submitted[] = new Array(tasks.length);
@@ -210,6 +211,12 @@ export const submitCommand = {
         coerce: priorityFlag,
         describe: "larger runs first (default 0; negative allowed; a point is worth an hour of waiting)",
       })
+      .option("tag", {
+        type: "string",
+        array: true,
+        requiresArg: true,
+        describe: "a tag to find the tasks by (taskq list --tag); repeat for more",
+      })
       .conflicts("run-at", "delay-ms")
       .check((argv) => {
         const sources = [argv.payload !== undefined, argv["payload-file"] !== undefined, argv.random].filter(
@@ -246,6 +253,10 @@ export const submitCommand = {
       .example(
         `taskq submit --kind email --payload '{"to":"b@example.com"}' --priority 10`,
         "before the others",
+      )
+      .example(
+        `taskq submit --kind import --payload-file rows.jsonl --tag tenant:42 --tag import`,
+        "tagged, to find them with taskq list --tag tenant:42",
       ),
   handler: async (argv: SubmitArgs) => {
     // Through the client, as every producer enqueues: its checks, and its time-ordered ids for the
@@ -304,6 +315,7 @@ export const submitCommand = {
         ...(argv.priority === undefined ? {} : { priority: argv.priority }),
         ...(argv["run-at"] === undefined ? {} : { runAt: argv["run-at"] }),
         ...(argv["delay-ms"] === undefined ? {} : { delayMs: argv["delay-ms"] }),
+        ...(argv.tag === undefined ? {} : { tags: argv.tag.map(String) }),
       });
       for (const bad of invalid) {
         await store.recordInvalid(bad.id, bad.raw ?? null, {

@@ -32,6 +32,7 @@ export function taskRoutes(r: RouteContext): void {
     const filter = {
       status: params.status(c.req.query("status")),
       kind: params.kind(c.req.query("kind")),
+      tag: params.tag(c.req.query("tag")),
       ...(limitRaw === undefined || limitRaw === "" ? {} : { limit }),
     };
     const beforeSeq = params.positiveInteger("before", c.req.query("before"));
@@ -39,6 +40,7 @@ export function taskRoutes(r: RouteContext): void {
       limit,
       ...(filter.status === undefined ? {} : { status: filter.status }),
       ...(filter.kind === undefined ? {} : { kind: filter.kind }),
+      ...(filter.tag === undefined ? {} : { tag: filter.tag }),
       ...(beforeSeq === undefined ? {} : { beforeSeq }),
     });
     const next = tasks.length === limit ? tasks.at(-1)?.seq : undefined;

@@ -8,6 +8,7 @@ import { actionForm, type Html, layout, type PageContext } from "./layout.js";
 export interface TaskFilter {
   readonly status?: TaskStatus;
   readonly kind?: string;
+  readonly tag?: string;
   readonly q?: string;
   /** A page size asked for (kept in the next page's link). */
   readonly limit?: number;
@@ -25,9 +26,18 @@ function query(f: TaskFilter, before: number): string {
   const q = new URLSearchParams();
   if (f.status) q.set("status", f.status);
   if (f.kind) q.set("kind", f.kind);
+  if (f.tag) q.set("tag", f.tag);
   if (f.limit !== undefined) q.set("limit", String(f.limit));
   q.set("before", String(before));
   return q.toString();
+}
+
+/** A task's tags, each a link to the tasks that carry it. */
+function tagLinks(p: PageContext, tags: readonly string[]): Html[] {
+  return tags.map(
+    (tag) =>
+      html`<a class="tag" href="${p.base}/tasks?${new URLSearchParams({ tag }).toString()}">${tag}</a> `,
+  );
 }
 
 export function taskListPage(
@@ -49,15 +59,14 @@ export function taskListPage(
     )}</select></label>
 <label>kind <select name="kind"><option value="">any</option>${(
       f.kind === undefined || kinds.includes(f.kind) ? kinds : [f.kind, ...kinds]
-    ).map(
-      (k) => html`<option value="${k}" ${k === f.kind ? "selected" : ""}>${k}</option>`,
-    )}</select></label><button type="submit">Filter</button></form>
+    ).map((k) => html`<option value="${k}" ${k === f.kind ? "selected" : ""}>${k}</option>`)}</select></label>
+<label>tag <input type="text" name="tag" value="${f.tag ?? ""}" maxlength="100" placeholder="any"></label><button type="submit">Filter</button></form>
 ${
   tasks.length === 0
     ? html`<p class="empty">No task${f.q !== undefined ? " has this id, key or seq" : " here"}.</p>`
-    : html`<table class="tasks"><thead><tr><th class="num">seq</th><th>id</th><th>kind</th><th>status</th><th class="num">attempts</th><th class="num">priority</th><th>created</th><th>when</th><th>error</th></tr></thead><tbody>${tasks.map(
+    : html`<table class="tasks"><thead><tr><th class="num">seq</th><th>id</th><th>kind</th><th>status</th><th class="num">attempts</th><th class="num">priority</th><th>created</th><th>when</th><th>tags</th><th>error</th></tr></thead><tbody>${tasks.map(
         (t) =>
-          html`<tr data-seq="${t.seq}"><td class="num"><a href="${p.base}/tasks/${t.seq}">${t.seq}</a></td><td><a href="${p.base}/tasks/${t.seq}">${t.id}</a></td><td>${t.kind}</td><td><span class="status ${t.status}">${t.status}</span></td><td class="num">${t.attempts} / ${t.maxAttempts}</td><td class="num">${t.priority}</td><td>${time(t.createdAt)}</td><td>${when({ ...t, ...taskTiming(t, now) })}</td><td>${t.errorClass ?? ""}</td></tr>`,
+          html`<tr data-seq="${t.seq}"><td class="num"><a href="${p.base}/tasks/${t.seq}">${t.seq}</a></td><td><a href="${p.base}/tasks/${t.seq}">${t.id}</a></td><td>${t.kind}</td><td><span class="status ${t.status}">${t.status}</span></td><td class="num">${t.attempts} / ${t.maxAttempts}</td><td class="num">${t.priority}</td><td>${time(t.createdAt)}</td><td>${when({ ...t, ...taskTiming(t, now) })}</td><td>${tagLinks(p, t.tags)}</td><td>${t.errorClass ?? ""}</td></tr>`,
       )}</tbody></table>`
 }
 ${nextBefore === undefined ? "" : html`<p><a class="next" href="${p.base}/tasks?${query(f, nextBefore)}">Older tasks →</a></p>`}`,
@@ -78,6 +87,7 @@ export function taskPage(p: PageContext, record: TaskRecord, now: number): Html 
     ["status", t.status],
     ["attempts", `${t.attempts} of ${t.maxAttempts}`],
     ["priority", t.priority],
+    ["tags", t.tags.join(", ")],
     ["created", time(t.createdAt)],
     ["runs at", time(t.nextRunAt)],
     ["started", time(t.startedAt)],
