@@ -27,7 +27,7 @@ import { fromPg, redactUrl } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { PgNotifier } from "./notifier.js";
 import { bindPg } from "./pg-values.js";
-import { type PgParams, pgQueryIn } from "./queries.js";
+import { claimColumns, type PgParams, pgQueryIn } from "./queries.js";
 import { TakePlanner } from "./take-planner.js";
 import { TurnBatcher } from "./turn-batcher.js";
 
@@ -291,15 +291,7 @@ export class PgTaskStore implements TaskStoreDriver {
     };
     const rows = await run("task_claim_with", {
       now: this.#clock(),
-      claim_id: claims.map((c) => c.id),
-      claim_key: claims.map((c) => c.idempotencyKey),
-      claim_kind: claims.map((c) => c.kind),
-      claim_payload: claims.map((c) => c.payload),
-      claim_max_attempts: claims.map((c) => c.maxAttempts),
-      claim_priority: claims.map((c) => c.priority),
-      claim_run_at: claims.map((c) => c.runAt),
-      claim_delay_ms: claims.map((c) => c.delayMs),
-      claim_tags: claims.map((c) => c.tags),
+      ...claimColumns(claims),
       channel: this.#channel,
     });
     const results = await answerClaims(

@@ -5,6 +5,7 @@ import type { Agree, BindingMismatch } from "../sql/binding-check.js";
 import type { PgQueryFile } from "../sql/generated/postgres-queries.js";
 import type { KindLimitParams, PageStatementParams, ScheduleParams } from "../sql/params.js";
 import { type CompiledStatement, compileNamed, parseQueryFile } from "../sql/query-file.js";
+import type { CheckedClaim } from "../validate.js";
 import text from "./queries.sql";
 
 /** The clock of a statement: epoch ms injected by tests, or null for the database's `now()`. */
@@ -16,6 +17,39 @@ interface Lease {
   readonly lease_ms: number;
 }
 type None = Record<never, never>;
+
+/** The claim columns the turn and claimWith both bind (claimWith has no `start`: it stores queued tasks). */
+export type ClaimColumns = Pick<
+  TurnParams,
+  | "claim_id"
+  | "claim_key"
+  | "claim_kind"
+  | "claim_payload"
+  | "claim_max_attempts"
+  | "claim_priority"
+  | "claim_run_at"
+  | "claim_delay_ms"
+  | "claim_tags"
+>;
+
+/**
+ * Checked claims as the statements' arrays, one per column, in the claims' order: the one place a
+ * claim's field becomes a parameter (a new column of the tasks is added here once, for the turn
+ * and claimWith both).
+ */
+export function claimColumns(claims: readonly CheckedClaim[]): ClaimColumns {
+  return {
+    claim_id: claims.map((c) => c.id),
+    claim_key: claims.map((c) => c.idempotencyKey),
+    claim_kind: claims.map((c) => c.kind),
+    claim_payload: claims.map((c) => c.payload),
+    claim_max_attempts: claims.map((c) => c.maxAttempts),
+    claim_priority: claims.map((c) => c.priority),
+    claim_run_at: claims.map((c) => c.runAt),
+    claim_delay_ms: claims.map((c) => c.delayMs),
+    claim_tags: claims.map((c) => c.tags),
+  };
+}
 
 /** The turn statement's parameters: one array per column of each call, index-aligned. */
 export interface TurnParams extends Now, Lease {
@@ -107,20 +141,7 @@ export interface PgParams extends PageStatementParams {
     readonly done_channel: string;
   };
   /** The turn's claim arrays (no `start`: a transactional enqueue stores tasks as queued). */
-  task_claim_with: Now &
-    Pick<
-      TurnParams,
-      | "claim_id"
-      | "claim_key"
-      | "claim_kind"
-      | "claim_payload"
-      | "claim_max_attempts"
-      | "claim_priority"
-      | "claim_run_at"
-      | "claim_delay_ms"
-      | "claim_tags"
-      | "channel"
-    >;
+  task_claim_with: Now & ClaimColumns & Pick<TurnParams, "channel">;
   schedule_put: Now & ScheduleParams;
   schedule_remove: { readonly name: string };
   schedule_get: { readonly name: string };

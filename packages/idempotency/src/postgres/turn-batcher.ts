@@ -8,7 +8,7 @@ import type { ClaimResult } from "../types.js";
 import type { CheckedClaim } from "../validate.js";
 import { answerClaims } from "./claim-answers.js";
 import type { PgConnection } from "./connection.js";
-import type { TurnParams } from "./queries.js";
+import { claimColumns, type TurnParams } from "./queries.js";
 
 /** A call that goes in a turn. */
 export type CallName = "claim" | "start" | "succeed" | "retry" | "fail" | "release";
@@ -171,8 +171,7 @@ export class TurnBatcher {
 
   /** The turn statement's parameters: one array per column of each call. */
   #params(turn: Turn): TurnParams {
-    // in the calls' order: the statement numbers them so, and inserts them in key order
-    const col = <K extends keyof CheckedClaim>(key: K) => turn.claim.map((call) => call.args[key]);
+    // the claims in the calls' order: the statement numbers them so, and inserts them in key order
     const of = <C extends TransitionName, R>(call: C, pick: (args: CallArgs[C]) => R) =>
       (turn[call] as Call<CallArgs[C]>[]).map((c) => pick(c.args));
     const seq = (args: Guard) => args.seq;
@@ -181,16 +180,8 @@ export class TurnBatcher {
       now: this.#options.clock(),
       owner: this.#options.owner,
       lease_ms: this.#options.leaseMs,
-      claim_id: col("id"),
-      claim_key: col("idempotencyKey"),
-      claim_kind: col("kind"),
-      claim_payload: col("payload"),
-      claim_max_attempts: col("maxAttempts"),
-      claim_start: col("start"),
-      claim_priority: col("priority"),
-      claim_run_at: col("runAt"),
-      claim_delay_ms: col("delayMs"),
-      claim_tags: col("tags"),
+      ...claimColumns(turn.claim.map((call) => call.args)),
+      claim_start: turn.claim.map((call) => call.args.start),
       start_seq: of("start", seq),
       start_version: of("start", version),
       succeed_seq: of("succeed", seq),
