@@ -8,7 +8,9 @@
 //
 // The store: --tasks tasks of three kinds (resize 60%, email 30%, report 10%); the last 100,000
 // queued (a tenth of them due in an hour), one in a thousand failed (with its dead letter), one
-// in a thousand cancelled, the rest succeeded. Filled by INSERT ... SELECT in batches of 500,000
+// in a thousand cancelled, the rest succeeded. One task in ten carries a tag `tenant:<n>` (1,000
+// tenants of about 1,000 tasks each, spread over the whole store), one in a thousand `import` as
+// well (those are the failed ones): the task_tags index holds about 1,010,000 entries. Filled by INSERT ... SELECT in batches of 500,000
 // (the store's indexes maintained as they would be), not through enqueue: that would take hours.
 // --db (SQLite) or the PostgreSQL database is reused when it already holds --tasks tasks.
 // PostgreSQL: the database in --pg-url (its `taskq` schema), or a throwaway durable server from
@@ -61,7 +63,7 @@ const kindSql = "CASE WHEN i % 10 = 0 THEN 'report' WHEN i % 10 < 4 THEN 'email'
 const statusSql = (last) =>
   `CASE WHEN i > ${last} THEN 'queued' WHEN i % 1000 = 0 THEN 'failed' WHEN i % 1000 = 500 THEN 'cancelled' ELSE 'succeeded' END`;
 const columns =
-  "id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at, result, error_class, error_message, version, next_run_at, started_at, finished_at, priority, rank_at";
+  "id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at, result, error_class, error_message, version, next_run_at, started_at, finished_at, priority, rank_at, tags";
 function selectSql(t0, last, concat) {
   const c = (...parts) => (concat === "||" ? parts.join(" || ") : `concat(${parts.join(", ")})`);
   const status = statusSql(last);
@@ -73,7 +75,9 @@ function selectSql(t0, last, concat) {
     CASE WHEN i <= ${last} AND i % 1000 = 0 THEN 'told to fail' END,
     CASE WHEN i > ${last} THEN 0 ELSE 2 END, ${runAt},
     CASE WHEN i > ${last} THEN NULL ELSE ${t0} - ${total} + i + 10 END,
-    CASE WHEN i > ${last} THEN NULL ELSE ${t0} - ${total} + i + 50 END, 0, ${runAt}`;
+    CASE WHEN i > ${last} THEN NULL ELSE ${t0} - ${total} + i + 50 END, 0, ${runAt},
+    CASE WHEN i % 1000 = 0 THEN ${c("'[\"tenant:'", "((CAST(i AS INTEGER) / 10) % 1000)", '\'","import"]\'')}
+      WHEN i % 10 = 0 THEN ${c("'[\"tenant:'", "((CAST(i AS INTEGER) / 10) % 1000)", "'\"]'")} END`;
 }
 const deadLettersSql =
   "INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at) SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, finished_at FROM tasks WHERE status = 'failed'";
@@ -142,7 +146,17 @@ const pages = [
   ["tasks: queued of kind email", "tasks?status=queued&kind=email"],
   ["tasks: succeeded (under the queued backlog)", "tasks?status=succeeded"],
   ["tasks: failed of kind email", "tasks?status=failed&kind=email"],
-  ["tasks: cancelled, 100th page", `tasks?status=cancelled&before=${total - QUEUED - 100 * 50 * 1000}`],
+  [
+    "tasks: cancelled, 100th page",
+    `tasks?status=cancelled&before=${Math.max(1, total - QUEUED - 100 * 50 * 1000)}`,
+  ],
+  ["tasks: tagged tenant:42 (about 1,000 over the store)", "tasks?tag=tenant%3A42"],
+  ["tasks: tagged tenant:42, 2nd page", `tasks?tag=tenant%3A42&before=${Math.ceil(total / 2)}`],
+  [
+    "tasks: tagged tenant:42 and failed (none: every entry of the tag read)",
+    "tasks?tag=tenant%3A42&status=failed",
+  ],
+  ["tasks: tagged import and failed", "tasks?tag=import&status=failed"],
   ["find by idempotency key", `tasks?q=key-${Math.floor(total / 2)}`],
   ["a task's page", `tasks/${Math.floor(total / 3)}`],
   ["dead letters", "dead-letters"],
