@@ -19,6 +19,7 @@ export {
   everyTask,
   type StatusTotals,
   statusTotals,
+  storeStatsOf,
 } from "./read-all.js";
 export { redactUrl } from "./redact-url.js";
 export { type Migration, SCHEMA_VERSION } from "./sql/migrations.js";

@@ -5,7 +5,7 @@
 // separate reads, so a task created after the first page is not in the answer, one deleted between
 // pages (retention, a purge) is missing, and each record is as its own page read it.
 import type { TaskStoreDriver } from "./driver.js";
-import type { CountedStatus, DeadLetter, StatusCounts, TaskRecord, TaskStatus } from "./types.js";
+import type { CountedStatus, DeadLetter, StatusCounts, StoreStats, TaskRecord, TaskStatus } from "./types.js";
 import { MAX_PAGE } from "./validate.js";
 
 /** Which tasks everyTask reads: those of one status, one kind, or both (default: every task). */
@@ -90,5 +90,25 @@ export function statusTotals(counts: Pick<StatusCounts, "byKind">): StatusTotals
   return {
     ...sum,
     total: sum.queued + sum.scheduled + sum.running + sum.succeeded + sum.failed + sum.cancelled,
+  };
+}
+
+/**
+ * statusCounts' answer in the older StoreStats shape, whose `queued` is every queued task (due, or
+ * later: `queued + scheduled`); exact only when no status is capped (a `cap` above the store's
+ * size). For code and tests written against StoreStats. Pure: no call to the store.
+ */
+export function storeStatsOf(counts: StatusCounts): StoreStats {
+  const t = statusTotals(counts);
+  return {
+    queued: t.queued + t.scheduled,
+    running: t.running,
+    succeeded: t.succeeded,
+    failed: t.failed,
+    cancelled: t.cancelled,
+    scheduled: t.scheduled,
+    total: t.total,
+    deadLetters: counts.deadLetters,
+    oldestQueuedAgeMs: counts.oldestDueAgeMs,
   };
 }

@@ -13,7 +13,7 @@ import {
   SqliteTaskStore,
   StoreError,
   type StoreStats,
-  statusTotals,
+  storeStatsOf,
   type TaskRecord,
   type TaskStoreDriver,
 } from "../src/index.js";
@@ -69,25 +69,9 @@ async function same<T>(model: () => T, real: () => Promise<T>, normalise: (v: T)
   expect(normalise(await real())).toEqual(normalise(expected as T));
 }
 
-/**
- * The store's counts in the model's terms (StoreStats): statusCounts with the largest cap (exact),
- * summed by status; StoreStats' `queued` is every queued task, due (statusCounts' `queued`) or
- * later (`scheduled`).
- */
+/** The store's counts as StoreStats (storeStatsOf): statusCounts with the largest cap, so exact. */
 async function countsOf(s: TaskStoreDriver): Promise<StoreStats> {
-  const counts = await s.statusCounts(MAX_COUNT_CAP);
-  const t = statusTotals(counts);
-  return {
-    queued: t.queued + t.scheduled,
-    running: t.running,
-    succeeded: t.succeeded,
-    failed: t.failed,
-    cancelled: t.cancelled,
-    scheduled: t.scheduled,
-    total: t.total,
-    deadLetters: counts.deadLetters,
-    oldestQueuedAgeMs: counts.oldestDueAgeMs,
-  };
+  return storeStatsOf(await s.statusCounts(MAX_COUNT_CAP));
 }
 
 /** After every command: every task as the model has it, the counts and cancel requests. */

@@ -11,7 +11,7 @@ import {
   StaleTransitionError,
   StoreError,
   type StoreStats,
-  statusTotals,
+  storeStatsOf,
 } from "../src/index.js";
 import { deadPid, tempDb } from "./helpers.js";
 
@@ -23,24 +23,9 @@ const task = (n: number, extra: Partial<ClaimInput> = {}): ClaimInput => ({
   ...extra,
 });
 
-/**
- * The store's counts as StoreStats: statusCounts with the largest cap (exact), summed by status;
- * StoreStats' `queued` is every queued task, due (statusCounts' `queued`) or later (`scheduled`).
- */
+/** The store's counts as StoreStats (storeStatsOf): statusCounts with the largest cap, so exact. */
 function countsOf(store: SqliteSyncStore): StoreStats {
-  const counts = store.statusCounts(MAX_COUNT_CAP);
-  const t = statusTotals(counts);
-  return {
-    queued: t.queued + t.scheduled,
-    running: t.running,
-    succeeded: t.succeeded,
-    failed: t.failed,
-    cancelled: t.cancelled,
-    scheduled: t.scheduled,
-    total: t.total,
-    deadLetters: counts.deadLetters,
-    oldestQueuedAgeMs: counts.oldestDueAgeMs,
-  };
+  return storeStatsOf(store.statusCounts(MAX_COUNT_CAP));
 }
 
 /**

@@ -6,28 +6,13 @@ import {
   MAX_PAGE,
   type SqliteSyncStore,
   type StoreStats,
-  statusTotals,
+  storeStatsOf,
   type TaskRecord,
 } from "@taskq/idempotency";
 
-/**
- * The store's counts as StoreStats: statusCounts with the largest cap (exact), summed by status;
- * StoreStats' `queued` is every queued task, due (statusCounts' `queued`) or later (`scheduled`).
- */
+/** The store's counts as StoreStats (storeStatsOf): statusCounts with the largest cap, so exact. */
 export function countsOf(store: SqliteSyncStore): StoreStats {
-  const counts = store.statusCounts(MAX_COUNT_CAP);
-  const t = statusTotals(counts);
-  return {
-    queued: t.queued + t.scheduled,
-    running: t.running,
-    succeeded: t.succeeded,
-    failed: t.failed,
-    cancelled: t.cancelled,
-    scheduled: t.scheduled,
-    total: t.total,
-    deadLetters: counts.deadLetters,
-    oldestQueuedAgeMs: counts.oldestDueAgeMs,
-  };
+  return storeStatsOf(store.statusCounts(MAX_COUNT_CAP));
 }
 
 /** Every task in creation order: listTasks pages of MAX_PAGE (500), newest first, by keyset. */
