@@ -1,6 +1,6 @@
 // The task store contract, run against every driver on its real backend (the driver-suite
 // pattern): every behaviour here holds for SQLite and for PostgreSQL alike.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   type ClaimInput,
   everyDeadLetter,
@@ -466,6 +466,23 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
         results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason),
       ).toEqual([expect.any(StaleTransitionError)]);
       expect(await totals(s)).toMatchObject({ total: 201, running: 1 });
+    });
+
+    it("flush waits for every call made so far to commit; startHeartbeat renews this owner's leases on a timer", async () => {
+      const c = clock();
+      const s = await store({ now: c.now, leaseMs: 300 });
+      const other = await store({ sameAs: s, now: c.now });
+      const claimed = s.claim(task(1, { start: true })); // not awaited: flush is what waits
+      await s.flush();
+      expect((await other.getById("t-1"))[0]?.status).toBe("running");
+      const { seq } = (await claimed) as { seq: number };
+      expect((await other.get(seq))?.leaseExpiresAt).toBe(1_000_300);
+      c.advance(1000);
+      s.startHeartbeat(); // every leaseMs / 3 by the timers, by the store's clock
+      await vi.waitFor(async () => expect((await other.get(seq))?.leaseExpiresAt).toBe(1_001_300), {
+        timeout: 10_000,
+        interval: 20,
+      });
     });
 
     it("a live owner's task is not taken until its lease expires; heartbeats extend it; the old owner is fenced", async () => {
