@@ -22,13 +22,16 @@ export const DEFAULT_LEASE_MS = 30_000;
 export const DEFAULT_MAX_BATCH = 512;
 
 /**
- * A manager whose last report is older than this stopped without saying so (a SIGKILL): every
+ * A worker whose last report is older than this stopped without saying so (a SIGKILL): every
  * view shows it as stale, and once it holds no lease either (its tasks reclaimed) the next report
- * of any manager on the store removes its row. Several report intervals, so a busy event loop
+ * of any worker on the store removes its row. Several report intervals, so a busy event loop
  * does not make a live one stale.
  * @default 15000
  */
-export const MANAGER_STALE_MS = 15_000;
+export const WORKER_STALE_MS = 15_000;
+
+/** @deprecated Renamed WORKER_STALE_MS (a process that runs tasks is a worker). */
+export const MANAGER_STALE_MS = WORKER_STALE_MS;
 
 /**
  * What one point of priority is worth in waiting, in ms: a task ranks in the queue as if it had

@@ -6,8 +6,6 @@ import type {
   DeadLetter,
   DeadLetterListQuery,
   KindLimits,
-  ManagerInfo,
-  ManagerRecord,
   RecentFinished,
   ScheduleFiring,
   ScheduleInput,
@@ -19,9 +17,11 @@ import type {
   TaskListQuery,
   TaskRecord,
   TaskResultData,
+  WorkerInfo,
+  WorkerRecord,
 } from "./types.js";
 
-/** A lease owner that holds running tasks now (a live manager, or one whose lease has not expired yet). */
+/** A lease owner that holds running tasks now (a live worker, or one whose lease has not expired yet). */
 export interface LeaseHolder {
   readonly owner: string;
   /** Tasks it runs. */
@@ -73,7 +73,7 @@ export interface TaskStoreDriver {
   retry(seq: number, version: number, failure: TaskFailure, delayMs: number): Promise<number>;
   /** running → failed, plus a dead letter. */
   fail(seq: number, version: number, failure: TaskFailure): Promise<number>;
-  /** running → queued without a failure (a closing manager hands the task back). */
+  /** running → queued without a failure (a closing worker hands the task back). */
   release(seq: number, version: number): Promise<number>;
 
   /**
@@ -216,16 +216,16 @@ export interface TaskStoreDriver {
    */
   tryRunMaintenance(name: string, everyMs: number): Promise<boolean>;
   /**
-   * Records this manager (`owner`) in the managers registry: its first call inserts the row with
-   * `startedAt`, every call sets `heartbeatAt` to the store's clock and replaces `info`. It also
-   * removes the rows of managers silent for MANAGER_STALE_MS that hold no lease (a process killed
-   * without closing, once its tasks were reclaimed).
+   * Records this worker (`owner`) in the workers registry (the `managers` table): its first call
+   * inserts the row with `startedAt`, every call sets `heartbeatAt` to the store's clock and
+   * replaces `info`. It also removes the rows of workers silent for WORKER_STALE_MS that hold no
+   * lease (a process killed without closing, once its tasks were reclaimed).
    */
-  reportManager(info: ManagerInfo): Promise<void>;
-  /** Removes this manager's row from the registry (a manager that closes). */
-  removeManager(): Promise<void>;
-  /** Every manager of the registry, by owner, with its latest report; stale rows stay until removed. */
-  managers(): Promise<ManagerRecord[]>;
+  reportWorker(info: WorkerInfo): Promise<void>;
+  /** Removes this worker's row from the registry (a worker that closes). */
+  removeWorker(): Promise<void>;
+  /** Every worker of the registry, by owner, with its latest report; stale rows stay until removed. */
+  workers(): Promise<WorkerRecord[]>;
 
   /**
    * Sets the limits of `kind` across every worker on the store (null removes them): at most

@@ -5,8 +5,10 @@ export {
   DEFAULT_ATTEMPTS,
   DEFAULT_LEASE_MS,
   DEFAULT_MAX_BATCH,
+  /** @deprecated Renamed WORKER_STALE_MS. */
   MANAGER_STALE_MS,
   PRIORITY_AGING_MS,
+  WORKER_STALE_MS,
 } from "./defaults.js";
 export type { BatchCounters, LeaseHolder, TaskStoreDriver } from "./driver.js";
 export { StaleTransitionError, StoreError, type StoreErrorCode } from "./errors.js";
@@ -37,7 +39,9 @@ export type {
   FinishedSample,
   KindLimits,
   KindStatusCounts,
+  /** @deprecated Renamed WorkerInfo. */
   ManagerInfo,
+  /** @deprecated Renamed WorkerRecord. */
   ManagerRecord,
   RateLimit,
   RecentFinished,
@@ -54,6 +58,8 @@ export type {
   TaskRecord,
   TaskResultData,
   TaskStatus,
+  WorkerInfo,
+  WorkerRecord,
 } from "./types.js";
 export { COUNTED_STATUSES, TASK_STATUSES } from "./types.js";
 export {

@@ -4,12 +4,12 @@ import type {
   DeadLetter,
   FinishedSample,
   KindStatusCounts,
-  ManagerInfo,
-  ManagerRecord,
   ScheduleRecord,
   StatusCounts,
   TaskRecord,
   TaskStatus,
+  WorkerInfo,
+  WorkerRecord,
 } from "./types.js";
 import { COUNTED_STATUSES } from "./types.js";
 
@@ -114,20 +114,20 @@ export function toDeadLetter(r: DeadLetterRow): DeadLetter {
   };
 }
 
-/** A `managers` row. */
-export interface ManagerRow {
+/** A `managers` row: the table holds the workers' reports (named before they were called workers). */
+export interface WorkerRow {
   owner: string;
   started_at: number;
   heartbeat_at: number;
   info: string;
 }
 
-export function toManager(r: ManagerRow): ManagerRecord {
+export function toWorker(r: WorkerRow): WorkerRecord {
   return { owner: r.owner, startedAt: r.started_at, heartbeatAt: r.heartbeat_at, info: JSON.parse(r.info) };
 }
 
-/** A manager's report as stored: its known fields only, as JSON text. */
-export function managerInfoJson(info: ManagerInfo): string {
+/** A worker's report as stored: its known fields only, as JSON text. */
+export function workerInfoJson(info: WorkerInfo): string {
   const { threads, slots, executing, leased, kinds } = info;
   return JSON.stringify(
     kinds === undefined

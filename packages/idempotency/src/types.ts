@@ -70,7 +70,7 @@ export interface TaskRecord {
   /** Larger runs first (see ClaimInput.priority). */
   readonly priority: number;
   /**
-   * Running: the owner (manager) holding its lease. Finished (succeeded, failed, cancelled): the
+   * Running: the worker holding its lease (its id). Finished (succeeded, failed, cancelled): the
    * owner that ran its last attempt. Queued: null.
    */
   readonly leaseOwner: string | null;
@@ -168,9 +168,9 @@ export interface StoreStats {
   readonly oldestQueuedAgeMs: number | null;
 }
 
-/** What a manager (one process running tasks) reports about itself, for monitoring. */
-export interface ManagerInfo {
-  /** Worker threads. */
+/** What a worker (one process running tasks) reports about itself, for monitoring. */
+export interface WorkerInfo {
+  /** Threads it runs handlers on. */
   readonly threads: number;
   /** Tasks it may run at once. */
   readonly slots: number;
@@ -182,15 +182,20 @@ export interface ManagerInfo {
   readonly kinds?: readonly string[];
 }
 
-/** One row of the managers registry. */
-export interface ManagerRecord {
+/** One row of the workers registry (the `managers` table). */
+export interface WorkerRecord {
   readonly owner: string;
   /** Its first report, epoch ms by the store's clock. */
   readonly startedAt: number;
   /** Its latest report, epoch ms by the store's clock: the caller decides what is stale. */
   readonly heartbeatAt: number;
-  readonly info: ManagerInfo;
+  readonly info: WorkerInfo;
 }
+
+/** @deprecated Renamed WorkerInfo (a process that runs tasks is a worker). */
+export type ManagerInfo = WorkerInfo;
+/** @deprecated Renamed WorkerRecord (a process that runs tasks is a worker). */
+export type ManagerRecord = WorkerRecord;
 
 /** What a recurring task's occurrences are enqueued with (beside kind and payload). */
 export interface ScheduleTaskOptions {

@@ -5,7 +5,7 @@ import {
   type ClaimInput,
   everyDeadLetter,
   everyTask,
-  MANAGER_STALE_MS,
+  WORKER_STALE_MS,
   MAX_COUNT_CAP,
   StaleTransitionError,
   type StatusTotals,
@@ -633,17 +633,17 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       );
     });
 
-    it("keeps a registry of managers: reported with the store's clock, listed, removed", async () => {
+    it("keeps a registry of workers: reported with the store's clock, listed, removed", async () => {
       const c = clock();
       const a = await store({ now: c.now, owner: "node-a:1:a" });
       const b = await store({ now: c.now, owner: "node-b:2:b", sameAs: a });
-      expect(await a.managers()).toEqual([]);
-      await a.reportManager({ threads: 4, slots: 16, executing: 3, leased: 5, kinds: ["image"] });
+      expect(await a.workers()).toEqual([]);
+      await a.reportWorker({ threads: 4, slots: 16, executing: 3, leased: 5, kinds: ["image"] });
       c.advance(100);
-      await b.reportManager({ threads: 2, slots: 8, executing: 0, leased: 0 });
+      await b.reportWorker({ threads: 2, slots: 8, executing: 0, leased: 0 });
       c.advance(100);
-      await a.reportManager({ threads: 4, slots: 16, executing: 1, leased: 2, kinds: ["image"] });
-      expect(await b.managers()).toEqual([
+      await a.reportWorker({ threads: 4, slots: 16, executing: 1, leased: 2, kinds: ["image"] });
+      expect(await b.workers()).toEqual([
         {
           owner: "node-a:1:a",
           startedAt: 1_000_000,
@@ -657,8 +657,8 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
           info: { threads: 2, slots: 8, executing: 0, leased: 0 },
         },
       ]);
-      await a.removeManager();
-      expect((await b.managers()).map((m) => m.owner)).toEqual(["node-b:2:b"]);
+      await a.removeWorker();
+      expect((await b.workers()).map((m) => m.owner)).toEqual(["node-b:2:b"]);
     });
 
     it("a retry or a release of a task whose cancel was asked for ends it cancelled: it never runs again", async () => {
@@ -699,22 +699,22 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       ]);
     });
 
-    it("forgets a manager killed without closing once it is stale and its leases are reclaimed", async () => {
+    it("forgets a worker killed without closing once it is stale and its leases are reclaimed", async () => {
       const c = clock();
       const dead = await store({ now: c.now, owner: "node-a:1:a", leaseMs: 30_000 });
       const live = await store({ now: c.now, owner: "node-b:2:b", leaseMs: 30_000, sameAs: dead });
       await dead.enqueueMany([task(1)]);
-      await dead.reportManager({ threads: 1, slots: 1, executing: 1, leased: 1 });
+      await dead.reportWorker({ threads: 1, slots: 1, executing: 1, leased: 1 });
       expect(await dead.takeNext(1)).toHaveLength(1);
-      // silent past MANAGER_STALE_MS but still holding a lease: kept (every view shows it stale)
-      c.advance(MANAGER_STALE_MS + 1);
-      await live.reportManager({ threads: 1, slots: 1, executing: 0, leased: 0 });
-      expect((await live.managers()).map((m) => m.owner)).toEqual(["node-a:1:a", "node-b:2:b"]);
+      // silent past WORKER_STALE_MS but still holding a lease: kept (every view shows it stale)
+      c.advance(WORKER_STALE_MS + 1);
+      await live.reportWorker({ threads: 1, slots: 1, executing: 0, leased: 0 });
+      expect((await live.workers()).map((m) => m.owner)).toEqual(["node-a:1:a", "node-b:2:b"]);
       // its lease runs out and another store reclaims the task: the next report removes its row
       c.advance(30_000);
       expect((await live.takeNext(1)).map((r) => r.leaseOwner)).toEqual(["node-b:2:b"]);
-      await live.reportManager({ threads: 1, slots: 1, executing: 1, leased: 1 });
-      expect((await live.managers()).map((m) => m.owner)).toEqual(["node-b:2:b"]);
+      await live.reportWorker({ threads: 1, slots: 1, executing: 1, leased: 1 });
+      expect((await live.workers()).map((m) => m.owner)).toEqual(["node-b:2:b"]);
     });
 
     it("cancels a queued task at once: cancelled, finished, never taken; again: finished", async () => {

@@ -94,8 +94,8 @@ async function runToCompletion(store: TaskStoreDriver): Promise<void> {
   expect(ran.deadLetters).toBe(0);
   // migration 006 ran: the new tables answer
   expect(await store.tryRunMaintenance("retention", 1000)).toBe(true);
-  await store.reportManager({ threads: 1, slots: 1, executing: 0, leased: 0 });
-  expect((await store.managers()).map((m) => m.owner)).toEqual([store.owner]);
+  await store.reportWorker({ threads: 1, slots: 1, executing: 0, leased: 0 });
+  expect((await store.workers()).map((m) => m.owner)).toEqual([store.owner]);
 }
 
 const open: TaskStoreDriver[] = [];

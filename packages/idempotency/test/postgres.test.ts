@@ -31,7 +31,7 @@ describe("PgTaskStore", () => {
       return client;
     }
 
-    it("rolled back: no task, no wake-up; committed: the task is there and a waiting manager wakes", async () => {
+    it("rolled back: no task, no wake-up; committed: the task is there and a waiting worker wakes", async () => {
       const s = await store();
       const worker = await store({ schema: s.schema });
       await worker.waitForWork(0); // listening from here on
@@ -268,7 +268,7 @@ describe("PgTaskStore", () => {
     expect(redactUrl("postgres://u:secret@h:5432/d")).toBe("postgres://u:***@h:5432/d");
   });
 
-  it("wakes a waiting manager when a task is queued, not at its poll timeout", async () => {
+  it("wakes a waiting worker when a task is queued, not at its poll timeout", async () => {
     const a = await store();
     const b = await store({ schema: a.schema });
     // the first wait returns at once: its listener is new, and anything queued before it listened

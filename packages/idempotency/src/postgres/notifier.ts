@@ -1,7 +1,7 @@
 // LISTEN/NOTIFY for the PostgreSQL store, on a connection of its own (opened on first use,
 // reopened after a loss): three channels per store schema.
 // - `taskq_work_<schema>`: the turn statement (and recover, redrive) notify when tasks become
-//   queued; idle managers wait on it (waitForWork).
+//   queued; idle workers wait on it (waitForWork).
 // - `taskq_done_<schema>`: the turn statement (at most once per turn) and the cancels notify when
 //   a task finished (succeeded, failed, cancelled); callers waiting for results wait on it
 //   (waitForChange).

@@ -4,7 +4,7 @@
 // (notifier.ts: work, finished tasks, cancel requests). Its own code is leases, cancel, reads and
 // retention, one statement of queries.sql each, and claimWith (the claim through the
 // application's own client; its answers, as the turn's, by claim-answers.ts).
-import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, MANAGER_STALE_MS } from "../defaults.js";
+import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, WORKER_STALE_MS } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
@@ -112,14 +112,14 @@ export interface PgTaskStoreOptions {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
- * The PostgreSQL driver of the task store contract, for many managers on one database. Same
+ * The PostgreSQL driver of the task store contract, for many workers on one database. Same
  * record, state machine and meaning as the SQLite driver; in addition:
  * - calls made in the same turn of the event loop go to the server together, as one set-based
  *   statement (`unnest` arrays) in its own transaction (TurnBatcher);
  * - `takeNext` uses `FOR UPDATE SKIP LOCKED`, so no two nodes take one task;
  * - leases are judged by the database's clock; a node that lost its lease is fenced by the
  *   version guard (its late transition is refused);
- * - idle managers wake on LISTEN/NOTIFY (`waitForWork`) when tasks are queued, callers waiting
+ * - idle workers wake on LISTEN/NOTIFY (`waitForWork`) when tasks are queued, callers waiting
  *   for results when tasks finish (`waitForChange`), workers when a cancel is requested
  *   (`onCancelRequested`);
  * - `claimWith` enqueues inside the application's own transaction;
@@ -267,7 +267,7 @@ export class PgTaskStore implements TaskStoreDriver {
   /**
    * Transactional enqueue: claims `inputs` as `enqueueMany` does (queued; `start` is refused),
    * but through the application's own `pg` client, inside its transaction: the tasks exist, and
-   * the managers waiting for work are woken (a NOTIFY in the same statement), only if that
+   * the workers waiting for work are woken (a NOTIFY in the same statement), only if that
    * transaction commits. The SQL names the store's schema (the client's search_path is not
    * ours). A duplicate key is answered with the record that holds it, as seen by that transaction.
    */
@@ -371,7 +371,7 @@ export class PgTaskStore implements TaskStoreDriver {
 
   /**
    * Tasks this store took have finished (succeeded, failed, cancelled): when one is of a kind with
-   * limits (as the take that took it read them), its slot is free, and the managers waiting for
+   * limits (as the take that took it read them), its slot is free, and the workers waiting for
    * work anywhere are woken, not left to their poll. Only taken tasks count: limits apply to them.
    */
   #finished(seqs: readonly number[]): void {
@@ -605,7 +605,7 @@ export class PgTaskStore implements TaskStoreDriver {
     return Number(rows[0]?.seq);
   }
 
-  /** See TaskStoreDriver.redriveTasks: one statement, task_redrive, then managers woken. */
+  /** See TaskStoreDriver.redriveTasks: one statement, task_redrive, then workers woken. */
   async redriveTasks(taskSeqs: readonly number[]): Promise<number> {
     validate.checkTaskSeqs(taskSeqs);
     this.#ensureOpen("redrive tasks");
@@ -736,7 +736,7 @@ export class PgTaskStore implements TaskStoreDriver {
     return rows[0]?.n ?? 0;
   }
 
-  // ---- maintenance gate and the managers registry ---------------------------------------------
+  // ---- maintenance gate and the workers registry ----------------------------------------------
 
   async tryRunMaintenance(name: string, everyMs: number): Promise<boolean> {
     this.#ensureOpen("try run maintenance");
@@ -750,22 +750,22 @@ export class PgTaskStore implements TaskStoreDriver {
     return rowCount === 1;
   }
 
-  async reportManager(info: T.ManagerInfo): Promise<void> {
-    this.#ensureOpen("report manager");
-    const json = records.managerInfoJson(info);
-    await this.#conn.query("manager_report", { now: this.#clock(), owner: this.owner, info: json });
-    await this.#conn.query("manager_forget_dead", { now: this.#clock(), stale_ms: MANAGER_STALE_MS });
+  async reportWorker(info: T.WorkerInfo): Promise<void> {
+    this.#ensureOpen("report worker");
+    const json = records.workerInfoJson(info);
+    await this.#conn.query("worker_report", { now: this.#clock(), owner: this.owner, info: json });
+    await this.#conn.query("worker_forget_dead", { now: this.#clock(), stale_ms: WORKER_STALE_MS });
   }
 
-  async removeManager(): Promise<void> {
-    this.#ensureOpen("remove manager");
-    await this.#conn.query("manager_remove", { owner: this.owner });
+  async removeWorker(): Promise<void> {
+    this.#ensureOpen("remove worker");
+    await this.#conn.query("worker_remove", { owner: this.owner });
   }
 
-  async managers(): Promise<T.ManagerRecord[]> {
-    this.#ensureOpen("list managers");
-    return (await this.#conn.query<"manager_list", records.ManagerRow>("manager_list", {})).rows.map(
-      records.toManager,
+  async workers(): Promise<T.WorkerRecord[]> {
+    this.#ensureOpen("list workers");
+    return (await this.#conn.query<"worker_list", records.WorkerRow>("worker_list", {})).rows.map(
+      records.toWorker,
     );
   }
 

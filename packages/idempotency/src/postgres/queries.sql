@@ -349,22 +349,25 @@ ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, last_run_at = excluded.
   WHERE maintenance.last_run_at <= excluded.last_run_at - @every_ms::bigint
 RETURNING name
 
--- name: manager_report
+-- The workers registry: each worker (a process that runs tasks) reports itself in a row of the
+-- `managers` table, named before the process was called a worker and kept (a rename needs a
+-- migration); the statements say worker.
+-- name: worker_report
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 INSERT INTO managers (owner, started_at, heartbeat_at, info) SELECT @owner, clock.t, clock.t, @info FROM clock
 ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, info = excluded.info
 
--- name: manager_remove
+-- name: worker_remove
 DELETE FROM managers WHERE owner = @owner
 
--- The registry rows of managers silent for @stale_ms that hold no lease any more (a process
+-- The registry rows of workers silent for @stale_ms that hold no lease any more (a process
 -- killed without closing, whose tasks were reclaimed): removed.
--- name: manager_forget_dead
+-- name: worker_forget_dead
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 DELETE FROM managers m USING clock WHERE m.heartbeat_at < clock.t - @stale_ms::bigint
   AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.status = 'running' AND t.lease_owner = m.owner)
 
--- name: manager_list
+-- name: worker_list
 SELECT * FROM managers ORDER BY owner
 
 -- Cancel (issue 20): the task locked and read, then a queued one cancelled (version-guarded), a
@@ -430,7 +433,7 @@ SELECT 'claim' AS call, seq, kind, idempotency_key AS key, version, status, atte
 UNION ALL SELECT 'existing', seq, kind, idempotency_key, NULL, NULL, NULL, row_to_json(ex) FROM ex
 UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM wake
 
--- Wakes the managers waiting for work (after a recovery or a re-drive queued tasks).
+-- Wakes the workers waiting for work (after a recovery or a re-drive queued tasks).
 -- name: notify_work
 SELECT pg_notify(@channel, '')
 

@@ -128,10 +128,10 @@ export interface PgParams extends PageStatementParams {
   dead_letter_purge: Now & { readonly older_than_ms: number };
   lease_holders: None;
   maintenance_try_run: Now & { readonly name: string; readonly owner: string; readonly every_ms: number };
-  manager_report: Now & { readonly owner: string; readonly info: string };
-  manager_remove: { readonly owner: string };
-  manager_forget_dead: Now & { readonly stale_ms: number };
-  manager_list: None;
+  worker_report: Now & { readonly owner: string; readonly info: string };
+  worker_remove: { readonly owner: string };
+  worker_forget_dead: Now & { readonly stale_ms: number };
+  worker_list: None;
   notify_work: { readonly channel: string };
   task_cancel: Now & { readonly seq: number; readonly cancel_channel: string; readonly done_channel: string };
   task_list_cancel_requested: { readonly seqs: readonly number[] };

@@ -185,6 +185,19 @@ SELECT lease_owner AS owner, COUNT(*) AS running, MAX(lease_expires_at) AS expir
 WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner
 
 -- Retention: the same batch in both statements (one transaction), the oldest succeeded tasks.
+-- A tagged task's entries in task_tags, after its claim inserted it (tags: its JSON array).
+-- name: task_tags_insert
+INSERT INTO task_tags (tag, task_seq) SELECT value, @seq FROM json_each(@tags)
+
+-- The entries of the tasks task_prune deletes (the same rows: the same statement in the same
+-- transaction, just before it); only tagged tasks have any.
+-- name: task_tags_prune
+DELETE FROM task_tags WHERE (tag, task_seq) IN (
+  SELECT j.value, t.seq FROM (
+    SELECT seq, tags FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at
+    LIMIT @limit) AS t, json_each(t.tags) AS j
+  WHERE t.tags IS NOT NULL)
+
 -- name: dead_letter_prune
 DELETE FROM dead_letters WHERE task_seq IN (
   SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
@@ -199,6 +212,14 @@ SELECT DISTINCT task_seq FROM dead_letters WHERE failed_at < @cutoff AND task_se
 -- name: dead_letter_purge
 DELETE FROM dead_letters WHERE failed_at < @cutoff
 
+-- The entries of a failed task task_purge_failed is about to delete (the same condition, just
+-- before it, in the same transaction).
+-- name: task_tags_purge
+DELETE FROM task_tags WHERE task_seq = @seq AND tag IN (
+  SELECT j.value FROM tasks AS t, json_each(t.tags) AS j
+  WHERE t.seq = @seq AND t.status = 'failed' AND t.tags IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM dead_letters WHERE task_seq = @seq))
+
 -- A failed task whose dead letters are all gone.
 -- name: task_purge_failed
 DELETE FROM tasks WHERE seq = @seq AND status = 'failed'
@@ -212,20 +233,23 @@ ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, last_run_at = excluded.
   WHERE maintenance.last_run_at <= excluded.last_run_at - @every_ms
 RETURNING name
 
--- name: manager_report
+-- The workers registry: each worker (a process that runs tasks) reports itself in a row of the
+-- `managers` table, named before the process was called a worker and kept (a rename needs a
+-- migration); the statements say worker.
+-- name: worker_report
 INSERT INTO managers (owner, started_at, heartbeat_at, info) VALUES (@owner, @now, @now, @info)
 ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, info = excluded.info
 
--- name: manager_remove
+-- name: worker_remove
 DELETE FROM managers WHERE owner = @owner
 
--- The registry rows of managers silent for @stale_ms that hold no lease any more (a process
+-- The registry rows of workers silent for @stale_ms that hold no lease any more (a process
 -- killed without closing, whose tasks were reclaimed): removed.
--- name: manager_forget_dead
+-- name: worker_forget_dead
 DELETE FROM managers WHERE heartbeat_at < @now - @stale_ms
   AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.status = 'running' AND t.lease_owner = managers.owner)
 
--- name: manager_list
+-- name: worker_list
 SELECT * FROM managers ORDER BY owner
 
 -- Cancel (issue 20). A queued task is cancelled at once (version-guarded: the version read in the

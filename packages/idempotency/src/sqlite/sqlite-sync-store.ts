@@ -2,7 +2,7 @@
 // through better-sqlite3. SqliteTaskStore (sqlite-task-store.ts), the driver, batches calls into
 // it; tools and benchmarks that want synchronous calls use it directly.
 import type Database from "better-sqlite3";
-import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, MANAGER_STALE_MS } from "../defaults.js";
+import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, WORKER_STALE_MS } from "../defaults.js";
 import type { LeaseHolder } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import { startHeartbeat } from "../heartbeat.js";
@@ -157,7 +157,15 @@ export class SqliteSyncStore {
         lease_expires_at: now + this.leaseMs,
         tags,
       };
-      const inserted = (start ? this.#s.task_claim_running : this.#s.task_claim).run(params);
+      const insert = () => {
+        const inserted = (start ? this.#s.task_claim_running : this.#s.task_claim).run(params);
+        if (inserted.changes === 1 && tags !== null)
+          this.#s.task_tags_insert.run({ seq: Number(inserted.lastInsertRowid), tags });
+        return inserted;
+      };
+      // only a tagged task writes task_tags, with its row in one transaction (a savepoint inside
+      // the turn's); a trigger would cost every claim a statement journal
+      const inserted = tags === null ? insert() : this.#db.transaction(insert)();
       if (inserted.changes === 1) return records.createdClaim(Number(inserted.lastInsertRowid), start);
       return {
         created: false,
@@ -609,6 +617,7 @@ export class SqliteSyncStore {
     const olderThanMs = validate.checkOlderThan(options.olderThanMs);
     return this.transaction(() => {
       const cutoff = this.#now() - olderThanMs;
+      this.#s.task_tags_prune.run({ cutoff, limit });
       this.#s.dead_letter_prune.run({ cutoff, limit });
       return this.#s.task_prune.run({ cutoff, limit }).changes;
     });
@@ -623,7 +632,10 @@ export class SqliteSyncStore {
         (r) => r.task_seq,
       );
       const purged = this.#s.dead_letter_purge.run({ cutoff }).changes;
-      for (const seq of seqs) this.#s.task_purge_failed.run({ seq });
+      for (const seq of seqs) {
+        this.#s.task_tags_purge.run({ seq });
+        this.#s.task_purge_failed.run({ seq });
+      }
       return purged;
     });
   }
@@ -639,25 +651,25 @@ export class SqliteSyncStore {
     );
   }
 
-  /** See TaskStoreDriver.reportManager. */
-  reportManager(info: T.ManagerInfo): void {
-    const json = records.managerInfoJson(info);
-    this.#guard("report manager", () => {
+  /** See TaskStoreDriver.reportWorker. */
+  reportWorker(info: T.WorkerInfo): void {
+    const json = records.workerInfoJson(info);
+    this.#guard("report worker", () => {
       const now = this.#now();
-      this.#s.manager_report.run({ owner: this.owner, now, info: json });
-      this.#s.manager_forget_dead.run({ now, stale_ms: MANAGER_STALE_MS });
+      this.#s.worker_report.run({ owner: this.owner, now, info: json });
+      this.#s.worker_forget_dead.run({ now, stale_ms: WORKER_STALE_MS });
     });
   }
 
-  /** See TaskStoreDriver.removeManager. */
-  removeManager(): void {
-    this.#guard("remove manager", () => this.#s.manager_remove.run({ owner: this.owner }));
+  /** See TaskStoreDriver.removeWorker. */
+  removeWorker(): void {
+    this.#guard("remove worker", () => this.#s.worker_remove.run({ owner: this.owner }));
   }
 
-  /** See TaskStoreDriver.managers. */
-  managers(): T.ManagerRecord[] {
-    return this.#guard("list managers", () =>
-      (this.#s.manager_list.all() as records.ManagerRow[]).map(records.toManager),
+  /** See TaskStoreDriver.workers. */
+  workers(): T.WorkerRecord[] {
+    return this.#guard("list workers", () =>
+      (this.#s.worker_list.all() as records.WorkerRow[]).map(records.toWorker),
     );
   }
 

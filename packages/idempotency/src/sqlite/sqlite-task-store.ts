@@ -324,16 +324,16 @@ export class SqliteTaskStore implements TaskStoreDriver {
     return this.#runAtOnce(() => this.store.tryRunMaintenance(name, everyMs));
   }
 
-  reportManager(info: T.ManagerInfo): Promise<void> {
-    return this.#runAtOnce(() => this.store.reportManager(info));
+  reportWorker(info: T.WorkerInfo): Promise<void> {
+    return this.#runAtOnce(() => this.store.reportWorker(info));
   }
 
-  removeManager(): Promise<void> {
-    return this.#runAtOnce(() => this.store.removeManager());
+  removeWorker(): Promise<void> {
+    return this.#runAtOnce(() => this.store.removeWorker());
   }
 
-  managers(): Promise<T.ManagerRecord[]> {
-    return this.#runAtOnce(() => this.store.managers());
+  workers(): Promise<T.WorkerRecord[]> {
+    return this.#runAtOnce(() => this.store.workers());
   }
 
   now(): Promise<number> {

@@ -108,19 +108,19 @@ export interface PgQueryFile {
     owner: true;
     every_ms: true;
   };
-  manager_report: {
+  worker_report: {
     now: true;
     owner: true;
     info: true;
   };
-  manager_remove: {
+  worker_remove: {
     owner: true;
   };
-  manager_forget_dead: {
+  worker_forget_dead: {
     now: true;
     stale_ms: true;
   };
-  manager_list: Record<never, never>;
+  worker_list: Record<never, never>;
   task_cancel: {
     now: true;
     seq: true;

@@ -125,6 +125,14 @@ export interface SqliteQueryFile {
     since: true;
   };
   lease_holders: Record<never, never>;
+  task_tags_insert: {
+    seq: true;
+    tags: true;
+  };
+  task_tags_prune: {
+    cutoff: true;
+    limit: true;
+  };
   dead_letter_prune: {
     cutoff: true;
     limit: true;
@@ -139,6 +147,9 @@ export interface SqliteQueryFile {
   dead_letter_purge: {
     cutoff: true;
   };
+  task_tags_purge: {
+    seq: true;
+  };
   task_purge_failed: {
     seq: true;
   };
@@ -148,19 +159,19 @@ export interface SqliteQueryFile {
     now: true;
     every_ms: true;
   };
-  manager_report: {
+  worker_report: {
     owner: true;
     now: true;
     info: true;
   };
-  manager_remove: {
+  worker_remove: {
     owner: true;
   };
-  manager_forget_dead: {
+  worker_forget_dead: {
     now: true;
     stale_ms: true;
   };
-  manager_list: Record<never, never>;
+  worker_list: Record<never, never>;
   task_cancel_queued: {
     now: true;
     seq: true;
