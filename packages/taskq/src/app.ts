@@ -12,6 +12,8 @@
 export {
   everyDeadLetter,
   everyTask,
+  /** @deprecated Renamed WORKER_STALE_MS. */
+  MANAGER_STALE_MS,
   MAX_REDRIVE,
   redactUrl,
   statusTotals,
@@ -23,7 +25,6 @@ export { parseCron } from "./cron.js";
 /** A new task id as the client makes one (`task-` and a time-ordered suffix), for a task that needs its id first. */
 export { nextId as newTaskId } from "./handler-runtime.js";
 export { BUILT_IN_KINDS, checkKind, type HandlerModules, KIND_PATTERN, kindOfModule } from "./kinds.js";
-export { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
 export { type RetentionOptions, retentionService } from "./maintenance/retention.js";
 export {
   type ClusterGate,
@@ -31,20 +32,25 @@ export {
   type MaintenanceOptions,
   type MaintenanceService,
 } from "./maintenance/service.js";
+export { WORKER_STALE_MS } from "./maintenance/worker-report.js";
 export { type RunOptions, type RunSettings, resolveRunOptions } from "./options.js";
 export {
   DEFAULT_COUNT_CAP,
   DEFAULT_WINDOW_MS,
+  /** @deprecated Renamed WorkerReading. */
   type ManagerReading,
   type ReadingJson,
   type ReadOptions,
   readingJson,
+  /** @deprecated Renamed readWorkers. */
   readManagers,
   readStore,
   readThroughput,
+  readWorkers,
   type StoreReading,
   storePrometheus,
   type ThroughputReading,
+  type WorkerReading,
 } from "./read-model.js";
 export {
   openExistingStore,
@@ -75,11 +81,3 @@ export {
 export { checkStoreLocation, ensureStoreDirectory } from "./store-location.js";
 export { resultOf, type TaskTiming, type TaskView, taskTiming, taskView } from "./task-view.js";
 export { checkKindConcurrency, defaultPollMs, type ServeOptions, serve } from "./worker.js";
-
-import { payloadPreparer } from "./handler-runtime.js";
-import { stableKey } from "./stable-key.js";
-
-/** Shapes a handler's payloads of `kind` as the runtime does (plain JSON data, keyed by its hash): for `taskq submit --kind`. */
-export function handlerPayloads(kind: string) {
-  return payloadPreparer(kind, stableKey);
-}

@@ -379,9 +379,9 @@ export async function connect(options: ConnectOptions = {}): Promise<Client> {
   if (options === null || typeof options !== "object")
     throw new ConfigError("options", "connect needs an options object");
   checkOptionKeys(options, CONNECT_KEYS);
-  const location = checkStoreLocation(options.store ?? SETTINGS.db.default, "store");
+  const location = checkStoreLocation(options.store ?? SETTINGS.store.default, "store");
   const store = await openStore({
-    db: location,
+    store: location,
     attempts: options.attempts ?? SETTINGS.attempts.default,
     leaseMs: SETTINGS.leaseMs.default,
   });

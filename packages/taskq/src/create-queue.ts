@@ -24,7 +24,7 @@ export interface SubmitOptions {
   readonly key?: string;
   /** The task's id (in logs, `taskq status`, dead letters). @default `task-` and a time-ordered suffix */
   readonly id?: string;
-  /** Attempts in all for this task. @default the queue's `retry.attempts` */
+  /** Attempts in all for this task. @default the queue's `attempts` */
   readonly maxAttempts?: number;
 }
 
@@ -59,7 +59,7 @@ export interface Queue<Payload, Result> extends Omit<Client, "close" | "enqueue"
    * Runs `payload` through the queue and resolves with the handler's result: at once, from the
    * store, when its key succeeded before (in this process or an earlier one). Rejects with a
    * PayloadError (nothing stored), QueueFullError (`onFull: "reject"`), TaskFailedError (failed
-   * for good, dead-lettered) or PoolClosedError.
+   * for good, dead-lettered) or OrchestratorClosedError.
    */
   submit(payload: Payload, options?: SubmitOptions): Promise<Result>;
   /** Submits a stream of payloads from `clients` concurrent clients; resolves with the counts. */
@@ -71,14 +71,14 @@ export interface Queue<Payload, Result> extends Omit<Client, "close" | "enqueue"
   metrics(): MetricsReport;
   /** The metrics so far in the Prometheus text format. */
   prometheus(): string;
-  /** The task store (dead letters, re-drive, stats). */
+  /** The task store (its reads, dead letters, re-drive). */
   readonly store: TaskStoreDriver;
   /** Stops taking tasks, finishes (drain) or hands back what was admitted, and closes threads and store. */
   close(options?: CloseOptions): Promise<void>;
 }
 
 /**
- * Creates a queue that runs your handler module on worker threads (or the main thread with
+ * Creates a queue that runs your handler module on threads (or the main thread with
  * `threads: 0`), with a bounded queue, idempotency keys kept in a SQLite file or PostgreSQL,
  * retries with backoff and jitter, dead letters and metrics. Checks every option and loads the
  * handler first: a bad option or handler throws a ConfigError naming it, and nothing is started.
@@ -92,7 +92,7 @@ export async function createQueue<Payload = unknown, Result = unknown>(
   const kind = options.kind === undefined ? kindOfModule(options.handler) : checkKind(options.kind);
   const runtime = await openRuntime({
     ...settings,
-    db: settings.store,
+    store: settings.store,
     handler: options.handler,
     kind,
     ...(options.hooks ? { hooks: options.hooks } : {}),
@@ -101,10 +101,10 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     logger: options.logger ?? silentLogger,
     ...(options.objects === undefined ? {} : { storage: options.objects }),
   });
-  const { store, orchestrator: pool, metrics } = runtime;
+  const { store, orchestrator, metrics } = runtime;
   const prepare = payloadPreparer(kind, keyOf);
   // the producer's calls on the same store; a cancel of a task this process runs reaches it at once
-  const client = clientOf(store, { owned: false, onCancel: (seq) => pool.cancel(seq) });
+  const client = clientOf(store, { owned: false, onCancel: (seq) => orchestrator.cancel(seq) });
   // Enqueued tasks are run here too, by the worker loop over this queue's kind, started on the
   // first enqueue: a queue that only submits (and runs what it submits) takes nothing from the store.
   const stop = new AbortController();
@@ -130,7 +130,7 @@ export async function createQueue<Payload = unknown, Result = unknown>(
         what: `task ${JSON.stringify(key)} (kind ${kind})`,
         signal: stop.signal,
         check: () => {
-          if (!pool.accepting) throw closed();
+          if (!orchestrator.accepting) throw closed();
         },
       })) as Result;
     } catch (error) {
@@ -169,7 +169,7 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     limits: client.limits,
     async submit(payload, submitOptions) {
       const prepared = prepare(payload, submitOptions);
-      const result = await pool.submitPrepared(prepared);
+      const result = await orchestrator.submitPrepared(prepared);
       if (result.status === "running") return awaitElsewhere(prepared.idempotencyKey);
       return resultOf(result) as Result;
     },

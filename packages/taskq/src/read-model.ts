@@ -12,7 +12,7 @@ import {
   type TaskStoreDriver,
 } from "@taskq/idempotency";
 import { labelValue } from "@taskq/metrics";
-import { MANAGER_STALE_MS } from "./maintenance/manager-report.js";
+import { WORKER_STALE_MS } from "./maintenance/worker-report.js";
 
 /**
  * How many tasks of each status a reading counts at most (each through its partial index): a
@@ -24,17 +24,17 @@ export const DEFAULT_COUNT_CAP = 10_000;
 export const DEFAULT_WINDOW_MS = 5_000;
 
 /**
- * A manager (a process that runs tasks): the tasks leased to it in the store, and what its latest
+ * A worker (a process that runs tasks): the tasks leased to it in the store, and what its latest
  * report says. Every process that reported itself or holds leases is listed, a silent one as
  * `stale`.
  */
-export interface ManagerReading {
+export interface WorkerReading {
   readonly owner: string;
   /** Its first report, epoch ms by the store's clock; null when it never reported (it only holds leases). */
   readonly startedAt: number | null;
   /** Its latest report, epoch ms by the store's clock; null when it never reported. */
   readonly heartbeatAt: number | null;
-  /** No report for MANAGER_STALE_MS by the store's clock: it has probably stopped. */
+  /** No report for WORKER_STALE_MS by the store's clock: it has probably stopped. */
   readonly stale: boolean;
   /** Tasks leased to it (`running` in the store): executing, or waiting in it for a slot. */
   readonly leased: number;
@@ -62,7 +62,7 @@ export interface ThroughputReading {
   readonly p95TotalMs: number | null;
 }
 
-/** One look at the store: bounded counts, throughput, managers, limits and schedules. */
+/** One look at the store: bounded counts, throughput, workers, limits and schedules. */
 export interface StoreReading {
   /** The store's clock when read (epoch ms): every age and staleness below is judged by it. */
   readonly now: number;
@@ -82,10 +82,10 @@ export interface StoreReading {
   readonly oldestDueAgeMs: number | null;
   /** Of the `running` tasks: attempts executing now, by the fresh reports. */
   readonly executing: number;
-  /** Of the `running` tasks: leased to a manager and waiting there for a slot (or a report). */
+  /** Of the `running` tasks: leased to a worker and waiting there for a slot (or a report). */
   readonly waiting: number;
   readonly throughput: ThroughputReading;
-  readonly managers: readonly ManagerReading[];
+  readonly workers: readonly WorkerReading[];
   /** The kinds with limits across the fleet, and what each holds back now. */
   readonly limits: readonly KindLimitState[];
   /** The recurring tasks, by name. */
@@ -130,22 +130,22 @@ export async function readThroughput(store: TaskStoreDriver, windowMs: number): 
 }
 
 /**
- * The managers: every process that reported itself (stale when silent for MANAGER_STALE_MS by
+ * The workers: every process that reported itself (stale when silent for WORKER_STALE_MS by
  * the store's clock `now`) or holds leases (a process that stopped reporting shows here too).
  */
-export async function readManagers(store: TaskStoreDriver, now?: number): Promise<ManagerReading[]> {
+export async function readWorkers(store: TaskStoreDriver, now?: number): Promise<WorkerReading[]> {
   const [reports, holders, storeNow] = await Promise.all([
-    store.managers(),
+    store.workers(),
     store.leaseHolders(),
     now === undefined ? store.now() : Promise.resolve(now),
   ]);
   const reported = new Map(reports.map((r) => [r.owner, r]));
   const held = new Map(holders.map((h) => [h.owner, h]));
   const owners = [...new Set([...reported.keys(), ...held.keys()])].sort();
-  return owners.map((owner): ManagerReading => {
+  return owners.map((owner): WorkerReading => {
     const lease = held.get(owner);
     const report = reported.get(owner);
-    const stale = report === undefined || storeNow - report.heartbeatAt > MANAGER_STALE_MS;
+    const stale = report === undefined || storeNow - report.heartbeatAt > WORKER_STALE_MS;
     const fresh = stale ? undefined : report;
     return {
       owner,
@@ -162,19 +162,24 @@ export async function readManagers(store: TaskStoreDriver, now?: number): Promis
   });
 }
 
-/** Reads the store once: bounded counts, throughput, managers, limits and schedules. */
+/** @deprecated Renamed WorkerReading (a process that runs tasks is a worker). */
+export type ManagerReading = WorkerReading;
+/** @deprecated Renamed readWorkers (a process that runs tasks is a worker). */
+export const readManagers = readWorkers;
+
+/** Reads the store once: bounded counts, throughput, workers, limits and schedules. */
 export async function readStore(store: TaskStoreDriver, options: ReadOptions = {}): Promise<StoreReading> {
   const cap = options.cap ?? DEFAULT_COUNT_CAP;
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   const counts = await store.statusCounts(cap);
-  const [throughput, managers, limits, schedules] = await Promise.all([
+  const [throughput, workers, limits, schedules] = await Promise.all([
     readThroughput(store, windowMs),
-    readManagers(store, counts.now),
+    readWorkers(store, counts.now),
     store.kindLimits(),
     store.schedules(),
   ]);
   const totals = statusTotals(counts);
-  const executing = managers.reduce((sum, m) => sum + (m.executing ?? 0), 0);
+  const executing = workers.reduce((sum, w) => sum + (w.executing ?? 0), 0);
   return {
     now: counts.now,
     totals,
@@ -188,7 +193,7 @@ export async function readStore(store: TaskStoreDriver, options: ReadOptions = {
     executing,
     waiting: Math.max(0, totals.running - executing),
     throughput,
-    managers,
+    workers,
     limits,
     schedules,
   };
@@ -214,17 +219,17 @@ export function readingJson(r: StoreReading) {
     throughput_tps: Number(r.throughput.succeededPerSec.toFixed(2)),
     failed_per_sec: Number(r.throughput.failedPerSec.toFixed(2)),
     window_ms: r.throughput.windowMs,
-    managers: r.managers.map((m) => ({
-      owner: m.owner,
-      stale: m.stale,
-      leased: m.leased,
-      executing: m.executing,
-      threads: m.threads,
-      slots: m.slots,
-      kinds: m.kinds,
-      lease_expires_at: iso(m.leaseExpiresAt),
-      heartbeat_at: iso(m.heartbeatAt),
-      started_at: iso(m.startedAt),
+    workers: r.workers.map((w) => ({
+      owner: w.owner,
+      stale: w.stale,
+      leased: w.leased,
+      executing: w.executing,
+      threads: w.threads,
+      slots: w.slots,
+      kinds: w.kinds,
+      lease_expires_at: iso(w.leaseExpiresAt),
+      heartbeat_at: iso(w.heartbeatAt),
+      started_at: iso(w.startedAt),
     })),
     kinds: r.byKind,
     schedules: r.schedules.map((x) => ({
@@ -285,16 +290,16 @@ export function storePrometheus(r: StoreReading): string {
     `# HELP taskq_store_throughput_tasks_per_second Tasks that succeeded per second over the last ${r.throughput.windowMs / 1000} s.`,
     "# TYPE taskq_store_throughput_tasks_per_second gauge",
     `taskq_store_throughput_tasks_per_second ${r.throughput.succeededPerSec}`,
-    "# HELP taskq_store_executing_tasks Running tasks executing now, by the managers' reports.",
+    "# HELP taskq_store_executing_tasks Running tasks executing now, by the workers' reports.",
     "# TYPE taskq_store_executing_tasks gauge",
     `taskq_store_executing_tasks ${r.executing}`,
-    "# HELP taskq_store_manager_running_tasks Running tasks leased to each manager.",
-    "# TYPE taskq_store_manager_running_tasks gauge",
-    ...r.managers.map((m) => `taskq_store_manager_running_tasks${owner(m.owner)} ${m.leased}`),
-    "# HELP taskq_store_manager_executing_tasks Attempts each manager executes now (its latest report).",
-    "# TYPE taskq_store_manager_executing_tasks gauge",
-    ...r.managers.flatMap((m) =>
-      m.executing === null ? [] : [`taskq_store_manager_executing_tasks${owner(m.owner)} ${m.executing}`],
+    "# HELP taskq_store_worker_running_tasks Running tasks leased to each worker.",
+    "# TYPE taskq_store_worker_running_tasks gauge",
+    ...r.workers.map((w) => `taskq_store_worker_running_tasks${owner(w.owner)} ${w.leased}`),
+    "# HELP taskq_store_worker_executing_tasks Attempts each worker executes now (its latest report).",
+    "# TYPE taskq_store_worker_executing_tasks gauge",
+    ...r.workers.flatMap((w) =>
+      w.executing === null ? [] : [`taskq_store_worker_executing_tasks${owner(w.owner)} ${w.executing}`],
     ),
   ];
   return `${lines.join("\n")}\n`;

@@ -34,10 +34,10 @@ import { handlerExecutor, payloadPreparer, threadPoolWarning } from "./handler-r
 import { findNonJson } from "./json-value.js";
 import { checkKind, type HandlerModules, type KindRegistry, kindOfModule, registerKinds } from "./kinds.js";
 import { cancelWatchService } from "./maintenance/cancel-watch.js";
-import { managerReportService } from "./maintenance/manager-report.js";
 import { retentionService } from "./maintenance/retention.js";
 import { schedulerService } from "./maintenance/scheduler.js";
 import { Maintenance, type MaintenanceService } from "./maintenance/service.js";
+import { workerReportService } from "./maintenance/worker-report.js";
 import type { RunSettings } from "./options.js";
 import { SETTINGS } from "./settings.js";
 import { stableKey } from "./stable-key.js";
@@ -54,7 +54,7 @@ export interface SimulationConfig {
 /** Everything a runtime is built from: the run settings, where the stores are, and what runs tasks. */
 export interface RuntimeConfig extends RunSettings, Partial<SimulationConfig> {
   /** The task store: a SQLite file, `:memory:`, or a `postgres://` URL. */
-  readonly db: string;
+  readonly store: string;
   /**
    * The object store directory (`ctx.objects` for a handler; the images of the built-in types).
    * @default none for a handler module; required for the built-in task types
@@ -85,7 +85,7 @@ export interface RuntimeConfig extends RunSettings, Partial<SimulationConfig> {
 /** The wired system. */
 export interface Runtime {
   readonly config: RuntimeConfig;
-  /** The task store driver the `db` location names (SQLite or PostgreSQL). */
+  /** The task store driver the `config.store` location names (SQLite or PostgreSQL). */
   readonly store: TaskStoreDriver;
   readonly objects: FsObjectStore | undefined;
   readonly metrics: MetricsRecorder;
@@ -97,7 +97,10 @@ export interface Runtime {
   /** The kinds it runs (`registry.kinds`): its handlers' kinds, or the built-in task types'. */
   readonly kinds: readonly string[];
   readonly orchestrator: Orchestrator<unknown, unknown>;
-  /** The background services (retention), once per cluster where they must be. */
+  /**
+   * The background services: the worker report, the cancel watch, the scheduler (each per
+   * process) and retention (once per cluster).
+   */
   readonly maintenance: Maintenance;
   /** The built-in task types' processor settings (undefined with a handler module). */
   readonly processorConfig: ProcessorConfig | undefined;
@@ -105,18 +108,18 @@ export interface Runtime {
   close(options?: { drain?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
-/** Opens the task store (SQLite or PostgreSQL, by `db`), creating a SQLite file's directory. */
+/** Opens the task store (SQLite or PostgreSQL, by `store`), creating a SQLite file's directory. */
 export async function openStore(
-  config: Pick<RuntimeConfig, "db" | "attempts" | "leaseMs">,
+  config: Pick<RuntimeConfig, "store" | "attempts" | "leaseMs">,
   options: Pick<OpenTaskStoreOptions, "checkpoint"> = {},
 ): Promise<TaskStoreDriver> {
-  await ensureStoreDirectory(config.db);
-  return openTaskStore(config.db, { maxAttempts: config.attempts, leaseMs: config.leaseMs, ...options });
+  await ensureStoreDirectory(config.store);
+  return openTaskStore(config.store, { maxAttempts: config.attempts, leaseMs: config.leaseMs, ...options });
 }
 
 /** Opens the task store and the object store; nothing else starts. */
 export async function openStores(
-  config: Pick<RuntimeConfig, "db" | "attempts" | "leaseMs" | "chunkSize"> & { readonly storage: string },
+  config: Pick<RuntimeConfig, "store" | "attempts" | "leaseMs" | "chunkSize"> & { readonly storage: string },
   options: Pick<OpenTaskStoreOptions, "checkpoint"> = {},
 ) {
   const store = await openStore(config, options);
@@ -270,7 +273,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   const threads = executor instanceof TinypoolExecutor ? executor.threads : 0;
   const services: MaintenanceService[] = [
     // what monitoring shows of this process: attempts executing now against tasks held
-    managerReportService(store, () => ({
+    workerReportService(store, () => ({
       threads,
       slots: executor.concurrency,
       executing: orchestrator.executing,
@@ -303,7 +306,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     async close(options = {}) {
       await orchestrator.close(options);
       await maintenance.stop();
-      await store.removeManager().catch(() => undefined); // an unreachable store: its row goes stale
+      await store.removeWorker().catch(() => undefined); // an unreachable store: its row goes stale
       await store.close();
       if (objects) {
         // The threads are gone: a put they had started (a forced stop) left a temp file.
@@ -334,9 +337,9 @@ function withStoredIdentity(raw: unknown, stored: StoredIdentity): unknown {
  * Opens an existing store for reading commands (status, monitor, dlq): never creates one,
  * recovers nothing.
  */
-export async function openExistingStore(db: string): Promise<TaskStoreDriver> {
+export async function openExistingStore(location: string): Promise<TaskStoreDriver> {
   try {
-    return await openTaskStore(db, { recover: false, create: false });
+    return await openTaskStore(location, { recover: false, create: false });
   } catch (error) {
     if (error instanceof StoreError && error.code === "ERR_NOT_FOUND") throw new CliError(error.message, 1);
     throw error;
@@ -345,10 +348,10 @@ export async function openExistingStore(db: string): Promise<TaskStoreDriver> {
 
 /** Runs `fn` on an existing store and closes it after. */
 export async function withExistingStore<T>(
-  db: string,
+  location: string,
   fn: (store: TaskStoreDriver) => Promise<T>,
 ): Promise<T> {
-  const store = await openExistingStore(db);
+  const store = await openExistingStore(location);
   try {
     return await fn(store);
   } finally {

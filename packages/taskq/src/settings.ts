@@ -30,8 +30,11 @@ interface Setting {
   readonly convention?: string;
 }
 
-/** Every setting, with its environment key and built-in default (also listed in .env.example). */
-const TABLE = {
+/**
+ * Every setting by name (`SETTINGS.threads.default`...), with its environment key and built-in
+ * default (also listed in .env.example).
+ */
+export const SETTINGS = {
   threads: {
     env: "THREADS",
     default: availableParallelism(),
@@ -108,19 +111,7 @@ const TABLE = {
   logLevel: { env: "LOG_LEVEL", default: "warn", help: "trace, debug, info, warn, error, fatal, silent" },
 } as const satisfies Record<string, Setting>;
 
-/**
- * Every setting by name (`SETTINGS.threads.default`...). `SETTINGS.db` is the store's setting
- * under the name it had before (`SETTINGS.store`): not enumerated, so it is in no listing.
- */
-export const SETTINGS = Object.defineProperty(TABLE, "db", {
-  value: TABLE.store,
-  enumerable: false,
-}) as typeof TABLE & {
-  /** @deprecated The store location's setting is `SETTINGS.store` (flag `--store`, variable `TASKQ_STORE`). */
-  readonly db: typeof TABLE.store;
-};
-
-export type SettingName = keyof typeof TABLE;
+export type SettingName = keyof typeof SETTINGS;
 
 /** A setting's CLI flag: its name in kebab case (`backoffBaseMs` → `backoff-base-ms`). */
 export function flagOf(name: SettingName): string {

@@ -194,7 +194,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const handlerOptions = options.handlerOptions;
   const runtime = await openRuntime({
     ...resolveRunOptions(options),
-    db: store,
+    store,
     handlers: options.handlers,
     handlerOptions,
     logger: options.logger ?? silentLogger,
