@@ -46,7 +46,7 @@ export interface Dashboard {
 }
 
 /**
- * The dashboard over a taskq client's store: overview (live counts, charts, managers, limits),
+ * The dashboard over a taskq client's store: overview (live counts, charts, workers, limits),
  * tasks (filters, keyset pages, search by id, key or seq, a task's page), dead letters (re-drive,
  * purge), schedules (pause, resume). Every change is a POST with a CSRF token (or a bearer
  * token), needs the token when one is set, and is logged. The routes are in routes/, one file per

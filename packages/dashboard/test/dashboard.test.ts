@@ -71,6 +71,9 @@ describe.each([
       [...(row(kind) ?? "").matchAll(/<td class="num">([^<]*)<\/td>/g)].map((m) => m[1]);
     expect(cells(a)).toEqual(["3", "0", "0", "0", "0", "0"]);
     expect(cells(b)).toEqual(["0", "1", "0", "0", "0", "0"]);
+    // no worker runs on this store: the workers' table says so
+    expect(page.text).toContain("<h2>Workers</h2>");
+    expect(page.text).toContain("No worker has reported");
     const password = store.startsWith("postgres") ? new URL(store).password : "";
     if (password !== "") expect(page.text).not.toContain(password);
     expect(page.text).toContain(

@@ -41,13 +41,13 @@ ${
           )}</tr>`,
       )}</tbody></table>`
 }
-<h2>Managers</h2>
+<h2>Workers</h2>
 ${
-  d.managers.length === 0
-    ? html`<p class="empty">No manager has reported (start one with <code>taskq serve</code>).</p>`
-    : html`<table class="managers"><thead><tr><th>manager</th><th>state</th><th>started</th><th class="num">last heartbeat</th><th class="num">threads</th><th class="num">slots</th><th class="num" title="attempts running on its threads now (its latest report)">executing</th><th class="num" title="tasks leased to it in the store: executing, or waiting in it for a slot">leased</th><th class="num">lease runs out in</th><th>kinds</th></tr></thead><tbody>${d.managers.map(
-        (m) =>
-          html`<tr class="${m.stale ? "stale" : ""}"><td>${m.owner}</td><td>${m.stale ? "stale" : "live"}</td><td>${m.startedAt === null ? "" : time(m.startedAt)}</td><td class="num">${m.heartbeatAt === null ? "never" : `${duration(Math.max(0, d.now - m.heartbeatAt))} ago`}</td><td class="num">${m.threads ?? ""}</td><td class="num">${m.slots ?? ""}</td><td class="num">${m.executing ?? ""}</td><td class="num">${m.leased}</td><td class="num">${m.leaseExpiresAt === null ? "" : duration(m.leaseExpiresAt - d.now)}</td><td>${m.kinds.join(", ")}</td></tr>`,
+  d.workers.length === 0
+    ? html`<p class="empty">No worker has reported (start one with <code>taskq serve</code>).</p>`
+    : html`<table class="workers"><thead><tr><th>worker</th><th>state</th><th>started</th><th class="num">last heartbeat</th><th class="num">threads</th><th class="num">slots</th><th class="num" title="attempts running on its threads now (its latest report)">executing</th><th class="num" title="tasks leased to it in the store: executing, or waiting in it for a slot">leased</th><th class="num">lease runs out in</th><th>kinds</th></tr></thead><tbody>${d.workers.map(
+        (w) =>
+          html`<tr class="${w.stale ? "stale" : ""}"><td>${w.owner}</td><td>${w.stale ? "stale" : "live"}</td><td>${w.startedAt === null ? "" : time(w.startedAt)}</td><td class="num">${w.heartbeatAt === null ? "never" : `${duration(Math.max(0, d.now - w.heartbeatAt))} ago`}</td><td class="num">${w.threads ?? ""}</td><td class="num">${w.slots ?? ""}</td><td class="num">${w.executing ?? ""}</td><td class="num">${w.leased}</td><td class="num">${w.leaseExpiresAt === null ? "" : duration(w.leaseExpiresAt - d.now)}</td><td>${w.kinds.join(", ")}</td></tr>`,
       )}</tbody></table>`
 }
 <h2>Limits</h2>
