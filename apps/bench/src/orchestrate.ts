@@ -74,8 +74,8 @@ export interface RunResult extends MetricsReport {
   readonly system: System;
   readonly clients: number;
   readonly repeat: number;
-  /** Manager processes that shared the run (on one store). */
-  readonly managers?: number;
+  /** Worker processes that shared the run (on one store). */
+  readonly workers?: number;
   /** Epoch ms of the measured run's start and end, in the child. */
   readonly started_at_ms?: number;
   readonly ended_at_ms?: number;
@@ -181,7 +181,7 @@ function runProcess(args: string[], what: string): Promise<void> {
 
 /**
  * Runs `count` children at once with a start barrier: each prints `ready` once warm; when all
- * have, each is told to go (so N managers are measured over the same interval).
+ * have, each is told to go (so N workers are measured over the same interval).
  */
 function runTogether(argsOf: (i: number) => string[], count: number, what: string): Promise<void> {
   let ready = 0;
@@ -227,8 +227,8 @@ export function flushWrites(): Promise<void> {
   });
 }
 
-/** One result from N managers' results: counts summed over the common wall time; p95/p99 the worst manager's. */
-function mergeManagers(parts: RunResult[]): RunResult {
+/** One result from N workers' results: counts summed over the common wall time; p95/p99 the worst worker's. */
+function mergeWorkers(parts: RunResult[]): RunResult {
   const first = parts[0] as RunResult;
   if (parts.length === 1) return first;
   const start = Math.min(...parts.map((p) => p.started_at_ms ?? 0));
@@ -255,7 +255,7 @@ function mergeManagers(parts: RunResult[]): RunResult {
         sum((p) => p.success_count + p.fail_count),
       ),
     store_ms: sum((p) => p.store_ms ?? 0),
-    managers: parts.length,
+    workers: parts.length,
     started_at_ms: start,
     ended_at_ms: end,
   };
@@ -320,11 +320,11 @@ export async function measure(
   repeat: number,
   options: BenchOptions & { workDir: string; databases?: BenchDatabases },
   concurrency: number,
-  managers = 1,
+  workers = 1,
 ): Promise<RunResult> {
   const profile = PROFILES[options.profile];
   const dir = await mkdtemp(join(options.workDir, `taskq-bench-${system}-`));
-  const warmup = system === "optimized" && managers === 1 ? (options.warmup ?? 0) : 0;
+  const warmup = system === "optimized" && workers === 1 ? (options.warmup ?? 0) : 0;
   const tasksFile = await prepareWorkload(
     dir,
     options.workDir,
@@ -348,7 +348,7 @@ export async function measure(
     );
   } else {
     const runtime: RuntimeConfig = {
-      db: options.databases ? await options.databases.create() : join(dir, "tasks.db"),
+      store: options.databases ? await options.databases.create() : join(dir, "tasks.db"),
       storage: join(dir, "objects"),
       threads: options.threads,
       concurrency,
@@ -367,7 +367,7 @@ export async function measure(
       retentionMs: DEFAULT_RETENTION_MS,
       logLevel: "silent",
     };
-    if (managers === 1) {
+    if (workers === 1) {
       const spec: RunSpec = {
         tasksFile,
         resultFile,
@@ -381,15 +381,15 @@ export async function measure(
       await writeFile(specFile, JSON.stringify(spec));
       await runProcess([benchBin, "__run-optimized", specFile], "optimized run");
     } else {
-      // N managers on one store, each with its share of the clients and of the tasks
+      // N workers on one store, each with its share of the clients and of the tasks
       const specFiles = await Promise.all(
-        Array.from({ length: managers }, async (_, index) => {
+        Array.from({ length: workers }, async (_, index) => {
           const spec: RunSpec = {
             tasksFile,
             resultFile: join(dir, `result-${index}.json`),
-            clients: Math.floor(clients / managers) + (index < clients % managers ? 1 : 0),
+            clients: Math.floor(clients / workers) + (index < clients % workers ? 1 : 0),
             runtime,
-            slice: { index, count: managers },
+            slice: { index, count: workers },
             barrier: true,
           };
           const file = join(dir, `spec-${index}.json`);
@@ -399,17 +399,17 @@ export async function measure(
       );
       await runTogether(
         (i) => [benchBin, "__run-optimized", specFiles[i] as string],
-        managers,
-        "optimized manager",
+        workers,
+        "optimized worker",
       );
       const parts = await Promise.all(
         specFiles.map(async (_, i) => JSON.parse(await readFile(join(dir, `result-${i}.json`), "utf8"))),
       );
-      return { ...mergeManagers(parts), system, clients, repeat };
+      return { ...mergeWorkers(parts), system, clients, repeat };
     }
   }
   const report = JSON.parse(await readFile(resultFile, "utf8"));
-  return { ...report, system, clients, repeat, managers: 1 };
+  return { ...report, system, clients, repeat, workers: 1 };
 }
 
 /** The item with the median value (the lower middle of an even count). */

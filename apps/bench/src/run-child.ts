@@ -13,11 +13,11 @@ export interface RunSpec {
   readonly resultFile: string;
   readonly clients: number;
   readonly runtime: RuntimeConfig;
-  /** This child's share when several managers run one workload: every `count`-th task from `index`. */
+  /** This child's share when several workers run one workload: every `count`-th task from `index`. */
   readonly slice?: { readonly index: number; readonly count: number };
   /** The first `warmup` tasks of the file go through the whole path before the clock starts. */
   readonly warmup?: number;
-  /** Print `ready` once warm, then wait for a line on stdin before starting (managers start together). */
+  /** Print `ready` once warm, then wait for a line on stdin before starting (workers start together). */
   readonly barrier?: boolean;
   /**
    * `pool`: the built-in task types through the hand-wired runtime; `queue`: the same tasks as
@@ -58,7 +58,7 @@ async function frontDoor(spec: RunSpec, choice: HandlerChoice): Promise<HandlerS
     handler: choice.handler,
     kind: "bench",
     handlerOptions: choice.handlerOptions,
-    store: spec.runtime.db,
+    store: spec.runtime.store,
     threads: spec.runtime.threads,
     concurrency: spec.runtime.concurrency,
     queueSize: spec.runtime.queueSize,

@@ -186,10 +186,10 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
       2,
       'taskq-bench: --clients must be a comma-separated list of positive integers, got "10,x"\n',
     ]);
-    const managers = await bench(["scale", "--managers", "1,0"]);
-    expect([managers.code, managers.stderr]).toEqual([
+    const workers = await bench(["scale", "--workers", "1,0"]);
+    expect([workers.code, workers.stderr]).toEqual([
       2,
-      'taskq-bench: --managers must be a comma-separated list of positive integers, got "1,0"\n',
+      'taskq-bench: --workers must be a comma-separated list of positive integers, got "1,0"\n',
     ]);
     const baselineTasks = await bench(["--baseline-tasks", "0"]);
     expect([baselineTasks.code, baselineTasks.stderr]).toEqual([

@@ -1,4 +1,4 @@
-// `taskq-bench scale`: the optimized system with 1, 2, 4... manager processes on one store.
+// `taskq-bench scale`: the optimized system with 1, 2, 4... worker processes on one store.
 import { availableParallelism } from "node:os";
 import { envDefault, integerAtLeast } from "taskq/app";
 import type { Argv } from "yargs";
@@ -15,17 +15,17 @@ const builder = (y: Argv) =>
       describe: "tasks per run",
     })
     .option("clients", { type: "number", default: 100, coerce: integerAtLeast("clients", 1) })
-    .option("managers", {
+    .option("workers", {
       type: "string",
       default: "1,2,4",
-      coerce: integerList("managers"),
-      describe: "manager process counts, a list",
+      coerce: integerList("workers"),
+      describe: "worker process counts, a list",
     })
     .option("threads", {
       type: "number",
       default: availableParallelism(),
       coerce: integerAtLeast("threads", 1),
-      describe: "worker threads per manager",
+      describe: "threads per worker",
     })
     .option("repeat", { type: "number", default: 3, coerce: integerAtLeast("repeat", 1) })
     .option("store", { choices: ["sqlite", "postgres"] as const, default: "postgres" as const })
@@ -33,18 +33,18 @@ const builder = (y: Argv) =>
     .option("seed", { type: "number", default: 1 })
     .option("out", { type: "string", default: "benchmark_results" })
     .option("quiet", { type: "boolean", default: false })
-    .example("taskq-bench scale --profile overhead --managers 1,2,4", "the scaling table");
+    .example("taskq-bench scale --profile overhead --workers 1,2,4", "the scaling table");
 
 export const scaleMode: Mode<typeof builder> = {
   command: "scale",
-  describe: "The optimized system with 1, 2, 4... manager processes on one store (PostgreSQL by default)",
+  describe: "The optimized system with 1, 2, 4... worker processes on one store (PostgreSQL by default)",
   builder,
   handler: async (argv) => {
     const options = {
       profile: argv.profile,
       tasks: argv.tasks ?? PROFILES[argv.profile].defaultTasks.optimized,
       clients: argv.clients,
-      managers: argv.managers,
+      workers: argv.workers,
       threads: argv.threads,
       queueSize: Number(envDefault("queueSize")),
       onFull: "block" as const,

@@ -1,5 +1,5 @@
 // What the modes of `taskq-bench` share: how a mode tells `main` its exit code, progress lines,
-// and the coercer for a list of counts (`--clients 50,100`, `--managers 1,2,4`).
+// and the coercer for a list of counts (`--clients 50,100`, `--workers 1,2,4`).
 import { CliError } from "taskq/app";
 import type { Argv, CommandModule } from "yargs";
 
