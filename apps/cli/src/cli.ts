@@ -33,7 +33,7 @@ export async function main(args: readonly string[]): Promise<number> {
     const parser = yargs([...args])
       .scriptName("taskq")
       .usage(
-        "$0 <command> [options]\n\nAn in-process task queue: bounded queue, worker threads, SQLite idempotency, retries, metrics.",
+        "$0 <command> [options]\n\nA durable task queue on SQLite or PostgreSQL: submit tasks, run them on threads in one process (run) or in worker processes (serve), with idempotency keys, retries, dead letters, schedules and metrics.",
       )
       .command(generateCommand)
       .command(runCommand)

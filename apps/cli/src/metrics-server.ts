@@ -4,13 +4,13 @@ import { toPrometheus, withLabels } from "@taskq/metrics";
 import { TinypoolExecutor } from "@taskq/queue";
 import { type Runtime, readStore, storePrometheus } from "taskq/app";
 
-/** A manager's HTTP endpoints for a supervisor and a Prometheus scraper. */
+/** A worker's HTTP endpoints for a supervisor and a Prometheus scraper. */
 export interface MetricsServer {
   readonly port: number;
   close(): Promise<void>;
 }
 
-/** Whether the manager is fit to work: its store answers and its threads are all alive. */
+/** Whether the worker is fit to work: its store answers and its threads are all alive. */
 export async function health(runtime: Runtime): Promise<{ ok: boolean; store: string; threads: string }> {
   let store = "ok";
   try {
@@ -29,7 +29,7 @@ export async function health(runtime: Runtime): Promise<{ ok: boolean; store: st
 }
 
 /**
- * Serves `GET /metrics` (this manager's metrics and the store's, in the Prometheus text format,
+ * Serves `GET /metrics` (this worker's metrics and the store's, in the Prometheus text format,
  * every sample labelled `node`) and `GET /healthz` (200 when the store answers and every thread
  * is alive, 503 otherwise, with a JSON body saying which).
  */

@@ -32,7 +32,7 @@ export function numericSetting(name: SettingName, flag: string, rule: SettingRul
 
 /**
  * The `--store` option: where the task store is (`TASKQ_STORE`, or the host's `DATABASE_URL`).
- * Its old name `--db` still works, with the notice; commands that read `argv.db` read the same value.
+ * Its old name `--db` still works, with the notice, and sets `argv.store`.
  */
 export function storeOption<T>(y: Argv<T>) {
   return renamedFlag(
@@ -48,11 +48,8 @@ export function storeOption<T>(y: Argv<T>) {
     "store",
     checkStoreLocation,
     { type: "string" },
-  ) as Argv<T & { store: string; db: string }>;
+  ) as Argv<T & { store: string }>;
 }
-
-/** @deprecated The option is `--store` now: `storeOption` (which still sets `argv.db` too). */
-export const dbOption = storeOption;
 
 /** The store options every command that opens the store takes. */
 export function storeOptions<T>(y: Argv<T>) {
@@ -122,8 +119,7 @@ function runSettingOptions<T>(y: Argv<T>): Argv<T & RunSettingArgs> {
 /**
  * A setting's flag under the name it had before (`--workers`, `--db`...): hidden, still taken and
  * checked by the setting's rule (an error names the old flag), with a one-line deprecation notice
- * naming the new flag, whose value it sets. The old key reads the new flag's value otherwise, so
- * code that still reads it sees the same setting.
+ * naming the new flag, whose value it sets: commands read the new flag's key only.
  */
 function renamedFlag<T>(y: Argv<T>, name: SettingName, rule: SettingRule, extra: { type?: "string" } = {}) {
   const was = (SETTINGS[name] as { was?: { flag: string } }).was;
@@ -138,10 +134,7 @@ function renamedFlag<T>(y: Argv<T>, name: SettingName, rule: SettingRule, extra:
       coerce: (value: unknown) => rule(value, `--${old}`),
     })
     .middleware((argv: Record<string, unknown>) => {
-      if (argv[old] === undefined) {
-        argv[old] = argv[now];
-        return;
-      }
+      if (argv[old] === undefined) return;
       deprecationNotice(`--${old}`, `--${now}`);
       argv[now] = argv[old];
     }, true);
@@ -264,7 +257,7 @@ export function toRuntimeConfig(argv: RuntimeArgs, command: string): RuntimeConf
   });
   return {
     ...settings,
-    db: argv.store,
+    store: argv.store,
     storage: argv.storage,
     chunkSize: argv["chunk-size"],
     baseLatencyMs: argv["base-latency-ms"],

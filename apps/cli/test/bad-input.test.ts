@@ -410,7 +410,7 @@ describe("the store's old names, --db and IDEMPOTENCY_DB_PATH, still work", () =
     // the old flag sets the store (the task is there, not in the default store), one line said once
     const flag = await submit("f", ["--db", "flag.db"]);
     expect([flag.code, flag.stdout, flag.stderr]).toEqual([0, "f\n", FLAG]);
-    // a command that reads the store under its old key (argv.db) gets the new flag's value
+    // the task is in the store the old flag named, as another command reads it through --store
     expect(await queued("flag.db")).toBe(1);
     const status = await taskq(dir, ["status", "f", "--db", "flag.db"]);
     expect([status.code, status.stderr]).toEqual([0, FLAG]);

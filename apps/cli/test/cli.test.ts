@@ -185,21 +185,24 @@ describe("taskq (the built binary, as a subprocess)", () => {
 
   it("monitor and status tell tasks executing now from tasks leased and waiting for a slot", async () => {
     const dir = workdir();
-    // one slot and a prefetch of 2: the manager holds 3 sleeping tasks and executes 1 of them
+    // one slot and a prefetch of 2: the worker holds 3 sleeping tasks and executes 1 of them
     const sleepers = Array.from({ length: 6 }, (_, i) => ({ id: `s${i}`, type: "sleep", duration: 3600 }));
     writeFileSync(join(dir, "sleep.json"), JSON.stringify(sleepers));
     expect((await taskq(dir, ["submit", "--payload-file", "sleep.json"])).code).toBe(0);
     const serve = startTaskq(dir, ["serve", "--threads", "1", "--concurrency", "1", "--prefetch", "2"]);
     try {
-      let reading: Record<string, unknown> & { managers: Record<string, unknown>[] } = { managers: [] };
+      let reading: Record<string, unknown> & { workers: Record<string, unknown>[] } = { workers: [] };
       await until(async () => {
         reading = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json"])).stdout);
         return reading.executing === 1 && reading.running === 3;
-      }, "the manager's report of 1 executing among 3 leased");
+      }, "the worker's report of 1 executing among 3 leased");
       expect(reading).toMatchObject({ queued: 3, running: 3, executing: 1, waiting: 2 });
-      expect(reading.managers).toEqual([
+      expect(reading.workers).toEqual([
         expect.objectContaining({ leased: 3, executing: 1, threads: 1, slots: 1 }),
       ]);
+      const prometheus = (await taskq(dir, ["monitor", "--once", "--export", "prometheus"])).stdout;
+      expect(prometheus).toMatch(/^taskq_store_worker_running_tasks\{owner="[^"]+"\} 3$/m);
+      expect(prometheus).toMatch(/^taskq_store_worker_executing_tasks\{owner="[^"]+"\} 1$/m);
       const human = (await taskq(dir, ["monitor", "--once"])).stdout;
       expect(human).toContain("running 3 (executing 1, leased and waiting for a slot 2)");
       expect(human).toMatch(/executing 1 of 1 slots on 1 thread\(s\), leased 3 {2}lease expires in/);
@@ -573,7 +576,7 @@ describe("your own handler module (--handler)", () => {
       "--json",
     ]);
     const [{ id }] = JSON.parse(submitted.stdout);
-    // a task of another kind: this manager has no handler for it, and leaves it queued
+    // a task of another kind: this worker has no handler for it, and leaves it queued
     await taskq(dir, ["submit", "--kind", "lower", "--payload", '{"text": "left"}']);
     const serve = startTaskq(dir, ["serve", "--handler", handler, "--poll-ms", "20"]);
     await until(

@@ -14,7 +14,7 @@ const total = Number(process.argv[2]);
 const dir = String(process.argv[3]);
 const baselineResources = process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap");
 const runtime = await openRuntime({
-  db: join(dir, "tasks.db"),
+  store: join(dir, "tasks.db"),
   storage: join(dir, "objects"),
   threads: 2,
   concurrency: 32,

@@ -67,8 +67,8 @@ async function submittedWorkload(count: number, seed: number) {
   return { url, ...generated };
 }
 
-/** A small manager (4 slots, holding only what they can start): several of them share a workload. */
-const smallManager = (url: string) => ["serve", "--store", url, "--threads", "1", "--concurrency", "4"];
+/** A small worker (4 slots, holding only what they can start): several of them share a workload. */
+const smallWorker = (url: string) => ["serve", "--store", url, "--threads", "1", "--concurrency", "4"];
 
 /** The same workload run by one process on SQLite: what every fleet run must produce, byte for byte. */
 const ownerOf = (stderr: string) => /taskq serve: (\S+) taking tasks/.exec(stderr)?.[1];
@@ -100,7 +100,7 @@ describe("the CLI on a PostgreSQL store", () => {
       queued: 0,
       running: 0,
       oldest_due_age_ms: null,
-      managers: [],
+      workers: [],
     });
     expect(reading.succeeded + reading.failed).toBe(12);
     expect(reading.dead_letters).toBe(reading.failed);
@@ -170,9 +170,9 @@ describe("the CLI on a PostgreSQL store", () => {
     ]);
   });
 
-  it("three managers share the work: every task runs to success once, outputs byte-identical to one process on SQLite", async () => {
+  it("three workers share the work: every task runs to success once, outputs byte-identical to one process on SQLite", async () => {
     const { url, dir, unique } = await submittedWorkload(150, 3);
-    const args = [...smallManager(url), "--exit-when-idle"];
+    const args = [...smallWorker(url), "--exit-when-idle"];
     const nodes = [0, 1, 2].map(() => startTaskq(dir, args, { BASE_LATENCY_MS: "20" }));
     const results = await Promise.all(nodes.map((n) => n.exited));
     expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
@@ -183,16 +183,16 @@ describe("the CLI on a PostgreSQL store", () => {
     expect(records).toHaveLength(unique);
     expect(records.every((r) => r.status === "succeeded" && r.attempts === 1)).toBe(true);
     expect(records.every((r) => r.leaseExpiresAt === null)).toBe(true); // leases all released
-    expect(new Set(records.map((r) => r.leaseOwner)).size).toBe(3); // each task names the manager that ran it
+    expect(new Set(records.map((r) => r.leaseOwner)).size).toBe(3); // each task names the worker that ran it
     expect(outputs(join(dir, ".taskq", "objects"))).toEqual(await cleanOutputs(150, 3));
   });
 
-  it("a SIGKILLed manager's leased tasks are taken over by another once its lease expires", async () => {
+  it("a SIGKILLed worker's leased tasks are taken over by another once its lease expires", async () => {
     const { url, dir, unique } = await submittedWorkload(120, 5);
     const watcher = await watch(url);
-    const args = [...smallManager(url), "--lease-ms", "1500"];
+    const args = [...smallWorker(url), "--lease-ms", "1500"];
     const victim = startTaskq(dir, args, { BASE_LATENCY_MS: "30" });
-    await until(async () => ownerOf(victim.output().stderr) !== undefined, "the first manager to start");
+    await until(async () => ownerOf(victim.output().stderr) !== undefined, "the first worker to start");
     const victimOwner = ownerOf(victim.output().stderr) as string;
     const survivor = startTaskq(dir, [...args, "--exit-when-idle", "--poll-ms", "100"], {
       BASE_LATENCY_MS: "30",
@@ -200,7 +200,7 @@ describe("the CLI on a PostgreSQL store", () => {
     await until(async () => (await totals(watcher)).succeeded >= 20, "20 tasks to succeed");
     await until(
       async () => (await watcher.leaseHolders()).some((h) => h.owner === victimOwner && h.running > 0),
-      "the first manager to hold leases",
+      "the first worker to hold leases",
     );
     victim.child.kill("SIGKILL");
     expect((await victim.exited).code).toBe(137);
@@ -222,7 +222,7 @@ describe("the CLI on a PostgreSQL store", () => {
     expect(outputs(join(dir, ".taskq", "objects"))).toEqual(await cleanOutputs(120, 5));
   });
 
-  it("PostgreSQL restarted mid-run: the manager reconnects and finishes; nothing is lost", async () => {
+  it("PostgreSQL restarted mid-run: the worker reconnects and finishes; nothing is lost", async () => {
     const { url, dir, unique } = await submittedWorkload(300, 6);
     const watcher = await watch(url);
     const node = startTaskq(

@@ -165,7 +165,7 @@ describe("4. storage and database faults (storage faults: packages/queue/test/or
   });
 });
 
-describe("5. two managers on one store", () => {
+describe("5. two workers on one store", () => {
   it("two `taskq serve` processes never run a task twice, and together finish every task once", async () => {
     const dir = workdir();
     const gen = await taskq(dir, ["generate", "--count", "300", "--out", "tasks.json"]);

@@ -5,7 +5,7 @@ import { ValidationError } from "./errors.js";
 export const VARIANTS = ["thumb", "gray", "blur"] as const;
 export type Variant = (typeof VARIANTS)[number];
 
-/** Task types (image is the main one; the rest come from the manager/submit system). */
+/** Task types (image is the main one; the rest come from the second source system). */
 export const TASK_TYPES = ["image", "compute", "sleep", "http_request", "fail", "noop"] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 

@@ -63,7 +63,7 @@ export async function runDashboard(
 export const dashboardCommand = {
   command: "dashboard",
   describe:
-    "Serve the dashboard in a browser: live counts, throughput and managers; find a task; re-drive dead letters; cancel; pause schedules",
+    "Serve the dashboard in a browser: live counts, throughput and workers; find a task; re-drive dead letters; cancel; pause schedules",
   builder: (y: Argv) =>
     storeOption(y)
       .option("port", {

@@ -87,7 +87,7 @@ export const limitsCommand = {
       checkKind(kind, "kind"); // before the store is opened (or made): a mistake creates nothing
       // the store is made if it does not exist yet, as submit does
       const store = await openStore({
-        db: argv.store,
+        store: argv.store,
         attempts: SETTINGS.attempts.default,
         leaseMs: SETTINGS.leaseMs.default,
       });

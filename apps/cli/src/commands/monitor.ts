@@ -1,27 +1,27 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   DEFAULT_WINDOW_MS,
-  type ManagerReading,
   numberBetween,
   readingJson,
   readStore,
   redactUrl,
   type StoreReading,
   storePrometheus,
+  type WorkerReading,
   withExistingStore,
 } from "taskq/app";
 import type { Argv } from "yargs";
-import { dbOption } from "../options.js";
+import { storeOption } from "../options.js";
 import { limitsLine } from "./limits.js";
 
 interface MonitorArgs {
-  db: string;
+  store: string;
   once: boolean;
   interval: number;
   export?: "json" | "prometheus";
 }
 
-function human(r: StoreReading, db: string): string {
+function human(r: StoreReading, location: string): string {
   const age = r.oldestDueAgeMs === null ? "-" : `${(r.oldestDueAgeMs / 1000).toFixed(1)} s`;
   const now = r.now;
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -30,13 +30,13 @@ function human(r: StoreReading, db: string): string {
     `${value}${r.capped.includes(status) ? "+" : ""}`;
   const lease = (at: number | null) =>
     at === null ? "no leases" : at >= now ? `lease expires in ${seconds(at - now)}` : "lease expired";
-  const runs = (m: ManagerReading) =>
-    m.executing === null
-      ? `leased ${m.leased} (${m.heartbeatAt === null ? "never reported" : "no recent report"})`
-      : `executing ${m.executing} of ${m.slots} slots on ${m.threads === 0 ? "the main thread" : `${m.threads} thread(s)`}, leased ${m.leased}`;
+  const runs = (w: WorkerReading) =>
+    w.executing === null
+      ? `leased ${w.leased} (${w.heartbeatAt === null ? "never reported" : "no recent report"})`
+      : `executing ${w.executing} of ${w.slots} slots on ${w.threads === 0 ? "the main thread" : `${w.threads} thread(s)`}, leased ${w.leased}`;
   const t = r.totals;
   return [
-    `taskq monitor  ${new Date(now).toISOString()}  ${db}`,
+    `taskq monitor  ${new Date(now).toISOString()}  ${location}`,
     `  queued ${n("queued", t.queued)} (scheduled for later ${n("scheduled", t.scheduled)})  running ${n("running", t.running)} (executing ${r.executing}, leased and waiting for a slot ${r.waiting})  succeeded ${n("succeeded", t.succeeded)}  failed ${n("failed", t.failed)}  cancelled ${n("cancelled", t.cancelled)}  dead letters ${r.deadLetters}${r.deadLettersCapped ? "+" : ""}`,
     ...r.byKind.map(
       (k) =>
@@ -54,10 +54,10 @@ function human(r: StoreReading, db: string): string {
       (x) =>
         `    ${x.name}  ${x.cron}${x.timezone ? ` (${x.timezone})` : ""}  kind ${x.kind}  ${x.paused ? "paused" : `next ${new Date(x.nextRunAt).toISOString()}`}  last ${x.lastRunAt === null ? "-" : new Date(x.lastRunAt).toISOString()}`,
     ),
-    `  managers: ${r.managers.length === 0 ? "none" : r.managers.length}`,
-    ...r.managers.map(
-      (m) =>
-        `    ${m.owner}${m.stale ? " (stale)" : ""}  ${runs(m)}  ${lease(m.leaseExpiresAt)}${m.heartbeatAt === null ? "" : `  reported ${seconds(Math.max(0, now - m.heartbeatAt))} ago`}`,
+    `  workers: ${r.workers.length === 0 ? "none" : r.workers.length}`,
+    ...r.workers.map(
+      (w) =>
+        `    ${w.owner}${w.stale ? " (stale)" : ""}  ${runs(w)}  ${lease(w.leaseExpiresAt)}${w.heartbeatAt === null ? "" : `  reported ${seconds(Math.max(0, now - w.heartbeatAt))} ago`}`,
     ),
   ].join("\n");
 }
@@ -65,9 +65,9 @@ function human(r: StoreReading, db: string): string {
 export const monitorCommand = {
   command: "monitor",
   describe:
-    "Show the store: counts by status and kind, scheduled tasks, throughput, the longest wait, dead letters, schedules, the managers holding leases",
+    "Show the store: counts by status and kind, scheduled tasks, throughput, the longest wait, dead letters, schedules, the workers holding leases",
   builder: (y: Argv) =>
-    dbOption(y)
+    storeOption(y)
       .option("once", { type: "boolean", default: false, describe: "print once and exit" })
       .option("interval", {
         requiresArg: true,
@@ -82,7 +82,7 @@ export const monitorCommand = {
       .example("taskq monitor", "live, every second, until Ctrl-C")
       .example("taskq monitor --once --export prometheus", "one scrape"),
   handler: (argv: MonitorArgs) =>
-    withExistingStore(argv.db, async (store) => {
+    withExistingStore(argv.store, async (store) => {
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once("SIGINT", onSignal);

@@ -80,7 +80,7 @@ export const runCommand = {
       file = await loadTaskFile(argv.tasks);
     } else if (argv.benchmark) {
       const dir = join(".taskq", `benchmark-${new Date().toISOString().replace(/[:.]/g, "-")}`);
-      config.db = join(dir, "tasks.db");
+      config.store = join(dir, "tasks.db");
       config.storage = join(dir, "objects");
       const workload = generateTasks({
         count: envDefault("benchmarkTaskCount", integerRule(1)) as number,

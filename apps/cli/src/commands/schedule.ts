@@ -91,7 +91,7 @@ export const scheduleCommand = {
       parseCron(argv.cron, argv.timezone ?? null, "--cron");
       // the store is made if it does not exist yet, as submit does
       const store = await openStore({
-        db: argv.store,
+        store: argv.store,
         attempts: SETTINGS.attempts.default,
         leaseMs: SETTINGS.leaseMs.default,
       });

@@ -37,21 +37,21 @@ function kindConcurrencyFlag(value: unknown): Record<string, number> {
 export const serveCommand = {
   command: "serve",
   describe:
-    "The long-running manager: run queued tasks from the durable store until stopped (many can share one PostgreSQL store)",
+    "The long-running worker: run queued tasks from the durable store until stopped (many can share one PostgreSQL store)",
   builder: (y: Argv) =>
     runtimeOptions(y)
       .option("poll-ms", {
         requiresArg: true,
         coerce: integerAtLeast("poll-ms", 1),
-        defaultDescription: "200 on SQLite; 2000 on PostgreSQL, which wakes idle managers with LISTEN/NOTIFY",
-        describe: "how often an idle manager looks for new tasks",
+        defaultDescription: "200 on SQLite; 2000 on PostgreSQL, which wakes idle workers with LISTEN/NOTIFY",
+        describe: "how often an idle worker looks for new tasks",
       })
       .option("prefetch", {
         requiresArg: true,
         coerce: integerAtLeast("prefetch", 0),
         defaultDescription: "0: only what a free slot can start now",
         describe:
-          "tasks a manager takes beyond its free slots (fewer takes; but they run in the order taken, ahead of a higher priority enqueued meanwhile, and work spreads less evenly)",
+          "tasks a worker takes beyond its free slots (fewer takes; but they run in the order taken, ahead of a higher priority enqueued meanwhile, and work spreads less evenly)",
       })
       .option("exit-when-idle", {
         type: "boolean",
@@ -69,7 +69,7 @@ export const serveCommand = {
         requiresArg: true,
         coerce: kindConcurrencyFlag,
         describe:
-          "most tasks of a kind this manager holds at once, KIND=N (repeatable); see `taskq limits` for the fleet",
+          "most tasks of a kind this worker holds at once, KIND=N (repeatable); see `taskq limits` for the fleet",
       })
       .option("metrics-host", {
         type: "string",
@@ -94,7 +94,7 @@ export const serveCommand = {
       )
       .example(
         "taskq serve --store postgres://taskq:secret@db:5432/taskq --metrics-port 9464",
-        "one of many managers on one PostgreSQL store",
+        "one of many workers on one PostgreSQL store",
       ),
   handler: async (argv: ServeArgs) => {
     if (argv["ui-port"] !== undefined) checkDashboardListen(argv["ui-port"], argv["ui-host"]);
@@ -141,7 +141,7 @@ export const serveCommand = {
     }
     if (store.recoveredOnOpen > 0) {
       process.stderr.write(
-        `taskq serve: recovered ${store.recoveredOnOpen} task(s) left running by a stopped manager\n`,
+        `taskq serve: recovered ${store.recoveredOnOpen} task(s) left running by a stopped worker\n`,
       );
     }
     const stop = new AbortController();

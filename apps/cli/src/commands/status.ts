@@ -1,25 +1,25 @@
 import {
   CliError,
-  type ManagerReading,
-  readManagers,
+  readWorkers,
   redactUrl,
   type TaskView,
   taskView,
+  type WorkerReading,
   withExistingStore,
 } from "taskq/app";
 import type { Argv } from "yargs";
-import { dbOption } from "../options.js";
+import { storeOption } from "../options.js";
 
 export const statusCommand = {
   command: "status <id>",
   describe: "Show a task's record",
   builder: (y: Argv) =>
-    dbOption(y)
+    storeOption(y)
       .positional("id", { type: "string", demandOption: true, describe: "task id" })
       .option("json", { type: "boolean", default: false, describe: "print JSON" })
       .example("taskq status t-0001", "status, attempts, result, last error, when it ran and for how long"),
-  handler: (argv: { id: string; db: string; json: boolean }) =>
-    withExistingStore(argv.db, async (store) => {
+  handler: (argv: { id: string; store: string; json: boolean }) =>
+    withExistingStore(argv.store, async (store) => {
       // the task as every reader shows it; "scheduled" and run times by the store's clock
       const [records, now] = await Promise.all([store.getById(String(argv.id)), store.now()]);
       if (records.length === 0)
@@ -31,14 +31,14 @@ export const statusCommand = {
         console.log(JSON.stringify(json.length === 1 ? json[0] : json, null, 2));
         return;
       }
-      // a running task is leased to a manager: executing there now, or waiting in it for a slot
-      const managers = records.some((r) => r.status === "running") ? await readManagers(store) : [];
-      for (const v of views) console.log(lines(v, managers).join("\n"));
+      // a running task is leased to a worker: executing there now, or waiting in it for a slot
+      const workers = records.some((r) => r.status === "running") ? await readWorkers(store) : [];
+      for (const v of views) console.log(lines(v, workers).join("\n"));
     }),
 };
 
 /** A task's lines: its record, and when it ran or will run, and for how long. */
-function lines(v: TaskView, managers: readonly ManagerReading[]): string[] {
+function lines(v: TaskView, workers: readonly WorkerReading[]): string[] {
   const at = (ms: number) => new Date(ms).toISOString();
   const result =
     v.result === undefined ? undefined : typeof v.result === "string" ? v.result : JSON.stringify(v.result);
@@ -47,7 +47,7 @@ function lines(v: TaskView, managers: readonly ManagerReading[]): string[] {
     `id:              ${v.id}`,
     `idempotency_key: ${v.idempotencyKey}`,
     `kind:            ${v.kind}`,
-    `status:          ${v.status}${v.status === "running" ? ` (${leaseOf(v.leaseOwner, managers)})` : ""}${
+    `status:          ${v.status}${v.status === "running" ? ` (${leaseOf(v.leaseOwner, workers)})` : ""}${
       v.scheduled ? ` (scheduled for ${at(v.nextRunAt)})` : ""
     }`,
     `priority:        ${v.priority}`,
@@ -85,10 +85,10 @@ function duration(ms: number): string {
   return `${(ms / 86_400_000).toFixed(1)} d`;
 }
 
-/** Where a running task is: its manager, and how many of the tasks it holds that manager executes. */
-function leaseOf(owner: string | null, managers: readonly ManagerReading[]): string {
+/** Where a running task is: its worker, and how many of the tasks it holds that worker executes. */
+function leaseOf(owner: string | null, workers: readonly WorkerReading[]): string {
   if (owner === null) return "leased to no one";
-  const manager = managers.find((m) => m.owner === owner);
-  if (!manager || manager.executing === null) return `leased to ${owner}, which has not reported lately`;
-  return `leased to ${owner}, which executes ${manager.executing} of the ${manager.leased} tasks it holds`;
+  const worker = workers.find((w) => w.owner === owner);
+  if (!worker || worker.executing === null) return `leased to ${owner}, which has not reported lately`;
+  return `leased to ${owner}, which executes ${worker.executing} of the ${worker.leased} tasks it holds`;
 }

@@ -24,7 +24,7 @@ interface SubmitArgs {
   count?: number;
   attempts?: number;
   seed: number;
-  db: string;
+  store: string;
   storage: string;
   json: boolean;
   quiet: boolean;
@@ -57,7 +57,7 @@ function priorityFlag(value: unknown): number {
   return n;
 }
 
-/** Tasks of every type of the manager/submit system, seeded. */
+/** Tasks of the built-in types the second source system brought (all but image), seeded. */
 export function randomTasks(count: number, seed: number): Record<string, unknown>[] {
   const random = createRng(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)] as T;
@@ -302,7 +302,7 @@ export const submitCommand = {
         tasks.push(builtIn(prepareTask(raw, { generateId: newTaskId })));
     }
     const { store, objects } = await openStores({
-      db: argv.db,
+      store: argv.store,
       storage: argv.storage,
       chunkSize: envDefault("chunkSize", integerRule(1)) as number,
       attempts: envDefault("attempts", integerRule(1)) as number,
