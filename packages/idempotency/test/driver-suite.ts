@@ -5,13 +5,13 @@ import {
   type ClaimInput,
   everyDeadLetter,
   everyTask,
-  WORKER_STALE_MS,
   MAX_COUNT_CAP,
   StaleTransitionError,
   type StatusTotals,
   StoreError,
   statusTotals,
   type TaskStoreDriver,
+  WORKER_STALE_MS,
 } from "../src/index.js";
 
 export const task = (n: number, extra: Partial<ClaimInput> = {}): ClaimInput => ({
