@@ -51,8 +51,9 @@ export interface StoredOutput {
 /** Options of an orchestrator. */
 export interface OrchestratorOptions<T, O> {
   /**
-   * Validates a raw task; throws (an error with `errorClass`) for bad input, and nothing is
-   * stored. For a task taken from the durable queue (`adopt`) it also gets the stored id and key.
+   * Validates a raw task; throws (an error with `errorClass`) for bad input: a submitted task is
+   * then not stored, and one taken from the durable queue (`adopt`) fails as `validation`. For a
+   * task taken from the durable queue it also gets the stored id, key and kind.
    */
   readonly prepare: (raw: unknown, stored?: StoredIdentity) => PreparedTask<T>;
   readonly store: TaskStorePort;
@@ -76,7 +77,7 @@ export interface OrchestratorOptions<T, O> {
    * @default "block"
    */
   readonly onFull?: OnFull;
-  /** Retry policy or its options (MAX_RETRIES is `maxAttempts`). */
+  /** Retry policy or its options (taskq's ATTEMPTS setting is `maxAttempts`). */
   readonly retry?: RetryPolicy | RetryPolicyOptions;
   /**
    * Cancels an attempt that runs longer than this (ms) as a retryable `timeout`; 0 means never.
@@ -304,7 +305,8 @@ export class Orchestrator<T, O> {
 
   /**
    * Runs a task already taken from the durable queue (status `running`, leased to this process):
-   * `taskq serve` feeds the orchestrator this way. Its payload is validated like a submitted task's.
+   * the Fetcher (`taskq serve`, `createWorker`, a queue's enqueued tasks) feeds the orchestrator
+   * this way. Its payload is validated like a submitted task's.
    */
   adopt(record: StoreRecord & { readonly payload: unknown }): Promise<TaskResult> {
     const t0 = this.#now();

@@ -1,7 +1,7 @@
 /** Options of a retry policy. */
 export interface RetryPolicyOptions {
   /**
-   * Attempts in all, the first included (MAX_RETRIES); a task that fails this many times is
+   * Attempts in all, the first included (taskq's ATTEMPTS); a task that fails this many times is
    * dead-lettered.
    * @default 3
    */

@@ -1,8 +1,9 @@
 import type { LoggerPort } from "@taskq/queue";
 
 /**
- * One background job over the task store, in the shape every such job has (retention now; cron
- * and limit refills next): a name, an interval, whether it runs once per cluster, and one pass.
+ * One background job over the task store, in the shape every such job has (retention, the worker
+ * report, the cancel watch, the scheduler): a name, an interval, whether it runs once per
+ * cluster, and one pass.
  */
 export interface MaintenanceService {
   /** Names it in logs and in the store's once-per-cluster gate. */
