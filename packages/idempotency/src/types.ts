@@ -70,8 +70,8 @@ export interface TaskRecord {
   /** Larger runs first (see ClaimInput.priority). */
   readonly priority: number;
   /**
-   * Running: the worker holding its lease (its id). Finished (succeeded, failed, cancelled): the
-   * owner that ran its last attempt. Queued: null.
+   * The id of a worker (`host:pid:nonce`). Running: the worker that holds the lease. Finished
+   * (succeeded, failed, cancelled): the worker that ran its last attempt. Queued: null.
    */
   readonly leaseOwner: string | null;
   readonly leaseExpiresAt: number | null;
