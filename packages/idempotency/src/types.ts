@@ -70,8 +70,9 @@ export interface TaskRecord {
   /** Larger runs first (see ClaimInput.priority). */
   readonly priority: number;
   /**
-   * The id of a worker (`host:pid:nonce`). Running: the worker that holds the lease. Finished
-   * (succeeded, failed, cancelled): the worker that ran its last attempt. Queued: null.
+   * The id of a worker (`host:pid:nonce` unless its store was given one). Running: the worker
+   * that holds the lease. Finished (succeeded, failed, cancelled): the worker that ran its last
+   * attempt. Queued: null.
    */
   readonly leaseOwner: string | null;
   readonly leaseExpiresAt: number | null;
