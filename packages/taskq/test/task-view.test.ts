@@ -29,6 +29,7 @@ const record = (over: Partial<TaskRecord> = {}): TaskRecord => ({
   errorMessage: null,
   version: 0,
   cancelRequestedAt: null,
+  tags: [],
   ...over,
 });
 
