@@ -79,5 +79,5 @@ export {
   type SettingRule,
 } from "./settings.js";
 export { checkStoreLocation, ensureStoreDirectory } from "./store-location.js";
-export { resultOf, type TaskTiming, type TaskView, taskTiming, taskView } from "./task-view.js";
+export { duration, resultOf, type TaskTiming, type TaskView, taskTiming, taskView } from "./task-view.js";
 export { checkKindConcurrency, defaultPollMs, type ServeOptions, serve } from "./worker.js";

@@ -91,3 +91,17 @@ export function taskView(record: TaskRecord, storeNow: number): TaskView {
     asOf: storeNow,
   };
 }
+
+/**
+ * A span of time as every reader of a task prints it (a run time, how long until it is due):
+ * 850 ms, 12.3 s, 4.5 min, 2.0 h, 3.1 d; negative spans keep their sign; "" for none.
+ */
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "";
+  const abs = Math.abs(ms);
+  if (abs < 1000) return `${Math.round(ms)} ms`;
+  if (abs < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (abs < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  if (abs < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
+  return `${(ms / 86_400_000).toFixed(1)} d`;
+}

@@ -1,5 +1,6 @@
 import {
   CliError,
+  duration,
   readWorkers,
   redactUrl,
   type TaskView,
@@ -74,15 +75,6 @@ function lines(v: TaskView, workers: readonly WorkerReading[]): string[] {
     `updated:         ${at(v.updatedAt)}`,
     `version:         ${v.version}`,
   ];
-}
-
-/** 850 ms, 12.3 s, 4.5 min, 2.0 h, 3.1 d. */
-function duration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
-  if (ms < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
-  return `${(ms / 86_400_000).toFixed(1)} d`;
 }
 
 /** Where a running task is: its worker, and how many of the tasks it holds that worker executes. */

@@ -13,15 +13,8 @@ export function time(ms: number | null | undefined): string {
         .replace(/\.\d+Z$/, "Z");
 }
 
-export function duration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return "";
-  const abs = Math.abs(ms);
-  if (abs < 1000) return `${Math.round(ms)} ms`;
-  if (abs < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (abs < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
-  if (abs < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
-  return `${(ms / 86_400_000).toFixed(1)} d`;
-}
+/** The task view's one formatter of a span of time (taskq/app). */
+export { duration } from "taskq/app";
 
 export function json(value: unknown): string {
   if (value === undefined) return "";
