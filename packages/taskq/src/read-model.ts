@@ -115,8 +115,13 @@ function p95(values: number[]): number | null {
 }
 
 /** Throughput and latency over the last `windowMs` by the store's clock (one range of two indexes). */
-export async function readThroughput(store: TaskStoreDriver, windowMs: number): Promise<ThroughputReading> {
-  const now = await store.now();
+export async function readThroughput(
+  store: TaskStoreDriver,
+  windowMs: number,
+  /** The store's clock when the caller read it already (readStore's counts carry it): no second round trip. */
+  storeNow?: number,
+): Promise<ThroughputReading> {
+  const now = storeNow ?? (await store.now());
   const recent = await store.recentFinished(now - windowMs, SAMPLE_LIMIT);
   const seconds = windowMs / 1000;
   return {
@@ -173,7 +178,7 @@ export async function readStore(store: TaskStoreDriver, options: ReadOptions = {
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   const counts = await store.statusCounts(cap);
   const [throughput, workers, limits, schedules] = await Promise.all([
-    readThroughput(store, windowMs),
+    readThroughput(store, windowMs, counts.now),
     readWorkers(store, counts.now),
     store.kindLimits(),
     store.schedules(),
