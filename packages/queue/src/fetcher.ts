@@ -20,9 +20,18 @@ export interface FetcherOptions {
   readonly kinds?: readonly string[];
   /**
    * Most tasks this process holds at once (running, admitted or backing off): it takes no more
-   * than `capacity - runner.pending` per look, and waits for a task to settle when full.
+   * than `capacity - runner.pending` per look, and waits for a task to settle when full. With
+   * `autoPrefetch`, the slots only: the fetcher adds what they would start soon.
    */
   readonly capacity: number;
+  /**
+   * Hold, beyond `capacity`, what the slots finished in the last `horizonMs` (at most `max`),
+   * measured as tasks settle: a worker of fast tasks takes hundreds at a time and fetches the
+   * next batch while these run; one whose slots are busy with slow tasks finished none lately and
+   * holds only what it can start. A take waits until what is held beyond the slots falls to half
+   * that (a low-water mark), so takes stay big. @default none (capacity alone)
+   */
+  readonly autoPrefetch?: { readonly horizonMs: number; readonly max: number };
   /**
    * Most tasks of a kind this process holds at once, by kind (a worker's own per-kind limits;
    * the store's limits per kind hold across every worker besides). @default none
@@ -61,6 +70,8 @@ function checkPositive(name: string, value: number): void {
 export class Fetcher {
   readonly #options: FetcherOptions;
   #taken = 0;
+  /** Settles of the last horizon, counted per bucket of BUCKET_MS (autoPrefetch only). */
+  readonly #settles: SettleWindow | undefined;
   /** Wakes a wait when one of the tasks this fetcher handed out settles. */
   #settled: (() => void) | undefined;
 
@@ -70,7 +81,18 @@ export class Fetcher {
     checkPositive("capacity", options.capacity);
     for (const [kind, max] of Object.entries(options.perKind ?? {})) checkPositive(`perKind.${kind}`, max);
     checkPositive("pollMs", options.pollMs);
+    if (options.autoPrefetch) {
+      checkPositive("autoPrefetch.horizonMs", options.autoPrefetch.horizonMs);
+      checkPositive("autoPrefetch.max", options.autoPrefetch.max);
+      this.#settles = new SettleWindow(options.autoPrefetch.horizonMs);
+    }
     this.#options = options;
+  }
+
+  /** What it holds beyond its slots now: the slots' finishes of the last horizon, capped. */
+  get prefetch(): number {
+    const auto = this.#options.autoPrefetch;
+    return auto && this.#settles ? Math.min(auto.max, this.#settles.count(performance.now())) : 0;
   }
 
   /** Tasks taken from the store so far. */
@@ -82,8 +104,10 @@ export class Fetcher {
   async run(): Promise<number> {
     const { store, runner, capacity, signal } = this.#options;
     while (!signal?.aborted) {
-      const free = capacity - runner.pending;
-      if (free <= 0) {
+      const extra = this.prefetch;
+      const free = capacity + extra - runner.pending;
+      // the low-water mark: with tasks held beyond the slots, take again once they fall to half
+      if (free <= 0 || (extra > 1 && runner.pending > capacity + extra / 2)) {
         await this.#wait({ work: false, settle: true });
         continue;
       }
@@ -170,6 +194,7 @@ export class Fetcher {
    * one take, rather than one take per slot.
    */
   #wake(): void {
+    this.#settles?.add(performance.now());
     const wake = this.#settled;
     if (!wake) return;
     this.#settled = undefined;
@@ -198,5 +223,36 @@ export class Fetcher {
       done.abort(); // ends the store's wait and the abort listener's promise
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+}
+
+/** Counts events over a sliding horizon in ten buckets (one counter each: no per-event memory). */
+class SettleWindow {
+  readonly #bucketMs: number;
+  readonly #counts = new Array<number>(10).fill(0);
+  #bucket = 0;
+
+  constructor(horizonMs: number) {
+    this.#bucketMs = Math.max(1, horizonMs / 10);
+  }
+
+  add(now: number): void {
+    this.#roll(now);
+    this.#counts[this.#bucket % 10] = (this.#counts[this.#bucket % 10] as number) + 1;
+  }
+
+  count(now: number): number {
+    this.#roll(now);
+    let sum = 0;
+    for (const n of this.#counts) sum += n;
+    return sum;
+  }
+
+  /** Empties the buckets the clock has passed since the last event. */
+  #roll(now: number): void {
+    const bucket = Math.floor(now / this.#bucketMs);
+    const passed = Math.min(10, bucket - this.#bucket);
+    for (let i = 1; i <= passed; i++) this.#counts[(this.#bucket + i) % 10] = 0;
+    if (passed > 0) this.#bucket = bucket;
   }
 }

@@ -111,6 +111,35 @@ describe("Fetcher", () => {
     );
   });
 
+  it("autoPrefetch: holds only its slots while they are busy, then takes more as they finish", async () => {
+    const { sync, store, runner, release } = setup(200, 2);
+    const limits: number[] = [];
+    const counting = withTakeNext(store, (limit, kinds, options) => {
+      limits.push(limit);
+      return store.takeNext(limit, kinds, options);
+    });
+    // an hour's horizon: every settle of the test counts, whatever the machine's speed
+    const fetcher = new Fetcher({
+      store: counting,
+      runner,
+      capacity: 2,
+      autoPrefetch: { horizonMs: 3_600_000, max: 50 },
+      pollMs: NEVER_MS,
+      exitWhenIdle: true,
+    });
+    const done = fetcher.run();
+    await vi.waitFor(() => expect(runner.executing).toBe(2));
+    // busy slots that finished nothing: it holds what it can start, the rest stays queued
+    expect(fetcher.prefetch).toBe(0);
+    expect(countsOf(sync)).toMatchObject({ running: 2, queued: 198 });
+    release();
+    expect(await done).toBe(200);
+    expect(limits[0]).toBe(2);
+    // as the slots finished tasks it held more, up to the cap beyond its slots, in bigger takes
+    expect(Math.max(...limits)).toBe(52);
+    expect(limits.length).toBeLessThan(200 / 2);
+  });
+
   it("refuses a capacity or poll interval that cannot work", () => {
     const { store, runner } = setup(0, 1);
     expect(() => new Fetcher({ store, runner, capacity: 0, pollMs: 10 })).toThrow(

@@ -35,15 +35,23 @@ export interface ServeOptions {
    */
   readonly kindConcurrency?: Readonly<Record<string, number>>;
   /**
-   * Tasks a worker takes beyond its free slots. With 0 it holds only what it can start now, so a
-   * task enqueued while it is busy (a higher priority, or any task another worker is free for)
-   * is taken by the next free slot anywhere, in priority order, and work spreads across workers.
-   * More saves takes (a worker refills from what it holds when a slot frees) at the cost of both:
-   * the tasks it holds run in the order it took them, whatever is enqueued meanwhile.
-   * @default 0
+   * Tasks a worker takes beyond its free slots. `"auto"`: what its slots finished in the last
+   * PREFETCH_HORIZON_MS (100 ms), at most MAX_AUTO_PREFETCH (1,000), measured as it runs: a
+   * worker of fast tasks takes hundreds at a time and fetches the next batch while these run
+   * (fewer, bigger takes); one whose slots are busy with slow tasks holds only what it can start,
+   * so a task enqueued while it is busy (a higher priority, or any task another worker is free
+   * for) is taken by the next free slot anywhere, in priority order. A number fixes it: 0 holds
+   * only what it can start now; more saves takes at the cost of both (the tasks it holds run in
+   * the order it took them, whatever is enqueued meanwhile).
+   * @default "auto"
    */
-  readonly prefetch?: number;
+  readonly prefetch?: number | "auto";
 }
+
+/** With `prefetch: "auto"`, a worker holds what its slots finished in this many ms. */
+export const PREFETCH_HORIZON_MS = 100;
+/** With `prefetch: "auto"`, the most a worker holds beyond its slots. */
+export const MAX_AUTO_PREFETCH = 1000;
 
 /** The poll interval a worker uses on a store when none is given. */
 export function defaultPollMs(dialect: "sqlite" | "postgres"): number {
@@ -53,8 +61,8 @@ export function defaultPollMs(dialect: "sqlite" | "postgres"): number {
 /**
  * Takes tasks from the runtime's store and runs them on its orchestrator until `signal` aborts
  * (or, with `exitWhenIdle`, until the store is idle). It holds at most as many tasks as it has
- * slots plus `prefetch` (none by default): each is leased to this process and renewed by its
- * heartbeat.
+ * slots plus `prefetch` (by default what its slots start within 100 ms): each is leased to this
+ * process and renewed by its heartbeat.
  * Resolves with the number of tasks taken. Close the runtime afterwards to drain them.
  */
 export async function serve(runtime: Runtime, options: ServeOptions = {}): Promise<number> {
@@ -65,7 +73,7 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
     store: runtime.store,
     runner: runtime.orchestrator,
     kinds: runtime.kinds,
-    capacity: runtime.executor.concurrency + checkPrefetch(options.prefetch ?? 0),
+    ...prefetchOf(runtime.executor.concurrency, checkPrefetch(options.prefetch ?? "auto")),
     ...(options.kindConcurrency
       ? { perKind: checkKindConcurrency(options.kindConcurrency, runtime.kinds) }
       : {}),
@@ -81,12 +89,20 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
   }
 }
 
-/** A prefetch checked: an integer from 0; ConfigError naming it. */
-export function checkPrefetch(prefetch: unknown): number {
+/** A fetcher's capacity for its slots and a prefetch: fixed, or sized as it runs. */
+function prefetchOf(slots: number, prefetch: number | "auto") {
+  return prefetch === "auto"
+    ? { capacity: slots, autoPrefetch: { horizonMs: PREFETCH_HORIZON_MS, max: MAX_AUTO_PREFETCH } }
+    : { capacity: slots + prefetch };
+}
+
+/** A prefetch checked: "auto" or an integer from 0; ConfigError naming it. */
+export function checkPrefetch(prefetch: unknown): number | "auto" {
+  if (prefetch === "auto") return prefetch;
   if (typeof prefetch !== "number" || !Number.isInteger(prefetch) || prefetch < 0 || prefetch > 1_000_000)
     throw new ConfigError(
       "prefetch",
-      `prefetch must be an integer from 0 to 1000000, got ${JSON.stringify(prefetch)}`,
+      `prefetch must be "auto" or an integer from 0 to 1000000, got ${JSON.stringify(prefetch)}`,
     );
   return prefetch;
 }
@@ -138,8 +154,8 @@ export interface WorkerOptions extends RunOptions {
    * @default none
    */
   readonly kindConcurrency?: Readonly<Record<string, number>>;
-  /** Tasks it takes beyond its free slots (see ServeOptions). @default 0 */
-  readonly prefetch?: number;
+  /** Tasks it takes beyond its free slots (see ServeOptions). @default "auto" */
+  readonly prefetch?: number | "auto";
 }
 
 /** A running worker: it takes tasks of its kinds from the store until closed. */

@@ -244,7 +244,7 @@ describe.each(stores)("producer and workers on %s", (_name, storeOf) => {
       ConfigError,
     );
     await expect(createWorker({ store, handlers: { a: fixture("echo") }, prefetch: -1 })).rejects.toThrow(
-      /^prefetch must be an integer from 0 to 1000000, got -1$/,
+      /^prefetch must be "auto" or an integer from 0 to 1000000, got -1$/,
     );
     await expect(connect({ stor: store } as never)).rejects.toThrow(
       'unknown option "stor": did you mean "store"?',

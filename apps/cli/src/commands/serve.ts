@@ -9,7 +9,7 @@ import { checkDashboardListen, runDashboard } from "./dashboard.js";
 
 interface ServeArgs extends RuntimeArgs {
   "poll-ms"?: number;
-  prefetch?: number;
+  prefetch?: number | "auto";
   "exit-when-idle": boolean;
   "shutdown-timeout-ms": number;
   "metrics-port"?: number;
@@ -48,10 +48,10 @@ export const serveCommand = {
       })
       .option("prefetch", {
         requiresArg: true,
-        coerce: integerAtLeast("prefetch", 0),
-        defaultDescription: "0: only what a free slot can start now",
+        coerce: (value: unknown) => (value === "auto" ? "auto" : integerAtLeast("prefetch", 0)(value)),
+        defaultDescription: "auto: what its slots finished in the last 100 ms, at most 1000 (none while they are busy with slow tasks)",
         describe:
-          "tasks a worker takes beyond its free slots (fewer takes; but they run in the order taken, ahead of a higher priority enqueued meanwhile, and work spreads less evenly)",
+          "tasks a worker takes beyond its free slots: auto, or a number (0: only what a free slot can start now; more: fewer takes, but they run in the order taken, ahead of a higher priority enqueued meanwhile)",
       })
       .option("exit-when-idle", {
         type: "boolean",
