@@ -229,3 +229,145 @@ describe("a PostgreSQL store of the released code", () => {
     expect((await versions(schema)).at(-1)).toEqual({ version: SCHEMA_VERSION + 1, name: "008_future" });
   });
 });
+
+/**
+ * A store at schema 12 (the release before the state tables, migration 013), as that release
+ * leaves it, with tasks in every state: due at priorities 0, 5 and -1, delayed an hour, running
+ * on a live lease (its cancel asked for) and on an expired one, succeeded a day ago and just now,
+ * failed with its dead letter, cancelled, and a tagged one. Ranks as the release computes them
+ * (an hour per point of priority).
+ */
+function releaseRows(t: string, now: number): string[] {
+  const HOUR = 3_600_000;
+  const row = (n: number, status: string, o: Record<string, string | number | null> = {}) => {
+    const v: Record<string, string | number | null> = {
+      id: `'r-${n}'`,
+      idempotency_key: `'rk-${n}'`,
+      kind: "'rel'",
+      payload: `'{"n":${n}}'`,
+      status: `'${status}'`,
+      attempts: 0,
+      max_attempts: 3,
+      created_at: now - 10_000 + n,
+      updated_at: now,
+      next_run_at: now - 5000 + n,
+      priority: 0,
+      ...o,
+    };
+    if (!("rank_at" in o)) v.rank_at = Number(v.next_run_at) - Number(v.priority) * HOUR;
+    const cols = Object.keys(v);
+    return `INSERT INTO ${t}tasks (${cols.join(", ")}) VALUES (${cols.map((c) => v[c] ?? "NULL").join(", ")})`;
+  };
+  const live = `'live-host:1:x'`;
+  return [
+    row(1, "queued"),
+    row(2, "queued", { priority: 5 }),
+    row(3, "queued", { priority: -1 }),
+    row(4, "queued", { next_run_at: now + HOUR }),
+    row(5, "running", { attempts: 1, started_at: now, lease_owner: live, lease_expires_at: now + HOUR, cancel_requested_at: now }),
+    row(6, "running", { attempts: 1, started_at: now - 60_000, lease_owner: "'gone-host:1:x'", lease_expires_at: now - 1000 }),
+    row(7, "succeeded", { attempts: 1, started_at: now - 2 * 24 * HOUR, finished_at: now - 2 * 24 * HOUR, result: "'7'" }),
+    row(8, "succeeded", { attempts: 1, started_at: now, finished_at: now, result: "'8'" }),
+    row(9, "failed", { attempts: 3, started_at: now, finished_at: now, error_class: "'permanent'", error_message: "'bad'" }),
+    row(10, "cancelled", { finished_at: now }),
+    row(11, "queued", { tags: `'["blue"]'` }),
+    `INSERT INTO ${t}dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
+     SELECT seq, id, idempotency_key, payload, 'permanent', 'bad', 3, ${now} FROM ${t}tasks WHERE id = 'r-9'`,
+  ];
+}
+
+/** The release's store opened by this code: every state's task is found, counted, taken and kept as it was. */
+async function everyStateKept(store: TaskStoreDriver): Promise<void> {
+  expect(store.recoveredOnOpen).toBe(1); // the expired lease
+  const totals = statusTotals(await store.statusCounts(MAX_COUNT_CAP));
+  expect(totals).toMatchObject({ queued: 5, scheduled: 1, running: 1, succeeded: 2, failed: 1, cancelled: 1 });
+  const ids = async (status: "queued" | "running" | "succeeded" | "failed" | "cancelled") =>
+    (await store.listTasks({ status, limit: 50 })).map((r) => r.id).sort();
+  expect(await ids("queued")).toEqual(["r-1", "r-11", "r-2", "r-3", "r-4", "r-6"]);
+  expect(await ids("running")).toEqual(["r-5"]);
+  expect(await ids("succeeded")).toEqual(["r-7", "r-8"]);
+  expect(await ids("failed")).toEqual(["r-9"]);
+  expect(await ids("cancelled")).toEqual(["r-10"]);
+  expect((await store.listTasks({ tag: "blue", limit: 10 })).map((r) => r.id)).toEqual(["r-11"]);
+  expect((await store.leaseHolders()).map((h) => h.owner)).toEqual(["live-host:1:x"]);
+  // a finished key is still answered with its result
+  const dup = await store.claim({ id: "x", idempotencyKey: "rk-8", kind: "rel", payload: {} });
+  expect(dup.created === false && dup.record).toMatchObject({ status: "succeeded", result: "8" });
+  // the queue's order: priority 5, then by rank (the reclaimed one kept its own), the delayed
+  // one not yet; the negative priority ranked an hour later, still due
+  const taken = await store.takeNext(10, ["rel"]);
+  expect(taken.map((r) => r.id)).toEqual(["r-2", "r-1", "r-6", "r-11", "r-3"]);
+  for (const r of taken) await store.succeed(r.seq, r.version, { result: "null" });
+  // the running one's cancel was asked for before: its worker ends it cancelled
+  const [running] = await store.getById("r-5");
+  await store.cancelRunning(running!.seq, running!.version);
+  expect(await ids("cancelled")).toEqual(["r-10", "r-5"]);
+  // retention: the day-old success goes, and its key may run again
+  expect(await store.prune({ olderThanMs: 24 * 3_600_000 })).toBe(1);
+  expect(await store.claim({ id: "r-7b", idempotencyKey: "rk-7", kind: "rel", payload: {} })).toMatchObject({
+    created: true,
+  });
+  // the failed one re-driven runs again
+  expect(await store.redriveTasks((await store.getById("r-9")).map((r) => r.seq))).toBe(1);
+  const again = await store.takeNext(10, ["rel"]);
+  expect(again.map((r) => r.id).sort()).toEqual(["r-7b", "r-9"]);
+  for (const r of again) await store.succeed(r.seq, r.version);
+  const after = statusTotals(await store.statusCounts(MAX_COUNT_CAP));
+  expect(after).toMatchObject({ queued: 0, scheduled: 1, running: 0, succeeded: 8, failed: 0, cancelled: 2 });
+  expect(await store.nextDueIn(["rel"])).toBeGreaterThan(3_500_000);
+}
+
+describe("a store made by the release before the state tables (schema 12), tasks in every state", () => {
+  it("SQLite: opened by this code, every task found, counted and run as before", async () => {
+    const path = tempDb();
+    const db = new Database(path);
+    for (const m of SQLITE_MIGRATIONS.slice(0, 12)) db.exec(m.sql);
+    db.pragma("user_version = 12");
+    for (const sql of releaseRows("", Date.now())) db.exec(sql);
+    db.exec(`INSERT INTO task_tags (tag, task_seq) SELECT 'blue', seq FROM tasks WHERE id = 'r-11'`);
+    db.close();
+    const store = SqliteTaskStore.open({ path });
+    open.push(store);
+    await everyStateKept(store);
+  });
+
+  it("PostgreSQL: migrated to the state tables, every task found, counted and run as before", async () => {
+    const url = inject("pgUrl");
+    const schema = `twelve_${process.pid}`;
+    const q = `"${schema}"`;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(
+        [
+          `CREATE SCHEMA ${q}`,
+          `SET search_path TO ${q}`,
+          `CREATE TABLE ${q}.migrations (version integer PRIMARY KEY, name text, applied_at timestamptz NOT NULL DEFAULT now())`,
+          ...PG_MIGRATIONS.slice(0, 12).map((m) => m.sql),
+          ...PG_MIGRATIONS.slice(0, 12).map(
+            (m) => `INSERT INTO ${q}.migrations (version, name) VALUES (${m.version}, '${m.name}')`,
+          ),
+          ...releaseRows(`${q}.`, Date.now()),
+        ].join(";\n"),
+      );
+      const store = await PgTaskStore.open({ url, schema });
+      open.push(store);
+      // each state's table holds its tasks, and no status index is left on the task rows
+      const count = async (table: string) =>
+        Number((await client.query(`SELECT count(*) AS n FROM ${q}.${table}`)).rows[0].n);
+      expect([await count("task_ready"), await count("task_leases"), await count("task_done")]).toEqual([6, 1, 4]);
+      const { rows } = await client.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tasks'`, [
+        schema,
+      ]);
+      expect(rows.map((r) => r.indexname).sort()).toEqual(["tasks_by_id", "tasks_kind_idempotency_key_key", "tasks_pkey"]);
+      await everyStateKept(store);
+      expect([await count("task_ready"), await count("task_leases")]).toEqual([1, 0]);
+      expect(await store.stateMismatches()).toEqual([]);
+      // the check sees a state row lost
+      await client.query(`DELETE FROM ${q}.task_ready`);
+      expect(await store.stateMismatches()).toEqual([expect.stringMatching(/ queued: 0 ready, 0 lease\(s\), done none$/)]);
+    } finally {
+      await client.end();
+    }
+  });
+});

@@ -78,6 +78,16 @@ async function openStore(options: HistoryOptions): Promise<StoreSetup> {
  * Reads every task, in creation order (everyTask: listTasks pages of 500); the server may be
  * restarting, so a failed read is tried again from the start.
  */
+/**
+ * On PostgreSQL, the state tables (task_ready, task_leases, task_done) agree with every task's
+ * status at the end, whatever the faults did: one violation per task that disagrees.
+ */
+async function stateTableViolations(client: Client): Promise<Violation[]> {
+  const check = (client.store as { stateMismatches?: () => Promise<string[]> }).stateMismatches;
+  if (!check) return [];
+  return (await check.call(client.store)).map((detail) => ({ promise: "state tables agree with statuses", detail }));
+}
+
 async function readAll(client: Client): Promise<FinalTask[]> {
   for (let i = 0; ; i++) {
     try {
@@ -162,7 +172,10 @@ export async function runHistory(
     const events = readHistory(options.out);
     const producer = readLog<ProducerEntry>(join(options.out, "producer.jsonl"));
     const fleetLog = readLog<FleetEntry>(join(options.out, "fleet.jsonl"));
-    const violations = checkHistory({ events, producer, final: tasks, fleet: fleetLog, config: WORKLOAD });
+    const violations = [
+      ...checkHistory({ events, producer, final: tasks, fleet: fleetLog, config: WORKLOAD }),
+      ...(await stateTableViolations(client)),
+    ];
     const injected: Record<string, number> = {};
     for (const e of fleetLog)
       if (e.ev !== "spawn" && e.ev !== "exit") injected[e.ev] = (injected[e.ev] ?? 0) + 1;

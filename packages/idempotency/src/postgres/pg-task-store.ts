@@ -491,6 +491,25 @@ export class PgTaskStore implements TaskStoreDriver {
     return this.#notifier.waitForChange(timeoutMs, signal);
   }
 
+  /**
+   * The tasks whose state tables (task_ready, task_leases, task_done: migration 013) disagree with
+   * their status, and state rows whose task is gone, one line each; empty when they agree. Not part
+   * of the store contract (SQLite has no such tables): for the history checker and tests. Reads
+   * every task.
+   */
+  async stateMismatches(): Promise<string[]> {
+    this.#ensureOpen("check the state tables");
+    const { rows } = await this.#conn.query<
+      "task_state_check",
+      { seq: string; status: string | null; ready: number | null; leased: number | null; done: string | null }
+    >("task_state_check", {});
+    return rows.map((r) =>
+      r.status === null
+        ? `seq ${r.seq}: ${r.done} row, no task`
+        : `seq ${r.seq} ${r.status}: ${r.ready} ready, ${r.leased} lease(s), done ${r.done ?? "none"}`,
+    );
+  }
+
   // ---- cancel ----------------------------------------------------------------------------------
 
   async cancel(seq: number): Promise<T.CancelOutcome> {

@@ -36,7 +36,19 @@ FROM (SELECT nextval(':schema.tasks_seq_seq'::regclass) AS seq, v.*, COALESCE(v.
   FROM claims v, clock ORDER BY v.ord) AS u, clock
 ORDER BY u.kind COLLATE "C", u.key COLLATE "C", u.ord
 ON CONFLICT (kind, idempotency_key) DO NOTHING
-RETURNING seq, kind, idempotency_key, version, status, attempts
+RETURNING seq, kind, idempotency_key, version, status, attempts, rank_at, next_run_at, priority, lease_owner,
+  lease_expires_at
+
+-- What `c` (insert_tasks) inserted, filed in its state's table (docs/architecture.md §4.2): a
+-- queued task's row in task_ready, a started one's lease in task_leases. Two CTEs, written
+-- `c AS (:insert_tasks), :file_new_tasks`.
+-- fragment: file_new_tasks
+ready_new AS (
+    INSERT INTO :schema.task_ready (seq, kind, rank_at, next_run_at, priority)
+    SELECT seq, kind, rank_at, next_run_at, priority FROM c WHERE status = 'queued'),
+  leased_new AS (
+    INSERT INTO :schema.task_leases (seq, kind, owner, expires_at)
+    SELECT seq, kind, lease_owner, lease_expires_at FROM c WHERE status = 'running')
 
 -- One statement per event-loop turn carries every batched call: claims and the five transitions
 -- as data-modifying CTEs over `unnest` arrays (one round trip, one commit). The calls of one turn
@@ -45,12 +57,14 @@ RETURNING seq, kind, idempotency_key, version, status, attempts
 -- stale. A NOTIFY goes out on @channel, on commit, when any task became queued. Each transition
 -- finds its rows by primary key (see below). Claims are inserted by insert_tasks (above).
 --
--- A statement that finds tasks by seq tests their status as `(status = 'x') IS TRUE`, a form no
--- partial index's predicate matches, so the primary key finds them. With `status = 'x'` the
--- planner ANDs in that status's partial index (tasks_running, tasks_queued): such an index keeps an
--- entry of every task that has left the status until a vacuum, looks small to the planner, and
--- is read whole. Draining 40,000 tasks, each of the turn's CTEs read 23,000 entries of
--- tasks_running (1 to 4 ms a turn for a handful of tasks).
+-- Since migration 013 a task's state is also the row it has in task_ready (queued), task_leases
+-- (running) or task_done (finished): each statement that changes a status moves that row in the
+-- same statement (a transition out of `running` deletes the lease and files the task as queued
+-- or done, in `moved` below). Locks are taken in one order everywhere: a ready row before its
+-- task (take, start, cancel), a task before its lease or done row (every other transition).
+-- A statement that finds tasks by seq tests their status as `(status = 'x') IS TRUE` (written when
+-- the task rows had partial indexes by status, which a plain `status = 'x'` let the planner pick:
+-- draining 40,000 tasks, each of the turn's CTEs read 23,000 dead entries of tasks_running).
 -- Each transition joins its calls' arrays to the tasks by seq alone: the generic plan is a nested
 -- loop, one probe of the primary key a call (an empty array costs about 0.1 ms for the whole turn).
 -- (Before the status tests became `IS TRUE`, a join alone let the planner scan every running task.)
@@ -66,13 +80,20 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       @claim_max_attempts::int[], @claim_start::bool[], @claim_priority::int[], @claim_run_at::bigint[],
       @claim_delay_ms::bigint[], @claim_tags::text[]) WITH ORDINALITY
       AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, tags, ord)),
-  c AS (:insert_tasks),
+  c AS (:insert_tasks), :file_new_tasks,
+  -- a start deletes the task's ready row first (the token of "queued": a take that holds it is
+  -- waited for, and then it is gone), then changes the task, as a take does
+  unready AS (
+    DELETE FROM task_ready r USING tasks t, unnest(@start_seq::bigint[], @start_version::int[]) AS u(seq, version)
+    WHERE t.seq = u.seq AND t.version = u.version AND r.kind = t.kind AND r.rank_at = t.rank_at AND r.seq = t.seq
+    RETURNING r.seq),
   st AS (
     UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
       started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
-    FROM unnest(@start_seq::bigint[], @start_version::int[]) AS u(seq, version), clock
-    WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'queued') IS TRUE
-    RETURNING t.seq, t.version, t.attempts),
+    FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM unready)) AND (t.status = 'queued') IS TRUE
+    RETURNING t.seq, t.version, t.attempts, t.kind, t.lease_owner, t.lease_expires_at),
+  leased AS (
+    INSERT INTO task_leases (seq, kind, owner, expires_at) SELECT seq, kind, lease_owner, lease_expires_at FROM st),
   su AS (
     UPDATE tasks t SET status = 'succeeded', output_key = u.output_key, etag = u.etag, result = u.result,
       finished_at = clock.t, updated_at = clock.t, error_class = NULL, error_message = NULL,
@@ -80,7 +101,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     FROM unnest(@succeed_seq::bigint[], @succeed_version::int[], @succeed_output_key::text[],
         @succeed_etag::text[], @succeed_result::text[]) AS u(seq, version, output_key, etag, result), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
-    RETURNING t.seq),
+    RETURNING t.seq, t.kind, t.status, t.rank_at, t.next_run_at, t.priority, t.finished_at),
   -- a retry or a release of a task whose cancel was asked for ends it cancelled (its worker had
   -- not heard of the cancel yet): it never runs again
   re AS (
@@ -94,7 +115,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     FROM unnest(@retry_seq::bigint[], @retry_version::int[], @retry_delay_ms::bigint[], @retry_error_class::text[],
         @retry_error_message::text[]) AS u(seq, version, delay, error_class, message), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
-    RETURNING t.seq),
+    RETURNING t.seq, t.kind, t.status, t.rank_at, t.next_run_at, t.priority, t.finished_at),
   fa AS (
     UPDATE tasks t SET status = 'failed', error_class = u.error_class, error_message = u.message,
       finished_at = clock.t, updated_at = clock.t, lease_expires_at = NULL,
@@ -114,7 +135,20 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       version = t.version + 1
     FROM unnest(@release_seq::bigint[], @release_version::int[]) AS u(seq, version), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
-    RETURNING t.seq),
+    RETURNING t.seq, t.kind, t.status, t.rank_at, t.next_run_at, t.priority, t.finished_at),
+  -- the tasks that left `running`: their lease goes; each is filed in its new state's table
+  moved AS (
+    SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM su
+    UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM re
+    UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM fa
+    UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM rl),
+  unleased AS (DELETE FROM task_leases WHERE seq = ANY(ARRAY(SELECT seq FROM moved))),
+  requeued AS (
+    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority)
+    SELECT seq, kind, rank_at, next_run_at, priority FROM moved WHERE status = 'queued'),
+  finished AS (
+    INSERT INTO task_done (seq, kind, status, finished_at)
+    SELECT seq, kind, status, finished_at FROM moved WHERE status <> 'queued'),
   -- whether some claim was not inserted (a duplicate): counted once, read below
   missed AS (SELECT count(*) < cardinality(@claim_key::text[]) AS yes FROM c),
   -- the records that held a claimed key already (only the keys `c` did not insert are looked up;
@@ -162,6 +196,11 @@ WHERE (t.kind, t.idempotency_key) IN (SELECT * FROM unnest(@kinds::text[], @keys
 -- max_attempts. `n`: how many.
 -- name: task_reclaim
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  -- the candidates, from the running tasks' own table (small: what runs now); each is checked
+  -- again on its task row, which is locked first (a task's row, then its lease, everywhere)
+  cand AS (
+    SELECT l.seq FROM task_leases l, clock
+    WHERE CASE WHEN @owner::text IS NULL THEN l.expires_at < clock.t ELSE l.owner = @owner END),
   r AS (
     UPDATE tasks t SET
   status = CASE WHEN t.cancel_requested_at IS NOT NULL THEN 'cancelled'
@@ -173,9 +212,16 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     THEN 'its last attempt''s worker stopped without finishing it (killed, or frozen past its lease): no attempts left' ELSE t.error_message END,
   lease_owner = CASE WHEN t.cancel_requested_at IS NOT NULL OR t.attempts >= t.max_attempts THEN t.lease_owner END,
   updated_at = clock.t, lease_expires_at = NULL, version = t.version + 1
-    FROM clock WHERE t.status = 'running'
+    FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM cand)) AND (t.status = 'running') IS TRUE
       AND CASE WHEN @owner::text IS NULL THEN t.lease_expires_at < clock.t ELSE t.lease_owner = @owner END
     RETURNING t.*),
+  unleased AS (DELETE FROM task_leases WHERE seq = ANY(ARRAY(SELECT seq FROM r))),
+  requeued AS (
+    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority)
+    SELECT seq, kind, rank_at, next_run_at, priority FROM r WHERE status = 'queued'),
+  finished AS (
+    INSERT INTO task_done (seq, kind, status, finished_at) SELECT seq, kind, status, finished_at FROM r
+    WHERE status <> 'queued'),
   dl AS (
     INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
     SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, finished_at FROM r
@@ -195,9 +241,9 @@ SELECT (SELECT count(*) FROM r)::int AS n, (SELECT count(*) FROM done)::int AS t
 -- name: task_take
 WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   queued_kinds(kind) AS (
-    (SELECT kind FROM tasks WHERE status = 'queued' AND @kinds::text[] IS NULL ORDER BY kind LIMIT 1)
+    (SELECT kind FROM task_ready WHERE @kinds::text[] IS NULL ORDER BY kind LIMIT 1)
     UNION ALL
-    SELECT (SELECT t.kind FROM tasks t WHERE t.status = 'queued' AND t.kind > q.kind ORDER BY t.kind LIMIT 1)
+    SELECT (SELECT r.kind FROM task_ready r WHERE r.kind > q.kind ORDER BY r.kind LIMIT 1)
     FROM queued_kinds q WHERE q.kind IS NOT NULL),
   kinds AS (
     SELECT kind FROM unnest(@kinds::text[]) AS kind
@@ -224,34 +270,39 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
   -- is tested `IS TRUE`, which implies nothing of tasks_due's predicate (see migration 010): a
   -- take is never planned on tasks_due
   ranked AS (
-    SELECT p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (
-      SELECT seq, rank_at FROM tasks, clock
-      WHERE status = 'queued' AND kind = allowed.kind AND (rank_at, seq) > (allowed.from_rank, allowed.from_seq)
+    SELECT p.rid, p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (
+      SELECT r.ctid AS rid, seq, rank_at FROM task_ready r, clock
+      WHERE kind = allowed.kind AND (rank_at, seq) > (allowed.from_rank, allowed.from_seq)
         AND rank_at <= clock.t AND (next_run_at <= clock.t) IS TRUE AND priority <= 0
       ORDER BY rank_at, seq LIMIT allowed.n FOR UPDATE SKIP LOCKED) p
     UNION ALL
     -- the due ones of a positive priority, from the start of their own small index whatever the
     -- position (migration 011): one enqueued since the last take is never behind it
-    SELECT p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (
-      SELECT seq, rank_at FROM tasks, clock
-      WHERE status = 'queued' AND priority > 0 AND kind = allowed.kind AND rank_at <= clock.t
+    SELECT p.rid, p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (
+      SELECT r.ctid AS rid, seq, rank_at FROM task_ready r, clock
+      WHERE priority > 0 AND kind = allowed.kind AND rank_at <= clock.t
         AND (next_run_at <= clock.t) IS TRUE
       ORDER BY rank_at, seq LIMIT allowed.n FOR UPDATE SKIP LOCKED) p
     UNION ALL
-    SELECT p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (
-      SELECT seq, rank_at FROM tasks, clock
-      WHERE status = 'queued' AND priority < 0 AND kind = allowed.kind AND rank_at > clock.t
+    SELECT p.rid, p.seq, p.rank_at, allowed.kind, allowed.n FROM allowed CROSS JOIN LATERAL (
+      SELECT r.ctid AS rid, seq, rank_at FROM task_ready r, clock
+      WHERE priority < 0 AND kind = allowed.kind AND rank_at > clock.t
         AND (next_run_at <= clock.t) IS TRUE
       ORDER BY rank_at, seq LIMIT allowed.n FOR UPDATE SKIP LOCKED) p),
   picked AS (
-    SELECT seq FROM (
-      SELECT seq, rank_at, n, row_number() OVER (PARTITION BY kind ORDER BY rank_at, seq) AS r FROM ranked) c
+    SELECT rid, seq FROM (
+      SELECT rid, seq, rank_at, n, row_number() OVER (PARTITION BY kind ORDER BY rank_at, seq) AS r FROM ranked) c
     WHERE r <= n ORDER BY rank_at, seq LIMIT @limit),
+  -- the ready rows taken go (locked above, so no other take or start has them), then their tasks
+  -- are updated in place (no indexed column changes) and leased
+  unready AS (DELETE FROM task_ready WHERE ctid = ANY(ARRAY(SELECT rid FROM picked))),
   taken AS (
     UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
       started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
-    FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM picked))
-    RETURNING t.*)
+    FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM picked)) AND (t.status = 'queued') IS TRUE
+    RETURNING t.*),
+  leased AS (
+    INSERT INTO task_leases (seq, kind, owner, expires_at) SELECT seq, kind, lease_owner, lease_expires_at FROM taken)
 SELECT * FROM taken ORDER BY rank_at, seq
 
 -- When the earliest queued task of each of @kinds (NULL: every kind) is due, and the database's
@@ -259,27 +310,30 @@ SELECT * FROM taken ORDER BY rank_at, seq
 -- name: task_next_due
 WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   queued_kinds(kind) AS (
-    (SELECT kind FROM tasks WHERE status = 'queued' AND @kinds::text[] IS NULL ORDER BY kind LIMIT 1)
+    (SELECT kind FROM task_ready WHERE @kinds::text[] IS NULL ORDER BY kind LIMIT 1)
     UNION ALL
-    SELECT (SELECT t.kind FROM tasks t WHERE t.status = 'queued' AND t.kind > q.kind ORDER BY t.kind LIMIT 1)
+    SELECT (SELECT r.kind FROM task_ready r WHERE r.kind > q.kind ORDER BY r.kind LIMIT 1)
     FROM queued_kinds q WHERE q.kind IS NOT NULL),
   kinds AS (
     SELECT kind FROM unnest(@kinds::text[]) AS kind
     UNION ALL SELECT kind FROM queued_kinds WHERE kind IS NOT NULL)
 SELECT kinds.kind, d.next_run_at AS due, clock.t AS clock_now FROM kinds CROSS JOIN LATERAL (
-  SELECT next_run_at FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND kind = kinds.kind
-  ORDER BY next_run_at LIMIT 1) d, clock
+  SELECT next_run_at FROM task_ready WHERE kind = kinds.kind ORDER BY next_run_at LIMIT 1) d, clock
 
 -- name: task_running_owners
-SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL
+SELECT DISTINCT owner AS lease_owner FROM task_leases WHERE owner <> ''
 
 -- Only the seqs this node knows it runs: a task leased by a statement whose answer was lost (a
 -- dropped connection) is not renewed, expires, and is taken again.
 -- name: task_renew_leases
-WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
-UPDATE tasks t SET lease_expires_at = clock.t + @lease_ms::bigint FROM clock
-WHERE (t.status = 'running') IS TRUE AND t.lease_owner = @owner AND t.seq = ANY(@seqs::bigint[])
-RETURNING t.seq
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  renewed AS (
+    UPDATE tasks t SET lease_expires_at = clock.t + @lease_ms::bigint FROM clock
+    WHERE (t.status = 'running') IS TRUE AND t.lease_owner = @owner AND t.seq = ANY(@seqs::bigint[])
+    RETURNING t.seq, t.lease_expires_at),
+  copied AS (
+    UPDATE task_leases l SET expires_at = r.lease_expires_at FROM renewed r WHERE l.seq = r.seq)
+SELECT seq FROM renewed
 
 -- name: task_get
 SELECT * FROM tasks WHERE seq = @seq
@@ -307,7 +361,12 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       rank_at = :rank_at(clock.t, t.priority), updated_at = clock.t,
       lease_owner = NULL, error_class = NULL, error_message = NULL, version = t.version + 1
     FROM clock WHERE t.seq = ANY(@task_seqs::bigint[]) AND (t.status = 'failed') IS TRUE
-    RETURNING t.seq),
+    RETURNING t.seq, t.kind, t.rank_at, t.next_run_at, t.priority),
+  undone AS (
+    DELETE FROM task_done WHERE status <> 'succeeded' AND seq = ANY(ARRAY(SELECT seq FROM redriven))),
+  requeued AS (
+    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority)
+    SELECT seq, kind, rank_at, next_run_at, priority FROM redriven),
   marked AS (
     UPDATE dead_letters d SET redriven_at = clock.t FROM clock
     WHERE d.task_seq = ANY(ARRAY(SELECT seq FROM redriven)) AND d.redriven_at IS NULL)
@@ -318,9 +377,11 @@ SELECT count(*)::int AS n FROM redriven
 -- name: task_prune
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   victims AS (
-    SELECT seq FROM tasks, clock WHERE status = 'succeeded' AND finished_at < clock.t - @older_than_ms::bigint
-    ORDER BY finished_at LIMIT @limit FOR UPDATE SKIP LOCKED),
+    SELECT d.ctid AS did, d.seq FROM task_done d, clock
+    WHERE d.status = 'succeeded' AND d.finished_at < clock.t - @older_than_ms::bigint
+    ORDER BY d.finished_at LIMIT @limit FOR UPDATE SKIP LOCKED),
   letters AS (DELETE FROM dead_letters WHERE task_seq = ANY(ARRAY(SELECT seq FROM victims))),
+  undone AS (DELETE FROM task_done WHERE ctid = ANY(ARRAY(SELECT did FROM victims))),
   gone AS (DELETE FROM tasks WHERE seq = ANY(ARRAY(SELECT seq FROM victims)) RETURNING seq)
 SELECT count(*)::int AS n FROM gone
 
@@ -332,12 +393,14 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     RETURNING d.seq, d.task_seq),
   purged AS (
     DELETE FROM tasks t WHERE t.status = 'failed' AND t.seq IN (SELECT task_seq FROM letters)
-      AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.task_seq = t.seq AND d.seq NOT IN (SELECT seq FROM letters)))
+      AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.task_seq = t.seq AND d.seq NOT IN (SELECT seq FROM letters))
+    RETURNING t.seq),
+  undone AS (DELETE FROM task_done WHERE status <> 'succeeded' AND seq = ANY(ARRAY(SELECT seq FROM purged)))
 SELECT count(*)::int AS n FROM letters
 
 -- name: lease_holders
-SELECT lease_owner AS owner, count(*)::int AS running, MAX(lease_expires_at) AS expires
-FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner
+SELECT owner, count(*)::int AS running, MAX(expires_at) AS expires
+FROM task_leases WHERE owner <> '' GROUP BY owner ORDER BY owner
 
 -- The once-per-interval gate: a row is written (and returned) only when the job has none or its
 -- last run is at least @every_ms old. Racing stores serialise on the row: the losers see the
@@ -365,7 +428,7 @@ DELETE FROM managers WHERE owner = @owner
 -- name: worker_forget_dead
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 DELETE FROM managers m USING clock WHERE m.heartbeat_at < clock.t - @stale_ms::bigint
-  AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.status = 'running' AND t.lease_owner = m.owner)
+  AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.owner = m.owner)
 
 -- name: worker_list
 SELECT * FROM managers ORDER BY owner
@@ -376,11 +439,19 @@ SELECT * FROM managers ORDER BY owner
 -- as it is. A cancelled task notifies @done_channel. No row: no such task.
 -- name: task_cancel
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
-  cur AS (SELECT seq, version, status FROM tasks WHERE seq = @seq::bigint FOR UPDATE),
+  -- a queued task: its ready row deleted first (a take that holds it is waited for; then it is
+  -- gone, and the task is running), then the task cancelled
+  unready AS (
+    DELETE FROM task_ready r USING tasks t
+    WHERE t.seq = @seq::bigint AND r.kind = t.kind AND r.rank_at = t.rank_at AND r.seq = t.seq RETURNING r.seq),
   cq AS (
     UPDATE tasks t SET status = 'cancelled', finished_at = clock.t, updated_at = clock.t, version = t.version + 1
-    FROM cur, clock WHERE t.seq = cur.seq AND t.version = cur.version AND cur.status = 'queued'
+    FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM unready)) AND (t.status = 'queued') IS TRUE
     RETURNING t.*),
+  cqd AS (INSERT INTO task_done (seq, kind, status, finished_at) SELECT seq, kind, status, finished_at FROM cq),
+  -- otherwise the task as it is now (locked: the latest version), asked to stop when running
+  cur AS (SELECT seq, version, status FROM tasks WHERE seq = @seq::bigint AND NOT EXISTS (SELECT 1 FROM unready)
+    FOR UPDATE),
   rq AS (
     UPDATE tasks t SET cancel_requested_at = COALESCE(t.cancel_requested_at, clock.t), updated_at = clock.t
     FROM cur, clock WHERE t.seq = cur.seq AND t.version = cur.version AND cur.status = 'running'
@@ -405,7 +476,9 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     UPDATE tasks t SET status = 'cancelled', finished_at = clock.t, updated_at = clock.t,
       lease_expires_at = NULL, version = t.version + 1
     FROM clock WHERE t.seq = @seq::bigint AND t.version = @version::int AND (t.status = 'running') IS TRUE
-    RETURNING t.seq),
+    RETURNING t.seq, t.kind, t.finished_at),
+  unleased AS (DELETE FROM task_leases WHERE seq = ANY(ARRAY(SELECT seq FROM c))),
+  finished AS (INSERT INTO task_done (seq, kind, status, finished_at) SELECT seq, kind, 'cancelled', finished_at FROM c),
   done AS (SELECT pg_notify(@done_channel, '') FROM c)
 SELECT 'cancelled' AS call, seq FROM c UNION ALL SELECT 'done', NULL FROM done
 
@@ -422,7 +495,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       @claim_max_attempts::int[], @claim_priority::int[], @claim_run_at::bigint[], @claim_delay_ms::bigint[],
       @claim_tags::text[])
       WITH ORDINALITY AS v(id, key, kind, payload, max_attempts, priority, run_at, delay_ms, tags, ord)),
-  c AS (:insert_tasks),
+  c AS (:insert_tasks), :file_new_tasks,
   ex AS (
     SELECT t.* FROM :schema.tasks t
     WHERE (SELECT count(*) FROM c) < cardinality(@claim_key::text[]) AND (t.kind, t.idempotency_key) IN (
@@ -488,7 +561,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       0::bigint AS delay_ms, NULL::text AS tags, 1::bigint AS ord, false AS start, NULL::text AS owner,
       NULL::bigint AS lease_ms
     FROM adv),
-  c AS (:insert_tasks),
+  c AS (:insert_tasks), :file_new_tasks,
   wake AS (SELECT pg_notify(@channel, '') FROM (SELECT 1 FROM c LIMIT 1) AS queued)
 SELECT (SELECT count(*) FROM adv)::int AS advanced, (SELECT seq FROM c) AS seq,
   (SELECT count(*) FROM wake)::int AS woken
@@ -509,14 +582,14 @@ FROM kind_limits l, clock WHERE (@kinds::text[] IS NULL OR l.kind = ANY(@kinds::
 -- name: kind_limit_list
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, clock.t AS clock_now,
-  (SELECT count(*) FROM tasks t WHERE t.status = 'running' AND t.kind = l.kind)::int AS running
+  (SELECT count(*) FROM task_leases t WHERE t.kind = l.kind)::int AS running
 FROM kind_limits l, clock ORDER BY l.kind
 
 -- name: kind_limit_kinds
 SELECT kind FROM kind_limits ORDER BY kind
 
 -- name: task_count_running_by_kind
-SELECT kind, count(*)::int AS n FROM tasks WHERE status = 'running' AND kind = ANY(@kinds::text[]) GROUP BY kind
+SELECT kind, count(*)::int AS n FROM task_leases WHERE kind = ANY(@kinds::text[]) GROUP BY kind
 
 -- name: kind_limit_set_windows
 UPDATE kind_limits l SET window_start = u.window_start, window_count = u.window_count
@@ -550,31 +623,31 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
   queued(kind, first_due, due, later, due_left, later_left) AS (
     SELECT f.kind, f.first_due, d.n, l.n, @cap::int - d.n, @cap::int - l.n
     FROM clock,
-      LATERAL (SELECT kind, next_run_at AS first_due FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL
+      LATERAL (SELECT kind, next_run_at AS first_due FROM task_ready
         ORDER BY kind, next_run_at LIMIT 1) f,
-      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND kind = f.kind
+      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM task_ready WHERE kind = f.kind
         AND next_run_at <= clock.t LIMIT @cap::int) x) d,
-      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND kind = f.kind
+      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM task_ready WHERE kind = f.kind
         AND next_run_at > clock.t LIMIT @cap::int) x) l
     UNION ALL
     SELECT f.kind, f.first_due, d.n, l.n, q.due_left - d.n, q.later_left - l.n
     FROM queued q, clock,
-      LATERAL (SELECT kind, next_run_at AS first_due FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND kind > q.kind
+      LATERAL (SELECT kind, next_run_at AS first_due FROM task_ready WHERE kind > q.kind
         ORDER BY kind, next_run_at LIMIT 1) f,
-      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND kind = f.kind
+      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM task_ready WHERE kind = f.kind
         AND next_run_at <= clock.t LIMIT q.due_left) x) d,
-      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE status = 'queued' AND next_run_at IS NOT NULL AND kind = f.kind
+      LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM task_ready WHERE kind = f.kind
         AND next_run_at > clock.t LIMIT q.later_left) x) l)
 SELECT 'queued' AS status, kind, due AS n FROM queued WHERE due > 0
 UNION ALL SELECT 'scheduled', kind, later FROM queued WHERE later > 0
 UNION ALL (SELECT 'running', kind, count(*) FROM (
-  SELECT kind FROM tasks WHERE status = 'running' LIMIT @cap::int) r GROUP BY kind)
+  SELECT kind FROM task_leases LIMIT @cap::int) r GROUP BY kind)
 UNION ALL (SELECT 'succeeded', kind, count(*) FROM (
-  SELECT kind FROM tasks WHERE status = 'succeeded' LIMIT @cap::int) r GROUP BY kind)
+  SELECT kind FROM task_done WHERE status = 'succeeded' LIMIT @cap::int) r GROUP BY kind)
 UNION ALL (SELECT 'failed', kind, count(*) FROM (
-  SELECT kind FROM tasks WHERE status = 'failed' LIMIT @cap::int) r GROUP BY kind)
+  SELECT kind FROM task_done WHERE status <> 'succeeded' AND status = 'failed' LIMIT @cap::int) r GROUP BY kind)
 UNION ALL (SELECT 'cancelled', kind, count(*) FROM (
-  SELECT kind FROM tasks WHERE status = 'cancelled' LIMIT @cap::int) r GROUP BY kind)
+  SELECT kind FROM task_done WHERE status <> 'succeeded' AND status = 'cancelled' LIMIT @cap::int) r GROUP BY kind)
 UNION ALL SELECT 'dead_letters', NULL, count(*) FROM (
   SELECT 1 FROM dead_letters WHERE redriven_at IS NULL LIMIT @cap::int) d
 UNION ALL SELECT 'now', NULL, t FROM clock
@@ -592,13 +665,14 @@ UNION ALL SELECT 'total_estimate', NULL,
 -- name: task_recent_finished
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 SELECT clock.t AS now,
-  (SELECT count(*) FROM tasks
+  (SELECT count(*) FROM task_done
     WHERE status = 'succeeded' AND finished_at >= @since::bigint AND finished_at <= clock.t)::int AS succeeded,
   (SELECT count(*) FROM dead_letters WHERE failed_at >= @since::bigint AND failed_at <= clock.t)::int AS failed,
   (SELECT COALESCE(json_agg(s ORDER BY s.finished_at DESC, s.seq DESC), '[]') FROM (
-    SELECT seq, created_at, started_at, finished_at, next_run_at, attempts FROM tasks
-    WHERE status = 'succeeded' AND finished_at >= @since::bigint AND finished_at <= clock.t
-    ORDER BY finished_at DESC, seq DESC LIMIT @limit::int) s) AS samples
+    SELECT t.seq, t.created_at, t.started_at, d.finished_at, t.next_run_at, t.attempts FROM (
+      SELECT seq, finished_at FROM task_done
+      WHERE status = 'succeeded' AND finished_at >= @since::bigint AND finished_at <= clock.t
+      ORDER BY finished_at DESC, seq DESC LIMIT @limit::int) d JOIN tasks t ON t.seq = d.seq) s) AS samples
 FROM clock
 
 -- listTasks (see task-list.ts): a set read whole through its index, up to @cap entries below
@@ -610,19 +684,19 @@ FROM clock
 -- tasks in 10 million (1.5 s).
 -- name: task_page_of_set
 WITH s AS MATERIALIZED (
-  (SELECT seq, 'queued'::text AS status, kind FROM tasks
-    WHERE @set::text = 'queued' AND status = 'queued' AND seq < @before::bigint
+  (SELECT seq, 'queued'::text AS status, kind FROM task_ready
+    WHERE @set::text = 'queued' AND seq < @before::bigint
     ORDER BY kind, rank_at, seq LIMIT @cap::int)
   UNION ALL
-  (SELECT seq, 'queued', kind FROM tasks
-    WHERE @set::text = 'queued_kind' AND status = 'queued' AND kind = @kind::text AND seq < @before::bigint
+  (SELECT seq, 'queued', kind FROM task_ready
+    WHERE @set::text = 'queued_kind' AND kind = @kind::text AND seq < @before::bigint
     ORDER BY kind, rank_at, seq LIMIT @cap::int)
   UNION ALL
-  (SELECT seq, 'running', kind FROM tasks
-    WHERE @set::text = 'running' AND status = 'running' AND seq < @before::bigint
-    ORDER BY lease_owner, lease_expires_at LIMIT @cap::int)
+  (SELECT seq, 'running', kind FROM task_leases
+    WHERE @set::text = 'running' AND seq < @before::bigint
+    ORDER BY seq LIMIT @cap::int)
   UNION ALL
-  (SELECT seq, 'succeeded', kind FROM tasks
+  (SELECT seq, 'succeeded', kind FROM task_done
     WHERE @set::text = 'succeeded' AND status = 'succeeded' AND seq < @before::bigint
     ORDER BY finished_at LIMIT @cap::int)
   UNION ALL
@@ -661,18 +735,18 @@ SELECT * FROM (
 ORDER BY seq DESC LIMIT @limit::int
 
 -- name: task_page_failed
-SELECT * FROM (
-  SELECT * FROM tasks
-  WHERE status = 'failed' AND seq < @before::bigint AND (@kind::text IS NULL OR kind = @kind::text)
-  ORDER BY seq DESC LIMIT 500) p
-ORDER BY seq DESC LIMIT @limit::int
+SELECT t.* FROM (
+  SELECT seq FROM task_done
+  WHERE status <> 'succeeded' AND status = 'failed' AND seq < @before::bigint AND (@kind::text IS NULL OR kind = @kind::text)
+  ORDER BY seq DESC LIMIT @limit::int) d JOIN tasks t ON t.seq = d.seq
+ORDER BY t.seq DESC
 
 -- name: task_page_cancelled
-SELECT * FROM (
-  SELECT * FROM tasks
-  WHERE status = 'cancelled' AND seq < @before::bigint AND (@kind::text IS NULL OR kind = @kind::text)
-  ORDER BY seq DESC LIMIT 500) p
-ORDER BY seq DESC LIMIT @limit::int
+SELECT t.* FROM (
+  SELECT seq FROM task_done
+  WHERE status <> 'succeeded' AND status = 'cancelled' AND seq < @before::bigint AND (@kind::text IS NULL OR kind = @kind::text)
+  ORDER BY seq DESC LIMIT @limit::int) d JOIN tasks t ON t.seq = d.seq
+ORDER BY t.seq DESC
 
 -- Every kind in the tasks table: a loose index scan of the (kind, idempotency_key) unique index,
 -- from each kind to the next by one probe (`min(kind) WHERE kind > previous`, index-only).
@@ -694,3 +768,22 @@ ORDER BY seq DESC LIMIT @limit::int
 SELECT * FROM (
   SELECT * FROM dead_letters WHERE seq < @before::bigint ORDER BY seq DESC LIMIT 500) p
 ORDER BY seq DESC LIMIT @limit::int
+
+-- The state tables against the task rows (migration 013): every task whose status and state row
+-- disagree (a queued task without its one ready row, a running one without its one lease, a
+-- finished one without its one done row of that status, or a row of a state it is not in), and
+-- every state row whose task is gone. No row: they agree. For the history checker and tests;
+-- it reads every task.
+-- name: task_state_check
+SELECT t.seq, t.status, (SELECT count(*) FROM task_ready r WHERE r.seq = t.seq)::int AS ready,
+  (SELECT count(*) FROM task_leases l WHERE l.seq = t.seq)::int AS leased,
+  (SELECT string_agg(d.status, ',') FROM task_done d WHERE d.seq = t.seq) AS done
+FROM tasks t
+WHERE (SELECT count(*) FROM task_ready r WHERE r.seq = t.seq) <> CASE WHEN t.status = 'queued' THEN 1 ELSE 0 END
+  OR (SELECT count(*) FROM task_leases l WHERE l.seq = t.seq) <> CASE WHEN t.status = 'running' THEN 1 ELSE 0 END
+  OR COALESCE((SELECT string_agg(d.status, ',') FROM task_done d WHERE d.seq = t.seq), '')
+    <> CASE WHEN t.status IN ('succeeded', 'failed', 'cancelled') THEN t.status ELSE '' END
+UNION ALL SELECT s.seq, NULL, NULL, NULL, s.state FROM (
+  SELECT seq, 'orphan ready' AS state FROM task_ready UNION ALL SELECT seq, 'orphan lease' FROM task_leases
+  UNION ALL SELECT seq, 'orphan done' FROM task_done) s
+WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.seq = s.seq)

@@ -181,6 +181,7 @@ export interface PgParams extends PageStatementParams {
   task_status_counts: Now & { readonly cap: number };
   task_recent_finished: Now & { readonly since: number; readonly limit: number };
   task_list_by_seqs: { readonly seqs: readonly number[] };
+  task_state_check: None;
 }
 
 type Mismatch = BindingMismatch<PgQueryFile, PgParams, "postgres/queries.sql", "PgParams">;

@@ -15,4 +15,5 @@ export const MIGRATION_NAMES = [
   "010_due_index_apart",
   "011_queued_positive_index",
   "012_task_tags",
+  "013_state_tables",
 ] as const;

@@ -274,4 +274,5 @@ export interface PgQueryFile {
     before: true;
     limit: true;
   };
+  task_state_check: Record<never, never>;
 }

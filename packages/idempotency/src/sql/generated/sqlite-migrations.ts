@@ -12,6 +12,7 @@ import m009 from "../../sqlite/migrations/009_kind_in_failed_cancelled_indexes.s
 import m010 from "../../sqlite/migrations/010_due_index_apart.sql";
 import m011 from "../../sqlite/migrations/011_queued_positive_index.sql";
 import m012 from "../../sqlite/migrations/012_task_tags.sql";
+import m013 from "../../sqlite/migrations/013_state_tables.sql";
 
 /** The text of each file of sqlite/migrations/, by name. */
 export const SQLITE_MIGRATION_FILES = {
@@ -27,4 +28,5 @@ export const SQLITE_MIGRATION_FILES = {
   "010_due_index_apart": m010,
   "011_queued_positive_index": m011,
   "012_task_tags": m012,
+  "013_state_tables": m013,
 } as const;

@@ -1,0 +1,55 @@
+-- The queue's states in narrow tables beside the wide task row (docs/architecture.md §4.2): a
+-- take and a finish changed `status`, which every partial index named, so each rewrote the wide
+-- row through every index (3 wide row versions and 13-14 index entries a task). Now no index of
+-- `tasks` names a column a take or a finish changes, and the row has room on its page, so both
+-- update it in place (HOT); the states that are searched live in narrow tables, a row written
+-- when a task enters the state and deleted when it leaves:
+--   task_ready: the queued tasks (a row is the token of "queued": a take, a start and a cancel
+--     delete it first, then change the task, so two never change one task and locks are taken
+--     ready row first, task row second, everywhere)
+--   task_leases: the running tasks, with their lease (reclaim and renew read it whole: it holds
+--     only what runs now)
+--   task_done: the finished tasks (retention and throughput by finish time; pages of failed and
+--     cancelled by seq)
+-- Built from the tasks present, in every state; the status indexes of `tasks` are dropped.
+CREATE TABLE task_ready (
+  seq         bigint  NOT NULL,
+  kind        text    NOT NULL,
+  rank_at     bigint  NOT NULL,
+  next_run_at bigint  NOT NULL,
+  priority    integer NOT NULL
+);
+INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority)
+  SELECT seq, kind, rank_at, COALESCE(next_run_at, 0), priority FROM tasks WHERE status = 'queued';
+CREATE INDEX task_ready_queue ON task_ready (kind, rank_at, seq);
+CREATE INDEX task_ready_due ON task_ready (kind, next_run_at);
+CREATE INDEX task_ready_positive ON task_ready (kind, rank_at, seq) WHERE priority > 0;
+CREATE INDEX task_ready_negative ON task_ready (kind, rank_at) WHERE priority < 0;
+
+-- a running task stored before leases (schema 1) has none: expired at once, it is reclaimed
+CREATE TABLE task_leases (
+  seq        bigint PRIMARY KEY,
+  kind       text   NOT NULL,
+  owner      text   NOT NULL,
+  expires_at bigint NOT NULL
+);
+INSERT INTO task_leases (seq, kind, owner, expires_at)
+  SELECT seq, kind, COALESCE(lease_owner, ''), COALESCE(lease_expires_at, 0) FROM tasks WHERE status = 'running';
+
+CREATE TABLE task_done (
+  seq         bigint NOT NULL,
+  kind        text   NOT NULL,
+  status      text   NOT NULL,
+  finished_at bigint NOT NULL
+);
+INSERT INTO task_done (seq, kind, status, finished_at)
+  SELECT seq, kind, status, COALESCE(finished_at, updated_at) FROM tasks
+  WHERE status IN ('succeeded', 'failed', 'cancelled');
+CREATE INDEX task_done_succeeded ON task_done (finished_at) WHERE status = 'succeeded';
+CREATE INDEX task_done_other ON task_done (seq, kind) WHERE status <> 'succeeded';
+
+DROP INDEX tasks_queued, tasks_due, tasks_queued_negative, tasks_queued_positive, tasks_running,
+  tasks_succeeded, tasks_failed, tasks_cancelled;
+-- room on each page for the take's and the finish's new versions of a row (new pages only; the
+-- pages written before fill as they did)
+ALTER TABLE tasks SET (fillfactor = 60);
