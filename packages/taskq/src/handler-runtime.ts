@@ -1,12 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { BroadcastChannel } from "node:worker_threads";
-import {
-  type ExecutorPort,
-  InlineExecutor,
-  type LoggerPort,
-  type PreparedTask,
-  TinypoolExecutor,
-} from "@taskq/queue";
+import { type ExecutorPort, InlineExecutor, type LoggerPort, type PreparedTask } from "@taskq/queue";
 import type { ObjectStore } from "@taskq/storage-sim";
 import { PayloadError } from "./errors.js";
 import {
@@ -20,6 +14,7 @@ import {
 import type { HandlerRequest, HandlerThreadData, ThreadMessage } from "./handler-thread.js";
 import { findNonJson } from "./json-value.js";
 import type { LoadedKind } from "./kinds.js";
+import { ThreadLanes } from "./thread-lane.js";
 
 /** The threads' built entry module: `../dist/` from both `src/` (tests) and `dist/` (the package). */
 const threadEntryUrl = new URL("../dist/handler-thread.js", import.meta.url);
@@ -53,21 +48,13 @@ export type HandlerExecutor = ExecutorPort<HandlerTask, string | null> & {
 export const TIMEOUT_GRACE_MS = 1000;
 
 /**
- * Handler attempts on tinypool threads; a cancel reaches the thread running it over a
- * BroadcastChannel. With `timeoutMs`, each thread says which attempts it runs (on the same
- * channel), so one that outlives its timeout and the grace can have its thread terminated.
+ * Handler attempts on tinypool threads, a lane per thread (thread-lane.ts): the attempts of one
+ * turn reach a thread in one message. A cancel reaches the thread running it over a
+ * BroadcastChannel; a thread that starts listening late hears the cancels of the last
+ * EARLY_CANCEL_MS again.
  */
-class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implements HandlerExecutor {
+class HandlerThreads extends ThreadLanes<HandlerTask, string | null> implements HandlerExecutor {
   readonly #channel: BroadcastChannel;
-  readonly #timeoutMs: number;
-  /** The thread each attempt runs on, by cancel token (only with a timeout). */
-  readonly #threadOf = new Map<string, number>();
-  /** Each running attempt's deadline, from when its thread started it (a busy machine may start it late). */
-  readonly #deadlines = new Map<string, NodeJS.Timeout>();
-  /** Attempts whose thread was terminated for running past their timeout. */
-  readonly #terminated = new Set<string>();
-  /** The exits of the threads being terminated (resolved once each has stopped running code). */
-  readonly #dying = new Set<Promise<void>>();
   /**
    * The cancels of the last EARLY_CANCEL_MS, by token (when each was sent): sent again to a thread
    * that starts listening later. Kept by time, not per attempt: nothing is added to a task's path.
@@ -89,24 +76,25 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
       threads: o.threads,
       concurrentTasksPerThread: o.concurrency,
       workerData,
-      request: (task, attempt): HandlerRequest => ({ task, attempt }),
+      request: (task, attempt): HandlerRequest => ({
+        kind: task.kind,
+        payload: task.payload,
+        id: task.id,
+        key: task.key,
+        attempt,
+      }),
       onError: threadPoolWarning(o.logger),
+      timeoutMs: o.timeoutMs,
+      graceMs: TIMEOUT_GRACE_MS,
     });
     this.#channel = new BroadcastChannel(cancelChannel);
     this.#channel.unref();
-    this.#timeoutMs = o.timeoutMs;
     this.#channel.onmessage = (event) => {
       const message = (event as { data: ThreadMessage }).data;
-      if (message.type === "listening") {
-        // a new thread: a cancel sent while it started up never reached it
+      // a new thread: a cancel sent while it started up never reached it
+      if (message.type === "listening")
         for (const token of this.#cancelled.recent())
           this.#channel.postMessage({ type: "cancel", token } satisfies ThreadMessage);
-      } else if (message.type === "started") {
-        this.#threadOf.set(message.token, message.threadId);
-        const deadline = setTimeout(() => this.#terminate(message.token), o.timeoutMs + TIMEOUT_GRACE_MS);
-        deadline.unref();
-        this.#deadlines.set(message.token, deadline);
-      } else if (message.type === "ended") this.#forget(message.token);
     };
   }
 
@@ -114,62 +102,6 @@ class HandlerThreads extends TinypoolExecutor<HandlerTask, string | null> implem
     const token = cancelToken(task);
     this.#cancelled.add(token);
     this.#channel.postMessage({ type: "cancel", token } satisfies ThreadMessage);
-  }
-
-  override async run(task: HandlerTask, attempt: number, signal?: AbortSignal) {
-    if (this.#timeoutMs === 0) return super.run(task, attempt, signal);
-    const token = cancelToken(task);
-    try {
-      const outcome = await super.run(task, attempt, signal);
-      // An attempt failed with its thread (terminated past its timeout; or, started there before
-      // the main thread heard where it ran, failed by tinypool as a `worker_crash`) answers once the
-      // thread has stopped: until then its handler may still run, and its slot (and its kind's
-      // limit) must not be handed to another attempt.
-      if (!outcome.ok && this.#dying.size > 0) await Promise.all(this.#dying);
-      if (!this.#terminated.delete(token)) return outcome;
-      return {
-        ok: false as const,
-        error: {
-          errorClass: "timeout",
-          retryable: true,
-          message: `an attempt on this thread ran past timeoutMs (${this.#timeoutMs} ms) and ${TIMEOUT_GRACE_MS} ms of grace without heeding ctx.signal: the thread was terminated and replaced`,
-        },
-        runMs: outcome.runMs,
-      };
-    } finally {
-      this.#forget(token);
-    }
-  }
-
-  #forget(token: string): void {
-    clearTimeout(this.#deadlines.get(token));
-    this.#deadlines.delete(token);
-    this.#threadOf.delete(token);
-  }
-
-  /**
-   * Ends the thread of an attempt past its timeout and grace. Tinypool fails every attempt in
-   * flight on a thread when the thread emits `error`, then terminates it and starts another; a
-   * plain terminate() would leave those attempts pending for ever.
-   */
-  #terminate(token: string): void {
-    const threadId = this.#threadOf.get(token);
-    const thread = this.pool.threads.find((t) => t.threadId === threadId);
-    if (threadId === undefined || !thread) return;
-    // the main thread cannot tell which attempt holds the thread: every attempt on it ends as a
-    // retryable timeout (the ones that were only waiting for the thread run again)
-    for (const [other, id] of this.#threadOf) if (id === threadId) this.#terminated.add(other);
-    this.#terminated.add(token);
-    const exited = new Promise<void>((resolve) => {
-      thread.once("exit", () => resolve());
-      setTimeout(resolve, TIMEOUT_GRACE_MS).unref(); // never held longer than the grace
-    });
-    this.#dying.add(exited);
-    void exited.then(() => this.#dying.delete(exited));
-    thread.emit(
-      "error",
-      new Error(`an attempt on this thread ran past its timeout (${this.#timeoutMs} ms) and the grace`),
-    );
   }
 
   override async destroy(): Promise<void> {

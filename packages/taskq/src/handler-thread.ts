@@ -1,9 +1,10 @@
 // The threads' entry module for handler modules (what tinypool loads into each of its Workers):
-// loads the handlers of every kind (and the object store) once per thread from tinypool's workerData, then runs attempts, each with the handler of
-// its task's kind; a crash on the thread fails only the attempts in flight there (guardWorker).
-// A cancel from the main thread (a BroadcastChannel the runtime names) aborts one attempt's
-// `ctx.signal`.
-import { BroadcastChannel, threadId } from "node:worker_threads";
+// loads the handlers of every kind (and the object store) once per thread, from tinypool's
+// workerData, as the thread starts; then serves the thread's lane (thread-lane.ts): batches of
+// attempts in, each run with the handler of its task's kind, outcomes out. A crash on the thread
+// fails only the attempts in flight there (guardWorker). A cancel from the main thread (a
+// BroadcastChannel the runtime names) aborts one attempt's `ctx.signal`.
+import { BroadcastChannel } from "node:worker_threads";
 import { createLogger } from "@taskq/metrics";
 import { guardWorker } from "@taskq/processor";
 import { FsObjectStore, type ObjectStore } from "@taskq/storage-sim";
@@ -17,6 +18,7 @@ import {
   runHandler,
   unknownKind,
 } from "./handler.js";
+import { serveLane } from "./thread-lane.js";
 
 /** What every thread gets once (tinypool's workerData). */
 export interface HandlerThreadData {
@@ -30,18 +32,13 @@ export interface HandlerThreadData {
   readonly cancelChannel: string;
 }
 
-/**
- * Messages on the cancel channel: the main thread's cancels, and (with a timeout) the threads'
- * word of which attempt runs where, so a thread stuck in a handler can be terminated.
- */
+/** Messages on the cancel channel: the main thread's cancels, and a new thread's word that it listens. */
 export type ThreadMessage =
   | { readonly type: "cancel"; readonly token: string }
-  | { readonly type: "started"; readonly token: string; readonly threadId: number }
-  | { readonly type: "ended"; readonly token: string }
   | { readonly type: "listening" };
 
-export interface HandlerRequest {
-  readonly task: HandlerTask;
+/** One attempt, as its thread receives it: what the handler needs, and no more. */
+export interface HandlerRequest extends HandlerTask {
   readonly attempt: number;
 }
 
@@ -51,7 +48,6 @@ interface Loaded {
   readonly logger: ReturnType<typeof createLogger>;
 }
 
-let loaded: Promise<Loaded> | undefined;
 /** Attempts on this thread that a cancel may reach, and cancels that came before their attempt. */
 const cancels = new CancelRegistry();
 const data = Tinypool.workerData as HandlerThreadData;
@@ -82,20 +78,23 @@ async function load(data: HandlerThreadData): Promise<Loaded> {
   return { handlers: new Map(handlers), objects, logger: createLogger({ level: data.logLevel }) };
 }
 
-export default guardWorker(async (request: HandlerRequest) => {
-  const token = cancelToken(request.task);
+// loaded as the thread starts (a failure fails each attempt, as a retryable worker_crash)
+const loaded = load(data);
+let ready: Loaded | undefined;
+loaded.then(
+  (done) => (ready = done),
+  () => undefined,
+);
+
+const runAttempt = guardWorker(async (request: HandlerRequest) => {
+  const token = cancelToken(request);
   // registered before anything is awaited: a cancel from now on reaches this attempt
   const cancel = cancels.register(token);
-  loaded ??= load(data);
-  let announced = false;
   try {
-    const { handlers, objects, logger } = await loaded;
-    const handler = handlers.get(request.task.kind);
-    if (!handler) return unknownKind(request.task.kind);
-    // with a timeout, the main thread learns where the attempt runs (to end a thread stuck in it)
-    announced = data.timeoutMs > 0;
-    if (announced) channel.postMessage({ type: "started", token, threadId } satisfies ThreadMessage);
-    return await runHandler(handler, request.task, request.attempt, {
+    const { handlers, objects, logger } = ready ?? (await loaded);
+    const handler = handlers.get(request.kind);
+    if (!handler) return unknownKind(request.kind);
+    return await runHandler(handler, request, request.attempt, {
       logger,
       objects,
       options: data.options,
@@ -104,6 +103,7 @@ export default guardWorker(async (request: HandlerRequest) => {
     });
   } finally {
     cancels.unregister(token, cancel);
-    if (announced) channel.postMessage({ type: "ended", token } satisfies ThreadMessage);
   }
 });
+
+export default serveLane(runAttempt, loaded);
