@@ -1,6 +1,6 @@
 // `taskq-bench`: one yargs command per mode, each in src/modes/ (as apps/cli keeps one file per
 // command in src/commands/): the default mode (compare, baseline or optimized), scale,
-// front-door, drain, history and micro.
+// front-door, drain, history, writes and micro.
 import { describeError, failAsUsageError, loadDotEnv } from "taskq/app";
 import yargs from "yargs";
 import { compareMode } from "./modes/compare.js";
@@ -10,6 +10,7 @@ import { historyMode } from "./modes/history.js";
 import { microMode } from "./modes/micro.js";
 import { scaleMode } from "./modes/scale.js";
 import type { Outcome } from "./modes/shared.js";
+import { writesMode } from "./modes/writes.js";
 import { runOptimizedChild } from "./run-child.js";
 
 /** Runs `taskq-bench`; returns the exit code (1 when --check finds a missed target). */
@@ -28,6 +29,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .command(frontDoorMode(outcome))
       .command(drainMode)
       .command(historyMode(outcome))
+      .command(writesMode)
       .command(microMode)
       .strict()
       .help()

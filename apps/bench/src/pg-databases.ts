@@ -12,12 +12,19 @@ export interface BenchDatabases {
   create(): Promise<string>;
   /** Drops the databases made and stops a throwaway server. */
   dispose(): Promise<void>;
+  /**
+   * How to reach a database made here (its URL, as `create` gave it) as the superuser
+   * (`postgres`, over the unix socket): only on a throwaway server; on the server `--pg-url`
+   * names, its role is all there is.
+   */
+  readonly superuser?: (database: string) => pg.ClientConfig;
 }
 
 const serverScript = new URL("../../../scripts/postgres-server.mjs", import.meta.url);
 
 export async function openBenchDatabases(url?: string): Promise<BenchDatabases> {
   let stop: (() => void) | undefined;
+  let socket: { dir: string; port: number } | undefined;
   let admin = url;
   if (admin === undefined) {
     if (!existsSync(serverScript))
@@ -30,6 +37,7 @@ export async function openBenchDatabases(url?: string): Promise<BenchDatabases> 
     const server = await startPostgres({ durable: true });
     admin = server.url;
     stop = server.stop;
+    socket = { dir: server.dir, port: server.port };
   }
   const made: string[] = [];
   const run = async (sql: string) => {
@@ -57,6 +65,7 @@ export async function openBenchDatabases(url?: string): Promise<BenchDatabases> 
       }
     }
   };
+  const local = socket;
   const redacted = new URL(admin);
   if (redacted.password) redacted.password = "***";
   return {
@@ -76,5 +85,15 @@ export async function openBenchDatabases(url?: string): Promise<BenchDatabases> 
         stop?.();
       }
     },
+    ...(local === undefined
+      ? {}
+      : {
+          superuser: (database: string) => ({
+            host: local.dir,
+            port: local.port,
+            user: "postgres",
+            database: new URL(database).pathname.slice(1),
+          }),
+        }),
   };
 }
