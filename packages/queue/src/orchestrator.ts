@@ -194,6 +194,12 @@ export class Orchestrator<T, O> {
   readonly #lanes: Promise<void>[];
   /** Lanes running an attempt now. */
   #busy = 0;
+  /**
+   * Outcomes being recorded in the store: a lane hands its attempt's outcome to the store and
+   * goes on to the next task (the slot is the handler's, not the commit's; the task stays pending,
+   * and settles, once its outcome is stored). A close waits for them.
+   */
+  readonly #recording = new Set<Promise<void>>();
   /** Slots promised to claims in flight that store their task as `running` (see #claimAndRun). */
   #reserved = 0;
   #idleWaiters: (() => void)[] = [];
@@ -474,12 +480,19 @@ export class Orchestrator<T, O> {
       }
       this.#metrics?.recordDequeue(this.queue.size);
       this.#busy++;
+      let recording: Promise<void> | undefined;
       try {
-        await this.#attempt(job);
+        recording = (await this.#attempt(job))?.recording;
       } catch (error) {
         job.settle({ ok: false, error });
       } finally {
         this.#busy--;
+      }
+      if (recording) {
+        const tracked: Promise<void> = recording
+          .catch((error: unknown) => job.settle({ ok: false, error }))
+          .finally(() => this.#recording.delete(tracked));
+        this.#recording.add(tracked);
       }
     }
   }
@@ -489,7 +502,11 @@ export class Orchestrator<T, O> {
     return { totalMs, waitMs: Math.max(0, totalMs - job.runMs), runMs: job.runMs };
   }
 
-  async #attempt(job: Job<T>): Promise<void> {
+  /**
+   * Runs one attempt of a job on the executor; what it returns records its outcome in the store
+   * (the lane does not wait for that: see #recording). Undefined when it ended without running.
+   */
+  async #attempt(job: Job<T>): Promise<{ readonly recording: Promise<void> } | undefined> {
     const { prepared } = job;
     if (this.#cancel.signal.aborted) {
       await this.#handBack(job);
@@ -554,7 +571,13 @@ export class Orchestrator<T, O> {
     }
     this.#metrics?.recordAttempt(outcome.runMs);
     job.runMs += outcome.runMs;
+    return { recording: this.#record(job, outcome, version, attempt) };
+  }
 
+  /** Records an attempt's outcome in the store, then settles the job (or schedules its retry). */
+  async #record(job: Job<T>, outcome: AttemptOutcome<O>, version: number, attempt: number): Promise<void> {
+    const { prepared } = job;
+    const fields = { task_id: prepared.id, idempotency_key: prepared.idempotencyKey };
     if (outcome.ok) {
       // a cancel that came too late: the task had finished, and succeeded it stays
       const stored = this.#toStored(outcome.output);
@@ -757,6 +780,7 @@ export class Orchestrator<T, O> {
     for (let job = this.queue.tryTake(); job; job = this.queue.tryTake())
       handedBack.push(this.#handBack(job));
     await Promise.all([...this.#lanes, ...handedBack]);
+    await Promise.all(this.#recording);
     await destroyed;
     for (const wake of this.#idleWaiters.splice(0)) wake();
   }
