@@ -264,11 +264,33 @@ function releaseRows(t: string, now: number): string[] {
     row(2, "queued", { priority: 5 }),
     row(3, "queued", { priority: -1 }),
     row(4, "queued", { next_run_at: now + HOUR }),
-    row(5, "running", { attempts: 1, started_at: now, lease_owner: live, lease_expires_at: now + HOUR, cancel_requested_at: now }),
-    row(6, "running", { attempts: 1, started_at: now - 60_000, lease_owner: "'gone-host:1:x'", lease_expires_at: now - 1000 }),
-    row(7, "succeeded", { attempts: 1, started_at: now - 2 * 24 * HOUR, finished_at: now - 2 * 24 * HOUR, result: "'7'" }),
+    row(5, "running", {
+      attempts: 1,
+      started_at: now,
+      lease_owner: live,
+      lease_expires_at: now + HOUR,
+      cancel_requested_at: now,
+    }),
+    row(6, "running", {
+      attempts: 1,
+      started_at: now - 60_000,
+      lease_owner: "'gone-host:1:x'",
+      lease_expires_at: now - 1000,
+    }),
+    row(7, "succeeded", {
+      attempts: 1,
+      started_at: now - 2 * 24 * HOUR,
+      finished_at: now - 2 * 24 * HOUR,
+      result: "'7'",
+    }),
     row(8, "succeeded", { attempts: 1, started_at: now, finished_at: now, result: "'8'" }),
-    row(9, "failed", { attempts: 3, started_at: now, finished_at: now, error_class: "'permanent'", error_message: "'bad'" }),
+    row(9, "failed", {
+      attempts: 3,
+      started_at: now,
+      finished_at: now,
+      error_class: "'permanent'",
+      error_message: "'bad'",
+    }),
     row(10, "cancelled", { finished_at: now }),
     row(11, "queued", { tags: `'["blue"]'` }),
     `INSERT INTO ${t}dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
@@ -280,7 +302,14 @@ function releaseRows(t: string, now: number): string[] {
 async function everyStateKept(store: TaskStoreDriver): Promise<void> {
   expect(store.recoveredOnOpen).toBe(1); // the expired lease
   const totals = statusTotals(await store.statusCounts(MAX_COUNT_CAP));
-  expect(totals).toMatchObject({ queued: 5, scheduled: 1, running: 1, succeeded: 2, failed: 1, cancelled: 1 });
+  expect(totals).toMatchObject({
+    queued: 5,
+    scheduled: 1,
+    running: 1,
+    succeeded: 2,
+    failed: 1,
+    cancelled: 1,
+  });
   const ids = async (status: "queued" | "running" | "succeeded" | "failed" | "cancelled") =>
     (await store.listTasks({ status, limit: 50 })).map((r) => r.id).sort();
   expect(await ids("queued")).toEqual(["r-1", "r-11", "r-2", "r-3", "r-4", "r-6"]);
@@ -355,17 +384,26 @@ describe("a store made by the release before the state tables (schema 12), tasks
       // each state's table holds its tasks, and no status index is left on the task rows
       const count = async (table: string) =>
         Number((await client.query(`SELECT count(*) AS n FROM ${q}.${table}`)).rows[0].n);
-      expect([await count("task_ready"), await count("task_leases"), await count("task_done")]).toEqual([6, 1, 4]);
-      const { rows } = await client.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tasks'`, [
-        schema,
+      expect([await count("task_ready"), await count("task_leases"), await count("task_done")]).toEqual([
+        6, 1, 4,
       ]);
-      expect(rows.map((r) => r.indexname).sort()).toEqual(["tasks_by_id", "tasks_kind_idempotency_key_key", "tasks_pkey"]);
+      const { rows } = await client.query(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tasks'`,
+        [schema],
+      );
+      expect(rows.map((r) => r.indexname).sort()).toEqual([
+        "tasks_by_id",
+        "tasks_kind_idempotency_key_key",
+        "tasks_pkey",
+      ]);
       await everyStateKept(store);
       expect([await count("task_ready"), await count("task_leases")]).toEqual([1, 0]);
       expect(await store.stateMismatches()).toEqual([]);
       // the check sees a state row lost
       await client.query(`DELETE FROM ${q}.task_ready`);
-      expect(await store.stateMismatches()).toEqual([expect.stringMatching(/ queued: 0 ready, 0 lease\(s\), done none$/)]);
+      expect(await store.stateMismatches()).toEqual([
+        expect.stringMatching(/ queued: 0 ready, 0 lease\(s\), done none$/),
+      ]);
     } finally {
       await client.end();
     }

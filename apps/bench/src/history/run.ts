@@ -85,7 +85,10 @@ async function openStore(options: HistoryOptions): Promise<StoreSetup> {
 async function stateTableViolations(client: Client): Promise<Violation[]> {
   const check = (client.store as { stateMismatches?: () => Promise<string[]> }).stateMismatches;
   if (!check) return [];
-  return (await check.call(client.store)).map((detail) => ({ promise: "state tables agree with statuses", detail }));
+  return (await check.call(client.store)).map((detail) => ({
+    promise: "state tables agree with statuses",
+    detail,
+  }));
 }
 
 async function readAll(client: Client): Promise<FinalTask[]> {

@@ -49,7 +49,8 @@ export const serveCommand = {
       .option("prefetch", {
         requiresArg: true,
         coerce: (value: unknown) => (value === "auto" ? "auto" : integerAtLeast("prefetch", 0)(value)),
-        defaultDescription: "auto: what its slots finished in the last 100 ms, at most 1000 (none while they are busy with slow tasks)",
+        defaultDescription:
+          "auto: what its slots finished in the last 100 ms, at most 1000 (none while they are busy with slow tasks)",
         describe:
           "tasks a worker takes beyond its free slots: auto, or a number (0: only what a free slot can start now; more: fewer takes, but they run in the order taken, ahead of a higher priority enqueued meanwhile)",
       })
