@@ -13,7 +13,7 @@
 // alike) and stops when a probe (every PROBE_MS) finds nothing left: taskq's queued or running
 // tasks (read on from where the last probe stopped), graphile-worker's jobs table.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,6 +63,13 @@ export interface DrainRow {
   readonly workerCpuUs: readonly (number | null)[];
   /** Median of workerCpuUs over the rounds that have one; null when none has. */
   readonly medianWorkerCpuUs: number | null;
+  /**
+   * CPU time of the machine's PostgreSQL processes (the server and its backends, every one named
+   * `postgres`) per task drained, µs, each round: the server's time, when it runs here and
+   * nothing else uses it; null where /proc cannot be read.
+   */
+  readonly serverCpuUs: readonly (number | null)[];
+  readonly medianServerCpuUs: number | null;
 }
 
 export interface DrainResult {
@@ -100,7 +107,8 @@ export async function runDrain(
         runs.get(system)?.push(drained);
         log(
           `round ${round} ${system}: ${options.tasks} tasks drained at ${Math.round(drained.tps)} tasks/s` +
-            (drained.workerCpuUs === null ? "" : `, worker CPU ${drained.workerCpuUs.toFixed(1)} µs/task`),
+            (drained.workerCpuUs === null ? "" : `, worker CPU ${drained.workerCpuUs.toFixed(1)} µs/task`) +
+            (drained.serverCpuUs === null ? "" : `, server CPU ${drained.serverCpuUs.toFixed(1)} µs/task`),
         );
       }
     }
@@ -115,6 +123,7 @@ export async function runDrain(
     rows: options.systems.map((system) => {
       const all = (runs.get(system) ?? []).map((d) => d.tps);
       const cpu = (runs.get(system) ?? []).map((d) => d.workerCpuUs);
+      const server = (runs.get(system) ?? []).map((d) => d.serverCpuUs);
       return {
         system,
         rounds: all,
@@ -122,20 +131,50 @@ export async function runDrain(
         min: Math.min(...all),
         max: Math.max(...all),
         workerCpuUs: cpu,
-        medianWorkerCpuUs:
-          medianBy(
-            cpu.filter((us): us is number => us !== null),
-            (us) => us,
-          ) ?? null,
+        medianWorkerCpuUs: medianOf(cpu),
+        serverCpuUs: server,
+        medianServerCpuUs: medianOf(server),
       };
     }),
   };
 }
 
-/** One round's result: its throughput, and its workers' CPU time per task. */
+/** The median of the figures there are; null when none. */
+const medianOf = (values: readonly (number | null)[]) =>
+  medianBy(
+    values.filter((us): us is number => us !== null),
+    (us) => us,
+  ) ?? null;
+
+/** One round's result: its throughput, and its workers' and the server's CPU time per task. */
 interface Drained {
   readonly tps: number;
   readonly workerCpuUs: number | null;
+  readonly serverCpuUs: number | null;
+}
+
+/**
+ * CPU seconds used so far by every process named `postgres` on this machine (a local server and
+ * its backends; a backend that exits in between takes its time with it: the drain's connections
+ * live through it). Null where /proc cannot be read.
+ */
+function serverCpuSeconds(): number | null {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "postgres") continue;
+    } catch {
+      continue; // gone meanwhile
+    }
+    total += cpuSecondsOf(Number(pid)) ?? 0;
+  }
+  return total;
 }
 
 /**
@@ -161,6 +200,7 @@ async function drainOnce(system: DrainSystem, url: string, options: DrainOptions
     kind === "graphile-worker" ? await fillGraphile(url, options.tasks) : await fillTaskq(url, options.tasks);
   const probe = new pg.Client({ connectionString: url });
   await probe.connect();
+  const serverBefore = serverCpuSeconds();
   const started = performance.now();
   const children = Array.from({ length: processes }, () => spawnWorker(kind, url, options));
   try {
@@ -172,7 +212,12 @@ async function drainOnce(system: DrainSystem, url: string, options: DrainOptions
         const workerCpuUs = cpu.every((x) => x !== null)
           ? (cpu.reduce((sum: number, x) => sum + (x as number), 0) / options.tasks) * 1e6
           : null;
-        return { tps: options.tasks / seconds, workerCpuUs };
+        const serverAfter = serverCpuSeconds();
+        const serverCpuUs =
+          serverBefore === null || serverAfter === null
+            ? null
+            : ((serverAfter - serverBefore) / options.tasks) * 1e6;
+        return { tps: options.tasks / seconds, workerCpuUs, serverCpuUs };
       }
       const dead = await Promise.race([
         ...children.map((c) => c.exited),
@@ -303,7 +348,8 @@ export function formatDrain(result: DrainResult, rounds: number): string {
     ...result.rows.map(
       (r) =>
         `${r.system.padEnd(20)} ${`${n(r.median)} [${n(r.min)}-${n(r.max)}]`.padStart(22)} tasks/s` +
-        (r.medianWorkerCpuUs === null ? "" : `, worker CPU ${r.medianWorkerCpuUs.toFixed(1)} µs/task`),
+        (r.medianWorkerCpuUs === null ? "" : `, worker CPU ${r.medianWorkerCpuUs.toFixed(1)} µs/task`) +
+        (r.medianServerCpuUs === null ? "" : `, server CPU ${r.medianServerCpuUs.toFixed(1)} µs/task`),
     ),
     "",
     `taskq / graphile-worker: ${ratio("taskq", "graphile-worker")} · taskq x2 / taskq: ${ratio("taskq-x2", "taskq")} · graphile-worker x2 / graphile-worker: ${ratio("graphile-worker-x2", "graphile-worker")} · taskq-a / taskq: ${ratio("taskq-a", "taskq")}`,
