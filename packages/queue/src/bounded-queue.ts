@@ -109,6 +109,23 @@ export class BoundedQueue<T> {
     return true;
   }
 
+  /**
+   * Adds an item whatever the capacity (handed to a waiting taker, else queued behind what is
+   * there): for items bounded elsewhere, such as the tasks a worker's fetcher took from the
+   * durable queue (its own capacity bounds them, and they are leased already).
+   */
+  putBeyondCapacity(item: T): void {
+    if (this.#closed) throw new QueueClosedError();
+    const taker = this.#nextLive(this.#takers);
+    if (taker) {
+      this.#liveTakers--;
+      taker.settled = true;
+      taker.resolve(item);
+      return;
+    }
+    this.#items.push(item);
+  }
+
   /** Adds an item, waiting for space (block) or throwing QueueFullError (reject). */
   put(item: T, options: PutOptions = {}): Promise<void> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);

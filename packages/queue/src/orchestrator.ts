@@ -447,6 +447,14 @@ export class Orchestrator<T, O> {
 
   async #admit(job: Job<T>, initial: boolean): Promise<void> {
     const queue = this.queue;
+    // (an adopted job is `started` until its attempt begins: this is its first admission)
+    if (job.adopted && job.started && !queue.closed) {
+      // taken from the durable queue by a fetcher, whose capacity bounds what it holds (slots and
+      // prefetch): never blocked by the queue's size, which bounds what producers submit here
+      queue.putBeyondCapacity(job);
+      this.#metrics?.recordEnqueue(queue.size);
+      return;
+    }
     const willWait = queue.size >= queue.maxSize || queue.waitingPutters > 0;
     if (willWait && (!initial || queue.onFull === "block")) {
       this.blockedAdmissions++;

@@ -504,6 +504,35 @@ describe("orchestrator shutdown", () => {
     store.close();
   });
 
+  it("tasks adopted from the durable queue wait beyond the queue's size: never blocked, never rejected", async () => {
+    const store = new SqliteSyncStore({ path: ":memory:" });
+    for (let i = 0; i < 6; i++)
+      store.claim({ id: `a${i}`, idempotencyKey: `a${i}`, kind: "test", payload: { id: `a${i}` } });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const executor = new InlineExecutor<{ id: string }, { result: string }>(async (task) => {
+      await gate;
+      return { ok: true, output: { result: task.id }, runMs: 0 };
+    }, 1);
+    const orchestrator = new Orchestrator({
+      prepare: byId,
+      store: new SqliteTaskStore(store),
+      executor,
+      queueSize: 2,
+      onFull: "reject",
+    });
+    const adopted = store.takeNext(6).map((record) => orchestrator.adopt(record));
+    // one running, five waiting in a queue of two: the fetcher that took them bounds them
+    await vi.waitFor(() => expect(orchestrator.queue.size).toBe(5));
+    expect(orchestrator.blockedAdmissions).toBe(0);
+    release();
+    expect((await Promise.all(adopted)).map((r) => r.result)).toEqual(["a0", "a1", "a2", "a3", "a4", "a5"]);
+    await orchestrator.close();
+    store.close();
+  });
+
   it("queue-full rejection is a QueueFullError", async () => {
     const store = new SqliteSyncStore({ path: ":memory:" });
     const executor = new InlineExecutor<{ id: string }, object>(() => new Promise(() => undefined), 1);
