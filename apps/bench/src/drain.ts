@@ -154,9 +154,9 @@ interface Drained {
 }
 
 /**
- * CPU seconds used so far by every process named `postgres` on this machine (a local server and
- * its backends; a backend that exits in between takes its time with it: the drain's connections
- * live through it). Null where /proc cannot be read.
+ * CPU seconds used so far by every process named `postgres` on this machine: a local server, its
+ * backends, and (counted in the server's own children's time once they exit) the backends gone
+ * meanwhile, whose time would otherwise leave with them. Null where /proc cannot be read.
  */
 function serverCpuSeconds(): number | null {
   let pids: string[];
@@ -172,21 +172,26 @@ function serverCpuSeconds(): number | null {
     } catch {
       continue; // gone meanwhile
     }
-    total += cpuSecondsOf(Number(pid)) ?? 0;
+    total += cpuSecondsOf(Number(pid), true) ?? 0;
   }
   return total;
 }
 
 /**
  * CPU seconds a process has used so far, every thread, user and kernel (/proc/<pid>/stat's utime
- * and stime, in clock ticks: USER_HZ, 100 on Linux); null where it cannot be read.
+ * and stime, in clock ticks: USER_HZ, 100 on Linux), with `reapedChildren` its exited children's
+ * too; null where it cannot be read.
  */
-function cpuSecondsOf(pid: number | undefined): number | null {
+function cpuSecondsOf(pid: number | undefined, reapedChildren = false): number | null {
   if (pid === undefined) return null;
   try {
-    // the fields after the command name, which is in parentheses and may hold spaces
+    // the fields after the command name, which is in parentheses and may hold spaces: utime,
+    // stime, and the time of the children it has waited for (cutime, cstime)
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    const ticks =
+      Number(fields[11]) +
+      Number(fields[12]) +
+      (reapedChildren ? Number(fields[13]) + Number(fields[14]) : 0);
     return Number.isFinite(ticks) ? ticks / 100 : null;
   } catch {
     return null;
