@@ -94,7 +94,7 @@ UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version 
   updated_at = @now, lease_owner = @owner, lease_expires_at = @lease_expires_at
 WHERE seq IN (
   SELECT seq FROM (:per_kind) ORDER BY rank_at, seq LIMIT @limit)
-RETURNING seq
+RETURNING *
 
 -- The due tasks of one kind, in queue order, at most @kind_limit (the take's limit, or less for a
 -- limited kind): the part of task_take repeated per kind.
@@ -126,10 +126,6 @@ SELECT kind FROM k WHERE kind IS NOT NULL
 -- until the earliest of its kinds'. One probe of tasks_due.
 -- name: task_next_due
 SELECT MIN(next_run_at) AS due FROM tasks WHERE status = 'queued' AND kind = @kind
-
--- @seqs: a JSON array of the seqs task_take returned.
--- name: task_list_taken
-SELECT * FROM tasks WHERE seq IN (SELECT value FROM json_each(@seqs)) ORDER BY rank_at, seq
 
 -- A running task whose worker is gone (@owner NULL: its lease expired; else that owner's, a dead
 -- process on this host) goes back to queued, unless a cancel was asked for (then: cancelled) or

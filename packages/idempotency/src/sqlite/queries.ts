@@ -4,6 +4,7 @@
 // positional arguments (see `caller`).
 
 import type Database from "better-sqlite3";
+import type { Row } from "../record.js";
 import type { Agree, BindingMismatch } from "../sql/binding-check.js";
 import type { SqliteQueryFile } from "../sql/generated/sqlite-queries.js";
 import type { KindLimitParams, PageStatementParams, ScheduleParams } from "../sql/params.js";
@@ -63,7 +64,6 @@ export interface SqliteParams extends PageStatementParams {
   task_take_kind: Now & { readonly kind: string; readonly kind_limit: number };
   task_queued_kinds: None;
   task_next_due: { readonly kind: string };
-  task_list_taken: { readonly seqs: string };
   /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */
   task_reclaim: Now & { readonly owner: string | null };
   /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */
@@ -220,10 +220,7 @@ export type TakeParams = SqliteParams["task_take"] & {
  * task_take for `count` kinds: the template with one limited subquery per kind (`@kind_0` ...),
  * prepared on `db`. The driver caches one per count.
  */
-export function takeStatement(
-  db: Database.Database,
-  count: number,
-): (params: TakeParams) => { seq: number }[] {
+export function takeStatement(db: Database.Database, count: number): (params: TakeParams) => Row[] {
   const part = RAW.task_take_kind as string;
   const parts = Array.from({ length: count }, (_, i) => part.replaceAll("@kind", `@kind_${i}`));
   const compiled = compileNamed(
@@ -232,5 +229,5 @@ export function takeStatement(
   );
   const statement = db.prepare(compiled.text);
   const all = caller(compiled.names, "all");
-  return (params) => all(statement, params) as { seq: number }[];
+  return (params) => all(statement, params) as Row[];
 }

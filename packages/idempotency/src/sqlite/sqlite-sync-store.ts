@@ -88,7 +88,7 @@ export class SqliteSyncStore {
   readonly #now: () => number;
   readonly #s: SqliteStatements;
   /** task_take by number of kinds, prepared on first use. */
-  readonly #takes = new Map<number, (params: TakeParams) => { seq: number }[]>();
+  readonly #takes = new Map<number, (params: TakeParams) => records.Row[]>();
   #heartbeat: NodeJS.Timeout | undefined;
   readonly #checkpointer: BackgroundCheckpointer | undefined;
   #closed = false;
@@ -289,10 +289,12 @@ export class SqliteSyncStore {
         params[`kind_${i}`] = serve[i];
         params[`kind_${i}_limit`] = allow.get(serve[i] as string) ?? limit;
       }
+      // the taken rows as the update left them (RETURNING has no order): in queue order
       const taken = take(params as unknown as TakeParams);
       if (taken.length === 0) return [];
-      const seqs = JSON.stringify(taken.map((r) => r.seq));
-      const takenRecords = (this.#s.task_list_taken.all({ seqs }) as records.Row[]).map(records.toRecord);
+      const rank = (row: records.Row) => (row as records.Row & { rank_at: number }).rank_at;
+      taken.sort((a, b) => rank(a) - rank(b) || a.seq - b.seq);
+      const takenRecords = taken.map(records.toRecord);
       if (rows.length > 0) {
         const started = new Map<string, number>();
         for (const r of takenRecords) started.set(r.kind, (started.get(r.kind) ?? 0) + 1);

@@ -90,9 +90,6 @@ export interface SqliteQueryFile {
   task_next_due: {
     kind: true;
   };
-  task_list_taken: {
-    seqs: true;
-  };
   task_reclaim: {
     now: true;
     owner: true;
