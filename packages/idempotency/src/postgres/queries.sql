@@ -363,7 +363,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     FROM clock WHERE t.seq = ANY(@task_seqs::bigint[]) AND (t.status = 'failed') IS TRUE
     RETURNING t.seq, t.kind, t.rank_at, t.next_run_at, t.priority),
   undone AS (
-    DELETE FROM task_done WHERE status <> 'succeeded' AND seq = ANY(ARRAY(SELECT seq FROM redriven))),
+    DELETE FROM task_done WHERE status = 'failed' AND seq = ANY(ARRAY(SELECT seq FROM redriven))),
   requeued AS (
     INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority)
     SELECT seq, kind, rank_at, next_run_at, priority FROM redriven),
@@ -395,7 +395,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     DELETE FROM tasks t WHERE t.status = 'failed' AND t.seq IN (SELECT task_seq FROM letters)
       AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.task_seq = t.seq AND d.seq NOT IN (SELECT seq FROM letters))
     RETURNING t.seq),
-  undone AS (DELETE FROM task_done WHERE status <> 'succeeded' AND seq = ANY(ARRAY(SELECT seq FROM purged)))
+  undone AS (DELETE FROM task_done WHERE status = 'failed' AND seq = ANY(ARRAY(SELECT seq FROM purged)))
 SELECT count(*)::int AS n FROM letters
 
 -- name: lease_holders
@@ -645,9 +645,9 @@ UNION ALL (SELECT 'running', kind, count(*) FROM (
 UNION ALL (SELECT 'succeeded', kind, count(*) FROM (
   SELECT kind FROM task_done WHERE status = 'succeeded' LIMIT @cap::int) r GROUP BY kind)
 UNION ALL (SELECT 'failed', kind, count(*) FROM (
-  SELECT kind FROM task_done WHERE status <> 'succeeded' AND status = 'failed' LIMIT @cap::int) r GROUP BY kind)
+  SELECT kind FROM task_done WHERE status = 'failed' LIMIT @cap::int) r GROUP BY kind)
 UNION ALL (SELECT 'cancelled', kind, count(*) FROM (
-  SELECT kind FROM task_done WHERE status <> 'succeeded' AND status = 'cancelled' LIMIT @cap::int) r GROUP BY kind)
+  SELECT kind FROM task_done WHERE status = 'cancelled' LIMIT @cap::int) r GROUP BY kind)
 UNION ALL SELECT 'dead_letters', NULL, count(*) FROM (
   SELECT 1 FROM dead_letters WHERE redriven_at IS NULL LIMIT @cap::int) d
 UNION ALL SELECT 'now', NULL, t FROM clock
@@ -737,14 +737,14 @@ ORDER BY seq DESC LIMIT @limit::int
 -- name: task_page_failed
 SELECT t.* FROM (
   SELECT seq FROM task_done
-  WHERE status <> 'succeeded' AND status = 'failed' AND seq < @before::bigint AND (@kind::text IS NULL OR kind = @kind::text)
+  WHERE status = 'failed' AND seq < @before::bigint AND (@kind::text IS NULL OR kind = @kind::text)
   ORDER BY seq DESC LIMIT @limit::int) d JOIN tasks t ON t.seq = d.seq
 ORDER BY t.seq DESC
 
 -- name: task_page_cancelled
 SELECT t.* FROM (
   SELECT seq FROM task_done
-  WHERE status <> 'succeeded' AND status = 'cancelled' AND seq < @before::bigint AND (@kind::text IS NULL OR kind = @kind::text)
+  WHERE status = 'cancelled' AND seq < @before::bigint AND (@kind::text IS NULL OR kind = @kind::text)
   ORDER BY seq DESC LIMIT @limit::int) d JOIN tasks t ON t.seq = d.seq
 ORDER BY t.seq DESC
 

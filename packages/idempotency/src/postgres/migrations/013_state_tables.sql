@@ -45,8 +45,13 @@ CREATE TABLE task_done (
 INSERT INTO task_done (seq, kind, status, finished_at)
   SELECT seq, kind, status, COALESCE(finished_at, updated_at) FROM tasks
   WHERE status IN ('succeeded', 'failed', 'cancelled');
-CREATE INDEX task_done_succeeded ON task_done (finished_at) WHERE status = 'succeeded';
-CREATE INDEX task_done_other ON task_done (seq, kind) WHERE status <> 'succeeded';
+-- read index-only (the seq and kind in each entry): retention and throughput by finish time, the
+-- capped counts by kind, the pages of each status. One index of the failed and cancelled together
+-- read the status from the table for each entry: the overview's counts took 245 ms at 10 million
+-- tasks (10,000 failed and 10,000 cancelled, each on a page of its own) where these take 10-15.
+CREATE INDEX task_done_succeeded ON task_done (finished_at, seq, kind) WHERE status = 'succeeded';
+CREATE INDEX task_done_failed ON task_done (seq, kind) WHERE status = 'failed';
+CREATE INDEX task_done_cancelled ON task_done (seq, kind) WHERE status = 'cancelled';
 
 DROP INDEX tasks_queued, tasks_due, tasks_queued_negative, tasks_queued_positive, tasks_running,
   tasks_succeeded, tasks_failed, tasks_cancelled;
