@@ -8,7 +8,8 @@
 //
 // The store: --tasks tasks of three kinds (resize 60%, email 30%, report 10%); the last 100,000
 // queued (a tenth of them due in an hour), one in a thousand failed (with its dead letter), one
-// in a thousand cancelled, the rest succeeded. One task in ten carries a tag `tenant:<n>` (1,000
+// in a thousand cancelled, the rest succeeded (on PostgreSQL each also filed in its state's table:
+// task_ready, task_done). One task in ten carries a tag `tenant:<n>` (1,000
 // tenants of about 1,000 tasks each, spread over the whole store), one in a thousand `import` as
 // well (those are the failed ones): the task_tags index holds about 1,010,000 entries. Filled by INSERT ... SELECT in batches of 500,000
 // (the store's indexes maintained as they would be), not through enqueue: that would take hours.
@@ -82,6 +83,13 @@ function selectSql(t0, last, concat) {
 const deadLettersSql =
   "INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at) SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, finished_at FROM tasks WHERE status = 'failed'";
 
+/** PostgreSQL's state tables from the tasks' statuses, as migration 013 builds them. */
+const stateTablesSql = [
+  "INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority) SELECT seq, kind, rank_at, next_run_at, priority FROM tasks WHERE status = 'queued'",
+  "INSERT INTO task_leases (seq, kind, owner, expires_at) SELECT seq, kind, COALESCE(lease_owner, ''), COALESCE(lease_expires_at, 0) FROM tasks WHERE status = 'running'",
+  "INSERT INTO task_done (seq, kind, status, finished_at) SELECT seq, kind, status, COALESCE(finished_at, updated_at) FROM tasks WHERE status IN ('succeeded', 'failed', 'cancelled')",
+];
+
 async function fillSqlite(t0) {
   const { default: Database } = await import("better-sqlite3");
   const db = new Database(store);
@@ -120,8 +128,11 @@ async function fillPostgres(t0) {
       process.stderr.write(`\rfilled ${to.toLocaleString("en-US")} tasks`);
     }
     await client.query(deadLettersSql);
-    await client.query("VACUUM ANALYZE tasks");
-    await client.query("VACUUM ANALYZE dead_letters");
+    // the queue's states, filed as the store files them (migration 013: a row in task_ready for
+    // a queued task, task_leases for a running one, task_done for a finished one)
+    for (const sql of stateTablesSql) await client.query(sql);
+    for (const table of ["tasks", "dead_letters", "task_ready", "task_leases", "task_done"])
+      await client.query(`VACUUM ANALYZE ${table}`);
     process.stderr.write("\n");
   } finally {
     await client.end();
