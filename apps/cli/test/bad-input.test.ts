@@ -181,7 +181,13 @@ const cases: Case[] = [
     name: "--prefetch -1",
     args: ["serve", "--prefetch", "-1"],
     exit: 2,
-    stderr: /^taskq: --prefetch must be an integer >= 0, got -1\n$/,
+    stderr: /^taskq: --prefetch must be auto or an integer >= 0, got -1\n$/,
+  },
+  {
+    name: "--prefetch soon",
+    args: ["serve", "--prefetch", "soon"],
+    exit: 2,
+    stderr: /^taskq: --prefetch must be auto or an integer >= 0, got "soon"\n$/,
   },
   {
     name: "--queue-size 1.5",

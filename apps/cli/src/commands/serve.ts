@@ -48,7 +48,21 @@ export const serveCommand = {
       })
       .option("prefetch", {
         requiresArg: true,
-        coerce: (value: unknown) => (value === "auto" ? "auto" : integerAtLeast("prefetch", 0)(value)),
+        coerce: (value: unknown) => {
+          if (value === "auto") return "auto";
+          const n =
+            typeof value === "number"
+              ? value
+              : typeof value === "string" && value.trim() !== ""
+                ? Number(value)
+                : Number.NaN;
+          if (!Number.isInteger(n) || n < 0)
+            throw new CliError(
+              `--prefetch must be auto or an integer >= 0, got ${typeof value === "number" ? value : JSON.stringify(value)}`,
+              2,
+            );
+          return n;
+        },
         defaultDescription:
           "auto: what its slots finished in the last 100 ms, at most 1000 (none while they are busy with slow tasks)",
         describe:
