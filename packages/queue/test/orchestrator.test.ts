@@ -508,14 +508,7 @@ describe("orchestrator shutdown", () => {
     const store = new SqliteSyncStore({ path: ":memory:" });
     for (let i = 0; i < 6; i++)
       store.claim({ id: `a${i}`, idempotencyKey: `a${i}`, kind: "test", payload: { id: `a${i}` } });
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const executor = new InlineExecutor<{ id: string }, { result: string }>(async (task) => {
-      await gate;
-      return { ok: true, output: { result: task.id }, runMs: 0 };
-    }, 1);
+    const { executor, release } = gatedExecutor(1);
     const orchestrator = new Orchestrator({
       prepare: byId,
       store: new SqliteTaskStore(store),

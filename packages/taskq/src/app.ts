@@ -69,6 +69,7 @@ export {
   envDefault,
   flagOf,
   integerAtLeast,
+  integerAtLeastOr,
   integerRule,
   loadDotEnv,
   numberBetween,

@@ -235,6 +235,17 @@ export function integerAtLeast(flag: string, min: number) {
   return (value: unknown): number => rule(value, `--${flag}`);
 }
 
+/** As integerAtLeast, or one word besides (`--prefetch auto`); its error names both forms. */
+export function integerAtLeastOr<W extends string>(flag: string, min: number, word: W) {
+  return (value: unknown): number | W => {
+    if (value === word) return word;
+    const n = toNumber(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new CliError(`--${flag} must be ${word} or an integer >= ${min}, got ${shown(value)}`, 2);
+    return n;
+  };
+}
+
 export function numberBetween(flag: string, min: number, max: number) {
   const rule = numberRule(min, max);
   return (value: unknown): number => rule(value, `--${flag}`);

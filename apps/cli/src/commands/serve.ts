@@ -1,5 +1,13 @@
 import { toReport } from "@taskq/metrics";
-import { CliError, checkKindConcurrency, integerAtLeast, openRuntime, redactUrl, serve } from "taskq/app";
+import {
+  CliError,
+  checkKindConcurrency,
+  integerAtLeast,
+  integerAtLeastOr,
+  openRuntime,
+  redactUrl,
+  serve,
+} from "taskq/app";
 import type { Argv } from "yargs";
 import { type MetricsServer, startMetricsServer } from "../metrics-server.js";
 import { type RuntimeArgs, runtimeOptions, toRuntimeConfig } from "../options.js";
@@ -48,21 +56,7 @@ export const serveCommand = {
       })
       .option("prefetch", {
         requiresArg: true,
-        coerce: (value: unknown) => {
-          if (value === "auto") return "auto";
-          const n =
-            typeof value === "number"
-              ? value
-              : typeof value === "string" && value.trim() !== ""
-                ? Number(value)
-                : Number.NaN;
-          if (!Number.isInteger(n) || n < 0)
-            throw new CliError(
-              `--prefetch must be auto or an integer >= 0, got ${typeof value === "number" ? value : JSON.stringify(value)}`,
-              2,
-            );
-          return n;
-        },
+        coerce: integerAtLeastOr("prefetch", 0, "auto"),
         defaultDescription:
           "auto: what its slots finished in the last 100 ms, at most 1000 (none while they are busy with slow tasks)",
         describe:
