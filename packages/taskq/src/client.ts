@@ -67,7 +67,9 @@ export interface EnqueueOptions {
   readonly tags?: readonly string[];
   /**
    * Your own `pg` client, inside your transaction (PostgreSQL only): the task exists, and workers
-   * are woken, only if that transaction commits.
+   * are woken, only if that transaction commits. The client you ran BEGIN on (not the pool), or an
+   * ORM's transaction adapted to `query(text, values)` answering `{ rows }` (examples/tx-kysely.mjs,
+   * examples/tx-knex.mjs).
    */
   readonly tx?: PgQueryable;
 }
@@ -86,7 +88,10 @@ export interface EnqueueManyOptions extends Omit<EnqueueOptions, "key" | "id"> {
   readonly perTask?: readonly (TaskChoices | undefined)[];
 }
 
-/** A `pg` Client or PoolClient: what transactional enqueue needs of it. */
+/**
+ * What transactional enqueue needs of your transaction: a `pg` Client or PoolClient, or anything
+ * that runs PostgreSQL's `$1, $2 ...` statements with their values as `pg`'s `query` does.
+ */
 export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
@@ -264,6 +269,16 @@ const ENQUEUE_MANY_KEYS = keysOf<EnqueueManyOptions>()({
   perTask: true,
 });
 const TASK_CHOICE_KEYS = keysOf<TaskChoices>()({ key: true, id: true, maxAttempts: true, tags: true });
+
+/** A wrong `tx`, or a wrong answer of its query, in a few words. */
+const described = (value: unknown, lacking: string): string =>
+  value === null
+    ? "null"
+    : Array.isArray(value)
+      ? "an array"
+      : typeof value === "object"
+        ? `an object without ${lacking}`
+        : typeof value;
 
 /** `perTask` checked where it enters: one entry per payload, each with known keys only. */
 function checkPerTask(perTask: unknown, payloads: number): readonly (TaskChoices | undefined)[] {
@@ -506,9 +521,33 @@ export function clientOf(
     if (tx === null || typeof tx !== "object" || typeof (tx as { query?: unknown }).query !== "function")
       throw new ConfigError(
         "tx",
-        `tx must be the pg client your transaction runs on (a pg.Client, or a client checked out of a pg.Pool), got ${tx === null ? "null" : Array.isArray(tx) ? "an array" : typeof tx === "object" ? "an object without query()" : typeof tx}`,
+        `tx must be the pg client your transaction runs on (a pg.Client, or a client checked out of a pg.Pool), or an object whose query(text, values) answers { rows } as pg's does, got ${described(tx, "query()")}`,
       );
-    return pg.claimWith(tx, claims);
+    if (typeof (tx as { connect?: unknown }).connect === "function" && "totalCount" in tx)
+      throw new ConfigError(
+        "tx",
+        "tx must be the pg client your transaction runs on, got a pg.Pool (it runs each query on any free connection, outside your BEGIN): pass the client you checked out, `const db = await pool.connect()`",
+      );
+    let unanswered: { readonly got: unknown } | undefined; // an answer without rows, to name it
+    const checked: PgQueryable = {
+      async query(text, values) {
+        const result = await tx.query(text, values);
+        if (!Array.isArray((result as { rows?: unknown } | undefined)?.rows)) {
+          unanswered = { got: result };
+          throw new Error("tx.query answered without rows");
+        }
+        return result;
+      },
+    };
+    try {
+      return await pg.claimWith(checked, claims);
+    } catch (error) {
+      if (unanswered === undefined) throw error;
+      throw new ConfigError(
+        "tx",
+        `tx.query(text, values) must answer { rows } as pg's does (an adapter returns the driver's result, not its rows), got ${described(unanswered.got, "rows")}`,
+      );
+    }
   };
   const answer = (claim: ClaimInput, result: Awaited<ReturnType<TaskStoreDriver["claim"]>>): Enqueued =>
     result.created

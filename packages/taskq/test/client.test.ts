@@ -14,6 +14,7 @@ import {
   ConfigError,
   connect,
   createWorker,
+  type PgQueryable,
   TaskCancelledError,
   type TaskEvent,
   TaskFailedError,
@@ -299,6 +300,49 @@ describe("transactional enqueue on PostgreSQL", () => {
     await db.query("COMMIT");
     await worker({ store: url, handlers: { [kind]: fixture("whoami") } });
     expect(await client.result(committed.id)).toEqual({ kind, worker: null, payload: { n: 2 } });
+  });
+
+  it("tx takes any object whose query(text, values) answers { rows } (an ORM's adapter); a pg.Pool, or an answer without rows, is refused in one line naming tx", async () => {
+    const url = pgStore;
+    const kind = `tx_${randomUUID().slice(0, 8)}`;
+    const client = await producer(url);
+    const pool = new pg.Pool({ connectionString: url });
+    closers.push(() => pool.end());
+    const db = await pool.connect();
+    closers.push(async () => db.release());
+
+    // a pool would run the enqueue on any free connection, outside the caller's BEGIN
+    await expect(client.enqueue(kind, { n: 0 }, { tx: pool })).rejects.toThrow(
+      /^tx must be the pg client your transaction runs on, got a pg\.Pool \(.*\): pass the client you checked out, `const db = await pool\.connect\(\)`$/,
+    );
+    await db.query("BEGIN");
+    // an adapter that answers the rows alone: refused, the transaction still usable
+    const rowsOnly = {
+      query: async (text: string, values?: unknown[]) => (await db.query(text, values)).rows,
+    };
+    await expect(
+      client.enqueue(kind, { n: 1 }, { tx: rowsOnly as unknown as PgQueryable }),
+    ).rejects.toMatchObject({
+      name: "ConfigError",
+      option: "tx",
+      message:
+        "tx.query(text, values) must answer { rows } as pg's does (an adapter returns the driver's result, not its rows), got an array",
+    });
+    // an adapter of the right shape: a task inside the transaction, rolled back with it
+    const adapter: PgQueryable = { query: (text, values) => db.query(text, values) };
+    const rolledBack = await client.enqueue(kind, { n: 2 }, { tx: adapter });
+    await db.query("ROLLBACK");
+    expect(await client.get(rolledBack.id)).toBeUndefined();
+
+    await db.query("BEGIN");
+    const [committed, duplicate] = await client.enqueueMany(kind, [{ n: 3 }, { n: 3 }], { tx: adapter });
+    await db.query("COMMIT");
+    expect(duplicate).toMatchObject({ id: committed?.id, duplicate: true });
+    expect(await client.get(committed?.id ?? "")).toMatchObject({
+      kind,
+      status: "queued",
+      payload: { n: 3 },
+    });
   });
 
   it("tx on a SQLite store is refused in one line", async () => {
