@@ -232,7 +232,15 @@ export interface TaskStoreDriver {
    * `concurrency` running at once, at most `rate.limit` starts per `rate.intervalMs`.
    */
   setKindLimits(kind: string, limits: KindLimits | null): Promise<void>;
-  /** Every kind with limits, where it stands against them now, and what holds it back. */
+  /**
+   * Pauses `kind` across every worker on the store (true), or resumes it (false): a paused kind's
+   * queued tasks stay queued (no take starts one, from the next take of every worker on), its
+   * running tasks finish, and new ones are stored as usual. Kept beside its limits (a pause is a
+   * limit of zero, which setKindLimits leaves alone). A resume wakes the waiting workers. Returns
+   * whether anything changed (false: it was already so).
+   */
+  setKindPaused(kind: string, paused: boolean): Promise<boolean>;
+  /** Every kind with limits or paused, where it stands against them now, and what holds it back. */
   kindLimits(): Promise<KindLimitState[]>;
 
   /** The store's clock (epoch ms): the database's on PostgreSQL, the injected clock in tests. */

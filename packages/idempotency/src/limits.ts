@@ -13,6 +13,8 @@ export interface KindLimitRow {
   rate_interval_ms: number | null;
   window_start: number;
   window_count: number;
+  /** Since when the kind is paused (pauseKind), epoch ms; null: it runs. */
+  paused_at: number | null;
 }
 
 /** Checks limits as every driver stores them; ERR_INVALID_INPUT naming the field. */
@@ -37,8 +39,9 @@ function startsLeft(row: KindLimitRow, now: number): number {
   return Math.max(0, row.rate_limit - (current ? row.window_count : 0));
 }
 
-/** Slots left under the kind's concurrency (Infinity without one). */
+/** Slots left under the kind's concurrency (Infinity without one); none while it is paused. */
 function slotsLeft(row: KindLimitRow, running: number): number {
+  if (row.paused_at !== null) return 0;
   return row.concurrency === null ? Number.POSITIVE_INFINITY : Math.max(0, row.concurrency - running);
 }
 
@@ -81,7 +84,8 @@ export function windowsAfter(
 
 /**
  * When a limited kind may start a task again: `now` when it may, the end of its rate window
- * when that is used up, null when its concurrency is full (a task of it must finish first).
+ * when that is used up, null when its concurrency is full (a task of it must finish first) or it
+ * is paused (a resume frees it).
  */
 export function openAgainAt(row: KindLimitRow, running: number, now: number): number | null {
   if (slotsLeft(row, running) === 0) return null;
@@ -102,7 +106,7 @@ export function earliestStart(
   let earliest: number | null = null;
   for (const [kind, at] of due) {
     const state = limits.get(kind);
-    if (state?.heldBack === "concurrency") continue;
+    if (state?.heldBack === "concurrency" || state?.heldBack === "paused") continue;
     const start = Math.max(at, state?.openAgainAt ?? at);
     if (earliest === null || start < earliest) earliest = start;
   }
@@ -121,27 +125,36 @@ export function toKindLimitState(row: KindLimitRow, running: number, now: number
     kind: row.kind,
     concurrency: row.concurrency,
     rate,
+    paused: row.paused_at !== null,
+    pausedAt: row.paused_at === null ? null : Number(row.paused_at),
     running,
     startsInWindow: current ? row.window_count : 0,
-    heldBack: at === null ? "concurrency" : at > now ? "rate" : null,
+    heldBack: row.paused_at !== null ? "paused" : at === null ? "concurrency" : at > now ? "rate" : null,
     openAgainAt: at !== null && at > now ? at : null,
   };
 }
 
-/** A kind's limits and where it stands against them now. */
+/**
+ * A kind's limits and where it stands against them now. A paused kind is listed whether or not it
+ * has limits (a pause is a limit of zero).
+ */
 export interface KindLimitState {
   readonly kind: string;
   readonly concurrency: number | null;
   readonly rate: RateLimit | null;
+  /** Paused across the fleet (pauseKind): no worker takes its tasks until resumeKind. */
+  readonly paused: boolean;
+  /** Since when it is paused, epoch ms by the store's clock; null when it runs. */
+  readonly pausedAt: number | null;
   /** Tasks of the kind running now, in every worker. */
   readonly running: number;
   /** Starts in the current rate window. */
   readonly startsInWindow: number;
   /**
-   * Why its due tasks wait now (a reason, not a count): its concurrency is full, its rate window
-   * is used up, or null (nothing holds it back).
+   * Why its due tasks wait now (a reason, not a count): it is paused, its concurrency is full,
+   * its rate window is used up, or null (nothing holds it back).
    */
-  readonly heldBack: "concurrency" | "rate" | null;
+  readonly heldBack: "paused" | "concurrency" | "rate" | null;
   /**
    * When its rate window lets it start a task again (epoch ms), while its rate holds it back;
    * null otherwise (free now, or full: a finish frees it).

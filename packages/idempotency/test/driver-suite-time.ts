@@ -281,6 +281,8 @@ export function testTimeContract(
           concurrency: 2,
           rate: null,
           running: 2,
+          paused: false,
+          pausedAt: null,
           startsInWindow: 0,
           heldBack: "concurrency",
           openAgainAt: null,
@@ -331,6 +333,75 @@ export function testTimeContract(
       await first.succeed(running!.seq, running!.version);
       await waiting;
       expect((await waiter.takeNext(10)).map((t) => t.id)).toEqual(["t-2"]);
+    });
+
+    it("a paused kind is taken by no store: queued tasks wait untouched, running ones finish, a resume wakes the waiting", async () => {
+      const c = clock();
+      const first = await store({ now: c.now, owner: "node-0:1:a" });
+      const other = await store({ now: c.now, owner: "node-1:1:a", sameAs: first });
+      await first.enqueueMany([1, 2, 3].map((n) => task(n)));
+      const [running] = await first.takeNext(1);
+      expect(await first.setKindPaused("image", true)).toBe(true);
+      expect(await other.setKindPaused("image", true)).toBe(false); // already paused: its time is kept
+      await first.enqueueMany([task(4), task(5, { kind: "other" })]);
+      // every store's next take passes the paused kind's tasks by, however many it asks for
+      expect((await other.takeNext(10)).map((t) => t.id)).toEqual(["t-5"]);
+      expect(await first.takeNext(10)).toEqual([]);
+      expect(await first.kindLimits()).toEqual([
+        {
+          kind: "image",
+          concurrency: null,
+          rate: null,
+          paused: true,
+          pausedAt: 1_000_000,
+          running: 1,
+          startsInWindow: 0,
+          heldBack: "paused",
+          openAgainAt: null,
+        },
+      ]);
+      expect(await first.nextDueIn(["image"])).toBeNull(); // a resume frees it, not the clock
+      // the task running when the kind was paused finishes
+      await first.succeed(running!.seq, running!.version);
+      expect(await first.takeNext(10)).toEqual([]);
+      // limits set and removed while paused leave the pause alone
+      await first.setKindLimits("image", { concurrency: 2 });
+      await first.setKindLimits("image", null);
+      expect(await first.kindLimits()).toMatchObject([{ kind: "image", concurrency: null, paused: true }]);
+      const waiting = await everyTask(first, { status: "queued" });
+      expect(waiting.map((t) => [t.id, t.attempts])).toEqual([
+        ["t-2", 0],
+        ["t-3", 0],
+        ["t-4", 0],
+      ]);
+      // SQLite wakes the waiters of the store object that committed the resume; PostgreSQL every
+      // store's, by a notification (a first wait starts listening and returns at once)
+      const waiter = first.dialect === "sqlite" ? first : other;
+      if (waiter === other) await other.waitForWork(3_600_000);
+      const woken = waiter.waitForWork(3_600_000);
+      expect(await first.setKindPaused("image", false)).toBe(true);
+      await woken;
+      expect(await first.kindLimits()).toEqual([]); // the row held nothing else
+      expect(await first.setKindPaused("image", false)).toBe(false);
+      expect((await waiter.takeNext(10)).map((t) => t.id)).toEqual(["t-2", "t-3", "t-4"]);
+    });
+
+    it("a pause set by one store binds the next take of another that read no limits a moment before; limits outlive a resume", async () => {
+      const c = clock();
+      const first = await store({ now: c.now, owner: "node-0:1:a" });
+      const other = await store({ now: c.now, owner: "node-1:1:a", sameAs: first });
+      await first.enqueueMany([task(0, { kind: "other" })]);
+      expect(await other.takeNext(10)).toHaveLength(1); // it has just read that no kind has limits
+      await first.setKindLimits("image", { concurrency: 1 });
+      await first.setKindPaused("image", true);
+      await first.enqueueMany([1, 2].map((n) => task(n)));
+      expect(await other.takeNext(10)).toEqual([]);
+      await first.setKindPaused("image", false);
+      expect(await first.kindLimits()).toMatchObject([
+        { kind: "image", concurrency: 1, paused: false, pausedAt: null },
+      ]);
+      expect((await other.takeNext(10)).map((t) => t.id)).toEqual(["t-1"]); // its limit still binds
+      await expect(first.setKindPaused("", true)).rejects.toMatchObject({ code: "ERR_INVALID_INPUT" });
     });
 
     it("a kind's rate: at most N starts per window; the next window opens on time", async () => {

@@ -414,6 +414,25 @@ export class PgTaskStore implements TaskStoreDriver {
     this.#planner.limitsChanged();
   }
 
+  async setKindPaused(kind: string, paused: boolean): Promise<boolean> {
+    validate.checkKind(kind);
+    this.#ensureOpen(paused ? "pause a kind" : "resume a kind");
+    let changed: boolean;
+    if (paused) {
+      const { rows } = await this.#conn.query<"kind_pause", { changed: boolean }>("kind_pause", {
+        kind,
+        now: this.#clock(),
+      });
+      changed = rows[0]?.changed === true;
+    } else {
+      const { rows } = await this.#conn.query<"kind_resume", { n: number }>("kind_resume", { kind });
+      changed = (rows[0]?.n ?? 0) > 0;
+    }
+    this.#planner.limitsChanged();
+    if (changed && !paused) await this.#notify();
+    return changed;
+  }
+
   async kindLimits(): Promise<KindLimitState[]> {
     this.#ensureOpen("list kind limits");
     const { rows } = await this.#conn.query<

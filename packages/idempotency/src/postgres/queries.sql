@@ -576,13 +576,14 @@ SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS now
 -- the lock was granted), then takes with the allowances, then records the rate windows.
 -- name: kind_limit_lock
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
-SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, clock.t AS clock_now
+SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, l.paused_at,
+  clock.t AS clock_now
 FROM kind_limits l, clock WHERE (@kinds::text[] IS NULL OR l.kind = ANY(@kinds::text[])) ORDER BY l.kind FOR UPDATE OF l
 
 -- name: kind_limit_list
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
-SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, clock.t AS clock_now,
-  (SELECT count(*) FROM task_leases t WHERE t.kind = l.kind)::int AS running
+SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, l.paused_at,
+  clock.t AS clock_now, (SELECT count(*) FROM task_leases t WHERE t.kind = l.kind)::int AS running
 FROM kind_limits l, clock ORDER BY l.kind
 
 -- name: kind_limit_kinds
@@ -604,8 +605,35 @@ SELECT @kind, @concurrency::int, @rate_limit::int, @rate_interval_ms::bigint, 0,
 ON CONFLICT (kind) DO UPDATE SET concurrency = excluded.concurrency, rate_limit = excluded.rate_limit,
   rate_interval_ms = excluded.rate_interval_ms, updated_at = excluded.updated_at
 
+-- Limits removed: the row goes, unless the kind is paused (then it keeps the pause alone).
 -- name: kind_limit_remove
-DELETE FROM kind_limits WHERE kind = @kind
+WITH kept AS (
+  UPDATE kind_limits SET concurrency = NULL, rate_limit = NULL, rate_interval_ms = NULL
+  WHERE kind = @kind AND paused_at IS NOT NULL RETURNING kind)
+DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NULL
+
+-- A pause (pauseKind): the kind's row, made when it has none; a paused kind keeps its first time.
+-- `changed`: it was not paused before.
+-- name: kind_pause
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  before AS (SELECT paused_at FROM kind_limits WHERE kind = @kind),
+  put AS (
+    INSERT INTO kind_limits (kind, concurrency, rate_limit, rate_interval_ms, window_start, window_count, updated_at, paused_at)
+    SELECT @kind, NULL, NULL, NULL, 0, 0, clock.t, clock.t FROM clock
+    ON CONFLICT (kind) DO UPDATE SET paused_at = COALESCE(kind_limits.paused_at, excluded.paused_at),
+      updated_at = excluded.updated_at
+    RETURNING kind)
+SELECT (SELECT paused_at FROM before) IS NULL AS changed, (SELECT count(*) FROM put)::int AS n
+
+-- A resume (resumeKind): the pause cleared, and the row gone when it held nothing else.
+-- name: kind_resume
+WITH resumed AS (
+  UPDATE kind_limits SET paused_at = NULL WHERE kind = @kind AND paused_at IS NOT NULL
+    AND (concurrency IS NOT NULL OR rate_limit IS NOT NULL) RETURNING kind),
+  gone AS (
+  DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NOT NULL
+    AND concurrency IS NULL AND rate_limit IS NULL RETURNING kind)
+SELECT (SELECT count(*) FROM resumed)::int + (SELECT count(*) FROM gone)::int AS n
 
 -- The dashboard's reads (statusCounts, recentFinished, listTasks, kinds, listDeadLetters): each
 -- through an index and bounded, never a count or a scan of every task.

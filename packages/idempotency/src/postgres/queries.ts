@@ -178,6 +178,8 @@ export interface PgParams extends PageStatementParams {
   };
   kind_limit_put: Now & KindLimitParams;
   kind_limit_remove: { readonly kind: string };
+  kind_pause: Now & { readonly kind: string };
+  kind_resume: { readonly kind: string };
   task_status_counts: Now & { readonly cap: number };
   task_recent_finished: Now & { readonly since: number; readonly limit: number };
   task_list_by_seqs: { readonly seqs: readonly number[] };

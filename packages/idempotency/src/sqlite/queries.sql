@@ -329,8 +329,26 @@ VALUES (@kind, @concurrency, @rate_limit, @rate_interval_ms, 0, 0, @now)
 ON CONFLICT (kind) DO UPDATE SET concurrency = excluded.concurrency, rate_limit = excluded.rate_limit,
   rate_interval_ms = excluded.rate_interval_ms, updated_at = excluded.updated_at
 
+-- Limits removed: the row goes, unless the kind is paused (then kind_limit_clear keeps the pause alone).
 -- name: kind_limit_remove
-DELETE FROM kind_limits WHERE kind = @kind
+DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NULL
+
+-- name: kind_limit_clear
+UPDATE kind_limits SET concurrency = NULL, rate_limit = NULL, rate_interval_ms = NULL WHERE kind = @kind
+
+-- A pause (pauseKind): the kind's row, made when it has none; a paused kind keeps its first time.
+-- name: kind_pause
+INSERT INTO kind_limits (kind, concurrency, rate_limit, rate_interval_ms, window_start, window_count, updated_at, paused_at)
+VALUES (@kind, NULL, NULL, NULL, 0, 0, @now, @now)
+ON CONFLICT (kind) DO UPDATE SET paused_at = COALESCE(kind_limits.paused_at, excluded.paused_at),
+  updated_at = excluded.updated_at
+
+-- A resume (resumeKind): the pause cleared (kind_resume_gone then drops a row that held nothing else).
+-- name: kind_resume
+UPDATE kind_limits SET paused_at = NULL WHERE kind = @kind AND paused_at IS NOT NULL
+
+-- name: kind_resume_gone
+DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NULL AND concurrency IS NULL AND rate_limit IS NULL
 
 -- name: kind_limit_set_window
 UPDATE kind_limits SET window_start = @window_start, window_count = @window_count WHERE kind = @kind

@@ -113,6 +113,10 @@ export interface SqliteParams extends PageStatementParams {
   task_count_running_of_kind: { readonly kind: string };
   kind_limit_put: Now & KindLimitParams;
   kind_limit_remove: { readonly kind: string };
+  kind_limit_clear: { readonly kind: string };
+  kind_pause: Now & { readonly kind: string };
+  kind_resume: { readonly kind: string };
+  kind_resume_gone: { readonly kind: string };
   kind_limit_set_window: {
     readonly kind: string;
     readonly window_start: number;

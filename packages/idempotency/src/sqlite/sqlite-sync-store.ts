@@ -342,9 +342,28 @@ export class SqliteSyncStore {
     validate.checkKind(kind);
     if (limits !== null) checkKindLimits(limits);
     this.#guard("set kind limits", () => {
-      if (limits === null) this.#s.kind_limit_remove.run({ kind });
-      else this.#s.kind_limit_put.run({ ...kindLimitParams(kind, limits), now: this.#now() });
+      if (limits === null) {
+        this.#s.kind_limit_remove.run({ kind });
+        this.#s.kind_limit_clear.run({ kind }); // a paused kind keeps its row, and its pause
+      } else this.#s.kind_limit_put.run({ ...kindLimitParams(kind, limits), now: this.#now() });
     });
+  }
+
+  /** See TaskStoreDriver.setKindPaused. */
+  setKindPaused(kind: string, paused: boolean): boolean {
+    validate.checkKind(kind);
+    return this.#guard(paused ? "pause a kind" : "resume a kind", () =>
+      this.transaction(() => {
+        if (paused) {
+          const before = (this.#s.kind_limit_list.all() as KindLimitRow[]).find((r) => r.kind === kind);
+          this.#s.kind_pause.run({ kind, now: this.#now() });
+          return before?.paused_at == null;
+        }
+        const changed = this.#s.kind_resume.run({ kind }).changes > 0;
+        this.#s.kind_resume_gone.run({ kind });
+        return changed;
+      }),
+    );
   }
 
   /** See TaskStoreDriver.kindLimits. */

@@ -184,6 +184,14 @@ export class SqliteTaskStore implements TaskStoreDriver {
     });
   }
 
+  setKindPaused(kind: string, paused: boolean): Promise<boolean> {
+    return this.#runAtOnce(() => {
+      const changed = this.store.setKindPaused(kind, paused);
+      if (changed && !paused) this.#worked(); // its queued tasks may start
+      return changed;
+    });
+  }
+
   kindLimits(): Promise<KindLimitState[]> {
     return this.#runAtOnce(() => this.store.kindLimits());
   }

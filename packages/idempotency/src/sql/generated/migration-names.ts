@@ -16,4 +16,5 @@ export const MIGRATION_NAMES = [
   "011_queued_positive_index",
   "012_task_tags",
   "013_state_tables",
+  "014_kind_pause",
 ] as const;

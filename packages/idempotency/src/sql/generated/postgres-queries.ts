@@ -222,6 +222,13 @@ export interface PgQueryFile {
   kind_limit_remove: {
     kind: true;
   };
+  kind_pause: {
+    now: true;
+    kind: true;
+  };
+  kind_resume: {
+    kind: true;
+  };
   task_status_counts: {
     now: true;
     cap: true;

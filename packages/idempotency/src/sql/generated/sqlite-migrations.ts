@@ -13,6 +13,7 @@ import m010 from "../../sqlite/migrations/010_due_index_apart.sql";
 import m011 from "../../sqlite/migrations/011_queued_positive_index.sql";
 import m012 from "../../sqlite/migrations/012_task_tags.sql";
 import m013 from "../../sqlite/migrations/013_state_tables.sql";
+import m014 from "../../sqlite/migrations/014_kind_pause.sql";
 
 /** The text of each file of sqlite/migrations/, by name. */
 export const SQLITE_MIGRATION_FILES = {
@@ -29,4 +30,5 @@ export const SQLITE_MIGRATION_FILES = {
   "011_queued_positive_index": m011,
   "012_task_tags": m012,
   "013_state_tables": m013,
+  "014_kind_pause": m014,
 } as const;

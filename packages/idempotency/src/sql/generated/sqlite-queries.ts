@@ -238,6 +238,19 @@ export interface SqliteQueryFile {
   kind_limit_remove: {
     kind: true;
   };
+  kind_limit_clear: {
+    kind: true;
+  };
+  kind_pause: {
+    kind: true;
+    now: true;
+  };
+  kind_resume: {
+    kind: true;
+  };
+  kind_resume_gone: {
+    kind: true;
+  };
   kind_limit_set_window: {
     window_start: true;
     window_count: true;

@@ -1,0 +1,7 @@
+-- A kind paused across the fleet (pauseKind / resumeKind, issue 36): `paused_at` in the kind's
+-- kind_limits row, NULL when it runs. A pause is a limit of zero: every take reads the served
+-- kinds' rows (locked, on PostgreSQL) in its transaction, or is refused when a kind it believed
+-- unlimited has a row (task_take's @skip_limited), so a pause binds every worker's next take, and
+-- a kind paused without limits is a row with no concurrency and no rate. Running tasks finish;
+-- queued ones stay queued.
+ALTER TABLE kind_limits ADD COLUMN paused_at bigint;
