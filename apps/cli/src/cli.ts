@@ -4,6 +4,7 @@ import { cancelCommand } from "./commands/cancel.js";
 import { dashboardCommand } from "./commands/dashboard.js";
 import { dlqCommand } from "./commands/dlq.js";
 import { generateCommand } from "./commands/generate.js";
+import { kindsCommand } from "./commands/kinds.js";
 import { limitsCommand } from "./commands/limits.js";
 import { listCommand } from "./commands/list.js";
 import { monitorCommand } from "./commands/monitor.js";
@@ -46,6 +47,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .command(cancelCommand)
       .command(scheduleCommand)
       .command(limitsCommand)
+      .command(kindsCommand)
       .command(dlqCommand)
       .command(pruneCommand)
       .demandCommand(1, "give a command (see taskq --help)")

@@ -11,6 +11,7 @@ import { type DashboardOptions, resolveOptions } from "./options.js";
 import { deadLetterRoutes } from "./routes/dead-letters.js";
 import { overviewRoutes } from "./routes/overview.js";
 import type { RouteContext } from "./routes/route-context.js";
+import { kindRoutes } from "./routes/kinds.js";
 import { scheduleRoutes } from "./routes/schedules.js";
 import { signInRoutes, signOutRoute } from "./routes/sign-in.js";
 import { taskRoutes } from "./routes/tasks.js";
@@ -110,6 +111,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   taskRoutes(r);
   deadLetterRoutes(r);
   scheduleRoutes(r);
+  kindRoutes(r);
 
   const notFound = (c: Context) => r.render(c, errorPage(r.pageOf(c), 404, `nothing at ${c.req.path}`), 404);
   app.notFound(notFound);

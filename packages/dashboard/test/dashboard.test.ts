@@ -232,6 +232,38 @@ describe.each([
     expect(logged.map((l) => l.fields.action)).toEqual(["pause", "resume"]);
     expect((await post(dashboard, "/schedules/no-such/pause", [["_csrf", csrfOf(page)]])).status).toBe(404);
   });
+
+  it("pauses and resumes a kind across the fleet from the overview's kinds table", async () => {
+    const store = storeOf();
+    const { client, dashboard, logged } = await open(store);
+    const kind = kindOf("paused");
+    const queued = await client.enqueue(kind, { n: 1 });
+    const page = await get(dashboard, "/");
+    expect(page.text).toMatch(new RegExp(`data-kind-state="${kind}">running <form[^>]*action="/kinds/${kind}/pause"`));
+    const paused = await post(dashboard, `/kinds/${kind}/pause`, [["_csrf", csrfOf(page)]]);
+    expect([paused.status, paused.location]).toEqual([303, "/?done=kind-paused"]);
+    expect((await client.limits()).find((l) => l.kind === kind)).toMatchObject({ paused: true });
+    const after = await get(dashboard, "/?done=kind-paused");
+    expect(after.text).toContain("Kind paused: no worker starts its tasks from its next take");
+    expect(after.text).toMatch(new RegExp(`data-kind-state="${kind}"><span class="badge warn">paused</span>`));
+    expect(after.text).toMatch(/paused for \d/); // the limits table says since when
+    // a worker started now passes it by; resumed, it runs
+    await worker(store, kind);
+    const again = await post(dashboard, `/kinds/${kind}/pause`, [["_csrf", csrfOf(after)]]);
+    expect(again.location).toBe("/?done=kind-was-paused");
+    expect((await client.get(queued.id))?.status).toBe("queued");
+    expect((await post(dashboard, `/kinds/${kind}/resume`, [["_csrf", csrfOf(after)]])).location).toBe(
+      "/?done=kind-resumed",
+    );
+    expect(await client.result(queued.id)).toEqual({ done: { n: 1 } });
+    expect(logged.map((l) => [l.fields.action, l.fields.changed])).toEqual([
+      ["kind-pause", true],
+      ["kind-pause", false],
+      ["kind-resume", true],
+    ]);
+    const bad = await post(dashboard, "/kinds/a%20b/pause", [["_csrf", csrfOf(after)]]);
+    expect([bad.status, bad.text]).toEqual([400, expect.stringContaining("not a kind")]);
+  });
 });
 
 describe("the dashboard refuses what it should", () => {

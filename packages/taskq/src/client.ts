@@ -173,9 +173,10 @@ export type LimitsOptions = KindLimits;
 
 /**
  * A kind's limits and where it stands against them (`limits`): running now in every worker,
- * starts in the current rate window, why its due tasks wait (`heldBack`: "concurrency", "rate"
- * or null; a reason, not a count), and, while its rate holds it back, when its window lets it
- * start again (`openAgainAt`; null otherwise).
+ * starts in the current rate window, whether it is paused (`paused`, since `pausedAt`), why its
+ * due tasks wait (`heldBack`: "paused", "concurrency", "rate" or null; a reason, not a count),
+ * and, while its rate holds it back, when its window lets it start again (`openAgainAt`; null
+ * otherwise).
  */
 export type LimitsInfo = Omit<KindLimitState, "openAgainAt"> & { readonly openAgainAt: Date | null };
 
@@ -235,8 +236,17 @@ export interface Client {
    * back stays queued (not failed, not retried). Workers apply a change within a second.
    */
   setLimits(kind: string, limits: LimitsOptions | null): Promise<void>;
-  /** Every kind with limits, where it stands, and what holds it back. */
+  /** Every kind with limits or paused, where it stands, and what holds it back. */
   limits(): Promise<LimitsInfo[]>;
+  /**
+   * Pauses `kind` across every worker on the store: from each worker's next take no task of it
+   * starts; running ones finish, queued ones wait (not failed, attempts untouched), new ones are
+   * stored. Kept in the store beside its limits until `resumeKind`. Returns false when it was
+   * paused already.
+   */
+  pauseKind(kind: string): Promise<boolean>;
+  /** Resumes a paused kind: the waiting workers wake and take its tasks. False when it was not paused. */
+  resumeKind(kind: string): Promise<boolean>;
   /** Closes the store (when `connect` opened it). */
   close(): Promise<void>;
 }
@@ -337,7 +347,7 @@ function checkLimits(limits: LimitsOptions): LimitsOptions {
     throw new ConfigError("limits", "setLimits needs { concurrency, rate } or null");
   checkOptionKeys(limits, LIMITS_KEYS);
   const { concurrency, rate } = limits;
-  // a limit of 0 would stop the kind for good, silently: to stop a kind, stop its workers
+  // a limit of 0 would stop the kind for good, silently: to stop a kind, pauseKind(kind)
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1))
     throw new ConfigError(
       "concurrency",
@@ -689,6 +699,12 @@ export function clientOf(
         ...l,
         openAgainAt: l.openAgainAt === null ? null : new Date(l.openAgainAt),
       }));
+    },
+    async pauseKind(kind) {
+      return store.setKindPaused(checkKind(kind), true);
+    },
+    async resumeKind(kind) {
+      return store.setKindPaused(checkKind(kind), false);
     },
     async close() {
       if (options.owned) await store.close();

@@ -167,6 +167,12 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     resumeSchedule: client.resumeSchedule,
     setLimits: client.setLimits,
     limits: client.limits,
+    async resumeKind(kind) {
+      const changed = await client.resumeKind(kind);
+      fetch(); // its queued tasks may start here at once
+      return changed;
+    },
+    pauseKind: client.pauseKind,
     async submit(payload, submitOptions) {
       const prepared = prepare(payload, submitOptions);
       const result = await orchestrator.submitPrepared(prepared);

@@ -252,6 +252,8 @@ export function readingJson(r: StoreReading) {
       rate: l.rate,
       running: l.running,
       starts_in_window: l.startsInWindow,
+      paused: l.paused,
+      paused_at: iso(l.pausedAt),
       held_back: l.heldBack,
       open_again_at: iso(l.openAgainAt),
     })),
@@ -278,10 +280,13 @@ export function storePrometheus(r: StoreReading): string {
     "# HELP taskq_store_scheduled_tasks Queued tasks not due yet (delayed, or backing off before a retry).",
     "# TYPE taskq_store_scheduled_tasks gauge",
     `taskq_store_scheduled_tasks ${r.totals.scheduled}`,
-    "# HELP taskq_store_kind_held_back A kind's due tasks held back by its limits now (1), by reason.",
+    "# HELP taskq_store_kind_paused A kind paused across the fleet (1): no worker starts its tasks until it is resumed.",
+    "# TYPE taskq_store_kind_paused gauge",
+    ...r.limits.map((l) => `taskq_store_kind_paused{kind="${labelValue(l.kind)}"} ${l.paused ? 1 : 0}`),
+    "# HELP taskq_store_kind_held_back A kind's due tasks held back by its limits or a pause now (1), by reason.",
     "# TYPE taskq_store_kind_held_back gauge",
     ...r.limits.flatMap((l) =>
-      (["concurrency", "rate"] as const).map(
+      (["paused", "concurrency", "rate"] as const).map(
         (why) =>
           `taskq_store_kind_held_back{kind="${labelValue(l.kind)}",reason="${why}"} ${l.heldBack === why ? 1 : 0}`,
       ),

@@ -28,12 +28,14 @@ export function limitsLine(l: LimitsInfo): string {
     l.rate === null ? null : `rate ${l.startsInWindow}/${l.rate.limit} started per ${l.rate.intervalMs} ms`,
   ].filter(Boolean);
   const held =
-    l.heldBack === "concurrency"
-      ? "held back: concurrency full"
-      : l.heldBack === "rate"
-        ? `held back: rate used up until ${l.openAgainAt?.toISOString()}`
-        : "open";
-  return `${l.kind}  ${parts.join("  ")}  ${held}`;
+    l.heldBack === "paused"
+      ? `paused since ${new Date(l.pausedAt ?? 0).toISOString()} (taskq kinds resume ${l.kind})`
+      : l.heldBack === "concurrency"
+        ? "held back: concurrency full"
+        : l.heldBack === "rate"
+          ? `held back: rate used up until ${l.openAgainAt?.toISOString()}`
+          : "open";
+  return [l.kind, ...parts, held].join("  ");
 }
 
 const positive = (flag: string, min: number) => (value: unknown) => {

@@ -20,6 +20,14 @@ export function notices(code: string | undefined, n: string | undefined): string
       return "Schedule paused: no occurrence is enqueued until it is resumed.";
     case "resumed":
       return "Schedule resumed from its next occurrence.";
+    case "kind-paused":
+      return "Kind paused: no worker starts its tasks from its next take; running ones finish, queued ones wait.";
+    case "kind-was-paused":
+      return "The kind was paused already.";
+    case "kind-resumed":
+      return "Kind resumed: the workers take its tasks again.";
+    case "kind-was-running":
+      return "The kind was not paused.";
     default:
       return undefined;
   }

@@ -2,7 +2,7 @@ import { COUNTED_STATUSES, type CountedStatus } from "@taskq/idempotency";
 import { html } from "hono/html";
 import type { StoreReading } from "taskq/app";
 import { count, duration, time } from "./format.js";
-import { type Html, layout, type PageContext } from "./layout.js";
+import { actionForm, type Html, layout, type PageContext } from "./layout.js";
 
 const LABELS: Record<CountedStatus, string> = {
   queued: "queued (due)",
@@ -14,6 +14,7 @@ const LABELS: Record<CountedStatus, string> = {
 };
 
 function heldBack(l: StoreReading["limits"][number], now: number): string {
+  if (l.heldBack === "paused") return `paused for ${duration(now - (l.pausedAt ?? now))}`;
   if (l.heldBack === "concurrency") return "held back: concurrency full";
   if (l.heldBack === "rate")
     return `held back: rate used up${l.openAgainAt === null ? "" : ` for ${duration(l.openAgainAt - now)}`}`;
@@ -23,6 +24,7 @@ function heldBack(l: StoreReading["limits"][number], now: number): string {
 /** The part of the overview that refreshes every second (the page swaps it in whole). */
 export function overviewFragment(p: PageContext, d: StoreReading): Html {
   const capped = new Set(d.capped);
+  const paused = new Set(d.limits.filter((l) => l.paused).map((l) => l.kind));
   return html`<section class="cards">${COUNTED_STATUSES.map(
     (s) => html`<a class="card ${s}" href="${p.base}/tasks?status=${s === "scheduled" ? "queued" : s}">
 <span class="label">${LABELS[s]}</span><span class="value" data-count="${s}">${count(d.totals[s], capped.has(s))}</span></a>`,
@@ -34,11 +36,15 @@ ${d.capped.length > 0 ? html`<p class="note">Counts end with + where a status ha
 ${
   d.byKind.length === 0
     ? html`<p class="empty">No tasks yet.</p>`
-    : html`<table class="kinds"><thead><tr><th>kind</th>${COUNTED_STATUSES.map((s) => html`<th class="num">${LABELS[s]}</th>`)}</tr></thead><tbody>${d.byKind.map(
+    : html`<table class="kinds"><thead><tr><th>kind</th>${COUNTED_STATUSES.map((s) => html`<th class="num">${LABELS[s]}</th>`)}<th>taken by workers</th></tr></thead><tbody>${d.byKind.map(
         (k) =>
           html`<tr><td><a href="${p.base}/tasks?kind=${k.kind}">${k.kind}</a></td>${COUNTED_STATUSES.map(
             (s) => html`<td class="num">${count(k[s], capped.has(s))}</td>`,
-          )}</tr>`,
+          )}<td data-kind-state="${k.kind}">${
+            paused.has(k.kind)
+              ? html`<span class="badge warn">paused</span> ${actionForm(p, `/kinds/${encodeURIComponent(k.kind)}/resume`, "Resume")}`
+              : html`running ${actionForm(p, `/kinds/${encodeURIComponent(k.kind)}/pause`, "Pause")}`
+          }</td></tr>`,
       )}</tbody></table>`
 }
 <h2>Workers</h2>
