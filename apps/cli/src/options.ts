@@ -10,6 +10,7 @@ import {
   numberRule,
   RENAMED,
   type RuntimeConfig,
+  redactUrl,
   resolveRunOptions,
   SETTINGS,
   type SettingName,
@@ -30,25 +31,65 @@ export function numericSetting(name: SettingName, flag: string, rule: SettingRul
   } as const;
 }
 
+/** What `--store-env` takes: the name of an environment variable. */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /**
- * The `--store` option: where the task store is (`TASKQ_STORE`, or the host's `DATABASE_URL`).
- * Its old name `--db` still works, with the notice, and sets `argv.store`.
+ * Where the task store is, once the flags are parsed: `--store URL`, or `--store-env NAME` (the
+ * URL read from the variable NAME, set in the environment or in .env: no password on the command
+ * line, where `ps` shows it to every user), or else the settings' variables (TASKQ_STORE, then
+ * DATABASE_URL, each from the environment or .env), or else .taskq/tasks.db. Sets `argv.store`;
+ * a mistake is one line naming the flag or the variable, its password masked.
+ */
+function resolveStore(argv: Record<string, unknown>): void {
+  const name = argv["store-env"];
+  if (name === undefined) {
+    // read (and checked, an old name noticed) even beside --store, as every setting's variable is
+    const fromVariables = envDefault("store", checkStoreLocation);
+    if (argv.store === undefined) argv.store = fromVariables;
+    return;
+  }
+  if (argv.store !== undefined) throw new CliError("--store and --store-env: give one", 2);
+  // a URL given here by mistake is not echoed with its password
+  if (typeof name !== "string" || !VARIABLE_NAME.test(name))
+    throw new CliError(
+      `--store-env takes the name of an environment variable (letters, digits and _), got ${redactUrl(String(name))}`,
+      2,
+    );
+  const value = process.env[name];
+  if (value === undefined || value === "")
+    throw new CliError(`--store-env: ${name} is not set (neither in the environment nor in .env)`, 2);
+  argv.store = checkStoreLocation(value, `--store-env ${name}`);
+}
+
+/**
+ * The `--store` option: where the task store is (`TASKQ_STORE`, or the host's `DATABASE_URL`),
+ * and `--store-env NAME`, the variable to read it from instead (see resolveStore). Its old name
+ * `--db` still works, with the notice, and sets `argv.store`.
  */
 export function storeOption<T>(y: Argv<T>) {
   return renamedFlag(
-    y.option("store", {
-      type: "string",
-      requiresArg: true,
-      // a wrong scheme (postgress://, mysql://) is refused, naming the flag or the variable
-      default: envDefault("store", checkStoreLocation) as string,
-      coerce: (value: unknown) => checkStoreLocation(value, "--store"),
-      defaultDescription: "TASKQ_STORE, DATABASE_URL or .taskq/tasks.db",
-      describe: "task store: a SQLite file, :memory: or a postgres://user:pass@host:port/db URL",
-    }),
+    y
+      .option("store", {
+        type: "string",
+        requiresArg: true,
+        // no default here: resolveStore reads the variables when neither flag is given; a wrong
+        // scheme (postgress://, mysql://) is refused, naming the flag or the variable
+        coerce: (value: unknown) => checkStoreLocation(value, "--store"),
+        defaultDescription: "TASKQ_STORE, DATABASE_URL or .taskq/tasks.db",
+        describe:
+          "task store: a SQLite file, :memory: or a postgres://user:pass@host:port/db URL (a password given here is shown by ps to every user of the machine: use --store-env, or TASKQ_STORE in .env)",
+      })
+      .option("store-env", {
+        type: "string",
+        requiresArg: true,
+        describe:
+          "read the task store's URL from this environment variable (set in the environment or in .env), keeping its password off the command line",
+      }),
     "store",
     checkStoreLocation,
     { type: "string" },
-  ) as Argv<T & { store: string }>;
+  ).middleware(resolveStore, true) as Argv<T & { store: string }>;
 }
 
 /** The store options every command that opens the store takes. */

@@ -2,7 +2,7 @@
 // line on stderr (no stack trace), the documented exit code (2: usage and input), no password,
 // and nothing is created or stored. Then a run on PostgreSQL with a distinctive password: no
 // output of any command, log or error, nor of createQueue, holds it.
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { createQueue } from "taskq";
@@ -38,6 +38,8 @@ interface Case {
   /** Environment variables, and lines of a .env file in the working directory. */
   readonly env?: Record<string, string>;
   readonly dotenv?: string;
+  /** `.env` is a directory: a file that cannot be read. */
+  readonly dotenvDirectory?: boolean;
   readonly exit: number;
   readonly stderr: RegExp;
 }
@@ -118,6 +120,55 @@ const cases: Case[] = [
     dotenv: `DATABASE_URL=${TYPO}`,
     exit: 2,
     stderr: typoRefused("DATABASE_URL", " \\(from \\.env\\)"),
+  },
+  // --store-env NAME: the store's URL from a variable, so that no password is on the command line
+  {
+    name: "--store-env naming a variable that is not set",
+    args: ["submit", "--random", "--store-env", "APP_DB"],
+    exit: 2,
+    stderr: /^taskq: --store-env: APP_DB is not set \(neither in the environment nor in \.env\)\n$/,
+  },
+  {
+    name: "--store-env given the URL itself (its password masked)",
+    args: ["status", "x", "--store-env", `postgres://newuser:${PASSWORD}@127.0.0.1:5432/newuser_app`],
+    exit: 2,
+    stderr:
+      /^taskq: --store-env takes the name of an environment variable \(letters, digits and _\), got postgres:\/\/newuser:\*\*\*@127\.0\.0\.1:5432\/newuser_app\n$/,
+  },
+  {
+    name: "--store-env naming a variable with a typo in the scheme (the environment)",
+    args: ["monitor", "--once", "--store-env", "APP_DB"],
+    env: { APP_DB: TYPO },
+    exit: 2,
+    stderr: typoRefused("--store-env APP_DB"),
+  },
+  {
+    name: "--store-env naming a variable of .env with a typo in the scheme",
+    args: ["dlq", "list", "--store-env", "APP_DB"],
+    dotenv: `APP_DB=${TYPO}`,
+    exit: 2,
+    stderr: typoRefused("--store-env APP_DB"),
+  },
+  {
+    name: "--store and --store-env together",
+    args: ["submit", "--random", "--store", "a.db", "--store-env", "APP_DB"],
+    env: { APP_DB: "b.db" },
+    exit: 2,
+    stderr: /^taskq: --store and --store-env: give one\n$/,
+  },
+  {
+    name: "--db and --store-env together",
+    args: ["status", "x", "--db", "a.db", "--store-env", "APP_DB"],
+    env: { APP_DB: "b.db" },
+    exit: 2,
+    stderr: /^taskq: --db is deprecated, use --store\ntaskq: --store and --store-env: give one\n$/,
+  },
+  {
+    name: ".env that cannot be read (a directory)",
+    args: ["status", "x"],
+    dotenvDirectory: true,
+    exit: 2,
+    stderr: /^taskq: cannot read \.env: it is a directory\n$/,
   },
   // a malformed line of JSON Lines refuses the file, as a malformed array does
   {
@@ -387,10 +438,11 @@ function listing(dir: string): string[] {
 }
 
 describe("bad input to the CLI: one line, the documented exit code, no password, nothing created", () => {
-  it.each(cases)("$name", async ({ args, env = {}, dotenv, exit, stderr }) => {
+  it.each(cases)("$name", async ({ args, env = {}, dotenv, dotenvDirectory, exit, stderr }) => {
     const dir = workdir();
     for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text);
     if (dotenv !== undefined) writeFileSync(join(dir, ".env"), `${dotenv}\n`);
+    if (dotenvDirectory) mkdirSync(join(dir, ".env"));
     const before = listing(dir);
     const result = await taskq(dir, args, env);
     expect(result.code).toBe(exit);
@@ -429,7 +481,7 @@ describe("the store's old names, --db and IDEMPOTENCY_DB_PATH, still work", () =
     expect(await queued("env.db")).toBe(2);
     // both old names at once: each said once, and the flag wins over the variable
     const both = await submit("b", ["--db", "flag.db"], { IDEMPOTENCY_DB_PATH: "env.db" });
-    expect([both.code, both.stderr]).toEqual([0, VARIABLE + FLAG]);
+    expect([both.code, both.stderr]).toEqual([0, FLAG + VARIABLE]);
     expect(await queued("flag.db")).toBe(2);
     // DATABASE_URL: read without a notice when neither TASKQ_STORE nor IDEMPOTENCY_DB_PATH is set
     const url = await submit("u", [], { DATABASE_URL: "url.db" });
@@ -453,7 +505,7 @@ describe("the store's old names, --db and IDEMPOTENCY_DB_PATH, still work", () =
       const { code, stdout } = await taskq(dir, [...command, "--help"]);
       expect(code, command.join(" ")).toBe(0);
       expect(stdout, command.join(" ")).toMatch(
-        /--store +task store: .*\n.*\[default: TASKQ_STORE, DATABASE_URL or \.taskq\/tasks\.db\]/,
+        /--store +task store: .*\n(.*\n)*?.*\[default: TASKQ_STORE, DATABASE_URL or \.taskq\/tasks\.db\]/,
       );
       expect(stdout, command.join(" ")).not.toMatch(/--db\b|IDEMPOTENCY_DB_PATH/);
     }
@@ -532,6 +584,20 @@ describe("no password in any output", () => {
     await run(["monitor", "--once"], { IDEMPOTENCY_DB_PATH: db });
     writeFileSync(join(dir, ".env"), `DATABASE_URL=${db}\n`);
     await run(["dlq", "list"]);
+    // and by --store-env NAME, from the environment and from .env: the command line (what ps
+    // shows every user of the machine) holds no password at all
+    const byName = [
+      ["status", id, "--store-env", "APP_DB"],
+      ["submit", "--kind", "upper", "--payload", '{"text":"c"}', "--store-env", "APP_DB"],
+    ];
+    for (const args of byName) {
+      expect(args.join(" ")).not.toContain(PASSWORD);
+      expect((await run(args, { APP_DB: db })).code, args.join(" ")).toBe(0);
+    }
+    writeFileSync(join(dir, ".env"), `APP_DB=${db}\n`);
+    expect((await run(["monitor", "--once", "--store-env", "APP_DB"])).stdout).toContain(
+      `${url.username}:***@`,
+    );
     writeFileSync(join(dir, ".env"), "");
 
     // the errors: a wrong password, a closed port, a missing task, a typo in the scheme, at

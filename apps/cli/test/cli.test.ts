@@ -357,6 +357,43 @@ describe("taskq (the built binary, as a subprocess)", () => {
     expect((await taskq(dir, ["dlq", "retry", "--all"])).stdout).toBe("re-drove 0 task(s) back to queued\n");
   });
 
+  it("the store from --store-env NAME (the environment or .env), before TASKQ_STORE and DATABASE_URL", async () => {
+    const dir = workdir();
+    const submit = (id: string, args: string[] = [], env: Record<string, string> = {}) =>
+      taskq(dir, ["submit", "--payload", JSON.stringify({ id, type: "noop" }), ...args], env);
+    const ids = async (store: string) =>
+      JSON.parse((await taskq(dir, ["list", "--json", "--store", store])).stdout)
+        .map((t: { id: string }) => t.id)
+        .sort();
+    // the variable it names, from the environment, and from .env; the environment wins over .env
+    expect((await submit("a", ["--store-env", "APP_DB"], { APP_DB: "env.db" })).code).toBe(0);
+    writeFileSync(join(dir, ".env"), "APP_DB=dotenv.db\nTASKQ_STORE=taskq-store.db\n");
+    expect((await submit("b", ["--store-env", "APP_DB"])).stderr).toBe("");
+    expect((await submit("c", ["--store-env", "APP_DB"], { APP_DB: "env.db" })).code).toBe(0);
+    // without it: TASKQ_STORE (here from .env) before DATABASE_URL (here from the environment)
+    expect((await submit("d", [], { DATABASE_URL: "url.db" })).code).toBe(0);
+    // --store-env wins over TASKQ_STORE, as --store does
+    expect(
+      (await submit("e", ["--store-env", "OTHER"], { OTHER: "other.db", TASKQ_STORE: "x.db" })).code,
+    ).toBe(0);
+    // every command takes it: a read (status), and the same store by --store
+    expect((await taskq(dir, ["status", "b", "--store-env", "APP_DB"])).stdout).toMatch(/^id: +b$/m);
+    expect(await ids("env.db")).toEqual(["a", "c"]);
+    expect(await ids("dotenv.db")).toEqual(["b"]);
+    expect(await ids("taskq-store.db")).toEqual(["d"]);
+    expect(await ids("other.db")).toEqual(["e"]);
+    expect(existsSync(join(dir, "url.db"))).toBe(false);
+    expect(existsSync(join(dir, "x.db"))).toBe(false);
+    // the help says why, where it speaks of the password
+    const help = (await taskq(dir, ["submit", "--help"])).stdout.replace(/\s+/g, " ");
+    expect(help).toContain(
+      "a password given here is shown by ps to every user of the machine: use --store-env",
+    );
+    expect(help).toMatch(
+      /--store-env read the task store's URL from this environment variable \(set in the environment or in \.env\)/,
+    );
+  });
+
   it("settings come from flags, then the environment, then .env", async () => {
     const dir = workdir();
     writeFileSync(join(dir, ".env"), "TASKQ_STORE=from-dotenv.db\n");

@@ -136,16 +136,32 @@ export function deprecationNotice(old: string, now: string): void {
 /** The variables `loadDotEnv` took from `.env` (not set in the real environment): errors say so. */
 const fromDotEnv = new Set<string>();
 
-/** Loads `.env` from the working directory when present; real environment variables win. */
+/**
+ * Loads `.env` from the working directory when present (as `process.loadEnvFile` does: the real
+ * environment wins). One that cannot be read is a usage error naming it and why, never its text
+ * (it may hold a password).
+ */
 export function loadDotEnv(path = ".env"): void {
   if (!existsSync(path)) return;
+  let values: Record<string, string | undefined>;
   try {
-    const before = new Set(Object.keys(process.env));
-    process.loadEnvFile(path);
-    for (const key of Object.keys(parseEnv(readFileSync(path, "utf8"))))
-      if (!before.has(key)) fromDotEnv.add(key);
+    values = parseEnv(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new CliError(`cannot read ${path}: ${(error as Error).message}`, 2);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === "EISDIR"
+        ? "it is a directory"
+        : code === "EACCES" || code === "EPERM"
+          ? "permission denied"
+          : code === "ENOTDIR"
+            ? "not a file"
+            : "it is not a file of KEY=value lines";
+    throw new CliError(`cannot read ${path}: ${why}`, 2);
+  }
+  for (const [key, value] of Object.entries(values)) {
+    if (process.env[key] !== undefined || value === undefined) continue;
+    process.env[key] = value;
+    fromDotEnv.add(key);
   }
 }
 
