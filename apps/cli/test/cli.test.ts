@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { monitorAndDashboard, startTaskq, taskq, until, workdir } from "./helpers.js";
+import { mistypedKinds, monitorAndDashboard, startTaskq, taskq, until, workdir } from "./helpers.js";
 
 describe("taskq (the built binary, as a subprocess)", () => {
   it("--help on every command has examples; --version prints one", async () => {
@@ -355,6 +355,10 @@ describe("taskq (the built binary, as a subprocess)", () => {
     const left = JSON.parse((await taskq(dir, ["dlq", "list", "--json"])).stdout) as { taskId: string }[];
     expect(left.map((d) => d.taskId)).toEqual(["bad"]);
     expect((await taskq(dir, ["dlq", "retry", "--all"])).stdout).toBe("re-drove 0 task(s) back to queued\n");
+  });
+
+  it("a kind the store does not know: a warning naming the known kinds, or refused with --strict (SQLite)", async () => {
+    await mistypedKinds(workdir(), ["--store", "kinds.db"]);
   });
 
   it("the store from --store-env NAME (the environment or .env), before TASKQ_STORE and DATABASE_URL", async () => {

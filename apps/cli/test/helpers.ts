@@ -146,3 +146,72 @@ export async function monitorAndDashboard(
     await board.exited;
   }
 }
+
+const upperHandler = new URL("./fixtures/upper.mjs", import.meta.url).pathname;
+
+/**
+ * A mistyped kind on a store (`store`: its flags), for both stores: refused with --strict and
+ * nothing stored; said in one line on stderr without it, naming the known kinds, and stored; known
+ * once a worker serves it, a task has it, or a schedule does (readKnownKinds).
+ */
+export async function mistypedKinds(dir: string, store: readonly string[]): Promise<void> {
+  const BUILT_IN = "compute, fail, http_request, image, noop, sleep";
+  const submit = (kind: string, extra: string[] = []) =>
+    taskq(dir, ["submit", "--kind", kind, "--payload", JSON.stringify({ text: kind }), ...extra, ...store]);
+  const kinds = async () =>
+    (JSON.parse((await taskq(dir, ["list", "--json", ...store])).stdout) as { kind: string }[])
+      .map((t) => t.kind)
+      .sort();
+  // a built-in task type is always known
+  expect(await submit("noop", ["--strict"])).toMatchObject({ code: 0, stderr: "" });
+
+  const refused = await submit("emial", ["--strict"]);
+  expect(refused).toEqual({
+    code: 2,
+    stdout: "",
+    stderr: `taskq: --kind emial is not a kind this store knows (no worker has served it, no schedule or task has it); known kinds: ${BUILT_IN} (refused: --strict)\n`,
+  });
+  expect(await kinds()).toEqual(["noop"]);
+
+  // a live worker serving it: known before any task has it (its report names its kinds)
+  const worker = startTaskq(dir, ["serve", "--handler", `email=${upperHandler}`, "--threads", "1", ...store]);
+  try {
+    await until(async () => {
+      const reading = JSON.parse(
+        (await taskq(dir, ["monitor", "--once", "--export", "json", ...store])).stdout,
+      );
+      return reading.workers.some((w: { kinds: string[] }) => w.kinds.includes("email"));
+    }, "the worker's report");
+    expect(await submit("email", ["--strict"])).toMatchObject({ code: 0, stderr: "" });
+  } finally {
+    worker.child.kill("SIGTERM");
+    await worker.exited;
+  }
+
+  // without --strict: one line on stderr, with the likely kind, and the task is stored
+  const warned = await submit("emial");
+  expect(warned.code).toBe(0);
+  expect(warned.stdout).toMatch(/^task-\S+\n$/);
+  expect(warned.stderr).toBe(
+    `taskq: warning: --kind emial is not a kind this store knows (no worker has served it, no schedule or task has it); did you mean email? known kinds: compute, email, fail, http_request, image, noop, sleep (stored anyway; --strict refuses it)\n`,
+  );
+  expect(await kinds()).toEqual(["email", "emial", "noop"]);
+  // now a task has it: known (the worker that served email has closed; its task keeps it known)
+  expect(await submit("emial", ["--strict"])).toMatchObject({ code: 0, stderr: "" });
+
+  // schedule add: the same check, and a schedule makes its kind known
+  const schedule = (kind: string, extra: string[] = []) =>
+    taskq(dir, ["schedule", "add", "nightly", "--cron", "0 3 * * *", "--kind", kind, ...extra, ...store]);
+  expect(await schedule("reprot", ["--strict"])).toMatchObject({
+    code: 2,
+    stdout: "",
+    stderr: expect.stringMatching(
+      /^taskq: --kind reprot is not a kind this store knows .*\(refused: --strict\)\n$/,
+    ),
+  });
+  expect((await taskq(dir, ["schedule", "list", ...store])).stdout).toMatch(/^no schedules in /);
+  const scheduled = await schedule("reprot");
+  expect(scheduled.code).toBe(0);
+  expect(scheduled.stderr).toMatch(/^taskq: warning: --kind reprot is not a kind this store knows .*\n$/);
+  expect(await submit("reprot", ["--strict"])).toMatchObject({ code: 0, stderr: "" });
+}

@@ -4,7 +4,16 @@ import { PgTaskStore } from "@taskq/idempotency/postgres";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { pgCtl } from "../../../scripts/postgres-server.mjs";
-import { cleanOutputs, monitorAndDashboard, outputs, startTaskq, taskq, until, workdir } from "./helpers.js";
+import {
+  cleanOutputs,
+  mistypedKinds,
+  monitorAndDashboard,
+  outputs,
+  startTaskq,
+  taskq,
+  until,
+  workdir,
+} from "./helpers.js";
 
 const serverUrl = inject("pgUrl");
 let databases = 0;
@@ -122,6 +131,10 @@ describe("the CLI on a PostgreSQL store", () => {
     const all = await watch(url);
     const counted = await totals(all);
     expect(counted.queued + counted.scheduled).toBe(reading.failed); // the re-driven ones wait for a serve
+  });
+
+  it("a kind the store does not know: a warning naming the known kinds, or refused with --strict", async () => {
+    await mistypedKinds(workdir(), ["--store", await freshDatabase()]);
   });
 
   it.each([

@@ -37,11 +37,14 @@ export { type RunOptions, type RunSettings, resolveRunOptions } from "./options.
 export {
   DEFAULT_COUNT_CAP,
   DEFAULT_WINDOW_MS,
+  type KindSource,
+  type KnownKind,
   /** @deprecated Renamed WorkerReading. */
   type ManagerReading,
   type ReadingJson,
   type ReadOptions,
   readingJson,
+  readKnownKinds,
   /** @deprecated Renamed readWorkers. */
   readManagers,
   readStore,
@@ -79,6 +82,6 @@ export {
   type SettingName,
   type SettingRule,
 } from "./settings.js";
-export { checkStoreLocation, ensureStoreDirectory } from "./store-location.js";
+export { checkStoreLocation, ensureStoreDirectory, isNewStoreFile } from "./store-location.js";
 export { duration, resultOf, type TaskTiming, type TaskView, taskTiming, taskView } from "./task-view.js";
 export { checkKindConcurrency, defaultPollMs, type ServeOptions, serve } from "./worker.js";

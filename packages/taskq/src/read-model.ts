@@ -12,6 +12,7 @@ import {
   type TaskStoreDriver,
 } from "@taskq/idempotency";
 import { labelValue } from "@taskq/metrics";
+import { BUILT_IN_KINDS } from "./kinds.js";
 import { WORKER_STALE_MS } from "./maintenance/worker-report.js";
 
 /**
@@ -165,6 +166,55 @@ export async function readWorkers(store: TaskStoreDriver, now?: number): Promise
       kinds: report?.info.kinds ?? [],
     };
   });
+}
+
+/** How a store knows a kind (readKnownKinds). */
+export type KindSource = "built-in" | "worker" | "schedule" | "tasks";
+
+/** A kind a store knows, and how it knows it. */
+export interface KnownKind {
+  readonly kind: string;
+  /** In the order of KindSource: `built-in`, `worker`, `schedule`, `tasks`. */
+  readonly sources: readonly KindSource[];
+}
+
+/**
+ * The kinds a store knows, in code-point order: the built-in task types (a `taskq serve` without
+ * handlers runs them); the kinds the workers in its registry serve (the live ones, and one that
+ * was killed until another worker's report clears it, WORKER_STALE_MS after its last; a worker
+ * that closes leaves at once); the kinds of its schedules; and the kinds of the tasks it holds, in
+ * any status (until retention prunes them). A kind outside these is most likely mistyped: no
+ * worker runs it, so its tasks would wait for ever. Three small reads: the registry, the
+ * schedules, and one index probe per kind of task (`kinds()`).
+ */
+export async function readKnownKinds(store: TaskStoreDriver): Promise<KnownKind[]> {
+  const [workers, schedules, taskKinds] = await Promise.all([
+    store.workers(),
+    store.schedules(),
+    store.kinds(),
+  ]);
+  const sources = new Map<string, Set<KindSource>>();
+  const add = (kinds: Iterable<string>, source: KindSource) => {
+    for (const kind of kinds) {
+      const known = sources.get(kind) ?? new Set<KindSource>();
+      known.add(source);
+      sources.set(kind, known);
+    }
+  };
+  add(BUILT_IN_KINDS, "built-in");
+  add(
+    workers.flatMap((w) => w.info.kinds ?? []),
+    "worker",
+  );
+  add(
+    schedules.map((s) => s.kind),
+    "schedule",
+  );
+  add(taskKinds, "tasks");
+  const order: readonly KindSource[] = ["built-in", "worker", "schedule", "tasks"];
+  return [...sources.keys()]
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((kind) => ({ kind, sources: order.filter((s) => sources.get(kind)?.has(s)) }));
 }
 
 /** @deprecated Renamed WorkerReading (a process that runs tasks is a worker). */

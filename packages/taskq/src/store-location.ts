@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { isPostgresUrl, storeLocationProblem } from "@taskq/idempotency";
 import { ensureDirectory } from "@taskq/storage-sim";
@@ -20,4 +21,13 @@ export async function ensureStoreDirectory(location: string): Promise<void> {
   checkStoreLocation(location, "store location");
   if (location === ":memory:" || isPostgresUrl(location)) return;
   await ensureDirectory(dirname(resolve(location))).catch(() => undefined);
+}
+
+/**
+ * Whether opening `location` would make a new SQLite file (none is there yet): it holds nothing,
+ * so a command can judge what it was given before it creates anything. False for `:memory:` and
+ * PostgreSQL, which open to read.
+ */
+export function isNewStoreFile(location: string): boolean {
+  return location !== ":memory:" && !isPostgresUrl(location) && !existsSync(location);
 }

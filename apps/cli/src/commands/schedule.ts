@@ -2,6 +2,7 @@ import {
   CliError,
   checkKind,
   clientOf,
+  isNewStoreFile,
   openStore,
   parseCron,
   redactUrl,
@@ -10,6 +11,7 @@ import {
   withExistingStore,
 } from "taskq/app";
 import type { Argv } from "yargs";
+import { checkKnownKind, STRICT_OPTION } from "../known-kind.js";
 import { storeOption } from "../options.js";
 
 interface ScheduleArgs {
@@ -22,6 +24,7 @@ interface ScheduleArgs {
   payload?: string;
   priority?: number;
   attempts?: number;
+  strict: boolean;
   json: boolean;
 }
 
@@ -59,6 +62,7 @@ export const scheduleCommand = {
       })
       .option("priority", { type: "number", requiresArg: true, describe: "their priority (default 0)" })
       .option("attempts", { type: "number", requiresArg: true, describe: "their attempts in all" })
+      .option("strict", STRICT_OPTION)
       .option("json", { type: "boolean", default: false, describe: "print JSON" })
       .check((argv) => {
         if (argv.action !== "list" && argv.name === undefined)
@@ -89,6 +93,9 @@ export const scheduleCommand = {
       checkKind(argv.kind, "--kind");
       checkKind(name, "schedule name");
       parseCron(argv.cron, argv.timezone ?? null, "--cron");
+      // a kind the store does not know (most likely mistyped) is said, or refused with --strict
+      const newStore = isNewStoreFile(argv.store);
+      if (newStore) await checkKnownKind(undefined, argv.kind as string, argv.strict);
       // the store is made if it does not exist yet, as submit does
       const store = await openStore({
         store: argv.store,
@@ -96,6 +103,7 @@ export const scheduleCommand = {
         leaseMs: SETTINGS.leaseMs.default,
       });
       try {
+        if (!newStore) await checkKnownKind(store, argv.kind as string, argv.strict);
         const info = await clientOf(store, { owned: false }).schedule(name, {
           cron: argv.cron as string,
           kind: argv.kind as string,

@@ -8,11 +8,13 @@ import {
   envDefault,
   integerAtLeast,
   integerRule,
+  isNewStoreFile,
   newTaskId,
   openStores,
   redactUrl,
 } from "taskq/app";
 import type { Argv } from "yargs";
+import { checkKnownKind, STRICT_OPTION } from "../known-kind.js";
 import { renamedFlags, storeOptions } from "../options.js";
 
 interface SubmitArgs {
@@ -21,6 +23,7 @@ interface SubmitArgs {
   random: boolean;
   raw: boolean;
   kind?: string;
+  strict: boolean;
   count?: number;
   attempts?: number;
   seed: number;
@@ -169,6 +172,7 @@ export const submitCommand = {
         describe:
           "the payloads' kind: stored as they are (keyed by a hash of the payload, within the kind) for a `serve --handler KIND=FILE`; default: the built-in task types, by their `type`",
       })
+      .option("strict", STRICT_OPTION)
       .option("raw", {
         type: "boolean",
         default: false,
@@ -246,6 +250,10 @@ export const submitCommand = {
       .example("taskq submit --random --count 20", "20 random tasks")
       .example(`taskq submit --kind email --payload '{"to":"a@example.com"}'`, "a task of kind email")
       .example(
+        `taskq submit --kind email --payload '{"to":"a@example.com"}' --strict`,
+        "only if the store knows kind email (a worker served it, a schedule or a task has it)",
+      )
+      .example(
         `taskq submit --payload '{"type": "fail", "error_message": "test"}' --attempts 5`,
         "with a retry limit",
       )
@@ -301,6 +309,10 @@ export const submitCommand = {
       for (const raw of randomTasks(argv.count ?? 1, argv.seed))
         tasks.push(builtIn(prepareTask(raw, { generateId: newTaskId })));
     }
+    // a kind the store does not know is most likely mistyped: said (or refused) before anything
+    // is stored, and before a store that is not there yet is made (it knows the built-in types only)
+    const newStore = isNewStoreFile(argv.store);
+    if (kind !== undefined && newStore) await checkKnownKind(undefined, kind, argv.strict);
     const { store, objects } = await openStores({
       store: argv.store,
       storage: argv.storage,
@@ -309,6 +321,7 @@ export const submitCommand = {
       leaseMs: envDefault("leaseMs", integerRule(1)) as number,
     });
     try {
+      if (kind !== undefined && !newStore) await checkKnownKind(store, kind, argv.strict);
       const results = await enqueueAll(clientOf(store, { owned: false }), tasks, {
         // the flag, then the task's own max_attempts, then the store's default (ATTEMPTS)
         ...(argv.attempts === undefined ? {} : { attempts: argv.attempts }),
