@@ -1,5 +1,6 @@
 import type { KindLimitState } from "./limits.js";
 import type {
+  AttemptRecord,
   CancelOutcome,
   ClaimInput,
   ClaimResult,
@@ -240,6 +241,12 @@ export interface TaskStoreDriver {
    * whether anything changed (false: it was already so).
    */
   setKindPaused(kind: string, paused: boolean): Promise<boolean>;
+  /**
+   * The attempts of the task `taskSeq` that ended other than in success, oldest first (see
+   * AttemptRecord): the task's running or succeeded attempt is its own row's (startedAt,
+   * finishedAt, leaseOwner). Empty for an unknown seq.
+   */
+  attempts(taskSeq: number): Promise<AttemptRecord[]>;
   /** Every kind with limits or paused, where it stands against them now, and what holds it back. */
   kindLimits(): Promise<KindLimitState[]>;
 

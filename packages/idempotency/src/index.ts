@@ -30,6 +30,7 @@ export { type SqliteStoreOptions, SqliteSyncStore } from "./sqlite/sqlite-sync-s
 export { type BatchOptions, SqliteTaskStore } from "./sqlite/sqlite-task-store.js";
 export { STORE_LOCATION_FORMS, storeLocationProblem } from "./store-location.js";
 export type {
+  AttemptRecord,
   CancelOutcome,
   ClaimInput,
   ClaimResult,
@@ -72,6 +73,7 @@ export {
   MAX_PAYLOAD_BYTES,
   MAX_REDRIVE,
   MAX_SAMPLES,
+  MAX_STACK,
   MAX_TAG_LENGTH,
   MAX_TAGS,
 } from "./validate.js";

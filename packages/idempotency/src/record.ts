@@ -1,4 +1,5 @@
 import type {
+  AttemptRecord,
   ClaimResult,
   CountedStatus,
   DeadLetter,
@@ -111,6 +112,35 @@ export function toDeadLetter(r: DeadLetterRow): DeadLetter {
     attempts: r.attempts,
     failedAt: r.failed_at,
     redrivenAt: r.redriven_at,
+  };
+}
+
+/** A `task_attempts` row. */
+export interface AttemptRow {
+  seq: number;
+  task_seq: number;
+  attempt: number;
+  started_at: number | null;
+  finished_at: number;
+  outcome: AttemptRecord["outcome"];
+  error_class: string | null;
+  error_message: string | null;
+  error_stack: string | null;
+  worker: string | null;
+}
+
+export function toAttempt(r: AttemptRow): AttemptRecord {
+  return {
+    seq: Number(r.seq),
+    taskSeq: Number(r.task_seq),
+    attempt: r.attempt,
+    startedAt: r.started_at === null ? null : Number(r.started_at),
+    finishedAt: Number(r.finished_at),
+    outcome: r.outcome,
+    errorClass: r.error_class,
+    errorMessage: r.error_message,
+    errorStack: r.error_stack,
+    worker: r.worker,
   };
 }
 

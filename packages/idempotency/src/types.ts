@@ -132,6 +132,30 @@ export interface TaskResultData {
 export interface TaskFailure {
   readonly errorClass: string;
   readonly message: string;
+  /** The error's stack, when it had one: kept with the attempt (at most MAX_STACK characters). */
+  readonly stack?: string | null;
+}
+
+/**
+ * An attempt of a task that ended other than in success (`attempts(taskSeq)`): retried, failed
+ * (dead-lettered), released (its worker closed before it finished), cancelled while it ran, or
+ * lost (its worker stopped without finishing it). A success is the task row's own.
+ */
+export interface AttemptRecord {
+  /** Orders a task's attempts (their numbers start again after a re-drive). */
+  readonly seq: number;
+  readonly taskSeq: number;
+  /** Its number, from 1 (the task's `attempts` when it started). */
+  readonly attempt: number;
+  /** Epoch ms by the store's clock; null when unknown (a store made before issue 36). */
+  readonly startedAt: number | null;
+  readonly finishedAt: number;
+  readonly outcome: "retried" | "failed" | "released" | "cancelled" | "lost";
+  readonly errorClass: string | null;
+  readonly errorMessage: string | null;
+  readonly errorStack: string | null;
+  /** The worker (lease owner) that ran it. */
+  readonly worker: string | null;
 }
 
 /** One row of `dead_letters`. */

@@ -15,6 +15,15 @@ export const MAX_ID_LENGTH = 256;
 /** Largest payload accepted, in bytes of JSON. */
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 
+/** An attempt's error stack kept at most, characters (the rest cut, and said so). */
+export const MAX_STACK = 4096;
+
+/** A stack as an attempt keeps it: at most MAX_STACK characters; null when there is none. */
+export function boundedStack(stack: unknown): string | null {
+  if (typeof stack !== "string" || stack.length === 0) return null;
+  return stack.length <= MAX_STACK ? stack : `${stack.slice(0, MAX_STACK - 16)}\n… (cut)`;
+}
+
 export function invalid(message: string): never {
   throw new StoreError("ERR_INVALID_INPUT", message);
 }

@@ -35,6 +35,7 @@ export type {
   DurableQueuePort,
   ExecutorPort,
   FailureInfo,
+  StoredFailure,
   LoggerPort,
   MetricsPort,
   PreparedTask,

@@ -613,9 +613,10 @@ export class Orchestrator<T, O> {
       return;
     }
     const failure = { errorClass: error.errorClass, message: error.message };
+    const stored = error.stack === undefined ? failure : { ...failure, stack: error.stack };
     if (this.retry.shouldRetry(error, attempt, job.maxAttempts)) {
       const delay = this.retry.delayMs(attempt);
-      job.version = await this.#store.retry(job.seq, version, failure, delay);
+      job.version = await this.#store.retry(job.seq, version, stored, delay);
       this.#metrics?.recordRetry(error.errorClass);
       this.#log?.warn(
         { ...fields, attempt, error_class: error.errorClass, retry_in_ms: Math.round(delay) },
@@ -630,7 +631,7 @@ export class Orchestrator<T, O> {
       this.#schedule(job, delay);
       return;
     }
-    job.version = await this.#store.fail(job.seq, version, failure);
+    job.version = await this.#store.fail(job.seq, version, stored);
     this.#metrics?.recordFailure(error.errorClass, this.#timing(job));
     this.#log?.error({ ...fields, attempt, error_class: error.errorClass }, error.message);
     this.#emit("deadLettered", job, failure);

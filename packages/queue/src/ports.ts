@@ -6,6 +6,15 @@ export interface FailureInfo {
   readonly errorClass: string;
   readonly retryable: boolean;
   readonly message: string;
+  /** The error's stack, when it had one: kept with the attempt in the store. */
+  readonly stack?: string;
+}
+
+/** A failure as the store keeps it with the attempt. */
+export interface StoredFailure {
+  readonly errorClass: string;
+  readonly message: string;
+  readonly stack?: string;
 }
 
 /** The outcome of one attempt, as an executor reports it. */
@@ -80,10 +89,10 @@ export interface TaskStorePort {
   retry(
     seq: number,
     version: number,
-    failure: { errorClass: string; message: string },
+    failure: StoredFailure,
     delayMs: number,
   ): Promise<number>;
-  fail(seq: number, version: number, failure: { errorClass: string; message: string }): Promise<number>;
+  fail(seq: number, version: number, failure: StoredFailure): Promise<number>;
   release(seq: number, version: number): Promise<number>;
   /** running → cancelled (a cancel asked for while this process ran it). */
   cancelRunning?(seq: number, version: number): Promise<number>;

@@ -83,5 +83,15 @@ export {
   type SettingRule,
 } from "./settings.js";
 export { checkStoreLocation, ensureStoreDirectory, isNewStoreFile } from "./store-location.js";
-export { duration, resultOf, type TaskTiming, type TaskView, taskTiming, taskView } from "./task-view.js";
+export {
+  type AttemptView,
+  attemptViews,
+  duration,
+  readTaskView,
+  resultOf,
+  type TaskTiming,
+  type TaskView,
+  taskTiming,
+  taskView,
+} from "./task-view.js";
 export { checkKindConcurrency, defaultPollMs, type ServeOptions, serve } from "./worker.js";

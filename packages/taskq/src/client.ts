@@ -19,7 +19,7 @@ import { openStore } from "./runtime.js";
 import { SETTINGS } from "./settings.js";
 import { stableKey } from "./stable-key.js";
 import { checkStoreLocation } from "./store-location.js";
-import { resultOf, type TaskView, taskView } from "./task-view.js";
+import { type AttemptView, readTaskView, resultOf, type TaskView, taskView } from "./task-view.js";
 
 /** Options of `connect`. */
 export interface ConnectOptions {
@@ -136,7 +136,19 @@ export interface TaskInfo {
   readonly priority: number;
   /** Its tags, as enqueued (empty without any). */
   readonly tags: readonly string[];
+  /**
+   * Every attempt, oldest first: its number, outcome ("retried", "failed", "released",
+   * "cancelled", "lost" with its worker, or "running", "succeeded"), start, end, duration, error
+   * (class, message, stack: bounded) and the worker that ran it.
+   */
+  readonly attemptHistory: readonly AttemptInfo[];
 }
+
+/** One attempt of a task (`get(id).attemptHistory`), dates as Date. */
+export type AttemptInfo = Omit<AttemptView, "startedAt" | "finishedAt"> & {
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+};
 
 /** What `schedule` stores: a cron expression and the task each occurrence enqueues. */
 export interface ScheduleOptions {
@@ -433,6 +445,11 @@ export function toTaskInfo(v: TaskView): TaskInfo {
     scheduled: v.scheduled,
     priority: v.priority,
     tags: v.tags,
+    attemptHistory: (v.attemptHistory ?? []).map((a) => ({
+      ...a,
+      startedAt: a.startedAt === null ? null : new Date(a.startedAt),
+      finishedAt: a.finishedAt === null ? null : new Date(a.finishedAt),
+    })),
   };
 }
 
@@ -615,7 +632,7 @@ export function clientOf(
     async get(id) {
       // "scheduled" by the store's clock, read alongside (one more query on PostgreSQL, in parallel)
       const [record, now] = await Promise.all([latestOf(id), store.now()]);
-      return record && toTaskInfo(taskView(record, now));
+      return record && toTaskInfo(await readTaskView(store, record, now));
     },
     async result(id, o = {}) {
       checkOptionKeys(o, RESULT_KEYS, "result options");

@@ -114,14 +114,16 @@ export class PayloadError extends TypeError {
  */
 export function classifyHandlerError(error: unknown): FailureInfo {
   const message = error instanceof Error ? error.message : String(error);
+  // the stack travels with the failure to the store, which keeps it (bounded) with the attempt
+  const stack = typeof (error as Error | null)?.stack === "string" ? { stack: (error as Error).stack } : {};
   // by shape, not by class: a handler may import its own copy of taskq
   const e = error as { name?: unknown; retryable?: unknown; errorClass?: unknown } | null;
   if (e && typeof e.retryable === "boolean") {
     const errorClass =
       typeof e.errorClass === "string" ? e.errorClass : e.retryable ? "transient" : "permanent";
-    return { errorClass, retryable: e.retryable, message };
+    return { errorClass, retryable: e.retryable, message, ...stack };
   }
   if (e?.name === "AbortError" || e?.name === "TimeoutError")
-    return { errorClass: "timeout", retryable: true, message };
-  return { errorClass: "error", retryable: true, message };
+    return { errorClass: "timeout", retryable: true, message, ...stack };
+  return { errorClass: "error", retryable: true, message, ...stack };
 }

@@ -15,6 +15,7 @@ export {
   type ScheduleInfo,
   type ScheduleOptions,
   type TaskChoices,
+  type AttemptInfo,
   type TaskInfo,
 } from "./client.js";
 export { createQueue, type Queue, type SubmitManyOptions, type SubmitOptions } from "./create-queue.js";

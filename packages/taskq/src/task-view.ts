@@ -3,7 +3,7 @@
 // decide differently is decided here, once: whether a queued task is scheduled (by the store's
 // clock, never the reader's: on PostgreSQL the database's), how long its attempt ran, and its result
 // parsed from the JSON the store keeps.
-import type { TaskRecord } from "@taskq/idempotency";
+import type { AttemptRecord, TaskRecord, TaskStoreDriver } from "@taskq/idempotency";
 
 /** Where a task stands in time, as of the store's clock. */
 export interface TaskTiming {
@@ -35,6 +35,64 @@ export interface TaskView extends Omit<TaskRecord, "result">, TaskTiming {
   readonly cancelRequested: boolean;
   /** The store's clock when the view was made (epoch ms): `scheduled`, `dueInMs` and a running task's `runMs` are as of then. */
   readonly asOf: number;
+  /** Every attempt, oldest first (see attemptViews), when they were read (readTaskView); else undefined. */
+  readonly attemptHistory: readonly AttemptView[] | undefined;
+}
+
+/**
+ * One attempt of a task: those that ended other than in success are kept in the store
+ * (`store.attempts`), the running or succeeded one is the task row's own.
+ */
+export interface AttemptView {
+  /** Its number, from 1 (they start again after a re-drive). */
+  readonly attempt: number;
+  readonly outcome: AttemptRecord["outcome"] | "running" | "succeeded";
+  /** Epoch ms by the store's clock; null when unknown (kept by a store made before attempts were). */
+  readonly startedAt: number | null;
+  /** Null while it runs. */
+  readonly finishedAt: number | null;
+  /** To its end, or so far while it runs; null when its start is unknown. */
+  readonly durationMs: number | null;
+  readonly errorClass: string | null;
+  readonly errorMessage: string | null;
+  /** The error's stack, bounded (MAX_STACK characters). */
+  readonly errorStack: string | null;
+  /** The worker (its owner id) that ran it. */
+  readonly worker: string | null;
+}
+
+/** A task's attempts, oldest first: the kept ones (`stored`), then the running or succeeded one. */
+export function attemptViews(
+  record: Pick<TaskRecord, "status" | "attempts" | "startedAt" | "finishedAt" | "leaseOwner">,
+  stored: readonly AttemptRecord[],
+  storeNow: number,
+): AttemptView[] {
+  const views: AttemptView[] = stored.map((a) => ({
+    attempt: a.attempt,
+    outcome: a.outcome,
+    startedAt: a.startedAt,
+    finishedAt: a.finishedAt,
+    durationMs: a.startedAt === null ? null : Math.max(0, a.finishedAt - a.startedAt),
+    errorClass: a.errorClass,
+    errorMessage: a.errorMessage,
+    errorStack: a.errorStack,
+    worker: a.worker,
+  }));
+  if ((record.status === "running" || record.status === "succeeded") && record.attempts > 0) {
+    const end = record.status === "running" ? null : record.finishedAt;
+    views.push({
+      attempt: record.attempts,
+      outcome: record.status,
+      startedAt: record.startedAt,
+      finishedAt: end,
+      durationMs: record.startedAt === null ? null : Math.max(0, (end ?? storeNow) - record.startedAt),
+      errorClass: null,
+      errorMessage: null,
+      errorStack: null,
+      worker: record.leaseOwner,
+    });
+  }
+  return views;
 }
 
 /**
@@ -82,14 +140,29 @@ export function resultOf(record: Pick<TaskRecord, "result">): unknown {
 }
 
 /** The task as every reader shows it, as of `storeNow`, the store's clock (see taskTiming). */
-export function taskView(record: TaskRecord, storeNow: number): TaskView {
+export function taskView(
+  record: TaskRecord,
+  storeNow: number,
+  attempts?: readonly AttemptRecord[],
+): TaskView {
   return {
     ...record,
     result: resultOf(record),
     cancelRequested: record.status === "running" && record.cancelRequestedAt !== null,
     ...taskTiming(record, storeNow),
     asOf: storeNow,
+    attemptHistory: attempts === undefined ? undefined : attemptViews(record, attempts, storeNow),
   };
+}
+
+/** The view of one task with its every attempt read from the store (get, status, the task page). */
+export async function readTaskView(
+  store: TaskStoreDriver,
+  record: TaskRecord,
+  storeNow: number,
+): Promise<TaskView & { readonly attemptHistory: readonly AttemptView[] }> {
+  const attempts = await store.attempts(record.seq);
+  return { ...taskView(record, storeNow, attempts), attemptHistory: attemptViews(record, attempts, storeNow) };
 }
 
 /**

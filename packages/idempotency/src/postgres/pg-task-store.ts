@@ -334,6 +334,7 @@ export class PgTaskStore implements TaskStoreDriver {
       delayMs: Math.max(0, Math.round(delayMs)),
       errorClass: failure.errorClass,
       message: failure.message,
+      stack: validate.boundedStack(failure.stack),
     });
   }
 
@@ -343,6 +344,7 @@ export class PgTaskStore implements TaskStoreDriver {
       version,
       errorClass: failure.errorClass,
       message: failure.message,
+      stack: validate.boundedStack(failure.stack),
     });
   }
 
@@ -626,6 +628,14 @@ export class PgTaskStore implements TaskStoreDriver {
     return (await this.#conn.query<"task_list_by_id", records.Row>("task_list_by_id", { id })).rows.map(
       records.toRecord,
     );
+  }
+
+  async attempts(taskSeq: number): Promise<T.AttemptRecord[]> {
+    this.#ensureOpen("list attempts");
+    const { rows } = await this.#conn.query<"task_attempt_list", records.AttemptRow>("task_attempt_list", {
+      task_seq: taskSeq,
+    });
+    return rows.map(records.toAttempt);
   }
 
   async recordInvalid(taskId: string, payload: unknown, failure: T.TaskFailure): Promise<number> {

@@ -113,17 +113,18 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       lease_owner = CASE WHEN t.cancel_requested_at IS NULL THEN NULL ELSE t.lease_owner END, lease_expires_at = NULL,
       version = t.version + 1
     FROM unnest(@retry_seq::bigint[], @retry_version::int[], @retry_delay_ms::bigint[], @retry_error_class::text[],
-        @retry_error_message::text[]) AS u(seq, version, delay, error_class, message), clock
+        @retry_error_message::text[], @retry_error_stack::text[]) AS u(seq, version, delay, error_class, message, stack), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
-    RETURNING t.seq, t.kind, t.status, t.rank_at, t.next_run_at, t.priority, t.finished_at),
+    RETURNING t.seq, t.kind, t.status, t.rank_at, t.next_run_at, t.priority, t.finished_at, t.attempts, t.started_at,
+      t.error_class, t.error_message, u.stack),
   fa AS (
     UPDATE tasks t SET status = 'failed', error_class = u.error_class, error_message = u.message,
       finished_at = clock.t, updated_at = clock.t, lease_expires_at = NULL,
       version = t.version + 1
-    FROM unnest(@fail_seq::bigint[], @fail_version::int[], @fail_error_class::text[], @fail_error_message::text[])
-      AS u(seq, version, error_class, message), clock
+    FROM unnest(@fail_seq::bigint[], @fail_version::int[], @fail_error_class::text[], @fail_error_message::text[],
+        @fail_error_stack::text[]) AS u(seq, version, error_class, message, stack), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
-    RETURNING t.*),
+    RETURNING t.*, u.stack),
   dl AS (
     INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
     SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, finished_at FROM fa),
@@ -135,7 +136,15 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       version = t.version + 1
     FROM unnest(@release_seq::bigint[], @release_version::int[]) AS u(seq, version), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
-    RETURNING t.seq, t.kind, t.status, t.rank_at, t.next_run_at, t.priority, t.finished_at),
+    RETURNING t.seq, t.kind, t.status, t.rank_at, t.next_run_at, t.priority, t.finished_at, t.attempts, t.started_at),
+  -- every attempt that ended other than in success, kept (a success is the task row's own)
+  tried AS (
+    INSERT INTO task_attempts (task_seq, attempt, started_at, finished_at, outcome, error_class, error_message, error_stack, worker)
+    SELECT seq, attempts, started_at, clock.t, CASE WHEN status = 'cancelled' THEN 'cancelled' ELSE 'retried' END,
+      error_class, error_message, stack, @owner FROM re, clock
+    UNION ALL SELECT seq, attempts, started_at, finished_at, 'failed', error_class, error_message, stack, @owner FROM fa
+    UNION ALL SELECT seq, attempts, started_at, clock.t, CASE WHEN status = 'cancelled' THEN 'cancelled' ELSE 'released' END,
+      NULL, NULL, NULL, @owner FROM rl, clock),
   -- the tasks that left `running`: their lease goes; each is filed in its new state's table
   moved AS (
     SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM su
@@ -216,6 +225,12 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       AND CASE WHEN @owner::text IS NULL THEN t.lease_expires_at < clock.t ELSE t.lease_owner = @owner END
     RETURNING t.*),
   unleased AS (DELETE FROM task_leases WHERE seq = ANY(ARRAY(SELECT seq FROM r))),
+  -- the attempt its worker never finished, kept, with that worker
+  lost AS (
+    INSERT INTO task_attempts (task_seq, attempt, started_at, finished_at, outcome, error_class, error_message, worker)
+    SELECT r.seq, r.attempts, r.started_at, clock.t, CASE WHEN r.status = 'cancelled' THEN 'cancelled' ELSE 'lost' END,
+      'lease_expired', 'its worker stopped without finishing it (killed, or frozen past its lease)', c.owner
+    FROM r JOIN cand c ON c.seq = r.seq, clock),
   requeued AS (
     INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority)
     SELECT seq, kind, rank_at, next_run_at, priority FROM r WHERE status = 'queued'),
@@ -338,6 +353,10 @@ SELECT seq FROM renewed
 -- name: task_get
 SELECT * FROM tasks WHERE seq = @seq
 
+-- A task's attempts that ended other than in success, oldest first.
+-- name: task_attempt_list
+SELECT * FROM task_attempts WHERE task_seq = @task_seq ORDER BY seq
+
 -- name: task_get_by_key
 SELECT * FROM tasks WHERE kind = @kind AND idempotency_key = @idempotency_key
 
@@ -381,6 +400,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     WHERE d.status = 'succeeded' AND d.finished_at < clock.t - @older_than_ms::bigint
     ORDER BY d.finished_at LIMIT @limit FOR UPDATE SKIP LOCKED),
   letters AS (DELETE FROM dead_letters WHERE task_seq = ANY(ARRAY(SELECT seq FROM victims))),
+  tries AS (DELETE FROM task_attempts WHERE task_seq = ANY(ARRAY(SELECT seq FROM victims))),
   undone AS (DELETE FROM task_done WHERE ctid = ANY(ARRAY(SELECT did FROM victims))),
   gone AS (DELETE FROM tasks WHERE seq = ANY(ARRAY(SELECT seq FROM victims)) RETURNING seq)
 SELECT count(*)::int AS n FROM gone
@@ -395,7 +415,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     DELETE FROM tasks t WHERE t.status = 'failed' AND t.seq IN (SELECT task_seq FROM letters)
       AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.task_seq = t.seq AND d.seq NOT IN (SELECT seq FROM letters))
     RETURNING t.seq),
-  undone AS (DELETE FROM task_done WHERE status = 'failed' AND seq = ANY(ARRAY(SELECT seq FROM purged)))
+  undone AS (DELETE FROM task_done WHERE status = 'failed' AND seq = ANY(ARRAY(SELECT seq FROM purged))),
+  tries AS (DELETE FROM task_attempts WHERE task_seq = ANY(ARRAY(SELECT seq FROM purged)))
 SELECT count(*)::int AS n FROM letters
 
 -- name: lease_holders
@@ -476,8 +497,11 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     UPDATE tasks t SET status = 'cancelled', finished_at = clock.t, updated_at = clock.t,
       lease_expires_at = NULL, version = t.version + 1
     FROM clock WHERE t.seq = @seq::bigint AND t.version = @version::int AND (t.status = 'running') IS TRUE
-    RETURNING t.seq, t.kind, t.finished_at),
+    RETURNING t.seq, t.kind, t.finished_at, t.attempts, t.started_at, t.lease_owner),
   unleased AS (DELETE FROM task_leases WHERE seq = ANY(ARRAY(SELECT seq FROM c))),
+  tried AS (
+    INSERT INTO task_attempts (task_seq, attempt, started_at, finished_at, outcome, error_class, error_message, worker)
+    SELECT seq, attempts, started_at, finished_at, 'cancelled', 'cancelled', 'the task was cancelled while it ran', lease_owner FROM c),
   finished AS (INSERT INTO task_done (seq, kind, status, finished_at) SELECT seq, kind, 'cancelled', finished_at FROM c),
   done AS (SELECT pg_notify(@done_channel, '') FROM c)
 SELECT 'cancelled' AS call, seq FROM c UNION ALL SELECT 'done', NULL FROM done

@@ -77,10 +77,12 @@ export interface TurnParams extends Now, Lease {
   readonly retry_delay_ms: readonly number[];
   readonly retry_error_class: readonly string[];
   readonly retry_error_message: readonly string[];
+  readonly retry_error_stack: readonly (string | null)[];
   readonly fail_seq: readonly number[];
   readonly fail_version: readonly number[];
   readonly fail_error_class: readonly string[];
   readonly fail_error_message: readonly string[];
+  readonly fail_error_stack: readonly (string | null)[];
   readonly release_seq: readonly number[];
   readonly release_version: readonly number[];
   /** The LISTEN/NOTIFY channel woken when a task became queued. */
@@ -179,6 +181,7 @@ export interface PgParams extends PageStatementParams {
   kind_limit_put: Now & KindLimitParams;
   kind_limit_remove: { readonly kind: string };
   kind_pause: Now & { readonly kind: string };
+  task_attempt_list: { readonly task_seq: number };
   kind_resume: { readonly kind: string };
   task_status_counts: Now & { readonly cap: number };
   task_recent_finished: Now & { readonly since: number; readonly limit: number };

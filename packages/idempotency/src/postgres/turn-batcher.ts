@@ -21,8 +21,8 @@ export interface CallArgs {
   claim: CheckedClaim;
   start: Guard;
   succeed: Guard & { outputKey: string | null; etag: string | null; result: string | null };
-  retry: Guard & { delayMs: number; errorClass: string; message: string };
-  fail: Guard & { errorClass: string; message: string };
+  retry: Guard & { delayMs: number; errorClass: string; message: string; stack: string | null };
+  fail: Guard & { errorClass: string; message: string; stack: string | null };
   release: Guard;
 }
 
@@ -194,10 +194,12 @@ export class TurnBatcher {
       retry_delay_ms: of("retry", (a) => a.delayMs),
       retry_error_class: of("retry", (a) => a.errorClass),
       retry_error_message: of("retry", (a) => a.message),
+      retry_error_stack: of("retry", (a) => a.stack),
       fail_seq: of("fail", seq),
       fail_version: of("fail", version),
       fail_error_class: of("fail", (a) => a.errorClass),
       fail_error_message: of("fail", (a) => a.message),
+      fail_error_stack: of("fail", (a) => a.stack),
       release_seq: of("release", seq),
       release_version: of("release", version),
       channel: this.#options.channel,

@@ -72,6 +72,26 @@ WHERE seq = @seq AND version = @version AND status = 'running'
 INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
 SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, @now FROM tasks WHERE seq = @seq
 
+-- An attempt that ends other than in success, kept (task_attempts), read from its task row just
+-- before the statement that ends it (same transaction, same guard): a retry or a release of a task
+-- whose cancel was asked for ends it cancelled.
+-- name: task_attempt_insert
+INSERT INTO task_attempts (task_seq, attempt, started_at, finished_at, outcome, error_class, error_message, error_stack, worker)
+SELECT seq, attempts, started_at, @now, CASE WHEN cancel_requested_at IS NULL OR @outcome = 'failed' THEN @outcome ELSE 'cancelled' END,
+  @error_class, @error_message, @error_stack, lease_owner
+FROM tasks WHERE seq = @seq AND version = @version AND status = 'running'
+
+-- The attempts task_reclaim is about to end (run first, in the same transaction): lost with their worker.
+-- name: task_attempt_insert_lost
+INSERT INTO task_attempts (task_seq, attempt, started_at, finished_at, outcome, error_class, error_message, worker)
+SELECT seq, attempts, started_at, @now, CASE WHEN cancel_requested_at IS NULL THEN 'lost' ELSE 'cancelled' END,
+  'lease_expired', 'its worker stopped without finishing it (killed, or frozen past its lease)', lease_owner
+FROM tasks WHERE status = 'running' AND CASE WHEN @owner IS NULL THEN lease_expires_at < @now ELSE lease_owner = @owner END
+
+-- A task's attempts that ended other than in success, oldest first.
+-- name: task_attempt_list
+SELECT * FROM task_attempts WHERE task_seq = @task_seq ORDER BY seq
+
 -- name: task_release
 UPDATE tasks SET status = CASE WHEN cancel_requested_at IS NULL THEN 'queued' ELSE 'cancelled' END,
   finished_at = CASE WHEN cancel_requested_at IS NULL THEN finished_at ELSE @now END, updated_at = @now,
@@ -197,6 +217,14 @@ DELETE FROM task_tags WHERE (tag, task_seq) IN (
 -- name: dead_letter_prune
 DELETE FROM dead_letters WHERE task_seq IN (
   SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
+
+-- name: task_attempt_prune
+DELETE FROM task_attempts WHERE task_seq IN (
+  SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
+
+-- The attempts of a task task_purge_failed deleted (run after it).
+-- name: task_attempt_purge
+DELETE FROM task_attempts WHERE task_seq = @seq AND NOT EXISTS (SELECT 1 FROM tasks WHERE seq = @seq)
 
 -- name: task_prune
 DELETE FROM tasks WHERE seq IN (

@@ -58,6 +58,18 @@ export interface SqliteParams extends PageStatementParams {
   task_fail: Now & Guard & Failure;
   dead_letter_insert: Now & { readonly seq: number };
   task_release: Now & Guard;
+  task_attempt_insert: Now &
+    Guard & {
+      readonly outcome: "retried" | "failed" | "released" | "cancelled";
+      readonly error_class: string | null;
+      readonly error_message: string | null;
+      readonly error_stack: string | null;
+    };
+  /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */
+  task_attempt_insert_lost: Now & { readonly owner: string | null };
+  task_attempt_list: { readonly task_seq: number };
+  task_attempt_prune: { readonly cutoff: number; readonly limit: number };
+  task_attempt_purge: { readonly seq: number };
   /** A template (takeStatement): `:per_kind` is task_take_kind once per kind. */
   task_take: Now & Lease & { readonly limit: number };
   /** A template: one kind's part of task_take. */

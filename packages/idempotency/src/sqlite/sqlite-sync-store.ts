@@ -217,16 +217,45 @@ export class SqliteSyncStore {
 
   /** running → queued after a transient failure: runs again no earlier than `delayMs` from now. */
   retry(seq: number, version: number, failure: T.TaskFailure, delayMs: number): number {
-    const now = this.#now();
-    return this.#transition("running → queued (retry)", seq, version, () =>
-      this.#s.task_retry.run({
-        next_run_at: now + Math.max(0, delayMs),
-        error_class: failure.errorClass,
-        error_message: failure.message,
-        now,
-        seq,
-        version,
-      }),
+    return this.transaction(() => {
+      const now = this.#now();
+      this.#attemptEnded("retried", seq, version, now, failure);
+      return this.#transition("running → queued (retry)", seq, version, () =>
+        this.#s.task_retry.run({
+          next_run_at: now + Math.max(0, delayMs),
+          error_class: failure.errorClass,
+          error_message: failure.message,
+          now,
+          seq,
+          version,
+        }),
+      );
+    });
+  }
+
+  /** Keeps the attempt that `seq` at `version` ends now (before the statement that ends it). */
+  #attemptEnded(
+    outcome: "retried" | "failed" | "released" | "cancelled",
+    seq: number,
+    version: number,
+    now: number,
+    failure?: T.TaskFailure,
+  ): void {
+    this.#s.task_attempt_insert.run({
+      seq,
+      version,
+      now,
+      outcome,
+      error_class: failure?.errorClass ?? null,
+      error_message: failure?.message ?? null,
+      error_stack: validate.boundedStack(failure?.stack),
+    });
+  }
+
+  /** See TaskStoreDriver.attempts. */
+  attempts(taskSeq: number): T.AttemptRecord[] {
+    return this.#guard("list attempts", () =>
+      (this.#s.task_attempt_list.all({ task_seq: taskSeq }) as records.AttemptRow[]).map(records.toAttempt),
     );
   }
 
@@ -234,6 +263,7 @@ export class SqliteSyncStore {
   fail(seq: number, version: number, failure: T.TaskFailure): number {
     return this.transaction(() => {
       const now = this.#now();
+      this.#attemptEnded("failed", seq, version, now, failure);
       const next = this.#transition("running → failed", seq, version, () =>
         this.#s.task_fail.run({
           error_class: failure.errorClass,
@@ -250,10 +280,13 @@ export class SqliteSyncStore {
 
   /** running → queued without recording a failure (graceful shutdown hands the task back; the attempt still counts). */
   release(seq: number, version: number): number {
-    const now = this.#now();
-    return this.#transition("running → queued (released)", seq, version, () =>
-      this.#s.task_release.run({ now, seq, version }),
-    );
+    return this.transaction(() => {
+      const now = this.#now();
+      this.#attemptEnded("released", seq, version, now);
+      return this.#transition("running → queued (released)", seq, version, () =>
+        this.#s.task_release.run({ now, seq, version }),
+      );
+    });
   }
 
   /**
@@ -379,6 +412,7 @@ export class SqliteSyncStore {
   #reclaimExpired(): number {
     const now = this.#now();
     this.#s.dead_letter_insert_abandoned.run({ now, owner: null });
+    this.#s.task_attempt_insert_lost.run({ now, owner: null });
     return this.#s.task_reclaim.run({ now, owner: null }).changes;
   }
 
@@ -395,6 +429,7 @@ export class SqliteSyncStore {
       for (const owner of deadLocalOwners(owners, this.owner)) {
         const now = this.#now();
         this.#s.dead_letter_insert_abandoned.run({ now, owner });
+        this.#s.task_attempt_insert_lost.run({ now, owner });
         recovered += this.#s.task_reclaim.run({ now, owner }).changes;
       }
       return recovered;
@@ -436,10 +471,16 @@ export class SqliteSyncStore {
 
   /** running → cancelled (the worker ends a task whose cancel was requested); clears the lease. */
   cancelRunning(seq: number, version: number): number {
-    const now = this.#now();
-    return this.#transition("running → cancelled", seq, version, () =>
-      this.#s.task_cancel_running.run({ now, seq, version }),
-    );
+    return this.transaction(() => {
+      const now = this.#now();
+      this.#attemptEnded("cancelled", seq, version, now, {
+        errorClass: "cancelled",
+        message: "the task was cancelled while it ran",
+      });
+      return this.#transition("running → cancelled", seq, version, () =>
+        this.#s.task_cancel_running.run({ now, seq, version }),
+      );
+    });
   }
 
   /** Extends the lease of every task this owner runs. Returns how many. */
@@ -640,6 +681,7 @@ export class SqliteSyncStore {
       const cutoff = this.#now() - olderThanMs;
       this.#s.task_tags_prune.run({ cutoff, limit });
       this.#s.dead_letter_prune.run({ cutoff, limit });
+      this.#s.task_attempt_prune.run({ cutoff, limit });
       return this.#s.task_prune.run({ cutoff, limit }).changes;
     });
   }
@@ -656,6 +698,7 @@ export class SqliteSyncStore {
       for (const seq of seqs) {
         this.#s.task_tags_purge.run({ seq });
         this.#s.task_purge_failed.run({ seq });
+        this.#s.task_attempt_purge.run({ seq });
       }
       return purged;
     });

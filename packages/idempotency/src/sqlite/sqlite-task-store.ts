@@ -184,6 +184,10 @@ export class SqliteTaskStore implements TaskStoreDriver {
     });
   }
 
+  attempts(taskSeq: number): Promise<T.AttemptRecord[]> {
+    return this.#runAtOnce(() => this.store.attempts(taskSeq));
+  }
+
   setKindPaused(kind: string, paused: boolean): Promise<boolean> {
     return this.#runAtOnce(() => {
       const changed = this.store.setKindPaused(kind, paused);

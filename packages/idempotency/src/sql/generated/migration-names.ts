@@ -17,4 +17,5 @@ export const MIGRATION_NAMES = [
   "012_task_tags",
   "013_state_tables",
   "014_kind_pause",
+  "015_task_attempts",
 ] as const;

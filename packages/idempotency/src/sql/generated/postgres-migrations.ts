@@ -14,6 +14,7 @@ import m011 from "../../postgres/migrations/011_queued_positive_index.sql";
 import m012 from "../../postgres/migrations/012_task_tags.sql";
 import m013 from "../../postgres/migrations/013_state_tables.sql";
 import m014 from "../../postgres/migrations/014_kind_pause.sql";
+import m015 from "../../postgres/migrations/015_task_attempts.sql";
 
 /** The text of each file of postgres/migrations/, by name. */
 export const PG_MIGRATION_FILES = {
@@ -31,4 +32,5 @@ export const PG_MIGRATION_FILES = {
   "012_task_tags": m012,
   "013_state_tables": m013,
   "014_kind_pause": m014,
+  "015_task_attempts": m015,
 } as const;

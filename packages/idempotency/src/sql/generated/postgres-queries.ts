@@ -29,10 +29,12 @@ export interface PgQueryFile {
     retry_delay_ms: true;
     retry_error_class: true;
     retry_error_message: true;
+    retry_error_stack: true;
     fail_seq: true;
     fail_version: true;
     fail_error_class: true;
     fail_error_message: true;
+    fail_error_stack: true;
     release_seq: true;
     release_version: true;
     channel: true;
@@ -73,6 +75,9 @@ export interface PgQueryFile {
   };
   task_get: {
     seq: true;
+  };
+  task_attempt_list: {
+    task_seq: true;
   };
   task_get_by_key: {
     kind: true;

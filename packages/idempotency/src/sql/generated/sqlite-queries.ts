@@ -70,6 +70,22 @@ export interface SqliteQueryFile {
     now: true;
     seq: true;
   };
+  task_attempt_insert: {
+    now: true;
+    outcome: true;
+    error_class: true;
+    error_message: true;
+    error_stack: true;
+    seq: true;
+    version: true;
+  };
+  task_attempt_insert_lost: {
+    now: true;
+    owner: true;
+  };
+  task_attempt_list: {
+    task_seq: true;
+  };
   task_release: {
     now: true;
     seq: true;
@@ -133,6 +149,13 @@ export interface SqliteQueryFile {
   dead_letter_prune: {
     cutoff: true;
     limit: true;
+  };
+  task_attempt_prune: {
+    cutoff: true;
+    limit: true;
+  };
+  task_attempt_purge: {
+    seq: true;
   };
   task_prune: {
     cutoff: true;
