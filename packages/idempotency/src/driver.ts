@@ -6,6 +6,8 @@ import type {
   ClaimResult,
   DeadLetter,
   DeadLetterListQuery,
+  FinishedHistory,
+  FinishedHistoryQuery,
   KindLimits,
   RecentFinished,
   ScheduleFiring,
@@ -168,6 +170,17 @@ export interface TaskStoreDriver {
    */
   recentFinished(sinceMs: number, sampleLimit: number): Promise<RecentFinished>;
   /**
+   * The finished tasks over the last `buckets` spans of `bucketMs` (the last ending at the store's
+   * clock), for charts that open with their history drawn: in each, the successes (a range of the
+   * succeeded tasks' finish-time index) and the dead letters written (a range of
+   * dead_letters_failed), each counted up to `countCap` entries (a bucket that reaches it says when
+   * the last one counted finished), and its first `sampleLimit` successes' times (their rows, by
+   * seq). Costs at most buckets x (2 x countCap index entries + sampleLimit rows), whatever the
+   * store's size and rate: 120 buckets, 200 counted and 20 sampled, read in 30-35 ms on PostgreSQL
+   * with 1,000 tasks finished a second (every bucket capped; two busy cores).
+   */
+  finishedHistory(query: FinishedHistoryQuery): Promise<FinishedHistory>;
+  /**
    * A page of tasks, newest first (seq descending), optionally of one status and one kind; the
    * next page passes the last seq as `beforeSeq`. A filter whose set is small below `beforeSeq`
    * (fewer than SMALL_SET, 5000: the queued, of a kind or not, the running, the succeeded, a
@@ -182,7 +195,9 @@ export interface TaskStoreDriver {
   kinds(): Promise<string[]>;
   /**
    * A page of dead letters, newest first (dead letter seq descending), the open ones only unless
-   * `includeRedriven`; the next page passes the last seq as `beforeSeq`. `limit`: 1 to 500.
+   * `includeRedriven`, each with its task's kind; with `kind`, only that kind's (the dead letters
+   * walked newest first, each task's kind read by its seq, until the page fills). The next page
+   * passes the last seq as `beforeSeq`. `limit`: 1 to 500.
    */
   listDeadLetters(query: DeadLetterListQuery): Promise<DeadLetter[]>;
   /**

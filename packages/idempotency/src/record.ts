@@ -3,6 +3,7 @@ import type {
   ClaimResult,
   CountedStatus,
   DeadLetter,
+  FinishedBucket,
   FinishedSample,
   KindStatusCounts,
   ScheduleRecord,
@@ -66,6 +67,8 @@ export interface DeadLetterRow {
   attempts: number;
   failed_at: number;
   redriven_at: number | null;
+  /** Its task's kind, read by the page through task_seq (null: an invalid task). */
+  kind: string | null;
 }
 
 export function toRecord(row: Row): TaskRecord {
@@ -112,6 +115,7 @@ export function toDeadLetter(r: DeadLetterRow): DeadLetter {
     attempts: r.attempts,
     failedAt: r.failed_at,
     redrivenAt: r.redriven_at,
+    kind: r.kind,
   };
 }
 
@@ -265,5 +269,27 @@ export function toFinishedSample(r: FinishedRow): FinishedSample {
   return {
     runMs: Math.max(0, r.finished_at - (r.started_at ?? r.created_at)),
     totalMs: Math.max(0, r.finished_at - due),
+  };
+}
+
+/** A bucket of finishedHistory as both drivers read it (its samples as finished rows). */
+export interface FinishedBucketRow {
+  start: number;
+  succeeded: number;
+  succeeded_last: number | null;
+  failed: number;
+  failed_last: number | null;
+  samples: readonly FinishedRow[];
+}
+
+/** A bucket, its last counted times kept only when its count reached the cap. */
+export function toFinishedBucket(r: FinishedBucketRow, countCap: number): FinishedBucket {
+  return {
+    start: Number(r.start),
+    succeeded: r.succeeded,
+    succeededUntil: r.succeeded >= countCap ? Number(r.succeeded_last) : null,
+    failed: r.failed,
+    failedUntil: r.failed >= countCap ? Number(r.failed_last) : null,
+    samples: r.samples.map(toFinishedSample),
   };
 }

@@ -170,6 +170,8 @@ export interface DeadLetter {
   readonly attempts: number;
   readonly failedAt: number;
   readonly redrivenAt: number | null;
+  /** Its task's kind (through `taskSeq`); null for an invalid task, never stored as one. */
+  readonly kind: string | null;
 }
 
 /**
@@ -395,4 +397,48 @@ export interface DeadLetterListQuery {
   readonly limit: number;
   /** Re-driven ones too. @default false */
   readonly includeRedriven?: boolean;
+  /**
+   * Only the dead letters of this kind's tasks: the dead letters walked newest first, each task's
+   * kind read by its seq, until the page fills (at worst every dead letter below `beforeSeq`).
+   */
+  readonly kind?: string;
+}
+
+/** The finished tasks over recent spans of time (finishedHistory), for charts. */
+export interface FinishedHistoryQuery {
+  /** Each bucket's length, ms: 100 to 3,600,000. */
+  readonly bucketMs: number;
+  /** How many buckets, the last ending at the store's clock: 1 to 1,000. */
+  readonly buckets: number;
+  /**
+   * The successes and the dead letters of a bucket are each counted up to this many (1 to
+   * 100,000): a bucket that reaches it says when its last counted one finished, to estimate from.
+   */
+  readonly countCap: number;
+  /** The first successes of each bucket sampled for their times: 0 to 1,000, and at most MAX_SAMPLES over all buckets. */
+  readonly sampleLimit: number;
+}
+
+/** One span of finishedHistory: [start, start + bucketMs) by the store's clock. */
+export interface FinishedBucket {
+  /** Epoch ms, the store's clock. */
+  readonly start: number;
+  /** Tasks that succeeded in it (counted up to countCap). */
+  readonly succeeded: number;
+  /** When succeeded reached countCap: the finish time of the last one counted (else null: exact). */
+  readonly succeededUntil: number | null;
+  /** Dead letters written in it (counted up to countCap). */
+  readonly failed: number;
+  /** When failed reached countCap: the time of the last one counted (else null: exact). */
+  readonly failedUntil: number | null;
+  /** Its first sampleLimit successes, in finish order. */
+  readonly samples: readonly FinishedSample[];
+}
+
+/** finishedHistory's answer: the buckets oldest first, the last ending at `now`. */
+export interface FinishedHistory {
+  /** The store's clock when read (epoch ms). */
+  readonly now: number;
+  readonly bucketMs: number;
+  readonly buckets: readonly FinishedBucket[];
 }

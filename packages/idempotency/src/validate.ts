@@ -2,6 +2,7 @@ import { StoreError } from "./errors.js";
 import {
   type ClaimInput,
   type DeadLetterListQuery,
+  type FinishedHistoryQuery,
   type ScheduleInput,
   TASK_STATUSES,
   type TaskListQuery,
@@ -283,16 +284,35 @@ export function checkDeadLetterListQuery(query: DeadLetterListQuery): {
   readonly before: number;
   readonly limit: number;
   readonly includeRedriven: boolean;
+  /** Null for every kind. */
+  readonly kind: string | null;
 } {
   checkQuery("the dead letter list query", query);
-  const { includeRedriven } = query;
+  const { includeRedriven, kind } = query;
   if (includeRedriven !== undefined && typeof includeRedriven !== "boolean")
     invalid(`includeRedriven must be a boolean, got ${shown(includeRedriven)}`);
   return {
     before: checkBeforeSeq(query.beforeSeq),
     limit: checkIntegerIn("limit", query.limit, 1, MAX_PAGE),
     includeRedriven: includeRedriven === true,
+    kind: kind === undefined ? null : checkKind(kind),
   };
+}
+
+/** finishedHistory's query, checked (its samples over all buckets at most MAX_SAMPLES). */
+export function checkFinishedHistoryQuery(query: FinishedHistoryQuery): FinishedHistoryQuery {
+  checkQuery("the finished history query", query);
+  const checked = {
+    bucketMs: checkIntegerIn("bucketMs", query.bucketMs, 100, 3_600_000),
+    buckets: checkIntegerIn("buckets", query.buckets, 1, 1000),
+    countCap: checkIntegerIn("countCap", query.countCap, 1, 100_000),
+    sampleLimit: checkIntegerIn("sampleLimit", query.sampleLimit, 0, 1000),
+  };
+  if (checked.buckets * checked.sampleLimit > MAX_SAMPLES)
+    invalid(
+      `buckets x sampleLimit must be at most ${MAX_SAMPLES}, got ${checked.buckets} x ${checked.sampleLimit}`,
+    );
+  return checked;
 }
 
 /** redriveTasks' seqs: an array of at most MAX_REDRIVE positive integers. */

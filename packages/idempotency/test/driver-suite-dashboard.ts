@@ -340,6 +340,95 @@ export function testDashboardContract(
       expect(await s.listDeadLetters({ limit: 10, beforeSeq: letters[0]!.seq })).toEqual([]);
     });
 
+    it("listDeadLetters: each with its task's kind; by kind, keyset pages of that kind's only", async () => {
+      const s = await store();
+      const kinds = ["a", "b", "a", "c", "a", "b"];
+      const seqs: number[] = [];
+      for (const [i, kind] of kinds.entries()) seqs.push(await failed(s, i + 1, { kind }));
+      await s.recordInvalid("bad-line", { x: 1 }, { errorClass: "validation", message: "no" });
+      expect(await s.redriveTasks([seqs[2] as number])).toBe(1); // an "a" re-driven
+      const open = await s.listDeadLetters({ limit: 500 });
+      expect(open.map((d) => [d.taskId, d.kind])).toEqual([
+        ["bad-line", null],
+        ["t-6", "b"],
+        ["t-5", "a"],
+        ["t-4", "c"],
+        ["t-2", "b"],
+        ["t-1", "a"],
+      ]);
+      for (const limit of [1, 2, 500]) {
+        const ofKind = (kind: string, includeRedriven = false) =>
+          allPages(
+            (beforeSeq) =>
+              s.listDeadLetters({
+                limit,
+                kind,
+                includeRedriven,
+                ...(beforeSeq === undefined ? {} : { beforeSeq }),
+              }),
+            limit,
+          );
+        expect(await ofKind("a")).toEqual(open.filter((d) => d.kind === "a"));
+        expect((await ofKind("b")).map((d) => d.taskId)).toEqual(["t-6", "t-2"]);
+        expect((await ofKind("a", true)).map((d) => [d.taskId, d.redrivenAt !== null])).toEqual([
+          ["t-5", false],
+          ["t-3", true],
+          ["t-1", false],
+        ]);
+        expect(await ofKind("nothing")).toEqual([]);
+      }
+      expect(await s.listDeadLetters({ limit: 10, kind: "a", beforeSeq: open[2]!.seq })).toEqual([open[5]]);
+    });
+
+    it("finishedHistory: successes, dead letters and the first successes' times, bucket by bucket", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      const ran = async (n: number, runMs: number) => {
+        const { seq } = (await s.claim(task(n, { start: true }))) as { seq: number };
+        c.advance(runMs);
+        await s.succeed(seq, 0);
+      };
+      await ran(1, 100); // finishes at 1_000_100: bucket [1_000_000, 1_001_000)
+      await ran(2, 200); // 1_000_300
+      await ran(3, 50); // 1_000_350
+      c.advance(1000); // 1_001_350
+      await failed(s, 4); // a dead letter at 1_001_350
+      await ran(5, 400); // 1_001_750
+      c.advance(1250); // the clock at 1_003_000
+      const history = await s.finishedHistory({ bucketMs: 1000, buckets: 4, countCap: 2, sampleLimit: 2 });
+      expect(history).toEqual({
+        now: 1_003_000,
+        bucketMs: 1000,
+        buckets: [
+          { start: 999_000, succeeded: 0, succeededUntil: null, failed: 0, failedUntil: null, samples: [] },
+          {
+            start: 1_000_000,
+            succeeded: 2, // capped at 2: the second counted finished at 1_000_300
+            succeededUntil: 1_000_300,
+            failed: 0,
+            failedUntil: null,
+            samples: [
+              { runMs: 100, totalMs: 100 },
+              { runMs: 200, totalMs: 200 },
+            ],
+          },
+          {
+            start: 1_001_000,
+            succeeded: 1,
+            succeededUntil: null,
+            failed: 1,
+            failedUntil: null,
+            samples: [{ runMs: 400, totalMs: 400 }],
+          },
+          { start: 1_002_000, succeeded: 0, succeededUntil: null, failed: 0, failedUntil: null, samples: [] },
+        ],
+      });
+      const whole = await s.finishedHistory({ bucketMs: 5000, buckets: 1, countCap: 100, sampleLimit: 0 });
+      expect(whole.buckets).toEqual([
+        { start: 998_000, succeeded: 4, succeededUntil: null, failed: 1, failedUntil: null, samples: [] },
+      ]);
+    });
+
     it("everyTask: every task in creation order, through listTasks pages of 500 (one per 500, plus one), under a filter", async () => {
       const s = await store();
       const pages = { n: 0 };
@@ -482,6 +571,17 @@ export function testDashboardContract(
         [() => s.listTasks({ limit: 10, beforeSeq: 1.5 }), /^beforeSeq /],
         [() => s.listTasks(null as unknown as TaskListQuery), /^the task list query must be an object/],
         [() => s.listDeadLetters({ limit: 0 }), /^limit /],
+        [() => s.listDeadLetters({ limit: 10, kind: "no way" }), /^kind must be a short plain identifier/],
+        [
+          () => s.finishedHistory({ bucketMs: 50, buckets: 10, countCap: 10, sampleLimit: 1 }),
+          /^bucketMs must be an integer from 100 to 3600000, got 50$/,
+        ],
+        [() => s.finishedHistory({ bucketMs: 1000, buckets: 0, countCap: 10, sampleLimit: 1 }), /^buckets /],
+        [() => s.finishedHistory({ bucketMs: 1000, buckets: 10, countCap: 0, sampleLimit: 1 }), /^countCap /],
+        [
+          () => s.finishedHistory({ bucketMs: 1000, buckets: 1000, countCap: 10, sampleLimit: 11 }),
+          /^buckets x sampleLimit must be at most 10000, got 1000 x 11$/,
+        ],
         [() => s.listDeadLetters({ limit: 10, beforeSeq: -1 }), /^beforeSeq /],
         [
           () => s.listDeadLetters({ limit: 10, includeRedriven: "yes" as unknown as boolean }),

@@ -700,6 +700,19 @@ export class PgTaskStore implements TaskStoreDriver {
     };
   }
 
+  async finishedHistory(query: T.FinishedHistoryQuery): Promise<T.FinishedHistory> {
+    const q = validate.checkFinishedHistoryQuery(query);
+    this.#ensureOpen("finished history");
+    const now = this.#clock();
+    const { rows } = await this.#conn.query<"task_finished_history", records.FinishedBucketRow>(
+      "task_finished_history",
+      { now, buckets: q.buckets, bucket_ms: q.bucketMs, cap: q.countCap, samples: q.sampleLimit },
+    );
+    const buckets = rows.map((r) => records.toFinishedBucket(r, q.countCap));
+    const last = buckets.at(-1);
+    return { now: last === undefined ? Number(now) : last.start + q.bucketMs, bucketMs: q.bucketMs, buckets };
+  }
+
   /**
    * See TaskStoreDriver.listTasks: a filter's set read whole when it is small (task_page_of_set,
    * see task-list.ts) and its page read by seq, else a walk by seq along the primary key or the
@@ -744,12 +757,22 @@ export class PgTaskStore implements TaskStoreDriver {
   }
 
   async listDeadLetters(query: T.DeadLetterListQuery): Promise<T.DeadLetter[]> {
-    const { before, limit, includeRedriven } = validate.checkDeadLetterListQuery(query);
+    const { before, limit, includeRedriven, kind } = validate.checkDeadLetterListQuery(query);
     this.#ensureOpen("list dead letters");
-    const { rows } = await this.#conn.query<
-      "dead_letter_page_all" | "dead_letter_page_open",
-      records.DeadLetterRow
-    >(includeRedriven ? "dead_letter_page_all" : "dead_letter_page_open", { before, limit });
+    const { rows } =
+      kind === null
+        ? await this.#conn.query<"dead_letter_page_all" | "dead_letter_page_open", records.DeadLetterRow>(
+            includeRedriven ? "dead_letter_page_all" : "dead_letter_page_open",
+            { before, limit },
+          )
+        : await this.#conn.query<
+            "dead_letter_page_all_of_kind" | "dead_letter_page_open_of_kind",
+            records.DeadLetterRow
+          >(includeRedriven ? "dead_letter_page_all_of_kind" : "dead_letter_page_open_of_kind", {
+            before,
+            limit,
+            kind,
+          });
     return rows.map(records.toDeadLetter);
   }
 

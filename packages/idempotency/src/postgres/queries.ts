@@ -185,6 +185,12 @@ export interface PgParams extends PageStatementParams {
   kind_resume: { readonly kind: string };
   task_status_counts: Now & { readonly cap: number };
   task_recent_finished: Now & { readonly since: number; readonly limit: number };
+  task_finished_history: Now & {
+    readonly buckets: number;
+    readonly bucket_ms: number;
+    readonly cap: number;
+    readonly samples: number;
+  };
   task_list_by_seqs: { readonly seqs: readonly number[] };
   task_state_check: None;
 }

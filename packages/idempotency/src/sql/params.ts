@@ -28,6 +28,8 @@ export interface PageStatementParams {
   task_kinds: Record<never, never>;
   dead_letter_page_open: PageParams;
   dead_letter_page_all: PageParams;
+  dead_letter_page_open_of_kind: PageParams & { readonly kind: string };
+  dead_letter_page_all_of_kind: PageParams & { readonly kind: string };
 }
 
 /** A schedule's row as schedule_put stores it. */

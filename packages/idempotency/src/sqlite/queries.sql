@@ -424,6 +424,24 @@ SELECT COUNT(*) AS n FROM dead_letters WHERE failed_at >= @since
 SELECT created_at, started_at, finished_at, next_run_at, attempts FROM tasks INDEXED BY tasks_succeeded
 WHERE status = 'succeeded' AND finished_at >= @since ORDER BY finished_at DESC, seq DESC LIMIT @limit
 
+-- finishedHistory, bucket by bucket (the driver goes from the oldest): the successes finished in
+-- [@lo, @hi) (a range of tasks_succeeded, which holds the seq: no row read) and the dead letters
+-- written in it (dead_letters_failed), each counted up to @cap with the time of the last one
+-- counted, and the first @limit successes' times (their rows).
+-- name: task_count_succeeded_between
+SELECT COUNT(*) AS n, MAX(finished_at) AS last FROM (
+  SELECT finished_at FROM tasks INDEXED BY tasks_succeeded
+  WHERE status = 'succeeded' AND finished_at >= @lo AND finished_at < @hi ORDER BY finished_at LIMIT @cap)
+
+-- name: dead_letter_count_between
+SELECT COUNT(*) AS n, MAX(failed_at) AS last FROM (
+  SELECT failed_at FROM dead_letters INDEXED BY dead_letters_failed
+  WHERE failed_at >= @lo AND failed_at < @hi ORDER BY failed_at LIMIT @cap)
+
+-- name: task_list_succeeded_between
+SELECT created_at, started_at, finished_at, next_run_at, attempts FROM tasks INDEXED BY tasks_succeeded
+WHERE status = 'succeeded' AND finished_at >= @lo AND finished_at < @hi ORDER BY finished_at, seq LIMIT @limit
+
 -- listTasks (see task-list.ts): a set read whole through its index, up to @cap entries below
 -- @before (one branch runs: @set picks it, the others' constant condition is false), with how
 -- many it read and the seqs of the newest @limit that pass the filters. `set_size` below @cap:
@@ -492,9 +510,28 @@ WITH RECURSIVE k(kind) AS (
 SELECT kind FROM k WHERE kind IS NOT NULL
 
 -- Dead letters newest first below @before: the open ones through dead_letters_open
--- (redriven_at, seq), or all along the primary key.
+-- (redriven_at, seq), or all along the primary key, each with its task's kind (task_seq -> tasks:
+-- one probe of the primary key a row shown; null for an invalid task, never stored).
 -- name: dead_letter_page_open
-SELECT * FROM dead_letters WHERE redriven_at IS NULL AND seq < @before ORDER BY seq DESC LIMIT @limit
+SELECT d.*, (SELECT t.kind FROM tasks t WHERE t.seq = d.task_seq) AS kind FROM dead_letters d
+WHERE d.redriven_at IS NULL AND d.seq < @before ORDER BY d.seq DESC LIMIT @limit
 
 -- name: dead_letter_page_all
-SELECT * FROM dead_letters WHERE seq < @before ORDER BY seq DESC LIMIT @limit
+SELECT d.*, (SELECT t.kind FROM tasks t WHERE t.seq = d.task_seq) AS kind FROM dead_letters d
+WHERE d.seq < @before ORDER BY d.seq DESC LIMIT @limit
+
+-- A kind's open dead letters, newest first below @before: an open dead letter's task is failed
+-- (re-drive marks its dead letters, purge deletes both), so the kind's failed tasks are read from
+-- tasks_failed (seq, kind: no row read) and the open dead letters walked down until the page fills.
+-- name: dead_letter_page_open_of_kind
+SELECT d.*, @kind AS kind FROM dead_letters d
+WHERE d.redriven_at IS NULL AND d.seq < @before
+  AND d.task_seq IN (SELECT seq FROM tasks INDEXED BY tasks_failed WHERE status = 'failed' AND kind = @kind)
+ORDER BY d.seq DESC LIMIT @limit
+
+-- Re-driven ones too: their tasks may be in any state, so each dead letter's kind is read from its
+-- task until the page fills (a kind with no dead letter reads every one below @before).
+-- name: dead_letter_page_all_of_kind
+SELECT d.*, @kind AS kind FROM dead_letters d
+WHERE d.seq < @before AND (SELECT t.kind FROM tasks t WHERE t.seq = d.task_seq) = @kind
+ORDER BY d.seq DESC LIMIT @limit

@@ -38,6 +38,11 @@ interface Failure {
   readonly error_message: string;
 }
 type None = Record<never, never>;
+/** A span of finish times, [lo, hi). */
+interface Between {
+  readonly lo: number;
+  readonly hi: number;
+}
 
 /** Each statement of queries.sql and the parameters it binds. */
 export interface SqliteParams extends PageStatementParams {
@@ -144,6 +149,9 @@ export interface SqliteParams extends PageStatementParams {
   task_seq_range: None;
   dead_letter_count_since: { readonly since: number };
   task_list_succeeded_since: { readonly since: number; readonly limit: number };
+  task_count_succeeded_between: Between & { readonly cap: number };
+  dead_letter_count_between: Between & { readonly cap: number };
+  task_list_succeeded_between: Between & { readonly limit: number };
   task_list_by_seqs: { readonly seqs: string };
 }
 

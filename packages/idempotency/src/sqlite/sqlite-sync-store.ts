@@ -26,6 +26,9 @@ import { fromSqlite } from "./errors.js";
 import { openDatabase } from "./open-database.js";
 import { prepareStatements, type SqliteStatements, type TakeParams, takeStatement } from "./queries.js";
 
+/** A count up to a cap, with the time of the last entry counted (finishedHistory). */
+type Counted = { n: number; last: number | null };
+
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
   /** SQLite file (created when missing), or `:memory:` for tests. */
@@ -618,6 +621,35 @@ export class SqliteSyncStore {
     });
   }
 
+  /** See TaskStoreDriver.finishedHistory: bucket by bucket, oldest first. */
+  finishedHistory(query: T.FinishedHistoryQuery): T.FinishedHistory {
+    const q = validate.checkFinishedHistoryQuery(query);
+    return this.#guard("finished history", () => {
+      const now = this.#now();
+      const buckets: T.FinishedBucket[] = [];
+      for (let i = 0; i < q.buckets; i++) {
+        const lo = now - (q.buckets - i) * q.bucketMs;
+        const span = { lo, hi: lo + q.bucketMs };
+        const ok = this.#s.task_count_succeeded_between.get({ ...span, cap: q.countCap }) as Counted;
+        const failed = this.#s.dead_letter_count_between.get({ ...span, cap: q.countCap }) as Counted;
+        const samples =
+          q.sampleLimit === 0 || ok.n === 0
+            ? []
+            : this.#s.task_list_succeeded_between.all({ ...span, limit: q.sampleLimit });
+        const row = {
+          start: lo,
+          succeeded: ok.n,
+          succeeded_last: ok.last,
+          failed: failed.n,
+          failed_last: failed.last,
+          samples: samples as records.FinishedRow[],
+        };
+        buckets.push(records.toFinishedBucket(row, q.countCap));
+      }
+      return { now, bucketMs: q.bucketMs, buckets };
+    });
+  }
+
   /**
    * See TaskStoreDriver.listTasks: a filter's set read whole when it is small (task_page_of_set,
    * see task-list.ts), else a walk by seq along the primary key or the status's own index.
@@ -655,10 +687,19 @@ export class SqliteSyncStore {
 
   /** See TaskStoreDriver.listDeadLetters. */
   listDeadLetters(query: T.DeadLetterListQuery): T.DeadLetter[] {
-    const { before, limit, includeRedriven } = validate.checkDeadLetterListQuery(query);
+    const { before, limit, includeRedriven, kind } = validate.checkDeadLetterListQuery(query);
     return this.#guard("list dead letters", () => {
-      const page = includeRedriven ? this.#s.dead_letter_page_all : this.#s.dead_letter_page_open;
-      return (page.all({ before, limit }) as records.DeadLetterRow[]).map(records.toDeadLetter);
+      const rows =
+        kind === null
+          ? (includeRedriven ? this.#s.dead_letter_page_all : this.#s.dead_letter_page_open).all({
+              before,
+              limit,
+            })
+          : (includeRedriven
+              ? this.#s.dead_letter_page_all_of_kind
+              : this.#s.dead_letter_page_open_of_kind
+            ).all({ before, limit, kind });
+      return (rows as records.DeadLetterRow[]).map(records.toDeadLetter);
     });
   }
 

@@ -307,6 +307,10 @@ export class SqliteTaskStore implements TaskStoreDriver {
     return this.#runAtOnce(() => this.store.recentFinished(sinceMs, sampleLimit));
   }
 
+  finishedHistory(query: T.FinishedHistoryQuery): Promise<T.FinishedHistory> {
+    return this.#runAtOnce(() => this.store.finishedHistory(query));
+  }
+
   listTasks(query: T.TaskListQuery): Promise<T.TaskRecord[]> {
     return this.#runAtOnce(() => this.store.listTasks(query));
   }

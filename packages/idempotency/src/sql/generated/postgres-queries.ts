@@ -243,6 +243,13 @@ export interface PgQueryFile {
     since: true;
     limit: true;
   };
+  task_finished_history: {
+    now: true;
+    buckets: true;
+    bucket_ms: true;
+    cap: true;
+    samples: true;
+  };
   task_page_of_set: {
     set: true;
     before: true;
@@ -283,6 +290,16 @@ export interface PgQueryFile {
     limit: true;
   };
   dead_letter_page_all: {
+    before: true;
+    limit: true;
+  };
+  dead_letter_page_open_of_kind: {
+    kind: true;
+    before: true;
+    limit: true;
+  };
+  dead_letter_page_all_of_kind: {
+    kind: true;
     before: true;
     limit: true;
   };

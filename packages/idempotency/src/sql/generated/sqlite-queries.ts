@@ -299,6 +299,21 @@ export interface SqliteQueryFile {
     since: true;
     limit: true;
   };
+  task_count_succeeded_between: {
+    lo: true;
+    hi: true;
+    cap: true;
+  };
+  dead_letter_count_between: {
+    lo: true;
+    hi: true;
+    cap: true;
+  };
+  task_list_succeeded_between: {
+    lo: true;
+    hi: true;
+    limit: true;
+  };
   task_page_of_set: {
     set: true;
     before: true;
@@ -339,6 +354,16 @@ export interface SqliteQueryFile {
     limit: true;
   };
   dead_letter_page_all: {
+    before: true;
+    limit: true;
+  };
+  dead_letter_page_open_of_kind: {
+    kind: true;
+    before: true;
+    limit: true;
+  };
+  dead_letter_page_all_of_kind: {
+    kind: true;
     before: true;
     limit: true;
   };
