@@ -7,6 +7,7 @@ import {
   type CountedStatus,
   type KindLimitState,
   type KindStatusCounts,
+  MAX_SAMPLES,
   type ScheduleRecord,
   statusTotals,
   type TaskStoreDriver,
@@ -87,6 +88,12 @@ export interface StoreReading {
   readonly waiting: number;
   readonly throughput: ThroughputReading;
   readonly workers: readonly WorkerReading[];
+  /**
+   * The kinds with due tasks that no live worker serves (by the kinds in the fresh reports), in
+   * code-point order: their tasks wait until a worker for them starts. Empty while a live worker
+   * has not said which kinds it runs.
+   */
+  readonly unservedKinds: readonly string[];
   /** The kinds with limits across the fleet, and what each holds back now. */
   readonly limits: readonly KindLimitState[];
   /** The recurring tasks, by name. */
@@ -133,6 +140,65 @@ export async function readThroughput(
     p95RunMs: p95(recent.samples.map((s) => s.runMs)),
     p95TotalMs: p95(recent.samples.map((s) => s.totalMs)),
   };
+}
+
+/** How far back the charts' history reaches when not told: ten minutes. */
+export const DEFAULT_HISTORY_MS = 600_000;
+/**
+ * Tasks counted per bucket of a history at most (each of successes and dead letters): a bucket
+ * that reaches it is estimated from the time its first HISTORY_COUNT_CAP took.
+ */
+export const HISTORY_COUNT_CAP = 200;
+/** Successes per bucket of a history whose times the p95s are taken over (the first of each bucket). */
+export const HISTORY_SAMPLES = 20;
+
+export interface HistoryOptions {
+  /**
+   * How far back, ms (a whole number of buckets, at most 1,000).
+   * @default DEFAULT_HISTORY_MS (ten minutes)
+   */
+  readonly spanMs?: number;
+  /**
+   * Each reading's window, ms.
+   * @default DEFAULT_WINDOW_MS (5,000: the live readings' window)
+   */
+  readonly bucketMs?: number;
+}
+
+/** A rate from a count up to a cap: when it reached the cap, from the time the counted ones took. */
+function perSecond(count: number, until: number | null, start: number, bucketMs: number): number {
+  if (until === null) return count / (bucketMs / 1000);
+  return count / (Math.max(1, until - start + 1) / 1000);
+}
+
+/**
+ * The throughput over the last `spanMs` from the store (finishedHistory), as readings of one
+ * bucket each, oldest first: `now` is the bucket's end and `windowMs` its length, so a chart
+ * draws them as it draws live readings of the same window. Bounded whatever the store's size or
+ * rate: each bucket counts its successes and dead letters up to HISTORY_COUNT_CAP (a busier one
+ * is estimated from the time those took) and takes its p95s over its first HISTORY_SAMPLES
+ * successes.
+ */
+export async function readThroughputHistory(
+  store: TaskStoreDriver,
+  options: HistoryOptions = {},
+): Promise<ThroughputReading[]> {
+  const bucketMs = options.bucketMs ?? DEFAULT_WINDOW_MS;
+  const buckets = Math.max(1, Math.round((options.spanMs ?? DEFAULT_HISTORY_MS) / bucketMs));
+  const history = await store.finishedHistory({
+    bucketMs,
+    buckets,
+    countCap: HISTORY_COUNT_CAP,
+    sampleLimit: Math.min(HISTORY_SAMPLES, Math.floor(MAX_SAMPLES / buckets)),
+  });
+  return history.buckets.map((b) => ({
+    now: b.start + bucketMs,
+    windowMs: bucketMs,
+    succeededPerSec: perSecond(b.succeeded, b.succeededUntil, b.start, bucketMs),
+    failedPerSec: perSecond(b.failed, b.failedUntil, b.start, bucketMs),
+    p95RunMs: p95(b.samples.map((s) => s.runMs)),
+    p95TotalMs: p95(b.samples.map((s) => s.totalMs)),
+  }));
 }
 
 /**
@@ -249,9 +315,21 @@ export async function readStore(store: TaskStoreDriver, options: ReadOptions = {
     waiting: Math.max(0, totals.running - executing),
     throughput,
     workers,
+    unservedKinds: unservedKinds(counts.byKind, workers),
     limits,
     schedules,
   };
+}
+
+/** See StoreReading.unservedKinds. */
+export function unservedKinds(
+  byKind: readonly KindStatusCounts[],
+  workers: readonly WorkerReading[],
+): string[] {
+  const live = workers.filter((w) => !w.stale);
+  if (live.some((w) => w.kinds.length === 0)) return [];
+  const served = new Set(live.flatMap((w) => w.kinds));
+  return byKind.filter((k) => k.queued > 0 && !served.has(k.kind)).map((k) => k.kind);
 }
 
 export type ReadingJson = ReturnType<typeof readingJson>;
