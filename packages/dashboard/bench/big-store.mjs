@@ -171,6 +171,9 @@ const pages = [
   ["find by idempotency key", `tasks?q=key-${Math.floor(total / 2)}`],
   ["a task's page", `tasks/${Math.floor(total / 3)}`],
   ["dead letters", "dead-letters"],
+  ["dead letters of kind report (all the failed tasks are reports)", "dead-letters?kind=report"],
+  ["dead letters of kind email (none: every failed task's entry read)", "dead-letters?kind=email"],
+  ["the charts' last ten minutes from the store", "api/history"],
 ];
 const results = [];
 try {

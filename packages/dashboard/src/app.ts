@@ -9,9 +9,9 @@ import { DashboardHttpError } from "./http-error.js";
 import { guardMiddleware, openMiddleware, remoteOf } from "./middleware.js";
 import { type DashboardOptions, resolveOptions } from "./options.js";
 import { deadLetterRoutes } from "./routes/dead-letters.js";
+import { kindRoutes } from "./routes/kinds.js";
 import { overviewRoutes } from "./routes/overview.js";
 import type { RouteContext } from "./routes/route-context.js";
-import { kindRoutes } from "./routes/kinds.js";
 import { scheduleRoutes } from "./routes/schedules.js";
 import { signInRoutes, signOutRoute } from "./routes/sign-in.js";
 import { taskRoutes } from "./routes/tasks.js";
@@ -22,6 +22,7 @@ import { notices } from "./views/notice.js";
 const OWN_PATHS = [
   "/",
   "/api/overview",
+  "/api/history",
   "/assets/*",
   "/login",
   "/logout",

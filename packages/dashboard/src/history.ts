@@ -1,5 +1,11 @@
 import type { TaskStoreDriver } from "@taskq/idempotency";
-import { DEFAULT_WINDOW_MS, readThroughput } from "taskq/app";
+import {
+  DEFAULT_HISTORY_MS,
+  DEFAULT_WINDOW_MS,
+  readThroughput,
+  readThroughputHistory,
+  type ThroughputReading,
+} from "taskq/app";
 
 /** One sample of the charts: rates over the last window, by the store's clock. */
 export interface HistoryPoint {
@@ -19,12 +25,34 @@ export interface HistoryPoint {
 export const WINDOW_MS = DEFAULT_WINDOW_MS;
 /** Samples kept: ten minutes at one a second. */
 export const KEEP = 600;
+/** How far back the charts reach, and the history read from the store when a page opens. */
+export const SPAN_MS = DEFAULT_HISTORY_MS;
+
+/** A reading as a chart's point. */
+export function pointOf(t: ThroughputReading): HistoryPoint {
+  return {
+    t: t.now / 1000,
+    succeededPerSec: t.succeededPerSec,
+    failedPerSec: t.failedPerSec,
+    p95RunMs: t.p95RunMs,
+    p95TotalMs: t.p95TotalMs,
+  };
+}
+
+/**
+ * The last ten minutes from the store, one point per window of WINDOW_MS (readThroughputHistory:
+ * bounded whatever the store's size), so the charts open drawn; live samples go on from there.
+ */
+export async function storedHistory(store: TaskStoreDriver): Promise<HistoryPoint[]> {
+  return (await readThroughputHistory(store, { spanMs: SPAN_MS, bucketMs: WINDOW_MS })).map(pointOf);
+}
 /** Sampling stops when no one has read the charts for this long (the overview closed). */
 export const IDLE_MS = 30_000;
 
 /**
- * The charts' data: a sample every `everyMs` from the store (tasks finished in the last five
- * seconds, their run times' p95), kept for ten minutes in memory. Starts with a reader, pauses
+ * The charts' live data: a sample every `everyMs` from the store (tasks finished in the last five
+ * seconds, their run times' p95), kept for ten minutes in memory; what came before a page opened
+ * is read from the store (storedHistory, `/api/history`). Starts with a reader, pauses
  * when none has read for IDLE_MS (no overview open), stops on `stop()`; the timer does not keep
  * the process alive.
  */
@@ -70,14 +98,7 @@ export class History {
   async #take(): Promise<void> {
     if (Date.now() - this.#lastRead > IDLE_MS) return this.stop();
     try {
-      const t = await readThroughput(this.#store, WINDOW_MS);
-      this.#points.push({
-        t: t.now / 1000,
-        succeededPerSec: t.succeededPerSec,
-        failedPerSec: t.failedPerSec,
-        p95RunMs: t.p95RunMs,
-        p95TotalMs: t.p95TotalMs,
-      });
+      this.#points.push(pointOf(await readThroughput(this.#store, WINDOW_MS)));
       if (this.#points.length > KEEP) this.#points.splice(0, this.#points.length - KEEP);
       this.#error = undefined;
     } catch (error) {

@@ -114,6 +114,81 @@ describe("the dashboard in a browser", () => {
     await page.close();
   });
 
+  it("opens with the last ten minutes drawn from the store, its axes' ticks in words", async () => {
+    // a dashboard that has never sampled: whatever the charts show before now came from the store
+    const fresh = await startDashboard({ client, port: 0, logger: quiet });
+    closers.push(() => fresh.close());
+    const page = await newPage();
+    await page.goto(fresh.url);
+    await page.waitForFunction(() => Number(document.getElementById("live")?.dataset.points) > 0);
+    expect(await page.$eval("#live", (el) => (el as HTMLElement).dataset.stored)).toBe("120");
+    const drawn = await page.evaluate(() => {
+      type Plot = { data: (number | null)[][]; axes: { _values?: string[] }[] };
+      const plot = (id: string) => (document.getElementById(id) as unknown as { uplot: Plot }).uplot;
+      const throughput = plot("chart-throughput");
+      const latency = plot("chart-latency");
+      return {
+        xs: throughput.data[0] as number[],
+        succeeded: throughput.data[1] as (number | null)[],
+        p95: latency.data[1] as (number | null)[],
+        timeTicks: latency.axes[0]?._values ?? [],
+        msTicks: latency.axes[1]?._values ?? [],
+        rateTicks: throughput.axes[1]?._values ?? [],
+      };
+    });
+    // the live samples start with the page: every point before the first came from the store
+    const live = (await (await fetch(`${fresh.url}api/overview`)).json()) as { history: { t: number }[] };
+    const firstLive = live.history[0]?.t as number;
+    const stored = drawn.xs.flatMap((t, i) => (t < firstLive ? [i] : []));
+    expect(stored.length).toBeGreaterThanOrEqual(119);
+    expect(drawn.xs[0]).toBeLessThan(firstLive - 590);
+    // the tasks the first test ran are in them
+    expect(stored.some((i) => (drawn.succeeded[i] ?? 0) > 0)).toBe(true);
+    expect(stored.some((i) => (drawn.p95[i] ?? -1) >= 0)).toBe(true);
+    // ticks that read: 10:42 (never :12.500), 250 ms or 1.5 s, 12/s
+    expect(drawn.timeTicks.length).toBeGreaterThan(1);
+    for (const tick of drawn.timeTicks) expect(tick).toMatch(/^\d\d:\d\d(:\d\d)?$/);
+    for (const tick of drawn.msTicks) expect(tick).toMatch(/^\d+(\.\d)? (ms|s|min)$/);
+    for (const tick of drawn.rateTicks) expect(tick).toMatch(/^\d+(\.\d+)?k?\/s$/);
+    await page.close();
+  });
+
+  it("warns of a kind with due tasks that no live worker serves", async () => {
+    const page = await newPage();
+    await page.goto(dashboard.url);
+    await client.enqueue("orphaned", { n: 1 });
+    await page.waitForFunction(
+      () => document.querySelector(".warning")?.getAttribute("data-unserved") === "orphaned",
+      { polling: "mutation" },
+    );
+    expect(await page.$eval(".warning", (el) => el.textContent)).toContain("No live worker serves orphaned");
+    expect(await page.$eval("tr.unserved .badge", (el) => el.textContent)).toBe("no worker");
+    // the worker's kind has due tasks too, but a live worker serves it
+    expect(await page.$$eval("tr.unserved", (rows) => rows.length)).toBe(1);
+    await page.close();
+  });
+
+  it("works at 800 px wide: nothing overflows sideways, tables scroll in their box", async () => {
+    const long = await client.enqueue(KIND, { text: "x".repeat(400) }, { delayMs: 3_600_000 });
+    const page = await browser.newPage();
+    await page.setViewport({ width: 800, height: 900 });
+    for (const path of ["", "tasks", "dead-letters", "schedules", `tasks/${await seqOf(long.id)}`]) {
+      await page.goto(`${dashboard.url}${path}`);
+      if (path === "")
+        await page.waitForFunction(() => document.querySelectorAll(".chart canvas").length === 2);
+      const sizes = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        view: window.innerWidth,
+        boxes: Array.from(document.querySelectorAll(".scroll, .chart, pre, dl.record")).map(
+          (el) => el.getBoundingClientRect().right,
+        ),
+      }));
+      expect(sizes.page, `/${path}`).toBeLessThanOrEqual(sizes.view);
+      for (const right of sizes.boxes) expect(right, `/${path}`).toBeLessThanOrEqual(sizes.view);
+    }
+    await page.close();
+  });
+
   it("finds a task by id", async () => {
     const task = await client.enqueue(KIND, { n: "find me" });
     await client.result(task.id);
@@ -124,6 +199,14 @@ describe("the dashboard in a browser", () => {
     expect(await field(page, "id")).toBe(task.id);
     expect(await field(page, "status")).toBe("succeeded");
     expect(await page.$eval("pre.result", (el) => el.textContent)).toContain('"find me"');
+    // times to the millisecond, the duration finished - started, no empty rows
+    const record = (await client.store.getById(task.id))[0]!;
+    expect(await field(page, "started")).toBe(new Date(record.startedAt!).toISOString().replace("T", " "));
+    expect(await field(page, "finished")).toBe(new Date(record.finishedAt!).toISOString().replace("T", " "));
+    expect(await field(page, "duration")).toMatch(
+      new RegExp(`^${(record.finishedAt! - record.startedAt!).toLocaleString("en-US")} ms`),
+    );
+    expect(await page.$$eval("dd", (dds) => dds.filter((dd) => dd.textContent === "").length)).toBe(0);
     await page.close();
   });
 
@@ -134,6 +217,14 @@ describe("the dashboard in a browser", () => {
     const seq = await seqOf(task.id);
     const page = await newPage();
     await page.goto(`${dashboard.url}dead-letters`);
+    // its kind, and the filter by kind
+    expect(await page.$eval(`tr[data-task-seq="${seq}"] td[data-kind]`, (el) => el.textContent)).toBe(KIND);
+    await page.select('form.filters select[name="kind"]', KIND);
+    await Promise.all([page.waitForNavigation(), page.click("form.filters button")]);
+    expect(page.url()).toBe(`${dashboard.url}dead-letters?kind=${KIND}`);
+    expect(
+      await page.$$eval("td[data-kind]", (tds) => [...new Set(tds.map((td) => td.textContent))]),
+    ).toEqual([KIND]);
     await Promise.all([page.waitForNavigation(), page.click(`tr[data-task-seq="${seq}"] button`)]);
     expect(page.url()).toBe(`${dashboard.url}tasks/${seq}?done=redriven&n=1`);
     expect(await page.$eval("p.notice", (el) => el.textContent)).toBe(

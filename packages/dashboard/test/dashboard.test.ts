@@ -64,13 +64,16 @@ describe.each([
     const page = await get(dashboard, "/");
     expect(page.status).toBe(200);
     const row = (kind: string) =>
-      new RegExp(`<a href="/tasks\\?kind=${kind}">${kind}</a></td>((?:<td class="num">[^<]*</td>){6})`).exec(
-        page.text,
-      )?.[1];
+      new RegExp(
+        `<a href="/tasks\\?kind=${kind}">${kind}</a>(?: <span class="badge warn"[^>]*>no worker</span>)?</td>((?:<td class="num">[^<]*</td>){6})`,
+      ).exec(page.text)?.[1];
     const cells = (kind: string) =>
       [...(row(kind) ?? "").matchAll(/<td class="num">([^<]*)<\/td>/g)].map((m) => m[1]);
     expect(cells(a)).toEqual(["3", "0", "0", "0", "0", "0"]);
     expect(cells(b)).toEqual(["0", "1", "0", "0", "0", "0"]);
+    // a's tasks are due and no worker serves it: warned; b's are not due yet
+    expect(page.text).toContain(`${a}</a> <span class="badge warn"`);
+    expect(page.text).not.toContain(`${b}</a> <span class="badge warn"`);
     // no worker runs on this store: the workers' table says so
     expect(page.text).toContain("<h2>Workers</h2>");
     expect(page.text).toContain("No worker has reported");
@@ -169,7 +172,10 @@ describe.each([
     const seq = await seqOfId(client, task.id);
     const page = await get(dashboard, `/tasks/${seq}`);
     expect(page.text).toContain('<p class="when">scheduled for ');
-    expect(page.text).toContain('<dd data-field="run time"></dd>');
+    // no empty rows: a task that never ran has no start, finish, duration or lease
+    for (const row of ["started", "finished", "duration", "ran on", "lease runs out", "output key"])
+      expect(page.text).not.toContain(`data-field="${row}"`);
+    expect(page.text).toMatch(/<dd data-field="created">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z<\/dd>/);
     const done = await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", csrfOf(page)]]);
     expect([done.status, done.location]).toEqual([303, `/tasks/${seq}?done=cancelled`]);
     expect((await get(dashboard, done.location as string)).text).toContain("Cancelled: it will not run.");
@@ -205,7 +211,17 @@ describe.each([
       /<pre class="result">\{\n {2}&quot;done&quot;: \{\n {4}&quot;fail&quot;: &quot;first&quot;/,
     );
     expect(detail.text).toMatch(/<p class="when">finished \d{4}-/);
-    expect(detail.text).toMatch(/<dd data-field="run time">\d+ ms<\/dd>/);
+    // times to the millisecond, and the duration is finished - started
+    const record = (await client.store.get(seq))!;
+    const at = (field: string) => new RegExp(`<dd data-field="${field}">([^<]*)</dd>`).exec(detail.text)?.[1];
+    expect(at("started")).toBe(new Date(record.startedAt!).toISOString().replace("T", " "));
+    expect(at("finished")).toBe(new Date(record.finishedAt!).toISOString().replace("T", " "));
+    const ran = record.finishedAt! - record.startedAt!;
+    expect(at("duration")).toBe(
+      ran < 1000 ? `${ran} ms` : expect.stringMatching(new RegExp(`^${ran.toLocaleString("en-US")} ms \\(`)),
+    );
+    for (const row of ["lease runs out", "output key", "cancel requested"])
+      expect(detail.text).not.toContain(`data-field="${row}"`);
 
     state.failing = true;
     const second = await client.enqueue(kind, { fail: "second" });
@@ -217,6 +233,110 @@ describe.each([
     expect(purge.status).toBe(303);
     expect(logged.at(-1)?.fields).toMatchObject({ action: "purge", olderThanHours: 0 });
     expect((await get(dashboard, "/dead-letters")).text).not.toContain("told to fail: second");
+  });
+
+  it("dead letters: each with its task's kind, filtered by kind, keyset pages keeping the filter", async () => {
+    const store = storeOf();
+    const { client, dashboard } = await open(store, { pageSize: 1 });
+    const [a, b] = [kindOf("dla"), kindOf("dlb")];
+    await worker(store, a);
+    await worker(store, b);
+    // one after another: the dead letters are in the order the tasks failed
+    const failing = [];
+    for (const [kind, fail] of [
+      [a, "a1"],
+      [b, "b1"],
+      [a, "a2"],
+    ] as const) {
+      const t = await client.enqueue(kind, { fail });
+      await expect(client.result(t.id)).rejects.toBeInstanceOf(TaskFailedError);
+      failing.push(t);
+    }
+    const [a1, b1, a2] = await Promise.all(failing.map((t) => seqOfId(client, t.id)));
+    const page = await get(dashboard, "/dead-letters?limit=10");
+    expect(page.text).toContain("<th>kind</th>");
+    for (const [seq, kind] of [
+      [a1, a],
+      [b1, b],
+      [a2, a],
+    ] as const)
+      expect(page.text).toMatch(
+        new RegExp(
+          `data-task-seq="${seq}">.*?<td data-kind="${kind}"><a href="/dead-letters\\?kind=${kind}">`,
+        ),
+      );
+    // by kind: a's two, a page each, the next link keeping the kind
+    const shown: number[] = [];
+    let path: string | undefined = `/dead-letters?kind=${a}`;
+    while (path !== undefined) {
+      const p = await get(dashboard, path);
+      expect(p.status).toBe(200);
+      expect(p.text).toContain(`<option value="${a}" selected>`);
+      shown.push(...[...p.text.matchAll(/<tr data-task-seq="(\d+)"/g)].map((m) => Number(m[1])));
+      path = nextOf(p);
+      if (path !== undefined)
+        expect(path).toMatch(
+          new RegExp(
+            `^/dead-letters\\?kind=${a}&limit=1&before=\\d+$|^/dead-letters\\?kind=${a}&before=\\d+$`,
+          ),
+        );
+    }
+    expect(shown).toEqual([a2, a1]);
+    expect((await get(dashboard, `/dead-letters?kind=${kindOf("none")}`)).text).toContain(
+      "No dead letters of this kind.",
+    );
+    expect((await get(dashboard, "/dead-letters?kind=no%20way")).status).toBe(400);
+  });
+
+  it("warns of a kind with due tasks that no live worker serves", async () => {
+    const { client, dashboard } = await open(storeOf());
+    const [served, unserved, later] = [kindOf("served"), kindOf("unserved"), kindOf("later")];
+    await client.enqueue(served, { n: 1 });
+    await client.enqueue(unserved, { n: 2 });
+    await client.enqueue(later, { n: 3 }, { delayMs: 3_600_000 });
+    // a live worker that serves `served` (its report, as a worker writes it)
+    await client.store.reportWorker({ threads: 0, slots: 1, executing: 0, leased: 0, kinds: [served] });
+    closers.push(() => client.store.removeWorker());
+    const page = await get(dashboard, "/");
+    const warning = /<p class="warning" role="alert" data-unserved="([^"]*)">([^<]*)/.exec(page.text);
+    expect(warning?.[1]?.split(" ")).toContain(unserved);
+    expect(warning?.[1]?.split(" ")).not.toContain(served);
+    expect(warning?.[1]?.split(" ")).not.toContain(later); // nothing due yet
+    expect(warning?.[2]).toContain(`No live worker serves `);
+    expect(page.text).toContain(`<tr class="unserved"><td><a href="/tasks?kind=${unserved}">`);
+    expect(page.text).toContain(`<tr class=""><td><a href="/tasks?kind=${served}">${served}</a></td>`);
+  });
+
+  it("the charts' history: the last ten minutes from the store, a point per five seconds", async () => {
+    const store = storeOf();
+    const { client, dashboard } = await open(store);
+    const kind = kindOf("history");
+    await worker(store, kind);
+    const tasks = await client.enqueueMany(
+      kind,
+      [1, 2, 3, 4, 5, 6].map((n) => ({ n })),
+    );
+    for (const t of tasks) await client.result(t.id);
+    state.failing = true;
+    const failing = await client.enqueue(kind, { fail: "history" });
+    await expect(client.result(failing.id)).rejects.toBeInstanceOf(TaskFailedError);
+    const reply = await get(dashboard, "/api/history");
+    expect(reply.status).toBe(200);
+    const body = JSON.parse(reply.text) as {
+      spanMs: number;
+      windowMs: number;
+      history: { t: number; succeededPerSec: number; failedPerSec: number; p95RunMs: number | null }[];
+    };
+    expect([body.spanMs, body.windowMs, body.history.length]).toEqual([600_000, 5000, 120]);
+    const ts = body.history.map((p) => p.t);
+    expect(ts).toEqual([...ts].sort((x, y) => x - y));
+    expect(ts[1]! - ts[0]!).toBe(5);
+    // the PostgreSQL store is shared with the other tests: at least this test's tasks
+    const sum = (f: (p: (typeof body.history)[number]) => number) =>
+      Math.round(body.history.reduce((n, p) => n + f(p) * 5, 0));
+    expect(sum((p) => p.succeededPerSec)).toBeGreaterThanOrEqual(6);
+    expect(sum((p) => p.failedPerSec)).toBeGreaterThanOrEqual(1);
+    expect(body.history.some((p) => p.p95RunMs !== null && p.p95RunMs >= 0)).toBe(true);
   });
 
   it("pauses and resumes a schedule", async () => {
@@ -239,13 +359,17 @@ describe.each([
     const kind = kindOf("paused");
     const queued = await client.enqueue(kind, { n: 1 });
     const page = await get(dashboard, "/");
-    expect(page.text).toMatch(new RegExp(`data-kind-state="${kind}">running <form[^>]*action="/kinds/${kind}/pause"`));
+    expect(page.text).toMatch(
+      new RegExp(`data-kind-state="${kind}">running <form[^>]*action="/kinds/${kind}/pause"`),
+    );
     const paused = await post(dashboard, `/kinds/${kind}/pause`, [["_csrf", csrfOf(page)]]);
     expect([paused.status, paused.location]).toEqual([303, "/?done=kind-paused"]);
     expect((await client.limits()).find((l) => l.kind === kind)).toMatchObject({ paused: true });
     const after = await get(dashboard, "/?done=kind-paused");
     expect(after.text).toContain("Kind paused: no worker starts its tasks from its next take");
-    expect(after.text).toMatch(new RegExp(`data-kind-state="${kind}"><span class="badge warn">paused</span>`));
+    expect(after.text).toMatch(
+      new RegExp(`data-kind-state="${kind}"><span class="badge warn">paused</span>`),
+    );
     expect(after.text).toMatch(/paused for \d/); // the limits table says since when
     // a worker started now passes it by; resumed, it runs
     await worker(store, kind);

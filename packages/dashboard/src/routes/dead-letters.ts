@@ -3,17 +3,26 @@ import * as params from "../params.js";
 import { deadLettersPage } from "../views/dead-letters.js";
 import { formOf, type RouteContext } from "./route-context.js";
 
-/** GET /dead-letters (keyset pages), POST /dead-letters/redrive and /dead-letters/purge. */
+/** GET /dead-letters (keyset pages, by kind), POST /dead-letters/redrive and /dead-letters/purge. */
 export function deadLetterRoutes(r: RouteContext): void {
   const { app, store } = r;
 
   app.get("/dead-letters", async (c) => {
     const limitRaw = c.req.query("limit");
     const limit = params.pageSize(limitRaw, r.options.pageSize);
+    const kind = params.kind(c.req.query("kind"));
     const beforeSeq = params.positiveInteger("before", c.req.query("before"));
-    const letters = await store.listDeadLetters({ limit, ...(beforeSeq === undefined ? {} : { beforeSeq }) });
+    const [kinds, letters] = await Promise.all([
+      store.kinds(),
+      store.listDeadLetters({
+        limit,
+        ...(kind === undefined ? {} : { kind }),
+        ...(beforeSeq === undefined ? {} : { beforeSeq }),
+      }),
+    ]);
     const next = letters.length === limit ? letters.at(-1)?.seq : undefined;
-    return r.render(c, deadLettersPage(r.pageOf(c), letters, next, limitRaw ? limit : undefined));
+    const filter = { kind, limit: limitRaw ? limit : undefined };
+    return r.render(c, deadLettersPage(r.pageOf(c), filter, kinds, letters, next));
   });
 
   app.post("/dead-letters/redrive", async (c) => {

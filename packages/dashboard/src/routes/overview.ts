@@ -1,9 +1,12 @@
 import { readStore } from "taskq/app";
-import type { History } from "../history.js";
+import { type History, SPAN_MS, storedHistory, WINDOW_MS } from "../history.js";
 import { overviewFragment, overviewPage } from "../views/overview.js";
 import type { RouteContext } from "./route-context.js";
 
-/** GET / (the overview) and GET /api/overview (its live part and the charts' samples, as JSON). */
+/**
+ * GET / (the overview), GET /api/overview (its live part and the charts' live samples, as JSON)
+ * and GET /api/history (the last ten minutes from the store, read once when the page opens).
+ */
 export function overviewRoutes(r: RouteContext, history: History): void {
   const { app, store } = r;
   const cap = r.options.countCap;
@@ -18,4 +21,7 @@ export function overviewRoutes(r: RouteContext, history: History): void {
       historyError: history.error ?? null,
     });
   });
+  app.get("/api/history", async (c) =>
+    c.json({ spanMs: SPAN_MS, windowMs: WINDOW_MS, history: await storedHistory(store) }),
+  );
 }

@@ -24,6 +24,7 @@ function heldBack(l: StoreReading["limits"][number], now: number): string {
 /** The part of the overview that refreshes every second (the page swaps it in whole). */
 export function overviewFragment(p: PageContext, d: StoreReading): Html {
   const capped = new Set(d.capped);
+  const unserved = new Set(d.unservedKinds);
   const paused = new Set(d.limits.filter((l) => l.paused).map((l) => l.kind));
   return html`<section class="cards">${COUNTED_STATUSES.map(
     (s) => html`<a class="card ${s}" href="${p.base}/tasks?status=${s === "scheduled" ? "queued" : s}">
@@ -34,38 +35,44 @@ export function overviewFragment(p: PageContext, d: StoreReading): Html {
 ${d.capped.length > 0 ? html`<p class="note">Counts end with + where a status has more than ${count(d.cap)} tasks: each is counted over at most that many, so the page stays fast on a store of any size.</p>` : ""}
 <h2>By kind</h2>
 ${
+  unserved.size === 0
+    ? ""
+    : html`<p class="warning" role="alert" data-unserved="${[...unserved].join(" ")}">No live worker serves ${[...unserved].join(", ")}: ${unserved.size === 1 ? "its" : "their"} due tasks wait until a worker for ${unserved.size === 1 ? "it" : "them"} starts (<code>taskq serve --handler KIND=FILE</code>).</p>`
+}${
   d.byKind.length === 0
     ? html`<p class="empty">No tasks yet.</p>`
-    : html`<table class="kinds"><thead><tr><th>kind</th>${COUNTED_STATUSES.map((s) => html`<th class="num">${LABELS[s]}</th>`)}<th>taken by workers</th></tr></thead><tbody>${d.byKind.map(
+    : html`<div class="scroll"><table class="kinds"><thead><tr><th>kind</th>${COUNTED_STATUSES.map((s) => html`<th class="num">${LABELS[s]}</th>`)}<th>taken by workers</th></tr></thead><tbody>${d.byKind.map(
         (k) =>
-          html`<tr><td><a href="${p.base}/tasks?kind=${k.kind}">${k.kind}</a></td>${COUNTED_STATUSES.map(
-            (s) => html`<td class="num">${count(k[s], capped.has(s))}</td>`,
-          )}<td data-kind-state="${k.kind}">${
+          html`<tr class="${unserved.has(k.kind) ? "unserved" : ""}"><td><a href="${p.base}/tasks?kind=${k.kind}">${k.kind}</a>${
+            unserved.has(k.kind)
+              ? html` <span class="badge warn" title="due tasks, and no live worker serves this kind">no worker</span>`
+              : ""
+          }</td>${COUNTED_STATUSES.map((s) => html`<td class="num">${count(k[s], capped.has(s))}</td>`)}<td data-kind-state="${k.kind}">${
             paused.has(k.kind)
               ? html`<span class="badge warn">paused</span> ${actionForm(p, `/kinds/${encodeURIComponent(k.kind)}/resume`, "Resume")}`
               : html`running ${actionForm(p, `/kinds/${encodeURIComponent(k.kind)}/pause`, "Pause")}`
           }</td></tr>`,
-      )}</tbody></table>`
+      )}</tbody></table></div>`
 }
 <h2>Workers</h2>
 ${
   d.workers.length === 0
     ? html`<p class="empty">No worker has reported (start one with <code>taskq serve</code>).</p>`
-    : html`<table class="workers"><thead><tr><th>worker</th><th>state</th><th>started</th><th class="num">last heartbeat</th><th class="num">threads</th><th class="num">slots</th><th class="num" title="attempts running on its threads now (its latest report)">executing</th><th class="num" title="tasks leased to it in the store: executing, or waiting in it for a slot">leased</th><th class="num">lease runs out in</th><th>kinds</th></tr></thead><tbody>${d.workers.map(
+    : html`<div class="scroll"><table class="workers"><thead><tr><th>worker</th><th>state</th><th>started</th><th class="num">last heartbeat</th><th class="num">threads</th><th class="num">slots</th><th class="num" title="attempts running on its threads now (its latest report)">executing</th><th class="num" title="tasks leased to it in the store: executing, or waiting in it for a slot">leased</th><th class="num">lease runs out in</th><th>kinds</th></tr></thead><tbody>${d.workers.map(
         (w) =>
           html`<tr class="${w.stale ? "stale" : ""}"><td>${w.owner}</td><td>${w.stale ? "stale" : "live"}</td><td>${w.startedAt === null ? "" : time(w.startedAt)}</td><td class="num">${w.heartbeatAt === null ? "never" : `${duration(Math.max(0, d.now - w.heartbeatAt))} ago`}</td><td class="num">${w.threads ?? ""}</td><td class="num">${w.slots ?? ""}</td><td class="num">${w.executing ?? ""}</td><td class="num">${w.leased}</td><td class="num">${w.leaseExpiresAt === null ? "" : duration(w.leaseExpiresAt - d.now)}</td><td>${w.kinds.join(", ")}</td></tr>`,
-      )}</tbody></table>`
+      )}</tbody></table></div>`
 }
 <h2>Limits</h2>
 ${
   d.limits.length === 0
     ? html`<p class="empty">No kind has fleet limits (<code>taskq limits set</code>).</p>`
-    : html`<table class="limits"><thead><tr><th>kind</th><th class="num">running / concurrency</th><th class="num">starts / rate</th><th>now</th></tr></thead><tbody>${d.limits.map(
+    : html`<div class="scroll"><table class="limits"><thead><tr><th>kind</th><th class="num">running / concurrency</th><th class="num">starts / rate</th><th>now</th></tr></thead><tbody>${d.limits.map(
         (l) =>
           html`<tr><td>${l.kind}</td><td class="num">${l.running} / ${l.concurrency ?? "∞"}</td><td class="num">${
             l.rate === null ? "" : `${l.startsInWindow} / ${l.rate.limit} per ${duration(l.rate.intervalMs)}`
           }</td><td>${heldBack(l, d.now)}</td></tr>`,
-      )}</tbody></table>`
+      )}</tbody></table></div>`
 }`;
 }
 
@@ -75,7 +82,7 @@ export function overviewPage(p: PageContext, d: StoreReading): Html {
     "Overview",
     "/",
     html`<div id="live" data-base="${p.base}">${overviewFragment(p, d)}</div>
-<h2>Last minutes</h2><p class="note">Sampled every second while this page is open: each point covers the five seconds before it. "Taken to finish" counts from when a worker took the task (it may wait in the worker for a slot); "enqueue to finish" from when it was due.</p>
+<h2>Last ten minutes</h2><p class="note">Read from the store when the page opens (a point for each five seconds), then sampled every second while it is open: each point covers the five seconds before it. "Taken to finish" counts from when a worker took the task (it may wait in the worker for a slot); "enqueue to finish" from when it was due.</p>
 <div class="charts"><div id="chart-throughput" class="chart"></div><div id="chart-latency" class="chart"></div></div>
 <p id="live-status" class="note" aria-live="polite"></p>`,
     html`<link rel="stylesheet" href="${p.base}/assets/uPlot.min.css"><script src="${p.base}/assets/uPlot.iife.min.js"></script>`,

@@ -12,14 +12,14 @@ export function schedulesPage(p: PageContext, schedules: readonly ScheduleInfo[]
 ${
   schedules.length === 0
     ? html`<p class="empty">No recurring tasks (<code>taskq schedule add</code>).</p>`
-    : html`<table class="schedules"><thead><tr><th>name</th><th>cron</th><th>time zone</th><th>kind</th><th>payload</th><th>next</th><th>last</th><th>state</th><th></th></tr></thead><tbody>${schedules.map(
+    : html`<div class="scroll"><table class="schedules"><thead><tr><th>name</th><th>cron</th><th>time zone</th><th>kind</th><th>payload</th><th>next</th><th>last</th><th>state</th><th></th></tr></thead><tbody>${schedules.map(
         (s) =>
           html`<tr data-schedule="${s.name}"><td>${s.name}</td><td><code>${s.cron}</code></td><td>${s.timezone ?? "UTC"}</td><td><a href="${p.base}/tasks?kind=${s.kind}">${s.kind}</a></td><td><code class="clip">${json(s.payload)}</code></td><td>${s.paused ? "" : time(s.nextRunAt.getTime())}</td><td>${time(s.lastRunAt?.getTime())}</td><td>${s.paused ? "paused" : "active"}</td><td>${
             s.paused
               ? actionForm(p, `/schedules/${encodeURIComponent(s.name)}/resume`, "Resume")
               : actionForm(p, `/schedules/${encodeURIComponent(s.name)}/pause`, "Pause")
           }</td></tr>`,
-      )}</tbody></table>`
+      )}</tbody></table></div>`
 }`,
   );
 }

@@ -1,7 +1,7 @@
 import { TASK_STATUSES, type TaskRecord, type TaskStatus } from "@taskq/idempotency";
 import { html } from "hono/html";
 import { type TaskTiming, type TaskView, taskTiming, taskView } from "taskq/app";
-import { duration, json, time } from "./format.js";
+import { duration, exactDuration, json, time } from "./format.js";
 import { actionForm, type Html, layout, type PageContext } from "./layout.js";
 
 /** The list's filters as the page got them (already checked). */
@@ -64,10 +64,10 @@ export function taskListPage(
 ${
   tasks.length === 0
     ? html`<p class="empty">No task${f.q !== undefined ? " has this id, key or seq" : " here"}.</p>`
-    : html`<table class="tasks"><thead><tr><th class="num">seq</th><th>id</th><th>kind</th><th>status</th><th class="num">attempts</th><th class="num">priority</th><th>created</th><th>when</th><th>tags</th><th>error</th></tr></thead><tbody>${tasks.map(
+    : html`<div class="scroll"><table class="tasks"><thead><tr><th class="num">seq</th><th>id</th><th>kind</th><th>status</th><th class="num">attempts</th><th class="num">priority</th><th>created</th><th>when</th><th>tags</th><th>error</th></tr></thead><tbody>${tasks.map(
         (t) =>
           html`<tr data-seq="${t.seq}"><td class="num"><a href="${p.base}/tasks/${t.seq}">${t.seq}</a></td><td><a href="${p.base}/tasks/${t.seq}">${t.id}</a></td><td>${t.kind}</td><td><span class="status ${t.status}">${t.status}</span></td><td class="num">${t.attempts} / ${t.maxAttempts}</td><td class="num">${t.priority}</td><td>${time(t.createdAt)}</td><td>${when({ ...t, ...taskTiming(t, now) })}</td><td>${tagLinks(p, t.tags)}</td><td>${t.errorClass ?? ""}</td></tr>`,
-      )}</tbody></table>`
+      )}</tbody></table></div>`
 }
 ${nextBefore === undefined ? "" : html`<p><a class="next" href="${p.base}/tasks?${query(f, nextBefore)}">Older tasks →</a></p>`}`,
   );
@@ -79,25 +79,31 @@ ${nextBefore === undefined ? "" : html`<p><a class="next" href="${p.base}/tasks?
  */
 export function taskPage(p: PageContext, record: TaskRecord, now: number): Html {
   const t = taskView(record, now);
-  const rows: [string, string | number][] = [
-    ["seq", t.seq],
-    ["id", t.id],
-    ["kind", t.kind],
-    ["idempotency key", t.idempotencyKey],
-    ["status", t.status],
-    ["attempts", `${t.attempts} of ${t.maxAttempts}`],
-    ["priority", t.priority],
-    ["tags", t.tags.join(", ")],
-    ["created", time(t.createdAt)],
-    ["runs at", time(t.nextRunAt)],
-    ["started", time(t.startedAt)],
-    ["finished", time(t.finishedAt)],
-    ["run time", t.runMs === null ? "" : `${duration(t.runMs)}${t.status === "running" ? " so far" : ""}`],
-    ["ran on", t.leaseOwner ?? ""],
-    ["lease runs out", time(t.leaseExpiresAt)],
-    ["cancel requested", time(t.cancelRequestedAt)],
-    ["output key", t.outputKey ?? ""],
-  ];
+  // times to the millisecond; a row without a value is left out (a queued task has no "finished")
+  const rows = (
+    [
+      ["seq", t.seq],
+      ["id", t.id],
+      ["kind", t.kind],
+      ["idempotency key", t.idempotencyKey],
+      ["status", t.status],
+      ["attempts", `${t.attempts} of ${t.maxAttempts}`],
+      ["priority", t.priority],
+      ["tags", t.tags.join(", ")],
+      ["created", time(t.createdAt)],
+      ["runs at", time(t.nextRunAt)],
+      ["started", time(t.startedAt)],
+      ["finished", time(t.finishedAt)],
+      [
+        "duration",
+        t.runMs === null ? "" : `${exactDuration(t.runMs)}${t.status === "running" ? " so far" : ""}`,
+      ],
+      ["ran on", t.leaseOwner ?? ""],
+      ["lease runs out", t.status === "running" ? time(t.leaseExpiresAt) : ""],
+      ["cancel requested", time(t.cancelRequestedAt)],
+      ["output key", t.outputKey ?? ""],
+    ] as [string, string | number][]
+  ).filter(([, value]) => value !== "");
   const actions = [
     t.status === "queued" || (t.status === "running" && !t.cancelRequested)
       ? actionForm(p, `/tasks/${t.seq}/cancel`, "Cancel this task", "", "danger")
