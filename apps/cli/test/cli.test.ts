@@ -136,7 +136,7 @@ describe("taskq (the built binary, as a subprocess)", () => {
       runMs: expect.any(Number),
     });
     expect((await taskq(dir, ["status", id])).stdout).toMatch(
-      /\nresult: {10}3628800\n.*\ncreated: +\S+\nstarted: +\S+\nfinished: +\S+\nrun time: +\d+ ms\n/s,
+      /\nresult: {10}3628800\ncreated: +\S+\nstarted: +\S+\nfinished: +\S+\nduration: +\d+ ms\n$/,
     );
 
     const prom = (await taskq(dir, ["monitor", "--once", "--export", "prometheus"])).stdout;
@@ -183,6 +183,67 @@ describe("taskq (the built binary, as a subprocess)", () => {
     expect(dlq.map((d) => d.taskId)).toEqual(["bad"]);
   });
 
+  it("status: when a task was created, started, finished or will run, its duration and attempts in words; internals only in --json", async () => {
+    const dir = workdir();
+    const submit = (task: Record<string, unknown>, extra: string[] = []) =>
+      taskq(dir, ["submit", "--payload", JSON.stringify(task), ...extra]);
+    const status = async (id: string) => (await taskq(dir, ["status", id])).stdout;
+    // every attempt fails (an injected transient fault): retried, then failed for good
+    await submit({ id: "flaky", type: "compute", operation: "double", value: 2 }, ["--attempts", "2"]);
+    const faulty = ["--error-rate", "1", "--backoff-base-ms", "0", "--backoff-max-ms", "0"];
+    expect((await taskq(dir, ["serve", "--exit-when-idle", "--threads", "1", ...faulty])).code).toBe(0);
+    // one that succeeds, one that fails at once (a permanent error is not retried), one cancelled
+    await submit({ id: "ok", type: "compute", operation: "factorial", value: 5 });
+    await submit({ id: "bad", type: "fail", error_message: "no such address" });
+    await submit({ id: "later", type: "noop" }, ["--delay-ms", "3600000"]);
+    expect((await taskq(dir, ["cancel", "later"])).code).toBe(0);
+    expect((await taskq(dir, ["serve", "--exit-when-idle", "--threads", "1"])).code).toBe(0);
+
+    const time = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
+    const lines = (...rows: string[]) => new RegExp(`^${rows.join("\\n")}\\n$`);
+    expect(await status("flaky")).toMatch(
+      lines(
+        "id: {14}flaky",
+        "kind: {12}compute",
+        "status: {10}failed",
+        "attempts: {8}attempt 2 of 2 failed, the last",
+        "priority: {8}0",
+        "idempotency key: compute:double:2",
+        "last error: {6}transient: injected transient fault \\(attempt 2\\)",
+        `created: {9}${time}`,
+        `started: {9}${time}`,
+        `finished: {8}${time}`,
+        "duration: {8}\\d+ ms \\(attempt 2\\)",
+      ),
+    );
+    expect(await status("ok")).toMatch(/\nattempts: {8}attempt 1 of 3, succeeded\n.*\nresult: {10}120\n/s);
+    expect(await status("bad")).toMatch(
+      /\nattempts: {8}attempt 1 of 3 failed, not retried\n(.*\n)*last error: {6}permanent: no such address\n/,
+    );
+    const cancelled = await status("later");
+    expect(cancelled).toMatch(
+      /\nstatus: {10}cancelled\nattempts: {8}cancelled before any attempt \(up to 3 attempts\)\n/,
+    );
+    expect(cancelled).toMatch(new RegExp(`\\nfinished: {8}${time}\\n$`));
+    expect(cancelled).not.toMatch(/\n(started|duration):/);
+    // the record's internals are --json's: the view's fields, every one of the record's
+    for (const id of ["flaky", "ok", "bad", "later"]) {
+      expect(await status(id)).not.toMatch(/output|etag|version|updated|lease|seq/i);
+      expect(Object.keys(JSON.parse((await taskq(dir, ["status", id, "--json"])).stdout))).toEqual(
+        expect.arrayContaining([
+          "outputKey",
+          "etag",
+          "version",
+          "updatedAt",
+          "leaseOwner",
+          "seq",
+          "runMs",
+          "asOf",
+        ]),
+      );
+    }
+  });
+
   it("monitor and status tell tasks executing now from tasks leased and waiting for a slot", async () => {
     const dir = workdir();
     // one slot and a prefetch of 2: the worker holds 3 sleeping tasks and executes 1 of them
@@ -208,6 +269,8 @@ describe("taskq (the built binary, as a subprocess)", () => {
       expect(human).toMatch(/executing 1 of 1 slots on 1 thread\(s\), leased 3 {2}lease expires in/);
       const status = (await taskq(dir, ["status", "s0"])).stdout;
       expect(status).toMatch(/status: +running \(leased to \S+, which executes 1 of the 3 tasks it holds\)/);
+      expect(status).toMatch(/\nattempts: +attempt 1 of 3, running\n/);
+      expect(status).toMatch(/\nstarted: +\S+\nduration: +\d+(\.\d)? (ms|s) so far\n$/);
     } finally {
       serve.child.kill("SIGKILL");
       await serve.exited;
@@ -284,7 +347,8 @@ describe("taskq (the built binary, as a subprocess)", () => {
     const status = (await taskq(dir, ["status", id])).stdout;
     expect(status).toMatch(/status: {10}queued \(scheduled for \d{4}-\d\d-\d\dT[\d:.]+Z\)/);
     expect(status).toMatch(/\nruns at: {9}\S+ \(in (9\.\d|10\.0) min\)\n/);
-    expect(status).not.toMatch(/\n(started|finished|run time):/);
+    expect(status).not.toMatch(/\n(started|finished|duration):/);
+    expect(status).toMatch(/\nattempts: {8}not tried yet \(up to 3 attempts\)\n/);
     expect(status).toContain("priority:        7");
     const added = await taskq(dir, [
       "schedule",

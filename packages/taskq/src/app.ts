@@ -36,9 +36,7 @@ export { WORKER_STALE_MS } from "./maintenance/worker-report.js";
 export { type RunOptions, type RunSettings, resolveRunOptions } from "./options.js";
 export {
   DEFAULT_COUNT_CAP,
-  DEFAULT_HISTORY_MS,
   DEFAULT_WINDOW_MS,
-  type HistoryOptions,
   type KindSource,
   type KnownKind,
   /** @deprecated Renamed WorkerReading. */
@@ -51,12 +49,10 @@ export {
   readManagers,
   readStore,
   readThroughput,
-  readThroughputHistory,
   readWorkers,
   type StoreReading,
   storePrometheus,
   type ThroughputReading,
-  unservedKinds,
   type WorkerReading,
 } from "./read-model.js";
 export {
@@ -88,10 +84,8 @@ export {
 } from "./settings.js";
 export { checkStoreLocation, ensureStoreDirectory, isNewStoreFile } from "./store-location.js";
 export {
-  type AttemptView,
-  attemptViews,
+  attemptsInWords,
   duration,
-  readTaskView,
   resultOf,
   type TaskTiming,
   type TaskView,

@@ -162,7 +162,10 @@ export async function readTaskView(
   storeNow: number,
 ): Promise<TaskView & { readonly attemptHistory: readonly AttemptView[] }> {
   const attempts = await store.attempts(record.seq);
-  return { ...taskView(record, storeNow, attempts), attemptHistory: attemptViews(record, attempts, storeNow) };
+  return {
+    ...taskView(record, storeNow, attempts),
+    attemptHistory: attemptViews(record, attempts, storeNow),
+  };
 }
 
 /**
@@ -177,4 +180,35 @@ export function duration(ms: number | null | undefined): string {
   if (abs < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
   if (abs < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
   return `${(ms / 86_400_000).toFixed(1)} d`;
+}
+
+/**
+ * A task's attempts in words, as every reader says them: "attempt 2 of 5, running", "attempt 1
+ * of 3, succeeded", "attempt 2 of 5 failed; attempt 3 next" (queued for a retry), "not tried yet
+ * (up to 3 attempts)". Its `attempts` counts the attempts started, the running one included.
+ */
+export function attemptsInWords(
+  v: Pick<TaskRecord, "status" | "attempts" | "maxAttempts" | "cancelRequestedAt">,
+): string {
+  const n = v.attempts;
+  const of = `attempt ${n} of ${v.maxAttempts}`;
+  const upTo = `up to ${v.maxAttempts} attempt${v.maxAttempts === 1 ? "" : "s"}`;
+  switch (v.status) {
+    case "queued":
+      return n === 0 ? `not tried yet (${upTo})` : `${of} failed; attempt ${n + 1} next`;
+    case "running":
+      return `${of}, running`;
+    case "succeeded":
+      return `${of}, succeeded`;
+    case "failed":
+      // fewer than it may make: an error not worth retrying (its class says which)
+      if (n === 0) return `failed before any attempt (${upTo})`;
+      return n < v.maxAttempts ? `${of} failed, not retried` : `${of} failed, the last`;
+    default:
+      // cancelled: while an attempt ran (a cancel was requested), or while it waited
+      if (n === 0) return `cancelled before any attempt (${upTo})`;
+      return v.cancelRequestedAt !== null
+        ? `${of}, cancelled while it ran`
+        : `${of}, then cancelled while queued`;
+  }
 }

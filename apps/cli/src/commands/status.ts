@@ -1,4 +1,5 @@
 import {
+  attemptsInWords,
   CliError,
   duration,
   readWorkers,
@@ -17,8 +18,15 @@ export const statusCommand = {
   builder: (y: Argv) =>
     storeOption(y)
       .positional("id", { type: "string", demandOption: true, describe: "task id" })
-      .option("json", { type: "boolean", default: false, describe: "print JSON" })
-      .example("taskq status t-0001", "status, attempts, result, last error, when it ran and for how long"),
+      .option("json", {
+        type: "boolean",
+        default: false,
+        describe: "print JSON: the whole record, internals included (output key, ETag, version, lease)",
+      })
+      .example(
+        "taskq status t-0001",
+        "status, attempts, result, last error, when it ran and how long it took",
+      ),
   handler: (argv: { id: string; store: string; json: boolean }) =>
     withExistingStore(argv.store, async (store) => {
       // the task as every reader shows it; "scheduled" and run times by the store's clock
@@ -38,43 +46,68 @@ export const statusCommand = {
     }),
 };
 
-/** A task's lines: its record, and when it ran or will run, and for how long. */
+/** A line of the status: its label, aligned. */
+const row = (label: string, value: string) => `${`${label}:`.padEnd(17)}${value}`;
+
+/**
+ * A task's lines, from its view: what it is, its attempts in words, its result or last error, and
+ * when it was created, started, finished or will run, and how long it took. The record's internals
+ * (output key, ETag, version, lease, updated) are `--json`'s.
+ */
 function lines(v: TaskView, workers: readonly WorkerReading[]): string[] {
   const at = (ms: number) => new Date(ms).toISOString();
   const result =
     v.result === undefined ? undefined : typeof v.result === "string" ? v.result : JSON.stringify(v.result);
   const dueInMs = v.dueInMs ?? 0;
   return [
-    `id:              ${v.id}`,
-    `idempotency_key: ${v.idempotencyKey}`,
-    `kind:            ${v.kind}`,
-    `status:          ${v.status}${v.status === "running" ? ` (${leaseOf(v.leaseOwner, workers)})` : ""}${
-      v.scheduled ? ` (scheduled for ${at(v.nextRunAt)})` : ""
-    }`,
-    `priority:        ${v.priority}`,
-    ...(v.tags.length === 0 ? [] : [`tags:            ${v.tags.join(", ")}`]),
-    `attempts:        ${v.attempts} of ${v.maxAttempts}`,
-    `output_key:      ${v.outputKey ?? "-"}`,
-    `etag:            ${v.etag ?? "-"}`,
-    ...(result === undefined
-      ? []
-      : [`result:          ${result.length > 80 ? `${result.slice(0, 80)}…` : result}`]),
-    `last error:      ${v.errorClass ? `${v.errorClass}: ${v.errorMessage}` : "-"}`,
-    `created:         ${at(v.createdAt)}`,
+    row("id", v.id),
+    row("kind", v.kind),
+    row(
+      "status",
+      `${v.status}${v.status === "running" ? ` (${leaseOf(v.leaseOwner, workers)})` : ""}${
+        v.scheduled ? ` (scheduled for ${at(v.nextRunAt)})` : ""
+      }`,
+    ),
+    row("attempts", attemptsInWords(v)),
+    row("priority", String(v.priority)),
+    ...(v.tags.length === 0 ? [] : [row("tags", v.tags.join(", "))]),
+    row("idempotency key", v.idempotencyKey),
+    ...(result === undefined ? [] : [row("result", result.length > 80 ? `${result.slice(0, 80)}…` : result)]),
+    ...(v.errorClass ? [row("last error", `${v.errorClass}: ${v.errorMessage}`)] : []),
+    row("created", at(v.createdAt)),
     ...(v.status === "queued"
       ? [
-          `runs at:         ${at(v.nextRunAt)} (${dueInMs > 0 ? `in ${duration(dueInMs)}` : `due ${duration(-dueInMs)} ago`})`,
+          row(
+            "runs at",
+            `${at(v.nextRunAt)} (${dueInMs > 0 ? `in ${duration(dueInMs)}` : `due ${duration(-dueInMs)} ago`})`,
+          ),
         ]
       : []),
     // a queued task's startedAt is an earlier attempt's
-    ...(v.status !== "queued" && v.startedAt !== null ? [`started:         ${at(v.startedAt)}`] : []),
-    ...(v.finishedAt !== null ? [`finished:        ${at(v.finishedAt)}`] : []),
+    ...(v.status !== "queued" && v.startedAt !== null ? [row("started", at(v.startedAt))] : []),
+    ...(v.cancelRequested && v.cancelRequestedAt !== null
+      ? [row("cancel asked", at(v.cancelRequestedAt))]
+      : []),
+    ...(v.finishedAt !== null ? [row("finished", at(v.finishedAt))] : []),
+    // its latest attempt's: to its end, or so far
     ...(v.runMs === null
       ? []
-      : [`run time:        ${duration(v.runMs)}${v.status === "running" ? " so far" : ""}`]),
-    `updated:         ${at(v.updatedAt)}`,
-    `version:         ${v.version}`,
+      : [
+          row(
+            "duration",
+            `${duration(v.runMs)}${v.status === "running" ? " so far" : ""}${v.attempts > 1 ? ` (attempt ${v.attempts})` : ""}`,
+          ),
+        ]),
+    ...attemptHistory(v),
   ];
+}
+
+/**
+ * The task's attempts one by one, each with its start, end, duration, outcome and error (issue 36:
+ * `get` returns them as an array; rendered here, after the lines above, when it does). None yet.
+ */
+function attemptHistory(_v: TaskView): string[] {
+  return [];
 }
 
 /** Where a running task is: its worker, and how many of the tasks it holds that worker executes. */
