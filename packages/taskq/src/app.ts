@@ -36,7 +36,9 @@ export { WORKER_STALE_MS } from "./maintenance/worker-report.js";
 export { type RunOptions, type RunSettings, resolveRunOptions } from "./options.js";
 export {
   DEFAULT_COUNT_CAP,
+  DEFAULT_HISTORY_MS,
   DEFAULT_WINDOW_MS,
+  type HistoryOptions,
   type KindSource,
   type KnownKind,
   /** @deprecated Renamed WorkerReading. */
@@ -49,10 +51,12 @@ export {
   readManagers,
   readStore,
   readThroughput,
+  readThroughputHistory,
   readWorkers,
   type StoreReading,
   storePrometheus,
   type ThroughputReading,
+  unservedKinds,
   type WorkerReading,
 } from "./read-model.js";
 export {
@@ -84,8 +88,11 @@ export {
 } from "./settings.js";
 export { checkStoreLocation, ensureStoreDirectory, isNewStoreFile } from "./store-location.js";
 export {
+  type AttemptView,
   attemptsInWords,
+  attemptViews,
   duration,
+  readTaskView,
   resultOf,
   type TaskTiming,
   type TaskView,
