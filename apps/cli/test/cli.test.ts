@@ -390,8 +390,17 @@ describe("taskq (the built binary, as a subprocess)", () => {
     await taskq(dir, ["serve", "--exit-when-idle"]);
     const list = await taskq(dir, ["dlq", "list", "--json"]);
     expect(JSON.parse(list.stdout)).toEqual([
-      expect.objectContaining({ taskId: "boom", errorClass: "permanent", errorMessage: "nope" }),
+      expect.objectContaining({
+        taskId: "boom",
+        kind: "fail",
+        errorClass: "permanent",
+        errorMessage: "nope",
+      }),
     ]);
+    // each line: the task id, its kind, the error class, attempts, when, the message
+    expect((await taskq(dir, ["dlq", "list"])).stdout).toMatch(
+      /^boom\tfail\tpermanent\t1 attempt\(s\)\t\d{4}-\d\d-\d\dT[\d:.]+Z\tnope\n$/,
+    );
     expect((await taskq(dir, ["dlq", "retry", "boom"])).stdout).toBe("re-drove 1 task(s) back to queued\n");
     expect(JSON.parse((await taskq(dir, ["status", "boom", "--json"])).stdout)).toMatchObject({
       status: "queued",
@@ -618,6 +627,9 @@ describe("bad input: one line on stderr, the right exit code, nothing lost", () 
     );
     const dlq = JSON.parse((await taskq(dir, ["dlq", "list", "--json"])).stdout);
     expect(dlq.map((d: { taskId: string }) => d.taskId)).toEqual(["evil", "odd", "#6"]);
+    // input that never became a task has no kind: "-" in the list
+    expect(dlq.map((d: { kind: string | null }) => d.kind)).toEqual([null, null, null]);
+    expect((await taskq(dir, ["dlq", "list"])).stdout).toMatch(/^evil\t-\tvalidation\t/);
   });
 });
 

@@ -118,9 +118,13 @@ describe("the CLI on a PostgreSQL store", () => {
     const status = await taskq(dir, ["status", ids[0] as string, "--store", url, "--json"]);
     expect(JSON.parse(status.stdout)).toMatchObject({ id: ids[0], attempts: 1 });
     const dlq = await taskq(dir, ["dlq", "list", "--store", url, "--json"]);
-    const letters = JSON.parse(dlq.stdout) as { taskId: string; errorClass: string }[];
+    const letters = JSON.parse(dlq.stdout) as { taskId: string; kind: string; errorClass: string }[];
     expect(letters.length).toBe(reading.failed);
-    expect(letters.every((d) => d.errorClass === "permanent")).toBe(true);
+    expect(letters.every((d) => d.errorClass === "permanent" && d.kind === "fail")).toBe(true);
+    // the list shows each dead letter's kind, after its task id
+    const lines = (await taskq(dir, ["dlq", "list", "--store", url])).stdout.trim().split("\n");
+    expect(lines).toHaveLength(letters.length);
+    for (const line of lines) expect(line).toMatch(/^\S+\tfail\tpermanent\t1 attempt\(s\)\t/);
     const retry = await taskq(dir, ["dlq", "retry", "--all", "--store", url]);
     expect(retry.stdout).toBe(`re-drove ${reading.failed} task(s) back to queued\n`);
     // `run` on the same store: its own tasks, the same guarantees

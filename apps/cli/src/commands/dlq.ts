@@ -15,7 +15,8 @@ export const dlqCommand = {
     return y
       .command({
         command: "list",
-        describe: "List the dead letters (failed tasks and invalid input)",
+        describe:
+          "List the dead letters (failed tasks and invalid input): task id, kind, error class, attempts, when, message",
         builder: (yy: Argv) =>
           storeOption(yy)
             .option("json", { type: "boolean", default: false, describe: "print JSON" })
@@ -28,9 +29,10 @@ export const dlqCommand = {
               return;
             }
             if (letters.length === 0) console.log("no dead letters");
+            // its task's kind: "-" for input that never became a task (a validation dead letter)
             for (const d of letters) {
               console.log(
-                `${d.taskId}\t${d.errorClass}\t${d.attempts} attempt(s)\t${new Date(d.failedAt).toISOString()}\t${d.errorMessage}`,
+                `${d.taskId}\t${d.kind ?? "-"}\t${d.errorClass}\t${d.attempts} attempt(s)\t${new Date(d.failedAt).toISOString()}\t${d.errorMessage}`,
               );
             }
           }),
