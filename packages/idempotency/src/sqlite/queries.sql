@@ -522,11 +522,13 @@ WHERE d.seq < @before ORDER BY d.seq DESC LIMIT @limit
 
 -- A kind's open dead letters, newest first below @before: an open dead letter's task is failed
 -- (re-drive marks its dead letters, purge deletes both), so the kind's failed tasks are read from
--- tasks_failed (seq, kind: no row read) and the open dead letters walked down until the page fills.
+-- tasks_failed (seq, kind: no row read) into a list, and the dead letters walked down until the
+-- page fills. `+d.task_seq`: looked up by task (dead_letters_task), every dead letter of the kind
+-- was read and sorted, 0.9-1.8 ms for a page of a kind with 900 (a million tasks), 0.4-0.8 ms so.
 -- name: dead_letter_page_open_of_kind
 SELECT d.*, @kind AS kind FROM dead_letters d
 WHERE d.redriven_at IS NULL AND d.seq < @before
-  AND d.task_seq IN (SELECT seq FROM tasks INDEXED BY tasks_failed WHERE status = 'failed' AND kind = @kind)
+  AND +d.task_seq IN (SELECT seq FROM tasks INDEXED BY tasks_failed WHERE status = 'failed' AND kind = @kind)
 ORDER BY d.seq DESC LIMIT @limit
 
 -- Re-driven ones too: their tasks may be in any state, so each dead letter's kind is read from its
