@@ -2,7 +2,7 @@
 // through a serve that runs the other kind's, and run after a resume; monitor and the Prometheus
 // export say it is paused; bad input is one line.
 import { describe, expect, it } from "vitest";
-import { taskq, workdir } from "./helpers.js";
+import { startTaskq, taskq, until, workdir } from "./helpers.js";
 
 describe("taskq kinds", () => {
   it("pause, list, monitor, serve passes the paused kind by, resume, serve runs it", async () => {
@@ -41,7 +41,38 @@ describe("taskq kinds", () => {
     expect((await taskq(dir, ["kinds", "list", "--json"])).stdout).toContain('"paused": false');
   });
 
+  it("serve --name: monitor and kinds list show the worker by its name, beside its id", async () => {
+    const dir = workdir();
+    expect((await taskq(dir, ["submit", "--payload", '{"id":"a","type":"noop"}'])).code).toBe(0);
+    const serve = startTaskq(dir, ["serve", "--name", "mailer-1", "--threads", "1"]);
+    try {
+      let reading: { workers: { name: string | null; owner: string }[] } = { workers: [] };
+      await until(async () => {
+        reading = JSON.parse((await taskq(dir, ["monitor", "--once", "--export", "json"])).stdout);
+        return reading.workers.length === 1;
+      }, "the worker's first report");
+      expect(reading.workers[0]).toMatchObject({
+        name: "mailer-1",
+        owner: expect.stringMatching(/^.+:\d+:/),
+      });
+      expect((await taskq(dir, ["monitor", "--once"])).stdout).toMatch(
+        /\n {4}mailer-1 \S+:\d+:\S+ {2}executing/,
+      );
+      expect((await taskq(dir, ["kinds", "list"])).stdout).toMatch(
+        /^noop {2}running .* 1 live worker\(s\)$/m,
+      );
+    } finally {
+      serve.child.kill("SIGTERM");
+      await serve.exited;
+    }
+  });
+
   it("refuses bad input in one line", async () => {
+    const name = await taskq(workdir(), ["serve", "--name", ""]);
+    expect([name.code, name.stderr]).toEqual([
+      2,
+      'taskq: --name must be 1-100 printable characters, got ""\n',
+    ]);
     const dir = workdir();
     const none = await taskq(dir, ["kinds", "pause"]);
     expect([none.code, none.stderr]).toEqual([2, "taskq: kinds pause needs a KIND\n"]);

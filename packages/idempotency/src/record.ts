@@ -162,12 +162,15 @@ export function toWorker(r: WorkerRow): WorkerRecord {
 
 /** A worker's report as stored: its known fields only, as JSON text. */
 export function workerInfoJson(info: WorkerInfo): string {
-  const { threads, slots, executing, leased, kinds } = info;
-  return JSON.stringify(
-    kinds === undefined
-      ? { threads, slots, executing, leased }
-      : { threads, slots, executing, leased, kinds },
-  );
+  const { threads, slots, executing, leased, kinds, name } = info;
+  return JSON.stringify({
+    threads,
+    slots,
+    executing,
+    leased,
+    ...(kinds === undefined ? {} : { kinds }),
+    ...(name === undefined ? {} : { name: String(name).slice(0, 100) }),
+  });
 }
 
 /** A `schedules` row (SQLite's `paused` is 0/1). */

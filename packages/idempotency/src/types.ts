@@ -207,6 +207,8 @@ export interface WorkerInfo {
   readonly leased: number;
   /** Task kinds it runs, when it says. */
   readonly kinds?: readonly string[];
+  /** Its name, for people (`createWorker({ name })`, `serve --name`; the host name by default). */
+  readonly name?: string;
 }
 
 /** One row of the workers registry (the `managers` table). */

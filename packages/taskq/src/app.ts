@@ -69,6 +69,7 @@ export {
   type RuntimeConfig,
   type SimulationConfig,
   withExistingStore,
+  workerName,
 } from "./runtime.js";
 export {
   DEFAULT_RETENTION_MS,

@@ -47,6 +47,8 @@ export interface WorkerReading {
   readonly threads: number | null;
   readonly slots: number | null;
   readonly kinds: readonly string[];
+  /** Its name from its latest report (the host name unless it was given one); null when it never said. */
+  readonly name: string | null;
 }
 
 /** Tasks finished over a recent window, by the store's clock. */
@@ -230,6 +232,7 @@ export async function readWorkers(store: TaskStoreDriver, now?: number): Promise
       threads: fresh?.info.threads ?? null,
       slots: fresh?.info.slots ?? null,
       kinds: report?.info.kinds ?? [],
+      name: report?.info.name ?? null,
     };
   });
 }
@@ -354,6 +357,7 @@ export function readingJson(r: StoreReading) {
     window_ms: r.throughput.windowMs,
     workers: r.workers.map((w) => ({
       owner: w.owner,
+      name: w.name,
       stale: w.stale,
       leased: w.leased,
       executing: w.executing,

@@ -1,6 +1,7 @@
 // The one composition root: the real packages wired together once, for every entry point.
 // `createQueue` (a user's handler module), the CLI's `run` and `serve`, and the bench all build
 // their runtime here: store, object store, executor, metrics, orchestrator, maintenance.
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import {
   type OpenTaskStoreOptions,
@@ -80,6 +81,27 @@ export interface RuntimeConfig extends RunSettings, Partial<SimulationConfig> {
   readonly handlerOptions?: unknown;
   /** Where the runtime logs. @default a pino logger at `logLevel` on stderr */
   readonly logger?: LoggerPort & { flush?: () => void };
+  /**
+   * The worker's name, for people: shown beside its id (host:pid:nonce) by monitor and the
+   * dashboard; 1-100 printable characters. @default the host name
+   */
+  readonly name?: string;
+}
+
+/** A worker's name as given (checked: 1-100 printable characters), or the host name. */
+export function workerName(name: unknown, option = "name"): string {
+  if (name === undefined) return hostname();
+  if (
+    typeof name !== "string" ||
+    name.length === 0 ||
+    name.length > 100 ||
+    !/^[\x20-\x7e\u00a0-\uffff]+$/.test(name)
+  )
+    throw new ConfigError(
+      option,
+      `${option} must be 1-100 printable characters, got ${JSON.stringify(name)}`,
+    );
+  return name;
 }
 
 /** The wired system. */
@@ -219,6 +241,7 @@ export function handlerModules(
 }
 
 export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
+  const name = workerName(config.name);
   if (config.handlerOptions !== undefined) {
     const bad = findNonJson(config.handlerOptions, "handlerOptions");
     if (bad) throw new ConfigError("handlerOptions", `${bad.path} ${bad.reason}`);
@@ -279,6 +302,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
       executing: orchestrator.executing,
       leased: orchestrator.pending,
       kinds,
+      name,
     })),
     // a cancel of a running task, delivered to the process that holds it (a serving process
     // also hears of it at once on PostgreSQL: see serve)

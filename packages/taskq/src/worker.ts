@@ -156,6 +156,11 @@ export interface WorkerOptions extends RunOptions {
   readonly kindConcurrency?: Readonly<Record<string, number>>;
   /** Tasks it takes beyond its free slots (see ServeOptions). @default "auto" */
   readonly prefetch?: number | "auto";
+  /**
+   * Its name, for people: monitor and the dashboard show it beside its id (host:pid:nonce);
+   * 1-100 printable characters. @default the host name
+   */
+  readonly name?: string;
 }
 
 /** A running worker: it takes tasks of its kinds from the store until closed. */
@@ -183,6 +188,7 @@ const WORKER_KEYS = [
     pollMs: true,
     kindConcurrency: true,
     prefetch: true,
+    name: true,
   }),
   ...RUN_OPTION_KEYS,
 ];
@@ -214,6 +220,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     handlers: options.handlers,
     handlerOptions,
     logger: options.logger ?? silentLogger,
+    ...(options.name === undefined ? {} : { name: options.name }),
     ...(options.hooks ? { hooks: options.hooks } : {}),
     ...(options.objects === undefined ? {} : { storage: options.objects }),
   });

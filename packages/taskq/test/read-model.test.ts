@@ -37,6 +37,7 @@ const worker = (kinds: string[], stale = false): WorkerReading => ({
   threads: stale ? null : 1,
   slots: stale ? null : 1,
   kinds,
+  name: null,
 });
 
 describe("unservedKinds", () => {

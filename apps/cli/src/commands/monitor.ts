@@ -57,7 +57,7 @@ function human(r: StoreReading, location: string): string {
     `  workers: ${r.workers.length === 0 ? "none" : r.workers.length}`,
     ...r.workers.map(
       (w) =>
-        `    ${w.owner}${w.stale ? " (stale)" : ""}  ${runs(w)}  ${lease(w.leaseExpiresAt)}${w.heartbeatAt === null ? "" : `  reported ${seconds(Math.max(0, now - w.heartbeatAt))} ago`}`,
+        `    ${w.name === null ? "" : `${w.name} `}${w.owner}${w.stale ? " (stale)" : ""}  ${runs(w)}  ${lease(w.leaseExpiresAt)}${w.heartbeatAt === null ? "" : `  reported ${seconds(Math.max(0, now - w.heartbeatAt))} ago`}`,
     ),
   ].join("\n");
 }

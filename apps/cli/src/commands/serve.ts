@@ -7,6 +7,7 @@ import {
   openRuntime,
   redactUrl,
   serve,
+  workerName,
 } from "taskq/app";
 import type { Argv } from "yargs";
 import { type MetricsServer, startMetricsServer } from "../metrics-server.js";
@@ -25,6 +26,7 @@ interface ServeArgs extends RuntimeArgs {
   "ui-port"?: number;
   "ui-host": string;
   "kind-concurrency"?: Record<string, number>;
+  name?: string;
 }
 
 /** `--kind-concurrency KIND=N` (repeatable) as `{ KIND: N }`; one line naming the flag otherwise. */
@@ -61,6 +63,13 @@ export const serveCommand = {
           "auto: what its slots finished in the last 100 ms, at most 1000 (none while they are busy with slow tasks)",
         describe:
           "tasks a worker takes beyond its free slots: auto, or a number (0: only what a free slot can start now; more: fewer takes, but they run in the order taken, ahead of a higher priority enqueued meanwhile)",
+      })
+      .option("name", {
+        type: "string",
+        requiresArg: true,
+        coerce: (value: unknown) => workerName(value, "--name"),
+        defaultDescription: "the host name",
+        describe: "this worker's name, shown beside its id by monitor and the dashboard",
       })
       .option("exit-when-idle", {
         type: "boolean",
@@ -107,7 +116,10 @@ export const serveCommand = {
       ),
   handler: async (argv: ServeArgs) => {
     if (argv["ui-port"] !== undefined) checkDashboardListen(argv["ui-port"], argv["ui-host"]);
-    const runtime = await openRuntime(toRuntimeConfig(argv, "serve"));
+    const runtime = await openRuntime({
+      ...toRuntimeConfig(argv, "serve"),
+      ...(argv.name === undefined ? {} : { name: argv.name }),
+    });
     const { orchestrator, store } = runtime;
     if (argv["kind-concurrency"] !== undefined) {
       try {
