@@ -214,6 +214,11 @@ describe("taskq (the built binary, as a subprocess)", () => {
         `started: {9}${time}`,
         `finished: {8}${time}`,
         "duration: {8}\\d+ ms \\(attempt 2\\)",
+        "each attempt:",
+        `  1\\. failed, retried, started ${time}, \\d+ ms on \\S+`,
+        "      transient: injected transient fault \\(attempt 1\\)",
+        `  2\\. failed, dead-lettered, started ${time}, \\d+ ms on \\S+`,
+        "      transient: injected transient fault \\(attempt 2\\)",
       ),
     );
     expect(await status("ok")).toMatch(/\nattempts: {8}attempt 1 of 3, succeeded\n.*\nresult: {10}120\n/s);

@@ -1,11 +1,12 @@
 import {
+  type AttemptView,
   attemptsInWords,
   CliError,
   duration,
+  readTaskView,
   readWorkers,
   redactUrl,
   type TaskView,
-  taskView,
   type WorkerReading,
   withExistingStore,
 } from "taskq/app";
@@ -33,7 +34,8 @@ export const statusCommand = {
       const [records, now] = await Promise.all([store.getById(String(argv.id)), store.now()]);
       if (records.length === 0)
         throw new CliError(`no task with id ${JSON.stringify(argv.id)} in ${redactUrl(store.location)}`, 1);
-      const views = records.map((r) => taskView(r, now));
+      // each with its every attempt (the kept ones and the row's own)
+      const views = await Promise.all(records.map((r) => readTaskView(store, r, now)));
       if (argv.json) {
         // the result as JSON, as the payload is (null when there is none)
         const json = views.map((v) => ({ ...v, result: v.result === undefined ? null : v.result }));
@@ -102,12 +104,35 @@ function lines(v: TaskView, workers: readonly WorkerReading[]): string[] {
   ];
 }
 
+/** An attempt's outcome in words. */
+const OUTCOMES: Record<AttemptView["outcome"], string> = {
+  running: "running",
+  succeeded: "succeeded",
+  retried: "failed, retried",
+  failed: "failed, dead-lettered",
+  released: "handed back (its worker closed)",
+  cancelled: "cancelled while it ran",
+  lost: "lost (its worker stopped)",
+};
+
 /**
- * The task's attempts one by one, each with its start, end, duration, outcome and error (issue 36:
- * `get` returns them as an array; rendered here, after the lines above, when it does). None yet.
+ * The task's attempts one by one, oldest first: its number, outcome, start, duration, worker, and
+ * its error's class and message (the stack is --json's).
  */
-function attemptHistory(_v: TaskView): string[] {
-  return [];
+function attemptHistory(v: TaskView): string[] {
+  const history = v.attemptHistory ?? [];
+  if (history.length === 0) return [];
+  return [
+    "each attempt:",
+    ...history.map((a) => {
+      const when = a.startedAt === null ? "start unknown" : `started ${new Date(a.startedAt).toISOString()}`;
+      const took =
+        a.durationMs === null ? "" : `, ${duration(a.durationMs)}${a.outcome === "running" ? " so far" : ""}`;
+      const where = a.worker === null ? "" : ` on ${a.worker}`;
+      const error = a.errorClass === null ? "" : `\n      ${a.errorClass}: ${a.errorMessage ?? ""}`;
+      return `  ${a.attempt}. ${OUTCOMES[a.outcome]}, ${when}${took}${where}${error}`;
+    }),
+  ];
 }
 
 /** Where a running task is: its worker, and how many of the tasks it holds that worker executes. */
