@@ -208,7 +208,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
   -- the candidates, from the running tasks' own table (small: what runs now); each is checked
   -- again on its task row, which is locked first (a task's row, then its lease, everywhere)
   cand AS (
-    SELECT l.seq FROM task_leases l, clock
+    SELECT l.seq, l.owner FROM task_leases l, clock
     WHERE CASE WHEN @owner::text IS NULL THEN l.expires_at < clock.t ELSE l.owner = @owner END),
   r AS (
     UPDATE tasks t SET
