@@ -236,6 +236,35 @@ describe("the dashboard in a browser", () => {
     await page.close();
   });
 
+  it("shows every attempt of a task that failed twice and then succeeded, the failures with their errors", async () => {
+    const task = await client.enqueue(KIND, { n: "third time", failFirst: 2 });
+    expect(await client.result(task.id)).toEqual({ done: { n: "third time", failFirst: 2 } });
+    const page = await newPage();
+    await page.goto(`${dashboard.url}tasks/${await seqOf(task.id)}`);
+    const rows = await page.$$eval("table.attempts tbody tr", (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+    );
+    expect(rows.map((r) => [r[0], r[1]])).toEqual([
+      ["1", "failed, retried"],
+      ["2", "failed, retried"],
+      ["3", "succeeded"],
+    ]);
+    for (const r of rows) {
+      expect(r[2]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$/); // started, to the ms
+      expect(r[4]).toMatch(/^[\d,]+ ms/); // a duration
+      expect(r[5]).toMatch(/^.+:\d+:.+$/); // the worker that ran it
+    }
+    expect(rows[0]?.[6]).toMatch(/^error: refused on attempt 1stack/);
+    expect(rows[1]?.[6]).toMatch(/^error: refused on attempt 2/);
+    expect(rows[2]?.[6]).toBe("");
+    // the stack is folded: opened, it names the handler's file
+    await page.click("tr[data-attempt='1'] details summary");
+    expect(await page.$eval("tr[data-attempt='1'] pre.stack", (el) => el.textContent)).toMatch(
+      /^Error: refused on attempt 1\n\s+at work \(.*work\.mjs:\d+:\d+\)/,
+    );
+    await page.close();
+  });
+
   it("cancels a queued task", async () => {
     const task = await client.enqueue(KIND, { n: "later" }, { delayMs: 3_600_000 });
     const page = await newPage();

@@ -1,4 +1,5 @@
 import { StoreError, type TaskRecord } from "@taskq/idempotency";
+import { readTaskView } from "taskq/app";
 import { DashboardHttpError } from "../http-error.js";
 import * as params from "../params.js";
 import { taskListPage, taskPage } from "../views/tasks.js";
@@ -51,7 +52,7 @@ export function taskRoutes(r: RouteContext): void {
     const seq = params.positiveInteger("task seq", c.req.param("seq")) as number;
     const [task, now] = await Promise.all([store.get(seq), store.now()]);
     if (!task) throw new DashboardHttpError(404, `no task has seq ${seq}`);
-    return r.render(c, taskPage(r.pageOf(c), task, now));
+    return r.render(c, taskPage(r.pageOf(c), await readTaskView(store, task, now)));
   });
 
   app.post("/tasks/:seq/cancel", async (c) => {

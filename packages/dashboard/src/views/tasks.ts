@@ -1,6 +1,6 @@
 import { TASK_STATUSES, type TaskRecord, type TaskStatus } from "@taskq/idempotency";
 import { html } from "hono/html";
-import { type TaskTiming, type TaskView, taskTiming, taskView } from "taskq/app";
+import { type AttemptView, type TaskTiming, type TaskView, taskTiming } from "taskq/app";
 import { duration, exactDuration, json, time } from "./format.js";
 import { actionForm, type Html, layout, type PageContext } from "./layout.js";
 
@@ -73,12 +73,40 @@ ${nextBefore === undefined ? "" : html`<p><a class="next" href="${p.base}/tasks?
   );
 }
 
+/** An attempt's outcome as the task page says it. */
+const OUTCOMES: Record<AttemptView["outcome"], string> = {
+  running: "running",
+  succeeded: "succeeded",
+  retried: "failed, retried",
+  failed: "failed, dead-lettered",
+  released: "handed back (its worker closed)",
+  cancelled: "cancelled while it ran",
+  lost: "lost (its worker stopped)",
+};
+
+/** Every attempt, oldest first: outcome, times, duration, worker, error with its stack folded. */
+function attemptsTable(attempts: readonly AttemptView[]): Html | string {
+  if (attempts.length === 0) return "";
+  return html`<h2>Attempts</h2><div class="scroll"><table class="attempts"><thead><tr><th class="num">#</th><th>outcome</th><th>started</th><th>finished</th><th class="num">duration</th><th>worker</th><th>error</th></tr></thead><tbody>${attempts.map(
+    (a) =>
+      html`<tr data-attempt="${a.attempt}" class="${a.outcome}"><td class="num">${a.attempt}</td><td><span class="status ${a.outcome === "succeeded" || a.outcome === "running" ? a.outcome : "failed"}">${OUTCOMES[a.outcome]}</span></td><td>${time(a.startedAt)}</td><td>${time(a.finishedAt)}</td><td class="num">${exactDuration(a.durationMs)}${a.outcome === "running" ? " so far" : ""}</td><td>${a.worker ?? ""}</td><td>${
+        a.errorClass === null
+          ? ""
+          : html`<strong>${a.errorClass}</strong>: <span class="message">${a.errorMessage ?? ""}</span>${
+              a.errorStack === null
+                ? ""
+                : html`<details><summary>stack</summary><pre class="stack">${a.errorStack}</pre></details>`
+            }`
+      }</td></tr>`,
+  )}</tbody></table></div>`;
+}
+
 /**
- * A task's page, from its view (`taskView`: the one `client.get` and `taskq status` show):
- * `now` is the store's clock (`store.now()`), which decides "scheduled" and a running task's run time.
+ * A task's page, from its view with every attempt (`readTaskView`: the one `client.get` and
+ * `taskq status` show), as of the store's clock, which decides "scheduled" and a running task's
+ * run time.
  */
-export function taskPage(p: PageContext, record: TaskRecord, now: number): Html {
-  const t = taskView(record, now);
+export function taskPage(p: PageContext, t: TaskView): Html {
   // times to the millisecond; a row without a value is left out (a queued task has no "finished")
   const rows = (
     [
@@ -125,6 +153,7 @@ export function taskPage(p: PageContext, record: TaskRecord, now: number): Html 
 <dl class="record">${rows.map(([k, v]) => html`<dt>${k}</dt><dd data-field="${k}">${v}</dd>`)}</dl>
 <h2>Payload</h2><pre class="payload">${json(t.payload)}</pre>
 ${t.result === undefined ? "" : html`<h2>Result</h2><pre class="result">${typeof t.result === "string" ? t.result : JSON.stringify(t.result, null, 2)}</pre>`}
-${t.errorClass === null ? "" : html`<h2>Error</h2><p class="error"><strong>${t.errorClass}</strong>: <span class="message">${t.errorMessage ?? ""}</span></p>`}`,
+${t.errorClass === null ? "" : html`<h2>Error</h2><p class="error"><strong>${t.errorClass}</strong>: <span class="message">${t.errorMessage ?? ""}</span></p>`}
+${attemptsTable(t.attemptHistory ?? [])}`,
   );
 }
