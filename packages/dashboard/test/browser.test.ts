@@ -168,6 +168,38 @@ describe("the dashboard in a browser", () => {
     await page.close();
   });
 
+  it("pauses a kind from its row on the overview, and resumes it", async () => {
+    const kind = "pausable";
+    const task = await client.enqueue(kind, { n: 1 }, { delayMs: 3_600_000 });
+    const page = await newPage();
+    await page.goto(dashboard.url);
+    const state = () => page.$eval(`[data-kind-state="${kind}"]`, (el) => el.textContent?.trim() ?? "");
+    expect(await state()).toMatch(/^running/);
+    // the live part is swapped in whole every second: submit the row's form as its button would
+    const submit = (action: string) =>
+      Promise.all([
+        page.waitForNavigation(),
+        page.evaluate(
+          (k, a) =>
+            document
+              .querySelector<HTMLFormElement>(`[data-kind-state="${k}"] form[action$="/${a}"]`)
+              ?.requestSubmit(),
+          kind,
+          action,
+        ),
+      ]);
+    await submit("pause");
+    expect(await page.$eval(".notice", (el) => el.textContent)).toContain("Kind paused");
+    expect(await state()).toMatch(/^paused/);
+    expect((await client.limits()).find((l) => l.kind === kind)).toMatchObject({ paused: true });
+    await submit("resume");
+    expect(await page.$eval(".notice", (el) => el.textContent)).toContain("Kind resumed");
+    expect(await state()).toMatch(/^running/);
+    expect((await client.limits()).find((l) => l.kind === kind)).toBeUndefined();
+    await client.cancel(task.id);
+    await page.close();
+  });
+
   it("works at 800 px wide: nothing overflows sideways, tables scroll in their box", async () => {
     const long = await client.enqueue(KIND, { text: "x".repeat(400) }, { delayMs: 3_600_000 });
     const page = await browser.newPage();
