@@ -159,6 +159,12 @@ interface Job<T> {
   cancelled?: boolean;
   /** An attempt is on the executor now. */
   executing?: boolean;
+  /**
+   * The store gave this process the task again, at a later version, while this job waited for a
+   * slot (its lease ran out while the process was frozen, and a take reclaimed it): the newer job
+   * runs it, and this one never begins (its finish would be refused anyway, after running twice).
+   */
+  superseded?: boolean;
   settle(outcome: { ok: true; value: TaskResult } | { ok: false; error: unknown }): void;
 }
 
@@ -439,6 +445,8 @@ export class Orchestrator<T, O> {
       };
       this.#pending.add(job);
       this.#countKind(job.prepared.kind, 1);
+      const older = this.#bySeq.get(job.seq);
+      if (older && older.version < job.version) older.superseded = true;
       this.#bySeq.set(job.seq, job);
       // A job already running in the store was promised a slot: it waits for one, never rejected.
       void this.#admit(job, !job.started);
@@ -518,6 +526,12 @@ export class Orchestrator<T, O> {
     const { prepared } = job;
     if (this.#cancel.signal.aborted) {
       await this.#handBack(job);
+      return;
+    }
+    if (job.superseded && job.started) {
+      // taken again at a later version while it waited here: the newer job runs it, not this one
+      this.#metrics?.recordDuplicate();
+      job.settle({ ok: true, value: this.#result(prepared, job.attempts, {}, true, "running") });
       return;
     }
     if (job.cancelled) {

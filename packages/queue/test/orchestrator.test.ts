@@ -504,6 +504,39 @@ describe("orchestrator shutdown", () => {
     store.close();
   });
 
+  it("a task taken again while its older job waits here (its lease ran out meanwhile) runs once, as the newer job", async () => {
+    let t = 1_000_000;
+    const store = new SqliteSyncStore({ path: ":memory:", now: () => t, leaseMs: 1000 });
+    for (const id of ["a", "b"]) store.claim({ id, idempotencyKey: id, kind: "test", payload: { id } });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ran: string[] = [];
+    const executor = new InlineExecutor<{ id: string }, { result: string }>(async (task) => {
+      ran.push(task.id);
+      await gate;
+      return { ok: true, output: { result: task.id }, runMs: 0 };
+    }, 1);
+    const orchestrator = new Orchestrator({ prepare: byId, store: new SqliteTaskStore(store), executor });
+    // a runs (held at the gate), b waits for the slot; then this process is "frozen" past the
+    // leases, and its next take reclaims both and takes them again, at later versions
+    const first = store.takeNext(2).map((record) => orchestrator.adopt(record).catch((e: unknown) => e));
+    await vi.waitFor(() => expect(orchestrator.queue.size).toBe(1));
+    t += 1001;
+    const again = store.takeNext(2);
+    expect(again.map((r) => r.id)).toEqual(["a", "b"]);
+    const second = again.map((record) => orchestrator.adopt(record));
+    release();
+    expect((await Promise.all(second)).map((r) => r.result)).toEqual(["a", "b"]);
+    await Promise.all(first);
+    // a's first attempt had begun (fenced: its finish refused); b's older job never began
+    expect(ran.filter((id) => id === "b")).toEqual(["b"]);
+    expect(countsOf(store)).toMatchObject({ succeeded: 2, running: 0, queued: 0 });
+    await orchestrator.close();
+    store.close();
+  });
+
   it("tasks adopted from the durable queue wait beyond the queue's size: never blocked, never rejected", async () => {
     const store = new SqliteSyncStore({ path: ":memory:" });
     for (let i = 0; i < 6; i++)
