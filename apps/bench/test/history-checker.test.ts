@@ -48,6 +48,7 @@ function task(id: string, o: Partial<FinalTask> = {}): FinalTask {
     errorClass: null,
     priority: 0,
     startedAt: null,
+    keptAttempts: attempts - ((o.status ?? "succeeded") === "succeeded" ? 1 : 0),
     ...o,
   };
 }
@@ -182,6 +183,28 @@ describe("history checker", () => {
     expect(promises({ producer, events: run("a", 1, T + 900, T + 1000), final: [task("a")] })).toEqual([
       "not before runAt: a",
     ]);
+  });
+
+  it("every attempt kept: each that ended other than in success, the succeeded one being the task's own", () => {
+    const two = [1, 2].flatMap((n) =>
+      run("a", n, T + n * 100, T + n * 100 + 50, n === 1 ? { outcome: "transient" } : {}),
+    );
+    expect(
+      promises({ events: two, final: [task("a", { attempts: 2, result: { id: "a", attempt: 2, pid: 1 } })] }),
+    ).toEqual([]);
+    expect(
+      promises({
+        events: two,
+        final: [task("a", { attempts: 2, keptAttempts: 0, result: { id: "a", attempt: 2, pid: 1 } })],
+      }),
+    ).toEqual(["every attempt kept: a"]);
+    const failed = run("a", 1, T, T + 10, { outcome: "permanent" });
+    expect(
+      promises({
+        events: failed,
+        final: [task("a", { status: "failed", attempts: 1, keptAttempts: 0, result: null })],
+      }),
+    ).toEqual(["every attempt kept: a"]);
   });
 
   it("attempts within maxAttempts; failed only when permanent or out of attempts", () => {

@@ -173,6 +173,18 @@ export function checkTasks(h: History): Violation[] {
         id: t.id,
         detail: `attempt ${most} of at most ${t.maxAttempts}`,
       });
+    // each attempt started is kept but the one that succeeded, which is the task row's own; a task
+    // still queued or running after the drain is "no task lost"'s
+    const kept = t.attempts - (t.status === "succeeded" ? 1 : 0);
+    if (
+      (t.status === "succeeded" || t.status === "failed" || t.status === "cancelled") &&
+      t.keptAttempts !== kept
+    )
+      v.push({
+        promise: "every attempt kept",
+        id: t.id,
+        detail: `${t.status} after ${t.attempts} attempt(s), ${t.keptAttempts} kept where ${kept} should be`,
+      });
     if (t.status === "failed" && t.attempts < t.maxAttempts && !runs.some((a) => a.outcome === "permanent"))
       v.push({
         promise: "failed only when permanent or out of attempts",

@@ -79,6 +79,8 @@ export interface FinalTask {
   readonly priority: number;
   /** When the store started its latest attempt (the take's time, the store's clock), or null. */
   readonly startedAt: number | null;
+  /** The attempts the store kept for it (`store.attempts`: those that ended other than in success). */
+  readonly keptAttempts: number;
 }
 
 /** The workload's settings, as the checker needs them. */

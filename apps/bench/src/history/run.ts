@@ -94,7 +94,10 @@ async function stateTableViolations(client: Client): Promise<Violation[]> {
 async function readAll(client: Client): Promise<FinalTask[]> {
   for (let i = 0; ; i++) {
     try {
-      return (await everyTask(client.store)).map((r) => ({
+      const records = await everyTask(client.store);
+      const kept = new Map<number, number>();
+      for (const r of records) kept.set(r.seq, (await client.store.attempts(r.seq)).length);
+      return records.map((r) => ({
         seq: r.seq,
         id: r.id,
         kind: r.kind,
@@ -106,6 +109,7 @@ async function readAll(client: Client): Promise<FinalTask[]> {
         errorClass: r.errorClass,
         priority: r.priority,
         startedAt: r.startedAt,
+        keptAttempts: kept.get(r.seq) ?? 0,
       }));
     } catch (error) {
       if (i >= 20) throw error;
