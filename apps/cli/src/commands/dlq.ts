@@ -15,8 +15,7 @@ export const dlqCommand = {
     return y
       .command({
         command: "list",
-        describe:
-          "List the dead letters (failed tasks and invalid input): task id, kind, error class, attempts, when, message",
+        describe: "List the dead letters (failed tasks and invalid input), each with its kind",
         builder: (yy: Argv) =>
           storeOption(yy)
             .option("json", { type: "boolean", default: false, describe: "print JSON" })
