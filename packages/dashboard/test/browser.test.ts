@@ -274,7 +274,7 @@ describe("the dashboard in a browser", () => {
     const page = await newPage();
     await page.goto(`${dashboard.url}tasks/${await seqOf(task.id)}`);
     const rows = await page.$$eval("table.attempts tbody tr", (trs) =>
-      trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+      trs.map((tr) => Array.from(tr.querySelectorAll("td"), (td) => td.textContent ?? "")),
     );
     expect(rows.map((r) => [r[0], r[1]])).toEqual([
       ["1", "failed, retried"],

@@ -89,6 +89,7 @@ export {
 } from "./settings.js";
 export { checkStoreLocation, ensureStoreDirectory, isNewStoreFile } from "./store-location.js";
 export {
+  ATTEMPT_OUTCOMES,
   type AttemptView,
   attemptsInWords,
   attemptViews,

@@ -61,6 +61,17 @@ export interface AttemptView {
   readonly worker: string | null;
 }
 
+/** An attempt's outcome in words, as every reader says it (status, the task page). */
+export const ATTEMPT_OUTCOMES: Readonly<Record<AttemptView["outcome"], string>> = {
+  running: "running",
+  succeeded: "succeeded",
+  retried: "failed, retried",
+  failed: "failed, dead-lettered",
+  released: "handed back (its worker closed)",
+  cancelled: "cancelled while it ran",
+  lost: "lost (its worker stopped)",
+};
+
 /** A task's attempts, oldest first: the kept ones (`stored`), then the running or succeeded one. */
 export function attemptViews(
   record: Pick<TaskRecord, "status" | "attempts" | "startedAt" | "finishedAt" | "leaseOwner">,

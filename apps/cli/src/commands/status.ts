@@ -1,5 +1,5 @@
 import {
-  type AttemptView,
+  ATTEMPT_OUTCOMES,
   attemptsInWords,
   CliError,
   duration,
@@ -104,17 +104,6 @@ function lines(v: TaskView, workers: readonly WorkerReading[]): string[] {
   ];
 }
 
-/** An attempt's outcome in words. */
-const OUTCOMES: Record<AttemptView["outcome"], string> = {
-  running: "running",
-  succeeded: "succeeded",
-  retried: "failed, retried",
-  failed: "failed, dead-lettered",
-  released: "handed back (its worker closed)",
-  cancelled: "cancelled while it ran",
-  lost: "lost (its worker stopped)",
-};
-
 /**
  * The task's attempts one by one, oldest first: its number, outcome, start, duration, worker, and
  * its error's class and message (the stack is --json's).
@@ -130,7 +119,7 @@ function attemptHistory(v: TaskView): string[] {
         a.durationMs === null ? "" : `, ${duration(a.durationMs)}${a.outcome === "running" ? " so far" : ""}`;
       const where = a.worker === null ? "" : ` on ${a.worker}`;
       const error = a.errorClass === null ? "" : `\n      ${a.errorClass}: ${a.errorMessage ?? ""}`;
-      return `  ${a.attempt}. ${OUTCOMES[a.outcome]}, ${when}${took}${where}${error}`;
+      return `  ${a.attempt}. ${ATTEMPT_OUTCOMES[a.outcome]}, ${when}${took}${where}${error}`;
     }),
   ];
 }

@@ -1,6 +1,6 @@
 import { TASK_STATUSES, type TaskRecord, type TaskStatus } from "@taskq/idempotency";
 import { html } from "hono/html";
-import { type AttemptView, type TaskTiming, type TaskView, taskTiming } from "taskq/app";
+import { ATTEMPT_OUTCOMES, type AttemptView, type TaskTiming, type TaskView, taskTiming } from "taskq/app";
 import { duration, exactDuration, json, time } from "./format.js";
 import { actionForm, type Html, layout, type PageContext } from "./layout.js";
 
@@ -73,23 +73,12 @@ ${nextBefore === undefined ? "" : html`<p><a class="next" href="${p.base}/tasks?
   );
 }
 
-/** An attempt's outcome as the task page says it. */
-const OUTCOMES: Record<AttemptView["outcome"], string> = {
-  running: "running",
-  succeeded: "succeeded",
-  retried: "failed, retried",
-  failed: "failed, dead-lettered",
-  released: "handed back (its worker closed)",
-  cancelled: "cancelled while it ran",
-  lost: "lost (its worker stopped)",
-};
-
 /** Every attempt, oldest first: outcome, times, duration, worker, error with its stack folded. */
 function attemptsTable(attempts: readonly AttemptView[]): Html | string {
   if (attempts.length === 0) return "";
   return html`<h2>Attempts</h2><div class="scroll"><table class="attempts"><thead><tr><th class="num">#</th><th>outcome</th><th>started</th><th>finished</th><th class="num">duration</th><th>worker</th><th>error</th></tr></thead><tbody>${attempts.map(
     (a) =>
-      html`<tr data-attempt="${a.attempt}" class="${a.outcome}"><td class="num">${a.attempt}</td><td><span class="status ${a.outcome === "succeeded" || a.outcome === "running" ? a.outcome : "failed"}">${OUTCOMES[a.outcome]}</span></td><td>${time(a.startedAt)}</td><td>${time(a.finishedAt)}</td><td class="num">${exactDuration(a.durationMs)}${a.outcome === "running" ? " so far" : ""}</td><td>${a.worker ?? ""}</td><td>${
+      html`<tr data-attempt="${a.attempt}" class="${a.outcome}"><td class="num">${a.attempt}</td><td><span class="status ${a.outcome === "succeeded" || a.outcome === "running" ? a.outcome : "failed"}">${ATTEMPT_OUTCOMES[a.outcome]}</span></td><td>${time(a.startedAt)}</td><td>${time(a.finishedAt)}</td><td class="num">${exactDuration(a.durationMs)}${a.outcome === "running" ? " so far" : ""}</td><td>${a.worker ?? ""}</td><td>${
         a.errorClass === null
           ? ""
           : html`<strong>${a.errorClass}</strong>: <span class="message">${a.errorMessage ?? ""}</span>${
