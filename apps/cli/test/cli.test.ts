@@ -136,7 +136,7 @@ describe("taskq (the built binary, as a subprocess)", () => {
       runMs: expect.any(Number),
     });
     expect((await taskq(dir, ["status", id])).stdout).toMatch(
-      /\nresult: {10}3628800\ncreated: +\S+\nstarted: +\S+\nfinished: +\S+\nduration: +\d+ ms\n$/,
+      /\nresult: {10}3628800\ncreated: +\S+\nstarted: +\S+\nfinished: +\S+\nduration: +\d+ ms\neach attempt:\n/,
     );
 
     const prom = (await taskq(dir, ["monitor", "--once", "--export", "prometheus"])).stdout;
@@ -275,7 +275,7 @@ describe("taskq (the built binary, as a subprocess)", () => {
       const status = (await taskq(dir, ["status", "s0"])).stdout;
       expect(status).toMatch(/status: +running \(leased to \S+, which executes 1 of the 3 tasks it holds\)/);
       expect(status).toMatch(/\nattempts: +attempt 1 of 3, running\n/);
-      expect(status).toMatch(/\nstarted: +\S+\nduration: +\d+(\.\d)? (ms|s) so far\n$/);
+      expect(status).toMatch(/\nstarted: +\S+\nduration: +\d+(\.\d)? (ms|s) so far\neach attempt:\n/);
     } finally {
       serve.child.kill("SIGKILL");
       await serve.exited;
