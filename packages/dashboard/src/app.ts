@@ -3,10 +3,11 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
 import { assets } from "./assets.js";
+import { refusalFields } from "./attempt-limit.js";
 import { type Access, Guard, SESSION_COOKIE } from "./auth.js";
 import { History } from "./history.js";
 import { DashboardHttpError } from "./http-error.js";
-import { guardMiddleware, openMiddleware, remoteOf } from "./middleware.js";
+import { clientOf, guardMiddleware, openMiddleware, remoteOf } from "./middleware.js";
 import { type DashboardOptions, resolveOptions } from "./options.js";
 import { deadLetterRoutes } from "./routes/dead-letters.js";
 import { kindRoutes } from "./routes/kinds.js";
@@ -58,14 +59,30 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const o = resolveOptions(options);
   const { client, basePath: base, logger } = o;
   const store = client.store;
-  const guard = new Guard(o.token);
+  const guard = new Guard(o.token, o.now);
   const history = new History(store, o.sampleMs);
   const location = redactUrl(store.location);
   // strict: false, so `/taskq` and `/taskq/` are both the overview when mounted under a path.
   const app = new Hono({ strict: false });
 
   const sessionOf = (c: Context) => getCookie(c, SESSION_COOKIE);
-  const accessOf = (c: Context): Access => guard.access(sessionOf(c), c.req.header("authorization"));
+  // Once a request: a bearer token is counted against the limit on token attempts, and a wrong
+  // one is logged with where it came from (never the token).
+  const accessByRequest = new WeakMap<Context, Access>();
+  const accessOf = (c: Context): Access => {
+    let access = accessByRequest.get(c);
+    if (access === undefined) {
+      access = guard.access(sessionOf(c), c.req.header("authorization"), clientOf(c), (refusal) => {
+        if (!refusal.limited)
+          logger.info(
+            { component: "dashboard", action: "bearer", ...refusalFields(refusal), ...remoteOf(c) },
+            "dashboard: a request with a wrong bearer token was refused",
+          );
+      });
+      accessByRequest.set(c, access);
+    }
+    return access;
+  };
   const r: RouteContext = {
     app,
     options: o,
@@ -79,7 +96,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return {
         base,
         csrf: guard.csrfFor(access === "session" ? sessionOf(c) : undefined),
-        location: access === "denied" ? "" : location,
+        location: access === "denied" || access === "limited" ? "" : location,
         signedIn: access === "session",
         notice: notices(c.req.query("done"), c.req.query("n")),
       };

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
+import { tooManyAttempts } from "./attempt-limit.js";
 import { type Access, CSRF_FIELD, type Guard } from "./auth.js";
 import { DashboardHttpError } from "./http-error.js";
 import { isLoopback } from "./loopback.js";
@@ -20,6 +21,14 @@ export function remoteOf(c: Context): { remote: string | null; forwardedFor: str
     // not served by @hono/node-server (mounted elsewhere, or a test's fetch): no socket to name
   }
   return { remote, forwardedFor: c.req.header("x-forwarded-for") ?? null };
+}
+
+/**
+ * The address a request's token attempts are counted against (the sign-in limit): the socket's
+ * peer, null when it cannot be seen.
+ */
+export function clientOf(c: Context): string | null {
+  return remoteOf(c).remote;
 }
 
 /**
@@ -69,7 +78,12 @@ export function openMiddleware(accessOf: (c: Context) => Access, guard: Guard): 
         throw new DashboardHttpError(413, `a form of more than ${MAX_BODY_BYTES / 1024} KB was refused`);
       },
     }),
-    (c, next) => (accessOf(c) === "bearer" ? next() : sameOrigin(c, next)),
+    (c, next) => {
+      const access = accessOf(c);
+      // a client locked out of trying tokens: 429 with Retry-After, whatever the token it sent
+      if (access === "limited") throw tooManyAttempts(c, guard.waitMs(clientOf(c)));
+      return access === "bearer" ? next() : sameOrigin(c, next);
+    },
   ];
 }
 
@@ -85,7 +99,7 @@ export function guardMiddleware(
 ): MiddlewareHandler {
   return async (c, next) => {
     const access = accessOf(c);
-    if (access === "denied") {
+    if (access === "denied" || access === "limited") {
       if (c.req.method === "GET" && !c.req.path.startsWith(`${base}/api/`))
         return c.redirect(`${base}/login`, 302);
       throw new DashboardHttpError(401, "this needs the dashboard token: sign in first");

@@ -24,10 +24,20 @@ export interface DashboardOptions {
   /**
    * When set, every page and action needs it: a sign-in form starts a session (a random id in an
    * HttpOnly cookie), and scripts send `Authorization: Bearer <token>`. Needed to listen on an
-   * address other than loopback (`startDashboard`).
+   * address other than loopback (`startDashboard`). At least 16 printable ASCII characters, no
+   * spaces, 8 or more of them different (`openssl rand -hex 16` makes one). Wrong tokens are
+   * limited: 10 from a client (an address, an IPv6 /64) within 15 minutes lock it out of trying
+   * for 15 minutes (429 with Retry-After, even with the right token), 100 from everyone together
+   * lock out every token attempt likewise; sessions already signed in carry on.
    * @default undefined (no token: requests to localhost or 127.0.0.1, from this machine, only)
    */
   readonly token?: string;
+  /**
+   * The clock, in epoch ms: when sessions end and the windows of the limit on wrong tokens (for
+   * tests).
+   * @default Date.now
+   */
+  readonly now?: () => number;
   /**
    * Where each action (re-drive, purge, cancel, pause, resume, login) is logged with what it did.
    * @default JSON lines on standard error
@@ -52,14 +62,17 @@ export interface DashboardOptions {
 }
 
 export const DEFAULTS = { basePath: "", countCap: DEFAULT_COUNT_CAP, pageSize: 50, sampleMs: 1000 } as const;
-export const MIN_TOKEN_LENGTH = 8;
+/** A token's shortest length, and the fewest different characters it may have. */
+export const MIN_TOKEN_LENGTH = 16;
+export const MIN_TOKEN_CHARACTERS = 8;
 
-const KEYS = new Set(["client", "basePath", "token", "logger", "countCap", "pageSize", "sampleMs"]);
+const KEYS = new Set(["client", "basePath", "token", "now", "logger", "countCap", "pageSize", "sampleMs"]);
 
 export interface ResolvedOptions {
   readonly client: Client;
   readonly basePath: string;
   readonly token: string | undefined;
+  readonly now: () => number;
   readonly logger: DashboardLogger;
   readonly countCap: number;
   readonly pageSize: number;
@@ -74,10 +87,22 @@ const stderrLogger: DashboardLogger = {
   },
 };
 
-/** A token is a string of at least 8 characters (ConfigError naming `token`). */
+/**
+ * A token is at least 16 printable ASCII characters without spaces (it travels in a header), 8
+ * or more of them different: `aaaaaaaaaaaaaaaa` and sixteen spaces are refused (ConfigError naming
+ * `token`, which never shows the token).
+ */
 export function checkToken(token: unknown): asserts token is string {
-  if (typeof token !== "string" || token.length < MIN_TOKEN_LENGTH)
-    throw new ConfigError("token", `the dashboard token must be at least ${MIN_TOKEN_LENGTH} characters`);
+  if (
+    typeof token !== "string" ||
+    token.length < MIN_TOKEN_LENGTH ||
+    !/^[\x21-\x7e]+$/.test(token) ||
+    new Set(token).size < MIN_TOKEN_CHARACTERS
+  )
+    throw new ConfigError(
+      "token",
+      `the dashboard token must be at least ${MIN_TOKEN_LENGTH} printable ASCII characters without spaces, ${MIN_TOKEN_CHARACTERS} or more of them different (make one with: openssl rand -hex 16)`,
+    );
 }
 
 function integerIn(name: string, value: unknown, min: number, max: number): number {
@@ -106,6 +131,8 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
     );
   const token = options.token;
   if (token !== undefined) checkToken(token);
+  const now = options.now ?? Date.now;
+  if (typeof now !== "function") throw new ConfigError("now", "now must be a function returning epoch ms");
   const logger = options.logger ?? stderrLogger;
   if (typeof logger?.info !== "function")
     throw new ConfigError("logger", "logger must have an info(fields, message) method");
@@ -113,6 +140,7 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
     client,
     basePath,
     token,
+    now,
     logger,
     countCap: integerIn("countCap", options.countCap ?? DEFAULTS.countCap, 1, 1_000_000),
     pageSize: integerIn("pageSize", options.pageSize ?? DEFAULTS.pageSize, 1, MAX_PAGE),

@@ -1,12 +1,14 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { type Client, connect, createWorker, TaskFailedError } from "taskq";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { ATTEMPT_LIMITS } from "../src/attempt-limit.js";
 import { createDashboard, type Dashboard, type DashboardLogger, startDashboard } from "../src/index.js";
 import { state } from "./fixtures/work.mjs";
-import { countOf, csrfOf, get, ORIGIN, post, type Reply } from "./http.js";
+import { countOf, csrfOf, from, get, ORIGIN, post, type Reply } from "./http.js";
 
 const work = new URL("./fixtures/work.mjs", import.meta.url).pathname;
 const closers: (() => Promise<void> | void)[] = [];
@@ -29,7 +31,7 @@ interface Logged {
   readonly message: string;
 }
 
-async function open(store: string, options: { token?: string; pageSize?: number } = {}) {
+async function open(store: string, options: { token?: string; pageSize?: number; now?: () => number } = {}) {
   const client = await connect({ store });
   closers.push(() => client.close());
   const logged: Logged[] = [];
@@ -520,7 +522,183 @@ describe("the dashboard refuses what it should", () => {
       ["login", true],
       ["cancel", "cancelled"],
       ["cancel", "cancelled"],
+      ["bearer", false],
     ]);
+  });
+
+  it("limits wrong sign-ins from a client: then 429 with Retry-After, even for the right token, until its window passes", async () => {
+    const token = "s3cret-token-for-tests";
+    let t = 1_700_000_000_000;
+    const { client, dashboard, logged } = await open(sqliteStore(), { token, now: () => t });
+    const [attacker, operator] = [from("203.0.113.7"), from("198.51.100.2")];
+    const csrf = csrfOf(await get(dashboard, "/login", {}, attacker));
+    const signIn = (tried: string, env: unknown) =>
+      post(
+        dashboard,
+        "/login",
+        [
+          ["_csrf", csrf],
+          ["token", tried],
+        ],
+        {},
+        env,
+      );
+    const { perClient, windowMs } = ATTEMPT_LIMITS;
+    for (let i = 1; i <= perClient; i++) {
+      const r = await signIn(`wrong-guess-${i}`, attacker);
+      expect([i, r.status, r.retryAfter]).toEqual([i, 401, null]);
+      t += 1_000;
+    }
+    // locked out: refused unread, the right token too, with how long in Retry-After
+    const locked = await signIn(token, attacker);
+    expect([locked.status, locked.cookie, locked.retryAfter]).toEqual([
+      429,
+      null,
+      String(windowMs / 1000 - 1),
+    ]);
+    expect(locked.text).toContain(
+      "too many wrong tokens: token attempts from here are refused for 15 more minutes",
+    );
+    expect(locked.text).not.toContain(client.store.location);
+    expect(locked.text).not.toMatch(/\n\s+at /);
+    // a bearer header from the same client is refused too, whatever it says
+    const bearer = await get(dashboard, "/api/overview", { authorization: `Bearer ${token}` }, attacker);
+    expect([bearer.status, bearer.retryAfter]).toEqual([429, String(windowMs / 1000 - 1)]);
+    expect(JSON.parse(bearer.text).error).toMatch(/^too many wrong tokens/);
+    // another client is not locked out
+    const other = await signIn(token, operator);
+    expect(other.status).toBe(303);
+    const cookie = other.cookie?.split(";")[0] as string;
+    // each wrong one logged once with its client's address and count; the 429s are not; no token
+    const failed = logged.filter((l) => l.fields.ok === false);
+    expect(failed.map((l) => [l.fields.action, l.fields.remote, l.fields.failures])).toEqual(
+      Array.from({ length: perClient }, (_, i) => ["login", "203.0.113.7", i + 1]),
+    );
+    expect(failed.at(-1)?.fields.lockedForS).toBe(windowMs / 1000);
+    expect(JSON.stringify(logged)).not.toMatch(/wrong-guess|s3cret/);
+    // one second before the window passes: still refused; then the right token works again
+    t += windowMs - 2_000;
+    expect((await signIn(token, attacker)).retryAfter).toBe("1");
+    t += 1_000;
+    expect((await signIn(token, attacker)).status).toBe(303);
+    // and the count starts afresh: one more wrong token is a 401, not a 429
+    expect((await signIn("wrong-again", attacker)).status).toBe(401);
+    // the session signed in meanwhile never noticed
+    expect((await get(dashboard, "/", { cookie }, operator)).status).toBe(200);
+  });
+
+  it("counts wrong bearer tokens, each logged with its address; an overall ceiling bounds many clients", async () => {
+    const token = "s3cret-token-for-tests";
+    let t = 1_700_000_000_000;
+    const { dashboard, logged } = await open(sqliteStore(), { token, now: () => t });
+    const csrf = csrfOf(await get(dashboard, "/login"));
+    const operator = from("192.0.2.10");
+    const signedIn = await post(
+      dashboard,
+      "/login",
+      [
+        ["_csrf", csrf],
+        ["token", token],
+      ],
+      {},
+      operator,
+    );
+    const cookie = signedIn.cookie?.split(";")[0] as string;
+    const { overall, perClient, windowMs } = ATTEMPT_LIMITS;
+    // one IPv6 host holds a whole /64: its addresses count as one client
+    for (let i = 1; i <= perClient; i++) {
+      const r = await get(
+        dashboard,
+        "/api/overview",
+        { authorization: "Bearer bad-bearer-x" },
+        from(`2001:db8:0:7::${i}`),
+      );
+      expect([i, r.status]).toEqual([i, 401]);
+    }
+    const sameNet = await get(
+      dashboard,
+      "/api/overview",
+      { authorization: `Bearer ${token}` },
+      from("2001:db8:0:7:abcd::1"),
+    );
+    expect(sameNet.status).toBe(429);
+    // a distributed guess: one wrong bearer token from each of many addresses
+    for (let i = 1; i <= overall - perClient; i++) {
+      const r = await get(
+        dashboard,
+        "/api/overview",
+        { authorization: "Bearer bad-bearer-y" },
+        from(`10.0.${i >> 8}.${i & 255}`),
+      );
+      expect([i, r.status]).toEqual([i, 401]);
+    }
+    const bearers = logged.filter((l) => l.fields.action === "bearer");
+    expect(bearers).toHaveLength(overall);
+    expect(bearers[0]?.fields).toMatchObject({ ok: false, remote: "2001:db8:0:7::1", failures: 1 });
+    expect(bearers.at(-1)?.fields).toMatchObject({
+      ok: false,
+      remote: `10.0.0.${overall - perClient}`,
+      failures: 1,
+    });
+    expect(bearers.at(-1)?.message).toBe("dashboard: a request with a wrong bearer token was refused");
+    expect(JSON.stringify(logged)).not.toMatch(/bad-bearer|s3cret/);
+    // the ceiling reached: a client never seen before is refused, the right token too, sign-in too
+    const fresh = from("198.51.100.99");
+    const refused = await get(dashboard, "/api/overview", { authorization: `Bearer ${token}` }, fresh);
+    expect([refused.status, refused.retryAfter]).toEqual([429, String(windowMs / 1000)]);
+    const signIn = await post(
+      dashboard,
+      "/login",
+      [
+        ["_csrf", csrf],
+        ["token", token],
+      ],
+      {},
+      fresh,
+    );
+    expect(signIn.status).toBe(429);
+    // a session signed in before carries on
+    expect((await get(dashboard, "/", { cookie }, operator)).status).toBe(200);
+    t += windowMs;
+    expect((await get(dashboard, "/api/overview", { authorization: `Bearer ${token}` }, fresh)).status).toBe(
+      200,
+    );
+  });
+
+  it("refuses a weak token in one line naming the option, never showing it", async () => {
+    const client = await connect({ store: sqliteStore() });
+    closers.push(() => client.close());
+    const rule =
+      "the dashboard token must be at least 16 printable ASCII characters without spaces, 8 or more of them different (make one with: openssl rand -hex 16)";
+    const weak = [
+      " ".repeat(8),
+      "aaaaaaaa",
+      " ".repeat(32),
+      "a".repeat(32),
+      "abcdabcdabcdabcdabcd", // 4 different characters
+      "short-but-mixed", // 15
+      "a-long-token with-a-space",
+      "tökentökentökentöken1234",
+    ];
+    for (const token of weak) {
+      let thrown: unknown;
+      try {
+        createDashboard({ client, token, logger: { info: () => undefined } });
+      } catch (error) {
+        thrown = error;
+      }
+      expect([token, thrown]).toMatchObject([token, { name: "ConfigError", option: "token", message: rule }]);
+      await expect(startDashboard({ client, port: 0, token })).rejects.toMatchObject({
+        option: "token",
+        message: rule,
+      });
+    }
+    const made = createDashboard({
+      client,
+      token: randomBytes(16).toString("hex"),
+      logger: { info: () => undefined },
+    });
+    made.close();
   });
 
   it("without a token, answers requests to loopback names only (no DNS rebinding)", async () => {

@@ -8,7 +8,11 @@ export interface Reply {
   readonly text: string;
   readonly location: string | null;
   readonly cookie: string | null;
+  readonly retryAfter?: string | null;
 }
+
+/** The `env` @hono/node-server passes, with the socket's peer: a request from `address`. */
+export const from = (address: string) => ({ incoming: { socket: { remoteAddress: address } } });
 
 async function reply(response: Response): Promise<Reply> {
   return {
@@ -16,11 +20,17 @@ async function reply(response: Response): Promise<Reply> {
     text: await response.text(),
     location: response.headers.get("location"),
     cookie: response.headers.get("set-cookie"),
+    retryAfter: response.headers.get("retry-after"),
   };
 }
 
-export async function get(d: Dashboard, path: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return reply(await d.fetch(new Request(`${ORIGIN}${path}`, { headers })));
+export async function get(
+  d: Dashboard,
+  path: string,
+  headers: Record<string, string> = {},
+  env?: unknown,
+): Promise<Reply> {
+  return reply(await d.fetch(new Request(`${ORIGIN}${path}`, { headers }), env));
 }
 
 /** A form POST from the dashboard's own page (same origin) unless `headers` say otherwise. */
@@ -29,6 +39,7 @@ export async function post(
   path: string,
   fields: readonly [string, string][],
   headers: Record<string, string> = {},
+  env?: unknown,
 ): Promise<Reply> {
   return reply(
     await d.fetch(
@@ -37,6 +48,7 @@ export async function post(
         body: new URLSearchParams(fields as [string, string][]).toString(),
         headers: { origin: ORIGIN, "content-type": "application/x-www-form-urlencoded", ...headers },
       }),
+      env,
     ),
   );
 }

@@ -19,7 +19,11 @@ export interface RouteContext {
   sessionOf(c: Context): string | undefined;
   /** What a page needs of the request: base path, CSRF token, store location, notice. */
   pageOf(c: Context): PageContext;
-  render(c: Context, page: Html, status?: 200 | 400 | 401 | 403 | 404 | 409 | 413 | 500): Promise<Response>;
+  render(
+    c: Context,
+    page: Html,
+    status?: 200 | 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500,
+  ): Promise<Response>;
   /** Logs an action taken from the dashboard, with where the request came from. */
   logAction(c: Context, action: string, fields: Record<string, unknown>, message: string): void;
   /** The path to redirect to after an action, with its notice (`done=…&n=…`). */

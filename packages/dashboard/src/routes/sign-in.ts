@@ -1,6 +1,8 @@
 import { deleteCookie, setCookie } from "hono/cookie";
+import { refusalFields, tooManyAttempts } from "../attempt-limit.js";
 import { CSRF_FIELD, SESSION_COOKIE, SESSION_MS } from "../auth.js";
 import { DashboardHttpError } from "../http-error.js";
+import { clientOf } from "../middleware.js";
 import { loginPage } from "../views/login.js";
 import { formOf, type RouteContext } from "./route-context.js";
 
@@ -9,7 +11,7 @@ export function signInRoutes(r: RouteContext): void {
   const { app, guard, base } = r;
 
   app.get("/login", (c) =>
-    guard.protected && guard.access(r.sessionOf(c), c.req.header("authorization")) !== "session"
+    guard.protected && !guard.signedIn(r.sessionOf(c))
       ? r.render(c, loginPage(r.pageOf(c), false))
       : c.redirect(base || "/", 302),
   );
@@ -18,12 +20,14 @@ export function signInRoutes(r: RouteContext): void {
     const body = await formOf(c);
     if (!guard.csrfValid(body[CSRF_FIELD], undefined))
       throw new DashboardHttpError(403, "the form's CSRF token is missing or wrong: reload the page");
-    const session = typeof body.token === "string" ? guard.login(body.token) : undefined;
-    if (session === undefined) {
-      r.logAction(c, "login", { ok: false }, "dashboard: a sign-in with a wrong token was refused");
+    // every try counts against the limit on token attempts; a locked-out client's is not read
+    const result = guard.login(typeof body.token === "string" ? body.token : "", clientOf(c));
+    if (!("session" in result)) {
+      if (result.limited) throw tooManyAttempts(c, result.waitMs);
+      r.logAction(c, "login", refusalFields(result), "dashboard: a sign-in with a wrong token was refused");
       return r.render(c, loginPage(r.pageOf(c), true), 401);
     }
-    setCookie(c, SESSION_COOKIE, session, {
+    setCookie(c, SESSION_COOKIE, result.session, {
       path: base || "/",
       httpOnly: true,
       sameSite: "Strict",
