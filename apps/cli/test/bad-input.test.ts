@@ -384,13 +384,24 @@ const cases: Case[] = [
     exit: 2,
     stderr: /^taskq: the dashboard would listen on 0\.0\.0\.0, reachable from other machines/,
   },
-  {
-    name: "TASKQ_DASHBOARD_TOKEN too short",
-    args: ["dashboard"],
-    env: { TASKQ_DASHBOARD_TOKEN: "short" },
+  // a weak token, refused before the store is opened, the rule in one line and the token never shown
+  ...(
+    [
+      ["too short", ["dashboard"], "short"],
+      ["of eight spaces", ["dashboard"], "        "],
+      ["of one character", ["dashboard"], "aaaaaaaa"],
+      ["long but of one character", ["dashboard"], "a".repeat(32)],
+      ["with a space", ["dashboard"], "a-long-token with-a-space"],
+      ["for serve --ui-port", ["serve", "--exit-when-idle", "--ui-port", "0"], "abcdabcdabcdabcdabcd"],
+    ] as [string, string[], string][]
+  ).map(([label, args, token]) => ({
+    name: `TASKQ_DASHBOARD_TOKEN ${label}`,
+    args,
+    env: { TASKQ_DASHBOARD_TOKEN: token },
     exit: 2,
-    stderr: /^taskq: TASKQ_DASHBOARD_TOKEN: the dashboard token must be at least 8 characters\n$/,
-  },
+    stderr:
+      /^taskq: TASKQ_DASHBOARD_TOKEN: the dashboard token must be at least 16 printable ASCII characters without spaces, 8 or more of them different \(make one with: openssl rand -hex 16\)\n$/,
+  })),
   {
     name: "dashboard --port 70000",
     args: ["dashboard", "--port", "70000"],
