@@ -10,3 +10,5 @@ export {
   type StartDashboardOptions,
   startDashboard,
 } from "./server.js";
+export { checkTls, type DashboardTls, type TlsLabels } from "./tls.js";
+export { TrustedProxies } from "./trust-proxy.js";

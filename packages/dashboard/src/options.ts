@@ -2,6 +2,7 @@ import { MAX_PAGE } from "@taskq/idempotency";
 import type { Client } from "taskq";
 import { ConfigError } from "taskq";
 import { DEFAULT_COUNT_CAP } from "taskq/app";
+import { TrustedProxies } from "./trust-proxy.js";
 
 /** Where the dashboard logs what its actions did (a pino logger fits). */
 export interface DashboardLogger {
@@ -59,6 +60,15 @@ export interface DashboardOptions {
    * @default 1000
    */
   readonly sampleMs?: number;
+  /**
+   * The reverse proxies to believe when they say the browser came over https (`X-Forwarded-Proto:
+   * https` or `Forwarded: proto=https`): their addresses or CIDRs, as the socket sees them, e.g.
+   * `["127.0.0.1", "10.0.0.0/8"]`. Such a request's session cookie is `Secure`. The header from
+   * any other peer is ignored, and so is every such header when the socket cannot be seen (a
+   * server that does not pass @hono/node-server's `env`).
+   * @default [] (no proxy is trusted: the cookie is `Secure` only over TLS to this process)
+   */
+  readonly trustProxy?: readonly string[];
 }
 
 export const DEFAULTS = { basePath: "", countCap: DEFAULT_COUNT_CAP, pageSize: 50, sampleMs: 1000 } as const;
@@ -66,7 +76,17 @@ export const DEFAULTS = { basePath: "", countCap: DEFAULT_COUNT_CAP, pageSize: 5
 export const MIN_TOKEN_LENGTH = 16;
 export const MIN_TOKEN_CHARACTERS = 8;
 
-const KEYS = new Set(["client", "basePath", "token", "now", "logger", "countCap", "pageSize", "sampleMs"]);
+const KEYS = new Set([
+  "client",
+  "basePath",
+  "token",
+  "now",
+  "logger",
+  "countCap",
+  "pageSize",
+  "sampleMs",
+  "trustProxy",
+]);
 
 export interface ResolvedOptions {
   readonly client: Client;
@@ -77,6 +97,7 @@ export interface ResolvedOptions {
   readonly countCap: number;
   readonly pageSize: number;
   readonly sampleMs: number;
+  readonly trustProxy: TrustedProxies;
 }
 
 const stderrLogger: DashboardLogger = {
@@ -145,5 +166,6 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
     countCap: integerIn("countCap", options.countCap ?? DEFAULTS.countCap, 1, 1_000_000),
     pageSize: integerIn("pageSize", options.pageSize ?? DEFAULTS.pageSize, 1, MAX_PAGE),
     sampleMs: integerIn("sampleMs", options.sampleMs ?? DEFAULTS.sampleMs, 100, 60_000),
+    trustProxy: new TrustedProxies(options.trustProxy ?? []),
   };
 }

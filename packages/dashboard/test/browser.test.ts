@@ -10,6 +10,7 @@ import { type Client, connect, createWorker, TaskFailedError } from "taskq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningDashboard, startDashboard } from "../src/index.js";
 import { heldCount, releaseHeld, state } from "./fixtures/work.mjs";
+import { selfSigned } from "./self-signed.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /**
@@ -26,6 +27,8 @@ let browser: Browser;
 let client: Client;
 let dashboard: RunningDashboard;
 let guarded: RunningDashboard;
+/** The guarded dashboard over https, with a certificate made for this run. */
+let secured: RunningDashboard;
 const TOKEN = "browser-test-token";
 const closers: (() => Promise<unknown>)[] = [];
 
@@ -41,16 +44,25 @@ beforeAll(async () => {
   });
   dashboard = await startDashboard({ client, port: 0, logger: quiet, sampleMs: 250 });
   guarded = await startDashboard({ client, port: 0, logger: quiet, token: TOKEN });
+  // Chromium trusts this certificate's key, and no other that fails its checks
+  const tls = selfSigned();
+  secured = await startDashboard({ client, port: 0, logger: quiet, token: TOKEN, tls });
   browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      `--ignore-certificate-errors-spki-list=${tls.spki}`,
+    ],
   });
   closers.push(
     () => client.close(),
     () => worker.close(),
     () => dashboard.close(),
     () => guarded.close(),
+    () => secured.close(),
     () => browser.close(),
   );
 });
@@ -323,6 +335,28 @@ describe("the dashboard in a browser", () => {
     expect(response?.status()).toBe(401);
     expect(await page.$eval("p.error", (el) => el.textContent)).toContain("this needs the dashboard token");
     expect((await client.get(task.id))?.status).toBe("queued");
+    await page.close();
+  });
+
+  it("signs in over TLS with a self-signed certificate: the session cookie is Secure", async () => {
+    const task = await client.enqueue(KIND, { n: "over tls" }, { delayMs: 3_600_000 });
+    const seq = await seqOf(task.id);
+    expect(secured.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+    const page = await newPage();
+    await page.goto(`${secured.url}tasks/${seq}`);
+    expect(page.url()).toBe(`${secured.url}login`);
+    await page.type('input[name="token"]', TOKEN);
+    await Promise.all([page.waitForNavigation(), page.click("form.login button")]);
+    const cookies = await page.cookies(secured.url);
+    expect(cookies.map((c) => [c.name, c.secure, c.httpOnly, c.sameSite])).toEqual([
+      ["taskq_dashboard", true, true, "Strict"],
+    ]);
+    await page.goto(`${secured.url}tasks/${seq}`);
+    expect(await field(page, "status")).toBe("queued");
+    // signed in over https, it acts: the form's post goes over TLS with the Secure cookie
+    await Promise.all([page.waitForNavigation(), page.click("form.danger button")]);
+    expect(await field(page, "status")).toBe("cancelled");
+    expect((await client.get(task.id))?.status).toBe("cancelled");
     await page.close();
   });
 

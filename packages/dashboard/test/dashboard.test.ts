@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
@@ -9,6 +10,7 @@ import { ATTEMPT_LIMITS } from "../src/attempt-limit.js";
 import { createDashboard, type Dashboard, type DashboardLogger, startDashboard } from "../src/index.js";
 import { state } from "./fixtures/work.mjs";
 import { countOf, csrfOf, from, get, ORIGIN, post, type Reply } from "./http.js";
+import { type SelfSigned, selfSigned } from "./self-signed.js";
 
 const work = new URL("./fixtures/work.mjs", import.meta.url).pathname;
 const closers: (() => Promise<void> | void)[] = [];
@@ -760,7 +762,13 @@ describe("the dashboard refuses what it should", () => {
     const local = await startDashboard({ client, port: 0 });
     closers.push(() => local.close());
     expect(local.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-    const open = await startDashboard({ client, host: "0.0.0.0", port: 0, token: "long-enough-token" });
+    const open = await startDashboard({
+      client,
+      host: "0.0.0.0",
+      port: 0,
+      token: "long-enough-token",
+      allowPlainHttp: true, // a token on a network address over http needs it (or tls)
+    });
     closers.push(() => open.close());
     const response = await fetch(`http://127.0.0.1:${open.port}/`, { redirect: "manual" });
     expect(response.status).toBe(302);
@@ -817,5 +825,159 @@ describe("the dashboard refuses what it should", () => {
     expect(countOf({ ...reply, text: body.html }, "queued")).toBe("1");
     expect(Array.isArray(body.history)).toBe(true);
     expect(body.now).toBeGreaterThan(0);
+  });
+});
+
+describe("TLS, and the session cookie behind a proxy", () => {
+  const TOKEN = "tls-test-token-7Qx";
+  const quiet = { info: () => undefined };
+  let tls: SelfSigned;
+  beforeAll(() => {
+    tls = selfSigned();
+  });
+
+  /** A request over https that trusts the test's own certificate (and no other). */
+  const overHttps = (
+    url: string,
+    init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+  ) =>
+    new Promise<Reply>((resolve, reject) => {
+      const request = httpsRequest(
+        url,
+        { method: init.method ?? "GET", headers: init.headers, ca: tls.cert },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            text += chunk;
+          });
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              text,
+              location: res.headers.location ?? null,
+              cookie: res.headers["set-cookie"]?.join(", ") ?? null,
+            }),
+          );
+        },
+      );
+      request.on("error", reject);
+      request.end(init.body);
+    });
+
+  it("serves https with its own certificate; the sign-in's cookie is Secure", async () => {
+    const client = await connect({ store: sqliteStore() });
+    closers.push(() => client.close());
+    const running = await startDashboard({
+      client,
+      port: 0,
+      token: TOKEN,
+      logger: quiet,
+      tls: { cert: tls.cert, key: Buffer.from(tls.key) },
+    });
+    closers.push(() => running.close());
+    expect(running.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+    const login = await overHttps(`${running.url}login`);
+    expect(login.status).toBe(200);
+    const origin = running.url.slice(0, -1);
+    const signedIn = await overHttps(`${running.url}login`, {
+      method: "POST",
+      body: new URLSearchParams({ _csrf: csrfOf(login), token: TOKEN }).toString(),
+      headers: { origin, "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.cookie).toMatch(/^taskq_dashboard=[^;]+;.*; Secure/);
+    const cookie = signedIn.cookie?.split(";")[0] as string;
+    expect((await overHttps(`${running.url}tasks`, { headers: { cookie } })).status).toBe(200);
+  });
+
+  it("the cookie is Secure behind a trusted proxy that says https, never on an untrusted peer's word", async () => {
+    const client = await connect({ store: sqliteStore() });
+    closers.push(() => client.close());
+    const dashboard = createDashboard({
+      client,
+      token: TOKEN,
+      logger: quiet,
+      trustProxy: ["127.0.0.1", "10.0.0.0/8"],
+    });
+    const untrusting = createDashboard({ client, token: TOKEN, logger: quiet });
+    closers.push(
+      () => dashboard.close(),
+      () => untrusting.close(),
+    );
+    /** The sign-in's Set-Cookie, the request from `peer` (a socket as @hono/node-server gives it). */
+    const cookieOf = async (d: Dashboard, peer: string | undefined, headers: Record<string, string>) => {
+      const login = await get(d, "/login");
+      const response = await d.fetch(
+        new Request(`${ORIGIN}/login`, {
+          method: "POST",
+          body: new URLSearchParams({ _csrf: csrfOf(login), token: TOKEN }).toString(),
+          headers: { origin: ORIGIN, "content-type": "application/x-www-form-urlencoded", ...headers },
+        }),
+        peer === undefined
+          ? undefined
+          : { incoming: { socket: { remoteAddress: peer, remotePort: 50_000 } } },
+      );
+      expect(response.status).toBe(303);
+      return response.headers.get("set-cookie") ?? "";
+    };
+    const https = { "x-forwarded-proto": "https" };
+    const secure: [string, Dashboard, string | undefined, Record<string, string>, boolean][] = [
+      ["a trusted CIDR, X-Forwarded-Proto", dashboard, "10.1.2.3", https, true],
+      [
+        "a trusted address, Forwarded",
+        dashboard,
+        "127.0.0.1",
+        { forwarded: 'for=203.0.113.9;proto="https"' },
+        true,
+      ],
+      ["a trusted CIDR, IPv4-mapped", dashboard, "::ffff:10.0.0.7", https, true],
+      ["an untrusted peer", dashboard, "192.0.2.50", https, false],
+      ["an untrusted peer, Forwarded", dashboard, "192.0.2.50", { forwarded: "proto=https" }, false],
+      ["a trusted peer saying http", dashboard, "10.1.2.3", { "x-forwarded-proto": "http" }, false],
+      ["no socket to see", dashboard, undefined, https, false],
+      ["no trustProxy (the default)", untrusting, "127.0.0.1", https, false],
+    ];
+    for (const [name, d, peer, headers, expected] of secure) {
+      const cookie = await cookieOf(d, peer, headers);
+      expect([name, cookie.startsWith("taskq_dashboard=")]).toEqual([name, true]);
+      expect([name, /; Secure/.test(cookie)]).toEqual([name, expected]);
+    }
+  });
+
+  it("refuses a token on a network address over plain http, bad TLS and bad trustProxy, before listening", async () => {
+    const client = await connect({ store: sqliteStore() });
+    closers.push(() => client.close());
+    await expect(startDashboard({ client, host: "0.0.0.0", port: 0, token: TOKEN })).rejects.toMatchObject({
+      name: "ConfigError",
+      option: "tls",
+      message:
+        "the dashboard would send its token and session cookie unencrypted on 0.0.0.0: give it tls { cert, key }, or allowPlainHttp: true behind a TLS proxy",
+    });
+    const served = await startDashboard({
+      client,
+      host: "0.0.0.0",
+      port: 0,
+      token: TOKEN,
+      logger: quiet,
+      tls: { cert: tls.cert, key: tls.key },
+    });
+    closers.push(() => served.close());
+    expect(served.url).toMatch(/^https:\/\/0\.0\.0\.0:\d+\/$/);
+    const bad: [object, string][] = [
+      [{ cert: tls.cert, key: tls.otherKey }, "tls.key is not the key of the certificate in tls.cert"],
+      [{ cert: "not a certificate", key: tls.key }, "tls.cert is not a PEM certificate"],
+      [{ cert: tls.cert, key: "not a key" }, "tls.key is not a PEM private key"],
+      [{ cert: tls.cert }, "tls.key must be a PEM private key (string or Buffer)"],
+      [{ cert: "cert.pem", key: "key.pem" }, "tls.cert is not a PEM certificate"],
+    ];
+    for (const [given, message] of bad)
+      await expect(
+        startDashboard({ client, port: 0, token: TOKEN, tls: given as { cert: string; key: string } }),
+      ).rejects.toMatchObject({ name: "ConfigError", option: "tls", message });
+    for (const trustProxy of [["proxy.example"], ["10.0.0.0/33"], ["10.0.0.1/8/8"], "127.0.0.1"])
+      expect(() => createDashboard({ client, logger: quiet, trustProxy: trustProxy as string[] })).toThrow(
+        expect.objectContaining({ name: "ConfigError", option: "trustProxy" }),
+      );
   });
 });

@@ -2,7 +2,8 @@ import { deleteCookie, setCookie } from "hono/cookie";
 import { refusalFields, tooManyAttempts } from "../attempt-limit.js";
 import { CSRF_FIELD, SESSION_COOKIE, SESSION_MS } from "../auth.js";
 import { DashboardHttpError } from "../http-error.js";
-import { clientOf } from "../middleware.js";
+import { clientOf, remoteOf } from "../middleware.js";
+import { cameOverHttps } from "../trust-proxy.js";
 import { loginPage } from "../views/login.js";
 import { formOf, type RouteContext } from "./route-context.js";
 
@@ -31,7 +32,8 @@ export function signInRoutes(r: RouteContext): void {
       path: base || "/",
       httpOnly: true,
       sameSite: "Strict",
-      secure: new URL(c.req.url).protocol === "https:",
+      // over TLS to this process, or through a proxy named in trustProxy that says https
+      secure: cameOverHttps(c, r.options.trustProxy, remoteOf(c).remote),
       maxAge: SESSION_MS / 1000,
     });
     r.logAction(c, "login", { ok: true }, "dashboard: signed in");
@@ -43,7 +45,10 @@ export function signInRoutes(r: RouteContext): void {
 export function signOutRoute(r: RouteContext): void {
   r.app.post("/logout", (c) => {
     r.guard.logout(r.sessionOf(c));
-    deleteCookie(c, SESSION_COOKIE, { path: r.base || "/" });
+    deleteCookie(c, SESSION_COOKIE, {
+      path: r.base || "/",
+      secure: cameOverHttps(c, r.options.trustProxy, remoteOf(c).remote),
+    });
     return c.redirect(`${r.base}/login`, 303);
   });
 }
