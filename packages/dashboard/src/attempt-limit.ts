@@ -63,6 +63,11 @@ export class AttemptLimit {
     this.#limits = limits;
   }
 
+  /** The clients remembered now (at most `maxClients`). */
+  get size(): number {
+    return this.#clients.size;
+  }
+
   /** How long (ms) before `client` may try a token again: 0 when it may now. */
   waitMs(client: string): number {
     const now = this.#now();
