@@ -8,6 +8,7 @@ import pg from "pg";
 import { createQueue } from "taskq";
 import { describe, expect, inject, it } from "vitest";
 import { type Result, taskq, workdir } from "./helpers.js";
+import { selfSignedFiles } from "./self-signed.js";
 
 /** In every URL below: no output may hold it. */
 const PASSWORD = "Lk7f3a-newuser-pw";
@@ -21,7 +22,13 @@ const FILES: Record<string, string> = {
   "p.jsonl": '{"text": "a"}\n',
   // a handler module with a syntax error (written here: the repository's lint would refuse it)
   "syntax.mjs": "export default async function (payload) {\n  return payload;\n",
+  // the dashboard's TLS flags: a self-signed certificate, its key, and another key
+  ...selfSignedFiles(),
 };
+/** A token the rules accept: the TLS cases are about the transport, not the token. */
+const DASHBOARD_TOKEN = "Zq8-dashboard-token-4Lp";
+const PLAIN_HTTP_REFUSED =
+  /^taskq: the dashboard would send its token and session cookie unencrypted on 0\.0\.0\.0: give --tls-cert and --tls-key \(or TASKQ_DASHBOARD_TLS_CERT and TASKQ_DASHBOARD_TLS_KEY\), or --allow-plain-http behind a TLS proxy\n$/;
 
 const ACCEPTED =
   "a store location is a postgres:\\/\\/ or postgresql:\\/\\/ URL, :memory:, or a SQLite file path";
@@ -402,6 +409,81 @@ const cases: Case[] = [
     stderr:
       /^taskq: TASKQ_DASHBOARD_TOKEN: the dashboard token must be at least 16 printable ASCII characters without spaces, 8 or more of them different \(make one with: openssl rand -hex 16\)\n$/,
   })),
+  // a token on a network address over plain http; the TLS flags' files; the proxies to trust
+  {
+    name: "dashboard on 0.0.0.0 with a token, over plain http",
+    args: ["dashboard", "--host", "0.0.0.0"],
+    env: { TASKQ_DASHBOARD_TOKEN: DASHBOARD_TOKEN },
+    exit: 2,
+    stderr: PLAIN_HTTP_REFUSED,
+  },
+  {
+    name: "serve --ui-port on 0.0.0.0 with a token, over plain http",
+    args: ["serve", "--exit-when-idle", "--ui-port", "0", "--ui-host", "0.0.0.0"],
+    env: { TASKQ_DASHBOARD_TOKEN: DASHBOARD_TOKEN },
+    exit: 2,
+    stderr: PLAIN_HTTP_REFUSED,
+  },
+  {
+    name: "dashboard --tls-cert without --tls-key",
+    args: ["dashboard", "--tls-cert", "cert.pem"],
+    exit: 2,
+    stderr:
+      /^taskq: --tls-cert needs --tls-key \(or TASKQ_DASHBOARD_TLS_KEY\): the key of the certificate\n$/,
+  },
+  {
+    name: "dashboard --tls-cert of a missing file",
+    args: ["dashboard", "--tls-cert", "missing.pem", "--tls-key", "key.pem"],
+    exit: 2,
+    stderr: /^taskq: --tls-cert: cannot read missing\.pem: no such file\n$/,
+  },
+  {
+    name: "dashboard --tls-cert of a file that is no certificate",
+    args: ["dashboard", "--tls-cert", "good.json", "--tls-key", "key.pem"],
+    exit: 2,
+    stderr: /^taskq: --tls-cert good\.json is not a PEM certificate\n$/,
+  },
+  {
+    name: "dashboard --tls-key of a certificate (no key in it)",
+    args: ["dashboard", "--tls-cert", "cert.pem", "--tls-key", "cert.pem"],
+    exit: 2,
+    stderr: /^taskq: --tls-key cert\.pem is not a PEM private key\n$/,
+  },
+  {
+    name: "dashboard --tls-key of another certificate's key",
+    args: ["dashboard", "--tls-cert", "cert.pem", "--tls-key", "other-key.pem"],
+    exit: 2,
+    stderr: /^taskq: --tls-key other-key\.pem is not the key of the certificate in --tls-cert cert\.pem\n$/,
+  },
+  {
+    name: "TASKQ_DASHBOARD_TLS_KEY of another certificate's key, for serve --ui-port",
+    args: ["serve", "--exit-when-idle", "--ui-port", "0"],
+    env: { TASKQ_DASHBOARD_TLS_CERT: "cert.pem", TASKQ_DASHBOARD_TLS_KEY: "other-key.pem" },
+    exit: 2,
+    stderr:
+      /^taskq: TASKQ_DASHBOARD_TLS_KEY other-key\.pem is not the key of the certificate in TASKQ_DASHBOARD_TLS_CERT cert\.pem\n$/,
+  },
+  {
+    name: "serve --tls-cert without --ui-port",
+    args: ["serve", "--exit-when-idle", "--tls-cert", "cert.pem", "--tls-key", "key.pem"],
+    exit: 2,
+    stderr: /^taskq: --tls-cert is for the dashboard: give --ui-port too\n$/,
+  },
+  {
+    name: "dashboard --trust-proxy of a CIDR too wide",
+    args: ["dashboard", "--trust-proxy", "127.0.0.1,10.0.0.0/33"],
+    exit: 2,
+    stderr:
+      /^taskq: --trust-proxy takes addresses or CIDRs such as 127\.0\.0\.1 or 10\.0\.0\.0\/8, got "10\.0\.0\.0\/33"\n$/,
+  },
+  {
+    name: "TASKQ_DASHBOARD_TRUST_PROXY of a host name",
+    args: ["dashboard"],
+    env: { TASKQ_DASHBOARD_TRUST_PROXY: "proxy.example" },
+    exit: 2,
+    stderr:
+      /^taskq: TASKQ_DASHBOARD_TRUST_PROXY takes addresses or CIDRs such as 127\.0\.0\.1 or 10\.0\.0\.0\/8, got "proxy\.example"\n$/,
+  },
   {
     name: "dashboard --port 70000",
     args: ["dashboard", "--port", "70000"],

@@ -10,13 +10,14 @@ import {
   workerName,
 } from "taskq/app";
 import type { Argv } from "yargs";
+import { resolveTransport, type TransportArgs, transportOptions } from "../dashboard-transport.js";
 import { type MetricsServer, startMetricsServer } from "../metrics-server.js";
 import { type RuntimeArgs, runtimeOptions, toRuntimeConfig } from "../options.js";
 import { handleSignals } from "../signals.js";
 import { formatSummary } from "../summary.js";
 import { checkDashboardListen, runDashboard } from "./dashboard.js";
 
-interface ServeArgs extends RuntimeArgs {
+interface ServeArgs extends RuntimeArgs, TransportArgs {
   "poll-ms"?: number;
   prefetch?: number | "auto";
   "exit-when-idle": boolean;
@@ -48,8 +49,8 @@ export const serveCommand = {
   command: "serve",
   describe:
     "The long-running worker: run queued tasks from the durable store until stopped (many can share one PostgreSQL store)",
-  builder: (y: Argv) =>
-    runtimeOptions(y)
+  builder: (y: Argv) => {
+    const serveFlags = runtimeOptions(y)
       .option("poll-ms", {
         requiresArg: true,
         coerce: integerAtLeast("poll-ms", 1),
@@ -102,8 +103,10 @@ export const serveCommand = {
       .option("ui-host", {
         type: "string",
         default: "127.0.0.1",
-        describe: "address the dashboard binds to; any but loopback needs TASKQ_DASHBOARD_TOKEN",
-      })
+        describe:
+          "address the dashboard binds to; any but loopback needs TASKQ_DASHBOARD_TOKEN and --tls-cert/--tls-key",
+      });
+    return transportOptions(serveFlags, " (the dashboard's, with --ui-port)")
       .example("taskq serve --threads 8", "run until SIGINT/SIGTERM")
       .example("taskq serve --exit-when-idle", "drain the store, then exit")
       .example(
@@ -113,9 +116,16 @@ export const serveCommand = {
       .example(
         "taskq serve --store postgres://taskq:secret@db:5432/taskq --metrics-port 9464",
         "one of many workers on one PostgreSQL store",
-      ),
+      );
+  },
   handler: async (argv: ServeArgs) => {
-    if (argv["ui-port"] !== undefined) checkDashboardListen(argv["ui-port"], argv["ui-host"]);
+    // the dashboard's flags without --ui-port would be silently unused: refused
+    for (const flag of ["tls-cert", "tls-key", "trust-proxy", "allow-plain-http"] as const)
+      if (argv["ui-port"] === undefined && argv[flag] !== undefined && argv[flag] !== false)
+        throw new CliError(`--${flag} is for the dashboard: give --ui-port too`, 2);
+    const transport = argv["ui-port"] === undefined ? undefined : resolveTransport(argv);
+    if (argv["ui-port"] !== undefined && transport !== undefined)
+      checkDashboardListen(argv["ui-port"], argv["ui-host"], transport);
     const runtime = await openRuntime({
       ...toRuntimeConfig(argv, "serve"),
       ...(argv.name === undefined ? {} : { name: argv.name }),
@@ -149,11 +159,12 @@ export const serveCommand = {
       );
     }
     try {
-      if (argv["ui-port"] !== undefined)
+      if (argv["ui-port"] !== undefined && transport !== undefined)
         dashboard = await runDashboard(store, {
           port: argv["ui-port"],
           host: argv["ui-host"],
           command: "taskq serve",
+          transport,
         });
     } catch (error) {
       await metricsServer?.close();
