@@ -156,8 +156,46 @@ export interface WorkerRow {
   info: string;
 }
 
+/**
+ * A worker's row, read whatever its report holds: a report that is not a JSON object, or a field
+ * of the wrong type (`kinds` not a list of strings, a count not a number of 0 or more), is read
+ * as far as it is sound (a bad count as 0, bad kinds or name as unsaid) and the record says what
+ * was wrong (`malformed`). One such row never fails the whole list.
+ */
 export function toWorker(r: WorkerRow): WorkerRecord {
-  return { owner: r.owner, startedAt: r.started_at, heartbeatAt: r.heartbeat_at, info: JSON.parse(r.info) };
+  const row = { owner: r.owner, startedAt: r.started_at, heartbeatAt: r.heartbeat_at };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(r.info);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    return {
+      ...row,
+      info: { threads: 0, slots: 0, executing: 0, leased: 0 },
+      malformed: "its report is not a JSON object",
+    };
+  const report = parsed as Record<string, unknown>;
+  const wrong: string[] = [];
+  const count = (field: "threads" | "slots" | "executing" | "leased"): number => {
+    const value = report[field];
+    if (typeof value === "number" && Number.isFinite(value) && value >= 0) return value;
+    wrong.push(`${field} is not a number of 0 or more`);
+    return 0;
+  };
+  const info: { -readonly [K in keyof WorkerInfo]: WorkerInfo[K] } = {
+    threads: count("threads"),
+    slots: count("slots"),
+    executing: count("executing"),
+    leased: count("leased"),
+  };
+  const { kinds, name } = report;
+  if (Array.isArray(kinds) && kinds.every((k) => typeof k === "string")) info.kinds = kinds;
+  else if (kinds !== undefined) wrong.push("kinds is not a list of strings");
+  if (typeof name === "string") info.name = name;
+  else if (name !== undefined) wrong.push("name is not a string");
+  return { ...row, info, ...(wrong.length === 0 ? {} : { malformed: wrong.join("; ") }) };
 }
 
 /** A worker's report as stored: its known fields only, as JSON text. */

@@ -219,6 +219,8 @@ export interface WorkerRecord {
   /** Its latest report, epoch ms by the store's clock: the caller decides what is stale. */
   readonly heartbeatAt: number;
   readonly info: WorkerInfo;
+  /** What was wrong with the stored report, when something was (its sound fields are in `info`). */
+  readonly malformed?: string;
 }
 
 /** @deprecated Renamed WorkerInfo (a process that runs tasks is a worker). */

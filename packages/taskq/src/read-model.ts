@@ -49,6 +49,8 @@ export interface WorkerReading {
   readonly kinds: readonly string[];
   /** Its name from its latest report (the host name unless it was given one); null when it never said. */
   readonly name: string | null;
+  /** What was wrong with its stored report, when something was (the sound fields are shown). */
+  readonly malformed?: string;
 }
 
 /** Tasks finished over a recent window, by the store's clock. */
@@ -233,6 +235,7 @@ export async function readWorkers(store: TaskStoreDriver, now?: number): Promise
       slots: fresh?.info.slots ?? null,
       kinds: report?.info.kinds ?? [],
       name: report?.info.name ?? null,
+      ...(report?.malformed === undefined ? {} : { malformed: report.malformed }),
     };
   });
 }
