@@ -39,13 +39,34 @@ export function kind(raw: string | undefined): string | undefined {
   return raw;
 }
 
+/** Whether a text holds a control character (NUL among them: PostgreSQL refuses it) or a lone surrogate. */
+function unprintable(text: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  return /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(
+    text,
+  );
+}
+
 /** A tag to filter by (as the store checks one: 1 to 100 printable characters), or undefined. */
 export function tag(raw: string | undefined): string | undefined {
   if (raw === undefined || raw.trim() === "") return undefined;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (raw.length > 100 || /[\u0000-\u001f\u007f]/.test(raw))
+  if (raw.length > 100 || unprintable(raw))
     throw new DashboardHttpError(400, "tag must be 1 to 100 printable characters");
   return raw;
+}
+
+/** The most characters a search may have. */
+export const MAX_SEARCH = 512;
+
+/** What the search box sent (a seq, a task id or an idempotency key), trimmed, or undefined. */
+export function search(raw: string | undefined): string | undefined {
+  const q = raw?.trim();
+  if (q === undefined || q === "") return undefined;
+  if (q.length > MAX_SEARCH)
+    throw new DashboardHttpError(400, `the search text is longer than ${MAX_SEARCH} characters`);
+  if (unprintable(q))
+    throw new DashboardHttpError(400, "the search text must be printable characters (no control characters)");
+  return q;
 }
 
 /** The `seq` fields of a form: task seqs, 1 to `max` of them. */

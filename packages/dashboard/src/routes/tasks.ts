@@ -13,10 +13,9 @@ export function taskRoutes(r: RouteContext): void {
   const { app, store, base } = r;
 
   app.get("/tasks", async (c) => {
-    const q = c.req.query("q")?.trim();
+    const q = params.search(c.req.query("q"));
     const [kinds, now] = await Promise.all([store.kinds(), store.now()]);
-    if (q !== undefined && q !== "") {
-      if (q.length > 512) throw new DashboardHttpError(400, "the search text is longer than 512 characters");
+    if (q !== undefined) {
       const found = new Map<number, TaskRecord>();
       const add = (records: readonly (TaskRecord | undefined)[]) => {
         for (const t of records) if (t) found.set(t.seq, t);
