@@ -16,6 +16,7 @@ import type { RouteContext } from "./routes/route-context.js";
 import { scheduleRoutes } from "./routes/schedules.js";
 import { signInRoutes, signOutRoute } from "./routes/sign-in.js";
 import { taskRoutes } from "./routes/tasks.js";
+import { securityHeaders, withSecurityHeaders } from "./security-headers.js";
 import { errorPage, type Html } from "./views/layout.js";
 import { notices } from "./views/notice.js";
 
@@ -62,6 +63,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const guard = new Guard(o.token, o.now);
   const history = new History(store, o.sampleMs);
   const location = redactUrl(store.location);
+  const headers = securityHeaders();
   // strict: false, so `/taskq` and `/taskq/` are both the overview when mounted under a path.
   const app = new Hono({ strict: false });
 
@@ -113,7 +115,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const own = (...handlers: MiddlewareHandler[]) => {
     for (const path of OWN_PATHS) app.use(path, ...handlers);
   };
-  own(...openMiddleware(accessOf, guard));
+  own(...openMiddleware(accessOf, guard, headers, logger));
 
   app.get("/assets/:name", (c) => {
     const asset = assets().get(c.req.param("name"));
@@ -131,7 +133,13 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   scheduleRoutes(r);
   kindRoutes(r);
 
-  const notFound = (c: Context) => r.render(c, errorPage(r.pageOf(c), 404, `nothing at ${c.req.path}`), 404);
+  // Outside the dashboard's own paths the middleware has not run: the headers are added here.
+  const notFound = async (c: Context) =>
+    withSecurityHeaders(
+      headers,
+      c,
+      await r.render(c, errorPage(r.pageOf(c), 404, `nothing at ${c.req.path}`), 404),
+    );
   app.notFound(notFound);
   app.onError(async (thrown, c) => {
     const error =

@@ -2,17 +2,20 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
-import { secureHeaders } from "hono/secure-headers";
 import { tooManyAttempts } from "./attempt-limit.js";
 import { type Access, CSRF_FIELD, type Guard } from "./auth.js";
 import { DashboardHttpError } from "./http-error.js";
-import { isLoopback } from "./loopback.js";
+import { localOnly } from "./local-only.js";
+import type { DashboardLogger } from "./options.js";
 import { formOf } from "./routes/route-context.js";
 
 /** The largest form a POST may send (1,000 seqs take about 12 KB). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** Where a request came from, for the log: the socket's address, and a proxy's header if any. */
+/**
+ * Where a request came from, for the log: the socket's address (null when it cannot be seen), and
+ * a proxy's header if any.
+ */
 export function remoteOf(c: Context): { remote: string | null; forwardedFor: string | null } {
   let remote: string | null = null;
   try {
@@ -36,40 +39,23 @@ export function clientOf(c: Context): string | null {
  * that allows no inline script, no framing), the loopback check of a dashboard without a token,
  * the body limit, and the same-origin check of form posts.
  */
-export function openMiddleware(accessOf: (c: Context) => Access, guard: Guard): MiddlewareHandler[] {
+export function openMiddleware(
+  accessOf: (c: Context) => Access,
+  guard: Guard,
+  headers: MiddlewareHandler,
+  logger: DashboardLogger,
+): MiddlewareHandler[] {
   // Cross-site form posts are refused by their Origin (a script with the bearer token is exempt:
   // a browser never sends that header by itself).
   const sameOrigin = csrf();
+  const checkLocal = localOnly(logger);
   return [
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", "data:"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-      },
-      referrerPolicy: "same-origin",
-      // mounted in an https app, HSTS is that app's to decide (with includeSubDomains it would
-      // bind the whole domain)
-      strictTransportSecurity: false,
-    }),
-    // Without a token, the dashboard answers requests addressed to this machine only: a web page
-    // cannot reach it through a name that resolves to 127.0.0.1 (DNS rebinding).
+    headers,
+    // Without a token, the dashboard serves this machine only (local-only.ts): requests addressed
+    // to a loopback name (no DNS rebinding), from a loopback socket it can see, that no proxy
+    // says came from elsewhere.
     async (c, next) => {
-      if (!guard.protected) {
-        const remote = remoteOf(c).remote;
-        if (
-          !isLoopback(new URL(c.req.url).hostname) ||
-          (remote !== null && !isLoopback(remote.replace(/^::ffff:/, "")))
-        )
-          throw new DashboardHttpError(
-            403,
-            "this dashboard has no token, so it answers requests to localhost or 127.0.0.1 from this machine only (set a token to serve others)",
-          );
-      }
+      if (!guard.protected) checkLocal(c);
       await next();
     },
     bodyLimit({

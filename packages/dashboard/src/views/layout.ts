@@ -49,16 +49,20 @@ export function layout(
       html`<a href="${path === "/" ? p.base || "/" : `${p.base}${path}`}" class="${path === active ? "active" : ""}">${label}</a>`,
   )}</nav>
 <form method="get" action="${p.base}/tasks" class="search"><input type="search" name="q" placeholder="task id, key or seq" aria-label="find a task"><button type="submit">Find</button></form>
-<span class="store" title="the store">${p.location}</span>${
-    p.signedIn ? actionForm(p, "/logout", "Sign out") : ""
-  }</header>
+${p.location === "" ? "" : html`<span class="store" title="the store">${p.location}</span>`}${
+  p.signedIn ? actionForm(p, "/logout", "Sign out") : ""
+}</header>
 <main>${p.notice === undefined ? "" : html`<p class="notice" role="status">${p.notice}</p>`}<h1>${title}</h1>${body}</main>${scripts}
 <script src="${p.base}/assets/dashboard.js"></script></body></html>`;
 }
 
+/**
+ * A 4xx or 5xx page: one line, and nothing of the store (no location: whoever was refused, a DNS
+ * rebinding page among them, learns nothing of where it is). A CSRF token only for the sign-out.
+ */
 export function errorPage(p: PageContext, status: number, message: string): Html {
   return layout(
-    p,
+    { ...p, location: "", csrf: p.signedIn ? p.csrf : "" },
     status === 404 ? "Not found" : "Cannot do that",
     "",
     html`<p class="error" role="alert">${message}</p>`,
