@@ -23,7 +23,7 @@ export {
   statusTotals,
   storeStatsOf,
 } from "./read-all.js";
-export { redactUrl } from "./redact-url.js";
+export { redactLocationIn, redactUrl } from "./redact-url.js";
 export { type Migration, SCHEMA_VERSION } from "./sql/migrations.js";
 export { SQLITE_MIGRATIONS } from "./sqlite/migrations.js";
 export { type SqliteStoreOptions, SqliteSyncStore } from "./sqlite/sqlite-sync-store.js";

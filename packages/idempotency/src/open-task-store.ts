@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS } from "./defaults.js";
 import type { TaskStoreDriver } from "./driver.js";
 import { StoreError } from "./errors.js";
+import { redactUrl } from "./redact-url.js";
 import { SqliteTaskStore } from "./sqlite/sqlite-task-store.js";
 import { storeLocationProblem } from "./store-location.js";
 
@@ -85,7 +86,7 @@ export async function openTaskStore(
   if (location !== ":memory:" && !create && !existsSync(location))
     throw new StoreError(
       "ERR_NOT_FOUND",
-      `no task store at ${location} (nothing was run or submitted there yet)`,
+      `no task store at ${redactUrl(location)} (nothing was run or submitted there yet)`,
     );
   return SqliteTaskStore.open({
     path: location,

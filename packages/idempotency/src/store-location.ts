@@ -20,5 +20,23 @@ export function storeLocationProblem(location: unknown, label = "store location"
     return `${label}: unknown scheme "${scheme}://" in ${redactUrl(location)}: a store location is ${STORE_LOCATION_FORMS}`;
   if (scheme === undefined && /^postgres(ql)?:/i.test(location))
     return `${label}: ${redactUrl(location)} is not a PostgreSQL URL: it starts with postgres:// or postgresql://`;
+  // a space or a control character around it: taken as a path, a URL would become a SQLite file
+  // (and its directories) named after it, password and all
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters refused
+  if (/^\s|\s$|[\u0000-\u001f\u007f]/.test(location))
+    return `${label}: "${redactUrl(location)}" starts or ends with a space or holds a control character: a store location is ${STORE_LOCATION_FORMS}`;
+  if (scheme !== undefined && isAmbiguousUrl(location.slice(scheme.length + 3)))
+    return `${label}: ${redactUrl(location)} has an @ after a /, ? or #: write them percent-encoded in a user name or password (/ as %2F, ? as %3F, # as %23, @ as %40), and an @ elsewhere as %40`;
   return undefined;
+}
+
+/**
+ * Whether a URL's text after `scheme://` has an @ after the end of its authority: a password with
+ * an unencoded `/`, `?` or `#` (which pg would read as a host and a port, and the rest as a
+ * database name or a query) or an @ in the path or the query. Either way, what it means cannot be
+ * told; redactUrl masks everything up to that @.
+ */
+function isAmbiguousUrl(rest: string): boolean {
+  const end = rest.search(/[/?#\\]/);
+  return end >= 0 && end < rest.lastIndexOf("@");
 }

@@ -68,6 +68,8 @@ export class PgConnection {
   readonly schema: string;
   readonly location: string;
   readonly reconnectTimeoutMs: number;
+  /** The URL as given, password and all: only for fromPg (`storeError`), which masks it. */
+  readonly #url: string;
   readonly pool: pg.Pool;
   /** The pool's settings, for a connection of its own (the notifier's LISTEN). */
   readonly config: pg.PoolConfig;
@@ -76,6 +78,7 @@ export class PgConnection {
   constructor(options: PgConnectionOptions) {
     this.schema = options.schema;
     this.location = options.location;
+    this.#url = options.url;
     this.reconnectTimeoutMs = options.reconnectTimeoutMs;
     this.config = {
       connectionString: options.url,
@@ -169,10 +172,15 @@ export class PgConnection {
       try {
         return await run(attempt);
       } catch (error) {
-        if (!isTransient(error) || performance.now() >= deadline) throw fromPg(error, what, this.location);
+        if (!isTransient(error) || performance.now() >= deadline) throw this.storeError(error, what);
         await sleep(Math.min(BACKOFF_MAX_MS, 25 * 2 ** attempt));
       }
     }
+  }
+
+  /** `error` as one line naming `what` failed, the URL and any message without its password (fromPg). */
+  storeError(error: unknown, what: string): StoreError {
+    return fromPg(error, what, this.#url);
   }
 
   /** Ends the pool (calls retrying meanwhile stop with ERR_CLOSED). Idempotent. */

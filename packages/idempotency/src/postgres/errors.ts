@@ -1,6 +1,7 @@
 import { StoreError } from "../errors.js";
+import { redactLocationIn, redactUrl } from "../redact-url.js";
 
-export { redactUrl } from "../redact-url.js";
+export { redactUrl };
 
 /** SQLSTATEs after which the same statement may succeed on a new connection or a little later. */
 const TRANSIENT_SQLSTATE = new Set([
@@ -32,12 +33,16 @@ export function isTransient(error: unknown): boolean {
   );
 }
 
-/** One clear line for a PostgreSQL or connection error, naming the server without its password. */
-export function fromPg(error: unknown, what: string, location: string): StoreError {
+/**
+ * One clear line for a PostgreSQL or connection error, naming the server at `url` without its
+ * password; the driver's or server's own message is kept without it too (a malformed URL is read
+ * otherwise by pg: a piece of its password may come back as a database, user or file name).
+ */
+export function fromPg(error: unknown, what: string, url: string): StoreError {
   if (error instanceof StoreError) return error;
   const e = error as { code?: string; message?: string; hostname?: string };
-  const message = e?.message ?? String(error);
-  const at = `PostgreSQL at ${location}`;
+  const message = redactLocationIn(e?.message ?? String(error), url);
+  const at = `PostgreSQL at ${redactUrl(url)}`;
   switch (e?.code) {
     case "ECONNREFUSED":
       return new StoreError("ERR_STORE_UNAVAILABLE", `${what}: cannot reach ${at}: connection refused`, {

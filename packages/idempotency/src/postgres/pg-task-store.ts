@@ -23,7 +23,7 @@ import type * as T from "../types.js";
 import * as validate from "../validate.js";
 import { answerClaims, type ClaimRow } from "./claim-answers.js";
 import { PgConnection } from "./connection.js";
-import { fromPg, redactUrl } from "./errors.js";
+import { redactUrl } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { PgNotifier } from "./notifier.js";
 import { bindPg } from "./pg-values.js";
@@ -235,7 +235,7 @@ export class PgTaskStore implements TaskStoreDriver {
       return store;
     } catch (error) {
       await store.#conn.end();
-      throw fromPg(error, "cannot open task store", store.location);
+      throw store.#conn.storeError(error, "cannot open task store");
     }
   }
 
@@ -286,7 +286,7 @@ export class PgTaskStore implements TaskStoreDriver {
           readonly call?: string;
         })[];
       } catch (error) {
-        throw fromPg(error, "claim with", this.location);
+        throw this.#conn.storeError(error, "claim with");
       }
     };
     const rows = await run("task_claim_with", {
