@@ -17,6 +17,7 @@ import { scheduleRoutes } from "./routes/schedules.js";
 import { signInRoutes, signOutRoute } from "./routes/sign-in.js";
 import { taskRoutes } from "./routes/tasks.js";
 import { securityHeaders, withSecurityHeaders } from "./security-headers.js";
+import { NoticeSigner } from "./signed-notice.js";
 import { errorPage, type Html } from "./views/layout.js";
 import { notices } from "./views/notice.js";
 
@@ -63,6 +64,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const guard = new Guard(o.token, o.now);
   const history = new History(store, o.sampleMs);
   const location = redactUrl(store.location);
+  const signer = new NoticeSigner();
   const headers = securityHeaders();
   // strict: false, so `/taskq` and `/taskq/` are both the overview when mounted under a path.
   const app = new Hono({ strict: false });
@@ -100,15 +102,20 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         csrf: guard.csrfFor(access === "session" ? sessionOf(c) : undefined),
         location: access === "denied" || access === "limited" ? "" : location,
         signedIn: access === "session",
-        notice: notices(c.req.query("done"), c.req.query("n")),
+        notice: noticeOf(c),
       };
     },
     render: async (c, page: Html, status = 200) => c.html(await page, status),
     logAction: (c, action, fields, message) =>
       logger.info({ component: "dashboard", action, ...fields, ...remoteOf(c) }, message),
     done: (path, what, n) =>
-      `${base}${path}${path.includes("?") ? "&" : "?"}done=${what}${n === undefined ? "" : `&n=${n}`}`,
+      `${base}${path}${path.includes("?") ? "&" : "?"}${signer.query(`${base}${path.split("?")[0]}`, what, n)}`,
   };
+  // What the last action did, only when that action signed it for this page (signed-notice.ts).
+  function noticeOf(c: Context): string | undefined {
+    const signed = signer.verify(c.req.path, c.req.query());
+    return signed === undefined ? undefined : notices(signed.done, signed.n);
+  }
 
   // Middleware runs on the dashboard's own paths only, so mounted at "/" in your Hono app it
   // leaves your routes alone.
