@@ -1,15 +1,23 @@
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { mkdtempSync } from "node:fs";
+import { createServer } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { getRequestListener } from "@hono/node-server";
+import { redactUrl } from "@taskq/idempotency";
 import { Hono } from "hono";
+import pg from "pg";
 import { type Client, connect, createWorker, TaskFailedError } from "taskq";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { ATTEMPT_LIMITS } from "../src/attempt-limit.js";
 import { createDashboard, type Dashboard, type DashboardLogger, startDashboard } from "../src/index.js";
+import { NOTICE_MS, NoticeSigner } from "../src/signed-notice.js";
 import { state } from "./fixtures/work.mjs";
-import { countOf, csrfOf, from, get, ORIGIN, post, type Reply } from "./http.js";
+import { countOf, csrfOf, from, get, LOCAL, ORIGIN, post, type Reply, reply } from "./http.js";
 import { type SelfSigned, selfSigned } from "./self-signed.js";
 
 const work = new URL("./fixtures/work.mjs", import.meta.url).pathname;
@@ -54,6 +62,56 @@ const seqsOf = (page: Reply) => [...page.text.matchAll(/<tr data-seq="(\d+)"/g)]
 const nextOf = (page: Reply) =>
   /<a class="next" href="([^"]+)"/.exec(page.text)?.[1]?.replaceAll("&amp;", "&");
 const seqOfId = async (client: Client, id: string) => (await client.store.getById(id))[0]?.seq as number;
+/** The headers every page of the dashboard carries (hono's secureHeaders), error pages too. */
+const SECURITY_HEADERS = [
+  "content-security-policy",
+  "x-frame-options",
+  "x-content-type-options",
+  "referrer-policy",
+  "cross-origin-opener-policy",
+  "cross-origin-resource-policy",
+  "origin-agent-cluster",
+  "x-dns-prefetch-control",
+  "x-download-options",
+  "x-permitted-cross-domain-policies",
+  "x-xss-protection",
+];
+
+/** better-sqlite3, the dashboard's dev dependency (no types of its own). */
+const Database = createRequire(import.meta.url)("better-sqlite3") as new (
+  path: string,
+) => { prepare(sql: string): { run(...values: unknown[]): unknown }; close(): void };
+
+/** A worker's row written straight into the `managers` table, whatever it holds; returns its removal. */
+async function writeWorkerRow(store: string, owner: string, info: string, now: number) {
+  const insert = "INSERT INTO managers (owner, started_at, heartbeat_at, info) VALUES ($1, $2, $2, $3)";
+  if (store.startsWith("postgres")) {
+    const db = new pg.Client({ connectionString: store });
+    await db.connect();
+    await db.query(insert, [owner, now, info]);
+    return async () => {
+      await db.query("DELETE FROM managers WHERE owner = $1", [owner]);
+      await db.end();
+    };
+  }
+  const db = new Database(store);
+  db.prepare("INSERT INTO managers (owner, started_at, heartbeat_at, info) VALUES (?, ?, ?, ?)").run(
+    owner,
+    now,
+    now,
+    info,
+  );
+  return () => {
+    db.prepare("DELETE FROM managers WHERE owner = ?").run(owner);
+    db.close();
+  };
+}
+
+/** The link an action redirects to: its page, with the notice it signed (signed-notice.ts). */
+const noticeAt = (path: string, done: string, n?: number) =>
+  new RegExp(
+    `^${path.replaceAll("?", "\\?")}\\?done=${done}${n === undefined ? "" : `&n=${n}`}&at=[0-9a-z]+&sig=[\\w-]+$`,
+  );
 
 describe.each([
   ["SQLite", sqliteStore],
@@ -181,7 +239,10 @@ describe.each([
       expect(page.text).not.toContain(`data-field="${row}"`);
     expect(page.text).toMatch(/<dd data-field="created">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z<\/dd>/);
     const done = await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", csrfOf(page)]]);
-    expect([done.status, done.location]).toEqual([303, `/tasks/${seq}?done=cancelled`]);
+    expect([done.status, done.location]).toEqual([
+      303,
+      expect.stringMatching(noticeAt(`/tasks/${seq}`, "cancelled")),
+    ]);
     expect((await get(dashboard, done.location as string)).text).toContain("Cancelled: it will not run.");
     expect((await client.get(task.id))?.status).toBe("cancelled");
     expect(logged.map((l) => [l.fields.action, l.fields.seq])).toEqual([["cancel", seq]]);
@@ -367,9 +428,12 @@ describe.each([
       new RegExp(`data-kind-state="${kind}">running <form[^>]*action="/kinds/${kind}/pause"`),
     );
     const paused = await post(dashboard, `/kinds/${kind}/pause`, [["_csrf", csrfOf(page)]]);
-    expect([paused.status, paused.location]).toEqual([303, "/?done=kind-paused"]);
+    expect([paused.status, paused.location]).toEqual([
+      303,
+      expect.stringMatching(noticeAt("/", "kind-paused")),
+    ]);
     expect((await client.limits()).find((l) => l.kind === kind)).toMatchObject({ paused: true });
-    const after = await get(dashboard, "/?done=kind-paused");
+    const after = await get(dashboard, paused.location as string);
     expect(after.text).toContain("Kind paused: no worker starts its tasks from its next take");
     expect(after.text).toMatch(
       new RegExp(`data-kind-state="${kind}"><span class="badge warn">paused</span>`),
@@ -378,10 +442,10 @@ describe.each([
     // a worker started now passes it by; resumed, it runs
     await worker(store, kind);
     const again = await post(dashboard, `/kinds/${kind}/pause`, [["_csrf", csrfOf(after)]]);
-    expect(again.location).toBe("/?done=kind-was-paused");
+    expect(again.location).toMatch(noticeAt("/", "kind-was-paused"));
     expect((await client.get(queued.id))?.status).toBe("queued");
-    expect((await post(dashboard, `/kinds/${kind}/resume`, [["_csrf", csrfOf(after)]])).location).toBe(
-      "/?done=kind-resumed",
+    expect((await post(dashboard, `/kinds/${kind}/resume`, [["_csrf", csrfOf(after)]])).location).toMatch(
+      noticeAt("/", "kind-resumed"),
     );
     expect(await client.result(queued.id)).toEqual({ done: { n: 1 } });
     expect(logged.map((l) => [l.fields.action, l.fields.changed])).toEqual([
@@ -391,6 +455,179 @@ describe.each([
     ]);
     const bad = await post(dashboard, "/kinds/a%20b/pause", [["_csrf", csrfOf(after)]]);
     expect([bad.status, bad.text]).toEqual([400, expect.stringContaining("not a kind")]);
+  });
+});
+
+describe.each([
+  ["SQLite", sqliteStore],
+  ["PostgreSQL", () => pgStore],
+] as [string, () => string][])("the dashboard against an attacker (issue 37), over %s", (_name, storeOf) => {
+  it("error pages show no store location, and carry the headers every page carries", async () => {
+    const store = storeOf();
+    const { client, dashboard } = await open(store);
+    const mounted = createDashboard({ client, basePath: "/ops", logger: { info: () => undefined } });
+    closers.push(() => mounted.close());
+    // where the store is, in any form a page could show it
+    const where = store.startsWith("postgres")
+      ? [new URL(store).host, redactUrl(client.store.location)]
+      : [store, dirname(store)];
+    const normal = await get(dashboard, "/");
+    expect(normal.text).toContain(redactUrl(client.store.location)); // the overview shows it
+    expect(normal.headers?.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    const errors: [string, Reply][] = [
+      [
+        "DNS rebinding",
+        await reply(await dashboard.fetch(new Request("http://attacker.example:9465/tasks"), LOCAL)),
+      ],
+      [
+        "rebinding, outside its paths",
+        await reply(await dashboard.fetch(new Request("http://attacker.example:9465/nowhere"), LOCAL)),
+      ],
+      ["outside its paths", await get(dashboard, "/nowhere")],
+      ["outside its base path", await get(mounted, "/elsewhere")],
+      ["an unknown task", await get(dashboard, "/tasks/987654321")],
+      ["a bad parameter", await get(dashboard, "/tasks?status=bogus")],
+      ["no socket", await reply(await dashboard.fetch(new Request(`${ORIGIN}/`)))],
+    ];
+    for (const [what, page] of errors) {
+      expect([what, page.status >= 400]).toEqual([what, true]);
+      for (const part of where) expect([what, page.text.includes(part)]).toEqual([what, false]);
+      expect(page.text).not.toContain('class="store"');
+      for (const header of SECURITY_HEADERS)
+        expect([what, header, page.headers?.get(header)]).toEqual([
+          what,
+          header,
+          normal.headers?.get(header),
+        ]);
+    }
+  });
+
+  it("answers bad input to the search and every parameter with a 4xx and one line (a NUL byte too)", async () => {
+    const { client, dashboard, logged } = await open(storeOf());
+    const kind = kindOf("nul");
+    const task = await client.enqueue(kind, { n: 1 }, { key: "key-a" });
+    const seq = await seqOfId(client, task.id);
+    const gets = [
+      "/tasks?q=%00",
+      "/tasks?q=key%00a",
+      `/tasks?q=${"x".repeat(513)}`,
+      "/tasks?q=%01",
+      "/tasks?tag=%00",
+      "/tasks?tag=a%00b",
+      "/tasks?kind=%00",
+      "/tasks?status=%00",
+      "/tasks?before=%00",
+      "/tasks?limit=%00",
+      "/tasks/%00",
+      `/tasks/${seq}%00`,
+      "/dead-letters?kind=%00",
+      "/dead-letters?before=%00",
+    ];
+    for (const path of gets) {
+      const r = await get(dashboard, path);
+      expect([path, r.status >= 400 && r.status < 500]).toEqual([path, true]);
+      expect(/<p class="error" role="alert">([^\n<]+)<\/p>/.test(r.text)).toBe(true);
+    }
+    const csrf = csrfOf(await get(dashboard, "/"));
+    const posts: [string, [string, string][]][] = [
+      ["/schedules/%00/pause", []],
+      ["/kinds/%00/pause", []],
+      [`/tasks/${seq}%00/cancel`, []],
+      ["/dead-letters/redrive", [["seq", "\u0000"]]],
+      ["/dead-letters/purge", [["olderThanHours", "\u0000"]]],
+    ];
+    for (const [path, fields] of posts) {
+      const r = await post(dashboard, path, [["_csrf", csrf], ...fields]);
+      expect([path, r.status >= 400 && r.status < 500]).toEqual([path, true]);
+    }
+    // the store was never asked: nothing failed, nothing was logged as an error
+    expect(logged.filter((l) => l.fields.level === "error")).toEqual([]);
+    expect((await get(dashboard, "/tasks?q=key-a")).location).toBe(`/tasks/${seq}`);
+    expect((await client.get(task.id))?.status).toBe("queued");
+  });
+
+  it("shows a worker whose stored report is malformed as malformed, not a 500", async () => {
+    const store = storeOf();
+    const { client, dashboard } = await open(store);
+    const now = await client.store.now();
+    const owner = `malformed-${process.pid}-${++kindSeq}`;
+    const rows: [string, string][] = [
+      [`${owner}-kinds`, '{"threads":1,"slots":2,"executing":0,"leased":0,"kinds":"email"}'],
+      [`${owner}-json`, "{not json"],
+      [`${owner}-null`, "null"],
+      [`${owner}-counts`, '{"threads":"many","slots":2,"executing":null,"leased":0,"kinds":[1,2],"name":7}'],
+    ];
+    for (const [row, info] of rows) closers.push(await writeWorkerRow(store, row, info, now));
+    const page = await get(dashboard, "/");
+    expect(page.status).toBe(200);
+    const rowOf = (name: string) =>
+      new RegExp(`<tr[^>]*><td>${name}</td>.*?</tr>`).exec(page.text)?.[0] ?? "";
+    expect(rowOf(`${owner}-kinds`)).toContain(
+      "malformed report</span> <small>kinds is not a list of strings",
+    );
+    expect(rowOf(`${owner}-kinds`)).toMatch(/<td class="num">1<\/td><td class="num">2<\/td>/); // the sound fields
+    expect(rowOf(`${owner}-json`)).toContain("its report is not a JSON object");
+    expect(rowOf(`${owner}-null`)).toContain("its report is not a JSON object");
+    expect(rowOf(`${owner}-counts`)).toContain(
+      "threads is not a number of 0 or more; executing is not a number of 0 or more; kinds is not a list of strings; name is not a string",
+    );
+    expect((await get(dashboard, "/api/overview")).status).toBe(200);
+  });
+
+  it("shows an action's notice only on the link the action made, never from a hand-made URL", async () => {
+    const store = storeOf();
+    const { client, dashboard } = await open(store);
+    const kind = kindOf("notice");
+    await worker(store, kind);
+    const succeeded = await client.enqueue(kind, { n: 1 });
+    await client.result(succeeded.id);
+    const seq = await seqOfId(client, succeeded.id);
+    // the issue's case: a notice of a cancel that did not happen
+    for (const query of [
+      "done=cancelled",
+      "done=requested",
+      "done=redriven&n=5",
+      "done=cancelled&at=0&sig=x",
+    ]) {
+      const page = await get(dashboard, `/tasks/${seq}?${query}`);
+      expect([query, page.status]).toEqual([query, 200]);
+      expect([query, page.text.includes('class="notice"')]).toEqual([query, false]);
+    }
+    // the real one shows; the same link with its count changed, or on another page, does not
+    const queued = await client.enqueue(kindOf("notice-queued"), { n: 2 }, { delayMs: 3_600_000 });
+    const queuedSeq = await seqOfId(client, queued.id);
+    const csrf = csrfOf(await get(dashboard, `/tasks/${queuedSeq}`));
+    const done = await post(dashboard, `/tasks/${queuedSeq}/cancel`, [["_csrf", csrf]]);
+    expect(done.location).toMatch(noticeAt(`/tasks/${queuedSeq}`, "cancelled"));
+    const link = done.location as string;
+    expect((await get(dashboard, link)).text).toContain("Cancelled: it will not run.");
+    const elsewhere = link.replace(`/tasks/${queuedSeq}?`, `/tasks/${seq}?`);
+    expect((await get(dashboard, elsewhere)).text).not.toContain('class="notice"');
+    const purge = await post(dashboard, "/dead-letters/purge", [
+      ["_csrf", csrf],
+      ["olderThanHours", "1000"],
+    ]);
+    expect(purge.location).toMatch(noticeAt("/dead-letters", "purged", 0));
+    expect((await get(dashboard, purge.location as string)).text).toContain("Purged 0 dead letters");
+    const inflated = (purge.location as string).replace("&n=0&", "&n=99&");
+    expect((await get(dashboard, inflated)).text).not.toContain('class="notice"');
+  });
+});
+
+describe("a notice's signature", () => {
+  it("holds for its page, its code and count, for NOTICE_MS", () => {
+    let now = 1_000_000;
+    const signer = new NoticeSigner(() => now);
+    const query = Object.fromEntries(new URLSearchParams(signer.query("/tasks/7", "redriven", 1)));
+    expect(signer.verify("/tasks/7", query)).toEqual({ done: "redriven", n: "1" });
+    expect(signer.verify("/tasks/8", query)).toBeUndefined();
+    expect(signer.verify("/tasks/7", { ...query, n: "2" })).toBeUndefined();
+    expect(signer.verify("/tasks/7", { ...query, done: "purged" })).toBeUndefined();
+    now += NOTICE_MS;
+    expect(signer.verify("/tasks/7", query)).toEqual({ done: "redriven", n: "1" });
+    now += 1;
+    expect(signer.verify("/tasks/7", query)).toBeUndefined();
+    expect(new NoticeSigner(() => now).verify("/tasks/7", query)).toBeUndefined(); // another dashboard's
   });
 });
 
@@ -705,14 +942,118 @@ describe("the dashboard refuses what it should", () => {
 
   it("without a token, answers requests to loopback names only (no DNS rebinding)", async () => {
     const { dashboard } = await open(sqliteStore());
-    const rebound = await dashboard.fetch(new Request("http://attacker.example:9465/tasks"));
+    const rebound = await dashboard.fetch(new Request("http://attacker.example:9465/tasks"), LOCAL);
     expect(rebound.status).toBe(403);
     expect(await rebound.text()).toContain(
       "this dashboard has no token, so it answers requests to localhost or 127.0.0.1 from this machine only",
     );
-    expect((await dashboard.fetch(new Request("http://localhost:9465/"))).status).toBe(200);
+    expect((await dashboard.fetch(new Request("http://localhost:9465/"), LOCAL)).status).toBe(200);
+    expect((await dashboard.fetch(new Request("http://[::1]:9465/"), from("::ffff:127.0.0.1"))).status).toBe(
+      200,
+    );
+    expect((await get(dashboard, "/", {}, from("192.0.2.5"))).status).toBe(403); // a socket elsewhere
     const guarded = await open(sqliteStore(), { token: "a-long-enough-token" });
     expect((await guarded.dashboard.fetch(new Request("http://dashboard.example/"))).status).toBe(302);
+  });
+
+  it("without a token, refuses and logs a request a proxy forwarded from another machine", async () => {
+    const { client, dashboard, logged } = await open(sqliteStore());
+    const task = await client.enqueue(kindOf("proxied"), { n: 1 }, { delayMs: 3_600_000 });
+    const seq = await seqOfId(client, task.id);
+    const page = await get(dashboard, `/tasks/${seq}`);
+    // a same-host proxy that rewrites Host: the socket and the name are loopback, the header is not
+    const refused: [Record<string, string>, string][] = [
+      [{ "x-forwarded-for": "203.0.113.7" }, "203.0.113.7"],
+      [{ "x-forwarded-for": "127.0.0.1, 203.0.113.7" }, "203.0.113.7"], // any hop
+      [{ "x-forwarded-for": "203.0.113.7, 127.0.0.1" }, "203.0.113.7"],
+      [{ "x-forwarded-for": "203.0.113.7:51234" }, "203.0.113.7"],
+      [{ forwarded: 'for="[2001:db8:cafe::17]:4711";proto=https' }, "2001:db8:cafe::17"],
+      [{ forwarded: "for=127.0.0.1, for=198.51.100.4;by=127.0.0.1" }, "198.51.100.4"],
+      [{ forwarded: "For=unknown" }, "unknown"], // not known to be this machine
+      [{ forwarded: "for=_hidden" }, "_hidden"],
+      [{ "x-real-ip": "192.0.2.9" }, "192.0.2.9"],
+      [{ "x-forwarded-for": "::ffff:10.0.0.1" }, "::ffff:10.0.0.1"],
+    ];
+    for (const [headers, client] of refused) {
+      const r = await get(dashboard, "/", headers);
+      expect([headers, r.status]).toEqual([headers, 403]);
+      expect(r.text).toContain(
+        `this dashboard has no token, so it serves this machine only, and a proxy says this request came from ${JSON.stringify(client).replaceAll('"', "&quot;")}`,
+      );
+      expect(logged.at(-1)?.fields).toMatchObject({
+        component: "dashboard",
+        level: "warn",
+        refused: "forwarded",
+        client,
+      });
+    }
+    // an action through such a proxy does not happen
+    const cancel = await post(dashboard, `/tasks/${seq}/cancel`, [["_csrf", csrfOf(page)]], {
+      "x-forwarded-for": "203.0.113.7",
+    });
+    expect(cancel.status).toBe(403);
+    expect((await client.get(task.id))?.status).toBe("queued");
+    expect(logged.at(-1)?.fields).toMatchObject({
+      refused: "forwarded",
+      method: "POST",
+      remote: "127.0.0.1",
+    });
+    // a proxy that names this machine is this machine
+    const local: Record<string, string>[] = [
+      { "x-forwarded-for": "127.0.0.1" },
+      { "x-forwarded-for": "127.0.0.1, ::1" },
+      { forwarded: 'for="[::1]:5000"' },
+      { "x-real-ip": "127.0.0.1" },
+    ];
+    for (const headers of local)
+      expect([headers, (await get(dashboard, "/", headers)).status]).toEqual([headers, 200]);
+    // with a token, the token is what protects it: the proxy may forward anyone
+    const guarded = await open(sqliteStore(), { token: "a-long-enough-token" });
+    expect((await get(guarded.dashboard, "/", { "x-forwarded-for": "203.0.113.7" })).location).toBe("/login");
+    // over a real socket, as behind nginx on the same host
+    const running = await startDashboard({ client, port: 0, logger: { info: () => undefined } });
+    closers.push(() => running.close());
+    const proxied = await fetch(running.url, { headers: { "x-forwarded-for": "203.0.113.7" } });
+    expect(proxied.status).toBe(403);
+    expect((await fetch(running.url)).status).toBe(200);
+  });
+
+  it("without a token, refuses to serve when it cannot see the socket, and says what to do", async () => {
+    const { dashboard, logged } = await open(sqliteStore());
+    const blind = "so it cannot tell this machine from another: set a token, or pass the socket to its fetch";
+    for (const path of ["/", "/tasks", "/api/overview"]) {
+      const r = await dashboard.fetch(new Request(`http://localhost:9465${path}`));
+      expect([path, r.status]).toEqual([path, 403]);
+      expect(await r.text()).toContain(blind);
+    }
+    // said to the operator once, not once a request
+    expect(logged.filter((l) => l.fields.refused === "no-socket")).toHaveLength(1);
+    // mounted in a Hono app served without the env, the same; with it, served
+    const parent = new Hono();
+    parent.route("/", dashboard.app);
+    expect((await parent.fetch(new Request(`${ORIGIN}/tasks`))).status).toBe(403);
+    expect((await parent.fetch(new Request(`${ORIGIN}/tasks`), LOCAL)).status).toBe(200);
+    // node:http: a wrapper that drops the env is refused; one that passes { incoming: req } is served
+    const serve = async (passSocket: boolean) => {
+      const server = createServer(async (req, res) => {
+        const request = new Request(new URL(req.url ?? "/", `http://${req.headers.host}`), {
+          headers: req.headers as Record<string, string>,
+        });
+        const response = await dashboard.fetch(request, passSocket ? { incoming: req } : undefined);
+        res.writeHead(response.status).end(await response.text());
+      });
+      server.listen(0, "127.0.0.1");
+      await once(server, "listening");
+      closers.push(() => new Promise<void>((done) => server.close(() => done())));
+      return (await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)).status;
+    };
+    expect(await serve(false)).toBe(403);
+    expect(await serve(true)).toBe(200);
+    const served = createServer(getRequestListener(dashboard.fetch)); // the README's way
+    served.listen(0, "127.0.0.1");
+    await once(served, "listening");
+    closers.push(() => new Promise<void>((done) => served.close(() => done())));
+    expect((await fetch(`http://127.0.0.1:${(served.address() as AddressInfo).port}/`)).status).toBe(200);
   });
 
   it("refuses a huge form, an unreadable one, and an unknown schedule name, with a 4xx", async () => {
@@ -731,6 +1072,7 @@ describe("the dashboard refuses what it should", () => {
         body: "garbage",
         headers: { origin: ORIGIN, "content-type": "multipart/form-data; boundary=x" },
       }),
+      LOCAL,
     );
     expect(garbled.status).toBe(400);
     for (const name of ["%3Cb%3E", "a%2Fb", "x".repeat(300)]) {
@@ -796,7 +1138,7 @@ describe("the dashboard refuses what it should", () => {
     parent.post("/api/orders", (c) => c.json({ ok: true }));
     expect((await parent.fetch(new Request(`${ORIGIN}/health`))).status).toBe(200);
     expect((await parent.fetch(new Request(`${ORIGIN}/api/orders`, { method: "POST" }))).status).toBe(200);
-    expect((await parent.fetch(new Request(`${ORIGIN}/ops/taskq`))).status).toBe(200); // the links' form
+    expect((await parent.fetch(new Request(`${ORIGIN}/ops/taskq`), LOCAL)).status).toBe(200); // the links' form
     // at the root of the user's app too: the dashboard's middleware runs on its own paths only
     const rooted = createDashboard({
       client,

@@ -1,4 +1,5 @@
-// Requests to a dashboard through its fetch handler (no socket), as a browser would send them.
+// Requests to a dashboard through its fetch handler, as a browser would send them (the socket's peer
+// given as @hono/node-server's env: this machine unless told).
 import type { Dashboard } from "../src/index.js";
 
 export const ORIGIN = "http://127.0.0.1:9465";
@@ -9,18 +10,26 @@ export interface Reply {
   readonly location: string | null;
   readonly cookie: string | null;
   readonly retryAfter?: string | null;
+  readonly headers?: Headers;
 }
 
 /** The `env` @hono/node-server passes, with the socket's peer: a request from `address`. */
 export const from = (address: string) => ({ incoming: { socket: { remoteAddress: address } } });
 
-async function reply(response: Response): Promise<Reply> {
+/**
+ * A request from this machine, as get and post send by default: a dashboard without a token
+ * serves only a client it can see on loopback.
+ */
+export const LOCAL = from("127.0.0.1");
+
+export async function reply(response: Response): Promise<Reply> {
   return {
     status: response.status,
     text: await response.text(),
     location: response.headers.get("location"),
     cookie: response.headers.get("set-cookie"),
     retryAfter: response.headers.get("retry-after"),
+    headers: response.headers,
   };
 }
 
@@ -28,7 +37,7 @@ export async function get(
   d: Dashboard,
   path: string,
   headers: Record<string, string> = {},
-  env?: unknown,
+  env: unknown = LOCAL,
 ): Promise<Reply> {
   return reply(await d.fetch(new Request(`${ORIGIN}${path}`, { headers }), env));
 }
@@ -39,7 +48,7 @@ export async function post(
   path: string,
   fields: readonly [string, string][],
   headers: Record<string, string> = {},
-  env?: unknown,
+  env: unknown = LOCAL,
 ): Promise<Reply> {
   return reply(
     await d.fetch(

@@ -29,10 +29,12 @@ const packed = [
 ];
 
 // The dashboard from @taskq/dashboard, in the project: createDashboard in the project's own
-// node:http server, through its fetch handler (web Request and Response; GET only, enough here),
-// at /taskq: the overview, a filtered task list and a chart script (uPlot, resolved from the
-// dashboard's own dependency); and startDashboard, the README's line, on a server of its own. Both
-// on ephemeral ports. One JSON line per page.
+// node:http server, through its fetch handler (web Request and Response; GET only, enough here;
+// the socket passed as @hono/node-server passes it, { incoming: req }: without a token the
+// dashboard serves only a client it sees on loopback), at /taskq: the overview, a filtered task
+// list and a chart script (uPlot, resolved from the dashboard's own dependency); and
+// startDashboard, the README's line, on a server of its own. Both on ephemeral ports. One JSON
+// line per page.
 const dashboardScript = `import { once } from "node:events";
 import { createServer } from "node:http";
 import { createDashboard, startDashboard } from "@taskq/dashboard";
@@ -42,7 +44,7 @@ const client = await connect({ store: ".taskq/app.db" });
 const dashboard = createDashboard({ client, basePath: "/taskq" });
 const server = createServer(async (req, res) => {
   const request = new Request(new URL(req.url, "http://" + req.headers.host), { method: req.method, headers: req.headers });
-  const response = await dashboard.fetch(request);
+  const response = await dashboard.fetch(request, { incoming: req });
   res.writeHead(response.status, Object.fromEntries(response.headers));
   res.end(Buffer.from(await response.arrayBuffer()));
 });
