@@ -3,6 +3,7 @@
 // this repository's scripts/postgres-server.mjs and removed at the end. Every measured run gets a
 // database of its own, dropped when the benchmark ends.
 import { existsSync } from "node:fs";
+import { redactUrl } from "@taskq/idempotency";
 import pg from "pg";
 
 export interface BenchDatabases {
@@ -66,10 +67,9 @@ export async function openBenchDatabases(url?: string): Promise<BenchDatabases> 
     }
   };
   const local = socket;
-  const redacted = new URL(admin);
-  if (redacted.password) redacted.password = "***";
   return {
-    server: redacted.toString(),
+    // the one redaction (a --pg-url that does not parse, or parses wrongly, is masked too)
+    server: redactUrl(admin),
     async create() {
       const name = `taskq_bench_${process.pid}_${made.length + 1}`;
       await run(`CREATE DATABASE ${name}`);
