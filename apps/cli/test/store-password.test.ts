@@ -1,6 +1,7 @@
 // A store location's password is never shown, however the URL is written (issue 37): digits first
 // and an unencoded /, ? or # (`taskq:2024/...@host`, which a URL parser reads as the host taskq and
-// the port 2024), an @ or : in it, no user, a query parameter, a space before it. Every command
+// the port 2024), an @ or : in it, no user, a query parameter, a space before it, the scheme's
+// colon or slashes lost (as a path it would make directories named after it). Every command
 // that takes a store, given each form by --store, --db, TASKQ_STORE or --store-env: one line for
 // the error on stderr (after --db's notice), no stack trace, and no password on stdout or stderr.
 // No PostgreSQL server: the forms that parse are sent to 127.0.0.1:1, which refuses at once.
@@ -18,6 +19,7 @@ const FORMS: readonly { readonly url: string; readonly secret: string }[] = [
   { url: "postgres://2024/Rf4nouser@127.0.0.1:1/db", secret: "Rf4nouser" },
   { url: " postgres://taskq:Rf4space@127.0.0.1:1/db", secret: "Rf4space" },
   { url: "postgres:taskq:2024/Rf4noslash@127.0.0.1:1/db", secret: "Rf4noslash" },
+  { url: "postgres//taskq:Rf4nocolon@127.0.0.1:1/db", secret: "Rf4nocolon" },
   { url: "postgres://taskq:Rf4encoded%2F%3F@127.0.0.1:1/db", secret: "Rf4encoded" },
   { url: "postgres://taskq@127.0.0.1:1/db?sslmode=disable&password=Rf4param", secret: "Rf4param" },
   { url: "postgres://taskq@127.0.0.1:1/db?sslpassword=Rf4sslparam", secret: "Rf4sslparam" },
@@ -73,6 +75,6 @@ describe("no password of a store location in any output, however malformed (ever
     const lines = stderr.split("\n").filter((line) => line !== "taskq: --db is deprecated, use --store");
     expect(lines, stderr).toEqual([expect.stringMatching(/^taskq: \S/), ""]);
     // the location is named, masked: the password as ***
-    expect(stderr).toMatch(/postgres(ql)?:\/{0,2}(taskq:)?\*\*\*@127\.0\.0\.1:1\/db|(ssl)?password=\*\*\*/);
+    expect(stderr).toMatch(/postgres(ql)?:?\/{0,2}(taskq:)?\*\*\*@127\.0\.0\.1:1\/db|(ssl)?password=\*\*\*/);
   });
 });

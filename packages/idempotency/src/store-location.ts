@@ -18,7 +18,9 @@ export function storeLocationProblem(location: unknown, label = "store location"
   const scheme = /^([a-z][a-z0-9+.-]+):\/\//i.exec(location)?.[1];
   if (scheme !== undefined && !/^postgres(ql)?$/i.test(scheme))
     return `${label}: unknown scheme "${scheme}://" in ${redactUrl(location)}: a store location is ${STORE_LOCATION_FORMS}`;
-  if (scheme === undefined && /^postgres(ql)?:/i.test(location))
+  // postgres:/..., postgres:u:pw@..., and postgres//u:pw@... (its colon lost), which as a path
+  // would become directories named after the URL, password and all
+  if (scheme === undefined && /^postgres(ql)?(:|\/\/)/i.test(location))
     return `${label}: ${redactUrl(location)} is not a PostgreSQL URL: it starts with postgres:// or postgresql://`;
   // a space or a control character around it: taken as a path, a URL would become a SQLite file
   // (and its directories) named after it, password and all

@@ -25,6 +25,7 @@ describe("store locations", () => {
     ["mysql://u:secret@h/db", /^store location: unknown scheme "mysql:\/\/" in mysql:\/\/u:\*\*\*@h\/db: /],
     ["sqlite://x.db", /^store location: unknown scheme "sqlite:\/\/" in sqlite:\/\/x\.db: /],
     ["postgres:/u:secret@h/db", /^store location: postgres:\/u:\*\*\*@h\/db is not a PostgreSQL URL/],
+    ["postgres//u:secret@h/db", /^store location: postgres\/\/u:\*\*\*@h\/db is not a PostgreSQL URL/],
     // a password with an unencoded /, ? or # (issue 37): pg would read `taskq:2024` as a host and a port
     [
       "postgres://taskq:2024/secret@h:5432/db",
@@ -59,5 +60,20 @@ describe("store locations", () => {
       process.chdir(cwd);
     }
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("a file path holding user:password@ (a URL missing its colon) is shown masked in a SQLite error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "taskq-location-"));
+    const missing = await openTaskStore(`${dir}/postgres//u:secret@h/db`, { create: false }).catch(
+      (e: unknown) => e as Error,
+    );
+    expect(missing.message).toMatch(/^no task store at .*\/postgres\/\/u:\*\*\*@h\/db \(nothing was run/);
+    const noDirectory = await openTaskStore(`${dir}/postgres//u:secret@h/db`).catch(
+      (e: unknown) => e as Error,
+    );
+    expect(noDirectory.message).toMatch(
+      /^cannot open task store .*\/postgres\/\/u:\*\*\*@h\/db: directory .*\/postgres\/\/u:\*\*\*@h does not exist$/,
+    );
+    for (const error of [missing, noDirectory]) expect(error.message).not.toContain("secret");
   });
 });

@@ -1,6 +1,7 @@
 // The front door's errors, and the ones it passes on. One scheme across the packages: every
 // error class has a `name`, a `code` of the form ERR_<WHAT> (StoreError's ERR_STORE_BUSY,
 // QueueError's ERR_QUEUE_FULL, ConfigError's ERR_CONFIG...), and a `cause` where it wraps one.
+import { redactUrl } from "@taskq/idempotency";
 import type { FailureInfo } from "@taskq/queue";
 
 export {
@@ -67,7 +68,7 @@ export class TaskNotFoundError extends Error {
   readonly code = "ERR_TASK_NOT_FOUND";
   readonly taskId: string;
   constructor(taskId: string, location: string) {
-    super(`no task with id ${JSON.stringify(taskId)} in ${location}`);
+    super(`no task with id ${JSON.stringify(taskId)} in ${redactUrl(location)}`);
     this.taskId = taskId;
   }
 }
@@ -78,7 +79,7 @@ export class ScheduleNotFoundError extends Error {
   readonly code = "ERR_SCHEDULE_NOT_FOUND";
   readonly scheduleName: string;
   constructor(name: string, location: string) {
-    super(`no schedule named ${JSON.stringify(name)} in ${location}`);
+    super(`no schedule named ${JSON.stringify(name)} in ${redactUrl(location)}`);
     this.scheduleName = name;
   }
 }

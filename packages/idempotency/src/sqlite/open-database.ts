@@ -2,6 +2,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { StoreError } from "../errors.js";
+import { redactUrl } from "../redact-url.js";
 import { pendingMigrations, SCHEMA_VERSION } from "../sql/migrations.js";
 import { fromSqlite } from "./errors.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
@@ -13,7 +14,7 @@ function assertSqliteFile(path: string): void {
   if (!existsSync(path)) return;
   const info = statSync(path);
   if (info.isDirectory())
-    throw new StoreError("ERR_CANNOT_OPEN", `cannot open task store ${path}: it is a directory`);
+    throw new StoreError("ERR_CANNOT_OPEN", `cannot open task store ${redactUrl(path)}: it is a directory`);
   if (info.size === 0) return;
   const header = Buffer.alloc(16);
   const fd = openSync(path, "r");
@@ -25,7 +26,7 @@ function assertSqliteFile(path: string): void {
   if (header.toString("latin1") !== SQLITE_MAGIC) {
     throw new StoreError(
       "ERR_NOT_A_DATABASE",
-      `task store ${path} is not a SQLite database (the file was left untouched)`,
+      `task store ${redactUrl(path)} is not a SQLite database (the file was left untouched)`,
     );
   }
 }
@@ -75,7 +76,7 @@ function schemaVersion(db: Database.Database): number {
  * read before the transaction only spares an up-to-date store the write lock.
  */
 function migrate(db: Database.Database, path: string): void {
-  const store = `task store ${path}`;
+  const store = `task store ${redactUrl(path)}`;
   if (pendingMigrations(SQLITE_MIGRATIONS, schemaVersion(db), store).length === 0) return;
   // A migration may rebuild a table that others reference (007 rebuilds `tasks`): SQLite's
   // procedure for that is foreign keys off (a no-op inside a transaction, so around it) and a
@@ -91,7 +92,7 @@ function migrate(db: Database.Database, path: string): void {
       if (broken.length > 0)
         throw new StoreError(
           "ERR_SQLITE",
-          `migrating task store ${path} would break ${broken.length} foreign key(s)`,
+          `migrating task store ${redactUrl(path)} would break ${broken.length} foreign key(s)`,
         );
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     }).immediate();
@@ -111,7 +112,7 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database.Data
     if (!existsSync(dirname(path))) {
       throw new StoreError(
         "ERR_CANNOT_OPEN",
-        `cannot open task store ${path}: directory ${dirname(path)} does not exist`,
+        `cannot open task store ${redactUrl(path)}: directory ${redactUrl(dirname(path))} does not exist`,
       );
     }
   }
@@ -126,7 +127,7 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database.Data
     return db;
   } catch (error) {
     db?.close();
-    const wrapped = fromSqlite(error, `cannot open task store ${path}`);
+    const wrapped = fromSqlite(error, `cannot open task store ${redactUrl(path)}`);
     if (wrapped.code === "ERR_STORE_BUSY") throw wrapped;
     if (wrapped.code === "ERR_SQLITE" || wrapped.code === "ERR_NOT_A_DATABASE") {
       throw new StoreError(wrapped.code, `${wrapped.message} (the file was left untouched)`, {
