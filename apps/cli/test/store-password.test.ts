@@ -78,3 +78,14 @@ describe("no password of a store location in any output, however malformed (ever
     expect(stderr).toMatch(/postgres(ql)?:?\/{0,2}(taskq:)?\*\*\*@127\.0\.0\.1:1\/db|(ssl)?password=\*\*\*/);
   });
 });
+
+describe("no password with every log line on and stack traces shown (LOG_LEVEL=debug)", () => {
+  it.concurrent.each(FORMS)("serve --store $url", async ({ url, secret }) => {
+    const { code, stdout, stderr } = await taskq(workdir(), ["serve", "--exit-when-idle", "--store", url], {
+      LOG_LEVEL: "debug",
+    });
+    expect(code, stderr).toBeGreaterThan(0);
+    expect(stdout + stderr).not.toContain(secret);
+    expect(stdout + stderr).not.toContain(url.trim());
+  });
+});
