@@ -43,6 +43,13 @@ describe("redactUrl over malformed and unusual locations", () => {
     [`postgres://u:${SECRET}%2F%40x@host/db`, "postgres://u:***@host/db"],
     [`postgres://u:${SECRET}%zz@host/db`, "postgres://u:***@host/db"],
     [`postgres://us%40er:${SECRET}@host/db`, "postgres://us%40er:***@host/db"],
+    // an IPv6 host, a socket directory as the host or in the query
+    [`postgres://u:${SECRET}@[::1]:5432/db`, "postgres://u:***@[::1]:5432/db"],
+    [`postgres://u:${SECRET}@%2Fvar%2Frun%2Fpostgresql/db`, "postgres://u:***@%2Fvar%2Frun%2Fpostgresql/db"],
+    [
+      `postgres:///db?host=/var/run/postgresql&password=${SECRET}`,
+      "postgres:///db?host=/var/run/postgresql&password=***",
+    ],
     // an empty password, and none
     ["postgres://u:@host/db", "postgres://u:***@host/db"],
     ["postgresql://u@host:5432/db?sslmode=require", "postgresql://u@host:5432/db?sslmode=require"],

@@ -14,6 +14,8 @@ describe("store locations", () => {
     "/x/y.db",
     "C://x/y.db",
     "postgres://u:p%2F%3F%23%40w@h:5432/db?sslmode=require",
+    "postgres://u:pw@[::1]:5432/db",
+    "postgres:///db?host=/var/run/postgresql",
     "./my tasks/a b.db",
   ])("%s is a store location", (location) => expect(storeLocationProblem(location)).toBeUndefined());
 
