@@ -76,13 +76,18 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const accessOf = (c: Context): Access => {
     let access = accessByRequest.get(c);
     if (access === undefined) {
-      access = guard.access(sessionOf(c), c.req.header("authorization"), clientOf(c), (refusal) => {
-        if (!refusal.limited)
-          logger.info(
-            { component: "dashboard", action: "bearer", ...refusalFields(refusal), ...remoteOf(c) },
-            "dashboard: a request with a wrong bearer token was refused",
-          );
-      });
+      access = guard.access(
+        sessionOf(c),
+        c.req.header("authorization"),
+        clientOf(c, o.trustProxy),
+        (refusal) => {
+          if (!refusal.limited)
+            logger.info(
+              { component: "dashboard", action: "bearer", ...refusalFields(refusal), ...remoteOf(c) },
+              "dashboard: a request with a wrong bearer token was refused",
+            );
+        },
+      );
       accessByRequest.set(c, access);
     }
     return access;
@@ -122,7 +127,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const own = (...handlers: MiddlewareHandler[]) => {
     for (const path of OWN_PATHS) app.use(path, ...handlers);
   };
-  own(...openMiddleware(accessOf, guard, headers, logger));
+  own(...openMiddleware(accessOf, guard, headers, logger, o.trustProxy));
 
   app.get("/assets/:name", (c) => {
     const asset = assets().get(c.req.param("name"));

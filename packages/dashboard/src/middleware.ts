@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -8,6 +9,7 @@ import { DashboardHttpError } from "./http-error.js";
 import { localOnly } from "./local-only.js";
 import type { DashboardLogger } from "./options.js";
 import { formOf } from "./routes/route-context.js";
+import type { TrustedProxies } from "./trust-proxy.js";
 
 /** The largest form a POST may send (1,000 seqs take about 12 KB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -28,10 +30,20 @@ export function remoteOf(c: Context): { remote: string | null; forwardedFor: str
 
 /**
  * The address a request's token attempts are counted against (the sign-in limit): the socket's
- * peer, null when it cannot be seen.
+ * peer, null when it cannot be seen; behind proxies named in `trustProxy`, the client they name:
+ * `X-Forwarded-For` read from its right end, past every trusted hop (a client can write the hops
+ * to the left of its own, never the one its first trusted proxy appends).
  */
-export function clientOf(c: Context): string | null {
-  return remoteOf(c).remote;
+export function clientOf(c: Context, proxies?: TrustedProxies): string | null {
+  const remote = remoteOf(c).remote;
+  if (!proxies?.trusts(remote)) return remote;
+  const hops = (c.req.header("x-forwarded-for") ?? "").split(",").map((hop) => hop.trim());
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i] as string;
+    if (isIP(hop) === 0) return remote; // a hop that is no address: not believed, the proxy counts
+    if (!proxies.trusts(hop)) return hop;
+  }
+  return remote;
 }
 
 /**
@@ -44,6 +56,7 @@ export function openMiddleware(
   guard: Guard,
   headers: MiddlewareHandler,
   logger: DashboardLogger,
+  proxies: TrustedProxies,
 ): MiddlewareHandler[] {
   // Cross-site form posts are refused by their Origin (a script with the bearer token is exempt:
   // a browser never sends that header by itself).
@@ -67,7 +80,7 @@ export function openMiddleware(
     (c, next) => {
       const access = accessOf(c);
       // a client locked out of trying tokens: 429 with Retry-After, whatever the token it sent
-      if (access === "limited") throw tooManyAttempts(c, guard.waitMs(clientOf(c)));
+      if (access === "limited") throw tooManyAttempts(c, guard.waitMs(clientOf(c, proxies)));
       return access === "bearer" ? next() : sameOrigin(c, next);
     },
   ];

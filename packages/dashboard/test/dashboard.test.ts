@@ -826,6 +826,41 @@ describe("the dashboard refuses what it should", () => {
     expect((await get(dashboard, "/", { cookie }, operator)).status).toBe(200);
   });
 
+  it("behind a proxy named in trustProxy, wrong tokens count against the client it names, which a client cannot forge", async () => {
+    const token = "s3cret-token-for-tests";
+    const proxy = from("10.0.0.1");
+    const viaProxy = (client: string) => ({ "x-forwarded-for": client });
+    const { perClient } = ATTEMPT_LIMITS;
+    for (const trusted of [true, false]) {
+      const { dashboard } = await open(sqliteStore(), {
+        token,
+        ...(trusted ? { trustProxy: ["10.0.0.1"] } : {}),
+      });
+      const csrf = csrfOf(await get(dashboard, "/login", {}, proxy));
+      const signIn = (tried: string, headers: Record<string, string>) =>
+        post(
+          dashboard,
+          "/login",
+          [
+            ["_csrf", csrf],
+            ["token", tried],
+          ],
+          headers,
+          proxy,
+        );
+      // the attacker writes a hop of its own to the left; the proxy appends the address it saw
+      for (let i = 1; i <= perClient; i++)
+        expect((await signIn(`wrong-${i}`, viaProxy("198.51.100.2, 203.0.113.7"))).status).toBe(401);
+      expect((await signIn(token, viaProxy("203.0.113.7"))).status).toBe(429);
+      // another client through the same proxy: its own count when the proxy is trusted; the
+      // proxy's shared one (locked out) when it is not
+      expect([trusted, (await signIn(token, viaProxy("198.51.100.2"))).status]).toEqual([
+        trusted,
+        trusted ? 303 : 429,
+      ]);
+    }
+  });
+
   it("counts wrong bearer tokens, each logged with its address; an overall ceiling bounds many clients", async () => {
     const token = "s3cret-token-for-tests";
     let t = 1_700_000_000_000;

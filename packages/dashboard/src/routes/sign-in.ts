@@ -22,7 +22,10 @@ export function signInRoutes(r: RouteContext): void {
     if (!guard.csrfValid(body[CSRF_FIELD], undefined))
       throw new DashboardHttpError(403, "the form's CSRF token is missing or wrong: reload the page");
     // every try counts against the limit on token attempts; a locked-out client's is not read
-    const result = guard.login(typeof body.token === "string" ? body.token : "", clientOf(c));
+    const result = guard.login(
+      typeof body.token === "string" ? body.token : "",
+      clientOf(c, r.options.trustProxy),
+    );
     if (!("session" in result)) {
       if (result.limited) throw tooManyAttempts(c, result.waitMs);
       r.logAction(c, "login", refusalFields(result), "dashboard: a sign-in with a wrong token was refused");
