@@ -66,13 +66,13 @@ describe("store locations", () => {
 
   it("a file path holding user:password@ (a URL missing its colon) is shown masked in a SQLite error", async () => {
     const dir = mkdtempSync(join(tmpdir(), "taskq-location-"));
-    const missing = await openTaskStore(`${dir}/postgres//u:secret@h/db`, { create: false }).catch(
-      (e: unknown) => e as Error,
-    );
+    const missing = (await openTaskStore(`${dir}/postgres//u:secret@h/db`, { create: false }).catch(
+      (e: unknown) => e,
+    )) as Error;
     expect(missing.message).toMatch(/^no task store at .*\/postgres\/\/u:\*\*\*@h\/db \(nothing was run/);
-    const noDirectory = await openTaskStore(`${dir}/postgres//u:secret@h/db`).catch(
-      (e: unknown) => e as Error,
-    );
+    const noDirectory = (await openTaskStore(`${dir}/postgres//u:secret@h/db`).catch(
+      (e: unknown) => e,
+    )) as Error;
     expect(noDirectory.message).toMatch(
       /^cannot open task store .*\/postgres\/\/u:\*\*\*@h\/db: directory .*\/postgres\/\/u:\*\*\*@h does not exist$/,
     );

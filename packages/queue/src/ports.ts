@@ -86,12 +86,7 @@ export interface TaskStorePort {
     version: number,
     data: { outputKey?: string | null; etag?: string | null; result?: string | null },
   ): Promise<number>;
-  retry(
-    seq: number,
-    version: number,
-    failure: StoredFailure,
-    delayMs: number,
-  ): Promise<number>;
+  retry(seq: number, version: number, failure: StoredFailure, delayMs: number): Promise<number>;
   fail(seq: number, version: number, failure: StoredFailure): Promise<number>;
   release(seq: number, version: number): Promise<number>;
   /** running → cancelled (a cancel asked for while this process ran it). */

@@ -2,6 +2,7 @@ export type { DeadLetter, LeaseHolder, StoreStats, TaskRecord, TaskStoreDriver }
 export type { MetricsReport } from "@taskq/metrics";
 export type { ClientsSummary, CloseOptions, LifecycleHooks, TaskEvent } from "@taskq/queue";
 export {
+  type AttemptInfo,
   type Client,
   type ConnectOptions,
   connect,
@@ -15,7 +16,6 @@ export {
   type ScheduleInfo,
   type ScheduleOptions,
   type TaskChoices,
-  type AttemptInfo,
   type TaskInfo,
 } from "./client.js";
 export { createQueue, type Queue, type SubmitManyOptions, type SubmitOptions } from "./create-queue.js";
