@@ -9,7 +9,7 @@ import { DashboardHttpError } from "./http-error.js";
 import { localOnly } from "./local-only.js";
 import type { DashboardLogger } from "./options.js";
 import { formOf } from "./routes/route-context.js";
-import type { TrustedProxies } from "./trust-proxy.js";
+import { cameOverHttps, type TrustedProxies } from "./trust-proxy.js";
 
 /** The largest form a POST may send (1,000 seqs take about 12 KB). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -59,8 +59,19 @@ export function openMiddleware(
   proxies: TrustedProxies,
 ): MiddlewareHandler[] {
   // Cross-site form posts are refused by their Origin (a script with the bearer token is exempt:
-  // a browser never sends that header by itself).
-  const sameOrigin = csrf();
+  // a browser never sends that header by itself). Behind a trusted proxy that says https, the
+  // page's origin is https although this process was asked over http.
+  const sameOrigin = csrf({
+    origin: (origin, c) => {
+      const url = new URL(c.req.url);
+      if (origin === url.origin) return true;
+      return (
+        url.protocol === "http:" &&
+        cameOverHttps(c, proxies, remoteOf(c).remote) &&
+        origin === `https://${url.host}`
+      );
+    },
+  });
   const checkLocal = localOnly(logger);
   return [
     headers,

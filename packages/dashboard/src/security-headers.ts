@@ -19,7 +19,7 @@ export function securityHeaders(): MiddlewareHandler {
     },
     referrerPolicy: "same-origin",
     // mounted in an https app, HSTS is that app's to decide (with includeSubDomains it would
-    // bind the whole domain)
+    // bind the whole domain); startDashboard over its own TLS adds it (server.ts, HSTS)
     strictTransportSecurity: false,
   });
 }

@@ -89,6 +89,22 @@ export function checkListen(options: {
  * `token`) to listen on an address other than loopback without a token: the pages show payloads
  * and results; and there (naming `tls`) a token over plain http, unless `allowPlainHttp`.
  */
+/**
+ * Served over its own TLS, the dashboard tells browsers to come back over https only: a year, this
+ * host only (includeSubDomains would bind every name under the domain). Mounted in an app of
+ * yours, HSTS is that app's to send.
+ */
+export const HSTS = "max-age=31536000";
+
+function withHsts(fetch: Dashboard["fetch"]): Dashboard["fetch"] {
+  return async (request, env) => {
+    const response = await fetch(request, env);
+    const headers = new Headers(response.headers);
+    headers.set("strict-transport-security", HSTS);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  };
+}
+
 export async function startDashboard(options: StartDashboardOptions): Promise<RunningDashboard> {
   const { port = DEFAULT_PORT, host = DEFAULT_HOST, tls, allowPlainHttp, ...rest } = options;
   const checked = tls === undefined ? undefined : checkTls(tls);
@@ -98,7 +114,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     checked === undefined
       ? { fetch: dashboard.fetch, hostname: host }
       : {
-          fetch: dashboard.fetch,
+          fetch: withHsts(dashboard.fetch),
           hostname: host,
           createServer: createHttpsServer,
           serverOptions: { cert: checked.cert, key: checked.key },

@@ -1218,7 +1218,7 @@ describe("TLS, and the session cookie behind a proxy", () => {
     url: string,
     init: { method?: string; body?: string; headers?: Record<string, string> } = {},
   ) =>
-    new Promise<Reply>((resolve, reject) => {
+    new Promise<Reply & { hsts: string | null }>((resolve, reject) => {
       const request = httpsRequest(
         url,
         { method: init.method ?? "GET", headers: init.headers, ca: tls.cert },
@@ -1234,6 +1234,7 @@ describe("TLS, and the session cookie behind a proxy", () => {
               text,
               location: res.headers.location ?? null,
               cookie: res.headers["set-cookie"]?.join(", ") ?? null,
+              hsts: (res.headers["strict-transport-security"] as string | undefined) ?? null,
             }),
           );
         },
@@ -1256,6 +1257,8 @@ describe("TLS, and the session cookie behind a proxy", () => {
     expect(running.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
     const login = await overHttps(`${running.url}login`);
     expect(login.status).toBe(200);
+    // over its own TLS it asks browsers to come back over https only (this host, a year)
+    expect(login.hsts).toBe("max-age=31536000");
     const origin = running.url.slice(0, -1);
     const signedIn = await overHttps(`${running.url}login`, {
       method: "POST",
@@ -1320,6 +1323,31 @@ describe("TLS, and the session cookie behind a proxy", () => {
       expect([name, cookie.startsWith("taskq_dashboard=")]).toEqual([name, true]);
       expect([name, /; Secure/.test(cookie)]).toEqual([name, expected]);
     }
+  });
+
+  it("behind a trusted proxy that says https, a form posted from the https page passes the origin check; from an untrusted peer it does not", async () => {
+    const client = await connect({ store: sqliteStore() });
+    closers.push(() => client.close());
+    const dashboard = createDashboard({ client, token: TOKEN, logger: quiet, trustProxy: ["10.0.0.0/8"] });
+    closers.push(() => dashboard.close());
+    const login = await get(dashboard, "/login");
+    // the browser's page is https://...; the proxy asks this process over http (no Sec-Fetch-Site:
+    // an older browser), so only the proxy's word makes the two origins one
+    const post = (peer: string) =>
+      dashboard.fetch(
+        new Request(`${ORIGIN}/login`, {
+          method: "POST",
+          body: new URLSearchParams({ _csrf: csrfOf(login), token: TOKEN }).toString(),
+          headers: {
+            origin: ORIGIN.replace("http:", "https:"),
+            "x-forwarded-proto": "https",
+            "content-type": "application/x-www-form-urlencoded",
+          },
+        }),
+        { incoming: { socket: { remoteAddress: peer, remotePort: 50_000 } } },
+      );
+    expect((await post("10.1.2.3")).status).toBe(303);
+    expect((await post("192.0.2.50")).status).toBe(403);
   });
 
   it("refuses a token on a network address over plain http, bad TLS and bad trustProxy, before listening", async () => {
