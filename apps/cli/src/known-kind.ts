@@ -32,7 +32,7 @@ export async function checkKnownKind(
   // a slip of a letter or two (two only in a longer name: "emial" is "email", "fail" is not "emil")
   const near = known.filter((k) => editDistance(k, kind) <= (kind.length >= 5 ? 2 : 1));
   const guess = near.length > 0 ? `did you mean ${near.join(" or ")}? ` : "";
-  const what = `${flag} ${kind} is not a kind this store knows (no worker has served it, no schedule or task has it); ${guess}known kinds: ${named}`;
+  const what = `${flag} ${kind} is not a kind this store knows (no worker has served it, no schedule, limit, pause or task has it); ${guess}known kinds: ${named}`;
   if (strict) throw new CliError(`${what} (refused: --strict)`, 2);
   process.stderr.write(`taskq: warning: ${what} (stored anyway; --strict refuses it)\n`);
 }

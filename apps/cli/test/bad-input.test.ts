@@ -357,14 +357,14 @@ const cases: Case[] = [
     args: ["submit", "--kind", "emial", "--payload", "{}", "--strict"],
     exit: 2,
     stderr:
-      /^taskq: --kind emial is not a kind this store knows \(no worker has served it, no schedule or task has it\); known kinds: compute, fail, http_request, image, noop, sleep \(refused: --strict\)\n$/,
+      /^taskq: --kind emial is not a kind this store knows \(no worker has served it, no schedule, limit, pause or task has it\); known kinds: compute, fail, http_request, image, noop, sleep \(refused: --strict\)\n$/,
   },
   {
     name: "schedule add --kind of a kind the store does not know, --strict",
     args: ["schedule", "add", "nightly", "--cron", "0 3 * * *", "--kind", "nop", "--strict"],
     exit: 2,
     stderr:
-      /^taskq: --kind nop is not a kind this store knows \(no worker has served it, no schedule or task has it\); did you mean noop\? known kinds: compute, fail, http_request, image, noop, sleep \(refused: --strict\)\n$/,
+      /^taskq: --kind nop is not a kind this store knows \(no worker has served it, no schedule, limit, pause or task has it\); did you mean noop\? known kinds: compute, fail, http_request, image, noop, sleep \(refused: --strict\)\n$/,
   },
   {
     name: "limits set --concurrency 0",

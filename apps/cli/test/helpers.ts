@@ -169,7 +169,7 @@ export async function mistypedKinds(dir: string, store: readonly string[]): Prom
   expect(refused).toEqual({
     code: 2,
     stdout: "",
-    stderr: `taskq: --kind emial is not a kind this store knows (no worker has served it, no schedule or task has it); known kinds: ${BUILT_IN} (refused: --strict)\n`,
+    stderr: `taskq: --kind emial is not a kind this store knows (no worker has served it, no schedule, limit, pause or task has it); known kinds: ${BUILT_IN} (refused: --strict)\n`,
   });
   expect(await kinds()).toEqual(["noop"]);
 
@@ -193,7 +193,7 @@ export async function mistypedKinds(dir: string, store: readonly string[]): Prom
   expect(warned.code).toBe(0);
   expect(warned.stdout).toMatch(/^task-\S+\n$/);
   expect(warned.stderr).toBe(
-    `taskq: warning: --kind emial is not a kind this store knows (no worker has served it, no schedule or task has it); did you mean email? known kinds: compute, email, fail, http_request, image, noop, sleep (stored anyway; --strict refuses it)\n`,
+    `taskq: warning: --kind emial is not a kind this store knows (no worker has served it, no schedule, limit, pause or task has it); did you mean email? known kinds: compute, email, fail, http_request, image, noop, sleep (stored anyway; --strict refuses it)\n`,
   );
   expect(await kinds()).toEqual(["email", "emial", "noop"]);
   // now a task has it: known (the worker that served email has closed; its task keeps it known)

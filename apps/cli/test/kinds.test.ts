@@ -67,6 +67,16 @@ describe("taskq kinds", () => {
     }
   });
 
+  it("a kind paused (or limited) before any worker serves it is a kind the store knows: submit --strict takes it", async () => {
+    const dir = workdir();
+    expect((await taskq(dir, ["submit", "--payload", '{"id":"a","type":"noop"}'])).code).toBe(0);
+    const refused = await taskq(dir, ["submit", "--kind", "email", "--payload", "{}", "--strict"]);
+    expect(refused.code).toBe(2);
+    expect((await taskq(dir, ["kinds", "pause", "email"])).code).toBe(0);
+    const taken = await taskq(dir, ["submit", "--kind", "email", "--payload", "{}", "--strict"]);
+    expect([taken.code, taken.stderr]).toEqual([0, ""]);
+  });
+
   it("refuses bad input in one line", async () => {
     const name = await taskq(workdir(), ["serve", "--name", ""]);
     expect([name.code, name.stderr]).toEqual([

@@ -241,12 +241,12 @@ export async function readWorkers(store: TaskStoreDriver, now?: number): Promise
 }
 
 /** How a store knows a kind (readKnownKinds). */
-export type KindSource = "built-in" | "worker" | "schedule" | "tasks";
+export type KindSource = "built-in" | "worker" | "schedule" | "limits" | "tasks";
 
 /** A kind a store knows, and how it knows it. */
 export interface KnownKind {
   readonly kind: string;
-  /** In the order of KindSource: `built-in`, `worker`, `schedule`, `tasks`. */
+  /** In the order of KindSource: `built-in`, `worker`, `schedule`, `limits`, `tasks`. */
   readonly sources: readonly KindSource[];
 }
 
@@ -254,15 +254,17 @@ export interface KnownKind {
  * The kinds a store knows, in code-point order: the built-in task types (a `taskq serve` without
  * handlers runs them); the kinds the workers in its registry serve (the live ones, and one that
  * was killed until another worker's report clears it, WORKER_STALE_MS after its last; a worker
- * that closes leaves at once); the kinds of its schedules; and the kinds of the tasks it holds, in
- * any status (until retention prunes them). A kind outside these is most likely mistyped: no
- * worker runs it, so its tasks would wait for ever. Three small reads: the registry, the
- * schedules, and one index probe per kind of task (`kinds()`).
+ * that closes leaves at once); the kinds of its schedules; the kinds with limits or paused (set on
+ * purpose, for a kind its workers will serve); and the kinds of the tasks it holds, in any status
+ * (until retention prunes them). A kind outside these is most likely mistyped: no worker runs it,
+ * so its tasks would wait for ever. Four small reads: the registry, the schedules, the limits, and
+ * one index probe per kind of task (`kinds()`).
  */
 export async function readKnownKinds(store: TaskStoreDriver): Promise<KnownKind[]> {
-  const [workers, schedules, taskKinds] = await Promise.all([
+  const [workers, schedules, limits, taskKinds] = await Promise.all([
     store.workers(),
     store.schedules(),
+    store.kindLimits(),
     store.kinds(),
   ]);
   const sources = new Map<string, Set<KindSource>>();
@@ -282,8 +284,12 @@ export async function readKnownKinds(store: TaskStoreDriver): Promise<KnownKind[
     schedules.map((s) => s.kind),
     "schedule",
   );
+  add(
+    limits.map((l) => l.kind),
+    "limits",
+  );
   add(taskKinds, "tasks");
-  const order: readonly KindSource[] = ["built-in", "worker", "schedule", "tasks"];
+  const order: readonly KindSource[] = ["built-in", "worker", "schedule", "limits", "tasks"];
   return [...sources.keys()]
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
     .map((kind) => ({ kind, sources: order.filter((s) => sources.get(kind)?.has(s)) }));
