@@ -172,11 +172,8 @@ export async function readTaskView(
   record: TaskRecord,
   storeNow: number,
 ): Promise<TaskView & { readonly attemptHistory: readonly AttemptView[] }> {
-  const attempts = await store.attempts(record.seq);
-  return {
-    ...taskView(record, storeNow, attempts),
-    attemptHistory: attemptViews(record, attempts, storeNow),
-  };
+  const view = taskView(record, storeNow, await store.attempts(record.seq));
+  return { ...view, attemptHistory: view.attemptHistory ?? [] };
 }
 
 /**
