@@ -97,13 +97,7 @@ export class BoundedQueue<T> {
   tryPut(item: T): boolean {
     if (this.#closed) throw new QueueClosedError();
     if (this.#livePutters > 0) return false;
-    const taker = this.#nextLive(this.#takers);
-    if (taker) {
-      this.#liveTakers--;
-      taker.settled = true;
-      taker.resolve(item);
-      return true;
-    }
+    if (this.#handToTaker(item)) return true;
     if (this.#items.length >= this.maxSize) return false;
     this.#items.push(item);
     return true;
@@ -116,14 +110,17 @@ export class BoundedQueue<T> {
    */
   putBeyondCapacity(item: T): void {
     if (this.#closed) throw new QueueClosedError();
+    if (!this.#handToTaker(item)) this.#items.push(item);
+  }
+
+  /** Hands `item` to the consumer waiting longest, if any waits. */
+  #handToTaker(item: T): boolean {
     const taker = this.#nextLive(this.#takers);
-    if (taker) {
-      this.#liveTakers--;
-      taker.settled = true;
-      taker.resolve(item);
-      return;
-    }
-    this.#items.push(item);
+    if (!taker) return false;
+    this.#liveTakers--;
+    taker.settled = true;
+    taker.resolve(item);
+    return true;
   }
 
   /** Adds an item, waiting for space (block) or throwing QueueFullError (reject). */
