@@ -645,9 +645,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     INSERT INTO kind_limits (kind, concurrency, rate_limit, rate_interval_ms, window_start, window_count, updated_at, paused_at)
     SELECT @kind, NULL, NULL, NULL, 0, 0, clock.t, clock.t FROM clock
     ON CONFLICT (kind) DO UPDATE SET paused_at = COALESCE(kind_limits.paused_at, excluded.paused_at),
-      updated_at = excluded.updated_at
-    RETURNING kind)
-SELECT (SELECT paused_at FROM before) IS NULL AS changed, (SELECT count(*) FROM put)::int AS n
+      updated_at = excluded.updated_at)
+SELECT (SELECT paused_at FROM before) IS NULL AS changed
 
 -- A resume (resumeKind): the pause cleared, and the row gone when it held nothing else.
 -- name: kind_resume

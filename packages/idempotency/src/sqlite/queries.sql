@@ -371,6 +371,10 @@ VALUES (@kind, NULL, NULL, NULL, 0, 0, @now, @now)
 ON CONFLICT (kind) DO UPDATE SET paused_at = COALESCE(kind_limits.paused_at, excluded.paused_at),
   updated_at = excluded.updated_at
 
+-- Since when a kind is paused (no row, or NULL: it runs), read before a pause.
+-- name: kind_paused_at
+SELECT paused_at FROM kind_limits WHERE kind = @kind
+
 -- A resume (resumeKind): the pause cleared (kind_resume_gone then drops a row that held nothing else).
 -- name: kind_resume
 UPDATE kind_limits SET paused_at = NULL WHERE kind = @kind AND paused_at IS NOT NULL

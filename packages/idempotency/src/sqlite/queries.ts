@@ -132,6 +132,7 @@ export interface SqliteParams extends PageStatementParams {
   kind_limit_remove: { readonly kind: string };
   kind_limit_clear: { readonly kind: string };
   kind_pause: Now & { readonly kind: string };
+  kind_paused_at: { readonly kind: string };
   kind_resume: { readonly kind: string };
   kind_resume_gone: { readonly kind: string };
   kind_limit_set_window: {

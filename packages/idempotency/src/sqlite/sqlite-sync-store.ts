@@ -391,7 +391,7 @@ export class SqliteSyncStore {
     return this.#guard(paused ? "pause a kind" : "resume a kind", () =>
       this.transaction(() => {
         if (paused) {
-          const before = (this.#s.kind_limit_list.all() as KindLimitRow[]).find((r) => r.kind === kind);
+          const before = this.#s.kind_paused_at.get({ kind }) as { paused_at: number | null } | undefined;
           this.#s.kind_pause.run({ kind, now: this.#now() });
           return before?.paused_at == null;
         }

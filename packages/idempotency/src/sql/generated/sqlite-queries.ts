@@ -268,6 +268,9 @@ export interface SqliteQueryFile {
     kind: true;
     now: true;
   };
+  kind_paused_at: {
+    kind: true;
+  };
   kind_resume: {
     kind: true;
   };
