@@ -85,11 +85,6 @@ export function checkListen(options: {
 }
 
 /**
- * Starts the dashboard on its own HTTP server (https with `tls`). Refuses (ConfigError naming
- * `token`) to listen on an address other than loopback without a token: the pages show payloads
- * and results; and there (naming `tls`) a token over plain http, unless `allowPlainHttp`.
- */
-/**
  * Served over its own TLS, the dashboard tells browsers to come back over https only: a year, this
  * host only (includeSubDomains would bind every name under the domain). Mounted in an app of
  * yours, HSTS is that app's to send.
@@ -105,6 +100,11 @@ function withHsts(fetch: Dashboard["fetch"]): Dashboard["fetch"] {
   };
 }
 
+/**
+ * Starts the dashboard on its own HTTP server (https with `tls`). Refuses (ConfigError naming
+ * `token`) to listen on an address other than loopback without a token: the pages show payloads
+ * and results; and there (naming `tls`) a token over plain http, unless `allowPlainHttp`.
+ */
 export async function startDashboard(options: StartDashboardOptions): Promise<RunningDashboard> {
   const { port = DEFAULT_PORT, host = DEFAULT_HOST, tls, allowPlainHttp, ...rest } = options;
   const checked = tls === undefined ? undefined : checkTls(tls);

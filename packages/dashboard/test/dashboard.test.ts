@@ -454,7 +454,7 @@ describe.each([
       ["kind-resume", true],
     ]);
     const bad = await post(dashboard, "/kinds/a%20b/pause", [["_csrf", csrfOf(after)]]);
-    expect([bad.status, bad.text]).toEqual([400, expect.stringContaining("not a kind")]);
+    expect([bad.status, bad.text]).toEqual([400, expect.stringContaining("kind must be a task kind")]);
   });
 });
 
