@@ -12,6 +12,16 @@ const SECRET_PARAMETER = /([?&;#][^=&#?;]*pass[^=&#?;]*=)([^&;]*)/gi;
 /** Where a URL's authority ends; what comes after it may not be in a user name either. */
 const AUTHORITY_END = /[/?#\\]/;
 
+/**
+ * Whether a URL's text after `scheme://` has an @ after the end of its authority: a user name or
+ * password with an unencoded `/`, `?` or `#` (a parser reads a host, a port and a path in it), or
+ * an @ in the path or the query. What such a URL means cannot be told.
+ */
+export function userinfoOverrunsAuthority(rest: string): boolean {
+  const at = rest.lastIndexOf("@");
+  return at >= 0 && AUTHORITY_END.test(rest.slice(0, at));
+}
+
 /** A location as it may be shown, and the parts of it that were masked (each one non-empty). */
 interface Redaction {
   readonly shown: string;
@@ -33,7 +43,7 @@ function redact(location: string): Redaction {
       const userinfo = rest.slice(0, at);
       const colon = userinfo.indexOf(":");
       const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
-      malformed = AUTHORITY_END.test(userinfo);
+      malformed = userinfoOverrunsAuthority(rest);
       if (AUTHORITY_END.test(user)) {
         // no user name to show: `h/db?x=a@b`, `u/pw@h`
         hidden.push(userinfo);

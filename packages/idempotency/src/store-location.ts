@@ -2,7 +2,7 @@
 // `:memory:`, or a file path. Anything else that looks like `scheme://...` (`postgress://`,
 // `mysql://`, `sqlite://`) is refused before anything is opened or created: taken as a path, it
 // would make a SQLite file in a surprising directory, with the URL (password and all) as its name.
-import { redactUrl } from "./redact-url.js";
+import { redactUrl, userinfoOverrunsAuthority } from "./redact-url.js";
 
 /** The forms a store location may take, as every refusal names them. */
 export const STORE_LOCATION_FORMS = "a postgres:// or postgresql:// URL, :memory:, or a SQLite file path";
@@ -27,18 +27,7 @@ export function storeLocationProblem(location: unknown, label = "store location"
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters refused
   if (/^\s|\s$|[\u0000-\u001f\u007f]/.test(location))
     return `${label}: "${redactUrl(location)}" starts or ends with a space or holds a control character: a store location is ${STORE_LOCATION_FORMS}`;
-  if (scheme !== undefined && isAmbiguousUrl(location.slice(scheme.length + 3)))
+  if (scheme !== undefined && userinfoOverrunsAuthority(location.slice(scheme.length + 3)))
     return `${label}: ${redactUrl(location)} has an @ after a /, ? or #: write them percent-encoded in a user name or password (/ as %2F, ? as %3F, # as %23, @ as %40), and an @ elsewhere as %40`;
   return undefined;
-}
-
-/**
- * Whether a URL's text after `scheme://` has an @ after the end of its authority: a password with
- * an unencoded `/`, `?` or `#` (which pg would read as a host and a port, and the rest as a
- * database name or a query) or an @ in the path or the query. Either way, what it means cannot be
- * told; redactUrl masks everything up to that @.
- */
-function isAmbiguousUrl(rest: string): boolean {
-  const end = rest.search(/[/?#\\]/);
-  return end >= 0 && end < rest.lastIndexOf("@");
 }
