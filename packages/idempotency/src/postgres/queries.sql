@@ -580,8 +580,6 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
   wake AS (SELECT pg_notify(@channel, '') FROM (SELECT 1 FROM c LIMIT 1) AS queued)
 SELECT 'claim' AS call, seq, kind, idempotency_key AS key, version, status, attempts, NULL::json AS record FROM c
 UNION ALL SELECT 'existing', seq, kind, idempotency_key, NULL, NULL, NULL, row_to_json(ex) FROM ex
-UNION ALL SELECT 'breaker', NULL, kind, NULL, NULL, CASE WHEN change = 'closed' THEN 'closed' ELSE 'opened' END,
-  NULL, json_build_object('at', at) FROM tripped WHERE change IN ('opened', 'reopened', 'closed')
 UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM wake
 
 -- Wakes the workers waiting for work (after a recovery or a re-drive queued tasks).
