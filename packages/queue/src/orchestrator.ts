@@ -743,7 +743,9 @@ export class Orchestrator<T, O> {
    */
   breakerChanged(change: { kind: string; state: "opened" | "closed"; at: number }): void {
     const hook = change.state === "opened" ? "breakerOpened" : "breakerClosed";
-    this.#log?.warn({ kind: change.kind }, `the circuit breaker of kind ${change.kind} ${change.state}`);
+    const line = `the circuit breaker of kind ${change.kind} ${change.state}`;
+    if (change.state === "opened") this.#log?.warn({ kind: change.kind }, line);
+    else this.#log?.info({ kind: change.kind }, line);
     const fn = this.#hooks[hook];
     if (!fn) return;
     const report = (error: unknown) =>

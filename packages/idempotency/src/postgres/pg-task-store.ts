@@ -362,6 +362,7 @@ export class PgTaskStore implements TaskStoreDriver {
   }
 
   release(seq: number, version: number): Promise<number> {
+    this.#probes.delete(seq); // a probe handed back holds its slot until its time runs out
     return this.#batcher.defer("release", { seq, version });
   }
 

@@ -333,6 +333,7 @@ export class SqliteSyncStore {
 
   /** running → queued without recording a failure (graceful shutdown hands the task back; the attempt still counts). */
   release(seq: number, version: number): number {
+    this.#probes.delete(seq); // a probe handed back holds its slot until its time runs out
     return this.transaction(() => {
       const now = this.#now();
       this.#attemptEnded("released", seq, version, now);
