@@ -27,7 +27,7 @@ interface BreakerArgs {
 export function breakerState(b: BreakerInfo, now: number): string {
   if (b.state === "closed") return `closed (${b.failuresInWindow}/${b.failures} failures in the window)`;
   if (b.state === "open")
-    return `OPEN since ${new Date(b.openedAt ?? 0).toISOString()}, half-open in ${formatDuration(Math.max(0, (b.halfOpenAt ?? now) - now))}`;
+    return `OPEN since ${new Date(b.openedAt ?? 0).toISOString()}, half-open in ${Math.ceil(Math.max(0, (b.halfOpenAt ?? now) - now) / 1000)} s`;
   return b.probeSeq === null
     ? "HALF-OPEN: the next take runs a probe"
     : `HALF-OPEN: probe ${b.probeSeq} running`;
@@ -35,8 +35,13 @@ export function breakerState(b: BreakerInfo, now: number): string {
 
 /** One kind's breaker, its settings and its state, in one line. */
 export function breakerLine(b: BreakerInfo, now: number): string {
-  const counted = Array.isArray(b.countErrors) ? b.countErrors.join(",") : b.countErrors;
-  return `${b.kind}  ${breakerState(b, now)}  opens after ${b.failures} ${counted} failures in ${formatDuration(b.windowMs)}, cool-down ${formatDuration(b.cooldownMs)}`;
+  const counted =
+    b.countErrors === "retryable"
+      ? "retryable failures"
+      : b.countErrors === "all"
+        ? "failures of any class"
+        : `failures of class ${b.countErrors.join(",")}`;
+  return `${b.kind}  ${breakerState(b, now)}  opens after ${b.failures} ${counted} in ${formatDuration(b.windowMs)}, cool-down ${formatDuration(b.cooldownMs)}`;
 }
 
 /** `--count`: retryable, all, or a comma-separated list of error classes. */
