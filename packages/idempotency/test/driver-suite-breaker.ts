@@ -117,6 +117,25 @@ export function testBreakerContract(
       expect(tasks.map((t) => t.status).sort()).toEqual(["running", "running", "running", "succeeded"]);
     });
 
+    it("failures ended at once by several stores are counted one after the other: exactly one opens it", async () => {
+      const c = clock();
+      const stores = [await store({ now: c.now, owner: "node-0:1:a" })];
+      for (let i = 1; i < 4; i++)
+        stores.push(await store({ now: c.now, owner: `node-${i}:1:a`, sameAs: stores[0] }));
+      const events = stores.map(heard);
+      await stores[0]!.setBreaker("image", { failures: 3, cooldownMs: 1_000 });
+      await stores[0]!.enqueueMany([1, 2, 3, 4, 5].map((n) => task(n)));
+      const taken = await Promise.all(stores.map((s) => s.takeNext(1)));
+      await Promise.all(
+        stores.map((s, i) => s.retry(taken[i]![0]!.seq, taken[i]![0]!.version, transient, 0)),
+      );
+      expect(events.flat()).toEqual([{ kind: "image", state: "opened", at: 1_000_000 }]);
+      expect(await breakerOf(stores[0]!)).toMatchObject({ state: "open", failuresInWindow: 0 });
+      expect((await everyTask(stores[0]!, { kind: "image" })).map((t) => t.attempts).sort()).toEqual([
+        0, 1, 1, 1, 1,
+      ]);
+    });
+
     it("a probe whose worker died does not wedge the breaker: past its lease and cool-down another goes through", async () => {
       const c = clock();
       const first = await store({ now: c.now, owner: "node-0:1:a", leaseMs: 5_000 });
