@@ -73,6 +73,20 @@ describe("taskq breaker", () => {
     );
     expect((await taskq(dir, ["breaker", "remove", "fail"])).stdout).toBe("fail: breaker removed\n");
     expect((await taskq(dir, ["breaker", "list"])).stdout).toBe("no breakers in .taskq/tasks.db\n");
+    const ratio = await taskq(dir, [
+      "breaker",
+      "set",
+      "fail",
+      "--failures",
+      "10",
+      "--ratio",
+      "0.5",
+      "--min-attempts",
+      "4",
+    ]);
+    expect(ratio.stdout).toContain(
+      "opens after 10 retryable failures or 50% of 4 or more attempts in 1m, cool-down 30s",
+    );
   });
 
   it("refuses bad input in one line", async () => {
@@ -94,7 +108,15 @@ describe("taskq breaker", () => {
       [["breaker", "reset"], /^taskq: breaker reset needs a KIND\n$/],
       [
         ["breaker", "reset", "email", "--failures", "3"],
-        /^taskq: --failures, --window, --cooldown and --count go with breaker set\n$/,
+        /^taskq: --failures, --window, --cooldown, --count, --ratio and --min-attempts go with breaker set\n$/,
+      ],
+      [
+        ["breaker", "set", "email", "--failures", "3", "--ratio", "2"],
+        /^taskq: --ratio must be a number above 0 and at most 1, got 2\n$/,
+      ],
+      [
+        ["breaker", "set", "email", "--failures", "3", "--min-attempts", "5"],
+        /^taskq: --min-attempts goes with --ratio\n$/,
       ],
     ];
     for (const [args, message] of cases) {

@@ -29,10 +29,23 @@ export interface BreakerOptions {
    * @default "retryable"
    */
   readonly countErrors?: BreakerCount;
+  /**
+   * Also opens when this share (above 0, at most 1) of the window's ended attempts (successes and
+   * counted failures) failed, once there are `minAttempts` of them. Counting successes writes the
+   * kind's row as its tasks succeed (the count mode alone writes it on failures only).
+   * @default none (the count mode alone)
+   */
+  readonly ratio?: number;
+  /**
+   * The fewest ended attempts in the window before `ratio` may open it (an integer from 1).
+   * @default 20
+   */
+  readonly minAttempts?: number;
 }
 
 export const DEFAULT_BREAKER_WINDOW_MS = 60_000;
 export const DEFAULT_BREAKER_COOLDOWN_MS = 30_000;
+export const DEFAULT_BREAKER_MIN_ATTEMPTS = 20;
 
 const ERROR_CLASS = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -44,8 +57,13 @@ export interface BreakerRow {
   breaker_cooldown_ms: number | null;
   /** NULL: retryable failures count; '*': every failure; else a comma-separated list of classes. */
   breaker_errors: string | null;
+  /** NULL: the count mode alone. */
+  breaker_ratio: number | null;
+  breaker_min_attempts: number | null;
   breaker_window_start: number;
   breaker_count: number;
+  /** Ended attempts in the window (successes of a ratio breaker's kind, and counted failures). */
+  breaker_attempts: number;
   /** Since when it is open (epoch ms); NULL: closed. */
   breaker_opened_at: number | null;
   /** The probe let through while half-open, and until when it holds the probe slot. */
@@ -59,6 +77,8 @@ export interface BreakerParams {
   readonly breaker_window_ms: number;
   readonly breaker_cooldown_ms: number;
   readonly breaker_errors: string | null;
+  readonly breaker_ratio: number | null;
+  readonly breaker_min_attempts: number | null;
 }
 
 /** Checks a breaker's options (ERR_INVALID_INPUT naming the option) and gives its stored form. */
@@ -90,11 +110,20 @@ export function breakerParams(options: BreakerOptions): BreakerParams {
     invalid(
       `countErrors must be "retryable", "all" or a non-empty list of error classes (letters, digits, _ . : -), got ${JSON.stringify(count)}`,
     );
+  const { ratio } = options;
+  if (ratio !== undefined && !(typeof ratio === "number" && ratio > 0 && ratio <= 1))
+    invalid(`ratio must be a number above 0 and at most 1, got ${JSON.stringify(ratio)}`);
+  const minAttempts = options.minAttempts ?? DEFAULT_BREAKER_MIN_ATTEMPTS;
+  if (!Number.isInteger(minAttempts) || minAttempts < 1 || minAttempts > 1_000_000)
+    invalid(`minAttempts must be an integer from 1 to 1000000, got ${minAttempts}`);
+  if (options.minAttempts !== undefined && ratio === undefined) invalid("minAttempts goes with ratio");
   return {
     breaker_failures: failures,
     breaker_window_ms: windowMs,
     breaker_cooldown_ms: cooldownMs,
     breaker_errors: errors,
+    breaker_ratio: ratio ?? null,
+    breaker_min_attempts: ratio === undefined ? null : minAttempts,
   };
 }
 
@@ -111,6 +140,9 @@ export interface BreakerState {
   readonly windowMs: number;
   readonly cooldownMs: number;
   readonly countErrors: BreakerCount;
+  /** The failure ratio that also opens it, and the fewest ended attempts it needs; null: the count mode alone. */
+  readonly ratio: number | null;
+  readonly minAttempts: number | null;
   /**
    * `closed`: its tasks run, failures are counted; `open`: its tasks stay queued until the
    * cool-down ends; `half-open`: one probe may run (or runs: `probeSeq`), whose success closes it
@@ -119,6 +151,8 @@ export interface BreakerState {
   readonly state: "closed" | "open" | "half-open";
   /** Counted failures in the current window (while closed). */
   readonly failuresInWindow: number;
+  /** Ended attempts in the current window (while closed; successes are counted with a ratio only). */
+  readonly attemptsInWindow: number;
   /** Since when it is open or half-open, epoch ms by the store's clock; null when closed. */
   readonly openedAt: number | null;
   /** When it lets a probe through (epoch ms), while open; null otherwise. */
@@ -135,14 +169,17 @@ export function toBreakerState(row: BreakerRow, now: number): BreakerState | nul
   const opened = row.breaker_opened_at === null ? null : Number(row.breaker_opened_at);
   const errors = row.breaker_errors;
   const halfOpen = opened !== null && now >= opened + cooldownMs;
+  const inWindow = opened === null && now < Number(row.breaker_window_start) + windowMs;
   return {
     failures: row.breaker_failures,
     windowMs,
     cooldownMs,
     countErrors: errors === null ? "retryable" : errors === "*" ? "all" : errors.split(","),
+    ratio: row.breaker_ratio === null ? null : Number(row.breaker_ratio),
+    minAttempts: row.breaker_min_attempts,
     state: opened === null ? "closed" : halfOpen ? "half-open" : "open",
-    failuresInWindow:
-      opened === null && now < Number(row.breaker_window_start) + windowMs ? row.breaker_count : 0,
+    failuresInWindow: inWindow ? row.breaker_count : 0,
+    attemptsInWindow: inWindow ? row.breaker_attempts : 0,
     openedAt: opened,
     halfOpenAt: opened !== null && !halfOpen ? opened + cooldownMs : null,
     probeSeq: halfOpen && probeHolds(row, now) ? Number(row.breaker_probe_seq) : null,
@@ -194,6 +231,30 @@ export function probesAfter(
   return probes;
 }
 
+/**
+ * The tasks a take started of kinds whose breaker has a ratio: their successes count (the store
+ * that took them says so when they succeed).
+ */
+export function ratioTasks(
+  rows: readonly (BreakerRow & { kind: string })[],
+  taken: readonly { kind: string; seq: number }[],
+): number[] {
+  const kinds = new Set(
+    rows.filter((r) => r.breaker_failures !== null && r.breaker_ratio !== null).map((r) => r.kind),
+  );
+  return kinds.size === 0 ? [] : taken.filter((t) => kinds.has(t.kind)).map((t) => t.seq);
+}
+
+/** Whether a closed breaker's window opens it: its count, or its ratio over enough attempts. */
+function opens(row: BreakerRow, count: number, attempts: number): boolean {
+  if (count >= Number(row.breaker_failures)) return true;
+  return (
+    row.breaker_ratio !== null &&
+    attempts >= Number(row.breaker_min_attempts) &&
+    count >= Number(row.breaker_ratio) * attempts
+  );
+}
+
 /** What a failed attempt did to its kind's breaker. */
 export type BreakerChange = "opened" | "reopened" | "probe-freed" | "closed" | "counted" | null;
 
@@ -204,12 +265,12 @@ export type BreakerChange = "opened" | "reopened" | "probe-freed" | "closed" | "
  * cool-down; the probe's uncounted failure frees the probe slot (it says nothing of the kind's
  * downstream); other failures while open change nothing.
  */
-export function breakerAfter(
-  row: BreakerRow,
+export function breakerAfter<R extends BreakerRow>(
+  row: R,
   seq: number,
   counted: boolean,
   now: number,
-): { readonly row: BreakerRow; readonly change: BreakerChange } {
+): { readonly row: R; readonly change: BreakerChange } {
   if (row.breaker_opened_at !== null) {
     if (row.breaker_probe_seq === null || Number(row.breaker_probe_seq) !== seq) return { row, change: null };
     const freed = { ...row, breaker_probe_seq: null, breaker_probe_until: null };
@@ -220,12 +281,32 @@ export function breakerAfter(
   if (!counted) return { row, change: null };
   const current = now < Number(row.breaker_window_start) + Number(row.breaker_window_ms);
   const count = current ? row.breaker_count + 1 : 1;
+  const attempts = current ? row.breaker_attempts + 1 : 1;
   const start = current ? Number(row.breaker_window_start) : now;
-  const open = count >= Number(row.breaker_failures);
+  const open = opens(row, count, attempts);
   return {
-    row: { ...row, breaker_window_start: start, breaker_count: count, breaker_opened_at: open ? now : null },
+    row: {
+      ...row,
+      breaker_window_start: start,
+      breaker_count: count,
+      breaker_attempts: attempts,
+      breaker_opened_at: open ? now : null,
+    },
     change: open ? "opened" : "counted",
   };
+}
+
+/**
+ * A closed ratio breaker after a success of its kind (SQLite; PostgreSQL's task_turn writes the
+ * same): one more ended attempt in the window (a new window when the last one ended). null: it
+ * changes nothing (open or half-open: a probe's success is kind_breaker_close's).
+ */
+export function breakerAfterSuccess<R extends BreakerRow>(row: R, now: number): R | null {
+  if (row.breaker_opened_at !== null || row.breaker_ratio === null) return null;
+  const current = now < Number(row.breaker_window_start) + Number(row.breaker_window_ms);
+  return current
+    ? { ...row, breaker_attempts: row.breaker_attempts + 1 }
+    : { ...row, breaker_window_start: now, breaker_count: 0, breaker_attempts: 1 };
 }
 
 /** A breaker opened or closed by this store's turn (the worker fires its lifecycle hooks). */

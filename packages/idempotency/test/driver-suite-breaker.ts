@@ -163,6 +163,50 @@ export function testBreakerContract(
       expect(await breakerOf(first)).toMatchObject({ state: "half-open", probeSeq: null });
     });
 
+    it("with a ratio it also opens when that share of the window's ended attempts failed, once there are enough", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      const other = await store({ now: c.now, sameAs: s });
+      await s.setBreaker("image", { failures: 100, ratio: 0.5, minAttempts: 4, cooldownMs: 1_000 });
+      await s.enqueueMany([1, 2, 3, 4, 5, 6, 7, 8].map((n) => task(n)));
+      const [a, b, d, e, f] = await s.takeNext(5);
+      await s.succeed(a!.seq, a!.version);
+      await s.succeed(b!.seq, b!.version);
+      await s.retry(d!.seq, d!.version, transient, 0);
+      expect(await breakerOf(other)).toMatchObject({
+        state: "closed",
+        ratio: 0.5,
+        minAttempts: 4,
+        failuresInWindow: 1,
+        attemptsInWindow: 3,
+      });
+      // 2 of 4: the ratio, and enough attempts
+      await s.retry(e!.seq, e!.version, transient, 0);
+      expect(await breakerOf(other)).toMatchObject({ state: "open", openedAt: 1_000_000 });
+      expect(await other.takeNext(10)).toEqual([]);
+      await s.succeed(f!.seq, f!.version); // a success while open changes nothing
+      expect(await breakerOf(other)).toMatchObject({ state: "open" });
+      c.advance(1_000);
+      const [probe] = await other.takeNext(10);
+      await other.succeed(probe!.seq, probe!.version);
+      expect(await breakerOf(s)).toMatchObject({ state: "closed", failuresInWindow: 0, attemptsInWindow: 0 });
+      // a new window: the old attempts are gone
+      c.advance(60_000);
+      const [g] = await s.takeNext(1);
+      await s.retry(g!.seq, g!.version, transient, 0);
+      expect(await breakerOf(s)).toMatchObject({ state: "closed", failuresInWindow: 1, attemptsInWindow: 1 });
+      for (const [options, option] of [
+        [{ failures: 2, ratio: 1.5 }, "ratio"],
+        [{ failures: 2, ratio: 0 }, "ratio"],
+        [{ failures: 2, minAttempts: 3 }, "minAttempts"],
+        [{ failures: 2, ratio: 0.5, minAttempts: 0 }, "minAttempts"],
+      ] as const)
+        await expect(s.setBreaker("image", options as never)).rejects.toMatchObject({
+          code: "ERR_INVALID_INPUT",
+          message: expect.stringContaining(option),
+        });
+    });
+
     it("reset closes it; set again it keeps its state; limits removed keep it; removed, its tasks run; bad options name the option", async () => {
       const c = clock();
       const s = await store({ now: c.now });

@@ -195,8 +195,8 @@ export type LimitsOptions = KindLimits;
 export type LimitsInfo = Omit<KindLimitState, "openAgainAt"> & { readonly openAgainAt: Date | null };
 
 /**
- * A kind's circuit breaker (see `setBreaker`): `failures`, `windowMs`, `cooldownMs`, `countErrors`;
- * each documented with its default on BreakerOptions of @taskq/idempotency.
+ * A kind's circuit breaker (see `setBreaker`): `failures`, `windowMs`, `cooldownMs`, `countErrors`,
+ * `ratio`, `minAttempts`; each documented with its default on BreakerOptions of @taskq/idempotency.
  */
 export type BreakerSettings = BreakerOptions;
 
@@ -274,8 +274,9 @@ export interface Client {
    * Sets the circuit breaker of `kind` across every worker on the store (null removes it): after
    * `failures` counted failed attempts within `windowMs` it opens, and the kind's queued tasks
    * wait (not failed, attempts untouched) for `cooldownMs`; then one probe runs, in one worker of
-   * the fleet, whose success closes it and whose counted failure opens it again. Set again, it
-   * keeps its state. Bad settings: ERR_INVALID_INPUT naming the option.
+   * the fleet, whose success closes it and whose counted failure opens it again. With `ratio`, it
+   * also opens when that share of the window's ended attempts failed (at least `minAttempts`).
+   * Set again, it keeps its state. Bad settings: ERR_INVALID_INPUT naming the option.
    */
   setBreaker(kind: string, breaker: BreakerSettings | null): Promise<void>;
   /** Every kind with a circuit breaker and its state (closed, open, half-open), by kind. */
@@ -378,6 +379,8 @@ const BREAKER_KEYS = keysOf<BreakerSettings>()({
   windowMs: true,
   cooldownMs: true,
   countErrors: true,
+  ratio: true,
+  minAttempts: true,
 });
 const LIMITS_KEYS = keysOf<LimitsOptions>()({ concurrency: true, rate: true });
 const RATE_KEYS = keysOf<NonNullable<LimitsOptions["rate"]>>()({ limit: true, intervalMs: true });

@@ -20,6 +20,8 @@ interface BreakerArgs {
   window?: number;
   cooldown?: number;
   count?: string;
+  ratio?: number;
+  "min-attempts"?: number;
   json: boolean;
 }
 
@@ -41,7 +43,9 @@ export function breakerLine(b: BreakerInfo, now: number): string {
       : b.countErrors === "all"
         ? "failures of any class"
         : `failures of class ${b.countErrors.join(",")}`;
-  return `${b.kind}  ${breakerState(b, now)}  opens after ${b.failures} ${counted} in ${formatDuration(b.windowMs)}, cool-down ${formatDuration(b.cooldownMs)}`;
+  const ratio =
+    b.ratio === null ? "" : ` or ${Math.round(b.ratio * 100)}% of ${b.minAttempts} or more attempts`;
+  return `${b.kind}  ${breakerState(b, now)}  opens after ${b.failures} ${counted}${ratio} in ${formatDuration(b.windowMs)}, cool-down ${formatDuration(b.cooldownMs)}`;
 }
 
 /** `--count`: retryable, all, or a comma-separated list of error classes. */
@@ -82,6 +86,29 @@ export const breakerCommand = {
         requiresArg: true,
         describe: "which failures count: retryable, all, or error classes a,b [default: retryable]",
       })
+      .option("ratio", {
+        requiresArg: true,
+        coerce: (value: unknown) => {
+          const n = Number(value);
+          if (!(n > 0 && n <= 1))
+            throw new CliError(
+              `--ratio must be a number above 0 and at most 1, got ${JSON.stringify(value)}`,
+              2,
+            );
+          return n;
+        },
+        describe: "also open when this share of the window's ended attempts failed (0.5: half)",
+      })
+      .option("min-attempts", {
+        requiresArg: true,
+        coerce: (value: unknown) => {
+          const n = Number(value);
+          if (!Number.isInteger(n) || n < 1)
+            throw new CliError(`--min-attempts must be an integer >= 1, got ${JSON.stringify(value)}`, 2);
+          return n;
+        },
+        describe: "the fewest ended attempts in the window before --ratio may open it [default: 20]",
+      })
       .option("json", { type: "boolean", default: false, describe: "print JSON (list)" })
       .check((argv) => {
         if (argv.action !== "list" && argv.kind === undefined)
@@ -90,9 +117,19 @@ export const breakerCommand = {
           throw new CliError("breaker set needs --failures N", 2);
         if (
           argv.action !== "set" &&
-          (argv.failures ?? argv.window ?? argv.cooldown ?? argv.count) !== undefined
+          (argv.failures ??
+            argv.window ??
+            argv.cooldown ??
+            argv.count ??
+            argv.ratio ??
+            argv["min-attempts"]) !== undefined
         )
-          throw new CliError("--failures, --window, --cooldown and --count go with breaker set", 2);
+          throw new CliError(
+            "--failures, --window, --cooldown, --count, --ratio and --min-attempts go with breaker set",
+            2,
+          );
+        if (argv["min-attempts"] !== undefined && argv.ratio === undefined)
+          throw new CliError("--min-attempts goes with --ratio", 2);
         return true;
       })
       .example(
@@ -119,6 +156,8 @@ export const breakerCommand = {
           ...(argv.window === undefined ? {} : { windowMs: argv.window }),
           ...(argv.cooldown === undefined ? {} : { cooldownMs: argv.cooldown }),
           ...(count === undefined ? {} : { countErrors: count }),
+          ...(argv.ratio === undefined ? {} : { ratio: argv.ratio }),
+          ...(argv["min-attempts"] === undefined ? {} : { minAttempts: argv["min-attempts"] }),
         });
         const [set] = (await client.breakers()).filter((b) => b.kind === kind);
         console.log(

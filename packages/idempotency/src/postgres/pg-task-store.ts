@@ -155,6 +155,8 @@ export class PgTaskStore implements TaskStoreDriver {
   readonly #takenKinds = new Map<number, string>();
   /** The probes this store's takes let through (half-open breakers): a success closes one. */
   readonly #probes = new Set<number>();
+  /** The tasks this store's takes started of kinds whose breaker has a ratio: a success counts. */
+  readonly #ratioTasks = new Set<number>();
   readonly #breakerListeners = new Set<(event: BreakerEvent) => void>();
 
   private constructor(options: PgTaskStoreOptions) {
@@ -223,6 +225,7 @@ export class PgTaskStore implements TaskStoreDriver {
       clock: () => this.#clock(),
       injectedClock: this.#now !== undefined,
       onProbe: (seq) => this.#probes.add(seq),
+      onRatioTask: (seq) => this.#ratioTasks.add(seq),
     });
     this.#notifier = new PgNotifier(this.#conn.config, {
       work: this.#channel,
@@ -334,11 +337,13 @@ export class PgTaskStore implements TaskStoreDriver {
       etag: data.etag ?? null,
       result: data.result ?? null,
       probe: this.#probes.size > 0 && this.#probes.delete(seq),
+      counted: this.#ratioTasks.size > 0 && this.#ratioTasks.delete(seq),
     });
   }
 
   retry(seq: number, version: number, failure: T.TaskFailure, delayMs: number): Promise<number> {
     this.#probes.delete(seq);
+    this.#ratioTasks.delete(seq);
     return this.#batcher.defer("retry", {
       seq,
       version,
@@ -351,6 +356,7 @@ export class PgTaskStore implements TaskStoreDriver {
 
   fail(seq: number, version: number, failure: T.TaskFailure): Promise<number> {
     this.#probes.delete(seq);
+    this.#ratioTasks.delete(seq);
     return this.#batcher.defer("fail", {
       seq,
       version,
@@ -363,6 +369,7 @@ export class PgTaskStore implements TaskStoreDriver {
 
   release(seq: number, version: number): Promise<number> {
     this.#probes.delete(seq); // a probe handed back holds its slot until its time runs out
+    this.#ratioTasks.delete(seq);
     return this.#batcher.defer("release", { seq, version });
   }
 

@@ -154,20 +154,24 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
   unleased AS (DELETE FROM task_leases WHERE seq = ANY(ARRAY(SELECT seq FROM moved))),
   -- Circuit breakers (breaker.ts, migration 016; SQLite's breakerAfter, the same rules): a failed
   -- attempt of a kind with a breaker, and the success of a probe this store let through
-  -- (@probe_seq), change the kind's kind_limits row, locked first in kind order as a take locks
-  -- it, and read as locked (the latest committed state). A turn with neither writes nothing.
+  -- (@probe_seq), and with a ratio, the successes of its tasks this store took (@counted_seq),
+  -- change the kind's kind_limits row, locked first in kind order as a take locks it, and read as
+  -- locked (the latest committed state). A turn with none of these writes nothing.
   failed AS (
     SELECT seq, kind, error_class, true AS retryable FROM re WHERE status = 'queued'
     UNION ALL SELECT seq, kind, error_class, retryable FROM fa),
   brk AS (
-    SELECT l.kind, l.breaker_failures, l.breaker_window_ms, l.breaker_errors, l.breaker_window_start,
-      l.breaker_count, l.breaker_opened_at, l.breaker_probe_seq
+    SELECT l.kind, l.breaker_failures, l.breaker_window_ms, l.breaker_errors, l.breaker_ratio,
+      l.breaker_min_attempts, l.breaker_window_start, l.breaker_count, l.breaker_attempts, l.breaker_opened_at,
+      l.breaker_probe_seq
     FROM kind_limits l
     WHERE l.breaker_failures IS NOT NULL AND (l.kind IN (SELECT kind FROM failed)
-      OR l.breaker_probe_seq IN (SELECT seq FROM su WHERE seq = ANY(@probe_seq::bigint[])))
+      OR l.breaker_probe_seq IN (SELECT seq FROM su WHERE seq = ANY(@probe_seq::bigint[]))
+      OR l.kind IN (SELECT kind FROM su WHERE seq = ANY(@counted_seq::bigint[])))
     ORDER BY l.kind FOR UPDATE OF l),
   tally AS (
     SELECT b.*, f.n, f.probe_failed, f.probe_freed,
+      (SELECT count(*) FROM su WHERE su.kind = b.kind AND su.seq = ANY(@counted_seq::bigint[])) AS s,
       COALESCE(b.breaker_probe_seq IN (SELECT seq FROM su WHERE seq = ANY(@probe_seq::bigint[])), false) AS probe_ok,
       clock.t < b.breaker_window_start + b.breaker_window_ms AS current
     FROM brk b, clock CROSS JOIN LATERAL (
@@ -180,21 +184,29 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
         FROM failed x WHERE x.kind = b.kind) c) f),
   -- closed by its probe's success; open: its probe's counted failure opens it again, its
   -- uncounted one frees the probe slot, other failures change nothing; closed: counted in the
-  -- window (a new one when the last ended), opened at the threshold
-  judged AS (
-    SELECT kind, CASE WHEN probe_ok THEN 'closed'
-      WHEN breaker_opened_at IS NOT NULL THEN CASE WHEN probe_failed THEN 'reopened' WHEN probe_freed THEN 'freed' END
-      WHEN n = 0 THEN NULL
-      WHEN (CASE WHEN current THEN breaker_count ELSE 0 END) + n >= breaker_failures THEN 'opened' ELSE 'counted' END AS change,
-      CASE WHEN current THEN breaker_window_start ELSE clock.t END AS window_start,
-      (CASE WHEN current THEN breaker_count ELSE 0 END) + n AS count
+  -- window (a new one when the last ended) with the ratio's successes, opened at the threshold or
+  -- at the ratio over enough attempts
+  windowed AS (
+    SELECT tally.*, CASE WHEN current THEN breaker_window_start ELSE clock.t END AS window_start,
+      (CASE WHEN current THEN breaker_count ELSE 0 END) + n AS count,
+      (CASE WHEN current THEN breaker_attempts ELSE 0 END) + n + s AS attempts
     FROM tally, clock),
+  judged AS (
+    SELECT kind, window_start, count, attempts, CASE WHEN probe_ok THEN 'closed'
+      WHEN breaker_opened_at IS NOT NULL THEN CASE WHEN probe_failed THEN 'reopened' WHEN probe_freed THEN 'freed' END
+      WHEN n = 0 AND s = 0 THEN NULL
+      WHEN count >= breaker_failures OR (breaker_ratio IS NOT NULL AND attempts >= breaker_min_attempts
+        AND count >= breaker_ratio * attempts) THEN 'opened'
+      ELSE 'counted' END AS change
+    FROM windowed),
   tripped AS (
     UPDATE kind_limits l SET
       breaker_window_start = CASE WHEN j.change = 'closed' THEN clock.t
         WHEN j.change IN ('opened', 'counted') THEN j.window_start ELSE l.breaker_window_start END,
       breaker_count = CASE WHEN j.change = 'closed' THEN 0
         WHEN j.change IN ('opened', 'counted') THEN j.count ELSE l.breaker_count END,
+      breaker_attempts = CASE WHEN j.change = 'closed' THEN 0
+        WHEN j.change IN ('opened', 'counted') THEN j.attempts ELSE l.breaker_attempts END,
       breaker_opened_at = CASE WHEN j.change IN ('opened', 'reopened') THEN clock.t
         WHEN j.change = 'closed' THEN NULL ELSE l.breaker_opened_at END,
       breaker_probe_seq = CASE WHEN j.change IN ('closed', 'reopened', 'freed') THEN NULL ELSE l.breaker_probe_seq END,
@@ -648,8 +660,9 @@ SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS now
 
 -- A kind's breaker (breaker.ts BreakerRow), as the takes and the listing read it.
 -- fragment: breaker_columns
-l.breaker_failures, l.breaker_window_ms, l.breaker_cooldown_ms, l.breaker_errors, l.breaker_window_start,
-  l.breaker_count, l.breaker_opened_at, l.breaker_probe_seq, l.breaker_probe_until
+l.breaker_failures, l.breaker_window_ms, l.breaker_cooldown_ms, l.breaker_errors, l.breaker_ratio,
+  l.breaker_min_attempts, l.breaker_window_start, l.breaker_count, l.breaker_attempts, l.breaker_opened_at,
+  l.breaker_probe_seq, l.breaker_probe_until
 
 -- Limits of a kind across every worker (issue 22; see limits.ts). A take of a limited kind runs
 -- in a transaction that first locks the kinds' rows (kind order: no deadlock), then counts their
@@ -720,19 +733,21 @@ SELECT (SELECT count(*) FROM resumed)::int + (SELECT count(*) FROM gone)::int AS
 -- name: kind_breaker_put
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 INSERT INTO kind_limits (kind, concurrency, rate_limit, rate_interval_ms, window_start, window_count, updated_at,
-  breaker_failures, breaker_window_ms, breaker_cooldown_ms, breaker_errors)
+  breaker_failures, breaker_window_ms, breaker_cooldown_ms, breaker_errors, breaker_ratio, breaker_min_attempts)
 SELECT @kind, NULL, NULL, NULL, 0, 0, clock.t, @breaker_failures::int, @breaker_window_ms::bigint,
-  @breaker_cooldown_ms::bigint, @breaker_errors::text FROM clock
+  @breaker_cooldown_ms::bigint, @breaker_errors::text, @breaker_ratio::float8, @breaker_min_attempts::int FROM clock
 ON CONFLICT (kind) DO UPDATE SET breaker_failures = excluded.breaker_failures,
   breaker_window_ms = excluded.breaker_window_ms, breaker_cooldown_ms = excluded.breaker_cooldown_ms,
-  breaker_errors = excluded.breaker_errors, updated_at = excluded.updated_at
+  breaker_errors = excluded.breaker_errors, breaker_ratio = excluded.breaker_ratio,
+  breaker_min_attempts = excluded.breaker_min_attempts, updated_at = excluded.updated_at
 
 -- A breaker removed: its columns cleared, and the row gone when it held nothing else.
 -- name: kind_breaker_remove
 WITH cleared AS (
   UPDATE kind_limits SET breaker_failures = NULL, breaker_window_ms = NULL, breaker_cooldown_ms = NULL,
-    breaker_errors = NULL, breaker_window_start = 0, breaker_count = 0, breaker_opened_at = NULL,
-    breaker_probe_seq = NULL, breaker_probe_until = NULL
+    breaker_errors = NULL, breaker_ratio = NULL, breaker_min_attempts = NULL, breaker_window_start = 0,
+    breaker_count = 0, breaker_attempts = 0, breaker_opened_at = NULL, breaker_probe_seq = NULL,
+    breaker_probe_until = NULL
   WHERE kind = @kind AND breaker_failures IS NOT NULL
     AND (concurrency IS NOT NULL OR rate_limit IS NOT NULL OR paused_at IS NOT NULL) RETURNING kind)
 DELETE FROM kind_limits WHERE kind = @kind AND breaker_failures IS NOT NULL
@@ -742,8 +757,8 @@ DELETE FROM kind_limits WHERE kind = @kind AND breaker_failures IS NOT NULL
 -- name: kind_breaker_reset
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   closed AS (
-  UPDATE kind_limits SET breaker_window_start = clock.t, breaker_count = 0, breaker_opened_at = NULL,
-    breaker_probe_seq = NULL, breaker_probe_until = NULL
+  UPDATE kind_limits SET breaker_window_start = clock.t, breaker_count = 0, breaker_attempts = 0,
+    breaker_opened_at = NULL, breaker_probe_seq = NULL, breaker_probe_until = NULL
   FROM clock WHERE kind = @kind AND breaker_failures IS NOT NULL AND breaker_opened_at IS NOT NULL RETURNING kind)
 SELECT count(*)::int AS n FROM closed
 

@@ -88,6 +88,8 @@ export interface TurnParams extends Now, Lease {
   readonly fail_retryable: readonly boolean[];
   /** The succeeded tasks this store let through as its breakers' probes: each closes its breaker. */
   readonly probe_seq: readonly number[];
+  /** The succeeded tasks this store took of kinds whose breaker has a ratio: each counts as an attempt. */
+  readonly counted_seq: readonly number[];
   readonly release_seq: readonly number[];
   readonly release_version: readonly number[];
   /** The LISTEN/NOTIFY channel woken when a task became queued. */

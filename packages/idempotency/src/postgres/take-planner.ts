@@ -3,7 +3,7 @@
 // from the start every few takes; a take of kinds without limits in one statement (task_take),
 // of kinds with limits in a transaction that locks their rows first (kind_limit_lock), with the
 // kinds that have limits read at most every second.
-import { probesAfter } from "../breaker.js";
+import { probesAfter, ratioTasks } from "../breaker.js";
 import { allowances, type KindLimitRow, windowsAfter } from "../limits.js";
 import type * as records from "../record.js";
 import type * as T from "../types.js";
@@ -48,6 +48,8 @@ export interface TakePlannerOptions {
   readonly injectedClock: boolean;
   /** Told of each task a take let through as its kind's breaker's probe (half-open). */
   readonly onProbe: (seq: number) => void;
+  /** Told of each task a take started of a kind whose breaker has a ratio (its success counts). */
+  readonly onRatioTask: (seq: number) => void;
 }
 
 /** Plans and runs the takes of one PgTaskStore (its takeNext), keeping where each kind's last take ended. */
@@ -212,6 +214,7 @@ export class TakePlanner {
         });
         for (const [, seq] of probes) this.#options.onProbe(seq);
       }
+      for (const seq of ratioTasks(locked, taken)) this.#options.onRatioTask(seq);
       return taken;
     });
   }

@@ -21,8 +21,17 @@ const TRANSITIONS: readonly TransitionName[] = ["start", "succeed", "retry", "fa
 export interface CallArgs {
   claim: CheckedClaim;
   start: Guard;
-  /** `probe`: this store let the task through as its kind's breaker's probe. */
-  succeed: Guard & { outputKey: string | null; etag: string | null; result: string | null; probe: boolean };
+  /**
+   * `probe`: this store let the task through as its kind's breaker's probe; `counted`: its kind's
+   * breaker has a ratio, and counts the success.
+   */
+  succeed: Guard & {
+    outputKey: string | null;
+    etag: string | null;
+    result: string | null;
+    probe: boolean;
+    counted: boolean;
+  };
   retry: Guard & { delayMs: number; errorClass: string; message: string; stack: string | null };
   fail: Guard & { errorClass: string; message: string; stack: string | null; retryable: boolean };
   release: Guard;
@@ -207,6 +216,9 @@ export class TurnBatcher {
       fail_retryable: of("fail", (a) => a.retryable),
       probe_seq: (turn.succeed as Call<CallArgs["succeed"]>[])
         .filter((c) => c.args.probe)
+        .map((c) => c.args.seq),
+      counted_seq: (turn.succeed as Call<CallArgs["succeed"]>[])
+        .filter((c) => c.args.counted)
         .map((c) => c.args.seq),
       release_seq: of("release", seq),
       release_version: of("release", version),

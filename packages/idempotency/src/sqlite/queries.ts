@@ -144,6 +144,7 @@ export interface SqliteParams extends PageStatementParams {
     readonly kind: string;
     readonly breaker_window_start: number;
     readonly breaker_count: number;
+    readonly breaker_attempts: number;
     readonly breaker_opened_at: number | null;
     readonly breaker_probe_seq: number | null;
     readonly breaker_probe_until: number | null;

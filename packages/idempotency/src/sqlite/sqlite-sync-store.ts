@@ -6,9 +6,11 @@ import {
   type BreakerEvent,
   type BreakerOptions,
   breakerAfter,
+  breakerAfterSuccess,
   breakerParams,
   counts,
   probesAfter,
+  ratioTasks,
 } from "../breaker.js";
 import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, WORKER_STALE_MS } from "../defaults.js";
 import type { LeaseHolder } from "../driver.js";
@@ -103,6 +105,8 @@ export class SqliteSyncStore {
   #heartbeat: NodeJS.Timeout | undefined;
   /** The probes this store's takes let through (half-open breakers), by seq: a success closes one. */
   readonly #probes = new Set<number>();
+  /** The tasks this store's takes started of kinds whose breaker has a ratio: a success counts. */
+  readonly #ratioTasks = new Set<number>();
   /**
    * Breakers this store's calls opened or closed, in the transaction open now: the driver tells
    * its listeners after the commit (and drops them after a rollback).
@@ -231,7 +235,10 @@ export class SqliteSyncStore {
         version,
       }),
     );
+    // a probe's success closes its breaker (counts start again); another counts with a ratio
+    const counted = this.#ratioTasks.delete(seq);
     if (this.#probes.delete(seq)) this.#probeSucceeded(seq, now);
+    else if (counted) this.#ratioSucceeded(seq, now);
     return next;
   }
 
@@ -242,25 +249,39 @@ export class SqliteSyncStore {
       this.breakerEvents.push({ kind, state: "closed", at: now });
   }
 
+  /** Writes a breaker's state (its row as breaker.ts left it). */
+  #writeBreaker(row: KindLimitRow): void {
+    this.#s.kind_breaker_set_state.run({
+      kind: row.kind,
+      breaker_window_start: row.breaker_window_start,
+      breaker_count: row.breaker_count,
+      breaker_attempts: row.breaker_attempts,
+      breaker_opened_at: row.breaker_opened_at,
+      breaker_probe_seq: row.breaker_probe_seq,
+      breaker_probe_until: row.breaker_probe_until,
+    });
+  }
+
+  /** A success of a kind whose breaker has a ratio, taken by this store: one more ended attempt. */
+  #ratioSucceeded(seq: number, now: number): void {
+    const row = this.#s.kind_breaker_of_task.get({ seq }) as KindLimitRow | undefined;
+    const after = row && breakerAfterSuccess(row, now);
+    if (after) this.#writeBreaker(after);
+  }
+
   /**
    * A failed attempt of task `seq` counts in its kind's breaker, when the kind has one (one read
    * by key otherwise): breaker.ts breakerAfter, in the transaction that ends the attempt.
    */
   #attemptFailed(seq: number, failure: T.TaskFailure, retryable: boolean, now: number): void {
     this.#probes.delete(seq);
+    this.#ratioTasks.delete(seq);
     const row = this.#s.kind_breaker_of_task.get({ seq }) as KindLimitRow | undefined;
     if (!row) return;
     const counted = counts(row.breaker_errors, failure.errorClass, retryable);
     const { row: after, change } = breakerAfter(row, seq, counted, now);
     if (change === null) return;
-    this.#s.kind_breaker_set_state.run({
-      kind: row.kind,
-      breaker_window_start: after.breaker_window_start,
-      breaker_count: after.breaker_count,
-      breaker_opened_at: after.breaker_opened_at,
-      breaker_probe_seq: after.breaker_probe_seq,
-      breaker_probe_until: after.breaker_probe_until,
-    });
+    this.#writeBreaker(after);
     if (change === "opened" || change === "reopened")
       this.breakerEvents.push({ kind: row.kind, state: "opened", at: now });
   }
@@ -334,6 +355,7 @@ export class SqliteSyncStore {
   /** running → queued without recording a failure (graceful shutdown hands the task back; the attempt still counts). */
   release(seq: number, version: number): number {
     this.#probes.delete(seq); // a probe handed back holds its slot until its time runs out
+    this.#ratioTasks.delete(seq);
     return this.transaction(() => {
       const now = this.#now();
       this.#attemptEnded("released", seq, version, now);
@@ -389,16 +411,10 @@ export class SqliteSyncStore {
           this.#s.kind_limit_set_window.run({ kind, window_start: windowStart, window_count: windowCount });
         for (const [kind, seq, until] of probesAfter(rows, takenRecords, now, this.leaseMs)) {
           const row = rows.find((r) => r.kind === kind) as KindLimitRow;
-          this.#s.kind_breaker_set_state.run({
-            kind,
-            breaker_window_start: row.breaker_window_start,
-            breaker_count: row.breaker_count,
-            breaker_opened_at: row.breaker_opened_at,
-            breaker_probe_seq: seq,
-            breaker_probe_until: until,
-          });
+          this.#writeBreaker({ ...row, breaker_probe_seq: seq, breaker_probe_until: until });
           this.#probes.add(seq);
         }
+        for (const seq of ratioTasks(rows, takenRecords)) this.#ratioTasks.add(seq);
       }
       return takenRecords;
     });

@@ -39,6 +39,7 @@ export interface PgQueryFile {
     release_seq: true;
     release_version: true;
     probe_seq: true;
+    counted_seq: true;
     channel: true;
     done_channel: true;
   };
@@ -243,6 +244,8 @@ export interface PgQueryFile {
     breaker_window_ms: true;
     breaker_cooldown_ms: true;
     breaker_errors: true;
+    breaker_ratio: true;
+    breaker_min_attempts: true;
   };
   kind_breaker_remove: {
     kind: true;

@@ -284,6 +284,8 @@ export interface SqliteQueryFile {
     breaker_window_ms: true;
     breaker_cooldown_ms: true;
     breaker_errors: true;
+    breaker_ratio: true;
+    breaker_min_attempts: true;
   };
   kind_breaker_remove: {
     kind: true;
@@ -299,6 +301,7 @@ export interface SqliteQueryFile {
   kind_breaker_set_state: {
     breaker_window_start: true;
     breaker_count: true;
+    breaker_attempts: true;
     breaker_opened_at: true;
     breaker_probe_seq: true;
     breaker_probe_until: true;
