@@ -1,5 +1,6 @@
 import { describeError, failAsUsageError, loadDotEnv } from "taskq/app";
 import yargs from "yargs";
+import { breakerCommand } from "./commands/breaker.js";
 import { cancelCommand } from "./commands/cancel.js";
 import { dashboardCommand } from "./commands/dashboard.js";
 import { dlqCommand } from "./commands/dlq.js";
@@ -48,6 +49,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .command(scheduleCommand)
       .command(limitsCommand)
       .command(kindsCommand)
+      .command(breakerCommand)
       .command(dlqCommand)
       .command(pruneCommand)
       .demandCommand(1, "give a command (see taskq --help)")

@@ -179,6 +179,53 @@ describe("the CLI on a PostgreSQL store", () => {
     },
   );
 
+  it("taskq breaker on a postgres:// URL: a serve opens it, the next task waits queued, list and /metrics say so, reset", async () => {
+    const url = await freshDatabase();
+    const dir = workdir();
+    const set = await taskq(dir, [
+      "breaker",
+      "set",
+      "fail",
+      "--failures",
+      "1",
+      "--cooldown",
+      "1h",
+      "--count",
+      "all",
+      "--store",
+      url,
+    ]);
+    expect([set.code, set.stdout]).toEqual([
+      0,
+      expect.stringMatching(/^breaker set in postgres:\/\/taskq:\*\*\*@[^\n]*: fail {2}closed/),
+    ]);
+    const submit = (id: string) =>
+      taskq(dir, [
+        "submit",
+        "--store",
+        url,
+        "--payload",
+        JSON.stringify({ id, type: "fail", errorMessage: "down" }),
+      ]);
+    await submit("a");
+    expect((await taskq(dir, ["serve", "--exit-when-idle", "--threads", "1", "--store", url])).code).toBe(0);
+    await submit("b");
+    expect((await taskq(dir, ["breaker", "list", "--store", url])).stdout).toMatch(/^fail {2}OPEN since /);
+    const metrics = (await taskq(dir, ["monitor", "--once", "--export", "prometheus", "--store", url]))
+      .stdout;
+    expect(metrics).toContain('taskq_store_breaker_state{kind="fail",state="open"} 1');
+    expect(JSON.parse((await taskq(dir, ["status", "b", "--store", url, "--json"])).stdout)).toMatchObject({
+      status: "queued",
+      attempts: 0,
+    });
+    expect((await taskq(dir, ["breaker", "reset", "fail", "--store", url])).stdout).toBe(
+      "fail: breaker closed; the workers take its tasks again\n",
+    );
+    expect(
+      JSON.parse((await taskq(dir, ["breaker", "list", "--json", "--store", url])).stdout),
+    ).toMatchObject([{ kind: "fail", state: "closed", countErrors: "all" }]);
+  });
+
   it("an unparsable URL is a usage error (exit 2), without the password", async () => {
     const result = await taskq(workdir(), ["status", "x", "--store", "postgres://taskq:hunter2@[bad/taskq"]);
     expect([result.code, result.stderr]).toEqual([

@@ -35,6 +35,7 @@ const OWN_PATHS = [
   "/dead-letters/*",
   "/schedules",
   "/schedules/*",
+  "/kinds/*",
 ];
 
 /** A mounted dashboard: a fetch handler for any server that speaks web Requests. */

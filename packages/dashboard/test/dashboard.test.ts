@@ -456,6 +456,54 @@ describe.each([
     const bad = await post(dashboard, "/kinds/a%20b/pause", [["_csrf", csrfOf(after)]]);
     expect([bad.status, bad.text]).toEqual([400, expect.stringContaining("kind must be a task kind")]);
   });
+
+  it("shows a kind's circuit breaker beside its pause button, and resets an open one", async () => {
+    const { client, dashboard, logged } = await open(storeOf());
+    const kind = kindOf("mail");
+    await client.setBreaker(kind, { failures: 1, cooldownMs: 3_600_000 });
+    const queued = await client.enqueueMany(kind, [{ n: 1 }, { n: 2 }]);
+    const closed = await get(dashboard, "/");
+    expect(closed.text).toMatch(
+      new RegExp(
+        `data-kind-state="${kind}">running <form[^>]*>.*</form> <span class="badge" data-breaker="closed"`,
+        "s",
+      ),
+    );
+    // one failed attempt opens it (the store's own calls, as a worker makes them)
+    const [taken] = await client.store.takeNext(1, [kind]);
+    await client.store.retry(
+      taken!.seq,
+      taken!.version,
+      { errorClass: "transient", message: "down", retryable: true },
+      0,
+    );
+    const open_ = await get(dashboard, "/");
+    expect(open_.text).toMatch(
+      new RegExp(`data-breaker="open">breaker open</span> <form[^>]*action="/kinds/${kind}/reset-breaker"`),
+    );
+    expect(open_.text).toMatch(/held back: breaker open, a probe in \d/);
+    const reset = await post(dashboard, `/kinds/${kind}/reset-breaker`, [["_csrf", csrfOf(open_)]]);
+    expect([reset.status, reset.location]).toEqual([
+      303,
+      expect.stringMatching(noticeAt("/", "breaker-reset")),
+    ]);
+    expect((await get(dashboard, reset.location as string)).text).toContain(
+      "Breaker closed: the workers take",
+    );
+    expect(await client.breakers()).toMatchObject([{ kind, state: "closed" }]);
+    const again = await post(dashboard, `/kinds/${kind}/reset-breaker`, [["_csrf", csrfOf(open_)]]);
+    expect(again.location).toMatch(noticeAt("/", "breaker-was-closed"));
+    expect(logged.map((l) => [l.fields.action, l.fields.changed])).toEqual([
+      ["breaker-reset", true],
+      ["breaker-reset", false],
+    ]);
+    // without a token, nothing is reset
+    // without the page's CSRF token nothing changes (the kinds' routes are guarded as the others)
+    expect((await post(dashboard, `/kinds/${kind}/reset-breaker`, [])).status).toBe(403);
+    expect((await post(dashboard, `/kinds/${kind}/pause`, [["_csrf", "forged"]])).status).toBe(403);
+    expect(await client.limits()).toMatchObject([{ kind, paused: false }]);
+    expect(queued.map((t) => t.id)).toHaveLength(2);
+  });
 });
 
 describe.each([
@@ -532,6 +580,7 @@ describe.each([
     const posts: [string, [string, string][]][] = [
       ["/schedules/%00/pause", []],
       ["/kinds/%00/pause", []],
+      ["/kinds/%00/reset-breaker", []],
       [`/tasks/${seq}%00/cancel`, []],
       ["/dead-letters/redrive", [["seq", "\u0000"]]],
       ["/dead-letters/purge", [["olderThanHours", "\u0000"]]],

@@ -1,3 +1,4 @@
+import type { BreakerEvent, BreakerOptions } from "./breaker.js";
 import type { KindLimitState } from "./limits.js";
 import type {
   AttemptRecord,
@@ -262,7 +263,27 @@ export interface TaskStoreDriver {
    * finishedAt, leaseOwner). Empty for an unknown seq.
    */
   attempts(taskSeq: number): Promise<AttemptRecord[]>;
-  /** Every kind with limits or paused, where it stands against them now, and what holds it back. */
+  /**
+   * Sets `kind`'s circuit breaker across every worker on the store (null removes it): it opens
+   * after `failures` counted failed attempts within `windowMs`, holds the kind's queued tasks
+   * (untouched, like a limit of zero) for `cooldownMs`, then lets one probe through (half-open)
+   * across the fleet, whose success closes it and whose counted failure opens it again. Kept
+   * beside the kind's limits (breaker.ts); set again, it keeps its state. A breaker removed
+   * lets the kind's tasks start.
+   */
+  setBreaker(kind: string, options: BreakerOptions | null): Promise<void>;
+  /** Closes `kind`'s open breaker now (its count starts again). Returns whether it was open. */
+  resetBreaker(kind: string): Promise<boolean>;
+  /**
+   * `listener` hears of each breaker this store's own calls opened (a counted failure reached
+   * the threshold, or a probe failed) or closed (its probe succeeded), after the commit: the
+   * worker whose attempt changed it fires its hooks. Returns a function that stops it.
+   */
+  onBreakerChange(listener: (event: BreakerEvent) => void): () => void;
+  /**
+   * Every kind with limits, paused or with a breaker, where it stands against them now, and what
+   * holds it back.
+   */
   kindLimits(): Promise<KindLimitState[]>;
 
   /** The store's clock (epoch ms): the database's on PostgreSQL, the injected clock in tests. */

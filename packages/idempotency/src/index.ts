@@ -1,6 +1,9 @@
 // `@taskq/idempotency`: the task store contract, its SQLite driver, and openTaskStore (which loads
 // the PostgreSQL driver, `@taskq/idempotency/postgres`, only for a postgres:// URL). Re-exports
 // only, by name.
+
+export type { BreakerCount, BreakerEvent, BreakerOptions, BreakerState } from "./breaker.js";
+export { DEFAULT_BREAKER_COOLDOWN_MS, DEFAULT_BREAKER_WINDOW_MS } from "./breaker.js";
 export {
   DEFAULT_ATTEMPTS,
   DEFAULT_LEASE_MS,

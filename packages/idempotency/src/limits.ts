@@ -2,11 +2,18 @@
 // the limited kinds' rows (locked, on PostgreSQL) and their running counts in the take's
 // transaction, and these functions decide how many of each kind it may take and what the rate
 // windows become after it.
+import {
+  type BreakerRow,
+  type BreakerState,
+  breakerFreeAt,
+  breakerSlots,
+  toBreakerState,
+} from "./breaker.js";
 import type { KindLimits, RateLimit } from "./types.js";
 import { invalid } from "./validate.js";
 
-/** A `kind_limits` row. */
-export interface KindLimitRow {
+/** A `kind_limits` row (its breaker's columns: breaker.ts). */
+export interface KindLimitRow extends BreakerRow {
   kind: string;
   concurrency: number | null;
   rate_limit: number | null;
@@ -60,7 +67,11 @@ export function allowances(
   const allow = new Map<string, number>();
   for (const [kind, cap] of Object.entries(perKind)) allow.set(kind, Math.max(0, Math.min(limit, cap)));
   for (const row of rows) {
-    const left = Math.min(slotsLeft(row, running.get(row.kind) ?? 0), startsLeft(row, now));
+    const left = Math.min(
+      slotsLeft(row, running.get(row.kind) ?? 0),
+      startsLeft(row, now),
+      breakerSlots(row, now),
+    );
     allow.set(row.kind, Math.min(allow.get(row.kind) ?? limit, left));
   }
   return allow;
@@ -84,13 +95,16 @@ export function windowsAfter(
 
 /**
  * When a limited kind may start a task again: `now` when it may, the end of its rate window
- * when that is used up, null when its concurrency is full (a task of it must finish first) or it
- * is paused (a resume frees it).
+ * when that is used up, or of its open breaker's cool-down (or its probe's hold), whichever is
+ * later; null when its concurrency is full (a task of it must finish first) or it is paused (a
+ * resume frees it).
  */
 export function openAgainAt(row: KindLimitRow, running: number, now: number): number | null {
   if (slotsLeft(row, running) === 0) return null;
-  if (startsLeft(row, now) === 0) return Number(row.window_start) + Number(row.rate_interval_ms);
-  return now;
+  const breakerAt = breakerFreeAt(row, now);
+  if (startsLeft(row, now) === 0)
+    return Math.max(Number(row.window_start) + Number(row.rate_interval_ms), breakerAt);
+  return breakerAt;
 }
 
 /**
@@ -121,6 +135,17 @@ export function toKindLimitState(row: KindLimitRow, running: number, now: number
       : { limit: row.rate_limit, intervalMs: Number(row.rate_interval_ms) };
   const current = rate !== null && now < Number(row.window_start) + rate.intervalMs;
   const at = openAgainAt(row, running, now);
+  const breaker = toBreakerState(row, now);
+  const heldBack =
+    row.paused_at !== null
+      ? "paused"
+      : at === null
+        ? "concurrency"
+        : breakerSlots(row, now) === 0
+          ? "breaker"
+          : at > now
+            ? "rate"
+            : null;
   return {
     kind: row.kind,
     concurrency: row.concurrency,
@@ -129,14 +154,15 @@ export function toKindLimitState(row: KindLimitRow, running: number, now: number
     pausedAt: row.paused_at === null ? null : Number(row.paused_at),
     running,
     startsInWindow: current ? row.window_count : 0,
-    heldBack: row.paused_at !== null ? "paused" : at === null ? "concurrency" : at > now ? "rate" : null,
+    breaker,
+    heldBack,
     openAgainAt: at !== null && at > now ? at : null,
   };
 }
 
 /**
- * A kind's limits and where it stands against them now. A paused kind is listed whether or not it
- * has limits (a pause is a limit of zero).
+ * A kind's limits and where it stands against them now. A paused kind, or one with a breaker, is
+ * listed whether or not it has limits (a pause is a limit of zero).
  */
 export interface KindLimitState {
   readonly kind: string;
@@ -146,18 +172,21 @@ export interface KindLimitState {
   readonly paused: boolean;
   /** Since when it is paused, epoch ms by the store's clock; null when it runs. */
   readonly pausedAt: number | null;
+  /** Its circuit breaker (setBreaker) and where it stands; null when it has none. */
+  readonly breaker: BreakerState | null;
   /** Tasks of the kind running now, in every worker. */
   readonly running: number;
   /** Starts in the current rate window. */
   readonly startsInWindow: number;
   /**
    * Why its due tasks wait now (a reason, not a count): it is paused, its concurrency is full,
-   * its rate window is used up, or null (nothing holds it back).
+   * its breaker is open (or its one probe runs), its rate window is used up, or null (nothing
+   * holds it back).
    */
-  readonly heldBack: "paused" | "concurrency" | "rate" | null;
+  readonly heldBack: "paused" | "concurrency" | "breaker" | "rate" | null;
   /**
-   * When its rate window lets it start a task again (epoch ms), while its rate holds it back;
-   * null otherwise (free now, or full: a finish frees it).
+   * When its rate window or its breaker lets it start a task again (epoch ms), while one holds it
+   * back; null otherwise (free now, or full: a finish frees it).
    */
   readonly openAgainAt: number | null;
 }

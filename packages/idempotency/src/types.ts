@@ -132,6 +132,11 @@ export interface TaskResultData {
 export interface TaskFailure {
   readonly errorClass: string;
   readonly message: string;
+  /**
+   * Whether the failure was one that would be retried (a kind's breaker counts these by default).
+   * @default true for retry, false for fail
+   */
+  readonly retryable?: boolean;
   /** The error's stack, when it had one: kept with the attempt (at most MAX_STACK characters). */
   readonly stack?: string | null;
 }

@@ -5,6 +5,7 @@ import { SqliteTaskStore, type TaskStoreDriver } from "../src/index.js";
 import { PgTaskStore } from "../src/postgres.js";
 import { type MakeOptions, testDriver } from "./driver-suite.js";
 import { testAttemptsContract } from "./driver-suite-attempts.js";
+import { testBreakerContract } from "./driver-suite-breaker.js";
 import { testDashboardContract } from "./driver-suite-dashboard.js";
 import { testTagsContract } from "./driver-suite-tags.js";
 import { testTimeContract } from "./driver-suite-time.js";
@@ -22,6 +23,7 @@ const sqlite = async (options: MakeOptions = {}) => {
 testDriver("SQLite", sqlite);
 testTimeContract("SQLite", sqlite);
 testAttemptsContract("SQLite", sqlite);
+testBreakerContract("SQLite", sqlite);
 testDashboardContract("SQLite", sqlite);
 testTagsContract("SQLite", sqlite, async (store) => {
   const db = new Database(paths.get(store) as string, { readonly: true });
@@ -46,6 +48,7 @@ const postgres = async (options: MakeOptions = {}) => {
 testDriver("PostgreSQL", postgres);
 testTimeContract("PostgreSQL", postgres);
 testAttemptsContract("PostgreSQL", postgres);
+testBreakerContract("PostgreSQL", postgres);
 testDashboardContract("PostgreSQL", postgres);
 testTagsContract("PostgreSQL", postgres, async (store) => {
   const client = new pg.Client({ connectionString: url });

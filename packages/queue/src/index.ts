@@ -21,6 +21,7 @@ export {
 export { InlineExecutor, TinypoolExecutor, type TinypoolExecutorOptions } from "./executors.js";
 export { type AdoptPort, Fetcher, type FetcherOptions } from "./fetcher.js";
 export {
+  type BreakerHookEvent,
   type CloseOptions,
   type LifecycleHooks,
   Orchestrator,

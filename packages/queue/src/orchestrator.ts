@@ -121,6 +121,20 @@ export interface LifecycleHooks {
   readonly deadLettered?: (event: TaskEvent) => unknown;
   /** The task was cancelled while this process held it. */
   readonly cancelled?: (event: TaskEvent) => unknown;
+  /**
+   * A kind's circuit breaker opened (its counted failures reached the threshold, or its probe
+   * failed): called in the one process whose attempt opened it.
+   */
+  readonly breakerOpened?: (event: BreakerHookEvent) => unknown;
+  /** A kind's circuit breaker closed (its probe succeeded): called in the process that ran the probe. */
+  readonly breakerClosed?: (event: BreakerHookEvent) => unknown;
+}
+
+/** What a breaker hook is told. */
+export interface BreakerHookEvent {
+  readonly kind: string;
+  /** When it changed, epoch ms by the store's clock. */
+  readonly at: number;
 }
 
 /** Options of `close`. */
@@ -627,7 +641,11 @@ export class Orchestrator<T, O> {
       return;
     }
     const failure = { errorClass: error.errorClass, message: error.message };
-    const stored = error.stack === undefined ? failure : { ...failure, stack: error.stack };
+    const stored = {
+      ...failure,
+      retryable: error.retryable,
+      ...(error.stack === undefined ? {} : { stack: error.stack }),
+    };
     if (this.retry.shouldRetry(error, attempt, job.maxAttempts)) {
       const delay = this.retry.delayMs(attempt);
       job.version = await this.#store.retry(job.seq, version, stored, delay);
@@ -719,7 +737,35 @@ export class Orchestrator<T, O> {
   }
 
   /** Calls a lifecycle hook; one that throws or rejects is logged, never in the task's way. */
-  #emit(hook: keyof LifecycleHooks, job: Job<T>, extra: Partial<TaskEvent> = {}): void {
+  /**
+   * Fires the breaker hooks for a breaker this process's store call opened or closed (the runtime
+   * wires the store's onBreakerChange here); a hook that throws is logged and ignored.
+   */
+  breakerChanged(change: { kind: string; state: "opened" | "closed"; at: number }): void {
+    const hook = change.state === "opened" ? "breakerOpened" : "breakerClosed";
+    const line = `the circuit breaker of kind ${change.kind} ${change.state}`;
+    if (change.state === "opened") this.#log?.warn({ kind: change.kind }, line);
+    else this.#log?.info({ kind: change.kind }, line);
+    const fn = this.#hooks[hook];
+    if (!fn) return;
+    const report = (error: unknown) =>
+      this.#log?.warn(
+        { kind: change.kind, hook },
+        `the ${hook} hook failed: ${(error as Error)?.message ?? String(error)}`,
+      );
+    try {
+      const returned = fn({ kind: change.kind, at: change.at });
+      if (returned instanceof Promise) returned.catch(report);
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  #emit(
+    hook: Exclude<keyof LifecycleHooks, "breakerOpened" | "breakerClosed">,
+    job: Job<T>,
+    extra: Partial<TaskEvent> = {},
+  ): void {
     const fn = this.#hooks[hook];
     if (!fn) return;
     const { prepared } = job;

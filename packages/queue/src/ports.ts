@@ -15,6 +15,8 @@ export interface StoredFailure {
   readonly errorClass: string;
   readonly message: string;
   readonly stack?: string;
+  /** Whether it would be retried (a kind's circuit breaker counts these by default). */
+  readonly retryable?: boolean;
 }
 
 /** The outcome of one attempt, as an executor reports it. */

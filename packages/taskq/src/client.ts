@@ -2,6 +2,8 @@
 // handler and no threads: a web process that enqueues and a worker process that runs the tasks
 // share one store (`connect` here, `createWorker` there).
 import type {
+  BreakerOptions,
+  BreakerState,
   ClaimInput,
   KindLimitState,
   KindLimits,
@@ -186,11 +188,20 @@ export type LimitsOptions = KindLimits;
 /**
  * A kind's limits and where it stands against them (`limits`): running now in every worker,
  * starts in the current rate window, whether it is paused (`paused`, since `pausedAt`), why its
- * due tasks wait (`heldBack`: "paused", "concurrency", "rate" or null; a reason, not a count),
+ * due tasks wait (`heldBack`: "paused", "concurrency", "breaker", "rate" or null; a reason, not a count),
  * and, while its rate holds it back, when its window lets it start again (`openAgainAt`; null
  * otherwise).
  */
 export type LimitsInfo = Omit<KindLimitState, "openAgainAt"> & { readonly openAgainAt: Date | null };
+
+/**
+ * A kind's circuit breaker (see `setBreaker`): `failures`, `windowMs`, `cooldownMs`, `countErrors`,
+ * `ratio`, `minAttempts`; each documented with its default on BreakerOptions of @taskq/idempotency.
+ */
+export type BreakerSettings = BreakerOptions;
+
+/** A kind's circuit breaker and where it stands (`breakers`): its settings, `state`, and when it changed. */
+export type BreakerInfo = BreakerState & { readonly kind: string };
 
 /** Options of `result`. */
 export interface ResultOptions {
@@ -259,6 +270,19 @@ export interface Client {
   pauseKind(kind: string): Promise<boolean>;
   /** Resumes a paused kind: the waiting workers wake and take its tasks. False when it was not paused. */
   resumeKind(kind: string): Promise<boolean>;
+  /**
+   * Sets the circuit breaker of `kind` across every worker on the store (null removes it): after
+   * `failures` counted failed attempts within `windowMs` it opens, and the kind's queued tasks
+   * wait (not failed, attempts untouched) for `cooldownMs`; then one probe runs, in one worker of
+   * the fleet, whose success closes it and whose counted failure opens it again. With `ratio`, it
+   * also opens when that share of the window's ended attempts failed (at least `minAttempts`).
+   * Set again, it keeps its state. Bad settings: ERR_INVALID_INPUT naming the option.
+   */
+  setBreaker(kind: string, breaker: BreakerSettings | null): Promise<void>;
+  /** Every kind with a circuit breaker and its state (closed, open, half-open), by kind. */
+  breakers(): Promise<BreakerInfo[]>;
+  /** Closes `kind`'s open breaker now: its tasks run again. False when it was not open. */
+  resetBreaker(kind: string): Promise<boolean>;
   /** Closes the store (when `connect` opened it). */
   close(): Promise<void>;
 }
@@ -350,6 +374,14 @@ export function timingOf(o: Pick<EnqueueOptions, "priority" | "runAt" | "delayMs
   };
 }
 
+const BREAKER_KEYS = keysOf<BreakerSettings>()({
+  failures: true,
+  windowMs: true,
+  cooldownMs: true,
+  countErrors: true,
+  ratio: true,
+  minAttempts: true,
+});
 const LIMITS_KEYS = keysOf<LimitsOptions>()({ concurrency: true, rate: true });
 const RATE_KEYS = keysOf<NonNullable<LimitsOptions["rate"]>>()({ limit: true, intervalMs: true });
 
@@ -722,6 +754,17 @@ export function clientOf(
     },
     async resumeKind(kind) {
       return store.setKindPaused(checkKind(kind), false);
+    },
+    async setBreaker(kind, breaker) {
+      checkKind(kind);
+      if (breaker !== null && typeof breaker === "object") checkOptionKeys(breaker, BREAKER_KEYS);
+      await store.setBreaker(kind, breaker);
+    },
+    async breakers() {
+      return (await store.kindLimits()).flatMap((l) => (l.breaker ? [{ kind: l.kind, ...l.breaker }] : []));
+    },
+    async resetBreaker(kind) {
+      return store.resetBreaker(checkKind(kind));
     },
     async close() {
       if (options.owned) await store.close();

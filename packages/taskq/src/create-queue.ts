@@ -173,6 +173,16 @@ export async function createQueue<Payload = unknown, Result = unknown>(
       return changed;
     },
     pauseKind: client.pauseKind,
+    async setBreaker(kind, breaker) {
+      await client.setBreaker(kind, breaker);
+      if (breaker === null) fetch(); // its queued tasks may start here at once
+    },
+    breakers: client.breakers,
+    async resetBreaker(kind) {
+      const changed = await client.resetBreaker(kind);
+      fetch();
+      return changed;
+    },
     async submit(payload, submitOptions) {
       const prepared = prepare(payload, submitOptions);
       const result = await orchestrator.submitPrepared(prepared);

@@ -1,8 +1,10 @@
 export type { DeadLetter, LeaseHolder, StoreStats, TaskRecord, TaskStoreDriver } from "@taskq/idempotency";
 export type { MetricsReport } from "@taskq/metrics";
-export type { ClientsSummary, CloseOptions, LifecycleHooks, TaskEvent } from "@taskq/queue";
+export type { BreakerHookEvent, ClientsSummary, CloseOptions, LifecycleHooks, TaskEvent } from "@taskq/queue";
 export {
   type AttemptInfo,
+  type BreakerInfo,
+  type BreakerSettings,
   type Client,
   type ConnectOptions,
   connect,

@@ -397,6 +397,23 @@ export function readingJson(r: StoreReading) {
       paused_at: iso(l.pausedAt),
       held_back: l.heldBack,
       open_again_at: iso(l.openAgainAt),
+      breaker:
+        l.breaker === null
+          ? null
+          : {
+              state: l.breaker.state,
+              failures: l.breaker.failures,
+              window_ms: l.breaker.windowMs,
+              cooldown_ms: l.breaker.cooldownMs,
+              count_errors: l.breaker.countErrors,
+              ratio: l.breaker.ratio,
+              min_attempts: l.breaker.minAttempts,
+              failures_in_window: l.breaker.failuresInWindow,
+              attempts_in_window: l.breaker.attemptsInWindow,
+              opened_at: iso(l.breaker.openedAt),
+              half_open_at: iso(l.breaker.halfOpenAt),
+              probe_seq: l.breaker.probeSeq,
+            },
     })),
   };
 }
@@ -424,10 +441,20 @@ export function storePrometheus(r: StoreReading): string {
     "# HELP taskq_store_kind_paused A kind paused across the fleet (1): no worker starts its tasks until it is resumed.",
     "# TYPE taskq_store_kind_paused gauge",
     ...r.limits.map((l) => `taskq_store_kind_paused{kind="${labelValue(l.kind)}"} ${l.paused ? 1 : 0}`),
-    "# HELP taskq_store_kind_held_back A kind's due tasks held back by its limits or a pause now (1), by reason.",
+    "# HELP taskq_store_breaker_state A kind's circuit breaker in this state now (1): closed, open (its tasks wait) or half-open (one probe runs).",
+    "# TYPE taskq_store_breaker_state gauge",
+    ...r.limits.flatMap((l) =>
+      l.breaker === null
+        ? []
+        : (["closed", "open", "half-open"] as const).map(
+            (state) =>
+              `taskq_store_breaker_state{kind="${labelValue(l.kind)}",state="${state}"} ${l.breaker?.state === state ? 1 : 0}`,
+          ),
+    ),
+    "# HELP taskq_store_kind_held_back A kind's due tasks held back by its limits, a pause or its breaker now (1), by reason.",
     "# TYPE taskq_store_kind_held_back gauge",
     ...r.limits.flatMap((l) =>
-      (["paused", "concurrency", "rate"] as const).map(
+      (["paused", "concurrency", "breaker", "rate"] as const).map(
         (why) =>
           `taskq_store_kind_held_back{kind="${labelValue(l.kind)}",reason="${why}"} ${l.heldBack === why ? 1 : 0}`,
       ),

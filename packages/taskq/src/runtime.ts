@@ -293,6 +293,8 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     ...(config.hooks ? { hooks: config.hooks } : {}),
   });
   store.startHeartbeat();
+  // the breakers this process's attempts opened or closed fire its hooks (breakerOpened/Closed)
+  const unlistenBreakers = store.onBreakerChange((change) => orchestrator.breakerChanged(change));
   const threads = executor instanceof TinypoolExecutor ? executor.threads : 0;
   const services: MaintenanceService[] = [
     // what monitoring shows of this process: attempts executing now against tasks held
@@ -329,6 +331,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     processorConfig,
     async close(options = {}) {
       await orchestrator.close(options);
+      unlistenBreakers();
       await maintenance.stop();
       await store.removeWorker().catch(() => undefined); // an unreachable store: its row goes stale
       await store.close();

@@ -32,9 +32,11 @@ export function limitsLine(l: LimitsInfo): string {
       ? `paused since ${new Date(l.pausedAt ?? 0).toISOString()} (taskq kinds resume ${l.kind})`
       : l.heldBack === "concurrency"
         ? "held back: concurrency full"
-        : l.heldBack === "rate"
-          ? `held back: rate used up until ${l.openAgainAt?.toISOString()}`
-          : "open";
+        : l.heldBack === "breaker"
+          ? `held back: its circuit breaker is ${l.breaker?.state ?? "open"} (taskq breaker list)`
+          : l.heldBack === "rate"
+            ? `held back: rate used up until ${l.openAgainAt?.toISOString()}`
+            : "open";
   return [l.kind, ...parts, held].join("  ");
 }
 

@@ -12,6 +12,7 @@ import {
 } from "taskq/app";
 import type { Argv } from "yargs";
 import { storeOption } from "../options.js";
+import { breakerLine } from "./breaker.js";
 import { limitsLine } from "./limits.js";
 
 interface MonitorArgs {
@@ -35,6 +36,7 @@ function human(r: StoreReading, location: string): string {
       ? `leased ${w.leased} (${w.heartbeatAt === null ? "never reported" : "no recent report"})`
       : `executing ${w.executing} of ${w.slots} slots on ${w.threads === 0 ? "the main thread" : `${w.threads} thread(s)`}, leased ${w.leased}`;
   const t = r.totals;
+  const breakers = r.limits.flatMap((l) => (l.breaker ? [{ kind: l.kind, ...l.breaker }] : []));
   return [
     `taskq monitor  ${new Date(now).toISOString()}  ${location}`,
     `  queued ${n("queued", t.queued)} (scheduled for later ${n("scheduled", t.scheduled)})  running ${n("running", t.running)} (executing ${r.executing}, leased and waiting for a slot ${r.waiting})  succeeded ${n("succeeded", t.succeeded)}  failed ${n("failed", t.failed)}  cancelled ${n("cancelled", t.cancelled)}  dead letters ${r.deadLetters}${r.deadLettersCapped ? "+" : ""}`,
@@ -49,6 +51,8 @@ function human(r: StoreReading, location: string): string {
       (l) =>
         `    ${limitsLine({ ...l, openAgainAt: l.openAgainAt === null ? null : new Date(l.openAgainAt) })}`,
     ),
+    ...(breakers.length === 0 ? [] : [`  breakers: ${breakers.length}`]),
+    ...breakers.map((b) => `    ${breakerLine(b, now)}`),
     ...(r.schedules.length === 0 ? [] : [`  schedules: ${r.schedules.length}`]),
     ...r.schedules.map(
       (x) =>

@@ -28,6 +28,10 @@ export function notices(code: string | undefined, n: string | undefined): string
       return "Kind resumed: the workers take its tasks again.";
     case "kind-was-running":
       return "The kind was not paused.";
+    case "breaker-reset":
+      return "Breaker closed: the workers take the kind's tasks again, and its failures are counted from zero.";
+    case "breaker-was-closed":
+      return "The kind's breaker was not open.";
     default:
       return undefined;
   }

@@ -16,6 +16,10 @@ const LABELS: Record<CountedStatus, string> = {
 function heldBack(l: StoreReading["limits"][number], now: number): string {
   if (l.heldBack === "paused") return `paused for ${duration(now - (l.pausedAt ?? now))}`;
   if (l.heldBack === "concurrency") return "held back: concurrency full";
+  if (l.heldBack === "breaker")
+    return l.breaker?.halfOpenAt != null
+      ? `held back: breaker open, a probe in ${duration(Math.max(0, l.breaker.halfOpenAt - now))}`
+      : "held back: breaker half-open, its probe runs";
   if (l.heldBack === "rate")
     return `held back: rate used up${l.openAgainAt === null ? "" : ` for ${duration(l.openAgainAt - now)}`}`;
   return "open";
@@ -26,6 +30,15 @@ export function overviewFragment(p: PageContext, d: StoreReading): Html {
   const capped = new Set(d.capped);
   const unserved = new Set(d.unservedKinds);
   const paused = new Set(d.limits.filter((l) => l.paused).map((l) => l.kind));
+  const breakers = new Map(d.limits.flatMap((l) => (l.breaker ? [[l.kind, l.breaker] as const] : [])));
+  // a kind's breaker beside its pause button: its state, and a Reset while it is not closed
+  const breakerCell = (kind: string) => {
+    const b = breakers.get(kind);
+    if (!b) return "";
+    return b.state === "closed"
+      ? html` <span class="badge" data-breaker="closed" title="${b.failuresInWindow} of ${b.failures} failures in its window">breaker closed</span>`
+      : html` <span class="badge warn" data-breaker="${b.state}">breaker ${b.state}</span> ${actionForm(p, `/kinds/${encodeURIComponent(kind)}/reset-breaker`, "Reset breaker")}`;
+  };
   return html`<section class="cards">${COUNTED_STATUSES.map(
     (s) => html`<a class="card ${s}" href="${p.base}/tasks?status=${s === "scheduled" ? "queued" : s}">
 <span class="label">${LABELS[s]}</span><span class="value" data-count="${s}">${count(d.totals[s], capped.has(s))}</span></a>`,
@@ -51,7 +64,7 @@ ${
             paused.has(k.kind)
               ? html`<span class="badge warn">paused</span> ${actionForm(p, `/kinds/${encodeURIComponent(k.kind)}/resume`, "Resume")}`
               : html`running ${actionForm(p, `/kinds/${encodeURIComponent(k.kind)}/pause`, "Pause")}`
-          }</td></tr>`,
+          }${breakerCell(k.kind)}</td></tr>`,
       )}</tbody></table></div>`
 }
 <h2>Workers</h2>

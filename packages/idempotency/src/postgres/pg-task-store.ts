@@ -4,6 +4,8 @@
 // (notifier.ts: work, finished tasks, cancel requests). Its own code is leases, cancel, reads and
 // retention, one statement of queries.sql each, and claimWith (the claim through the
 // application's own client; its answers, as the turn's, by claim-answers.ts).
+
+import { type BreakerEvent, type BreakerOptions, breakerParams } from "../breaker.js";
 import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, WORKER_STALE_MS } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
@@ -151,6 +153,11 @@ export class PgTaskStore implements TaskStoreDriver {
   readonly #running = new Set<number>();
   /** The kind of each task this store took and has not seen finish (see #finished). */
   readonly #takenKinds = new Map<number, string>();
+  /** The probes this store's takes let through (half-open breakers): a success closes one. */
+  readonly #probes = new Set<number>();
+  /** The tasks this store's takes started of kinds whose breaker has a ratio: a success counts. */
+  readonly #ratioTasks = new Set<number>();
+  readonly #breakerListeners = new Set<(event: BreakerEvent) => void>();
 
   private constructor(options: PgTaskStoreOptions) {
     let url: URL;
@@ -207,6 +214,9 @@ export class PgTaskStore implements TaskStoreDriver {
       clock: () => this.#clock(),
       running: this.#running,
       onFinished: (seqs) => this.#finished(seqs),
+      onBreaker: (event) => {
+        for (const listener of this.#breakerListeners) listener(event);
+      },
     });
     this.#planner = new TakePlanner(this.#conn, {
       owner: this.owner,
@@ -214,6 +224,8 @@ export class PgTaskStore implements TaskStoreDriver {
       doneChannel: this.#doneChannel,
       clock: () => this.#clock(),
       injectedClock: this.#now !== undefined,
+      onProbe: (seq) => this.#probes.add(seq),
+      onRatioTask: (seq) => this.#ratioTasks.add(seq),
     });
     this.#notifier = new PgNotifier(this.#conn.config, {
       work: this.#channel,
@@ -324,10 +336,14 @@ export class PgTaskStore implements TaskStoreDriver {
       outputKey: data.outputKey ?? null,
       etag: data.etag ?? null,
       result: data.result ?? null,
+      probe: this.#probes.size > 0 && this.#probes.delete(seq),
+      counted: this.#ratioTasks.size > 0 && this.#ratioTasks.delete(seq),
     });
   }
 
   retry(seq: number, version: number, failure: T.TaskFailure, delayMs: number): Promise<number> {
+    this.#probes.delete(seq);
+    this.#ratioTasks.delete(seq);
     return this.#batcher.defer("retry", {
       seq,
       version,
@@ -339,16 +355,21 @@ export class PgTaskStore implements TaskStoreDriver {
   }
 
   fail(seq: number, version: number, failure: T.TaskFailure): Promise<number> {
+    this.#probes.delete(seq);
+    this.#ratioTasks.delete(seq);
     return this.#batcher.defer("fail", {
       seq,
       version,
       errorClass: failure.errorClass,
       message: failure.message,
       stack: validate.boundedStack(failure.stack),
+      retryable: failure.retryable ?? false,
     });
   }
 
   release(seq: number, version: number): Promise<number> {
+    this.#probes.delete(seq); // a probe handed back holds its slot until its time runs out
+    this.#ratioTasks.delete(seq);
     return this.#batcher.defer("release", { seq, version });
   }
 
@@ -433,6 +454,34 @@ export class PgTaskStore implements TaskStoreDriver {
     this.#planner.limitsChanged();
     if (changed && !paused) await this.#notify();
     return changed;
+  }
+
+  async setBreaker(kind: string, options: BreakerOptions | null): Promise<void> {
+    validate.checkKind(kind);
+    const params = options === null ? null : breakerParams(options);
+    this.#ensureOpen("set a breaker");
+    if (params === null) await this.#conn.query("kind_breaker_remove", { kind });
+    else await this.#conn.query("kind_breaker_put", { kind, ...params, now: this.#clock() });
+    this.#planner.limitsChanged();
+    if (params === null) await this.#notify(); // its kind's tasks may start
+  }
+
+  async resetBreaker(kind: string): Promise<boolean> {
+    validate.checkKind(kind);
+    this.#ensureOpen("reset a breaker");
+    const { rows } = await this.#conn.query<"kind_breaker_reset", { n: number }>("kind_breaker_reset", {
+      kind,
+      now: this.#clock(),
+    });
+    const changed = (rows[0]?.n ?? 0) > 0;
+    if (changed) await this.#notify();
+    return changed;
+  }
+
+  /** `listener` hears of the breakers this store's turns opened or closed (see TaskStoreDriver). */
+  onBreakerChange(listener: (event: BreakerEvent) => void): () => void {
+    this.#breakerListeners.add(listener);
+    return () => this.#breakerListeners.delete(listener);
   }
 
   async kindLimits(): Promise<KindLimitState[]> {

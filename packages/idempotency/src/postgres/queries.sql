@@ -122,9 +122,9 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       finished_at = clock.t, updated_at = clock.t, lease_expires_at = NULL,
       version = t.version + 1
     FROM unnest(@fail_seq::bigint[], @fail_version::int[], @fail_error_class::text[], @fail_error_message::text[],
-        @fail_error_stack::text[]) AS u(seq, version, error_class, message, stack), clock
+        @fail_error_stack::text[], @fail_retryable::bool[]) AS u(seq, version, error_class, message, stack, retryable), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
-    RETURNING t.*, u.stack),
+    RETURNING t.*, u.stack, u.retryable),
   dl AS (
     INSERT INTO dead_letters (task_seq, task_id, idempotency_key, payload, error_class, error_message, attempts, failed_at)
     SELECT seq, id, idempotency_key, payload, error_class, error_message, attempts, finished_at FROM fa),
@@ -152,6 +152,67 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM fa
     UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM rl),
   unleased AS (DELETE FROM task_leases WHERE seq = ANY(ARRAY(SELECT seq FROM moved))),
+  -- Circuit breakers (breaker.ts, migration 016; SQLite's breakerAfter, the same rules): a failed
+  -- attempt of a kind with a breaker, and the success of a probe this store let through
+  -- (@probe_seq), and with a ratio, the successes of its tasks this store took (@counted_seq),
+  -- change the kind's kind_limits row, locked first in kind order as a take locks it, and read as
+  -- locked (the latest committed state). A turn with none of these writes nothing.
+  failed AS (
+    SELECT seq, kind, error_class, true AS retryable FROM re WHERE status = 'queued'
+    UNION ALL SELECT seq, kind, error_class, retryable FROM fa),
+  brk AS (
+    SELECT l.kind, l.breaker_failures, l.breaker_window_ms, l.breaker_errors, l.breaker_ratio,
+      l.breaker_min_attempts, l.breaker_window_start, l.breaker_count, l.breaker_attempts, l.breaker_opened_at,
+      l.breaker_probe_seq
+    FROM kind_limits l
+    WHERE l.breaker_failures IS NOT NULL AND (l.kind IN (SELECT kind FROM failed)
+      OR l.breaker_probe_seq IN (SELECT seq FROM su WHERE seq = ANY(@probe_seq::bigint[]))
+      OR l.kind IN (SELECT kind FROM su WHERE seq = ANY(@counted_seq::bigint[])))
+    ORDER BY l.kind FOR UPDATE OF l),
+  tally AS (
+    SELECT b.*, f.n, f.probe_failed, f.probe_freed,
+      (SELECT count(*) FROM su WHERE su.kind = b.kind AND su.seq = ANY(@counted_seq::bigint[])) AS s,
+      COALESCE(b.breaker_probe_seq IN (SELECT seq FROM su WHERE seq = ANY(@probe_seq::bigint[])), false) AS probe_ok,
+      clock.t < b.breaker_window_start + b.breaker_window_ms AS current
+    FROM brk b, clock CROSS JOIN LATERAL (
+      SELECT count(*) FILTER (WHERE c.counted) AS n,
+        COALESCE(bool_or(c.seq = b.breaker_probe_seq AND c.counted), false) AS probe_failed,
+        COALESCE(bool_or(c.seq = b.breaker_probe_seq AND NOT c.counted), false) AS probe_freed
+      FROM (
+        SELECT x.seq, CASE WHEN b.breaker_errors IS NULL THEN x.retryable WHEN b.breaker_errors = '*' THEN true
+          ELSE x.error_class = ANY(string_to_array(b.breaker_errors, ',')) END AS counted
+        FROM failed x WHERE x.kind = b.kind) c) f),
+  -- closed by its probe's success; open: its probe's counted failure opens it again, its
+  -- uncounted one frees the probe slot, other failures change nothing; closed: counted in the
+  -- window (a new one when the last ended) with the ratio's successes, opened at the threshold or
+  -- at the ratio over enough attempts
+  windowed AS (
+    SELECT tally.*, CASE WHEN current THEN breaker_window_start ELSE clock.t END AS window_start,
+      (CASE WHEN current THEN breaker_count ELSE 0 END) + n AS count,
+      (CASE WHEN current THEN breaker_attempts ELSE 0 END) + n + s AS attempts
+    FROM tally, clock),
+  judged AS (
+    SELECT kind, window_start, count, attempts, CASE WHEN probe_ok THEN 'closed'
+      WHEN breaker_opened_at IS NOT NULL THEN CASE WHEN probe_failed THEN 'reopened' WHEN probe_freed THEN 'freed' END
+      WHEN n = 0 AND s = 0 THEN NULL
+      WHEN count >= breaker_failures OR (breaker_ratio IS NOT NULL AND attempts >= breaker_min_attempts
+        AND count >= breaker_ratio * attempts) THEN 'opened'
+      ELSE 'counted' END AS change
+    FROM windowed),
+  tripped AS (
+    UPDATE kind_limits l SET
+      breaker_window_start = CASE WHEN j.change = 'closed' THEN clock.t
+        WHEN j.change IN ('opened', 'counted') THEN j.window_start ELSE l.breaker_window_start END,
+      breaker_count = CASE WHEN j.change = 'closed' THEN 0
+        WHEN j.change IN ('opened', 'counted') THEN j.count ELSE l.breaker_count END,
+      breaker_attempts = CASE WHEN j.change = 'closed' THEN 0
+        WHEN j.change IN ('opened', 'counted') THEN j.attempts ELSE l.breaker_attempts END,
+      breaker_opened_at = CASE WHEN j.change IN ('opened', 'reopened') THEN clock.t
+        WHEN j.change = 'closed' THEN NULL ELSE l.breaker_opened_at END,
+      breaker_probe_seq = CASE WHEN j.change IN ('closed', 'reopened', 'freed') THEN NULL ELSE l.breaker_probe_seq END,
+      breaker_probe_until = CASE WHEN j.change IN ('closed', 'reopened', 'freed') THEN NULL ELSE l.breaker_probe_until END
+    FROM judged j, clock WHERE l.kind = j.kind AND j.change IS NOT NULL
+    RETURNING l.kind, j.change, clock.t AS at),
   requeued AS (
     INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority)
     SELECT seq, kind, rank_at, next_run_at, priority FROM moved WHERE status = 'queued'),
@@ -171,7 +232,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       EXCEPT SELECT kind, idempotency_key FROM c)),
   wake AS (
     SELECT pg_notify(@channel, '') FROM (
-      SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl LIMIT 1) AS queued),
+      SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl
+      UNION ALL SELECT 1 FROM tripped WHERE change = 'closed' LIMIT 1) AS queued),
   -- at most one notification per turn that finished a task, for the callers waiting for results
   done AS (
     SELECT pg_notify(@done_channel, '') FROM (SELECT 1 FROM su UNION ALL SELECT 1 FROM fa LIMIT 1) AS finished)
@@ -188,6 +250,8 @@ UNION ALL SELECT 'succeed', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM su
 UNION ALL SELECT 'retry', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM re
 UNION ALL SELECT 'fail', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM fa
 UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM rl
+UNION ALL SELECT 'breaker', NULL, kind, NULL, NULL, CASE WHEN change = 'closed' THEN 'closed' ELSE 'opened' END,
+  NULL, json_build_object('at', at) FROM tripped WHERE change IN ('opened', 'reopened', 'closed')
 UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM wake
 UNION ALL SELECT 'done', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM done
 
@@ -594,6 +658,12 @@ SELECT (SELECT count(*) FROM adv)::int AS advanced, (SELECT seq FROM c) AS seq,
 -- name: clock_now
 SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS now
 
+-- A kind's breaker (breaker.ts BreakerRow), as the takes and the listing read it.
+-- fragment: breaker_columns
+l.breaker_failures, l.breaker_window_ms, l.breaker_cooldown_ms, l.breaker_errors, l.breaker_ratio,
+  l.breaker_min_attempts, l.breaker_window_start, l.breaker_count, l.breaker_attempts, l.breaker_opened_at,
+  l.breaker_probe_seq, l.breaker_probe_until
+
 -- Limits of a kind across every worker (issue 22; see limits.ts). A take of a limited kind runs
 -- in a transaction that first locks the kinds' rows (kind order: no deadlock), then counts their
 -- running tasks in a statement of its own (read committed: it sees every take committed before
@@ -601,13 +671,13 @@ SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS now
 -- name: kind_limit_lock
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, l.paused_at,
-  clock.t AS clock_now
+  :breaker_columns, clock.t AS clock_now
 FROM kind_limits l, clock WHERE (@kinds::text[] IS NULL OR l.kind = ANY(@kinds::text[])) ORDER BY l.kind FOR UPDATE OF l
 
 -- name: kind_limit_list
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, l.paused_at,
-  clock.t AS clock_now, (SELECT count(*) FROM task_leases t WHERE t.kind = l.kind)::int AS running
+  :breaker_columns, clock.t AS clock_now, (SELECT count(*) FROM task_leases t WHERE t.kind = l.kind)::int AS running
 FROM kind_limits l, clock ORDER BY l.kind
 
 -- name: kind_limit_kinds
@@ -629,12 +699,12 @@ SELECT @kind, @concurrency::int, @rate_limit::int, @rate_interval_ms::bigint, 0,
 ON CONFLICT (kind) DO UPDATE SET concurrency = excluded.concurrency, rate_limit = excluded.rate_limit,
   rate_interval_ms = excluded.rate_interval_ms, updated_at = excluded.updated_at
 
--- Limits removed: the row goes, unless the kind is paused (then it keeps the pause alone).
+-- Limits removed: the row goes, unless the kind is paused or has a breaker (then it keeps those alone).
 -- name: kind_limit_remove
 WITH kept AS (
   UPDATE kind_limits SET concurrency = NULL, rate_limit = NULL, rate_interval_ms = NULL
-  WHERE kind = @kind AND paused_at IS NOT NULL RETURNING kind)
-DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NULL
+  WHERE kind = @kind AND (paused_at IS NOT NULL OR breaker_failures IS NOT NULL) RETURNING kind)
+DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NULL AND breaker_failures IS NULL
 
 -- A pause (pauseKind): the kind's row, made when it has none; a paused kind keeps its first time.
 -- `changed`: it was not paused before.
@@ -652,11 +722,51 @@ SELECT (SELECT paused_at FROM before) IS NULL AS changed
 -- name: kind_resume
 WITH resumed AS (
   UPDATE kind_limits SET paused_at = NULL WHERE kind = @kind AND paused_at IS NOT NULL
-    AND (concurrency IS NOT NULL OR rate_limit IS NOT NULL) RETURNING kind),
+    AND (concurrency IS NOT NULL OR rate_limit IS NOT NULL OR breaker_failures IS NOT NULL) RETURNING kind),
   gone AS (
   DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NOT NULL
-    AND concurrency IS NULL AND rate_limit IS NULL RETURNING kind)
+    AND concurrency IS NULL AND rate_limit IS NULL AND breaker_failures IS NULL RETURNING kind)
 SELECT (SELECT count(*) FROM resumed)::int + (SELECT count(*) FROM gone)::int AS n
+
+-- A breaker set (setBreaker): the kind's row, made when it has none; a breaker set again keeps
+-- its state (its window's count, open or closed).
+-- name: kind_breaker_put
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
+INSERT INTO kind_limits (kind, concurrency, rate_limit, rate_interval_ms, window_start, window_count, updated_at,
+  breaker_failures, breaker_window_ms, breaker_cooldown_ms, breaker_errors, breaker_ratio, breaker_min_attempts)
+SELECT @kind, NULL, NULL, NULL, 0, 0, clock.t, @breaker_failures::int, @breaker_window_ms::bigint,
+  @breaker_cooldown_ms::bigint, @breaker_errors::text, @breaker_ratio::float8, @breaker_min_attempts::int FROM clock
+ON CONFLICT (kind) DO UPDATE SET breaker_failures = excluded.breaker_failures,
+  breaker_window_ms = excluded.breaker_window_ms, breaker_cooldown_ms = excluded.breaker_cooldown_ms,
+  breaker_errors = excluded.breaker_errors, breaker_ratio = excluded.breaker_ratio,
+  breaker_min_attempts = excluded.breaker_min_attempts, updated_at = excluded.updated_at
+
+-- A breaker removed: its columns cleared, and the row gone when it held nothing else.
+-- name: kind_breaker_remove
+WITH cleared AS (
+  UPDATE kind_limits SET breaker_failures = NULL, breaker_window_ms = NULL, breaker_cooldown_ms = NULL,
+    breaker_errors = NULL, breaker_ratio = NULL, breaker_min_attempts = NULL, breaker_window_start = 0,
+    breaker_count = 0, breaker_attempts = 0, breaker_opened_at = NULL, breaker_probe_seq = NULL,
+    breaker_probe_until = NULL
+  WHERE kind = @kind AND breaker_failures IS NOT NULL
+    AND (concurrency IS NOT NULL OR rate_limit IS NOT NULL OR paused_at IS NOT NULL) RETURNING kind)
+DELETE FROM kind_limits WHERE kind = @kind AND breaker_failures IS NOT NULL
+  AND concurrency IS NULL AND rate_limit IS NULL AND paused_at IS NULL
+
+-- A reset (resetBreaker): an open breaker closed now, its count started again. `n`: it was open.
+-- name: kind_breaker_reset
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  closed AS (
+  UPDATE kind_limits SET breaker_window_start = clock.t, breaker_count = 0, breaker_attempts = 0,
+    breaker_opened_at = NULL, breaker_probe_seq = NULL, breaker_probe_until = NULL
+  FROM clock WHERE kind = @kind AND breaker_failures IS NOT NULL AND breaker_opened_at IS NOT NULL RETURNING kind)
+SELECT count(*)::int AS n FROM closed
+
+-- The probes a take let through (breaker.ts probesAfter), in its transaction (the rows locked).
+-- name: kind_breaker_probes
+UPDATE kind_limits l SET breaker_probe_seq = u.seq, breaker_probe_until = u.until
+FROM unnest(@kinds::text[], @seqs::bigint[], @until::bigint[]) AS u(kind, seq, until)
+WHERE l.kind = u.kind
 
 -- The dashboard's reads (statusCounts, recentFinished, listTasks, kinds, listDeadLetters): each
 -- through an index and bounded, never a count or a scan of every task.

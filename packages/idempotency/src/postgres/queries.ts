@@ -1,6 +1,7 @@
 // The PostgreSQL driver's statements (queries.sql), compiled once from `@name` to `$1..$n` and
 // bound by name: `PgParams` maps each statement to the object its parameters are read from.
 
+import type { BreakerParams } from "../breaker.js";
 import type { Agree, BindingMismatch } from "../sql/binding-check.js";
 import type { PgQueryFile } from "../sql/generated/postgres-queries.js";
 import type { KindLimitParams, PageStatementParams, ScheduleParams } from "../sql/params.js";
@@ -83,6 +84,12 @@ export interface TurnParams extends Now, Lease {
   readonly fail_error_class: readonly string[];
   readonly fail_error_message: readonly string[];
   readonly fail_error_stack: readonly (string | null)[];
+  /** Whether each failure would have been retried (what a breaker counts by default). */
+  readonly fail_retryable: readonly boolean[];
+  /** The succeeded tasks this store let through as its breakers' probes: each closes its breaker. */
+  readonly probe_seq: readonly number[];
+  /** The succeeded tasks this store took of kinds whose breaker has a ratio: each counts as an attempt. */
+  readonly counted_seq: readonly number[];
   readonly release_seq: readonly number[];
   readonly release_version: readonly number[];
   /** The LISTEN/NOTIFY channel woken when a task became queued. */
@@ -183,6 +190,14 @@ export interface PgParams extends PageStatementParams {
   kind_pause: Now & { readonly kind: string };
   task_attempt_list: { readonly task_seq: number };
   kind_resume: { readonly kind: string };
+  kind_breaker_put: Now & BreakerParams & { readonly kind: string };
+  kind_breaker_remove: { readonly kind: string };
+  kind_breaker_reset: Now & { readonly kind: string };
+  kind_breaker_probes: {
+    readonly kinds: readonly string[];
+    readonly seqs: readonly number[];
+    readonly until: readonly number[];
+  };
   task_status_counts: Now & { readonly cap: number };
   task_recent_finished: Now & { readonly since: number; readonly limit: number };
   task_finished_history: Now & {

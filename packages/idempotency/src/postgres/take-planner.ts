@@ -3,6 +3,7 @@
 // from the start every few takes; a take of kinds without limits in one statement (task_take),
 // of kinds with limits in a transaction that locks their rows first (kind_limit_lock), with the
 // kinds that have limits read at most every second.
+import { probesAfter, ratioTasks } from "../breaker.js";
 import { allowances, type KindLimitRow, windowsAfter } from "../limits.js";
 import type * as records from "../record.js";
 import type * as T from "../types.js";
@@ -45,6 +46,10 @@ export interface TakePlannerOptions {
   readonly clock: () => number | null;
   /** A clock is injected (tests): every take reclaims, as time moves only when the test moves it. */
   readonly injectedClock: boolean;
+  /** Told of each task a take let through as its kind's breaker's probe (half-open). */
+  readonly onProbe: (seq: number) => void;
+  /** Told of each task a take started of a kind whose breaker has a ratio (its success counts). */
+  readonly onRatioTask: (seq: number) => void;
 }
 
 /** Plans and runs the takes of one PgTaskStore (its takeNext), keeping where each kind's last take ended. */
@@ -158,7 +163,7 @@ export class TakePlanner {
   /**
    * A take within the served kinds' limits, in one transaction: their kind_limits rows locked
    * (every limited kind served, read now: never a cached list), their running counts, the take
-   * with each kind's allowance, and the rate windows after it.
+   * with each kind's allowance, and the rate windows and breaker probes after it.
    */
   #takeLimited(
     base: TakeBase,
@@ -200,6 +205,16 @@ export class TakePlanner {
           window_start: windows.map((w) => w[1]),
           window_count: windows.map((w) => w[2]),
         });
+      const probes = probesAfter(locked, taken, now, this.#options.leaseMs);
+      if (probes.length > 0) {
+        await query("kind_breaker_probes", {
+          kinds: probes.map((p) => p[0]),
+          seqs: probes.map((p) => p[1]),
+          until: probes.map((p) => p[2]),
+        });
+        for (const [, seq] of probes) this.#options.onProbe(seq);
+      }
+      for (const seq of ratioTasks(locked, taken)) this.#options.onRatioTask(seq);
       return taken;
     });
   }

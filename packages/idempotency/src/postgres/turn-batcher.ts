@@ -1,6 +1,7 @@
 // Group commit for the PostgreSQL driver: the claims and transitions made in one event-loop turn
 // go to the server as one statement (queries.sql `task_turn`), at most `maxInFlight` at a time;
 // calls made while those run wait and go together in the next one.
+import type { BreakerEvent } from "../breaker.js";
 import type { BatchCounters } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
 import type { Row } from "../record.js";
@@ -20,9 +21,19 @@ const TRANSITIONS: readonly TransitionName[] = ["start", "succeed", "retry", "fa
 export interface CallArgs {
   claim: CheckedClaim;
   start: Guard;
-  succeed: Guard & { outputKey: string | null; etag: string | null; result: string | null };
+  /**
+   * `probe`: this store let the task through as its kind's breaker's probe; `counted`: its kind's
+   * breaker has a ratio, and counts the success.
+   */
+  succeed: Guard & {
+    outputKey: string | null;
+    etag: string | null;
+    result: string | null;
+    probe: boolean;
+    counted: boolean;
+  };
   retry: Guard & { delayMs: number; errorClass: string; message: string; stack: string | null };
-  fail: Guard & { errorClass: string; message: string; stack: string | null };
+  fail: Guard & { errorClass: string; message: string; stack: string | null; retryable: boolean };
   release: Guard;
 }
 
@@ -42,7 +53,7 @@ type Turn = { [C in CallName]: Call<CallArgs[C]>[] };
 
 /** A row of the turn statement's answer: which call it answers, and what changed. */
 interface TurnRow {
-  readonly call: CallName | "existing" | "wake" | "done";
+  readonly call: CallName | "existing" | "wake" | "done" | "breaker";
   readonly seq: number;
   readonly kind: string | null;
   readonly key: string | null;
@@ -87,6 +98,8 @@ export interface TurnBatcherOptions {
   readonly running: Set<number>;
   /** Told the seqs of the tasks a turn finished (succeeded or failed), after the commit. */
   readonly onFinished?: (seqs: readonly number[]) => void;
+  /** Told of the breakers a turn opened or closed, after the commit. */
+  readonly onBreaker?: (event: BreakerEvent) => void;
 }
 
 /**
@@ -200,6 +213,13 @@ export class TurnBatcher {
       fail_error_class: of("fail", (a) => a.errorClass),
       fail_error_message: of("fail", (a) => a.message),
       fail_error_stack: of("fail", (a) => a.stack),
+      fail_retryable: of("fail", (a) => a.retryable),
+      probe_seq: (turn.succeed as Call<CallArgs["succeed"]>[])
+        .filter((c) => c.args.probe)
+        .map((c) => c.args.seq),
+      counted_seq: (turn.succeed as Call<CallArgs["succeed"]>[])
+        .filter((c) => c.args.counted)
+        .map((c) => c.args.seq),
       release_seq: of("release", seq),
       release_version: of("release", version),
       channel: this.#options.channel,
@@ -225,6 +245,13 @@ export class TurnBatcher {
       }
       this.#batches++;
       this.#operations += size;
+      // the breakers' listeners first: a caller answered below hears of them before it goes on
+      for (const row of byCall.get("breaker") ?? [])
+        this.#options.onBreaker?.({
+          kind: row.kind as string,
+          state: row.status as "opened" | "closed",
+          at: Number((row.record as unknown as { at: number }).at),
+        });
       await this.#settleClaims(turn.claim, byCall.get("claim") ?? [], byCall.get("existing") ?? [], retried);
       for (const call of TRANSITIONS)
         await this.#settleTransitions(call, turn[call], byCall.get(call) ?? [], retried);

@@ -357,9 +357,10 @@ VALUES (@kind, @concurrency, @rate_limit, @rate_interval_ms, 0, 0, @now)
 ON CONFLICT (kind) DO UPDATE SET concurrency = excluded.concurrency, rate_limit = excluded.rate_limit,
   rate_interval_ms = excluded.rate_interval_ms, updated_at = excluded.updated_at
 
--- Limits removed: the row goes, unless the kind is paused (then kind_limit_clear keeps the pause alone).
+-- Limits removed: the row goes, unless the kind is paused or has a breaker (then kind_limit_clear
+-- keeps those alone).
 -- name: kind_limit_remove
-DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NULL
+DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NULL AND breaker_failures IS NULL
 
 -- name: kind_limit_clear
 UPDATE kind_limits SET concurrency = NULL, rate_limit = NULL, rate_interval_ms = NULL WHERE kind = @kind
@@ -381,6 +382,48 @@ UPDATE kind_limits SET paused_at = NULL WHERE kind = @kind AND paused_at IS NOT 
 
 -- name: kind_resume_gone
 DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NULL AND concurrency IS NULL AND rate_limit IS NULL
+  AND breaker_failures IS NULL
+
+-- A breaker set (setBreaker): the kind's row, made when it has none; a breaker set again keeps
+-- its state (its window's count, open or closed).
+-- name: kind_breaker_put
+INSERT INTO kind_limits (kind, concurrency, rate_limit, rate_interval_ms, window_start, window_count, updated_at,
+  breaker_failures, breaker_window_ms, breaker_cooldown_ms, breaker_errors, breaker_ratio, breaker_min_attempts)
+VALUES (@kind, NULL, NULL, NULL, 0, 0, @now, @breaker_failures, @breaker_window_ms, @breaker_cooldown_ms, @breaker_errors,
+  @breaker_ratio, @breaker_min_attempts)
+ON CONFLICT (kind) DO UPDATE SET breaker_failures = excluded.breaker_failures,
+  breaker_window_ms = excluded.breaker_window_ms, breaker_cooldown_ms = excluded.breaker_cooldown_ms,
+  breaker_errors = excluded.breaker_errors, breaker_ratio = excluded.breaker_ratio,
+  breaker_min_attempts = excluded.breaker_min_attempts, updated_at = excluded.updated_at
+
+-- A breaker removed: its columns cleared (kind_resume_gone then drops a row that held nothing else).
+-- name: kind_breaker_remove
+UPDATE kind_limits SET breaker_failures = NULL, breaker_window_ms = NULL, breaker_cooldown_ms = NULL,
+  breaker_errors = NULL, breaker_ratio = NULL, breaker_min_attempts = NULL, breaker_window_start = 0,
+  breaker_count = 0, breaker_attempts = 0, breaker_opened_at = NULL, breaker_probe_seq = NULL, breaker_probe_until = NULL
+WHERE kind = @kind AND breaker_failures IS NOT NULL
+
+-- A breaker closed: by a reset (resetBreaker: any time), or by its probe's success (@probe_seq).
+-- name: kind_breaker_close
+UPDATE kind_limits SET breaker_window_start = @now, breaker_count = 0, breaker_attempts = 0, breaker_opened_at = NULL,
+  breaker_probe_seq = NULL, breaker_probe_until = NULL
+WHERE kind = @kind AND breaker_failures IS NOT NULL AND breaker_opened_at IS NOT NULL
+  AND (@probe_seq IS NULL OR breaker_probe_seq = @probe_seq)
+
+-- The breaker of the kind of task @seq, when it has one: read by the end of a failed attempt (and
+-- of a successful one of a kind whose breaker has a ratio).
+-- name: kind_breaker_of_task
+SELECT l.* FROM kind_limits l WHERE l.kind = (SELECT kind FROM tasks WHERE seq = @seq)
+  AND l.breaker_failures IS NOT NULL
+
+-- A breaker's state after an ended attempt (breaker.ts breakerAfter, breakerAfterSuccess), or a
+-- probe let through.
+-- name: kind_breaker_set_state
+UPDATE kind_limits SET breaker_window_start = @breaker_window_start, breaker_count = @breaker_count,
+  breaker_attempts = @breaker_attempts,
+  breaker_opened_at = @breaker_opened_at, breaker_probe_seq = @breaker_probe_seq,
+  breaker_probe_until = @breaker_probe_until
+WHERE kind = @kind
 
 -- name: kind_limit_set_window
 UPDATE kind_limits SET window_start = @window_start, window_count = @window_count WHERE kind = @kind

@@ -4,6 +4,7 @@
 // positional arguments (see `caller`).
 
 import type Database from "better-sqlite3";
+import type { BreakerParams } from "../breaker.js";
 import type { Row } from "../record.js";
 import type { Agree, BindingMismatch } from "../sql/binding-check.js";
 import type { SqliteQueryFile } from "../sql/generated/sqlite-queries.js";
@@ -135,6 +136,19 @@ export interface SqliteParams extends PageStatementParams {
   kind_paused_at: { readonly kind: string };
   kind_resume: { readonly kind: string };
   kind_resume_gone: { readonly kind: string };
+  kind_breaker_put: Now & BreakerParams & { readonly kind: string };
+  kind_breaker_remove: { readonly kind: string };
+  kind_breaker_close: Now & { readonly kind: string; readonly probe_seq: number | null };
+  kind_breaker_of_task: { readonly seq: number };
+  kind_breaker_set_state: {
+    readonly kind: string;
+    readonly breaker_window_start: number;
+    readonly breaker_count: number;
+    readonly breaker_attempts: number;
+    readonly breaker_opened_at: number | null;
+    readonly breaker_probe_seq: number | null;
+    readonly breaker_probe_until: number | null;
+  };
   kind_limit_set_window: {
     readonly kind: string;
     readonly window_start: number;

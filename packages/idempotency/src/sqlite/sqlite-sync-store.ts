@@ -2,6 +2,16 @@
 // through better-sqlite3. SqliteTaskStore (sqlite-task-store.ts), the driver, batches calls into
 // it; tools and benchmarks that want synchronous calls use it directly.
 import type Database from "better-sqlite3";
+import {
+  type BreakerEvent,
+  type BreakerOptions,
+  breakerAfter,
+  breakerAfterSuccess,
+  breakerParams,
+  counts,
+  probesAfter,
+  ratioTasks,
+} from "../breaker.js";
 import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, WORKER_STALE_MS } from "../defaults.js";
 import type { LeaseHolder } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
@@ -93,6 +103,15 @@ export class SqliteSyncStore {
   /** task_take by number of kinds, prepared on first use. */
   readonly #takes = new Map<number, (params: TakeParams) => records.Row[]>();
   #heartbeat: NodeJS.Timeout | undefined;
+  /** The probes this store's takes let through (half-open breakers), by seq: a success closes one. */
+  readonly #probes = new Set<number>();
+  /** The tasks this store's takes started of kinds whose breaker has a ratio: a success counts. */
+  readonly #ratioTasks = new Set<number>();
+  /**
+   * Breakers this store's calls opened or closed, in the transaction open now: the driver tells
+   * its listeners after the commit (and drops them after a rollback).
+   */
+  breakerEvents: BreakerEvent[] = [];
   readonly #checkpointer: BackgroundCheckpointer | undefined;
   #closed = false;
 
@@ -206,7 +225,7 @@ export class SqliteSyncStore {
   /** running → succeeded, with what the task produced. Returns the new version. */
   succeed(seq: number, version: number, data: T.TaskResultData = {}): number {
     const now = this.#now();
-    return this.#transition("running → succeeded", seq, version, () =>
+    const next = this.#transition("running → succeeded", seq, version, () =>
       this.#s.task_succeed.run({
         output_key: data.outputKey ?? null,
         etag: data.etag ?? null,
@@ -216,6 +235,55 @@ export class SqliteSyncStore {
         version,
       }),
     );
+    // a probe's success closes its breaker (counts start again); another counts with a ratio
+    const counted = this.#ratioTasks.delete(seq);
+    if (this.#probes.delete(seq)) this.#probeSucceeded(seq, now);
+    else if (counted) this.#ratioSucceeded(seq, now);
+    return next;
+  }
+
+  /** A probe succeeded: its kind's breaker closes (when the probe is still the breaker's). */
+  #probeSucceeded(seq: number, now: number): void {
+    const kind = (this.#s.task_get.get({ seq }) as records.Row | undefined)?.kind;
+    if (kind !== undefined && this.#s.kind_breaker_close.run({ kind, now, probe_seq: seq }).changes > 0)
+      this.breakerEvents.push({ kind, state: "closed", at: now });
+  }
+
+  /** Writes a breaker's state (its row as breaker.ts left it). */
+  #writeBreaker(row: KindLimitRow): void {
+    this.#s.kind_breaker_set_state.run({
+      kind: row.kind,
+      breaker_window_start: row.breaker_window_start,
+      breaker_count: row.breaker_count,
+      breaker_attempts: row.breaker_attempts,
+      breaker_opened_at: row.breaker_opened_at,
+      breaker_probe_seq: row.breaker_probe_seq,
+      breaker_probe_until: row.breaker_probe_until,
+    });
+  }
+
+  /** A success of a kind whose breaker has a ratio, taken by this store: one more ended attempt. */
+  #ratioSucceeded(seq: number, now: number): void {
+    const row = this.#s.kind_breaker_of_task.get({ seq }) as KindLimitRow | undefined;
+    const after = row && breakerAfterSuccess(row, now);
+    if (after) this.#writeBreaker(after);
+  }
+
+  /**
+   * A failed attempt of task `seq` counts in its kind's breaker, when the kind has one (one read
+   * by key otherwise): breaker.ts breakerAfter, in the transaction that ends the attempt.
+   */
+  #attemptFailed(seq: number, failure: T.TaskFailure, retryable: boolean, now: number): void {
+    this.#probes.delete(seq);
+    this.#ratioTasks.delete(seq);
+    const row = this.#s.kind_breaker_of_task.get({ seq }) as KindLimitRow | undefined;
+    if (!row) return;
+    const counted = counts(row.breaker_errors, failure.errorClass, retryable);
+    const { row: after, change } = breakerAfter(row, seq, counted, now);
+    if (change === null) return;
+    this.#writeBreaker(after);
+    if (change === "opened" || change === "reopened")
+      this.breakerEvents.push({ kind: row.kind, state: "opened", at: now });
   }
 
   /** running → queued after a transient failure: runs again no earlier than `delayMs` from now. */
@@ -223,7 +291,7 @@ export class SqliteSyncStore {
     return this.transaction(() => {
       const now = this.#now();
       this.#attemptEnded("retried", seq, version, now, failure);
-      return this.#transition("running → queued (retry)", seq, version, () =>
+      const next = this.#transition("running → queued (retry)", seq, version, () =>
         this.#s.task_retry.run({
           next_run_at: now + Math.max(0, delayMs),
           error_class: failure.errorClass,
@@ -233,6 +301,8 @@ export class SqliteSyncStore {
           version,
         }),
       );
+      this.#attemptFailed(seq, failure, failure.retryable ?? true, now);
+      return next;
     });
   }
 
@@ -277,12 +347,15 @@ export class SqliteSyncStore {
         }),
       );
       this.#s.dead_letter_insert.run({ now, seq });
+      this.#attemptFailed(seq, failure, failure.retryable ?? false, now);
       return next;
     });
   }
 
   /** running → queued without recording a failure (graceful shutdown hands the task back; the attempt still counts). */
   release(seq: number, version: number): number {
+    this.#probes.delete(seq); // a probe handed back holds its slot until its time runs out
+    this.#ratioTasks.delete(seq);
     return this.transaction(() => {
       const now = this.#now();
       this.#attemptEnded("released", seq, version, now);
@@ -336,6 +409,12 @@ export class SqliteSyncStore {
         for (const r of takenRecords) started.set(r.kind, (started.get(r.kind) ?? 0) + 1);
         for (const [kind, windowStart, windowCount] of windowsAfter(rows, started, now))
           this.#s.kind_limit_set_window.run({ kind, window_start: windowStart, window_count: windowCount });
+        for (const [kind, seq, until] of probesAfter(rows, takenRecords, now, this.leaseMs)) {
+          const row = rows.find((r) => r.kind === kind) as KindLimitRow;
+          this.#writeBreaker({ ...row, breaker_probe_seq: seq, breaker_probe_until: until });
+          this.#probes.add(seq);
+        }
+        for (const seq of ratioTasks(rows, takenRecords)) this.#ratioTasks.add(seq);
       }
       return takenRecords;
     });
@@ -399,6 +478,29 @@ export class SqliteSyncStore {
         this.#s.kind_resume_gone.run({ kind });
         return changed;
       }),
+    );
+  }
+
+  /** See TaskStoreDriver.setBreaker. */
+  setBreaker(kind: string, options: BreakerOptions | null): void {
+    validate.checkKind(kind);
+    const params = options === null ? null : breakerParams(options);
+    this.#guard("set a breaker", () =>
+      this.transaction(() => {
+        if (params === null) {
+          this.#s.kind_breaker_remove.run({ kind });
+          this.#s.kind_resume_gone.run({ kind }); // the row goes when it held nothing else
+        } else this.#s.kind_breaker_put.run({ kind, ...params, now: this.#now() });
+      }),
+    );
+  }
+
+  /** See TaskStoreDriver.resetBreaker. */
+  resetBreaker(kind: string): boolean {
+    validate.checkKind(kind);
+    return this.#guard(
+      "reset a breaker",
+      () => this.#s.kind_breaker_close.run({ kind, now: this.#now(), probe_seq: null }).changes > 0,
     );
   }
 

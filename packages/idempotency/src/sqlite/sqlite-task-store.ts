@@ -1,4 +1,6 @@
 // The SQLite driver: the task store contract over SqliteSyncStore, with group commit.
+
+import type { BreakerEvent, BreakerOptions } from "../breaker.js";
 import { DEFAULT_MAX_BATCH } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StoreError } from "../errors.js";
@@ -49,6 +51,8 @@ export class SqliteTaskStore implements TaskStoreDriver {
   readonly #workWaiters = new Set<() => void>();
   /** onCancelRequested listeners, told of cancels requested through this object. */
   readonly #cancelListeners = new Set<(seq: number) => void>();
+  /** onBreakerChange listeners, told of the breakers this object's calls opened or closed. */
+  readonly #breakerListeners = new Set<(event: BreakerEvent) => void>();
   /** Transactions committed and operations in them (to report the batching achieved). */
   batches = 0;
   operations = 0;
@@ -94,6 +98,7 @@ export class SqliteTaskStore implements TaskStoreDriver {
         });
       } catch (error) {
         this.busyMs += performance.now() - start;
+        this.store.breakerEvents = [];
         for (const op of batch) op.reject(error);
         continue;
       }
@@ -108,6 +113,11 @@ export class SqliteTaskStore implements TaskStoreDriver {
       if (this.#changeWaiters.size > 0 && batch.some((op, i) => op.finish && outcomes[i]?.ok))
         this.#changed();
       if (this.#workWaiters.size > 0 && batch.some((op, i) => op.work && outcomes[i]?.ok)) this.#worked();
+      if (this.store.breakerEvents.length > 0) {
+        const events = this.store.breakerEvents;
+        this.store.breakerEvents = [];
+        for (const event of events) for (const listener of this.#breakerListeners) listener(event);
+      }
     }
   }
 
@@ -194,6 +204,27 @@ export class SqliteTaskStore implements TaskStoreDriver {
       if (changed && !paused) this.#worked(); // its queued tasks may start
       return changed;
     });
+  }
+
+  setBreaker(kind: string, options: BreakerOptions | null): Promise<void> {
+    return this.#runAtOnce(() => {
+      this.store.setBreaker(kind, options);
+      this.#worked(); // a breaker removed lets its kind's tasks start
+    });
+  }
+
+  resetBreaker(kind: string): Promise<boolean> {
+    return this.#runAtOnce(() => {
+      const changed = this.store.resetBreaker(kind);
+      if (changed) this.#worked();
+      return changed;
+    });
+  }
+
+  /** SQLite has no notifications: `listener` hears of the breakers this store object's calls changed. */
+  onBreakerChange(listener: (event: BreakerEvent) => void): () => void {
+    this.#breakerListeners.add(listener);
+    return () => this.#breakerListeners.delete(listener);
   }
 
   kindLimits(): Promise<KindLimitState[]> {

@@ -35,8 +35,11 @@ export interface PgQueryFile {
     fail_error_class: true;
     fail_error_message: true;
     fail_error_stack: true;
+    fail_retryable: true;
     release_seq: true;
     release_version: true;
+    probe_seq: true;
+    counted_seq: true;
     channel: true;
     done_channel: true;
   };
@@ -233,6 +236,28 @@ export interface PgQueryFile {
   };
   kind_resume: {
     kind: true;
+  };
+  kind_breaker_put: {
+    now: true;
+    kind: true;
+    breaker_failures: true;
+    breaker_window_ms: true;
+    breaker_cooldown_ms: true;
+    breaker_errors: true;
+    breaker_ratio: true;
+    breaker_min_attempts: true;
+  };
+  kind_breaker_remove: {
+    kind: true;
+  };
+  kind_breaker_reset: {
+    now: true;
+    kind: true;
+  };
+  kind_breaker_probes: {
+    kinds: true;
+    seqs: true;
+    until: true;
   };
   task_status_counts: {
     now: true;

@@ -277,6 +277,36 @@ export interface SqliteQueryFile {
   kind_resume_gone: {
     kind: true;
   };
+  kind_breaker_put: {
+    kind: true;
+    now: true;
+    breaker_failures: true;
+    breaker_window_ms: true;
+    breaker_cooldown_ms: true;
+    breaker_errors: true;
+    breaker_ratio: true;
+    breaker_min_attempts: true;
+  };
+  kind_breaker_remove: {
+    kind: true;
+  };
+  kind_breaker_close: {
+    now: true;
+    kind: true;
+    probe_seq: true;
+  };
+  kind_breaker_of_task: {
+    seq: true;
+  };
+  kind_breaker_set_state: {
+    breaker_window_start: true;
+    breaker_count: true;
+    breaker_attempts: true;
+    breaker_opened_at: true;
+    breaker_probe_seq: true;
+    breaker_probe_until: true;
+    kind: true;
+  };
   kind_limit_set_window: {
     window_start: true;
     window_count: true;
