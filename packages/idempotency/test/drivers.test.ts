@@ -5,6 +5,7 @@ import { SqliteTaskStore, type TaskStoreDriver } from "../src/index.js";
 import { PgTaskStore } from "../src/postgres.js";
 import { type MakeOptions, testDriver } from "./driver-suite.js";
 import { testAttemptsContract } from "./driver-suite-attempts.js";
+import { testCorrelationContract } from "./driver-suite-correlation.js";
 import { testDashboardContract } from "./driver-suite-dashboard.js";
 import { testTagsContract } from "./driver-suite-tags.js";
 import { testTimeContract } from "./driver-suite-time.js";
@@ -23,6 +24,7 @@ testDriver("SQLite", sqlite);
 testTimeContract("SQLite", sqlite);
 testAttemptsContract("SQLite", sqlite);
 testDashboardContract("SQLite", sqlite);
+testCorrelationContract("SQLite", sqlite);
 testTagsContract("SQLite", sqlite, async (store) => {
   const db = new Database(paths.get(store) as string, { readonly: true });
   try {
@@ -47,6 +49,7 @@ testDriver("PostgreSQL", postgres);
 testTimeContract("PostgreSQL", postgres);
 testAttemptsContract("PostgreSQL", postgres);
 testDashboardContract("PostgreSQL", postgres);
+testCorrelationContract("PostgreSQL", postgres);
 testTagsContract("PostgreSQL", postgres, async (store) => {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
