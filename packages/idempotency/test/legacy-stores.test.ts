@@ -398,7 +398,9 @@ describe("a store made by the release before the state tables (schema 12), tasks
         "tasks_kind_idempotency_key_key",
         "tasks_pkey",
       ]);
-      expect((await everyTask(store)).every((t) => t.correlationId === null && t.traceContext === null)).toBe(true);
+      expect((await everyTask(store)).every((t) => t.correlationId === null && t.traceContext === null)).toBe(
+        true,
+      );
       await everyStateKept(store);
       expect([await count("task_ready"), await count("task_leases")]).toEqual([1, 0]);
       expect(await store.stateMismatches()).toEqual([]);
