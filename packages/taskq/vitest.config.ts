@@ -5,6 +5,7 @@ export default taskqConfig({
   postgres: [
     "test/cancel-race.test.ts",
     "test/client.test.ts",
+    "test/correlation.test.ts",
     "test/create-queue.test.ts",
     "test/fleet-time.test.ts",
     "test/fleet.test.ts",

@@ -32,6 +32,8 @@ export {
 } from "./orchestrator.js";
 export type {
   AttemptOutcome,
+  AttemptSpan,
+  AttemptSpanInfo,
   DurableQueuePort,
   ExecutorPort,
   FailureInfo,
@@ -43,6 +45,8 @@ export type {
   StoreRecord,
   TaskStorePort,
   TimingInfo,
+  TraceCarrier,
+  TracerPort,
 } from "./ports.js";
 export { RetryPolicy, type RetryPolicyOptions } from "./retry-policy.js";
 export { RingDeque } from "./ring-deque.js";
