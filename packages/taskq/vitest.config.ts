@@ -11,6 +11,7 @@ export default taskqConfig({
     "test/fleet.test.ts",
     "test/limits.test.ts", // through gated-fleet.ts
     "test/time.test.ts",
+    "test/trace.test.ts",
     "test/under-load.test.ts", // through gated-fleet.ts
   ],
   install: ["test/pack.test.ts"],
