@@ -105,3 +105,23 @@ describe.each([0, 1])("a trace from the producer to the handler (PostgreSQL, thr
     }
   });
 });
+
+describe("without @opentelemetry/api installed", () => {
+  it.each([0, 1])(
+    "taskq imports and runs a task (threads: %i); only the correlation id is stored",
+    async (threads) => {
+      const dir = mkdtempSync(join(tmpdir(), "taskq-no-otel-"));
+      const { stdout } = await run(process.execPath, [
+        script("without-api"),
+        join(dir, "tasks.db"),
+        String(threads),
+      ]);
+      expect(JSON.parse(stdout)).toEqual({
+        missing: true,
+        result: { attempt: 1, correlationId: "req-1" },
+        correlationId: "req-1",
+        traceContext: null,
+      });
+    },
+  );
+});
