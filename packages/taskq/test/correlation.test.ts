@@ -8,6 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@taskq/metrics";
+import pg from "pg";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   type Client,
@@ -153,5 +154,22 @@ describe.each(stores)("correlation ids on %s", (_name, storeOf) => {
       client.enqueueMany(kind, [{}], { perTask: [{ correlationId: "a b" }] }),
     ).rejects.toMatchObject({ option: "perTask[0].correlationId" });
     expect(await client.store.listTasks({ kind, limit: 10 })).toEqual([]);
+  });
+});
+
+describe("transactional enqueue on PostgreSQL", () => {
+  it("a correlation id given with tx is stored when the transaction commits", async () => {
+    const kind = `tx_${randomUUID().slice(0, 8)}`;
+    const client = await connect({ store: pgStore });
+    closers.push(() => client.close());
+    const db = new pg.Client({ connectionString: pgStore });
+    await db.connect();
+    closers.push(() => db.end());
+    await db.query("BEGIN");
+    const one = await client.enqueue(kind, { n: 1 }, { tx: db, correlationId: "req-tx-1" });
+    const [two] = await client.enqueueMany(kind, [{ n: 2 }], { tx: db, correlationId: "req-tx-2" });
+    await db.query("COMMIT");
+    expect(await client.get(one.id)).toMatchObject({ correlationId: "req-tx-1", traceparent: null });
+    expect((await client.get(two?.id as string))?.correlationId).toBe("req-tx-2");
   });
 });
