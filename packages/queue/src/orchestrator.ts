@@ -362,6 +362,8 @@ export class Orchestrator<T, O> {
       this.#metrics?.recordFailure("validation");
       return this.#store.fail(record.seq, record.version, failure).then(() => Promise.reject(error));
     }
+    if (!this.#tracer) return this.#enqueueJob(prepared, t0, { ...record, started: true, adopted: true });
+    // what the attempt's span needs: read only when a tracer is wired in
     return this.#enqueueJob(prepared, t0, {
       ...record,
       started: true,
@@ -630,7 +632,7 @@ export class Orchestrator<T, O> {
       traceContext: job.traceContext,
       waitMs: job.waitMs,
     });
-    job.waitMs = undefined; // a retry's wait is its own (it is taken again from the store)
+    if (span) job.waitMs = undefined; // a retry's wait is its own (it is taken again from the store)
     let outcome: AttemptOutcome<O>;
     try {
       outcome = await (span

@@ -80,6 +80,9 @@ describe.each(stores)("correlation ids on %s", (_name, storeOf) => {
     const plain = await client.enqueue(kind, { failUntil: 2 });
     expect(await client.result(correlated.id)).toEqual({ attempt: 3, correlationId: "req-7f3a/42" });
     expect(await client.result(plain.id)).toEqual({ attempt: 2, correlationId: null });
+    // a result is visible once the store has it, before the worker logs the success and calls its
+    // hook: closing the worker waits for every attempt's record to finish
+    await worker.close();
 
     const mine = lines.filter((l) => l.task_id === correlated.id);
     // three attempts: the handler's lines (start, fail / done) and the orchestrator's (two retries, a success)
