@@ -42,9 +42,9 @@ export interface Row {
   cancel_requested_at: number | null;
   /** A JSON array, or null without tags (migration 012). */
   tags: string | null;
-  /** Null without one (migration 016). */
+  /** Null without one (migration 017). */
   correlation_id?: string | null;
-  /** JSON, or null (migration 016). */
+  /** JSON, or null (migration 017). */
   trace_context?: string | null;
 }
 

@@ -1,4 +1,4 @@
-// The store contract for correlation ids and trace contexts (migration 016), run against every
+// The store contract for correlation ids and trace contexts (migration 017), run against every
 // driver on its real backend: both stored as given and read back with the task (get, getById, a
 // worker's take, a duplicate's record), none is null, a filter by correlation id in listTasks
 // (alone and with a status, a kind and a tag, in keyset pages), and bad values refused naming

@@ -382,7 +382,7 @@ describe("a store made by the release before the state tables (schema 12), tasks
       const store = await PgTaskStore.open({ url, schema });
       open.push(store);
       // each state's table holds its tasks, and no status index is left on the task rows (the
-      // correlation index of migration 016 holds only tasks with a correlation id: none here)
+      // correlation index of migration 017 holds only tasks with a correlation id: none here)
       const count = async (table: string) =>
         Number((await client.query(`SELECT count(*) AS n FROM ${q}.${table}`)).rows[0].n);
       expect([await count("task_ready"), await count("task_leases"), await count("task_done")]).toEqual([

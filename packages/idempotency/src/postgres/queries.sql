@@ -817,7 +817,7 @@ SELECT * FROM (
 ORDER BY seq DESC LIMIT @limit::int
 
 -- Tasks of one correlation id, newest first below @before: the partial index tasks_correlation
--- (correlation_id, seq) walked down from @before (migration 016), the status, kind and tag tested
+-- (correlation_id, seq) walked down from @before (migration 017), the status, kind and tag tested
 -- on the rows read. The inner LIMIT as in task_page.
 -- name: task_page_correlated
 SELECT * FROM (

@@ -69,9 +69,9 @@ export interface TurnParams extends Now, Lease {
   readonly claim_delay_ms: readonly number[];
   /** Each claim's tags as a JSON array, or null (the task_tags_insert trigger indexes them). */
   readonly claim_tags: readonly (string | null)[];
-  /** Each claim's correlation id, or null (migration 016). */
+  /** Each claim's correlation id, or null (migration 017). */
   readonly claim_correlation_id: readonly (string | null)[];
-  /** Each claim's trace context as JSON, or null (migration 016). */
+  /** Each claim's trace context as JSON, or null (migration 017). */
   readonly claim_trace_context: readonly (string | null)[];
   readonly start_seq: readonly number[];
   readonly start_version: readonly number[];

@@ -496,7 +496,7 @@ WHERE g.tag = @tag AND g.task_seq < @before AND t.seq = g.task_seq
 ORDER BY g.task_seq DESC LIMIT @limit
 
 -- Tasks of one correlation id, newest first below @before: the partial index tasks_correlation
--- (correlation_id, seq) walked down from @before (migration 016), the status, kind and tag
+-- (correlation_id, seq) walked down from @before (migration 017), the status, kind and tag
 -- tested on the rows read.
 -- name: task_page_correlated
 SELECT * FROM tasks INDEXED BY tasks_correlation

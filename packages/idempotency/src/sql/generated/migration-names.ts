@@ -18,5 +18,5 @@ export const MIGRATION_NAMES = [
   "013_state_tables",
   "014_kind_pause",
   "015_task_attempts",
-  "016_task_correlation",
+  "017_task_correlation",
 ] as const;
