@@ -5,11 +5,13 @@ export default taskqConfig({
   postgres: [
     "test/cancel-race.test.ts",
     "test/client.test.ts",
+    "test/correlation.test.ts",
     "test/create-queue.test.ts",
     "test/fleet-time.test.ts",
     "test/fleet.test.ts",
     "test/limits.test.ts", // through gated-fleet.ts
     "test/time.test.ts",
+    "test/trace.test.ts",
     "test/under-load.test.ts", // through gated-fleet.ts
   ],
   install: ["test/pack.test.ts"],

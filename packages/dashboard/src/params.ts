@@ -1,4 +1,10 @@
-import { KIND_PATTERN, MAX_PAGE, TASK_STATUSES, type TaskStatus } from "@taskq/idempotency";
+import {
+  checkCorrelationId,
+  KIND_PATTERN,
+  MAX_PAGE,
+  TASK_STATUSES,
+  type TaskStatus,
+} from "@taskq/idempotency";
 import { DashboardHttpError } from "./http-error.js";
 
 /** Request parameters, checked: a bad one is a 400 naming it. */
@@ -53,6 +59,19 @@ export function tag(raw: string | undefined): string | undefined {
   if (raw.length > 100 || unprintable(raw))
     throw new DashboardHttpError(400, "tag must be 1 to 100 printable characters");
   return raw;
+}
+
+/** A correlation id to filter by (the store's rule: 1 to 200 printable ASCII characters, no space), or undefined. */
+export function correlationId(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  try {
+    return checkCorrelationId(raw, "correlation id");
+  } catch {
+    throw new DashboardHttpError(
+      400,
+      "correlation id must be 1 to 200 printable ASCII characters without spaces",
+    );
+  }
 }
 
 /** The most characters a search may have. */

@@ -212,6 +212,44 @@ describe.each([
     expect([bad.status, bad.text.includes("tag must be 1 to 100 printable characters")]).toEqual([400, true]);
   });
 
+  it("filters the task list by correlation id (with a kind); a task's page shows it as a link to its tasks", async () => {
+    const { client, dashboard } = await open(storeOf(), { pageSize: 2 });
+    const [a, b] = [kindOf("a"), kindOf("b")];
+    const correlation = `req-${a}`;
+    const mine = await client.enqueueMany(
+      a,
+      [1, 2, 3].map((n) => ({ n })),
+      { correlationId: correlation },
+    );
+    const other = await client.enqueue(b, { n: 4 }, { correlationId: correlation });
+    const plain = await client.enqueue(a, { n: 5 });
+    const seqs = await Promise.all([...mine, other].map((t) => seqOfId(client, t.id)));
+    const seen: number[] = [];
+    let path: string | undefined = `/tasks?correlation=${encodeURIComponent(correlation)}`;
+    while (path !== undefined) {
+      const page = await get(dashboard, path);
+      expect(page.status).toBe(200);
+      seen.push(...seqsOf(page));
+      path = nextOf(page);
+    }
+    expect(seen).toEqual([...seqs].sort((x, y) => y - x));
+    expect(
+      seqsOf(await get(dashboard, `/tasks?correlation=${encodeURIComponent(correlation)}&kind=${b}`)),
+    ).toEqual([seqs[3]]);
+    const detail = await get(dashboard, `/tasks/${seqs[0]}`);
+    expect(detail.text).toContain(
+      `<dd data-field="correlation id"><a href="/tasks?correlation=${encodeURIComponent(correlation)}">${correlation}</a></dd>`,
+    );
+    expect(detail.text).not.toContain('data-field="traceparent"'); // no OpenTelemetry here
+    const plainPage = await get(dashboard, `/tasks/${await seqOfId(client, plain.id)}`);
+    expect(plainPage.text).not.toContain('data-field="correlation id"');
+    const bad = await get(dashboard, "/tasks?correlation=two%20words");
+    expect([
+      bad.status,
+      bad.text.includes("correlation id must be 1 to 200 printable ASCII characters"),
+    ]).toEqual([400, true]);
+  });
+
   it("finds a task by id, key or seq", async () => {
     const { client, dashboard } = await open(storeOf());
     const kind = kindOf("find");
@@ -562,6 +600,7 @@ describe.each([
       "/tasks?q=%01",
       "/tasks?tag=%00",
       "/tasks?tag=a%00b",
+      "/tasks?correlation=%00",
       "/tasks?kind=%00",
       "/tasks?status=%00",
       "/tasks?before=%00",

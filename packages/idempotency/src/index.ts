@@ -65,13 +65,16 @@ export type {
   TaskRecord,
   TaskResultData,
   TaskStatus,
+  TraceCarrier,
   WorkerInfo,
   WorkerRecord,
 } from "./types.js";
 export { COUNTED_STATUSES, TASK_STATUSES } from "./types.js";
 export {
+  checkCorrelationId,
   checkTag,
   KIND_PATTERN,
+  MAX_CORRELATION_ID_LENGTH,
   MAX_COUNT_CAP,
   MAX_ID_LENGTH,
   MAX_KEY_LENGTH,

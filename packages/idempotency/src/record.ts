@@ -42,6 +42,10 @@ export interface Row {
   cancel_requested_at: number | null;
   /** A JSON array, or null without tags (migration 012). */
   tags: string | null;
+  /** Null without one (migration 017). */
+  correlation_id?: string | null;
+  /** JSON, or null (migration 017). */
+  trace_context?: string | null;
 }
 
 /**
@@ -97,6 +101,8 @@ export function toRecord(row: Row): TaskRecord {
     version: row.version,
     cancelRequestedAt: row.cancel_requested_at ?? null,
     tags: row.tags == null ? NO_TAGS : JSON.parse(row.tags),
+    correlationId: row.correlation_id ?? null,
+    traceContext: row.trace_context == null ? null : JSON.parse(row.trace_context),
   };
 }
 

@@ -50,6 +50,26 @@ export interface ClaimInput {
    * @default []
    */
   readonly tags?: readonly string[];
+  /**
+   * The caller's id of what caused this task (a web request's id, say): 1 to 200 printable ASCII
+   * characters without spaces. Stored with the task, on every log line of its attempts, and a
+   * filter of listTasks. Not part of the key: a duplicate keeps the first task's.
+   * @default none
+   */
+  readonly correlationId?: string;
+  /**
+   * The W3C trace context of the span that enqueued the task (`traceparent`, and `tracestate` if
+   * any), as OpenTelemetry's propagator writes it: each attempt's span is its child. The client
+   * fills it in when OpenTelemetry is loaded and a span is active.
+   * @default none
+   */
+  readonly traceContext?: TraceCarrier;
+}
+
+/** A W3C trace context as carried between processes (the `traceparent` and `tracestate` headers). */
+export interface TraceCarrier {
+  readonly traceparent: string;
+  readonly tracestate?: string;
 }
 
 /** One row of `tasks`, camel-cased; `payload` parsed. */
@@ -86,6 +106,10 @@ export interface TaskRecord {
   readonly cancelRequestedAt: number | null;
   /** Its tags, as enqueued (empty without any). */
   readonly tags: readonly string[];
+  /** Its correlation id, as enqueued, or null without one. */
+  readonly correlationId: string | null;
+  /** The W3C trace context it was enqueued in, or null (none given, or no OpenTelemetry). */
+  readonly traceContext: TraceCarrier | null;
 }
 
 /**
@@ -392,6 +416,8 @@ export interface TaskListQuery {
   readonly kind?: string;
   /** Only tasks carrying this tag (read through the task_tags index, newest first). */
   readonly tag?: string;
+  /** Only tasks of this correlation id (read through the tasks_correlation index, newest first). */
+  readonly correlationId?: string;
   /** Keyset: only tasks with a seq below this (the last seq of the previous page). */
   readonly beforeSeq?: number;
   /** 1 to 500. */

@@ -134,6 +134,45 @@ export interface CheckedClaim {
   readonly delayMs: number;
   /** Its tags as a JSON array (duplicates dropped, order kept), or null without any. */
   readonly tags: string | null;
+  /** Its correlation id, or null without one. */
+  readonly correlationId: string | null;
+  /** Its trace context as JSON ({"traceparent", "tracestate"?}), or null without one. */
+  readonly traceContext: string | null;
+}
+
+/** The longest correlation id, in characters. */
+export const MAX_CORRELATION_ID_LENGTH = 200;
+
+/**
+ * A correlation id: 1 to MAX_CORRELATION_ID_LENGTH printable ASCII characters without spaces (it
+ * goes on every log line and in URLs as it is), named `name` in the error.
+ */
+export function checkCorrelationId(value: unknown, name = "correlationId"): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_CORRELATION_ID_LENGTH)
+    invalid(`${name} must be a string of 1 to ${MAX_CORRELATION_ID_LENGTH} characters, got ${shown(value)}`);
+  if (!/^[\x21-\x7e]+$/.test(value))
+    invalid(`${name} ${shown(value)} must be printable ASCII without spaces`);
+  return value;
+}
+
+/** The W3C traceparent: version, trace id, parent id, flags (lower-case hex). */
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** A trace context as stored: its traceparent checked, tracestate kept when it is a short string. */
+function checkTraceContext(value: unknown): string | null {
+  if (value === undefined) return null;
+  const c = value as { traceparent?: unknown; tracestate?: unknown } | null;
+  if (
+    c === null ||
+    typeof c !== "object" ||
+    typeof c.traceparent !== "string" ||
+    !TRACEPARENT.test(c.traceparent)
+  )
+    invalid(`traceContext must be { traceparent, tracestate? } with a W3C traceparent, got ${shown(value)}`);
+  const state = typeof c.tracestate === "string" && c.tracestate.length <= 512 ? c.tracestate : undefined;
+  return JSON.stringify(
+    state === undefined ? { traceparent: c.traceparent } : { traceparent: c.traceparent, tracestate: state },
+  );
 }
 
 /** Tags a task may carry. */
@@ -196,6 +235,8 @@ export function checkClaim(input: ClaimInput, defaultAttempts: number): CheckedC
     start: input.start === true,
     ...checkTiming(input),
     tags: checkTags(input.tags),
+    correlationId: input.correlationId === undefined ? null : checkCorrelationId(input.correlationId),
+    traceContext: checkTraceContext(input.traceContext),
   };
 }
 
@@ -261,19 +302,21 @@ export interface CheckedTaskList {
   readonly status: TaskStatus | null;
   readonly kind: string | null;
   readonly tag: string | null;
+  readonly correlationId: string | null;
   readonly before: number;
   readonly limit: number;
 }
 
 export function checkTaskListQuery(query: TaskListQuery): CheckedTaskList {
   checkQuery("the task list query", query);
-  const { status, kind, tag } = query;
+  const { status, kind, tag, correlationId } = query;
   if (status !== undefined && !TASK_STATUSES.includes(status))
     invalid(`status must be one of ${TASK_STATUSES.join(", ")}, got ${shown(status)}`);
   return {
     status: status ?? null,
     kind: kind === undefined ? null : checkKind(kind),
     tag: tag === undefined ? null : checkTag(tag),
+    correlationId: correlationId === undefined ? null : checkCorrelationId(correlationId),
     before: checkBeforeSeq(query.beforeSeq),
     limit: checkIntegerIn("limit", query.limit, 1, MAX_PAGE),
   };

@@ -6,6 +6,7 @@ import { PgTaskStore } from "../src/postgres.js";
 import { type MakeOptions, testDriver } from "./driver-suite.js";
 import { testAttemptsContract } from "./driver-suite-attempts.js";
 import { testBreakerContract } from "./driver-suite-breaker.js";
+import { testCorrelationContract } from "./driver-suite-correlation.js";
 import { testDashboardContract } from "./driver-suite-dashboard.js";
 import { testTagsContract } from "./driver-suite-tags.js";
 import { testTimeContract } from "./driver-suite-time.js";
@@ -25,6 +26,7 @@ testTimeContract("SQLite", sqlite);
 testAttemptsContract("SQLite", sqlite);
 testBreakerContract("SQLite", sqlite);
 testDashboardContract("SQLite", sqlite);
+testCorrelationContract("SQLite", sqlite);
 testTagsContract("SQLite", sqlite, async (store) => {
   const db = new Database(paths.get(store) as string, { readonly: true });
   try {
@@ -50,6 +52,7 @@ testTimeContract("PostgreSQL", postgres);
 testAttemptsContract("PostgreSQL", postgres);
 testBreakerContract("PostgreSQL", postgres);
 testDashboardContract("PostgreSQL", postgres);
+testCorrelationContract("PostgreSQL", postgres);
 testTagsContract("PostgreSQL", postgres, async (store) => {
   const client = new pg.Client({ connectionString: url });
   await client.connect();

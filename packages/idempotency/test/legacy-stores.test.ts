@@ -381,7 +381,8 @@ describe("a store made by the release before the state tables (schema 12), tasks
       );
       const store = await PgTaskStore.open({ url, schema });
       open.push(store);
-      // each state's table holds its tasks, and no status index is left on the task rows
+      // each state's table holds its tasks, and no status index is left on the task rows (the
+      // correlation index of migration 017 holds only tasks with a correlation id: none here)
       const count = async (table: string) =>
         Number((await client.query(`SELECT count(*) AS n FROM ${q}.${table}`)).rows[0].n);
       expect([await count("task_ready"), await count("task_leases"), await count("task_done")]).toEqual([
@@ -393,9 +394,13 @@ describe("a store made by the release before the state tables (schema 12), tasks
       );
       expect(rows.map((r) => r.indexname).sort()).toEqual([
         "tasks_by_id",
+        "tasks_correlation",
         "tasks_kind_idempotency_key_key",
         "tasks_pkey",
       ]);
+      expect((await everyTask(store)).every((t) => t.correlationId === null && t.traceContext === null)).toBe(
+        true,
+      );
       await everyStateKept(store);
       expect([await count("task_ready"), await count("task_leases")]).toEqual([1, 0]);
       expect(await store.stateMismatches()).toEqual([]);

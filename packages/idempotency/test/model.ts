@@ -125,6 +125,8 @@ export class StoreModel {
       version: 0,
       cancelRequestedAt: null,
       tags: [],
+      correlationId: null,
+      traceContext: null,
     };
     this.tasks.set(seq, { record, rankAt: nextRunAt - spec.priority * PRIORITY_AGING_MS });
     this.#byKey.set(ident, seq);

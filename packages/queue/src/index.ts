@@ -33,6 +33,8 @@ export {
 } from "./orchestrator.js";
 export type {
   AttemptOutcome,
+  AttemptSpan,
+  AttemptSpanInfo,
   DurableQueuePort,
   ExecutorPort,
   FailureInfo,
@@ -44,6 +46,8 @@ export type {
   StoreRecord,
   TaskStorePort,
   TimingInfo,
+  TraceCarrier,
+  TracerPort,
 } from "./ports.js";
 export { RetryPolicy, type RetryPolicyOptions } from "./retry-policy.js";
 export { RingDeque } from "./ring-deque.js";

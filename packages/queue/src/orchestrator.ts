@@ -9,6 +9,7 @@ import {
 } from "./errors.js";
 import type {
   AttemptOutcome,
+  AttemptSpan,
   ExecutorPort,
   LoggerPort,
   MetricsPort,
@@ -16,6 +17,8 @@ import type {
   StoreRecord,
   TaskStorePort,
   TimingInfo,
+  TraceCarrier,
+  TracerPort,
 } from "./ports.js";
 import { RetryPolicy, type RetryPolicyOptions } from "./retry-policy.js";
 
@@ -25,6 +28,8 @@ export interface StoredIdentity {
   readonly key?: string;
   /** The stored task's kind. */
   readonly kind?: string;
+  /** The stored task's correlation id, when it has one. */
+  readonly correlationId?: string;
 }
 
 /** What a submit resolves with. */
@@ -91,6 +96,8 @@ export interface OrchestratorOptions<T, O> {
   readonly now?: () => number;
   /** Called as tasks move through their lifecycle (wire them into your own systems). @default none */
   readonly hooks?: LifecycleHooks;
+  /** Runs each attempt in a span (taskq's OpenTelemetry tracer). @default none: no span */
+  readonly tracer?: TracerPort;
 }
 
 /** What a lifecycle hook is told about the task. */
@@ -105,6 +112,8 @@ export interface TaskEvent {
   readonly message?: string;
   /** For a retry: how long until the next attempt, ms. */
   readonly retryInMs?: number;
+  /** The task's correlation id, when it was enqueued with one. */
+  readonly correlationId?: string;
 }
 
 /**
@@ -179,7 +188,22 @@ interface Job<T> {
    * runs it, and this one never begins (its finish would be refused anyway, after running twice).
    */
   superseded?: boolean;
+  /** The enqueuing span's trace context (taken from the durable queue). */
+  traceContext?: TraceCarrier;
+  /** How long the taken attempt waited, ms by the store's clock (taken from the durable queue). */
+  waitMs?: number;
   settle(outcome: { ok: true; value: TaskResult } | { ok: false; error: unknown }): void;
+}
+
+/** The fields every log line about a task carries: its id and key, and its correlation id if any. */
+function logFields(prepared: PreparedTask<unknown>): object {
+  return prepared.correlationId === undefined
+    ? { task_id: prepared.id, idempotency_key: prepared.idempotencyKey }
+    : {
+        task_id: prepared.id,
+        idempotency_key: prepared.idempotencyKey,
+        correlation_id: prepared.correlationId,
+      };
 }
 
 function isStale(error: unknown): boolean {
@@ -210,6 +234,7 @@ export class Orchestrator<T, O> {
   /** The pending jobs by their store seq (what a cancel names). */
   readonly #bySeq = new Map<number, Job<T>>();
   readonly #hooks: LifecycleHooks;
+  readonly #tracer: TracerPort | undefined;
   readonly #cancel = new AbortController();
   readonly #lanes: Promise<void>[];
   /** Lanes running an attempt now. */
@@ -251,6 +276,7 @@ export class Orchestrator<T, O> {
     this.#taskTimeoutMs = timeout;
     this.#now = options.now ?? performance.now.bind(performance);
     this.#hooks = options.hooks ?? {};
+    this.#tracer = options.tracer;
     // Every blocked admission listens to the cancel signal: hundreds at once is by design.
     setMaxListeners(0, this.#cancel.signal);
     this.#lanes = Array.from({ length: this.executor.concurrency }, () => this.#lane());
@@ -343,13 +369,24 @@ export class Orchestrator<T, O> {
         id: record.id,
         ...(record.idempotencyKey === undefined ? {} : { key: record.idempotencyKey }),
         ...(record.kind === undefined ? {} : { kind: record.kind }),
+        ...(record.correlationId == null ? {} : { correlationId: record.correlationId }),
       });
     } catch (error) {
       const failure = { errorClass: "validation", message: (error as Error).message };
       this.#metrics?.recordFailure("validation");
       return this.#store.fail(record.seq, record.version, failure).then(() => Promise.reject(error));
     }
-    return this.#enqueueJob(prepared, t0, { ...record, started: true, adopted: true });
+    if (!this.#tracer) return this.#enqueueJob(prepared, t0, { ...record, started: true, adopted: true });
+    // what the attempt's span needs: read only when a tracer is wired in
+    return this.#enqueueJob(prepared, t0, {
+      ...record,
+      started: true,
+      adopted: true,
+      ...(record.traceContext == null ? {} : { traceContext: record.traceContext }),
+      ...(record.startedAt == null || record.nextRunAt === undefined
+        ? {}
+        : { waitMs: Math.max(0, record.startedAt - record.nextRunAt) }),
+    });
   }
 
   /**
@@ -435,6 +472,8 @@ export class Orchestrator<T, O> {
       maxAttempts: number;
       started: boolean;
       adopted?: boolean;
+      traceContext?: TraceCarrier | null;
+      waitMs?: number;
     },
   ): Promise<TaskResult> {
     return new Promise<TaskResult>((resolve, reject) => {
@@ -447,6 +486,8 @@ export class Orchestrator<T, O> {
         maxAttempts: state.maxAttempts,
         started: state.started,
         ...(state.adopted ? { adopted: true } : {}),
+        ...(state.traceContext ? { traceContext: state.traceContext } : {}),
+        ...(state.waitMs === undefined ? {} : { waitMs: state.waitMs }),
         runMs: 0,
         settle: (outcome) => {
           if (!this.#pending.delete(job)) return;
@@ -489,10 +530,7 @@ export class Orchestrator<T, O> {
     } catch (error) {
       if (error instanceof QueueFullError) {
         this.#metrics?.recordRejection();
-        this.#log?.warn(
-          { task_id: job.prepared.id, idempotency_key: job.prepared.idempotencyKey },
-          "queue full: task rejected",
-        );
+        this.#log?.warn(logFields(job.prepared), "queue full: task rejected");
         job.settle({ ok: false, error });
       } else {
         await this.#handBack(job);
@@ -553,7 +591,7 @@ export class Orchestrator<T, O> {
       await this.#endCancelled(job, job.started);
       return;
     }
-    const fields = { task_id: prepared.id, idempotency_key: prepared.idempotencyKey };
+    const fields = logFields(prepared);
     let version = job.version;
     let attempt = job.attempts;
     if (job.started) {
@@ -599,21 +637,61 @@ export class Orchestrator<T, O> {
     }
     this.#emit("started", job);
     job.executing = true;
+    // a span only when a tracer is wired in and traces (OpenTelemetry with a provider)
+    const span = this.#tracer?.startAttempt({
+      id: prepared.id,
+      kind: prepared.kind,
+      attempt,
+      correlationId: prepared.correlationId,
+      traceContext: job.traceContext,
+      waitMs: job.waitMs,
+    });
+    if (span) job.waitMs = undefined; // a retry's wait is its own (it is taken again from the store)
     let outcome: AttemptOutcome<O>;
     try {
-      outcome = await this.executor.run(prepared.task, attempt, signal);
+      outcome = await (span
+        ? span.run(() => this.executor.run(prepared.task, attempt, signal))
+        : this.executor.run(prepared.task, attempt, signal));
+    } catch (error) {
+      span?.end("crashed", { errorClass: "worker_crash", retryable: true, message: String(error) });
+      throw error;
     } finally {
       job.executing = false;
     }
     this.#metrics?.recordAttempt(outcome.runMs);
     job.runMs += outcome.runMs;
-    return { recording: this.#record(job, outcome, version, attempt) };
+    return { recording: this.#record(job, outcome, version, attempt, span) };
   }
 
   /** Records an attempt's outcome in the store, then settles the job (or schedules its retry). */
-  async #record(job: Job<T>, outcome: AttemptOutcome<O>, version: number, attempt: number): Promise<void> {
+  async #record(
+    job: Job<T>,
+    outcome: AttemptOutcome<O>,
+    version: number,
+    attempt: number,
+    span?: AttemptSpan,
+  ): Promise<void> {
+    if (!span) {
+      await this.#recorded(job, outcome, version, attempt);
+      return;
+    }
+    try {
+      span.end(await this.#recorded(job, outcome, version, attempt), outcome.ok ? undefined : outcome.error);
+    } catch (error) {
+      span.end("unrecorded", outcome.ok ? undefined : outcome.error);
+      throw error;
+    }
+  }
+
+  /** Records an attempt's outcome (see #record); what became of it, in a word, for its span. */
+  async #recorded(
+    job: Job<T>,
+    outcome: AttemptOutcome<O>,
+    version: number,
+    attempt: number,
+  ): Promise<string> {
     const { prepared } = job;
-    const fields = { task_id: prepared.id, idempotency_key: prepared.idempotencyKey };
+    const fields = logFields(prepared);
     if (outcome.ok) {
       // a cancel that came too late: the task had finished, and succeeded it stays
       const stored = this.#toStored(outcome.output);
@@ -622,11 +700,11 @@ export class Orchestrator<T, O> {
       this.#log?.debug({ ...fields, attempt }, "task succeeded");
       this.#emit("succeeded", job);
       job.settle({ ok: true, value: this.#result(prepared, attempt, stored, false) });
-      return;
+      return "succeeded";
     }
     if (job.cancelled) {
       await this.#endCancelled(job, true);
-      return;
+      return "cancelled";
     }
     const { error } = outcome;
     if (this.#cancel.signal.aborted) {
@@ -638,7 +716,7 @@ export class Orchestrator<T, O> {
           "the orchestrator closed while the task ran; it was returned to the queue",
         ),
       });
-      return;
+      return "released";
     }
     const failure = { errorClass: error.errorClass, message: error.message };
     const stored = {
@@ -658,10 +736,10 @@ export class Orchestrator<T, O> {
       if (job.adopted) {
         // queued in the store, due after the backoff: the durable queue hands it out again
         job.settle({ ok: false, error: new TaskRetryingError(prepared.id, attempt, delay) });
-        return;
+        return "retrying";
       }
       this.#schedule(job, delay);
-      return;
+      return "retrying";
     }
     job.version = await this.#store.fail(job.seq, version, stored);
     this.#metrics?.recordFailure(error.errorClass, this.#timing(job));
@@ -671,6 +749,7 @@ export class Orchestrator<T, O> {
       ok: false,
       error: new TaskFailedError(prepared.id, error.errorClass, attempt, error.message),
     });
+    return "dead_lettered";
   }
 
   /**
@@ -683,7 +762,7 @@ export class Orchestrator<T, O> {
         job.version = await this.#store.release(job.seq, job.version);
       } catch (error) {
         this.#log?.warn(
-          { task_id: job.prepared.id, idempotency_key: job.prepared.idempotencyKey },
+          logFields(job.prepared),
           `could not hand the task back to the queue: ${(error as Error).message}`,
         );
       }
@@ -774,11 +853,12 @@ export class Orchestrator<T, O> {
       key: prepared.idempotencyKey,
       kind: prepared.kind,
       attempt: job.attempts,
+      ...(prepared.correlationId === undefined ? {} : { correlationId: prepared.correlationId }),
       ...extra,
     };
     const report = (error: unknown) =>
       this.#log?.warn(
-        { task_id: prepared.id, idempotency_key: prepared.idempotencyKey, hook },
+        { ...logFields(prepared), hook },
         `the ${hook} hook failed: ${(error as Error)?.message ?? String(error)}`,
       );
     try {

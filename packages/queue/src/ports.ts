@@ -68,6 +68,47 @@ export interface StoreRecord {
   readonly result: string | null;
   readonly errorClass: string | null;
   readonly errorMessage: string | null;
+  /** The caller's correlation id, given to `prepare` when the pool adopts the task. */
+  readonly correlationId?: string | null;
+  /** The enqueuing span's W3C trace context: each attempt's span is its child (see TracerPort). */
+  readonly traceContext?: TraceCarrier | null;
+  /** When the taken attempt started and when it was due, epoch ms by the store's clock: its wait. */
+  readonly startedAt?: number | null;
+  readonly nextRunAt?: number;
+}
+
+/** A W3C trace context as carried between processes (the `traceparent` and `tracestate` headers). */
+export interface TraceCarrier {
+  readonly traceparent: string;
+  readonly tracestate?: string;
+}
+
+/** What an attempt's span is told of its attempt. */
+export interface AttemptSpanInfo {
+  readonly id: string;
+  readonly kind: string;
+  readonly attempt: number;
+  readonly correlationId: string | undefined;
+  /** The enqueuing span's context: the attempt span's parent. */
+  readonly traceContext: TraceCarrier | undefined;
+  /** How long the task waited for this attempt, ms (by the store's clock), when known. */
+  readonly waitMs: number | undefined;
+}
+
+/** An attempt's span (OpenTelemetry's, behind this port: this package imports none of it). */
+export interface AttemptSpan {
+  /** Runs `fn` with this span as the active context (a handler's own spans nest under it). */
+  run<R>(fn: () => R): R;
+  /**
+   * Ends the span with what became of the attempt: `succeeded`, `retrying`, `dead_lettered`,
+   * `cancelled` or `released`; the failure, when it failed, as the span's error status.
+   */
+  end(outcome: string, failure?: FailureInfo): void;
+}
+
+/** Makes an attempt's span, or undefined when nothing traces (no span made, nothing done). */
+export interface TracerPort {
+  startAttempt(info: AttemptSpanInfo): AttemptSpan | undefined;
 }
 
 /** The task store: claim by idempotency key and version-guarded transitions (all async). */
@@ -133,6 +174,8 @@ export interface PreparedTask<T> {
   /** Stored as the task's payload (and re-parsed by `serve`). */
   readonly payload: unknown;
   readonly maxAttempts?: number;
+  /** The caller's correlation id (put on every log line of the task's attempts). */
+  readonly correlationId?: string;
 }
 
 /** The durable-queue side of the task store: what a Fetcher needs (TaskStoreDriver satisfies it). */

@@ -72,6 +72,7 @@ export {
   workerName,
 } from "./runtime.js";
 export {
+  correlationIdFlag,
   DEFAULT_RETENTION_MS,
   deprecationNotice,
   envDefault,

@@ -1,15 +1,17 @@
 // The producer: enqueue tasks by kind, read them back by id, wait for results, cancel. It needs no
 // handler and no threads: a web process that enqueues and a worker process that runs the tasks
 // share one store (`connect` here, `createWorker` there).
-import type {
-  BreakerOptions,
-  BreakerState,
-  ClaimInput,
-  KindLimitState,
-  KindLimits,
-  ScheduleRecord,
-  TaskRecord,
-  TaskStoreDriver,
+import {
+  type BreakerOptions,
+  type BreakerState,
+  type ClaimInput,
+  checkCorrelationId,
+  type KindLimitState,
+  type KindLimits,
+  type ScheduleRecord,
+  type TaskRecord,
+  type TaskStoreDriver,
+  type TraceCarrier,
 } from "@taskq/idempotency";
 import { QueueTimeoutError, TaskCancelledError, TaskFailedError } from "@taskq/queue";
 import { parseCron } from "./cron.js";
@@ -22,6 +24,7 @@ import { SETTINGS } from "./settings.js";
 import { stableKey } from "./stable-key.js";
 import { checkStoreLocation } from "./store-location.js";
 import { type AttemptView, readTaskView, resultOf, type TaskView, taskView } from "./task-view.js";
+import { enqueueTraceContext } from "./tracing.js";
 
 /** Options of `connect`. */
 export interface ConnectOptions {
@@ -68,6 +71,14 @@ export interface EnqueueOptions {
    */
   readonly tags?: readonly string[];
   /**
+   * The id of what caused this task (a web request's id, say): 1 to 200 printable ASCII characters
+   * without spaces. Stored with the task, on every log line of every attempt (`correlation_id`),
+   * in `get(id)`, `taskq status` and the dashboard, which finds tasks by it. Not part of the key: a
+   * duplicate keeps the first task's.
+   * @default none
+   */
+  readonly correlationId?: string;
+  /**
    * Your own `pg` client, inside your transaction (PostgreSQL only): the task exists, and workers
    * are woken, only if that transaction commits. The client you ran BEGIN on (not the pool), or an
    * ORM's transaction adapted to `query(text, values)` answering `{ rows }` (examples/tx-kysely.mjs,
@@ -77,7 +88,7 @@ export interface EnqueueOptions {
 }
 
 /** One task's own choices in `enqueueMany` (its entry of `perTask`): as `enqueue`'s options of the same names. */
-export type TaskChoices = Pick<EnqueueOptions, "key" | "id" | "maxAttempts" | "tags">;
+export type TaskChoices = Pick<EnqueueOptions, "key" | "id" | "maxAttempts" | "tags" | "correlationId">;
 
 /** Options of `enqueueMany`: `enqueue`'s for every task (but `key` and `id`), and each task's own. */
 export interface EnqueueManyOptions extends Omit<EnqueueOptions, "key" | "id"> {
@@ -138,6 +149,13 @@ export interface TaskInfo {
   readonly priority: number;
   /** Its tags, as enqueued (empty without any). */
   readonly tags: readonly string[];
+  /** Its correlation id, as enqueued, or null. */
+  readonly correlationId: string | null;
+  /**
+   * The W3C `traceparent` of the span it was enqueued in (OpenTelemetry), or null: each attempt's
+   * span is that span's child.
+   */
+  readonly traceparent: string | null;
   /**
    * Every attempt, oldest first: its number, outcome ("retried", "failed", "released",
    * "cancelled", "lost" with its worker, or "running", "succeeded"), start, end, duration, error
@@ -303,6 +321,7 @@ const ENQUEUE_KEYS = keysOf<EnqueueOptions>()({
   runAt: true,
   delayMs: true,
   tags: true,
+  correlationId: true,
   tx: true,
 });
 const ENQUEUE_MANY_KEYS = keysOf<EnqueueManyOptions>()({
@@ -311,10 +330,27 @@ const ENQUEUE_MANY_KEYS = keysOf<EnqueueManyOptions>()({
   runAt: true,
   delayMs: true,
   tags: true,
+  correlationId: true,
   tx: true,
   perTask: true,
 });
-const TASK_CHOICE_KEYS = keysOf<TaskChoices>()({ key: true, id: true, maxAttempts: true, tags: true });
+const TASK_CHOICE_KEYS = keysOf<TaskChoices>()({
+  key: true,
+  id: true,
+  maxAttempts: true,
+  tags: true,
+  correlationId: true,
+});
+
+/** A correlation id checked where it enters: one line naming the option. */
+function checkedCorrelationId(value: unknown, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return checkCorrelationId(value, option);
+  } catch (error) {
+    throw new ConfigError(option, (error as Error).message);
+  }
+}
 
 /** A wrong `tx`, or a wrong answer of its query, in a few words. */
 const described = (value: unknown, lacking: string): string =>
@@ -338,7 +374,7 @@ function checkPerTask(perTask: unknown, payloads: number): readonly (TaskChoices
     if (choice === null || typeof choice !== "object" || Array.isArray(choice))
       throw new ConfigError(
         `perTask[${i}]`,
-        `perTask[${i}] must be an object ({ key?, id?, maxAttempts?, tags? }) or undefined, got ${choice === null ? "null" : Array.isArray(choice) ? "an array" : typeof choice}`,
+        `perTask[${i}] must be an object ({ key?, id?, maxAttempts?, tags?, correlationId? }) or undefined, got ${choice === null ? "null" : Array.isArray(choice) ? "an array" : typeof choice}`,
       );
     checkOptionKeys(choice, TASK_CHOICE_KEYS, `enqueueMany options.perTask[${i}]`);
   });
@@ -477,6 +513,8 @@ export function toTaskInfo(v: TaskView): TaskInfo {
     scheduled: v.scheduled,
     priority: v.priority,
     tags: v.tags,
+    correlationId: v.correlationId,
+    traceparent: v.traceContext?.traceparent ?? null,
     attemptHistory: (v.attemptHistory ?? []).map((a) => ({
       ...a,
       startedAt: a.startedAt === null ? null : new Date(a.startedAt),
@@ -552,6 +590,7 @@ export function clientOf(
     payload: unknown,
     o: TaskChoices,
     timing: ReturnType<typeof timingOf>,
+    traceContext: TraceCarrier | undefined,
   ): ClaimInput => {
     const p = prepareOf(kind)(payload, {
       ...(o.key === undefined ? {} : { key: o.key }),
@@ -564,6 +603,8 @@ export function clientOf(
       payload: p.payload,
       ...(o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts }),
       ...(o.tags === undefined ? {} : { tags: o.tags }),
+      ...(o.correlationId === undefined ? {} : { correlationId: o.correlationId }),
+      ...(traceContext === undefined ? {} : { traceContext }),
       ...timing,
     };
   };
@@ -630,7 +671,15 @@ export function clientOf(
     store,
     async enqueue(kind, payload, o = {}) {
       checkOptionKeys(o, ENQUEUE_KEYS, "enqueue options");
-      const claim = claimOf(kind, payload, o, timingOf(o));
+      checkedCorrelationId(o.correlationId, "correlationId");
+      const traceContext = enqueueTraceContext();
+      const claim = claimOf(
+        kind,
+        payload,
+        o,
+        timingOf(o),
+        traceContext instanceof Promise ? await traceContext : traceContext,
+      );
       const [result] = await claimAll([claim], o.tx);
       return answer(claim, result as Awaited<ReturnType<TaskStoreDriver["claim"]>>);
     },
@@ -639,11 +688,18 @@ export function clientOf(
       if (!Array.isArray(payloads))
         throw new ConfigError("payloads", "enqueueMany needs an array of payloads");
       const timing = timingOf(o);
+      checkedCorrelationId(o.correlationId, "correlationId");
       const perTask = o.perTask === undefined ? undefined : checkPerTask(o.perTask, payloads.length);
+      perTask?.forEach((own, i) => {
+        checkedCorrelationId(own?.correlationId, `perTask[${i}].correlationId`);
+      });
+      const pending = enqueueTraceContext();
+      const traceContext = pending instanceof Promise ? await pending : pending;
       const claims = payloads.map((payload, i) => {
         const own = perTask?.[i];
         const maxAttempts = own?.maxAttempts ?? o.maxAttempts;
         const tags = own?.tags ?? o.tags;
+        const correlationId = own?.correlationId ?? o.correlationId;
         return claimOf(
           kind,
           payload,
@@ -652,8 +708,10 @@ export function clientOf(
             ...(own?.id === undefined ? {} : { id: own.id }),
             ...(maxAttempts === undefined ? {} : { maxAttempts }),
             ...(tags === undefined ? {} : { tags }),
+            ...(correlationId === undefined ? {} : { correlationId }),
           },
           timing,
+          traceContext,
         );
       });
       const results = await claimAll(claims, o.tx);
@@ -701,7 +759,7 @@ export function clientOf(
       checkOptionKeys(task, SCHEDULE_TASK_KEYS, "options");
       timingOf({ ...(task.priority === undefined ? {} : { priority: task.priority }) });
       // the payload checked as an enqueue of it would be
-      const payload = claimOf(o.kind, o.payload ?? {}, { key: name }, {}).payload;
+      const payload = claimOf(o.kind, o.payload ?? {}, { key: name }, {}, undefined).payload;
       const next = cron.next(await store.now());
       if (next === null)
         throw new ConfigError("cron", `cron ${JSON.stringify(o.cron)} has no occurrence after now`);

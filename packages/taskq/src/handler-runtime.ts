@@ -15,6 +15,9 @@ import type { HandlerRequest, HandlerThreadData, ThreadMessage } from "./handler
 import { findNonJson } from "./json-value.js";
 import type { LoadedKind } from "./kinds.js";
 import { ThreadLanes } from "./thread-lane.js";
+import { activeTraceparent } from "./tracing.js";
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The threads' built entry module: `../dist/` from both `src/` (tests) and `dist/` (the package). */
 const threadEntryUrl = new URL("../dist/handler-thread.js", import.meta.url);
@@ -76,13 +79,20 @@ class HandlerThreads extends ThreadLanes<HandlerTask, string | null> implements 
       threads: o.threads,
       concurrentTasksPerThread: o.concurrency,
       workerData,
-      request: (task, attempt): HandlerRequest => ({
-        kind: task.kind,
-        payload: task.payload,
-        id: task.id,
-        key: task.key,
-        attempt,
-      }),
+      request: (task, attempt): HandlerRequest => {
+        const request: Mutable<HandlerRequest> = {
+          kind: task.kind,
+          payload: task.payload,
+          id: task.id,
+          key: task.key,
+          attempt,
+        };
+        if (task.correlationId !== undefined) request.correlationId = task.correlationId;
+        // called inside the attempt's span (when one was made): its context goes with the request
+        const traceparent = activeTraceparent();
+        if (traceparent !== undefined) request.traceparent = traceparent;
+        return request;
+      },
       onError: threadPoolWarning(o.logger),
       timeoutMs: o.timeoutMs,
       graceMs: TIMEOUT_GRACE_MS,
@@ -171,6 +181,8 @@ export interface PayloadChoices {
   readonly maxAttempts?: number;
   /** The task's kind. @default the preparer's */
   readonly kind?: string;
+  /** A stored task's correlation id. @default none */
+  readonly correlationId?: string;
 }
 
 /**
@@ -186,13 +198,18 @@ export function payloadPreparer(kind: string, keyOf: (payload: unknown) => strin
       throw new PayloadError("key", `must be a non-empty string, got ${JSON.stringify(key)}`);
     const id = choices.id ?? nextId();
     const taskKind = choices.kind ?? kind;
+    const correlationId = choices.correlationId;
     return {
-      task: { payload, id, key, kind: taskKind },
+      task:
+        correlationId === undefined
+          ? { payload, id, key, kind: taskKind }
+          : { payload, id, key, kind: taskKind, correlationId },
       id,
       idempotencyKey: key,
       kind: taskKind,
       payload,
       ...(choices.maxAttempts === undefined ? {} : { maxAttempts: choices.maxAttempts }),
+      ...(correlationId === undefined ? {} : { correlationId }),
     };
   };
 }

@@ -19,6 +19,7 @@ import {
   unknownKind,
 } from "./handler.js";
 import { serveLane } from "./thread-lane.js";
+import { runInTraceparent } from "./tracing.js";
 
 /** What every thread gets once (tinypool's workerData). */
 export interface HandlerThreadData {
@@ -40,6 +41,8 @@ export type ThreadMessage =
 /** One attempt, as its thread receives it: what the handler needs, and no more. */
 export interface HandlerRequest extends HandlerTask {
   readonly attempt: number;
+  /** The attempt span's W3C traceparent (OpenTelemetry on the main thread): the handler runs inside it. */
+  readonly traceparent?: string;
 }
 
 interface Loaded {
@@ -94,13 +97,15 @@ const runAttempt = guardWorker(async (request: HandlerRequest) => {
     const { handlers, objects, logger } = ready ?? (await loaded);
     const handler = handlers.get(request.kind);
     if (!handler) return unknownKind(request.kind);
-    return await runHandler(handler, request, request.attempt, {
-      logger,
-      objects,
-      options: data.options,
-      timeoutMs: data.timeoutMs,
-      cancel,
-    });
+    const run = () =>
+      runHandler(handler, request, request.attempt, {
+        logger,
+        objects,
+        options: data.options,
+        timeoutMs: data.timeoutMs,
+        cancel,
+      });
+    return await (request.traceparent === undefined ? run() : runInTraceparent(request.traceparent, run));
   } finally {
     cancels.unregister(token, cancel);
   }

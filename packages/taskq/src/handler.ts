@@ -16,9 +16,14 @@ export interface HandlerContext {
   readonly kind: string;
   /** This attempt's number, from 1. */
   readonly attempt: number;
+  /** The correlation id the task was enqueued with (`enqueue(kind, payload, { correlationId })`), or undefined. */
+  readonly correlationId: string | undefined;
   /** Aborted when the attempt runs past `timeoutMs` (and, with `threads: 0`, on a forced close). */
   readonly signal: AbortSignal;
-  /** A logger bound to this task (`task_id`, `idempotency_key`, `attempt` on every line). */
+  /**
+   * A logger bound to this task (`task_id`, `idempotency_key`, `attempt`, and `correlation_id` when
+   * it has one, on every line).
+   */
   readonly logger: LoggerPort;
   /** The object store, when the queue was given `objects`. */
   readonly objects: ObjectStore | undefined;
@@ -109,6 +114,8 @@ export interface HandlerTask {
   readonly key: string;
   /** Which handler runs it. */
   readonly kind: string;
+  /** Its correlation id, when it was enqueued with one. */
+  readonly correlationId?: string;
 }
 
 /** Names an attempt in flight to a cancel: kind and key (one process runs one task per kind and key at once). */
@@ -256,6 +263,7 @@ export async function runHandler(
     key: task.key,
     kind: task.kind,
     attempt,
+    correlationId: task.correlationId,
     // made on first use, as its parts are: most handlers never look
     get signal() {
       if (!signal) {
@@ -273,7 +281,12 @@ export async function runHandler(
     },
     // made on first use: most handlers never log
     get logger() {
-      logger ??= child(env.logger, { task_id: task.id, idempotency_key: task.key, attempt });
+      logger ??= child(
+        env.logger,
+        task.correlationId === undefined
+          ? { task_id: task.id, idempotency_key: task.key, attempt }
+          : { task_id: task.id, idempotency_key: task.key, attempt, correlation_id: task.correlationId },
+      );
       return logger;
     },
     objects: env.objects,

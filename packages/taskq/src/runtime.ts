@@ -43,6 +43,7 @@ import type { RunSettings } from "./options.js";
 import { SETTINGS } from "./settings.js";
 import { stableKey } from "./stable-key.js";
 import { ensureStoreDirectory } from "./store-location.js";
+import { attemptTracer, loadOtel } from "./tracing.js";
 
 /** What the built-in task types' simulated storage does (the seed's workload). */
 export interface SimulationConfig {
@@ -268,6 +269,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     throw error;
   }
   const metrics = new MetricsRecorder({ threads: executor.concurrency });
+  const otel = await loadOtel();
   const kinds = registry.kinds;
   // a handler's payloads are of its kind (one adopted from the store keeps its own)
   const prepare = handler ? payloadPreparer(kinds[0] as string, config.key ?? stableKey) : undefined;
@@ -275,7 +277,12 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     // a handler's payloads: plain JSON data, keyed by `key`; the built-in types: their schema
     prepare: prepare
       ? (raw, stored) => prepare(raw, stored ?? {})
-      : (raw, stored) => prepareTask(stored ? withStoredIdentity(raw, stored) : raw),
+      : (raw, stored) => {
+          const prepared = prepareTask(stored ? withStoredIdentity(raw, stored) : raw);
+          return stored?.correlationId === undefined
+            ? prepared
+            : { ...prepared, correlationId: stored.correlationId };
+        },
     ...(handler ? { toStored: (json: unknown) => ({ result: json as string | null }) } : {}),
     store,
     executor,
@@ -291,6 +298,8 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     // a handler's timeout aborts its ctx.signal on the thread; the orchestrator terminates none
     taskTimeoutMs: handler ? 0 : config.timeoutMs,
     ...(config.hooks ? { hooks: config.hooks } : {}),
+    // each attempt in a span when the application has OpenTelemetry (imported once, if installed)
+    ...(otel ? { tracer: attemptTracer(otel) } : {}),
   });
   store.startHeartbeat();
   // the breakers this process's attempts opened or closed fire its hooks (breakerOpened/Closed)

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { parseEnv } from "node:util";
-import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS } from "@taskq/idempotency";
+import { checkCorrelationId, DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS } from "@taskq/idempotency";
 import { parseLogLevel } from "@taskq/metrics";
 import { DEFAULT_CHUNK_SIZE } from "@taskq/storage-sim";
 import { CliError } from "./app-errors.js";
@@ -259,6 +259,17 @@ export function integerAtLeastOr<W extends string>(flag: string, min: number, wo
     if (!Number.isInteger(n) || n < min)
       throw new CliError(`--${flag} must be ${word} or an integer >= ${min}, got ${shown(value)}`, 2);
     return n;
+  };
+}
+
+/** A yargs coercer of a correlation id (`--correlation-id`): the store's rule, the flag named. */
+export function correlationIdFlag(flag: string) {
+  return (value: unknown): string => {
+    try {
+      return checkCorrelationId(typeof value === "number" ? String(value) : value, `--${flag}`);
+    } catch (error) {
+      throw new CliError((error as Error).message, 2);
+    }
   };
 }
 

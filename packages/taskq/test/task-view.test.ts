@@ -28,6 +28,8 @@ const record = (over: Partial<TaskRecord> = {}): TaskRecord => ({
   errorClass: null,
   errorMessage: null,
   version: 0,
+  correlationId: null,
+  traceContext: null,
   cancelRequestedAt: null,
   tags: [],
   ...over,

@@ -1,4 +1,11 @@
-import { CliError, integerAtLeast, TASK_STATUSES, taskView, withExistingStore } from "taskq/app";
+import {
+  CliError,
+  correlationIdFlag,
+  integerAtLeast,
+  TASK_STATUSES,
+  taskView,
+  withExistingStore,
+} from "taskq/app";
 import type { Argv } from "yargs";
 import { storeOption } from "../options.js";
 
@@ -7,6 +14,7 @@ interface ListArgs {
   status?: (typeof TASK_STATUSES)[number];
   kind?: string;
   tag?: string;
+  "correlation-id"?: string;
   before?: number;
   limit: number;
   json: boolean;
@@ -17,7 +25,7 @@ const MAX_LIMIT = 500;
 
 export const listCommand = {
   command: "list",
-  describe: "List tasks, newest first: by status, kind or tag, a page at a time",
+  describe: "List tasks, newest first: by status, kind, tag or correlation id, a page at a time",
   builder: (y: Argv) =>
     storeOption(y)
       .option("status", { choices: TASK_STATUSES, describe: "only tasks with this status" })
@@ -26,6 +34,12 @@ export const listCommand = {
         type: "string",
         requiresArg: true,
         describe: "only tasks with this tag (submit --tag)",
+      })
+      .option("correlation-id", {
+        type: "string",
+        requiresArg: true,
+        coerce: correlationIdFlag("correlation-id"),
+        describe: "only tasks enqueued with this correlation id (submit --correlation-id)",
       })
       .option("before", {
         requiresArg: true,
@@ -49,6 +63,7 @@ export const listCommand = {
         return true;
       })
       .example("taskq list --tag tenant:42", "the tasks tagged tenant:42, newest first")
+      .example("taskq list --correlation-id req-7f3a", "the tasks a request enqueued")
       .example("taskq list --status failed --kind email --limit 20", "the last 20 failed emails"),
   handler: (argv: ListArgs) =>
     withExistingStore(argv.store, async (store) => {
@@ -58,6 +73,7 @@ export const listCommand = {
           ...(argv.status === undefined ? {} : { status: argv.status }),
           ...(argv.kind === undefined ? {} : { kind: String(argv.kind) }),
           ...(argv.tag === undefined ? {} : { tag: String(argv.tag) }),
+          ...(argv["correlation-id"] === undefined ? {} : { correlationId: argv["correlation-id"] }),
           ...(argv.before === undefined ? {} : { beforeSeq: argv.before }),
         }),
         store.now(),

@@ -73,6 +73,8 @@ function lines(v: TaskView, workers: readonly WorkerReading[]): string[] {
     row("attempts", attemptsInWords(v)),
     row("priority", String(v.priority)),
     ...(v.tags.length === 0 ? [] : [row("tags", v.tags.join(", "))]),
+    ...(v.correlationId === null ? [] : [row("correlation id", v.correlationId)]),
+    ...(v.traceContext === null ? [] : [row("traceparent", v.traceContext.traceparent)]),
     row("idempotency key", v.idempotencyKey),
     ...(result === undefined ? [] : [row("result", result.length > 80 ? `${result.slice(0, 80)}…` : result)]),
     ...(v.errorClass ? [row("last error", `${v.errorClass}: ${v.errorMessage}`)] : []),

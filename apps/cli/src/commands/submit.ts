@@ -5,6 +5,7 @@ import {
   CliError,
   checkKind,
   clientOf,
+  correlationIdFlag,
   envDefault,
   integerAtLeast,
   integerRule,
@@ -35,6 +36,7 @@ interface SubmitArgs {
   "delay-ms"?: number;
   priority?: number;
   tag?: string[];
+  "correlation-id"?: string;
 }
 
 /** `--run-at`: an ISO time (or epoch ms), to epoch ms; one line naming the flag otherwise. */
@@ -116,7 +118,14 @@ interface Submitted {
 async function enqueueAll(
   client: Client,
   tasks: readonly SubmitTask[],
-  o: { attempts?: number; priority?: number; runAt?: number; delayMs?: number; tags?: readonly string[] },
+  o: {
+    attempts?: number;
+    priority?: number;
+    runAt?: number;
+    delayMs?: number;
+    tags?: readonly string[];
+    correlationId?: string;
+  },
 ): Promise<Submitted[]> {
   const { attempts, ...timing } = o;
   const results: Submitted[] = new Array(tasks.length);
@@ -220,6 +229,13 @@ export const submitCommand = {
         array: true,
         requiresArg: true,
         describe: "a tag to find the tasks by (taskq list --tag); repeat for more",
+      })
+      .option("correlation-id", {
+        type: "string",
+        requiresArg: true,
+        coerce: correlationIdFlag("correlation-id"),
+        describe:
+          "the id of what caused the tasks (a request id): on every log line of their attempts; taskq list --correlation-id finds them",
       })
       .conflicts("run-at", "delay-ms")
       .check((argv) => {
@@ -329,6 +345,7 @@ export const submitCommand = {
         ...(argv["run-at"] === undefined ? {} : { runAt: argv["run-at"] }),
         ...(argv["delay-ms"] === undefined ? {} : { delayMs: argv["delay-ms"] }),
         ...(argv.tag === undefined ? {} : { tags: argv.tag.map(String) }),
+        ...(argv["correlation-id"] === undefined ? {} : { correlationId: argv["correlation-id"] }),
       });
       for (const bad of invalid) {
         await store.recordInvalid(bad.id, bad.raw ?? null, {

@@ -33,6 +33,7 @@ export function taskRoutes(r: RouteContext): void {
       status: params.status(c.req.query("status")),
       kind: params.kind(c.req.query("kind")),
       tag: params.tag(c.req.query("tag")),
+      correlationId: params.correlationId(c.req.query("correlation")),
       ...(limitRaw === undefined || limitRaw === "" ? {} : { limit }),
     };
     const beforeSeq = params.positiveInteger("before", c.req.query("before"));
@@ -41,6 +42,7 @@ export function taskRoutes(r: RouteContext): void {
       ...(filter.status === undefined ? {} : { status: filter.status }),
       ...(filter.kind === undefined ? {} : { kind: filter.kind }),
       ...(filter.tag === undefined ? {} : { tag: filter.tag }),
+      ...(filter.correlationId === undefined ? {} : { correlationId: filter.correlationId }),
       ...(beforeSeq === undefined ? {} : { beforeSeq }),
     });
     const next = tasks.length === limit ? tasks.at(-1)?.seq : undefined;

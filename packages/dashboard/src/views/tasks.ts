@@ -9,6 +9,8 @@ export interface TaskFilter {
   readonly status?: TaskStatus;
   readonly kind?: string;
   readonly tag?: string;
+  /** Only the tasks enqueued with this correlation id (`?correlation=`). */
+  readonly correlationId?: string;
   readonly q?: string;
   /** A page size asked for (kept in the next page's link). */
   readonly limit?: number;
@@ -27,6 +29,7 @@ function query(f: TaskFilter, before: number): string {
   if (f.status) q.set("status", f.status);
   if (f.kind) q.set("kind", f.kind);
   if (f.tag) q.set("tag", f.tag);
+  if (f.correlationId) q.set("correlation", f.correlationId);
   if (f.limit !== undefined) q.set("limit", String(f.limit));
   q.set("before", String(before));
   return q.toString();
@@ -38,6 +41,11 @@ function tagLinks(p: PageContext, tags: readonly string[]): Html[] {
     (tag) =>
       html`<a class="tag" href="${p.base}/tasks?${new URLSearchParams({ tag }).toString()}">${tag}</a> `,
   );
+}
+
+/** A correlation id as a link to every task enqueued with it. */
+function correlationLink(p: PageContext, correlation: string): Html {
+  return html`<a href="${p.base}/tasks?${new URLSearchParams({ correlation }).toString()}">${correlation}</a>`;
 }
 
 export function taskListPage(
@@ -60,7 +68,8 @@ export function taskListPage(
 <label>kind <select name="kind"><option value="">any</option>${(
       f.kind === undefined || kinds.includes(f.kind) ? kinds : [f.kind, ...kinds]
     ).map((k) => html`<option value="${k}" ${k === f.kind ? "selected" : ""}>${k}</option>`)}</select></label>
-<label>tag <input type="text" name="tag" value="${f.tag ?? ""}" maxlength="100" placeholder="any"></label><button type="submit">Filter</button></form>
+<label>tag <input type="text" name="tag" value="${f.tag ?? ""}" maxlength="100" placeholder="any"></label>
+<label>correlation id <input type="text" name="correlation" value="${f.correlationId ?? ""}" maxlength="200" placeholder="any"></label><button type="submit">Filter</button></form>
 ${
   tasks.length === 0
     ? html`<p class="empty">No task${f.q !== undefined ? " has this id, key or seq" : " here"}.</p>`
@@ -107,6 +116,8 @@ export function taskPage(p: PageContext, t: TaskView): Html {
       ["attempts", `${t.attempts} of ${t.maxAttempts}`],
       ["priority", t.priority],
       ["tags", t.tags.join(", ")],
+      ["correlation id", t.correlationId === null ? "" : correlationLink(p, t.correlationId)],
+      ["traceparent", t.traceContext?.traceparent ?? ""],
       ["created", time(t.createdAt)],
       ["runs at", time(t.nextRunAt)],
       ["started", time(t.startedAt)],
@@ -119,7 +130,7 @@ export function taskPage(p: PageContext, t: TaskView): Html {
       ["lease runs out", t.status === "running" ? time(t.leaseExpiresAt) : ""],
       ["cancel requested", time(t.cancelRequestedAt)],
       ["output key", t.outputKey ?? ""],
-    ] as [string, string | number][]
+    ] as [string, string | number | Html][]
   ).filter(([, value]) => value !== "");
   const actions = [
     t.status === "queued" || (t.status === "running" && !t.cancelRequested)

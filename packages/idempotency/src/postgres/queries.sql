@@ -25,13 +25,14 @@
 -- held already is skipped.
 -- fragment: insert_tasks
 INSERT INTO :schema.tasks (seq, id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at,
-  updated_at, next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version, tags)
+  updated_at, next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version, tags,
+  correlation_id, trace_context)
 OVERRIDING SYSTEM VALUE
 SELECT u.seq, u.id, u.key, u.kind, u.payload,
   CASE WHEN u.start THEN 'running' ELSE 'queued' END, CASE WHEN u.start THEN 1 ELSE 0 END,
   u.max_attempts, clock.t, clock.t, u.due, u.priority, :rank_at(u.due, u.priority),
   CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN u.owner END,
-  CASE WHEN u.start THEN clock.t + u.lease_ms END, 0, u.tags
+  CASE WHEN u.start THEN clock.t + u.lease_ms END, 0, u.tags, u.correlation_id, u.trace_context
 FROM (SELECT nextval(':schema.tasks_seq_seq'::regclass) AS seq, v.*, COALESCE(v.run_at, clock.t + v.delay_ms) AS due
   FROM claims v, clock ORDER BY v.ord) AS u, clock
 ORDER BY u.kind COLLATE "C", u.key COLLATE "C", u.ord
@@ -78,8 +79,10 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     SELECT v.*, @owner::text AS owner, @lease_ms::bigint AS lease_ms
     FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
       @claim_max_attempts::int[], @claim_start::bool[], @claim_priority::int[], @claim_run_at::bigint[],
-      @claim_delay_ms::bigint[], @claim_tags::text[]) WITH ORDINALITY
-      AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, tags, ord)),
+      @claim_delay_ms::bigint[], @claim_tags::text[], @claim_correlation_id::text[],
+      @claim_trace_context::text[]) WITH ORDINALITY
+      AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, tags, correlation_id,
+        trace_context, ord)),
   c AS (:insert_tasks), :file_new_tasks,
   -- a start deletes the task's ready row first (the token of "queued": a take that holds it is
   -- waited for, and then it is gone), then changes the task, as a take does
@@ -581,8 +584,9 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     SELECT v.*, false AS start, NULL::text AS owner, NULL::bigint AS lease_ms
     FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
       @claim_max_attempts::int[], @claim_priority::int[], @claim_run_at::bigint[], @claim_delay_ms::bigint[],
-      @claim_tags::text[])
-      WITH ORDINALITY AS v(id, key, kind, payload, max_attempts, priority, run_at, delay_ms, tags, ord)),
+      @claim_tags::text[], @claim_correlation_id::text[], @claim_trace_context::text[])
+      WITH ORDINALITY AS v(id, key, kind, payload, max_attempts, priority, run_at, delay_ms, tags, correlation_id,
+        trace_context, ord)),
   c AS (:insert_tasks), :file_new_tasks,
   ex AS (
     SELECT t.* FROM :schema.tasks t
@@ -646,7 +650,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
   claims AS (
     SELECT @id::text AS id, @idempotency_key::text AS key, @kind::text AS kind, @payload::text AS payload,
       @max_attempts::int AS max_attempts, @priority::int AS priority, @fired_at::bigint AS run_at,
-      0::bigint AS delay_ms, NULL::text AS tags, 1::bigint AS ord, false AS start, NULL::text AS owner,
+      0::bigint AS delay_ms, NULL::text AS tags, NULL::text AS correlation_id, NULL::text AS trace_context,
+      1::bigint AS ord, false AS start, NULL::text AS owner,
       NULL::bigint AS lease_ms
     FROM adv),
   c AS (:insert_tasks), :file_new_tasks,
@@ -919,6 +924,18 @@ SELECT * FROM (
   WHERE g.tag = @tag::text AND g.task_seq < @before::bigint
     AND (@status::text IS NULL OR t.status = @status::text) AND (@kind::text IS NULL OR t.kind = @kind::text)
   ORDER BY g.task_seq DESC LIMIT 500) p
+ORDER BY seq DESC LIMIT @limit::int
+
+-- Tasks of one correlation id, newest first below @before: the partial index tasks_correlation
+-- (correlation_id, seq) walked down from @before (migration 017), the status, kind and tag tested
+-- on the rows read. The inner LIMIT as in task_page.
+-- name: task_page_correlated
+SELECT * FROM (
+  SELECT * FROM tasks t
+  WHERE t.correlation_id = @correlation_id::text AND t.seq < @before::bigint
+    AND (@status::text IS NULL OR t.status = @status::text) AND (@kind::text IS NULL OR t.kind = @kind::text)
+    AND (@tag::text IS NULL OR EXISTS (SELECT 1 FROM task_tags g WHERE g.tag = @tag::text AND g.task_seq = t.seq))
+  ORDER BY t.seq DESC LIMIT 500) p
 ORDER BY seq DESC LIMIT @limit::int
 
 -- name: task_page_failed

@@ -31,6 +31,8 @@ export type ClaimColumns = Pick<
   | "claim_run_at"
   | "claim_delay_ms"
   | "claim_tags"
+  | "claim_correlation_id"
+  | "claim_trace_context"
 >;
 
 /**
@@ -49,6 +51,8 @@ export function claimColumns(claims: readonly CheckedClaim[]): ClaimColumns {
     claim_run_at: claims.map((c) => c.runAt),
     claim_delay_ms: claims.map((c) => c.delayMs),
     claim_tags: claims.map((c) => c.tags),
+    claim_correlation_id: claims.map((c) => c.correlationId),
+    claim_trace_context: claims.map((c) => c.traceContext),
   };
 }
 
@@ -66,6 +70,10 @@ export interface TurnParams extends Now, Lease {
   readonly claim_delay_ms: readonly number[];
   /** Each claim's tags as a JSON array, or null (the task_tags_insert trigger indexes them). */
   readonly claim_tags: readonly (string | null)[];
+  /** Each claim's correlation id, or null (migration 017). */
+  readonly claim_correlation_id: readonly (string | null)[];
+  /** Each claim's trace context as JSON, or null (migration 017). */
+  readonly claim_trace_context: readonly (string | null)[];
   readonly start_seq: readonly number[];
   readonly start_version: readonly number[];
   readonly succeed_seq: readonly number[];

@@ -23,6 +23,12 @@ export interface PageStatementParams {
     readonly status: TaskStatus | null;
     readonly kind: string | null;
   };
+  task_page_correlated: PageParams & {
+    readonly correlation_id: string;
+    readonly tag: string | null;
+    readonly status: TaskStatus | null;
+    readonly kind: string | null;
+  };
   task_page_failed: PageParams & { readonly kind: string | null };
   task_page_cancelled: PageParams & { readonly kind: string | null };
   task_kinds: Record<never, never>;

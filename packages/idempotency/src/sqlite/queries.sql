@@ -14,17 +14,18 @@
 -- build before: about twice the rate without; the figures are in packages/taskq/README.md).
 -- name: task_claim
 INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
-  next_run_at, priority, rank_at, version, tags)
+  next_run_at, priority, rank_at, version, tags, correlation_id, trace_context)
 VALUES (@id, @idempotency_key, @kind, @payload, 'queued', 0, @max_attempts, @now, @now, @next_run_at,
-  @priority, :rank_at(@next_run_at, @priority), 0, @tags)
+  @priority, :rank_at(@next_run_at, @priority), 0, @tags, @correlation_id, @trace_context)
 ON CONFLICT (kind, idempotency_key) DO NOTHING
 
 -- A claim with `start`: running at once, leased to this owner, its first attempt counted.
 -- name: task_claim_running
 INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
-  next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version, tags)
+  next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version, tags, correlation_id,
+  trace_context)
 VALUES (@id, @idempotency_key, @kind, @payload, 'running', 1, @max_attempts, @now, @now, @now,
-  @priority, :rank_at(@now, @priority), @now, @owner, @lease_expires_at, 0, @tags)
+  @priority, :rank_at(@now, @priority), @now, @owner, @lease_expires_at, 0, @tags, @correlation_id, @trace_context)
 ON CONFLICT (kind, idempotency_key) DO NOTHING
 
 -- name: task_get
@@ -536,6 +537,16 @@ SELECT t.* FROM task_tags g CROSS JOIN tasks t
 WHERE g.tag = @tag AND g.task_seq < @before AND t.seq = g.task_seq
   AND (@status IS NULL OR t.status = @status) AND (@kind IS NULL OR t.kind = @kind)
 ORDER BY g.task_seq DESC LIMIT @limit
+
+-- Tasks of one correlation id, newest first below @before: the partial index tasks_correlation
+-- (correlation_id, seq) walked down from @before (migration 017), the status, kind and tag
+-- tested on the rows read.
+-- name: task_page_correlated
+SELECT * FROM tasks INDEXED BY tasks_correlation
+WHERE correlation_id = @correlation_id AND seq < @before
+  AND (@status IS NULL OR status = @status) AND (@kind IS NULL OR kind = @kind)
+  AND (@tag IS NULL OR EXISTS (SELECT 1 FROM task_tags g WHERE g.tag = @tag AND g.task_seq = tasks.seq))
+ORDER BY seq DESC LIMIT @limit
 
 -- name: task_page_failed
 SELECT * FROM tasks INDEXED BY tasks_failed

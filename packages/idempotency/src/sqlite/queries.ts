@@ -29,6 +29,10 @@ interface Claim extends Now {
   readonly next_run_at: number;
   /** A JSON array, or null without tags (the task_tags_insert trigger indexes them). */
   readonly tags: string | null;
+  /** The caller's correlation id, or null (migration 017). */
+  readonly correlation_id: string | null;
+  /** The enqueuing span's W3C trace context as JSON, or null (migration 017). */
+  readonly trace_context: string | null;
 }
 interface Lease {
   readonly owner: string;

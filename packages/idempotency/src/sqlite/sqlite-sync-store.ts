@@ -158,10 +158,8 @@ export class SqliteSyncStore {
    * the insert's rowid). Of two processes claiming one key, one wins.
    */
   claim(input: T.ClaimInput): T.ClaimResult {
-    const { kind, payload, maxAttempts, priority, runAt, delayMs, start, tags } = validate.checkClaim(
-      input,
-      this.maxAttempts,
-    );
+    const { kind, payload, maxAttempts, priority, runAt, delayMs, start, tags, correlationId, traceContext } =
+      validate.checkClaim(input, this.maxAttempts);
     return this.#guard("claim", () => {
       const now = this.#now();
       // one params object for either statement (each binds the names it has): a spread of a
@@ -178,6 +176,8 @@ export class SqliteSyncStore {
         owner: this.owner,
         lease_expires_at: now + this.leaseMs,
         tags,
+        correlation_id: correlationId,
+        trace_context: traceContext,
       };
       const insert = () => {
         const inserted = (start ? this.#s.task_claim_running : this.#s.task_claim).run(params);
@@ -769,13 +769,15 @@ export class SqliteSyncStore {
       }
       const walk = walkOf(q);
       const rows =
-        walk === "tagged"
-          ? this.#s.task_page_tagged.all({ ...q, tag: q.tag as string })
-          : walk === "failed"
-            ? this.#s.task_page_failed.all(q)
-            : walk === "cancelled"
-              ? this.#s.task_page_cancelled.all(q)
-              : this.#s.task_page.all(q);
+        walk === "correlated"
+          ? this.#s.task_page_correlated.all({ ...q, correlation_id: q.correlationId as string })
+          : walk === "tagged"
+            ? this.#s.task_page_tagged.all({ ...q, tag: q.tag as string })
+            : walk === "failed"
+              ? this.#s.task_page_failed.all(q)
+              : walk === "cancelled"
+                ? this.#s.task_page_cancelled.all(q)
+                : this.#s.task_page.all(q);
       return (rows as records.Row[]).map(records.toRecord);
     });
   }

@@ -19,4 +19,5 @@ export const MIGRATION_NAMES = [
   "014_kind_pause",
   "015_task_attempts",
   "016_kind_breaker",
+  "017_task_correlation",
 ] as const;

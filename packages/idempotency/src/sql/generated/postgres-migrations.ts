@@ -16,6 +16,7 @@ import m013 from "../../postgres/migrations/013_state_tables.sql";
 import m014 from "../../postgres/migrations/014_kind_pause.sql";
 import m015 from "../../postgres/migrations/015_task_attempts.sql";
 import m016 from "../../postgres/migrations/016_kind_breaker.sql";
+import m017 from "../../postgres/migrations/017_task_correlation.sql";
 
 /** The text of each file of postgres/migrations/, by name. */
 export const PG_MIGRATION_FILES = {
@@ -35,4 +36,5 @@ export const PG_MIGRATION_FILES = {
   "014_kind_pause": m014,
   "015_task_attempts": m015,
   "016_kind_breaker": m016,
+  "017_task_correlation": m017,
 } as const;

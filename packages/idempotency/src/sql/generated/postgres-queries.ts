@@ -17,6 +17,8 @@ export interface PgQueryFile {
     claim_run_at: true;
     claim_delay_ms: true;
     claim_tags: true;
+    claim_correlation_id: true;
+    claim_trace_context: true;
     start_seq: true;
     start_version: true;
     succeed_seq: true;
@@ -155,6 +157,8 @@ export interface PgQueryFile {
     claim_run_at: true;
     claim_delay_ms: true;
     claim_tags: true;
+    claim_correlation_id: true;
+    claim_trace_context: true;
     channel: true;
   };
   notify_work: {
@@ -297,6 +301,14 @@ export interface PgQueryFile {
     before: true;
     status: true;
     kind: true;
+    limit: true;
+  };
+  task_page_correlated: {
+    correlation_id: true;
+    before: true;
+    status: true;
+    kind: true;
+    tag: true;
     limit: true;
   };
   task_page_failed: {

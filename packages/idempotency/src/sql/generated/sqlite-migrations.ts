@@ -16,6 +16,7 @@ import m013 from "../../sqlite/migrations/013_state_tables.sql";
 import m014 from "../../sqlite/migrations/014_kind_pause.sql";
 import m015 from "../../sqlite/migrations/015_task_attempts.sql";
 import m016 from "../../sqlite/migrations/016_kind_breaker.sql";
+import m017 from "../../sqlite/migrations/017_task_correlation.sql";
 
 /** The text of each file of sqlite/migrations/, by name. */
 export const SQLITE_MIGRATION_FILES = {
@@ -35,4 +36,5 @@ export const SQLITE_MIGRATION_FILES = {
   "014_kind_pause": m014,
   "015_task_attempts": m015,
   "016_kind_breaker": m016,
+  "017_task_correlation": m017,
 } as const;

@@ -13,6 +13,8 @@ export interface SqliteQueryFile {
     next_run_at: true;
     priority: true;
     tags: true;
+    correlation_id: true;
+    trace_context: true;
   };
   task_claim_running: {
     id: true;
@@ -25,6 +27,8 @@ export interface SqliteQueryFile {
     owner: true;
     lease_expires_at: true;
     tags: true;
+    correlation_id: true;
+    trace_context: true;
   };
   task_get: {
     seq: true;
@@ -369,6 +373,14 @@ export interface SqliteQueryFile {
     before: true;
     status: true;
     kind: true;
+    limit: true;
+  };
+  task_page_correlated: {
+    correlation_id: true;
+    before: true;
+    status: true;
+    kind: true;
+    tag: true;
     limit: true;
   };
   task_page_failed: {
