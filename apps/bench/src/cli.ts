@@ -1,12 +1,13 @@
 // `taskq-bench`: one yargs command per mode, each in src/modes/ (as apps/cli keeps one file per
 // command in src/commands/): the default mode (compare, baseline or optimized), scale,
-// front-door, drain, history, writes and micro.
+// front-door, isolation, drain, history, writes and micro.
 import { describeError, failAsUsageError, loadDotEnv } from "taskq/app";
 import yargs from "yargs";
 import { compareMode } from "./modes/compare.js";
 import { drainMode } from "./modes/drain.js";
 import { frontDoorMode } from "./modes/front-door.js";
 import { historyMode } from "./modes/history.js";
+import { isolationMode } from "./modes/isolation.js";
 import { microMode } from "./modes/micro.js";
 import { scaleMode } from "./modes/scale.js";
 import type { Outcome } from "./modes/shared.js";
@@ -27,6 +28,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .command(compareMode(outcome))
       .command(scaleMode)
       .command(frontDoorMode(outcome))
+      .command(isolationMode)
       .command(drainMode)
       .command(historyMode(outcome))
       .command(writesMode)

@@ -67,6 +67,8 @@ export interface BenchOptions {
   readonly via?: "pool" | "queue" | "handler";
   /** With a handler module (`queue`, `handler`): the pool's keys or the front door's default hashed ones. @default "pool" */
   readonly keys?: "pool" | "hash";
+  /** With a handler module: its kind in threads or processes of its own (RunSpec.isolation). @default none */
+  readonly isolation?: "thread" | "process";
 }
 
 /** One measured run: the metrics report plus chart data and where the main thread's time went. */
@@ -376,6 +378,7 @@ export async function measure(
         ...(warmup > 0 ? { warmup } : {}),
         ...(options.via ? { via: options.via } : {}),
         ...(options.keys ? { keys: options.keys } : {}),
+        ...(options.isolation ? { isolation: options.isolation } : {}),
       };
       const specFile = join(dir, "spec.json");
       await writeFile(specFile, JSON.stringify(spec));

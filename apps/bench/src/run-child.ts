@@ -1,4 +1,5 @@
 // One measured run of the optimized system, in its own process (spawned by the orchestrator).
+import { readdirSync, readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type MetricsReport, toReport } from "@taskq/metrics";
@@ -33,6 +34,13 @@ export interface RunSpec {
    * @default "pool"
    */
   readonly keys?: "pool" | "hash";
+  /**
+   * A handler run's kind isolated (`isolation: { bench: ... }`): in threads or child processes
+   * of its own, as many as the runtime's threads, each running `concurrency` attempts at once (the
+   * same slots as the shared threads, so that what differs is the isolation alone).
+   * @default none: the shared threads
+   */
+  readonly isolation?: "thread" | "process";
 }
 
 const noopHandler = new URL("./noop-handler.js", import.meta.url);
@@ -52,6 +60,13 @@ interface HandlerChoice {
   readonly key: ((payload: unknown) => string) | undefined;
 }
 
+/** The run's `isolation` option: its kind (`bench`) in threads or processes of its own, with the shared threads' slots. */
+function isolationOf(spec: RunSpec) {
+  if (spec.isolation === undefined) return {};
+  const { threads, concurrency } = spec.runtime;
+  return { isolation: { bench: { in: spec.isolation, count: Math.max(1, threads), concurrency } } };
+}
+
 /** The front door: `createQueue` with the handler module. */
 async function frontDoor(spec: RunSpec, choice: HandlerChoice): Promise<HandlerSide> {
   const queue = await createQueue({
@@ -67,6 +82,7 @@ async function frontDoor(spec: RunSpec, choice: HandlerChoice): Promise<HandlerS
     backoffBaseMs: spec.runtime.backoffBaseMs,
     backoffMaxMs: spec.runtime.backoffMaxMs,
     ...(choice.key ? { key: choice.key } : {}),
+    ...isolationOf(spec),
   });
   return {
     submit: (payload) => queue.submit(payload),
@@ -84,6 +100,7 @@ async function handWired(spec: RunSpec, choice: HandlerChoice): Promise<HandlerS
     kind: "bench",
     handlerOptions: choice.handlerOptions,
     ...(choice.key ? { key: choice.key } : {}),
+    ...isolationOf(spec),
   });
   return {
     submit: (payload) => runtime.orchestrator.submit(payload),
@@ -122,10 +139,13 @@ async function runHandlerChild(spec: RunSpec): Promise<void> {
   const before = side.metrics();
   const startupMs = performance.now();
   const cpu = process.cpuUsage();
+  // a kind isolated in processes spends CPU in them too (Linux: read from /proc; else not counted)
+  const childCpu = childrenCpuMs();
   const start = performance.now();
   await runClients({ clients: spec.clients, source: payloads, submit: (payload) => side.submit(payload) });
   const seconds = (performance.now() - start) / 1000;
   const cpuUsed = process.cpuUsage(cpu);
+  const childCpuMs = childrenCpuMs() - childCpu;
   const after = side.metrics();
   await side.close();
   const succeeded = after.success_count - before.success_count;
@@ -137,7 +157,8 @@ async function runHandlerChild(spec: RunSpec): Promise<void> {
     success_count: succeeded,
     duplicate_count: after.duplicate_count - before.duplicate_count,
     throughput_tps: succeeded / seconds,
-    cpu_ms_per_task: (cpuUsed.user + cpuUsed.system) / 1000 / Math.max(1, succeeded),
+    cpu_ms_per_task: ((cpuUsed.user + cpuUsed.system) / 1000 + childCpuMs) / Math.max(1, succeeded),
+    ...(spec.isolation ? { isolation: spec.isolation } : {}),
     startup_ms: startupMs,
     peak_rss_mb: peakRssMb(),
     main_thread_utilization: 0,
@@ -146,6 +167,36 @@ async function runHandlerChild(spec: RunSpec): Promise<void> {
   };
   await writeFile(spec.resultFile, `${JSON.stringify(result, null, 2)}\n`);
 }
+
+/**
+ * CPU time of this process's child processes alive now (user and system), ms: summed from
+ * /proc/<pid>/stat on Linux, 0 elsewhere (and for children that have exited).
+ */
+export function childrenCpuMs(): number {
+  let total = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // after the command's closing parenthesis: state, ppid, ..., utime (14th field), stime (15th)
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) !== process.pid) continue;
+      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+/** Linux's clock ticks per second (USER_HZ), what /proc/<pid>/stat counts CPU time in. */
+const CLOCK_TICKS = 100;
 
 /** The process's peak resident set so far (every thread), MB. */
 const peakRssMb = () => process.resourceUsage().maxRSS / 1024;

@@ -237,6 +237,39 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
     }
   });
 
+  it("isolation runs the overhead profile with its kind shared, in threads and in processes of its own", async () => {
+    const out = mkdtempSync(join(tmpdir(), "taskq-bench-isolation-"));
+    try {
+      const run = await bench([
+        ...["isolation", "--tasks", "300", "--clients", "20", "--threads", "1", "--concurrency", "4"],
+        ...["--repeat", "1", "--out", out, "--quiet"],
+      ]);
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(
+        /^shared threads \(no isolation\) +[\d,]+ tasks\/s .* CPU [\d.]+ ms\/task$/m,
+      );
+      for (const name of ["threads of its own", "child processes"])
+        expect(run.stdout).toMatch(
+          new RegExp(`^isolated: ${name} +[\\d,]+ tasks/s .* µs/task wall, .* ms/task CPU$`, "m"),
+        );
+      const result = JSON.parse(readFileSync(join(out, "isolation.json"), "utf8"));
+      for (const level of ["shared", "thread", "process"])
+        expect(result.levels[level].median.success_count).toBe(300);
+      expect([result.levels.thread.median.isolation, result.levels.process.median.isolation]).toEqual([
+        "thread",
+        "process",
+      ]);
+      const bad = await bench(["isolation", "--levels", "shared,fork"]);
+      expect([bad.code, bad.stderr]).toEqual([
+        2,
+        'taskq-bench: --levels must be a comma-separated list of shared, thread, process, got "shared,fork"\n',
+      ]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it("drain stores a backlog, drains it with each system in turn, and reports the rounds", async () => {
     const out = mkdtempSync(join(tmpdir(), "taskq-bench-drain-"));
     try {

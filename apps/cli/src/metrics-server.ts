@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { toPrometheus, withLabels } from "@taskq/metrics";
 import { TinypoolExecutor } from "@taskq/queue";
-import { type Runtime, readStore, storePrometheus } from "taskq/app";
+import { KindRouter, type Runtime, readStore, storePrometheus } from "taskq/app";
 
 /** A worker's HTTP endpoints for a supervisor and a Prometheus scraper. */
 export interface MetricsServer {
@@ -20,12 +20,20 @@ export async function health(runtime: Runtime): Promise<{ ok: boolean; store: st
     store = `unreachable: ${(error as Error).message}`;
   }
   const executor = runtime.executor;
+  // the thread pools: the shared one, and those of kinds isolated in threads (processes start
+  // when their kind's attempts need them, and a dead one is replaced by the next attempt)
+  const pools = (executor instanceof KindRouter ? executor.executors : [executor]).filter(
+    (e): e is TinypoolExecutor<unknown, unknown> => e instanceof TinypoolExecutor,
+  );
+  const wanted = pools.reduce((sum, p) => sum + p.threads, 0);
+  const alive = pools.reduce((sum, p) => sum + p.threadCount, 0);
   const threads =
-    executor instanceof TinypoolExecutor
-      ? `${executor.threadCount} of ${executor.threads} alive`
-      : `inline (${executor.concurrency} slots)`;
-  const threadsOk = !(executor instanceof TinypoolExecutor) || executor.threadCount >= executor.threads;
-  return { ok: store === "ok" && threadsOk, store, threads };
+    pools.length > 0
+      ? `${alive} of ${wanted} alive`
+      : executor instanceof KindRouter
+        ? `none: every kind in child processes (${executor.concurrency} slots)`
+        : `inline (${executor.concurrency} slots)`;
+  return { ok: store === "ok" && alive >= wanted, store, threads };
 }
 
 /**

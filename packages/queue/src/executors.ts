@@ -38,6 +38,12 @@ export interface TinypoolExecutorOptions<T> {
    * @default ignored
    */
   readonly onError?: (error: Error) => void;
+  /**
+   * Each thread's heap limits (Node's Worker `resourceLimits`): a thread past
+   * `maxOldGenerationSizeMb` is ended (its attempts fail) and replaced.
+   * @default none: V8's own limits
+   */
+  readonly resourceLimits?: { readonly maxOldGenerationSizeMb?: number };
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -76,6 +82,7 @@ export class TinypoolExecutor<T, O> implements ExecutorPort<T, O> {
       idleTimeout: 60_000,
       isolateWorkers: false,
       ...(options.workerData === undefined ? {} : { workerData: options.workerData }),
+      ...(options.resourceLimits === undefined ? {} : { resourceLimits: { ...options.resourceLimits } }),
     });
     // tinypool emits 'error' on the pool for these, and an 'error' nobody hears ends the process
     this.pool.on("error", (error: Error) => options.onError?.(error));

@@ -24,6 +24,15 @@ export { type BreakerInfo, clientOf, type LimitsInfo, type ScheduleInfo } from "
 export { parseCron } from "./cron.js";
 /** A new task id as the client makes one (`task-` and a time-ordered suffix), for a task that needs its id first. */
 export { nextId as newTaskId } from "./handler-runtime.js";
+export {
+  checkIsolation,
+  type IsolatedKind,
+  type Isolation,
+  type IsolationLevel,
+  type KindIsolation,
+  KindRouter,
+  MEMORY_LIMIT_MB,
+} from "./isolation.js";
 export { BUILT_IN_KINDS, checkKind, type HandlerModules, KIND_PATTERN, kindOfModule } from "./kinds.js";
 export { type RetentionOptions, retentionService } from "./maintenance/retention.js";
 export {
@@ -68,6 +77,7 @@ export {
   type Runtime,
   type RuntimeConfig,
   type SimulationConfig,
+  threadsOf,
   withExistingStore,
   workerName,
 } from "./runtime.js";

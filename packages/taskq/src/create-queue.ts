@@ -99,6 +99,7 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     key: keyOf,
     handlerOptions,
     logger: options.logger ?? silentLogger,
+    ...(options.isolation === undefined ? {} : { isolation: options.isolation }),
     ...(options.objects === undefined ? {} : { storage: options.objects }),
   });
   const { store, orchestrator, metrics } = runtime;

@@ -11,7 +11,9 @@ import {
   runHandler,
   unknownKind,
 } from "./handler.js";
+import { HandlerProcesses } from "./handler-processes.js";
 import type { HandlerRequest, HandlerThreadData, ThreadMessage } from "./handler-thread.js";
+import { type IsolatedKind, type KindExecutor, KindRouter } from "./isolation.js";
 import { findNonJson } from "./json-value.js";
 import type { LoadedKind } from "./kinds.js";
 import { ThreadLanes } from "./thread-lane.js";
@@ -35,6 +37,17 @@ export interface HandlerExecutorOptions {
   readonly logLevel: string;
   readonly timeoutMs: number;
   readonly logger: LoggerPort;
+  /**
+   * Kinds that run on executors of their own (checked: checkIsolation); the others share the
+   * threads (or the main thread). @default none
+   */
+  readonly isolation?: readonly IsolatedKind[];
+}
+
+/** Options of one pool of handler threads: a heap limit for each thread besides. */
+interface HandlerThreadsOptions extends HandlerExecutorOptions {
+  /** @default none: V8's own */
+  readonly memoryLimitMb?: number | undefined;
 }
 
 /** An executor of handler tasks that can also cancel one attempt in flight (its `ctx.signal`). */
@@ -64,7 +77,7 @@ class HandlerThreads extends ThreadLanes<HandlerTask, string | null> implements 
    */
   readonly #cancelled = new RecentCancels();
 
-  constructor(o: HandlerExecutorOptions) {
+  constructor(o: HandlerThreadsOptions) {
     const cancelChannel = `taskq-cancel-${process.pid}-${randomUUID()}`;
     const workerData: HandlerThreadData = {
       handlers: Object.fromEntries(o.kinds.map((k) => [k.kind, k.url])),
@@ -96,6 +109,9 @@ class HandlerThreads extends ThreadLanes<HandlerTask, string | null> implements 
       onError: threadPoolWarning(o.logger),
       timeoutMs: o.timeoutMs,
       graceMs: TIMEOUT_GRACE_MS,
+      ...(o.memoryLimitMb === undefined
+        ? {}
+        : { resourceLimits: { maxOldGenerationSizeMb: o.memoryLimitMb } }),
     });
     this.#channel = new BroadcastChannel(cancelChannel);
     this.#channel.unref();
@@ -158,7 +174,52 @@ class HandlerInline extends InlineExecutor<HandlerTask, string | null> implement
   }
 }
 
+/**
+ * What runs the handlers: the shared threads (or the main thread with `threads: 0`); with
+ * `isolation`, a KindRouter over the shared executor (for the kinds not isolated, if any) and an
+ * executor of each isolated kind's own.
+ */
 export function handlerExecutor(o: HandlerExecutorOptions): HandlerExecutor {
+  if (!o.isolation || o.isolation.length === 0) return sharedExecutor(o);
+  const isolated = new Map(o.isolation.map((i) => [i.kind, i]));
+  const others = o.kinds.filter((k) => !isolated.has(k.kind));
+  const executors = new Map<string, KindExecutor>();
+  try {
+    for (const i of o.isolation) {
+      const kinds = o.kinds.filter((k) => k.kind === i.kind);
+      executors.set(
+        i.kind,
+        i.in === "process"
+          ? new HandlerProcesses({
+              kinds,
+              count: i.count,
+              concurrency: i.concurrency,
+              ...(i.memoryLimitMb === undefined ? {} : { memoryLimitMb: i.memoryLimitMb }),
+              objectsRoot: o.objectsRoot,
+              handlerOptions: o.handlerOptions,
+              logLevel: o.logLevel,
+              timeoutMs: o.timeoutMs,
+              graceMs: TIMEOUT_GRACE_MS,
+              logger: o.logger,
+            })
+          : new HandlerThreads({
+              ...o,
+              kinds,
+              threads: i.count,
+              concurrency: i.concurrency,
+              memoryLimitMb: i.memoryLimitMb,
+            }),
+      );
+    }
+    const shared = others.length === 0 ? undefined : sharedExecutor({ ...o, kinds: others });
+    return new KindRouter(shared, executors);
+  } catch (error) {
+    for (const executor of executors.values()) void executor.destroy();
+    throw error;
+  }
+}
+
+function sharedExecutor(o: HandlerExecutorOptions): HandlerExecutor {
   return o.threads === 0 ? new HandlerInline(o) : new HandlerThreads(o);
 }
 

@@ -39,6 +39,7 @@ export {
   TransientError,
 } from "./errors.js";
 export type { Handler, HandlerContext } from "./handler.js";
+export type { Isolation, IsolationLevel, KindIsolation } from "./isolation.js";
 export type { HandlerModules } from "./kinds.js";
 export type { QueueOptions, RetryOptions, RunOptions } from "./options.js";
 export { stableKey } from "./stable-key.js";

@@ -1,5 +1,6 @@
 import type { LifecycleHooks, LoggerPort, OnFull } from "@taskq/queue";
 import { ConfigError } from "./errors.js";
+import type { Isolation } from "./isolation.js";
 import { checkOptionKeys, keysOf } from "./option-keys.js";
 import { deprecationNotice, SETTINGS } from "./settings.js";
 import { checkStoreLocation } from "./store-location.js";
@@ -111,6 +112,11 @@ export interface QueueOptions<Payload> extends RunOptions {
   readonly objects?: string;
   /** Plain data every handler gets as `ctx.options` (sent to each thread once). @default undefined */
   readonly handlerOptions?: unknown;
+  /**
+   * The queue's kind run apart, in threads or child processes of its own: `{ resize: "process" }`
+   * (see Isolation). @default none: the shared threads
+   */
+  readonly isolation?: Isolation;
   /** @deprecated use `attempts`, `backoffBaseMs` and `backoffMaxMs` */
   readonly retry?: RetryOptions;
 }
@@ -142,6 +148,7 @@ export const QUEUE_OPTION_KEYS = [
     logger: true,
     objects: true,
     handlerOptions: true,
+    isolation: true,
   }),
   ...RUN_OPTION_KEYS,
 ];

@@ -32,6 +32,7 @@ import { FsObjectStore } from "@taskq/storage-sim";
 import { CliError } from "./app-errors.js";
 import { ConfigError } from "./errors.js";
 import { handlerExecutor, payloadPreparer, threadPoolWarning } from "./handler-runtime.js";
+import { checkIsolation, type IsolatedKind, type Isolation, KindRouter } from "./isolation.js";
 import { findNonJson } from "./json-value.js";
 import { checkKind, type HandlerModules, type KindRegistry, kindOfModule, registerKinds } from "./kinds.js";
 import { cancelWatchService } from "./maintenance/cancel-watch.js";
@@ -80,6 +81,8 @@ export interface RuntimeConfig extends RunSettings, Partial<SimulationConfig> {
   readonly key?: (payload: unknown) => string;
   /** Plain data every handler gets as `ctx.options`. @default undefined */
   readonly handlerOptions?: unknown;
+  /** Handler kinds that run apart from the others, in threads or processes of their own (see Isolation). @default none */
+  readonly isolation?: Isolation;
   /** Where the runtime logs. @default a pino logger at `logLevel` on stderr */
   readonly logger?: LoggerPort & { flush?: () => void };
   /**
@@ -191,9 +194,11 @@ async function buildExecutor(
   objects: FsObjectStore | undefined,
   processorConfig: ProcessorConfig | undefined,
   logger: LoggerPort,
+  isolation: readonly IsolatedKind[] | undefined,
 ): Promise<ExecutorPort<unknown, unknown>> {
   if (!registry.builtIn) {
     return handlerExecutor({
+      ...(isolation ? { isolation } : {}),
       kinds: registry.modules,
       threads: config.threads,
       concurrency: config.concurrency,
@@ -250,6 +255,15 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   // the kinds it runs and what runs each: handler modules (loaded and checked here), or the built-in types
   const registry = await registerKinds(handlerModules(config));
   const handler = !registry.builtIn;
+  if (config.isolation !== undefined && !handler)
+    throw new ConfigError(
+      "isolation",
+      "isolation is for handler modules' kinds (give handlers), not the built-in task types",
+    );
+  const isolation =
+    config.isolation === undefined
+      ? undefined
+      : checkIsolation(config.isolation, registry.kinds, config.threads);
   if (!handler && config.storage === undefined)
     throw new TypeError("the built-in task types need an object store directory (storage)");
   // a long-running writer: checkpoints on their own thread, off the commits' path
@@ -262,7 +276,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     // opened here even for threads (each opens its own): a bad directory fails before anything runs
     objects = config.storage === undefined ? undefined : await openObjects(config.storage, config.chunkSize);
     processorConfig = handler ? undefined : processorConfigOf(config, resolve(config.storage as string));
-    executor = await buildExecutor(config, registry, objects, processorConfig, logger);
+    executor = await buildExecutor(config, registry, objects, processorConfig, logger, isolation);
   } catch (error) {
     await objects?.dispose();
     await store.close();
@@ -304,7 +318,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   store.startHeartbeat();
   // the breakers this process's attempts opened or closed fire its hooks (breakerOpened/Closed)
   const unlistenBreakers = store.onBreakerChange((change) => orchestrator.breakerChanged(change));
-  const threads = executor instanceof TinypoolExecutor ? executor.threads : 0;
+  const threads = threadsOf(executor);
   const services: MaintenanceService[] = [
     // what monitoring shows of this process: attempts executing now against tasks held
     workerReportService(store, () => ({
@@ -352,6 +366,14 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
       logger.flush?.();
     },
   };
+}
+
+/** The threads an executor keeps (a KindRouter's: its executors' on threads); 0 on the main thread. */
+export function threadsOf(executor: ExecutorPort<unknown, unknown>): number {
+  if (executor instanceof TinypoolExecutor) return executor.threads;
+  if (executor instanceof KindRouter)
+    return executor.executors.reduce((sum, e) => sum + (e instanceof TinypoolExecutor ? e.threads : 0), 0);
+  return 0;
 }
 
 /**

@@ -3,8 +3,10 @@
 // MessagePort. Tinypool still starts, replaces and ends the threads: a lane's session is one
 // tinypool task, asked for when the lane has attempts to post and handed the thread's end of the
 // port; it returns once the lane has been idle a while. When tinypool fails that task (the thread
-// died, or was ended past its timeout), the attempts posted on that thread fail, and the next ones
-// go to a session on another thread (tinypool starts one in its place).
+// died, ran out of heap, or was ended past its timeout), the attempts posted on that thread fail,
+// saying why, and the next ones go to a session on another thread (tinypool starts one in its
+// place). A thread that exits without an error tinypool hears (it listens for none but errors)
+// has its session aborted, which makes tinypool drop it the same way.
 // Both ends are here: ThreadLanes on the main thread, serveLane in the threads' entry module.
 import { MessageChannel, type MessagePort, threadId } from "node:worker_threads";
 import {
@@ -140,6 +142,11 @@ interface Lane<O> {
   /** Since when nothing has been posted or waiting (while the session is open). */
   idleSince: number;
   idleTimer: NodeJS.Timeout | undefined;
+  /**
+   * Aborts the session's tinypool task: tinypool then drops its thread and starts another (for a
+   * thread that exited on its own, whose errors nobody hears any more).
+   */
+  readonly abort: AbortController;
 }
 
 /**
@@ -163,6 +170,7 @@ function newLane<O>(index: number): Lane<O> {
     ended: false,
     idleSince: 0,
     idleTimer: undefined,
+    abort: new AbortController(),
   };
 }
 
@@ -174,6 +182,21 @@ function crashed(message: string, runMs: number): AttemptOutcome<never> {
   };
 }
 
+/** Whether tinypool failed a thread's task because the thread ran out of heap (Node ended it). */
+function outOfMemory(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "ERR_WORKER_OUT_OF_MEMORY";
+}
+
+/** The failure of the attempts on a thread that ran out of heap: the limit it had, in words. */
+export function threadOutOfMemory(memoryLimitMb: number | undefined): FailureInfo {
+  const limit = memoryLimitMb === undefined ? "" : ` (memoryLimitMb ${memoryLimitMb})`;
+  return {
+    errorClass: "worker_crash",
+    retryable: true,
+    message: `out of memory${limit}: an attempt on this thread went past ${memoryLimitMb === undefined ? "V8's heap limit" : "its heap limit"}; the thread was ended and a new one takes its place`,
+  };
+}
+
 /**
  * Runs attempts on tinypool's threads through a lane per thread. An attempt goes to the lane with
  * the fewest attempts (posted or about to be): since the caller never runs more than
@@ -182,8 +205,10 @@ function crashed(message: string, runMs: number): AttemptOutcome<never> {
  * LANE_IDLE_MS; each thread runs one session at most (tinypool's concurrentTasksPerWorker is 1),
  * so the open lanes are on threads of their own. A thread that dies fails only the attempts posted
  * to it, as retryable `worker_crash`es (answered once the thread has exited, at most `graceMs`
- * later, so their slots are not handed on while their code may still run); the attempts of this
- * turn not yet posted go to the lane that replaces it.
+ * later, so their slots are not handed on while their code may still run; one that ran out of
+ * heap says "out of memory", with `resourceLimits.maxOldGenerationSizeMb` when given, and one that
+ * exited says its exit code); the attempts of this turn not yet posted go to the lane that
+ * replaces it.
  */
 export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
   override readonly concurrency: number;
@@ -195,6 +220,7 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
   readonly #request: (task: T, attempt: number) => unknown;
   readonly #timeoutMs: number;
   readonly #graceMs: number;
+  readonly #memoryLimitMb: number | undefined;
   readonly #lanes: Lane<O>[] = [];
   #next = 0;
   #flushing = false;
@@ -210,6 +236,7 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
     this.#request = options.request ?? ((task, attempt) => ({ task, attempt }));
     this.#timeoutMs = options.timeoutMs ?? 0;
     this.#graceMs = options.graceMs ?? 1000;
+    this.#memoryLimitMb = options.resourceLimits?.maxOldGenerationSizeMb;
     for (let i = 0; i < this.threads; i++) this.#lanes.push(newLane(i));
   }
 
@@ -278,7 +305,15 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
     } else if ("threadId" in reply) {
       const thread = this.pool.threads.find((t) => t.threadId === reply.threadId);
       lane.thread = thread;
-      lane.exited = thread && new Promise<void>((resolve) => thread.once("exit", () => resolve()));
+      lane.exited =
+        thread &&
+        new Promise<void>((resolve) =>
+          thread.once("exit", (code: number) => {
+            resolve();
+            // after the turn: an error Node reports with the exit (out of memory) ends the lane first
+            setImmediate(() => this.#exitedAlone(lane, code));
+          }),
+        );
     } else {
       const batch = lane.unbegun.shift();
       if (!batch || batch.left === 0) return;
@@ -317,6 +352,23 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
       retryable: true,
       message: `an attempt on this thread ran past timeoutMs (${this.#timeoutMs} ms) and ${this.#graceMs} ms of grace without heeding ctx.signal: the thread was terminated and replaced`,
     };
+  }
+
+  /**
+   * A lane's thread exited with no error tinypool heard of (a plain exit: tinypool's threads
+   * report only errors, and its task would wait forever): the thread is ended as a failed one, and
+   * the attempts on it fail, saying its exit code.
+   */
+  #exitedAlone(lane: Lane<O>, code: number): void {
+    if (lane.ended || lane.failure) return;
+    lane.failure = {
+      errorClass: "worker_crash",
+      retryable: true,
+      message: `the thread exited with code ${code} while attempts ran on it; a new thread takes its place`,
+    };
+    // an exited thread's listeners are gone (an error emitted on it would be nobody's): tinypool
+    // drops the thread of an aborted task, and starts another
+    lane.abort.abort();
   }
 
   /**
@@ -361,9 +413,12 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
     port1.unref(); // the session (a tinypool task) keeps the process alive while it is open
     this.counts.sessions++;
     const setup: LaneSetup = { port: port2, announce: this.#timeoutMs > 0 };
-    this.pool.run(setup, { transferList: [port2] }).then(
+    this.pool.run(setup, { transferList: [port2], signal: lane.abort.signal }).then(
       () => this.#ended(lane, "its session ended"),
-      (error: unknown) => this.#ended(lane, (error as Error)?.message ?? String(error)),
+      (error: unknown) => {
+        if (outOfMemory(error)) lane.failure ??= threadOutOfMemory(this.#memoryLimitMb);
+        this.#ended(lane, (error as Error)?.message ?? String(error));
+      },
     );
     return port1;
   }

@@ -5,6 +5,7 @@ import { type MetricsReport, toPrometheus, toReport } from "@taskq/metrics";
 import { type CloseOptions, Fetcher, type LifecycleHooks, type LoggerPort } from "@taskq/queue";
 import { ConfigError } from "./errors.js";
 import { silentLogger } from "./handler.js";
+import { checkIsolation, type Isolation, KindRouter } from "./isolation.js";
 import type { HandlerModules } from "./kinds.js";
 import { checkOptionKeys, keysOf } from "./option-keys.js";
 import { RUN_OPTION_KEYS, type RunOptions, resolveRunOptions } from "./options.js";
@@ -74,9 +75,10 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
     runner: runtime.orchestrator,
     kinds: runtime.kinds,
     ...prefetchOf(runtime.executor.concurrency, checkPrefetch(options.prefetch ?? "auto")),
-    ...(options.kindConcurrency
-      ? { perKind: checkKindConcurrency(options.kindConcurrency, runtime.kinds) }
-      : {}),
+    ...perKindOf(
+      options.kindConcurrency && checkKindConcurrency(options.kindConcurrency, runtime.kinds),
+      runtime.executor,
+    ),
     pollMs: options.pollMs ?? defaultPollMs(runtime.store.dialect),
     ...(options.exitWhenIdle === undefined ? {} : { exitWhenIdle: options.exitWhenIdle }),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -87,6 +89,23 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
   } finally {
     unlisten();
   }
+}
+
+/**
+ * What a worker holds at most of each kind: its own per-kind limits, and an isolated kind's slots
+ * (beside other executors, a task of that kind waiting for its executor would hold an
+ * orchestrator slot that another kind's executor could use).
+ */
+function perKindOf(
+  limits: Readonly<Record<string, number>> | undefined,
+  executor: unknown,
+): { perKind?: Readonly<Record<string, number>> } {
+  const isolated = executor instanceof KindRouter ? executor.isolatedSlots : undefined;
+  if (!isolated) return limits ? { perKind: limits } : {};
+  const perKind: Record<string, number> = { ...limits };
+  for (const [kind, slots] of Object.entries(isolated))
+    perKind[kind] = Math.min(perKind[kind] ?? slots, slots);
+  return { perKind };
 }
 
 /** A fetcher's capacity for its slots and a prefetch: fixed, or sized as it runs. */
@@ -157,6 +176,12 @@ export interface WorkerOptions extends RunOptions {
   /** Tasks it takes beyond its free slots (see ServeOptions). @default "auto" */
   readonly prefetch?: number | "auto";
   /**
+   * Kinds whose handlers run apart from the others, in threads or child processes of their own:
+   * `{ resize: "process" }`, `{ pdf: { in: "thread", memoryLimitMb: 256 } }` (see Isolation).
+   * @default none: every kind on the shared threads
+   */
+  readonly isolation?: Isolation;
+  /**
    * Its name, for people: monitor and the dashboard show it beside its id (host:pid:nonce);
    * 1-100 printable characters. @default the host name
    */
@@ -188,6 +213,7 @@ const WORKER_KEYS = [
     pollMs: true,
     kindConcurrency: true,
     prefetch: true,
+    isolation: true,
     name: true,
   }),
   ...RUN_OPTION_KEYS,
@@ -213,13 +239,17 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   // before anything opens: the handlers' keys are the kinds it will serve
   if (options.kindConcurrency !== undefined && options.handlers && typeof options.handlers === "object")
     checkKindConcurrency(options.kindConcurrency, Object.keys(options.handlers));
+  const settings = resolveRunOptions(options);
+  if (options.isolation !== undefined && options.handlers && typeof options.handlers === "object")
+    checkIsolation(options.isolation, Object.keys(options.handlers), settings.threads);
   const handlerOptions = options.handlerOptions;
   const runtime = await openRuntime({
-    ...resolveRunOptions(options),
+    ...settings,
     store,
     handlers: options.handlers,
     handlerOptions,
     logger: options.logger ?? silentLogger,
+    ...(options.isolation === undefined ? {} : { isolation: options.isolation }),
     ...(options.name === undefined ? {} : { name: options.name }),
     ...(options.hooks ? { hooks: options.hooks } : {}),
     ...(options.objects === undefined ? {} : { storage: options.objects }),

@@ -122,6 +122,23 @@ describe("thread lanes", () => {
     expect([...after.keys()].filter((id) => before.has(id))).toHaveLength(1);
   });
 
+  it("a thread that exits plainly (no error tinypool hears) fails the attempts on it, saying its exit code; a new thread takes its lane", async () => {
+    const executor = lanes(2, 2);
+    // the lanes take turns: the 1st and 3rd attempts share a thread, the 2nd and 4th the other
+    const outcomes = await runAll(executor, [{ exit: 3, ms: 300 }, { ms: 300 }, { ms: 300 }, { ms: 300 }]);
+    expect(outcomes.map((o) => o.ok)).toEqual([false, true, false, true]);
+    for (const o of [outcomes[0], outcomes[2]])
+      expect(o).toMatchObject({
+        error: {
+          errorClass: "worker_crash",
+          retryable: true,
+          message: "the thread exited with code 3 while attempts ran on it; a new thread takes its place",
+        },
+      });
+    expect(byThread(await runAll(executor, [{}, {}, {}, {}])).size).toBe(2);
+    expect(executor.threadCount).toBe(2);
+  });
+
   it("an exception thrown on a thread outside any attempt fails the attempts in flight there; the thread lives on", async () => {
     const executor = lanes(2, 2);
     // the lanes take turns: the 1st and 3rd attempts share a thread, the 2nd and 4th the other

@@ -2,8 +2,12 @@ import { toReport } from "@taskq/metrics";
 import {
   CliError,
   checkKindConcurrency,
+  type Isolation,
+  type IsolationLevel,
   integerAtLeast,
   integerAtLeastOr,
+  type KindIsolation,
+  MEMORY_LIMIT_MB,
   openRuntime,
   redactUrl,
   serve,
@@ -27,7 +31,73 @@ interface ServeArgs extends RuntimeArgs, TransportArgs {
   "ui-port"?: number;
   "ui-host": string;
   "kind-concurrency"?: Record<string, number>;
+  isolate?: Record<string, IsolationLevel>;
+  "memory-limit"?: Record<string, number>;
   name?: string;
+}
+
+/** `--isolate KIND=thread|process` (repeatable) as `{ KIND: level }`; one line naming the flag otherwise. */
+function isolateFlag(value: unknown): Record<string, IsolationLevel> {
+  const levels: Record<string, IsolationLevel> = {};
+  for (const item of (Array.isArray(value) ? value : [value]).map(String)) {
+    const match = /^([^=]+)=(thread|process)$/.exec(item);
+    if (!match)
+      throw new CliError(`--isolate takes KIND=thread or KIND=process, got ${JSON.stringify(item)}`, 2);
+    levels[match[1] as string] = match[2] as IsolationLevel;
+  }
+  return levels;
+}
+
+/** `--memory-limit KIND=MB` (repeatable) as `{ KIND: MB }`; one line naming the flag otherwise. */
+function memoryLimitFlag(value: unknown): Record<string, number> {
+  const limits: Record<string, number> = {};
+  for (const item of (Array.isArray(value) ? value : [value]).map(String)) {
+    const match = /^([^=]+)=(\d+)$/.exec(item);
+    const mb = Number(match?.[2]);
+    if (!match || mb < MEMORY_LIMIT_MB.min || mb > MEMORY_LIMIT_MB.max)
+      throw new CliError(
+        `--memory-limit takes KIND=MB (MB an integer from ${MEMORY_LIMIT_MB.min} to ${MEMORY_LIMIT_MB.max}), got ${JSON.stringify(item)}`,
+        2,
+      );
+    limits[match[1] as string] = mb;
+  }
+  return limits;
+}
+
+/**
+ * `--isolate` and `--memory-limit` as the runtime's `isolation`, checked against the kinds served
+ * (a limit needs its kind isolated: it is the heap of that kind's own threads or processes).
+ */
+export function isolationOf(
+  isolate: Readonly<Record<string, IsolationLevel>> | undefined,
+  memoryLimit: Readonly<Record<string, number>> | undefined,
+  kinds: readonly string[] | undefined,
+): Isolation | undefined {
+  if (isolate === undefined && memoryLimit === undefined) return undefined;
+  if (kinds === undefined)
+    throw new CliError("--isolate and --memory-limit are for handler kinds: give --handler KIND=FILE", 2);
+  for (const [flag, given] of [
+    ["--isolate", isolate],
+    ["--memory-limit", memoryLimit],
+  ] as const)
+    for (const kind of Object.keys(given ?? {}))
+      if (!kinds.includes(kind))
+        throw new CliError(
+          `${flag} names ${JSON.stringify(kind)}, a kind this worker does not serve (it serves ${kinds.join(", ")})`,
+          2,
+        );
+  const isolation: Record<string, KindIsolation> = {};
+  for (const [kind, level] of Object.entries(isolate ?? {})) {
+    const mb = memoryLimit?.[kind];
+    isolation[kind] = { in: level, ...(mb === undefined ? {} : { memoryLimitMb: mb }) };
+  }
+  for (const kind of Object.keys(memoryLimit ?? {}))
+    if (!(kind in isolation))
+      throw new CliError(
+        `--memory-limit ${kind}: the limit is of the kind's own threads or processes; give --isolate ${kind}=thread or --isolate ${kind}=process too`,
+        2,
+      );
+  return isolation;
 }
 
 /** `--kind-concurrency KIND=N` (repeatable) as `{ KIND: N }`; one line naming the flag otherwise. */
@@ -90,6 +160,22 @@ export const serveCommand = {
         describe:
           "most tasks of a kind this worker holds at once, KIND=N (repeatable); see `taskq limits` for the fleet",
       })
+      .option("isolate", {
+        type: "string",
+        array: true,
+        requiresArg: true,
+        coerce: isolateFlag,
+        describe:
+          "run a handler kind apart, KIND=thread or KIND=process (repeatable): its own threads or child processes, where a crash, an exit or running out of memory ends that attempt only",
+      })
+      .option("memory-limit", {
+        type: "string",
+        array: true,
+        requiresArg: true,
+        coerce: memoryLimitFlag,
+        describe:
+          "heap limit of an isolated kind's each thread or process, KIND=MB (repeatable): an attempt past it fails (retried) and its thread or process is replaced",
+      })
       .option("metrics-host", {
         type: "string",
         default: "127.0.0.1",
@@ -114,6 +200,10 @@ export const serveCommand = {
         "at most 4 emails at once here",
       )
       .example(
+        "taskq serve --handler resize=./resize.mjs --isolate resize=process --memory-limit resize=256",
+        "resize tasks in child processes of 256 MB heap each",
+      )
+      .example(
         "taskq serve --store postgres://taskq:secret@db:5432/taskq --metrics-port 9464",
         "one of many workers on one PostgreSQL store",
       );
@@ -126,8 +216,15 @@ export const serveCommand = {
     const transport = argv["ui-port"] === undefined ? undefined : resolveTransport(argv);
     if (argv["ui-port"] !== undefined && transport !== undefined)
       checkDashboardListen(argv["ui-port"], argv["ui-host"], transport);
+    const config = toRuntimeConfig(argv, "serve");
+    const isolation = isolationOf(
+      argv.isolate,
+      argv["memory-limit"],
+      config.handlers && Object.keys(config.handlers),
+    );
     const runtime = await openRuntime({
-      ...toRuntimeConfig(argv, "serve"),
+      ...config,
+      ...(isolation === undefined ? {} : { isolation }),
       ...(argv.name === undefined ? {} : { name: argv.name }),
     });
     const { orchestrator, store } = runtime;

@@ -1,0 +1,155 @@
+// The entry module of the child processes that run a kind isolated in processes
+// (`isolation: { resize: "process" }`, handler-processes.ts starts them). The parent sends its
+// handlers and settings once (`init`), then attempts (`run`), each answered with its outcome
+// (`done`), and cancels (`cancel`, aborting that attempt's `ctx.signal`). What ends the process
+// ends its attempts only: process.exit(), a native abort, running out of heap past
+// `--max-old-space-size` (memoryLimitMb), or an exception nothing caught (said to the parent first,
+// then the process exits with code 1: a fresh process is safer than one in an unknown state).
+// The parent going away (its IPC channel closing) ends the process too.
+import { createLogger } from "@taskq/metrics";
+import type { AttemptOutcome } from "@taskq/queue";
+import { FsObjectStore, type ObjectStore } from "@taskq/storage-sim";
+import {
+  CancelRegistry,
+  cancelToken,
+  type Handler,
+  type HandlerTask,
+  loadHandler,
+  runHandler,
+  unknownKind,
+} from "./handler.js";
+
+/** What a process gets once, before any attempt. */
+export interface HandlerProcessData {
+  /** Handler module URLs by kind. */
+  readonly handlers: Readonly<Record<string, string>>;
+  readonly options: unknown;
+  readonly objects: { readonly root: string } | undefined;
+  readonly logLevel: string;
+  readonly timeoutMs: number;
+  /** Say when each attempt begins (`began`), so the parent can time it (with a timeout). */
+  readonly announce: boolean;
+}
+
+/** One attempt, as its process receives it. */
+export interface ProcessRequest extends HandlerTask {
+  readonly attempt: number;
+}
+
+/** Parent to process. `cancelled`: a cancel came before the attempt was sent. */
+export type ToProcess =
+  | { readonly t: "init"; readonly data: HandlerProcessData }
+  | { readonly t: "run"; readonly n: number; readonly request: ProcessRequest; readonly cancelled?: true }
+  | { readonly t: "cancel"; readonly token: string };
+
+/** Process to parent: an attempt began, an attempt's outcome, or why the process is about to exit. */
+export type FromProcess =
+  | { readonly t: "began"; readonly n: number }
+  | { readonly t: "done"; readonly n: number; readonly outcome: AttemptOutcome<string | null> }
+  | { readonly t: "crash"; readonly message: string };
+
+interface Loaded {
+  readonly handlers: ReadonlyMap<string, Handler>;
+  readonly objects: ObjectStore | undefined;
+  readonly logger: ReturnType<typeof createLogger>;
+}
+
+const send = (message: FromProcess, then?: () => void): void => {
+  if (!process.connected) return;
+  process.send?.(message, undefined, undefined, () => then?.());
+};
+
+async function load(data: HandlerProcessData): Promise<Loaded> {
+  const [handlers, objects] = await Promise.all([
+    Promise.all(
+      Object.entries(data.handlers).map(async ([kind, url]) => [kind, await loadHandler(url)] as const),
+    ),
+    data.objects ? FsObjectStore.open({ root: data.objects.root, io: "sync" }) : undefined,
+  ]);
+  return { handlers: new Map(handlers), objects, logger: createLogger({ level: data.logLevel }) };
+}
+
+const cancels = new CancelRegistry();
+let data: HandlerProcessData | undefined;
+let loaded: Promise<Loaded> | undefined;
+let ready: Loaded | undefined;
+
+async function run(n: number, request: ProcessRequest, cancelled: boolean): Promise<void> {
+  const token = cancelToken(request);
+  // registered before anything is awaited: a cancel from now on reaches this attempt
+  const cancel = cancels.register(token);
+  if (cancelled) cancel.cancel();
+  let outcome: AttemptOutcome<string | null>;
+  const start = performance.now();
+  try {
+    const { handlers, objects, logger } = ready ?? (await (loaded as Promise<Loaded>));
+    const settings = data as HandlerProcessData;
+    if (settings.announce) send({ t: "began", n });
+    const handler = handlers.get(request.kind);
+    outcome = handler
+      ? await runHandler(handler, request, request.attempt, {
+          logger,
+          objects,
+          options: settings.options,
+          timeoutMs: settings.timeoutMs,
+          cancel,
+        })
+      : unknownKind(request.kind);
+  } catch (error) {
+    // the handlers failed to load here (they loaded on the main thread): retryable, as on a thread
+    outcome = {
+      ok: false,
+      error: {
+        errorClass: "worker_crash",
+        retryable: true,
+        message: `the handler's process could not load it: ${(error as Error)?.message ?? String(error)}`,
+      },
+      runMs: performance.now() - start,
+    };
+  } finally {
+    cancels.unregister(token, cancel);
+  }
+  send({ t: "done", n, outcome });
+}
+
+/** The first line of an error as the parent reports it: `Error: message`. */
+function described(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+let crashing = false;
+/** Tells the parent why, then exits with code 1 (at once if the message cannot be sent). */
+function crash(message: string): void {
+  if (crashing) return;
+  crashing = true;
+  send({ t: "crash", message }, () => process.exit(1));
+  setTimeout(() => process.exit(1), 1000).unref();
+}
+
+process.on("uncaughtException", (error) =>
+  crash(`uncaught exception in the handler's process: ${described(error)}`),
+);
+process.on("unhandledRejection", (reason) =>
+  crash(`unhandled rejection in the handler's process: ${described(reason)}`),
+);
+// the parent went away (it exited, or ended this process's channel): nothing is left to answer
+process.on("disconnect", () => process.exit(0));
+process.on("message", (message: ToProcess) => {
+  switch (message.t) {
+    case "init":
+      data = message.data;
+      loaded = load(message.data);
+      loaded.then(
+        (done) => (ready = done),
+        () => undefined, // each attempt reports it
+      );
+      return;
+    case "run":
+      void run(message.n, message.request, message.cancelled === true);
+      return;
+    case "cancel":
+      cancels.cancel(message.token);
+      return;
+  }
+});
