@@ -13,11 +13,12 @@ import {
   CancelRegistry,
   cancelToken,
   type Handler,
-  type HandlerTask,
+  type HandlerRequest,
   loadHandler,
   runHandler,
   unknownKind,
 } from "./handler.js";
+import { runInTraceparent } from "./tracing.js";
 
 /** What a process gets once, before any attempt. */
 export interface HandlerProcessData {
@@ -31,15 +32,10 @@ export interface HandlerProcessData {
   readonly announce: boolean;
 }
 
-/** One attempt, as its process receives it. */
-export interface ProcessRequest extends HandlerTask {
-  readonly attempt: number;
-}
-
 /** Parent to process. `cancelled`: a cancel came before the attempt was sent. */
 export type ToProcess =
   | { readonly t: "init"; readonly data: HandlerProcessData }
-  | { readonly t: "run"; readonly n: number; readonly request: ProcessRequest; readonly cancelled?: true }
+  | { readonly t: "run"; readonly n: number; readonly request: HandlerRequest; readonly cancelled?: true }
   | { readonly t: "cancel"; readonly token: string };
 
 /** Process to parent: an attempt began, an attempt's outcome, or why the process is about to exit. */
@@ -74,7 +70,7 @@ let data: HandlerProcessData | undefined;
 let loaded: Promise<Loaded> | undefined;
 let ready: Loaded | undefined;
 
-async function run(n: number, request: ProcessRequest, cancelled: boolean): Promise<void> {
+async function run(n: number, request: HandlerRequest, cancelled: boolean): Promise<void> {
   const token = cancelToken(request);
   // registered before anything is awaited: a cancel from now on reaches this attempt
   const cancel = cancels.register(token);
@@ -86,15 +82,20 @@ async function run(n: number, request: ProcessRequest, cancelled: boolean): Prom
     const settings = data as HandlerProcessData;
     if (settings.announce) send({ t: "began", n });
     const handler = handlers.get(request.kind);
-    outcome = handler
-      ? await runHandler(handler, request, request.attempt, {
-          logger,
-          objects,
-          options: settings.options,
-          timeoutMs: settings.timeoutMs,
-          cancel,
-        })
-      : unknownKind(request.kind);
+    const runIt = (h: Handler) => () =>
+      runHandler(h, request, request.attempt, {
+        logger,
+        objects,
+        options: settings.options,
+        timeoutMs: settings.timeoutMs,
+        cancel,
+      });
+    // inside the attempt span's context when the main thread made one (OpenTelemetry)
+    outcome = !handler
+      ? unknownKind(request.kind)
+      : request.traceparent === undefined
+        ? await runIt(handler)()
+        : await runInTraceparent(request.traceparent, runIt(handler));
   } catch (error) {
     // the handlers failed to load here (they loaded on the main thread): retryable, as on a thread
     outcome = {

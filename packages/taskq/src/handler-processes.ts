@@ -12,7 +12,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { AttemptOutcome, FailureInfo, LoggerPort } from "@taskq/queue";
-import { cancelToken, type HandlerTask, RecentCancels } from "./handler.js";
+import { attemptRequest, cancelToken, type HandlerTask, RecentCancels } from "./handler.js";
 import type { FromProcess, HandlerProcessData, ToProcess } from "./handler-process.js";
 import type { LoadedKind } from "./kinds.js";
 
@@ -138,7 +138,7 @@ export class HandlerProcesses {
       this.#send(proc, {
         t: "run",
         n,
-        request: { kind: task.kind, payload: task.payload, id: task.id, key: task.key, attempt },
+        request: attemptRequest(task, attempt),
         ...(cancelled ? { cancelled: true as const } : {}),
       });
       if (signal) {

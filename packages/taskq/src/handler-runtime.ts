@@ -4,6 +4,7 @@ import { type ExecutorPort, InlineExecutor, type LoggerPort, type PreparedTask }
 import type { ObjectStore } from "@taskq/storage-sim";
 import { PayloadError } from "./errors.js";
 import {
+  attemptRequest,
   CancelRegistry,
   cancelToken,
   type HandlerTask,
@@ -12,14 +13,11 @@ import {
   unknownKind,
 } from "./handler.js";
 import { HandlerProcesses } from "./handler-processes.js";
-import type { HandlerRequest, HandlerThreadData, ThreadMessage } from "./handler-thread.js";
+import type { HandlerThreadData, ThreadMessage } from "./handler-thread.js";
 import { type IsolatedKind, type KindExecutor, KindRouter } from "./isolation.js";
 import { findNonJson } from "./json-value.js";
 import type { LoadedKind } from "./kinds.js";
 import { ThreadLanes } from "./thread-lane.js";
-import { activeTraceparent } from "./tracing.js";
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The threads' built entry module: `../dist/` from both `src/` (tests) and `dist/` (the package). */
 const threadEntryUrl = new URL("../dist/handler-thread.js", import.meta.url);
@@ -92,20 +90,7 @@ class HandlerThreads extends ThreadLanes<HandlerTask, string | null> implements 
       threads: o.threads,
       concurrentTasksPerThread: o.concurrency,
       workerData,
-      request: (task, attempt): HandlerRequest => {
-        const request: Mutable<HandlerRequest> = {
-          kind: task.kind,
-          payload: task.payload,
-          id: task.id,
-          key: task.key,
-          attempt,
-        };
-        if (task.correlationId !== undefined) request.correlationId = task.correlationId;
-        // called inside the attempt's span (when one was made): its context goes with the request
-        const traceparent = activeTraceparent();
-        if (traceparent !== undefined) request.traceparent = traceparent;
-        return request;
-      },
+      request: attemptRequest,
       onError: threadPoolWarning(o.logger),
       timeoutMs: o.timeoutMs,
       graceMs: TIMEOUT_GRACE_MS,

@@ -13,7 +13,7 @@ import {
   CancelRegistry,
   cancelToken,
   type Handler,
-  type HandlerTask,
+  type HandlerRequest,
   loadHandler,
   runHandler,
   unknownKind,
@@ -37,13 +37,6 @@ export interface HandlerThreadData {
 export type ThreadMessage =
   | { readonly type: "cancel"; readonly token: string }
   | { readonly type: "listening" };
-
-/** One attempt, as its thread receives it: what the handler needs, and no more. */
-export interface HandlerRequest extends HandlerTask {
-  readonly attempt: number;
-  /** The attempt span's W3C traceparent (OpenTelemetry on the main thread): the handler runs inside it. */
-  readonly traceparent?: string;
-}
 
 interface Loaded {
   readonly handlers: ReadonlyMap<string, Handler>;

@@ -5,6 +5,7 @@ import type { AttemptOutcome, LoggerPort } from "@taskq/queue";
 import type { ObjectStore } from "@taskq/storage-sim";
 import { ConfigError, classifyHandlerError, PayloadError } from "./errors.js";
 import { findNonJson } from "./json-value.js";
+import { activeTraceparent } from "./tracing.js";
 
 /** What a handler gets besides its payload. */
 export interface HandlerContext {
@@ -116,6 +117,34 @@ export interface HandlerTask {
   readonly kind: string;
   /** Its correlation id, when it was enqueued with one. */
   readonly correlationId?: string;
+}
+
+/**
+ * One attempt, as its thread or process receives it: what the handler needs, and no more. The
+ * one home of what crosses to a handler's thread or process (attemptRequest).
+ */
+export interface HandlerRequest extends HandlerTask {
+  readonly attempt: number;
+  /** The attempt span's W3C traceparent (OpenTelemetry on the main thread): the handler runs inside it. */
+  readonly traceparent?: string;
+}
+
+/**
+ * The request of an attempt for its thread or process. Called inside the attempt's span (when one
+ * was made): its context goes with the request.
+ */
+export function attemptRequest(task: HandlerTask, attempt: number): HandlerRequest {
+  const request: { -readonly [K in keyof HandlerRequest]: HandlerRequest[K] } = {
+    kind: task.kind,
+    payload: task.payload,
+    id: task.id,
+    key: task.key,
+    attempt,
+  };
+  if (task.correlationId !== undefined) request.correlationId = task.correlationId;
+  const traceparent = activeTraceparent();
+  if (traceparent !== undefined) request.traceparent = traceparent;
+  return request;
 }
 
 /** Names an attempt in flight to a cancel: kind and key (one process runs one task per kind and key at once). */

@@ -160,6 +160,29 @@ describe.each(stores)("correlation ids on %s", (_name, storeOf) => {
   });
 });
 
+describe("correlation ids in isolated kinds (SQLite)", () => {
+  it.each(["thread", "process"] as const)(
+    "a handler in a kind isolated in a %s reads its task's correlation id",
+    async (isolatedIn) => {
+      const store = join(mkdtempSync(join(tmpdir(), "taskq-correlation-")), "tasks.db");
+      const kind = `isolated_${isolatedIn}`;
+      const client = await connect({ store });
+      closers.push(() => client.close());
+      const worker = await createWorker({
+        store,
+        handlers: { [kind]: fixture("traced") },
+        isolation: { [kind]: isolatedIn },
+        pollMs: 20,
+        backoffBaseMs: 0,
+        backoffMaxMs: 0,
+      });
+      closers.push(() => worker.close());
+      const task = await client.enqueue(kind, { failUntil: 2 }, { correlationId: `req-${isolatedIn}` });
+      expect(await client.result(task.id)).toEqual({ attempt: 2, correlationId: `req-${isolatedIn}` });
+    },
+  );
+});
+
 describe("transactional enqueue on PostgreSQL", () => {
   it("a correlation id given with tx is stored when the transaction commits", async () => {
     const kind = `tx_${randomUUID().slice(0, 8)}`;
