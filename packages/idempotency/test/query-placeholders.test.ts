@@ -28,6 +28,25 @@ describe("query file placeholders", () => {
     });
   });
 
+  it("fills in the fragments a fragment uses; refuses one that uses itself", () => {
+    const text = [
+      "-- fragment: ready",
+      "SELECT seq FROM task_ready",
+      "-- fragment: turn",
+      "WITH r AS (:ready)",
+      "-- name: plain",
+      ":turn SELECT 1",
+      "-- name: more",
+      ":turn, x AS (:ready) SELECT 2",
+    ].join("\n");
+    expect(parseQueryFile(text, "q.sql")).toEqual({
+      plain: "WITH r AS (SELECT seq FROM task_ready) SELECT 1",
+      more: "WITH r AS (SELECT seq FROM task_ready), x AS (SELECT seq FROM task_ready) SELECT 2",
+    });
+    const loop = "-- fragment: a\nSELECT :b\n-- fragment: b\nSELECT :a\n-- name: s\n:a";
+    expect(() => parseQueryFile(loop, "q.sql")).toThrow("q.sql: fragment a uses itself (a -> b -> a)");
+  });
+
   it("refuses a fragment no statement uses, and a name given to a statement and a fragment", () => {
     expect(() => parseQueryFile("-- fragment: f\nSELECT 1\n-- name: a\nSELECT 2", "q.sql")).toThrow(
       "q.sql: fragment f is used by no statement",
@@ -71,8 +90,9 @@ describe("query file placeholders", () => {
       expect(statement.text).not.toMatch(/:rank_at|:insert_tasks|aging_ms/);
       expect(statement.text).not.toContain(":schema.");
     }
-    // the insert of new tasks is the one fragment of the three PostgreSQL statements that insert
-    const inserts = ["task_turn", "task_claim_with", "schedule_fire"] as const;
+    // the insert of new tasks is the one fragment of the PostgreSQL statements that insert (the
+    // turn with and without its breaker part)
+    const inserts = ["task_turn", "task_turn_breakers", "task_claim_with", "schedule_fire"] as const;
     for (const name of inserts)
       expect(PG_QUERIES[name].text).toContain("INSERT INTO tasks (seq, id, idempotency_key");
     expect(Object.values(PG_QUERIES).filter((s) => s.text.includes("INSERT INTO tasks")).length).toBe(

@@ -376,7 +376,8 @@ export class Orchestrator<T, O> {
       this.#metrics?.recordFailure("validation");
       return this.#store.fail(record.seq, record.version, failure).then(() => Promise.reject(error));
     }
-    if (!this.#tracer) return this.#enqueueJob(prepared, t0, { ...record, started: true, adopted: true });
+    if (!this.#tracer?.enabled())
+      return this.#enqueueJob(prepared, t0, { ...record, started: true, adopted: true });
     // what the attempt's span needs: read only when a tracer is wired in
     return this.#enqueueJob(prepared, t0, {
       ...record,
@@ -638,14 +639,16 @@ export class Orchestrator<T, O> {
     this.#emit("started", job);
     job.executing = true;
     // a span only when a tracer is wired in and traces (OpenTelemetry with a provider)
-    const span = this.#tracer?.startAttempt({
-      id: prepared.id,
-      kind: prepared.kind,
-      attempt,
-      correlationId: prepared.correlationId,
-      traceContext: job.traceContext,
-      waitMs: job.waitMs,
-    });
+    const span = this.#tracer?.enabled()
+      ? this.#tracer.startAttempt({
+          id: prepared.id,
+          kind: prepared.kind,
+          attempt,
+          correlationId: prepared.correlationId,
+          traceContext: job.traceContext,
+          waitMs: job.waitMs,
+        })
+      : undefined;
     if (span) job.waitMs = undefined; // a retry's wait is its own (it is taken again from the store)
     let outcome: AttemptOutcome<O>;
     try {

@@ -108,6 +108,11 @@ export interface AttemptSpan {
 
 /** Makes an attempt's span, or undefined when nothing traces (no span made, nothing done). */
 export interface TracerPort {
+  /**
+   * Whether it traces now (OpenTelemetry with a provider registered): asked before anything of an
+   * attempt's span is gathered, so a worker that traces nothing builds nothing per task.
+   */
+  enabled(): boolean;
   startAttempt(info: AttemptSpanInfo): AttemptSpan | undefined;
 }
 

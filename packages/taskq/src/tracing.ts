@@ -95,8 +95,8 @@ export async function runInTraceparent<R>(traceparent: string | undefined, fn: (
 export function attemptTracer(a: Api): TracerPort {
   const tracer = a.trace.getTracer("taskq");
   return {
+    enabled: () => tracing(a),
     startAttempt(info: AttemptSpanInfo): AttemptSpan | undefined {
-      if (!tracing(a)) return undefined;
       const parent = (info.traceContext && contextOf(a, info.traceContext)) ?? a.context.active();
       const attributes: Otel.Attributes = {
         "taskq.kind": info.kind,

@@ -71,7 +71,7 @@ ready_new AS (
 -- (Before the status tests became `IS TRUE`, a join alone let the planner scan every running task.)
 -- With `t.seq = ANY(@seqs)` as well it was a bitmap scan, then every task found compared with
 -- every call (32 by 32 in a full turn): 11% slower draining 100,000.
--- name: task_turn
+-- fragment: turn_ctes
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   -- the claims in the order the calls were made (the arrays' order); one that starts is leased
   -- to @owner
@@ -155,11 +155,66 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM fa
     UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM rl),
   unleased AS (DELETE FROM task_leases WHERE seq = ANY(ARRAY(SELECT seq FROM moved))),
+  requeued AS (
+    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority)
+    SELECT seq, kind, rank_at, next_run_at, priority FROM moved WHERE status = 'queued'),
+  finished AS (
+    INSERT INTO task_done (seq, kind, status, finished_at)
+    SELECT seq, kind, status, finished_at FROM moved WHERE status <> 'queued'),
+  -- whether some claim was not inserted (a duplicate): counted once, read below
+  missed AS (SELECT count(*) < cardinality(@claim_key::text[]) AS yes FROM c),
+  -- the records that held a claimed key already (only the keys `c` did not insert are looked up;
+  -- every CTE reads the snapshot the statement started with). When `c` inserted every claim
+  -- there is nothing to look up, and the one-time filter skips the set difference (for a bulk
+  -- enqueue of 100,000, 145 ms of hashing both key lists).
+  ex AS (
+    SELECT t.* FROM tasks t
+    WHERE (SELECT yes FROM missed) AND (t.kind, t.idempotency_key) IN (
+      SELECT k.kind, k.key FROM unnest(@claim_kind::text[], @claim_key::text[]) AS k(kind, key)
+      EXCEPT SELECT kind, idempotency_key FROM c)),
+  -- at most one notification per turn that finished a task, for the callers waiting for results
+  done AS (
+    SELECT pg_notify(@done_channel, '') FROM (SELECT 1 FROM su UNION ALL SELECT 1 FROM fa LIMIT 1) AS finished)
+
+-- The turn's answer: one row per call answered, and per notification sent.
+-- fragment: turn_answer
+-- A created claim's version is 0, and its status and attempts follow its `start`: only the seq
+-- comes back. When every claim was inserted, the seqs (drawn in the calls' order) answer the calls
+-- in order; otherwise each also carries its kind and key, to tell which calls were duplicates.
+SELECT 'claim' AS call, seq,
+  CASE WHEN (SELECT yes FROM missed) THEN kind END AS kind,
+  CASE WHEN (SELECT yes FROM missed) THEN idempotency_key END AS key,
+  NULL::int AS version, NULL AS status, NULL::int AS attempts, NULL::json AS record FROM c
+UNION ALL SELECT 'existing', seq, kind, idempotency_key, NULL, NULL, NULL, row_to_json(ex) FROM ex
+UNION ALL SELECT 'start', seq, NULL, NULL, version, NULL, attempts, NULL FROM st
+UNION ALL SELECT 'succeed', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM su
+UNION ALL SELECT 'retry', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM re
+UNION ALL SELECT 'fail', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM fa
+UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM rl
+UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM wake
+UNION ALL SELECT 'done', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM done
+
+-- What wakes idle workers: a task became queued (a claim that did not start, a retry, a release).
+-- fragment: turn_queued
+SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl
+
+-- A turn (the batcher's statement) with no failed attempt, no probe and no counted success: what
+-- every task of a kind without a breaker pays (task_turn_breakers is the same turn with them).
+-- name: task_turn
+:turn_ctes,
+  wake AS (SELECT pg_notify(@channel, '') FROM (:turn_queued LIMIT 1) AS queued)
+:turn_answer
+
+-- A turn with a failed attempt, a probe's success or a success a ratio counts: task_turn, and
+-- the breakers it changes.
+-- name: task_turn_breakers
+:turn_ctes,
   -- Circuit breakers (breaker.ts, migration 016; SQLite's breakerAfter, the same rules): a failed
   -- attempt of a kind with a breaker, and the success of a probe this store let through
   -- (@probe_seq), and with a ratio, the successes of its tasks this store took (@counted_seq),
   -- change the kind's kind_limits row, locked first in kind order as a take locks it, and read as
-  -- locked (the latest committed state). A turn with none of these writes nothing.
+  -- locked (the latest committed state). A turn with none of these is task_turn, which has no
+  -- breaker part: a turn of successes reads and writes nothing of the breakers.
   failed AS (
     SELECT seq, kind, error_class, true AS retryable FROM re WHERE status = 'queued'
     UNION ALL SELECT seq, kind, error_class, retryable FROM fa),
@@ -216,47 +271,12 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       breaker_probe_until = CASE WHEN j.change IN ('closed', 'reopened', 'freed') THEN NULL ELSE l.breaker_probe_until END
     FROM judged j, clock WHERE l.kind = j.kind AND j.change IS NOT NULL
     RETURNING l.kind, j.change, clock.t AS at),
-  requeued AS (
-    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority)
-    SELECT seq, kind, rank_at, next_run_at, priority FROM moved WHERE status = 'queued'),
-  finished AS (
-    INSERT INTO task_done (seq, kind, status, finished_at)
-    SELECT seq, kind, status, finished_at FROM moved WHERE status <> 'queued'),
-  -- whether some claim was not inserted (a duplicate): counted once, read below
-  missed AS (SELECT count(*) < cardinality(@claim_key::text[]) AS yes FROM c),
-  -- the records that held a claimed key already (only the keys `c` did not insert are looked up;
-  -- every CTE reads the snapshot the statement started with). When `c` inserted every claim
-  -- there is nothing to look up, and the one-time filter skips the set difference (for a bulk
-  -- enqueue of 100,000, 145 ms of hashing both key lists).
-  ex AS (
-    SELECT t.* FROM tasks t
-    WHERE (SELECT yes FROM missed) AND (t.kind, t.idempotency_key) IN (
-      SELECT k.kind, k.key FROM unnest(@claim_kind::text[], @claim_key::text[]) AS k(kind, key)
-      EXCEPT SELECT kind, idempotency_key FROM c)),
-  wake AS (
-    SELECT pg_notify(@channel, '') FROM (
-      SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl
-      UNION ALL SELECT 1 FROM tripped WHERE change = 'closed' LIMIT 1) AS queued),
-  -- at most one notification per turn that finished a task, for the callers waiting for results
-  done AS (
-    SELECT pg_notify(@done_channel, '') FROM (SELECT 1 FROM su UNION ALL SELECT 1 FROM fa LIMIT 1) AS finished)
--- A created claim's version is 0, and its status and attempts follow its `start`: only the seq
--- comes back. When every claim was inserted, the seqs (drawn in the calls' order) answer the calls
--- in order; otherwise each also carries its kind and key, to tell which calls were duplicates.
-SELECT 'claim' AS call, seq,
-  CASE WHEN (SELECT yes FROM missed) THEN kind END AS kind,
-  CASE WHEN (SELECT yes FROM missed) THEN idempotency_key END AS key,
-  NULL::int AS version, NULL AS status, NULL::int AS attempts, NULL::json AS record FROM c
-UNION ALL SELECT 'existing', seq, kind, idempotency_key, NULL, NULL, NULL, row_to_json(ex) FROM ex
-UNION ALL SELECT 'start', seq, NULL, NULL, version, NULL, attempts, NULL FROM st
-UNION ALL SELECT 'succeed', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM su
-UNION ALL SELECT 'retry', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM re
-UNION ALL SELECT 'fail', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM fa
-UNION ALL SELECT 'release', seq, NULL, NULL, NULL, NULL, NULL, NULL FROM rl
+  -- a breaker closed: its kind's tasks may be taken again
+  wake AS (SELECT pg_notify(@channel, '') FROM (
+    :turn_queued UNION ALL SELECT 1 FROM tripped WHERE change = 'closed' LIMIT 1) AS queued)
+:turn_answer
 UNION ALL SELECT 'breaker', NULL, kind, NULL, NULL, CASE WHEN change = 'closed' THEN 'closed' ELSE 'opened' END,
   NULL, json_build_object('at', at) FROM tripped WHERE change IN ('opened', 'reopened', 'closed')
-UNION ALL SELECT 'wake', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM wake
-UNION ALL SELECT 'done', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM done
 
 -- The records holding claimed (kind, key) pairs that a claim neither inserted nor saw (a
 -- concurrent commit, a key twice in one statement), read after it (claim-answers.ts), by the

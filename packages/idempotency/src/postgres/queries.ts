@@ -94,10 +94,6 @@ export interface TurnParams extends Now, Lease {
   readonly fail_error_stack: readonly (string | null)[];
   /** Whether each failure would have been retried (what a breaker counts by default). */
   readonly fail_retryable: readonly boolean[];
-  /** The succeeded tasks this store let through as its breakers' probes: each closes its breaker. */
-  readonly probe_seq: readonly number[];
-  /** The succeeded tasks this store took of kinds whose breaker has a ratio: each counts as an attempt. */
-  readonly counted_seq: readonly number[];
   readonly release_seq: readonly number[];
   readonly release_version: readonly number[];
   /** The LISTEN/NOTIFY channel woken when a task became queued. */
@@ -106,9 +102,18 @@ export interface TurnParams extends Now, Lease {
   readonly done_channel: string;
 }
 
+/** A turn that may change breakers (task_turn_breakers): a failure, a probe or a counted success in it. */
+export interface TurnBreakerParams extends TurnParams {
+  /** The succeeded tasks this store let through as its breakers' probes: each closes its breaker. */
+  readonly probe_seq: readonly number[];
+  /** The succeeded tasks this store took of kinds whose breaker has a ratio: each counts as an attempt. */
+  readonly counted_seq: readonly number[];
+}
+
 /** Each statement of queries.sql and the parameters it binds. */
 export interface PgParams extends PageStatementParams {
   task_turn: TurnParams;
+  task_turn_breakers: TurnBreakerParams;
   /** The records that held claimed keys, as JSON (`record`): see claim-answers.ts. */
   task_list_by_keys: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
   /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */

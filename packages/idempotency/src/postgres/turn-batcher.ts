@@ -9,7 +9,7 @@ import type { ClaimResult } from "../types.js";
 import type { CheckedClaim } from "../validate.js";
 import { answerClaims } from "./claim-answers.js";
 import type { PgConnection } from "./connection.js";
-import { claimColumns, type TurnParams } from "./queries.js";
+import { claimColumns, type TurnBreakerParams, type TurnParams } from "./queries.js";
 
 /** A call that goes in a turn. */
 export type CallName = "claim" | "start" | "succeed" | "retry" | "fail" | "release";
@@ -214,12 +214,6 @@ export class TurnBatcher {
       fail_error_message: of("fail", (a) => a.message),
       fail_error_stack: of("fail", (a) => a.stack),
       fail_retryable: of("fail", (a) => a.retryable),
-      probe_seq: (turn.succeed as Call<CallArgs["succeed"]>[])
-        .filter((c) => c.args.probe)
-        .map((c) => c.args.seq),
-      counted_seq: (turn.succeed as Call<CallArgs["succeed"]>[])
-        .filter((c) => c.args.counted)
-        .map((c) => c.args.seq),
       release_seq: of("release", seq),
       release_version: of("release", version),
       channel: this.#options.channel,
@@ -232,10 +226,13 @@ export class TurnBatcher {
     const size = CALLS.reduce((n, call) => n + turn[call].length, 0);
     try {
       const params = this.#params(turn);
+      const breakers = breakerParams(turn);
       let retried = false;
       const { rows } = await this.#conn.retrying("store batch", (attempt) => {
         retried = attempt > 0;
-        return this.#conn.send<"task_turn", TurnRow>("task_turn", params);
+        return breakers
+          ? this.#conn.send<"task_turn_breakers", TurnRow>("task_turn_breakers", { ...params, ...breakers })
+          : this.#conn.send<"task_turn", TurnRow>("task_turn", params);
       });
       const byCall = new Map<string, TurnRow[]>();
       for (const row of rows) {
@@ -346,4 +343,21 @@ export class TurnBatcher {
     this.#operations = 0;
     this.#busyMs = 0;
   }
+}
+
+/**
+ * What a turn tells the breakers, when it has something to tell (task_turn_breakers): a failed
+ * attempt (a retry or a failure), a probe's success, or a success a ratio counts. Undefined for
+ * a turn of successes of kinds without a breaker: it is task_turn, which reads no breaker.
+ */
+function breakerParams(turn: Turn): Pick<TurnBreakerParams, "probe_seq" | "counted_seq"> | undefined {
+  const probe_seq: number[] = [];
+  const counted_seq: number[] = [];
+  for (const c of turn.succeed as Call<CallArgs["succeed"]>[]) {
+    if (c.args.probe) probe_seq.push(c.args.seq);
+    if (c.args.counted) counted_seq.push(c.args.seq);
+  }
+  if (turn.retry.length === 0 && turn.fail.length === 0 && probe_seq.length === 0 && counted_seq.length === 0)
+    return undefined;
+  return { probe_seq, counted_seq };
 }

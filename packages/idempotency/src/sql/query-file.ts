@@ -7,7 +7,7 @@
 //
 // Two placeholders are filled in when the file is parsed, so what they stand for is written once:
 // - `:<fragment>`: the SQL of a `-- fragment: <fragment>` block of the same file (a piece several
-//   statements share; fragments do not nest);
+//   statements share; a fragment may use others, never itself);
 // - `:rank_at(<run time>, <priority>)`: the queue rank of a task (rank.ts), the arguments SQL
 //   expressions without parentheses or commas.
 // Others (`:schema.`, `:per_kind`) are left for the driver to fill in.
@@ -51,13 +51,21 @@ export function parseQueryFile(text: string, file: string): Record<string, strin
   }
   close();
   const unused = new Set(Object.keys(blocks.fragment));
+  // a fragment's SQL with the fragments it uses filled in (`seen`: the fragments being filled, so
+  // a fragment that uses itself, directly or not, is an error rather than a loop)
+  const fill = (sql: string, seen: readonly string[]): string =>
+    sql.replace(PLACEHOLDER, (match, placeholder?: string) => {
+      if (placeholder === undefined || !Object.hasOwn(blocks.fragment, placeholder)) return match;
+      if (seen.includes(placeholder))
+        throw new Error(
+          `${file}: fragment ${placeholder} uses itself (${[...seen, placeholder].join(" -> ")})`,
+        );
+      unused.delete(placeholder);
+      return fill(blocks.fragment[placeholder] as string, [...seen, placeholder]);
+    });
   const statements: Record<string, string> = {};
   for (const [name, sql] of Object.entries(blocks.name)) {
-    const filled = sql.replace(PLACEHOLDER, (match, placeholder?: string) => {
-      if (placeholder === undefined || !Object.hasOwn(blocks.fragment, placeholder)) return match;
-      unused.delete(placeholder);
-      return blocks.fragment[placeholder] as string;
-    });
+    const filled = fill(sql, []);
     const ranked = filled.replace(RANK_AT, (_, runAt: string, priority: string) =>
       rankAtSql(runAt.trim(), priority.trim()),
     );
