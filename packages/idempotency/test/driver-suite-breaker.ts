@@ -214,6 +214,31 @@ export function testBreakerContract(
       expect(await first.takeNext(10)).toEqual([]);
     });
 
+    it("a success never opens a breaker, even one that brings the window to its minimum attempts at the ratio", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      const other = await store({ now: c.now, sameAs: s });
+      const events = heard(s);
+      await s.setBreaker("image", { failures: 100, ratio: 0.5, minAttempts: 4, cooldownMs: 1_000 });
+      await s.enqueueMany([1, 2, 3, 4, 5].map((n) => task(n)));
+      const [a, b, d, e] = await s.takeNext(4);
+      await s.retry(a!.seq, a!.version, transient, 60_000);
+      await s.retry(b!.seq, b!.version, transient, 60_000);
+      await s.succeed(d!.seq, d!.version);
+      // 2 failures of 4 attempts: the ratio, with enough attempts, but the 4th was a success
+      await s.succeed(e!.seq, e!.version);
+      expect(await breakerOf(other)).toMatchObject({
+        state: "closed",
+        failuresInWindow: 2,
+        attemptsInWindow: 4,
+      });
+      expect(events).toEqual([]);
+      // the next counted failure opens it: 3 of 5
+      const [f] = await other.takeNext(1);
+      await other.retry(f!.seq, f!.version, transient, 60_000);
+      expect(await breakerOf(s)).toMatchObject({ state: "open", failuresInWindow: 0 });
+    });
+
     it("with a ratio it also opens when that share of the window's ended attempts failed, once there are enough", async () => {
       const c = clock();
       const s = await store({ now: c.now });

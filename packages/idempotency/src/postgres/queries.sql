@@ -243,7 +243,8 @@ SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SEL
   -- closed by its probe's success; open: its probe's counted failure opens it again, its
   -- uncounted one frees the probe slot, other failures change nothing; closed: counted in the
   -- window (a new one when the last ended) with the ratio's successes, opened at the threshold or
-  -- at the ratio over enough attempts
+  -- at the ratio over enough attempts, only by a turn with a counted failure (a success never
+  -- opens it: SQLite's breakerAfterSuccess only counts)
   windowed AS (
     SELECT tally.*, CASE WHEN current THEN breaker_window_start ELSE clock.t END AS window_start,
       (CASE WHEN current THEN breaker_count ELSE 0 END) + n AS count,
@@ -253,6 +254,7 @@ SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SEL
     SELECT kind, window_start, count, attempts, CASE WHEN probe_ok THEN 'closed'
       WHEN breaker_opened_at IS NOT NULL THEN CASE WHEN probe_failed THEN 'reopened' WHEN probe_freed THEN 'freed' END
       WHEN n = 0 AND s = 0 THEN NULL
+      WHEN n = 0 THEN 'counted'
       WHEN count >= breaker_failures OR (breaker_ratio IS NOT NULL AND attempts >= breaker_min_attempts
         AND count >= breaker_ratio * attempts) THEN 'opened'
       ELSE 'counted' END AS change
