@@ -24,8 +24,11 @@ export interface BreakerOptions {
    */
   readonly cooldownMs?: number;
   /**
-   * Which failed attempts count: `"retryable"` (transient errors, timeouts, crashes: what would be
-   * retried, including a last attempt), `"all"`, or a list of error classes.
+   * Which failed attempts count: `"retryable"` (transient errors, timeouts, a handler's crash in
+   * its thread or process: what would be retried, including a last attempt), `"all"`, or a list of
+   * error classes. Only attempts whose failure a worker records (retry, fail) are counted: not an
+   * attempt lost with its worker (a lease's reclaim puts its task back, or dead-letters it as
+   * `lease_expired`), a task handed back (release), or a cancellation.
    * @default "retryable"
    */
   readonly countErrors?: BreakerCount;

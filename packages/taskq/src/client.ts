@@ -295,6 +295,10 @@ export interface Client {
    * the fleet, whose success closes it and whose counted failure opens it again. With `ratio`, it
    * also opens when that share of the window's ended attempts failed (at least `minAttempts`).
    * Set again, it keeps its state. Bad settings: ERR_INVALID_INPUT naming the option.
+   * Counted: failed attempts a worker records (by default the retryable ones: see countErrors),
+   * never an attempt lost with its worker (its lease expired). Like limits, a breaker holds back
+   * tasks taken from the store: `createQueue().submit` (and `taskq run`) starts its task, and its
+   * retries, at once in the calling process whatever the breaker's state.
    */
   setBreaker(kind: string, breaker: BreakerSettings | null): Promise<void>;
   /** Every kind with a circuit breaker and its state (closed, open, half-open), by kind. */
