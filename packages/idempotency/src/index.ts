@@ -3,7 +3,7 @@
 // only, by name.
 
 export type { BreakerCount, BreakerEvent, BreakerOptions, BreakerState } from "./breaker.js";
-export { DEFAULT_BREAKER_COOLDOWN_MS, DEFAULT_BREAKER_WINDOW_MS } from "./breaker.js";
+export { breakerParams, DEFAULT_BREAKER_COOLDOWN_MS, DEFAULT_BREAKER_WINDOW_MS } from "./breaker.js";
 export {
   DEFAULT_ATTEMPTS,
   DEFAULT_LEASE_MS,
