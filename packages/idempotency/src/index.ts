@@ -85,4 +85,5 @@ export {
   MAX_STACK,
   MAX_TAG_LENGTH,
   MAX_TAGS,
+  parseTraceparent,
 } from "./validate.js";
