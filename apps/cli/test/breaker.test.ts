@@ -2,6 +2,8 @@
 // built-in `fail` kind (which fails permanently: counted here with --count permanent) opens on its
 // first failure in a serve; the next task of the kind waits queued, attempts untouched; list,
 // monitor, its JSON and the Prometheus export say it is open; a reset closes it; bad input is one line.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { taskq, workdir } from "./helpers.js";
 
@@ -95,16 +97,21 @@ describe("taskq breaker", () => {
       [["breaker", "set", "email"], /^taskq: breaker set needs --failures N\n$/],
       [
         ["breaker", "set", "email", "--failures", "0"],
-        /^taskq: --failures must be an integer >= 1, got 0\n$/,
+        /^taskq: --failures must be an integer from 1 to 1000000, got 0\n$/,
+      ],
+      [
+        ["breaker", "set", "email", "--failures", "1000001"],
+        /^taskq: --failures must be an integer from 1 to 1000000, got 1000001\n$/,
+      ],
+      [
+        ["breaker", "set", "email", "--failures", "many"],
+        /^taskq: --failures must be an integer from 1 to 1000000, got many\n$/,
       ],
       [
         ["breaker", "set", "email", "--failures", "3", "--window", "5x"],
         /^taskq: --window must be a duration such as 500ms, 30s, 5m or 1h[^\n]*"5x"\n$/,
       ],
-      [
-        ["breaker", "set", "email", "--failures", "3", "--count", "a b"],
-        /^taskq: countErrors must be [^\n]*\n$/,
-      ],
+      [["breaker", "set", "email", "--failures", "3", "--count", "a b"], /^taskq: --count must be [^\n]*\n$/],
       [["breaker", "reset"], /^taskq: breaker reset needs a KIND\n$/],
       [
         ["breaker", "reset", "email", "--failures", "3"],
@@ -118,10 +125,16 @@ describe("taskq breaker", () => {
         ["breaker", "set", "email", "--failures", "3", "--min-attempts", "5"],
         /^taskq: --min-attempts goes with --ratio\n$/,
       ],
+      [
+        ["breaker", "set", "email", "--failures", "3", "--ratio", "0.5", "--min-attempts", "0"],
+        /^taskq: --min-attempts must be an integer from 1 to 1000000, got 0\n$/,
+      ],
     ];
     for (const [args, message] of cases) {
       const run = await taskq(dir, args);
       expect([run.code, run.stderr]).toEqual([2, expect.stringMatching(message)]);
     }
+    // refused before the store is opened: none was made
+    expect(existsSync(join(dir, ".taskq"))).toBe(false);
   });
 });

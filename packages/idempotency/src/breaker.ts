@@ -24,8 +24,11 @@ export interface BreakerOptions {
    */
   readonly cooldownMs?: number;
   /**
-   * Which failed attempts count: `"retryable"` (transient errors, timeouts, crashes: what would be
-   * retried, including a last attempt), `"all"`, or a list of error classes.
+   * Which failed attempts count: `"retryable"` (transient errors, timeouts, a handler's crash in
+   * its thread or process: what would be retried, including a last attempt), `"all"`, or a list of
+   * error classes. Only attempts whose failure a worker records (retry, fail) are counted: not an
+   * attempt lost with its worker (a lease's reclaim puts its task back, or dead-letters it as
+   * `lease_expired`), a task handed back (release), or a cancellation.
    * @default "retryable"
    */
   readonly countErrors?: BreakerCount;
@@ -66,8 +69,15 @@ export interface BreakerRow {
   breaker_attempts: number;
   /** Since when it is open (epoch ms); NULL: closed. */
   breaker_opened_at: number | null;
-  /** The probe let through while half-open, and until when it holds the probe slot. */
+  /** The probe let through while half-open (its task's seq). */
   breaker_probe_seq: number | null;
+  /**
+   * Until when the probe holds the probe slot: its task's lease expiry while that task runs, read
+   * with the row (the statements that read a row for a take or a listing derive it; the stored
+   * column of migration 016 is no longer written). NULL: the probe ended, or its task is no longer
+   * running. A probe that runs long keeps the slot as its worker renews its lease; a dead worker's
+   * probe frees it once its lease expires.
+   */
   breaker_probe_until: number | null;
 }
 
@@ -196,8 +206,8 @@ function probeHolds(row: BreakerRow, now: number): boolean {
 
 /**
  * Starts the breaker lets through now: Infinity when closed (or none), 0 while open or while a
- * live probe runs, 1 when half-open with no probe (or a stale one: its worker died, or it outran
- * its lease and the cool-down).
+ * live probe runs (its task running under a lease that has not expired), 1 when half-open with no
+ * probe (or a stale one: its worker died and its lease expired).
  */
 export function breakerSlots(row: BreakerRow, now: number): number {
   if (row.breaker_failures === null || row.breaker_opened_at === null) return Number.POSITIVE_INFINITY;
@@ -213,20 +223,19 @@ export function breakerFreeAt(row: BreakerRow, now: number): number {
 }
 
 /**
- * The probes a take let through: for each half-open kind it took a task of, [kind, seq, until]
- * (the probe holds the slot until `now` plus the cool-down or the lease, whichever is longer).
+ * The probes a take let through: for each half-open kind it took a task of, [kind, seq] (the probe
+ * holds the slot for as long as its task runs under a live lease: see breaker_probe_until).
  */
 export function probesAfter(
   rows: readonly (BreakerRow & { kind: string })[],
   taken: readonly { kind: string; seq: number }[],
   now: number,
-  leaseMs: number,
-): [kind: string, seq: number, until: number][] {
-  const probes: [string, number, number][] = [];
+): [kind: string, seq: number][] {
+  const probes: [string, number][] = [];
   for (const row of rows) {
     if (breakerSlots(row, now) !== 1) continue;
     const task = taken.find((t) => t.kind === row.kind);
-    if (task) probes.push([row.kind, task.seq, now + Math.max(Number(row.breaker_cooldown_ms), leaseMs)]);
+    if (task) probes.push([row.kind, task.seq]);
   }
   return probes;
 }
@@ -273,7 +282,7 @@ export function breakerAfter<R extends BreakerRow>(
 ): { readonly row: R; readonly change: BreakerChange } {
   if (row.breaker_opened_at !== null) {
     if (row.breaker_probe_seq === null || Number(row.breaker_probe_seq) !== seq) return { row, change: null };
-    const freed = { ...row, breaker_probe_seq: null, breaker_probe_until: null };
+    const freed = { ...row, breaker_probe_seq: null };
     return counted
       ? { row: { ...freed, breaker_opened_at: now }, change: "reopened" }
       : { row: freed, change: "probe-freed" };

@@ -3,7 +3,7 @@
 // only, by name.
 
 export type { BreakerCount, BreakerEvent, BreakerOptions, BreakerState } from "./breaker.js";
-export { DEFAULT_BREAKER_COOLDOWN_MS, DEFAULT_BREAKER_WINDOW_MS } from "./breaker.js";
+export { breakerParams, DEFAULT_BREAKER_COOLDOWN_MS, DEFAULT_BREAKER_WINDOW_MS } from "./breaker.js";
 export {
   DEFAULT_ATTEMPTS,
   DEFAULT_LEASE_MS,
@@ -85,4 +85,5 @@ export {
   MAX_STACK,
   MAX_TAG_LENGTH,
   MAX_TAGS,
+  parseTraceparent,
 } from "./validate.js";

@@ -156,7 +156,20 @@ export function checkCorrelationId(value: unknown, name = "correlationId"): stri
 }
 
 /** The W3C traceparent: version, trace id, parent id, flags (lower-case hex). */
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * A W3C traceparent's trace id, parent (span) id and flags; null when `text` is not one. The one
+ * reading of it: the store's check of a trace context and the tracer's remote span both use it.
+ */
+export function parseTraceparent(
+  text: string,
+): { readonly traceId: string; readonly spanId: string; readonly traceFlags: number } | null {
+  const m = TRACEPARENT.exec(text);
+  return m
+    ? { traceId: m[1] as string, spanId: m[2] as string, traceFlags: Number.parseInt(m[3] as string, 16) }
+    : null;
+}
 
 /** A trace context as stored: its traceparent checked, tracestate kept when it is a short string. */
 function checkTraceContext(value: unknown): string | null {
@@ -166,7 +179,7 @@ function checkTraceContext(value: unknown): string | null {
     c === null ||
     typeof c !== "object" ||
     typeof c.traceparent !== "string" ||
-    !TRACEPARENT.test(c.traceparent)
+    parseTraceparent(c.traceparent) === null
   )
     invalid(`traceContext must be { traceparent, tracestate? } with a W3C traceparent, got ${shown(value)}`);
   const state = typeof c.tracestate === "string" && c.tracestate.length <= 512 ? c.tracestate : undefined;

@@ -163,6 +163,82 @@ export function testBreakerContract(
       expect(await breakerOf(first)).toMatchObject({ state: "half-open", probeSeq: null });
     });
 
+    it("a probe holds its slot while its lease is renewed, however long it runs; its success then closes the breaker", async () => {
+      const c = clock();
+      const first = await store({ now: c.now, owner: "node-0:1:a", leaseMs: 5_000 });
+      const other = await store({ now: c.now, owner: "node-1:1:a", leaseMs: 5_000, sameAs: first });
+      const events = heard(first);
+      await first.setBreaker("image", { failures: 1, cooldownMs: 1_000 });
+      await first.enqueueMany([1, 2, 3, 4].map((n) => task(n)));
+      const [one] = await first.takeNext(1);
+      await first.retry(one!.seq, one!.version, transient, 60_000);
+      c.advance(1_000);
+      const [probe] = await first.takeNext(10);
+      expect(probe?.id).toBe("t-2");
+      // the probe outlives the cool-down and its first lease many times over: its worker renews
+      // the lease, and no second probe goes through
+      for (let i = 0; i < 5; i++) {
+        c.advance(4_000);
+        expect(await first.renewLeases()).toBe(1);
+        expect(await other.takeNext(10)).toEqual([]);
+        expect(await breakerOf(other)).toMatchObject({ state: "half-open", probeSeq: probe!.seq });
+      }
+      expect((await other.kindLimits()).find((l) => l.kind === "image")?.openAgainAt).toBe(c.now() + 5_000);
+      // its success is still the breaker's probe: it closes it
+      await first.succeed(probe!.seq, probe!.version);
+      expect(events).toEqual([
+        { kind: "image", state: "opened", at: 1_000_000 },
+        { kind: "image", state: "closed", at: c.now() },
+      ]);
+      expect(await other.takeNext(10)).toHaveLength(2);
+    });
+
+    it("a probe whose lease is no longer renewed frees its slot when the lease expires", async () => {
+      const c = clock();
+      const first = await store({ now: c.now, owner: "node-0:1:a", leaseMs: 5_000 });
+      const other = await store({ now: c.now, owner: "node-1:1:a", leaseMs: 5_000, sameAs: first });
+      await first.setBreaker("image", { failures: 1, cooldownMs: 1_000 });
+      await first.enqueueMany([1, 2, 3].map((n) => task(n)));
+      const [one] = await first.takeNext(1);
+      await first.retry(one!.seq, one!.version, transient, 60_000);
+      c.advance(1_000);
+      const [probe] = await first.takeNext(10);
+      c.advance(4_000);
+      expect(await first.renewLeases()).toBe(1); // its lease now ends at 1_010_000
+      c.advance(4_999); // then its worker dies
+      expect(await other.takeNext(10)).toEqual([]);
+      c.advance(2);
+      const [next] = await other.takeNext(10);
+      expect(next?.seq).toBe(probe!.seq); // back in the queue, and the next probe
+      expect(await breakerOf(first)).toMatchObject({ state: "half-open", probeSeq: next!.seq });
+      expect(await first.takeNext(10)).toEqual([]);
+    });
+
+    it("a success never opens a breaker, even one that brings the window to its minimum attempts at the ratio", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      const other = await store({ now: c.now, sameAs: s });
+      const events = heard(s);
+      await s.setBreaker("image", { failures: 100, ratio: 0.5, minAttempts: 4, cooldownMs: 1_000 });
+      await s.enqueueMany([1, 2, 3, 4, 5].map((n) => task(n)));
+      const [a, b, d, e] = await s.takeNext(4);
+      await s.retry(a!.seq, a!.version, transient, 60_000);
+      await s.retry(b!.seq, b!.version, transient, 60_000);
+      await s.succeed(d!.seq, d!.version);
+      // 2 failures of 4 attempts: the ratio, with enough attempts, but the 4th was a success
+      await s.succeed(e!.seq, e!.version);
+      expect(await breakerOf(other)).toMatchObject({
+        state: "closed",
+        failuresInWindow: 2,
+        attemptsInWindow: 4,
+      });
+      expect(events).toEqual([]);
+      // the next counted failure opens it: 3 of 5
+      const [f] = await other.takeNext(1);
+      await other.retry(f!.seq, f!.version, transient, 60_000);
+      expect(await breakerOf(s)).toMatchObject({ state: "open", failuresInWindow: 0 });
+    });
+
     it("with a ratio it also opens when that share of the window's ended attempts failed, once there are enough", async () => {
       const c = clock();
       const s = await store({ now: c.now });

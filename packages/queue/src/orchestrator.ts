@@ -818,7 +818,6 @@ export class Orchestrator<T, O> {
     job.settle({ ok: false, error: new TaskCancelledError(job.prepared.id) });
   }
 
-  /** Calls a lifecycle hook; one that throws or rejects is logged, never in the task's way. */
   /**
    * Fires the breaker hooks for a breaker this process's store call opened or closed (the runtime
    * wires the store's onBreakerChange here); a hook that throws is logged and ignored.
@@ -843,6 +842,7 @@ export class Orchestrator<T, O> {
     }
   }
 
+  /** Calls a lifecycle hook; one that throws or rejects is logged, never in the task's way. */
   #emit(
     hook: Exclude<keyof LifecycleHooks, "breakerOpened" | "breakerClosed">,
     job: Job<T>,

@@ -20,7 +20,13 @@ export {
   TASK_STATUSES,
 } from "@taskq/idempotency";
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
-export { type BreakerInfo, clientOf, type LimitsInfo, type ScheduleInfo } from "./client.js";
+export {
+  type BreakerInfo,
+  type BreakerSettings,
+  clientOf,
+  type LimitsInfo,
+  type ScheduleInfo,
+} from "./client.js";
 export { parseCron } from "./cron.js";
 /** A new task id as the client makes one (`task-` and a time-ordered suffix), for a task that needs its id first. */
 export { nextId as newTaskId } from "./handler-runtime.js";
@@ -33,6 +39,7 @@ export {
   KindRouter,
   MEMORY_LIMIT_MB,
 } from "./isolation.js";
+export { breakersOf, checkBreaker } from "./kind-controls.js";
 export { BUILT_IN_KINDS, checkKind, type HandlerModules, KIND_PATTERN, kindOfModule } from "./kinds.js";
 export { type RetentionOptions, retentionService } from "./maintenance/retention.js";
 export {

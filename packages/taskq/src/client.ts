@@ -17,6 +17,7 @@ import { QueueTimeoutError, TaskCancelledError, TaskFailedError } from "@taskq/q
 import { parseCron } from "./cron.js";
 import { ConfigError, ScheduleNotFoundError, TaskNotFoundError, TaskStateError } from "./errors.js";
 import { payloadPreparer } from "./handler-runtime.js";
+import { kindControls } from "./kind-controls.js";
 import { checkKind } from "./kinds.js";
 import { checkOptionKeys, keysOf } from "./option-keys.js";
 import { openStore } from "./runtime.js";
@@ -295,6 +296,10 @@ export interface Client {
    * the fleet, whose success closes it and whose counted failure opens it again. With `ratio`, it
    * also opens when that share of the window's ended attempts failed (at least `minAttempts`).
    * Set again, it keeps its state. Bad settings: ERR_INVALID_INPUT naming the option.
+   * Counted: failed attempts a worker records (by default the retryable ones: see countErrors),
+   * never an attempt lost with its worker (its lease expired). Like limits, a breaker holds back
+   * tasks taken from the store: `createQueue().submit` (and `taskq run`) starts its task, and its
+   * retries, at once in the calling process whatever the breaker's state.
    */
   setBreaker(kind: string, breaker: BreakerSettings | null): Promise<void>;
   /** Every kind with a circuit breaker and its state (closed, open, half-open), by kind. */
@@ -408,49 +413,6 @@ export function timingOf(o: Pick<EnqueueOptions, "priority" | "runAt" | "delayMs
     ...(at === undefined ? {} : { runAt: at }),
     ...(delayMs === undefined ? {} : { delayMs }),
   };
-}
-
-const BREAKER_KEYS = keysOf<BreakerSettings>()({
-  failures: true,
-  windowMs: true,
-  cooldownMs: true,
-  countErrors: true,
-  ratio: true,
-  minAttempts: true,
-});
-const LIMITS_KEYS = keysOf<LimitsOptions>()({ concurrency: true, rate: true });
-const RATE_KEYS = keysOf<NonNullable<LimitsOptions["rate"]>>()({ limit: true, intervalMs: true });
-
-/** Limits checked where they enter: one line naming the option. */
-function checkLimits(limits: LimitsOptions): LimitsOptions {
-  if (limits === null || typeof limits !== "object")
-    throw new ConfigError("limits", "setLimits needs { concurrency, rate } or null");
-  checkOptionKeys(limits, LIMITS_KEYS);
-  const { concurrency, rate } = limits;
-  // a limit of 0 would stop the kind for good, silently: to stop a kind, pauseKind(kind)
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1))
-    throw new ConfigError(
-      "concurrency",
-      `concurrency must be a positive integer, got ${JSON.stringify(concurrency)} (setLimits(kind, null) removes the limits)`,
-    );
-  if (rate !== undefined) {
-    if (rate === null || typeof rate !== "object")
-      throw new ConfigError("rate", "rate must be { limit, intervalMs }");
-    checkOptionKeys(rate, RATE_KEYS, "rate");
-    if (!(Number.isInteger(rate.limit) && rate.limit >= 1))
-      throw new ConfigError(
-        "rate.limit",
-        `rate.limit must be a positive integer, got ${JSON.stringify(rate.limit)}`,
-      );
-    if (!(Number.isInteger(rate.intervalMs) && rate.intervalMs >= 1))
-      throw new ConfigError(
-        "rate.intervalMs",
-        `rate.intervalMs must be a positive integer (ms), got ${JSON.stringify(rate.intervalMs)}`,
-      );
-  }
-  if (concurrency === undefined && rate === undefined)
-    throw new ConfigError("limits", "setLimits needs concurrency or rate (or null to remove the limits)");
-  return limits;
 }
 
 const SCHEDULE_KEYS = keysOf<ScheduleOptions>()({
@@ -797,33 +759,7 @@ export function clientOf(
       if (!after) throw new ScheduleNotFoundError(name, store.location);
       return toScheduleInfo(after);
     },
-    async setLimits(kind, limits) {
-      checkKind(kind);
-      await store.setKindLimits(kind, limits === null ? null : checkLimits(limits));
-    },
-    async limits() {
-      return (await store.kindLimits()).map((l) => ({
-        ...l,
-        openAgainAt: l.openAgainAt === null ? null : new Date(l.openAgainAt),
-      }));
-    },
-    async pauseKind(kind) {
-      return store.setKindPaused(checkKind(kind), true);
-    },
-    async resumeKind(kind) {
-      return store.setKindPaused(checkKind(kind), false);
-    },
-    async setBreaker(kind, breaker) {
-      checkKind(kind);
-      if (breaker !== null && typeof breaker === "object") checkOptionKeys(breaker, BREAKER_KEYS);
-      await store.setBreaker(kind, breaker);
-    },
-    async breakers() {
-      return (await store.kindLimits()).flatMap((l) => (l.breaker ? [{ kind: l.kind, ...l.breaker }] : []));
-    },
-    async resetBreaker(kind) {
-      return store.resetBreaker(checkKind(kind));
-    },
+    ...kindControls(store),
     async close() {
       if (options.owned) await store.close();
     },

@@ -8,6 +8,7 @@
 // context, active while the handler runs (threads: 0), or passed to the handler's thread as the
 // attempt span's traceparent (handler-thread.ts runs the handler inside it there).
 import type * as Otel from "@opentelemetry/api";
+import { parseTraceparent } from "@taskq/idempotency";
 import type { AttemptSpan, AttemptSpanInfo, FailureInfo, TraceCarrier, TracerPort } from "@taskq/queue";
 
 type Api = typeof Otel;
@@ -65,12 +66,10 @@ export function activeTraceparent(): string | undefined {
 
 /** A context whose span is the remote one a carrier names (undefined when it names none). */
 function contextOf(a: Api, carrier: TraceCarrier): Otel.Context | undefined {
-  const m = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(carrier.traceparent);
-  if (!m) return undefined;
+  const parsed = parseTraceparent(carrier.traceparent);
+  if (!parsed) return undefined;
   const spanContext: Otel.SpanContext = {
-    traceId: m[1] as string,
-    spanId: m[2] as string,
-    traceFlags: Number.parseInt(m[3] as string, 16),
+    ...parsed,
     isRemote: true,
     ...(carrier.tracestate ? { traceState: a.createTraceState(carrier.tracestate) } : {}),
   };

@@ -1,6 +1,8 @@
 import {
   type BreakerInfo,
+  type BreakerSettings,
   CliError,
+  checkBreaker,
   checkKind,
   clientOf,
   openStore,
@@ -16,12 +18,13 @@ interface BreakerArgs {
   action: "set" | "list" | "reset" | "remove";
   kind?: string;
   store: string;
-  failures?: number;
+  /** As given: a number, or the text that is not one (breakerOf's check refuses it). */
+  failures?: number | string;
   window?: number;
   cooldown?: number;
   count?: string;
-  ratio?: number;
-  "min-attempts"?: number;
+  ratio?: number | string;
+  "min-attempts"?: number | string;
   json: boolean;
 }
 
@@ -54,6 +57,52 @@ function countOf(value: string | undefined): "retryable" | "all" | string[] | un
   return value.split(",").map((c) => c.trim());
 }
 
+/** A number flag as given: a number when it reads as one, else the text (the check says what is wrong). */
+const numberOrText = (value: unknown): number | string => {
+  const text = String(value).trim();
+  return text !== "" && Number.isFinite(Number(text)) ? Number(text) : text;
+};
+
+/** The library's option names as the flags that set them. */
+const FLAGS: Record<string, string> = {
+  failures: "--failures",
+  windowMs: "--window",
+  cooldownMs: "--cooldown",
+  countErrors: "--count",
+  ratio: "--ratio",
+  minAttempts: "--min-attempts",
+};
+const OPTION_NAMES = new RegExp(`\\b(${Object.keys(FLAGS).join("|")})\\b`, "g");
+
+/**
+ * The breaker the flags give, checked by the library's own check (setBreaker's: one home for the
+ * rules) before the store is opened; a bad value is one line naming the flag (exit 2).
+ */
+function breakerOf(argv: BreakerArgs): BreakerSettings {
+  const count = countOf(argv.count);
+  const settings = {
+    failures: argv.failures,
+    ...(argv.window === undefined ? {} : { windowMs: argv.window }),
+    ...(argv.cooldown === undefined ? {} : { cooldownMs: argv.cooldown }),
+    ...(count === undefined ? {} : { countErrors: count }),
+    ...(argv.ratio === undefined ? {} : { ratio: argv.ratio }),
+    ...(argv["min-attempts"] === undefined ? {} : { minAttempts: argv["min-attempts"] }),
+  } as BreakerSettings;
+  try {
+    return checkBreaker(settings);
+  } catch (error) {
+    const e = error as { code?: string; option?: string; message?: string };
+    if (e.code !== "ERR_INVALID_INPUT" && e.option === undefined) throw error;
+    throw new CliError(
+      String(e.message).replace(OPTION_NAMES, (name) => FLAGS[name] as string),
+      2,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
 export const breakerCommand = {
   command: "breaker <action> [kind]",
   describe: "Circuit breakers per kind across every worker on the store: set, list, reset, remove",
@@ -63,12 +112,7 @@ export const breakerCommand = {
       .positional("kind", { type: "string", describe: "the kind (not for list)" })
       .option("failures", {
         requiresArg: true,
-        coerce: (value: unknown) => {
-          const n = Number(value);
-          if (!Number.isInteger(n) || n < 1)
-            throw new CliError(`--failures must be an integer >= 1, got ${JSON.stringify(value)}`, 2);
-          return n;
-        },
+        coerce: numberOrText,
         describe: "open after N counted failures within --window",
       })
       .option("window", {
@@ -88,25 +132,12 @@ export const breakerCommand = {
       })
       .option("ratio", {
         requiresArg: true,
-        coerce: (value: unknown) => {
-          const n = Number(value);
-          if (!(n > 0 && n <= 1))
-            throw new CliError(
-              `--ratio must be a number above 0 and at most 1, got ${JSON.stringify(value)}`,
-              2,
-            );
-          return n;
-        },
+        coerce: numberOrText,
         describe: "also open when this share of the window's ended attempts failed (0.5: half)",
       })
       .option("min-attempts", {
         requiresArg: true,
-        coerce: (value: unknown) => {
-          const n = Number(value);
-          if (!Number.isInteger(n) || n < 1)
-            throw new CliError(`--min-attempts must be an integer >= 1, got ${JSON.stringify(value)}`, 2);
-          return n;
-        },
+        coerce: numberOrText,
         describe: "the fewest ended attempts in the window before --ratio may open it [default: 20]",
       })
       .option("json", { type: "boolean", default: false, describe: "print JSON (list)" })
@@ -128,8 +159,6 @@ export const breakerCommand = {
             "--failures, --window, --cooldown, --count, --ratio and --min-attempts go with breaker set",
             2,
           );
-        if (argv["min-attempts"] !== undefined && argv.ratio === undefined)
-          throw new CliError("--min-attempts goes with --ratio", 2);
         return true;
       })
       .example(
@@ -142,6 +171,7 @@ export const breakerCommand = {
     if (argv.kind !== undefined) checkKind(argv.kind, "kind");
     const kind = argv.kind as string;
     if (argv.action === "set") {
+      const breaker = breakerOf(argv);
       // the store is made if it does not exist yet, as `limits set` and submit do
       const store = await openStore({
         store: argv.store,
@@ -150,15 +180,7 @@ export const breakerCommand = {
       });
       try {
         const client = clientOf(store, { owned: false });
-        const count = countOf(argv.count);
-        await client.setBreaker(kind, {
-          failures: argv.failures as number,
-          ...(argv.window === undefined ? {} : { windowMs: argv.window }),
-          ...(argv.cooldown === undefined ? {} : { cooldownMs: argv.cooldown }),
-          ...(count === undefined ? {} : { countErrors: count }),
-          ...(argv.ratio === undefined ? {} : { ratio: argv.ratio }),
-          ...(argv["min-attempts"] === undefined ? {} : { minAttempts: argv["min-attempts"] }),
-        });
+        await client.setBreaker(kind, breaker);
         const [set] = (await client.breakers()).filter((b) => b.kind === kind);
         console.log(
           `breaker set in ${redactUrl(store.location)}: ${set ? breakerLine(set, await store.now()) : kind}`,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  breakersOf,
   DEFAULT_WINDOW_MS,
   numberBetween,
   readingJson,
@@ -36,7 +37,7 @@ function human(r: StoreReading, location: string): string {
       ? `leased ${w.leased} (${w.heartbeatAt === null ? "never reported" : "no recent report"})`
       : `executing ${w.executing} of ${w.slots} slots on ${w.threads === 0 ? "the main thread" : `${w.threads} thread(s)`}, leased ${w.leased}`;
   const t = r.totals;
-  const breakers = r.limits.flatMap((l) => (l.breaker ? [{ kind: l.kind, ...l.breaker }] : []));
+  const breakers = breakersOf(r.limits);
   return [
     `taskq monitor  ${new Date(now).toISOString()}  ${location}`,
     `  queued ${n("queued", t.queued)} (scheduled for later ${n("scheduled", t.scheduled)})  running ${n("running", t.running)} (executing ${r.executing}, leased and waiting for a slot ${r.waiting})  succeeded ${n("succeeded", t.succeeded)}  failed ${n("failed", t.failed)}  cancelled ${n("cancelled", t.cancelled)}  dead letters ${r.deadLetters}${r.deadLettersCapped ? "+" : ""}`,

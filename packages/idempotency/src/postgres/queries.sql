@@ -243,7 +243,8 @@ SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SEL
   -- closed by its probe's success; open: its probe's counted failure opens it again, its
   -- uncounted one frees the probe slot, other failures change nothing; closed: counted in the
   -- window (a new one when the last ended) with the ratio's successes, opened at the threshold or
-  -- at the ratio over enough attempts
+  -- at the ratio over enough attempts, only by a turn with a counted failure (a success never
+  -- opens it: SQLite's breakerAfterSuccess only counts)
   windowed AS (
     SELECT tally.*, CASE WHEN current THEN breaker_window_start ELSE clock.t END AS window_start,
       (CASE WHEN current THEN breaker_count ELSE 0 END) + n AS count,
@@ -253,6 +254,7 @@ SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SEL
     SELECT kind, window_start, count, attempts, CASE WHEN probe_ok THEN 'closed'
       WHEN breaker_opened_at IS NOT NULL THEN CASE WHEN probe_failed THEN 'reopened' WHEN probe_freed THEN 'freed' END
       WHEN n = 0 AND s = 0 THEN NULL
+      WHEN n = 0 THEN 'counted'
       WHEN count >= breaker_failures OR (breaker_ratio IS NOT NULL AND attempts >= breaker_min_attempts
         AND count >= breaker_ratio * attempts) THEN 'opened'
       ELSE 'counted' END AS change
@@ -267,8 +269,7 @@ SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SEL
         WHEN j.change IN ('opened', 'counted') THEN j.attempts ELSE l.breaker_attempts END,
       breaker_opened_at = CASE WHEN j.change IN ('opened', 'reopened') THEN clock.t
         WHEN j.change = 'closed' THEN NULL ELSE l.breaker_opened_at END,
-      breaker_probe_seq = CASE WHEN j.change IN ('closed', 'reopened', 'freed') THEN NULL ELSE l.breaker_probe_seq END,
-      breaker_probe_until = CASE WHEN j.change IN ('closed', 'reopened', 'freed') THEN NULL ELSE l.breaker_probe_until END
+      breaker_probe_seq = CASE WHEN j.change IN ('closed', 'reopened', 'freed') THEN NULL ELSE l.breaker_probe_seq END
     FROM judged j, clock WHERE l.kind = j.kind AND j.change IS NOT NULL
     RETURNING l.kind, j.change, clock.t AS at),
   -- a breaker closed: its kind's tasks may be taken again
@@ -684,10 +685,15 @@ SELECT (SELECT count(*) FROM adv)::int AS advanced, (SELECT seq FROM c) AS seq,
 SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS now
 
 -- A kind's breaker (breaker.ts BreakerRow), as the takes and the listing read it.
+-- `breaker_probe_until`: the lease expiry of the probe's task while it runs (its task_leases row),
+-- looked up only for a breaker that is open or half-open with a probe.
 -- fragment: breaker_columns
 l.breaker_failures, l.breaker_window_ms, l.breaker_cooldown_ms, l.breaker_errors, l.breaker_ratio,
   l.breaker_min_attempts, l.breaker_window_start, l.breaker_count, l.breaker_attempts, l.breaker_opened_at,
-  l.breaker_probe_seq, l.breaker_probe_until
+  l.breaker_probe_seq,
+  CASE WHEN l.breaker_opened_at IS NOT NULL AND l.breaker_probe_seq IS NOT NULL THEN
+    (SELECT pl.expires_at FROM task_leases pl WHERE pl.seq = l.breaker_probe_seq)
+  END AS breaker_probe_until
 
 -- Limits of a kind across every worker (issue 22; see limits.ts). A take of a limited kind runs
 -- in a transaction that first locks the kinds' rows (kind order: no deadlock), then counts their
@@ -789,8 +795,8 @@ SELECT count(*)::int AS n FROM closed
 
 -- The probes a take let through (breaker.ts probesAfter), in its transaction (the rows locked).
 -- name: kind_breaker_probes
-UPDATE kind_limits l SET breaker_probe_seq = u.seq, breaker_probe_until = u.until
-FROM unnest(@kinds::text[], @seqs::bigint[], @until::bigint[]) AS u(kind, seq, until)
+UPDATE kind_limits l SET breaker_probe_seq = u.seq
+FROM unnest(@kinds::text[], @seqs::bigint[]) AS u(kind, seq)
 WHERE l.kind = u.kind
 
 -- The dashboard's reads (statusCounts, recentFinished, listTasks, kinds, listDeadLetters): each

@@ -209,7 +209,6 @@ export interface PgParams extends PageStatementParams {
   kind_breaker_probes: {
     readonly kinds: readonly string[];
     readonly seqs: readonly number[];
-    readonly until: readonly number[];
   };
   task_status_counts: Now & { readonly cap: number };
   task_recent_finished: Now & { readonly since: number; readonly limit: number };

@@ -205,13 +205,9 @@ export class TakePlanner {
           window_start: windows.map((w) => w[1]),
           window_count: windows.map((w) => w[2]),
         });
-      const probes = probesAfter(locked, taken, now, this.#options.leaseMs);
+      const probes = probesAfter(locked, taken, now);
       if (probes.length > 0) {
-        await query("kind_breaker_probes", {
-          kinds: probes.map((p) => p[0]),
-          seqs: probes.map((p) => p[1]),
-          until: probes.map((p) => p[2]),
-        });
+        await query("kind_breaker_probes", { kinds: probes.map((p) => p[0]), seqs: probes.map((p) => p[1]) });
         for (const [, seq] of probes) this.#options.onProbe(seq);
       }
       for (const seq of ratioTasks(locked, taken)) this.#options.onRatioTask(seq);

@@ -343,8 +343,17 @@ WHERE name = @name AND next_run_at = @expected AND paused = 0
 SELECT @now AS now
 
 -- Limits of a kind across every worker (issue 22; see limits.ts): read in the take's transaction.
+-- `breaker_probe_until` (breaker.ts BreakerRow): the lease expiry of the probe's task while it
+-- runs, looked up only for a breaker that is open or half-open with a probe.
 -- name: kind_limit_list
-SELECT * FROM kind_limits ORDER BY kind
+SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, l.paused_at,
+  l.breaker_failures, l.breaker_window_ms, l.breaker_cooldown_ms, l.breaker_errors, l.breaker_ratio,
+  l.breaker_min_attempts, l.breaker_window_start, l.breaker_count, l.breaker_attempts, l.breaker_opened_at,
+  l.breaker_probe_seq,
+  CASE WHEN l.breaker_opened_at IS NOT NULL AND l.breaker_probe_seq IS NOT NULL THEN
+    (SELECT t.lease_expires_at FROM tasks t WHERE t.seq = l.breaker_probe_seq AND t.status = 'running')
+  END AS breaker_probe_until
+FROM kind_limits l ORDER BY l.kind
 
 -- Through the running tasks' index (few rows): left to itself the planner reads the kind's
 -- every task through the key index, a take's cost growing with the store.
@@ -422,8 +431,7 @@ SELECT l.* FROM kind_limits l WHERE l.kind = (SELECT kind FROM tasks WHERE seq =
 -- name: kind_breaker_set_state
 UPDATE kind_limits SET breaker_window_start = @breaker_window_start, breaker_count = @breaker_count,
   breaker_attempts = @breaker_attempts,
-  breaker_opened_at = @breaker_opened_at, breaker_probe_seq = @breaker_probe_seq,
-  breaker_probe_until = @breaker_probe_until
+  breaker_opened_at = @breaker_opened_at, breaker_probe_seq = @breaker_probe_seq
 WHERE kind = @kind
 
 -- name: kind_limit_set_window

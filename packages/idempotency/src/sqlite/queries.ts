@@ -151,7 +151,6 @@ export interface SqliteParams extends PageStatementParams {
     readonly breaker_attempts: number;
     readonly breaker_opened_at: number | null;
     readonly breaker_probe_seq: number | null;
-    readonly breaker_probe_until: number | null;
   };
   kind_limit_set_window: {
     readonly kind: string;

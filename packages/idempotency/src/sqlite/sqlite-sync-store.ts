@@ -258,7 +258,6 @@ export class SqliteSyncStore {
       breaker_attempts: row.breaker_attempts,
       breaker_opened_at: row.breaker_opened_at,
       breaker_probe_seq: row.breaker_probe_seq,
-      breaker_probe_until: row.breaker_probe_until,
     });
   }
 
@@ -409,9 +408,9 @@ export class SqliteSyncStore {
         for (const r of takenRecords) started.set(r.kind, (started.get(r.kind) ?? 0) + 1);
         for (const [kind, windowStart, windowCount] of windowsAfter(rows, started, now))
           this.#s.kind_limit_set_window.run({ kind, window_start: windowStart, window_count: windowCount });
-        for (const [kind, seq, until] of probesAfter(rows, takenRecords, now, this.leaseMs)) {
+        for (const [kind, seq] of probesAfter(rows, takenRecords, now)) {
           const row = rows.find((r) => r.kind === kind) as KindLimitRow;
-          this.#writeBreaker({ ...row, breaker_probe_seq: seq, breaker_probe_until: until });
+          this.#writeBreaker({ ...row, breaker_probe_seq: seq });
           this.#probes.add(seq);
         }
         for (const seq of ratioTasks(rows, takenRecords)) this.#ratioTasks.add(seq);

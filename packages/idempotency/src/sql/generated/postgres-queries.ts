@@ -301,7 +301,6 @@ export interface PgQueryFile {
   kind_breaker_probes: {
     kinds: true;
     seqs: true;
-    until: true;
   };
   task_status_counts: {
     now: true;

@@ -308,7 +308,6 @@ export interface SqliteQueryFile {
     breaker_attempts: true;
     breaker_opened_at: true;
     breaker_probe_seq: true;
-    breaker_probe_until: true;
     kind: true;
   };
   kind_limit_set_window: {
