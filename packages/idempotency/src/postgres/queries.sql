@@ -777,8 +777,7 @@ ON CONFLICT (kind) DO UPDATE SET breaker_failures = excluded.breaker_failures,
 WITH cleared AS (
   UPDATE kind_limits SET breaker_failures = NULL, breaker_window_ms = NULL, breaker_cooldown_ms = NULL,
     breaker_errors = NULL, breaker_ratio = NULL, breaker_min_attempts = NULL, breaker_window_start = 0,
-    breaker_count = 0, breaker_attempts = 0, breaker_opened_at = NULL, breaker_probe_seq = NULL,
-    breaker_probe_until = NULL
+    breaker_count = 0, breaker_attempts = 0, breaker_opened_at = NULL, breaker_probe_seq = NULL
   WHERE kind = @kind AND breaker_failures IS NOT NULL
     AND (concurrency IS NOT NULL OR rate_limit IS NOT NULL OR paused_at IS NOT NULL) RETURNING kind)
 DELETE FROM kind_limits WHERE kind = @kind AND breaker_failures IS NOT NULL
@@ -789,7 +788,7 @@ DELETE FROM kind_limits WHERE kind = @kind AND breaker_failures IS NOT NULL
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   closed AS (
   UPDATE kind_limits SET breaker_window_start = clock.t, breaker_count = 0, breaker_attempts = 0,
-    breaker_opened_at = NULL, breaker_probe_seq = NULL, breaker_probe_until = NULL
+    breaker_opened_at = NULL, breaker_probe_seq = NULL
   FROM clock WHERE kind = @kind AND breaker_failures IS NOT NULL AND breaker_opened_at IS NOT NULL RETURNING kind)
 SELECT count(*)::int AS n FROM closed
 

@@ -410,13 +410,13 @@ ON CONFLICT (kind) DO UPDATE SET breaker_failures = excluded.breaker_failures,
 -- name: kind_breaker_remove
 UPDATE kind_limits SET breaker_failures = NULL, breaker_window_ms = NULL, breaker_cooldown_ms = NULL,
   breaker_errors = NULL, breaker_ratio = NULL, breaker_min_attempts = NULL, breaker_window_start = 0,
-  breaker_count = 0, breaker_attempts = 0, breaker_opened_at = NULL, breaker_probe_seq = NULL, breaker_probe_until = NULL
+  breaker_count = 0, breaker_attempts = 0, breaker_opened_at = NULL, breaker_probe_seq = NULL
 WHERE kind = @kind AND breaker_failures IS NOT NULL
 
 -- A breaker closed: by a reset (resetBreaker: any time), or by its probe's success (@probe_seq).
 -- name: kind_breaker_close
 UPDATE kind_limits SET breaker_window_start = @now, breaker_count = 0, breaker_attempts = 0, breaker_opened_at = NULL,
-  breaker_probe_seq = NULL, breaker_probe_until = NULL
+  breaker_probe_seq = NULL
 WHERE kind = @kind AND breaker_failures IS NOT NULL AND breaker_opened_at IS NOT NULL
   AND (@probe_seq IS NULL OR breaker_probe_seq = @probe_seq)
 
