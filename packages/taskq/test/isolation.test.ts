@@ -163,6 +163,34 @@ describe("isolation", () => {
     expect(await finished(echo.id)).toBeLessThan(slowEnds[1] as number);
   });
 
+  it("a backlog of the shared kinds holds no slot of an isolated kind: the worker takes no more of them than the shared slots", async () => {
+    const location = store();
+    const client = await connect({ store: location, attempts: 1 });
+    closing.push(client);
+    // the backlog first (the oldest tasks: a single take would lease them before the echo)
+    const backlog = await Promise.all(
+      Array.from({ length: 6 }, (_, n) => client.enqueue("wait", { n }, { key: `wait${n}` })),
+    );
+    const echo = await client.enqueue("echo", { n: 9 });
+    const worker = await createWorker({
+      store: location,
+      handlers: { wait: fixture("until-cancelled"), echo: fixture("echo") },
+      isolation: { echo: { in: "thread", count: 1 } },
+      threads: 1,
+      concurrency: 2, // 2 shared slots, 1 of the echo's own: 3 in all
+      prefetch: 0,
+      timeoutMs: 0,
+      pollMs: 20,
+    });
+    // before the fix the worker leased 3 waits (2 running, 1 waiting for a shared slot) and the
+    // echo stayed queued until a wait ended: here none ever does
+    expect(await client.result(echo.id)).toMatchObject({ payload: { n: 9 }, mainThread: false });
+    const statuses = await Promise.all(backlog.map(async (t) => (await client.get(t.id))?.status));
+    expect(statuses.filter((s) => s === "running")).toHaveLength(2);
+    expect(statuses.filter((s) => s === "queued")).toHaveLength(4);
+    await worker.close({ drain: false });
+  });
+
   it("KindRouter gives each executor no more than its concurrency at once; the rest wait their turn, in order", async () => {
     const running = { a: 0, b: 0 };
     const peak = { a: 0, b: 0 };
@@ -182,7 +210,7 @@ describe("isolation", () => {
     });
     const router = new KindRouter(executor("a", 2), new Map([["b", executor("b", 1)]]));
     expect(router.concurrency).toBe(3);
-    expect(router.isolatedSlots).toEqual({ b: 1 });
+    expect(router.slots).toEqual({ shared: 2, isolated: { b: 1 } });
     const task = (kind: string, n: number) => ({ kind, payload: n, id: `${n}`, key: `${n}` });
     await Promise.all([
       ...[1, 2, 3, 4].map((n) => router.run(task("b", n), 1)),
@@ -190,7 +218,7 @@ describe("isolation", () => {
     ]);
     expect(peak).toEqual({ a: 2, b: 1 });
     expect(order.filter((n) => n <= 4)).toEqual([1, 2, 3, 4]);
-    expect(new KindRouter(undefined, new Map([["b", executor("b", 1)]])).isolatedSlots).toBeUndefined();
+    expect(new KindRouter(undefined, new Map([["b", executor("b", 1)]])).slots).toBeUndefined();
     expect(
       await new KindRouter(undefined, new Map([["b", executor("b", 1)]])).run(task("x", 1), 1),
     ).toMatchObject({
