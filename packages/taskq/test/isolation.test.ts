@@ -5,7 +5,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../src/handler.js";
+import { HandlerProcesses } from "../src/handler-processes.js";
 import { type Client, ConfigError, connect, createQueue, createWorker, type Worker } from "../src/index.js";
 import { KindRouter } from "../src/isolation.js";
 import type { Ran } from "./fixtures/crash.mjs";
@@ -256,6 +259,45 @@ describe("isolation", () => {
         expect((await client.get(task.id))?.error?.errorClass).toBe("timeout");
       }
     }
+  });
+
+  it("HandlerProcesses: an aborted attempt fails as `timeout` and the others on its process say it was aborted; destroy fails what is left once, before it resolves", async () => {
+    const procs = new HandlerProcesses({
+      kinds: [
+        { kind: "wait", url: pathToFileURL(fixture("until-cancelled")).href, handler: undefined as never },
+      ],
+      count: 1,
+      concurrency: 2,
+      objectsRoot: undefined,
+      handlerOptions: undefined,
+      logLevel: "error",
+      timeoutMs: 0,
+      graceMs: 1000,
+      logger: silentLogger,
+    });
+    closing.push({ close: () => procs.destroy() });
+    const task = (n: number) => ({ kind: "wait", payload: { n }, id: `${n}`, key: `${n}` });
+    const stop = new AbortController();
+    const aborted = procs.run(task(1), 1, stop.signal);
+    const beside = procs.run(task(2), 1); // the same process: concurrency 2, one process
+    stop.abort(new Error("the orchestrator is closing"));
+    expect(await aborted).toMatchObject({
+      ok: false,
+      error: { errorClass: "timeout", message: "attempt cancelled: the orchestrator is closing" },
+    });
+    expect(await beside).toMatchObject({
+      ok: false,
+      error: {
+        errorClass: "worker_crash",
+        message:
+          "its process was killed: another attempt there was aborted (attempt cancelled: the orchestrator is closing)",
+      },
+    });
+    // a fresh process for the next attempt; destroyed under it, the attempt has failed by then
+    let ended: unknown;
+    void procs.run(task(3), 1).then((outcome) => (ended = outcome));
+    await procs.destroy();
+    expect(ended).toMatchObject({ ok: false, error: { message: "the executor was destroyed" } });
   });
 
   it("refuses a bad isolation with a ConfigError naming the option and the kind, before anything starts", async () => {
