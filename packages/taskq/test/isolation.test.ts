@@ -2,11 +2,12 @@
 // or process (exit, an exception outside its attempt, running out of memory, a native abort, a hang
 // past the timeout) ends that attempt only; the task is retried, then dead-lettered with an error
 // that says what happened; the kind and the others go on, and nothing is lost or run twice.
-import { mkdtempSync } from "node:fs";
+import { fork } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../src/handler.js";
 import { HandlerProcesses } from "../src/handler-processes.js";
 import { type Client, ConfigError, connect, createQueue, createWorker, type Worker } from "../src/index.js";
@@ -299,6 +300,39 @@ describe("isolation", () => {
     await procs.destroy();
     expect(ended).toMatchObject({ ok: false, error: { message: "the executor was destroyed" } });
   });
+
+  it.runIf(process.platform === "linux")(
+    "a handler's process held in a synchronous loop dies with its worker when the worker is killed (SIGKILL)",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "taskq-orphan-"));
+      const pidFile = join(dir, "pid");
+      const parent = fork(fixture("orphan-parent"), [join(dir, "tasks.db"), pidFile], { stdio: "inherit" });
+      const exited = new Promise((resolve) => parent.once("exit", resolve));
+      try {
+        await vi.waitFor(() => expect(existsSync(pidFile) && readFileSync(pidFile, "utf8")).toBeTruthy(), {
+          timeout: 30_000,
+          interval: 50,
+        });
+      } finally {
+        parent.kill("SIGKILL");
+      }
+      await exited;
+      const child = Number(readFileSync(pidFile, "utf8"));
+      // gone, or a zombie waiting for whichever process adopted it to reap it
+      const alive = () => {
+        try {
+          return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${child}/stat`, "utf8"));
+        } catch {
+          return false;
+        }
+      };
+      try {
+        await vi.waitFor(() => expect(alive()).toBe(false), { timeout: 15_000, interval: 50 });
+      } finally {
+        if (alive()) process.kill(child, "SIGKILL");
+      }
+    },
+  );
 
   it("refuses a bad isolation with a ConfigError naming the option and the kind, before anything starts", async () => {
     const bad: [unknown, string, RegExp][] = [
