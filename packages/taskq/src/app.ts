@@ -77,6 +77,7 @@ export {
   type Runtime,
   type RuntimeConfig,
   type SimulationConfig,
+  threadPoolsOf,
   threadsOf,
   withExistingStore,
   workerName,

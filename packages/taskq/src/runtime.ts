@@ -368,12 +368,21 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   };
 }
 
-/** The threads an executor keeps (a KindRouter's: its executors' on threads); 0 on the main thread. */
+/**
+ * The thread pools an executor keeps: itself, or a KindRouter's executors on threads (the shared
+ * one and those of kinds isolated in threads); none on the main thread or in processes only.
+ */
+export function threadPoolsOf(
+  executor: ExecutorPort<unknown, unknown>,
+): TinypoolExecutor<unknown, unknown>[] {
+  return (executor instanceof KindRouter ? executor.executors : [executor]).filter(
+    (e): e is TinypoolExecutor<unknown, unknown> => e instanceof TinypoolExecutor,
+  );
+}
+
+/** The threads an executor keeps (its thread pools' added up); 0 on the main thread. */
 export function threadsOf(executor: ExecutorPort<unknown, unknown>): number {
-  if (executor instanceof TinypoolExecutor) return executor.threads;
-  if (executor instanceof KindRouter)
-    return executor.executors.reduce((sum, e) => sum + (e instanceof TinypoolExecutor ? e.threads : 0), 0);
-  return 0;
+  return threadPoolsOf(executor).reduce((sum, pool) => sum + pool.threads, 0);
 }
 
 /**
