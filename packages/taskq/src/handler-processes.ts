@@ -87,6 +87,8 @@ const crash = (message: string): FailureInfo => ({ errorClass: "worker_crash", r
  */
 export class HandlerProcesses {
   readonly concurrency: number;
+  /** Its processes (`count`), each started when first needed. */
+  readonly processes: number;
   readonly #o: HandlerProcessesOptions;
   readonly #procs: (Proc | undefined)[];
   /** Every process not ended yet: in #procs, or killed and on its way out (out of #procs). */
@@ -104,6 +106,7 @@ export class HandlerProcesses {
   constructor(o: HandlerProcessesOptions) {
     this.#o = o;
     this.concurrency = o.count * o.concurrency;
+    this.processes = o.count;
     this.#kinds = o.kinds.map((k) => k.kind).join(", ");
     this.#procs = Array.from({ length: o.count }, () => undefined);
     this.#data = {

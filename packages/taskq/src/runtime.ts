@@ -31,6 +31,7 @@ import {
 import { FsObjectStore } from "@taskq/storage-sim";
 import { CliError } from "./app-errors.js";
 import { ConfigError } from "./errors.js";
+import { HandlerProcesses } from "./handler-processes.js";
 import { handlerExecutor, payloadPreparer, threadPoolWarning } from "./handler-runtime.js";
 import { checkIsolation, type IsolatedKind, type Isolation, KindRouter } from "./isolation.js";
 import { findNonJson } from "./json-value.js";
@@ -319,10 +320,12 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   // the breakers this process's attempts opened or closed fire its hooks (breakerOpened/Closed)
   const unlistenBreakers = store.onBreakerChange((change) => orchestrator.breakerChanged(change));
   const threads = threadsOf(executor);
+  const processes = processesOf(executor);
   const services: MaintenanceService[] = [
     // what monitoring shows of this process: attempts executing now against tasks held
     workerReportService(store, () => ({
       threads,
+      ...(processes > 0 ? { processes } : {}),
       slots: executor.concurrency,
       executing: orchestrator.executing,
       leased: orchestrator.pending,
@@ -383,6 +386,12 @@ export function threadPoolsOf(
 /** The threads an executor keeps (its thread pools' added up); 0 on the main thread. */
 export function threadsOf(executor: ExecutorPort<unknown, unknown>): number {
   return threadPoolsOf(executor).reduce((sum, pool) => sum + pool.threads, 0);
+}
+
+/** The child processes a KindRouter's kinds isolated in processes keep (each started when first needed); 0 without. */
+export function processesOf(executor: ExecutorPort<unknown, unknown>): number {
+  if (!(executor instanceof KindRouter)) return 0;
+  return executor.executors.reduce((sum, e) => sum + (e instanceof HandlerProcesses ? e.processes : 0), 0);
 }
 
 /**

@@ -149,6 +149,16 @@ describe("isolation", () => {
     expect(echo.mainThread).toBe(false);
   });
 
+  it("the worker reports its child processes beside its threads (none said without them)", async () => {
+    const { worker } = await workerAndClient({ crash: { in: "process", count: 2 } }, { threads: 1 });
+    await vi.waitFor(async () =>
+      expect((await worker.store.workers())[0]?.info).toMatchObject({ threads: 1, processes: 2 }),
+    );
+    const { worker: plain } = await workerAndClient(undefined, { threads: 1 });
+    await vi.waitFor(async () => expect((await plain.store.workers())[0]?.info.threads).toBe(1));
+    expect((await plain.store.workers())[0]?.info.processes).toBeUndefined();
+  });
+
   it("an isolated kind's backlog holds no slot of the others: the worker takes no more of it than its own slots", async () => {
     const { client } = await workerAndClient(
       { crash: { in: "process", count: 1 } },
