@@ -22,6 +22,7 @@ export {
 export { CliError, describeError, failAsUsageError } from "./app-errors.js";
 export { type BreakerInfo, clientOf, type LimitsInfo, type ScheduleInfo } from "./client.js";
 export { parseCron } from "./cron.js";
+export { ConfigError } from "./errors.js";
 /** A new task id as the client makes one (`task-` and a time-ordered suffix), for a task that needs its id first. */
 export { nextId as newTaskId } from "./handler-runtime.js";
 export {
