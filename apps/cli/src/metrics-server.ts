@@ -1,8 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { toPrometheus, withLabels } from "@taskq/metrics";
-import { TinypoolExecutor } from "@taskq/queue";
-import { KindRouter, type Runtime, readStore, storePrometheus } from "taskq/app";
+import { KindRouter, type Runtime, readStore, storePrometheus, threadPoolsOf } from "taskq/app";
 
 /** A worker's HTTP endpoints for a supervisor and a Prometheus scraper. */
 export interface MetricsServer {
@@ -22,9 +21,7 @@ export async function health(runtime: Runtime): Promise<{ ok: boolean; store: st
   const executor = runtime.executor;
   // the thread pools: the shared one, and those of kinds isolated in threads (processes start
   // when their kind's attempts need them, and a dead one is replaced by the next attempt)
-  const pools = (executor instanceof KindRouter ? executor.executors : [executor]).filter(
-    (e): e is TinypoolExecutor<unknown, unknown> => e instanceof TinypoolExecutor,
-  );
+  const pools = threadPoolsOf(executor);
   const wanted = pools.reduce((sum, p) => sum + p.threads, 0);
   const alive = pools.reduce((sum, p) => sum + p.threadCount, 0);
   const threads =

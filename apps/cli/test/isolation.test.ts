@@ -3,6 +3,8 @@
 // dead-lettered once its attempts run out, saying what happened); the other tasks of its kind and
 // of another kind run once each. On the shared threads (no --isolate), running out of heap ends
 // the thread only. Mistakes in the flags are one line, exit 2.
+import { join } from "node:path";
+import { SqliteSyncStore } from "@taskq/idempotency";
 import { describe, expect, it } from "vitest";
 import { taskq, workdir } from "./helpers.js";
 
@@ -46,6 +48,25 @@ const serveFlags = [
 ];
 
 describe("taskq serve --isolate", () => {
+  it("monitor says a worker's child processes beside its threads, only when it has any", async () => {
+    const dir = workdir();
+    await submit(dir, "upper", { text: "a" }); // creates the store
+    const store = new SqliteSyncStore({ path: join(dir, ".taskq", "tasks.db"), recover: false });
+    try {
+      const worker = (threads: number, processes: number) =>
+        store.reportWorker({ threads, processes, slots: 4, executing: 0, leased: 0, kinds: ["upper"] });
+      const monitor = async () => (await taskq(dir, ["monitor", "--once"])).stdout;
+      worker(2, 2);
+      expect(await monitor()).toContain("executing 0 of 4 slots on 2 thread(s) and 2 process(es)");
+      worker(0, 3);
+      expect(await monitor()).toContain("executing 0 of 4 slots on 3 process(es)");
+      worker(2, 0);
+      expect(await monitor()).toContain("executing 0 of 4 slots on 2 thread(s), leased");
+    } finally {
+      store.close();
+    }
+  });
+
   it("a kind in processes: out of memory, abort and exit each end their attempts only; the rest run once", async () => {
     const dir = workdir();
     const crashes = {

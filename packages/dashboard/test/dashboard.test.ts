@@ -398,7 +398,14 @@ describe.each([
     await client.enqueue(unserved, { n: 2 });
     await client.enqueue(later, { n: 3 }, { delayMs: 3_600_000 });
     // a live worker that serves `served` (its report, as a worker writes it)
-    await client.store.reportWorker({ threads: 0, slots: 1, executing: 0, leased: 0, kinds: [served] });
+    await client.store.reportWorker({
+      threads: 0,
+      processes: 2,
+      slots: 1,
+      executing: 0,
+      leased: 0,
+      kinds: [served],
+    });
     closers.push(() => client.store.removeWorker());
     const page = await get(dashboard, "/");
     const warning = /<p class="warning" role="alert" data-unserved="([^"]*)">([^<]*)/.exec(page.text);
@@ -408,6 +415,8 @@ describe.each([
     expect(warning?.[2]).toContain(`No live worker serves `);
     expect(page.text).toContain(`<tr class="unserved"><td><a href="/tasks?kind=${unserved}">`);
     expect(page.text).toContain(`<tr class=""><td><a href="/tasks?kind=${served}">${served}</a></td>`);
+    // its child processes (kinds isolated in processes) beside its threads
+    expect(page.text).toMatch(/<td class="num">0 <small[^>]*>\+ 2 process\(es\)<\/small><\/td>/);
   });
 
   it("the charts' history: the last ten minutes from the store, a point per five seconds", async () => {

@@ -196,7 +196,10 @@ export function toWorker(r: WorkerRow): WorkerRecord {
     executing: count("executing"),
     leased: count("leased"),
   };
-  const { kinds, name } = report;
+  const { kinds, name, processes } = report;
+  if (typeof processes === "number" && Number.isFinite(processes) && processes >= 0) {
+    if (processes > 0) info.processes = processes;
+  } else if (processes !== undefined) wrong.push("processes is not a number of 0 or more");
   if (Array.isArray(kinds) && kinds.every((k) => typeof k === "string")) info.kinds = kinds;
   else if (kinds !== undefined) wrong.push("kinds is not a list of strings");
   if (typeof name === "string") info.name = name;
@@ -206,9 +209,10 @@ export function toWorker(r: WorkerRow): WorkerRecord {
 
 /** A worker's report as stored: its known fields only, as JSON text. */
 export function workerInfoJson(info: WorkerInfo): string {
-  const { threads, slots, executing, leased, kinds, name } = info;
+  const { threads, processes, slots, executing, leased, kinds, name } = info;
   return JSON.stringify({
     threads,
+    ...(processes ? { processes } : {}),
     slots,
     executing,
     leased,

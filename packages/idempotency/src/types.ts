@@ -228,6 +228,11 @@ export interface StoreStats {
 export interface WorkerInfo {
   /** Threads it runs handlers on. */
   readonly threads: number;
+  /**
+   * Child processes it runs handlers in (kinds isolated in processes, each process started when
+   * first needed); stored only when it has any. @default 0
+   */
+  readonly processes?: number;
   /** Tasks it may run at once. */
   readonly slots: number;
   /** Tasks running now. */

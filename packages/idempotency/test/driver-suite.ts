@@ -653,9 +653,17 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
       expect(await a.workers()).toEqual([]);
       await a.reportWorker({ threads: 4, slots: 16, executing: 3, leased: 5, kinds: ["image"] });
       c.advance(100);
-      await b.reportWorker({ threads: 2, slots: 8, executing: 0, leased: 0 });
+      // child processes (kinds isolated in processes) are kept when it has any
+      await b.reportWorker({ threads: 2, processes: 3, slots: 8, executing: 0, leased: 0 });
       c.advance(100);
-      await a.reportWorker({ threads: 4, slots: 16, executing: 1, leased: 2, kinds: ["image"] });
+      await a.reportWorker({
+        threads: 4,
+        processes: 0,
+        slots: 16,
+        executing: 1,
+        leased: 2,
+        kinds: ["image"],
+      });
       expect(await b.workers()).toEqual([
         {
           owner: "node-a:1:a",
@@ -667,7 +675,7 @@ export function testDriver(name: string, make: (options?: MakeOptions) => Promis
           owner: "node-b:2:b",
           startedAt: 1_000_100,
           heartbeatAt: 1_000_100,
-          info: { threads: 2, slots: 8, executing: 0, leased: 0 },
+          info: { threads: 2, processes: 3, slots: 8, executing: 0, leased: 0 },
         },
       ]);
       await a.removeWorker();

@@ -38,6 +38,15 @@ export interface FetcherOptions {
    */
   readonly perKind?: Readonly<Record<string, number>>;
   /**
+   * Kinds that share a capacity of their own within this one: this process holds at most
+   * `capacity` tasks of a group's kinds together (with `autoPrefetch`, the group's slots only: the
+   * fetcher adds its prefetch, as to `capacity`), and takes each group's tasks in a take of its own,
+   * so that a backlog of one group's kinds never fills the slots of another's. Kinds in no group
+   * share what is left. Needs `kinds`; the groups' kinds must not overlap. @default none (one take
+   * over every kind)
+   */
+  readonly groups?: readonly FetchGroup[];
+  /**
    * How long an idle fetcher waits before it looks again, in ms, when nothing wakes it earlier
    * (a store notification, or one of its tasks settling).
    */
@@ -51,6 +60,19 @@ export interface FetcherOptions {
   readonly signal?: AbortSignal;
   /** A retryable store error (an unreachable server): reported, and the loop tries again. @default ignored */
   readonly onRetryableError?: (error: Error) => void;
+}
+
+/** Kinds holding a capacity of their own within a fetcher's (FetcherOptions.groups). */
+export interface FetchGroup {
+  readonly kinds: readonly string[];
+  /** Most tasks of these kinds together this process holds at once (with autoPrefetch, beyond its prefetch). */
+  readonly capacity: number;
+}
+
+/** One take of a look: up to `limit` tasks of `kinds`. */
+interface Take {
+  readonly limit: number;
+  readonly kinds: readonly string[] | undefined;
 }
 
 /** The shortest idle wait: a due task another worker holds is taken by it, or looked at again soon. */
@@ -81,6 +103,17 @@ export class Fetcher {
     checkPositive("capacity", options.capacity);
     for (const [kind, max] of Object.entries(options.perKind ?? {})) checkPositive(`perKind.${kind}`, max);
     checkPositive("pollMs", options.pollMs);
+    if (options.groups) {
+      if (!options.kinds) throw new TypeError("groups needs kinds");
+      const seen = new Set<string>();
+      for (const group of options.groups) {
+        checkPositive("groups[].capacity", group.capacity);
+        for (const kind of group.kinds) {
+          if (seen.has(kind)) throw new TypeError(`groups: kind ${JSON.stringify(kind)} is in two groups`);
+          seen.add(kind);
+        }
+      }
+    }
     if (options.autoPrefetch) {
       checkPositive("autoPrefetch.horizonMs", options.autoPrefetch.horizonMs);
       checkPositive("autoPrefetch.max", options.autoPrefetch.max);
@@ -114,23 +147,27 @@ export class Fetcher {
       // what this process may still hold of each kind with a per-kind limit
       const caps = this.#caps();
       const kinds = caps ? this.#options.kinds?.filter((kind) => (caps[kind] ?? 1) > 0) : this.#options.kinds;
-      if (kinds?.length === 0) {
+      const takes = this.#takes(free, extra, kinds);
+      if (takes.length === 0) {
         await this.#wait({ work: false, settle: true });
         continue;
       }
       let records: readonly (StoreRecord & { readonly payload: unknown })[] = [];
-      try {
-        records = await store.takeNext(free, kinds, caps && { perKind: caps });
-      } catch (error) {
-        if ((error as { retryable?: unknown }).retryable !== true) throw error;
-        this.#options.onRetryableError?.(error as Error);
+      for (const take of takes) {
+        const limit = Math.min(take.limit, free - records.length);
+        if (limit <= 0) break;
+        try {
+          const got = await store.takeNext(limit, take.kinds, caps && { perKind: caps });
+          records = records.length === 0 ? got : [...records, ...got];
+        } catch (error) {
+          if ((error as { retryable?: unknown }).retryable !== true) {
+            this.#adopt(records); // leased to this process already: run them before failing
+            throw error;
+          }
+          this.#options.onRetryableError?.(error as Error);
+        }
       }
-      for (const record of records) {
-        runner
-          .adopt(record)
-          .catch(() => undefined) // its outcome is the store's and the metrics' business
-          .finally(() => this.#wake());
-      }
+      this.#adopt(records);
       this.#taken += records.length;
       if (records.length > 0) continue;
       // idle here, and nothing of its kinds left anywhere: none queued, none running on another
@@ -139,12 +176,46 @@ export class Fetcher {
       // Draining to exit, a task of ours settling may leave the store idle: look again then,
       // not a poll interval later. Otherwise a settle frees capacity that only new work needs.
       // a kind at its per-kind limit may take again when one of ours settles
+      // (and a group at its capacity when one of its tasks settles)
       await this.#wait({
-        work: await this.#idleWaitMs(kinds),
-        settle: this.#options.exitWhenIdle === true || caps !== undefined,
+        work: await this.#idleWaitMs(this.#options.groups ? takes.flatMap((t) => t.kinds ?? []) : kinds),
+        settle:
+          this.#options.exitWhenIdle === true || caps !== undefined || this.#options.groups !== undefined,
       });
     }
     return this.#taken;
+  }
+
+  /** Hands what a look took to the runner; each settle wakes the loop. */
+  #adopt(records: readonly (StoreRecord & { readonly payload: unknown })[]): void {
+    for (const record of records) {
+      this.#options.runner
+        .adopt(record)
+        .catch(() => undefined) // its outcome is the store's and the metrics' business
+        .finally(() => this.#wake());
+    }
+  }
+
+  /**
+   * The takes of a look: one over `kinds` without groups (as many as are `free`); with groups, one
+   * per group with room (up to what it may still hold), then one over the kinds in no group.
+   */
+  #takes(free: number, extra: number, kinds: readonly string[] | undefined): Take[] {
+    const { groups, runner } = this.#options;
+    if (!groups) return kinds?.length === 0 ? [] : [{ limit: free, kinds }];
+    const takes: Take[] = [];
+    const grouped = new Set<string>();
+    for (const group of groups) {
+      for (const kind of group.kinds) grouped.add(kind);
+      let held = 0;
+      for (const kind of group.kinds) held += runner.pendingOf(kind);
+      const room = group.capacity + extra - held;
+      const open = group.kinds.filter((kind) => kinds?.includes(kind));
+      if (room > 0 && open.length > 0) takes.push({ limit: room, kinds: open });
+    }
+    const rest = kinds?.filter((kind) => !grouped.has(kind)) ?? [];
+    if (rest.length > 0) takes.push({ limit: free, kinds: rest });
+    return takes;
   }
 
   /**

@@ -19,7 +19,7 @@ export {
   TaskRetryingError,
 } from "./errors.js";
 export { InlineExecutor, TinypoolExecutor, type TinypoolExecutorOptions } from "./executors.js";
-export { type AdoptPort, Fetcher, type FetcherOptions } from "./fetcher.js";
+export { type AdoptPort, Fetcher, type FetcherOptions, type FetchGroup } from "./fetcher.js";
 export {
   type BreakerHookEvent,
   type CloseOptions,

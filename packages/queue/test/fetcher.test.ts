@@ -140,6 +140,52 @@ describe("Fetcher", () => {
     expect(limits.length).toBeLessThan(200 / 2);
   });
 
+  it("groups: a group's kinds together take no more than its capacity; the other kinds the rest", async () => {
+    const sync = new SqliteSyncStore({ path: ":memory:" });
+    const store = new SqliteTaskStore(sync);
+    // the group's backlog is the oldest: one take over every kind would lease it first
+    for (const [i, kind] of ["a", "a", "c", "a", "a", "b", "b"].entries())
+      sync.claim({ id: `t${i}`, idempotencyKey: `t${i}`, kind, payload: { id: `t${i}`, kind } });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const executor = new InlineExecutor<{ id: string }, { result: string }>(async (task) => {
+      await gate;
+      return { ok: true, output: { result: task.id }, runMs: 0 };
+    }, 4);
+    const runner = new Orchestrator({
+      prepare: (raw: unknown) => {
+        const task = raw as { id: string; kind: string };
+        return { task, id: task.id, idempotencyKey: task.id, kind: task.kind, payload: task };
+      },
+      store,
+      executor,
+    });
+    closers.push(async () => {
+      await runner.close({ drain: false });
+      await store.close();
+    });
+    const fetcher = new Fetcher({
+      store,
+      runner,
+      kinds: ["a", "b", "c"],
+      capacity: 4,
+      groups: [{ kinds: ["a", "c"], capacity: 2 }],
+      pollMs: NEVER_MS,
+      exitWhenIdle: true,
+    });
+    const done = fetcher.run();
+    await vi.waitFor(() => expect(runner.executing).toBe(4));
+    expect(runner.pendingOf("a") + runner.pendingOf("c")).toBe(2);
+    expect(runner.pendingOf("b")).toBe(2);
+    expect(countsOf(sync)).toMatchObject({ running: 4, queued: 3 });
+    release();
+    expect(await done).toBe(7);
+    expect(countsOf(sync)).toMatchObject({ queued: 0, running: 0, succeeded: 7 });
+    expect(() => new Fetcher({ store, runner, capacity: 1, pollMs: 10, groups: [] })).toThrow(
+      "groups needs kinds",
+    );
+  });
+
   it("refuses a capacity or poll interval that cannot work", () => {
     const { store, runner } = setup(0, 1);
     expect(() => new Fetcher({ store, runner, capacity: 0, pollMs: 10 })).toThrow(

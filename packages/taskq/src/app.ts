@@ -28,6 +28,7 @@ export {
   type ScheduleInfo,
 } from "./client.js";
 export { parseCron } from "./cron.js";
+export { ConfigError } from "./errors.js";
 /** A new task id as the client makes one (`task-` and a time-ordered suffix), for a task that needs its id first. */
 export { nextId as newTaskId } from "./handler-runtime.js";
 export {
@@ -84,6 +85,7 @@ export {
   type Runtime,
   type RuntimeConfig,
   type SimulationConfig,
+  threadPoolsOf,
   threadsOf,
   withExistingStore,
   workerName,

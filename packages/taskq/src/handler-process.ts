@@ -5,7 +5,11 @@
 // ends its attempts only: process.exit(), a native abort, running out of heap past
 // `--max-old-space-size` (memoryLimitMb), or an exception nothing caught (said to the parent first,
 // then the process exits with code 1: a fresh process is safer than one in an unknown state).
-// The parent going away (its IPC channel closing) ends the process too.
+// The parent going away ends the process too: its IPC channel closing (\`disconnect\`), or, when
+// a handler holds the main thread in a synchronous loop (no event is seen then), a watchdog thread
+// that finds the parent gone (this process given to another parent) and kills the process.
+
+import { Worker } from "node:worker_threads";
 import { createLogger } from "@taskq/metrics";
 import type { AttemptOutcome } from "@taskq/queue";
 import { FsObjectStore, type ObjectStore } from "@taskq/storage-sim";
@@ -19,6 +23,9 @@ import {
   unknownKind,
 } from "./handler.js";
 import { runInTraceparent } from "./tracing.js";
+
+/** How often the watchdog thread looks for the parent, ms. */
+const WATCHDOG_MS = 1000;
 
 /** What a process gets once, before any attempt. */
 export interface HandlerProcessData {
@@ -136,6 +143,16 @@ process.on("unhandledRejection", (reason) =>
 );
 // the parent went away (it exited, or ended this process's channel): nothing is left to answer
 process.on("disconnect", () => process.exit(0));
+// ... and when the parent was killed while a handler holds the main thread (a synchronous loop
+// sees no disconnect), a thread of its own sees this process handed to another parent and kills
+// it (a signal ends the whole process whatever its main thread does). It keeps nothing alive.
+new Worker(
+  `const { workerData } = require("node:worker_threads");
+setInterval(() => {
+  if (process.ppid !== workerData.parent) process.kill(process.pid, "SIGKILL");
+}, workerData.everyMs);`,
+  { eval: true, workerData: { parent: process.ppid, everyMs: WATCHDOG_MS } },
+).unref();
 process.on("message", (message: ToProcess) => {
   switch (message.t) {
     case "init":

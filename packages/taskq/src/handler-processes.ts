@@ -63,8 +63,14 @@ interface Proc {
   stderr: string;
   /** What the process said before it exited on an uncaught exception. */
   crash: string | undefined;
-  /** Why it is being killed on purpose: the failure of one attempt (the others' is said apart). */
-  killed: { readonly n: number; readonly failure: FailureInfo } | undefined;
+  /**
+   * Why it is being killed on purpose: one attempt ran past its timeout and grace, or its
+   * caller's signal aborted (a forced close, a cancel); that attempt's failure (the others' is
+   * said apart).
+   */
+  killed:
+    | { readonly n: number; readonly cause: "timeout" | "aborted"; readonly failure: FailureInfo }
+    | undefined;
   ended: boolean;
   referenced: boolean;
 }
@@ -81,8 +87,12 @@ const crash = (message: string): FailureInfo => ({ errorClass: "worker_crash", r
  */
 export class HandlerProcesses {
   readonly concurrency: number;
+  /** Its processes (`count`), each started when first needed. */
+  readonly processes: number;
   readonly #o: HandlerProcessesOptions;
   readonly #procs: (Proc | undefined)[];
+  /** Every process not ended yet: in #procs, or killed and on its way out (out of #procs). */
+  readonly #live = new Set<Proc>();
   readonly #data: HandlerProcessData;
   readonly #execArgv: string[];
   /** The attempts running, by cancel token (one process runs a kind's key once at a time). */
@@ -96,6 +106,7 @@ export class HandlerProcesses {
   constructor(o: HandlerProcessesOptions) {
     this.#o = o;
     this.concurrency = o.count * o.concurrency;
+    this.processes = o.count;
     this.#kinds = o.kinds.map((k) => k.kind).join(", ");
     this.#procs = Array.from({ length: o.count }, () => undefined);
     this.#data = {
@@ -142,7 +153,7 @@ export class HandlerProcesses {
         ...(cancelled ? { cancelled: true as const } : {}),
       });
       if (signal) {
-        const abort = () => this.#kill(proc, n, aborted(signal));
+        const abort = () => this.#kill(proc, n, "aborted", aborted(signal));
         signal.addEventListener("abort", abort, { once: true });
         entry.unlisten = () => signal.removeEventListener("abort", abort);
       }
@@ -194,6 +205,7 @@ export class HandlerProcesses {
       referenced: true,
     };
     this.#procs[index] = proc;
+    this.#live.add(proc);
     child.stderr?.on("data", (chunk: Buffer) => {
       process.stderr.write(chunk);
       proc.stderr = (proc.stderr + chunk.toString("utf8")).slice(-STDERR_TAIL);
@@ -241,7 +253,7 @@ export class HandlerProcesses {
       const entry = proc.running.get(message.n);
       if (!entry || this.#o.timeoutMs <= 0) return;
       entry.timer = setTimeout(
-        () => this.#kill(proc, entry.n, this.#timedOut()),
+        () => this.#kill(proc, entry.n, "timeout", this.#timedOut()),
         this.#o.timeoutMs + this.#o.graceMs,
       );
       entry.timer.unref();
@@ -261,9 +273,9 @@ export class HandlerProcesses {
   }
 
   /** Kills a process on purpose: attempt `n` fails with `failure`, the others on it as crashes. */
-  #kill(proc: Proc, n: number, failure: FailureInfo): void {
+  #kill(proc: Proc, n: number, cause: "timeout" | "aborted", failure: FailureInfo): void {
     if (proc.ended || proc.killed || !proc.running.has(n)) return;
-    proc.killed = { n, failure };
+    proc.killed = { n, cause, failure };
     // the next attempts go to a new process
     if (this.#procs[proc.index] === proc) this.#procs[proc.index] = undefined;
     proc.child.kill("SIGKILL");
@@ -283,16 +295,24 @@ export class HandlerProcesses {
         { error_class: "worker_crash" },
         `a process of kind ${this.#kinds} ended with no attempt on it: ${this.#why(proc, code, signal)}`,
       );
-    this.#ended(proc, (n) => {
-      if (proc.killed) {
-        if (proc.killed.n === n) return proc.killed.failure;
-        return crash(
-          `its process was killed: another attempt there ${proc.killed.failure.errorClass === "timeout" ? "ran past timeoutMs" : "was cancelled"}`,
-        );
-      }
-      if (this.#destroyed) return crash("the executor was destroyed");
-      return crash(this.#why(proc, code, signal));
-    });
+    this.#ended(proc, (n) => this.#failure(proc, n, () => this.#why(proc, code, signal)));
+  }
+
+  /**
+   * What attempt `n` of an ended process fails with: a process killed on purpose fails that
+   * attempt as it was told and the others as crashes saying why; else `why()` (or the destroy).
+   */
+  #failure(proc: Proc, n: number, why: () => string): FailureInfo {
+    const { killed } = proc;
+    if (killed) {
+      if (killed.n === n) return killed.failure;
+      return crash(
+        killed.cause === "timeout"
+          ? "its process was killed: another attempt there ran past timeoutMs and its grace"
+          : `its process was killed: another attempt there was aborted (${killed.failure.message})`,
+      );
+    }
+    return crash(this.#destroyed ? "the executor was destroyed" : why());
   }
 
   /** What ended a process, in words (for the attempts it ran). */
@@ -314,6 +334,7 @@ export class HandlerProcesses {
   #ended(proc: Proc, failure: (n: number) => FailureInfo): void {
     if (proc.ended) return;
     proc.ended = true;
+    this.#live.delete(proc);
     if (this.#procs[proc.index] === proc) this.#procs[proc.index] = undefined;
     const now = performance.now();
     for (const entry of [...proc.running.values()]) {
@@ -340,32 +361,37 @@ export class HandlerProcesses {
     (proc.child.stderr as { unref?: () => void } | null)?.unref?.();
   }
 
-  /** Ends every process (killed when it does not exit within a second); their attempts fail. */
+  /**
+   * Ends every process (killed when it does not exit within a second), those killed on purpose and
+   * still exiting too; resolves once each has exited and its attempts have failed (once each).
+   */
   async destroy(): Promise<void> {
     this.#destroyed = true;
-    const exits: Promise<unknown>[] = [];
-    for (const proc of this.#procs) {
-      if (!proc || proc.ended) continue;
-      const { child } = proc;
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      exits.push(
-        new Promise<void>((resolve) => {
-          const kill = setTimeout(() => child.kill("SIGKILL"), 1000);
-          child.once("exit", () => {
-            clearTimeout(kill);
-            resolve();
-          });
-          child.kill("SIGTERM");
-        }),
-      );
-    }
-    await Promise.all(exits);
-    // an attempt whose process's exit was still being read (its stderr) ends now
-    for (const proc of this.#procs)
-      if (proc && !proc.ended) this.#ended(proc, () => crash("the executor was destroyed"));
+    const live = [...this.#live];
+    await Promise.all(live.map((proc) => stop(proc.child)));
+    // its exit handler may still be reading its stderr (up to STDERR_WAIT_MS): its attempts end
+    // now, the exit handler then finds the process ended
+    for (const proc of live) this.#ended(proc, (n) => this.#failure(proc, n, () => ""));
   }
 }
 
+/** Asks a child to end (SIGTERM), killed when it does not within a second; resolves on its exit. */
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const kill = setTimeout(() => child.kill("SIGKILL"), 1000);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/**
+ * The failure of an attempt whose caller's signal aborted: a forced close, or the caller's
+ * timeout (its reason says which); `timeout` as the threads' (thread-lane.ts `#aborted`).
+ */
 function aborted(signal: AbortSignal): FailureInfo {
   const reason = (signal.reason as Error | undefined)?.message ?? String(signal.reason);
   return { errorClass: "timeout", retryable: true, message: `attempt cancelled: ${reason}` };

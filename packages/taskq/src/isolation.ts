@@ -177,12 +177,18 @@ export class KindRouter implements KindExecutor {
   }
 
   /**
-   * The slots of each isolated kind, when there is more than one executor: a worker then holds no
-   * more of such a kind than its slots (serve's per-kind limits), so that its tasks never wait in
-   * the orchestrator for their executor while other kinds' slots could run (undefined: one executor).
+   * The slots of each executor, when there is more than one: `shared`, those of the executor of
+   * the kinds not isolated (undefined when every kind is), and each isolated kind's. A worker then
+   * holds no more of an isolated kind than its slots, and no more of the other kinds together than
+   * the shared slots and its prefetch (serve's fetch groups): a task waiting here for its executor
+   * holds an orchestrator slot that another executor could use (undefined: one executor).
    */
-  get isolatedSlots(): Readonly<Record<string, number>> | undefined {
-    return this.#routes.length > 1 ? this.#isolated : undefined;
+  get slots():
+    | { readonly shared: number | undefined; readonly isolated: Readonly<Record<string, number>> }
+    | undefined {
+    return this.#routes.length > 1
+      ? { shared: this.#shared?.executor.concurrency, isolated: this.#isolated }
+      : undefined;
   }
 
   run(task: HandlerTask, attempt: number, signal?: AbortSignal): Promise<AttemptOutcome<string | null>> {

@@ -45,6 +45,8 @@ export interface WorkerReading {
   /** From its latest fresh report (null when stale): attempts executing now, its threads, slots and kinds. */
   readonly executing: number | null;
   readonly threads: number | null;
+  /** Its child processes (kinds isolated in processes), from the same report: 0 without; null when stale. */
+  readonly processes: number | null;
   readonly slots: number | null;
   readonly kinds: readonly string[];
   /** Its name from its latest report (the host name unless it was given one); null when it never said. */
@@ -232,6 +234,7 @@ export async function readWorkers(store: TaskStoreDriver, now?: number): Promise
       leaseExpiresAt: lease?.leaseExpiresAt ?? null,
       executing: fresh ? Math.min(fresh.info.executing, lease?.running ?? 0) : null,
       threads: fresh?.info.threads ?? null,
+      processes: fresh ? (fresh.info.processes ?? 0) : null,
       slots: fresh?.info.slots ?? null,
       kinds: report?.info.kinds ?? [],
       name: report?.info.name ?? null,
@@ -371,6 +374,7 @@ export function readingJson(r: StoreReading) {
       leased: w.leased,
       executing: w.executing,
       threads: w.threads,
+      processes: w.processes,
       slots: w.slots,
       kinds: w.kinds,
       lease_expires_at: iso(w.leaseExpiresAt),

@@ -31,6 +31,7 @@ import {
 import { FsObjectStore } from "@taskq/storage-sim";
 import { CliError } from "./app-errors.js";
 import { ConfigError } from "./errors.js";
+import { HandlerProcesses } from "./handler-processes.js";
 import { handlerExecutor, payloadPreparer, threadPoolWarning } from "./handler-runtime.js";
 import { checkIsolation, type IsolatedKind, type Isolation, KindRouter } from "./isolation.js";
 import { findNonJson } from "./json-value.js";
@@ -319,10 +320,12 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   // the breakers this process's attempts opened or closed fire its hooks (breakerOpened/Closed)
   const unlistenBreakers = store.onBreakerChange((change) => orchestrator.breakerChanged(change));
   const threads = threadsOf(executor);
+  const processes = processesOf(executor);
   const services: MaintenanceService[] = [
     // what monitoring shows of this process: attempts executing now against tasks held
     workerReportService(store, () => ({
       threads,
+      ...(processes > 0 ? { processes } : {}),
       slots: executor.concurrency,
       executing: orchestrator.executing,
       leased: orchestrator.pending,
@@ -368,12 +371,27 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   };
 }
 
-/** The threads an executor keeps (a KindRouter's: its executors' on threads); 0 on the main thread. */
+/**
+ * The thread pools an executor keeps: itself, or a KindRouter's executors on threads (the shared
+ * one and those of kinds isolated in threads); none on the main thread or in processes only.
+ */
+export function threadPoolsOf(
+  executor: ExecutorPort<unknown, unknown>,
+): TinypoolExecutor<unknown, unknown>[] {
+  return (executor instanceof KindRouter ? executor.executors : [executor]).filter(
+    (e): e is TinypoolExecutor<unknown, unknown> => e instanceof TinypoolExecutor,
+  );
+}
+
+/** The threads an executor keeps (its thread pools' added up); 0 on the main thread. */
 export function threadsOf(executor: ExecutorPort<unknown, unknown>): number {
-  if (executor instanceof TinypoolExecutor) return executor.threads;
-  if (executor instanceof KindRouter)
-    return executor.executors.reduce((sum, e) => sum + (e instanceof TinypoolExecutor ? e.threads : 0), 0);
-  return 0;
+  return threadPoolsOf(executor).reduce((sum, pool) => sum + pool.threads, 0);
+}
+
+/** The child processes a KindRouter's kinds isolated in processes keep (each started when first needed); 0 without. */
+export function processesOf(executor: ExecutorPort<unknown, unknown>): number {
+  if (!(executor instanceof KindRouter)) return 0;
+  return executor.executors.reduce((sum, e) => sum + (e instanceof HandlerProcesses ? e.processes : 0), 0);
 }
 
 /**

@@ -2,7 +2,14 @@
 // (`taskq serve`, and a library user's worker process).
 import type { TaskStoreDriver } from "@taskq/idempotency";
 import { type MetricsReport, toPrometheus, toReport } from "@taskq/metrics";
-import { type CloseOptions, Fetcher, type LifecycleHooks, type LoggerPort } from "@taskq/queue";
+import {
+  type CloseOptions,
+  type ExecutorPort,
+  Fetcher,
+  type FetcherOptions,
+  type LifecycleHooks,
+  type LoggerPort,
+} from "@taskq/queue";
 import { ConfigError } from "./errors.js";
 import { silentLogger } from "./handler.js";
 import { checkIsolation, type Isolation, KindRouter } from "./isolation.js";
@@ -74,10 +81,11 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
     store: runtime.store,
     runner: runtime.orchestrator,
     kinds: runtime.kinds,
-    ...prefetchOf(runtime.executor.concurrency, checkPrefetch(options.prefetch ?? "auto")),
-    ...perKindOf(
-      options.kindConcurrency && checkKindConcurrency(options.kindConcurrency, runtime.kinds),
+    ...fetchLimits(
       runtime.executor,
+      runtime.kinds,
+      checkPrefetch(options.prefetch ?? "auto"),
+      options.kindConcurrency && checkKindConcurrency(options.kindConcurrency, runtime.kinds),
     ),
     pollMs: options.pollMs ?? defaultPollMs(runtime.store.dialect),
     ...(options.exitWhenIdle === undefined ? {} : { exitWhenIdle: options.exitWhenIdle }),
@@ -92,20 +100,34 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
 }
 
 /**
- * What a worker holds at most of each kind: its own per-kind limits, and an isolated kind's slots
- * (beside other executors, a task of that kind waiting for its executor would hold an
- * orchestrator slot that another kind's executor could use).
+ * What a worker holds at most: its slots and prefetch; of each kind, its own per-kind limits. With
+ * isolated kinds beside other executors (a KindRouter's slots), also an isolated kind's slots and,
+ * for the kinds not isolated together, the shared executor's slots and the prefetch (a group of
+ * the fetcher's): a task waiting in the router for its executor holds an orchestrator slot that
+ * another executor could use, so a backlog of one never keeps another's slots idle.
  */
-function perKindOf(
+function fetchLimits(
+  executor: ExecutorPort<unknown, unknown>,
+  kinds: readonly string[],
+  prefetch: number | "auto",
   limits: Readonly<Record<string, number>> | undefined,
-  executor: unknown,
-): { perKind?: Readonly<Record<string, number>> } {
-  const isolated = executor instanceof KindRouter ? executor.isolatedSlots : undefined;
-  if (!isolated) return limits ? { perKind: limits } : {};
+): Pick<FetcherOptions, "capacity" | "autoPrefetch" | "perKind" | "groups"> {
+  const base = {
+    ...prefetchOf(executor.concurrency, prefetch),
+    ...(limits ? { perKind: limits } : {}),
+  };
+  const slots = executor instanceof KindRouter ? executor.slots : undefined;
+  if (!slots) return base;
   const perKind: Record<string, number> = { ...limits };
-  for (const [kind, slots] of Object.entries(isolated))
-    perKind[kind] = Math.min(perKind[kind] ?? slots, slots);
-  return { perKind };
+  for (const [kind, n] of Object.entries(slots.isolated)) perKind[kind] = Math.min(perKind[kind] ?? n, n);
+  const shared = kinds.filter((kind) => slots.isolated[kind] === undefined);
+  return {
+    ...base,
+    perKind,
+    ...(slots.shared === undefined || shared.length === 0
+      ? {}
+      : { groups: [{ kinds: shared, capacity: slots.shared + (prefetch === "auto" ? 0 : prefetch) }] }),
+  };
 }
 
 /** A fetcher's capacity for its slots and a prefetch: fixed, or sized as it runs. */

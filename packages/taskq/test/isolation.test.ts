@@ -2,10 +2,14 @@
 // or process (exit, an exception outside its attempt, running out of memory, a native abort, a hang
 // past the timeout) ends that attempt only; the task is retried, then dead-lettered with an error
 // that says what happened; the kind and the others go on, and nothing is lost or run twice.
-import { mkdtempSync } from "node:fs";
+import { fork } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { pathToFileURL } from "node:url";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { silentLogger } from "../src/handler.js";
+import { HandlerProcesses } from "../src/handler-processes.js";
 import { type Client, ConfigError, connect, createQueue, createWorker, type Worker } from "../src/index.js";
 import { KindRouter } from "../src/isolation.js";
 import type { Ran } from "./fixtures/crash.mjs";
@@ -145,6 +149,16 @@ describe("isolation", () => {
     expect(echo.mainThread).toBe(false);
   });
 
+  it("the worker reports its child processes beside its threads (none said without them)", async () => {
+    const { worker } = await workerAndClient({ crash: { in: "process", count: 2 } }, { threads: 1 });
+    await vi.waitFor(async () =>
+      expect((await worker.store.workers())[0]?.info).toMatchObject({ threads: 1, processes: 2 }),
+    );
+    const { worker: plain } = await workerAndClient(undefined, { threads: 1 });
+    await vi.waitFor(async () => expect((await plain.store.workers())[0]?.info.threads).toBe(1));
+    expect((await plain.store.workers())[0]?.info.processes).toBeUndefined();
+  });
+
   it("an isolated kind's backlog holds no slot of the others: the worker takes no more of it than its own slots", async () => {
     const { client } = await workerAndClient(
       { crash: { in: "process", count: 1 } },
@@ -161,6 +175,34 @@ describe("isolation", () => {
     const slowEnds = (await Promise.all(slow.map((t) => finished(t.id)))).sort((a, b) => a - b);
     // the echo did not wait behind the backlog (one process: the slow tasks run one at a time)
     expect(await finished(echo.id)).toBeLessThan(slowEnds[1] as number);
+  });
+
+  it("a backlog of the shared kinds holds no slot of an isolated kind: the worker takes no more of them than the shared slots", async () => {
+    const location = store();
+    const client = await connect({ store: location, attempts: 1 });
+    closing.push(client);
+    // the backlog first (the oldest tasks: a single take would lease them before the echo)
+    const backlog = await Promise.all(
+      Array.from({ length: 6 }, (_, n) => client.enqueue("wait", { n }, { key: `wait${n}` })),
+    );
+    const echo = await client.enqueue("echo", { n: 9 });
+    const worker = await createWorker({
+      store: location,
+      handlers: { wait: fixture("until-cancelled"), echo: fixture("echo") },
+      isolation: { echo: { in: "thread", count: 1 } },
+      threads: 1,
+      concurrency: 2, // 2 shared slots, 1 of the echo's own: 3 in all
+      prefetch: 0,
+      timeoutMs: 0,
+      pollMs: 20,
+    });
+    // before the fix the worker leased 3 waits (2 running, 1 waiting for a shared slot) and the
+    // echo stayed queued until a wait ended: here none ever does
+    expect(await client.result(echo.id)).toMatchObject({ payload: { n: 9 }, mainThread: false });
+    const statuses = await Promise.all(backlog.map(async (t) => (await client.get(t.id))?.status));
+    expect(statuses.filter((s) => s === "running")).toHaveLength(2);
+    expect(statuses.filter((s) => s === "queued")).toHaveLength(4);
+    await worker.close({ drain: false });
   });
 
   it("KindRouter gives each executor no more than its concurrency at once; the rest wait their turn, in order", async () => {
@@ -182,7 +224,7 @@ describe("isolation", () => {
     });
     const router = new KindRouter(executor("a", 2), new Map([["b", executor("b", 1)]]));
     expect(router.concurrency).toBe(3);
-    expect(router.isolatedSlots).toEqual({ b: 1 });
+    expect(router.slots).toEqual({ shared: 2, isolated: { b: 1 } });
     const task = (kind: string, n: number) => ({ kind, payload: n, id: `${n}`, key: `${n}` });
     await Promise.all([
       ...[1, 2, 3, 4].map((n) => router.run(task("b", n), 1)),
@@ -190,7 +232,7 @@ describe("isolation", () => {
     ]);
     expect(peak).toEqual({ a: 2, b: 1 });
     expect(order.filter((n) => n <= 4)).toEqual([1, 2, 3, 4]);
-    expect(new KindRouter(undefined, new Map([["b", executor("b", 1)]])).isolatedSlots).toBeUndefined();
+    expect(new KindRouter(undefined, new Map([["b", executor("b", 1)]])).slots).toBeUndefined();
     expect(
       await new KindRouter(undefined, new Map([["b", executor("b", 1)]])).run(task("x", 1), 1),
     ).toMatchObject({
@@ -229,6 +271,78 @@ describe("isolation", () => {
       }
     }
   });
+
+  it("HandlerProcesses: an aborted attempt fails as `timeout` and the others on its process say it was aborted; destroy fails what is left once, before it resolves", async () => {
+    const procs = new HandlerProcesses({
+      kinds: [
+        { kind: "wait", url: pathToFileURL(fixture("until-cancelled")).href, handler: undefined as never },
+      ],
+      count: 1,
+      concurrency: 2,
+      objectsRoot: undefined,
+      handlerOptions: undefined,
+      logLevel: "error",
+      timeoutMs: 0,
+      graceMs: 1000,
+      logger: silentLogger,
+    });
+    closing.push({ close: () => procs.destroy() });
+    const task = (n: number) => ({ kind: "wait", payload: { n }, id: `${n}`, key: `${n}` });
+    const stop = new AbortController();
+    const aborted = procs.run(task(1), 1, stop.signal);
+    const beside = procs.run(task(2), 1); // the same process: concurrency 2, one process
+    stop.abort(new Error("the orchestrator is closing"));
+    expect(await aborted).toMatchObject({
+      ok: false,
+      error: { errorClass: "timeout", message: "attempt cancelled: the orchestrator is closing" },
+    });
+    expect(await beside).toMatchObject({
+      ok: false,
+      error: {
+        errorClass: "worker_crash",
+        message:
+          "its process was killed: another attempt there was aborted (attempt cancelled: the orchestrator is closing)",
+      },
+    });
+    // a fresh process for the next attempt; destroyed under it, the attempt has failed by then
+    let ended: unknown;
+    void procs.run(task(3), 1).then((outcome) => (ended = outcome));
+    await procs.destroy();
+    expect(ended).toMatchObject({ ok: false, error: { message: "the executor was destroyed" } });
+  });
+
+  it.runIf(process.platform === "linux")(
+    "a handler's process held in a synchronous loop dies with its worker when the worker is killed (SIGKILL)",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "taskq-orphan-"));
+      const pidFile = join(dir, "pid");
+      const parent = fork(fixture("orphan-parent"), [join(dir, "tasks.db"), pidFile], { stdio: "inherit" });
+      const exited = new Promise((resolve) => parent.once("exit", resolve));
+      try {
+        await vi.waitFor(() => expect(existsSync(pidFile) && readFileSync(pidFile, "utf8")).toBeTruthy(), {
+          timeout: 30_000,
+          interval: 50,
+        });
+      } finally {
+        parent.kill("SIGKILL");
+      }
+      await exited;
+      const child = Number(readFileSync(pidFile, "utf8"));
+      // gone, or a zombie waiting for whichever process adopted it to reap it
+      const alive = () => {
+        try {
+          return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${child}/stat`, "utf8"));
+        } catch {
+          return false;
+        }
+      };
+      try {
+        await vi.waitFor(() => expect(alive()).toBe(false), { timeout: 15_000, interval: 50 });
+      } finally {
+        if (alive()) process.kill(child, "SIGKILL");
+      }
+    },
+  );
 
   it("refuses a bad isolation with a ConfigError naming the option and the kind, before anything starts", async () => {
     const bad: [unknown, string, RegExp][] = [

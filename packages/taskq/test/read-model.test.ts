@@ -35,6 +35,7 @@ const worker = (kinds: string[], stale = false): WorkerReading => ({
   leaseExpiresAt: null,
   executing: stale ? null : 0,
   threads: stale ? null : 1,
+  processes: stale ? null : 0,
   slots: stale ? null : 1,
   kinds,
   name: null,

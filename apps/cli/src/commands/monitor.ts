@@ -32,10 +32,16 @@ function human(r: StoreReading, location: string): string {
     `${value}${r.capped.includes(status) ? "+" : ""}`;
   const lease = (at: number | null) =>
     at === null ? "no leases" : at >= now ? `lease expires in ${seconds(at - now)}` : "lease expired";
+  // its threads (the main thread without), and its child processes when it has any
+  const where = (w: WorkerReading) => {
+    const processes = w.processes ? `${w.processes} process(es)` : undefined;
+    if (w.threads === 0) return processes ?? "the main thread";
+    return `${w.threads} thread(s)${processes ? ` and ${processes}` : ""}`;
+  };
   const runs = (w: WorkerReading) =>
     w.executing === null
       ? `leased ${w.leased} (${w.heartbeatAt === null ? "never reported" : "no recent report"})`
-      : `executing ${w.executing} of ${w.slots} slots on ${w.threads === 0 ? "the main thread" : `${w.threads} thread(s)`}, leased ${w.leased}`;
+      : `executing ${w.executing} of ${w.slots} slots on ${where(w)}, leased ${w.leased}`;
   const t = r.totals;
   const breakers = breakersOf(r.limits);
   return [

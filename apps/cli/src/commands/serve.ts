@@ -1,6 +1,8 @@
 import { toReport } from "@taskq/metrics";
 import {
   CliError,
+  ConfigError,
+  checkIsolation,
   checkKindConcurrency,
   type Isolation,
   type IsolationLevel,
@@ -66,7 +68,8 @@ function memoryLimitFlag(value: unknown): Record<string, number> {
 
 /**
  * `--isolate` and `--memory-limit` as the runtime's `isolation`, checked against the kinds served
- * (a limit needs its kind isolated: it is the heap of that kind's own threads or processes).
+ * by the library's checkIsolation (its ConfigError as the one-line error naming `--isolate`); a
+ * limit needs its kind isolated: it is the heap of that kind's own threads or processes.
  */
 export function isolationOf(
   isolate: Readonly<Record<string, IsolationLevel>> | undefined,
@@ -76,16 +79,6 @@ export function isolationOf(
   if (isolate === undefined && memoryLimit === undefined) return undefined;
   if (kinds === undefined)
     throw new CliError("--isolate and --memory-limit are for handler kinds: give --handler KIND=FILE", 2);
-  for (const [flag, given] of [
-    ["--isolate", isolate],
-    ["--memory-limit", memoryLimit],
-  ] as const)
-    for (const kind of Object.keys(given ?? {}))
-      if (!kinds.includes(kind))
-        throw new CliError(
-          `${flag} names ${JSON.stringify(kind)}, a kind this worker does not serve (it serves ${kinds.join(", ")})`,
-          2,
-        );
   const isolation: Record<string, KindIsolation> = {};
   for (const [kind, level] of Object.entries(isolate ?? {})) {
     const mb = memoryLimit?.[kind];
@@ -97,6 +90,12 @@ export function isolationOf(
         `--memory-limit ${kind}: the limit is of the kind's own threads or processes; give --isolate ${kind}=thread or --isolate ${kind}=process too`,
         2,
       );
+  try {
+    checkIsolation(isolation, kinds, 1, "--isolate");
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, 2, { cause: error });
+    throw error;
+  }
   return isolation;
 }
 
