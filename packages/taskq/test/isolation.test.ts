@@ -160,21 +160,30 @@ describe("isolation", () => {
   });
 
   it("an isolated kind's backlog holds no slot of the others: the worker takes no more of it than its own slots", async () => {
-    const { client } = await workerAndClient(
-      { crash: { in: "process", count: 1 } },
-      { threads: 1, concurrency: 4 },
-    );
-    const slow = await Promise.all(
-      // more than the worker's slots (4 shared, 1 isolated)
-      Array.from({ length: 8 }, (_, n) => client.enqueue("crash", { n, ms: 200 }, { key: `slow${n}` })),
+    const location = store();
+    const client = await connect({ store: location, attempts: 1 });
+    closing.push(client);
+    // the backlog first (the oldest tasks), more than the worker's slots (4 shared, 1 isolated)
+    const backlog = await Promise.all(
+      Array.from({ length: 8 }, (_, n) => client.enqueue("wait", { n }, { key: `wait${n}` })),
     );
     const echo = await client.enqueue("echo", { n: 9 });
-    await client.result(echo.id);
-    await Promise.all(slow.map((t) => client.result(t.id)));
-    const finished = async (id: string) => (await client.get(id))?.finishedAt?.getTime() ?? 0;
-    const slowEnds = (await Promise.all(slow.map((t) => finished(t.id)))).sort((a, b) => a - b);
-    // the echo did not wait behind the backlog (one process: the slow tasks run one at a time)
-    expect(await finished(echo.id)).toBeLessThan(slowEnds[1] as number);
+    const worker = await createWorker({
+      store: location,
+      handlers: { wait: fixture("until-cancelled"), echo: fixture("echo") },
+      isolation: { wait: { in: "process", count: 1 } },
+      threads: 1,
+      concurrency: 4,
+      prefetch: 0,
+      timeoutMs: 0,
+      pollMs: 20,
+    });
+    // the echo runs while no wait ever ends: the waits took one slot, their own
+    expect(await client.result(echo.id)).toMatchObject({ payload: { n: 9 }, mainThread: false });
+    const statuses = await Promise.all(backlog.map(async (t) => (await client.get(t.id))?.status));
+    expect(statuses.filter((s) => s === "running")).toHaveLength(1);
+    expect(statuses.filter((s) => s === "queued")).toHaveLength(7);
+    await worker.close({ drain: false });
   });
 
   it("a backlog of the shared kinds holds no slot of an isolated kind: the worker takes no more of them than the shared slots", async () => {
