@@ -8,7 +8,8 @@ import { SqliteSyncStore } from "@taskq/idempotency";
 import { describe, expect, it } from "vitest";
 import { taskq, workdir } from "./helpers.js";
 
-const crash = new URL("./fixtures/crash.mjs", import.meta.url).pathname;
+// the library's crash fixture: what a handler can do to its thread or process
+const crash = new URL("../../../packages/taskq/test/fixtures/crash.mjs", import.meta.url).pathname;
 const upper = new URL("./fixtures/upper.mjs", import.meta.url).pathname;
 
 /** Submits one task of `kind` with `attempts`, and answers its id. */

@@ -10,18 +10,16 @@
 // that finds the parent gone (this process given to another parent) and kills the process.
 
 import { Worker } from "node:worker_threads";
-import { createLogger } from "@taskq/metrics";
 import type { AttemptOutcome } from "@taskq/queue";
-import { FsObjectStore, type ObjectStore } from "@taskq/storage-sim";
 import {
   CancelRegistry,
   cancelToken,
   type Handler,
   type HandlerRequest,
-  loadHandler,
   runHandler,
   unknownKind,
 } from "./handler.js";
+import { type HandlerSet, loadHandlerSet } from "./handler-set.js";
 import { runInTraceparent } from "./tracing.js";
 
 /** How often the watchdog thread looks for the parent, ms. */
@@ -51,31 +49,15 @@ export type FromProcess =
   | { readonly t: "done"; readonly n: number; readonly outcome: AttemptOutcome<string | null> }
   | { readonly t: "crash"; readonly message: string };
 
-interface Loaded {
-  readonly handlers: ReadonlyMap<string, Handler>;
-  readonly objects: ObjectStore | undefined;
-  readonly logger: ReturnType<typeof createLogger>;
-}
-
 const send = (message: FromProcess, then?: () => void): void => {
   if (!process.connected) return;
   process.send?.(message, undefined, undefined, () => then?.());
 };
 
-async function load(data: HandlerProcessData): Promise<Loaded> {
-  const [handlers, objects] = await Promise.all([
-    Promise.all(
-      Object.entries(data.handlers).map(async ([kind, url]) => [kind, await loadHandler(url)] as const),
-    ),
-    data.objects ? FsObjectStore.open({ root: data.objects.root, io: "sync" }) : undefined,
-  ]);
-  return { handlers: new Map(handlers), objects, logger: createLogger({ level: data.logLevel }) };
-}
-
 const cancels = new CancelRegistry();
 let data: HandlerProcessData | undefined;
-let loaded: Promise<Loaded> | undefined;
-let ready: Loaded | undefined;
+let loaded: Promise<HandlerSet> | undefined;
+let ready: HandlerSet | undefined;
 
 async function run(n: number, request: HandlerRequest, cancelled: boolean): Promise<void> {
   const token = cancelToken(request);
@@ -85,7 +67,7 @@ async function run(n: number, request: HandlerRequest, cancelled: boolean): Prom
   let outcome: AttemptOutcome<string | null>;
   const start = performance.now();
   try {
-    const { handlers, objects, logger } = ready ?? (await (loaded as Promise<Loaded>));
+    const { handlers, objects, logger } = ready ?? (await (loaded as Promise<HandlerSet>));
     const settings = data as HandlerProcessData;
     if (settings.announce) send({ t: "began", n });
     const handler = handlers.get(request.kind);
@@ -157,7 +139,7 @@ process.on("message", (message: ToProcess) => {
   switch (message.t) {
     case "init":
       data = message.data;
-      loaded = load(message.data);
+      loaded = loadHandlerSet(message.data);
       loaded.then(
         (done) => (ready = done),
         () => undefined, // each attempt reports it

@@ -5,19 +5,10 @@
 // fails only the attempts in flight there (guardWorker). A cancel from the main thread (a
 // BroadcastChannel the runtime names) aborts one attempt's `ctx.signal`.
 import { BroadcastChannel } from "node:worker_threads";
-import { createLogger } from "@taskq/metrics";
 import { guardWorker } from "@taskq/processor";
-import { FsObjectStore, type ObjectStore } from "@taskq/storage-sim";
 import { Tinypool } from "tinypool";
-import {
-  CancelRegistry,
-  cancelToken,
-  type Handler,
-  type HandlerRequest,
-  loadHandler,
-  runHandler,
-  unknownKind,
-} from "./handler.js";
+import { CancelRegistry, cancelToken, type HandlerRequest, runHandler, unknownKind } from "./handler.js";
+import { type HandlerSet, loadHandlerSet } from "./handler-set.js";
 import { serveLane } from "./thread-lane.js";
 import { runInTraceparent } from "./tracing.js";
 
@@ -38,12 +29,6 @@ export type ThreadMessage =
   | { readonly type: "cancel"; readonly token: string }
   | { readonly type: "listening" };
 
-interface Loaded {
-  readonly handlers: ReadonlyMap<string, Handler>;
-  readonly objects: ObjectStore | undefined;
-  readonly logger: ReturnType<typeof createLogger>;
-}
-
 /** Attempts on this thread that a cancel may reach, and cancels that came before their attempt. */
 const cancels = new CancelRegistry();
 const data = Tinypool.workerData as HandlerThreadData;
@@ -58,25 +43,9 @@ channel.unref();
 // the cancels sent before this thread listened are sent again
 channel.postMessage({ type: "listening" } satisfies ThreadMessage);
 
-async function load(data: HandlerThreadData): Promise<Loaded> {
-  const [handlers, objects] = await Promise.all([
-    Promise.all(
-      Object.entries(data.handlers).map(async ([kind, url]) => [kind, await loadHandler(url)] as const),
-    ),
-    data.objects
-      ? FsObjectStore.open({
-          root: data.objects.root,
-          io: "sync",
-          ...(data.objects.chunkSize ? { chunkSize: data.objects.chunkSize } : {}),
-        })
-      : undefined,
-  ]);
-  return { handlers: new Map(handlers), objects, logger: createLogger({ level: data.logLevel }) };
-}
-
 // loaded as the thread starts (a failure fails each attempt, as a retryable worker_crash)
-const loaded = load(data);
-let ready: Loaded | undefined;
+const loaded = loadHandlerSet(data);
+let ready: HandlerSet | undefined;
 loaded.then(
   (done) => (ready = done),
   () => undefined,
