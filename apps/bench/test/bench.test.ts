@@ -291,8 +291,9 @@ describe("taskq-bench end to end at a tiny size (structure, not speed)", () => {
         expect(row.rounds).toHaveLength(1);
         expect(row.median).toBeGreaterThan(0);
         if (process.platform === "linux") expect(row.medianWorkerCpuUs).toBeGreaterThan(0);
-        // the server here is the throwaway one, on this machine: its processes are read
-        if (process.platform === "linux") expect(row.medianServerCpuUs).toBeGreaterThan(0);
+        // the server here is the throwaway one, on this machine: its processes are read (in clock
+        // ticks of 10 ms: 300 tasks may take the server less than one, so 0 is a reading too)
+        if (process.platform === "linux") expect(row.medianServerCpuUs).toBeGreaterThanOrEqual(0);
       }
     } finally {
       rmSync(out, { recursive: true, force: true });
