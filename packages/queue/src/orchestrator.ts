@@ -65,7 +65,7 @@ export interface OrchestratorOptions<T, O> {
   readonly executor: ExecutorPort<T, O>;
   /**
    * Maps an executor's output to what the store keeps.
-   * @default the output itself
+   * @default the output itself (nothing for null or undefined)
    */
   readonly toStored?: (output: O) => StoredOutput;
   /** Where counters, latencies and depth go. @default none */
@@ -270,7 +270,8 @@ export class Orchestrator<T, O> {
     this.executor = options.executor;
     this.#prepare = options.prepare;
     this.#store = options.store;
-    this.#toStored = options.toStored ?? ((output) => output as StoredOutput);
+    // an output of nothing (null, undefined) stores nothing, as `{}` does
+    this.#toStored = options.toStored ?? ((output) => (output ?? {}) as StoredOutput);
     this.#metrics = options.metrics;
     this.#log = options.logger;
     this.#taskTimeoutMs = timeout;

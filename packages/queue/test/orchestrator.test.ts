@@ -338,6 +338,23 @@ describe("tinypool's errors outside any attempt", () => {
   });
 });
 
+describe("an executor's output", () => {
+  it("null or undefined (a task whose result is nothing) is a success the store keeps", async () => {
+    const store = new SqliteSyncStore({ path: ":memory:" });
+    const executor = new InlineExecutor<{ id: string }, null | undefined>(async (task) => ({
+      ok: true,
+      output: task.id === "none" ? undefined : null,
+      runMs: 0,
+    }));
+    const orchestrator = new Orchestrator({ prepare: byId, store: new SqliteTaskStore(store), executor });
+    for (const id of ["null", "none"])
+      expect(await orchestrator.submit({ id })).toMatchObject({ id, attempts: 1, outputKey: null });
+    await orchestrator.close();
+    expect(tasksOf(store).map((t) => t.status)).toEqual(["succeeded", "succeeded"]);
+    store.close();
+  });
+});
+
 describe("backoff with fake timers", () => {
   it("a retried task waits its jittered delay outside any slot, then runs again", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
