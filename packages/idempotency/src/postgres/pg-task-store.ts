@@ -368,7 +368,7 @@ export class PgTaskStore implements TaskStoreDriver {
   }
 
   release(seq: number, version: number): Promise<number> {
-    this.#probes.delete(seq); // a probe handed back holds its slot until its time runs out
+    this.#probes.delete(seq); // a probe handed back frees its slot: the release deletes its lease
     this.#ratioTasks.delete(seq);
     return this.#batcher.defer("release", { seq, version });
   }

@@ -353,7 +353,7 @@ export class SqliteSyncStore {
 
   /** running → queued without recording a failure (graceful shutdown hands the task back; the attempt still counts). */
   release(seq: number, version: number): number {
-    this.#probes.delete(seq); // a probe handed back holds its slot until its time runs out
+    this.#probes.delete(seq); // a probe handed back frees its slot: its task is no longer running
     this.#ratioTasks.delete(seq);
     return this.transaction(() => {
       const now = this.#now();
