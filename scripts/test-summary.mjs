@@ -39,7 +39,9 @@ for (const dir of withTests) {
   for (const file of report.testResults ?? []) {
     for (const test of file.assertionResults ?? []) {
       if (test.status !== "failed") continue;
-      const why = String(test.failureMessages?.[0] ?? "").split("\n")[0].slice(0, 200);
+      const why = String(test.failureMessages?.[0] ?? "")
+        .split("\n")[0]
+        .slice(0, 200);
       failures.push(`FAILED ${file.name.slice(root.length)} > ${test.fullName}: ${why}`);
     }
   }
