@@ -5,7 +5,7 @@
 // tinypool task, which keeps the process alive); destroy ends what runs.
 // (A thread stuck past its timeout: create-queue.test.ts, on the same executor.)
 import type { AttemptOutcome } from "@taskq/queue";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../src/handler.js";
 import { type HandlerExecutor, handlerExecutor } from "../src/handler-runtime.js";
 import { LANE_IDLE_MS, ThreadLanes } from "../src/thread-lane.js";
@@ -80,7 +80,8 @@ describe("thread lanes", () => {
     await runAll(executor, [{}, {}]);
     await runAll(executor, [{}, {}]);
     expect(executor.counts.sessions).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, LANE_IDLE_MS * 1.5));
+    // a session is a tinypool task: both end once their lanes have idled for LANE_IDLE_MS
+    await vi.waitUntil(() => executor.pool.completed === 2, { timeout: LANE_IDLE_MS * 30, interval: 20 });
     const outcomes = await runAll(executor, [{}, {}, {}, {}]);
     expect(outcomes.every((o) => o.ok)).toBe(true);
     expect(executor.counts.sessions).toBe(4);
@@ -97,9 +98,10 @@ describe("thread lanes", () => {
     );
     const running = runAll(
       executor,
-      Array.from({ length: 8 }, () => ({ ms: 300 })),
+      Array.from({ length: 8 }, () => ({ ms: 1000 })),
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // all 8 posted, 4 to each thread (their second of 1,000 ms has hardly begun)
+    await vi.waitUntil(() => executor.counts.attempts === 16, { timeout: 30_000, interval: 5 });
     const dying = executor.pool.threads[0];
     dying?.emit("error", new Error("the thread died"));
     const outcomes = await running;
@@ -158,7 +160,7 @@ describe("thread lanes", () => {
   it("destroy ends the threads; the attempts on them end as retryable worker_crash", async () => {
     const executor = lanes(1, 2);
     const running = runAll(executor, [{ ms: 5000 }, { ms: 5000 }]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await vi.waitUntil(() => executor.counts.attempts === 2, { timeout: 30_000, interval: 5 });
     await executor.destroy();
     for (const o of await running)
       expect(o).toMatchObject({ ok: false, error: { errorClass: "worker_crash" } });
