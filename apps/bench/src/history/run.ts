@@ -159,6 +159,7 @@ export async function runHistory(
       },
       plan,
       deadline,
+      faults.length,
     );
     // the faults are over; the producer stops at the deadline (and sends its last calls)
     if (fleet.producer) await fleet.producer.exited;
