@@ -183,16 +183,19 @@ export type AttemptInfo = Omit<AttemptView, "startedAt" | "finishedAt"> & {
   readonly finishedAt: Date | null;
 };
 
-/** What `schedule` stores: a cron expression and the task each occurrence enqueues. */
-export interface ScheduleOptions {
+/**
+ * What `schedule` stores: a cron expression and the task each occurrence enqueues (of a typed
+ * client's kind, with its payload: `Kind` and `Payload`).
+ */
+export interface ScheduleOptions<Kind extends string = string, Payload = unknown> {
   /** Five fields (minute hour day month weekday), or six with seconds first (`*\/2 * * * * *`: every 2 s). */
   readonly cron: string;
   /** The IANA time zone the expression is read in. @default "UTC" */
   readonly timezone?: string;
   /** The kind of the tasks it enqueues. */
-  readonly kind: string;
+  readonly kind: Kind;
   /** Their payload. @default {} */
-  readonly payload?: unknown;
+  readonly payload?: Payload;
   /** Their priority and attempts. @default the enqueue defaults */
   readonly options?: { readonly priority?: number; readonly maxAttempts?: number };
 }
@@ -286,7 +289,10 @@ export interface Client<Kinds extends KindMap<Kinds> = AnyKinds> {
    * it; the occurrence's time is in its idempotency key). Occurrences missed while no worker ran:
    * the latest one is enqueued once, the others skipped.
    */
-  schedule(name: string, options: ScheduleOptions): Promise<ScheduleInfo>;
+  schedule<Kind extends KindOf<Kinds>>(
+    name: string,
+    options: ScheduleOptions<Kind, PayloadOf<Kinds, Kind>>,
+  ): Promise<ScheduleInfo>;
   /** Removes the schedule; false when there was none. Tasks it enqueued stay. */
   unschedule(name: string): Promise<boolean>;
   /** Every schedule, by name. */

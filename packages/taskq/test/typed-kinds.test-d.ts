@@ -67,6 +67,14 @@ expectTypeOf(client.result("task-1" as TaskId<"email">)).resolves.toEqualTypeOf<
 const id: TaskId<"email"> = "task-1";
 void id;
 
+// schedule: its kind and payload, as enqueue's
+void client.schedule("daily", { cron: "0 8 * * *", kind: "email", payload: { to: "ops@example.com" } });
+// @ts-expect-error a wrong payload for the kind it schedules
+void client.schedule("daily", { cron: "0 8 * * *", kind: "email", payload: { to: 1 } });
+// @ts-expect-error a kind not in the map
+void client.schedule("daily", { cron: "0 8 * * *", kind: "nope" });
+void untyped.schedule("daily", { cron: "0 8 * * *", kind: "anything", payload: [1, 2] });
+
 // handlers: typed by their kind
 const sendEmail: HandlerOf<Kinds, "email"> = async (payload, ctx) => {
   expectTypeOf(payload).toEqualTypeOf<{ to: string; subject?: string }>();
