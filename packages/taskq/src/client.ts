@@ -26,6 +26,15 @@ import { stableKey } from "./stable-key.js";
 import { checkStoreLocation } from "./store-location.js";
 import { type AttemptView, readTaskView, resultOf, type TaskView, taskView } from "./task-view.js";
 import { enqueueTraceContext } from "./tracing.js";
+import type {
+  AnyKinds,
+  EnqueuedKind,
+  KindMap,
+  KindOf,
+  PayloadOf,
+  ResultOfId,
+  TaskId,
+} from "./typed-kinds.js";
 
 /** Options of `connect`. */
 export interface ConnectOptions {
@@ -110,11 +119,14 @@ export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
-/** What `enqueue` answers once the task is durably stored. */
-export interface Enqueued {
-  readonly id: string;
+/**
+ * What `enqueue` answers once the task is durably stored. A typed client's names its kind, and
+ * its id carries it (`result(id)` is typed by it).
+ */
+export interface Enqueued<Kind extends string = string> {
+  readonly id: TaskId<Kind>;
   readonly key: string;
-  readonly kind: string;
+  readonly kind: Kind;
   /** The stored task's status: `queued` for a new one; a duplicate's own. */
   readonly status: TaskInfo["status"];
   /** True when the kind and key were taken: `id` is then the existing task's. */
@@ -171,16 +183,19 @@ export type AttemptInfo = Omit<AttemptView, "startedAt" | "finishedAt"> & {
   readonly finishedAt: Date | null;
 };
 
-/** What `schedule` stores: a cron expression and the task each occurrence enqueues. */
-export interface ScheduleOptions {
+/**
+ * What `schedule` stores: a cron expression and the task each occurrence enqueues (of a typed
+ * client's kind, with its payload: `Kind` and `Payload`).
+ */
+export interface ScheduleOptions<Kind extends string = string, Payload = unknown> {
   /** Five fields (minute hour day month weekday), or six with seconds first (`*\/2 * * * * *`: every 2 s). */
   readonly cron: string;
   /** The IANA time zone the expression is read in. @default "UTC" */
   readonly timezone?: string;
   /** The kind of the tasks it enqueues. */
-  readonly kind: string;
+  readonly kind: Kind;
   /** Their payload. @default {} */
-  readonly payload?: unknown;
+  readonly payload?: Payload;
   /** Their priority and attempts. @default the enqueue defaults */
   readonly options?: { readonly priority?: number; readonly maxAttempts?: number };
 }
@@ -230,17 +245,28 @@ export interface ResultOptions {
   readonly timeoutMs?: number;
 }
 
-/** The producer's calls. */
-export interface Client {
+/**
+ * The producer's calls. `Kinds`, the map of kinds (`connect<Kinds>`), types `enqueue`'s kind and
+ * payload and `result`'s answer (typed-kinds.ts); by default any kind, `unknown` payloads.
+ */
+export interface Client<Kinds extends KindMap<Kinds> = AnyKinds> {
   /** The task store (dead letters, re-drive, stats). */
   readonly store: TaskStoreDriver;
   /** Stores a task of `kind` and answers once it is durable; a duplicate answers with the existing task's id. */
-  enqueue(kind: string, payload: unknown, options?: EnqueueOptions): Promise<Enqueued>;
+  enqueue<Kind extends KindOf<Kinds>>(
+    kind: Kind,
+    payload: PayloadOf<Kinds, Kind>,
+    options?: EnqueueOptions,
+  ): Promise<Enqueued<EnqueuedKind<Kinds, Kind>>>;
   /**
    * Stores many tasks of `kind` in one transaction: all, or none. Answers in the payloads' order,
    * a duplicate (of a stored task, or of an earlier payload of the call) with the existing task's id.
    */
-  enqueueMany(kind: string, payloads: readonly unknown[], options?: EnqueueManyOptions): Promise<Enqueued[]>;
+  enqueueMany<Kind extends KindOf<Kinds>>(
+    kind: Kind,
+    payloads: readonly PayloadOf<Kinds, Kind>[],
+    options?: EnqueueManyOptions,
+  ): Promise<Enqueued<EnqueuedKind<Kinds, Kind>>[]>;
   /** The task with this id (the latest, if several share it), or undefined. */
   get(id: string): Promise<TaskInfo | undefined>;
   /**
@@ -248,7 +274,7 @@ export interface Client {
    * letter), TaskCancelledError, TaskNotFoundError, or QueueTimeoutError. On PostgreSQL it wakes on
    * the store's notifications.
    */
-  result(id: string, options?: ResultOptions): Promise<unknown>;
+  result<Id extends string>(id: Id, options?: ResultOptions): Promise<ResultOfId<Kinds, Id>>;
   /**
    * Cancels the task: a queued one becomes `cancelled` and never runs; a running one has its
    * handler's `ctx.signal` aborted on whichever worker runs it, and ends `cancelled` unless it
@@ -263,7 +289,10 @@ export interface Client {
    * it; the occurrence's time is in its idempotency key). Occurrences missed while no worker ran:
    * the latest one is enqueued once, the others skipped.
    */
-  schedule(name: string, options: ScheduleOptions): Promise<ScheduleInfo>;
+  schedule<Kind extends KindOf<Kinds>>(
+    name: string,
+    options: ScheduleOptions<Kind, PayloadOf<Kinds, Kind>>,
+  ): Promise<ScheduleInfo>;
   /** Removes the schedule; false when there was none. Tasks it enqueued stay. */
   unschedule(name: string): Promise<boolean>;
   /** Every schedule, by name. */
@@ -441,8 +470,13 @@ export function toScheduleInfo(r: ScheduleRecord): ScheduleInfo {
   };
 }
 
-/** Opens the store and returns a producer: enqueue, get, result, cancel. */
-export async function connect(options: ConnectOptions = {}): Promise<Client> {
+/**
+ * Opens the store and returns a producer: enqueue, get, result, cancel. `connect<Kinds>()` types
+ * it by a map of kinds (see Client); the map is a declaration, not checked at run time.
+ */
+export async function connect<Kinds extends KindMap<Kinds> = AnyKinds>(
+  options: ConnectOptions = {},
+): Promise<Client<Kinds>> {
   if (options === null || typeof options !== "object")
     throw new ConfigError("options", "connect needs an options object");
   checkOptionKeys(options, CONNECT_KEYS);
@@ -452,7 +486,8 @@ export async function connect(options: ConnectOptions = {}): Promise<Client> {
     attempts: options.attempts ?? SETTINGS.attempts.default,
     leaseMs: SETTINGS.leaseMs.default,
   });
-  return clientOf(store, { owned: true });
+  // the map of kinds is the caller's declaration: the same calls serve every map
+  return clientOf(store, { owned: true }) as unknown as Client<Kinds>;
 }
 
 /** A task as a producer sees it: its view (the one every reader shows), with dates as Date. */

@@ -43,4 +43,18 @@ export type { Isolation, IsolationLevel, KindIsolation } from "./isolation.js";
 export type { HandlerModules } from "./kinds.js";
 export type { QueueOptions, RetryOptions, RunOptions } from "./options.js";
 export { stableKey } from "./stable-key.js";
+export type {
+  AnyKinds,
+  EnqueuedKind,
+  HandlerModulesOf,
+  HandlerOf,
+  KindMap,
+  KindOf,
+  KindsOf,
+  KindTypes,
+  PayloadOf,
+  ResultOf,
+  ResultOfId,
+  TaskId,
+} from "./typed-kinds.js";
 export { createWorker, type Worker, type WorkerOptions } from "./worker.js";

@@ -13,12 +13,12 @@ import {
 import { ConfigError } from "./errors.js";
 import { silentLogger } from "./handler.js";
 import { checkIsolation, type Isolation, KindRouter } from "./isolation.js";
-import type { HandlerModules } from "./kinds.js";
 import { checkOptionKeys, keysOf } from "./option-keys.js";
 import { RUN_OPTION_KEYS, type RunOptions, resolveRunOptions } from "./options.js";
 import { openRuntime, type Runtime } from "./runtime.js";
 import { SETTINGS } from "./settings.js";
 import { checkStoreLocation } from "./store-location.js";
+import type { AnyKinds, HandlerModulesOf, KindMap } from "./typed-kinds.js";
 
 /** Options of `serve`. */
 export interface ServeOptions {
@@ -168,10 +168,13 @@ export function checkKindConcurrency(
   return limits;
 }
 
-/** Options of `createWorker`. */
-export interface WorkerOptions extends RunOptions {
+/**
+ * Options of `createWorker`. `Kinds`, the map of kinds (`createWorker<Kinds>`), limits the keys of
+ * `handlers` to its kinds (typed-kinds.ts); by default any kind.
+ */
+export interface WorkerOptions<Kinds extends KindMap<Kinds> = AnyKinds> extends RunOptions {
   /** The handler module of each kind it serves: `{ resize: "./resize.mjs", email: new URL(...) }`. */
-  readonly handlers: HandlerModules;
+  readonly handlers: HandlerModulesOf<Kinds>;
   /**
    * The store to take tasks from: a SQLite file, `:memory:`, or a `postgres://` URL.
    * @default ".taskq/tasks.db"
@@ -247,6 +250,9 @@ const WORKER_KEYS = [
  * with different handler sets can share one store. Every option and handler is checked first: a
  * bad one throws a ConfigError naming it, and nothing starts.
  */
+export function createWorker<Kinds extends KindMap<Kinds> = AnyKinds>(
+  options: WorkerOptions<Kinds>,
+): Promise<Worker>;
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
   if (options === null || typeof options !== "object")
     throw new ConfigError("options", "createWorker needs an options object");
