@@ -20,6 +20,7 @@ import {
   unknownKind,
 } from "./handler.js";
 import { type HandlerSet, loadHandlerSet } from "./handler-set.js";
+import type { ReportMessage, ReportSink } from "./task-reports.js";
 import { runInTraceparent } from "./tracing.js";
 
 /** How often the watchdog thread looks for the parent, ms. */
@@ -47,12 +48,22 @@ export type ToProcess =
 export type FromProcess =
   | { readonly t: "began"; readonly n: number }
   | { readonly t: "done"; readonly n: number; readonly outcome: AttemptOutcome<string | null> }
-  | { readonly t: "crash"; readonly message: string };
+  | { readonly t: "crash"; readonly message: string }
+  | {
+      readonly t: "report";
+      readonly kind: string;
+      readonly key: string;
+      readonly attempt: number;
+      readonly m: ReportMessage;
+    };
 
 const send = (message: FromProcess, then?: () => void): void => {
   if (!process.connected) return;
   process.send?.(message, undefined, undefined, () => then?.());
 };
+
+/** `ctx.progress` and `ctx.log` here: a message to the parent (its TaskReporter), sent before the attempt's `done`. */
+const report: ReportSink = (kind, key, attempt, m) => send({ t: "report", kind, key, attempt, m });
 
 const cancels = new CancelRegistry();
 let data: HandlerProcessData | undefined;
@@ -78,6 +89,7 @@ async function run(n: number, request: HandlerRequest, cancelled: boolean): Prom
         options: settings.options,
         timeoutMs: settings.timeoutMs,
         cancel,
+        report,
       });
     // inside the attempt span's context when the main thread made one (OpenTelemetry)
     outcome = !handler

@@ -9,6 +9,7 @@ import { guardWorker } from "@taskq/processor";
 import { Tinypool } from "tinypool";
 import { CancelRegistry, cancelToken, type HandlerRequest, runHandler, unknownKind } from "./handler.js";
 import { type HandlerSet, loadHandlerSet } from "./handler-set.js";
+import type { ReportSink } from "./task-reports.js";
 import { serveLane } from "./thread-lane.js";
 import { runInTraceparent } from "./tracing.js";
 
@@ -51,6 +52,11 @@ loaded.then(
   () => undefined,
 );
 
+/** Sends a handler's report to the main thread on this thread's lane (set as its session opens). */
+let sendReport: ((message: unknown) => void) | undefined;
+/** `ctx.progress` and `ctx.log` here: `[kind, key, attempt, message]` on the lane (TaskReporter there). */
+const report: ReportSink = (kind, key, attempt, message) => sendReport?.([kind, key, attempt, message]);
+
 const runAttempt = guardWorker(async (request: HandlerRequest) => {
   const token = cancelToken(request);
   // registered before anything is awaited: a cancel from now on reaches this attempt
@@ -66,6 +72,7 @@ const runAttempt = guardWorker(async (request: HandlerRequest) => {
         options: data.options,
         timeoutMs: data.timeoutMs,
         cancel,
+        report,
       });
     return await (request.traceparent === undefined ? run() : runInTraceparent(request.traceparent, run));
   } finally {
@@ -73,4 +80,4 @@ const runAttempt = guardWorker(async (request: HandlerRequest) => {
   }
 });
 
-export default serveLane(runAttempt, loaded);
+export default serveLane(runAttempt, loaded, (send) => (sendReport = send));
