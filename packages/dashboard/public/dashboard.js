@@ -171,7 +171,7 @@ for (const form of document.querySelectorAll("form.confirm")) {
 // running, the server's rendered (escaped) fragment is swapped in; it stops once the task ends.
 (() => {
   const live = document.getElementById("task-live");
-  if (!live || live.dataset.changing !== "true") return;
+  if (live?.dataset.changing !== "true") return;
   const url = `${live.dataset.base || ""}/api/tasks/${live.dataset.seq}/live`;
   let failures = 0;
   async function refresh() {

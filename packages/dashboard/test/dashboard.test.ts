@@ -296,7 +296,9 @@ describe.each([
       `<section id="task-live" data-base="" data-seq="${running.seq}" data-changing="true">`,
     );
     expect(page.text).toContain("<h2>Progress</h2>");
-    expect(page.text).toMatch(/<pre class="progress">\{\s*&quot;done&quot;: 50,\s*&quot;of&quot;: 100\s*\}<\/pre>/);
+    expect(page.text).toMatch(
+      /<pre class="progress">\{\s*&quot;done&quot;: 50,\s*&quot;of&quot;: 100\s*\}<\/pre>/,
+    );
     // the line escaped
     expect(page.text).toContain("<code>resizing &lt;img&gt; &amp; co</code>");
     const live = async () => JSON.parse((await get(dashboard, `/api/tasks/${running.seq}/live`)).text);
