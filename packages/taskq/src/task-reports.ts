@@ -107,6 +107,8 @@ export class TaskReporter {
    * in flight). Undefined, at once, for an attempt with nothing to write.
    */
   settle(kind: string, key: string, attempt: number): Promise<void> | undefined {
+    // the usual case, an attempt of a worker where nothing reported: two size checks
+    if (this.#pending.size === 0 && this.#inFlight.size === 0) return undefined;
     const id = taskId(kind, key, attempt);
     const pending = this.#pending.get(id);
     if (pending) {
