@@ -259,7 +259,7 @@ export class HandlerProcesses {
       if (settled) void settled.then(() => entry.resolve(message.outcome));
       else entry.resolve(message.outcome);
     } else if (message.t === "report") {
-      this.#o.reporter?.add(message.kind, message.key, message.attempt, message.m);
+      this.#o.reporter?.merge(message.entries);
     } else if (message.t === "began") {
       const entry = proc.running.get(message.n);
       if (!entry || this.#o.timeoutMs <= 0) return;

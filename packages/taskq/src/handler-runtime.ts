@@ -17,7 +17,7 @@ import type { HandlerThreadData, ThreadMessage } from "./handler-thread.js";
 import { type IsolatedKind, type KindExecutor, KindRouter } from "./isolation.js";
 import { findNonJson } from "./json-value.js";
 import type { LoadedKind } from "./kinds.js";
-import type { ReportMessage, TaskReporter } from "./task-reports.js";
+import type { ReportEntry, TaskReporter } from "./task-reports.js";
 import { ThreadLanes } from "./thread-lane.js";
 
 /** The threads' built entry module: `../dist/` from both `src/` (tests) and `dist/` (the package). */
@@ -128,14 +128,11 @@ class HandlerThreads extends ThreadLanes<HandlerTask, string | null> implements 
   }
 }
 
-/** ThreadLanes' report and settle for a reporter: a thread's report is `[kind, key, attempt, message]`. */
+/** ThreadLanes' report and settle for a reporter: a thread sends a turn's reports as ReportEntry[]. */
 function reportsOn(reporter: TaskReporter | undefined) {
   if (!reporter) return {};
   return {
-    report: (message: unknown) => {
-      const [kind, key, attempt, m] = message as [string, string, number, ReportMessage];
-      reporter.add(kind, key, attempt, m);
-    },
+    report: (message: unknown) => reporter.merge(message as ReportEntry[]),
     settle: (task: HandlerTask, attempt: number) => reporter.settle(task.kind, task.key, attempt),
   };
 }

@@ -9,7 +9,7 @@ import { guardWorker } from "@taskq/processor";
 import { Tinypool } from "tinypool";
 import { CancelRegistry, cancelToken, type HandlerRequest, runHandler, unknownKind } from "./handler.js";
 import { type HandlerSet, loadHandlerSet } from "./handler-set.js";
-import type { ReportSink } from "./task-reports.js";
+import { bufferedSink } from "./task-reports.js";
 import { serveLane } from "./thread-lane.js";
 import { runInTraceparent } from "./tracing.js";
 
@@ -52,10 +52,13 @@ loaded.then(
   () => undefined,
 );
 
-/** Sends a handler's report to the main thread on this thread's lane (set as its session opens). */
+/** Sends reports to the main thread on this thread's lane (set as its session opens). */
 let sendReport: ((message: unknown) => void) | undefined;
-/** `ctx.progress` and `ctx.log` here: `[kind, key, attempt, message]` on the lane (TaskReporter there). */
-const report: ReportSink = (kind, key, attempt, message) => sendReport?.([kind, key, attempt, message]);
+/**
+ * `ctx.progress` and `ctx.log` here: buffered (bounded), sent on the lane once a turn as
+ * ReportEntry[] (TaskReporter.merge there), and as each attempt ends, before its outcome.
+ */
+const reports = bufferedSink((entries) => sendReport?.(entries));
 
 const runAttempt = guardWorker(async (request: HandlerRequest) => {
   const token = cancelToken(request);
@@ -72,10 +75,11 @@ const runAttempt = guardWorker(async (request: HandlerRequest) => {
         options: data.options,
         timeoutMs: data.timeoutMs,
         cancel,
-        report,
+        report: reports.report,
       });
     return await (request.traceparent === undefined ? run() : runInTraceparent(request.traceparent, run));
   } finally {
+    reports.flush(); // before the outcome is answered on the lane
     cancels.unregister(token, cancel);
   }
 });

@@ -53,8 +53,8 @@ export function logLine(line: unknown): string {
   return line;
 }
 
-/** What one task's attempt has to write. */
-interface Pending {
+/** One task attempt's reports, coalesced: its last progress, its lines in order, how many more were dropped. */
+export interface ReportEntry {
   readonly kind: string;
   readonly key: string;
   readonly attempt: number;
@@ -62,6 +62,87 @@ interface Pending {
   lines: { at: number; line: string }[];
   /** Lines past LOG_MAX_LINES waiting here: counted, not kept (the store keeps no more anyway). */
   dropped: number;
+}
+
+/**
+ * Reports waiting to be sent or written, by task and attempt, bounded: the last progress of each
+ * and at most LOG_MAX_LINES lines (the rest counted). Used where a handler runs (a thread or
+ * process, whose reports cross to the main thread a turn at a time) and by TaskReporter.
+ */
+export class ReportBuffer {
+  #entries = new Map<string, ReportEntry>();
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  readonly add: ReportSink = (kind, key, attempt, message) => {
+    const e = this.#entry(kind, key, attempt);
+    if ("p" in message) e.progress = message.p;
+    else if (e.lines.length < LOG_MAX_LINES) e.lines.push({ at: message.at, line: message.l });
+    else e.dropped++;
+  };
+
+  /** Adds what another buffer drained (a thread's or process's reports). */
+  merge(from: ReportEntry): void {
+    const e = this.#entry(from.kind, from.key, from.attempt);
+    if (from.progress !== undefined) e.progress = from.progress;
+    const room = Math.max(0, LOG_MAX_LINES - e.lines.length);
+    e.lines.push(...from.lines.slice(0, room));
+    e.dropped += from.dropped + Math.max(0, from.lines.length - room);
+  }
+
+  /** Takes one attempt's entry out, if any. */
+  take(kind: string, key: string, attempt: number): ReportEntry | undefined {
+    const id = taskId(kind, key, attempt);
+    const e = this.#entries.get(id);
+    if (e) this.#entries.delete(id);
+    return e;
+  }
+
+  /** Takes every entry out. */
+  drain(): ReportEntry[] {
+    const all = [...this.#entries.values()];
+    this.#entries = new Map();
+    return all;
+  }
+
+  #entry(kind: string, key: string, attempt: number): ReportEntry {
+    const id = taskId(kind, key, attempt);
+    let e = this.#entries.get(id);
+    if (!e) {
+      e = { kind, key, attempt, progress: undefined, lines: [], dropped: 0 };
+      this.#entries.set(id, e);
+    }
+    return e;
+  }
+}
+
+/**
+ * A ReportSink where a handler runs apart from the main thread (a thread, a process): reports
+ * are buffered (bounded) and sent with `send` once a turn, and by `flush` as an attempt ends,
+ * before its outcome is sent.
+ */
+export function bufferedSink(send: (entries: ReportEntry[]) => void): {
+  readonly report: ReportSink;
+  readonly flush: () => void;
+} {
+  const buffer = new ReportBuffer();
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (buffer.size > 0) send(buffer.drain());
+  };
+  return {
+    report: (kind, key, attempt, message) => {
+      buffer.add(kind, key, attempt, message);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
 }
 
 /**
@@ -73,7 +154,7 @@ export class TaskReporter {
   readonly #logger: LoggerPort;
   readonly #intervalMs: number;
   /** What waits for the next write, by task (kind, key) and attempt. */
-  #pending = new Map<string, Pending>();
+  readonly #pending = new ReportBuffer();
   /** The write in flight (one at a time, so a task's writes land in order). */
   #writing: Promise<void> = Promise.resolve();
   /** The tasks of the writes queued or in flight, with how many each (a settle waits for them). */
@@ -90,17 +171,16 @@ export class TaskReporter {
   /** A report from a handler (the ReportSink of this worker). */
   readonly add: ReportSink = (kind, key, attempt, message) => {
     if (this.#closed) return;
-    const id = taskId(kind, key, attempt);
-    let p = this.#pending.get(id);
-    if (!p) {
-      p = { kind, key, attempt, progress: undefined, lines: [], dropped: 0 };
-      this.#pending.set(id, p);
-    }
-    if ("p" in message) p.progress = message.p;
-    else if (p.lines.length < LOG_MAX_LINES) p.lines.push({ at: message.at, line: message.l });
-    else p.dropped++;
+    this.#pending.add(kind, key, attempt, message);
     this.#timer ??= setTimeout(this.#tick, this.#intervalMs).unref();
   };
+
+  /** Reports a thread or process buffered (bufferedSink), a turn's at a time. */
+  merge(entries: readonly ReportEntry[]): void {
+    if (this.#closed) return;
+    for (const e of entries) this.#pending.merge(e);
+    this.#timer ??= setTimeout(this.#tick, this.#intervalMs).unref();
+  }
 
   /**
    * Before an attempt's outcome is stored: its reports written (the pending ones now, and the write
@@ -109,13 +189,9 @@ export class TaskReporter {
   settle(kind: string, key: string, attempt: number): Promise<void> | undefined {
     // the usual case, an attempt of a worker where nothing reported: two size checks
     if (this.#pending.size === 0 && this.#inFlight.size === 0) return undefined;
-    const id = taskId(kind, key, attempt);
-    const pending = this.#pending.get(id);
-    if (pending) {
-      this.#pending.delete(id);
-      return this.#write([pending]);
-    }
-    return this.#inFlight.has(id) ? this.#writing : undefined;
+    const pending = this.#pending.take(kind, key, attempt);
+    if (pending) return this.#write([pending]);
+    return this.#inFlight.has(taskId(kind, key, attempt)) ? this.#writing : undefined;
   }
 
   /** Writes everything pending; later reports are dropped. */
@@ -123,22 +199,16 @@ export class TaskReporter {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#write(this.#takeAll());
+    await this.#write(this.#pending.drain());
   }
 
   readonly #tick = (): void => {
     this.#timer = undefined;
-    void this.#write(this.#takeAll());
+    void this.#write(this.#pending.drain());
   };
 
-  #takeAll(): Pending[] {
-    const all = [...this.#pending.values()];
-    this.#pending = new Map();
-    return all;
-  }
-
   /** Queues one store call for `batch` after the write in flight; a failure is logged (reports are best effort). */
-  #write(batch: Pending[]): Promise<void> {
+  #write(batch: ReportEntry[]): Promise<void> {
     if (batch.length === 0) return this.#writing;
     const ids = batch.map((p) => taskId(p.kind, p.key, p.attempt));
     const reports = batch.map(
