@@ -57,9 +57,8 @@ export const statusCommand = {
       }
       // a running task is leased to a worker: executing there now, or waiting in it for a slot
       const workers = records.some((r) => r.status === "running") ? await readWorkers(store) : [];
-      views.forEach((v, i) =>
-        console.log([...lines(v, workers), ...logLines(logs[i] as TaskLog, argv.log)].join("\n")),
-      );
+      for (const [i, v] of views.entries())
+        console.log([...lines(v, workers), ...logLines(logs[i] as TaskLog, argv.log)].join("\n"));
     }),
 };
 
