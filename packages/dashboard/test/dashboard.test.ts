@@ -869,6 +869,8 @@ describe("the dashboard refuses what it should", () => {
     expect(refused.text).toContain("this needs the dashboard token");
     expect((await client.get(task.id))?.status).toBe("queued");
     expect((await get(dashboard, "/api/overview")).status).toBe(401);
+    // a task's live part (its progress and log) too
+    expect((await get(dashboard, `/api/tasks/${seq}/live`)).status).toBe(401);
 
     const wrong = await post(dashboard, "/login", [
       ["_csrf", csrfOf(login)],
@@ -894,6 +896,9 @@ describe("the dashboard refuses what it should", () => {
     ).toBe(303);
     expect((await client.get(task.id))?.status).toBe("cancelled");
     expect((await get(dashboard, "/api/overview", { authorization: `Bearer ${token}` })).status).toBe(200);
+    expect(
+      (await get(dashboard, `/api/tasks/${seq}/live`, { authorization: `Bearer ${token}` })).status,
+    ).toBe(200);
     // a script with the bearer token acts without a page's CSRF token or an Origin
     const scripted = await client.enqueue(kindOf("guarded"), { n: 2 }, { delayMs: 3_600_000 });
     const scriptedSeq = await seqOfId(client, scripted.id);
@@ -1209,7 +1214,7 @@ describe("the dashboard refuses what it should", () => {
   it("without a token, refuses to serve when it cannot see the socket, and says what to do", async () => {
     const { dashboard, logged } = await open(sqliteStore());
     const blind = "so it cannot tell this machine from another: set a token, or pass the socket to its fetch";
-    for (const path of ["/", "/tasks", "/api/overview"]) {
+    for (const path of ["/", "/tasks", "/api/overview", "/api/tasks/1/live"]) {
       const r = await dashboard.fetch(new Request(`http://localhost:9465${path}`));
       expect([path, r.status]).toEqual([path, 403]);
       expect(await r.text()).toContain(blind);
