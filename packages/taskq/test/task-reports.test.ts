@@ -9,7 +9,13 @@ import { join } from "node:path";
 import { SqliteTaskStore, type TaskReport } from "@taskq/idempotency";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../src/handler.js";
-import { REPORT_INTERVAL_MS, TaskReporter } from "../src/task-reports.js";
+import {
+  logLine,
+  progressJson,
+  REPORT_INTERVAL_MS,
+  ReportBuffer,
+  TaskReporter,
+} from "../src/task-reports.js";
 
 const open: SqliteTaskStore[] = [];
 afterEach(async () => {
@@ -81,5 +87,39 @@ describe("TaskReporter", () => {
     reporter.add("k", "a", 1, { p: "7" });
     await Promise.all([reporter.settle("k", "a", 2), reporter.settle("k", "a", 1)]);
     expect((await store.get(seq))?.progress).toBe(7);
+  });
+
+  it("checks what a handler reports where it runs: one line naming what was wrong", () => {
+    expect(progressJson(50)).toBe("50");
+    expect(progressJson({ done: 1, of: 2 })).toBe('{"done":1,"of":2}');
+    expect(progressJson("step 2")).toBe('"step 2"');
+    expect(() => progressJson(undefined)).toThrow(
+      "progress must be a JSON value (a number, or a small object), got undefined",
+    );
+    expect(() => progressJson({ at: new Date(0) })).toThrow(/^progress\.at /);
+    expect(() => progressJson(Number.NaN)).toThrow("progress is NaN, which JSON cannot hold");
+    expect(() => progressJson("é".repeat(2049))).toThrow(
+      "progress is 4100 bytes as JSON, more than the 4096 allowed",
+    );
+    expect(logLine("ok")).toBe("ok");
+    expect(() => logLine(42)).toThrow("log line must be a string, got number");
+  });
+
+  it("a buffer keeps the last progress and at most 1,000 lines of an attempt, counting the rest; merged the same way", () => {
+    const thread = new ReportBuffer();
+    for (let i = 1; i <= 1200; i++) thread.add("k", "a", 1, { l: `l${i}`, at: i });
+    thread.add("k", "a", 1, { p: "1" });
+    thread.add("k", "a", 1, { p: "2" });
+    const [entry] = thread.drain();
+    expect(entry).toMatchObject({ progress: "2", dropped: 200 });
+    expect(entry?.lines).toHaveLength(1000);
+    expect(thread.size).toBe(0);
+    const main = new ReportBuffer();
+    main.add("k", "a", 1, { l: "first", at: 0 });
+    main.merge(entry!);
+    const [merged] = main.drain();
+    expect(merged?.lines[0]?.line).toBe("first");
+    expect(merged?.lines).toHaveLength(1000);
+    expect(merged?.dropped).toBe(201);
   });
 });
