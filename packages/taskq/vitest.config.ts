@@ -10,6 +10,7 @@ export default taskqConfig({
     "test/fleet-time.test.ts",
     "test/fleet.test.ts",
     "test/limits.test.ts", // through gated-fleet.ts
+    "test/progress.test.ts",
     "test/time.test.ts",
     "test/trace.test.ts",
     "test/under-load.test.ts", // through gated-fleet.ts

@@ -1,6 +1,7 @@
 // The overview's live part: every second it asks the server for the counts (HTML the server
 // rendered and escaped) and the charts' samples, and redraws. No framework, no build.
-// Forms marked `confirm` (purge) ask first.
+// Forms marked `confirm` (purge) ask first. A task page refreshes its live part (progress, log)
+// while the task runs.
 for (const form of document.querySelectorAll("form.confirm")) {
   form.addEventListener("submit", (event) => {
     const hours = form.querySelector('input[name="olderThanHours"]')?.value;
@@ -164,4 +165,35 @@ for (const form of document.querySelectorAll("form.confirm")) {
     setTimeout(refresh, failures > 3 ? 5000 : 1000);
   }
   loadHistory().then(refresh);
+})();
+
+// A task page's live part (status, progress, log): every second while the task is queued or
+// running, the server's rendered (escaped) fragment is swapped in; it stops once the task ends.
+(() => {
+  const live = document.getElementById("task-live");
+  if (live?.dataset.changing !== "true") return;
+  const url = `${live.dataset.base || ""}/api/tasks/${live.dataset.seq}/live`;
+  let failures = 0;
+  async function refresh() {
+    try {
+      const response = await fetch(url, { headers: { accept: "application/json" } });
+      if (response.status === 401) {
+        window.location.assign(`${live.dataset.base || ""}/login`);
+        return;
+      }
+      const data = await response.json();
+      if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
+      live.innerHTML = data.html;
+      live.dataset.updatedAt = String(data.now);
+      failures = 0;
+      if (!data.changing) {
+        live.dataset.changing = "false";
+        return;
+      }
+    } catch {
+      failures += 1;
+    }
+    setTimeout(refresh, failures > 3 ? 5000 : 1000);
+  }
+  setTimeout(refresh, 1000);
 })();

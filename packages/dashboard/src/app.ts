@@ -26,6 +26,7 @@ const OWN_PATHS = [
   "/",
   "/api/overview",
   "/api/history",
+  "/api/tasks/*",
   "/assets/*",
   "/login",
   "/logout",

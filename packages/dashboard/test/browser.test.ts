@@ -363,6 +363,42 @@ describe("the dashboard in a browser", () => {
     await page.close();
   });
 
+  it("a running task's page shows its progress and log change live, and stops refreshing once it ends", async () => {
+    // a task running under this store's owner (no worker serves its kind), reporting as a handler would
+    const kind = "progressing";
+    const claimed = await client.store.claim({
+      id: "live-1",
+      idempotencyKey: "live-1",
+      kind,
+      payload: {},
+      start: true,
+    });
+    if (!claimed.created) throw new Error("the task was not created");
+    const report = (progress: number, line: string) =>
+      client.store.report([
+        { kind, key: "live-1", attempt: 1, progress: String(progress), lines: [{ at: Date.now(), line }] },
+      ]);
+    await report(25, "first quarter");
+    const page = await newPage();
+    await page.goto(`${dashboard.url}tasks/${claimed.seq}`);
+    expect(await page.$eval(".progress", (el) => el.textContent)).toBe("25");
+    await report(50, "half way");
+    // the page's script swaps in the live part: the new value and line appear without a reload
+    await page.waitForFunction(() => document.querySelector(".progress")?.textContent === "50", {
+      polling: "mutation",
+    });
+    expect(await page.$$eval("table.log code", (els) => els.map((el) => el.textContent))).toEqual([
+      "first quarter",
+      "half way",
+    ]);
+    await client.store.succeed(claimed.seq, claimed.version, { result: "1" });
+    await page.waitForFunction(() => document.getElementById("task-live")?.dataset.changing === "false", {
+      polling: "mutation",
+    });
+    expect(await page.$eval("[data-status]", (el) => el.textContent)).toBe("succeeded");
+    await page.close();
+  });
+
   it("shows a payload holding markup as text: nothing in it runs", async () => {
     const payload = {
       x: "<script>window.__pwned = 1</script>",

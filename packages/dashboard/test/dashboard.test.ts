@@ -266,6 +266,62 @@ describe.each([
     expect((await get(dashboard, "/tasks?q=no-such-task")).text).toContain("No task has this id, key or seq");
   });
 
+  it("a task's page shows its progress and log, and its live part refreshes while it runs (GET /api/tasks/:seq/live)", async () => {
+    const store = storeOf();
+    const { client, dashboard } = await open(store);
+    const kind = kindOf("progress");
+    // a task running under this store's owner, as a worker's take leaves it, reporting as a handler would
+    const claimed = await client.store.claim({
+      id: `p-${kind}`,
+      idempotencyKey: "p-1",
+      kind,
+      payload: {},
+      start: true,
+    });
+    if (!claimed.created) throw new Error("the task was not created");
+    const running = claimed;
+    const report = (progress: unknown, line: string) =>
+      client.store.report([
+        {
+          kind,
+          key: "p-1",
+          attempt: 1,
+          progress: JSON.stringify(progress),
+          lines: [{ at: Date.now(), line }],
+        },
+      ]);
+    expect(await report({ done: 50, of: 100 }, "resizing <img> & co")).toEqual([true]);
+    const page = await get(dashboard, `/tasks/${running.seq}`);
+    expect(page.text).toContain(
+      `<section id="task-live" data-base="" data-seq="${running.seq}" data-changing="true">`,
+    );
+    expect(page.text).toContain("<h2>Progress</h2>");
+    expect(page.text).toMatch(
+      /<pre class="progress">\{\s*&quot;done&quot;: 50,\s*&quot;of&quot;: 100\s*\}<\/pre>/,
+    );
+    // the line escaped
+    expect(page.text).toContain("<code>resizing &lt;img&gt; &amp; co</code>");
+    const live = async () => JSON.parse((await get(dashboard, `/api/tasks/${running.seq}/live`)).text);
+    expect(await report(75, "three quarters")).toEqual([true]);
+    const during = await live();
+    expect(during.changing).toBe(true);
+    expect(during.html).toContain('<p class="progress" data-progress="75"><strong>75</strong></p>');
+    expect([...during.html.matchAll(/<tr data-seq="(\d+)">/g)].map((m) => m[1])).toEqual(["1", "2"]);
+    await client.store.succeed(running.seq, running.version, { result: "1" });
+    const after = await live();
+    expect(after.changing).toBe(false);
+    expect(after.html).toContain('data-status="succeeded"');
+    const done = await get(dashboard, `/tasks/${running.seq}`);
+    expect(done.text).toContain('data-changing="false"');
+    expect(done.text).toContain("three quarters");
+    // a task that never reported has neither part; an unknown seq is a 404
+    const quiet = await client.enqueue(kindOf("quiet"), {}, { delayMs: 3_600_000 });
+    const quietPage = await get(dashboard, `/tasks/${await seqOfId(client, quiet.id)}`);
+    expect(quietPage.text).not.toContain("<h2>Progress</h2>");
+    expect(quietPage.text).not.toContain('<table class="log">');
+    expect((await get(dashboard, "/api/tasks/999999999/live")).status).toBe(404);
+  });
+
   it("cancels a queued task, and logs it", async () => {
     const { client, dashboard, logged } = await open(storeOf());
     const task = await client.enqueue(kindOf("cancel"), { n: 1 }, { delayMs: 3_600_000 });
@@ -813,6 +869,8 @@ describe("the dashboard refuses what it should", () => {
     expect(refused.text).toContain("this needs the dashboard token");
     expect((await client.get(task.id))?.status).toBe("queued");
     expect((await get(dashboard, "/api/overview")).status).toBe(401);
+    // a task's live part (its progress and log) too
+    expect((await get(dashboard, `/api/tasks/${seq}/live`)).status).toBe(401);
 
     const wrong = await post(dashboard, "/login", [
       ["_csrf", csrfOf(login)],
@@ -838,6 +896,9 @@ describe("the dashboard refuses what it should", () => {
     ).toBe(303);
     expect((await client.get(task.id))?.status).toBe("cancelled");
     expect((await get(dashboard, "/api/overview", { authorization: `Bearer ${token}` })).status).toBe(200);
+    expect(
+      (await get(dashboard, `/api/tasks/${seq}/live`, { authorization: `Bearer ${token}` })).status,
+    ).toBe(200);
     // a script with the bearer token acts without a page's CSRF token or an Origin
     const scripted = await client.enqueue(kindOf("guarded"), { n: 2 }, { delayMs: 3_600_000 });
     const scriptedSeq = await seqOfId(client, scripted.id);
@@ -1153,7 +1214,7 @@ describe("the dashboard refuses what it should", () => {
   it("without a token, refuses to serve when it cannot see the socket, and says what to do", async () => {
     const { dashboard, logged } = await open(sqliteStore());
     const blind = "so it cannot tell this machine from another: set a token, or pass the socket to its fetch";
-    for (const path of ["/", "/tasks", "/api/overview"]) {
+    for (const path of ["/", "/tasks", "/api/overview", "/api/tasks/1/live"]) {
       const r = await dashboard.fetch(new Request(`http://localhost:9465${path}`));
       expect([path, r.status]).toEqual([path, 403]);
       expect(await r.text()).toContain(blind);

@@ -1,5 +1,6 @@
 import type { BreakerEvent, BreakerOptions } from "./breaker.js";
 import type { KindLimitState } from "./limits.js";
+import type { TaskLog, TaskReport } from "./task-reports.js";
 import type {
   AttemptRecord,
   CancelOutcome,
@@ -263,6 +264,15 @@ export interface TaskStoreDriver {
    * finishedAt, leaseOwner). Empty for an unknown seq.
    */
   attempts(taskSeq: number): Promise<AttemptRecord[]>;
+  /**
+   * Writes running tasks' progress and log lines (task-reports.ts), each only while this store's
+   * owner holds the task's lease at the report's attempt; `version` is left alone. Log lines past
+   * LOG_MAX_LINES a task are counted as dropped, not kept. Returns, for each report, whether it
+   * was written (false: fenced, nothing written).
+   */
+  report(reports: readonly TaskReport[]): Promise<boolean[]>;
+  /** The log of the task `taskSeq` (empty for an unknown seq or a task that never logged). */
+  logs(taskSeq: number): Promise<TaskLog>;
   /**
    * Sets `kind`'s circuit breaker across every worker on the store (null removes it): it opens
    * after `failures` counted failed attempts within `windowMs`, holds the kind's queued tasks

@@ -32,6 +32,15 @@ export { SQLITE_MIGRATIONS } from "./sqlite/migrations.js";
 export { type SqliteStoreOptions, SqliteSyncStore } from "./sqlite/sqlite-sync-store.js";
 export { type BatchOptions, SqliteTaskStore } from "./sqlite/sqlite-task-store.js";
 export { STORE_LOCATION_FORMS, storeLocationProblem } from "./store-location.js";
+export {
+  LOG_LINE_MAX_CHARS,
+  LOG_MAX_LINES,
+  PROGRESS_MAX_BYTES,
+  type TaskLog,
+  type TaskLogEntry,
+  type TaskLogLine,
+  type TaskReport,
+} from "./task-reports.js";
 export type {
   AttemptRecord,
   CancelOutcome,

@@ -110,6 +110,11 @@ export interface TaskRecord {
   readonly correlationId: string | null;
   /** The W3C trace context it was enqueued in, or null (none given, or no OpenTelemetry). */
   readonly traceContext: TraceCarrier | null;
+  /**
+   * The last progress its handler reported (`ctx.progress(value)`, any attempt; a JSON value),
+   * or null when it never did.
+   */
+  readonly progress: unknown;
 }
 
 /**

@@ -1,13 +1,14 @@
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, inject } from "vitest";
-import { SqliteTaskStore, type TaskStoreDriver } from "../src/index.js";
-import { PgTaskStore } from "../src/postgres.js";
+import { SQLITE_MIGRATIONS, SqliteTaskStore, type TaskStoreDriver } from "../src/index.js";
+import { PG_MIGRATIONS, PgTaskStore } from "../src/postgres.js";
 import { type MakeOptions, testDriver } from "./driver-suite.js";
 import { testAttemptsContract } from "./driver-suite-attempts.js";
 import { testBreakerContract } from "./driver-suite-breaker.js";
 import { testCorrelationContract } from "./driver-suite-correlation.js";
 import { testDashboardContract } from "./driver-suite-dashboard.js";
+import { testProgressContract } from "./driver-suite-progress.js";
 import { testTagsContract } from "./driver-suite-tags.js";
 import { testTimeContract } from "./driver-suite-time.js";
 import { tempDb } from "./helpers.js";
@@ -27,6 +28,15 @@ testAttemptsContract("SQLite", sqlite);
 testBreakerContract("SQLite", sqlite);
 testDashboardContract("SQLite", sqlite);
 testCorrelationContract("SQLite", sqlite);
+testProgressContract("SQLite", sqlite, async () => {
+  const path = tempDb();
+  const db = new Database(path);
+  for (const m of SQLITE_MIGRATIONS.slice(0, RELEASE_SCHEMA)) db.exec(m.sql);
+  db.pragma(`user_version = ${RELEASE_SCHEMA}`);
+  for (const sql of releaseRows("")) db.exec(sql);
+  db.close();
+  return SqliteTaskStore.open({ path });
+});
 testTagsContract("SQLite", sqlite, async (store) => {
   const db = new Database(paths.get(store) as string, { readonly: true });
   try {
@@ -53,6 +63,35 @@ testAttemptsContract("PostgreSQL", postgres);
 testBreakerContract("PostgreSQL", postgres);
 testDashboardContract("PostgreSQL", postgres);
 testCorrelationContract("PostgreSQL", postgres);
+let releases = 0;
+testProgressContract("PostgreSQL", postgres, async () => {
+  const schema = `release_${process.pid}_${++releases}`;
+  const q = `"${schema}"`;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const migrations = PG_MIGRATIONS.slice(0, RELEASE_SCHEMA);
+    await client.query(
+      [
+        `CREATE SCHEMA ${q}`,
+        `SET search_path TO ${q}`,
+        `CREATE TABLE ${q}.migrations (version integer PRIMARY KEY, name text, applied_at timestamptz NOT NULL DEFAULT now())`,
+        ...migrations.map((m) => m.sql),
+        ...migrations.map(
+          (m) => `INSERT INTO ${q}.migrations (version, name) VALUES (${m.version}, '${m.name}')`,
+        ),
+        ...releaseRows(`${q}.`),
+        `INSERT INTO ${q}.task_ready (seq, kind, rank_at, next_run_at, priority)
+         SELECT seq, kind, rank_at, next_run_at, priority FROM ${q}.tasks WHERE status = 'queued'`,
+        `INSERT INTO ${q}.task_done (seq, kind, status, finished_at)
+         SELECT seq, kind, status, finished_at FROM ${q}.tasks WHERE status = 'succeeded'`,
+      ].join(";\n"),
+    );
+  } finally {
+    await client.end();
+  }
+  return PgTaskStore.open({ url, schema });
+});
 testTagsContract("PostgreSQL", postgres, async (store) => {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -63,5 +102,18 @@ testTagsContract("PostgreSQL", postgres, async (store) => {
     await client.end();
   }
 });
+
+/** The schema of the current release (main before issue 35's migrations). */
+const RELEASE_SCHEMA = 17;
+
+/** `task(1)` queued and `task(2)` succeeded (result "2"), as the release stores them (`t`: a table prefix). */
+function releaseRows(t: string): string[] {
+  const cols =
+    "id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at, next_run_at, priority, rank_at, started_at, finished_at, result";
+  return [
+    `INSERT INTO ${t}tasks (${cols}) VALUES ('t-1', 'img-1.ppm#thumb', 'image', '{"id":"t-1"}', 'queued', 0, 3, 1, 1, 1, 0, 1, NULL, NULL, NULL)`,
+    `INSERT INTO ${t}tasks (${cols}) VALUES ('t-2', 'img-2.ppm#thumb', 'image', '{"id":"t-2"}', 'succeeded', 1, 3, 1, 2, 1, 0, 1, 2, 2, '2')`,
+  ];
+}
 
 afterAll(() => undefined);

@@ -20,6 +20,7 @@ import { payloadPreparer } from "./handler-runtime.js";
 import { kindControls } from "./kind-controls.js";
 import { checkKind } from "./kinds.js";
 import { checkOptionKeys, keysOf } from "./option-keys.js";
+import { type ProgressOptions, type TaskLogInfo, toTaskLogInfo, watchProgress } from "./progress-watch.js";
 import { openStore } from "./runtime.js";
 import { SETTINGS } from "./settings.js";
 import { stableKey } from "./stable-key.js";
@@ -175,6 +176,11 @@ export interface TaskInfo {
    * (class, message, stack: bounded) and the worker that ran it.
    */
   readonly attemptHistory: readonly AttemptInfo[];
+  /**
+   * The last progress its handler reported (`ctx.progress(value)`, in any attempt), or null when
+   * it never did. Live: `progress(id)`.
+   */
+  readonly progress: unknown;
 }
 
 /** One attempt of a task (`get(id).attemptHistory`), dates as Date. */
@@ -276,6 +282,20 @@ export interface Client<Kinds extends KindMap<Kinds> = AnyKinds> {
    */
   result<Id extends string>(id: Id, options?: ResultOptions): Promise<ResultOfId<Kinds, Id>>;
   /**
+   * The progress the task's handler reports (`ctx.progress`), as it changes, across processes and
+   * on both stores: `for await (const p of client.progress(id, { signal })) ...`. Yields the
+   * current value first (when there is one), then each new one seen (the store is read between
+   * waits of 100 ms to 1 s; values written between two reads are not all seen, the last wins), and
+   * ends once the task has finished, after its last value. Rejects with TaskNotFoundError for an
+   * unknown id, and with the signal's reason once it aborts.
+   */
+  progress(id: string, options?: ProgressOptions): AsyncIterable<unknown>;
+  /**
+   * The task's log (`ctx.log` in its handler, over every attempt): its first 1,000 lines and how
+   * many more were dropped. TaskNotFoundError for an unknown id.
+   */
+  logs(id: string): Promise<TaskLogInfo>;
+  /**
    * Cancels the task: a queued one becomes `cancelled` and never runs; a running one has its
    * handler's `ctx.signal` aborted on whichever worker runs it, and ends `cancelled` unless it
    * finished first. Answers with the task as the cancel left it: `cancelled` for a queued one; for
@@ -347,6 +367,7 @@ const RESULT_WAIT_MS = { sqlite: 50, postgres: 5000 } as const;
 
 const CONNECT_KEYS = keysOf<ConnectOptions>()({ store: true, attempts: true });
 const RESULT_KEYS = keysOf<ResultOptions>()({ signal: true, timeoutMs: true });
+const PROGRESS_KEYS = keysOf<ProgressOptions>()({ signal: true });
 const ENQUEUE_KEYS = keysOf<EnqueueOptions>()({
   key: true,
   id: true,
@@ -512,6 +533,7 @@ export function toTaskInfo(v: TaskView): TaskInfo {
     tags: v.tags,
     correlationId: v.correlationId,
     traceparent: v.traceContext?.traceparent ?? null,
+    progress: v.progress,
     attemptHistory: (v.attemptHistory ?? []).map((a) => ({
       ...a,
       startedAt: a.startedAt === null ? null : new Date(a.startedAt),
@@ -733,6 +755,13 @@ export function clientOf(
         ...(o.signal === undefined ? {} : { signal: o.signal }),
         ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
       });
+    },
+    progress(id, o = {}) {
+      checkOptionKeys(o, PROGRESS_KEYS, "progress options");
+      return watchProgress(store, () => latest(id), o);
+    },
+    async logs(id) {
+      return toTaskLogInfo(await store.logs((await latest(id)).seq));
     },
     async cancel(id) {
       const record = await latest(id);

@@ -156,6 +156,8 @@ export async function createQueue<Payload = unknown, Result = unknown>(
     },
     get: client.get,
     result: client.result,
+    progress: client.progress,
+    logs: client.logs,
     cancel: client.cancel,
     async schedule(name, o) {
       const info = await client.schedule(name, o);

@@ -20,6 +20,7 @@ import {
   unknownKind,
 } from "./handler.js";
 import { type HandlerSet, loadHandlerSet } from "./handler-set.js";
+import { bufferedSink, type ReportEntry } from "./task-reports.js";
 import { runInTraceparent } from "./tracing.js";
 
 /** How often the watchdog thread looks for the parent, ms. */
@@ -47,12 +48,19 @@ export type ToProcess =
 export type FromProcess =
   | { readonly t: "began"; readonly n: number }
   | { readonly t: "done"; readonly n: number; readonly outcome: AttemptOutcome<string | null> }
-  | { readonly t: "crash"; readonly message: string };
+  | { readonly t: "crash"; readonly message: string }
+  | { readonly t: "report"; readonly entries: ReportEntry[] };
 
 const send = (message: FromProcess, then?: () => void): void => {
   if (!process.connected) return;
   process.send?.(message, undefined, undefined, () => then?.());
 };
+
+/**
+ * `ctx.progress` and `ctx.log` here: buffered (bounded), sent to the parent (its TaskReporter)
+ * once a turn, and as each attempt ends, before its `done`.
+ */
+const reports = bufferedSink((entries) => send({ t: "report", entries }));
 
 const cancels = new CancelRegistry();
 let data: HandlerProcessData | undefined;
@@ -78,6 +86,7 @@ async function run(n: number, request: HandlerRequest, cancelled: boolean): Prom
         options: settings.options,
         timeoutMs: settings.timeoutMs,
         cancel,
+        report: reports.report,
       });
     // inside the attempt span's context when the main thread made one (OpenTelemetry)
     outcome = !handler
@@ -99,6 +108,7 @@ async function run(n: number, request: HandlerRequest, cancelled: boolean): Prom
   } finally {
     cancels.unregister(token, cancel);
   }
+  reports.flush();
   send({ t: "done", n, outcome });
 }
 

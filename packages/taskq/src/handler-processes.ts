@@ -15,6 +15,7 @@ import type { AttemptOutcome, FailureInfo, LoggerPort } from "@taskq/queue";
 import { attemptRequest, cancelToken, type HandlerTask, RecentCancels } from "./handler.js";
 import type { FromProcess, HandlerProcessData, ToProcess } from "./handler-process.js";
 import type { LoadedKind } from "./kinds.js";
+import type { TaskReporter } from "./task-reports.js";
 
 /** The processes' built entry module: `../dist/` from both `src/` (tests) and `dist/` (the package). */
 const processEntryUrl = new URL("../dist/handler-process.js", import.meta.url);
@@ -42,10 +43,14 @@ export interface HandlerProcessesOptions {
   /** How long past `timeoutMs` an attempt may run before its process is killed. */
   readonly graceMs: number;
   readonly logger: LoggerPort;
+  /** Writes the handlers' reports (`ctx.progress`, `ctx.log`); waited for before an outcome is handed on. @default none */
+  readonly reporter?: TaskReporter;
 }
 
 interface Attempt {
   readonly n: number;
+  readonly task: HandlerTask;
+  readonly attempt: number;
   readonly token: string;
   readonly start: number;
   readonly resolve: (outcome: AttemptOutcome<string | null>) => void;
@@ -136,6 +141,8 @@ export class HandlerProcesses {
     return new Promise((resolve) => {
       const entry: Attempt = {
         n,
+        task,
+        attempt,
         token,
         start: performance.now(),
         resolve,
@@ -248,7 +255,11 @@ export class HandlerProcesses {
       const entry = proc.running.get(message.n);
       if (!entry) return;
       this.#settle(proc, entry);
-      entry.resolve(message.outcome);
+      const settled = this.#o.reporter?.settle(entry.task.kind, entry.task.key, entry.attempt);
+      if (settled) void settled.then(() => entry.resolve(message.outcome));
+      else entry.resolve(message.outcome);
+    } else if (message.t === "report") {
+      this.#o.reporter?.merge(message.entries);
     } else if (message.t === "began") {
       const entry = proc.running.get(message.n);
       if (!entry || this.#o.timeoutMs <= 0) return;

@@ -17,6 +17,7 @@ import type { HandlerThreadData, ThreadMessage } from "./handler-thread.js";
 import { type IsolatedKind, type KindExecutor, KindRouter } from "./isolation.js";
 import { findNonJson } from "./json-value.js";
 import type { LoadedKind } from "./kinds.js";
+import type { ReportEntry, TaskReporter } from "./task-reports.js";
 import { ThreadLanes } from "./thread-lane.js";
 
 /** The threads' built entry module: `../dist/` from both `src/` (tests) and `dist/` (the package). */
@@ -40,6 +41,11 @@ export interface HandlerExecutorOptions {
    * threads (or the main thread). @default none
    */
   readonly isolation?: readonly IsolatedKind[];
+  /**
+   * Writes what handlers report (`ctx.progress`, `ctx.log`) to the store, and is waited for
+   * before an attempt's outcome is handed on. @default none: the reports are checked, then dropped
+   */
+  readonly reporter?: TaskReporter;
 }
 
 /** Options of one pool of handler threads: a heap limit for each thread besides. */
@@ -94,6 +100,7 @@ class HandlerThreads extends ThreadLanes<HandlerTask, string | null> implements 
       onError: threadPoolWarning(o.logger),
       timeoutMs: o.timeoutMs,
       graceMs: TIMEOUT_GRACE_MS,
+      ...reportsOn(o.reporter),
       ...(o.memoryLimitMb === undefined
         ? {}
         : { resourceLimits: { maxOldGenerationSizeMb: o.memoryLimitMb } }),
@@ -121,6 +128,15 @@ class HandlerThreads extends ThreadLanes<HandlerTask, string | null> implements 
   }
 }
 
+/** ThreadLanes' report and settle for a reporter: a thread sends a turn's reports as ReportEntry[]. */
+function reportsOn(reporter: TaskReporter | undefined) {
+  if (!reporter) return {};
+  return {
+    report: (message: unknown) => reporter.merge(message as ReportEntry[]),
+    settle: (task: HandlerTask, attempt: number) => reporter.settle(task.kind, task.key, attempt),
+  };
+}
+
 /** Logs what a thread pool reports outside any attempt (a late result after a timeout). */
 export function threadPoolWarning(logger: LoggerPort): (error: Error) => void {
   return (error) => logger.warn({ error_class: "thread_pool" }, `thread pool: ${error.message}`);
@@ -139,14 +155,19 @@ class HandlerInline extends InlineExecutor<HandlerTask, string | null> implement
       const token = cancelToken(task);
       const cancel = cancels.register(token);
       try {
-        return await runHandler(handler, task, attempt, {
+        const outcome = await runHandler(handler, task, attempt, {
           logger: o.logger,
           objects: o.objects,
           options: o.handlerOptions,
           timeoutMs: o.timeoutMs,
           cancel,
           ...(signal ? { signal } : {}),
+          ...(o.reporter ? { report: o.reporter.add } : {}),
         });
+        // its reports written before its outcome is stored (nothing to wait for when it made none)
+        const settled = o.reporter?.settle(task.kind, task.key, attempt);
+        if (settled) await settled;
+        return outcome;
       } finally {
         cancels.unregister(token, cancel);
       }
@@ -186,6 +207,7 @@ export function handlerExecutor(o: HandlerExecutorOptions): HandlerExecutor {
               timeoutMs: o.timeoutMs,
               graceMs: TIMEOUT_GRACE_MS,
               logger: o.logger,
+              ...(o.reporter ? { reporter: o.reporter } : {}),
             })
           : new HandlerThreads({
               ...o,

@@ -9,6 +9,7 @@ import { guardWorker } from "@taskq/processor";
 import { Tinypool } from "tinypool";
 import { CancelRegistry, cancelToken, type HandlerRequest, runHandler, unknownKind } from "./handler.js";
 import { type HandlerSet, loadHandlerSet } from "./handler-set.js";
+import { bufferedSink } from "./task-reports.js";
 import { serveLane } from "./thread-lane.js";
 import { runInTraceparent } from "./tracing.js";
 
@@ -51,6 +52,14 @@ loaded.then(
   () => undefined,
 );
 
+/** Sends reports to the main thread on this thread's lane (set as its session opens). */
+let sendReport: ((message: unknown) => void) | undefined;
+/**
+ * `ctx.progress` and `ctx.log` here: buffered (bounded), sent on the lane once a turn as
+ * ReportEntry[] (TaskReporter.merge there), and as each attempt ends, before its outcome.
+ */
+const reports = bufferedSink((entries) => sendReport?.(entries));
+
 const runAttempt = guardWorker(async (request: HandlerRequest) => {
   const token = cancelToken(request);
   // registered before anything is awaited: a cancel from now on reaches this attempt
@@ -66,11 +75,13 @@ const runAttempt = guardWorker(async (request: HandlerRequest) => {
         options: data.options,
         timeoutMs: data.timeoutMs,
         cancel,
+        report: reports.report,
       });
     return await (request.traceparent === undefined ? run() : runInTraceparent(request.traceparent, run));
   } finally {
+    reports.flush(); // before the outcome is answered on the lane
     cancels.unregister(token, cancel);
   }
 });
 
-export default serveLane(runAttempt, loaded);
+export default serveLane(runAttempt, loaded, (send) => (sendReport = send));

@@ -5,6 +5,7 @@ import type { AttemptOutcome, LoggerPort } from "@taskq/queue";
 import type { ObjectStore } from "@taskq/storage-sim";
 import { ConfigError, classifyHandlerError, PayloadError } from "./errors.js";
 import { findNonJson } from "./json-value.js";
+import { logLine, progressJson, type ReportSink } from "./task-reports.js";
 import { activeTraceparent } from "./tracing.js";
 
 /** What a handler gets besides its payload. */
@@ -30,6 +31,22 @@ export interface HandlerContext {
   readonly objects: ObjectStore | undefined;
   /** The queue's `handlerOptions`, as plain data (the same on every thread). */
   readonly options: unknown;
+  /**
+   * Reports how far the task has come: any JSON value but null (a number, or a small object such
+   * as `{ done: 50, of: 200 }`), at most 4,096 bytes as JSON; else it throws a PayloadError and
+   * nothing is stored. Stored as the task runs (the last value wins; written at most every 200 ms,
+   * and before the attempt's outcome), kept after it ends, and seen by `client.get(id).progress`,
+   * `client.progress(id)`, `taskq status` and the dashboard. Only the worker holding the task's
+   * lease writes it.
+   */
+  progress(value: unknown): void;
+  /**
+   * Appends a line to the task's log, kept with the task (over every attempt) and read by
+   * `client.logs(id)`, `taskq status` and the dashboard. A task keeps its first 1,000 lines: later
+   * ones are dropped, and counted ("N lines dropped"); a line is cut at 2,000 characters. Written
+   * like progress (batched, at most every 200 ms). Not a string: a PayloadError.
+   */
+  log(line: string): void;
 }
 
 /** A handler module's default export: runs one task, returns its result (stored as JSON) or throws. */
@@ -279,6 +296,8 @@ export async function runHandler(
     signal?: AbortSignal;
     /** Cancelled when the task is: the attempt ends as `cancelled`, not retried. */
     cancel?: CancelSwitch;
+    /** Where `ctx.progress` and `ctx.log` go. @default nowhere (checked, then dropped) */
+    report?: ReportSink;
   },
 ): Promise<AttemptOutcome<string | null>> {
   const start = performance.now();
@@ -320,6 +339,14 @@ export async function runHandler(
     },
     objects: env.objects,
     options: env.options,
+    progress(value) {
+      const json = progressJson(value);
+      env.report?.(task.kind, task.key, attempt, { p: json });
+    },
+    log(line) {
+      const text = logLine(line);
+      env.report?.(task.kind, task.key, attempt, { l: text, at: Date.now() });
+    },
   };
   try {
     const value = await handler(task.payload, ctx);

@@ -42,6 +42,7 @@ export type { Handler, HandlerContext } from "./handler.js";
 export type { Isolation, IsolationLevel, KindIsolation } from "./isolation.js";
 export type { HandlerModules } from "./kinds.js";
 export type { QueueOptions, RetryOptions, RunOptions } from "./options.js";
+export type { ProgressOptions, TaskLogInfo } from "./progress-watch.js";
 export { stableKey } from "./stable-key.js";
 export type {
   AnyKinds,

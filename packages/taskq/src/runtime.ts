@@ -45,6 +45,7 @@ import type { RunSettings } from "./options.js";
 import { SETTINGS } from "./settings.js";
 import { stableKey } from "./stable-key.js";
 import { ensureStoreDirectory } from "./store-location.js";
+import { TaskReporter } from "./task-reports.js";
 import { attemptTracer, loadOtel } from "./tracing.js";
 
 /** What the built-in task types' simulated storage does (the seed's workload). */
@@ -196,9 +197,11 @@ async function buildExecutor(
   processorConfig: ProcessorConfig | undefined,
   logger: LoggerPort,
   isolation: readonly IsolatedKind[] | undefined,
+  reporter: TaskReporter | undefined,
 ): Promise<ExecutorPort<unknown, unknown>> {
   if (!registry.builtIn) {
     return handlerExecutor({
+      ...(reporter ? { reporter } : {}),
       ...(isolation ? { isolation } : {}),
       kinds: registry.modules,
       threads: config.threads,
@@ -273,11 +276,13 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   let executor: ExecutorPort<unknown, unknown>;
   const logger = config.logger ?? createLogger({ level: config.logLevel });
   let processorConfig: ProcessorConfig | undefined;
+  // what handlers report (ctx.progress, ctx.log), written to the store coalesced
+  const reporter = handler ? new TaskReporter(store, logger) : undefined;
   try {
     // opened here even for threads (each opens its own): a bad directory fails before anything runs
     objects = config.storage === undefined ? undefined : await openObjects(config.storage, config.chunkSize);
     processorConfig = handler ? undefined : processorConfigOf(config, resolve(config.storage as string));
-    executor = await buildExecutor(config, registry, objects, processorConfig, logger, isolation);
+    executor = await buildExecutor(config, registry, objects, processorConfig, logger, isolation, reporter);
   } catch (error) {
     await objects?.dispose();
     await store.close();
@@ -357,6 +362,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
     processorConfig,
     async close(options = {}) {
       await orchestrator.close(options);
+      await reporter?.close();
       unlistenBreakers();
       await maintenance.stop();
       await store.removeWorker().catch(() => undefined); // an unreachable store: its row goes stale

@@ -27,9 +27,14 @@ export interface LaneSetup {
 /**
  * Main thread to thread: a batch, `[n, request, n, request, ...]` (`n` names the attempt on this
  * lane). Thread to main thread: the outcomes of one turn, `[n, outcome, ...]`; the thread's id,
- * once, when the session opens; with `announce`, word that the next batch begins.
+ * once, when the session opens; with `announce`, word that the next batch begins; a handler's
+ * report (`ctx.progress`, `ctx.log`), sent at once, so before its attempt's outcome.
  */
-type LaneReply = readonly unknown[] | { readonly threadId: number } | { readonly began: true };
+type LaneReply =
+  | readonly unknown[]
+  | { readonly threadId: number }
+  | { readonly began: true }
+  | { readonly report: unknown };
 
 const BEGAN: LaneReply = { began: true };
 
@@ -41,9 +46,12 @@ const BEGAN: LaneReply = { began: true };
 export function serveLane<R>(
   run: (request: R) => Promise<unknown>,
   ready: Promise<unknown> = Promise.resolve(),
+  /** Given, as each session opens, what sends a report to the main thread on it (ThreadLanesOptions.report). */
+  onSession?: (report: (message: unknown) => void) => void,
 ): (setup: LaneSetup) => Promise<void> {
   return ({ port, announce }) =>
     new Promise<void>((resolve) => {
+      onSession?.((report) => port.postMessage({ report } satisfies LaneReply));
       let replies: unknown[] = [];
       let flushing = false;
       const flush = () => {
@@ -100,14 +108,23 @@ export interface ThreadLanesOptions<T> extends TinypoolExecutorOptions<T> {
   readonly timeoutMs?: number;
   /** @default 1000 */
   readonly graceMs?: number;
+  /** Hears each report a thread sends (serveLane's `onSession`). @default none */
+  readonly report?: (message: unknown) => void;
+  /**
+   * Called as an attempt's outcome arrives, before it is handed on: a promise holds the outcome
+   * until it settles (its reports written). @default none
+   */
+  readonly settle?: (task: T, attempt: number) => Promise<void> | undefined;
 }
 
 /** An attempt waiting for its outcome. */
-interface Pending<O> {
+interface Pending<T, O> {
   readonly n: number;
+  readonly task: T;
+  readonly attempt: number;
   readonly resolve: (outcome: AttemptOutcome<O>) => void;
   readonly start: number;
-  lane: Lane<O>;
+  lane: Lane<T, O>;
   /** Its batch, while the lane times its batches (with a timeout). */
   batch: Batch | undefined;
 }
@@ -122,15 +139,15 @@ interface Batch {
  * A lane, for one session (a lane whose session ends, or closes when idle, is replaced by a new
  * one, opened when attempts come).
  */
-interface Lane<O> {
+interface Lane<T, O> {
   readonly index: number;
   /** The main thread's end of the port, once the session is asked for. */
   port: MessagePort | undefined;
   /** Posted to the thread, by `n`. */
-  readonly posted: Map<number, Pending<O>>;
+  readonly posted: Map<number, Pending<T, O>>;
   /** This turn's batch, not yet posted: the wire form and its attempts. */
   outbox: unknown[];
-  unsent: Pending<O>[];
+  unsent: Pending<T, O>[];
   /** Posted batches the thread has not begun yet, in order (with a timeout). */
   readonly unbegun: Batch[];
   /** The thread, and its exit, once the session said which thread it runs on. */
@@ -156,7 +173,7 @@ interface Lane<O> {
  */
 export const LANE_IDLE_MS = 1000;
 
-function newLane<O>(index: number): Lane<O> {
+function newLane<T, O>(index: number): Lane<T, O> {
   return {
     index,
     port: undefined,
@@ -221,7 +238,9 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
   readonly #timeoutMs: number;
   readonly #graceMs: number;
   readonly #memoryLimitMb: number | undefined;
-  readonly #lanes: Lane<O>[] = [];
+  readonly #report: ((message: unknown) => void) | undefined;
+  readonly #settle: ((task: T, attempt: number) => Promise<void> | undefined) | undefined;
+  readonly #lanes: Lane<T, O>[] = [];
   #next = 0;
   #flushing = false;
   #destroyed = false;
@@ -237,22 +256,32 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
     this.#timeoutMs = options.timeoutMs ?? 0;
     this.#graceMs = options.graceMs ?? 1000;
     this.#memoryLimitMb = options.resourceLimits?.maxOldGenerationSizeMb;
+    this.#report = options.report;
+    this.#settle = options.settle;
     for (let i = 0; i < this.threads; i++) this.#lanes.push(newLane(i));
   }
 
   override run(task: T, attempt: number, signal?: AbortSignal): Promise<AttemptOutcome<O>> {
     if (this.#destroyed) return Promise.resolve(crashed("the executor was destroyed", 0));
     if (signal?.aborted) return Promise.resolve(this.#aborted(signal));
-    let lane = this.#lanes[0] as Lane<O>;
+    let lane = this.#lanes[0] as Lane<T, O>;
     let load = lane.posted.size + lane.unsent.length;
     for (let i = 1; i < this.#lanes.length && load > 0; i++) {
-      const other = this.#lanes[i] as Lane<O>;
+      const other = this.#lanes[i] as Lane<T, O>;
       const otherLoad = other.posted.size + other.unsent.length;
       if (otherLoad < load) [lane, load] = [other, otherLoad];
     }
     const n = this.#next++;
     const outcome = new Promise<AttemptOutcome<O>>((resolve) => {
-      const pending: Pending<O> = { n, resolve, start: performance.now(), lane, batch: undefined };
+      const pending: Pending<T, O> = {
+        n,
+        task,
+        attempt,
+        resolve,
+        start: performance.now(),
+        lane,
+        batch: undefined,
+      };
       lane.outbox.push(n, this.#request(task, attempt));
       lane.unsent.push(pending);
       if (signal) this.#abortOn(signal, pending);
@@ -289,7 +318,7 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
     }
   };
 
-  #reply(lane: Lane<O>, reply: LaneReply): void {
+  #reply(lane: Lane<T, O>, reply: LaneReply): void {
     if (Array.isArray(reply)) {
       this.counts.replies++;
       for (let i = 0; i < reply.length; i += 2) {
@@ -299,9 +328,14 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
         this.counts.outcomes++;
         const batch = pending.batch;
         if (batch && --batch.left === 0) clearTimeout(batch.timer);
-        pending.resolve(reply[i + 1] as AttemptOutcome<O>);
+        const outcome = reply[i + 1] as AttemptOutcome<O>;
+        const settled = this.#settle?.(pending.task, pending.attempt);
+        if (settled) void settled.then(() => pending.resolve(outcome));
+        else pending.resolve(outcome);
       }
       if (lane.posted.size === 0 && lane.unsent.length === 0) this.#idle(lane);
+    } else if ("report" in reply) {
+      this.#report?.(reply.report);
     } else if ("threadId" in reply) {
       const thread = this.pool.threads.find((t) => t.threadId === reply.threadId);
       lane.thread = thread;
@@ -325,7 +359,7 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
   }
 
   /** The lane has nothing to run: its session ends once that has lasted LANE_IDLE_MS. */
-  #idle(lane: Lane<O>): void {
+  #idle(lane: Lane<T, O>): void {
     lane.idleSince = performance.now();
     if (lane.idleTimer) return;
     const check = (): void => {
@@ -359,7 +393,7 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
    * report only errors, and its task would wait forever): the thread is ended as a failed one, and
    * the attempts on it fail, saying its exit code.
    */
-  #exitedAlone(lane: Lane<O>, code: number): void {
+  #exitedAlone(lane: Lane<T, O>, code: number): void {
     if (lane.ended || lane.failure) return;
     lane.failure = {
       errorClass: "worker_crash",
@@ -376,7 +410,7 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
    * it fails as a `timeout` (one still in this turn's batch runs: the orchestrator passes a signal
    * only with a task timeout, and a forced close destroys the executor).
    */
-  #abortOn(signal: AbortSignal, pending: Pending<O>): void {
+  #abortOn(signal: AbortSignal, pending: Pending<T, O>): void {
     signal.addEventListener(
       "abort",
       () => {
@@ -399,14 +433,14 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
    * Ends a lane's thread on purpose. Tinypool fails the task a thread runs when the thread emits
    * `error`, then terminates it and starts another; a plain terminate() would leave it pending.
    */
-  #endThread(lane: Lane<O>, failure: FailureInfo): void {
+  #endThread(lane: Lane<T, O>, failure: FailureInfo): void {
     if (lane.ended || lane.failure || !lane.thread) return;
     lane.failure = failure;
     lane.thread.emit("error", new Error(failure.message));
   }
 
   /** Asks tinypool for the lane's session, on a thread of its own, handing it its end of a port. */
-  #open(lane: Lane<O>): MessagePort {
+  #open(lane: Lane<T, O>): MessagePort {
     const { port1, port2 } = new MessageChannel();
     lane.port = port1;
     port1.on("message", (reply: LaneReply) => this.#reply(lane, reply));
@@ -428,7 +462,7 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
    * closed when idle, and then nothing is in flight): its posted attempts fail, and the attempts
    * not yet posted go to the lane that replaces it.
    */
-  #ended(lane: Lane<O>, reason: string): void {
+  #ended(lane: Lane<T, O>, reason: string): void {
     lane.ended = true;
     lane.port?.close();
     for (const batch of lane.unbegun) clearTimeout(batch.timer);
@@ -436,7 +470,7 @@ export class ThreadLanes<T, O> extends TinypoolExecutor<T, O> {
     lane.posted.clear();
     if (this.#destroyed) lost.push(...lane.unsent);
     else if (this.#lanes[lane.index] === lane) {
-      const next = newLane<O>(lane.index);
+      const next = newLane<T, O>(lane.index);
       this.#lanes[lane.index] = next;
       next.outbox = lane.outbox;
       next.unsent = lane.unsent;

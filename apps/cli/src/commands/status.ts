@@ -1,3 +1,4 @@
+import type { TaskLog } from "@taskq/idempotency";
 import {
   ATTEMPT_OUTCOMES,
   attemptsInWords,
@@ -22,13 +23,19 @@ export const statusCommand = {
       .option("json", {
         type: "boolean",
         default: false,
-        describe: "print JSON: the whole record, internals included (output key, ETag, version, lease)",
+        describe:
+          "print JSON: the whole record, internals included (output key, ETag, version, lease), and its log",
+      })
+      .option("log", {
+        type: "boolean",
+        default: false,
+        describe: `print every line of the task's log (ctx.log), not only the last ${LOG_TAIL}`,
       })
       .example(
         "taskq status t-0001",
         "status, attempts, result, last error, when it ran and how long it took",
       ),
-  handler: (argv: { id: string; store: string; json: boolean }) =>
+  handler: (argv: { id: string; store: string; json: boolean; log: boolean }) =>
     withExistingStore(argv.store, async (store) => {
       // the task as every reader shows it; "scheduled" and run times by the store's clock
       const [records, now] = await Promise.all([store.getById(String(argv.id)), store.now()]);
@@ -36,15 +43,22 @@ export const statusCommand = {
         throw new CliError(`no task with id ${JSON.stringify(argv.id)} in ${redactUrl(store.location)}`, 1);
       // each with its every attempt (the kept ones and the row's own)
       const views = await Promise.all(records.map((r) => readTaskView(store, r, now)));
+      // and its log (ctx.log: at most 1,000 lines a task)
+      const logs = await Promise.all(records.map((r) => store.logs(r.seq)));
       if (argv.json) {
         // the result as JSON, as the payload is (null when there is none)
-        const json = views.map((v) => ({ ...v, result: v.result === undefined ? null : v.result }));
+        const json = views.map((v, i) => ({
+          ...v,
+          result: v.result === undefined ? null : v.result,
+          log: logs[i],
+        }));
         console.log(JSON.stringify(json.length === 1 ? json[0] : json, null, 2));
         return;
       }
       // a running task is leased to a worker: executing there now, or waiting in it for a slot
       const workers = records.some((r) => r.status === "running") ? await readWorkers(store) : [];
-      for (const v of views) console.log(lines(v, workers).join("\n"));
+      for (const [i, v] of views.entries())
+        console.log([...lines(v, workers), ...logLines(logs[i] as TaskLog, argv.log)].join("\n"));
     }),
 };
 
@@ -74,6 +88,7 @@ function lines(v: TaskView, workers: readonly WorkerReading[]): string[] {
     row("priority", String(v.priority)),
     ...(v.tags.length === 0 ? [] : [row("tags", v.tags.join(", "))]),
     ...(v.correlationId === null ? [] : [row("correlation id", v.correlationId)]),
+    ...(v.progress === null ? [] : [row("progress", clipped(JSON.stringify(v.progress)))]),
     ...(v.traceContext === null ? [] : [row("traceparent", v.traceContext.traceparent)]),
     row("idempotency key", v.idempotencyKey),
     ...(result === undefined ? [] : [row("result", result.length > 80 ? `${result.slice(0, 80)}…` : result)]),
@@ -123,6 +138,32 @@ function attemptHistory(v: TaskView): string[] {
       const error = a.errorClass === null ? "" : `\n      ${a.errorClass}: ${a.errorMessage ?? ""}`;
       return `  ${a.attempt}. ${ATTEMPT_OUTCOMES[a.outcome]}, ${when}${took}${where}${error}`;
     }),
+  ];
+}
+
+/** How many of a log's last lines the status shows without --log. */
+const LOG_TAIL = 10;
+
+/** Text past 80 characters cut, with "…". */
+const clipped = (text: string) => (text.length > 80 ? `${text.slice(0, 80)}…` : text);
+
+/**
+ * The task's log: its last LOG_TAIL lines (every line with `all`), each with its time and
+ * attempt, and how many were dropped past the cap.
+ */
+function logLines(log: TaskLog, all: boolean): string[] {
+  if (log.lines.length === 0 && log.dropped === 0) return [];
+  const shown = all ? log.lines : log.lines.slice(-LOG_TAIL);
+  const earlier = log.lines.length - shown.length;
+  return [
+    `log (${log.lines.length} line${log.lines.length === 1 ? "" : "s"}):`,
+    ...(earlier > 0
+      ? [`  … ${earlier} earlier line${earlier === 1 ? "" : "s"} (--log shows every line)`]
+      : []),
+    ...shown.map((l) => `  ${new Date(l.at).toISOString()} [${l.attempt}] ${l.line}`),
+    ...(log.dropped > 0
+      ? [`  … ${log.dropped} more line${log.dropped === 1 ? "" : "s"} dropped (a task keeps 1,000)`]
+      : []),
   ];
 }
 

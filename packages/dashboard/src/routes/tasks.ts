@@ -1,7 +1,8 @@
 import { StoreError, type TaskRecord } from "@taskq/idempotency";
-import { readTaskView } from "taskq/app";
+import { readTaskView, taskView } from "taskq/app";
 import { DashboardHttpError } from "../http-error.js";
 import * as params from "../params.js";
+import { changing, taskLiveFragment } from "../views/task-live.js";
 import { taskListPage, taskPage } from "../views/tasks.js";
 import type { RouteContext } from "./route-context.js";
 
@@ -51,9 +52,18 @@ export function taskRoutes(r: RouteContext): void {
 
   app.get("/tasks/:seq", async (c) => {
     const seq = params.positiveInteger("task seq", c.req.param("seq")) as number;
-    const [task, now] = await Promise.all([store.get(seq), store.now()]);
+    const [task, now, log] = await Promise.all([store.get(seq), store.now(), store.logs(seq)]);
     if (!task) throw new DashboardHttpError(404, `no task has seq ${seq}`);
-    return r.render(c, taskPage(r.pageOf(c), await readTaskView(store, task, now)));
+    return r.render(c, taskPage(r.pageOf(c), await readTaskView(store, task, now), log));
+  });
+
+  // the task page's live part (status, progress, log), asked every second while the task may change
+  app.get("/api/tasks/:seq/live", async (c) => {
+    const seq = params.positiveInteger("task seq", c.req.param("seq")) as number;
+    const [task, now, log] = await Promise.all([store.get(seq), store.now(), store.logs(seq)]);
+    if (!task) throw new DashboardHttpError(404, `no task has seq ${seq}`);
+    const view = taskView(task, now);
+    return c.json({ now, changing: changing(view), html: String(await taskLiveFragment(view, log)) });
   });
 
   app.post("/tasks/:seq/cancel", async (c) => {

@@ -1,8 +1,9 @@
-import { TASK_STATUSES, type TaskRecord, type TaskStatus } from "@taskq/idempotency";
+import { TASK_STATUSES, type TaskLog, type TaskRecord, type TaskStatus } from "@taskq/idempotency";
 import { html } from "hono/html";
 import { ATTEMPT_OUTCOMES, type AttemptView, type TaskTiming, type TaskView, taskTiming } from "taskq/app";
 import { duration, exactDuration, json, time } from "./format.js";
 import { actionForm, type Html, layout, type PageContext } from "./layout.js";
+import { taskLiveSection } from "./task-live.js";
 
 /** The list's filters as the page got them (already checked). */
 export interface TaskFilter {
@@ -104,7 +105,7 @@ function attemptsTable(attempts: readonly AttemptView[]): Html | string {
  * `taskq status` show), as of the store's clock, which decides "scheduled" and a running task's
  * run time.
  */
-export function taskPage(p: PageContext, t: TaskView): Html {
+export function taskPage(p: PageContext, t: TaskView, log: TaskLog): Html {
   // times to the millisecond; a row without a value is left out (a queued task has no "finished")
   const rows = (
     [
@@ -154,6 +155,7 @@ export function taskPage(p: PageContext, t: TaskView): Html {
 <h2>Payload</h2><pre class="payload">${json(t.payload)}</pre>
 ${t.result === undefined ? "" : html`<h2>Result</h2><pre class="result">${typeof t.result === "string" ? t.result : JSON.stringify(t.result, null, 2)}</pre>`}
 ${t.errorClass === null ? "" : html`<h2>Error</h2><p class="error"><strong>${t.errorClass}</strong>: <span class="message">${t.errorMessage ?? ""}</span></p>`}
+${taskLiveSection(p, t, log)}
 ${attemptsTable(t.attemptHistory ?? [])}`,
   );
 }

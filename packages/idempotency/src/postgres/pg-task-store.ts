@@ -21,6 +21,15 @@ import { deadLocalOwners, newOwnerId } from "../owner.js";
 import * as records from "../record.js";
 import { kindLimitParams, scheduleParams } from "../sql/params.js";
 import { candidateSets, SMALL_SET, walkOf } from "../task-list.js";
+import {
+  boundedLine,
+  checkReports,
+  LOG_MAX_LINES,
+  type TaskLog,
+  type TaskLogRow,
+  type TaskReport,
+  toTaskLog,
+} from "../task-reports.js";
 import type * as T from "../types.js";
 import * as validate from "../validate.js";
 import { answerClaims, type ClaimRow } from "./claim-answers.js";
@@ -685,6 +694,37 @@ export class PgTaskStore implements TaskStoreDriver {
       task_seq: taskSeq,
     });
     return rows.map(records.toAttempt);
+  }
+
+  async report(reports: readonly TaskReport[]): Promise<boolean[]> {
+    this.#ensureOpen("write progress and log lines");
+    checkReports(reports);
+    const written: boolean[] = [];
+    for (const r of reports) {
+      const lines = r.lines ?? [];
+      const { rows } = await this.#conn.query<"task_report", { seq: number }>("task_report", {
+        kind: r.kind,
+        key: r.key,
+        owner: this.owner,
+        attempt: r.attempt,
+        progress: r.progress ?? null,
+        lines: lines.map((l) => boundedLine(l.line)),
+        ats: lines.map((l) => Math.round(l.at)),
+        dropped: r.dropped ?? 0,
+        cap: LOG_MAX_LINES,
+        now_ms: Date.now(),
+      });
+      written.push(rows.length > 0);
+    }
+    return written;
+  }
+
+  async logs(taskSeq: number): Promise<TaskLog> {
+    this.#ensureOpen("list log lines");
+    const { rows } = await this.#conn.query<"task_log_list", TaskLogRow>("task_log_list", {
+      task_seq: taskSeq,
+    });
+    return toTaskLog(rows);
   }
 
   async recordInvalid(taskId: string, payload: unknown, failure: T.TaskFailure): Promise<number> {

@@ -489,6 +489,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     ORDER BY d.finished_at LIMIT @limit FOR UPDATE SKIP LOCKED),
   letters AS (DELETE FROM dead_letters WHERE task_seq = ANY(ARRAY(SELECT seq FROM victims))),
   tries AS (DELETE FROM task_attempts WHERE task_seq = ANY(ARRAY(SELECT seq FROM victims))),
+  logs AS (DELETE FROM task_logs WHERE task_seq = ANY(ARRAY(SELECT seq FROM victims))),
   undone AS (DELETE FROM task_done WHERE ctid = ANY(ARRAY(SELECT did FROM victims))),
   gone AS (DELETE FROM tasks WHERE seq = ANY(ARRAY(SELECT seq FROM victims)) RETURNING seq)
 SELECT count(*)::int AS n FROM gone
@@ -504,7 +505,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.task_seq = t.seq AND d.seq NOT IN (SELECT seq FROM letters))
     RETURNING t.seq),
   undone AS (DELETE FROM task_done WHERE status = 'failed' AND seq = ANY(ARRAY(SELECT seq FROM purged))),
-  tries AS (DELETE FROM task_attempts WHERE task_seq = ANY(ARRAY(SELECT seq FROM purged)))
+  tries AS (DELETE FROM task_attempts WHERE task_seq = ANY(ARRAY(SELECT seq FROM purged))),
+  logs AS (DELETE FROM task_logs WHERE task_seq = ANY(ARRAY(SELECT seq FROM purged)))
 SELECT count(*)::int AS n FROM letters
 
 -- name: lease_holders
@@ -1038,3 +1040,40 @@ UNION ALL SELECT s.seq, NULL, NULL, NULL, s.state FROM (
   SELECT seq, 'orphan ready' AS state FROM task_ready UNION ALL SELECT seq, 'orphan lease' FROM task_leases
   UNION ALL SELECT seq, 'orphan done' FROM task_done) s
 WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.seq = s.seq)
+
+-- Progress and log lines (issue 35; task-reports.ts): one task's report in one statement. `t`: the
+-- task, only while this owner holds its lease at that attempt (the fence: a worker whose lease was
+-- taken over, or that runs an older attempt, finds nothing and writes nothing), locked so that
+-- the numbering of its lines is not raced. The progress is written in place with `version`
+-- untouched (the outcome's guarded transition still matches); lines are numbered on from the
+-- last kept one, up to @cap; the ones past it (and the @dropped the worker did not send) are
+-- counted in the marker row at @cap + 1. Answers 1 row when written, none when fenced.
+-- name: task_report
+WITH t AS (
+    SELECT seq FROM tasks
+    WHERE kind = @kind AND idempotency_key = @key AND (status = 'running') IS TRUE
+      AND lease_owner = @owner AND attempts = @attempt::int
+    FOR UPDATE),
+  p AS (
+    UPDATE tasks SET progress = @progress::text FROM t
+    WHERE tasks.seq = t.seq AND @progress::text IS NOT NULL),
+  last AS (
+    SELECT COALESCE(MAX(l.seq), 0) AS n FROM task_logs l, t WHERE l.task_seq = t.seq AND l.seq <= @cap::int),
+  u AS (
+    SELECT line, at, i FROM unnest(@lines::text[], @ats::bigint[]) WITH ORDINALITY AS x(line, at, i)),
+  ins AS (
+    INSERT INTO task_logs (task_seq, seq, at, attempt, line)
+    SELECT t.seq, last.n + u.i, u.at, @attempt::int, u.line FROM t, last, u WHERE last.n + u.i <= @cap::int),
+  over AS (
+    SELECT @dropped::int + COUNT(*) FILTER (WHERE last.n + u.i > @cap::int) AS n,
+      MAX(u.at) AS at FROM last LEFT JOIN u ON true GROUP BY last.n),
+  marker AS (
+    INSERT INTO task_logs (task_seq, seq, at, attempt, line)
+    SELECT t.seq, @cap::int + 1, COALESCE(over.at, @now_ms::bigint), @attempt::int, over.n::text FROM t, over
+    WHERE over.n > 0
+    ON CONFLICT (task_seq, seq) DO UPDATE SET
+      line = (task_logs.line::bigint + excluded.line::bigint)::text, at = excluded.at, attempt = excluded.attempt)
+SELECT seq FROM t
+
+-- name: task_log_list
+SELECT * FROM task_logs WHERE task_seq = @task_seq ORDER BY seq

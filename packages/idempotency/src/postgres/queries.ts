@@ -202,6 +202,20 @@ export interface PgParams extends PageStatementParams {
   kind_limit_remove: { readonly kind: string };
   kind_pause: Now & { readonly kind: string };
   task_attempt_list: { readonly task_seq: number };
+  task_report: {
+    readonly kind: string;
+    readonly key: string;
+    readonly owner: string;
+    readonly attempt: number;
+    /** JSON text, or null to leave it. */
+    readonly progress: string | null;
+    readonly lines: readonly string[];
+    readonly ats: readonly number[];
+    readonly dropped: number;
+    readonly cap: number;
+    readonly now_ms: number;
+  };
+  task_log_list: { readonly task_seq: number };
   kind_resume: { readonly kind: string };
   kind_breaker_put: Now & BreakerParams & { readonly kind: string };
   kind_breaker_remove: { readonly kind: string };

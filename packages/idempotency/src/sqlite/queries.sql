@@ -603,3 +603,41 @@ ORDER BY d.seq DESC LIMIT @limit
 SELECT d.*, @kind AS kind FROM dead_letters d
 WHERE d.seq < @before AND (SELECT t.kind FROM tasks t WHERE t.seq = d.task_seq) = @kind
 ORDER BY d.seq DESC LIMIT @limit
+
+-- Progress and log lines (issue 35; task-reports.ts). The task a report is for, only while this
+-- owner holds its lease at that attempt (the fence: a worker whose lease was taken over, or that
+-- runs an older attempt, finds nothing and writes nothing). By (kind, idempotency_key): the
+-- unique index, as a handler knows its task by them.
+-- name: task_report_lease
+SELECT seq FROM tasks
+WHERE kind = @kind AND idempotency_key = @key AND status = 'running' AND lease_owner = @owner AND attempts = @attempt
+
+-- In place, `version` untouched: the outcome's guarded transition still matches.
+-- name: task_progress_set
+UPDATE tasks SET progress = @progress WHERE seq = @seq
+
+-- The task's last kept line (0: none), below the dropped-lines marker.
+-- name: task_log_last
+SELECT COALESCE(MAX(seq), 0) AS n FROM task_logs WHERE task_seq = @task_seq AND seq <= @cap
+
+-- name: task_log_insert
+INSERT INTO task_logs (task_seq, seq, at, attempt, line) VALUES (@task_seq, @seq, @at, @attempt, @line)
+
+-- The marker of the lines past the cap: one row at @seq (the cap + 1) whose line is how many.
+-- name: task_log_dropped
+INSERT INTO task_logs (task_seq, seq, at, attempt, line) VALUES (@task_seq, @seq, @at, @attempt, @dropped)
+ON CONFLICT (task_seq, seq) DO UPDATE SET
+  line = CAST(CAST(task_logs.line AS INTEGER) + CAST(excluded.line AS INTEGER) AS TEXT),
+  at = excluded.at, attempt = excluded.attempt
+
+-- name: task_log_list
+SELECT * FROM task_logs WHERE task_seq = @task_seq ORDER BY seq
+
+-- The log lines of the tasks task_prune deletes (the same rows: run just before it).
+-- name: task_log_prune
+DELETE FROM task_logs WHERE task_seq IN (
+  SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
+
+-- The log lines of a task task_purge_failed deleted (run after it).
+-- name: task_log_purge
+DELETE FROM task_logs WHERE task_seq = @seq AND NOT EXISTS (SELECT 1 FROM tasks WHERE seq = @seq)

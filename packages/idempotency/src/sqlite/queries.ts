@@ -78,6 +78,32 @@ export interface SqliteParams extends PageStatementParams {
   /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */
   task_attempt_insert_lost: Now & { readonly owner: string | null };
   task_attempt_list: { readonly task_seq: number };
+  task_report_lease: {
+    readonly kind: string;
+    readonly key: string;
+    readonly owner: string;
+    readonly attempt: number;
+  };
+  task_progress_set: { readonly seq: number; readonly progress: string };
+  task_log_last: { readonly task_seq: number; readonly cap: number };
+  task_log_insert: {
+    readonly task_seq: number;
+    readonly seq: number;
+    readonly at: number;
+    readonly attempt: number;
+    readonly line: string;
+  };
+  task_log_dropped: {
+    readonly task_seq: number;
+    readonly seq: number;
+    readonly at: number;
+    readonly attempt: number;
+    /** How many, as text (the marker's line). */
+    readonly dropped: string;
+  };
+  task_log_list: { readonly task_seq: number };
+  task_log_prune: { readonly cutoff: number; readonly limit: number };
+  task_log_purge: { readonly seq: number };
   task_attempt_prune: { readonly cutoff: number; readonly limit: number };
   task_attempt_purge: { readonly seq: number };
   /** A template (takeStatement): `:per_kind` is task_take_kind once per kind. */

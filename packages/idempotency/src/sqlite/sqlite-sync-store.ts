@@ -29,6 +29,14 @@ import { deadLocalOwners, newOwnerId } from "../owner.js";
 import * as records from "../record.js";
 import { kindLimitParams, scheduleParams } from "../sql/params.js";
 import { candidateSets, SMALL_SET, walkOf } from "../task-list.js";
+import {
+  checkReports,
+  type TaskLog,
+  type TaskLogRow,
+  type TaskReport,
+  toTaskLog,
+  writeReportsSqlite,
+} from "../task-reports.js";
 import type * as T from "../types.js";
 import * as validate from "../validate.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
@@ -328,6 +336,19 @@ export class SqliteSyncStore {
   attempts(taskSeq: number): T.AttemptRecord[] {
     return this.#guard("list attempts", () =>
       (this.#s.task_attempt_list.all({ task_seq: taskSeq }) as records.AttemptRow[]).map(records.toAttempt),
+    );
+  }
+
+  /** See TaskStoreDriver.report. */
+  report(reports: readonly TaskReport[]): boolean[] {
+    checkReports(reports);
+    return this.transaction(() => writeReportsSqlite(this.#s, this.owner, reports));
+  }
+
+  /** See TaskStoreDriver.logs. */
+  logs(taskSeq: number): TaskLog {
+    return this.#guard("list log lines", () =>
+      toTaskLog(this.#s.task_log_list.all({ task_seq: taskSeq }) as TaskLogRow[]),
     );
   }
 
@@ -826,6 +847,7 @@ export class SqliteSyncStore {
       this.#s.task_tags_prune.run({ cutoff, limit });
       this.#s.dead_letter_prune.run({ cutoff, limit });
       this.#s.task_attempt_prune.run({ cutoff, limit });
+      this.#s.task_log_prune.run({ cutoff, limit });
       return this.#s.task_prune.run({ cutoff, limit }).changes;
     });
   }
@@ -843,6 +865,7 @@ export class SqliteSyncStore {
         this.#s.task_tags_purge.run({ seq });
         this.#s.task_purge_failed.run({ seq });
         this.#s.task_attempt_purge.run({ seq });
+        this.#s.task_log_purge.run({ seq });
       }
       return purged;
     });

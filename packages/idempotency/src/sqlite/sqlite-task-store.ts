@@ -5,6 +5,7 @@ import { DEFAULT_MAX_BATCH } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StoreError } from "../errors.js";
 import type { KindLimitState } from "../limits.js";
+import type { TaskLog, TaskReport } from "../task-reports.js";
 import type * as T from "../types.js";
 import { waitOn } from "../wait.js";
 import { type SqliteStoreOptions, SqliteSyncStore } from "./sqlite-sync-store.js";
@@ -196,6 +197,14 @@ export class SqliteTaskStore implements TaskStoreDriver {
 
   attempts(taskSeq: number): Promise<T.AttemptRecord[]> {
     return this.#runAtOnce(() => this.store.attempts(taskSeq));
+  }
+
+  report(reports: readonly TaskReport[]): Promise<boolean[]> {
+    return this.#runAtOnce(() => this.store.report(reports));
+  }
+
+  logs(taskSeq: number): Promise<TaskLog> {
+    return this.#runAtOnce(() => this.store.logs(taskSeq));
   }
 
   setKindPaused(kind: string, paused: boolean): Promise<boolean> {

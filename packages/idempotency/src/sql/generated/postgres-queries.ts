@@ -380,4 +380,19 @@ export interface PgQueryFile {
     limit: true;
   };
   task_state_check: Record<never, never>;
+  task_report: {
+    kind: true;
+    key: true;
+    owner: true;
+    attempt: true;
+    progress: true;
+    cap: true;
+    lines: true;
+    ats: true;
+    dropped: true;
+    now_ms: true;
+  };
+  task_log_list: {
+    task_seq: true;
+  };
 }

@@ -411,4 +411,42 @@ export interface SqliteQueryFile {
     before: true;
     limit: true;
   };
+  task_report_lease: {
+    kind: true;
+    key: true;
+    owner: true;
+    attempt: true;
+  };
+  task_progress_set: {
+    progress: true;
+    seq: true;
+  };
+  task_log_last: {
+    task_seq: true;
+    cap: true;
+  };
+  task_log_insert: {
+    task_seq: true;
+    seq: true;
+    at: true;
+    attempt: true;
+    line: true;
+  };
+  task_log_dropped: {
+    task_seq: true;
+    seq: true;
+    at: true;
+    attempt: true;
+    dropped: true;
+  };
+  task_log_list: {
+    task_seq: true;
+  };
+  task_log_prune: {
+    cutoff: true;
+    limit: true;
+  };
+  task_log_purge: {
+    seq: true;
+  };
 }
