@@ -129,7 +129,7 @@ describe.each(LEVELS)("a crash in a %s", (level) => {
           expect(a).toMatchObject({ outcome: "retried", error: expect.stringMatching(expected) });
       } else expect(besides).toEqual([{ outcome: "succeeded", error: null }]);
     },
-    20_000,
+    90_000, // a bound, not a claim: under a loaded CI run an out-of-memory thread and two forks took past 20 s
   );
 });
 
