@@ -46,6 +46,10 @@ export interface Row {
   correlation_id?: string | null;
   /** JSON, or null (migration 017). */
   trace_context?: string | null;
+  /** Parents not finished, null without parents (migration 018). */
+  waiting_for?: number | null;
+  /** 1/true once a task runs after it, else null (migration 018). */
+  has_children?: number | boolean | null;
 }
 
 /**
@@ -103,6 +107,8 @@ export function toRecord(row: Row): TaskRecord {
     tags: row.tags == null ? NO_TAGS : JSON.parse(row.tags),
     correlationId: row.correlation_id ?? null,
     traceContext: row.trace_context == null ? null : JSON.parse(row.trace_context),
+    waitingFor: row.waiting_for ?? null,
+    hasChildren: row.has_children === true || row.has_children === 1,
   };
 }
 

@@ -8,6 +8,7 @@ import { testAttemptsContract } from "./driver-suite-attempts.js";
 import { testBreakerContract } from "./driver-suite-breaker.js";
 import { testCorrelationContract } from "./driver-suite-correlation.js";
 import { testDashboardContract } from "./driver-suite-dashboard.js";
+import { testFlowsContract } from "./driver-suite-flows.js";
 import { testTagsContract } from "./driver-suite-tags.js";
 import { testTimeContract } from "./driver-suite-time.js";
 import { tempDb } from "./helpers.js";
@@ -27,6 +28,7 @@ testAttemptsContract("SQLite", sqlite);
 testBreakerContract("SQLite", sqlite);
 testDashboardContract("SQLite", sqlite);
 testCorrelationContract("SQLite", sqlite);
+testFlowsContract("SQLite", sqlite);
 testTagsContract("SQLite", sqlite, async (store) => {
   const db = new Database(paths.get(store) as string, { readonly: true });
   try {
@@ -53,6 +55,7 @@ testAttemptsContract("PostgreSQL", postgres);
 testBreakerContract("PostgreSQL", postgres);
 testDashboardContract("PostgreSQL", postgres);
 testCorrelationContract("PostgreSQL", postgres);
+testFlowsContract("PostgreSQL", postgres);
 testTagsContract("PostgreSQL", postgres, async (store) => {
   const client = new pg.Client({ connectionString: url });
   await client.connect();

@@ -127,6 +127,8 @@ export class StoreModel {
       tags: [],
       correlationId: null,
       traceContext: null,
+      waitingFor: null,
+      hasChildren: false,
     };
     this.tasks.set(seq, { record, rankAt: nextRunAt - spec.priority * PRIORITY_AGING_MS });
     this.#byKey.set(ident, seq);

@@ -30,6 +30,8 @@ const record = (over: Partial<TaskRecord> = {}): TaskRecord => ({
   version: 0,
   correlationId: null,
   traceContext: null,
+  waitingFor: null,
+  hasChildren: false,
   cancelRequestedAt: null,
   tags: [],
   ...over,

@@ -55,6 +55,14 @@ export interface SqliteQueryFile {
     seq: true;
     version: true;
   };
+  task_succeed_parent: {
+    output_key: true;
+    etag: true;
+    result: true;
+    now: true;
+    seq: true;
+    version: true;
+  };
   task_retry: {
     now: true;
     next_run_at: true;
@@ -410,5 +418,49 @@ export interface SqliteQueryFile {
     kind: true;
     before: true;
     limit: true;
+  };
+  task_edge_insert: {
+    parent_seq: true;
+    child_seq: true;
+    run_anyway: true;
+  };
+  task_mark_parent: {
+    seq: true;
+  };
+  task_flow_file: {
+    waiting_for: true;
+    error_message: true;
+    waiting_at: true;
+    now: true;
+    seq: true;
+  };
+  task_edges_of_parent: {
+    seq: true;
+  };
+  task_flow_count_done: {
+    now: true;
+    seq: true;
+  };
+  task_flow_cancel_waiting: {
+    now: true;
+    error_message: true;
+    seq: true;
+  };
+  task_reclaim_parents: {
+    owner: true;
+    now: true;
+  };
+  task_parents_of: {
+    seq: true;
+  };
+  task_children_of: {
+    seq: true;
+  };
+  task_edges_prune: {
+    cutoff: true;
+    limit: true;
+  };
+  task_edges_purge: {
+    seq: true;
   };
 }
