@@ -16,6 +16,7 @@ export {
 export type { BatchCounters, LeaseHolder, TaskStoreDriver } from "./driver.js";
 export { StaleTransitionError, StoreError, type StoreErrorCode } from "./errors.js";
 export {
+  checkFlow,
   FLOW_WAITING_AT,
   type FlowTaskInput,
   type LinkedTask,
