@@ -46,7 +46,7 @@ export interface TaskView extends Omit<TaskRecord, "result" | "parents">, TaskTi
 }
 
 /** A parent or child of a task, as readers show it (a link to it). */
-export type LinkView = Pick<LinkedTask, "id" | "kind" | "status" | "runAnyway">;
+export type LinkView = Pick<LinkedTask, "seq" | "id" | "kind" | "status" | "runAnyway">;
 
 /**
  * One attempt of a task: those that ended other than in success are kept in the store
@@ -192,6 +192,7 @@ export async function readTaskView(
   ]);
   const view = taskView(record, storeNow, attempts);
   const link = (l: LinkedTask): LinkView => ({
+    seq: l.seq,
     id: l.id,
     kind: l.kind,
     status: l.status,
