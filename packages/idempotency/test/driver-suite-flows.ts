@@ -5,7 +5,13 @@
 // are refused with nothing stored; a taken child carries its parents' results; a stale writer
 // releases nothing.
 import { describe, expect, it } from "vitest";
-import type { ClaimResult, FlowTaskInput, TaskStoreDriver } from "../src/index.js";
+import {
+  type ClaimResult,
+  type FlowTaskInput,
+  MAX_COUNT_CAP,
+  statusTotals,
+  type TaskStoreDriver,
+} from "../src/index.js";
 import { type MakeOptions, storesClosedAfterEach } from "./driver-suite.js";
 
 const node = (
@@ -52,6 +58,9 @@ export function testFlowsContract(
       const d = seqOf(answers[3]);
       expect(await s.get(d)).toMatchObject({ status: "queued", waitingFor: 2 });
       expect(await s.get(seqOf(answers[0]))).toMatchObject({ waitingFor: null, hasChildren: true });
+      // a waiting task is neither due nor scheduled (PostgreSQL: no ready row; SQLite: beyond any time)
+      expect(statusTotals(await s.statusCounts(MAX_COUNT_CAP))).toMatchObject({ queued: 1, scheduled: 0 });
+      expect(await s.nextDueIn(["step"])).toBe(0);
       expect(await runDue(s)).toEqual(["f-a"]);
       const [b, c] = await s.takeNext(10, ["step"]);
       expect([b?.id, c?.id]).toEqual(["f-b", "f-c"]);

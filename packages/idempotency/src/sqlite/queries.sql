@@ -465,12 +465,15 @@ UNION ALL SELECT 'cancelled', kind, COUNT(*) FROM (
 -- One kind's queued tasks due by @now, and due later: two ranges of tasks_due (which holds the
 -- kind and the run time: no row read), each counted up to its own bound (what the kinds before it
 -- left of the cap). The driver goes kind by kind (task_queued_kinds).
+-- A task waiting for its parents (next_run_at at @waiting_at, migration 018) is neither: PostgreSQL
+-- has no ready row for it.
 -- name: task_count_queued_of_kind
 SELECT
   (SELECT COUNT(*) FROM (SELECT 1 FROM tasks INDEXED BY tasks_due
     WHERE status = 'queued' AND kind = @kind AND next_run_at <= @now LIMIT @due_cap)) AS due,
   (SELECT COUNT(*) FROM (SELECT 1 FROM tasks INDEXED BY tasks_due
-    WHERE status = 'queued' AND kind = @kind AND next_run_at > @now LIMIT @later_cap)) AS later
+    WHERE status = 'queued' AND kind = @kind AND next_run_at > @now AND next_run_at < @waiting_at
+    LIMIT @later_cap)) AS later
 
 -- name: dead_letter_count_open_capped
 SELECT COUNT(*) AS n FROM (SELECT 1 FROM dead_letters WHERE redriven_at IS NULL LIMIT @cap)

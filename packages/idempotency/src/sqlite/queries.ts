@@ -179,6 +179,7 @@ export interface SqliteParams extends PageStatementParams {
     readonly kind: string;
     readonly due_cap: number;
     readonly later_cap: number;
+    readonly waiting_at: number;
   };
   dead_letter_count_open_capped: { readonly cap: number };
   task_seq_range: None;

@@ -15,7 +15,7 @@ import {
 import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, WORKER_STALE_MS } from "../defaults.js";
 import type { LeaseHolder } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
-import { checkFlow, type FlowTaskInput, type TaskLinks } from "../flows.js";
+import { checkFlow, FLOW_WAITING_AT, type FlowTaskInput, type TaskLinks } from "../flows.js";
 import { startHeartbeat } from "../heartbeat.js";
 import {
   allowances,
@@ -729,6 +729,7 @@ export class SqliteSyncStore {
           now,
           due_cap: dueLeft,
           later_cap: laterLeft,
+          waiting_at: FLOW_WAITING_AT,
         }) as { due: number; later: number };
         dueLeft -= due;
         laterLeft -= later;

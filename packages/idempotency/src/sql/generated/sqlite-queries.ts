@@ -330,6 +330,7 @@ export interface SqliteQueryFile {
     kind: true;
     now: true;
     due_cap: true;
+    waiting_at: true;
     later_cap: true;
   };
   dead_letter_count_open_capped: {
