@@ -12,7 +12,7 @@ import {
   statusTotals,
   type TaskStoreDriver,
 } from "../src/index.js";
-import { type MakeOptions, storesClosedAfterEach } from "./driver-suite.js";
+import { clock, type MakeOptions, storesClosedAfterEach } from "./driver-suite.js";
 
 const node = (
   name: string,
@@ -206,6 +206,22 @@ export function testFlowsContract(
       await expect(s.succeed(a!.seq, a!.version + 5)).rejects.toMatchObject({ code: "ERR_STALE_TRANSITION" });
       expect(await s.get(seqOf(answers[1]))).toMatchObject({ status: "queued", waitingFor: 1 });
       expect(await s.takeNext(10, ["step"])).toEqual([]);
+    });
+
+    it("retention deletes a finished task's edges: a seq used again (SQLite reuses the largest) has none", async () => {
+      // ahead of the database's clock, which the PostgreSQL trigger's release uses
+      const c = clock(Date.now() + 60_000);
+      const s = await store({ now: c.now });
+      const answers = await s.enqueueFlow([node("a"), node("b", [{ parent: 0 }])]);
+      expect(await runDue(s)).toEqual(["f-a"]);
+      expect(await runDue(s)).toEqual(["f-b"]);
+      c.advance(10);
+      expect(await s.prune({ olderThanMs: 1 })).toBe(2);
+      const first = await s.claim(node("new-1"));
+      const second = await s.claim(node("new-2"));
+      expect((await s.taskLinks(seqOf(first))).children).toEqual([]);
+      expect((await s.taskLinks(seqOf(second))).parents).toEqual([]);
+      expect((await s.taskLinks(seqOf(answers[0]))).children).toEqual([]);
     });
 
     it("a duplicate key in a flow is the existing task: it gets no new edges", async () => {
