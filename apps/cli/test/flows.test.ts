@@ -2,6 +2,8 @@
 // task that waits for its parents, `taskq status` lists its parents and children and says it
 // waits; `serve` runs it once they succeeded; bad --after values and unknown ids are refused with
 // one line and exit 2, nothing stored.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { taskq, workdir } from "./helpers.js";
@@ -68,5 +70,45 @@ describe("taskq submit --after, taskq status", () => {
     expect(delayed.code).toBe(2);
     const list = await taskq(dir, ["list", "--json"]);
     expect(list.stdout).not.toContain('"x":1');
+  });
+
+  it("taskq flow submit FILE.json enqueues a graph in one go; serve runs it in order; a cycle is refused", async () => {
+    const dir = workdir();
+    const file = join(dir, "flow.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        tasks: {
+          a: { kind: "step", payload: { n: 1 } },
+          b: { kind: "step", payload: { n: 2 } },
+          sum: { kind: "step", payload: { n: 3 }, after: ["a", "b"] },
+        },
+      }),
+    );
+    const submitted = await taskq(dir, ["flow", "submit", file]);
+    expect(submitted.code).toBe(0);
+    const ids = Object.fromEntries(
+      submitted.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" ")),
+    );
+    expect(Object.keys(ids)).toEqual(["a", "b", "sum"]);
+    expect((await taskq(dir, ["status", ids.sum])).stdout).toContain(
+      `\nparents:         ${ids.a} (queued), ${ids.b} (queued)\n`,
+    );
+    expect((await taskq(dir, ["serve", "--handler", `step=${handler}`, "--exit-when-idle"])).code).toBe(0);
+    expect((await taskq(dir, ["status", ids.sum])).stdout).toMatch(
+      /\nresult: {10}\{"n":3,"parents":\[1,2\]\}\n/,
+    );
+    writeFileSync(
+      file,
+      JSON.stringify({
+        tasks: { x: { kind: "step", after: ["y"] }, y: { kind: "step", payload: { y: 1 }, after: ["x"] } },
+      }),
+    );
+    const cycle = await taskq(dir, ["flow", "submit", file]);
+    expect(cycle.code).toBe(2);
+    expect(cycle.stderr.trim()).toBe("taskq: after: the flow has a cycle (through tasks x, y)");
   });
 });
