@@ -4,6 +4,7 @@ import { breakerCommand } from "./commands/breaker.js";
 import { cancelCommand } from "./commands/cancel.js";
 import { dashboardCommand } from "./commands/dashboard.js";
 import { dlqCommand } from "./commands/dlq.js";
+import { flowCommand } from "./commands/flow.js";
 import { generateCommand } from "./commands/generate.js";
 import { kindsCommand } from "./commands/kinds.js";
 import { limitsCommand } from "./commands/limits.js";
@@ -40,6 +41,7 @@ export async function main(args: readonly string[]): Promise<number> {
       .command(generateCommand)
       .command(runCommand)
       .command(submitCommand)
+      .command(flowCommand)
       .command(serveCommand)
       .command(monitorCommand)
       .command(dashboardCommand)

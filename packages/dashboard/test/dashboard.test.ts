@@ -250,6 +250,32 @@ describe.each([
     ]).toEqual([400, true]);
   });
 
+  it("a task's page lists its parents and children (workflows) as links, and says it waits", async () => {
+    const { client, dashboard } = await open(storeOf());
+    const kind = kindOf("flow");
+    const flow = await client.enqueueFlow({
+      tasks: {
+        a: { kind, payload: { n: 1 } },
+        b: { kind, payload: { n: 2 } },
+        sum: { kind, payload: { n: 3 }, after: ["a", { task: "b", ifFailed: "run" }] },
+      },
+    });
+    const [a, b, sum] = await Promise.all([flow.a, flow.b, flow.sum].map((t) => seqOfId(client, t!.id)));
+    const page = await get(dashboard, `/tasks/${sum}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<dd data-field="waiting for">2 of its parents</dd>');
+    expect(page.text).toContain(
+      `<dd data-field="parents"><ul class="links"><li><a href="/tasks/${a}">${flow.a!.id}</a> <span class="status queued">queued</span></li><li><a href="/tasks/${b}">${flow.b!.id}</a> <span class="status queued">queued</span> (runs anyway)</li></ul></dd>`,
+    );
+    expect(page.text).toContain("waiting for 2 of its parents");
+    expect(page.text).not.toContain('data-field="runs at"');
+    const parent = await get(dashboard, `/tasks/${a}`);
+    expect(parent.text).toContain(
+      `<dd data-field="children"><ul class="links"><li><a href="/tasks/${sum}">${flow.sum!.id}</a>`,
+    );
+    expect(parent.text).not.toContain('data-field="parents"');
+  });
+
   it("finds a task by id, key or seq", async () => {
     const { client, dashboard } = await open(storeOf());
     const kind = kindOf("find");

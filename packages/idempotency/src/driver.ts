@@ -1,4 +1,5 @@
 import type { BreakerEvent, BreakerOptions } from "./breaker.js";
+import type { FlowTaskInput, TaskLinks } from "./flows.js";
 import type { KindLimitState } from "./limits.js";
 import type { TaskLog, TaskReport } from "./task-reports.js";
 import type {
@@ -273,6 +274,17 @@ export interface TaskStoreDriver {
   report(reports: readonly TaskReport[]): Promise<boolean[]>;
   /** The log of the task `taskSeq` (empty for an unknown seq or a task that never logged). */
   logs(taskSeq: number): Promise<TaskLog>;
+  /**
+   * Workflows (issue 35, flows.ts): claims `tasks` in one transaction with their edges: a task
+   * with `after` is due once every parent has succeeded (a parent that fails or is cancelled
+   * cancels it, unless its edge runs anyway). A parent is a task of the flow (its index) or an
+   * existing task (its id); a cycle or an unknown id is refused (ERR_INVALID_INPUT) and nothing
+   * is stored. Answers each task as `claim` does, in the order given; a duplicate key is the
+   * existing task, which gets no new edges.
+   */
+  enqueueFlow(tasks: readonly FlowTaskInput[]): Promise<ClaimResult[]>;
+  /** A task's parents (with their results) and children; empty lists for an unknown seq. */
+  taskLinks(seq: number): Promise<TaskLinks>;
   /**
    * Sets `kind`'s circuit breaker across every worker on the store (null removes it): it opens
    * after `failures` counted failed attempts within `windowMs`, holds the kind's queued tasks

@@ -15,6 +15,16 @@ export {
 } from "./defaults.js";
 export type { BatchCounters, LeaseHolder, TaskStoreDriver } from "./driver.js";
 export { StaleTransitionError, StoreError, type StoreErrorCode } from "./errors.js";
+export {
+  checkFlow,
+  FLOW_WAITING_AT,
+  type FlowTaskInput,
+  type LinkedTask,
+  MAX_FLOW_TASKS,
+  MAX_PARENTS,
+  type TaskDependency,
+  type TaskLinks,
+} from "./flows.js";
 export type { KindLimitState } from "./limits.js";
 export { isPostgresUrl, type OpenTaskStoreOptions, openTaskStore } from "./open-task-store.js";
 export { isDeadLocalOwner, newOwnerId } from "./owner.js";

@@ -48,6 +48,10 @@ export interface Row {
   trace_context?: string | null;
   /** JSON, or null (migration 020). */
   progress?: string | null;
+  /** Parents not finished, null without parents (migration 018). */
+  waiting_for?: number | null;
+  /** 1/true once a task runs after it, else null (migration 018). */
+  has_children?: number | boolean | null;
 }
 
 /**
@@ -106,6 +110,8 @@ export function toRecord(row: Row): TaskRecord {
     correlationId: row.correlation_id ?? null,
     traceContext: row.trace_context == null ? null : JSON.parse(row.trace_context),
     progress: row.progress == null ? null : JSON.parse(row.progress),
+    waitingFor: row.waiting_for ?? null,
+    hasChildren: row.has_children === true || row.has_children === 1,
   };
 }
 

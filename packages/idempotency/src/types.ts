@@ -1,3 +1,4 @@
+import type { LinkedTask } from "./flows.js";
 /** Every status of a task record, in the order of its life. */
 export const TASK_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 /** Status of a task record. */
@@ -115,6 +116,18 @@ export interface TaskRecord {
    * or null when it never did.
    */
   readonly progress: unknown;
+  /**
+   * Its parents not finished yet (issue 35): null for a task enqueued without `after`, 0 once
+   * every parent is done (it was released), n while it waits (queued, never taken).
+   */
+  readonly waitingFor: number | null;
+  /** Whether some task runs after it. */
+  readonly hasChildren: boolean;
+  /**
+   * Its parents and their results, only on the records `takeNext` gives for tasks that have
+   * parents (what the handler reads as `ctx.parents`); read them otherwise with `taskLinks`.
+   */
+  readonly parents?: readonly LinkedTask[];
 }
 
 /**

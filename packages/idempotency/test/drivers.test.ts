@@ -8,6 +8,7 @@ import { testAttemptsContract } from "./driver-suite-attempts.js";
 import { testBreakerContract } from "./driver-suite-breaker.js";
 import { testCorrelationContract } from "./driver-suite-correlation.js";
 import { testDashboardContract } from "./driver-suite-dashboard.js";
+import { testFlowsContract } from "./driver-suite-flows.js";
 import { testProgressContract } from "./driver-suite-progress.js";
 import { testTagsContract } from "./driver-suite-tags.js";
 import { testTimeContract } from "./driver-suite-time.js";
@@ -37,6 +38,7 @@ testProgressContract("SQLite", sqlite, async () => {
   db.close();
   return SqliteTaskStore.open({ path });
 });
+testFlowsContract("SQLite", sqlite);
 testTagsContract("SQLite", sqlite, async (store) => {
   const db = new Database(paths.get(store) as string, { readonly: true });
   try {
@@ -92,6 +94,7 @@ testProgressContract("PostgreSQL", postgres, async () => {
   }
   return PgTaskStore.open({ url, schema });
 });
+testFlowsContract("PostgreSQL", postgres);
 testTagsContract("PostgreSQL", postgres, async (store) => {
   const client = new pg.Client({ connectionString: url });
   await client.connect();

@@ -128,6 +128,8 @@ export class StoreModel {
       correlationId: null,
       traceContext: null,
       progress: null,
+      waitingFor: null,
+      hasChildren: false,
     };
     this.tasks.set(seq, { record, rankAt: nextRunAt - spec.priority * PRIORITY_AGING_MS });
     this.#byKey.set(ident, seq);

@@ -43,6 +43,7 @@ export type {
   PreparedTask,
   StoreClaim,
   StoredFailure,
+  StoredParent,
   StoreRecord,
   TaskStorePort,
   TimingInfo,

@@ -14,6 +14,7 @@ import type {
   LoggerPort,
   MetricsPort,
   PreparedTask,
+  StoredParent,
   StoreRecord,
   TaskStorePort,
   TimingInfo,
@@ -30,6 +31,8 @@ export interface StoredIdentity {
   readonly kind?: string;
   /** The stored task's correlation id, when it has one. */
   readonly correlationId?: string;
+  /** Workflows: the stored task's parents with their results, when it has any. */
+  readonly parents?: readonly StoredParent[];
 }
 
 /** What a submit resolves with. */
@@ -371,6 +374,7 @@ export class Orchestrator<T, O> {
         ...(record.idempotencyKey === undefined ? {} : { key: record.idempotencyKey }),
         ...(record.kind === undefined ? {} : { kind: record.kind }),
         ...(record.correlationId == null ? {} : { correlationId: record.correlationId }),
+        ...(record.parents === undefined ? {} : { parents: record.parents }),
       });
     } catch (error) {
       const failure = { errorClass: "validation", message: (error as Error).message };

@@ -70,11 +70,22 @@ export interface StoreRecord {
   readonly errorMessage: string | null;
   /** The caller's correlation id, given to `prepare` when the pool adopts the task. */
   readonly correlationId?: string | null;
+  /** Workflows: the task's parents with their results (JSON text), given to `prepare` when adopted. */
+  readonly parents?: readonly StoredParent[];
   /** The enqueuing span's W3C trace context: each attempt's span is its child (see TracerPort). */
   readonly traceContext?: TraceCarrier | null;
   /** When the taken attempt started and when it was due, epoch ms by the store's clock: its wait. */
   readonly startedAt?: number | null;
   readonly nextRunAt?: number;
+}
+
+/** A parent of a stored task (workflows): what its child's handler reads of it. */
+export interface StoredParent {
+  readonly id: string;
+  readonly kind: string;
+  readonly status: string;
+  /** Its result as stored (JSON text), or null. */
+  readonly result: string | null;
 }
 
 /** A W3C trace context as carried between processes (the `traceparent` and `tracestate` headers). */

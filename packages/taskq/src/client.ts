@@ -16,6 +16,7 @@ import {
 import { QueueTimeoutError, TaskCancelledError, TaskFailedError } from "@taskq/queue";
 import { parseCron } from "./cron.js";
 import { ConfigError, ScheduleNotFoundError, TaskNotFoundError, TaskStateError } from "./errors.js";
+import { type AfterTask, afterOf, type FlowSpec, flowInputs, type IfParentFailed } from "./flow.js";
 import { payloadPreparer } from "./handler-runtime.js";
 import { kindControls } from "./kind-controls.js";
 import { checkKind } from "./kinds.js";
@@ -25,7 +26,14 @@ import { openStore } from "./runtime.js";
 import { SETTINGS } from "./settings.js";
 import { stableKey } from "./stable-key.js";
 import { checkStoreLocation } from "./store-location.js";
-import { type AttemptView, readTaskView, resultOf, type TaskView, taskView } from "./task-view.js";
+import {
+  type AttemptView,
+  type LinkView,
+  readTaskView,
+  resultOf,
+  type TaskView,
+  taskView,
+} from "./task-view.js";
 import { enqueueTraceContext } from "./tracing.js";
 import type {
   AnyKinds,
@@ -96,13 +104,22 @@ export interface EnqueueOptions {
    * examples/tx-knex.mjs).
    */
   readonly tx?: PgQueryable;
+  /**
+   * Its parents (workflows): ids of existing tasks, each a string or `{ id, ifFailed }`. The task
+   * waits, queued, until every parent has succeeded (its handler reads their results as
+   * `ctx.parents`); a parent that fails or is cancelled cancels it (error "parent <id> failed"),
+   * unless its entry says `ifFailed: "run"`. An unknown id is refused. Not with `runAt`,
+   * `delayMs` or `tx`. A whole graph in one call: `enqueueFlow`.
+   * @default none
+   */
+  readonly after?: readonly AfterTask[];
 }
 
 /** One task's own choices in `enqueueMany` (its entry of `perTask`): as `enqueue`'s options of the same names. */
 export type TaskChoices = Pick<EnqueueOptions, "key" | "id" | "maxAttempts" | "tags" | "correlationId">;
 
 /** Options of `enqueueMany`: `enqueue`'s for every task (but `key` and `id`), and each task's own. */
-export interface EnqueueManyOptions extends Omit<EnqueueOptions, "key" | "id"> {
+export interface EnqueueManyOptions extends Omit<EnqueueOptions, "key" | "id" | "after"> {
   /**
    * Each task's own key, id, attempts and tags, by position: `perTask[i]` is for `payloads[i]`, one entry
    * (an object, or undefined) per payload. What an entry leaves out is chosen as `enqueue` chooses
@@ -153,6 +170,15 @@ export interface TaskInfo {
   /** When a queued task is due. */
   readonly runAt: Date;
   /**
+   * Workflows: its parents not finished yet (queued, never taken while above 0), 0 once every
+   * parent is done; null for a task enqueued without `after`.
+   */
+  readonly waitingFor: number | null;
+  /** Its parents (workflows), each with its kind, status and `ifFailed`; empty without any. */
+  readonly parents: readonly TaskLinkInfo[];
+  /** The tasks that run after it; empty without any. */
+  readonly children: readonly TaskLinkInfo[];
+  /**
    * A cancel was asked for while it ran: it is still `running` until the worker holding it ends
    * it (`cancelled`), or its attempt finished first.
    */
@@ -181,6 +207,15 @@ export interface TaskInfo {
    * it never did. Live: `progress(id)`.
    */
   readonly progress: unknown;
+}
+
+/** A parent or child of a task (`get(id).parents`, `.children`). */
+export interface TaskLinkInfo {
+  readonly id: string;
+  readonly kind: string;
+  readonly status: TaskInfo["status"];
+  /** What the parent failing does to the child on this edge. */
+  readonly ifFailed: IfParentFailed;
 }
 
 /** One attempt of a task (`get(id).attemptHistory`), dates as Date. */
@@ -273,6 +308,14 @@ export interface Client<Kinds extends KindMap<Kinds> = AnyKinds> {
     payloads: readonly PayloadOf<Kinds, Kind>[],
     options?: EnqueueManyOptions,
   ): Promise<Enqueued<EnqueuedKind<Kinds, Kind>>[]>;
+  /**
+   * Enqueues a graph of tasks in one transaction (workflows): `{ tasks: { a: { kind, payload },
+   * b: { kind, payload, after: ["a"] } } }`, names local to the flow; an `after` entry is a task's
+   * name, `{ task, ifFailed }`, or an existing task as `{ id, ifFailed }`. Each task runs once all
+   * its parents succeeded (see EnqueueOptions.after). A cycle or an unknown name or id is refused
+   * and nothing is stored. Answers each task by its name.
+   */
+  enqueueFlow(spec: FlowSpec): Promise<Record<string, Enqueued>>;
   /** The task with this id (the latest, if several share it), or undefined. */
   get(id: string): Promise<TaskInfo | undefined>;
   /**
@@ -378,6 +421,7 @@ const ENQUEUE_KEYS = keysOf<EnqueueOptions>()({
   tags: true,
   correlationId: true,
   tx: true,
+  after: true,
 });
 const ENQUEUE_MANY_KEYS = keysOf<EnqueueManyOptions>()({
   maxAttempts: true,
@@ -527,6 +571,9 @@ export function toTaskInfo(v: TaskView): TaskInfo {
     startedAt: v.startedAt === null ? null : new Date(v.startedAt),
     finishedAt: v.finishedAt === null ? null : new Date(v.finishedAt),
     runAt: new Date(v.nextRunAt),
+    waitingFor: v.waitingFor,
+    parents: (v.parents ?? []).map(linkInfo),
+    children: (v.children ?? []).map(linkInfo),
     cancelRequested: v.cancelRequested,
     scheduled: v.scheduled,
     priority: v.priority,
@@ -541,6 +588,13 @@ export function toTaskInfo(v: TaskView): TaskInfo {
     })),
   };
 }
+
+const linkInfo = (l: LinkView): TaskLinkInfo => ({
+  id: l.id,
+  kind: l.kind,
+  status: l.status,
+  ifFailed: l.runAnyway ? "run" : "cancel",
+});
 
 /** What `awaitResult` needs besides the store and the read. */
 export interface AwaitResultOptions extends ResultOptions {
@@ -699,8 +753,46 @@ export function clientOf(
         timingOf(o),
         traceContext instanceof Promise ? await traceContext : traceContext,
       );
+      if (o.after !== undefined) {
+        const after = afterOf(o.after);
+        if (o.tx !== undefined) throw new ConfigError("after", "after is not supported with tx");
+        if (after.length > 0) {
+          if (o.runAt !== undefined || o.delayMs !== undefined)
+            throw new ConfigError(
+              "after",
+              "a task with after is due when its parents are done: not with runAt or delayMs",
+            );
+          const [result] = await store.enqueueFlow([{ ...claim, after }]);
+          return answer(claim, result as Awaited<ReturnType<TaskStoreDriver["claim"]>>);
+        }
+      }
       const [result] = await claimAll([claim], o.tx);
       return answer(claim, result as Awaited<ReturnType<TaskStoreDriver["claim"]>>);
+    },
+    async enqueueFlow(spec) {
+      const pending = enqueueTraceContext();
+      const traceContext = pending instanceof Promise ? await pending : pending;
+      const { names, inputs } = flowInputs(
+        spec,
+        (name, task) => {
+          checkedCorrelationId(task.correlationId, `tasks.${name}.correlationId`);
+          return claimOf(
+            task.kind,
+            task.payload ?? {},
+            task,
+            timingOf({ ...(task.priority === undefined ? {} : { priority: task.priority }) }),
+            traceContext,
+          );
+        },
+        store.maxAttempts,
+      );
+      const results = await store.enqueueFlow(inputs);
+      return Object.fromEntries(
+        names.map((name, i) => [
+          name,
+          answer(inputs[i] as ClaimInput, results[i] as Awaited<ReturnType<TaskStoreDriver["claim"]>>),
+        ]),
+      );
     },
     async enqueueMany(kind, payloads, o = {}) {
       checkOptionKeys(o, ENQUEUE_MANY_KEYS, "enqueueMany options");

@@ -154,6 +154,11 @@ export async function createQueue<Payload = unknown, Result = unknown>(
       fetch();
       return enqueued;
     },
+    async enqueueFlow(spec) {
+      const enqueued = await client.enqueueFlow(spec);
+      fetch();
+      return enqueued;
+    },
     get: client.get,
     result: client.result,
     progress: client.progress,

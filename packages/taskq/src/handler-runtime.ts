@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { BroadcastChannel } from "node:worker_threads";
-import { type ExecutorPort, InlineExecutor, type LoggerPort, type PreparedTask } from "@taskq/queue";
+import {
+  type ExecutorPort,
+  InlineExecutor,
+  type LoggerPort,
+  type PreparedTask,
+  type StoredParent,
+} from "@taskq/queue";
 import type { ObjectStore } from "@taskq/storage-sim";
 import { PayloadError } from "./errors.js";
 import {
@@ -8,6 +14,7 @@ import {
   CancelRegistry,
   cancelToken,
   type HandlerTask,
+  parentResults,
   RecentCancels,
   runHandler,
   unknownKind,
@@ -251,6 +258,8 @@ export interface PayloadChoices {
   readonly kind?: string;
   /** A stored task's correlation id. @default none */
   readonly correlationId?: string;
+  /** A stored task's parents with their results (workflows). @default none */
+  readonly parents?: readonly StoredParent[];
 }
 
 /**
@@ -267,11 +276,13 @@ export function payloadPreparer(kind: string, keyOf: (payload: unknown) => strin
     const id = choices.id ?? nextId();
     const taskKind = choices.kind ?? kind;
     const correlationId = choices.correlationId;
+    const task: { -readonly [K in keyof HandlerTask]: HandlerTask[K] } =
+      correlationId === undefined
+        ? { payload, id, key, kind: taskKind }
+        : { payload, id, key, kind: taskKind, correlationId };
+    if (choices.parents !== undefined) task.parents = parentResults(choices.parents);
     return {
-      task:
-        correlationId === undefined
-          ? { payload, id, key, kind: taskKind }
-          : { payload, id, key, kind: taskKind, correlationId },
+      task,
       id,
       idempotencyKey: key,
       kind: taskKind,

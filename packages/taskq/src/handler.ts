@@ -47,7 +47,46 @@ export interface HandlerContext {
    * like progress (batched, at most every 200 ms). Not a string: a PayloadError.
    */
   log(line: string): void;
+  /**
+   * Workflows: the task's parents (`enqueue(..., { after })`, `enqueueFlow`) by id, each with its
+   * kind, status (`succeeded`, or `failed`/`cancelled` for a parent whose edge runs anyway) and
+   * parsed result. Empty for a task without parents.
+   */
+  readonly parents: Readonly<Record<string, ParentResult>>;
 }
+
+/** A parent's outcome as its child's handler reads it (`ctx.parents[id]`). */
+export interface ParentResult {
+  readonly kind: string;
+  readonly status: string;
+  /** Its handler's result, parsed (undefined when it stored none). */
+  readonly result: unknown;
+}
+
+/** Stored parents as `ctx.parents`: keyed by id, results parsed once on the main thread. */
+export function parentResults(
+  parents: readonly {
+    readonly id: string;
+    readonly kind: string;
+    readonly status: string;
+    readonly result: string | null;
+  }[],
+): Readonly<Record<string, ParentResult>> {
+  const out: Record<string, ParentResult> = {};
+  for (const p of parents) out[p.id] = { kind: p.kind, status: p.status, result: parsedResult(p.result) };
+  return out;
+}
+
+function parsedResult(text: string | null): unknown {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const NO_PARENTS: Readonly<Record<string, ParentResult>> = Object.freeze({});
 
 /** A handler module's default export: runs one task, returns its result (stored as JSON) or throws. */
 export type Handler<Payload = unknown, Result = unknown> = (
@@ -134,6 +173,8 @@ export interface HandlerTask {
   readonly kind: string;
   /** Its correlation id, when it was enqueued with one. */
   readonly correlationId?: string;
+  /** Its parents' results (workflows), only for a task that has parents. */
+  readonly parents?: Readonly<Record<string, ParentResult>>;
 }
 
 /**
@@ -159,6 +200,7 @@ export function attemptRequest(task: HandlerTask, attempt: number): HandlerReque
     attempt,
   };
   if (task.correlationId !== undefined) request.correlationId = task.correlationId;
+  if (task.parents !== undefined) request.parents = task.parents;
   const traceparent = activeTraceparent();
   if (traceparent !== undefined) request.traceparent = traceparent;
   return request;
@@ -347,6 +389,7 @@ export async function runHandler(
       const text = logLine(line);
       env.report?.(task.kind, task.key, attempt, { l: text, at: Date.now() });
     },
+    parents: task.parents ?? NO_PARENTS,
   };
   try {
     const value = await handler(task.payload, ctx);

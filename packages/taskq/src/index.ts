@@ -19,6 +19,7 @@ export {
   type ScheduleOptions,
   type TaskChoices,
   type TaskInfo,
+  type TaskLinkInfo,
 } from "./client.js";
 export { createQueue, type Queue, type SubmitManyOptions, type SubmitOptions } from "./create-queue.js";
 export {
@@ -38,7 +39,8 @@ export {
   TaskStateError,
   TransientError,
 } from "./errors.js";
-export type { Handler, HandlerContext } from "./handler.js";
+export type { AfterTask, FlowParent, FlowSpec, FlowTask, IfParentFailed } from "./flow.js";
+export type { Handler, HandlerContext, ParentResult } from "./handler.js";
 export type { Isolation, IsolationLevel, KindIsolation } from "./isolation.js";
 export type { HandlerModules } from "./kinds.js";
 export type { QueueOptions, RetryOptions, RunOptions } from "./options.js";

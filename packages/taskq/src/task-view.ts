@@ -3,7 +3,7 @@
 // decide differently is decided here, once: whether a queued task is scheduled (by the store's
 // clock, never the reader's: on PostgreSQL the database's), how long its attempt ran, and its result
 // parsed from the JSON the store keeps.
-import type { AttemptRecord, TaskRecord, TaskStoreDriver } from "@taskq/idempotency";
+import type { AttemptRecord, LinkedTask, TaskRecord, TaskStoreDriver } from "@taskq/idempotency";
 
 /** Where a task stands in time, as of the store's clock. */
 export interface TaskTiming {
@@ -22,7 +22,7 @@ export interface TaskTiming {
  * A task record as it is shown: the record's own fields (times in epoch ms, by the store's clock),
  * its `result` parsed, and what follows from them as of `asOf`.
  */
-export interface TaskView extends Omit<TaskRecord, "result">, TaskTiming {
+export interface TaskView extends Omit<TaskRecord, "result" | "parents">, TaskTiming {
   /**
    * The handler's result, parsed from its stored JSON (text that is not JSON stays text);
    * undefined when there is none.
@@ -37,7 +37,16 @@ export interface TaskView extends Omit<TaskRecord, "result">, TaskTiming {
   readonly asOf: number;
   /** Every attempt, oldest first (see attemptViews), when they were read (readTaskView); else undefined. */
   readonly attemptHistory: readonly AttemptView[] | undefined;
+  /**
+   * Its parents and children in a workflow (issue 35), read by readTaskView only for a task that
+   * has any (`waitingFor` not null, or `hasChildren`); else empty.
+   */
+  readonly parents?: readonly LinkView[];
+  readonly children?: readonly LinkView[];
 }
+
+/** A parent or child of a task, as readers show it (a link to it). */
+export type LinkView = Pick<LinkedTask, "seq" | "id" | "kind" | "status" | "runAnyway">;
 
 /**
  * One attempt of a task: those that ended other than in success are kept in the store
@@ -111,11 +120,15 @@ export function attemptViews(
  * a write the store just made, such as a cancel's `updatedAt`): the one place "scheduled" is decided.
  */
 export function taskTiming(
-  record: Pick<TaskRecord, "status" | "nextRunAt" | "startedAt" | "finishedAt" | "cancelRequestedAt">,
+  record: Pick<TaskRecord, "status" | "nextRunAt" | "startedAt" | "finishedAt" | "cancelRequestedAt"> & {
+    readonly waitingFor?: number | null;
+  },
   storeNow: number,
 ): TaskTiming {
   const { status, nextRunAt, startedAt, finishedAt } = record;
-  const dueInMs = status === "queued" ? nextRunAt - storeNow : null;
+  // a task waiting for its parents is due once they are done: not scheduled, no due time
+  const waiting = (record.waitingFor ?? 0) > 0;
+  const dueInMs = status === "queued" && !waiting ? nextRunAt - storeNow : null;
   // a task cancelled while queued ran no attempt that ended then (its startedAt may be an earlier attempt's)
   const ranToItsEnd =
     status === "succeeded" ||
@@ -172,8 +185,24 @@ export async function readTaskView(
   record: TaskRecord,
   storeNow: number,
 ): Promise<TaskView & { readonly attemptHistory: readonly AttemptView[] }> {
-  const view = taskView(record, storeNow, await store.attempts(record.seq));
-  return { ...view, attemptHistory: view.attemptHistory ?? [] };
+  const inFlow = record.waitingFor !== null || record.hasChildren;
+  const [attempts, links] = await Promise.all([
+    store.attempts(record.seq),
+    inFlow ? store.taskLinks(record.seq) : undefined,
+  ]);
+  const view = taskView(record, storeNow, attempts);
+  const link = (l: LinkedTask): LinkView => ({
+    seq: l.seq,
+    id: l.id,
+    kind: l.kind,
+    status: l.status,
+    runAnyway: l.runAnyway,
+  });
+  return {
+    ...view,
+    attemptHistory: view.attemptHistory ?? [],
+    ...(links === undefined ? {} : { parents: links.parents.map(link), children: links.children.map(link) }),
+  };
 }
 
 /**

@@ -31,6 +31,8 @@ const record = (over: Partial<TaskRecord> = {}): TaskRecord => ({
   correlationId: null,
   traceContext: null,
   progress: null,
+  waitingFor: null,
+  hasChildren: false,
   cancelRequestedAt: null,
   tags: [],
   ...over,

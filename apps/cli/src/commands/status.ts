@@ -82,7 +82,7 @@ function lines(v: TaskView, workers: readonly WorkerReading[]): string[] {
       "status",
       `${v.status}${v.status === "running" ? ` (${leaseOf(v.leaseOwner, workers)})` : ""}${
         v.scheduled ? ` (scheduled for ${at(v.nextRunAt)})` : ""
-      }`,
+      }${v.status === "queued" && (v.waitingFor ?? 0) > 0 ? ` (waiting for ${v.waitingFor} of its parents)` : ""}`,
     ),
     row("attempts", attemptsInWords(v)),
     row("priority", String(v.priority)),
@@ -94,7 +94,9 @@ function lines(v: TaskView, workers: readonly WorkerReading[]): string[] {
     ...(result === undefined ? [] : [row("result", result.length > 80 ? `${result.slice(0, 80)}…` : result)]),
     ...(v.errorClass ? [row("last error", `${v.errorClass}: ${v.errorMessage}`)] : []),
     row("created", at(v.createdAt)),
-    ...(v.status === "queued"
+    ...links("parents", v.parents),
+    ...links("children", v.children),
+    ...(v.status === "queued" && (v.waitingFor ?? 0) === 0
       ? [
           row(
             "runs at",
@@ -119,6 +121,13 @@ function lines(v: TaskView, workers: readonly WorkerReading[]): string[] {
         ]),
     ...attemptHistory(v),
   ];
+}
+
+/** A task's parents or children (workflows), one line: each id with its status. */
+function links(label: string, list: TaskView["parents"]): string[] {
+  if (list === undefined || list.length === 0) return [];
+  const shown = list.slice(0, 20).map((l) => `${l.id} (${l.status}${l.runAnyway ? ", runs anyway" : ""})`);
+  return [row(label, `${shown.join(", ")}${list.length > 20 ? `, and ${list.length - 20} more` : ""}`)];
 }
 
 /**

@@ -37,6 +37,17 @@ interface SubmitArgs {
   priority?: number;
   tag?: string[];
   "correlation-id"?: string;
+  after?: string[];
+}
+
+/** `--after ID[,ID]` (repeatable): the parents' ids, each once; one line naming the flag otherwise. */
+function afterFlag(values: unknown): string[] {
+  const ids = (Array.isArray(values) ? values : [values])
+    .flatMap((v) => String(v).split(","))
+    .map((v) => v.trim());
+  if (ids.length === 0 || ids.some((id) => id === ""))
+    throw new CliError(`--after takes task ids separated by commas, got ${JSON.stringify(values)}`, 2);
+  return [...new Set(ids)];
 }
 
 /** `--run-at`: an ISO time (or epoch ms), to epoch ms; one line naming the flag otherwise. */
@@ -125,10 +136,26 @@ async function enqueueAll(
     delayMs?: number;
     tags?: readonly string[];
     correlationId?: string;
+    after?: readonly string[];
   },
 ): Promise<Submitted[]> {
-  const { attempts, ...timing } = o;
+  const { attempts, after, ...timing } = o;
   const results: Submitted[] = new Array(tasks.length);
+  if (after !== undefined) {
+    // each task after the same parents: an enqueue each (a flow of one task)
+    for (const [i, task] of tasks.entries()) {
+      const own = task.choices ?? {};
+      const maxAttempts = attempts ?? own.maxAttempts;
+      const e = await client.enqueue(task.kind, task.payload, {
+        ...timing,
+        ...own,
+        ...(maxAttempts === undefined ? {} : { maxAttempts }),
+        after,
+      });
+      results[i] = { id: e.id, kind: e.kind, status: e.status, duplicate: e.duplicate };
+    }
+    return results;
+  }
   for (let from = 0; from < tasks.length; from += SUBMIT_CHUNK) {
     const byKind = new Map<string, number[]>();
     for (let i = from; i < Math.min(from + SUBMIT_CHUNK, tasks.length); i++) {
@@ -237,7 +264,16 @@ export const submitCommand = {
         describe:
           "the id of what caused the tasks (a request id): on every log line of their attempts; taskq list --correlation-id finds them",
       })
+      .option("after", {
+        type: "string",
+        array: true,
+        requiresArg: true,
+        coerce: afterFlag,
+        describe:
+          "run after these tasks (ids, comma-separated or repeated): once every one has succeeded; one that fails cancels these",
+      })
       .conflicts("run-at", "delay-ms")
+      .conflicts("after", ["run-at", "delay-ms"])
       .check((argv) => {
         const sources = [argv.payload !== undefined, argv["payload-file"] !== undefined, argv.random].filter(
           Boolean,
@@ -277,6 +313,10 @@ export const submitCommand = {
       .example(
         `taskq submit --kind email --payload '{"to":"b@example.com"}' --priority 10`,
         "before the others",
+      )
+      .example(
+        `taskq submit --kind report --payload '{"month":"2026-11"}' --after task-a,task-b`,
+        "once tasks task-a and task-b have succeeded",
       )
       .example(
         `taskq submit --kind import --payload-file rows.jsonl --tag tenant:42 --tag import`,
@@ -346,6 +386,7 @@ export const submitCommand = {
         ...(argv["delay-ms"] === undefined ? {} : { delayMs: argv["delay-ms"] }),
         ...(argv.tag === undefined ? {} : { tags: argv.tag.map(String) }),
         ...(argv["correlation-id"] === undefined ? {} : { correlationId: argv["correlation-id"] }),
+        ...(argv.after === undefined ? {} : { after: argv.after }),
       });
       for (const bad of invalid) {
         await store.recordInvalid(bad.id, bad.raw ?? null, {

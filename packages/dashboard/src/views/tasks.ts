@@ -18,7 +18,11 @@ export interface TaskFilter {
 }
 
 /** When a task runs, ran or will run, from its timing (taskTiming: by the store's clock). */
-function when(t: Pick<TaskView, "status" | "nextRunAt" | "startedAt" | "finishedAt"> & TaskTiming): string {
+function when(
+  t: Pick<TaskView, "status" | "nextRunAt" | "startedAt" | "finishedAt"> &
+    TaskTiming & { waitingFor?: number | null },
+): string {
+  if (t.status === "queued" && (t.waitingFor ?? 0) > 0) return `waiting for ${t.waitingFor} of its parents`;
   if (t.status === "queued")
     return t.scheduled ? `scheduled for ${time(t.nextRunAt)}` : `due ${duration(-(t.dueInMs ?? 0))} ago`;
   if (t.status === "running") return `started ${time(t.startedAt)}`;
@@ -42,6 +46,15 @@ function tagLinks(p: PageContext, tags: readonly string[]): Html[] {
     (tag) =>
       html`<a class="tag" href="${p.base}/tasks?${new URLSearchParams({ tag }).toString()}">${tag}</a> `,
   );
+}
+
+/** A task's parents or children (workflows), each a link to its page with its status. */
+function taskLinks(p: PageContext, list: TaskView["parents"]): Html | string {
+  if (list === undefined || list.length === 0) return "";
+  return html`<ul class="links">${list.map(
+    (l) =>
+      html`<li><a href="${p.base}/tasks/${l.seq}">${l.id}</a> <span class="status ${l.status}">${l.status}</span>${l.runAnyway ? " (runs anyway)" : ""}</li>`,
+  )}</ul>`;
 }
 
 /** A correlation id as a link to every task enqueued with it. */
@@ -119,8 +132,14 @@ export function taskPage(p: PageContext, t: TaskView, log: TaskLog): Html {
       ["tags", t.tags.join(", ")],
       ["correlation id", t.correlationId === null ? "" : correlationLink(p, t.correlationId)],
       ["traceparent", t.traceContext?.traceparent ?? ""],
+      [
+        "waiting for",
+        t.status === "queued" && (t.waitingFor ?? 0) > 0 ? `${t.waitingFor} of its parents` : "",
+      ],
+      ["parents", taskLinks(p, t.parents)],
+      ["children", taskLinks(p, t.children)],
       ["created", time(t.createdAt)],
-      ["runs at", time(t.nextRunAt)],
+      ["runs at", (t.waitingFor ?? 0) > 0 ? "" : time(t.nextRunAt)],
       ["started", time(t.startedAt)],
       ["finished", time(t.finishedAt)],
       [

@@ -9,6 +9,7 @@ import { type BreakerEvent, type BreakerOptions, breakerParams } from "../breake
 import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, DEFAULT_MAX_BATCH, WORKER_STALE_MS } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
+import { checkFlow, type FlowTaskInput, type TaskLinks } from "../flows.js";
 import { startHeartbeat } from "../heartbeat.js";
 import {
   checkKindLimits,
@@ -35,6 +36,7 @@ import * as validate from "../validate.js";
 import { answerClaims, type ClaimRow } from "./claim-answers.js";
 import { PgConnection } from "./connection.js";
 import { redactUrl } from "./errors.js";
+import { enqueueFlow, linksOf, withParents } from "./flow-enqueue.js";
 import { migrate } from "./migrate.js";
 import { PgNotifier } from "./notifier.js";
 import { bindPg } from "./pg-values.js";
@@ -398,7 +400,7 @@ export class PgTaskStore implements TaskStoreDriver {
       this.#running.add(row.seq);
       this.#takenKinds.set(row.seq, row.kind);
     }
-    return rows.map(records.toRecord);
+    return withParents(this.#conn, rows.map(records.toRecord));
   }
 
   /**
@@ -686,6 +688,19 @@ export class PgTaskStore implements TaskStoreDriver {
     return (await this.#conn.query<"task_list_by_id", records.Row>("task_list_by_id", { id })).rows.map(
       records.toRecord,
     );
+  }
+
+  /** See TaskStoreDriver.enqueueFlow (flow-enqueue.ts). */
+  async enqueueFlow(tasks: readonly FlowTaskInput[]): Promise<T.ClaimResult[]> {
+    this.#ensureOpen("enqueue flow");
+    const flow = checkFlow(tasks, this.maxAttempts);
+    return enqueueFlow(this.#conn, flow, (client) => this.claimWith(client, tasks), this.#clock());
+  }
+
+  /** See TaskStoreDriver.taskLinks. */
+  async taskLinks(seq: number): Promise<TaskLinks> {
+    this.#ensureOpen("task links");
+    return linksOf(this.#conn, seq);
   }
 
   async attempts(taskSeq: number): Promise<T.AttemptRecord[]> {

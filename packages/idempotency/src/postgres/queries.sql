@@ -559,17 +559,25 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     UPDATE tasks t SET status = 'cancelled', finished_at = clock.t, updated_at = clock.t, version = t.version + 1
     FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM unready)) AND (t.status = 'queued') IS TRUE
     RETURNING t.*),
-  cqd AS (INSERT INTO task_done (seq, kind, status, finished_at) SELECT seq, kind, status, finished_at FROM cq),
   -- otherwise the task as it is now (locked: the latest version), asked to stop when running
   cur AS (SELECT seq, version, status FROM tasks WHERE seq = @seq::bigint AND NOT EXISTS (SELECT 1 FROM unready)
     FOR UPDATE),
+  -- a task waiting for its parents (migration 018) is queued without a ready row: cancelled at once
+  cw AS (
+    UPDATE tasks t SET status = 'cancelled', finished_at = clock.t, updated_at = clock.t, version = t.version + 1
+    FROM cur, clock WHERE t.seq = cur.seq AND t.version = cur.version AND cur.status = 'queued' AND t.waiting_for > 0
+    RETURNING t.*),
+  cqd AS (
+    INSERT INTO task_done (seq, kind, status, finished_at)
+    SELECT seq, kind, status, finished_at FROM cq UNION ALL SELECT seq, kind, status, finished_at FROM cw),
   rq AS (
     UPDATE tasks t SET cancel_requested_at = COALESCE(t.cancel_requested_at, clock.t), updated_at = clock.t
     FROM cur, clock WHERE t.seq = cur.seq AND t.version = cur.version AND cur.status = 'running'
     RETURNING t.*),
   told AS (SELECT pg_notify(@cancel_channel, seq::text) FROM rq),
-  done AS (SELECT pg_notify(@done_channel, '') FROM cq)
+  done AS (SELECT pg_notify(@done_channel, '') FROM (SELECT 1 FROM cq UNION ALL SELECT 1 FROM cw) AS ended)
 SELECT 'cancelled' AS outcome, row_to_json(cq) AS record FROM cq
+UNION ALL SELECT 'cancelled', row_to_json(cw) FROM cw
 UNION ALL SELECT 'requested', row_to_json(rq) FROM rq
 UNION ALL SELECT 'finished', row_to_json(t) FROM tasks t JOIN cur ON t.seq = cur.seq
   WHERE cur.status NOT IN ('queued', 'running')
@@ -1027,12 +1035,14 @@ ORDER BY d.seq DESC LIMIT @limit::int
 -- finished one without its one done row of that status, or a row of a state it is not in), and
 -- every state row whose task is gone. No row: they agree. For the history checker and tests;
 -- it reads every task.
+-- (a task waiting for its parents, migration 018, is queued without a ready row)
 -- name: task_state_check
 SELECT t.seq, t.status, (SELECT count(*) FROM task_ready r WHERE r.seq = t.seq)::int AS ready,
   (SELECT count(*) FROM task_leases l WHERE l.seq = t.seq)::int AS leased,
   (SELECT string_agg(d.status, ',') FROM task_done d WHERE d.seq = t.seq) AS done
 FROM tasks t
-WHERE (SELECT count(*) FROM task_ready r WHERE r.seq = t.seq) <> CASE WHEN t.status = 'queued' THEN 1 ELSE 0 END
+WHERE (SELECT count(*) FROM task_ready r WHERE r.seq = t.seq)
+    <> CASE WHEN t.status = 'queued' AND COALESCE(t.waiting_for, 0) = 0 THEN 1 ELSE 0 END
   OR (SELECT count(*) FROM task_leases l WHERE l.seq = t.seq) <> CASE WHEN t.status = 'running' THEN 1 ELSE 0 END
   OR COALESCE((SELECT string_agg(d.status, ',') FROM task_done d WHERE d.seq = t.seq), '')
     <> CASE WHEN t.status IN ('succeeded', 'failed', 'cancelled') THEN t.status ELSE '' END
@@ -1077,3 +1087,51 @@ SELECT seq FROM t
 
 -- name: task_log_list
 SELECT * FROM task_logs WHERE task_seq = @task_seq ORDER BY seq
+-- Workflows (issue 35, migration 018; flows.ts, postgres/flow-enqueue.ts). The parents of a flow's
+-- new children (by seq, and existing tasks by id), locked in seq order and marked has_children,
+-- in the flow's transaction: a parent that finishes meanwhile waits for its commit, and then its
+-- trigger sees the edges; one that finished first is read as finished.
+-- name: task_flow_lock_parents
+WITH wanted AS (
+    SELECT seq FROM tasks WHERE seq = ANY(@seqs::bigint[])
+    UNION SELECT seq FROM tasks WHERE id = ANY(@ids::text[])),
+  locked AS (SELECT t.seq FROM tasks t WHERE t.seq IN (SELECT seq FROM wanted) ORDER BY t.seq FOR UPDATE)
+UPDATE tasks t SET has_children = true FROM locked l WHERE t.seq = l.seq
+RETURNING t.seq, t.id, t.status
+
+-- The flow's edges, and its new children filed (flows.ts planFlow): waiting for @child_waiting
+-- parents (their ready row, inserted with the claim, deleted), due now (0), or cancelled at once by
+-- a parent that had failed (@child_reason). Their claims were inserted earlier in the transaction.
+-- name: task_flow_link
+WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  edges AS (
+    INSERT INTO task_edges (parent_seq, child_seq, run_anyway)
+    SELECT * FROM unnest(@edge_parent::bigint[], @edge_child::bigint[], @edge_run_anyway::bool[])
+    ON CONFLICT DO NOTHING),
+  filed AS (
+    UPDATE tasks t SET waiting_for = u.n,
+      status = CASE WHEN u.reason IS NULL THEN t.status ELSE 'cancelled' END,
+      finished_at = CASE WHEN u.reason IS NULL THEN t.finished_at ELSE clock.t END,
+      error_class = CASE WHEN u.reason IS NULL THEN t.error_class ELSE 'parent_failed' END,
+      error_message = u.reason
+    FROM unnest(@child_seq::bigint[], @child_waiting::int[], @child_reason::text[]) AS u(seq, n, reason), clock
+    WHERE t.seq = u.seq AND (t.status = 'queued') IS TRUE
+    RETURNING t.seq, t.kind, t.status, t.rank_at, t.waiting_for, t.finished_at),
+  unready AS (
+    DELETE FROM task_ready r USING filed f
+    WHERE r.kind = f.kind AND r.rank_at = f.rank_at AND r.seq = f.seq AND (f.waiting_for > 0 OR f.status = 'cancelled')),
+  done AS (
+    INSERT INTO task_done (seq, kind, status, finished_at)
+    SELECT seq, kind, status, finished_at FROM filed WHERE status = 'cancelled')
+SELECT count(*)::int AS n FROM filed
+
+-- The parents of taken tasks that have parents, with their results (the handler's ctx.parents).
+-- name: task_parents_of
+SELECT e.child_seq, t.seq, t.id, t.kind, t.status, t.result, e.run_anyway
+FROM task_edges e JOIN tasks t ON t.seq = e.parent_seq
+WHERE e.child_seq = ANY(@seqs::bigint[]) ORDER BY e.child_seq, e.parent_seq
+
+-- name: task_children_of
+SELECT t.seq, t.id, t.kind, t.status, NULL::text AS result, e.run_anyway
+FROM task_edges e JOIN tasks t ON t.seq = e.child_seq
+WHERE e.parent_seq = @seq ORDER BY e.child_seq

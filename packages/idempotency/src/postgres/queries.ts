@@ -234,6 +234,17 @@ export interface PgParams extends PageStatementParams {
   };
   task_list_by_seqs: { readonly seqs: readonly number[] };
   task_state_check: None;
+  task_flow_lock_parents: { readonly seqs: readonly number[]; readonly ids: readonly string[] };
+  task_flow_link: Now & {
+    readonly edge_parent: readonly number[];
+    readonly edge_child: readonly number[];
+    readonly edge_run_anyway: readonly boolean[];
+    readonly child_seq: readonly number[];
+    readonly child_waiting: readonly number[];
+    readonly child_reason: readonly (string | null)[];
+  };
+  task_parents_of: { readonly seqs: readonly number[] };
+  task_children_of: { readonly seq: number };
 }
 
 type Mismatch = BindingMismatch<PgQueryFile, PgParams, "postgres/queries.sql", "PgParams">;

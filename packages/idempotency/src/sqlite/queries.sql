@@ -45,11 +45,20 @@ UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version 
 WHERE seq = @seq AND version = @version AND status = 'queued'
 RETURNING version, attempts
 
+-- A task without children (has_children NULL, migration 018); one that has children, which
+-- matches no row here, is ended by task_succeed_parent, and its children counted in the same
+-- transaction (flow-release.ts): a success pays nothing for workflows it is not in.
 -- name: task_succeed
 UPDATE tasks SET status = 'succeeded', output_key = @output_key, etag = @etag, result = @result,
   finished_at = @now, updated_at = @now, error_class = NULL, error_message = NULL,
   lease_expires_at = NULL, version = version + 1
-WHERE seq = @seq AND version = @version AND status = 'running'
+WHERE seq = @seq AND version = @version AND status = 'running' AND has_children IS NULL
+
+-- name: task_succeed_parent
+UPDATE tasks SET status = 'succeeded', output_key = @output_key, etag = @etag, result = @result,
+  finished_at = @now, updated_at = @now, error_class = NULL, error_message = NULL,
+  lease_expires_at = NULL, version = version + 1
+WHERE seq = @seq AND version = @version AND status = 'running' AND has_children = 1
 
 -- A retry or a release of a task whose cancel was asked for (its worker had not heard of it yet)
 -- ends it cancelled: it never runs again.
@@ -456,12 +465,15 @@ UNION ALL SELECT 'cancelled', kind, COUNT(*) FROM (
 -- One kind's queued tasks due by @now, and due later: two ranges of tasks_due (which holds the
 -- kind and the run time: no row read), each counted up to its own bound (what the kinds before it
 -- left of the cap). The driver goes kind by kind (task_queued_kinds).
+-- A task waiting for its parents (next_run_at at @waiting_at, migration 018) is neither: PostgreSQL
+-- has no ready row for it.
 -- name: task_count_queued_of_kind
 SELECT
   (SELECT COUNT(*) FROM (SELECT 1 FROM tasks INDEXED BY tasks_due
     WHERE status = 'queued' AND kind = @kind AND next_run_at <= @now LIMIT @due_cap)) AS due,
   (SELECT COUNT(*) FROM (SELECT 1 FROM tasks INDEXED BY tasks_due
-    WHERE status = 'queued' AND kind = @kind AND next_run_at > @now LIMIT @later_cap)) AS later
+    WHERE status = 'queued' AND kind = @kind AND next_run_at > @now AND next_run_at < @waiting_at
+    LIMIT @later_cap)) AS later
 
 -- name: dead_letter_count_open_capped
 SELECT COUNT(*) AS n FROM (SELECT 1 FROM dead_letters WHERE redriven_at IS NULL LIMIT @cap)
@@ -641,3 +653,69 @@ DELETE FROM task_logs WHERE task_seq IN (
 -- The log lines of a task task_purge_failed deleted (run after it).
 -- name: task_log_purge
 DELETE FROM task_logs WHERE task_seq = @seq AND NOT EXISTS (SELECT 1 FROM tasks WHERE seq = @seq)
+-- Workflows (issue 35, migration 018; flows.ts, sqlite/flow-release.ts). An edge per parent of a
+-- child; a parent is marked has_children when its first edge is written.
+-- name: task_edge_insert
+INSERT INTO task_edges (parent_seq, child_seq, run_anyway) VALUES (@parent_seq, @child_seq, @run_anyway)
+ON CONFLICT DO NOTHING
+
+-- name: task_mark_parent
+UPDATE tasks SET has_children = 1 WHERE seq = @seq AND has_children IS NULL
+
+-- A new child: waiting for @waiting_for parents (never due until released: FLOW_WAITING_AT), or
+-- due as claimed (0), or cancelled at once by a parent that already failed (@error_message).
+-- name: task_flow_file
+UPDATE tasks SET waiting_for = @waiting_for,
+  next_run_at = CASE WHEN @waiting_for > 0 AND @error_message IS NULL THEN @waiting_at ELSE next_run_at END,
+  rank_at = CASE WHEN @waiting_for > 0 AND @error_message IS NULL THEN @waiting_at ELSE rank_at END,
+  status = CASE WHEN @error_message IS NULL THEN status ELSE 'cancelled' END,
+  finished_at = CASE WHEN @error_message IS NULL THEN finished_at ELSE @now END,
+  error_class = CASE WHEN @error_message IS NULL THEN error_class ELSE 'parent_failed' END,
+  error_message = @error_message
+WHERE seq = @seq AND status = 'queued'
+
+-- A finished task's children: each edge once, in seq order.
+-- name: task_edges_of_parent
+SELECT child_seq, run_anyway FROM task_edges WHERE parent_seq = @seq ORDER BY child_seq
+
+-- A parent of the child is done (succeeded, or failed with a run-anyway edge): one parent fewer to
+-- wait for; the last makes it due now, ranked from now. Only a waiting child changes.
+-- name: task_flow_count_done
+UPDATE tasks SET waiting_for = waiting_for - 1, version = version + 1, updated_at = @now,
+  next_run_at = CASE WHEN waiting_for = 1 THEN @now ELSE next_run_at END,
+  rank_at = CASE WHEN waiting_for = 1 THEN :rank_at(@now, priority) ELSE rank_at END
+WHERE seq = @seq AND status = 'queued' AND waiting_for > 0
+
+-- A parent failed or was cancelled: the waiting child ends cancelled, saying which.
+-- name: task_flow_cancel_waiting
+UPDATE tasks SET status = 'cancelled', finished_at = @now, updated_at = @now, version = version + 1,
+  error_class = 'parent_failed', error_message = @error_message
+WHERE seq = @seq AND status = 'queued' AND waiting_for > 0
+
+-- The tasks with children that task_reclaim is about to end (run first, in the same transaction).
+-- name: task_reclaim_parents
+SELECT seq FROM tasks
+WHERE status = 'running' AND has_children = 1
+  AND CASE WHEN @owner IS NULL THEN lease_expires_at < @now ELSE lease_owner = @owner END
+
+-- A task's parents, with their results (the handler's ctx.parents, reads).
+-- name: task_parents_of
+SELECT t.seq, t.id, t.kind, t.status, t.result, e.run_anyway FROM task_edges e JOIN tasks t ON t.seq = e.parent_seq
+WHERE e.child_seq = @seq ORDER BY e.parent_seq
+
+-- name: task_children_of
+SELECT t.seq, t.id, t.kind, t.status, NULL AS result, e.run_anyway FROM task_edges e JOIN tasks t ON t.seq = e.child_seq
+WHERE e.parent_seq = @seq ORDER BY e.child_seq
+
+-- Retention deletes succeeded tasks: their edges go first, in the same transaction (no trigger, as
+-- for task_tags); the same selection as task_prune. A deleted parent had finished, so its children
+-- had counted it: they keep their place and their count, and no longer list it.
+-- name: task_edges_prune
+DELETE FROM task_edges WHERE parent_seq IN (
+    SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
+  OR child_seq IN (
+    SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
+
+-- The edges of a failed task task_purge_failed deleted (run after it).
+-- name: task_edges_purge
+DELETE FROM task_edges WHERE (parent_seq = @seq OR child_seq = @seq) AND NOT EXISTS (SELECT 1 FROM tasks WHERE seq = @seq)

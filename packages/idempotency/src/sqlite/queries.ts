@@ -64,6 +64,7 @@ export interface SqliteParams extends PageStatementParams {
       readonly etag: string | null;
       readonly result: string | null;
     };
+  task_succeed_parent: SqliteParams["task_succeed"];
   task_retry: Now & Guard & Failure & { readonly next_run_at: number };
   task_fail: Now & Guard & Failure;
   dead_letter_insert: Now & { readonly seq: number };
@@ -183,11 +184,28 @@ export interface SqliteParams extends PageStatementParams {
     readonly window_start: number;
     readonly window_count: number;
   };
+  task_edge_insert: { readonly parent_seq: number; readonly child_seq: number; readonly run_anyway: number };
+  task_mark_parent: { readonly seq: number };
+  task_flow_file: Now & {
+    readonly seq: number;
+    readonly waiting_for: number;
+    readonly waiting_at: number;
+    readonly error_message: string | null;
+  };
+  task_edges_of_parent: { readonly seq: number };
+  task_flow_count_done: Now & { readonly seq: number };
+  task_flow_cancel_waiting: Now & { readonly seq: number; readonly error_message: string };
+  task_reclaim_parents: Now & { readonly owner: string | null };
+  task_parents_of: { readonly seq: number };
+  task_children_of: { readonly seq: number };
+  task_edges_prune: { readonly cutoff: number; readonly limit: number };
+  task_edges_purge: { readonly seq: number };
   task_count_by_kind_capped: { readonly cap: number };
   task_count_queued_of_kind: Now & {
     readonly kind: string;
     readonly due_cap: number;
     readonly later_cap: number;
+    readonly waiting_at: number;
   };
   dead_letter_count_open_capped: { readonly cap: number };
   task_seq_range: None;

@@ -15,6 +15,7 @@ import {
 import { DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS, WORKER_STALE_MS } from "../defaults.js";
 import type { LeaseHolder } from "../driver.js";
 import { StaleTransitionError, StoreError } from "../errors.js";
+import { checkFlow, FLOW_WAITING_AT, type FlowTaskInput, type TaskLinks } from "../flows.js";
 import { startHeartbeat } from "../heartbeat.js";
 import {
   allowances,
@@ -41,6 +42,7 @@ import type * as T from "../types.js";
 import * as validate from "../validate.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
 import { fromSqlite } from "./errors.js";
+import { linkFlow, linksOf, releaseChildren, withParents } from "./flow-release.js";
 import { openDatabase } from "./open-database.js";
 import { prepareStatements, type SqliteStatements, type TakeParams, takeStatement } from "./queries.js";
 
@@ -233,16 +235,25 @@ export class SqliteSyncStore {
   /** running → succeeded, with what the task produced. Returns the new version. */
   succeed(seq: number, version: number, data: T.TaskResultData = {}): number {
     const now = this.#now();
-    const next = this.#transition("running → succeeded", seq, version, () =>
-      this.#s.task_succeed.run({
-        output_key: data.outputKey ?? null,
-        etag: data.etag ?? null,
-        result: data.result ?? null,
-        now,
-        seq,
-        version,
-      }),
-    );
+    const params = {
+      output_key: data.outputKey ?? null,
+      etag: data.etag ?? null,
+      result: data.result ?? null,
+      now,
+      seq,
+      version,
+    };
+    // a task with children matches no row of task_succeed: it is ended, and its children counted,
+    // by task_succeed_parent (a task without children pays nothing more)
+    const next = this.#transition("running → succeeded", seq, version, () => {
+      const done = this.#s.task_succeed.run(params);
+      if (done.changes > 0) return done;
+      return this.transaction(() => {
+        const parent = this.#s.task_succeed_parent.run(params);
+        if (parent.changes > 0) releaseChildren(this.#s, seq, now);
+        return parent;
+      });
+    });
     // a probe's success closes its breaker (counts start again); another counts with a ratio
     const counted = this.#ratioTasks.delete(seq);
     if (this.#probes.delete(seq)) this.#probeSucceeded(seq, now);
@@ -309,6 +320,7 @@ export class SqliteSyncStore {
         }),
       );
       this.#attemptFailed(seq, failure, failure.retryable ?? true, now);
+      releaseChildren(this.#s, seq, now); // ended cancelled (its cancel was asked for)
       return next;
     });
   }
@@ -330,6 +342,21 @@ export class SqliteSyncStore {
       error_message: failure?.message ?? null,
       error_stack: validate.boundedStack(failure?.stack),
     });
+  }
+
+  /** See TaskStoreDriver.enqueueFlow: the claims, the edges and the children's states in one transaction. */
+  enqueueFlow(tasks: readonly FlowTaskInput[]): T.ClaimResult[] {
+    const flow = checkFlow(tasks, this.maxAttempts);
+    return this.transaction(() => {
+      const results = tasks.map((task) => this.claim(task));
+      linkFlow(this.#s, flow, results, this.#now());
+      return results;
+    });
+  }
+
+  /** See TaskStoreDriver.taskLinks. */
+  taskLinks(seq: number): TaskLinks {
+    return this.#guard("task links", () => linksOf(this.#s, seq));
   }
 
   /** See TaskStoreDriver.attempts. */
@@ -368,6 +395,7 @@ export class SqliteSyncStore {
       );
       this.#s.dead_letter_insert.run({ now, seq });
       this.#attemptFailed(seq, failure, failure.retryable ?? false, now);
+      releaseChildren(this.#s, seq, now);
       return next;
     });
   }
@@ -379,9 +407,11 @@ export class SqliteSyncStore {
     return this.transaction(() => {
       const now = this.#now();
       this.#attemptEnded("released", seq, version, now);
-      return this.#transition("running → queued (released)", seq, version, () =>
+      const next = this.#transition("running → queued (released)", seq, version, () =>
         this.#s.task_release.run({ now, seq, version }),
       );
+      releaseChildren(this.#s, seq, now); // ended cancelled (its cancel was asked for)
+      return next;
     });
   }
 
@@ -436,7 +466,7 @@ export class SqliteSyncStore {
         }
         for (const seq of ratioTasks(rows, takenRecords)) this.#ratioTasks.add(seq);
       }
-      return takenRecords;
+      return withParents(this.#s, takenRecords);
     });
   }
 
@@ -535,10 +565,17 @@ export class SqliteSyncStore {
   }
 
   #reclaimExpired(): number {
-    const now = this.#now();
-    this.#s.dead_letter_insert_abandoned.run({ now, owner: null });
-    this.#s.task_attempt_insert_lost.run({ now, owner: null });
-    return this.#s.task_reclaim.run({ now, owner: null }).changes;
+    return this.#reclaim(this.#now(), null);
+  }
+
+  /** task_reclaim for `owner` (null: expired leases), with what it ends kept and released. */
+  #reclaim(now: number, owner: string | null): number {
+    this.#s.dead_letter_insert_abandoned.run({ now, owner });
+    this.#s.task_attempt_insert_lost.run({ now, owner });
+    const parents = this.#s.task_reclaim_parents.all({ now, owner }) as { seq: number }[];
+    const n = this.#s.task_reclaim.run({ now, owner }).changes;
+    for (const { seq } of parents) releaseChildren(this.#s, seq, now);
+    return n;
   }
 
   /**
@@ -552,10 +589,7 @@ export class SqliteSyncStore {
         (r) => r.lease_owner,
       );
       for (const owner of deadLocalOwners(owners, this.owner)) {
-        const now = this.#now();
-        this.#s.dead_letter_insert_abandoned.run({ now, owner });
-        this.#s.task_attempt_insert_lost.run({ now, owner });
-        recovered += this.#s.task_reclaim.run({ now, owner }).changes;
+        recovered += this.#reclaim(this.#now(), owner);
       }
       return recovered;
     });
@@ -574,6 +608,7 @@ export class SqliteSyncStore {
       const guard = { now, seq, version: row.version };
       if (row.status === "queued") {
         const after = this.#s.task_cancel_queued.get(guard) as records.Row;
+        releaseChildren(this.#s, seq, now);
         return { outcome: "cancelled", record: records.toRecord(after) };
       }
       if (row.status === "running") {
@@ -602,9 +637,11 @@ export class SqliteSyncStore {
         errorClass: "cancelled",
         message: "the task was cancelled while it ran",
       });
-      return this.#transition("running → cancelled", seq, version, () =>
+      const next = this.#transition("running → cancelled", seq, version, () =>
         this.#s.task_cancel_running.run({ now, seq, version }),
       );
+      releaseChildren(this.#s, seq, now);
+      return next;
     });
   }
 
@@ -713,6 +750,7 @@ export class SqliteSyncStore {
           now,
           due_cap: dueLeft,
           later_cap: laterLeft,
+          waiting_at: FLOW_WAITING_AT,
         }) as { due: number; later: number };
         dueLeft -= due;
         laterLeft -= later;
@@ -845,6 +883,7 @@ export class SqliteSyncStore {
     return this.transaction(() => {
       const cutoff = this.#now() - olderThanMs;
       this.#s.task_tags_prune.run({ cutoff, limit });
+      this.#s.task_edges_prune.run({ cutoff, limit });
       this.#s.dead_letter_prune.run({ cutoff, limit });
       this.#s.task_attempt_prune.run({ cutoff, limit });
       this.#s.task_log_prune.run({ cutoff, limit });
@@ -866,6 +905,7 @@ export class SqliteSyncStore {
         this.#s.task_purge_failed.run({ seq });
         this.#s.task_attempt_purge.run({ seq });
         this.#s.task_log_purge.run({ seq });
+        this.#s.task_edges_purge.run({ seq });
       }
       return purged;
     });

@@ -4,6 +4,7 @@ import type { BreakerEvent, BreakerOptions } from "../breaker.js";
 import { DEFAULT_MAX_BATCH } from "../defaults.js";
 import type { BatchCounters, LeaseHolder, TaskStoreDriver } from "../driver.js";
 import { StoreError } from "../errors.js";
+import type { FlowTaskInput, TaskLinks } from "../flows.js";
 import type { KindLimitState } from "../limits.js";
 import type { TaskLog, TaskReport } from "../task-reports.js";
 import type * as T from "../types.js";
@@ -193,6 +194,18 @@ export class SqliteTaskStore implements TaskStoreDriver {
       this.store.setKindLimits(kind, limits);
       this.#worked(); // a raised limit lets more start
     });
+  }
+
+  enqueueFlow(tasks: readonly FlowTaskInput[]): Promise<T.ClaimResult[]> {
+    return this.#runAtOnce(() => {
+      const results = this.store.enqueueFlow(tasks);
+      this.#worked();
+      return results;
+    });
+  }
+
+  taskLinks(seq: number): Promise<TaskLinks> {
+    return this.#runAtOnce(() => this.store.taskLinks(seq));
   }
 
   attempts(taskSeq: number): Promise<T.AttemptRecord[]> {

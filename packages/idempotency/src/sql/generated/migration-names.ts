@@ -20,7 +20,7 @@ export const MIGRATION_NAMES = [
   "015_task_attempts",
   "016_kind_breaker",
   "017_task_correlation",
-  "018_reserved",
+  "018_task_edges",
   "019_reserved",
   "020_task_progress_logs",
 ] as const;

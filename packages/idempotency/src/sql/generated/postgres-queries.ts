@@ -395,4 +395,23 @@ export interface PgQueryFile {
   task_log_list: {
     task_seq: true;
   };
+  task_flow_lock_parents: {
+    seqs: true;
+    ids: true;
+  };
+  task_flow_link: {
+    now: true;
+    edge_parent: true;
+    edge_child: true;
+    edge_run_anyway: true;
+    child_seq: true;
+    child_waiting: true;
+    child_reason: true;
+  };
+  task_parents_of: {
+    seqs: true;
+  };
+  task_children_of: {
+    seq: true;
+  };
 }

@@ -17,7 +17,7 @@ import m014 from "../../sqlite/migrations/014_kind_pause.sql";
 import m015 from "../../sqlite/migrations/015_task_attempts.sql";
 import m016 from "../../sqlite/migrations/016_kind_breaker.sql";
 import m017 from "../../sqlite/migrations/017_task_correlation.sql";
-import m018 from "../../sqlite/migrations/018_reserved.sql";
+import m018 from "../../sqlite/migrations/018_task_edges.sql";
 import m019 from "../../sqlite/migrations/019_reserved.sql";
 import m020 from "../../sqlite/migrations/020_task_progress_logs.sql";
 
@@ -40,7 +40,7 @@ export const SQLITE_MIGRATION_FILES = {
   "015_task_attempts": m015,
   "016_kind_breaker": m016,
   "017_task_correlation": m017,
-  "018_reserved": m018,
+  "018_task_edges": m018,
   "019_reserved": m019,
   "020_task_progress_logs": m020,
 } as const;

@@ -55,6 +55,14 @@ export interface SqliteQueryFile {
     seq: true;
     version: true;
   };
+  task_succeed_parent: {
+    output_key: true;
+    etag: true;
+    result: true;
+    now: true;
+    seq: true;
+    version: true;
+  };
   task_retry: {
     now: true;
     next_run_at: true;
@@ -322,6 +330,7 @@ export interface SqliteQueryFile {
     kind: true;
     now: true;
     due_cap: true;
+    waiting_at: true;
     later_cap: true;
   };
   dead_letter_count_open_capped: {
@@ -447,6 +456,50 @@ export interface SqliteQueryFile {
     limit: true;
   };
   task_log_purge: {
+    seq: true;
+  };
+  task_edge_insert: {
+    parent_seq: true;
+    child_seq: true;
+    run_anyway: true;
+  };
+  task_mark_parent: {
+    seq: true;
+  };
+  task_flow_file: {
+    waiting_for: true;
+    error_message: true;
+    waiting_at: true;
+    now: true;
+    seq: true;
+  };
+  task_edges_of_parent: {
+    seq: true;
+  };
+  task_flow_count_done: {
+    now: true;
+    seq: true;
+  };
+  task_flow_cancel_waiting: {
+    now: true;
+    error_message: true;
+    seq: true;
+  };
+  task_reclaim_parents: {
+    owner: true;
+    now: true;
+  };
+  task_parents_of: {
+    seq: true;
+  };
+  task_children_of: {
+    seq: true;
+  };
+  task_edges_prune: {
+    cutoff: true;
+    limit: true;
+  };
+  task_edges_purge: {
     seq: true;
   };
 }

@@ -1,0 +1,123 @@
+// Workflows on PostgreSQL (issue 35, docs/architecture.md §5.2): a flow enqueued in one
+// transaction (its claims as claimWith inserts them, its parents locked, its edges and children
+// filed), and the reads of a task's links. The release of children is the migration's trigger
+// (018_task_edges.sql), in the statement that ends a parent.
+import type pg from "pg";
+import {
+  type CheckedFlow,
+  type LinkedTask,
+  type ParentState,
+  parentSeqsOf,
+  planFlow,
+  type TaskLinks,
+} from "../flows.js";
+import type { ClaimResult, TaskRecord } from "../types.js";
+import { checkOut, type PgConnection } from "./connection.js";
+import { bindPg } from "./pg-values.js";
+import { PG_QUERIES, type PgParams, type PgQueryName } from "./queries.js";
+
+/** Claims as PgTaskStore.claimWith does, through the transaction's own client. */
+export type ClaimThrough = (client: pg.PoolClient) => Promise<ClaimResult[]>;
+
+/** Enqueues a checked flow in one transaction (retried whole on a lost connection). */
+export function enqueueFlow(
+  conn: PgConnection,
+  flow: CheckedFlow,
+  claim: ClaimThrough,
+  now: number | null,
+): Promise<ClaimResult[]> {
+  return conn.retrying("enqueue flow", async () => {
+    const { client, release } = await checkOut(conn.pool);
+    const query = <N extends PgQueryName, R extends object>(name: N, params: PgParams[N]) => {
+      const statement = PG_QUERIES[name];
+      return client.query<R>({
+        name: `${conn.schema}_${name}`,
+        text: statement.text,
+        values: bindPg(statement, params),
+      });
+    };
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      const results = await claim(client);
+      const seqs = parentSeqsOf(flow, results);
+      const parents = new Map<number, ParentState>();
+      const byId = new Map<string, ParentState>();
+      if (seqs.length > 0 || flow.externalIds.length > 0) {
+        const { rows } = await query<"task_flow_lock_parents", ParentState>("task_flow_lock_parents", {
+          seqs,
+          ids: flow.externalIds,
+        });
+        for (const row of rows) {
+          parents.set(row.seq, row);
+          const known = byId.get(row.id);
+          if (known === undefined || known.seq < row.seq) byId.set(row.id, row);
+        }
+      }
+      const plan = planFlow(flow, results, parents, byId);
+      if (plan.children.length > 0)
+        await query("task_flow_link", {
+          now,
+          edge_parent: plan.edges.map((e) => e.parent),
+          edge_child: plan.edges.map((e) => e.child),
+          edge_run_anyway: plan.edges.map((e) => e.runAnyway),
+          child_seq: plan.children.map((c) => c.seq),
+          child_waiting: plan.children.map((c) => c.waitingFor),
+          child_reason: plan.children.map((c) => c.cancelReason),
+        });
+      await client.query("COMMIT");
+      return results;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {
+        broken = true;
+      });
+      throw error;
+    } finally {
+      release(broken);
+    }
+  });
+}
+
+interface LinkRow {
+  child_seq?: number;
+  seq: number;
+  id: string;
+  kind: string;
+  status: LinkedTask["status"];
+  result: string | null;
+  run_anyway: boolean;
+}
+
+function toLinked(row: LinkRow): LinkedTask {
+  return {
+    seq: row.seq,
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    runAnyway: row.run_anyway,
+    result: row.result,
+  };
+}
+
+/** A task's parents (with results) and children. */
+export async function linksOf(conn: PgConnection, seq: number): Promise<TaskLinks> {
+  const [parents, children] = await Promise.all([
+    conn.query<"task_parents_of", LinkRow>("task_parents_of", { seqs: [seq] }),
+    conn.query<"task_children_of", LinkRow>("task_children_of", { seq }),
+  ]);
+  return { parents: parents.rows.map(toLinked), children: children.rows.map(toLinked) };
+}
+
+/** Taken records with their parents: one statement for those that have any, none otherwise. */
+export async function withParents(conn: PgConnection, records: TaskRecord[]): Promise<TaskRecord[]> {
+  const seqs = records.flatMap((r) => (r.waitingFor === null ? [] : [r.seq]));
+  if (seqs.length === 0) return records;
+  const { rows } = await conn.query<"task_parents_of", LinkRow>("task_parents_of", { seqs });
+  const of = new Map<number, LinkedTask[]>();
+  for (const row of rows) {
+    const list = of.get(row.child_seq as number) ?? [];
+    list.push(toLinked(row));
+    of.set(row.child_seq as number, list);
+  }
+  return records.map((r) => (r.waitingFor === null ? r : { ...r, parents: of.get(r.seq) ?? [] }));
+}

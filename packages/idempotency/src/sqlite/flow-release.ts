@@ -1,0 +1,126 @@
+// Workflows on SQLite (issue 35, docs/architecture.md §5.2): the enqueue of a flow's edges and the
+// release of children, run by the sync store inside the transaction of the call that needs them
+// (one writer at a time: nothing else changes a row between the statements).
+import {
+  type CheckedFlow,
+  FLOW_WAITING_AT,
+  type LinkedTask,
+  type ParentState,
+  parentSeqsOf,
+  planFlow,
+  type TaskLinks,
+} from "../flows.js";
+import type { Row } from "../record.js";
+import type { ClaimResult, TaskRecord } from "../types.js";
+import type { SqliteStatements } from "./queries.js";
+
+const TERMINAL: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled"]);
+
+/** Writes a flow's edges and new children, its claims already stored (same transaction). */
+export function linkFlow(
+  s: SqliteStatements,
+  flow: CheckedFlow,
+  results: readonly ClaimResult[],
+  now: number,
+): void {
+  const parents = new Map<number, ParentState>();
+  for (const seq of parentSeqsOf(flow, results)) {
+    const row = s.task_get.get({ seq }) as Row | undefined;
+    if (row) parents.set(seq, { seq, id: row.id, status: row.status });
+  }
+  const byId = new Map<string, ParentState>();
+  for (const id of flow.externalIds) {
+    const rows = s.task_list_by_id.all({ id }) as Row[];
+    const row = rows[rows.length - 1];
+    if (row) byId.set(id, { seq: row.seq, id: row.id, status: row.status });
+  }
+  const plan = planFlow(flow, results, parents, byId);
+  const marked = new Set<number>();
+  for (const edge of plan.edges) {
+    s.task_edge_insert.run({
+      parent_seq: edge.parent,
+      child_seq: edge.child,
+      run_anyway: edge.runAnyway ? 1 : 0,
+    });
+    if (!marked.has(edge.parent)) s.task_mark_parent.run({ seq: edge.parent });
+    marked.add(edge.parent);
+  }
+  for (const child of plan.children)
+    s.task_flow_file.run({
+      seq: child.seq,
+      waiting_for: child.waitingFor,
+      waiting_at: FLOW_WAITING_AT,
+      error_message: child.cancelReason,
+      now,
+    });
+}
+
+/**
+ * `seq` has just ended (same transaction): when it has children and is finished, each waiting
+ * child counts it done (a success, or a run-anyway edge: the last makes the child due) or ends
+ * cancelled, whose own children are visited in turn. A task without children returns at once.
+ */
+export function releaseChildren(s: SqliteStatements, seq: number, now: number): void {
+  const row = s.task_get.get({ seq }) as Row | undefined;
+  if (!row || !(row.has_children === 1 || row.has_children === true) || !TERMINAL.has(row.status)) return;
+  releaseFrom(s, row, now);
+}
+
+function releaseFrom(s: SqliteStatements, parent: Row, now: number): void {
+  const edges = s.task_edges_of_parent.all({ seq: parent.seq }) as {
+    child_seq: number;
+    run_anyway: number;
+  }[];
+  for (const edge of edges) {
+    if (parent.status === "succeeded" || edge.run_anyway === 1) {
+      s.task_flow_count_done.run({ seq: edge.child_seq, now });
+      continue;
+    }
+    const ended = s.task_flow_cancel_waiting.run({
+      seq: edge.child_seq,
+      now,
+      error_message: `parent ${parent.id} ${parent.status}`,
+    });
+    if (ended.changes === 0) continue;
+    const child = s.task_get.get({ seq: edge.child_seq }) as Row;
+    if (child.has_children === 1) releaseFrom(s, child, now);
+  }
+}
+
+interface LinkRow {
+  seq: number;
+  id: string;
+  kind: string;
+  status: LinkedTask["status"];
+  result: string | null;
+  run_anyway: number;
+}
+
+function toLinked(row: LinkRow): LinkedTask {
+  return {
+    seq: row.seq,
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    runAnyway: row.run_anyway === 1,
+    result: row.result,
+  };
+}
+
+/** A task's parents (with results) and children. */
+export function linksOf(s: SqliteStatements, seq: number): TaskLinks {
+  return {
+    parents: (s.task_parents_of.all({ seq }) as LinkRow[]).map(toLinked),
+    children: (s.task_children_of.all({ seq }) as LinkRow[]).map(toLinked),
+  };
+}
+
+/** Taken records with their parents (only those that have any: `waitingFor` is not null). */
+export function withParents(s: SqliteStatements, records: TaskRecord[]): TaskRecord[] {
+  if (!records.some((r) => r.waitingFor !== null)) return records;
+  return records.map((r) =>
+    r.waitingFor === null
+      ? r
+      : { ...r, parents: (s.task_parents_of.all({ seq: r.seq }) as LinkRow[]).map(toLinked) },
+  );
+}
