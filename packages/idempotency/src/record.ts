@@ -46,6 +46,8 @@ export interface Row {
   correlation_id?: string | null;
   /** JSON, or null (migration 017). */
   trace_context?: string | null;
+  /** Null without one (migration 019). */
+  group_key?: string | null;
 }
 
 /**
@@ -103,6 +105,7 @@ export function toRecord(row: Row): TaskRecord {
     tags: row.tags == null ? NO_TAGS : JSON.parse(row.tags),
     correlationId: row.correlation_id ?? null,
     traceContext: row.trace_context == null ? null : JSON.parse(row.trace_context),
+    group: row.group_key ?? null,
   };
 }
 

@@ -127,6 +127,7 @@ export class StoreModel {
       tags: [],
       correlationId: null,
       traceContext: null,
+      group: null,
     };
     this.tasks.set(seq, { record, rankAt: nextRunAt - spec.priority * PRIORITY_AGING_MS });
     this.#byKey.set(ident, seq);

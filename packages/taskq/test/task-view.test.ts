@@ -30,6 +30,7 @@ const record = (over: Partial<TaskRecord> = {}): TaskRecord => ({
   version: 0,
   correlationId: null,
   traceContext: null,
+  group: null,
   cancelRequestedAt: null,
   tags: [],
   ...over,

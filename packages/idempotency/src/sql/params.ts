@@ -55,6 +55,7 @@ export interface KindLimitParams {
   readonly concurrency: number | null;
   readonly rate_limit: number | null;
   readonly rate_interval_ms: number | null;
+  readonly per_group_concurrency: number | null;
 }
 
 /** schedule_put's parameters from a schedule checked by validate.checkSchedule (its JSON texts). */
@@ -80,5 +81,6 @@ export function kindLimitParams(kind: string, limits: KindLimits): KindLimitPara
     concurrency: limits.concurrency ?? null,
     rate_limit: limits.rate?.limit ?? null,
     rate_interval_ms: limits.rate?.intervalMs ?? null,
+    per_group_concurrency: limits.perGroup?.concurrency ?? null,
   };
 }

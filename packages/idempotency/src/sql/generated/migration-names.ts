@@ -20,4 +20,6 @@ export const MIGRATION_NAMES = [
   "015_task_attempts",
   "016_kind_breaker",
   "017_task_correlation",
+  "018_reserved",
+  "019_task_groups",
 ] as const;

@@ -17,6 +17,8 @@ import m014 from "../../postgres/migrations/014_kind_pause.sql";
 import m015 from "../../postgres/migrations/015_task_attempts.sql";
 import m016 from "../../postgres/migrations/016_kind_breaker.sql";
 import m017 from "../../postgres/migrations/017_task_correlation.sql";
+import m018 from "../../postgres/migrations/018_reserved.sql";
+import m019 from "../../postgres/migrations/019_task_groups.sql";
 
 /** The text of each file of postgres/migrations/, by name. */
 export const PG_MIGRATION_FILES = {
@@ -37,4 +39,6 @@ export const PG_MIGRATION_FILES = {
   "015_task_attempts": m015,
   "016_kind_breaker": m016,
   "017_task_correlation": m017,
+  "018_reserved": m018,
+  "019_task_groups": m019,
 } as const;
