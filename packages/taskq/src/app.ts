@@ -93,6 +93,7 @@ export {
 export {
   correlationIdFlag,
   DEFAULT_RETENTION_MS,
+  groupFlag,
   deprecationNotice,
   envDefault,
   flagOf,

@@ -74,6 +74,7 @@ function lines(v: TaskView, workers: readonly WorkerReading[]): string[] {
     row("priority", String(v.priority)),
     ...(v.tags.length === 0 ? [] : [row("tags", v.tags.join(", "))]),
     ...(v.correlationId === null ? [] : [row("correlation id", v.correlationId)]),
+    ...(v.group === null ? [] : [row("group", v.group)]),
     ...(v.traceContext === null ? [] : [row("traceparent", v.traceContext.traceparent)]),
     row("idempotency key", v.idempotencyKey),
     ...(result === undefined ? [] : [row("result", result.length > 80 ? `${result.slice(0, 80)}…` : result)]),

@@ -6,6 +6,7 @@ import {
   checkKind,
   clientOf,
   correlationIdFlag,
+  groupFlag,
   envDefault,
   integerAtLeast,
   integerRule,
@@ -37,6 +38,7 @@ interface SubmitArgs {
   priority?: number;
   tag?: string[];
   "correlation-id"?: string;
+  group?: string;
 }
 
 /** `--run-at`: an ISO time (or epoch ms), to epoch ms; one line naming the flag otherwise. */
@@ -125,6 +127,7 @@ async function enqueueAll(
     delayMs?: number;
     tags?: readonly string[];
     correlationId?: string;
+    group?: string;
   },
 ): Promise<Submitted[]> {
   const { attempts, ...timing } = o;
@@ -237,6 +240,13 @@ export const submitCommand = {
         describe:
           "the id of what caused the tasks (a request id): on every log line of their attempts; taskq list --correlation-id finds them",
       })
+      .option("group", {
+        type: "string",
+        requiresArg: true,
+        coerce: groupFlag("group"),
+        describe:
+          "the tasks' group (a tenant, a customer): in a kind with per-group limits (taskq limits set --per-group-concurrency) groups are taken in turn; taskq list --group finds them",
+      })
       .conflicts("run-at", "delay-ms")
       .check((argv) => {
         const sources = [argv.payload !== undefined, argv["payload-file"] !== undefined, argv.random].filter(
@@ -346,6 +356,7 @@ export const submitCommand = {
         ...(argv["delay-ms"] === undefined ? {} : { delayMs: argv["delay-ms"] }),
         ...(argv.tag === undefined ? {} : { tags: argv.tag.map(String) }),
         ...(argv["correlation-id"] === undefined ? {} : { correlationId: argv["correlation-id"] }),
+        ...(argv.group === undefined ? {} : { group: argv.group }),
       });
       for (const bad of invalid) {
         await store.recordInvalid(bad.id, bad.raw ?? null, {
