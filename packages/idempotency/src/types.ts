@@ -446,6 +446,8 @@ export interface TaskListQuery {
   readonly tag?: string;
   /** Only tasks of this correlation id (read through the tasks_correlation index, newest first). */
   readonly correlationId?: string;
+  /** Only tasks of this group (read through the tasks_group index, newest first). */
+  readonly group?: string;
   /** Keyset: only tasks with a seq below this (the last seq of the previous page). */
   readonly beforeSeq?: number;
   /** 1 to 500. */

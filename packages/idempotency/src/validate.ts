@@ -331,13 +331,14 @@ export interface CheckedTaskList {
   readonly kind: string | null;
   readonly tag: string | null;
   readonly correlationId: string | null;
+  readonly group: string | null;
   readonly before: number;
   readonly limit: number;
 }
 
 export function checkTaskListQuery(query: TaskListQuery): CheckedTaskList {
   checkQuery("the task list query", query);
-  const { status, kind, tag, correlationId } = query;
+  const { status, kind, tag, correlationId, group } = query;
   if (status !== undefined && !TASK_STATUSES.includes(status))
     invalid(`status must be one of ${TASK_STATUSES.join(", ")}, got ${shown(status)}`);
   return {
@@ -345,6 +346,7 @@ export function checkTaskListQuery(query: TaskListQuery): CheckedTaskList {
     kind: kind === undefined ? null : checkKind(kind),
     tag: tag === undefined ? null : checkTag(tag),
     correlationId: correlationId === undefined ? null : checkCorrelationId(correlationId),
+    group: group === undefined ? null : checkGroup(group),
     before: checkBeforeSeq(query.beforeSeq),
     limit: checkIntegerIn("limit", query.limit, 1, MAX_PAGE),
   };

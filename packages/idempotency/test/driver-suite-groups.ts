@@ -64,6 +64,25 @@ export function testGroupsContract(
       ]);
     });
 
+    it("listTasks by group: newest first, in keyset pages, with a status and a kind too", async () => {
+      const s = await store();
+      await s.enqueueMany([job(1, "a"), job(2, "b"), job(3, "a"), job(4), job(5, "a")]);
+      await s.claim(task(6, { group: "a" }));
+      const ids = async (q: Parameters<TaskStoreDriver["listTasks"]>[0]) =>
+        (await s.listTasks(q)).map((t) => t.id);
+      expect(await ids({ group: "a", limit: 10 })).toEqual(["t-6", "t-5", "t-3", "t-1"]);
+      const first = await s.listTasks({ group: "a", limit: 2 });
+      expect(await ids({ group: "a", limit: 2, beforeSeq: (first.at(-1) as TaskRecord).seq })).toEqual([
+        "t-3",
+        "t-1",
+      ]);
+      expect(await ids({ group: "a", kind: "job", limit: 10 })).toEqual(["t-5", "t-3", "t-1"]);
+      await s.takeNext(1, ["job"]);
+      expect(await ids({ group: "a", status: "running", limit: 10 })).toEqual(["t-1"]);
+      expect(await ids({ group: "nobody", limit: 10 })).toEqual([]);
+      await expect(s.listTasks({ group: "", limit: 10 })).rejects.toThrow(/^group must be a string/);
+    });
+
     it("refuses bad per-group limits in one line naming perGroup.concurrency, storing nothing", async () => {
       const s = await store();
       for (const bad of [0, -1, 1.5, Number.NaN, "2"]) {

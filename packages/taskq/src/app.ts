@@ -93,10 +93,10 @@ export {
 export {
   correlationIdFlag,
   DEFAULT_RETENTION_MS,
-  groupFlag,
   deprecationNotice,
   envDefault,
   flagOf,
+  groupFlag,
   integerAtLeast,
   integerAtLeastOr,
   integerRule,

@@ -27,7 +27,9 @@ export function limitsLine(l: LimitsInfo): string {
   const parts = [
     l.concurrency === null ? null : `concurrency ${l.running}/${l.concurrency} running`,
     l.rate === null ? null : `rate ${l.startsInWindow}/${l.rate.limit} started per ${l.rate.intervalMs} ms`,
-    l.perGroup == null ? null : `per group at most ${l.perGroup.concurrency} running (groups taken in rotation)`,
+    l.perGroup == null
+      ? null
+      : `per group at most ${l.perGroup.concurrency} running (groups taken in rotation)`,
   ].filter(Boolean);
   const held =
     l.heldBack === "paused"

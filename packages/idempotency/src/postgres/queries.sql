@@ -1050,6 +1050,17 @@ SELECT * FROM (
   ORDER BY t.seq DESC LIMIT 500) p
 ORDER BY seq DESC LIMIT @limit::int
 
+-- A group's tasks (listTasks({ group })), newest first through tasks_group (grouped tasks only).
+-- name: task_page_grouped
+SELECT * FROM (
+  SELECT * FROM tasks t
+  WHERE t.group_key IS NOT NULL AND t.group_key = @group_key::text AND t.seq < @before::bigint
+    AND (@status::text IS NULL OR t.status = @status::text) AND (@kind::text IS NULL OR t.kind = @kind::text)
+    AND (@correlation_id::text IS NULL OR t.correlation_id = @correlation_id::text)
+    AND (@tag::text IS NULL OR EXISTS (SELECT 1 FROM task_tags g WHERE g.tag = @tag::text AND g.task_seq = t.seq))
+  ORDER BY t.seq DESC LIMIT 500) p
+ORDER BY seq DESC LIMIT @limit::int
+
 -- name: task_page_failed
 SELECT t.* FROM (
   SELECT seq FROM task_done

@@ -29,6 +29,13 @@ export interface PageStatementParams {
     readonly status: TaskStatus | null;
     readonly kind: string | null;
   };
+  task_page_grouped: PageParams & {
+    readonly group_key: string;
+    readonly correlation_id: string | null;
+    readonly tag: string | null;
+    readonly status: TaskStatus | null;
+    readonly kind: string | null;
+  };
   task_page_failed: PageParams & { readonly kind: string | null };
   task_page_cancelled: PageParams & { readonly kind: string | null };
   task_kinds: Record<never, never>;

@@ -602,6 +602,15 @@ WHERE correlation_id = @correlation_id AND seq < @before
   AND (@tag IS NULL OR EXISTS (SELECT 1 FROM task_tags g WHERE g.tag = @tag AND g.task_seq = tasks.seq))
 ORDER BY seq DESC LIMIT @limit
 
+-- A group's tasks (listTasks({ group })), newest first through tasks_group (grouped tasks only).
+-- name: task_page_grouped
+SELECT * FROM tasks INDEXED BY tasks_group
+WHERE group_key IS NOT NULL AND group_key = @group_key AND seq < @before
+  AND (@status IS NULL OR status = @status) AND (@kind IS NULL OR kind = @kind)
+  AND (@correlation_id IS NULL OR correlation_id = @correlation_id)
+  AND (@tag IS NULL OR EXISTS (SELECT 1 FROM task_tags g WHERE g.tag = @tag AND g.task_seq = tasks.seq))
+ORDER BY seq DESC LIMIT @limit
+
 -- name: task_page_failed
 SELECT * FROM tasks INDEXED BY tasks_failed
 WHERE status = 'failed' AND seq < @before AND (@kind IS NULL OR kind = @kind)

@@ -795,15 +795,21 @@ export class SqliteSyncStore {
       }
       const walk = walkOf(q);
       const rows =
-        walk === "correlated"
-          ? this.#s.task_page_correlated.all({ ...q, correlation_id: q.correlationId as string })
-          : walk === "tagged"
-            ? this.#s.task_page_tagged.all({ ...q, tag: q.tag as string })
-            : walk === "failed"
-              ? this.#s.task_page_failed.all(q)
-              : walk === "cancelled"
-                ? this.#s.task_page_cancelled.all(q)
-                : this.#s.task_page.all(q);
+        walk === "grouped"
+          ? this.#s.task_page_grouped.all({
+              ...q,
+              group_key: q.group as string,
+              correlation_id: q.correlationId,
+            })
+          : walk === "correlated"
+            ? this.#s.task_page_correlated.all({ ...q, correlation_id: q.correlationId as string })
+            : walk === "tagged"
+              ? this.#s.task_page_tagged.all({ ...q, tag: q.tag as string })
+              : walk === "failed"
+                ? this.#s.task_page_failed.all(q)
+                : walk === "cancelled"
+                  ? this.#s.task_page_cancelled.all(q)
+                  : this.#s.task_page.all(q);
       return (rows as records.Row[]).map(records.toRecord);
     });
   }

@@ -13,3 +13,6 @@ ALTER TABLE task_leases ADD COLUMN group_key text;
 ALTER TABLE kind_limits ADD COLUMN per_group_concurrency int, ADD COLUMN group_cursor text;
 CREATE INDEX task_ready_group ON task_ready (kind, group_key, rank_at, seq) WHERE group_key IS NOT NULL;
 CREATE INDEX task_leases_group ON task_leases (kind, group_key) WHERE group_key IS NOT NULL;
+-- listTasks({ group }) (taskq list --group, the dashboard's filter): a group's tasks newest first.
+-- Neither column changes after the insert, so a take's and a finish's updates of the row stay HOT.
+CREATE INDEX tasks_group ON tasks (group_key, seq) WHERE group_key IS NOT NULL;

@@ -368,6 +368,15 @@ export interface PgQueryFile {
     tag: true;
     limit: true;
   };
+  task_page_grouped: {
+    group_key: true;
+    before: true;
+    status: true;
+    kind: true;
+    correlation_id: true;
+    tag: true;
+    limit: true;
+  };
   task_page_failed: {
     before: true;
     kind: true;

@@ -410,6 +410,15 @@ export interface SqliteQueryFile {
     tag: true;
     limit: true;
   };
+  task_page_grouped: {
+    group_key: true;
+    before: true;
+    status: true;
+    kind: true;
+    correlation_id: true;
+    tag: true;
+    limit: true;
+  };
   task_page_failed: {
     before: true;
     kind: true;
