@@ -43,13 +43,17 @@ export function takeGrouped(
   let cursor = at;
   // the places visited since the last task taken: one seen again means a cycle took nothing
   const idle = new Set<string>();
+  // places that gave nothing in this take (no due task, or at the cap): they give nothing later in
+  // it either (the transaction is the store's only writer), so they are passed over unread
+  const spent = new Set<string>();
   while (taken.length < limit) {
     const next = at === null ? UNGROUPED : nextGroup(s, kind, at);
     if (idle.has(next)) break;
     idle.add(next);
     at = next;
     let head: records.Row | undefined;
-    if (next === UNGROUPED) head = s.task_group_take_ungrouped.get(params) as records.Row | undefined;
+    if (spent.has(next)) head = undefined;
+    else if (next === UNGROUPED) head = s.task_group_take_ungrouped.get(params) as records.Row | undefined;
     else {
       let n = running.get(next);
       if (n === undefined) {
@@ -65,7 +69,7 @@ export function takeGrouped(
       taken.push(head);
       cursor = next;
       idle.clear();
-    }
+    } else spent.add(next);
   }
   if (cursor !== (row.group_cursor ?? null) && cursor !== null)
     s.kind_group_cursor_set.run({ kind, group_cursor: cursor });
