@@ -1,3 +1,4 @@
--- A placeholder for migration 018, which another branch of issue 35 adds (the lead renumbers at
--- merge and drops this file): the generator wants the numbers without a gap.
+-- A placeholder for a migration number assigned to a branch built beside this one (issue 35:
+-- workflows, fair groups): the generator wants the numbers without a gap. Dropped at the merge,
+-- where that branch's own file takes the number.
 SELECT 1;
