@@ -9,6 +9,7 @@ export default taskqConfig({
     "test/create-queue.test.ts",
     "test/fleet-time.test.ts",
     "test/fleet.test.ts",
+    "test/groups-fairness.test.ts",
     "test/limits.test.ts", // through gated-fleet.ts
     "test/progress.test.ts",
     "test/time.test.ts",

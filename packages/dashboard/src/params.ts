@@ -1,5 +1,6 @@
 import {
   checkCorrelationId,
+  checkGroup,
   KIND_PATTERN,
   MAX_PAGE,
   TASK_STATUSES,
@@ -71,6 +72,16 @@ export function correlationId(raw: string | undefined): string | undefined {
       400,
       "correlation id must be 1 to 200 printable ASCII characters without spaces",
     );
+  }
+}
+
+/** A group to filter by (the store's rule: 1 to 100 characters without control characters), or undefined. */
+export function group(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  try {
+    return checkGroup(raw, "group");
+  } catch {
+    throw new DashboardHttpError(400, "group must be 1 to 100 characters without control characters");
   }
 }
 

@@ -276,6 +276,41 @@ describe.each([
     expect(parent.text).not.toContain('data-field="parents"');
   });
 
+  it("filters the task list by group; a task's page links its group; the limits table shows a per-group limit", async () => {
+    const { client, dashboard } = await open(storeOf(), { pageSize: 2 });
+    const kind = kindOf("grouped");
+    const group = `tenant-${kind}`;
+    const mine = await client.enqueueMany(
+      kind,
+      [1, 2, 3].map((n) => ({ n })),
+      { group },
+    );
+    const plain = await client.enqueue(kind, { n: 4 });
+    const seqs = await Promise.all(mine.map((t) => seqOfId(client, t.id)));
+    const seen: number[] = [];
+    let path: string | undefined = `/tasks?group=${encodeURIComponent(group)}`;
+    while (path !== undefined) {
+      const page = await get(dashboard, path);
+      expect(page.status).toBe(200);
+      seen.push(...seqsOf(page));
+      path = nextOf(page);
+    }
+    expect(seen).toEqual([...seqs].sort((x, y) => y - x));
+    const detail = await get(dashboard, `/tasks/${seqs[0]}`);
+    expect(detail.text).toContain(
+      `<dd data-field="group"><a href="/tasks?group=${encodeURIComponent(group)}">${group}</a></dd>`,
+    );
+    const plainPage = await get(dashboard, `/tasks/${await seqOfId(client, plain.id)}`);
+    expect(plainPage.text).not.toContain('data-field="group"');
+    const bad = await get(dashboard, "/tasks?group=a%01b");
+    expect([bad.status, bad.text.includes("group must be 1 to 100 characters")]).toEqual([400, true]);
+    await client.setLimits(kind, { perGroup: { concurrency: 3 } });
+    const overview = await get(dashboard, "/");
+    expect(overview.text).toContain('<th class="num">per group</th>');
+    expect(overview.text).toMatch(new RegExp(`<td>${kind}</td>.*?<td class="num">≤ 3 running</td>`));
+    await client.setLimits(kind, null); // the store is shared: later tests read every kind's limits
+  });
+
   it("finds a task by id, key or seq", async () => {
     const { client, dashboard } = await open(storeOf());
     const kind = kindOf("find");

@@ -69,6 +69,7 @@ export type {
   ManagerInfo,
   /** @deprecated Renamed WorkerRecord. */
   ManagerRecord,
+  PerGroupLimits,
   RateLimit,
   RecentFinished,
   ScheduleFiring,
@@ -91,6 +92,7 @@ export type {
 export { COUNTED_STATUSES, TASK_STATUSES } from "./types.js";
 export {
   checkCorrelationId,
+  checkGroup,
   checkTag,
   KIND_PATTERN,
   MAX_CORRELATION_ID_LENGTH,

@@ -9,7 +9,7 @@ import {
   breakerSlots,
   toBreakerState,
 } from "./breaker.js";
-import type { KindLimits, RateLimit } from "./types.js";
+import type { KindLimits, PerGroupLimits, RateLimit } from "./types.js";
 import { invalid } from "./validate.js";
 
 /** A `kind_limits` row (its breaker's columns: breaker.ts). */
@@ -22,11 +22,15 @@ export interface KindLimitRow extends BreakerRow {
   window_count: number;
   /** Since when the kind is paused (pauseKind), epoch ms; null: it runs. */
   paused_at: number | null;
+  /** Each group's cap on running tasks (migration 019); null: the kind is not grouped. */
+  per_group_concurrency?: number | null;
+  /** The group the kind's last take drew from last (rotation: the next take starts after it). */
+  group_cursor?: string | null;
 }
 
 /** Checks limits as every driver stores them; ERR_INVALID_INPUT naming the field. */
 export function checkKindLimits(limits: KindLimits): void {
-  const { concurrency, rate } = limits;
+  const { concurrency, rate, perGroup } = limits;
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
     invalid(`concurrency must be a positive integer, got ${concurrency}`);
   if (rate !== undefined) {
@@ -35,8 +39,13 @@ export function checkKindLimits(limits: KindLimits): void {
     if (!Number.isInteger(rate.intervalMs) || rate.intervalMs < 1)
       invalid(`rate.intervalMs must be a positive integer, got ${rate.intervalMs}`);
   }
-  if (concurrency === undefined && rate === undefined)
-    invalid("limits need concurrency or rate (or null to remove them)");
+  if (perGroup !== undefined) {
+    const n = typeof perGroup === "object" && perGroup !== null ? perGroup.concurrency : undefined;
+    if (!Number.isInteger(n) || (n as number) < 1)
+      invalid(`perGroup.concurrency must be a positive integer, got ${n}`);
+  }
+  if (concurrency === undefined && rate === undefined && perGroup === undefined)
+    invalid("limits need concurrency, rate or perGroup (or null to remove them)");
 }
 
 /** Starts left in the kind's current rate window (Infinity without a rate limit). */
@@ -150,6 +159,7 @@ export function toKindLimitState(row: KindLimitRow, running: number, now: number
     kind: row.kind,
     concurrency: row.concurrency,
     rate,
+    perGroup: row.per_group_concurrency == null ? null : { concurrency: row.per_group_concurrency },
     paused: row.paused_at !== null,
     pausedAt: row.paused_at === null ? null : Number(row.paused_at),
     running,
@@ -168,6 +178,8 @@ export interface KindLimitState {
   readonly kind: string;
   readonly concurrency: number | null;
   readonly rate: RateLimit | null;
+  /** Each group's cap (a grouped kind, §5.3), or null: the kind is not grouped. */
+  readonly perGroup: PerGroupLimits | null;
   /** Paused across the fleet (pauseKind): no worker takes its tasks until resumeKind. */
   readonly paused: boolean;
   /** Since when it is paused, epoch ms by the store's clock; null when it runs. */

@@ -52,6 +52,8 @@ export interface Row {
   waiting_for?: number | null;
   /** 1/true once a task runs after it, else null (migration 018). */
   has_children?: number | boolean | null;
+  /** Null without one (migration 019). */
+  group_key?: string | null;
 }
 
 /**
@@ -112,6 +114,7 @@ export function toRecord(row: Row): TaskRecord {
     progress: row.progress == null ? null : JSON.parse(row.progress),
     waitingFor: row.waiting_for ?? null,
     hasChildren: row.has_children === true || row.has_children === 1,
+    group: row.group_key ?? null,
   };
 }
 

@@ -24,7 +24,7 @@ export type TaskSet = "queued" | "queued_kind" | "running" | "succeeded" | "kind
 /** The sets to try, in order: the first with fewer than SMALL_SET entries below `before` answers. */
 export function candidateSets(q: CheckedTaskList): TaskSet[] {
   const sets: TaskSet[] = [];
-  if (q.tag !== null || q.correlationId !== null) return sets;
+  if (q.tag !== null || q.correlationId !== null || q.group !== null) return sets;
   if (q.status === "queued") return [q.kind === null ? "queued" : "queued_kind"];
   if (q.status === "running" || q.status === "succeeded") sets.push(q.status);
   if (q.kind !== null) sets.push("kind");
@@ -32,12 +32,16 @@ export function candidateSets(q: CheckedTaskList): TaskSet[] {
 }
 
 /**
- * The index walked by seq when no candidate set is small: a correlation id's entries of
+ * The index walked by seq when no candidate set is small: a group's entries of tasks_group (a
+ * filter by group, whatever else it asks), a correlation id's entries of
  * tasks_correlation (a filter by correlation id, whatever else it asks), the tag's entries of task_tags (a
  * filter by tag, whatever else it asks), a failed or cancelled task's own partial index (in seq
  * order), else the primary key.
  */
-export function walkOf(q: CheckedTaskList): "correlated" | "tagged" | "failed" | "cancelled" | "all" {
+export function walkOf(
+  q: CheckedTaskList,
+): "grouped" | "correlated" | "tagged" | "failed" | "cancelled" | "all" {
+  if (q.group !== null) return "grouped";
   if (q.correlationId !== null) return "correlated";
   if (q.tag !== null) return "tagged";
   return q.status === "failed" || q.status === "cancelled" ? q.status : "all";

@@ -59,6 +59,14 @@ export interface ClaimInput {
    */
   readonly correlationId?: string;
   /**
+   * Its group (a tenant, a customer, an account): 1 to 100 printable characters. In a kind with
+   * per-group limits (`KindLimits.perGroup`) takes rotate between the groups with due tasks and
+   * cap each group's running tasks; elsewhere it is a label, shown and filtered on. Not part of
+   * the key: a duplicate keeps the first task's.
+   * @default none
+   */
+  readonly group?: string;
+  /**
    * The W3C trace context of the span that enqueued the task (`traceparent`, and `tracestate` if
    * any), as OpenTelemetry's propagator writes it: each attempt's span is its child. The client
    * fills it in when OpenTelemetry is loaded and a span is active.
@@ -109,6 +117,8 @@ export interface TaskRecord {
   readonly tags: readonly string[];
   /** Its correlation id, as enqueued, or null without one. */
   readonly correlationId: string | null;
+  /** Its group, as enqueued, or null without one. */
+  readonly group: string | null;
   /** The W3C trace context it was enqueued in, or null (none given, or no OpenTelemetry). */
   readonly traceContext: TraceCarrier | null;
   /**
@@ -337,6 +347,19 @@ export interface KindLimits {
   readonly concurrency?: number;
   /** At most `limit` tasks of the kind started per `intervalMs` (a fixed window). */
   readonly rate?: RateLimit;
+  /**
+   * Per group (`ClaimInput.group`): at most `concurrency` running tasks of each group of the kind,
+   * in all workers together. Makes the kind grouped: its takes rotate between its groups with due
+   * tasks (docs/architecture.md §5.3).
+   * @default none (the kind is not grouped)
+   */
+  readonly perGroup?: PerGroupLimits;
+}
+
+/** Limits of each group of a grouped kind. */
+export interface PerGroupLimits {
+  /** At most this many running tasks of one group at once, in all workers together. */
+  readonly concurrency: number;
 }
 
 /** Options of a take. */
@@ -441,6 +464,8 @@ export interface TaskListQuery {
   readonly tag?: string;
   /** Only tasks of this correlation id (read through the tasks_correlation index, newest first). */
   readonly correlationId?: string;
+  /** Only tasks of this group (read through the tasks_group index, newest first). */
+  readonly group?: string;
   /** Keyset: only tasks with a seq below this (the last seq of the previous page). */
   readonly beforeSeq?: number;
   /** 1 to 500. */

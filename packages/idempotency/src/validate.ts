@@ -138,6 +138,20 @@ export interface CheckedClaim {
   readonly correlationId: string | null;
   /** Its trace context as JSON ({"traceparent", "tracestate"?}), or null without one. */
   readonly traceContext: string | null;
+  /** Its group, or null without one. */
+  readonly group: string | null;
+}
+
+/** The longest group name, in characters. */
+export const MAX_GROUP_LENGTH = 100;
+
+/** A task's group: 1 to MAX_GROUP_LENGTH printable characters, named `name` in the error. */
+export function checkGroup(value: unknown, name = "group"): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_GROUP_LENGTH)
+    invalid(`${name} must be a string of 1 to ${MAX_GROUP_LENGTH} characters, got ${shown(value)}`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\x00-\x1f\x7f]/.test(value)) invalid(`${name} ${shown(value)} must not contain control characters`);
+  return value;
 }
 
 /** The longest correlation id, in characters. */
@@ -250,6 +264,7 @@ export function checkClaim(input: ClaimInput, defaultAttempts: number): CheckedC
     tags: checkTags(input.tags),
     correlationId: input.correlationId === undefined ? null : checkCorrelationId(input.correlationId),
     traceContext: checkTraceContext(input.traceContext),
+    group: input.group === undefined ? null : checkGroup(input.group),
   };
 }
 
@@ -316,13 +331,14 @@ export interface CheckedTaskList {
   readonly kind: string | null;
   readonly tag: string | null;
   readonly correlationId: string | null;
+  readonly group: string | null;
   readonly before: number;
   readonly limit: number;
 }
 
 export function checkTaskListQuery(query: TaskListQuery): CheckedTaskList {
   checkQuery("the task list query", query);
-  const { status, kind, tag, correlationId } = query;
+  const { status, kind, tag, correlationId, group } = query;
   if (status !== undefined && !TASK_STATUSES.includes(status))
     invalid(`status must be one of ${TASK_STATUSES.join(", ")}, got ${shown(status)}`);
   return {
@@ -330,6 +346,7 @@ export function checkTaskListQuery(query: TaskListQuery): CheckedTaskList {
     kind: kind === undefined ? null : checkKind(kind),
     tag: tag === undefined ? null : checkTag(tag),
     correlationId: correlationId === undefined ? null : checkCorrelationId(correlationId),
+    group: group === undefined ? null : checkGroup(group),
     before: checkBeforeSeq(query.beforeSeq),
     limit: checkIntegerIn("limit", query.limit, 1, MAX_PAGE),
   };

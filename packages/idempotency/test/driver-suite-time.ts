@@ -280,6 +280,7 @@ export function testTimeContract(
           kind: "image",
           concurrency: 2,
           rate: null,
+          perGroup: null,
           running: 2,
           paused: false,
           pausedAt: null,
@@ -353,6 +354,7 @@ export function testTimeContract(
           kind: "image",
           concurrency: null,
           rate: null,
+          perGroup: null,
           paused: true,
           pausedAt: 1_000_000,
           breaker: null,
@@ -442,7 +444,7 @@ export function testTimeContract(
       for (const [limits, message] of [
         [{ concurrency: 0 }, "concurrency must be a positive integer"],
         [{ rate: { limit: 1, intervalMs: 0 } }, "rate.intervalMs must be a positive integer"],
-        [{}, "limits need concurrency or rate"],
+        [{}, "limits need concurrency, rate or perGroup"],
       ] as const)
         await expect(s.setKindLimits("image", limits)).rejects.toMatchObject({
           code: "ERR_INVALID_INPUT",

@@ -382,7 +382,8 @@ describe("a store made by the release before the state tables (schema 12), tasks
       const store = await PgTaskStore.open({ url, schema });
       open.push(store);
       // each state's table holds its tasks, and no status index is left on the task rows (the
-      // correlation index of migration 017 holds only tasks with a correlation id: none here)
+      // correlation index of migration 017 and the group index of 019 hold only tasks with one:
+      // none here)
       const count = async (table: string) =>
         Number((await client.query(`SELECT count(*) AS n FROM ${q}.${table}`)).rows[0].n);
       expect([await count("task_ready"), await count("task_leases"), await count("task_done")]).toEqual([
@@ -395,6 +396,7 @@ describe("a store made by the release before the state tables (schema 12), tasks
       expect(rows.map((r) => r.indexname).sort()).toEqual([
         "tasks_by_id",
         "tasks_correlation",
+        "tasks_group",
         "tasks_kind_idempotency_key_key",
         "tasks_pkey",
       ]);

@@ -130,6 +130,7 @@ export class StoreModel {
       progress: null,
       waitingFor: null,
       hasChildren: false,
+      group: null,
     };
     this.tasks.set(seq, { record, rankAt: nextRunAt - spec.priority * PRIORITY_AGING_MS });
     this.#byKey.set(ident, seq);

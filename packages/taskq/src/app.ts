@@ -96,6 +96,7 @@ export {
   deprecationNotice,
   envDefault,
   flagOf,
+  groupFlag,
   integerAtLeast,
   integerAtLeastOr,
   integerRule,

@@ -6,6 +6,7 @@ import {
   type BreakerState,
   type ClaimInput,
   checkCorrelationId,
+  checkGroup,
   type KindLimitState,
   type KindLimits,
   type ScheduleRecord,
@@ -98,6 +99,16 @@ export interface EnqueueOptions {
    */
   readonly correlationId?: string;
   /**
+   * Its group: a tenant, a customer, an account (1 to 100 printable characters). In a kind with
+   * per-group limits (`setLimits(kind, { perGroup: { concurrency } })`) workers take its groups'
+   * tasks in rotation, so one group's backlog does not starve another's, and run at most that many
+   * of one group at once across the fleet; in another kind it is a label, shown by `get(id)`,
+   * `taskq status` and the dashboard, and a filter of `taskq list --group`. Not part of the key: a
+   * duplicate keeps the first task's.
+   * @default none
+   */
+  readonly group?: string;
+  /**
    * Your own `pg` client, inside your transaction (PostgreSQL only): the task exists, and workers
    * are woken, only if that transaction commits. The client you ran BEGIN on (not the pool), or an
    * ORM's transaction adapted to `query(text, values)` answering `{ rows }` (examples/tx-kysely.mjs,
@@ -116,7 +127,10 @@ export interface EnqueueOptions {
 }
 
 /** One task's own choices in `enqueueMany` (its entry of `perTask`): as `enqueue`'s options of the same names. */
-export type TaskChoices = Pick<EnqueueOptions, "key" | "id" | "maxAttempts" | "tags" | "correlationId">;
+export type TaskChoices = Pick<
+  EnqueueOptions,
+  "key" | "id" | "maxAttempts" | "tags" | "correlationId" | "group"
+>;
 
 /** Options of `enqueueMany`: `enqueue`'s for every task (but `key` and `id`), and each task's own. */
 export interface EnqueueManyOptions extends Omit<EnqueueOptions, "key" | "id" | "after"> {
@@ -191,6 +205,8 @@ export interface TaskInfo {
   readonly tags: readonly string[];
   /** Its correlation id, as enqueued, or null. */
   readonly correlationId: string | null;
+  /** Its group, as enqueued, or null. */
+  readonly group: string | null;
   /**
    * The W3C `traceparent` of the span it was enqueued in (OpenTelemetry), or null: each attempt's
    * span is that span's child.
@@ -420,6 +436,7 @@ const ENQUEUE_KEYS = keysOf<EnqueueOptions>()({
   delayMs: true,
   tags: true,
   correlationId: true,
+  group: true,
   tx: true,
   after: true,
 });
@@ -430,6 +447,7 @@ const ENQUEUE_MANY_KEYS = keysOf<EnqueueManyOptions>()({
   delayMs: true,
   tags: true,
   correlationId: true,
+  group: true,
   tx: true,
   perTask: true,
 });
@@ -439,6 +457,7 @@ const TASK_CHOICE_KEYS = keysOf<TaskChoices>()({
   maxAttempts: true,
   tags: true,
   correlationId: true,
+  group: true,
 });
 
 /** A correlation id checked where it enters: one line naming the option. */
@@ -446,6 +465,16 @@ function checkedCorrelationId(value: unknown, option: string): string | undefine
   if (value === undefined) return undefined;
   try {
     return checkCorrelationId(value, option);
+  } catch (error) {
+    throw new ConfigError(option, (error as Error).message);
+  }
+}
+
+/** A group checked where it enters: one line naming the option. */
+function checkedGroup(value: unknown, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return checkGroup(value, option);
   } catch (error) {
     throw new ConfigError(option, (error as Error).message);
   }
@@ -473,7 +502,7 @@ function checkPerTask(perTask: unknown, payloads: number): readonly (TaskChoices
     if (choice === null || typeof choice !== "object" || Array.isArray(choice))
       throw new ConfigError(
         `perTask[${i}]`,
-        `perTask[${i}] must be an object ({ key?, id?, maxAttempts?, tags?, correlationId? }) or undefined, got ${choice === null ? "null" : Array.isArray(choice) ? "an array" : typeof choice}`,
+        `perTask[${i}] must be an object ({ key?, id?, maxAttempts?, tags?, correlationId?, group? }) or undefined, got ${choice === null ? "null" : Array.isArray(choice) ? "an array" : typeof choice}`,
       );
     checkOptionKeys(choice, TASK_CHOICE_KEYS, `enqueueMany options.perTask[${i}]`);
   });
@@ -579,6 +608,7 @@ export function toTaskInfo(v: TaskView): TaskInfo {
     priority: v.priority,
     tags: v.tags,
     correlationId: v.correlationId,
+    group: v.group,
     traceparent: v.traceContext?.traceparent ?? null,
     progress: v.progress,
     attemptHistory: (v.attemptHistory ?? []).map((a) => ({
@@ -677,6 +707,7 @@ export function clientOf(
       ...(o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts }),
       ...(o.tags === undefined ? {} : { tags: o.tags }),
       ...(o.correlationId === undefined ? {} : { correlationId: o.correlationId }),
+      ...(o.group === undefined ? {} : { group: o.group }),
       ...(traceContext === undefined ? {} : { traceContext }),
       ...timing,
     };
@@ -745,6 +776,7 @@ export function clientOf(
     async enqueue(kind, payload, o = {}) {
       checkOptionKeys(o, ENQUEUE_KEYS, "enqueue options");
       checkedCorrelationId(o.correlationId, "correlationId");
+      checkedGroup(o.group, "group");
       const traceContext = enqueueTraceContext();
       const claim = claimOf(
         kind,
@@ -800,9 +832,11 @@ export function clientOf(
         throw new ConfigError("payloads", "enqueueMany needs an array of payloads");
       const timing = timingOf(o);
       checkedCorrelationId(o.correlationId, "correlationId");
+      checkedGroup(o.group, "group");
       const perTask = o.perTask === undefined ? undefined : checkPerTask(o.perTask, payloads.length);
       perTask?.forEach((own, i) => {
         checkedCorrelationId(own?.correlationId, `perTask[${i}].correlationId`);
+        checkedGroup(own?.group, `perTask[${i}].group`);
       });
       const pending = enqueueTraceContext();
       const traceContext = pending instanceof Promise ? await pending : pending;
@@ -811,6 +845,7 @@ export function clientOf(
         const maxAttempts = own?.maxAttempts ?? o.maxAttempts;
         const tags = own?.tags ?? o.tags;
         const correlationId = own?.correlationId ?? o.correlationId;
+        const group = own?.group ?? o.group;
         return claimOf(
           kind,
           payload,
@@ -820,6 +855,7 @@ export function clientOf(
             ...(maxAttempts === undefined ? {} : { maxAttempts }),
             ...(tags === undefined ? {} : { tags }),
             ...(correlationId === undefined ? {} : { correlationId }),
+            ...(group === undefined ? {} : { group }),
           },
           timing,
           traceContext,

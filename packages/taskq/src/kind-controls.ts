@@ -15,15 +15,16 @@ const BREAKER_KEYS = keysOf<BreakerSettings>()({
   ratio: true,
   minAttempts: true,
 });
-const LIMITS_KEYS = keysOf<LimitsOptions>()({ concurrency: true, rate: true });
+const LIMITS_KEYS = keysOf<LimitsOptions>()({ concurrency: true, rate: true, perGroup: true });
+const PER_GROUP_KEYS = keysOf<NonNullable<LimitsOptions["perGroup"]>>()({ concurrency: true });
 const RATE_KEYS = keysOf<NonNullable<LimitsOptions["rate"]>>()({ limit: true, intervalMs: true });
 
 /** Limits checked where they enter: one line naming the option. */
 function checkLimits(limits: LimitsOptions): LimitsOptions {
   if (limits === null || typeof limits !== "object")
-    throw new ConfigError("limits", "setLimits needs { concurrency, rate } or null");
+    throw new ConfigError("limits", "setLimits needs { concurrency, rate, perGroup } or null");
   checkOptionKeys(limits, LIMITS_KEYS);
-  const { concurrency, rate } = limits;
+  const { concurrency, rate, perGroup } = limits;
   // a limit of 0 would stop the kind for good, silently: to stop a kind, pauseKind(kind)
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1))
     throw new ConfigError(
@@ -45,8 +46,21 @@ function checkLimits(limits: LimitsOptions): LimitsOptions {
         `rate.intervalMs must be a positive integer (ms), got ${JSON.stringify(rate.intervalMs)}`,
       );
   }
-  if (concurrency === undefined && rate === undefined)
-    throw new ConfigError("limits", "setLimits needs concurrency or rate (or null to remove the limits)");
+  if (perGroup !== undefined) {
+    if (perGroup === null || typeof perGroup !== "object")
+      throw new ConfigError("perGroup", "perGroup must be { concurrency }");
+    checkOptionKeys(perGroup, PER_GROUP_KEYS, "perGroup");
+    if (!(Number.isInteger(perGroup.concurrency) && perGroup.concurrency >= 1))
+      throw new ConfigError(
+        "perGroup.concurrency",
+        `perGroup.concurrency must be a positive integer, got ${JSON.stringify(perGroup.concurrency)}`,
+      );
+  }
+  if (concurrency === undefined && rate === undefined && perGroup === undefined)
+    throw new ConfigError(
+      "limits",
+      "setLimits needs concurrency, rate or perGroup (or null to remove the limits)",
+    );
   return limits;
 }
 

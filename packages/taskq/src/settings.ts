@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { parseEnv } from "node:util";
-import { checkCorrelationId, DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS } from "@taskq/idempotency";
+import { checkCorrelationId, checkGroup, DEFAULT_ATTEMPTS, DEFAULT_LEASE_MS } from "@taskq/idempotency";
 import { parseLogLevel } from "@taskq/metrics";
 import { DEFAULT_CHUNK_SIZE } from "@taskq/storage-sim";
 import { CliError } from "./app-errors.js";
@@ -267,6 +267,17 @@ export function correlationIdFlag(flag: string) {
   return (value: unknown): string => {
     try {
       return checkCorrelationId(typeof value === "number" ? String(value) : value, `--${flag}`);
+    } catch (error) {
+      throw new CliError((error as Error).message, 2);
+    }
+  };
+}
+
+/** A yargs coercer of a task's group (`--group`): the store's rule, the flag named. */
+export function groupFlag(flag: string) {
+  return (value: unknown): string => {
+    try {
+      return checkGroup(typeof value === "number" ? String(value) : value, `--${flag}`);
     } catch (error) {
       throw new CliError((error as Error).message, 2);
     }

@@ -231,6 +231,40 @@ describe.each(stores)("producer and workers on %s", (_name, storeOf) => {
     );
   });
 
+  it("groups: enqueue, enqueueMany and perTask store them, get returns them, the store lists by them; a grouped kind runs them all", async () => {
+    const store = storeOf();
+    const client = await producer(store);
+    const kind = kindOf("grouped");
+    await client.setLimits(kind, { perGroup: { concurrency: 1 } });
+    expect((await client.limits()).find((l) => l.kind === kind)).toMatchObject({
+      perGroup: { concurrency: 1 },
+    });
+    const first = await client.enqueue(kind, { value: 1 }, { group: "tenant-42" });
+    const many = await client.enqueueMany(kind, [{ value: 2 }, { value: 3 }, { value: 4 }], {
+      group: "tenant-7",
+      perTask: [undefined, { group: "tenant-42" }, undefined],
+    });
+    const none = await client.enqueue(kind, { value: 5 });
+    expect((await client.get(first.id))?.group).toBe("tenant-42");
+    expect((await client.get(many[1]?.id as string))?.group).toBe("tenant-42");
+    expect((await client.get(many[2]?.id as string))?.group).toBe("tenant-7");
+    expect((await client.get(none.id))?.group).toBeNull();
+    expect((await client.store.listTasks({ group: "tenant-42", limit: 10 })).map((t) => t.id)).toEqual([
+      many[1]?.id,
+      first.id,
+    ]);
+    await worker({ store, handlers: { [kind]: fixture("echo") } });
+    for (const e of [first, ...many, none]) await client.result(e.id as string);
+    for (const [options, message] of [
+      [{ group: "" }, /^group must be a string of 1 to 100 characters, got ""$/],
+      [{ group: 42 }, /^group must be a string of 1 to 100 characters, got 42$/],
+    ] as const)
+      await expect(client.enqueue(kind, { value: 6 }, options as never)).rejects.toThrow(message);
+    await expect(
+      client.enqueueMany(kind, [{ value: 7 }], { perTask: [{ group: "a\u0001" }] }),
+    ).rejects.toThrow(/^perTask\[0\]\.group "a\\u0001" must not contain control characters$/);
+  });
+
   it("bad input: a kind that is not a short plain identifier, an unknown option, a worker with no handlers", async () => {
     const store = storeOf();
     const client = await producer(store);

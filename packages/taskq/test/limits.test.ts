@@ -79,7 +79,7 @@ describe.each(stores)("limits per kind on %s", (_name, storeOf) => {
   it("refuses bad limits in one line naming the option", async () => {
     const client = await producer(storeOf());
     const kind = kindOf("bad");
-    await expect(client.setLimits(kind, {})).rejects.toThrow("setLimits needs concurrency or rate");
+    await expect(client.setLimits(kind, {})).rejects.toThrow("setLimits needs concurrency, rate or perGroup");
     await expect(client.setLimits(kind, { concurrency: 1.5 })).rejects.toThrow(
       "concurrency must be a positive integer",
     );
@@ -91,6 +91,22 @@ describe.each(stores)("limits per kind on %s", (_name, storeOf) => {
     );
     await expect(client.setLimits(kind, { rate: { limit: 1, intervalMs: 0 } })).rejects.toThrow(
       "rate.intervalMs must be a positive integer",
+    );
+    for (const bad of [0, 1.5, "2", null]) {
+      const error = await client.setLimits(kind, { perGroup: { concurrency: bad as number } }).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error?.message).toBe(
+        `perGroup.concurrency must be a positive integer, got ${JSON.stringify(bad)}`,
+      );
+    }
+    await expect(client.setLimits(kind, { perGroup: 2 } as never)).rejects.toThrow(
+      "perGroup must be { concurrency }",
+    );
+    await expect(client.setLimits(kind, { perGroup: { concurency: 2 } } as never)).rejects.toThrow(
+      'unknown option "perGroup.concurency": did you mean "perGroup.concurrency"?',
     );
     await expect(client.setLimits(kind, { concurency: 1 } as never)).rejects.toThrow(
       'did you mean "concurrency"',

@@ -33,6 +33,7 @@ const record = (over: Partial<TaskRecord> = {}): TaskRecord => ({
   progress: null,
   waitingFor: null,
   hasChildren: false,
+  group: null,
   cancelRequestedAt: null,
   tags: [],
   ...over,

@@ -18,6 +18,7 @@ interface LimitsArgs {
   concurrency?: number;
   rate?: number;
   "rate-interval-ms"?: number;
+  "per-group-concurrency"?: number;
   json: boolean;
 }
 
@@ -26,6 +27,9 @@ export function limitsLine(l: LimitsInfo): string {
   const parts = [
     l.concurrency === null ? null : `concurrency ${l.running}/${l.concurrency} running`,
     l.rate === null ? null : `rate ${l.startsInWindow}/${l.rate.limit} started per ${l.rate.intervalMs} ms`,
+    l.perGroup == null
+      ? null
+      : `per group at most ${l.perGroup.concurrency} running (groups taken in rotation)`,
   ].filter(Boolean);
   const held =
     l.heldBack === "paused"
@@ -69,12 +73,23 @@ export const limitsCommand = {
         coerce: positive("rate-interval-ms", 1),
         describe: "the rate's window, ms (default 1000)",
       })
+      .option("per-group-concurrency", {
+        requiresArg: true,
+        coerce: positive("per-group-concurrency", 1),
+        describe:
+          "at most N running tasks of each group (submit --group) of the kind, in all workers together; its groups are taken in rotation",
+      })
       .option("json", { type: "boolean", default: false, describe: "print JSON" })
       .check((argv) => {
         if (argv.action !== "list" && argv.kind === undefined)
           throw new CliError(`limits ${argv.action} needs a KIND`, 2);
-        if (argv.action === "set" && argv.concurrency === undefined && argv.rate === undefined)
-          throw new CliError("limits set needs --concurrency N or --rate N (or both)", 2);
+        if (
+          argv.action === "set" &&
+          argv.concurrency === undefined &&
+          argv.rate === undefined &&
+          argv["per-group-concurrency"] === undefined
+        )
+          throw new CliError("limits set needs --concurrency N, --rate N or --per-group-concurrency N", 2);
         if (argv["rate-interval-ms"] !== undefined && argv.rate === undefined)
           throw new CliError("--rate-interval-ms goes with --rate N", 2);
         return true;
@@ -83,6 +98,10 @@ export const limitsCommand = {
       .example(
         "taskq limits set api --rate 10 --rate-interval-ms 1000",
         "at most 10 api tasks started a second",
+      )
+      .example(
+        "taskq limits set import --per-group-concurrency 2",
+        "each tenant's imports (submit --group TENANT) 2 at a time, tenants taken in turn",
       )
       .example("taskq limits list", "every limit, and what it holds back now"),
   handler: async (argv: LimitsArgs) => {
@@ -101,6 +120,9 @@ export const limitsCommand = {
           ...(argv.rate === undefined
             ? {}
             : { rate: { limit: argv.rate, intervalMs: argv["rate-interval-ms"] ?? 1000 } }),
+          ...(argv["per-group-concurrency"] === undefined
+            ? {}
+            : { perGroup: { concurrency: argv["per-group-concurrency"] } }),
         });
         console.log(
           `limits of ${kind} set in ${redactUrl(store.location)} (workers apply them within a second)`,

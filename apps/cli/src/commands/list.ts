@@ -1,6 +1,7 @@
 import {
   CliError,
   correlationIdFlag,
+  groupFlag,
   integerAtLeast,
   TASK_STATUSES,
   taskView,
@@ -15,6 +16,7 @@ interface ListArgs {
   kind?: string;
   tag?: string;
   "correlation-id"?: string;
+  group?: string;
   before?: number;
   limit: number;
   json: boolean;
@@ -25,7 +27,7 @@ const MAX_LIMIT = 500;
 
 export const listCommand = {
   command: "list",
-  describe: "List tasks, newest first: by status, kind, tag or correlation id, a page at a time",
+  describe: "List tasks, newest first: by status, kind, tag, correlation id or group, a page at a time",
   builder: (y: Argv) =>
     storeOption(y)
       .option("status", { choices: TASK_STATUSES, describe: "only tasks with this status" })
@@ -40,6 +42,12 @@ export const listCommand = {
         requiresArg: true,
         coerce: correlationIdFlag("correlation-id"),
         describe: "only tasks enqueued with this correlation id (submit --correlation-id)",
+      })
+      .option("group", {
+        type: "string",
+        requiresArg: true,
+        coerce: groupFlag("group"),
+        describe: "only tasks of this group (submit --group)",
       })
       .option("before", {
         requiresArg: true,
@@ -64,6 +72,7 @@ export const listCommand = {
       })
       .example("taskq list --tag tenant:42", "the tasks tagged tenant:42, newest first")
       .example("taskq list --correlation-id req-7f3a", "the tasks a request enqueued")
+      .example("taskq list --group tenant-42 --status queued", "a tenant's waiting tasks")
       .example("taskq list --status failed --kind email --limit 20", "the last 20 failed emails"),
   handler: (argv: ListArgs) =>
     withExistingStore(argv.store, async (store) => {
@@ -74,6 +83,7 @@ export const listCommand = {
           ...(argv.kind === undefined ? {} : { kind: String(argv.kind) }),
           ...(argv.tag === undefined ? {} : { tag: String(argv.tag) }),
           ...(argv["correlation-id"] === undefined ? {} : { correlationId: argv["correlation-id"] }),
+          ...(argv.group === undefined ? {} : { group: argv.group }),
           ...(argv.before === undefined ? {} : { beforeSeq: argv.before }),
         }),
         store.now(),

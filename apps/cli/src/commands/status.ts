@@ -89,6 +89,7 @@ function lines(v: TaskView, workers: readonly WorkerReading[]): string[] {
     ...(v.tags.length === 0 ? [] : [row("tags", v.tags.join(", "))]),
     ...(v.correlationId === null ? [] : [row("correlation id", v.correlationId)]),
     ...(v.progress === null ? [] : [row("progress", clipped(JSON.stringify(v.progress)))]),
+    ...(v.group === null ? [] : [row("group", v.group)]),
     ...(v.traceContext === null ? [] : [row("traceparent", v.traceContext.traceparent)]),
     row("idempotency key", v.idempotencyKey),
     ...(result === undefined ? [] : [row("result", result.length > 80 ? `${result.slice(0, 80)}…` : result)]),

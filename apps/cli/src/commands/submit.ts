@@ -7,6 +7,7 @@ import {
   clientOf,
   correlationIdFlag,
   envDefault,
+  groupFlag,
   integerAtLeast,
   integerRule,
   isNewStoreFile,
@@ -38,6 +39,7 @@ interface SubmitArgs {
   tag?: string[];
   "correlation-id"?: string;
   after?: string[];
+  group?: string;
 }
 
 /** `--after ID[,ID]` (repeatable): the parents' ids, each once; one line naming the flag otherwise. */
@@ -137,6 +139,7 @@ async function enqueueAll(
     tags?: readonly string[];
     correlationId?: string;
     after?: readonly string[];
+    group?: string;
   },
 ): Promise<Submitted[]> {
   const { attempts, after, ...timing } = o;
@@ -272,6 +275,13 @@ export const submitCommand = {
         describe:
           "run after these tasks (ids, comma-separated or repeated): once every one has succeeded; one that fails cancels these",
       })
+      .option("group", {
+        type: "string",
+        requiresArg: true,
+        coerce: groupFlag("group"),
+        describe:
+          "the tasks' group (a tenant, a customer): in a kind with per-group limits (taskq limits set --per-group-concurrency) groups are taken in turn; taskq list --group finds them",
+      })
       .conflicts("run-at", "delay-ms")
       .conflicts("after", ["run-at", "delay-ms"])
       .check((argv) => {
@@ -387,6 +397,7 @@ export const submitCommand = {
         ...(argv.tag === undefined ? {} : { tags: argv.tag.map(String) }),
         ...(argv["correlation-id"] === undefined ? {} : { correlationId: argv["correlation-id"] }),
         ...(argv.after === undefined ? {} : { after: argv.after }),
+        ...(argv.group === undefined ? {} : { group: argv.group }),
       });
       for (const bad of invalid) {
         await store.recordInvalid(bad.id, bad.raw ?? null, {

@@ -35,6 +35,7 @@ export function taskRoutes(r: RouteContext): void {
       kind: params.kind(c.req.query("kind")),
       tag: params.tag(c.req.query("tag")),
       correlationId: params.correlationId(c.req.query("correlation")),
+      group: params.group(c.req.query("group")),
       ...(limitRaw === undefined || limitRaw === "" ? {} : { limit }),
     };
     const beforeSeq = params.positiveInteger("before", c.req.query("before"));
@@ -44,6 +45,7 @@ export function taskRoutes(r: RouteContext): void {
       ...(filter.kind === undefined ? {} : { kind: filter.kind }),
       ...(filter.tag === undefined ? {} : { tag: filter.tag }),
       ...(filter.correlationId === undefined ? {} : { correlationId: filter.correlationId }),
+      ...(filter.group === undefined ? {} : { group: filter.group }),
       ...(beforeSeq === undefined ? {} : { beforeSeq }),
     });
     const next = tasks.length === limit ? tasks.at(-1)?.seq : undefined;

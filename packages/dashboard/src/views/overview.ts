@@ -80,11 +80,11 @@ ${
 ${
   d.limits.length === 0
     ? html`<p class="empty">No kind has fleet limits (<code>taskq limits set</code>).</p>`
-    : html`<div class="scroll"><table class="limits"><thead><tr><th>kind</th><th class="num">running / concurrency</th><th class="num">starts / rate</th><th>now</th></tr></thead><tbody>${d.limits.map(
+    : html`<div class="scroll"><table class="limits"><thead><tr><th>kind</th><th class="num">running / concurrency</th><th class="num">starts / rate</th><th class="num">per group</th><th>now</th></tr></thead><tbody>${d.limits.map(
         (l) =>
           html`<tr><td>${l.kind}</td><td class="num">${l.running} / ${l.concurrency ?? "∞"}</td><td class="num">${
             l.rate === null ? "" : `${l.startsInWindow} / ${l.rate.limit} per ${duration(l.rate.intervalMs)}`
-          }</td><td>${heldBack(l, d.now)}</td></tr>`,
+          }</td><td class="num">${l.perGroup == null ? "" : `≤ ${l.perGroup.concurrency} running`}</td><td>${heldBack(l, d.now)}</td></tr>`,
       )}</tbody></table></div>`
 }`;
 }

@@ -12,6 +12,8 @@ export interface TaskFilter {
   readonly tag?: string;
   /** Only the tasks enqueued with this correlation id (`?correlation=`). */
   readonly correlationId?: string;
+  /** Only the tasks of this group (`?group=`). */
+  readonly group?: string;
   readonly q?: string;
   /** A page size asked for (kept in the next page's link). */
   readonly limit?: number;
@@ -35,6 +37,7 @@ function query(f: TaskFilter, before: number): string {
   if (f.kind) q.set("kind", f.kind);
   if (f.tag) q.set("tag", f.tag);
   if (f.correlationId) q.set("correlation", f.correlationId);
+  if (f.group) q.set("group", f.group);
   if (f.limit !== undefined) q.set("limit", String(f.limit));
   q.set("before", String(before));
   return q.toString();
@@ -55,6 +58,11 @@ function taskLinks(p: PageContext, list: TaskView["parents"]): Html | string {
     (l) =>
       html`<li><a href="${p.base}/tasks/${l.seq}">${l.id}</a> <span class="status ${l.status}">${l.status}</span>${l.runAnyway ? " (runs anyway)" : ""}</li>`,
   )}</ul>`;
+}
+
+/** A group as a link to every task of it. */
+function groupLink(p: PageContext, group: string): Html {
+  return html`<a href="${p.base}/tasks?${new URLSearchParams({ group }).toString()}">${group}</a>`;
 }
 
 /** A correlation id as a link to every task enqueued with it. */
@@ -83,7 +91,8 @@ export function taskListPage(
       f.kind === undefined || kinds.includes(f.kind) ? kinds : [f.kind, ...kinds]
     ).map((k) => html`<option value="${k}" ${k === f.kind ? "selected" : ""}>${k}</option>`)}</select></label>
 <label>tag <input type="text" name="tag" value="${f.tag ?? ""}" maxlength="100" placeholder="any"></label>
-<label>correlation id <input type="text" name="correlation" value="${f.correlationId ?? ""}" maxlength="200" placeholder="any"></label><button type="submit">Filter</button></form>
+<label>correlation id <input type="text" name="correlation" value="${f.correlationId ?? ""}" maxlength="200" placeholder="any"></label>
+<label>group <input type="text" name="group" value="${f.group ?? ""}" maxlength="100" placeholder="any"></label><button type="submit">Filter</button></form>
 ${
   tasks.length === 0
     ? html`<p class="empty">No task${f.q !== undefined ? " has this id, key or seq" : " here"}.</p>`
@@ -131,6 +140,7 @@ export function taskPage(p: PageContext, t: TaskView, log: TaskLog): Html {
       ["priority", t.priority],
       ["tags", t.tags.join(", ")],
       ["correlation id", t.correlationId === null ? "" : correlationLink(p, t.correlationId)],
+      ["group", t.group === null ? "" : groupLink(p, t.group)],
       ["traceparent", t.traceContext?.traceparent ?? ""],
       [
         "waiting for",

@@ -840,21 +840,27 @@ export class PgTaskStore implements TaskStoreDriver {
     }
     const walk = walkOf(q);
     const { rows } =
-      walk === "correlated"
-        ? await this.#conn.query<"task_page_correlated", records.Row>("task_page_correlated", {
+      walk === "grouped"
+        ? await this.#conn.query<"task_page_grouped", records.Row>("task_page_grouped", {
             ...q,
-            correlation_id: q.correlationId as string,
+            group_key: q.group as string,
+            correlation_id: q.correlationId,
           })
-        : walk === "tagged"
-          ? await this.#conn.query<"task_page_tagged", records.Row>("task_page_tagged", {
+        : walk === "correlated"
+          ? await this.#conn.query<"task_page_correlated", records.Row>("task_page_correlated", {
               ...q,
-              tag: q.tag as string,
+              correlation_id: q.correlationId as string,
             })
-          : walk === "failed"
-            ? await this.#conn.query<"task_page_failed", records.Row>("task_page_failed", q)
-            : walk === "cancelled"
-              ? await this.#conn.query<"task_page_cancelled", records.Row>("task_page_cancelled", q)
-              : await this.#conn.query<"task_page", records.Row>("task_page", q);
+          : walk === "tagged"
+            ? await this.#conn.query<"task_page_tagged", records.Row>("task_page_tagged", {
+                ...q,
+                tag: q.tag as string,
+              })
+            : walk === "failed"
+              ? await this.#conn.query<"task_page_failed", records.Row>("task_page_failed", q)
+              : walk === "cancelled"
+                ? await this.#conn.query<"task_page_cancelled", records.Row>("task_page_cancelled", q)
+                : await this.#conn.query<"task_page", records.Row>("task_page", q);
     return rows.map(records.toRecord);
   }
 

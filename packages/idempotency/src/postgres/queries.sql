@@ -26,30 +26,30 @@
 -- fragment: insert_tasks
 INSERT INTO :schema.tasks (seq, id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at,
   updated_at, next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version, tags,
-  correlation_id, trace_context)
+  correlation_id, trace_context, group_key)
 OVERRIDING SYSTEM VALUE
 SELECT u.seq, u.id, u.key, u.kind, u.payload,
   CASE WHEN u.start THEN 'running' ELSE 'queued' END, CASE WHEN u.start THEN 1 ELSE 0 END,
   u.max_attempts, clock.t, clock.t, u.due, u.priority, :rank_at(u.due, u.priority),
   CASE WHEN u.start THEN clock.t END, CASE WHEN u.start THEN u.owner END,
-  CASE WHEN u.start THEN clock.t + u.lease_ms END, 0, u.tags, u.correlation_id, u.trace_context
+  CASE WHEN u.start THEN clock.t + u.lease_ms END, 0, u.tags, u.correlation_id, u.trace_context, u.group_key
 FROM (SELECT nextval(':schema.tasks_seq_seq'::regclass) AS seq, v.*, COALESCE(v.run_at, clock.t + v.delay_ms) AS due
   FROM claims v, clock ORDER BY v.ord) AS u, clock
 ORDER BY u.kind COLLATE "C", u.key COLLATE "C", u.ord
 ON CONFLICT (kind, idempotency_key) DO NOTHING
 RETURNING seq, kind, idempotency_key, version, status, attempts, rank_at, next_run_at, priority, lease_owner,
-  lease_expires_at
+  lease_expires_at, group_key
 
 -- What `c` (insert_tasks) inserted, filed in its state's table (docs/architecture.md §4.2): a
 -- queued task's row in task_ready, a started one's lease in task_leases. Two CTEs, written
 -- `c AS (:insert_tasks), :file_new_tasks`.
 -- fragment: file_new_tasks
 ready_new AS (
-    INSERT INTO :schema.task_ready (seq, kind, rank_at, next_run_at, priority)
-    SELECT seq, kind, rank_at, next_run_at, priority FROM c WHERE status = 'queued'),
+    INSERT INTO :schema.task_ready (seq, kind, rank_at, next_run_at, priority, group_key)
+    SELECT seq, kind, rank_at, next_run_at, priority, group_key FROM c WHERE status = 'queued'),
   leased_new AS (
-    INSERT INTO :schema.task_leases (seq, kind, owner, expires_at)
-    SELECT seq, kind, lease_owner, lease_expires_at FROM c WHERE status = 'running')
+    INSERT INTO :schema.task_leases (seq, kind, owner, expires_at, group_key)
+    SELECT seq, kind, lease_owner, lease_expires_at, group_key FROM c WHERE status = 'running')
 
 -- One statement per event-loop turn carries every batched call: claims and the five transitions
 -- as data-modifying CTEs over `unnest` arrays (one round trip, one commit). The calls of one turn
@@ -80,9 +80,9 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
       @claim_max_attempts::int[], @claim_start::bool[], @claim_priority::int[], @claim_run_at::bigint[],
       @claim_delay_ms::bigint[], @claim_tags::text[], @claim_correlation_id::text[],
-      @claim_trace_context::text[]) WITH ORDINALITY
+      @claim_trace_context::text[], @claim_group::text[]) WITH ORDINALITY
       AS v(id, key, kind, payload, max_attempts, start, priority, run_at, delay_ms, tags, correlation_id,
-        trace_context, ord)),
+        trace_context, group_key, ord)),
   c AS (:insert_tasks), :file_new_tasks,
   -- a start deletes the task's ready row first (the token of "queued": a take that holds it is
   -- waited for, and then it is gone), then changes the task, as a take does
@@ -94,9 +94,10 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
       started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
     FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM unready)) AND (t.status = 'queued') IS TRUE
-    RETURNING t.seq, t.version, t.attempts, t.kind, t.lease_owner, t.lease_expires_at),
+    RETURNING t.seq, t.version, t.attempts, t.kind, t.lease_owner, t.lease_expires_at, t.group_key),
   leased AS (
-    INSERT INTO task_leases (seq, kind, owner, expires_at) SELECT seq, kind, lease_owner, lease_expires_at FROM st),
+    INSERT INTO task_leases (seq, kind, owner, expires_at, group_key)
+    SELECT seq, kind, lease_owner, lease_expires_at, group_key FROM st),
   su AS (
     UPDATE tasks t SET status = 'succeeded', output_key = u.output_key, etag = u.etag, result = u.result,
       finished_at = clock.t, updated_at = clock.t, error_class = NULL, error_message = NULL,
@@ -104,7 +105,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     FROM unnest(@succeed_seq::bigint[], @succeed_version::int[], @succeed_output_key::text[],
         @succeed_etag::text[], @succeed_result::text[]) AS u(seq, version, output_key, etag, result), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
-    RETURNING t.seq, t.kind, t.status, t.rank_at, t.next_run_at, t.priority, t.finished_at),
+    RETURNING t.seq, t.kind, t.status, t.rank_at, t.next_run_at, t.priority, t.finished_at, t.group_key),
   -- a retry or a release of a task whose cancel was asked for ends it cancelled (its worker had
   -- not heard of the cancel yet): it never runs again
   re AS (
@@ -119,7 +120,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
         @retry_error_message::text[], @retry_error_stack::text[]) AS u(seq, version, delay, error_class, message, stack), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
     RETURNING t.seq, t.kind, t.status, t.rank_at, t.next_run_at, t.priority, t.finished_at, t.attempts, t.started_at,
-      t.error_class, t.error_message, u.stack),
+      t.error_class, t.error_message, u.stack, t.group_key),
   fa AS (
     UPDATE tasks t SET status = 'failed', error_class = u.error_class, error_message = u.message,
       finished_at = clock.t, updated_at = clock.t, lease_expires_at = NULL,
@@ -139,7 +140,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       version = t.version + 1
     FROM unnest(@release_seq::bigint[], @release_version::int[]) AS u(seq, version), clock
     WHERE t.seq = u.seq AND t.version = u.version AND (t.status = 'running') IS TRUE
-    RETURNING t.seq, t.kind, t.status, t.rank_at, t.next_run_at, t.priority, t.finished_at, t.attempts, t.started_at),
+    RETURNING t.seq, t.kind, t.status, t.rank_at, t.next_run_at, t.priority, t.finished_at, t.attempts, t.started_at,
+      t.group_key),
   -- every attempt that ended other than in success, kept (a success is the task row's own)
   tried AS (
     INSERT INTO task_attempts (task_seq, attempt, started_at, finished_at, outcome, error_class, error_message, error_stack, worker)
@@ -150,14 +152,14 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       NULL, NULL, NULL, @owner FROM rl, clock),
   -- the tasks that left `running`: their lease goes; each is filed in its new state's table
   moved AS (
-    SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM su
-    UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM re
-    UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM fa
-    UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at FROM rl),
+    SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at, group_key FROM su
+    UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at, group_key FROM re
+    UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at, group_key FROM fa
+    UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at, group_key FROM rl),
   unleased AS (DELETE FROM task_leases WHERE seq = ANY(ARRAY(SELECT seq FROM moved))),
   requeued AS (
-    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority)
-    SELECT seq, kind, rank_at, next_run_at, priority FROM moved WHERE status = 'queued'),
+    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority, group_key)
+    SELECT seq, kind, rank_at, next_run_at, priority, group_key FROM moved WHERE status = 'queued'),
   finished AS (
     INSERT INTO task_done (seq, kind, status, finished_at)
     SELECT seq, kind, status, finished_at FROM moved WHERE status <> 'queued'),
@@ -320,8 +322,8 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       'lease_expired', 'its worker stopped without finishing it (killed, or frozen past its lease)', c.owner
     FROM r JOIN cand c ON c.seq = r.seq, clock),
   requeued AS (
-    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority)
-    SELECT seq, kind, rank_at, next_run_at, priority FROM r WHERE status = 'queued'),
+    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority, group_key)
+    SELECT seq, kind, rank_at, next_run_at, priority, group_key FROM r WHERE status = 'queued'),
   finished AS (
     INSERT INTO task_done (seq, kind, status, finished_at) SELECT seq, kind, status, finished_at FROM r
     WHERE status <> 'queued'),
@@ -405,8 +407,87 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM picked)) AND (t.status = 'queued') IS TRUE
     RETURNING t.*),
   leased AS (
-    INSERT INTO task_leases (seq, kind, owner, expires_at) SELECT seq, kind, lease_owner, lease_expires_at FROM taken)
+    INSERT INTO task_leases (seq, kind, owner, expires_at, group_key)
+    SELECT seq, kind, lease_owner, lease_expires_at, group_key FROM taken)
 SELECT * FROM taken ORDER BY rank_at, seq
+
+-- A grouped kind's take (docs/architecture.md §5.3), in the limited take's transaction after
+-- kind_limit_lock locked the kind's row (so one take of the kind at a time, across the fleet). The
+-- rotation's places: the groups named after @cursor (a skip scan of task_ready_group, which holds
+-- grouped tasks only: one probe per group with queued tasks), then the kind's tasks without a
+-- group, then the groups up to @cursor; at most @max_places of them. Each place gets a share of
+-- @limit (its ceiling over the places walked), no more than its group's cap less its leases (a
+-- probe of task_leases_group), its first due tasks in queue order locked FOR UPDATE SKIP LOCKED;
+-- the first @limit taken round by round (every place's first task, then every second...) in the
+-- walk's order. The tasks without a group are looked for among the first 64 due entries of the
+-- kind's queue only, so a take never walks a grouped backlog to find none. Cost: O(@max_places)
+-- probes plus the tasks taken, whatever the number of groups. The caller takes again when a
+-- place gave its whole share and the take came back short.
+-- name: task_take_groups
+WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
+  after_cursor(g, i) AS (
+    SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key > COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1), 1
+    UNION ALL
+    SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key > a.g ORDER BY r.group_key LIMIT 1), a.i + 1
+    FROM after_cursor a WHERE a.g IS NOT NULL AND a.i < @max_places::int),
+  up_to_cursor(g, i) AS (
+    SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1), 1
+    UNION ALL
+    SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key > b.g AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1), b.i + 1
+    FROM up_to_cursor b WHERE b.g IS NOT NULL AND b.i < @max_places::int),
+  n_after AS (SELECT count(*)::int AS n FROM after_cursor WHERE g IS NOT NULL),
+  places AS (
+    SELECT g, i AS w FROM after_cursor WHERE g IS NOT NULL
+    UNION ALL SELECT NULL, n_after.n + 1 FROM n_after
+    UNION ALL SELECT b.g, n_after.n + 1 + b.i FROM up_to_cursor b, n_after WHERE b.g IS NOT NULL),
+  walked AS (SELECT g, w FROM places WHERE w <= @max_places::int),
+  share AS (SELECT ceil(@limit::numeric / count(*))::int AS n FROM walked),
+  -- each group's room: its share, no more than its cap less its running tasks
+  room AS (
+    SELECT w.g, w.w, CASE WHEN w.g IS NULL THEN share.n ELSE GREATEST(0, LEAST(share.n, @cap::int - (
+      SELECT count(*)::int FROM task_leases l WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = w.g)))
+    END AS n
+    FROM walked w, share),
+  heads AS (
+    SELECT p.rid, p.seq, p.rank_at, room.w, room.n AS room
+    FROM room CROSS JOIN LATERAL (
+      SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r, clock
+      WHERE room.g IS NOT NULL AND r.group_key IS NOT NULL AND r.kind = @kind AND r.group_key = room.g
+        AND (r.next_run_at <= clock.t) IS TRUE
+      ORDER BY r.rank_at, r.seq LIMIT room.n FOR UPDATE SKIP LOCKED) p
+    UNION ALL
+    SELECT p.rid, p.seq, p.rank_at, room.w, room.n FROM room CROSS JOIN LATERAL (
+      SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r
+      WHERE room.g IS NULL AND r.ctid = ANY(ARRAY(
+        SELECT x.rid FROM (
+          SELECT q.ctid AS rid, q.group_key FROM task_ready q, clock
+          WHERE q.kind = @kind AND q.rank_at <= clock.t AND (q.next_run_at <= clock.t) IS TRUE
+          ORDER BY q.rank_at, q.seq LIMIT 64) x
+        WHERE x.group_key IS NULL))
+      ORDER BY r.rank_at, r.seq LIMIT room.n FOR UPDATE SKIP LOCKED) p),
+  picked AS (
+    SELECT rid, seq, w, k, room FROM (
+      SELECT rid, seq, w, room, row_number() OVER (PARTITION BY w ORDER BY rank_at, seq) AS k FROM heads) h
+    ORDER BY k, w LIMIT @limit::int),
+  unready AS (DELETE FROM task_ready WHERE ctid = ANY(ARRAY(SELECT rid FROM picked))),
+  taken AS (
+    UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
+      started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
+    FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM picked)) AND (t.status = 'queued') IS TRUE
+    RETURNING t.*),
+  leased AS (
+    INSERT INTO task_leases (seq, kind, owner, expires_at, group_key)
+    SELECT seq, kind, lease_owner, lease_expires_at, group_key FROM taken)
+SELECT taken.*, (SELECT count(*) FROM picked p2 WHERE p2.w = picked.w) >= picked.room AS place_full
+FROM taken JOIN picked ON picked.seq = taken.seq ORDER BY picked.k, picked.w
+
+-- Where a grouped kind's next take starts: after this group ('': after its tasks without a group).
+-- name: kind_group_cursor_set
+UPDATE kind_limits SET group_cursor = @group_cursor WHERE kind = @kind
 
 -- When the earliest queued task of each of @kinds (NULL: every kind) is due, and the database's
 -- time (no row: none queued). One probe of tasks_due per kind.
@@ -468,12 +549,12 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
       rank_at = :rank_at(clock.t, t.priority), updated_at = clock.t,
       lease_owner = NULL, error_class = NULL, error_message = NULL, version = t.version + 1
     FROM clock WHERE t.seq = ANY(@task_seqs::bigint[]) AND (t.status = 'failed') IS TRUE
-    RETURNING t.seq, t.kind, t.rank_at, t.next_run_at, t.priority),
+    RETURNING t.seq, t.kind, t.rank_at, t.next_run_at, t.priority, t.group_key),
   undone AS (
     DELETE FROM task_done WHERE status = 'failed' AND seq = ANY(ARRAY(SELECT seq FROM redriven))),
   requeued AS (
-    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority)
-    SELECT seq, kind, rank_at, next_run_at, priority FROM redriven),
+    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority, group_key)
+    SELECT seq, kind, rank_at, next_run_at, priority, group_key FROM redriven),
   marked AS (
     UPDATE dead_letters d SET redriven_at = clock.t FROM clock
     WHERE d.task_seq = ANY(ARRAY(SELECT seq FROM redriven)) AND d.redriven_at IS NULL)
@@ -615,9 +696,9 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     SELECT v.*, false AS start, NULL::text AS owner, NULL::bigint AS lease_ms
     FROM unnest(@claim_id::text[], @claim_key::text[], @claim_kind::text[], @claim_payload::text[],
       @claim_max_attempts::int[], @claim_priority::int[], @claim_run_at::bigint[], @claim_delay_ms::bigint[],
-      @claim_tags::text[], @claim_correlation_id::text[], @claim_trace_context::text[])
+      @claim_tags::text[], @claim_correlation_id::text[], @claim_trace_context::text[], @claim_group::text[])
       WITH ORDINALITY AS v(id, key, kind, payload, max_attempts, priority, run_at, delay_ms, tags, correlation_id,
-        trace_context, ord)),
+        trace_context, group_key, ord)),
   c AS (:insert_tasks), :file_new_tasks,
   ex AS (
     SELECT t.* FROM :schema.tasks t
@@ -682,7 +763,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     SELECT @id::text AS id, @idempotency_key::text AS key, @kind::text AS kind, @payload::text AS payload,
       @max_attempts::int AS max_attempts, @priority::int AS priority, @fired_at::bigint AS run_at,
       0::bigint AS delay_ms, NULL::text AS tags, NULL::text AS correlation_id, NULL::text AS trace_context,
-      1::bigint AS ord, false AS start, NULL::text AS owner,
+      NULL::text AS group_key, 1::bigint AS ord, false AS start, NULL::text AS owner,
       NULL::bigint AS lease_ms
     FROM adv),
   c AS (:insert_tasks), :file_new_tasks,
@@ -698,7 +779,7 @@ SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS now
 -- `breaker_probe_until`: the lease expiry of the probe's task while it runs (its task_leases row),
 -- looked up only for a breaker that is open or half-open with a probe.
 -- fragment: breaker_columns
-l.breaker_failures, l.breaker_window_ms, l.breaker_cooldown_ms, l.breaker_errors, l.breaker_ratio,
+l.per_group_concurrency, l.group_cursor, l.breaker_failures, l.breaker_window_ms, l.breaker_cooldown_ms, l.breaker_errors, l.breaker_ratio,
   l.breaker_min_attempts, l.breaker_window_start, l.breaker_count, l.breaker_attempts, l.breaker_opened_at,
   l.breaker_probe_seq,
   CASE WHEN l.breaker_opened_at IS NOT NULL AND l.breaker_probe_seq IS NOT NULL THEN
@@ -735,15 +816,18 @@ WHERE l.kind = u.kind
 -- A put keeps the current rate window's count.
 -- name: kind_limit_put
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
-INSERT INTO kind_limits (kind, concurrency, rate_limit, rate_interval_ms, window_start, window_count, updated_at)
-SELECT @kind, @concurrency::int, @rate_limit::int, @rate_interval_ms::bigint, 0, 0, clock.t FROM clock
+INSERT INTO kind_limits (kind, concurrency, rate_limit, rate_interval_ms, window_start, window_count, updated_at,
+  per_group_concurrency)
+SELECT @kind, @concurrency::int, @rate_limit::int, @rate_interval_ms::bigint, 0, 0, clock.t, @per_group_concurrency::int
+FROM clock
 ON CONFLICT (kind) DO UPDATE SET concurrency = excluded.concurrency, rate_limit = excluded.rate_limit,
-  rate_interval_ms = excluded.rate_interval_ms, updated_at = excluded.updated_at
+  rate_interval_ms = excluded.rate_interval_ms, updated_at = excluded.updated_at,
+  per_group_concurrency = excluded.per_group_concurrency
 
 -- Limits removed: the row goes, unless the kind is paused or has a breaker (then it keeps those alone).
 -- name: kind_limit_remove
 WITH kept AS (
-  UPDATE kind_limits SET concurrency = NULL, rate_limit = NULL, rate_interval_ms = NULL
+  UPDATE kind_limits SET concurrency = NULL, rate_limit = NULL, rate_interval_ms = NULL, per_group_concurrency = NULL
   WHERE kind = @kind AND (paused_at IS NOT NULL OR breaker_failures IS NOT NULL) RETURNING kind)
 DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NULL AND breaker_failures IS NULL
 
@@ -763,10 +847,12 @@ SELECT (SELECT paused_at FROM before) IS NULL AS changed
 -- name: kind_resume
 WITH resumed AS (
   UPDATE kind_limits SET paused_at = NULL WHERE kind = @kind AND paused_at IS NOT NULL
-    AND (concurrency IS NOT NULL OR rate_limit IS NOT NULL OR breaker_failures IS NOT NULL) RETURNING kind),
+    AND (concurrency IS NOT NULL OR rate_limit IS NOT NULL OR per_group_concurrency IS NOT NULL
+      OR breaker_failures IS NOT NULL) RETURNING kind),
   gone AS (
   DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NOT NULL
-    AND concurrency IS NULL AND rate_limit IS NULL AND breaker_failures IS NULL RETURNING kind)
+    AND concurrency IS NULL AND rate_limit IS NULL AND per_group_concurrency IS NULL AND breaker_failures IS NULL
+    RETURNING kind)
 SELECT (SELECT count(*) FROM resumed)::int + (SELECT count(*) FROM gone)::int AS n
 
 -- A breaker set (setBreaker): the kind's row, made when it has none; a breaker set again keeps
@@ -789,9 +875,10 @@ WITH cleared AS (
     breaker_errors = NULL, breaker_ratio = NULL, breaker_min_attempts = NULL, breaker_window_start = 0,
     breaker_count = 0, breaker_attempts = 0, breaker_opened_at = NULL, breaker_probe_seq = NULL
   WHERE kind = @kind AND breaker_failures IS NOT NULL
-    AND (concurrency IS NOT NULL OR rate_limit IS NOT NULL OR paused_at IS NOT NULL) RETURNING kind)
+    AND (concurrency IS NOT NULL OR rate_limit IS NOT NULL OR per_group_concurrency IS NOT NULL
+      OR paused_at IS NOT NULL) RETURNING kind)
 DELETE FROM kind_limits WHERE kind = @kind AND breaker_failures IS NOT NULL
-  AND concurrency IS NULL AND rate_limit IS NULL AND paused_at IS NULL
+  AND concurrency IS NULL AND rate_limit IS NULL AND per_group_concurrency IS NULL AND paused_at IS NULL
 
 -- A reset (resetBreaker): an open breaker closed now, its count started again. `n`: it was open.
 -- name: kind_breaker_reset
@@ -969,6 +1056,17 @@ SELECT * FROM (
   SELECT * FROM tasks t
   WHERE t.correlation_id = @correlation_id::text AND t.seq < @before::bigint
     AND (@status::text IS NULL OR t.status = @status::text) AND (@kind::text IS NULL OR t.kind = @kind::text)
+    AND (@tag::text IS NULL OR EXISTS (SELECT 1 FROM task_tags g WHERE g.tag = @tag::text AND g.task_seq = t.seq))
+  ORDER BY t.seq DESC LIMIT 500) p
+ORDER BY seq DESC LIMIT @limit::int
+
+-- A group's tasks (listTasks({ group })), newest first through tasks_group (grouped tasks only).
+-- name: task_page_grouped
+SELECT * FROM (
+  SELECT * FROM tasks t
+  WHERE t.group_key IS NOT NULL AND t.group_key = @group_key::text AND t.seq < @before::bigint
+    AND (@status::text IS NULL OR t.status = @status::text) AND (@kind::text IS NULL OR t.kind = @kind::text)
+    AND (@correlation_id::text IS NULL OR t.correlation_id = @correlation_id::text)
     AND (@tag::text IS NULL OR EXISTS (SELECT 1 FROM task_tags g WHERE g.tag = @tag::text AND g.task_seq = t.seq))
   ORDER BY t.seq DESC LIMIT 500) p
 ORDER BY seq DESC LIMIT @limit::int

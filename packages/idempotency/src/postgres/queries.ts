@@ -33,6 +33,7 @@ export type ClaimColumns = Pick<
   | "claim_tags"
   | "claim_correlation_id"
   | "claim_trace_context"
+  | "claim_group"
 >;
 
 /**
@@ -53,6 +54,7 @@ export function claimColumns(claims: readonly CheckedClaim[]): ClaimColumns {
     claim_tags: claims.map((c) => c.tags),
     claim_correlation_id: claims.map((c) => c.correlationId),
     claim_trace_context: claims.map((c) => c.traceContext),
+    claim_group: claims.map((c) => c.group),
   };
 }
 
@@ -74,6 +76,8 @@ export interface TurnParams extends Now, Lease {
   readonly claim_correlation_id: readonly (string | null)[];
   /** Each claim's trace context as JSON, or null (migration 017). */
   readonly claim_trace_context: readonly (string | null)[];
+  /** Each claim's group, or null (migration 019). */
+  readonly claim_group: readonly (string | null)[];
   readonly start_seq: readonly number[];
   readonly start_version: readonly number[];
   readonly succeed_seq: readonly number[];
@@ -133,6 +137,16 @@ export interface PgParams extends PageStatementParams {
       /** Take nothing when a kind served has a row in kind_limits (the caller read none for them). */
       readonly skip_limited: boolean;
     };
+  /** A grouped kind's take (group rotation, §5.3): see the statement. */
+  task_take_groups: Now &
+    Lease & {
+      readonly kind: string;
+      readonly limit: number;
+      readonly cap: number;
+      readonly cursor: string | null;
+      readonly max_places: number;
+    };
+  kind_group_cursor_set: { readonly kind: string; readonly group_cursor: string };
   task_next_due: Now & { readonly kinds: readonly string[] | null };
   task_running_owners: None;
   task_renew_leases: Now & Lease & { readonly seqs: readonly number[] };

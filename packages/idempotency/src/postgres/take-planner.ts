@@ -8,6 +8,7 @@ import { allowances, type KindLimitRow, windowsAfter } from "../limits.js";
 import type * as records from "../record.js";
 import type * as T from "../types.js";
 import type { PgConnection } from "./connection.js";
+import { takeGroups } from "./group-take.js";
 import type { PgParams } from "./queries.js";
 
 /** How long a store trusts its list of the kinds with limits, ms (see limitedKinds). */
@@ -185,17 +186,34 @@ export class TakePlanner {
       );
       const running = new Map(counted.rows.map((r) => [r.kind, r.n]));
       const allow = allowances(limit, locked, running, now, perKind);
-      const taken = (
-        await query<"task_take", TakenRow>("task_take", {
-          ...base,
-          // the time the windows were judged by is the tasks' start time too
-          now,
-          limit,
-          allow_kinds: [...allow.keys()],
-          allow_n: [...allow.values()],
-          skip_limited: false,
-        })
-      ).rows;
+      // a grouped kind (per-group limits, §5.3) is taken in rotation between its groups by
+      // group-take.ts, and task_take takes none of it; the others exactly as without groups
+      const grouped: TakenRow[] = [];
+      for (const row of locked) {
+        if (row.per_group_concurrency == null) continue;
+        const n = Math.min(limit - grouped.length, allow.get(row.kind) ?? limit);
+        allow.set(row.kind, 0);
+        if (n > 0 && (serve === null || serve.includes(row.kind)))
+          grouped.push(
+            ...(await takeGroups(query, row, n, { now, owner: base.owner, lease_ms: base.lease_ms })),
+          );
+      }
+      const rest = limit - grouped.length;
+      const ungrouped =
+        rest <= 0
+          ? []
+          : (
+              await query<"task_take", TakenRow>("task_take", {
+                ...base,
+                // the time the windows were judged by is the tasks' start time too
+                now,
+                limit: rest,
+                allow_kinds: [...allow.keys()],
+                allow_n: [...allow.values()].map((n) => Math.min(n, rest)),
+                skip_limited: false,
+              })
+            ).rows;
+      const taken = [...ungrouped, ...grouped];
       const started = new Map<string, number>();
       for (const r of taken) started.set(r.kind, (started.get(r.kind) ?? 0) + 1);
       const windows = windowsAfter(locked, started, now);

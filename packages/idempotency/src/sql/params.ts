@@ -29,6 +29,13 @@ export interface PageStatementParams {
     readonly status: TaskStatus | null;
     readonly kind: string | null;
   };
+  task_page_grouped: PageParams & {
+    readonly group_key: string;
+    readonly correlation_id: string | null;
+    readonly tag: string | null;
+    readonly status: TaskStatus | null;
+    readonly kind: string | null;
+  };
   task_page_failed: PageParams & { readonly kind: string | null };
   task_page_cancelled: PageParams & { readonly kind: string | null };
   task_kinds: Record<never, never>;
@@ -55,6 +62,7 @@ export interface KindLimitParams {
   readonly concurrency: number | null;
   readonly rate_limit: number | null;
   readonly rate_interval_ms: number | null;
+  readonly per_group_concurrency: number | null;
 }
 
 /** schedule_put's parameters from a schedule checked by validate.checkSchedule (its JSON texts). */
@@ -80,5 +88,6 @@ export function kindLimitParams(kind: string, limits: KindLimits): KindLimitPara
     concurrency: limits.concurrency ?? null,
     rate_limit: limits.rate?.limit ?? null,
     rate_interval_ms: limits.rate?.intervalMs ?? null,
+    per_group_concurrency: limits.perGroup?.concurrency ?? null,
   };
 }

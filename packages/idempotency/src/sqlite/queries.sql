@@ -14,18 +14,19 @@
 -- build before: about twice the rate without; the figures are in packages/taskq/README.md).
 -- name: task_claim
 INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
-  next_run_at, priority, rank_at, version, tags, correlation_id, trace_context)
+  next_run_at, priority, rank_at, version, tags, correlation_id, trace_context, group_key)
 VALUES (@id, @idempotency_key, @kind, @payload, 'queued', 0, @max_attempts, @now, @now, @next_run_at,
-  @priority, :rank_at(@next_run_at, @priority), 0, @tags, @correlation_id, @trace_context)
+  @priority, :rank_at(@next_run_at, @priority), 0, @tags, @correlation_id, @trace_context, @group_key)
 ON CONFLICT (kind, idempotency_key) DO NOTHING
 
 -- A claim with `start`: running at once, leased to this owner, its first attempt counted.
 -- name: task_claim_running
 INSERT INTO tasks (id, idempotency_key, kind, payload, status, attempts, max_attempts, created_at, updated_at,
   next_run_at, priority, rank_at, started_at, lease_owner, lease_expires_at, version, tags, correlation_id,
-  trace_context)
+  trace_context, group_key)
 VALUES (@id, @idempotency_key, @kind, @payload, 'running', 1, @max_attempts, @now, @now, @now,
-  @priority, :rank_at(@now, @priority), @now, @owner, @lease_expires_at, 0, @tags, @correlation_id, @trace_context)
+  @priority, :rank_at(@now, @priority), @now, @owner, @lease_expires_at, 0, @tags, @correlation_id, @trace_context,
+  @group_key)
 ON CONFLICT (kind, idempotency_key) DO NOTHING
 
 -- name: task_get
@@ -142,6 +143,47 @@ SELECT * FROM (
     WHERE status = 'queued' AND priority < 0 AND kind = @kind AND rank_at > @now AND next_run_at <= @now
     ORDER BY rank_at, seq LIMIT @kind_limit)
   ORDER BY rank_at, seq LIMIT @kind_limit)
+
+-- A grouped kind's take (group-take.ts, docs/architecture.md §5.3), one small statement a step in
+-- the take's transaction. The next group after @after with queued tasks, in name order: one probe
+-- of tasks_group_queued (grouped queued tasks only).
+-- name: task_group_next
+SELECT group_key FROM tasks INDEXED BY tasks_group_queued
+WHERE status = 'queued' AND group_key IS NOT NULL AND kind = @kind AND group_key > @after
+ORDER BY group_key LIMIT 1
+
+-- A group's running tasks, in every process (tasks_group_running: grouped running tasks only).
+-- name: task_group_running
+SELECT COUNT(*) AS n FROM tasks INDEXED BY tasks_group_running
+WHERE status = 'running' AND group_key IS NOT NULL AND kind = @kind AND group_key = @group_key
+
+-- A group's head taken: its first due task in queue order (rank, then seq), leased.
+-- name: task_group_take_head
+UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version + 1, started_at = @now,
+  updated_at = @now, lease_owner = @owner, lease_expires_at = @lease_expires_at
+WHERE seq = (
+  SELECT seq FROM tasks INDEXED BY tasks_group_queued
+  WHERE status = 'queued' AND group_key IS NOT NULL AND kind = @kind AND group_key = @group_key
+    AND next_run_at <= @now
+  ORDER BY rank_at, seq LIMIT 1)
+RETURNING *
+
+-- A grouped kind's tasks without a group: the first due one among the first 64 due entries of the
+-- kind's queue (a window, so a take never walks a grouped backlog to find none; see §5.3).
+-- name: task_group_take_ungrouped
+UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version + 1, started_at = @now,
+  updated_at = @now, lease_owner = @owner, lease_expires_at = @lease_expires_at
+WHERE seq = (
+  SELECT seq FROM (
+    SELECT seq, rank_at, group_key FROM tasks INDEXED BY tasks_queued
+    WHERE status = 'queued' AND kind = @kind AND rank_at <= @now AND next_run_at <= @now
+    ORDER BY rank_at, seq LIMIT 64)
+  WHERE group_key IS NULL ORDER BY rank_at, seq LIMIT 1)
+RETURNING *
+
+-- Where a grouped kind's next take starts: after this group ('' : after its tasks without a group).
+-- name: kind_group_cursor_set
+UPDATE kind_limits SET group_cursor = @group_cursor WHERE kind = @kind
 
 -- The kinds that have queued tasks: a skip scan of tasks_queued, one probe per kind.
 -- name: task_queued_kinds
@@ -356,7 +398,7 @@ SELECT @now AS now
 -- runs, looked up only for a breaker that is open or half-open with a probe.
 -- name: kind_limit_list
 SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, l.paused_at,
-  l.breaker_failures, l.breaker_window_ms, l.breaker_cooldown_ms, l.breaker_errors, l.breaker_ratio,
+  l.per_group_concurrency, l.group_cursor, l.breaker_failures, l.breaker_window_ms, l.breaker_cooldown_ms, l.breaker_errors, l.breaker_ratio,
   l.breaker_min_attempts, l.breaker_window_start, l.breaker_count, l.breaker_attempts, l.breaker_opened_at,
   l.breaker_probe_seq,
   CASE WHEN l.breaker_opened_at IS NOT NULL AND l.breaker_probe_seq IS NOT NULL THEN
@@ -371,10 +413,12 @@ SELECT COUNT(*) AS n FROM tasks INDEXED BY tasks_running WHERE status = 'running
 
 -- A put keeps the current rate window's count.
 -- name: kind_limit_put
-INSERT INTO kind_limits (kind, concurrency, rate_limit, rate_interval_ms, window_start, window_count, updated_at)
-VALUES (@kind, @concurrency, @rate_limit, @rate_interval_ms, 0, 0, @now)
+INSERT INTO kind_limits (kind, concurrency, rate_limit, rate_interval_ms, window_start, window_count, updated_at,
+  per_group_concurrency)
+VALUES (@kind, @concurrency, @rate_limit, @rate_interval_ms, 0, 0, @now, @per_group_concurrency)
 ON CONFLICT (kind) DO UPDATE SET concurrency = excluded.concurrency, rate_limit = excluded.rate_limit,
-  rate_interval_ms = excluded.rate_interval_ms, updated_at = excluded.updated_at
+  rate_interval_ms = excluded.rate_interval_ms, updated_at = excluded.updated_at,
+  per_group_concurrency = excluded.per_group_concurrency
 
 -- Limits removed: the row goes, unless the kind is paused or has a breaker (then kind_limit_clear
 -- keeps those alone).
@@ -382,7 +426,8 @@ ON CONFLICT (kind) DO UPDATE SET concurrency = excluded.concurrency, rate_limit 
 DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NULL AND breaker_failures IS NULL
 
 -- name: kind_limit_clear
-UPDATE kind_limits SET concurrency = NULL, rate_limit = NULL, rate_interval_ms = NULL WHERE kind = @kind
+UPDATE kind_limits SET concurrency = NULL, rate_limit = NULL, rate_interval_ms = NULL, per_group_concurrency = NULL
+WHERE kind = @kind
 
 -- A pause (pauseKind): the kind's row, made when it has none; a paused kind keeps its first time.
 -- name: kind_pause
@@ -401,6 +446,7 @@ UPDATE kind_limits SET paused_at = NULL WHERE kind = @kind AND paused_at IS NOT 
 
 -- name: kind_resume_gone
 DELETE FROM kind_limits WHERE kind = @kind AND paused_at IS NULL AND concurrency IS NULL AND rate_limit IS NULL
+  AND per_group_concurrency IS NULL
   AND breaker_failures IS NULL
 
 -- A breaker set (setBreaker): the kind's row, made when it has none; a breaker set again keeps
@@ -565,6 +611,15 @@ ORDER BY g.task_seq DESC LIMIT @limit
 SELECT * FROM tasks INDEXED BY tasks_correlation
 WHERE correlation_id = @correlation_id AND seq < @before
   AND (@status IS NULL OR status = @status) AND (@kind IS NULL OR kind = @kind)
+  AND (@tag IS NULL OR EXISTS (SELECT 1 FROM task_tags g WHERE g.tag = @tag AND g.task_seq = tasks.seq))
+ORDER BY seq DESC LIMIT @limit
+
+-- A group's tasks (listTasks({ group })), newest first through tasks_group (grouped tasks only).
+-- name: task_page_grouped
+SELECT * FROM tasks INDEXED BY tasks_group
+WHERE group_key IS NOT NULL AND group_key = @group_key AND seq < @before
+  AND (@status IS NULL OR status = @status) AND (@kind IS NULL OR kind = @kind)
+  AND (@correlation_id IS NULL OR correlation_id = @correlation_id)
   AND (@tag IS NULL OR EXISTS (SELECT 1 FROM task_tags g WHERE g.tag = @tag AND g.task_seq = tasks.seq))
 ORDER BY seq DESC LIMIT @limit
 

@@ -33,6 +33,8 @@ interface Claim extends Now {
   readonly correlation_id: string | null;
   /** The enqueuing span's W3C trace context as JSON, or null (migration 017). */
   readonly trace_context: string | null;
+  /** Its group, or null (migration 019). */
+  readonly group_key: string | null;
 }
 interface Lease {
   readonly owner: string;
@@ -112,6 +114,11 @@ export interface SqliteParams extends PageStatementParams {
   /** A template: one kind's part of task_take. */
   task_take_kind: Now & { readonly kind: string; readonly kind_limit: number };
   task_queued_kinds: None;
+  task_group_next: { readonly kind: string; readonly after: string };
+  task_group_running: { readonly kind: string; readonly group_key: string };
+  task_group_take_head: Now & Lease & { readonly kind: string; readonly group_key: string };
+  task_group_take_ungrouped: Now & Lease & { readonly kind: string };
+  kind_group_cursor_set: { readonly kind: string; readonly group_cursor: string };
   task_next_due: { readonly kind: string };
   /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */
   task_reclaim: Now & { readonly owner: string | null };

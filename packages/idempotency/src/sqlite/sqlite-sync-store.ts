@@ -43,6 +43,7 @@ import * as validate from "../validate.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
 import { fromSqlite } from "./errors.js";
 import { linkFlow, linksOf, releaseChildren, withParents } from "./flow-release.js";
+import { takeGrouped } from "./group-take.js";
 import { openDatabase } from "./open-database.js";
 import { prepareStatements, type SqliteStatements, type TakeParams, takeStatement } from "./queries.js";
 
@@ -168,8 +169,19 @@ export class SqliteSyncStore {
    * the insert's rowid). Of two processes claiming one key, one wins.
    */
   claim(input: T.ClaimInput): T.ClaimResult {
-    const { kind, payload, maxAttempts, priority, runAt, delayMs, start, tags, correlationId, traceContext } =
-      validate.checkClaim(input, this.maxAttempts);
+    const {
+      kind,
+      payload,
+      maxAttempts,
+      priority,
+      runAt,
+      delayMs,
+      start,
+      tags,
+      correlationId,
+      traceContext,
+      group,
+    } = validate.checkClaim(input, this.maxAttempts);
     return this.#guard("claim", () => {
       const now = this.#now();
       // one params object for either statement (each binds the names it has): a spread of a
@@ -188,6 +200,7 @@ export class SqliteSyncStore {
         tags,
         correlation_id: correlationId,
         trace_context: traceContext,
+        group_key: group,
       };
       const insert = () => {
         const inserted = (start ? this.#s.task_claim_running : this.#s.task_claim).run(params);
@@ -429,12 +442,25 @@ export class SqliteSyncStore {
       // the limited kinds' rows and running counts, read in this (immediate, so serial) transaction
       const rows = this.#s.kind_limit_list.all() as KindLimitRow[];
       const allow = allowances(limit, rows, this.#runningOf(rows), now, options.perKind);
-      const serve = (
+      const served = (
         kinds ?? (this.#s.task_queued_kinds.all() as { kind: string }[]).map((r) => r.kind)
       ).filter((kind) => (allow.get(kind) ?? limit) > 0);
-      if (serve.length === 0) return [];
+      // a grouped kind (per-group limits, §5.3) is taken in rotation between its groups, by
+      // group-take.ts; the others by task_take, exactly as without groups
+      const grouped = rows.filter((r) => r.per_group_concurrency != null && served.includes(r.kind));
+      const serve = grouped.length === 0 ? served : served.filter((k) => !grouped.some((r) => r.kind === k));
+      const groupTaken: records.Row[] = [];
+      for (const row of grouped) {
+        if (groupTaken.length >= limit) break;
+        const n = Math.min(limit - groupTaken.length, allow.get(row.kind) ?? limit);
+        groupTaken.push(
+          ...takeGrouped(this.#s, row, n, { now, owner: this.owner, leaseExpiresAt: now + this.leaseMs }),
+        );
+      }
+      if (serve.length === 0 && groupTaken.length === 0) return [];
+      const rest = limit - groupTaken.length;
       let take = this.#takes.get(serve.length);
-      if (!take) {
+      if (!take && serve.length > 0 && rest > 0) {
         take = takeStatement(this.#db, serve.length);
         this.#takes.set(serve.length, take);
       }
@@ -442,18 +468,19 @@ export class SqliteSyncStore {
         now,
         owner: this.owner,
         lease_expires_at: now + this.leaseMs,
-        limit,
+        limit: rest,
       };
       for (let i = 0; i < serve.length; i++) {
         params[`kind_${i}`] = serve[i];
-        params[`kind_${i}_limit`] = allow.get(serve[i] as string) ?? limit;
+        params[`kind_${i}_limit`] = Math.min(rest, allow.get(serve[i] as string) ?? limit);
       }
-      // the taken rows as the update left them (RETURNING has no order): in queue order
-      const taken = take(params as unknown as TakeParams);
-      if (taken.length === 0) return [];
+      // the taken rows as the update left them (RETURNING has no order): in queue order; a
+      // grouped kind's after them, in their rotation's order
+      const taken = take === undefined || rest <= 0 ? [] : take(params as unknown as TakeParams);
+      if (taken.length === 0 && groupTaken.length === 0) return [];
       const rank = (row: records.Row) => (row as records.Row & { rank_at: number }).rank_at;
       taken.sort((a, b) => rank(a) - rank(b) || a.seq - b.seq);
-      const takenRecords = taken.map(records.toRecord);
+      const takenRecords = [...taken, ...groupTaken].map(records.toRecord);
       if (rows.length > 0) {
         const started = new Map<string, number>();
         for (const r of takenRecords) started.set(r.kind, (started.get(r.kind) ?? 0) + 1);
@@ -827,15 +854,21 @@ export class SqliteSyncStore {
       }
       const walk = walkOf(q);
       const rows =
-        walk === "correlated"
-          ? this.#s.task_page_correlated.all({ ...q, correlation_id: q.correlationId as string })
-          : walk === "tagged"
-            ? this.#s.task_page_tagged.all({ ...q, tag: q.tag as string })
-            : walk === "failed"
-              ? this.#s.task_page_failed.all(q)
-              : walk === "cancelled"
-                ? this.#s.task_page_cancelled.all(q)
-                : this.#s.task_page.all(q);
+        walk === "grouped"
+          ? this.#s.task_page_grouped.all({
+              ...q,
+              group_key: q.group as string,
+              correlation_id: q.correlationId,
+            })
+          : walk === "correlated"
+            ? this.#s.task_page_correlated.all({ ...q, correlation_id: q.correlationId as string })
+            : walk === "tagged"
+              ? this.#s.task_page_tagged.all({ ...q, tag: q.tag as string })
+              : walk === "failed"
+                ? this.#s.task_page_failed.all(q)
+                : walk === "cancelled"
+                  ? this.#s.task_page_cancelled.all(q)
+                  : this.#s.task_page.all(q);
       return (rows as records.Row[]).map(records.toRecord);
     });
   }

@@ -21,6 +21,6 @@ export const MIGRATION_NAMES = [
   "016_kind_breaker",
   "017_task_correlation",
   "018_task_edges",
-  "019_reserved",
+  "019_task_groups",
   "020_task_progress_logs",
 ] as const;

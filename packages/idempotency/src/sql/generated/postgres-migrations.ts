@@ -18,7 +18,7 @@ import m015 from "../../postgres/migrations/015_task_attempts.sql";
 import m016 from "../../postgres/migrations/016_kind_breaker.sql";
 import m017 from "../../postgres/migrations/017_task_correlation.sql";
 import m018 from "../../postgres/migrations/018_task_edges.sql";
-import m019 from "../../postgres/migrations/019_reserved.sql";
+import m019 from "../../postgres/migrations/019_task_groups.sql";
 import m020 from "../../postgres/migrations/020_task_progress_logs.sql";
 
 /** The text of each file of postgres/migrations/, by name. */
@@ -41,6 +41,6 @@ export const PG_MIGRATION_FILES = {
   "016_kind_breaker": m016,
   "017_task_correlation": m017,
   "018_task_edges": m018,
-  "019_reserved": m019,
+  "019_task_groups": m019,
   "020_task_progress_logs": m020,
 } as const;

@@ -19,6 +19,7 @@ export interface PgQueryFile {
     claim_tags: true;
     claim_correlation_id: true;
     claim_trace_context: true;
+    claim_group: true;
     start_seq: true;
     start_version: true;
     succeed_seq: true;
@@ -59,6 +60,7 @@ export interface PgQueryFile {
     claim_tags: true;
     claim_correlation_id: true;
     claim_trace_context: true;
+    claim_group: true;
     start_seq: true;
     start_version: true;
     succeed_seq: true;
@@ -106,6 +108,20 @@ export interface PgQueryFile {
     skip_limited: true;
     owner: true;
     lease_ms: true;
+  };
+  task_take_groups: {
+    now: true;
+    kind: true;
+    cursor: true;
+    max_places: true;
+    limit: true;
+    cap: true;
+    owner: true;
+    lease_ms: true;
+  };
+  kind_group_cursor_set: {
+    group_cursor: true;
+    kind: true;
   };
   task_next_due: {
     now: true;
@@ -199,6 +215,7 @@ export interface PgQueryFile {
     claim_tags: true;
     claim_correlation_id: true;
     claim_trace_context: true;
+    claim_group: true;
     channel: true;
   };
   notify_work: {
@@ -270,6 +287,7 @@ export interface PgQueryFile {
     concurrency: true;
     rate_limit: true;
     rate_interval_ms: true;
+    per_group_concurrency: true;
   };
   kind_limit_remove: {
     kind: true;
@@ -347,6 +365,15 @@ export interface PgQueryFile {
     before: true;
     status: true;
     kind: true;
+    tag: true;
+    limit: true;
+  };
+  task_page_grouped: {
+    group_key: true;
+    before: true;
+    status: true;
+    kind: true;
+    correlation_id: true;
     tag: true;
     limit: true;
   };

@@ -15,6 +15,7 @@ export interface SqliteQueryFile {
     tags: true;
     correlation_id: true;
     trace_context: true;
+    group_key: true;
   };
   task_claim_running: {
     id: true;
@@ -29,6 +30,7 @@ export interface SqliteQueryFile {
     tags: true;
     correlation_id: true;
     trace_context: true;
+    group_key: true;
   };
   task_get: {
     seq: true;
@@ -113,6 +115,31 @@ export interface SqliteQueryFile {
     kind: true;
     now: true;
     kind_limit: true;
+  };
+  task_group_next: {
+    kind: true;
+    after: true;
+  };
+  task_group_running: {
+    kind: true;
+    group_key: true;
+  };
+  task_group_take_head: {
+    now: true;
+    owner: true;
+    lease_expires_at: true;
+    kind: true;
+    group_key: true;
+  };
+  task_group_take_ungrouped: {
+    now: true;
+    owner: true;
+    lease_expires_at: true;
+    kind: true;
+  };
+  kind_group_cursor_set: {
+    group_cursor: true;
+    kind: true;
   };
   task_queued_kinds: Record<never, never>;
   task_next_due: {
@@ -269,6 +296,7 @@ export interface SqliteQueryFile {
     rate_limit: true;
     rate_interval_ms: true;
     now: true;
+    per_group_concurrency: true;
   };
   kind_limit_remove: {
     kind: true;
@@ -388,6 +416,15 @@ export interface SqliteQueryFile {
     before: true;
     status: true;
     kind: true;
+    tag: true;
+    limit: true;
+  };
+  task_page_grouped: {
+    group_key: true;
+    before: true;
+    status: true;
+    kind: true;
+    correlation_id: true;
     tag: true;
     limit: true;
   };

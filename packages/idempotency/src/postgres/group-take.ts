@@ -1,0 +1,56 @@
+// A grouped kind's take on PostgreSQL (docs/architecture.md §5.3): task_take_groups, in the
+// limited take's transaction, after kind_limit_lock locked the kind's row (one take of the kind
+// at a time across the fleet, so each group's lease count is read and taken against alone).
+// A statement walks at most `limit` places of the rotation and gives each a share; when a place
+// gave its whole share and the take came back short, another round takes the rest (a few at most).
+import type { KindLimitRow } from "../limits.js";
+import type { TxQuery } from "./connection.js";
+import type { TakenRow } from "./take-planner.js";
+
+/** Rounds of task_take_groups in one take, at most. */
+const MAX_ROUNDS = 4;
+
+/** The lease of the tasks taken: task_take's `now`, `owner` and `lease_ms`. */
+export interface GroupTakeLease {
+  readonly now: number | null;
+  readonly owner: string;
+  readonly lease_ms: number;
+}
+
+/**
+ * Up to `limit` due tasks of a grouped kind (`row`: its locked kind_limits row), in rotation
+ * between its groups from the row's cursor, within each group's cap; the cursor left at the last
+ * group drawn from. Rows in the rotation's order.
+ */
+export async function takeGroups(
+  query: TxQuery,
+  row: KindLimitRow,
+  limit: number,
+  lease: GroupTakeLease,
+): Promise<TakenRow[]> {
+  const taken: TakenRow[] = [];
+  const before = row.group_cursor ?? null;
+  let cursor = before;
+  for (let round = 0; round < MAX_ROUNDS && taken.length < limit; round++) {
+    const want = limit - taken.length;
+    const rows = (
+      await query<"task_take_groups", TakenRow & { place_full: boolean }>("task_take_groups", {
+        ...lease,
+        kind: row.kind,
+        limit: want,
+        cap: row.per_group_concurrency as number,
+        cursor,
+        // the place of the tasks without a group is one of them
+        max_places: want + 1,
+      })
+    ).rows;
+    if (rows.length === 0) break;
+    taken.push(...rows);
+    cursor = (rows.at(-1) as TakenRow).group_key ?? "";
+    // short, and no place gave all it was allowed: nothing more is due within the caps
+    if (rows.length >= want || !rows.some((r) => r.place_full)) break;
+  }
+  if (cursor !== null && cursor !== before)
+    await query("kind_group_cursor_set", { kind: row.kind, group_cursor: cursor });
+  return taken;
+}
