@@ -8,9 +8,12 @@
 //                      not delayed): the same store size, so B/A is the delayed tasks' own cost
 //   --compare limit    A: no limits; B: a concurrency limit set on the kind, high enough never to
 //                      bind (what the limit check itself costs a take)
+//   --compare groups   A: no groups; B: the kind grouped (a per-group limit high enough never to
+//                      bind) and each round's tasks spread over --groups groups (issue 35: a take
+//                      that rotates between 10,000 groups, against a take without groups)
 //
-//   node packages/taskq/bench/ready-flow.mjs --compare delayed|limit [--store sqlite|postgres]
-//     [--ready 20000] [--delayed 1000000] [--rounds 3] [--baseline empty|sized]
+//   node packages/taskq/bench/ready-flow.mjs --compare delayed|limit|groups [--store sqlite|postgres]
+//     [--ready 20000] [--delayed 1000000] [--groups 10000] [--rounds 3] [--baseline empty|sized]
 //
 // Each round enqueues --ready tasks into each store (enqueueMany, not timed) while its worker
 // (inline no-op handler, 64 slots) runs, and times from their commit to the last one succeeded.
@@ -26,7 +29,7 @@ import { connect, createWorker } from "taskq";
 import { benchServer } from "../../../scripts/bench-server.mjs";
 
 const USAGE =
-  "usage: ready-flow.mjs --compare delayed|limit [--store sqlite|postgres] [--ready N] [--delayed N] [--rounds N] [--baseline empty|sized] [--pg-url URL]";
+  "usage: ready-flow.mjs --compare delayed|limit|groups [--store sqlite|postgres] [--ready N] [--delayed N] [--groups N] [--rounds N] [--baseline empty|sized] [--pg-url URL]";
 let values;
 try {
   ({ values } = parseArgs({
@@ -35,6 +38,7 @@ try {
       store: { type: "string", default: "sqlite" },
       ready: { type: "string", default: "20000" },
       delayed: { type: "string", default: "1000000" },
+      groups: { type: "string", default: "10000" },
       rounds: { type: "string", default: "3" },
       baseline: { type: "string", default: "empty" },
       "pg-url": { type: "string" },
@@ -44,12 +48,14 @@ try {
   console.error(`ready-flow.mjs: ${error.message.split("\n")[0]} ${USAGE}`);
   process.exit(2);
 }
-const [ready, delayed, rounds] = [values.ready, values.delayed, values.rounds].map(Number);
+const [ready, delayed, groups, rounds] = [values.ready, values.delayed, values.groups, values.rounds].map(
+  Number,
+);
 if (
-  !["delayed", "limit"].includes(values.compare) ||
+  !["delayed", "limit", "groups"].includes(values.compare) ||
   !["sqlite", "postgres"].includes(values.store) ||
   !["empty", "sized"].includes(values.baseline) ||
-  ![ready, delayed, rounds].every((n) => Number.isInteger(n) && n >= 1)
+  ![ready, delayed, groups, rounds].every((n) => Number.isInteger(n) && n >= 1)
 ) {
   console.error(USAGE);
   process.exit(2);
@@ -86,6 +92,8 @@ try {
       );
     }
     if (name === "b" && values.compare === "limit") await client.setLimits(kind, { concurrency: 1_000_000 });
+    if (name === "b" && values.compare === "groups")
+      await client.setLimits(kind, { perGroup: { concurrency: 1_000_000 } });
     setups[name] = { store, client };
   }
   const rates = { a: [], b: [] };
@@ -108,7 +116,11 @@ try {
         },
       });
       const payloads = Array.from({ length: ready }, (_, n) => ({ round, n }));
-      await client.enqueueMany(kind, payloads);
+      if (name === "b" && values.compare === "groups")
+        await client.enqueueMany(kind, payloads, {
+          perTask: payloads.map((_, n) => ({ group: `g${n % groups}` })),
+        });
+      else await client.enqueueMany(kind, payloads);
       const start = performance.now();
       await all;
       const seconds = (performance.now() - start) / 1000;
@@ -123,7 +135,11 @@ try {
   const show = (xs) =>
     `${Math.round(median(xs))} [${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}]`;
   const what =
-    values.compare === "delayed" ? `with ${delayed} delayed tasks` : "with a concurrency limit on the kind";
+    values.compare === "delayed"
+      ? `with ${delayed} delayed tasks`
+      : values.compare === "groups"
+        ? `grouped, over ${groups} groups`
+        : "with a concurrency limit on the kind";
   console.log(`${values.store}, ${ready} ready tasks a round, ${rounds} rounds alternated:`);
   console.log(
     `A (${values.compare === "delayed" && values.baseline === "sized" ? `${delayed} tasks of another kind` : "none"}): ${show(rates.a)} tasks/s; B (${what}): ${show(rates.b)} tasks/s; B/A ${((100 * median(rates.b)) / median(rates.a)).toFixed(1)}%`,
