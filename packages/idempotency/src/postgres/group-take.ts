@@ -3,19 +3,12 @@
 // at a time across the fleet, so each group's lease count is read and taken against alone).
 // A statement walks at most `limit` places of the rotation and gives each a share; when a place
 // gave its whole share and the take came back short, another round takes the rest (a few at most).
-import type { KindLimitRow } from "../limits.js";
+import type { GroupTakeLease, KindLimitRow } from "../limits.js";
 import type { TxQuery } from "./connection.js";
 import type { TakenRow } from "./take-planner.js";
 
 /** Rounds of task_take_groups in one take, at most. */
 const MAX_ROUNDS = 4;
-
-/** The lease of the tasks taken: task_take's `now`, `owner` and `lease_ms`. */
-export interface GroupTakeLease {
-  readonly now: number | null;
-  readonly owner: string;
-  readonly lease_ms: number;
-}
 
 /**
  * Up to `limit` due tasks of a grouped kind (`row`: its locked kind_limits row), in rotation
@@ -35,7 +28,9 @@ export async function takeGroups(
     const want = limit - taken.length;
     const rows = (
       await query<"task_take_groups", TakenRow & { place_full: boolean }>("task_take_groups", {
-        ...lease,
+        now: lease.now,
+        owner: lease.owner,
+        lease_ms: lease.leaseMs,
         kind: row.kind,
         limit: want,
         cap: row.per_group_concurrency as number,
