@@ -267,6 +267,21 @@ export function testGroupsContract(
       expect(ones.map((t) => t.kind).sort()).toEqual(["image", "image", "job", "job"]);
     });
 
+    it("a take of one finds a group with room past groups at their cap, after the cursor's wrap", async () => {
+      const s = await store();
+      await s.setKindLimits("job", { perGroup: { concurrency: 1 } });
+      await s.enqueueMany([job(1, "a"), job(2, "a"), job(3, "b"), job(4, "b"), job(5, "c"), job(6, "c")]);
+      expect((await s.takeNext(3)).map((t) => t.group).sort()).toEqual(["a", "b", "c"]);
+      // the cursor is at c; a, b and c are at their cap; bb (between them in the order) is free
+      await s.claim(job(7, "bb"));
+      expect((await s.takeNext(1)).map((t) => t.id)).toEqual(["t-7"]);
+      await s.claim(job(8, "d"));
+      await s.claim(job(9, "aa"));
+      expect((await s.takeNext(1)).map((t) => t.id)).toEqual(["t-8"]);
+      expect((await s.takeNext(1)).map((t) => t.id)).toEqual(["t-9"]);
+      expect(await s.takeNext(1)).toEqual([]);
+    });
+
     it("takes correctly with 10,000 groups: each take draws from as many groups, no group twice until all had a turn", async () => {
       const s = await store();
       await s.setKindLimits("job", { perGroup: { concurrency: 1 } });

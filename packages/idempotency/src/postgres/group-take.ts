@@ -1,8 +1,10 @@
 // A grouped kind's take on PostgreSQL (docs/architecture.md §5.3): task_take_groups, in the
 // limited take's transaction, after kind_limit_lock locked the kind's row (one take of the kind
 // at a time across the fleet, so each group's lease count is read and taken against alone).
-// A statement walks at most `limit` places of the rotation and gives each a share; when a place
-// gave its whole share and the take came back short, another round takes the rest (a few at most).
+// A statement walks the rotation until it found `limit` + 1 places with room (groups under their
+// cap, and the ungrouped place), passing over the groups at their cap (at most one cycle), and
+// gives each a share; when a place gave its whole share and the take came back short, another
+// round takes the rest (a few at most).
 import type { GroupTakeLease, KindLimitRow } from "../limits.js";
 import type { TxQuery } from "./connection.js";
 import type { TakenRow } from "./take-planner.js";
@@ -35,7 +37,7 @@ export async function takeGroups(
         limit: want,
         cap: row.per_group_concurrency as number,
         cursor,
-        // the place of the tasks without a group is one of them
+        // places with room to walk to: the place of the tasks without a group is one of them
         max_places: want + 1,
       })
     ).rows;
