@@ -282,6 +282,15 @@ export function testGroupsContract(
       expect(await s.takeNext(1)).toEqual([]);
     });
 
+    it("a grouped kind's due task without a group and of a negative priority is taken at once", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      await s.setKindLimits("job", { perGroup: { concurrency: 5 } });
+      await s.claim(job(1, undefined, { priority: -5 }));
+      await s.claim(job(2, "a", { priority: -5 }));
+      expect((await s.takeNext(10)).map((t) => t.id).sort()).toEqual(["t-1", "t-2"]);
+    });
+
     it("takes correctly with 10,000 groups: each take draws from as many groups, no group twice until all had a turn", async () => {
       const s = await store();
       await s.setKindLimits("job", { perGroup: { concurrency: 1 } });

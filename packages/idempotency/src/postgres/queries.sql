@@ -422,7 +422,8 @@ SELECT * FROM taken ORDER BY rank_at, seq
 -- ceiling over those places), no more than its group's cap less its leases, its first due tasks
 -- in queue order locked FOR UPDATE SKIP LOCKED; the first @limit taken round by round (every
 -- place's first task, then every second...) in the walk's order. The tasks without a group are
--- looked for among the first 64 due entries of the kind's queue only, so a take never walks a
+-- looked for among the first 64 due entries of the kind's queue only (ranked by now, then the due
+-- ones of a negative priority ranked later, as task_take reads them), so a take never walks a
 -- grouped backlog to find none. Cost: O(@max_places) probes plus the groups at their cap passed
 -- over (at most one cycle) plus the tasks taken. The caller takes again when a place gave its
 -- whole share and the take came back short.
@@ -484,9 +485,14 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
       SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r
       WHERE room.g IS NULL AND r.ctid = ANY(ARRAY(
         SELECT x.rid FROM (
-          SELECT q.ctid AS rid, q.group_key FROM task_ready q, clock
+          (SELECT q.ctid AS rid, q.group_key, q.rank_at, q.seq FROM task_ready q, clock
           WHERE q.kind = @kind AND q.rank_at <= clock.t AND (q.next_run_at <= clock.t) IS TRUE
-          ORDER BY q.rank_at, q.seq LIMIT 64) x
+          ORDER BY q.rank_at, q.seq LIMIT 64)
+          UNION ALL
+          (SELECT q.ctid, q.group_key, q.rank_at, q.seq FROM task_ready q, clock
+          WHERE q.priority < 0 AND q.kind = @kind AND q.rank_at > clock.t AND (q.next_run_at <= clock.t) IS TRUE
+          ORDER BY q.rank_at, q.seq LIMIT 64)
+          ORDER BY rank_at, seq LIMIT 64) x
         WHERE x.group_key IS NULL))
       ORDER BY r.rank_at, r.seq LIMIT room.n FOR UPDATE SKIP LOCKED) p),
   picked AS (
