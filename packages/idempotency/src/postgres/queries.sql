@@ -801,10 +801,11 @@ SELECT (SELECT count(*) FROM adv)::int AS advanced, (SELECT seq FROM c) AS seq,
 -- name: clock_now
 SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS now
 
--- A kind's breaker (breaker.ts BreakerRow), as the takes and the listing read it.
+-- A kind's per-group limits and cursor (§5.3) and its breaker (breaker.ts BreakerRow), as the
+-- takes and the listing read them.
 -- `breaker_probe_until`: the lease expiry of the probe's task while it runs (its task_leases row),
 -- looked up only for a breaker that is open or half-open with a probe.
--- fragment: breaker_columns
+-- fragment: kind_limit_columns
 l.per_group_concurrency, l.group_cursor, l.breaker_failures, l.breaker_window_ms, l.breaker_cooldown_ms, l.breaker_errors, l.breaker_ratio,
   l.breaker_min_attempts, l.breaker_window_start, l.breaker_count, l.breaker_attempts, l.breaker_opened_at,
   l.breaker_probe_seq,
@@ -819,13 +820,13 @@ l.per_group_concurrency, l.group_cursor, l.breaker_failures, l.breaker_window_ms
 -- name: kind_limit_lock
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, l.paused_at,
-  :breaker_columns, clock.t AS clock_now
+  :kind_limit_columns, clock.t AS clock_now
 FROM kind_limits l, clock WHERE (@kinds::text[] IS NULL OR l.kind = ANY(@kinds::text[])) ORDER BY l.kind FOR UPDATE OF l
 
 -- name: kind_limit_list
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, l.paused_at,
-  :breaker_columns, clock.t AS clock_now, (SELECT count(*) FROM task_leases t WHERE t.kind = l.kind)::int AS running
+  :kind_limit_columns, clock.t AS clock_now, (SELECT count(*) FROM task_leases t WHERE t.kind = l.kind)::int AS running
 FROM kind_limits l, clock ORDER BY l.kind
 
 -- name: kind_limit_kinds
