@@ -193,12 +193,19 @@ export class TakePlanner {
       // group-take.ts, and task_take takes none of it; the others exactly as without groups when
       // no grouped kind is served, else first with the limit less the grouped kinds' share
       // (GroupedShare), and again for what the grouped kinds left of it: neither side starves
+      // (one that may start nothing now, paused or full, leaves the take to the others)
       const groupedRows = locked.filter(
-        (r) => r.per_group_concurrency != null && (serve === null || serve.includes(r.kind)),
+        (r) =>
+          r.per_group_concurrency != null &&
+          (serve === null || serve.includes(r.kind)) &&
+          (allow.get(r.kind) ?? limit) > 0,
       );
       for (const row of locked) if (row.per_group_concurrency != null) allow.set(row.kind, 0);
       // a take of every kind (serve null) counts the other kinds as one
-      const others = serve === null ? 1 : serve.filter((k) => !groupedRows.some((r) => r.kind === k)).length;
+      const others =
+        serve === null
+          ? 1
+          : serve.filter((k) => !locked.some((r) => r.kind === k && r.per_group_concurrency != null)).length;
       const share = this.#groupedShare.of(limit, groupedRows.length, others);
       const takeOthers = async (n: number, before: readonly TakenRow[]) =>
         n <= 0 || others === 0
