@@ -86,6 +86,37 @@ export function allowances(
   return allow;
 }
 
+/** The lease of the tasks a grouped kind's take takes (group-take.ts, on each driver). */
+export interface GroupTakeLease {
+  /** The take's time, epoch ms: the tasks' start. */
+  readonly now: number;
+  readonly owner: string;
+  /** How long the lease lasts, ms. */
+  readonly leaseMs: number;
+}
+
+/**
+ * How a take that serves grouped kinds (§5.3) and other kinds too splits its `limit`, so neither
+ * side starves the other: the other kinds are taken first with `limit` less the grouped kinds'
+ * share, the grouped kinds then get what is left, and the other kinds what the grouped kinds left
+ * of their share. The share is the grouped kinds' part of the kinds served (a worker serving every
+ * kind counts the others as one kind), its fractions carried from take to take (so a take of 1
+ * alternates). One per store: the carry is its only state.
+ */
+export class GroupedShare {
+  #carry = 0;
+
+  /** The grouped kinds' share of a take of `limit` serving `grouped` grouped and `ordinary` other kinds. */
+  of(limit: number, grouped: number, ordinary: number): number {
+    if (grouped === 0) return 0;
+    if (ordinary === 0) return limit;
+    const exact = this.#carry + (limit * grouped) / (grouped + ordinary);
+    const share = Math.min(limit, Math.floor(exact));
+    this.#carry = exact - share;
+    return share;
+  }
+}
+
 /** The rate windows after a take that started `taken` tasks of each kind: [kind, start, count] of each changed. */
 export function windowsAfter(
   rows: readonly KindLimitRow[],

@@ -238,6 +238,59 @@ export function testGroupsContract(
       expect(taken.map((t) => t.id).sort()).toEqual(["t-1", "t-3", "t-4", "t-5"]);
     });
 
+    it("a take serving a grouped kind with a backlog and another kind takes both: neither starves", async () => {
+      const s = await store();
+      await s.setKindLimits("job", { perGroup: { concurrency: 1000 } });
+      // the grouped kind's backlog first, over a few groups, then the other kind's tasks
+      await s.enqueueMany(Array.from({ length: 60 }, (_, i) => job(i, `g${i % 3}`)));
+      await s.enqueueMany(Array.from({ length: 6 }, (_, i) => task(100 + i)));
+      await s.claim(task(200, { priority: 10 }));
+      for (const kinds of [["job", "image"], undefined]) {
+        const taken = await s.takeNext(6, kinds);
+        expect(taken).toHaveLength(6);
+        const images = taken.filter((t) => t.kind === "image");
+        expect(images.length).toBeGreaterThanOrEqual(2);
+        expect(taken.length - images.length).toBeGreaterThanOrEqual(2);
+        if (kinds !== undefined) expect(images[0]?.id).toBe("t-200"); // the high priority first
+      }
+      // the other kind's tasks all taken: the grouped kind gets the whole take, and the reverse
+      const rest = await s.takeNext(10, ["job", "image"]);
+      expect(rest).toHaveLength(10);
+      const left = rest.filter((t) => t.kind === "image").length;
+      expect(left).toBeLessThanOrEqual(7);
+      const drained = await s.takeNext(10, ["job", "image"]);
+      expect(drained.filter((t) => t.kind === "job")).toHaveLength(10);
+      // a take of one alternates between the two sides
+      await s.enqueueMany(Array.from({ length: 4 }, (_, i) => task(300 + i)));
+      const ones = [];
+      for (let i = 0; i < 4; i++) ones.push(...(await s.takeNext(1, ["job", "image"])));
+      expect(ones.map((t) => t.kind).sort()).toEqual(["image", "image", "job", "job"]);
+    });
+
+    it("a take of one finds a group with room past groups at their cap, after the cursor's wrap", async () => {
+      const s = await store();
+      await s.setKindLimits("job", { perGroup: { concurrency: 1 } });
+      await s.enqueueMany([job(1, "a"), job(2, "a"), job(3, "b"), job(4, "b"), job(5, "c"), job(6, "c")]);
+      expect((await s.takeNext(3)).map((t) => t.group).sort()).toEqual(["a", "b", "c"]);
+      // the cursor is at c; a, b and c are at their cap; bb (between them in the order) is free
+      await s.claim(job(7, "bb"));
+      expect((await s.takeNext(1)).map((t) => t.id)).toEqual(["t-7"]);
+      await s.claim(job(8, "d"));
+      await s.claim(job(9, "aa"));
+      expect((await s.takeNext(1)).map((t) => t.id)).toEqual(["t-8"]);
+      expect((await s.takeNext(1)).map((t) => t.id)).toEqual(["t-9"]);
+      expect(await s.takeNext(1)).toEqual([]);
+    });
+
+    it("a grouped kind's due task without a group and of a negative priority is taken at once", async () => {
+      const c = clock();
+      const s = await store({ now: c.now });
+      await s.setKindLimits("job", { perGroup: { concurrency: 5 } });
+      await s.claim(job(1, undefined, { priority: -5 }));
+      await s.claim(job(2, "a", { priority: -5 }));
+      expect((await s.takeNext(10)).map((t) => t.id).sort()).toEqual(["t-1", "t-2"]);
+    });
+
     it("takes correctly with 10,000 groups: each take draws from as many groups, no group twice until all had a turn", async () => {
       const s = await store();
       await s.setKindLimits("job", { perGroup: { concurrency: 1 } });

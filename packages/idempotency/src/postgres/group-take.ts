@@ -1,21 +1,16 @@
 // A grouped kind's take on PostgreSQL (docs/architecture.md §5.3): task_take_groups, in the
 // limited take's transaction, after kind_limit_lock locked the kind's row (one take of the kind
 // at a time across the fleet, so each group's lease count is read and taken against alone).
-// A statement walks at most `limit` places of the rotation and gives each a share; when a place
-// gave its whole share and the take came back short, another round takes the rest (a few at most).
-import type { KindLimitRow } from "../limits.js";
+// A statement walks the rotation until it found `limit` + 1 places with room (groups under their
+// cap, and the ungrouped place), passing over the groups at their cap (at most one cycle), and
+// gives each a share; when a place gave its whole share and the take came back short, another
+// round takes the rest (a few at most).
+import type { GroupTakeLease, KindLimitRow } from "../limits.js";
 import type { TxQuery } from "./connection.js";
 import type { TakenRow } from "./take-planner.js";
 
 /** Rounds of task_take_groups in one take, at most. */
 const MAX_ROUNDS = 4;
-
-/** The lease of the tasks taken: task_take's `now`, `owner` and `lease_ms`. */
-export interface GroupTakeLease {
-  readonly now: number | null;
-  readonly owner: string;
-  readonly lease_ms: number;
-}
 
 /**
  * Up to `limit` due tasks of a grouped kind (`row`: its locked kind_limits row), in rotation
@@ -35,12 +30,14 @@ export async function takeGroups(
     const want = limit - taken.length;
     const rows = (
       await query<"task_take_groups", TakenRow & { place_full: boolean }>("task_take_groups", {
-        ...lease,
+        now: lease.now,
+        owner: lease.owner,
+        lease_ms: lease.leaseMs,
         kind: row.kind,
         limit: want,
         cap: row.per_group_concurrency as number,
         cursor,
-        // the place of the tasks without a group is one of them
+        // places with room to walk to: the place of the tasks without a group is one of them
         max_places: want + 1,
       })
     ).rows;

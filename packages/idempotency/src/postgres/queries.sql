@@ -415,42 +415,63 @@ SELECT * FROM taken ORDER BY rank_at, seq
 -- kind_limit_lock locked the kind's row (so one take of the kind at a time, across the fleet). The
 -- rotation's places: the groups named after @cursor (a skip scan of task_ready_group, which holds
 -- grouped tasks only: one probe per group with queued tasks), then the kind's tasks without a
--- group, then the groups up to @cursor; at most @max_places of them. Each place gets a share of
--- @limit (its ceiling over the places walked), no more than its group's cap less its leases (a
--- probe of task_leases_group), its first due tasks in queue order locked FOR UPDATE SKIP LOCKED;
--- the first @limit taken round by round (every place's first task, then every second...) in the
--- walk's order. The tasks without a group are looked for among the first 64 due entries of the
--- kind's queue only, so a take never walks a grouped backlog to find none. Cost: O(@max_places)
--- probes plus the tasks taken, whatever the number of groups. The caller takes again when a
--- place gave its whole share and the take came back short.
+-- group, then the groups up to @cursor; the walk goes on until it found @max_places places with
+-- room (a group with fewer leases than @cap, counted by a probe of task_leases_group; the
+-- ungrouped place always has room) or ends its cycle, so groups at their cap never leave a slot
+-- idle while a group after them has due tasks. Each place with room gets a share of @limit (its
+-- ceiling over those places), no more than its group's cap less its leases, its first due tasks
+-- in queue order locked FOR UPDATE SKIP LOCKED; the first @limit taken round by round (every
+-- place's first task, then every second...) in the walk's order. The tasks without a group are
+-- looked for among the first 64 due entries of the kind's queue only (ranked by now, then the due
+-- ones of a negative priority ranked later, as task_take reads them), so a take never walks a
+-- grouped backlog to find none. Cost: O(@max_places) probes plus the groups at their cap passed
+-- over (at most one cycle) plus the tasks taken. The caller takes again when a place gave its
+-- whole share and the take came back short.
 -- name: task_take_groups
 WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
-  after_cursor(g, i) AS (
-    SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-      AND r.group_key > COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1), 1
+  -- (group, its step in the walk, places with room found so far, its leases)
+  after_cursor(g, i, found, busy) AS (
+    SELECT x.g, 1, (x.busy < @cap::int)::int, x.busy FROM (
+      SELECT f.g, (SELECT count(*)::int FROM task_leases l
+        WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = f.g) AS busy
+      FROM (SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
+        AND r.group_key > COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) AS g) f) x
     UNION ALL
-    SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-      AND r.group_key > a.g ORDER BY r.group_key LIMIT 1), a.i + 1
-    FROM after_cursor a WHERE a.g IS NOT NULL AND a.i < @max_places::int),
-  up_to_cursor(g, i) AS (
-    SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-      AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1), 1
+    SELECT x.g, a.i + 1, a.found + (x.busy < @cap::int)::int, x.busy
+    FROM after_cursor a CROSS JOIN LATERAL (
+      SELECT f.g, (SELECT count(*)::int FROM task_leases l
+        WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = f.g) AS busy
+      FROM (SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
+        AND r.group_key > a.g ORDER BY r.group_key LIMIT 1) AS g) f) x
+    WHERE a.g IS NOT NULL AND a.found < @max_places::int),
+  n_after AS (
+    SELECT COALESCE(max(i), 0) AS n, COALESCE(max(found), 0) AS found FROM after_cursor WHERE g IS NOT NULL),
+  up_to_cursor(g, i, found, busy) AS (
+    SELECT x.g, 1, n_after.found + 1 + (x.busy < @cap::int)::int, x.busy FROM n_after, LATERAL (
+      SELECT f.g, (SELECT count(*)::int FROM task_leases l
+        WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = f.g) AS busy
+      FROM (SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
+        AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) AS g) f) x
+    WHERE n_after.found + 1 < @max_places::int
     UNION ALL
-    SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-      AND r.group_key > b.g AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1), b.i + 1
-    FROM up_to_cursor b WHERE b.g IS NOT NULL AND b.i < @max_places::int),
-  n_after AS (SELECT count(*)::int AS n FROM after_cursor WHERE g IS NOT NULL),
+    SELECT x.g, b.i + 1, b.found + (x.busy < @cap::int)::int, x.busy
+    FROM up_to_cursor b CROSS JOIN LATERAL (
+      SELECT f.g, (SELECT count(*)::int FROM task_leases l
+        WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = f.g) AS busy
+      FROM (SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
+        AND r.group_key > b.g AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) AS g) f) x
+    WHERE b.g IS NOT NULL AND b.found < @max_places::int),
+  -- the places with room, in the walk's order, the first @max_places of them
   places AS (
-    SELECT g, i AS w FROM after_cursor WHERE g IS NOT NULL
-    UNION ALL SELECT NULL, n_after.n + 1 FROM n_after
-    UNION ALL SELECT b.g, n_after.n + 1 + b.i FROM up_to_cursor b, n_after WHERE b.g IS NOT NULL),
-  walked AS (SELECT g, w FROM places WHERE w <= @max_places::int),
+    SELECT g, i AS w, busy FROM after_cursor WHERE g IS NOT NULL AND busy < @cap::int
+    UNION ALL SELECT NULL, n_after.n + 1, 0 FROM n_after
+    UNION ALL SELECT b.g, n_after.n + 1 + b.i, b.busy FROM up_to_cursor b, n_after
+      WHERE b.g IS NOT NULL AND b.busy < @cap::int),
+  walked AS (SELECT g, w, busy FROM places ORDER BY w LIMIT @max_places::int),
   share AS (SELECT ceil(@limit::numeric / count(*))::int AS n FROM walked),
   -- each group's room: its share, no more than its cap less its running tasks
   room AS (
-    SELECT w.g, w.w, CASE WHEN w.g IS NULL THEN share.n ELSE GREATEST(0, LEAST(share.n, @cap::int - (
-      SELECT count(*)::int FROM task_leases l WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = w.g)))
-    END AS n
+    SELECT w.g, w.w, CASE WHEN w.g IS NULL THEN share.n ELSE LEAST(share.n, @cap::int - w.busy) END AS n
     FROM walked w, share),
   heads AS (
     SELECT p.rid, p.seq, p.rank_at, room.w, room.n AS room
@@ -464,9 +485,14 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
       SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r
       WHERE room.g IS NULL AND r.ctid = ANY(ARRAY(
         SELECT x.rid FROM (
-          SELECT q.ctid AS rid, q.group_key FROM task_ready q, clock
+          (SELECT q.ctid AS rid, q.group_key, q.rank_at, q.seq FROM task_ready q, clock
           WHERE q.kind = @kind AND q.rank_at <= clock.t AND (q.next_run_at <= clock.t) IS TRUE
-          ORDER BY q.rank_at, q.seq LIMIT 64) x
+          ORDER BY q.rank_at, q.seq LIMIT 64)
+          UNION ALL
+          (SELECT q.ctid, q.group_key, q.rank_at, q.seq FROM task_ready q, clock
+          WHERE q.priority < 0 AND q.kind = @kind AND q.rank_at > clock.t AND (q.next_run_at <= clock.t) IS TRUE
+          ORDER BY q.rank_at, q.seq LIMIT 64)
+          ORDER BY rank_at, seq LIMIT 64) x
         WHERE x.group_key IS NULL))
       ORDER BY r.rank_at, r.seq LIMIT room.n FOR UPDATE SKIP LOCKED) p),
   picked AS (
@@ -775,10 +801,11 @@ SELECT (SELECT count(*) FROM adv)::int AS advanced, (SELECT seq FROM c) AS seq,
 -- name: clock_now
 SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS now
 
--- A kind's breaker (breaker.ts BreakerRow), as the takes and the listing read it.
+-- A kind's per-group limits and cursor (§5.3) and its breaker (breaker.ts BreakerRow), as the
+-- takes and the listing read them.
 -- `breaker_probe_until`: the lease expiry of the probe's task while it runs (its task_leases row),
 -- looked up only for a breaker that is open or half-open with a probe.
--- fragment: breaker_columns
+-- fragment: kind_limit_columns
 l.per_group_concurrency, l.group_cursor, l.breaker_failures, l.breaker_window_ms, l.breaker_cooldown_ms, l.breaker_errors, l.breaker_ratio,
   l.breaker_min_attempts, l.breaker_window_start, l.breaker_count, l.breaker_attempts, l.breaker_opened_at,
   l.breaker_probe_seq,
@@ -793,13 +820,13 @@ l.per_group_concurrency, l.group_cursor, l.breaker_failures, l.breaker_window_ms
 -- name: kind_limit_lock
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, l.paused_at,
-  :breaker_columns, clock.t AS clock_now
+  :kind_limit_columns, clock.t AS clock_now
 FROM kind_limits l, clock WHERE (@kinds::text[] IS NULL OR l.kind = ANY(@kinds::text[])) ORDER BY l.kind FOR UPDATE OF l
 
 -- name: kind_limit_list
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t)
 SELECT l.kind, l.concurrency, l.rate_limit, l.rate_interval_ms, l.window_start, l.window_count, l.paused_at,
-  :breaker_columns, clock.t AS clock_now, (SELECT count(*) FROM task_leases t WHERE t.kind = l.kind)::int AS running
+  :kind_limit_columns, clock.t AS clock_now, (SELECT count(*) FROM task_leases t WHERE t.kind = l.kind)::int AS running
 FROM kind_limits l, clock ORDER BY l.kind
 
 -- name: kind_limit_kinds

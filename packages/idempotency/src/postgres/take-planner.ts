@@ -4,7 +4,7 @@
 // of kinds with limits in a transaction that locks their rows first (kind_limit_lock), with the
 // kinds that have limits read at most every second.
 import { probesAfter, ratioTasks } from "../breaker.js";
-import { allowances, type KindLimitRow, windowsAfter } from "../limits.js";
+import { allowances, GroupedShare, type KindLimitRow, windowsAfter } from "../limits.js";
 import type * as records from "../record.js";
 import type * as T from "../types.js";
 import type { PgConnection } from "./connection.js";
@@ -70,6 +70,8 @@ export class TakePlanner {
   /** Takes since the last one from the start, and when that was (performance.now()). */
   #takesSinceRescan = 0;
   #rescanAt = Number.NEGATIVE_INFINITY;
+  /** A take's split between grouped kinds and the others (§5.3). */
+  readonly #groupedShare = new GroupedShare();
   /** When a take last reclaimed expired leases (performance.now()). */
   #reclaimedAt = Number.NEGATIVE_INFINITY;
 
@@ -186,33 +188,58 @@ export class TakePlanner {
       );
       const running = new Map(counted.rows.map((r) => [r.kind, r.n]));
       const allow = allowances(limit, locked, running, now, perKind);
+      const allowed = new Map(allow);
       // a grouped kind (per-group limits, §5.3) is taken in rotation between its groups by
-      // group-take.ts, and task_take takes none of it; the others exactly as without groups
-      const grouped: TakenRow[] = [];
-      for (const row of locked) {
-        if (row.per_group_concurrency == null) continue;
-        const n = Math.min(limit - grouped.length, allow.get(row.kind) ?? limit);
-        allow.set(row.kind, 0);
-        if (n > 0 && (serve === null || serve.includes(row.kind)))
-          grouped.push(
-            ...(await takeGroups(query, row, n, { now, owner: base.owner, lease_ms: base.lease_ms })),
-          );
-      }
-      const rest = limit - grouped.length;
-      const ungrouped =
-        rest <= 0
+      // group-take.ts, and task_take takes none of it; the others exactly as without groups when
+      // no grouped kind is served, else first with the limit less the grouped kinds' share
+      // (GroupedShare), and again for what the grouped kinds left of it: neither side starves
+      // (one that may start nothing now, paused or full, leaves the take to the others)
+      const groupedRows = locked.filter(
+        (r) =>
+          r.per_group_concurrency != null &&
+          (serve === null || serve.includes(r.kind)) &&
+          (allow.get(r.kind) ?? limit) > 0,
+      );
+      for (const row of locked) if (row.per_group_concurrency != null) allow.set(row.kind, 0);
+      // a take of every kind (serve null) counts the other kinds as one
+      const others =
+        serve === null
+          ? 1
+          : serve.filter((k) => !locked.some((r) => r.kind === k && r.per_group_concurrency != null)).length;
+      const share = this.#groupedShare.of(limit, groupedRows.length, others);
+      const takeOthers = async (n: number, before: readonly TakenRow[]) =>
+        n <= 0 || others === 0
           ? []
           : (
               await query<"task_take", TakenRow>("task_take", {
                 ...base,
                 // the time the windows were judged by is the tasks' start time too
                 now,
-                limit: rest,
+                limit: n,
                 allow_kinds: [...allow.keys()],
-                allow_n: [...allow.values()].map((n) => Math.min(n, rest)),
+                allow_n: [...allow].map(([kind, a]) =>
+                  Math.max(0, Math.min(n, a - before.filter((r) => r.kind === kind).length)),
+                ),
                 skip_limited: false,
               })
             ).rows;
+      const ungrouped = await takeOthers(limit - share, []);
+      const grouped: TakenRow[] = [];
+      const lease = { now, owner: base.owner, leaseMs: base.lease_ms };
+      for (let i = 0; i < groupedRows.length; i++) {
+        const left = limit - ungrouped.length - grouped.length;
+        if (left <= 0) break;
+        const row = groupedRows[i] as KindLimitRow;
+        // each grouped kind an even part of what is left (the later ones get what earlier ones left)
+        const n = Math.min(Math.ceil(left / (groupedRows.length - i)), allowed.get(row.kind) ?? limit);
+        if (n > 0) grouped.push(...(await takeGroups(query, row, n, lease)));
+      }
+      // the grouped kinds left part of their share, and the first take may have left tasks behind
+      const rest = limit - ungrouped.length - grouped.length;
+      if (share > 0 && rest > 0 && ungrouped.length >= limit - share) {
+        ungrouped.push(...(await takeOthers(rest, ungrouped)));
+        ungrouped.sort(byRank);
+      }
       const taken = [...ungrouped, ...grouped];
       const started = new Map<string, number>();
       for (const r of taken) started.set(r.kind, (started.get(r.kind) ?? 0) + 1);

@@ -4,7 +4,7 @@
 // the next group with queued tasks (a probe of tasks_group_queued), its running count (a probe of
 // tasks_group_running), its head taken. Cost: one step per task taken, plus one per group
 // passed over (at its cap, or with no due task), at most one cycle of the groups.
-import type { KindLimitRow } from "../limits.js";
+import type { GroupTakeLease, KindLimitRow } from "../limits.js";
 import type * as records from "../record.js";
 import type { SqliteStatements } from "./queries.js";
 
@@ -13,13 +13,6 @@ import type { SqliteStatements } from "./queries.js";
  * (a group name is never empty), so a cycle is: the ungrouped, then each group by name.
  */
 const UNGROUPED = "";
-
-/** The lease of the tasks taken. */
-export interface GroupTakeLease {
-  readonly now: number;
-  readonly owner: string;
-  readonly leaseExpiresAt: number;
-}
 
 /**
  * Takes up to `limit` due tasks of a grouped kind (`row`: its kind_limits row, with
@@ -35,7 +28,7 @@ export function takeGrouped(
 ): records.Row[] {
   const kind = row.kind;
   const cap = row.per_group_concurrency as number;
-  const params = { now: lease.now, owner: lease.owner, lease_expires_at: lease.leaseExpiresAt, kind };
+  const params = { now: lease.now, owner: lease.owner, lease_expires_at: lease.now + lease.leaseMs, kind };
   const taken: records.Row[] = [];
   const running = new Map<string, number>();
   // null: before a cycle's start (the ungrouped)

@@ -169,14 +169,22 @@ WHERE seq = (
 RETURNING *
 
 -- A grouped kind's tasks without a group: the first due one among the first 64 due entries of the
--- kind's queue (a window, so a take never walks a grouped backlog to find none; see §5.3).
+-- kind's queue (a window, so a take never walks a grouped backlog to find none; see §5.3), read
+-- as task_take_kind reads them: ranked by now, then the due ones of a negative priority ranked later.
 -- name: task_group_take_ungrouped
 UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version + 1, started_at = @now,
   updated_at = @now, lease_owner = @owner, lease_expires_at = @lease_expires_at
 WHERE seq = (
   SELECT seq FROM (
-    SELECT seq, rank_at, group_key FROM tasks INDEXED BY tasks_queued
-    WHERE status = 'queued' AND kind = @kind AND rank_at <= @now AND next_run_at <= @now
+    SELECT * FROM (
+      SELECT seq, rank_at, group_key FROM tasks INDEXED BY tasks_queued
+      WHERE status = 'queued' AND kind = @kind AND rank_at <= @now AND next_run_at <= @now
+      ORDER BY rank_at, seq LIMIT 64)
+    UNION ALL
+    SELECT * FROM (
+      SELECT seq, rank_at, group_key FROM tasks INDEXED BY tasks_queued_negative
+      WHERE status = 'queued' AND priority < 0 AND kind = @kind AND rank_at > @now AND next_run_at <= @now
+      ORDER BY rank_at, seq LIMIT 64)
     ORDER BY rank_at, seq LIMIT 64)
   WHERE group_key IS NULL ORDER BY rank_at, seq LIMIT 1)
 RETURNING *

@@ -21,6 +21,7 @@ import {
   allowances,
   checkKindLimits,
   earliestStart,
+  GroupedShare,
   type KindLimitRow,
   type KindLimitState,
   toKindLimitState,
@@ -113,6 +114,8 @@ export class SqliteSyncStore {
   readonly #s: SqliteStatements;
   /** task_take by number of kinds, prepared on first use. */
   readonly #takes = new Map<number, (params: TakeParams) => records.Row[]>();
+  /** A take's split between grouped kinds and the others (§5.3). */
+  readonly #groupedShare = new GroupedShare();
   #heartbeat: NodeJS.Timeout | undefined;
   /** The probes this store's takes let through (half-open breakers), by seq: a success closes one. */
   readonly #probes = new Set<number>();
@@ -446,38 +449,31 @@ export class SqliteSyncStore {
         kinds ?? (this.#s.task_queued_kinds.all() as { kind: string }[]).map((r) => r.kind)
       ).filter((kind) => (allow.get(kind) ?? limit) > 0);
       // a grouped kind (per-group limits, §5.3) is taken in rotation between its groups, by
-      // group-take.ts; the others by task_take, exactly as without groups
+      // group-take.ts; the others by task_take, exactly as without groups when no grouped kind is
+      // served, else first with the limit less the grouped kinds' share (GroupedShare), and again
+      // for what the grouped kinds left of it: neither side starves the other
       const grouped = rows.filter((r) => r.per_group_concurrency != null && served.includes(r.kind));
       const serve = grouped.length === 0 ? served : served.filter((k) => !grouped.some((r) => r.kind === k));
+      if (serve.length === 0 && grouped.length === 0) return [];
+      const share = this.#groupedShare.of(limit, grouped.length, serve.length);
+      const taken = this.#takeOrdinary(serve, limit - share, allow, limit, now, []);
       const groupTaken: records.Row[] = [];
-      for (const row of grouped) {
-        if (groupTaken.length >= limit) break;
-        const n = Math.min(limit - groupTaken.length, allow.get(row.kind) ?? limit);
-        groupTaken.push(
-          ...takeGrouped(this.#s, row, n, { now, owner: this.owner, leaseExpiresAt: now + this.leaseMs }),
-        );
+      const lease = { now, owner: this.owner, leaseMs: this.leaseMs };
+      for (let i = 0; i < grouped.length; i++) {
+        const left = limit - taken.length - groupTaken.length;
+        if (left <= 0) break;
+        const row = grouped[i] as KindLimitRow;
+        // each grouped kind an even part of what is left (the later ones get what earlier ones left)
+        const n = Math.min(Math.ceil(left / (grouped.length - i)), allow.get(row.kind) ?? limit);
+        if (n > 0) groupTaken.push(...takeGrouped(this.#s, row, n, lease));
       }
-      if (serve.length === 0 && groupTaken.length === 0) return [];
-      const rest = limit - groupTaken.length;
-      let take = this.#takes.get(serve.length);
-      if (!take && serve.length > 0 && rest > 0) {
-        take = takeStatement(this.#db, serve.length);
-        this.#takes.set(serve.length, take);
-      }
-      const params: Record<string, unknown> = {
-        now,
-        owner: this.owner,
-        lease_expires_at: now + this.leaseMs,
-        limit: rest,
-      };
-      for (let i = 0; i < serve.length; i++) {
-        params[`kind_${i}`] = serve[i];
-        params[`kind_${i}_limit`] = Math.min(rest, allow.get(serve[i] as string) ?? limit);
-      }
+      // the grouped kinds left part of their share, and the first take may have left tasks behind
+      const rest = limit - taken.length - groupTaken.length;
+      if (share > 0 && rest > 0 && taken.length >= limit - share)
+        taken.push(...this.#takeOrdinary(serve, rest, allow, limit, now, taken));
+      if (taken.length === 0 && groupTaken.length === 0) return [];
       // the taken rows as the update left them (RETURNING has no order): in queue order; a
       // grouped kind's after them, in their rotation's order
-      const taken = take === undefined || rest <= 0 ? [] : take(params as unknown as TakeParams);
-      if (taken.length === 0 && groupTaken.length === 0) return [];
       const rank = (row: records.Row) => (row as records.Row & { rank_at: number }).rank_at;
       taken.sort((a, b) => rank(a) - rank(b) || a.seq - b.seq);
       const takenRecords = [...taken, ...groupTaken].map(records.toRecord);
@@ -495,6 +491,39 @@ export class SqliteSyncStore {
       }
       return withParents(this.#s, takenRecords);
     });
+  }
+
+  /**
+   * Up to `n` due tasks of the kinds `serve` (none grouped) by task_take, each within its
+   * allowance (`allow`, else `limit`) less what `before` (this take's earlier rows) took of it.
+   */
+  #takeOrdinary(
+    serve: readonly string[],
+    n: number,
+    allow: ReadonlyMap<string, number>,
+    limit: number,
+    now: number,
+    before: readonly records.Row[],
+  ): records.Row[] {
+    if (serve.length === 0 || n <= 0) return [];
+    let take = this.#takes.get(serve.length);
+    if (!take) {
+      take = takeStatement(this.#db, serve.length);
+      this.#takes.set(serve.length, take);
+    }
+    const params: Record<string, unknown> = {
+      now,
+      owner: this.owner,
+      lease_expires_at: now + this.leaseMs,
+      limit: n,
+    };
+    for (let i = 0; i < serve.length; i++) {
+      const kind = serve[i] as string;
+      const took = before.length === 0 ? 0 : before.filter((r) => r.kind === kind).length;
+      params[`kind_${i}`] = kind;
+      params[`kind_${i}_limit`] = Math.max(0, Math.min(n, (allow.get(kind) ?? limit) - took));
+    }
+    return take(params as unknown as TakeParams);
   }
 
   /** Running tasks of each limited kind, in every process. */

@@ -111,11 +111,11 @@ export interface PgQueryFile {
   };
   task_take_groups: {
     now: true;
+    cap: true;
     kind: true;
     cursor: true;
     max_places: true;
     limit: true;
-    cap: true;
     owner: true;
     lease_ms: true;
   };
