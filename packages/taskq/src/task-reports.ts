@@ -94,7 +94,12 @@ export class ReportBuffer {
 
   /** Takes one attempt's entry out, if any. */
   take(kind: string, key: string, attempt: number): ReportEntry | undefined {
-    const id = taskId(kind, key, attempt);
+    return this.takeId(taskId(kind, key, attempt));
+  }
+
+  /** Takes one attempt's entry out by its taskId. */
+  takeId(id: string): ReportEntry | undefined {
+    if (this.#entries.size === 0) return undefined;
     const e = this.#entries.get(id);
     if (e) this.#entries.delete(id);
     return e;
@@ -187,11 +192,13 @@ export class TaskReporter {
    * in flight). Undefined, at once, for an attempt with nothing to write.
    */
   settle(kind: string, key: string, attempt: number): Promise<void> | undefined {
-    // the usual case, an attempt of a worker where nothing reported: two size checks
+    // the usual case, an attempt of a worker where nothing reported: two size checks, nothing
+    // made, no promise
     if (this.#pending.size === 0 && this.#inFlight.size === 0) return undefined;
-    const pending = this.#pending.take(kind, key, attempt);
+    const id = taskId(kind, key, attempt);
+    const pending = this.#pending.takeId(id);
     if (pending) return this.#write([pending]);
-    return this.#inFlight.has(taskId(kind, key, attempt)) ? this.#writing : undefined;
+    return this.#inFlight.has(id) ? this.#writing : undefined;
   }
 
   /** Writes everything pending; later reports are dropped. */
