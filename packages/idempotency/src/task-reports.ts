@@ -1,7 +1,7 @@
 // A running task's progress and log lines (issue 35): what a worker writes for `ctx.progress` and
 // `ctx.log`, the bounds, and the reads. One meaning for both drivers: the SQLite driver runs
-// `writeReportsSqlite` in its transaction; the PostgreSQL driver one `task_report` statement a
-// task. Each write is fenced by the lease: only the owner that holds the task, at the attempt
+// `writeReportsSqlite` in its transaction; the PostgreSQL driver one `task_report` statement for
+// every report of the call (unnest). Each write is fenced by the lease: only the owner that holds the task, at the attempt
 // that reports, writes anything, and `version` is never touched (the outcome's guarded
 // transition is unaffected by any number of progress writes).
 
