@@ -20,7 +20,7 @@ import {
   unknownKind,
 } from "./handler.js";
 import { type HandlerSet, loadHandlerSet } from "./handler-set.js";
-import { bufferedSink, type ReportEntry } from "./task-reports.js";
+import { bufferedSink, type ReportEntry } from "./report-sink.js";
 import { runInTraceparent } from "./tracing.js";
 
 /** How often the watchdog thread looks for the parent, ms. */

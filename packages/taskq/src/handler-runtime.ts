@@ -25,7 +25,7 @@ import type { HandlerThreadData, ThreadMessage } from "./handler-thread.js";
 import { type IsolatedKind, type KindExecutor, KindRouter } from "./isolation.js";
 import { findNonJson } from "./json-value.js";
 import type { LoadedKind } from "./kinds.js";
-import type { ReportEntry, TaskReporter } from "./task-reports.js";
+import type { ReportEntry, TaskReporter } from "./report-sink.js";
 import { ThreadLanes } from "./thread-lane.js";
 
 /** The threads' built entry module: `../dist/` from both `src/` (tests) and `dist/` (the package). */

@@ -16,7 +16,7 @@ import {
   unknownKind,
 } from "./handler.js";
 import { type HandlerSet, loadHandlerSet } from "./handler-set.js";
-import { bufferedSink } from "./task-reports.js";
+import { bufferedSink } from "./report-sink.js";
 import { serveLane } from "./thread-lane.js";
 import { runInTraceparent } from "./tracing.js";
 

@@ -5,7 +5,7 @@ import type { AttemptOutcome, LoggerPort } from "@taskq/queue";
 import type { ObjectStore } from "@taskq/storage-sim";
 import { ConfigError, classifyHandlerError, PayloadError } from "./errors.js";
 import { findNonJson } from "./json-value.js";
-import { logLine, progressJson, type ReportSink } from "./task-reports.js";
+import { logLine, progressJson, type ReportSink } from "./report-sink.js";
 import { activeTraceparent } from "./tracing.js";
 
 /** What a handler gets besides its payload. */

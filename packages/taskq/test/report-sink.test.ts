@@ -2,7 +2,8 @@
 // (the last progress wins, the lines in order), nothing is written before the interval or a
 // settle, a settle with nothing waiting answers at once, close writes what waits, and a report of
 // an attempt the worker no longer holds writes nothing. The store is observed, not replaced: each
-// call is counted, then passed on.
+// call is counted, then passed on. An attempt's context: its progress and log bound to the
+// attempt and sent to the runtime's sink; an attempt that never reports makes no function.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +17,7 @@ import {
   ReportBuffer,
   type ReportMessage,
   TaskReporter,
-} from "../src/task-reports.js";
+} from "../src/report-sink.js";
 
 const open: SqliteTaskStore[] = [];
 afterEach(async () => {
