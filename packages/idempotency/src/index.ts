@@ -46,6 +46,7 @@ export {
   LOG_LINE_MAX_CHARS,
   LOG_MAX_LINES,
   PROGRESS_MAX_BYTES,
+  progressTooLarge,
   type TaskLog,
   type TaskLogEntry,
   type TaskLogLine,

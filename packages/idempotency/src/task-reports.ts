@@ -1,7 +1,7 @@
 // A running task's progress and log lines (issue 35): what a worker writes for `ctx.progress` and
 // `ctx.log`, the bounds, and the reads. One meaning for both drivers: the SQLite driver runs
-// `writeReportsSqlite` in its transaction; the PostgreSQL driver one `task_report` statement a
-// task. Each write is fenced by the lease: only the owner that holds the task, at the attempt
+// `writeReportsSqlite` in its transaction; the PostgreSQL driver one `task_report` statement for
+// every report of the call (unnest). Each write is fenced by the lease: only the owner that holds the task, at the attempt
 // that reports, writes anything, and `version` is never touched (the outcome's guarded
 // transition is unaffected by any number of progress writes).
 
@@ -80,6 +80,20 @@ export function boundedLine(line: string): string {
   return line.length <= LOG_LINE_MAX_CHARS ? line : `${line.slice(0, LOG_LINE_MAX_CHARS - 1)}…`;
 }
 
+/**
+ * Why a progress value (JSON text) is too large to keep, or undefined: the one home of the
+ * PROGRESS_MAX_BYTES rule, applied by every driver to what it is given (checkReports) and by
+ * `ctx.progress` where the handler runs, so the handler hears it at the call.
+ */
+export function progressTooLarge(json: string): string | undefined {
+  // at most 3 bytes a UTF-16 unit: text this short fits whatever it holds, without measuring it
+  if (json.length * 3 <= PROGRESS_MAX_BYTES) return undefined;
+  const bytes = Buffer.byteLength(json);
+  return bytes <= PROGRESS_MAX_BYTES
+    ? undefined
+    : `is ${bytes} bytes as JSON, more than the ${PROGRESS_MAX_BYTES} allowed`;
+}
+
 /** Checks reports the same way for every driver; ERR_INVALID_INPUT names what was wrong. */
 export function checkReports(reports: readonly TaskReport[]): void {
   if (!Array.isArray(reports)) validate.invalid("reports must be an array");
@@ -90,9 +104,8 @@ export function checkReports(reports: readonly TaskReport[]): void {
       validate.invalid(`a report's attempt must be a positive integer, got ${r.attempt}`);
     if (r.progress !== undefined) {
       if (typeof r.progress !== "string") validate.invalid("progress must be JSON text");
-      const bytes = Buffer.byteLength(r.progress);
-      if (bytes > PROGRESS_MAX_BYTES)
-        validate.invalid(`progress is ${bytes} bytes as JSON, more than the ${PROGRESS_MAX_BYTES} allowed`);
+      const tooLarge = progressTooLarge(r.progress);
+      if (tooLarge) validate.invalid(`progress ${tooLarge}`);
     }
     for (const l of r.lines ?? [])
       if (typeof l?.line !== "string" || !Number.isFinite(l.at))

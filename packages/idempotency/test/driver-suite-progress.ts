@@ -135,6 +135,44 @@ export function testProgressContract(
       await s.succeed(t!.seq, t!.version, {});
     });
 
+    it("writes a flush of many tasks' reports in one call: each fenced and answered on its own, lines numbered per task", async () => {
+      const s = await store();
+      for (const n of [1, 2, 3]) await s.claim(task(n));
+      const [one, two] = await s.takeNext(2); // t-1 and t-2 run, t-3 stays queued
+      expect(
+        await s.report([
+          report(1, 1, { progress: "1", lines: lines(2) }),
+          report(3, 1, { progress: "3", lines: lines(1) }), // not running
+          report(2, 1, { lines: lines(3, 10), dropped: 2 }),
+          report(1, 1, { progress: "11", lines: lines(1, 50) }), // the same task again: after the first
+          report(2, 2, { progress: "22", lines: lines(1, 90) }), // not its attempt
+        ]),
+      ).toEqual([true, false, true, true, false]);
+      expect((await s.get(one!.seq))?.progress).toBe(11);
+      expect(await s.logs(one!.seq)).toEqual({
+        lines: [
+          { seq: 1, at: 1001, attempt: 1, line: "line 1" },
+          { seq: 2, at: 1002, attempt: 1, line: "line 2" },
+          { seq: 3, at: 1050, attempt: 1, line: "line 50" },
+        ],
+        dropped: 0,
+      });
+      expect((await s.get(two!.seq))?.progress).toBeNull();
+      const log = await s.logs(two!.seq);
+      expect(log.lines.map((l) => [l.seq, l.line])).toEqual([
+        [1, "line 10"],
+        [2, "line 11"],
+        [3, "line 12"],
+      ]);
+      expect(log.dropped).toBe(2);
+      const [queued] = await s.getById("t-3");
+      expect(queued?.progress).toBeNull();
+      expect(await s.logs(queued!.seq)).toEqual({ lines: [], dropped: 0 });
+      expect(await s.report([])).toEqual([]);
+      await s.succeed(one!.seq, one!.version, {});
+      await s.succeed(two!.seq, two!.version, {});
+    });
+
     it("retention and the dead letters' purge take a task's log lines with it", async () => {
       const c = clock();
       const s = await store({ now: c.now });

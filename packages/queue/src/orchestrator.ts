@@ -369,13 +369,13 @@ export class Orchestrator<T, O> {
     if (!this.#accepting) return Promise.reject(new OrchestratorClosedError());
     let prepared: PreparedTask<T>;
     try {
-      prepared = this.#prepare(record.payload, {
-        id: record.id,
-        ...(record.idempotencyKey === undefined ? {} : { key: record.idempotencyKey }),
-        ...(record.kind === undefined ? {} : { kind: record.kind }),
-        ...(record.correlationId == null ? {} : { correlationId: record.correlationId }),
-        ...(record.parents === undefined ? {} : { parents: record.parents }),
-      });
+      // one object, its fields set as present (no spread, and no object made per field)
+      const stored: { -readonly [K in keyof StoredIdentity]: StoredIdentity[K] } = { id: record.id };
+      if (record.idempotencyKey !== undefined) stored.key = record.idempotencyKey;
+      if (record.kind !== undefined) stored.kind = record.kind;
+      if (record.correlationId != null) stored.correlationId = record.correlationId;
+      if (record.parents !== undefined) stored.parents = record.parents;
+      prepared = this.#prepare(record.payload, stored);
     } catch (error) {
       const failure = { errorClass: "validation", message: (error as Error).message };
       this.#metrics?.recordFailure("validation");

@@ -14,13 +14,13 @@ import type { AttemptOutcome } from "@taskq/queue";
 import {
   CancelRegistry,
   cancelToken,
-  type Handler,
+  type HandlerEnv,
   type HandlerRequest,
   runHandler,
   unknownKind,
 } from "./handler.js";
 import { type HandlerSet, loadHandlerSet } from "./handler-set.js";
-import { bufferedSink, type ReportEntry } from "./task-reports.js";
+import { bufferedSink, type ReportEntry } from "./report-sink.js";
 import { runInTraceparent } from "./tracing.js";
 
 /** How often the watchdog thread looks for the parent, ms. */
@@ -64,8 +64,14 @@ const reports = bufferedSink((entries) => send({ t: "report", entries }));
 
 const cancels = new CancelRegistry();
 let data: HandlerProcessData | undefined;
-let loaded: Promise<HandlerSet> | undefined;
-let ready: HandlerSet | undefined;
+
+/** The handlers, and what their attempts share (HandlerEnv, made once). */
+interface Loaded {
+  readonly handlers: HandlerSet["handlers"];
+  readonly env: HandlerEnv;
+}
+let loaded: Promise<Loaded> | undefined;
+let ready: Loaded | undefined;
 
 async function run(n: number, request: HandlerRequest, cancelled: boolean): Promise<void> {
   const token = cancelToken(request);
@@ -75,25 +81,17 @@ async function run(n: number, request: HandlerRequest, cancelled: boolean): Prom
   let outcome: AttemptOutcome<string | null>;
   const start = performance.now();
   try {
-    const { handlers, objects, logger } = ready ?? (await (loaded as Promise<HandlerSet>));
-    const settings = data as HandlerProcessData;
-    if (settings.announce) send({ t: "began", n });
+    const { handlers, env } = ready ?? (await (loaded as Promise<Loaded>));
+    if ((data as HandlerProcessData).announce) send({ t: "began", n });
     const handler = handlers.get(request.kind);
-    const runIt = (h: Handler) => () =>
-      runHandler(h, request, request.attempt, {
-        logger,
-        objects,
-        options: settings.options,
-        timeoutMs: settings.timeoutMs,
-        cancel,
-        report: reports.report,
-      });
     // inside the attempt span's context when the main thread made one (OpenTelemetry)
     outcome = !handler
       ? unknownKind(request.kind)
       : request.traceparent === undefined
-        ? await runIt(handler)()
-        : await runInTraceparent(request.traceparent, runIt(handler));
+        ? await runHandler(handler, request, request.attempt, env, cancel)
+        : await runInTraceparent(request.traceparent, () =>
+            runHandler(handler, request, request.attempt, env, cancel),
+          );
   } catch (error) {
     // the handlers failed to load here (they loaded on the main thread): retryable, as on a thread
     outcome = {
@@ -149,7 +147,16 @@ process.on("message", (message: ToProcess) => {
   switch (message.t) {
     case "init":
       data = message.data;
-      loaded = loadHandlerSet(message.data);
+      loaded = loadHandlerSet(message.data).then(({ handlers, objects, logger }) => ({
+        handlers,
+        env: {
+          logger,
+          objects,
+          options: message.data.options,
+          timeoutMs: message.data.timeoutMs,
+          report: reports.report,
+        },
+      }));
       loaded.then(
         (done) => (ready = done),
         () => undefined, // each attempt reports it

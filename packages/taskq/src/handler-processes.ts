@@ -15,7 +15,7 @@ import type { AttemptOutcome, FailureInfo, LoggerPort } from "@taskq/queue";
 import { attemptRequest, cancelToken, type HandlerTask, RecentCancels } from "./handler.js";
 import type { FromProcess, HandlerProcessData, ToProcess } from "./handler-process.js";
 import type { LoadedKind } from "./kinds.js";
-import type { TaskReporter } from "./task-reports.js";
+import type { TaskReporter } from "./report-sink.js";
 
 /** The processes' built entry module: `../dist/` from both `src/` (tests) and `dist/` (the package). */
 const processEntryUrl = new URL("../dist/handler-process.js", import.meta.url);

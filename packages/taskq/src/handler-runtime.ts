@@ -13,6 +13,7 @@ import {
   attemptRequest,
   CancelRegistry,
   cancelToken,
+  type HandlerEnv,
   type HandlerTask,
   parentResults,
   RecentCancels,
@@ -24,7 +25,7 @@ import type { HandlerThreadData, ThreadMessage } from "./handler-thread.js";
 import { type IsolatedKind, type KindExecutor, KindRouter } from "./isolation.js";
 import { findNonJson } from "./json-value.js";
 import type { LoadedKind } from "./kinds.js";
-import type { ReportEntry, TaskReporter } from "./task-reports.js";
+import type { ReportEntry, TaskReporter } from "./report-sink.js";
 import { ThreadLanes } from "./thread-lane.js";
 
 /** The threads' built entry module: `../dist/` from both `src/` (tests) and `dist/` (the package). */
@@ -156,23 +157,24 @@ class HandlerInline extends InlineExecutor<HandlerTask, string | null> implement
   constructor(o: HandlerExecutorOptions) {
     const handlers = new Map(o.kinds.map((k) => [k.kind, k.handler]));
     const cancels = new CancelRegistry();
+    // bound once: an attempt adds nothing to it
+    const env: HandlerEnv = {
+      logger: o.logger,
+      objects: o.objects,
+      options: o.handlerOptions,
+      timeoutMs: o.timeoutMs,
+      report: o.reporter?.add,
+    };
+    const reporter = o.reporter;
     super(async (task, attempt, signal) => {
       const handler = handlers.get(task.kind);
       if (!handler) return unknownKind(task.kind);
       const token = cancelToken(task);
       const cancel = cancels.register(token);
       try {
-        const outcome = await runHandler(handler, task, attempt, {
-          logger: o.logger,
-          objects: o.objects,
-          options: o.handlerOptions,
-          timeoutMs: o.timeoutMs,
-          cancel,
-          ...(signal ? { signal } : {}),
-          ...(o.reporter ? { report: o.reporter.add } : {}),
-        });
-        // its reports written before its outcome is stored (nothing to wait for when it made none)
-        const settled = o.reporter?.settle(task.kind, task.key, attempt);
+        const outcome = await runHandler(handler, task, attempt, env, cancel, signal);
+        // its reports written before its outcome is stored (no promise when it made none)
+        const settled = reporter?.settle(task.kind, task.key, attempt);
         if (settled) await settled;
         return outcome;
       } finally {

@@ -7,9 +7,16 @@
 import { BroadcastChannel } from "node:worker_threads";
 import { guardWorker } from "@taskq/processor";
 import { Tinypool } from "tinypool";
-import { CancelRegistry, cancelToken, type HandlerRequest, runHandler, unknownKind } from "./handler.js";
+import {
+  CancelRegistry,
+  cancelToken,
+  type HandlerEnv,
+  type HandlerRequest,
+  runHandler,
+  unknownKind,
+} from "./handler.js";
 import { type HandlerSet, loadHandlerSet } from "./handler-set.js";
-import { bufferedSink } from "./task-reports.js";
+import { bufferedSink } from "./report-sink.js";
 import { serveLane } from "./thread-lane.js";
 import { runInTraceparent } from "./tracing.js";
 
@@ -44,40 +51,45 @@ channel.unref();
 // the cancels sent before this thread listened are sent again
 channel.postMessage({ type: "listening" } satisfies ThreadMessage);
 
-// loaded as the thread starts (a failure fails each attempt, as a retryable worker_crash)
-const loaded = loadHandlerSet(data);
-let ready: HandlerSet | undefined;
-loaded.then(
-  (done) => (ready = done),
-  () => undefined,
-);
-
 /** Sends reports to the main thread on this thread's lane (set as its session opens). */
 let sendReport: ((message: unknown) => void) | undefined;
 /**
  * `ctx.progress` and `ctx.log` here: buffered (bounded), sent on the lane once a turn as
- * ReportEntry[] (TaskReporter.merge there), and as each attempt ends, before its outcome.
+ * ReportEntry[] (TaskReporter.merge there), and as each attempt ends, before its outcome. One
+ * buffer for the thread: an attempt that never reports adds nothing to it.
  */
 const reports = bufferedSink((entries) => sendReport?.(entries));
+
+/** The handlers, and what their attempts share (HandlerEnv, made once). */
+interface Loaded {
+  readonly handlers: HandlerSet["handlers"];
+  readonly env: HandlerEnv;
+}
+
+// loaded as the thread starts (a failure fails each attempt, as a retryable worker_crash)
+const loaded: Promise<Loaded> = loadHandlerSet(data).then(({ handlers, objects, logger }) => ({
+  handlers,
+  env: { logger, objects, options: data.options, timeoutMs: data.timeoutMs, report: reports.report },
+}));
+let ready: Loaded | undefined;
+loaded.then(
+  (done) => (ready = done),
+  () => undefined,
+);
 
 const runAttempt = guardWorker(async (request: HandlerRequest) => {
   const token = cancelToken(request);
   // registered before anything is awaited: a cancel from now on reaches this attempt
   const cancel = cancels.register(token);
   try {
-    const { handlers, objects, logger } = ready ?? (await loaded);
+    const { handlers, env } = ready ?? (await loaded);
     const handler = handlers.get(request.kind);
     if (!handler) return unknownKind(request.kind);
-    const run = () =>
-      runHandler(handler, request, request.attempt, {
-        logger,
-        objects,
-        options: data.options,
-        timeoutMs: data.timeoutMs,
-        cancel,
-        report: reports.report,
-      });
-    return await (request.traceparent === undefined ? run() : runInTraceparent(request.traceparent, run));
+    return await (request.traceparent === undefined
+      ? runHandler(handler, request, request.attempt, env, cancel)
+      : runInTraceparent(request.traceparent, () =>
+          runHandler(handler, request, request.attempt, env, cancel),
+        ));
   } finally {
     reports.flush(); // before the outcome is answered on the lane
     cancels.unregister(token, cancel);

@@ -5,7 +5,7 @@ import type { AttemptOutcome, LoggerPort } from "@taskq/queue";
 import type { ObjectStore } from "@taskq/storage-sim";
 import { ConfigError, classifyHandlerError, PayloadError } from "./errors.js";
 import { findNonJson } from "./json-value.js";
-import { logLine, progressJson, type ReportSink } from "./task-reports.js";
+import { logLine, progressJson, type ReportSink } from "./report-sink.js";
 import { activeTraceparent } from "./tracing.js";
 
 /** What a handler gets besides its payload. */
@@ -324,73 +324,131 @@ export function unknownKind(kind: string): AttemptOutcome<string | null> {
   };
 }
 
-/** Runs one attempt of a handler: its result as JSON, or its failure classified. Never throws. */
+/**
+ * What every attempt of a runtime's handlers shares: made once per executor, thread or process,
+ * never per attempt.
+ */
+export interface HandlerEnv {
+  readonly logger: LoggerPort;
+  readonly objects: ObjectStore | undefined;
+  readonly options: unknown;
+  readonly timeoutMs: number;
+  /** Where `ctx.progress` and `ctx.log` go. @default nowhere (checked, then dropped) */
+  readonly report?: ReportSink | undefined;
+}
+
+/**
+ * An attempt's HandlerContext. A class, so that an attempt costs one object: its getters live on
+ * the prototype and read the attempt from `this`; what a handler may never use (its signal, its
+ * logger, its `progress` and `log` functions) is made on first use. `progress` and `log` are
+ * functions bound to the attempt (made once it reads them), so a handler may pass them around
+ * (`lines.forEach(ctx.log)`).
+ */
+class AttemptContext implements HandlerContext {
+  readonly id: string;
+  readonly key: string;
+  readonly kind: string;
+  readonly attempt: number;
+  readonly correlationId: string | undefined;
+  readonly objects: ObjectStore | undefined;
+  readonly options: unknown;
+  readonly parents: Readonly<Record<string, ParentResult>>;
+  readonly #env: HandlerEnv;
+  readonly #timeout: AbortSignal | undefined;
+  readonly #abort: AbortSignal | undefined;
+  readonly #cancel: CancelSwitch | undefined;
+  #signal: AbortSignal | undefined;
+  #logger: LoggerPort | undefined;
+  #progress: ((value: unknown) => void) | undefined;
+  #log: ((line: string) => void) | undefined;
+
+  constructor(
+    task: HandlerTask,
+    attempt: number,
+    env: HandlerEnv,
+    timeout: AbortSignal | undefined,
+    abort: AbortSignal | undefined,
+    cancel: CancelSwitch | undefined,
+  ) {
+    this.id = task.id;
+    this.key = task.key;
+    this.kind = task.kind;
+    this.attempt = attempt;
+    this.correlationId = task.correlationId;
+    this.objects = env.objects;
+    this.options = env.options;
+    this.parents = task.parents ?? NO_PARENTS;
+    this.#env = env;
+    this.#timeout = timeout;
+    this.#abort = abort;
+    this.#cancel = cancel;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#signal) {
+      const signals = [this.#timeout, this.#abort, this.#cancel?.signal].filter(
+        (s): s is AbortSignal => s !== undefined,
+      );
+      this.#signal =
+        signals.length === 0
+          ? NEVER
+          : signals.length === 1
+            ? (signals[0] as AbortSignal)
+            : AbortSignal.any(signals);
+    }
+    return this.#signal;
+  }
+
+  get logger(): LoggerPort {
+    this.#logger ??= child(
+      this.#env.logger,
+      this.correlationId === undefined
+        ? { task_id: this.id, idempotency_key: this.key, attempt: this.attempt }
+        : {
+            task_id: this.id,
+            idempotency_key: this.key,
+            attempt: this.attempt,
+            correlation_id: this.correlationId,
+          },
+    );
+    return this.#logger;
+  }
+
+  get progress(): (value: unknown) => void {
+    this.#progress ??= (value) => {
+      const json = progressJson(value);
+      this.#env.report?.(this.kind, this.key, this.attempt, { p: json });
+    };
+    return this.#progress;
+  }
+
+  get log(): (line: string) => void {
+    this.#log ??= (line) => {
+      const text = logLine(line);
+      this.#env.report?.(this.kind, this.key, this.attempt, { l: text, at: Date.now() });
+    };
+    return this.#log;
+  }
+}
+
+/**
+ * Runs one attempt of a handler: its result as JSON, or its failure classified. Never throws.
+ * `signal` is aborted on a forced close (threads: 0); `cancel` is cancelled when the task is (the
+ * attempt ends as `cancelled`, not retried).
+ */
 export async function runHandler(
   handler: Handler,
   task: HandlerTask,
   attempt: number,
-  env: {
-    logger: LoggerPort;
-    objects: ObjectStore | undefined;
-    options: unknown;
-    timeoutMs: number;
-    /** Aborted on a forced close (threads: 0). */
-    signal?: AbortSignal;
-    /** Cancelled when the task is: the attempt ends as `cancelled`, not retried. */
-    cancel?: CancelSwitch;
-    /** Where `ctx.progress` and `ctx.log` go. @default nowhere (checked, then dropped) */
-    report?: ReportSink;
-  },
+  env: HandlerEnv,
+  cancel?: CancelSwitch,
+  signal?: AbortSignal,
 ): Promise<AttemptOutcome<string | null>> {
   const start = performance.now();
   // cancelled before it started: the handler never runs
-  if (env.cancel?.cancelled) return cancelledOutcome(0);
+  if (cancel?.cancelled) return cancelledOutcome(0);
   const timeout = env.timeoutMs > 0 ? AbortSignal.timeout(env.timeoutMs) : undefined;
-  let signal: AbortSignal | undefined;
-  let logger: LoggerPort | undefined;
-  const ctx: HandlerContext = {
-    id: task.id,
-    key: task.key,
-    kind: task.kind,
-    attempt,
-    correlationId: task.correlationId,
-    // made on first use, as its parts are: most handlers never look
-    get signal() {
-      if (!signal) {
-        const signals = [timeout, env.signal, env.cancel?.signal].filter(
-          (s): s is AbortSignal => s !== undefined,
-        );
-        signal =
-          signals.length === 0
-            ? NEVER
-            : signals.length === 1
-              ? (signals[0] as AbortSignal)
-              : AbortSignal.any(signals);
-      }
-      return signal;
-    },
-    // made on first use: most handlers never log
-    get logger() {
-      logger ??= child(
-        env.logger,
-        task.correlationId === undefined
-          ? { task_id: task.id, idempotency_key: task.key, attempt }
-          : { task_id: task.id, idempotency_key: task.key, attempt, correlation_id: task.correlationId },
-      );
-      return logger;
-    },
-    objects: env.objects,
-    options: env.options,
-    progress(value) {
-      const json = progressJson(value);
-      env.report?.(task.kind, task.key, attempt, { p: json });
-    },
-    log(line) {
-      const text = logLine(line);
-      env.report?.(task.kind, task.key, attempt, { l: text, at: Date.now() });
-    },
-    parents: task.parents ?? NO_PARENTS,
-  };
+  const ctx = new AttemptContext(task, attempt, env, timeout, signal, cancel);
   try {
     const value = await handler(task.payload, ctx);
     let output: string | null;
@@ -407,9 +465,9 @@ export async function runHandler(
     }
     return { ok: true, output, runMs: performance.now() - start };
   } catch (error) {
-    if (env.cancel?.cancelled) return cancelledOutcome(performance.now() - start);
+    if (cancel?.cancelled) return cancelledOutcome(performance.now() - start);
     const failure =
-      (timeout?.aborted || env.signal?.aborted) && !(error as { retryable?: unknown })?.retryable
+      (timeout?.aborted || signal?.aborted) && !(error as { retryable?: unknown })?.retryable
         ? {
             errorClass: "timeout",
             retryable: true,

@@ -42,10 +42,10 @@ import { schedulerService } from "./maintenance/scheduler.js";
 import { Maintenance, type MaintenanceService } from "./maintenance/service.js";
 import { workerReportService } from "./maintenance/worker-report.js";
 import type { RunSettings } from "./options.js";
+import { TaskReporter } from "./report-sink.js";
 import { SETTINGS } from "./settings.js";
 import { stableKey } from "./stable-key.js";
 import { ensureStoreDirectory } from "./store-location.js";
-import { TaskReporter } from "./task-reports.js";
 import { attemptTracer, loadOtel } from "./tracing.js";
 
 /** What the built-in task types' simulated storage does (the seed's workload). */

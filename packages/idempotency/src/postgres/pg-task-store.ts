@@ -711,26 +711,47 @@ export class PgTaskStore implements TaskStoreDriver {
     return rows.map(records.toAttempt);
   }
 
+  /** See TaskStoreDriver.report: every report in one statement (task_report), each fenced. */
   async report(reports: readonly TaskReport[]): Promise<boolean[]> {
     this.#ensureOpen("write progress and log lines");
     checkReports(reports);
-    const written: boolean[] = [];
-    for (const r of reports) {
-      const lines = r.lines ?? [];
-      const { rows } = await this.#conn.query<"task_report", { seq: number }>("task_report", {
-        kind: r.kind,
-        key: r.key,
-        owner: this.owner,
-        attempt: r.attempt,
-        progress: r.progress ?? null,
-        lines: lines.map((l) => boundedLine(l.line)),
-        ats: lines.map((l) => Math.round(l.at)),
-        dropped: r.dropped ?? 0,
-        cap: LOG_MAX_LINES,
-        now_ms: Date.now(),
-      });
-      written.push(rows.length > 0);
-    }
+    if (reports.length === 0) return [];
+    const n = reports.length;
+    const kinds: string[] = new Array(n);
+    const keys: string[] = new Array(n);
+    const attempts: number[] = new Array(n);
+    const progress: (string | null)[] = new Array(n);
+    const dropped: number[] = new Array(n);
+    const lineOf: number[] = [];
+    const lines: string[] = [];
+    const ats: number[] = [];
+    reports.forEach((r, i) => {
+      kinds[i] = r.kind;
+      keys[i] = r.key;
+      attempts[i] = r.attempt;
+      progress[i] = r.progress ?? null;
+      dropped[i] = r.dropped ?? 0;
+      for (const l of r.lines ?? []) {
+        lineOf.push(i + 1);
+        lines.push(boundedLine(l.line));
+        ats.push(Math.round(l.at));
+      }
+    });
+    const { rows } = await this.#conn.query<"task_report", { i: string | number }>("task_report", {
+      kinds,
+      keys,
+      attempts,
+      progress,
+      dropped,
+      owner: this.owner,
+      line_of: lineOf,
+      lines,
+      ats,
+      cap: LOG_MAX_LINES,
+      now_ms: Date.now(),
+    });
+    const written = new Array<boolean>(n).fill(false);
+    for (const row of rows) written[Number(row.i) - 1] = true;
     return written;
   }
 

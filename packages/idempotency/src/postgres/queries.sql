@@ -1176,39 +1176,58 @@ UNION ALL SELECT s.seq, NULL, NULL, NULL, s.state FROM (
   UNION ALL SELECT seq, 'orphan done' FROM task_done) s
 WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.seq = s.seq)
 
--- Progress and log lines (issue 35; task-reports.ts): one task's report in one statement. `t`: the
--- task, only while this owner holds its lease at that attempt (the fence: a worker whose lease was
--- taken over, or that runs an older attempt, finds nothing and writes nothing), locked so that
--- the numbering of its lines is not raced. The progress is written in place with `version`
--- untouched (the outcome's guarded transition still matches); lines are numbered on from the
--- last kept one, up to @cap; the ones past it (and the @dropped the worker did not send) are
--- counted in the marker row at @cap + 1. Answers 1 row when written, none when fenced.
+-- Progress and log lines (issue 35; task-reports.ts): a flush's reports, every task's, in one
+-- statement. Report @i (from 1) is (@kinds[i], @keys[i], @attempts[i], @progress[i] (NULL: leave
+-- it), @dropped[i]); its lines are the entries of @lines/@ats whose @line_of is i, in order. `t`:
+-- each report's task, only while this owner holds its lease at that attempt (the fence: a worker
+-- whose lease was taken over, or that runs an older attempt, finds nothing and writes nothing),
+-- locked in seq order so that the numbering of its lines is not raced. The progress is written in
+-- place with `version` untouched (the outcome's guarded transition still matches); a task's lines
+-- are numbered on from its last kept one, up to @cap; the ones past it (and the @dropped the
+-- worker did not send) are counted in the marker row at @cap + 1. Answers the @i of each report
+-- written (a fenced one is missing).
 -- name: task_report
-WITH t AS (
-    SELECT seq FROM tasks
-    WHERE kind = @kind AND idempotency_key = @key AND (status = 'running') IS TRUE
-      AND lease_owner = @owner AND attempts = @attempt::int
-    FOR UPDATE),
+WITH r AS (
+    SELECT * FROM unnest(@kinds::text[], @keys::text[], @attempts::int[], @progress::text[], @dropped::int[])
+      WITH ORDINALITY AS r(kind, key, attempt, progress, dropped, i)),
+  t AS (
+    SELECT tasks.seq, r.i, r.attempt, r.progress, r.dropped FROM r JOIN tasks
+      ON tasks.kind = r.kind AND tasks.idempotency_key = r.key
+    WHERE (tasks.status = 'running') IS TRUE AND tasks.lease_owner = @owner AND tasks.attempts = r.attempt
+    ORDER BY tasks.seq
+    FOR UPDATE OF tasks),
+  -- a task's last progress of the batch (one report a task, but a caller may send more)
   p AS (
-    UPDATE tasks SET progress = @progress::text FROM t
-    WHERE tasks.seq = t.seq AND @progress::text IS NOT NULL),
-  last AS (
-    SELECT COALESCE(MAX(l.seq), 0) AS n FROM task_logs l, t WHERE l.task_seq = t.seq AND l.seq <= @cap::int),
+    UPDATE tasks SET progress = lp.progress
+    FROM (SELECT DISTINCT ON (seq) seq, progress FROM t WHERE progress IS NOT NULL ORDER BY seq, i DESC) lp
+    WHERE tasks.seq = lp.seq),
+  -- each report with its task's last kept line (reports of one task see the same)
+  tl AS (
+    SELECT t.seq, t.i, t.attempt, t.dropped,
+      COALESCE((SELECT MAX(l.seq) FROM task_logs l WHERE l.task_seq = t.seq AND l.seq <= @cap::int), 0) AS last
+    FROM t),
+  -- the lines, numbered on per task, in report then line order
   u AS (
-    SELECT line, at, i FROM unnest(@lines::text[], @ats::bigint[]) WITH ORDINALITY AS x(line, at, i)),
+    SELECT tl.seq, tl.attempt, x.line, x.at,
+      tl.last + row_number() OVER (PARTITION BY tl.seq ORDER BY tl.i, x.j) AS n
+    FROM unnest(@line_of::int[], @lines::text[], @ats::bigint[]) WITH ORDINALITY AS x(r, line, at, j)
+    JOIN tl ON tl.i = x.r),
   ins AS (
     INSERT INTO task_logs (task_seq, seq, at, attempt, line)
-    SELECT t.seq, last.n + u.i, u.at, @attempt::int, u.line FROM t, last, u WHERE last.n + u.i <= @cap::int),
+    SELECT u.seq, u.n, u.at, u.attempt, u.line FROM u WHERE u.n <= @cap::int),
+  -- per task: the lines past the cap and the ones the worker dropped (the fence makes its attempt one)
   over AS (
-    SELECT @dropped::int + COUNT(*) FILTER (WHERE last.n + u.i > @cap::int) AS n,
-      MAX(u.at) AS at FROM last LEFT JOIN u ON true GROUP BY last.n),
+    SELECT o.seq, MIN(o.attempt) AS attempt, SUM(o.n)::int AS n, MAX(o.at) AS at FROM (
+      SELECT tl.seq, tl.attempt, tl.dropped AS n, NULL::bigint AS at FROM tl
+      UNION ALL SELECT u.seq, u.attempt, (u.n > @cap::int)::int, u.at FROM u) o
+    GROUP BY o.seq),
   marker AS (
     INSERT INTO task_logs (task_seq, seq, at, attempt, line)
-    SELECT t.seq, @cap::int + 1, COALESCE(over.at, @now_ms::bigint), @attempt::int, over.n::text FROM t, over
+    SELECT over.seq, @cap::int + 1, COALESCE(over.at, @now_ms::bigint), over.attempt, over.n::text FROM over
     WHERE over.n > 0
     ON CONFLICT (task_seq, seq) DO UPDATE SET
       line = (task_logs.line::bigint + excluded.line::bigint)::text, at = excluded.at, attempt = excluded.attempt)
-SELECT seq FROM t
+SELECT i FROM t
 
 -- name: task_log_list
 SELECT * FROM task_logs WHERE task_seq = @task_seq ORDER BY seq

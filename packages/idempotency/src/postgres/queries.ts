@@ -216,16 +216,18 @@ export interface PgParams extends PageStatementParams {
   kind_limit_remove: { readonly kind: string };
   kind_pause: Now & { readonly kind: string };
   task_attempt_list: { readonly task_seq: number };
+  /** A flush's reports, report i at index i - 1 of each array; line j's report is line_of[j]. */
   task_report: {
-    readonly kind: string;
-    readonly key: string;
-    readonly owner: string;
-    readonly attempt: number;
+    readonly kinds: readonly string[];
+    readonly keys: readonly string[];
+    readonly attempts: readonly number[];
     /** JSON text, or null to leave it. */
-    readonly progress: string | null;
+    readonly progress: readonly (string | null)[];
+    readonly dropped: readonly number[];
+    readonly owner: string;
+    readonly line_of: readonly number[];
     readonly lines: readonly string[];
     readonly ats: readonly number[];
-    readonly dropped: number;
     readonly cap: number;
     readonly now_ms: number;
   };

@@ -408,15 +408,16 @@ export interface PgQueryFile {
   };
   task_state_check: Record<never, never>;
   task_report: {
-    kind: true;
-    key: true;
-    owner: true;
-    attempt: true;
+    kinds: true;
+    keys: true;
+    attempts: true;
     progress: true;
+    dropped: true;
+    owner: true;
     cap: true;
+    line_of: true;
     lines: true;
     ats: true;
-    dropped: true;
     now_ms: true;
   };
   task_log_list: {

@@ -1,23 +1,19 @@
 // A running task's progress and log lines (issue 35), the worker's side: what `ctx.progress` and
-// `ctx.log` check where the handler runs (its thread or process too), the message that carries
-// one to the main thread (a thread's lane, a process's IPC channel, or a plain call with
-// `threads: 0`), and TaskReporter, which writes them to the store there: coalesced (at most one
-// write a task every REPORT_INTERVAL_MS, the last progress winning, the lines in order, every
-// task's in one store call), and flushed before the attempt's outcome is stored. The store fences
-// each write by the lease (the owner that holds the task, at that attempt), so a stale worker's
-// reports write nothing; the store package's task-reports.ts holds the bounds.
-import {
-  LOG_LINE_MAX_CHARS,
-  LOG_MAX_LINES,
-  PROGRESS_MAX_BYTES,
-  type TaskReport,
-  type TaskStoreDriver,
-} from "@taskq/idempotency";
+// `ctx.log` check where the handler runs (its thread or process too), the ReportSink they hand
+// their message to (a thread's lane, a process's IPC channel, or a plain call with `threads: 0`),
+// and TaskReporter, which writes them to the store there: coalesced (at most one write a task
+// every REPORT_INTERVAL_MS, the last progress winning, the lines in order, every task's in one
+// store call), and flushed before the attempt's outcome is stored. The store fences each write by
+// the lease (the owner that holds the task, at that attempt), so a stale worker's reports write
+// nothing. The bounds and their checks have one home, the store package's task-reports.ts: the
+// progress size (progressTooLarge, applied here too so the handler hears it at the call), what a
+// task keeps of its log (LOG_MAX_LINES lines, each cut at LOG_LINE_MAX_CHARS: the drivers alone).
+// Here LOG_MAX_LINES only bounds what waits in memory per attempt (ReportBuffer): more could
+// never be kept.
+import { LOG_MAX_LINES, progressTooLarge, type TaskReport, type TaskStoreDriver } from "@taskq/idempotency";
 import type { LoggerPort } from "@taskq/queue";
 import { PayloadError } from "./errors.js";
 import { findNonJson } from "./json-value.js";
-
-export { LOG_LINE_MAX_CHARS, LOG_MAX_LINES, PROGRESS_MAX_BYTES };
 
 /** How often a worker writes a task's progress and log lines at most, ms. */
 export const REPORT_INTERVAL_MS = 200;
@@ -30,7 +26,8 @@ export type ReportSink = (kind: string, key: string, attempt: number, message: R
 
 /**
  * `ctx.progress(value)`'s value as JSON text: any JSON value but null (a number, a string, a
- * small object), at most PROGRESS_MAX_BYTES as JSON. Else a PayloadError naming what was wrong.
+ * small object), at most PROGRESS_MAX_BYTES as JSON (progressTooLarge). Else a PayloadError
+ * naming what was wrong.
  */
 export function progressJson(value: unknown): string {
   if (value === null || value === undefined)
@@ -38,16 +35,12 @@ export function progressJson(value: unknown): string {
   const bad = findNonJson(value, "progress");
   if (bad) throw new PayloadError(bad.path, bad.reason);
   const json = JSON.stringify(value);
-  const bytes = Buffer.byteLength(json);
-  if (bytes > PROGRESS_MAX_BYTES)
-    throw new PayloadError(
-      "progress",
-      `is ${bytes} bytes as JSON, more than the ${PROGRESS_MAX_BYTES} allowed`,
-    );
+  const tooLarge = progressTooLarge(json);
+  if (tooLarge) throw new PayloadError("progress", tooLarge);
   return json;
 }
 
-/** `ctx.log(line)`'s line: a string (cut at LOG_LINE_MAX_CHARS by the store). Else a PayloadError. */
+/** `ctx.log(line)`'s line: a string (cut at LOG_LINE_MAX_CHARS by the store, not here). Else a PayloadError. */
 export function logLine(line: unknown): string {
   if (typeof line !== "string") throw new PayloadError("log line", `must be a string, got ${typeof line}`);
   return line;
@@ -60,7 +53,7 @@ export interface ReportEntry {
   readonly attempt: number;
   progress: string | undefined;
   lines: { at: number; line: string }[];
-  /** Lines past LOG_MAX_LINES waiting here: counted, not kept (the store keeps no more anyway). */
+  /** Lines past LOG_MAX_LINES waiting here: counted, not kept (a memory bound: the store could keep no more anyway). */
   dropped: number;
 }
 
@@ -94,7 +87,12 @@ export class ReportBuffer {
 
   /** Takes one attempt's entry out, if any. */
   take(kind: string, key: string, attempt: number): ReportEntry | undefined {
-    const id = taskId(kind, key, attempt);
+    return this.takeId(taskId(kind, key, attempt));
+  }
+
+  /** Takes one attempt's entry out by its taskId. */
+  takeId(id: string): ReportEntry | undefined {
+    if (this.#entries.size === 0) return undefined;
     const e = this.#entries.get(id);
     if (e) this.#entries.delete(id);
     return e;
@@ -187,11 +185,13 @@ export class TaskReporter {
    * in flight). Undefined, at once, for an attempt with nothing to write.
    */
   settle(kind: string, key: string, attempt: number): Promise<void> | undefined {
-    // the usual case, an attempt of a worker where nothing reported: two size checks
+    // the usual case, an attempt of a worker where nothing reported: two size checks, nothing
+    // made, no promise
     if (this.#pending.size === 0 && this.#inFlight.size === 0) return undefined;
-    const pending = this.#pending.take(kind, key, attempt);
+    const id = taskId(kind, key, attempt);
+    const pending = this.#pending.takeId(id);
     if (pending) return this.#write([pending]);
-    return this.#inFlight.has(taskId(kind, key, attempt)) ? this.#writing : undefined;
+    return this.#inFlight.has(id) ? this.#writing : undefined;
   }
 
   /** Writes everything pending; later reports are dropped. */

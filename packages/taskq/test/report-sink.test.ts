@@ -2,20 +2,22 @@
 // (the last progress wins, the lines in order), nothing is written before the interval or a
 // settle, a settle with nothing waiting answers at once, close writes what waits, and a report of
 // an attempt the worker no longer holds writes nothing. The store is observed, not replaced: each
-// call is counted, then passed on.
+// call is counted, then passed on. An attempt's context: its progress and log bound to the
+// attempt and sent to the runtime's sink; an attempt that never reports makes no function.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteTaskStore, type TaskReport } from "@taskq/idempotency";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { silentLogger } from "../src/handler.js";
+import { type HandlerContext, runHandler, silentLogger } from "../src/handler.js";
 import {
   logLine,
   progressJson,
   REPORT_INTERVAL_MS,
   ReportBuffer,
+  type ReportMessage,
   TaskReporter,
-} from "../src/task-reports.js";
+} from "../src/report-sink.js";
 
 const open: SqliteTaskStore[] = [];
 afterEach(async () => {
@@ -121,5 +123,65 @@ describe("TaskReporter", () => {
     expect(merged?.lines[0]?.line).toBe("first");
     expect(merged?.lines).toHaveLength(1000);
     expect(merged?.dropped).toBe(201);
+  });
+});
+
+describe("an attempt's context", () => {
+  const task = { payload: {}, id: "t-a", key: "a", kind: "k" };
+
+  it("reports to its runtime's sink, bound to the attempt: progress and log may be passed around", async () => {
+    const sent: [string, string, number, ReportMessage][] = [];
+    const env = {
+      logger: silentLogger,
+      objects: undefined,
+      options: { o: 1 },
+      timeoutMs: 0,
+      report: (kind: string, key: string, attempt: number, m: ReportMessage) =>
+        sent.push([kind, key, attempt, m]),
+    };
+    const outcome = await runHandler(
+      (_p, ctx) => {
+        const { progress, log } = ctx;
+        progress({ done: 1 });
+        ["x", "y"].forEach(log);
+        expect(ctx.progress).toBe(progress); // made once for the attempt
+        expect(() => ctx.log(1 as unknown as string)).toThrow("log line must be a string, got number");
+        return [ctx.id, ctx.key, ctx.kind, ctx.attempt, ctx.options, ctx.parents, ctx.signal.aborted];
+      },
+      task,
+      2,
+      env,
+    );
+    expect(outcome).toMatchObject({
+      ok: true,
+      output: JSON.stringify(["t-a", "a", "k", 2, { o: 1 }, {}, false]),
+    });
+    expect(sent).toEqual([
+      ["k", "a", 2, { p: '{"done":1}' }],
+      ["k", "a", 2, { l: "x", at: expect.any(Number) }],
+      ["k", "a", 2, { l: "y", at: expect.any(Number) }],
+    ]);
+  });
+
+  it("costs an attempt that never reports one object: no function of its own, nothing sent", async () => {
+    const sent: unknown[] = [];
+    const env = {
+      logger: silentLogger,
+      objects: undefined,
+      options: undefined,
+      timeoutMs: 0,
+      report: () => sent.push(1),
+    };
+    let seen: HandlerContext | undefined;
+    await runHandler(
+      (_p, ctx) => {
+        seen = ctx;
+      },
+      task,
+      1,
+      env,
+    );
+    expect(Object.values(seen as object).filter((v) => typeof v === "function")).toEqual([]);
+    expect(sent).toEqual([]);
   });
 });
