@@ -148,6 +148,33 @@ export function testFlowsContract(
       expect((await s.takeNext(10, ["step"])).map((t) => t.id).sort()).toEqual(["f-slow", "f-x"]);
     });
 
+    it("a child cancelled at enqueue counts as done for its run-anyway child, which still waits for its other parent", async () => {
+      const s = await store();
+      await s.claim(node("bad", undefined, { maxAttempts: 1 }));
+      const [bad] = await s.takeNext(1, ["step"]);
+      await s.fail(bad!.seq, bad!.version, { errorClass: "permanent", message: "no" });
+      // "bad" is a duplicate key: the failed task, so C is cancelled at once
+      const answers = await s.enqueueFlow([
+        node("bad"),
+        node("c", [{ parent: 0 }]),
+        node("s"),
+        node("g", [{ parent: 1, runAnyway: true }, { parent: 2 }]),
+      ]);
+      expect(answers[0]?.created).toBe(false);
+      expect(await s.get(seqOf(answers[1]))).toMatchObject({
+        status: "cancelled",
+        errorMessage: "parent f-bad failed",
+      });
+      expect(await s.get(seqOf(answers[3]))).toMatchObject({ status: "queued", waitingFor: 1 });
+      expect(await runDue(s)).toEqual(["f-s"]);
+      const [g] = await s.takeNext(10, ["step"]);
+      expect(g?.id).toBe("f-g");
+      expect(g?.parents?.map((p) => [p.id, p.status])).toEqual([
+        ["f-c", "cancelled"],
+        ["f-s", "succeeded"],
+      ]);
+    });
+
     it("refuses a cycle, an unknown parent id and after with start or a delay, storing nothing", async () => {
       const s = await store();
       const refused = async (tasks: FlowTaskInput[], message: RegExp) => {

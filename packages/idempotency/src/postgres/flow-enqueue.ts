@@ -5,6 +5,7 @@
 import type pg from "pg";
 import {
   type CheckedFlow,
+  type FlowPlan,
   type LinkedTask,
   type ParentState,
   parentSeqsOf,
@@ -55,16 +56,24 @@ export function enqueueFlow(
         }
       }
       const plan = planFlow(flow, results, parents, byId);
-      if (plan.children.length > 0)
-        await query("task_flow_link", {
+      const link = (edges: FlowPlan["edges"], children: FlowPlan["children"]) =>
+        query("task_flow_link", {
           now,
-          edge_parent: plan.edges.map((e) => e.parent),
-          edge_child: plan.edges.map((e) => e.child),
-          edge_run_anyway: plan.edges.map((e) => e.runAnyway),
-          child_seq: plan.children.map((c) => c.seq),
-          child_waiting: plan.children.map((c) => c.waitingFor),
-          child_reason: plan.children.map((c) => c.cancelReason),
+          edge_parent: edges.map((e) => e.parent),
+          edge_child: edges.map((e) => e.child),
+          edge_run_anyway: edges.map((e) => e.runAnyway),
+          child_seq: children.map((c) => c.seq),
+          child_waiting: children.map((c) => c.waitingFor),
+          child_reason: children.map((c) => c.cancelReason),
         });
+      // Children cancelled at enqueue are filed first, before any edge: their release trigger
+      // (they may be parents, has_children) then finds no child to count, which planFlow counted
+      // already. Filed with their edges, it would count a run-anyway child done a second time.
+      const cancelled = plan.children.filter((c) => c.cancelReason !== null);
+      if (cancelled.length > 0) await link([], cancelled);
+      const rest =
+        cancelled.length > 0 ? plan.children.filter((c) => c.cancelReason === null) : plan.children;
+      if (plan.children.length > 0) await link(plan.edges, rest);
       await client.query("COMMIT");
       return results;
     } catch (error) {

@@ -1200,6 +1200,8 @@ RETURNING t.seq, t.id, t.status
 -- The flow's edges, and its new children filed (flows.ts planFlow): waiting for @child_waiting
 -- parents (their ready row, inserted with the claim, deleted), due now (0), or cancelled at once by
 -- a parent that had failed (@child_reason). Their claims were inserted earlier in the transaction.
+-- flow-enqueue.ts files the cancelled ones in a call of their own, before the edges: a cancelled
+-- child with children fires its release trigger at the end of the statement, which must find none.
 -- name: task_flow_link
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   edges AS (
