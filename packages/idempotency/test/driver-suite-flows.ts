@@ -175,6 +175,31 @@ export function testFlowsContract(
       ]);
     });
 
+    it("a kind whose only queued tasks wait for parents has nothing due; a waiting child runs at its enqueue time until released", async () => {
+      const s = await store();
+      const answers = await s.enqueueFlow([
+        node("a"),
+        { ...node("b", [{ parent: 0 }]), kind: "later" },
+        { ...node("c", [{ parent: 0 }]), kind: "later" },
+        { ...node("d", [{ parent: 2 }]), kind: "later" },
+      ]);
+      expect(await s.nextDueIn(["later"])).toBeNull();
+      const b = await s.get(seqOf(answers[1]));
+      expect(b?.nextRunAt).toBe(b?.createdAt);
+      // cancelled while waiting, and by the cascade: still the enqueue time
+      expect((await s.cancel(seqOf(answers[2]))).outcome).toBe("cancelled");
+      for (const answer of [answers[2], answers[3]]) {
+        const t = await s.get(seqOf(answer));
+        expect(t).toMatchObject({ status: "cancelled", nextRunAt: t?.createdAt });
+      }
+      expect(await s.nextDueIn(["later"])).toBeNull();
+      expect(await runDue(s)).toEqual(["f-a"]);
+      expect(await s.nextDueIn(["later"])).toBe(0);
+      const released = await s.get(seqOf(answers[1]));
+      expect(released?.nextRunAt).toBeGreaterThanOrEqual(released?.createdAt as number);
+      expect(released?.nextRunAt).toBeLessThan(Date.now() + 3_600_000);
+    });
+
     it("refuses a cycle, an unknown parent id and after with start or a delay, storing nothing", async () => {
       const s = await store();
       const refused = async (tasks: FlowTaskInput[], message: RegExp) => {

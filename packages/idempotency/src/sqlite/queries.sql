@@ -196,8 +196,10 @@ SELECT kind FROM k WHERE kind IS NOT NULL
 
 -- When a kind's earliest queued task is due (epoch ms; NULL: none queued): an idle worker sleeps
 -- until the earliest of its kinds'. One probe of tasks_due.
+-- A child waiting for its parents (next_run_at @waiting_at, FLOW_WAITING_AT) is not due at any
+-- time: left out (the range keeps the read on tasks_due, whose first row answers).
 -- name: task_next_due
-SELECT MIN(next_run_at) AS due FROM tasks WHERE status = 'queued' AND kind = @kind
+SELECT MIN(next_run_at) AS due FROM tasks WHERE status = 'queued' AND kind = @kind AND next_run_at < @waiting_at
 
 -- A running task whose worker is gone (@owner NULL: its lease expired; else that owner's, a dead
 -- process on this host) goes back to queued, unless a cancel was asked for (then: cancelled) or

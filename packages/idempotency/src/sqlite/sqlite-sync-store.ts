@@ -520,7 +520,9 @@ export class SqliteSyncStore {
       const serve = kinds ?? (this.#s.task_queued_kinds.all() as { kind: string }[]).map((r) => r.kind);
       const due: [string, number][] = [];
       for (const kind of serve) {
-        const row = this.#s.task_next_due.get({ kind }) as { due: number | null };
+        const row = this.#s.task_next_due.get({ kind, waiting_at: FLOW_WAITING_AT }) as {
+          due: number | null;
+        };
         if (row.due !== null) due.push([kind, row.due]);
       }
       const limits = new Map(this.kindLimits().map((l) => [l.kind, l]));
@@ -770,7 +772,9 @@ export class SqliteSyncStore {
       let laterLeft = cap;
       let oldestDue: number | null = null;
       for (const { kind } of this.#s.task_queued_kinds.all() as { kind: string }[]) {
-        const first = (this.#s.task_next_due.get({ kind }) as { due: number | null }).due;
+        const first = (
+          this.#s.task_next_due.get({ kind, waiting_at: FLOW_WAITING_AT }) as { due: number | null }
+        ).due;
         if (first !== null && first <= now && (oldestDue === null || first < oldestDue)) oldestDue = first;
         const { due, later } = this.#s.task_count_queued_of_kind.get({
           kind,

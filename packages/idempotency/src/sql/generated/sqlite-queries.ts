@@ -144,6 +144,7 @@ export interface SqliteQueryFile {
   task_queued_kinds: Record<never, never>;
   task_next_due: {
     kind: true;
+    waiting_at: true;
   };
   task_reclaim: {
     now: true;
