@@ -200,6 +200,40 @@ export function testFlowsContract(
       expect(released?.nextRunAt).toBeLessThan(Date.now() + 3_600_000);
     });
 
+    it("a parent ended by a reclaim, a release after a cancel request or a retry to queued: children follow only its end", async () => {
+      const c = clock(Date.now() + 60_000);
+      const s = await store({ now: c.now, leaseMs: 1000 });
+      const answers = await s.enqueueFlow([
+        node("lost", undefined, { maxAttempts: 1 }),
+        node("lost-child", [{ parent: 0 }]),
+        node("held"),
+        node("held-child", [{ parent: 2 }]),
+        node("again"),
+        node("again-child", [{ parent: 4, runAnyway: true }]),
+      ]);
+      const taken = await s.takeNext(3, ["step"]);
+      const by = (id: string) => taken.find((t) => t.id === id)!;
+      expect(taken.map((t) => t.id).sort()).toEqual(["f-again", "f-held", "f-lost"]);
+      // a retry queues "again": its run-anyway child still waits
+      await s.retry(by("f-again").seq, by("f-again").version, { errorClass: "x", message: "later" }, 0);
+      expect(await s.get(seqOf(answers[5]))).toMatchObject({ status: "queued", waitingFor: 1 });
+      // a cancel asked for while "held" runs, then its worker hands it back: cancelled, so is its child
+      expect((await s.cancel(by("f-held").seq)).outcome).toBe("requested");
+      await s.release(by("f-held").seq, by("f-held").version);
+      expect(await s.get(seqOf(answers[3]))).toMatchObject({
+        status: "cancelled",
+        errorMessage: "parent f-held cancelled",
+      });
+      // "lost" expires on its last attempt: failed by the reclaim, its child cancelled
+      c.advance(2000);
+      expect(await s.recover()).toBe(1);
+      expect(await s.get(seqOf(answers[1]))).toMatchObject({
+        status: "cancelled",
+        errorMessage: "parent f-lost failed",
+      });
+      expect(await s.get(seqOf(answers[5]))).toMatchObject({ status: "queued", waitingFor: 1 });
+    });
+
     it("refuses a cycle, an unknown parent id and after with start or a delay, storing nothing", async () => {
       const s = await store();
       const refused = async (tasks: FlowTaskInput[], message: RegExp) => {

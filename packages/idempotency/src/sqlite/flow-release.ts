@@ -55,18 +55,26 @@ export function linkFlow(
     });
 }
 
+/** A row as a transition that may end a task returns it (RETURNING seq, id, status, has_children). */
+export interface EndedRow {
+  readonly seq: number;
+  readonly id: string;
+  readonly status: string;
+  readonly has_children?: number | boolean | null;
+}
+
 /**
- * `seq` has just ended (same transaction): when it has children and is finished, each waiting
- * child counts it done (a success, or a run-anyway edge: the last makes the child due) or ends
- * cancelled, whose own children are visited in turn. A task without children returns at once.
+ * `row` is a task as the transition that changed it returned it (same transaction): when it has
+ * children and is finished, each waiting child counts it done (a success, or a run-anyway edge:
+ * the last makes the child due) or ends cancelled, whose own children are visited in turn. A task
+ * without children (or not finished: a retry, a release) returns at once, reading nothing.
  */
-export function releaseChildren(s: SqliteStatements, seq: number, now: number): void {
-  const row = s.task_get.get({ seq }) as Row | undefined;
+export function releaseChildren(s: SqliteStatements, row: EndedRow | undefined, now: number): void {
   if (!row || !(row.has_children === 1 || row.has_children === true) || !TERMINAL.has(row.status)) return;
   releaseFrom(s, row, now);
 }
 
-function releaseFrom(s: SqliteStatements, parent: Row, now: number): void {
+function releaseFrom(s: SqliteStatements, parent: EndedRow, now: number): void {
   const edges = s.task_edges_of_parent.all({ seq: parent.seq }) as {
     child_seq: number;
     run_anyway: number;
@@ -76,14 +84,12 @@ function releaseFrom(s: SqliteStatements, parent: Row, now: number): void {
       s.task_flow_count_done.run({ seq: edge.child_seq, now });
       continue;
     }
-    const ended = s.task_flow_cancel_waiting.run({
+    const child = s.task_flow_cancel_waiting.get({
       seq: edge.child_seq,
       now,
       error_message: `parent ${parent.id} ${parent.status}`,
-    });
-    if (ended.changes === 0) continue;
-    const child = s.task_get.get({ seq: edge.child_seq }) as Row;
-    if (child.has_children === 1) releaseFrom(s, child, now);
+    }) as EndedRow | undefined;
+    if (child?.has_children === 1) releaseFrom(s, child, now);
   }
 }
 

@@ -202,7 +202,7 @@ export interface SqliteParams extends PageStatementParams {
   task_edges_of_parent: { readonly seq: number };
   task_flow_count_done: Now & { readonly seq: number };
   task_flow_cancel_waiting: Now & { readonly seq: number; readonly error_message: string };
-  task_reclaim_parents: Now & { readonly owner: string | null };
+  task_running_parent: { readonly seq: number; readonly version: number };
   task_parents_of: { readonly seq: number };
   task_children_of: { readonly seq: number };
   task_edges_prune: { readonly cutoff: number; readonly limit: number };

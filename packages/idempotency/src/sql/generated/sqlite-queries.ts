@@ -523,9 +523,9 @@ export interface SqliteQueryFile {
     error_message: true;
     seq: true;
   };
-  task_reclaim_parents: {
-    owner: true;
-    now: true;
+  task_running_parent: {
+    seq: true;
+    version: true;
   };
   task_parents_of: {
     seq: true;
