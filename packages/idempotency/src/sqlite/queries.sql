@@ -773,13 +773,16 @@ SELECT t.seq, t.id, t.kind, t.status, NULL AS result, e.run_anyway FROM task_edg
 WHERE e.parent_seq = @seq ORDER BY e.child_seq
 
 -- Retention deletes succeeded tasks: their edges go first, in the same transaction (no trigger, as
--- for task_tags); the same selection as task_prune. A deleted parent had finished, so its children
--- had counted it: they keep their place and their count, and no longer list it.
+-- for task_tags); the same selection as task_prune, read once, and only the tasks in a graph (a
+-- parent, has_children; a child, waiting_for) looked up in task_edges. A deleted parent had
+-- finished, so its children had counted it: they keep their place and their count, and no longer
+-- list it.
 -- name: task_edges_prune
-DELETE FROM task_edges WHERE parent_seq IN (
-    SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
-  OR child_seq IN (
-    SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
+WITH victims AS MATERIALIZED (
+    SELECT seq, has_children, waiting_for FROM tasks
+    WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
+DELETE FROM task_edges WHERE parent_seq IN (SELECT seq FROM victims WHERE has_children = 1)
+  OR child_seq IN (SELECT seq FROM victims WHERE waiting_for IS NOT NULL)
 
 -- The edges of a failed task task_purge_failed deleted (run after it).
 -- name: task_edges_purge
