@@ -808,6 +808,7 @@ export function clientOf(
         spec,
         (name, task) => {
           checkedCorrelationId(task.correlationId, `tasks.${name}.correlationId`);
+          checkedGroup(task.group, `tasks.${name}.group`);
           return claimOf(
             task.kind,
             task.payload ?? {},

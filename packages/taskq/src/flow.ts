@@ -30,7 +30,11 @@ export type FlowParent =
       readonly ifFailed?: IfParentFailed;
     };
 
-/** One task of a flow (`enqueueFlow`): its kind and payload, its parents, and enqueue's choices. */
+/**
+ * One task of a flow (`enqueueFlow`): its kind and payload, its parents, and enqueue's choices
+ * (not `runAt`, `delayMs` or `tx`: a flow's tasks are stored in one transaction of the client's,
+ * due at once or when their parents are done).
+ */
 export interface FlowTask {
   readonly kind: string;
   /** @default {} */
@@ -49,6 +53,8 @@ export interface FlowTask {
   readonly tags?: readonly string[];
   /** As enqueue's. @default none */
   readonly correlationId?: string;
+  /** As enqueue's: its group (per-group limits, or a label). @default none */
+  readonly group?: string;
 }
 
 /** A graph of tasks enqueued in one transaction: each named, its parents named in its `after`. */
@@ -66,6 +72,7 @@ export const FLOW_TASK_KEYS = keysOf<FlowTask>()({
   priority: true,
   tags: true,
   correlationId: true,
+  group: true,
 });
 
 function ifFailedOf(value: unknown, where: string): boolean {
