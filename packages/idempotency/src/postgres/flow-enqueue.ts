@@ -4,13 +4,16 @@
 // (018_task_edges.sql), in the statement that ends a parent.
 import type pg from "pg";
 import {
+  attachParents,
   type CheckedFlow,
   type FlowPlan,
-  type LinkedTask,
+  type LinkRow,
   type ParentState,
   parentSeqsOf,
   planFlow,
+  seqsWithParents,
   type TaskLinks,
+  toLinked,
 } from "../flows.js";
 import type { ClaimResult, TaskRecord } from "../types.js";
 import { checkOut, type PgConnection } from "./connection.js";
@@ -87,27 +90,6 @@ export function enqueueFlow(
   });
 }
 
-interface LinkRow {
-  child_seq?: number;
-  seq: number;
-  id: string;
-  kind: string;
-  status: LinkedTask["status"];
-  result: string | null;
-  run_anyway: boolean;
-}
-
-function toLinked(row: LinkRow): LinkedTask {
-  return {
-    seq: row.seq,
-    id: row.id,
-    kind: row.kind,
-    status: row.status,
-    runAnyway: row.run_anyway,
-    result: row.result,
-  };
-}
-
 /** A task's parents (with results) and children. */
 export async function linksOf(conn: PgConnection, seq: number): Promise<TaskLinks> {
   const [parents, children] = await Promise.all([
@@ -119,14 +101,8 @@ export async function linksOf(conn: PgConnection, seq: number): Promise<TaskLink
 
 /** Taken records with their parents: one statement for those that have any, none otherwise. */
 export async function withParents(conn: PgConnection, records: TaskRecord[]): Promise<TaskRecord[]> {
-  const seqs = records.flatMap((r) => (r.waitingFor === null ? [] : [r.seq]));
+  const seqs = seqsWithParents(records);
   if (seqs.length === 0) return records;
   const { rows } = await conn.query<"task_parents_of", LinkRow>("task_parents_of", { seqs });
-  const of = new Map<number, LinkedTask[]>();
-  for (const row of rows) {
-    const list = of.get(row.child_seq as number) ?? [];
-    list.push(toLinked(row));
-    of.set(row.child_seq as number, list);
-  }
-  return records.map((r) => (r.waitingFor === null ? r : { ...r, parents: of.get(r.seq) ?? [] }));
+  return attachParents(records, rows);
 }

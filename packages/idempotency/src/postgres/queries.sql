@@ -1232,6 +1232,6 @@ FROM task_edges e JOIN tasks t ON t.seq = e.parent_seq
 WHERE e.child_seq = ANY(@seqs::bigint[]) ORDER BY e.child_seq, e.parent_seq
 
 -- name: task_children_of
-SELECT t.seq, t.id, t.kind, t.status, NULL::text AS result, e.run_anyway
+SELECT e.child_seq, t.seq, t.id, t.kind, t.status, NULL::text AS result, e.run_anyway
 FROM task_edges e JOIN tasks t ON t.seq = e.child_seq
 WHERE e.parent_seq = @seq ORDER BY e.child_seq

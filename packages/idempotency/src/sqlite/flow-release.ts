@@ -2,19 +2,21 @@
 // release of children, run by the sync store inside the transaction of the call that needs them
 // (one writer at a time: nothing else changes a row between the statements).
 import {
+  attachParents,
   type CheckedFlow,
+  FINISHED_STATUSES,
   FLOW_WAITING_AT,
-  type LinkedTask,
+  type LinkRow,
   type ParentState,
   parentSeqsOf,
   planFlow,
+  seqsWithParents,
   type TaskLinks,
+  toLinked,
 } from "../flows.js";
 import type { Row } from "../record.js";
 import type { ClaimResult, TaskRecord } from "../types.js";
 import type { SqliteStatements } from "./queries.js";
-
-const TERMINAL: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled"]);
 
 /** Writes a flow's edges and new children, its claims already stored (same transaction). */
 export function linkFlow(
@@ -70,7 +72,8 @@ export interface EndedRow {
  * without children (or not finished: a retry, a release) returns at once, reading nothing.
  */
 export function releaseChildren(s: SqliteStatements, row: EndedRow | undefined, now: number): void {
-  if (!row || !(row.has_children === 1 || row.has_children === true) || !TERMINAL.has(row.status)) return;
+  if (!row || !(row.has_children === 1 || row.has_children === true) || !FINISHED_STATUSES.has(row.status))
+    return;
   releaseFrom(s, row, now);
 }
 
@@ -93,26 +96,6 @@ function releaseFrom(s: SqliteStatements, parent: EndedRow, now: number): void {
   }
 }
 
-interface LinkRow {
-  seq: number;
-  id: string;
-  kind: string;
-  status: LinkedTask["status"];
-  result: string | null;
-  run_anyway: number;
-}
-
-function toLinked(row: LinkRow): LinkedTask {
-  return {
-    seq: row.seq,
-    id: row.id,
-    kind: row.kind,
-    status: row.status,
-    runAnyway: row.run_anyway === 1,
-    result: row.result,
-  };
-}
-
 /** A task's parents (with results) and children. */
 export function linksOf(s: SqliteStatements, seq: number): TaskLinks {
   return {
@@ -123,10 +106,10 @@ export function linksOf(s: SqliteStatements, seq: number): TaskLinks {
 
 /** Taken records with their parents (only those that have any: `waitingFor` is not null). */
 export function withParents(s: SqliteStatements, records: TaskRecord[]): TaskRecord[] {
-  if (!records.some((r) => r.waitingFor !== null)) return records;
-  return records.map((r) =>
-    r.waitingFor === null
-      ? r
-      : { ...r, parents: (s.task_parents_of.all({ seq: r.seq }) as LinkRow[]).map(toLinked) },
+  const seqs = seqsWithParents(records);
+  if (seqs.length === 0) return records;
+  return attachParents(
+    records,
+    seqs.flatMap((seq) => s.task_parents_of.all({ seq }) as LinkRow[]),
   );
 }

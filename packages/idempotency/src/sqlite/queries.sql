@@ -765,11 +765,11 @@ SELECT seq FROM tasks WHERE seq = @seq AND version = @version AND status = 'runn
 
 -- A task's parents, with their results (the handler's ctx.parents, reads).
 -- name: task_parents_of
-SELECT t.seq, t.id, t.kind, t.status, t.result, e.run_anyway FROM task_edges e JOIN tasks t ON t.seq = e.parent_seq
+SELECT e.child_seq, t.seq, t.id, t.kind, t.status, t.result, e.run_anyway FROM task_edges e JOIN tasks t ON t.seq = e.parent_seq
 WHERE e.child_seq = @seq ORDER BY e.parent_seq
 
 -- name: task_children_of
-SELECT t.seq, t.id, t.kind, t.status, NULL AS result, e.run_anyway FROM task_edges e JOIN tasks t ON t.seq = e.child_seq
+SELECT e.child_seq, t.seq, t.id, t.kind, t.status, NULL AS result, e.run_anyway FROM task_edges e JOIN tasks t ON t.seq = e.child_seq
 WHERE e.parent_seq = @seq ORDER BY e.child_seq
 
 -- Retention deletes succeeded tasks: their edges go first, in the same transaction (no trigger, as
