@@ -115,7 +115,7 @@ export function checkFlow(
   defaultAttempts: number,
   names?: readonly string[],
 ): CheckedFlow {
-  if (!Array.isArray(tasks) || tasks.length === 0) invalid("a flow needs at least one task");
+  if (!Array.isArray(tasks) || tasks.length === 0) invalid("tasks must hold at least one task");
   if (tasks.length > MAX_FLOW_TASKS)
     invalid(`a flow has at most ${MAX_FLOW_TASKS} tasks, got ${tasks.length}`);
   const name = (i: number) => names?.[i] ?? `#${i}`;

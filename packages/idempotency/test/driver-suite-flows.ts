@@ -250,6 +250,7 @@ export function testFlowsContract(
       );
       await refused([node("a"), node("b", [{ parent: 0 }, { parent: 0 }])], /twice/);
       await refused([node("a", [{ parent: 0 }])], /itself/);
+      await refused([], /^tasks must hold at least one task$/);
       for (const id of ["f-a", "f-b"]) expect(await s.getById(id)).toEqual([]);
     });
 

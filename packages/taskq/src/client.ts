@@ -230,7 +230,7 @@ export interface TaskLinkInfo {
   readonly id: string;
   readonly kind: string;
   readonly status: TaskInfo["status"];
-  /** What the parent failing does to the child on this edge. */
+  /** What the parent failing does to the child on this edge (as enqueued; "cancel" when not given). @default "cancel" */
   readonly ifFailed: IfParentFailed;
 }
 

@@ -190,6 +190,18 @@ describe.each(stores)("workflows on %s", (_name, storeOf) => {
     await expect(
       client.enqueueFlow({ tasks: { x: { kind, payload: { run }, after: ["nope"] } } }),
     ).rejects.toThrow(ConfigError);
+    await expect(
+      client.enqueueFlow({
+        tasks: {
+          w: { kind, payload: { run } },
+          x: { kind, payload: { run }, after: [{ task: "w", id: "w" }] },
+        },
+      }),
+    ).rejects.toMatchObject({
+      option: "tasks.x.after[0]",
+      message: "tasks.x.after[0] must give task or id, not both",
+    });
+    await expect(client.enqueueFlow({ tasks: {} })).rejects.toMatchObject({ option: "tasks" });
     await expect(client.enqueue(kind, { run }, { after: ["no-such-task"] })).rejects.toMatchObject({
       code: "ERR_INVALID_INPUT",
       message: "after: no task with id no-such-task",
