@@ -81,7 +81,7 @@ describe("taskq submit --after, taskq status", () => {
         tasks: {
           a: { kind: "step", payload: { n: 1 } },
           b: { kind: "step", payload: { n: 2 } },
-          sum: { kind: "step", payload: { n: 3 }, after: ["a", "b"] },
+          sum: { kind: "step", payload: { n: 3 }, after: ["a", "b"], group: "tenant-1", priority: 2 },
         },
       }),
     );
@@ -97,6 +97,10 @@ describe("taskq submit --after, taskq status", () => {
     expect((await taskq(dir, ["status", ids.sum])).stdout).toContain(
       `\nparents:         ${ids.a} (queued), ${ids.b} (queued)\n`,
     );
+    expect(JSON.parse((await taskq(dir, ["status", ids.sum, "--json"])).stdout)).toMatchObject({
+      group: "tenant-1",
+      priority: 2,
+    });
     expect((await taskq(dir, ["serve", "--handler", `step=${handler}`, "--exit-when-idle"])).code).toBe(0);
     expect((await taskq(dir, ["status", ids.sum])).stdout).toMatch(
       /\nresult: {10}\{"n":3,"parents":\[1,2\]\}\n/,

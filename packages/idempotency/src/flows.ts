@@ -2,7 +2,7 @@
 // (docs/architecture.md §5.2). A driver stores the claims as it stores any, then asks this module
 // what each new child is (waiting for n parents, due now, or cancelled by a parent that already
 // failed) and writes that, with the edges, in the same transaction.
-import type { ClaimInput, ClaimResult, TaskStatus } from "./types.js";
+import type { ClaimInput, ClaimResult, TaskRecord, TaskStatus } from "./types.js";
 import { type CheckedClaim, checkClaim, invalid, MAX_ID_LENGTH } from "./validate.js";
 
 /** A parent of a task: the task it runs after. */
@@ -51,7 +51,49 @@ export const MAX_PARENTS = 10_000;
  */
 export const FLOW_WAITING_AT = 2 ** 52;
 
-const TERMINAL: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled"]);
+/** The statuses a task ends in (a parent in one of them has been counted by its children). */
+export const FINISHED_STATUSES: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled"]);
+const TERMINAL = FINISHED_STATUSES;
+
+/** A row of task_parents_of / task_children_of, on either driver. */
+export interface LinkRow {
+  /** The child whose parent this row is (task_parents_of; task_children_of: its own seq). */
+  readonly child_seq: number;
+  readonly seq: number;
+  readonly id: string;
+  readonly kind: string;
+  readonly status: LinkedTask["status"];
+  readonly result: string | null;
+  /** SQLite's 0/1, PostgreSQL's boolean. */
+  readonly run_anyway: number | boolean;
+}
+
+export function toLinked(row: LinkRow): LinkedTask {
+  return {
+    seq: row.seq,
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    runAnyway: row.run_anyway === true || row.run_anyway === 1,
+    result: row.result,
+  };
+}
+
+/** The seqs of taken records that have parents (`waitingFor` not null): none, no read. */
+export function seqsWithParents(records: readonly TaskRecord[]): number[] {
+  return records.flatMap((r) => (r.waitingFor === null ? [] : [r.seq]));
+}
+
+/** Taken records with their parents, `rows` the parents of `seqsWithParents(records)` (by `child_seq`). */
+export function attachParents(records: TaskRecord[], rows: readonly LinkRow[]): TaskRecord[] {
+  const of = new Map<number, LinkedTask[]>();
+  for (const row of rows) {
+    const list = of.get(row.child_seq) ?? [];
+    list.push(toLinked(row));
+    of.set(row.child_seq, list);
+  }
+  return records.map((r) => (r.waitingFor === null ? r : { ...r, parents: of.get(r.seq) ?? [] }));
+}
 
 /** A flow checked: its claims, and each task's parents (an index in the flow, or an id). */
 export interface CheckedFlow {
@@ -73,7 +115,7 @@ export function checkFlow(
   defaultAttempts: number,
   names?: readonly string[],
 ): CheckedFlow {
-  if (!Array.isArray(tasks) || tasks.length === 0) invalid("a flow needs at least one task");
+  if (!Array.isArray(tasks) || tasks.length === 0) invalid("tasks must hold at least one task");
   if (tasks.length > MAX_FLOW_TASKS)
     invalid(`a flow has at most ${MAX_FLOW_TASKS} tasks, got ${tasks.length}`);
   const name = (i: number) => names?.[i] ?? `#${i}`;

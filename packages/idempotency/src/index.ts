@@ -17,6 +17,7 @@ export type { BatchCounters, LeaseHolder, TaskStoreDriver } from "./driver.js";
 export { StaleTransitionError, StoreError, type StoreErrorCode } from "./errors.js";
 export {
   checkFlow,
+  FINISHED_STATUSES,
   FLOW_WAITING_AT,
   type FlowTaskInput,
   type LinkedTask,

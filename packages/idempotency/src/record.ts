@@ -1,3 +1,4 @@
+import { FLOW_WAITING_AT } from "./flows.js";
 import type {
   AttemptRecord,
   ClaimResult,
@@ -97,7 +98,9 @@ export function toRecord(row: Row): TaskRecord {
     updatedAt: row.updated_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
-    nextRunAt: row.next_run_at,
+    // SQLite files a child waiting for its parents at FLOW_WAITING_AT: shown as PostgreSQL keeps
+    // it, its enqueue time (also once cancelled while waiting)
+    nextRunAt: row.next_run_at >= FLOW_WAITING_AT ? row.created_at : row.next_run_at,
     priority: row.priority,
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,

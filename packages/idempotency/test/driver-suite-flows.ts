@@ -148,6 +148,92 @@ export function testFlowsContract(
       expect((await s.takeNext(10, ["step"])).map((t) => t.id).sort()).toEqual(["f-slow", "f-x"]);
     });
 
+    it("a child cancelled at enqueue counts as done for its run-anyway child, which still waits for its other parent", async () => {
+      const s = await store();
+      await s.claim(node("bad", undefined, { maxAttempts: 1 }));
+      const [bad] = await s.takeNext(1, ["step"]);
+      await s.fail(bad!.seq, bad!.version, { errorClass: "permanent", message: "no" });
+      // "bad" is a duplicate key: the failed task, so C is cancelled at once
+      const answers = await s.enqueueFlow([
+        node("bad"),
+        node("c", [{ parent: 0 }]),
+        node("s"),
+        node("g", [{ parent: 1, runAnyway: true }, { parent: 2 }]),
+      ]);
+      expect(answers[0]?.created).toBe(false);
+      expect(await s.get(seqOf(answers[1]))).toMatchObject({
+        status: "cancelled",
+        errorMessage: "parent f-bad failed",
+      });
+      expect(await s.get(seqOf(answers[3]))).toMatchObject({ status: "queued", waitingFor: 1 });
+      expect(await runDue(s)).toEqual(["f-s"]);
+      const [g] = await s.takeNext(10, ["step"]);
+      expect(g?.id).toBe("f-g");
+      expect(g?.parents?.map((p) => [p.id, p.status])).toEqual([
+        ["f-c", "cancelled"],
+        ["f-s", "succeeded"],
+      ]);
+    });
+
+    it("a kind whose only queued tasks wait for parents has nothing due; a waiting child runs at its enqueue time until released", async () => {
+      const s = await store();
+      const answers = await s.enqueueFlow([
+        node("a"),
+        { ...node("b", [{ parent: 0 }]), kind: "later" },
+        { ...node("c", [{ parent: 0 }]), kind: "later" },
+        { ...node("d", [{ parent: 2 }]), kind: "later" },
+      ]);
+      expect(await s.nextDueIn(["later"])).toBeNull();
+      const b = await s.get(seqOf(answers[1]));
+      expect(b?.nextRunAt).toBe(b?.createdAt);
+      // cancelled while waiting, and by the cascade: still the enqueue time
+      expect((await s.cancel(seqOf(answers[2]))).outcome).toBe("cancelled");
+      for (const answer of [answers[2], answers[3]]) {
+        const t = await s.get(seqOf(answer));
+        expect(t).toMatchObject({ status: "cancelled", nextRunAt: t?.createdAt });
+      }
+      expect(await s.nextDueIn(["later"])).toBeNull();
+      expect(await runDue(s)).toEqual(["f-a"]);
+      expect(await s.nextDueIn(["later"])).toBe(0);
+      const released = await s.get(seqOf(answers[1]));
+      expect(released?.nextRunAt).toBeGreaterThanOrEqual(released?.createdAt as number);
+      expect(released?.nextRunAt).toBeLessThan(Date.now() + 3_600_000);
+    });
+
+    it("a parent ended by a reclaim, a release after a cancel request or a retry to queued: children follow only its end", async () => {
+      const c = clock(Date.now() + 60_000);
+      const s = await store({ now: c.now, leaseMs: 1000 });
+      const answers = await s.enqueueFlow([
+        node("lost", undefined, { maxAttempts: 1 }),
+        node("lost-child", [{ parent: 0 }]),
+        node("held"),
+        node("held-child", [{ parent: 2 }]),
+        node("again"),
+        node("again-child", [{ parent: 4, runAnyway: true }]),
+      ]);
+      const taken = await s.takeNext(3, ["step"]);
+      const by = (id: string) => taken.find((t) => t.id === id)!;
+      expect(taken.map((t) => t.id).sort()).toEqual(["f-again", "f-held", "f-lost"]);
+      // a retry queues "again": its run-anyway child still waits
+      await s.retry(by("f-again").seq, by("f-again").version, { errorClass: "x", message: "later" }, 0);
+      expect(await s.get(seqOf(answers[5]))).toMatchObject({ status: "queued", waitingFor: 1 });
+      // a cancel asked for while "held" runs, then its worker hands it back: cancelled, so is its child
+      expect((await s.cancel(by("f-held").seq)).outcome).toBe("requested");
+      await s.release(by("f-held").seq, by("f-held").version);
+      expect(await s.get(seqOf(answers[3]))).toMatchObject({
+        status: "cancelled",
+        errorMessage: "parent f-held cancelled",
+      });
+      // "lost" expires on its last attempt: failed by the reclaim, its child cancelled
+      c.advance(2000);
+      expect(await s.recover()).toBe(1);
+      expect(await s.get(seqOf(answers[1]))).toMatchObject({
+        status: "cancelled",
+        errorMessage: "parent f-lost failed",
+      });
+      expect(await s.get(seqOf(answers[5]))).toMatchObject({ status: "queued", waitingFor: 1 });
+    });
+
     it("refuses a cycle, an unknown parent id and after with start or a delay, storing nothing", async () => {
       const s = await store();
       const refused = async (tasks: FlowTaskInput[], message: RegExp) => {
@@ -164,6 +250,7 @@ export function testFlowsContract(
       );
       await refused([node("a"), node("b", [{ parent: 0 }, { parent: 0 }])], /twice/);
       await refused([node("a", [{ parent: 0 }])], /itself/);
+      await refused([], /^tasks must hold at least one task$/);
       for (const id of ["f-a", "f-b"]) expect(await s.getById(id)).toEqual([]);
     });
 

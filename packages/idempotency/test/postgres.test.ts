@@ -180,6 +180,28 @@ describe("PgTaskStore", () => {
     expect((await a.get(known!.seq))?.status).toBe("running");
   });
 
+  it("a take whose read of its tasks' parents fails hands them back: none stays leased and renewed", async () => {
+    const s = await store({ leaseMs: 60_000 });
+    const [a, b] = await s.enqueueFlow([task(1), { ...task(2), after: [{ parent: 0 }] }]);
+    const [first] = await s.takeNext(1);
+    await s.succeed(first!.seq, first!.version);
+    const child = b?.created ? b.seq : -1;
+    expect(a?.created).toBe(true);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`ALTER TABLE "${s.schema}".task_edges RENAME TO task_edges_away`);
+      await expect(s.takeNext(1)).rejects.toThrow(/task_edges/);
+      await admin.query(`ALTER TABLE "${s.schema}".task_edges_away RENAME TO task_edges`);
+    } finally {
+      await admin.end();
+    }
+    expect(await s.get(child)).toMatchObject({ status: "queued", leaseOwner: null });
+    expect(await s.renewLeases()).toBe(0);
+    const [again] = await s.takeNext(1);
+    expect(again).toMatchObject({ seq: child, parents: [{ seq: first!.seq, status: "succeeded" }] });
+  });
+
   it("tryRunMaintenance by the database's clock: one of many nodes racing wins, whatever their clocks", async () => {
     const a = await store({ owner: "node-a:1:a" });
     const nodes = [a];

@@ -17,7 +17,7 @@ import {
 import { QueueTimeoutError, TaskCancelledError, TaskFailedError } from "@taskq/queue";
 import { parseCron } from "./cron.js";
 import { ConfigError, ScheduleNotFoundError, TaskNotFoundError, TaskStateError } from "./errors.js";
-import { type AfterTask, afterOf, type FlowSpec, flowInputs, type IfParentFailed } from "./flow.js";
+import { type AfterTask, afterOf, flowInputs, type IfParentFailed } from "./flow.js";
 import { payloadPreparer } from "./handler-runtime.js";
 import { kindControls } from "./kind-controls.js";
 import { checkKind } from "./kinds.js";
@@ -38,7 +38,9 @@ import {
 import { enqueueTraceContext } from "./tracing.js";
 import type {
   AnyKinds,
+  EnqueuedFlow,
   EnqueuedKind,
+  FlowTaskOf,
   KindMap,
   KindOf,
   PayloadOf,
@@ -230,7 +232,7 @@ export interface TaskLinkInfo {
   readonly id: string;
   readonly kind: string;
   readonly status: TaskInfo["status"];
-  /** What the parent failing does to the child on this edge. */
+  /** What the parent failing does to the child on this edge (as enqueued; "cancel" when not given). @default "cancel" */
   readonly ifFailed: IfParentFailed;
 }
 
@@ -329,9 +331,12 @@ export interface Client<Kinds extends KindMap<Kinds> = AnyKinds> {
    * b: { kind, payload, after: ["a"] } } }`, names local to the flow; an `after` entry is a task's
    * name, `{ task, ifFailed }`, or an existing task as `{ id, ifFailed }`. Each task runs once all
    * its parents succeeded (see EnqueueOptions.after). A cycle or an unknown name or id is refused
-   * and nothing is stored. Answers each task by its name.
+   * and nothing is stored. Answers each task by its name. A typed client checks each task's kind
+   * and payload against its map, and answers ids typed by kind.
    */
-  enqueueFlow(spec: FlowSpec): Promise<Record<string, Enqueued>>;
+  enqueueFlow<Tasks extends Readonly<Record<string, FlowTaskOf<Kinds>>>>(spec: {
+    readonly tasks: Tasks;
+  }): Promise<EnqueuedFlow<Kinds, Tasks>>;
   /** The task with this id (the latest, if several share it), or undefined. */
   get(id: string): Promise<TaskInfo | undefined>;
   /**
@@ -808,6 +813,7 @@ export function clientOf(
         spec,
         (name, task) => {
           checkedCorrelationId(task.correlationId, `tasks.${name}.correlationId`);
+          checkedGroup(task.group, `tasks.${name}.group`);
           return claimOf(
             task.kind,
             task.payload ?? {},
@@ -824,7 +830,7 @@ export function clientOf(
           name,
           answer(inputs[i] as ClaimInput, results[i] as Awaited<ReturnType<TaskStoreDriver["claim"]>>),
         ]),
-      );
+      ) as never;
     },
     async enqueueMany(kind, payloads, o = {}) {
       checkOptionKeys(o, ENQUEUE_MANY_KEYS, "enqueueMany options");

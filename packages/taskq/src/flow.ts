@@ -22,15 +22,19 @@ export type AfterTask =
 export type FlowParent =
   | string
   | {
-      /** A task of the same flow, by its name. */
+      /** A task of the same flow, by its name. Exactly one of `task` and `id` is required. @default none */
       readonly task?: string;
-      /** An existing task, by its id. */
+      /** An existing task, by its id. Exactly one of `task` and `id` is required. @default none */
       readonly id?: string;
       /** What this parent failing or being cancelled does to the task. @default "cancel" */
       readonly ifFailed?: IfParentFailed;
     };
 
-/** One task of a flow (`enqueueFlow`): its kind and payload, its parents, and enqueue's choices. */
+/**
+ * One task of a flow (`enqueueFlow`): its kind and payload, its parents, and enqueue's choices
+ * (not `runAt`, `delayMs` or `tx`: a flow's tasks are stored in one transaction of the client's,
+ * due at once or when their parents are done).
+ */
 export interface FlowTask {
   readonly kind: string;
   /** @default {} */
@@ -49,6 +53,8 @@ export interface FlowTask {
   readonly tags?: readonly string[];
   /** As enqueue's. @default none */
   readonly correlationId?: string;
+  /** As enqueue's: its group (per-group limits, or a label). @default none */
+  readonly group?: string;
 }
 
 /** A graph of tasks enqueued in one transaction: each named, its parents named in its `after`. */
@@ -66,6 +72,7 @@ export const FLOW_TASK_KEYS = keysOf<FlowTask>()({
   priority: true,
   tags: true,
   correlationId: true,
+  group: true,
 });
 
 function ifFailedOf(value: unknown, where: string): boolean {
@@ -103,7 +110,7 @@ export function flowInputs(
     throw new ConfigError("tasks", "enqueueFlow needs { tasks: { name: { kind, payload, after } } }");
   checkOptionKeys(spec, ["tasks"], "enqueueFlow");
   const names = Object.keys(spec.tasks);
-  if (names.length === 0) throw new ConfigError("tasks", "enqueueFlow needs at least one task");
+  if (names.length === 0) throw new ConfigError("tasks", "tasks must hold at least one task");
   const index = new Map(names.map((name, i) => [name, i]));
   const inputs = names.map((name) => {
     const task = spec.tasks[name] as FlowTask;
@@ -118,7 +125,11 @@ export function flowInputs(
       const local = typeof ref === "string" ? ref : ref?.task;
       const runAnyway =
         typeof ref === "object" && ref !== null ? ifFailedOf(ref.ifFailed, `${where}.ifFailed`) : false;
-      if (typeof ref === "object" && ref !== null) checkOptionKeys(ref, ["task", "id", "ifFailed"], where);
+      if (typeof ref === "object" && ref !== null) {
+        checkOptionKeys(ref, ["task", "id", "ifFailed"], where);
+        if (ref.task !== undefined && ref.id !== undefined)
+          throw new ConfigError(where, `${where} must give task or id, not both`);
+      }
       if (typeof local === "string") {
         const at = index.get(local);
         if (at === undefined)

@@ -48,7 +48,9 @@ export type { ProgressOptions, TaskLogInfo } from "./progress-watch.js";
 export { stableKey } from "./stable-key.js";
 export type {
   AnyKinds,
+  EnqueuedFlow,
   EnqueuedKind,
+  FlowTaskOf,
   HandlerModulesOf,
   HandlerOf,
   KindMap,

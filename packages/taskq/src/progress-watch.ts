@@ -4,7 +4,7 @@
 // in the store (a notification on PostgreSQL, a finish through the same store object on SQLite)
 // or for a backoff, from PROGRESS_POLL_MIN_MS up to PROGRESS_POLL_MAX_MS while nothing changes
 // (a worker writes a task's progress at most every 200 ms).
-import type { TaskLog, TaskRecord, TaskStoreDriver } from "@taskq/idempotency";
+import { FINISHED_STATUSES, type TaskLog, type TaskRecord, type TaskStoreDriver } from "@taskq/idempotency";
 
 /** The first wait between looks at a task's progress, ms (again after each change seen). */
 export const PROGRESS_POLL_MIN_MS = 100;
@@ -35,9 +35,6 @@ export function toTaskLogInfo(log: TaskLog): TaskLogInfo {
   };
 }
 
-/** The statuses a task ends in. */
-const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
-
 /**
  * Each progress value of the task `read` finds, as it changes: the current one first (when it
  * has one), then each new one seen, until the task has finished (its last value included). A
@@ -62,7 +59,7 @@ export async function* watchProgress(
       waitMs = PROGRESS_POLL_MIN_MS;
       yield record.progress;
     } else waitMs = Math.min(PROGRESS_POLL_MAX_MS, Math.round(waitMs * 1.5));
-    if (FINISHED.has(record.status)) return;
+    if (FINISHED_STATUSES.has(record.status)) return;
     await store.waitForChange(waitMs, signal);
   }
 }

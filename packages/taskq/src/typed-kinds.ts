@@ -7,6 +7,8 @@
 // so the map is the user's declaration, checked against the code that uses it, never against
 // the modules a worker loads. Without a type argument every kind is allowed and every payload
 // and result is `unknown`, as before.
+import type { Enqueued } from "./client.js";
+import type { FlowTask } from "./flow.js";
 import type { Handler } from "./handler.js";
 import type { HandlerModules } from "./kinds.js";
 
@@ -107,3 +109,24 @@ export type EnqueuedKind<Kinds, Kind extends string> = Untyped<Kinds> extends tr
  */
 export type HandlerModulesOf<Kinds> =
   Untyped<Kinds> extends true ? HandlerModules : { readonly [Kind in KindOf<Kinds>]?: string | URL };
+
+/**
+ * A task of a typed client's flow (`enqueueFlow`): a kind of the map, with that kind's payload;
+ * for an untyped client, FlowTask.
+ */
+export type FlowTaskOf<Kinds> =
+  Untyped<Kinds> extends true
+    ? FlowTask
+    : {
+        [Kind in KindOf<Kinds>]: Omit<FlowTask, "kind" | "payload"> & {
+          readonly kind: Kind;
+          readonly payload?: PayloadOf<Kinds, Kind>;
+        };
+      }[KindOf<Kinds>];
+
+/** `enqueueFlow`'s answer: each task by its name, its id a TaskId of its kind for a typed client. */
+export type EnqueuedFlow<Kinds, Tasks> = {
+  readonly [Name in keyof Tasks]: Enqueued<
+    EnqueuedKind<Kinds, Tasks[Name] extends { readonly kind: infer Kind extends string } ? Kind : string>
+  >;
+};

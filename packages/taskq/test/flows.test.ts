@@ -149,6 +149,28 @@ describe.each(stores)("workflows on %s", (_name, storeOf) => {
     expect(await client.result(last.id, { timeoutMs: 60_000 })).toMatchObject({ name: "last" });
   });
 
+  it("a flow's tasks take enqueue's choices: group, tags, correlationId, priority", async () => {
+    const kind = kindOf();
+    const client = await connect({ store: storeOf() });
+    closers.push(() => client.close());
+    const run = randomUUID();
+    const flow = await client.enqueueFlow({
+      tasks: {
+        a: { kind, payload: { run, n: 1 }, group: "tenant-1", tags: ["t"], correlationId: `req-${run}` },
+        b: { kind, payload: { run, n: 2 }, after: ["a"], group: "tenant-2", priority: 3 },
+      },
+    });
+    expect(await client.get(flow.a!.id)).toMatchObject({
+      group: "tenant-1",
+      tags: ["t"],
+      correlationId: `req-${run}`,
+    });
+    expect(await client.get(flow.b!.id)).toMatchObject({ group: "tenant-2", priority: 3, waitingFor: 1 });
+    await expect(
+      client.enqueueFlow({ tasks: { x: { kind, payload: { run }, group: "" } } }),
+    ).rejects.toMatchObject({ option: "tasks.x.group" });
+  });
+
   it("refuses bad flows in one line, storing nothing", async () => {
     const kind = kindOf();
     const client = await connect({ store: storeOf() });
@@ -168,6 +190,18 @@ describe.each(stores)("workflows on %s", (_name, storeOf) => {
     await expect(
       client.enqueueFlow({ tasks: { x: { kind, payload: { run }, after: ["nope"] } } }),
     ).rejects.toThrow(ConfigError);
+    await expect(
+      client.enqueueFlow({
+        tasks: {
+          w: { kind, payload: { run } },
+          x: { kind, payload: { run }, after: [{ task: "w", id: "w" }] },
+        },
+      }),
+    ).rejects.toMatchObject({
+      option: "tasks.x.after[0]",
+      message: "tasks.x.after[0] must give task or id, not both",
+    });
+    await expect(client.enqueueFlow({ tasks: {} })).rejects.toMatchObject({ option: "tasks" });
     await expect(client.enqueue(kind, { run }, { after: ["no-such-task"] })).rejects.toMatchObject({
       code: "ERR_INVALID_INPUT",
       message: "after: no task with id no-such-task",

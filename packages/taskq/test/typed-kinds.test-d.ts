@@ -145,3 +145,21 @@ expectTypeOf<Client>().toEqualTypeOf<Client<AnyKinds>>();
 declare const indexMap: Client<{ [kind: string]: { payload: unknown; result: unknown } }>;
 expectTypeOf(indexMap.enqueue("anything", 42)).resolves.toEqualTypeOf<Enqueued>();
 expectTypeOf(indexMap.result("task-1")).resolves.toBeUnknown();
+
+// enqueueFlow: each task's kind and payload checked against the map, ids typed by kind
+const flow = await client.enqueueFlow({
+  tasks: {
+    mail: { kind: "email", payload: { to: "a@example.com" } },
+    thumb: { kind: "resize", payload: { url: "https://example.com/a.png", width: 64 }, after: ["mail"] },
+  },
+});
+expectTypeOf(flow.mail).toEqualTypeOf<Enqueued<"email">>();
+expectTypeOf(flow.thumb.id).toEqualTypeOf<TaskId<"resize">>();
+// @ts-expect-error a flow task's payload of another kind
+void client.enqueueFlow({ tasks: { a: { kind: "email", payload: { url: "x", width: 1 } } } });
+// @ts-expect-error a flow task's kind not in the map
+void client.enqueueFlow({ tasks: { a: { kind: "nope" } } });
+// untyped: any kind, any payload, plain string ids
+expectTypeOf(
+  (await untyped.enqueueFlow({ tasks: { a: { kind: "x", payload: 1 } } })).a.id,
+).toEqualTypeOf<string>();

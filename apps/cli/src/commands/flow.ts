@@ -10,7 +10,10 @@ interface FlowSubmitArgs {
   json: boolean;
 }
 
-/** The flow a file holds: `{ "tasks": { name: { kind, payload, after } } }`; one line naming the file otherwise. */
+/**
+ * The flow a file holds, as `enqueueFlow` takes it: `{ "tasks": { name: { kind, payload, after,
+ * key, id, maxAttempts, priority, tags, correlationId, group } } }`; one line naming the file otherwise.
+ */
 async function flowOf(file: string): Promise<FlowSpec> {
   let text: string;
   try {
@@ -31,7 +34,7 @@ async function flowOf(file: string): Promise<FlowSpec> {
 const submitFlow = {
   command: "submit <file>",
   describe:
-    "Enqueue a workflow in one transaction: a JSON file { tasks: { name: { kind, payload, after: [names] } } }",
+    "Enqueue a workflow in one transaction: a JSON file { tasks: { name: { kind, payload, after: [names] } } }; a task may also give key, id, maxAttempts, priority, tags, correlationId and group (as taskq submit's flags); an after entry is a name, { task, ifFailed } or { id, ifFailed } (an existing task)",
   builder: (y: Argv) =>
     storeOption(y)
       .positional("file", { type: "string", demandOption: true, describe: "the flow, as JSON" })

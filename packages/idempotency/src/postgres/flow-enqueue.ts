@@ -4,12 +4,16 @@
 // (018_task_edges.sql), in the statement that ends a parent.
 import type pg from "pg";
 import {
+  attachParents,
   type CheckedFlow,
-  type LinkedTask,
+  type FlowPlan,
+  type LinkRow,
   type ParentState,
   parentSeqsOf,
   planFlow,
+  seqsWithParents,
   type TaskLinks,
+  toLinked,
 } from "../flows.js";
 import type { ClaimResult, TaskRecord } from "../types.js";
 import { checkOut, type PgConnection } from "./connection.js";
@@ -55,16 +59,24 @@ export function enqueueFlow(
         }
       }
       const plan = planFlow(flow, results, parents, byId);
-      if (plan.children.length > 0)
-        await query("task_flow_link", {
+      const link = (edges: FlowPlan["edges"], children: FlowPlan["children"]) =>
+        query("task_flow_link", {
           now,
-          edge_parent: plan.edges.map((e) => e.parent),
-          edge_child: plan.edges.map((e) => e.child),
-          edge_run_anyway: plan.edges.map((e) => e.runAnyway),
-          child_seq: plan.children.map((c) => c.seq),
-          child_waiting: plan.children.map((c) => c.waitingFor),
-          child_reason: plan.children.map((c) => c.cancelReason),
+          edge_parent: edges.map((e) => e.parent),
+          edge_child: edges.map((e) => e.child),
+          edge_run_anyway: edges.map((e) => e.runAnyway),
+          child_seq: children.map((c) => c.seq),
+          child_waiting: children.map((c) => c.waitingFor),
+          child_reason: children.map((c) => c.cancelReason),
         });
+      // Children cancelled at enqueue are filed first, before any edge: their release trigger
+      // (they may be parents, has_children) then finds no child to count, which planFlow counted
+      // already. Filed with their edges, it would count a run-anyway child done a second time.
+      const cancelled = plan.children.filter((c) => c.cancelReason !== null);
+      if (cancelled.length > 0) await link([], cancelled);
+      const rest =
+        cancelled.length > 0 ? plan.children.filter((c) => c.cancelReason === null) : plan.children;
+      if (plan.children.length > 0) await link(plan.edges, rest);
       await client.query("COMMIT");
       return results;
     } catch (error) {
@@ -78,27 +90,6 @@ export function enqueueFlow(
   });
 }
 
-interface LinkRow {
-  child_seq?: number;
-  seq: number;
-  id: string;
-  kind: string;
-  status: LinkedTask["status"];
-  result: string | null;
-  run_anyway: boolean;
-}
-
-function toLinked(row: LinkRow): LinkedTask {
-  return {
-    seq: row.seq,
-    id: row.id,
-    kind: row.kind,
-    status: row.status,
-    runAnyway: row.run_anyway,
-    result: row.result,
-  };
-}
-
 /** A task's parents (with results) and children. */
 export async function linksOf(conn: PgConnection, seq: number): Promise<TaskLinks> {
   const [parents, children] = await Promise.all([
@@ -110,14 +101,8 @@ export async function linksOf(conn: PgConnection, seq: number): Promise<TaskLink
 
 /** Taken records with their parents: one statement for those that have any, none otherwise. */
 export async function withParents(conn: PgConnection, records: TaskRecord[]): Promise<TaskRecord[]> {
-  const seqs = records.flatMap((r) => (r.waitingFor === null ? [] : [r.seq]));
+  const seqs = seqsWithParents(records);
   if (seqs.length === 0) return records;
   const { rows } = await conn.query<"task_parents_of", LinkRow>("task_parents_of", { seqs });
-  const of = new Map<number, LinkedTask[]>();
-  for (const row of rows) {
-    const list = of.get(row.child_seq as number) ?? [];
-    list.push(toLinked(row));
-    of.set(row.child_seq as number, list);
-  }
-  return records.map((r) => (r.waitingFor === null ? r : { ...r, parents: of.get(r.seq) ?? [] }));
+  return attachParents(records, rows);
 }

@@ -400,7 +400,19 @@ export class PgTaskStore implements TaskStoreDriver {
       this.#running.add(row.seq);
       this.#takenKinds.set(row.seq, row.kind);
     }
-    return withParents(this.#conn, rows.map(records.toRecord));
+    const taken = rows.map(records.toRecord);
+    try {
+      return await withParents(this.#conn, taken);
+    } catch (error) {
+      // the caller adopts none of them: hand them back (or, if that fails too, stop renewing them:
+      // their leases expire and a reclaim queues them again), never leave them leased forever
+      await Promise.allSettled(taken.map((t) => this.release(t.seq, t.version)));
+      for (const t of taken) {
+        this.#running.delete(t.seq);
+        this.#takenKinds.delete(t.seq);
+      }
+      throw error;
+    }
   }
 
   /**

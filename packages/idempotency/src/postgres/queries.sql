@@ -1246,6 +1246,8 @@ RETURNING t.seq, t.id, t.status
 -- The flow's edges, and its new children filed (flows.ts planFlow): waiting for @child_waiting
 -- parents (their ready row, inserted with the claim, deleted), due now (0), or cancelled at once by
 -- a parent that had failed (@child_reason). Their claims were inserted earlier in the transaction.
+-- flow-enqueue.ts files the cancelled ones in a call of their own, before the edges: a cancelled
+-- child with children fires its release trigger at the end of the statement, which must find none.
 -- name: task_flow_link
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   edges AS (
@@ -1276,6 +1278,6 @@ FROM task_edges e JOIN tasks t ON t.seq = e.parent_seq
 WHERE e.child_seq = ANY(@seqs::bigint[]) ORDER BY e.child_seq, e.parent_seq
 
 -- name: task_children_of
-SELECT t.seq, t.id, t.kind, t.status, NULL::text AS result, e.run_anyway
+SELECT e.child_seq, t.seq, t.id, t.kind, t.status, NULL::text AS result, e.run_anyway
 FROM task_edges e JOIN tasks t ON t.seq = e.child_seq
 WHERE e.parent_seq = @seq ORDER BY e.child_seq

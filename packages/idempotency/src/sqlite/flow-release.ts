@@ -2,19 +2,21 @@
 // release of children, run by the sync store inside the transaction of the call that needs them
 // (one writer at a time: nothing else changes a row between the statements).
 import {
+  attachParents,
   type CheckedFlow,
+  FINISHED_STATUSES,
   FLOW_WAITING_AT,
-  type LinkedTask,
+  type LinkRow,
   type ParentState,
   parentSeqsOf,
   planFlow,
+  seqsWithParents,
   type TaskLinks,
+  toLinked,
 } from "../flows.js";
 import type { Row } from "../record.js";
 import type { ClaimResult, TaskRecord } from "../types.js";
 import type { SqliteStatements } from "./queries.js";
-
-const TERMINAL: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled"]);
 
 /** Writes a flow's edges and new children, its claims already stored (same transaction). */
 export function linkFlow(
@@ -55,18 +57,27 @@ export function linkFlow(
     });
 }
 
+/** A row as a transition that may end a task returns it (RETURNING seq, id, status, has_children). */
+export interface EndedRow {
+  readonly seq: number;
+  readonly id: string;
+  readonly status: string;
+  readonly has_children?: number | boolean | null;
+}
+
 /**
- * `seq` has just ended (same transaction): when it has children and is finished, each waiting
- * child counts it done (a success, or a run-anyway edge: the last makes the child due) or ends
- * cancelled, whose own children are visited in turn. A task without children returns at once.
+ * `row` is a task as the transition that changed it returned it (same transaction): when it has
+ * children and is finished, each waiting child counts it done (a success, or a run-anyway edge:
+ * the last makes the child due) or ends cancelled, whose own children are visited in turn. A task
+ * without children (or not finished: a retry, a release) returns at once, reading nothing.
  */
-export function releaseChildren(s: SqliteStatements, seq: number, now: number): void {
-  const row = s.task_get.get({ seq }) as Row | undefined;
-  if (!row || !(row.has_children === 1 || row.has_children === true) || !TERMINAL.has(row.status)) return;
+export function releaseChildren(s: SqliteStatements, row: EndedRow | undefined, now: number): void {
+  if (!row || !(row.has_children === 1 || row.has_children === true) || !FINISHED_STATUSES.has(row.status))
+    return;
   releaseFrom(s, row, now);
 }
 
-function releaseFrom(s: SqliteStatements, parent: Row, now: number): void {
+function releaseFrom(s: SqliteStatements, parent: EndedRow, now: number): void {
   const edges = s.task_edges_of_parent.all({ seq: parent.seq }) as {
     child_seq: number;
     run_anyway: number;
@@ -76,35 +87,13 @@ function releaseFrom(s: SqliteStatements, parent: Row, now: number): void {
       s.task_flow_count_done.run({ seq: edge.child_seq, now });
       continue;
     }
-    const ended = s.task_flow_cancel_waiting.run({
+    const child = s.task_flow_cancel_waiting.get({
       seq: edge.child_seq,
       now,
       error_message: `parent ${parent.id} ${parent.status}`,
-    });
-    if (ended.changes === 0) continue;
-    const child = s.task_get.get({ seq: edge.child_seq }) as Row;
-    if (child.has_children === 1) releaseFrom(s, child, now);
+    }) as EndedRow | undefined;
+    if (child?.has_children === 1) releaseFrom(s, child, now);
   }
-}
-
-interface LinkRow {
-  seq: number;
-  id: string;
-  kind: string;
-  status: LinkedTask["status"];
-  result: string | null;
-  run_anyway: number;
-}
-
-function toLinked(row: LinkRow): LinkedTask {
-  return {
-    seq: row.seq,
-    id: row.id,
-    kind: row.kind,
-    status: row.status,
-    runAnyway: row.run_anyway === 1,
-    result: row.result,
-  };
 }
 
 /** A task's parents (with results) and children. */
@@ -117,10 +106,10 @@ export function linksOf(s: SqliteStatements, seq: number): TaskLinks {
 
 /** Taken records with their parents (only those that have any: `waitingFor` is not null). */
 export function withParents(s: SqliteStatements, records: TaskRecord[]): TaskRecord[] {
-  if (!records.some((r) => r.waitingFor !== null)) return records;
-  return records.map((r) =>
-    r.waitingFor === null
-      ? r
-      : { ...r, parents: (s.task_parents_of.all({ seq: r.seq }) as LinkRow[]).map(toLinked) },
+  const seqs = seqsWithParents(records);
+  if (seqs.length === 0) return records;
+  return attachParents(
+    records,
+    seqs.flatMap((seq) => s.task_parents_of.all({ seq }) as LinkRow[]),
   );
 }

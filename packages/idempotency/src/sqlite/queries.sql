@@ -60,9 +60,12 @@ UPDATE tasks SET status = 'succeeded', output_key = @output_key, etag = @etag, r
   finished_at = @now, updated_at = @now, error_class = NULL, error_message = NULL,
   lease_expires_at = NULL, version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running' AND has_children = 1
+RETURNING seq, id, status, has_children
 
 -- A retry or a release of a task whose cancel was asked for (its worker had not heard of it yet)
--- ends it cancelled: it never runs again.
+-- ends it cancelled: it never runs again. These transitions (and fail, reclaim, the cancels)
+-- return the row's status and has_children: flow-release.ts releases the children of one that
+-- ended with children, and nothing more is read for the others.
 -- name: task_retry
 UPDATE tasks SET status = CASE WHEN cancel_requested_at IS NULL THEN 'queued' ELSE 'cancelled' END,
   finished_at = CASE WHEN cancel_requested_at IS NULL THEN finished_at ELSE @now END,
@@ -72,11 +75,13 @@ UPDATE tasks SET status = CASE WHEN cancel_requested_at IS NULL THEN 'queued' EL
   lease_owner = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE lease_owner END, lease_expires_at = NULL,
   version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running'
+RETURNING seq, id, status, has_children
 
 -- name: task_fail
 UPDATE tasks SET status = 'failed', error_class = @error_class, error_message = @error_message,
   finished_at = @now, updated_at = @now, lease_expires_at = NULL, version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running'
+RETURNING seq, id, status, has_children
 
 -- The dead letter of a task that just failed (task_fail, in the same transaction).
 -- name: dead_letter_insert
@@ -109,6 +114,7 @@ UPDATE tasks SET status = CASE WHEN cancel_requested_at IS NULL THEN 'queued' EL
   lease_owner = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE lease_owner END, lease_expires_at = NULL,
   version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running'
+RETURNING seq, id, status, has_children
 
 -- The durable queue. SQLite's UPDATE ... RETURNING answers in no set order, so a take is two
 -- statements in one transaction: the due tasks started (their seqs returned), then read back in
@@ -204,8 +210,10 @@ SELECT kind FROM k WHERE kind IS NOT NULL
 
 -- When a kind's earliest queued task is due (epoch ms; NULL: none queued): an idle worker sleeps
 -- until the earliest of its kinds'. One probe of tasks_due.
+-- A child waiting for its parents (next_run_at @waiting_at, FLOW_WAITING_AT) is not due at any
+-- time: left out (the range keeps the read on tasks_due, whose first row answers).
 -- name: task_next_due
-SELECT MIN(next_run_at) AS due FROM tasks WHERE status = 'queued' AND kind = @kind
+SELECT MIN(next_run_at) AS due FROM tasks WHERE status = 'queued' AND kind = @kind AND next_run_at < @waiting_at
 
 -- A running task whose worker is gone (@owner NULL: its lease expired; else that owner's, a dead
 -- process on this host) goes back to queued, unless a cancel was asked for (then: cancelled) or
@@ -223,6 +231,7 @@ UPDATE tasks SET
   lease_owner = CASE WHEN cancel_requested_at IS NOT NULL OR attempts >= max_attempts THEN lease_owner END,
   updated_at = @now, lease_expires_at = NULL, version = version + 1
 WHERE status = 'running' AND CASE WHEN @owner IS NULL THEN lease_expires_at < @now ELSE lease_owner = @owner END
+RETURNING seq, id, status, has_children
 
 -- The dead letters of the tasks task_reclaim is about to fail (run first, in the same transaction).
 -- name: dead_letter_insert_abandoned
@@ -360,6 +369,7 @@ ORDER BY seq
 UPDATE tasks SET status = 'cancelled', finished_at = @now, updated_at = @now,
   lease_expires_at = NULL, version = version + 1
 WHERE seq = @seq AND version = @version AND status = 'running'
+RETURNING seq, id, status, has_children
 
 -- Recurring tasks (issue 22): a schedule per name, its next occurrence computed by the caller from
 -- the cron expression. A put keeps the run history (last_run_at) of a schedule it replaces.
@@ -754,30 +764,33 @@ WHERE seq = @seq AND status = 'queued' AND waiting_for > 0
 UPDATE tasks SET status = 'cancelled', finished_at = @now, updated_at = @now, version = version + 1,
   error_class = 'parent_failed', error_message = @error_message
 WHERE seq = @seq AND status = 'queued' AND waiting_for > 0
+RETURNING seq, id, status, has_children
 
--- The tasks with children that task_reclaim is about to end (run first, in the same transaction).
--- name: task_reclaim_parents
-SELECT seq FROM tasks
-WHERE status = 'running' AND has_children = 1
-  AND CASE WHEN @owner IS NULL THEN lease_expires_at < @now ELSE lease_owner = @owner END
+-- A succeed that task_succeed refused: is it a running task with children at @version (then
+-- task_succeed_parent ends it, in a transaction with its release), or a stale call?
+-- name: task_running_parent
+SELECT seq FROM tasks WHERE seq = @seq AND version = @version AND status = 'running' AND has_children = 1
 
 -- A task's parents, with their results (the handler's ctx.parents, reads).
 -- name: task_parents_of
-SELECT t.seq, t.id, t.kind, t.status, t.result, e.run_anyway FROM task_edges e JOIN tasks t ON t.seq = e.parent_seq
+SELECT e.child_seq, t.seq, t.id, t.kind, t.status, t.result, e.run_anyway FROM task_edges e JOIN tasks t ON t.seq = e.parent_seq
 WHERE e.child_seq = @seq ORDER BY e.parent_seq
 
 -- name: task_children_of
-SELECT t.seq, t.id, t.kind, t.status, NULL AS result, e.run_anyway FROM task_edges e JOIN tasks t ON t.seq = e.child_seq
+SELECT e.child_seq, t.seq, t.id, t.kind, t.status, NULL AS result, e.run_anyway FROM task_edges e JOIN tasks t ON t.seq = e.child_seq
 WHERE e.parent_seq = @seq ORDER BY e.child_seq
 
 -- Retention deletes succeeded tasks: their edges go first, in the same transaction (no trigger, as
--- for task_tags); the same selection as task_prune. A deleted parent had finished, so its children
--- had counted it: they keep their place and their count, and no longer list it.
+-- for task_tags); the same selection as task_prune, read once, and only the tasks in a graph (a
+-- parent, has_children; a child, waiting_for) looked up in task_edges. A deleted parent had
+-- finished, so its children had counted it: they keep their place and their count, and no longer
+-- list it.
 -- name: task_edges_prune
-DELETE FROM task_edges WHERE parent_seq IN (
-    SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
-  OR child_seq IN (
-    SELECT seq FROM tasks WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
+WITH victims AS MATERIALIZED (
+    SELECT seq, has_children, waiting_for FROM tasks
+    WHERE status = 'succeeded' AND finished_at < @cutoff ORDER BY finished_at LIMIT @limit)
+DELETE FROM task_edges WHERE parent_seq IN (SELECT seq FROM victims WHERE has_children = 1)
+  OR child_seq IN (SELECT seq FROM victims WHERE waiting_for IS NOT NULL)
 
 -- The edges of a failed task task_purge_failed deleted (run after it).
 -- name: task_edges_purge

@@ -119,7 +119,7 @@ export interface SqliteParams extends PageStatementParams {
   task_group_take_head: Now & Lease & { readonly kind: string; readonly group_key: string };
   task_group_take_ungrouped: Now & Lease & { readonly kind: string };
   kind_group_cursor_set: { readonly kind: string; readonly group_cursor: string };
-  task_next_due: { readonly kind: string };
+  task_next_due: { readonly kind: string; readonly waiting_at: number };
   /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */
   task_reclaim: Now & { readonly owner: string | null };
   /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */
@@ -202,7 +202,7 @@ export interface SqliteParams extends PageStatementParams {
   task_edges_of_parent: { readonly seq: number };
   task_flow_count_done: Now & { readonly seq: number };
   task_flow_cancel_waiting: Now & { readonly seq: number; readonly error_message: string };
-  task_reclaim_parents: Now & { readonly owner: string | null };
+  task_running_parent: { readonly seq: number; readonly version: number };
   task_parents_of: { readonly seq: number };
   task_children_of: { readonly seq: number };
   task_edges_prune: { readonly cutoff: number; readonly limit: number };

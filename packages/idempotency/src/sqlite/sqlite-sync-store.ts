@@ -43,7 +43,7 @@ import type * as T from "../types.js";
 import * as validate from "../validate.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
 import { fromSqlite } from "./errors.js";
-import { linkFlow, linksOf, releaseChildren, withParents } from "./flow-release.js";
+import { type EndedRow, linkFlow, linksOf, releaseChildren, withParents } from "./flow-release.js";
 import { takeGrouped } from "./group-take.js";
 import { openDatabase } from "./open-database.js";
 import { prepareStatements, type SqliteStatements, type TakeParams, takeStatement } from "./queries.js";
@@ -232,6 +232,19 @@ export class SqliteSyncStore {
     });
   }
 
+  /**
+   * A transition that may end a task: `run` answers its row (RETURNING seq, id, status,
+   * has_children), whose children are then released when it ended with any (flow-release.ts).
+   */
+  #ending(what: string, seq: number, version: number, now: number, run: () => unknown): number {
+    return this.#guard(what, () => {
+      const row = run() as EndedRow | undefined;
+      if (!row) throw new StaleTransitionError(what, seq, version);
+      releaseChildren(this.#s, row, now);
+      return version + 1;
+    });
+  }
+
   /** queued → running: counts an attempt and leases the task to this owner. */
   start(seq: number, version: number): T.Started {
     return this.#guard("start", () => {
@@ -260,14 +273,14 @@ export class SqliteSyncStore {
       version,
     };
     // a task with children matches no row of task_succeed: it is ended, and its children counted,
-    // by task_succeed_parent (a task without children pays nothing more)
+    // by task_succeed_parent (a task without children pays nothing more; a stale call one read)
     const next = this.#transition("running → succeeded", seq, version, () => {
       const done = this.#s.task_succeed.run(params);
-      if (done.changes > 0) return done;
+      if (done.changes > 0 || this.#s.task_running_parent.get({ seq, version }) === undefined) return done;
       return this.transaction(() => {
-        const parent = this.#s.task_succeed_parent.run(params);
-        if (parent.changes > 0) releaseChildren(this.#s, seq, now);
-        return parent;
+        const parent = this.#s.task_succeed_parent.get(params) as EndedRow | undefined;
+        releaseChildren(this.#s, parent, now);
+        return { changes: parent === undefined ? 0 : 1, lastInsertRowid: seq };
       });
     });
     // a probe's success closes its breaker (counts start again); another counts with a ratio
@@ -325,8 +338,8 @@ export class SqliteSyncStore {
     return this.transaction(() => {
       const now = this.#now();
       this.#attemptEnded("retried", seq, version, now, failure);
-      const next = this.#transition("running → queued (retry)", seq, version, () =>
-        this.#s.task_retry.run({
+      const next = this.#ending("running → queued (retry)", seq, version, now, () =>
+        this.#s.task_retry.get({
           next_run_at: now + Math.max(0, delayMs),
           error_class: failure.errorClass,
           error_message: failure.message,
@@ -336,7 +349,6 @@ export class SqliteSyncStore {
         }),
       );
       this.#attemptFailed(seq, failure, failure.retryable ?? true, now);
-      releaseChildren(this.#s, seq, now); // ended cancelled (its cancel was asked for)
       return next;
     });
   }
@@ -400,8 +412,8 @@ export class SqliteSyncStore {
     return this.transaction(() => {
       const now = this.#now();
       this.#attemptEnded("failed", seq, version, now, failure);
-      const next = this.#transition("running → failed", seq, version, () =>
-        this.#s.task_fail.run({
+      const next = this.#ending("running → failed", seq, version, now, () =>
+        this.#s.task_fail.get({
           error_class: failure.errorClass,
           error_message: failure.message,
           now,
@@ -411,7 +423,6 @@ export class SqliteSyncStore {
       );
       this.#s.dead_letter_insert.run({ now, seq });
       this.#attemptFailed(seq, failure, failure.retryable ?? false, now);
-      releaseChildren(this.#s, seq, now);
       return next;
     });
   }
@@ -423,11 +434,10 @@ export class SqliteSyncStore {
     return this.transaction(() => {
       const now = this.#now();
       this.#attemptEnded("released", seq, version, now);
-      const next = this.#transition("running → queued (released)", seq, version, () =>
-        this.#s.task_release.run({ now, seq, version }),
+      // a release of a task whose cancel was asked for ends it cancelled: its children are released
+      return this.#ending("running → queued (released)", seq, version, now, () =>
+        this.#s.task_release.get({ now, seq, version }),
       );
-      releaseChildren(this.#s, seq, now); // ended cancelled (its cancel was asked for)
-      return next;
     });
   }
 
@@ -549,7 +559,9 @@ export class SqliteSyncStore {
       const serve = kinds ?? (this.#s.task_queued_kinds.all() as { kind: string }[]).map((r) => r.kind);
       const due: [string, number][] = [];
       for (const kind of serve) {
-        const row = this.#s.task_next_due.get({ kind }) as { due: number | null };
+        const row = this.#s.task_next_due.get({ kind, waiting_at: FLOW_WAITING_AT }) as {
+          due: number | null;
+        };
         if (row.due !== null) due.push([kind, row.due]);
       }
       const limits = new Map(this.kindLimits().map((l) => [l.kind, l]));
@@ -628,10 +640,9 @@ export class SqliteSyncStore {
   #reclaim(now: number, owner: string | null): number {
     this.#s.dead_letter_insert_abandoned.run({ now, owner });
     this.#s.task_attempt_insert_lost.run({ now, owner });
-    const parents = this.#s.task_reclaim_parents.all({ now, owner }) as { seq: number }[];
-    const n = this.#s.task_reclaim.run({ now, owner }).changes;
-    for (const { seq } of parents) releaseChildren(this.#s, seq, now);
-    return n;
+    const ended = this.#s.task_reclaim.all({ now, owner }) as EndedRow[];
+    for (const row of ended) releaseChildren(this.#s, row, now);
+    return ended.length;
   }
 
   /**
@@ -664,7 +675,7 @@ export class SqliteSyncStore {
       const guard = { now, seq, version: row.version };
       if (row.status === "queued") {
         const after = this.#s.task_cancel_queued.get(guard) as records.Row;
-        releaseChildren(this.#s, seq, now);
+        releaseChildren(this.#s, after, now);
         return { outcome: "cancelled", record: records.toRecord(after) };
       }
       if (row.status === "running") {
@@ -693,11 +704,9 @@ export class SqliteSyncStore {
         errorClass: "cancelled",
         message: "the task was cancelled while it ran",
       });
-      const next = this.#transition("running → cancelled", seq, version, () =>
-        this.#s.task_cancel_running.run({ now, seq, version }),
+      return this.#ending("running → cancelled", seq, version, now, () =>
+        this.#s.task_cancel_running.get({ now, seq, version }),
       );
-      releaseChildren(this.#s, seq, now);
-      return next;
     });
   }
 
@@ -799,7 +808,9 @@ export class SqliteSyncStore {
       let laterLeft = cap;
       let oldestDue: number | null = null;
       for (const { kind } of this.#s.task_queued_kinds.all() as { kind: string }[]) {
-        const first = (this.#s.task_next_due.get({ kind }) as { due: number | null }).due;
+        const first = (
+          this.#s.task_next_due.get({ kind, waiting_at: FLOW_WAITING_AT }) as { due: number | null }
+        ).due;
         if (first !== null && first <= now && (oldestDue === null || first < oldestDue)) oldestDue = first;
         const { due, later } = this.#s.task_count_queued_of_kind.get({
           kind,

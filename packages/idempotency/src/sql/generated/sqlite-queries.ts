@@ -144,6 +144,7 @@ export interface SqliteQueryFile {
   task_queued_kinds: Record<never, never>;
   task_next_due: {
     kind: true;
+    waiting_at: true;
   };
   task_reclaim: {
     now: true;
@@ -522,9 +523,9 @@ export interface SqliteQueryFile {
     error_message: true;
     seq: true;
   };
-  task_reclaim_parents: {
-    owner: true;
-    now: true;
+  task_running_parent: {
+    seq: true;
+    version: true;
   };
   task_parents_of: {
     seq: true;
