@@ -398,17 +398,7 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     SELECT rid, seq FROM (
       SELECT rid, seq, rank_at, n, row_number() OVER (PARTITION BY kind ORDER BY rank_at, seq) AS r FROM ranked) c
     WHERE r <= n ORDER BY rank_at, seq LIMIT @limit),
-  -- the ready rows taken go (locked above, so no other take or start has them), then their tasks
-  -- are updated in place (no indexed column changes) and leased
-  unready AS (DELETE FROM task_ready WHERE ctid = ANY(ARRAY(SELECT rid FROM picked))),
-  taken AS (
-    UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
-      started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
-    FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM picked)) AND (t.status = 'queued') IS TRUE
-    RETURNING t.*),
-  leased AS (
-    INSERT INTO task_leases (seq, kind, owner, expires_at, group_key)
-    SELECT seq, kind, lease_owner, lease_expires_at, group_key FROM taken)
+  :take_picked
 SELECT * FROM taken ORDER BY rank_at, seq
 
 -- A grouped kind's take (docs/architecture.md §5.3), in the limited take's transaction after
@@ -499,15 +489,7 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     SELECT rid, seq, w, k, room FROM (
       SELECT rid, seq, w, room, row_number() OVER (PARTITION BY w ORDER BY rank_at, seq) AS k FROM heads) h
     ORDER BY k, w LIMIT @limit::int),
-  unready AS (DELETE FROM task_ready WHERE ctid = ANY(ARRAY(SELECT rid FROM picked))),
-  taken AS (
-    UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
-      started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
-    FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM picked)) AND (t.status = 'queued') IS TRUE
-    RETURNING t.*),
-  leased AS (
-    INSERT INTO task_leases (seq, kind, owner, expires_at, group_key)
-    SELECT seq, kind, lease_owner, lease_expires_at, group_key FROM taken)
+  :take_picked
 SELECT taken.*, (SELECT count(*) FROM picked p2 WHERE p2.w = picked.w) >= picked.room AS place_full
 FROM taken JOIN picked ON picked.seq = taken.seq ORDER BY picked.k, picked.w
 
@@ -800,6 +782,21 @@ SELECT (SELECT count(*) FROM adv)::int AS advanced, (SELECT seq FROM c) AS seq,
 -- The database's clock: what "now" is for the schedules' occurrences.
 -- name: clock_now
 SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS now
+
+-- A take's end, after its CTE `picked` (the ready rows chosen and locked: rid, seq) and `clock`:
+-- those ready rows go (locked, so no other take or start has them), then their tasks are updated
+-- in place (no indexed column changes) and leased. Three CTEs, `taken` the tasks as updated;
+-- written `:take_picked` (task_take and task_take_groups).
+-- fragment: take_picked
+unready AS (DELETE FROM task_ready WHERE ctid = ANY(ARRAY(SELECT rid FROM picked))),
+  taken AS (
+    UPDATE tasks t SET status = 'running', attempts = t.attempts + 1, version = t.version + 1,
+      started_at = clock.t, updated_at = clock.t, lease_owner = @owner, lease_expires_at = clock.t + @lease_ms::bigint
+    FROM clock WHERE t.seq = ANY(ARRAY(SELECT seq FROM picked)) AND (t.status = 'queued') IS TRUE
+    RETURNING t.*),
+  leased AS (
+    INSERT INTO task_leases (seq, kind, owner, expires_at, group_key)
+    SELECT seq, kind, lease_owner, lease_expires_at, group_key FROM taken)
 
 -- A kind's per-group limits and cursor (§5.3) and its breaker (breaker.ts BreakerRow), as the
 -- takes and the listing read them.
