@@ -130,10 +130,11 @@ export class PgConnection {
 
   /**
    * Runs `fn` in a transaction on one connection of the pool (its statements by name through the
-   * `query` it is given), committed when it resolves, rolled back when it throws; the whole
-   * transaction is retried on a lost connection, as a statement is.
+   * `query` it is given; `client` for statements that are not named, such as claimWith's),
+   * committed when it resolves, rolled back when it throws; the whole transaction is retried on
+   * a lost connection, as a statement is.
    */
-  transaction<T>(what: string, fn: (query: TxQuery) => Promise<T>): Promise<T> {
+  transaction<T>(what: string, fn: (query: TxQuery, client: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.retrying(what, async () => {
       const { client, release } = await checkOut(this.pool);
       let broken = false;
@@ -146,7 +147,7 @@ export class PgConnection {
             text: statement.text,
             values: bindPg(statement, params as never),
           });
-        });
+        }, client);
         await client.query("COMMIT");
         return result;
       } catch (error) {

@@ -16,77 +16,53 @@ import {
   toLinked,
 } from "../flows.js";
 import type { ClaimResult, TaskRecord } from "../types.js";
-import { checkOut, type PgConnection } from "./connection.js";
-import { bindPg } from "./pg-values.js";
-import { PG_QUERIES, type PgParams, type PgQueryName } from "./queries.js";
+import type { PgConnection } from "./connection.js";
 
 /** Claims as PgTaskStore.claimWith does, through the transaction's own client. */
 export type ClaimThrough = (client: pg.PoolClient) => Promise<ClaimResult[]>;
 
-/** Enqueues a checked flow in one transaction (retried whole on a lost connection). */
+/** Enqueues a checked flow in one transaction (conn.transaction: retried whole on a lost connection). */
 export function enqueueFlow(
   conn: PgConnection,
   flow: CheckedFlow,
   claim: ClaimThrough,
   now: number | null,
 ): Promise<ClaimResult[]> {
-  return conn.retrying("enqueue flow", async () => {
-    const { client, release } = await checkOut(conn.pool);
-    const query = <N extends PgQueryName, R extends object>(name: N, params: PgParams[N]) => {
-      const statement = PG_QUERIES[name];
-      return client.query<R>({
-        name: `${conn.schema}_${name}`,
-        text: statement.text,
-        values: bindPg(statement, params),
+  return conn.transaction("enqueue flow", async (query, client) => {
+    const results = await claim(client);
+    const seqs = parentSeqsOf(flow, results);
+    const parents = new Map<number, ParentState>();
+    const byId = new Map<string, ParentState>();
+    if (seqs.length > 0 || flow.externalIds.length > 0) {
+      const { rows } = await query<"task_flow_lock_parents", ParentState>("task_flow_lock_parents", {
+        seqs,
+        ids: flow.externalIds,
       });
-    };
-    let broken = false;
-    try {
-      await client.query("BEGIN");
-      const results = await claim(client);
-      const seqs = parentSeqsOf(flow, results);
-      const parents = new Map<number, ParentState>();
-      const byId = new Map<string, ParentState>();
-      if (seqs.length > 0 || flow.externalIds.length > 0) {
-        const { rows } = await query<"task_flow_lock_parents", ParentState>("task_flow_lock_parents", {
-          seqs,
-          ids: flow.externalIds,
-        });
-        for (const row of rows) {
-          parents.set(row.seq, row);
-          const known = byId.get(row.id);
-          if (known === undefined || known.seq < row.seq) byId.set(row.id, row);
-        }
+      for (const row of rows) {
+        parents.set(row.seq, row);
+        const known = byId.get(row.id);
+        if (known === undefined || known.seq < row.seq) byId.set(row.id, row);
       }
-      const plan = planFlow(flow, results, parents, byId);
-      const link = (edges: FlowPlan["edges"], children: FlowPlan["children"]) =>
-        query("task_flow_link", {
-          now,
-          edge_parent: edges.map((e) => e.parent),
-          edge_child: edges.map((e) => e.child),
-          edge_run_anyway: edges.map((e) => e.runAnyway),
-          child_seq: children.map((c) => c.seq),
-          child_waiting: children.map((c) => c.waitingFor),
-          child_reason: children.map((c) => c.cancelReason),
-        });
-      // Children cancelled at enqueue are filed first, before any edge: their release trigger
-      // (they may be parents, has_children) then finds no child to count, which planFlow counted
-      // already. Filed with their edges, it would count a run-anyway child done a second time.
-      const cancelled = plan.children.filter((c) => c.cancelReason !== null);
-      if (cancelled.length > 0) await link([], cancelled);
-      const rest =
-        cancelled.length > 0 ? plan.children.filter((c) => c.cancelReason === null) : plan.children;
-      if (plan.children.length > 0) await link(plan.edges, rest);
-      await client.query("COMMIT");
-      return results;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {
-        broken = true;
-      });
-      throw error;
-    } finally {
-      release(broken);
     }
+    const plan = planFlow(flow, results, parents, byId);
+    const link = (edges: FlowPlan["edges"], children: FlowPlan["children"]) =>
+      query("task_flow_link", {
+        now,
+        edge_parent: edges.map((e) => e.parent),
+        edge_child: edges.map((e) => e.child),
+        edge_run_anyway: edges.map((e) => e.runAnyway),
+        child_seq: children.map((c) => c.seq),
+        child_waiting: children.map((c) => c.waitingFor),
+        child_reason: children.map((c) => c.cancelReason),
+      });
+    // Children cancelled at enqueue are filed first, before any edge: their release trigger
+    // (they may be parents, has_children) then finds no child to count, which planFlow counted
+    // already. Filed with their edges, it would count a run-anyway child done a second time.
+    const cancelled = plan.children.filter((c) => c.cancelReason !== null);
+    if (cancelled.length > 0) await link([], cancelled);
+    const rest = cancelled.length > 0 ? plan.children.filter((c) => c.cancelReason === null) : plan.children;
+    if (plan.children.length > 0) await link(plan.edges, rest);
+    return results;
   });
 }
 
