@@ -61,7 +61,8 @@ export interface OrchestratorOptions<T, O> {
   /**
    * Validates a raw task; throws (an error with `errorClass`) for bad input: a submitted task is
    * then not stored, and one taken from the durable queue (`adopt`) fails as `validation`. For a
-   * task taken from the durable queue it also gets the stored id, key and kind.
+   * task taken from the durable queue it also gets the stored id, key and kind (`stored`, given
+   * only then: its payload was read back from the store).
    */
   readonly prepare: (raw: unknown, stored?: StoredIdentity) => PreparedTask<T>;
   readonly store: TaskStorePort;
@@ -198,6 +199,18 @@ interface Job<T> {
   settle(outcome: { ok: true; value: TaskResult } | { ok: false; error: unknown }): void;
 }
 
+/** What a job starts from: its task's state in the store, and how it came (#enqueueJob). */
+interface EnqueueState {
+  seq: number;
+  version: number;
+  attempts: number;
+  maxAttempts: number;
+  started: boolean;
+  adopted?: boolean;
+  traceContext?: TraceCarrier | null;
+  waitMs?: number;
+}
+
 /** The fields every log line about a task carries: its id and key, and its correlation id if any. */
 function logFields(prepared: PreparedTask<unknown>): object {
   return prepared.correlationId === undefined
@@ -247,7 +260,13 @@ export class Orchestrator<T, O> {
    * goes on to the next task (the slot is the handler's, not the commit's; the task stays pending,
    * and settles, once its outcome is stored). A close waits for them.
    */
-  readonly #recording = new Set<Promise<void>>();
+  #recording = 0;
+  /** Who waits for the outcomes being recorded (a close). */
+  #recordedWaiters: (() => void)[] = [];
+  /** One recording ended (one function for every task: no closure made per task). */
+  readonly #recordingEnded = (): void => {
+    if (--this.#recording === 0) for (const wake of this.#recordedWaiters.splice(0)) wake();
+  };
   /** Slots promised to claims in flight that store their task as `running` (see #claimAndRun). */
   #reserved = 0;
   #idleWaiters: (() => void)[] = [];
@@ -381,18 +400,22 @@ export class Orchestrator<T, O> {
       this.#metrics?.recordFailure("validation");
       return this.#store.fail(record.seq, record.version, failure).then(() => Promise.reject(error));
     }
-    if (!this.#tracer?.enabled())
-      return this.#enqueueJob(prepared, t0, { ...record, started: true, adopted: true });
-    // what the attempt's span needs: read only when a tracer is wired in
-    return this.#enqueueJob(prepared, t0, {
-      ...record,
+    // the fields the job reads, not a copy of the whole record (a wide object per task)
+    const state: EnqueueState = {
+      seq: record.seq,
+      version: record.version,
+      attempts: record.attempts,
+      maxAttempts: record.maxAttempts,
       started: true,
       adopted: true,
-      ...(record.traceContext == null ? {} : { traceContext: record.traceContext }),
-      ...(record.startedAt == null || record.nextRunAt === undefined
-        ? {}
-        : { waitMs: Math.max(0, record.startedAt - record.nextRunAt) }),
-    });
+    };
+    // what the attempt's span needs: read only when a tracer is wired in
+    if (this.#tracer?.enabled()) {
+      if (record.traceContext != null) state.traceContext = record.traceContext;
+      if (record.startedAt != null && record.nextRunAt !== undefined)
+        state.waitMs = Math.max(0, record.startedAt - record.nextRunAt);
+    }
+    return this.#enqueueJob(prepared, t0, state);
   }
 
   /**
@@ -468,20 +491,7 @@ export class Orchestrator<T, O> {
     };
   }
 
-  #enqueueJob(
-    prepared: PreparedTask<T>,
-    t0: number,
-    state: {
-      seq: number;
-      version: number;
-      attempts: number;
-      maxAttempts: number;
-      started: boolean;
-      adopted?: boolean;
-      traceContext?: TraceCarrier | null;
-      waitMs?: number;
-    },
-  ): Promise<TaskResult> {
+  #enqueueJob(prepared: PreparedTask<T>, t0: number, state: EnqueueState): Promise<TaskResult> {
     return new Promise<TaskResult>((resolve, reject) => {
       const job: Job<T> = {
         prepared,
@@ -491,9 +501,6 @@ export class Orchestrator<T, O> {
         attempts: state.attempts,
         maxAttempts: state.maxAttempts,
         started: state.started,
-        ...(state.adopted ? { adopted: true } : {}),
-        ...(state.traceContext ? { traceContext: state.traceContext } : {}),
-        ...(state.waitMs === undefined ? {} : { waitMs: state.waitMs }),
         runMs: 0,
         settle: (outcome) => {
           if (!this.#pending.delete(job)) return;
@@ -504,6 +511,9 @@ export class Orchestrator<T, O> {
           if (this.#pending.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
         },
       };
+      if (state.adopted) job.adopted = true;
+      if (state.traceContext) job.traceContext = state.traceContext;
+      if (state.waitMs !== undefined) job.waitMs = state.waitMs;
       this.#pending.add(job);
       this.#countKind(job.prepared.kind, 1);
       const older = this.#bySeq.get(job.seq);
@@ -563,10 +573,8 @@ export class Orchestrator<T, O> {
         this.#busy--;
       }
       if (recording) {
-        const tracked: Promise<void> = recording
-          .catch((error: unknown) => job.settle({ ok: false, error }))
-          .finally(() => this.#recording.delete(tracked));
-        this.#recording.add(tracked);
+        this.#recording++;
+        void recording.then(this.#recordingEnded); // it never rejects: #record settles the job
       }
     }
   }
@@ -597,7 +605,6 @@ export class Orchestrator<T, O> {
       await this.#endCancelled(job, job.started);
       return;
     }
-    const fields = logFields(prepared);
     let version = job.version;
     let attempt = job.attempts;
     if (job.started) {
@@ -620,7 +627,10 @@ export class Orchestrator<T, O> {
         }
         if ((error as { retryable?: unknown }).retryable === true) {
           this.#metrics?.recordRetry("store_busy");
-          this.#log?.warn({ ...fields, error_class: "store_busy" }, "task store busy: admission retried");
+          this.#log?.warn(
+            { ...logFields(prepared), error_class: "store_busy" },
+            "task store busy: admission retried",
+          );
           this.#schedule(job, this.retry.delayMs(Math.max(1, job.attempts)));
           return;
         }
@@ -671,7 +681,10 @@ export class Orchestrator<T, O> {
     return { recording: this.#record(job, outcome, version, attempt, span) };
   }
 
-  /** Records an attempt's outcome in the store, then settles the job (or schedules its retry). */
+  /**
+   * Records an attempt's outcome in the store, then settles the job (or schedules its retry); a write
+   * that fails settles the job with its error: the promise never rejects.
+   */
   async #record(
     job: Job<T>,
     outcome: AttemptOutcome<O>,
@@ -679,15 +692,22 @@ export class Orchestrator<T, O> {
     attempt: number,
     span?: AttemptSpan,
   ): Promise<void> {
-    if (!span) {
-      await this.#recorded(job, outcome, version, attempt);
-      return;
-    }
     try {
-      span.end(await this.#recorded(job, outcome, version, attempt), outcome.ok ? undefined : outcome.error);
+      if (!span) {
+        await this.#recorded(job, outcome, version, attempt);
+        return;
+      }
+      try {
+        span.end(
+          await this.#recorded(job, outcome, version, attempt),
+          outcome.ok ? undefined : outcome.error,
+        );
+      } catch (error) {
+        span.end("unrecorded", outcome.ok ? undefined : outcome.error);
+        throw error;
+      }
     } catch (error) {
-      span.end("unrecorded", outcome.ok ? undefined : outcome.error);
-      throw error;
+      job.settle({ ok: false, error }); // the store refused or failed the write
     }
   }
 
@@ -699,13 +719,14 @@ export class Orchestrator<T, O> {
     attempt: number,
   ): Promise<string> {
     const { prepared } = job;
-    const fields = logFields(prepared);
     if (outcome.ok) {
       // a cancel that came too late: the task had finished, and succeeded it stays
       const stored = this.#toStored(outcome.output);
       job.version = await this.#store.succeed(job.seq, version, stored);
       this.#metrics?.recordSuccess(this.#timing(job));
-      this.#log?.debug({ ...fields, attempt }, "task succeeded");
+      // the line's fields are made only for a logger that writes debug lines
+      if (this.#log && this.#log.isLevelEnabled?.("debug") !== false)
+        this.#log.debug({ ...logFields(prepared), attempt }, "task succeeded");
       this.#emit("succeeded", job);
       job.settle({ ok: true, value: this.#result(prepared, attempt, stored, false) });
       return "succeeded";
@@ -726,6 +747,7 @@ export class Orchestrator<T, O> {
       });
       return "released";
     }
+    const fields = logFields(prepared);
     const failure = { errorClass: error.errorClass, message: error.message };
     const stored = {
       ...failure,
@@ -851,7 +873,7 @@ export class Orchestrator<T, O> {
   #emit(
     hook: Exclude<keyof LifecycleHooks, "breakerOpened" | "breakerClosed">,
     job: Job<T>,
-    extra: Partial<TaskEvent> = {},
+    extra?: Partial<TaskEvent>,
   ): void {
     const fn = this.#hooks[hook];
     if (!fn) return;
@@ -937,7 +959,7 @@ export class Orchestrator<T, O> {
     for (let job = this.queue.tryTake(); job; job = this.queue.tryTake())
       handedBack.push(this.#handBack(job));
     await Promise.all([...this.#lanes, ...handedBack]);
-    await Promise.all(this.#recording);
+    if (this.#recording > 0) await new Promise<void>((resolve) => this.#recordedWaiters.push(resolve));
     await destroyed;
     for (const wake of this.#idleWaiters.splice(0)) wake();
   }

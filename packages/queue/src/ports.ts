@@ -178,6 +178,11 @@ export interface LoggerPort {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
+  /**
+   * Whether lines of `level` are written (pino's): a line per task on the hot path is built only
+   * when they are. @default every level written
+   */
+  isLevelEnabled?(level: "debug"): boolean;
 }
 
 /** A validated task and what the store and the executor need of it. */

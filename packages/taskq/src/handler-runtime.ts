@@ -264,14 +264,25 @@ export interface PayloadChoices {
   readonly parents?: readonly StoredParent[];
 }
 
+/** No choices: the preparer's defaults (one object for every call). */
+const NO_CHOICES: PayloadChoices = Object.freeze({});
+
 /**
  * Shapes a payload for the orchestrator: checks it is plain JSON data (a PayloadError names the field
- * otherwise), and gives it its kind, its key (`keyOf(payload)` unless chosen) and id.
+ * otherwise), and gives it its kind, its key (`keyOf(payload)` unless chosen) and id. A payload
+ * read back from the store (`fromStore`: a taken task's, parsed from its JSON text) is JSON
+ * already, and is not walked again.
  */
 export function payloadPreparer(kind: string, keyOf: (payload: unknown) => string) {
-  return (payload: unknown, choices: PayloadChoices = {}): PreparedTask<HandlerTask> => {
-    const bad = findNonJson(payload, "payload");
-    if (bad) throw new PayloadError(bad.path, bad.reason);
+  return (
+    payload: unknown,
+    choices: PayloadChoices = NO_CHOICES,
+    fromStore = false,
+  ): PreparedTask<HandlerTask> => {
+    if (!fromStore) {
+      const bad = findNonJson(payload, "payload");
+      if (bad) throw new PayloadError(bad.path, bad.reason);
+    }
     const key = choices.key ?? keyOf(payload);
     if (typeof key !== "string" || key.length === 0)
       throw new PayloadError("key", `must be a non-empty string, got ${JSON.stringify(key)}`);
@@ -283,14 +294,16 @@ export function payloadPreparer(kind: string, keyOf: (payload: unknown) => strin
         ? { payload, id, key, kind: taskKind }
         : { payload, id, key, kind: taskKind, correlationId };
     if (choices.parents !== undefined) task.parents = parentResults(choices.parents);
-    return {
+    // one object, its optional fields set as present (no spread of a new object per field)
+    const prepared: { -readonly [K in keyof PreparedTask<HandlerTask>]: PreparedTask<HandlerTask>[K] } = {
       task,
       id,
       idempotencyKey: key,
       kind: taskKind,
       payload,
-      ...(choices.maxAttempts === undefined ? {} : { maxAttempts: choices.maxAttempts }),
-      ...(correlationId === undefined ? {} : { correlationId }),
     };
+    if (choices.maxAttempts !== undefined) prepared.maxAttempts = choices.maxAttempts;
+    if (correlationId !== undefined) prepared.correlationId = correlationId;
+    return prepared;
   };
 }

@@ -296,7 +296,7 @@ export async function openRuntime(config: RuntimeConfig): Promise<Runtime> {
   const orchestrator = new Orchestrator<unknown, unknown>({
     // a handler's payloads: plain JSON data, keyed by `key`; the built-in types: their schema
     prepare: prepare
-      ? (raw, stored) => prepare(raw, stored ?? {})
+      ? (raw, stored) => (stored ? prepare(raw, stored, true) : prepare(raw))
       : (raw, stored) => {
           const prepared = prepareTask(stored ? withStoredIdentity(raw, stored) : raw);
           return stored?.correlationId === undefined
