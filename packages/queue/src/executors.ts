@@ -139,25 +139,36 @@ export class InlineExecutor<T, O> implements ExecutorPort<T, O> {
     this.#run = run;
   }
 
-  async run(task: T, attempt: number, signal?: AbortSignal): Promise<AttemptOutcome<O>> {
+  run(task: T, attempt: number, signal?: AbortSignal): Promise<AttemptOutcome<O>> {
     const start = performance.now();
-    let cancel: ((outcome: AttemptOutcome<O>) => void) | undefined;
-    const cancelled = new Promise<AttemptOutcome<O>>((resolve) => {
-      cancel = resolve;
-    });
-    const settle = cancel as (outcome: AttemptOutcome<O>) => void;
-    this.#running.add(settle);
-    try {
-      return await Promise.race([this.#run(task, attempt, signal), cancelled]);
-    } catch (error) {
-      return {
-        ok: false,
-        error: { errorClass: "internal", retryable: false, message: (error as Error).message },
-        runMs: performance.now() - start,
+    // one promise an attempt, answered by its run or by destroy, whichever comes first (no race
+    // of two promises, no async frame: this is every inline attempt's path)
+    return new Promise<AttemptOutcome<O>>((resolve) => {
+      this.#running.add(resolve);
+      const failed = (error: unknown) => {
+        this.#running.delete(resolve);
+        resolve({
+          ok: false,
+          error: {
+            errorClass: "internal",
+            retryable: false,
+            message: (error as Error)?.message ?? String(error),
+          },
+          runMs: performance.now() - start,
+        });
       };
-    } finally {
-      this.#running.delete(settle);
-    }
+      let running: Promise<AttemptOutcome<O>>;
+      try {
+        running = this.#run(task, attempt, signal);
+      } catch (error) {
+        failed(error);
+        return;
+      }
+      running.then((outcome) => {
+        this.#running.delete(resolve);
+        resolve(outcome);
+      }, failed);
+    });
   }
 
   async destroy(): Promise<void> {
