@@ -118,6 +118,17 @@ export interface TurnBreakerParams extends TurnParams {
 export interface PgParams extends PageStatementParams {
   task_turn: TurnParams;
   task_turn_breakers: TurnBreakerParams;
+  /** A turn of successes only (the batcher's most common turn behind a backlog). */
+  task_turn_succeeded: Now &
+    Pick<
+      TurnParams,
+      | "succeed_seq"
+      | "succeed_version"
+      | "succeed_output_key"
+      | "succeed_etag"
+      | "succeed_result"
+      | "done_channel"
+    >;
   /** The records that held claimed keys, as JSON (`record`): see claim-answers.ts. */
   task_list_by_keys: { readonly kinds: readonly string[]; readonly keys: readonly string[] };
   /** `owner` null: the tasks whose lease expired; else that owner's running tasks. */

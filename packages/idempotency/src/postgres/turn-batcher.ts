@@ -1,5 +1,6 @@
 // Group commit for the PostgreSQL driver: the claims and transitions made in one event-loop turn
-// go to the server as one statement (queries.sql `task_turn`), at most `maxInFlight` at a time;
+// go to the server as one statement (queries.sql `task_turn`; a turn of successes alone,
+// `task_turn_succeeded`), at most `maxInFlight` at a time;
 // calls made while those run wait and go together in the next one.
 import type { BreakerEvent } from "../breaker.js";
 import type { BatchCounters } from "../driver.js";
@@ -228,11 +229,26 @@ export class TurnBatcher {
       const params = this.#params(turn);
       const breakers = breakerParams(turn);
       let retried = false;
+      // a turn of successes alone (no breaker to tell) runs task_turn's success part alone
+      const succeededOnly = !breakers && CALLS.every((call) => call === "succeed" || turn[call].length === 0);
       const { rows } = await this.#conn.retrying("store batch", (attempt) => {
         retried = attempt > 0;
-        return breakers
-          ? this.#conn.send<"task_turn_breakers", TurnRow>("task_turn_breakers", { ...params, ...breakers })
-          : this.#conn.send<"task_turn", TurnRow>("task_turn", params);
+        if (breakers)
+          return this.#conn.send<"task_turn_breakers", TurnRow>("task_turn_breakers", {
+            ...params,
+            ...breakers,
+          });
+        if (succeededOnly)
+          return this.#conn.send<"task_turn_succeeded", TurnRow>("task_turn_succeeded", {
+            now: params.now,
+            succeed_seq: params.succeed_seq,
+            succeed_version: params.succeed_version,
+            succeed_output_key: params.succeed_output_key,
+            succeed_etag: params.succeed_etag,
+            succeed_result: params.succeed_result,
+            done_channel: params.done_channel,
+          });
+        return this.#conn.send<"task_turn", TurnRow>("task_turn", params);
       });
       const byCall = new Map<string, TurnRow[]>();
       for (const row of rows) {

@@ -3,6 +3,15 @@
 
 /** Each statement of postgres/queries.sql, the names of its `@params` as keys (see sql/binding-check.ts). */
 export interface PgQueryFile {
+  task_turn_succeeded: {
+    now: true;
+    succeed_seq: true;
+    succeed_version: true;
+    succeed_output_key: true;
+    succeed_etag: true;
+    succeed_result: true;
+    done_channel: true;
+  };
   task_turn: {
     now: true;
     owner: true;
