@@ -419,44 +419,45 @@ SELECT * FROM taken ORDER BY rank_at, seq
 -- whole share and the take came back short.
 -- name: task_take_groups
 WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
-  -- (group, its step in the walk, places with room found so far, its leases)
+  -- (group, its step in the walk, places with room found so far, its leases); each step one probe
+  -- for the next group (a LATERAL with LIMIT: evaluated once, not once per use of its column) and
+  -- one count of that group's leases; the walk ends where the groups end (no row)
   after_cursor(g, i, found, busy) AS (
-    SELECT x.g, 1, (x.busy < @cap::int)::int, x.busy FROM (
-      SELECT f.g, (SELECT count(*)::int FROM task_leases l
-        WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = f.g) AS busy
-      FROM (SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-        AND r.group_key > COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) AS g) f) x
+    SELECT n.g, 1, (c.busy < @cap::int)::int, c.busy
+    FROM (SELECT r.group_key AS g FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key > COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) n
+    CROSS JOIN LATERAL (SELECT count(*)::int AS busy FROM task_leases l
+      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = n.g) c
     UNION ALL
-    SELECT x.g, a.i + 1, a.found + (x.busy < @cap::int)::int, x.busy
-    FROM after_cursor a CROSS JOIN LATERAL (
-      SELECT f.g, (SELECT count(*)::int FROM task_leases l
-        WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = f.g) AS busy
-      FROM (SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-        AND r.group_key > a.g ORDER BY r.group_key LIMIT 1) AS g) f) x
-    WHERE a.g IS NOT NULL AND a.found < @max_places::int),
-  n_after AS (
-    SELECT COALESCE(max(i), 0) AS n, COALESCE(max(found), 0) AS found FROM after_cursor WHERE g IS NOT NULL),
+    SELECT n.g, a.i + 1, a.found + (c.busy < @cap::int)::int, c.busy
+    FROM after_cursor a
+    CROSS JOIN LATERAL (SELECT r.group_key AS g FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key > a.g ORDER BY r.group_key LIMIT 1) n
+    CROSS JOIN LATERAL (SELECT count(*)::int AS busy FROM task_leases l
+      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = n.g) c
+    WHERE a.found < @max_places::int),
+  n_after AS (SELECT COALESCE(max(i), 0) AS n, COALESCE(max(found), 0) AS found FROM after_cursor),
   up_to_cursor(g, i, found, busy) AS (
-    SELECT x.g, 1, n_after.found + 1 + (x.busy < @cap::int)::int, x.busy FROM n_after, LATERAL (
-      SELECT f.g, (SELECT count(*)::int FROM task_leases l
-        WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = f.g) AS busy
-      FROM (SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-        AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) AS g) f) x
+    SELECT n.g, 1, n_after.found + 1 + (c.busy < @cap::int)::int, c.busy
+    FROM n_after
+    CROSS JOIN LATERAL (SELECT r.group_key AS g FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) n
+    CROSS JOIN LATERAL (SELECT count(*)::int AS busy FROM task_leases l
+      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = n.g) c
     WHERE n_after.found + 1 < @max_places::int
     UNION ALL
-    SELECT x.g, b.i + 1, b.found + (x.busy < @cap::int)::int, x.busy
-    FROM up_to_cursor b CROSS JOIN LATERAL (
-      SELECT f.g, (SELECT count(*)::int FROM task_leases l
-        WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = f.g) AS busy
-      FROM (SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-        AND r.group_key > b.g AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) AS g) f) x
-    WHERE b.g IS NOT NULL AND b.found < @max_places::int),
+    SELECT n.g, b.i + 1, b.found + (c.busy < @cap::int)::int, c.busy
+    FROM up_to_cursor b
+    CROSS JOIN LATERAL (SELECT r.group_key AS g FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key > b.g AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) n
+    CROSS JOIN LATERAL (SELECT count(*)::int AS busy FROM task_leases l
+      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = n.g) c
+    WHERE b.found < @max_places::int),
   -- the places with room, in the walk's order, the first @max_places of them
   places AS (
-    SELECT g, i AS w, busy FROM after_cursor WHERE g IS NOT NULL AND busy < @cap::int
+    SELECT g, i AS w, busy FROM after_cursor WHERE busy < @cap::int
     UNION ALL SELECT NULL, n_after.n + 1, 0 FROM n_after
-    UNION ALL SELECT b.g, n_after.n + 1 + b.i, b.busy FROM up_to_cursor b, n_after
-      WHERE b.g IS NOT NULL AND b.busy < @cap::int),
+    UNION ALL SELECT b.g, n_after.n + 1 + b.i, b.busy FROM up_to_cursor b, n_after WHERE b.busy < @cap::int),
   walked AS (SELECT g, w, busy FROM places ORDER BY w LIMIT @max_places::int),
   share AS (SELECT ceil(@limit::numeric / count(*))::int AS n FROM walked),
   -- each group's room: its share, no more than its cap less its running tasks
@@ -485,17 +486,22 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
           ORDER BY rank_at, seq LIMIT 64) x
         WHERE x.group_key IS NULL))
       ORDER BY r.rank_at, r.seq LIMIT room.n FOR UPDATE SKIP LOCKED) p),
+  -- the first @limit round by round, and how many each place gave (`drawn`)
   picked AS (
-    SELECT rid, seq, w, k, room FROM (
-      SELECT rid, seq, w, room, row_number() OVER (PARTITION BY w ORDER BY rank_at, seq) AS k FROM heads) h
-    ORDER BY k, w LIMIT @limit::int),
-  :take_picked
-SELECT taken.*, (SELECT count(*) FROM picked p2 WHERE p2.w = picked.w) >= picked.room AS place_full
+    SELECT rid, seq, w, k, room, count(*) OVER (PARTITION BY w) AS drawn FROM (
+      SELECT rid, seq, w, room, k FROM (
+        SELECT rid, seq, w, room, row_number() OVER (PARTITION BY w ORDER BY rank_at, seq) AS k FROM heads) h
+      ORDER BY k, w LIMIT @limit::int) f),
+  :take_picked,
+  -- the cursor: the group of the last task taken ('': the tasks without a group), written only
+  -- when it moved (the kind's row is locked by this transaction already)
+  moved AS (
+    UPDATE kind_limits l SET group_cursor = m.g
+    FROM (SELECT COALESCE(t.group_key, '') AS g FROM taken t JOIN picked p ON p.seq = t.seq
+      ORDER BY p.k DESC, p.w DESC LIMIT 1) m
+    WHERE l.kind = @kind AND l.group_cursor IS DISTINCT FROM m.g)
+SELECT taken.*, picked.drawn >= picked.room AS place_full
 FROM taken JOIN picked ON picked.seq = taken.seq ORDER BY picked.k, picked.w
-
--- Where a grouped kind's next take starts: after this group ('': after its tasks without a group).
--- name: kind_group_cursor_set
-UPDATE kind_limits SET group_cursor = @group_cursor WHERE kind = @kind
 
 -- When the earliest queued task of each of @kinds (NULL: every kind) is due, and the database's
 -- time (no row: none queued). One probe of tasks_due per kind.
