@@ -410,67 +410,88 @@ SELECT * FROM taken ORDER BY rank_at, seq
 -- ungrouped place always has room) or ends its cycle, so groups at their cap never leave a slot
 -- idle while a group after them has due tasks. Each place with room gets a share of @limit (its
 -- ceiling over those places), no more than its group's cap less its leases, its first due tasks
--- in queue order locked FOR UPDATE SKIP LOCKED; the first @limit taken round by round (every
+-- in queue order locked FOR UPDATE SKIP LOCKED (a share of one whose head, found by the walk's
+-- probe, is due: that head, locked by its address); the first @limit taken round by round (every
 -- place's first task, then every second...) in the walk's order. The tasks without a group are
 -- looked for among the first 64 due entries of the kind's queue only (ranked by now, then the due
 -- ones of a negative priority ranked later, as task_take reads them), so a take never walks a
--- grouped backlog to find none. Cost: O(@max_places) probes plus the groups at their cap passed
--- over (at most one cycle) plus the tasks taken. The caller takes again when a place gave its
--- whole share and the take came back short.
+-- grouped backlog to find none. Cost: two probes per place walked (its group's head, its leases)
+-- for O(@max_places) places plus the groups at their cap passed over (at most one cycle), plus
+-- the tasks taken. The caller takes again when a place gave its whole share and the take came
+-- back short.
 -- name: task_take_groups
 WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
-  -- (group, its step in the walk, places with room found so far, its leases); each step one probe
-  -- for the next group (a LATERAL with LIMIT: evaluated once, not once per use of its column) and
-  -- one count of that group's leases; the walk ends where the groups end (no row)
-  after_cursor(g, i, found, busy) AS (
-    SELECT n.g, 1, (c.busy < @cap::int)::int, c.busy
-    FROM (SELECT r.group_key AS g FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-      AND r.group_key > COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) n
+  -- (group, its step in the walk, places with room found so far, its leases, its head: the
+  -- group's first entry in queue order, and whether it is due); each step one probe for the next
+  -- group (a LATERAL with LIMIT: evaluated once, not once per use of its columns), which lands on
+  -- the group's head, and one count of that group's leases; the walk ends where the groups end
+  after_cursor(g, i, found, busy, hrid, hdue) AS (
+    SELECT n.g, 1, (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue
+    FROM (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
+      FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key > COALESCE(@cursor::text, '') ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
     CROSS JOIN LATERAL (SELECT count(*)::int AS busy FROM task_leases l
       WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = n.g) c
     UNION ALL
-    SELECT n.g, a.i + 1, a.found + (c.busy < @cap::int)::int, c.busy
+    SELECT n.g, a.i + 1, a.found + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue
     FROM after_cursor a
-    CROSS JOIN LATERAL (SELECT r.group_key AS g FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-      AND r.group_key > a.g ORDER BY r.group_key LIMIT 1) n
+    CROSS JOIN LATERAL (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
+      FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key > a.g ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
     CROSS JOIN LATERAL (SELECT count(*)::int AS busy FROM task_leases l
       WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = n.g) c
     WHERE a.found < @max_places::int),
   n_after AS (SELECT COALESCE(max(i), 0) AS n, COALESCE(max(found), 0) AS found FROM after_cursor),
-  up_to_cursor(g, i, found, busy) AS (
-    SELECT n.g, 1, n_after.found + 1 + (c.busy < @cap::int)::int, c.busy
+  up_to_cursor(g, i, found, busy, hrid, hdue) AS (
+    SELECT n.g, 1, n_after.found + 1 + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue
     FROM n_after
-    CROSS JOIN LATERAL (SELECT r.group_key AS g FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-      AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) n
+    CROSS JOIN LATERAL (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
+      FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
     CROSS JOIN LATERAL (SELECT count(*)::int AS busy FROM task_leases l
       WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = n.g) c
     WHERE n_after.found + 1 < @max_places::int
     UNION ALL
-    SELECT n.g, b.i + 1, b.found + (c.busy < @cap::int)::int, c.busy
+    SELECT n.g, b.i + 1, b.found + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue
     FROM up_to_cursor b
-    CROSS JOIN LATERAL (SELECT r.group_key AS g FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-      AND r.group_key > b.g AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) n
+    CROSS JOIN LATERAL (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
+      FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key > b.g AND r.group_key <= COALESCE(@cursor::text, '')
+      ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
     CROSS JOIN LATERAL (SELECT count(*)::int AS busy FROM task_leases l
       WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = n.g) c
     WHERE b.found < @max_places::int),
   -- the places with room, in the walk's order, the first @max_places of them
   places AS (
-    SELECT g, i AS w, busy FROM after_cursor WHERE busy < @cap::int
-    UNION ALL SELECT NULL, n_after.n + 1, 0 FROM n_after
-    UNION ALL SELECT b.g, n_after.n + 1 + b.i, b.busy FROM up_to_cursor b, n_after WHERE b.busy < @cap::int),
-  walked AS (SELECT g, w, busy FROM places ORDER BY w LIMIT @max_places::int),
+    SELECT g, i AS w, busy, hrid, hdue FROM after_cursor WHERE busy < @cap::int
+    UNION ALL SELECT NULL, n_after.n + 1, 0, NULL::tid, false FROM n_after
+    UNION ALL SELECT b.g, n_after.n + 1 + b.i, b.busy, b.hrid, b.hdue FROM up_to_cursor b, n_after
+      WHERE b.busy < @cap::int),
+  walked AS (SELECT g, w, busy, hrid, hdue FROM places ORDER BY w LIMIT @max_places::int),
   share AS (SELECT ceil(@limit::numeric / count(*))::int AS n FROM walked),
   -- each group's room: its share, no more than its cap less its running tasks
   room AS (
-    SELECT w.g, w.w, CASE WHEN w.g IS NULL THEN share.n ELSE LEAST(share.n, @cap::int - w.busy) END AS n
+    SELECT w.g, w.w, w.hrid, w.hdue,
+      CASE WHEN w.g IS NULL THEN share.n ELSE LEAST(share.n, @cap::int - w.busy) END AS n
     FROM walked w, share),
+  -- a group with room for one whose head is due takes the head the walk found (locked by its
+  -- row address, no second probe; one row per place, the common case with many groups); the
+  -- others, and one whose head was locked meanwhile, probe their group for its first due tasks
+  fast AS (
+    SELECT p.rid, p.seq, p.rank_at, room.w, room.n AS room
+    FROM room CROSS JOIN LATERAL (
+      SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r
+      WHERE room.g IS NOT NULL AND room.n = 1 AND room.hdue AND r.ctid = room.hrid FOR UPDATE SKIP LOCKED) p),
   heads AS (
+    SELECT rid, seq, rank_at, w, room FROM fast
+    UNION ALL
     SELECT p.rid, p.seq, p.rank_at, room.w, room.n AS room
     FROM room CROSS JOIN LATERAL (
       SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r, clock
       WHERE room.g IS NOT NULL AND r.group_key IS NOT NULL AND r.kind = @kind AND r.group_key = room.g
         AND (r.next_run_at <= clock.t) IS TRUE
       ORDER BY r.rank_at, r.seq LIMIT room.n FOR UPDATE SKIP LOCKED) p
+    WHERE NOT EXISTS (SELECT 1 FROM fast f WHERE f.w = room.w)
     UNION ALL
     SELECT p.rid, p.seq, p.rank_at, room.w, room.n FROM room CROSS JOIN LATERAL (
       SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r
