@@ -10,7 +10,7 @@
 // Light: one connection, one statement at a time; not a throughput benchmark.
 //
 //   npx tsx bench/group-take-explain.mts URL [fill]      (from packages/idempotency, after a build)
-//   env: GROUPS (10000) PER (5) LIMIT (250) RUNS (25) SCHEMA (group_take_explain)
+//   env: GROUP_COUNT (10000) PER (5) LIMIT (250) RUNS (25) SCHEMA (group_take_explain)
 //        QUERIES (another queries.sql, e.g. an older one: its task_take_groups is measured)
 //        EXTRA (a file holding a statement on @kind @cap @cursor @limit @owner @lease_ms, measured
 //        as a third, "extra", after the SQL of its lines between `-- setup:` and `-- statement:`
@@ -31,7 +31,12 @@ const env = (name: string, fallback: number) => {
   return n;
 };
 const schema = process.env.SCHEMA ?? "group_take_explain";
-const [GROUPS, PER, LIMIT, RUNS] = [env("GROUPS", 10_000), env("PER", 5), env("LIMIT", 250), env("RUNS", 25)];
+const [GROUPS, PER, LIMIT, RUNS] = [
+  env("GROUP_COUNT", 10_000),
+  env("PER", 5),
+  env("LIMIT", 250),
+  env("RUNS", 25),
+];
 const CAP = 2;
 const queries = parseQueryFile(
   readFileSync(process.env.QUERIES ?? new URL("../src/postgres/queries.sql", import.meta.url), "utf8"),
