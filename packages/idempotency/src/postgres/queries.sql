@@ -422,44 +422,59 @@ SELECT * FROM taken ORDER BY rank_at, seq
 -- name: task_take_groups
 WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   -- (group, its step in the walk, places with room found so far, its leases, its head: the
-  -- group's first entry in queue order, and whether it is due); each step one probe for the next
-  -- group (a LATERAL with LIMIT: evaluated once, not once per use of its columns), which lands on
-  -- the group's head, and one count of that group's leases; the walk ends where the groups end
-  after_cursor(g, i, found, busy, hrid, hdue) AS (
-    SELECT n.g, 1, (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue
+  -- group's first entry in queue order, and whether it is due; lg/ln: the first group at or
+  -- after this one that has leases, and their number, NULL: none). Each step one probe for the
+  -- next group (a LATERAL with LIMIT: evaluated once, not once per use of its columns), which
+  -- lands on the group's head; the leases are counted by a probe of task_leases_group for the
+  -- first group with leases at or after it, made only once the walk passed the last one found
+  -- (the probe's gate: lg < g), so a walk through groups without leases costs no lease probe
+  -- and one through groups with leases one per such group. The walk ends where the groups end.
+  after_cursor(g, i, found, busy, hrid, hdue, lg, ln) AS (
+    SELECT n.g, 1, (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, c.lg, c.ln
     FROM (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
       FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
       AND r.group_key > COALESCE(@cursor::text, '') ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
-    CROSS JOIN LATERAL (SELECT count(*)::int AS busy FROM task_leases l
-      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = n.g) c
+    LEFT JOIN LATERAL (SELECT l.group_key AS lg, count(*)::int AS ln FROM task_leases l
+      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key >= n.g
+      GROUP BY l.group_key ORDER BY l.group_key LIMIT 1) p ON true
+    CROSS JOIN LATERAL (SELECT p.lg, p.ln, CASE WHEN p.lg = n.g THEN p.ln ELSE 0 END AS busy) c
     UNION ALL
-    SELECT n.g, a.i + 1, a.found + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue
+    SELECT n.g, a.i + 1, a.found + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, x.lg, x.ln
     FROM after_cursor a
     CROSS JOIN LATERAL (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
       FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
       AND r.group_key > a.g ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
-    CROSS JOIN LATERAL (SELECT count(*)::int AS busy FROM task_leases l
-      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = n.g) c
+    LEFT JOIN LATERAL (SELECT l.group_key AS lg, count(*)::int AS ln FROM task_leases l
+      WHERE a.lg < n.g AND l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key >= n.g
+      GROUP BY l.group_key ORDER BY l.group_key LIMIT 1) p ON true
+    CROSS JOIN LATERAL (SELECT CASE WHEN a.lg < n.g THEN p.lg ELSE a.lg END AS lg,
+      CASE WHEN a.lg < n.g THEN p.ln ELSE a.ln END AS ln) x
+    CROSS JOIN LATERAL (SELECT CASE WHEN x.lg = n.g THEN x.ln ELSE 0 END AS busy) c
     WHERE a.found < @max_places::int),
   n_after AS (SELECT COALESCE(max(i), 0) AS n, COALESCE(max(found), 0) AS found FROM after_cursor),
-  up_to_cursor(g, i, found, busy, hrid, hdue) AS (
-    SELECT n.g, 1, n_after.found + 1 + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue
+  up_to_cursor(g, i, found, busy, hrid, hdue, lg, ln) AS (
+    SELECT n.g, 1, n_after.found + 1 + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, c.lg, c.ln
     FROM n_after
     CROSS JOIN LATERAL (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
       FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
       AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
-    CROSS JOIN LATERAL (SELECT count(*)::int AS busy FROM task_leases l
-      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = n.g) c
+    LEFT JOIN LATERAL (SELECT l.group_key AS lg, count(*)::int AS ln FROM task_leases l
+      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key >= n.g
+      GROUP BY l.group_key ORDER BY l.group_key LIMIT 1) p ON true
+    CROSS JOIN LATERAL (SELECT p.lg, p.ln, CASE WHEN p.lg = n.g THEN p.ln ELSE 0 END AS busy) c
     WHERE n_after.found + 1 < @max_places::int
     UNION ALL
-    SELECT n.g, b.i + 1, b.found + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue
+    SELECT n.g, b.i + 1, b.found + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, x.lg, x.ln
     FROM up_to_cursor b
     CROSS JOIN LATERAL (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
       FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
-      AND r.group_key > b.g AND r.group_key <= COALESCE(@cursor::text, '')
-      ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
-    CROSS JOIN LATERAL (SELECT count(*)::int AS busy FROM task_leases l
-      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = n.g) c
+      AND r.group_key > b.g AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
+    LEFT JOIN LATERAL (SELECT l.group_key AS lg, count(*)::int AS ln FROM task_leases l
+      WHERE b.lg < n.g AND l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key >= n.g
+      GROUP BY l.group_key ORDER BY l.group_key LIMIT 1) p ON true
+    CROSS JOIN LATERAL (SELECT CASE WHEN b.lg < n.g THEN p.lg ELSE b.lg END AS lg,
+      CASE WHEN b.lg < n.g THEN p.ln ELSE b.ln END AS ln) x
+    CROSS JOIN LATERAL (SELECT CASE WHEN x.lg = n.g THEN x.ln ELSE 0 END AS busy) c
     WHERE b.found < @max_places::int),
   -- the places with room, in the walk's order, the first @max_places of them
   places AS (
