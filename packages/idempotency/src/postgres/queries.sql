@@ -406,8 +406,8 @@ SELECT * FROM taken ORDER BY rank_at, seq
 -- rotation's places: the groups named after @cursor (a skip scan of task_ready_group, which holds
 -- grouped tasks only: one probe per group with queued tasks), then the kind's tasks without a
 -- group, then the groups up to @cursor; the walk goes on until it found @max_places places with
--- room (a group with fewer leases than @cap, counted by a probe of task_leases_group; the
--- ungrouped place always has room) or ends its cycle, so groups at their cap never leave a slot
+-- room (a group with fewer leases than @cap, counted by a probe of task_leases_group at the
+-- groups that have leases; the ungrouped place always has room) or ends its cycle, so groups at their cap never leave a slot
 -- idle while a group after them has due tasks. Each place with room gets a share of @limit (its
 -- ceiling over those places), no more than its group's cap less its leases, its first due tasks
 -- in queue order locked FOR UPDATE SKIP LOCKED (a share of one whose head, found by the walk's
@@ -415,9 +415,9 @@ SELECT * FROM taken ORDER BY rank_at, seq
 -- place's first task, then every second...) in the walk's order. The tasks without a group are
 -- looked for among the first 64 due entries of the kind's queue only (ranked by now, then the due
 -- ones of a negative priority ranked later, as task_take reads them), so a take never walks a
--- grouped backlog to find none. Cost: two probes per place walked (its group's head, its leases)
--- for O(@max_places) places plus the groups at their cap passed over (at most one cycle), plus
--- the tasks taken. The caller takes again when a place gave its whole share and the take came
+-- grouped backlog to find none. Cost: a probe per place walked (its group's head) and one per
+-- group with leases walked past, for O(@max_places) places plus the groups at their cap passed
+-- over (at most one cycle), plus the tasks taken. The caller takes again when a place gave its whole share and the take came
 -- back short.
 -- name: task_take_groups
 WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
