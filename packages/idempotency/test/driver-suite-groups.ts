@@ -282,6 +282,23 @@ export function testGroupsContract(
       expect(await s.takeNext(1)).toEqual([]);
     });
 
+    it("a group whose first task in queue order is not due yet gives its first due task", async () => {
+      const c = clock();
+      const s = await store({ now: c.now, leaseMs: 3_600_000 });
+      await s.setKindLimits("job", { perGroup: { concurrency: 1 } });
+      // t-1 ranks first in its group (its priority is worth hours of waiting) but runs in a minute
+      await s.claim(job(1, "a", { priority: 10, delayMs: 60_000 }));
+      await s.enqueueMany([job(2, "a"), job(3, "b"), job(4, "c")]);
+      const first = await s.takeNext(3);
+      expect(first.map((t) => t.id).sort()).toEqual(["t-2", "t-3", "t-4"]);
+      c.advance(60_000);
+      // due now, but its group is at its cap until t-2 finishes
+      expect(await s.takeNext(3)).toEqual([]);
+      const t2 = first.find((t) => t.id === "t-2") as TaskRecord;
+      await s.succeed(t2.seq, t2.version);
+      expect((await s.takeNext(3)).map((t) => t.id)).toEqual(["t-1"]);
+    });
+
     it("a grouped kind's due task without a group and of a negative priority is taken at once", async () => {
       const c = clock();
       const s = await store({ now: c.now });

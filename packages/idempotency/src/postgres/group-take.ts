@@ -4,7 +4,7 @@
 // A statement walks the rotation until it found `limit` + 1 places with room (groups under their
 // cap, and the ungrouped place), passing over the groups at their cap (at most one cycle), and
 // gives each a share; when a place gave its whole share and the take came back short, another
-// round takes the rest (a few at most).
+// round takes the rest (a few at most). Each round moves the kind's cursor itself (in the statement).
 import type { GroupTakeLease, KindLimitRow } from "../limits.js";
 import type { TxQuery } from "./connection.js";
 import type { TakenRow } from "./take-planner.js";
@@ -14,8 +14,8 @@ const MAX_ROUNDS = 4;
 
 /**
  * Up to `limit` due tasks of a grouped kind (`row`: its locked kind_limits row), in rotation
- * between its groups from the row's cursor, within each group's cap; the cursor left at the last
- * group drawn from. Rows in the rotation's order.
+ * between its groups from the row's cursor, within each group's cap; the cursor left (by the
+ * statement) at the last group drawn from. Rows in the rotation's order.
  */
 export async function takeGroups(
   query: TxQuery,
@@ -24,8 +24,7 @@ export async function takeGroups(
   lease: GroupTakeLease,
 ): Promise<TakenRow[]> {
   const taken: TakenRow[] = [];
-  const before = row.group_cursor ?? null;
-  let cursor = before;
+  let cursor = row.group_cursor ?? null;
   for (let round = 0; round < MAX_ROUNDS && taken.length < limit; round++) {
     const want = limit - taken.length;
     const rows = (
@@ -47,7 +46,5 @@ export async function takeGroups(
     // short, and no place gave all it was allowed: nothing more is due within the caps
     if (rows.length >= want || !rows.some((r) => r.place_full)) break;
   }
-  if (cursor !== null && cursor !== before)
-    await query("kind_group_cursor_set", { kind: row.kind, group_cursor: cursor });
   return taken;
 }

@@ -426,70 +426,107 @@ SELECT * FROM taken ORDER BY rank_at, seq
 -- rotation's places: the groups named after @cursor (a skip scan of task_ready_group, which holds
 -- grouped tasks only: one probe per group with queued tasks), then the kind's tasks without a
 -- group, then the groups up to @cursor; the walk goes on until it found @max_places places with
--- room (a group with fewer leases than @cap, counted by a probe of task_leases_group; the
--- ungrouped place always has room) or ends its cycle, so groups at their cap never leave a slot
+-- room (a group with fewer leases than @cap, counted by a probe of task_leases_group at the
+-- groups that have leases; the ungrouped place always has room) or ends its cycle, so groups at their cap never leave a slot
 -- idle while a group after them has due tasks. Each place with room gets a share of @limit (its
 -- ceiling over those places), no more than its group's cap less its leases, its first due tasks
--- in queue order locked FOR UPDATE SKIP LOCKED; the first @limit taken round by round (every
+-- in queue order locked FOR UPDATE SKIP LOCKED (a share of one whose head, found by the walk's
+-- probe, is due: that head, locked by its address); the first @limit taken round by round (every
 -- place's first task, then every second...) in the walk's order. The tasks without a group are
 -- looked for among the first 64 due entries of the kind's queue only (ranked by now, then the due
 -- ones of a negative priority ranked later, as task_take reads them), so a take never walks a
--- grouped backlog to find none. Cost: O(@max_places) probes plus the groups at their cap passed
--- over (at most one cycle) plus the tasks taken. The caller takes again when a place gave its
--- whole share and the take came back short.
+-- grouped backlog to find none. Cost: a probe per place walked (its group's head) and one per
+-- group with leases walked past, for O(@max_places) places plus the groups at their cap passed
+-- over (at most one cycle), plus the tasks taken. The caller takes again when a place gave its whole share and the take came
+-- back short.
 -- name: task_take_groups
 WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
-  -- (group, its step in the walk, places with room found so far, its leases)
-  after_cursor(g, i, found, busy) AS (
-    SELECT x.g, 1, (x.busy < @cap::int)::int, x.busy FROM (
-      SELECT f.g, (SELECT count(*)::int FROM task_leases l
-        WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = f.g) AS busy
-      FROM (SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-        AND r.group_key > COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) AS g) f) x
+  -- (group, its step in the walk, places with room found so far, its leases, its head: the
+  -- group's first entry in queue order, and whether it is due; lg/ln: the first group at or
+  -- after this one that has leases, and their number, NULL: none). Each step one probe for the
+  -- next group (a LATERAL with LIMIT: evaluated once, not once per use of its columns), which
+  -- lands on the group's head; the leases are counted by a probe of task_leases_group for the
+  -- first group with leases at or after it, made only once the walk passed the last one found
+  -- (the probe's gate: lg < g), so a walk through groups without leases costs no lease probe
+  -- and one through groups with leases one per such group. The walk ends where the groups end.
+  after_cursor(g, i, found, busy, hrid, hdue, lg, ln) AS (
+    SELECT n.g, 1, (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, c.lg, c.ln
+    FROM (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
+      FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key > COALESCE(@cursor::text, '') ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
+    LEFT JOIN LATERAL (SELECT l.group_key AS lg, count(*)::int AS ln FROM task_leases l
+      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key >= n.g
+      GROUP BY l.group_key ORDER BY l.group_key LIMIT 1) p ON true
+    CROSS JOIN LATERAL (SELECT p.lg, p.ln, CASE WHEN p.lg = n.g THEN p.ln ELSE 0 END AS busy) c
     UNION ALL
-    SELECT x.g, a.i + 1, a.found + (x.busy < @cap::int)::int, x.busy
-    FROM after_cursor a CROSS JOIN LATERAL (
-      SELECT f.g, (SELECT count(*)::int FROM task_leases l
-        WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = f.g) AS busy
-      FROM (SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-        AND r.group_key > a.g ORDER BY r.group_key LIMIT 1) AS g) f) x
-    WHERE a.g IS NOT NULL AND a.found < @max_places::int),
-  n_after AS (
-    SELECT COALESCE(max(i), 0) AS n, COALESCE(max(found), 0) AS found FROM after_cursor WHERE g IS NOT NULL),
-  up_to_cursor(g, i, found, busy) AS (
-    SELECT x.g, 1, n_after.found + 1 + (x.busy < @cap::int)::int, x.busy FROM n_after, LATERAL (
-      SELECT f.g, (SELECT count(*)::int FROM task_leases l
-        WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = f.g) AS busy
-      FROM (SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-        AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) AS g) f) x
+    SELECT n.g, a.i + 1, a.found + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, x.lg, x.ln
+    FROM after_cursor a
+    CROSS JOIN LATERAL (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
+      FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key > a.g ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
+    LEFT JOIN LATERAL (SELECT l.group_key AS lg, count(*)::int AS ln FROM task_leases l
+      WHERE a.lg < n.g AND l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key >= n.g
+      GROUP BY l.group_key ORDER BY l.group_key LIMIT 1) p ON true
+    CROSS JOIN LATERAL (SELECT CASE WHEN a.lg < n.g THEN p.lg ELSE a.lg END AS lg,
+      CASE WHEN a.lg < n.g THEN p.ln ELSE a.ln END AS ln) x
+    CROSS JOIN LATERAL (SELECT CASE WHEN x.lg = n.g THEN x.ln ELSE 0 END AS busy) c
+    WHERE a.found < @max_places::int),
+  n_after AS (SELECT COALESCE(max(i), 0) AS n, COALESCE(max(found), 0) AS found FROM after_cursor),
+  up_to_cursor(g, i, found, busy, hrid, hdue, lg, ln) AS (
+    SELECT n.g, 1, n_after.found + 1 + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, c.lg, c.ln
+    FROM n_after
+    CROSS JOIN LATERAL (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
+      FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
+    LEFT JOIN LATERAL (SELECT l.group_key AS lg, count(*)::int AS ln FROM task_leases l
+      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key >= n.g
+      GROUP BY l.group_key ORDER BY l.group_key LIMIT 1) p ON true
+    CROSS JOIN LATERAL (SELECT p.lg, p.ln, CASE WHEN p.lg = n.g THEN p.ln ELSE 0 END AS busy) c
     WHERE n_after.found + 1 < @max_places::int
     UNION ALL
-    SELECT x.g, b.i + 1, b.found + (x.busy < @cap::int)::int, x.busy
-    FROM up_to_cursor b CROSS JOIN LATERAL (
-      SELECT f.g, (SELECT count(*)::int FROM task_leases l
-        WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key = f.g) AS busy
-      FROM (SELECT (SELECT r.group_key FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind
-        AND r.group_key > b.g AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key LIMIT 1) AS g) f) x
-    WHERE b.g IS NOT NULL AND b.found < @max_places::int),
+    SELECT n.g, b.i + 1, b.found + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, x.lg, x.ln
+    FROM up_to_cursor b
+    CROSS JOIN LATERAL (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
+      FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
+      AND r.group_key > b.g AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
+    LEFT JOIN LATERAL (SELECT l.group_key AS lg, count(*)::int AS ln FROM task_leases l
+      WHERE b.lg < n.g AND l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key >= n.g
+      GROUP BY l.group_key ORDER BY l.group_key LIMIT 1) p ON true
+    CROSS JOIN LATERAL (SELECT CASE WHEN b.lg < n.g THEN p.lg ELSE b.lg END AS lg,
+      CASE WHEN b.lg < n.g THEN p.ln ELSE b.ln END AS ln) x
+    CROSS JOIN LATERAL (SELECT CASE WHEN x.lg = n.g THEN x.ln ELSE 0 END AS busy) c
+    WHERE b.found < @max_places::int),
   -- the places with room, in the walk's order, the first @max_places of them
   places AS (
-    SELECT g, i AS w, busy FROM after_cursor WHERE g IS NOT NULL AND busy < @cap::int
-    UNION ALL SELECT NULL, n_after.n + 1, 0 FROM n_after
-    UNION ALL SELECT b.g, n_after.n + 1 + b.i, b.busy FROM up_to_cursor b, n_after
-      WHERE b.g IS NOT NULL AND b.busy < @cap::int),
-  walked AS (SELECT g, w, busy FROM places ORDER BY w LIMIT @max_places::int),
+    SELECT g, i AS w, busy, hrid, hdue FROM after_cursor WHERE busy < @cap::int
+    UNION ALL SELECT NULL, n_after.n + 1, 0, NULL::tid, false FROM n_after
+    UNION ALL SELECT b.g, n_after.n + 1 + b.i, b.busy, b.hrid, b.hdue FROM up_to_cursor b, n_after
+      WHERE b.busy < @cap::int),
+  walked AS (SELECT g, w, busy, hrid, hdue FROM places ORDER BY w LIMIT @max_places::int),
   share AS (SELECT ceil(@limit::numeric / count(*))::int AS n FROM walked),
   -- each group's room: its share, no more than its cap less its running tasks
   room AS (
-    SELECT w.g, w.w, CASE WHEN w.g IS NULL THEN share.n ELSE LEAST(share.n, @cap::int - w.busy) END AS n
+    SELECT w.g, w.w, w.hrid, w.hdue,
+      CASE WHEN w.g IS NULL THEN share.n ELSE LEAST(share.n, @cap::int - w.busy) END AS n
     FROM walked w, share),
+  -- a group with room for one whose head is due takes the head the walk found (locked by its
+  -- row address, no second probe; one row per place, the common case with many groups); the
+  -- others, and one whose head was locked meanwhile, probe their group for its first due tasks
+  fast AS (
+    SELECT p.rid, p.seq, p.rank_at, room.w, room.n AS room
+    FROM room CROSS JOIN LATERAL (
+      SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r
+      WHERE room.g IS NOT NULL AND room.n = 1 AND room.hdue AND r.ctid = room.hrid FOR UPDATE SKIP LOCKED) p),
   heads AS (
+    SELECT rid, seq, rank_at, w, room FROM fast
+    UNION ALL
     SELECT p.rid, p.seq, p.rank_at, room.w, room.n AS room
     FROM room CROSS JOIN LATERAL (
       SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r, clock
       WHERE room.g IS NOT NULL AND r.group_key IS NOT NULL AND r.kind = @kind AND r.group_key = room.g
         AND (r.next_run_at <= clock.t) IS TRUE
       ORDER BY r.rank_at, r.seq LIMIT room.n FOR UPDATE SKIP LOCKED) p
+    WHERE NOT EXISTS (SELECT 1 FROM fast f WHERE f.w = room.w)
     UNION ALL
     SELECT p.rid, p.seq, p.rank_at, room.w, room.n FROM room CROSS JOIN LATERAL (
       SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r
@@ -505,17 +542,22 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
           ORDER BY rank_at, seq LIMIT 64) x
         WHERE x.group_key IS NULL))
       ORDER BY r.rank_at, r.seq LIMIT room.n FOR UPDATE SKIP LOCKED) p),
+  -- the first @limit round by round, and how many each place gave (`drawn`)
   picked AS (
-    SELECT rid, seq, w, k, room FROM (
-      SELECT rid, seq, w, room, row_number() OVER (PARTITION BY w ORDER BY rank_at, seq) AS k FROM heads) h
-    ORDER BY k, w LIMIT @limit::int),
-  :take_picked
-SELECT taken.*, (SELECT count(*) FROM picked p2 WHERE p2.w = picked.w) >= picked.room AS place_full
+    SELECT rid, seq, w, k, room, count(*) OVER (PARTITION BY w) AS drawn FROM (
+      SELECT rid, seq, w, room, k FROM (
+        SELECT rid, seq, w, room, row_number() OVER (PARTITION BY w ORDER BY rank_at, seq) AS k FROM heads) h
+      ORDER BY k, w LIMIT @limit::int) f),
+  :take_picked,
+  -- the cursor: the group of the last task taken ('': the tasks without a group), written only
+  -- when it moved (the kind's row is locked by this transaction already)
+  moved AS (
+    UPDATE kind_limits l SET group_cursor = m.g
+    FROM (SELECT COALESCE(t.group_key, '') AS g FROM taken t JOIN picked p ON p.seq = t.seq
+      ORDER BY p.k DESC, p.w DESC LIMIT 1) m
+    WHERE l.kind = @kind AND l.group_cursor IS DISTINCT FROM m.g)
+SELECT taken.*, picked.drawn >= picked.room AS place_full
 FROM taken JOIN picked ON picked.seq = taken.seq ORDER BY picked.k, picked.w
-
--- Where a grouped kind's next take starts: after this group ('': after its tasks without a group).
--- name: kind_group_cursor_set
-UPDATE kind_limits SET group_cursor = @group_cursor WHERE kind = @kind
 
 -- When the earliest queued task of each of @kinds (NULL: every kind) is due, and the database's
 -- time (no row: none queued). One probe of tasks_due per kind.

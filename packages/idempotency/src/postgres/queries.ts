@@ -157,7 +157,6 @@ export interface PgParams extends PageStatementParams {
       readonly cursor: string | null;
       readonly max_places: number;
     };
-  kind_group_cursor_set: { readonly kind: string; readonly group_cursor: string };
   task_next_due: Now & { readonly kinds: readonly string[] | null };
   task_running_owners: None;
   task_renew_leases: Now & Lease & { readonly seqs: readonly number[] };

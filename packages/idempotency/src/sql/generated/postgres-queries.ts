@@ -128,10 +128,6 @@ export interface PgQueryFile {
     owner: true;
     lease_ms: true;
   };
-  kind_group_cursor_set: {
-    group_cursor: true;
-    kind: true;
-  };
   task_next_due: {
     now: true;
     kinds: true;
