@@ -159,7 +159,9 @@ export class InlineExecutor<T, O> implements ExecutorPort<T, O> {
       };
       let running: Promise<AttemptOutcome<O>>;
       try {
-        running = this.#run(task, attempt, signal);
+        // a run that answers a plain value is taken as its outcome (Promise.resolve of a promise is
+        // that promise: nothing made for the usual case)
+        running = Promise.resolve(this.#run(task, attempt, signal));
       } catch (error) {
         failed(error);
         return;

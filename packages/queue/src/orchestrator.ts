@@ -409,12 +409,11 @@ export class Orchestrator<T, O> {
       started: true,
       adopted: true,
     };
-    // what the attempt's span needs: read only when a tracer is wired in
-    if (this.#tracer?.enabled()) {
-      if (record.traceContext != null) state.traceContext = record.traceContext;
-      if (record.startedAt != null && record.nextRunAt !== undefined)
-        state.waitMs = Math.max(0, record.startedAt - record.nextRunAt);
-    }
+    // the enqueuing span's context goes with the job whatever the tracer says now (a provider
+    // may be registered before the attempt runs); the wait is worked out only for a tracer
+    if (record.traceContext != null) state.traceContext = record.traceContext;
+    if (this.#tracer?.enabled() && record.startedAt != null && record.nextRunAt !== undefined)
+      state.waitMs = Math.max(0, record.startedAt - record.nextRunAt);
     return this.#enqueueJob(prepared, t0, state);
   }
 
@@ -574,7 +573,8 @@ export class Orchestrator<T, O> {
       }
       if (recording) {
         this.#recording++;
-        void recording.then(this.#recordingEnded); // it never rejects: #record settles the job
+        // #record settles its job and does not reject; counted down either way, so a close never waits forever
+        void recording.then(this.#recordingEnded, this.#recordingEnded);
       }
     }
   }

@@ -22,6 +22,13 @@ describe("InlineExecutor", () => {
     });
   });
 
+  it("takes a run that answers a plain value (not a promise) as its outcome", async () => {
+    const executor = new InlineExecutor<string, string>(
+      (task) => ({ ok: true, output: task, runMs: 0 }) as never,
+    );
+    expect(await executor.run("plain", 1)).toEqual({ ok: true, output: "plain", runMs: 0 });
+  });
+
   it("destroy answers the attempts still running as cancelled, and a run that ends later changes nothing", async () => {
     let finish: (value: { ok: true; output: string; runMs: number }) => void = () => undefined;
     const executor = new InlineExecutor<string, string>(

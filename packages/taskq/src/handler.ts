@@ -508,4 +508,5 @@ export const silentLogger: LoggerPort = {
   info: () => undefined,
   warn: () => undefined,
   error: () => undefined,
+  isLevelEnabled: () => false,
 };

@@ -42,6 +42,7 @@ export async function takeGroups(
     ).rows;
     if (rows.length === 0) break;
     taken.push(...rows);
+    // the statement's own rule (its CTE `moved`): the group of the last row, '' for none
     cursor = (rows.at(-1) as TakenRow).group_key ?? "";
     // short, and no place gave all it was allowed: nothing more is due within the caps
     if (rows.length >= want || !rows.some((r) => r.place_full)) break;

@@ -149,13 +149,7 @@ WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000):
     UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at, group_key FROM re
     UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at, group_key FROM fa
     UNION ALL SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at, group_key FROM rl),
-  unleased AS (DELETE FROM task_leases WHERE seq = ANY(ARRAY(SELECT seq FROM moved))),
-  requeued AS (
-    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority, group_key)
-    SELECT seq, kind, rank_at, next_run_at, priority, group_key FROM moved WHERE status = 'queued'),
-  finished AS (
-    INSERT INTO task_done (seq, kind, status, finished_at)
-    SELECT seq, kind, status, finished_at FROM moved WHERE status <> 'queued'),
+  :turn_left_running,
   -- whether some claim was not inserted (a duplicate): counted once, read below
   missed AS (SELECT count(*) < cardinality(@claim_key::text[]) AS yes FROM c),
   -- the records that held a claimed key already (only the keys `c` did not insert are looked up;
@@ -193,6 +187,19 @@ UNION ALL SELECT 'done', NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM done
 -- fragment: turn_queued
 SELECT 1 FROM c WHERE status = 'queued' UNION ALL SELECT 1 FROM re UNION ALL SELECT 1 FROM rl
 
+-- What a turn does for the tasks that left `running` (its CTE `moved`: seq, kind, status, rank_at,
+-- next_run_at, priority, finished_at, group_key): their lease goes, and each is filed in its new
+-- state's table. Three CTEs; the one home of it for task_turn, task_turn_breakers and
+-- task_turn_succeeded.
+-- fragment: turn_left_running
+unleased AS (DELETE FROM task_leases WHERE seq = ANY(ARRAY(SELECT seq FROM moved))),
+  requeued AS (
+    INSERT INTO task_ready (seq, kind, rank_at, next_run_at, priority, group_key)
+    SELECT seq, kind, rank_at, next_run_at, priority, group_key FROM moved WHERE status = 'queued'),
+  finished AS (
+    INSERT INTO task_done (seq, kind, status, finished_at)
+    SELECT seq, kind, status, finished_at FROM moved WHERE status <> 'queued')
+
 -- The successes of a turn (task_turn, task_turn_breakers, task_turn_succeeded): each running task
 -- at the version its worker holds ends succeeded with its result. A CTE's body, written
 -- `su AS (:turn_succeed)`.
@@ -213,8 +220,8 @@ UPDATE tasks t SET status = 'succeeded', output_key = u.output_key, etag = u.eta
 -- name: task_turn_succeeded
 WITH clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   su AS (:turn_succeed),
-  unleased AS (DELETE FROM task_leases WHERE seq = ANY(ARRAY(SELECT seq FROM su))),
-  finished AS (INSERT INTO task_done (seq, kind, status, finished_at) SELECT seq, kind, status, finished_at FROM su),
+  moved AS (SELECT seq, kind, status, rank_at, next_run_at, priority, finished_at, group_key FROM su),
+  :turn_left_running,
   done AS (SELECT pg_notify(@done_channel, '') FROM (SELECT 1 FROM su LIMIT 1) AS finished)
 SELECT 'succeed' AS call, seq, NULL AS kind, NULL AS key, NULL::int AS version, NULL AS status,
   NULL::int AS attempts, NULL::json AS record FROM su
