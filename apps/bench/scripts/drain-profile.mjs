@@ -5,8 +5,9 @@
 // with --heap the bytes allocated a task (V8's sampling heap profiler, counting the objects minor
 // and major collections freed) with the functions that allocated most. --cpu FILE writes a CPU
 // profile of the drain (open it in Chrome's DevTools). Unlike `taskq-bench drain`, nothing else
-// runs in the process and start-up is not timed: a lens on the worker's own path, not a figure to
-// set beside graphile-worker.
+// runs in the process, and the process's own start-up and the fill are not measured (the worker's
+// start is): a lens on the worker's own path, not a figure to set beside graphile-worker. The
+// probe asks the narrow state tables (task_ready, task_leases), not the task rows.
 //
 //   node apps/bench/scripts/drain-profile.mjs [--tasks 100000] [--worker-options '{"threads":0}']
 //     [--heap] [--cpu FILE] [--pg-url URL]
@@ -53,6 +54,8 @@ try {
 
 const CHUNK = 10_000;
 const server = await benchServer(values["pg-url"], pg);
+/** Closed in `finally`, whether the drain ended or failed. */
+const open = [];
 try {
   const { url } = await server.freshDatabase("drainprof");
   const client = await connect({ store: url });
@@ -73,6 +76,7 @@ try {
   observer.observe({ entryTypes: ["gc"] });
   const session = new Session();
   session.connect();
+  open.push(() => session.disconnect());
   if (values.heap)
     await session.post("HeapProfiler.startSampling", {
       samplingInterval: 4096,
@@ -85,6 +89,7 @@ try {
   }
   const probe = new pg.Client({ connectionString: url });
   await probe.connect();
+  open.push(() => probe.end());
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const worker = await createWorker({
@@ -92,10 +97,11 @@ try {
     store: url,
     handlers: { noop: new URL("../dist/noop-handler.js", import.meta.url) },
   });
+  open.push(() => worker.close());
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const { rows } = await probe.query(
-      "SELECT EXISTS (SELECT 1 FROM taskq.tasks WHERE status IN ('queued', 'running')) AS left",
+      "SELECT EXISTS (SELECT 1 FROM taskq.task_ready) OR EXISTS (SELECT 1 FROM taskq.task_leases) AS left",
     );
     if (!rows[0].left) break;
   }
@@ -126,14 +132,12 @@ try {
     for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 12))
       lines.push(`  ${String(Math.round(bytes / tasks)).padStart(6)} B  ${site}`);
   }
-  session.disconnect();
-  await worker.close();
-  await probe.end();
   console.log(lines.join("\n"));
 } catch (error) {
   // an unreachable server, a bad worker option: one line (pg's messages hold no password)
   console.error(`drain-profile.mjs: ${error.message}`);
   process.exitCode = 1;
 } finally {
+  for (const close of open.reverse()) await Promise.resolve(close()).catch(() => undefined);
   await server.stop();
 }
