@@ -1,6 +1,7 @@
 // What only the PostgreSQL driver has to show: one clock for every node (the database's), no
 // renewal of a lease its node never heard of, migrations with a recorded version, clear errors
-// without the password, and calls that survive a server restart.
+// without the password, calls that survive a server restart, and a grouped take that passes over
+// a head another transaction holds (row locks are PostgreSQL's alone).
 import pg from "pg";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { pgCtl } from "../../../scripts/postgres-server.mjs";
@@ -146,6 +147,37 @@ describe("PgTaskStore", () => {
       takes.flat().filter((seq) => seq !== high),
       (first.at(-1) as number) + 1,
     );
+  });
+
+  it("a grouped take whose group's head is locked by another transaction takes the group's next due task instead", async () => {
+    const s = await store();
+    await s.setKindLimits("job", { perGroup: { concurrency: 1 } });
+    const job = (n: number, group: string) => task(n, { kind: "job", idempotencyKey: `job-${n}`, group });
+    const [head, second] = (await s.enqueueMany([job(1, "g"), job(2, "g"), job(3, "h")])).map((c) =>
+      c.created ? c.seq : undefined,
+    );
+    // another transaction holds the head's ready row (as a take in flight would)
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query(`SELECT 1 FROM "${s.schema}".task_ready WHERE seq = $1 FOR UPDATE`, [head]);
+      // a room of one: the walk's head, locked, is passed over for the group's own probe (SKIP LOCKED)
+      const taken = await s.takeNext(2, ["job"]);
+      expect(taken.map((t) => [t.seq, t.group]).sort()).toEqual(
+        [
+          [second, "g"],
+          [(await s.getById("t-3"))[0]?.seq, "h"],
+        ].sort(),
+      );
+      await other.query("ROLLBACK");
+      // the head, free again, is the group's to take once its running task ends (cap 1)
+      expect(await s.takeNext(2, ["job"])).toEqual([]);
+      await s.succeed(second as number, taken.find((t) => t.seq === second)?.version as number, {});
+      expect((await s.takeNext(2, ["job"])).map((t) => t.seq)).toEqual([head]);
+    } finally {
+      await other.end();
+    }
   });
 
   it("a take that read on and came back short reads the rest from the start at once", async () => {
