@@ -117,6 +117,14 @@ export class GroupedShare {
   }
 }
 
+/**
+ * How many of a take's `left` tasks the `i`-th of `count` grouped kinds may take: an even part of
+ * what is left (the later kinds get what earlier ones left), no more than its allowance.
+ */
+export function groupedPart(left: number, i: number, count: number, allowance: number): number {
+  return Math.min(Math.ceil(left / (count - i)), allowance);
+}
+
 /** The rate windows after a take that started `taken` tasks of each kind: [kind, start, count] of each changed. */
 export function windowsAfter(
   rows: readonly KindLimitRow[],

@@ -4,7 +4,7 @@
 // of kinds with limits in a transaction that locks their rows first (kind_limit_lock), with the
 // kinds that have limits read at most every second.
 import { probesAfter, ratioTasks } from "../breaker.js";
-import { allowances, GroupedShare, type KindLimitRow, windowsAfter } from "../limits.js";
+import { allowances, GroupedShare, groupedPart, type KindLimitRow, windowsAfter } from "../limits.js";
 import type * as records from "../record.js";
 import type * as T from "../types.js";
 import type { PgConnection } from "./connection.js";
@@ -230,8 +230,7 @@ export class TakePlanner {
         const left = limit - ungrouped.length - grouped.length;
         if (left <= 0) break;
         const row = groupedRows[i] as KindLimitRow;
-        // each grouped kind an even part of what is left (the later ones get what earlier ones left)
-        const n = Math.min(Math.ceil(left / (groupedRows.length - i)), allowed.get(row.kind) ?? limit);
+        const n = groupedPart(left, i, groupedRows.length, allowed.get(row.kind) ?? limit);
         if (n > 0) grouped.push(...(await takeGroups(query, row, n, lease)));
       }
       // the grouped kinds left part of their share, and the first take may have left tasks behind

@@ -22,6 +22,7 @@ import {
   checkKindLimits,
   earliestStart,
   GroupedShare,
+  groupedPart,
   type KindLimitRow,
   type KindLimitState,
   toKindLimitState,
@@ -473,8 +474,7 @@ export class SqliteSyncStore {
         const left = limit - taken.length - groupTaken.length;
         if (left <= 0) break;
         const row = grouped[i] as KindLimitRow;
-        // each grouped kind an even part of what is left (the later ones get what earlier ones left)
-        const n = Math.min(Math.ceil(left / (grouped.length - i)), allow.get(row.kind) ?? limit);
+        const n = groupedPart(left, i, grouped.length, allow.get(row.kind) ?? limit);
         if (n > 0) groupTaken.push(...takeGrouped(this.#s, row, n, lease));
       }
       // the grouped kinds left part of their share, and the first take may have left tasks behind
