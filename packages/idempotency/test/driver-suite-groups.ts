@@ -282,6 +282,23 @@ export function testGroupsContract(
       expect(await s.takeNext(1)).toEqual([]);
     });
 
+    it("a take walks past groups of many tasks on both sides of the cursor, counting each one's running tasks", async () => {
+      // PostgreSQL reads each side of the cursor as one chunk of 4 x (limit + 1) entries first:
+      // here a group fills the chunk, so the walk goes on past it one group at a time
+      const s = await store();
+      await s.setKindLimits("job", { perGroup: { concurrency: 1 } });
+      await s.enqueueMany(Array.from({ length: 40 }, (_, i) => job(i, "a")));
+      await s.claim(job(100, "m"));
+      await s.enqueueMany(Array.from({ length: 40 }, (_, i) => job(200 + i, "z")));
+      expect((await s.takeNext(2)).map((t) => t.id)).toEqual(["t-0", "t-100"]);
+      // after the cursor (m): z; up to it: a and m at their cap (a's chunk is all a)
+      const second = await s.takeNext(2);
+      expect(second.map((t) => t.id)).toEqual(["t-200"]);
+      expect(await s.takeNext(5)).toEqual([]);
+      await s.succeed((second[0] as TaskRecord).seq, (second[0] as TaskRecord).version);
+      expect((await s.takeNext(5)).map((t) => t.id)).toEqual(["t-201"]);
+    });
+
     it("a group whose first task in queue order is not due yet gives its first due task", async () => {
       const c = clock();
       const s = await store({ now: c.now, leaseMs: 3_600_000 });

@@ -442,31 +442,51 @@ SELECT * FROM taken ORDER BY rank_at, seq
 -- place's first task, then every second...) in the walk's order. The tasks without a group are
 -- looked for among the first 64 due entries of the kind's queue only (ranked by now, then the due
 -- ones of a negative priority ranked later, as task_take reads them), so a take never walks a
--- grouped backlog to find none. Cost: a probe per place walked (its group's head) and one per
+-- grouped backlog to find none (the clock read as a scalar there: joined, it let the planner sort
+-- every due entry for those 64 rather than read them in the index's order). Cost: a probe per place walked (its group's head) and one per
 -- group with leases walked past, for O(@max_places) places plus the groups at their cap passed
 -- over (at most one cycle), plus the tasks taken. The caller takes again when a place gave its whole share and the take came
 -- back short.
 -- name: task_take_groups
 WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
-  -- (group, its step in the walk, places with room found so far, its leases, its head: the
-  -- group's first entry in queue order, and whether it is due; lg/ln: the first group at or
-  -- after this one that has leases, and their number, NULL: none). Each step one probe for the
-  -- next group (a LATERAL with LIMIT: evaluated once, not once per use of its columns), which
-  -- lands on the group's head; the leases are counted by a probe of task_leases_group for the
-  -- first group with leases at or after it, made only once the walk passed the last one found
-  -- (the probe's gate: lg < g), so a walk through groups without leases costs no lease probe
-  -- and one through groups with leases one per such group. The walk ends where the groups end.
-  after_cursor(g, i, found, busy, hrid, hdue, lg, ln) AS (
-    SELECT n.g, 1, (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, c.lg, c.ln
-    FROM (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
-      FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
-      AND r.group_key > COALESCE(@cursor::text, '') ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
-    LEFT JOIN LATERAL (SELECT l.group_key AS lg, count(*)::int AS ln FROM task_leases l
-      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key >= n.g
-      GROUP BY l.group_key ORDER BY l.group_key LIMIT 1) p ON true
-    CROSS JOIN LATERAL (SELECT p.lg, p.ln, CASE WHEN p.lg = n.g THEN p.ln ELSE 0 END AS busy) c
+  -- The walk, in two halves: the groups after @cursor (a_), then the groups up to it (b_), each
+  -- read first as one range scan of task_ready_group (a chunk of 2 x @max_places entries: the
+  -- first entry of each group in it is the group's head, in queue order), its first @max_places
+  -- groups kept, with their leases counted from one range scan of task_leases_group, merged by a
+  -- GROUP BY (no join of two sets whose sizes the planner cannot know), and numbered in name
+  -- order: i the group's step, found the places with room up to it. When those found fewer than
+  -- @max_places (groups at their cap; a group with many tasks filling the chunk), a recursive
+  -- walk goes on from the chunk's last group one probe at a time (`cont`). So a walk over groups
+  -- of few tasks each costs two range scans, and one through a group of many at most
+  -- 2 x @max_places entries read more.
+  a_chunk AS (
+    SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= (SELECT t FROM clock)) IS TRUE AS hdue, r.rank_at, r.seq
+    FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind AND r.group_key > COALESCE(@cursor::text, '')
+    ORDER BY r.group_key, r.rank_at, r.seq LIMIT 2 * @max_places::int),
+  a_heads AS (SELECT DISTINCT ON (g) g, hrid, hdue FROM a_chunk ORDER BY g, rank_at, seq LIMIT @max_places::int),
+  a_groups AS (
+    SELECT g, (array_agg(hrid) FILTER (WHERE head))[1] AS hrid, bool_or(hdue) AS hdue,
+      (count(*) FILTER (WHERE NOT head))::int AS busy
+    FROM (SELECT g, hrid, hdue, true AS head FROM a_heads
+      UNION ALL
+      SELECT l.group_key, NULL::tid, NULL::bool, false FROM task_leases l
+      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key > COALESCE(@cursor::text, '')
+        AND l.group_key <= (SELECT max(g) FROM a_heads)) u
+    GROUP BY g HAVING bool_or(head)),
+  a_ranked AS (
+    SELECT g, row_number() OVER w AS i, (sum((busy < @cap::int)::int) OVER w)::int AS found, busy, hrid, hdue,
+      g = (SELECT max(g) FROM a_heads) AS cont
+    FROM a_groups WINDOW w AS (ORDER BY g)),
+  -- (group, its step, places with room found so far, its leases, its head and whether it is due,
+  -- lg/ln: the first group at or after this one that has leases and their number (NULL: none),
+  -- cont: the walk goes on from here). The chunk's rows, then, from its last group when `cont`,
+  -- one probe a step for the next group (a LATERAL with LIMIT, landing on the group's head) and
+  -- one of task_leases_group for the first group with leases at or after it, made only once the
+  -- walk passed the last one found (the probe's gate: lg < g). Ends where the groups end.
+  after_cursor(g, i, found, busy, hrid, hdue, lg, ln, cont) AS (
+    SELECT g, i::int, found, busy, hrid, hdue, g, busy, cont FROM a_ranked
     UNION ALL
-    SELECT n.g, a.i + 1, a.found + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, x.lg, x.ln
+    SELECT n.g, a.i + 1, a.found + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, x.lg, x.ln, true
     FROM after_cursor a
     CROSS JOIN LATERAL (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
       FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
@@ -477,21 +497,33 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     CROSS JOIN LATERAL (SELECT CASE WHEN a.lg < n.g THEN p.lg ELSE a.lg END AS lg,
       CASE WHEN a.lg < n.g THEN p.ln ELSE a.ln END AS ln) x
     CROSS JOIN LATERAL (SELECT CASE WHEN x.lg = n.g THEN x.ln ELSE 0 END AS busy) c
-    WHERE a.found < @max_places::int),
+    WHERE a.cont AND a.found < @max_places::int),
   n_after AS (SELECT COALESCE(max(i), 0) AS n, COALESCE(max(found), 0) AS found FROM after_cursor),
-  up_to_cursor(g, i, found, busy, hrid, hdue, lg, ln) AS (
-    SELECT n.g, 1, n_after.found + 1 + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, c.lg, c.ln
-    FROM n_after
-    CROSS JOIN LATERAL (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
-      FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
-      AND r.group_key <= COALESCE(@cursor::text, '') ORDER BY r.group_key, r.rank_at, r.seq LIMIT 1) n
-    LEFT JOIN LATERAL (SELECT l.group_key AS lg, count(*)::int AS ln FROM task_leases l
-      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key >= n.g
-      GROUP BY l.group_key ORDER BY l.group_key LIMIT 1) p ON true
-    CROSS JOIN LATERAL (SELECT p.lg, p.ln, CASE WHEN p.lg = n.g THEN p.ln ELSE 0 END AS busy) c
-    WHERE n_after.found + 1 < @max_places::int
+  -- the groups up to @cursor, the same way, read only when the places after it (and the tasks
+  -- without a group) came short of @max_places
+  b_chunk AS (
+    SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= (SELECT t FROM clock)) IS TRUE AS hdue, r.rank_at, r.seq
+    FROM task_ready r WHERE r.group_key IS NOT NULL AND r.kind = @kind AND r.group_key <= COALESCE(@cursor::text, '')
+      AND (SELECT found FROM n_after) + 1 < @max_places::int
+    ORDER BY r.group_key, r.rank_at, r.seq LIMIT 2 * @max_places::int),
+  b_heads AS (SELECT DISTINCT ON (g) g, hrid, hdue FROM b_chunk ORDER BY g, rank_at, seq LIMIT @max_places::int),
+  b_groups AS (
+    SELECT g, (array_agg(hrid) FILTER (WHERE head))[1] AS hrid, bool_or(hdue) AS hdue,
+      (count(*) FILTER (WHERE NOT head))::int AS busy
+    FROM (SELECT g, hrid, hdue, true AS head FROM b_heads
+      UNION ALL
+      SELECT l.group_key, NULL::tid, NULL::bool, false FROM task_leases l
+      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key <= (SELECT max(g) FROM b_heads)) u
+    GROUP BY g HAVING bool_or(head)),
+  b_ranked AS (
+    SELECT g, row_number() OVER w AS i, (SELECT found FROM n_after) + 1 + (sum((busy < @cap::int)::int) OVER w)::int AS found,
+      busy, hrid, hdue,
+      g = (SELECT max(g) FROM b_heads) AS cont
+    FROM b_groups WINDOW w AS (ORDER BY g)),
+  up_to_cursor(g, i, found, busy, hrid, hdue, lg, ln, cont) AS (
+    SELECT g, i::int, found, busy, hrid, hdue, g, busy, cont FROM b_ranked
     UNION ALL
-    SELECT n.g, b.i + 1, b.found + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, x.lg, x.ln
+    SELECT n.g, b.i + 1, b.found + (c.busy < @cap::int)::int, c.busy, n.hrid, n.hdue, x.lg, x.ln, true
     FROM up_to_cursor b
     CROSS JOIN LATERAL (SELECT r.group_key AS g, r.ctid AS hrid, (r.next_run_at <= clock.t) IS TRUE AS hdue
       FROM task_ready r, clock WHERE r.group_key IS NOT NULL AND r.kind = @kind
@@ -502,7 +534,7 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     CROSS JOIN LATERAL (SELECT CASE WHEN b.lg < n.g THEN p.lg ELSE b.lg END AS lg,
       CASE WHEN b.lg < n.g THEN p.ln ELSE b.ln END AS ln) x
     CROSS JOIN LATERAL (SELECT CASE WHEN x.lg = n.g THEN x.ln ELSE 0 END AS busy) c
-    WHERE b.found < @max_places::int),
+    WHERE b.cont AND b.found < @max_places::int),
   -- the places with room, in the walk's order, the first @max_places of them
   places AS (
     SELECT g, i AS w, busy, hrid, hdue FROM after_cursor WHERE busy < @cap::int
@@ -516,55 +548,71 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     SELECT w.g, w.w, w.hrid, w.hdue,
       CASE WHEN w.g IS NULL THEN share.n ELSE LEAST(share.n, @cap::int - w.busy) END AS n
     FROM walked w, share),
-  -- a group with room for one whose head is due takes the head the walk found (locked by its
-  -- row address, no second probe; one row per place, the common case with many groups); the
-  -- others, and one whose head was locked meanwhile, probe their group for its first due tasks
+  -- a group with room for one whose head is due takes the head the walk found: all such heads
+  -- locked by their row addresses in one scan (no second probe; the common case with many
+  -- groups); the others, and one whose head was locked meanwhile (not in `fast`: a hashed
+  -- lookup), probe their group for its first due tasks
   fast AS (
-    SELECT p.rid, p.seq, p.rank_at, room.w, room.n AS room
-    FROM room CROSS JOIN LATERAL (
-      SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r
-      WHERE room.g IS NOT NULL AND room.n = 1 AND room.hdue AND r.ctid = room.hrid FOR UPDATE SKIP LOCKED) p),
+    SELECT r.ctid AS rid, r.seq, r.rank_at, r.group_key AS g, 1 AS room FROM task_ready r
+    WHERE r.ctid = ANY(ARRAY(SELECT hrid FROM room WHERE g IS NOT NULL AND n = 1 AND hdue))
+    FOR UPDATE SKIP LOCKED),
   heads AS (
-    SELECT rid, seq, rank_at, w, room FROM fast
+    SELECT rid, seq, rank_at, g, room FROM fast
     UNION ALL
-    SELECT p.rid, p.seq, p.rank_at, room.w, room.n AS room
+    SELECT p.rid, p.seq, p.rank_at, room.g, room.n AS room
     FROM room CROSS JOIN LATERAL (
       SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r, clock
       WHERE room.g IS NOT NULL AND r.group_key IS NOT NULL AND r.kind = @kind AND r.group_key = room.g
         AND (r.next_run_at <= clock.t) IS TRUE
       ORDER BY r.rank_at, r.seq LIMIT room.n FOR UPDATE SKIP LOCKED) p
-    WHERE NOT EXISTS (SELECT 1 FROM fast f WHERE f.w = room.w)
+    WHERE room.g IS NOT NULL AND NOT (room.g IN (SELECT f.g FROM fast f))
     UNION ALL
-    SELECT p.rid, p.seq, p.rank_at, room.w, room.n FROM room CROSS JOIN LATERAL (
+    -- the place of the tasks without a group (filtered before the LATERAL: not rescanned per place)
+    SELECT p.rid, p.seq, p.rank_at, room.g, room.n FROM (SELECT g, n FROM room WHERE g IS NULL) room
+    CROSS JOIN LATERAL (
       SELECT r.ctid AS rid, r.seq, r.rank_at FROM task_ready r
-      WHERE room.g IS NULL AND r.ctid = ANY(ARRAY(
+      WHERE r.ctid = ANY(ARRAY(
         SELECT x.rid FROM (
-          (SELECT q.ctid AS rid, q.group_key, q.rank_at, q.seq FROM task_ready q, clock
-          WHERE q.kind = @kind AND q.rank_at <= clock.t AND (q.next_run_at <= clock.t) IS TRUE
+          (SELECT q.ctid AS rid, q.group_key, q.rank_at, q.seq FROM task_ready q
+          WHERE q.kind = @kind AND q.rank_at <= (SELECT t FROM clock) AND (q.next_run_at <= (SELECT t FROM clock)) IS TRUE
           ORDER BY q.rank_at, q.seq LIMIT 64)
           UNION ALL
-          (SELECT q.ctid, q.group_key, q.rank_at, q.seq FROM task_ready q, clock
-          WHERE q.priority < 0 AND q.kind = @kind AND q.rank_at > clock.t AND (q.next_run_at <= clock.t) IS TRUE
+          (SELECT q.ctid, q.group_key, q.rank_at, q.seq FROM task_ready q
+          WHERE q.priority < 0 AND q.kind = @kind AND q.rank_at > (SELECT t FROM clock)
+            AND (q.next_run_at <= (SELECT t FROM clock)) IS TRUE
           ORDER BY q.rank_at, q.seq LIMIT 64)
           ORDER BY rank_at, seq LIMIT 64) x
         WHERE x.group_key IS NULL))
       ORDER BY r.rank_at, r.seq LIMIT room.n FOR UPDATE SKIP LOCKED) p),
-  -- the first @limit round by round, and how many each place gave (`drawn`)
+  -- the first @limit round by round (k), in the walk's order of the places within a round (the
+  -- groups after @cursor, the tasks without a group, the groups up to @cursor: `wk`, from the
+  -- group alone, as the walk numbered them), and how many each place gave (`drawn`)
   picked AS (
-    SELECT rid, seq, w, k, room, count(*) OVER (PARTITION BY w) AS drawn FROM (
-      SELECT rid, seq, w, room, k FROM (
-        SELECT rid, seq, w, room, row_number() OVER (PARTITION BY w ORDER BY rank_at, seq) AS k FROM heads) h
-      ORDER BY k, w LIMIT @limit::int) f),
+    SELECT rid, seq, g, k, room, count(*) OVER (PARTITION BY g) AS drawn FROM (
+      SELECT rid, seq, g, room, k FROM (
+        SELECT rid, seq, g, room, row_number() OVER (PARTITION BY g ORDER BY rank_at, seq) AS k FROM heads) h
+      ORDER BY k, CASE WHEN g > COALESCE(@cursor::text, '') THEN 0 WHEN g IS NULL THEN 1 ELSE 2 END, g
+      LIMIT @limit::int) f),
   :take_picked,
-  -- the cursor: the group of the last task taken ('': the tasks without a group), written only
-  -- when it moved (the kind's row is locked by this transaction already)
+  -- the cursor: the group of the last task picked ('': the tasks without a group), written only
+  -- when it moved (the kind's row is locked by this transaction already). Read from `picked`
+  -- alone, as `place_full` is and the rows' order is below: no join of two CTEs in this
+  -- statement, whose row estimates (1, in the generic plan of a busy store) made the planner loop
+  -- over one for each row of the other (a take of 448 spent 35 of its 39 ms in two such joins)
   moved AS (
     UPDATE kind_limits l SET group_cursor = m.g
-    FROM (SELECT COALESCE(t.group_key, '') AS g FROM taken t JOIN picked p ON p.seq = t.seq
-      ORDER BY p.k DESC, p.w DESC LIMIT 1) m
+    FROM (SELECT COALESCE(g, '') AS g FROM picked
+      ORDER BY k DESC, CASE WHEN g > COALESCE(@cursor::text, '') THEN 0 WHEN g IS NULL THEN 1 ELSE 2 END DESC, g DESC
+      LIMIT 1) m
     WHERE l.kind = @kind AND l.group_cursor IS DISTINCT FROM m.g)
-SELECT taken.*, picked.drawn >= picked.room AS place_full
-FROM taken JOIN picked ON picked.seq = taken.seq ORDER BY picked.k, picked.w
+-- in the rotation's order, as `picked` drew them (round k, then the walk's order of the places:
+-- the groups after @cursor, the tasks without a group, the groups up to @cursor), from the rows'
+-- own columns; `place_full` (the same on every row, an uncorrelated subquery: computed once):
+-- whether some place gave its whole share (the caller takes again when the take came back short)
+SELECT taken.*, (SELECT COALESCE(bool_or(drawn >= room), false) FROM picked) AS place_full FROM taken
+ORDER BY row_number() OVER (PARTITION BY taken.group_key ORDER BY taken.rank_at, taken.seq),
+  CASE WHEN taken.group_key > COALESCE(@cursor::text, '') THEN 0 WHEN taken.group_key IS NULL THEN 1 ELSE 2 END,
+  taken.group_key
 
 -- When the earliest queued task of each of @kinds (NULL: every kind) is due, and the database's
 -- time (no row: none queued). One probe of tasks_due per kind.

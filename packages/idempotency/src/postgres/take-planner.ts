@@ -182,11 +182,23 @@ export class TakePlanner {
         })
       ).rows;
       const now = Number(locked[0]?.clock_now ?? base.now ?? Date.now());
-      const counted = await query<"task_count_running_by_kind", { kind: string; n: number }>(
-        "task_count_running_by_kind",
-        { kinds: locked.map((r) => r.kind) },
-      );
-      const running = new Map(counted.rows.map((r) => [r.kind, r.n]));
+      // running tasks are counted only for the kinds a concurrency limit binds (a grouped kind's
+      // per-group caps are counted by its own statement): a take of those alone sends no count
+      const concurrent = locked
+        .filter((r) => r.concurrency !== null && r.paused_at === null)
+        .map((r) => r.kind);
+      const counted =
+        concurrent.length === 0
+          ? []
+          : (
+              await query<"task_count_running_by_kind", { kind: string; n: number }>(
+                "task_count_running_by_kind",
+                {
+                  kinds: concurrent,
+                },
+              )
+            ).rows;
+      const running = new Map(counted.map((r) => [r.kind, r.n]));
       const allow = allowances(limit, locked, running, now, perKind);
       const allowed = new Map(allow);
       // a grouped kind (per-group limits, §5.3) is taken in rotation between its groups by

@@ -120,10 +120,10 @@ export interface PgQueryFile {
   };
   task_take_groups: {
     now: true;
-    cap: true;
     kind: true;
     cursor: true;
     max_places: true;
+    cap: true;
     limit: true;
     owner: true;
     lease_ms: true;
