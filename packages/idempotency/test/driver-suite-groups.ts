@@ -316,9 +316,23 @@ export function testGroupsContract(
       expect((await s.takeNext(3)).map((t) => t.id)).toEqual(["t-1"]);
     });
 
+    it("a group whose first 40 tasks in queue order are not due yet gives its first due task", async () => {
+      // SQLite reads a chunk of 2 x the take + 16 entries: here all of them not due, and the due
+      // one after them is read by a probe of its own
+      const c = clock();
+      const s = await store({ now: c.now, leaseMs: 3_600_000 });
+      await s.setKindLimits("job", { perGroup: { concurrency: 5 } });
+      await s.enqueueMany(Array.from({ length: 40 }, (_, i) => job(i, "a", { priority: 10, delayMs: 60_000 })));
+      await s.enqueueMany([job(100, "a"), job(101, "b")]);
+      expect((await s.takeNext(1)).map((t) => t.id)).toEqual(["t-100"]);
+      expect((await s.takeNext(5)).map((t) => t.id)).toEqual(["t-101"]);
+      c.advance(60_000);
+      expect((await s.takeNext(10)).map((t) => t.id)).toEqual(["t-0", "t-1", "t-2", "t-3"]);
+    });
+
     it("a grouped kind's due task without a group and of a negative priority is taken at once", async () => {
       const c = clock();
-      const s = await store({ now: c.now });
+      const s = await store({ now: c.now, leaseMs: 3_600_000 });
       await s.setKindLimits("job", { perGroup: { concurrency: 5 } });
       await s.claim(job(1, undefined, { priority: -5 }));
       await s.claim(job(2, "a", { priority: -5 }));

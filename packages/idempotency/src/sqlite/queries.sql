@@ -150,20 +150,31 @@ SELECT * FROM (
     ORDER BY rank_at, seq LIMIT @kind_limit)
   ORDER BY rank_at, seq LIMIT @kind_limit)
 
--- A grouped kind's take (group-take.ts, docs/architecture.md §5.3), one small statement a step in
--- the take's transaction. The next group after @after with queued tasks, in name order: one probe
--- of tasks_group_queued (grouped queued tasks only).
--- name: task_group_next
-SELECT group_key FROM tasks INDEXED BY tasks_group_queued
+-- A grouped kind's take (group-take.ts, docs/architecture.md §5.3), in the take's transaction.
+-- A chunk of the kind's queued grouped entries after group @after (group name order, then queue
+-- order; tasks_group_queued holds grouped queued tasks only), at most @limit: the walk reads its
+-- next groups and their heads from it.
+-- name: task_group_chunk
+SELECT group_key, seq, next_run_at <= @now AS due FROM tasks INDEXED BY tasks_group_queued
 WHERE status = 'queued' AND group_key IS NOT NULL AND kind = @kind AND group_key > @after
-ORDER BY group_key LIMIT 1
+ORDER BY group_key, rank_at, seq LIMIT @limit
 
--- A group's running tasks, in every process (tasks_group_running: grouped running tasks only).
--- name: task_group_running
-SELECT COUNT(*) AS n FROM tasks INDEXED BY tasks_group_running
-WHERE status = 'running' AND group_key IS NOT NULL AND kind = @kind AND group_key = @group_key
+-- The running tasks of each of a grouped kind's groups named after @after up to @last (one
+-- range of tasks_group_running); a group without running tasks has no row.
+-- name: task_group_running_range
+SELECT group_key, COUNT(*) AS n FROM tasks INDEXED BY tasks_group_running
+WHERE status = 'running' AND group_key IS NOT NULL AND kind = @kind AND group_key > @after AND group_key <= @last
+GROUP BY group_key
 
--- A group's head taken: its first due task in queue order (rank, then seq), leased.
+-- The queued tasks among @seqs (a JSON array) taken, leased: the heads a grouped take chose.
+-- name: task_take_seqs
+UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version + 1, started_at = @now,
+  updated_at = @now, lease_owner = @owner, lease_expires_at = @lease_expires_at
+WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'queued'
+RETURNING *
+
+-- A group's head taken, when the walk's chunk held none of its due entries (group-take.ts,
+-- docs/architecture.md §5.3): its first due task in queue order (rank, then seq), leased.
 -- name: task_group_take_head
 UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version + 1, started_at = @now,
   updated_at = @now, lease_owner = @owner, lease_expires_at = @lease_expires_at

@@ -114,8 +114,9 @@ export interface SqliteParams extends PageStatementParams {
   /** A template: one kind's part of task_take. */
   task_take_kind: Now & { readonly kind: string; readonly kind_limit: number };
   task_queued_kinds: None;
-  task_group_next: { readonly kind: string; readonly after: string };
-  task_group_running: { readonly kind: string; readonly group_key: string };
+  task_group_chunk: Now & { readonly kind: string; readonly after: string; readonly limit: number };
+  task_group_running_range: { readonly kind: string; readonly after: string; readonly last: string };
+  task_take_seqs: Now & Lease & { readonly seqs: string };
   task_group_take_head: Now & Lease & { readonly kind: string; readonly group_key: string };
   task_group_take_ungrouped: Now & Lease & { readonly kind: string };
   kind_group_cursor_set: { readonly kind: string; readonly group_cursor: string };

@@ -116,13 +116,22 @@ export interface SqliteQueryFile {
     now: true;
     kind_limit: true;
   };
-  task_group_next: {
+  task_group_chunk: {
+    now: true;
     kind: true;
     after: true;
+    limit: true;
   };
-  task_group_running: {
+  task_group_running_range: {
     kind: true;
-    group_key: true;
+    after: true;
+    last: true;
+  };
+  task_take_seqs: {
+    now: true;
+    owner: true;
+    lease_expires_at: true;
+    seqs: true;
   };
   task_group_take_head: {
     now: true;
