@@ -322,7 +322,9 @@ export function testGroupsContract(
       const c = clock();
       const s = await store({ now: c.now, leaseMs: 3_600_000 });
       await s.setKindLimits("job", { perGroup: { concurrency: 5 } });
-      await s.enqueueMany(Array.from({ length: 40 }, (_, i) => job(i, "a", { priority: 10, delayMs: 60_000 })));
+      await s.enqueueMany(
+        Array.from({ length: 40 }, (_, i) => job(i, "a", { priority: 10, delayMs: 60_000 })),
+      );
       await s.enqueueMany([job(100, "a"), job(101, "b")]);
       expect((await s.takeNext(1)).map((t) => t.id)).toEqual(["t-100"]);
       expect((await s.takeNext(5)).map((t) => t.id)).toEqual(["t-101"]);
