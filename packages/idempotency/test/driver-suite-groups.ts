@@ -283,7 +283,7 @@ export function testGroupsContract(
     });
 
     it("a take walks past groups of many tasks on both sides of the cursor, counting each one's running tasks", async () => {
-      // PostgreSQL reads each side of the cursor as one chunk of 4 x (limit + 1) entries first:
+      // PostgreSQL reads each side of the cursor as one chunk of 2 x (limit + 1) entries first:
       // here a group fills the chunk, so the walk goes on past it one group at a time
       const s = await store();
       await s.setKindLimits("job", { perGroup: { concurrency: 1 } });

@@ -430,29 +430,30 @@ SELECT * FROM taken ORDER BY rank_at, seq
 
 -- A grouped kind's take (docs/architecture.md §5.3), in the limited take's transaction after
 -- kind_limit_lock locked the kind's row (so one take of the kind at a time, across the fleet). The
--- rotation's places: the groups named after @cursor (a skip scan of task_ready_group, which holds
--- grouped tasks only: one probe per group with queued tasks), then the kind's tasks without a
--- group, then the groups up to @cursor; the walk goes on until it found @max_places places with
--- room (a group with fewer leases than @cap, counted by a probe of task_leases_group at the
--- groups that have leases; the ungrouped place always has room) or ends its cycle, so groups at their cap never leave a slot
--- idle while a group after them has due tasks. Each place with room gets a share of @limit (its
--- ceiling over those places), no more than its group's cap less its leases, its first due tasks
--- in queue order locked FOR UPDATE SKIP LOCKED (a share of one whose head, found by the walk's
--- probe, is due: that head, locked by its address); the first @limit taken round by round (every
--- place's first task, then every second...) in the walk's order. The tasks without a group are
--- looked for among the first 64 due entries of the kind's queue only (ranked by now, then the due
--- ones of a negative priority ranked later, as task_take reads them), so a take never walks a
--- grouped backlog to find none (the clock read as a scalar there: joined, it let the planner sort
--- every due entry for those 64 rather than read them in the index's order). Cost: a probe per place walked (its group's head) and one per
--- group with leases walked past, for O(@max_places) places plus the groups at their cap passed
--- over (at most one cycle), plus the tasks taken. The caller takes again when a place gave its whole share and the take came
--- back short.
+-- rotation's places: the groups named after @cursor (task_ready_group holds grouped tasks only),
+-- then the kind's tasks without a group, then the groups up to @cursor; the walk (below) goes on
+-- until it found @max_places places with room (a group with fewer leases than @cap; the ungrouped
+-- place always has room) or ends its cycle, so groups at their cap never leave a slot idle while a
+-- group after them has due tasks. Each place with room gets a share of @limit (its ceiling over
+-- those places), no more than its group's cap less its leases, its first due tasks in queue order
+-- locked FOR UPDATE SKIP LOCKED (a share of one whose head, as the walk found it, is due: that
+-- head, locked by its address); the first @limit taken round by round (every place's first task,
+-- then every second...) in the walk's order. The tasks without a group are looked for among the
+-- first 64 due entries of the kind's queue only (ranked by now, then the due ones of a negative
+-- priority ranked later, as task_take reads them), so a take never walks a grouped backlog to find
+-- none (the clock read as a scalar there: joined, it let the planner sort every due entry for
+-- those 64 rather than read them in the index's order). Cost: per side of the cursor walked, one
+-- range of 2 x @max_places entries of task_ready_group and one of task_leases_group, then a probe
+-- per group walked past them (when groups at their cap or one group's many tasks left them short
+-- of places), at most one cycle; plus the tasks taken. The caller takes again when a place gave
+-- its whole share and the take came back short.
 -- name: task_take_groups
 WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()) * 1000)::bigint) AS t),
   -- The walk, in two halves: the groups after @cursor (a_), then the groups up to it (b_), each
   -- read first as one range scan of task_ready_group (a chunk of 2 x @max_places entries: the
   -- first entry of each group in it is the group's head, in queue order), its first @max_places
-  -- groups kept, with their leases counted from one range scan of task_leases_group, merged by a
+  -- groups kept, with their leases counted from one range scan of task_leases_group (from the
+  -- first of those groups to the last), merged by a
   -- GROUP BY (no join of two sets whose sizes the planner cannot know), and numbered in name
   -- order: i the group's step, found the places with room up to it. When those found fewer than
   -- @max_places (groups at their cap; a group with many tasks filling the chunk), a recursive
@@ -470,7 +471,7 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     FROM (SELECT g, hrid, hdue, true AS head FROM a_heads
       UNION ALL
       SELECT l.group_key, NULL::tid, NULL::bool, false FROM task_leases l
-      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key > COALESCE(@cursor::text, '')
+      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key >= (SELECT min(g) FROM a_heads)
         AND l.group_key <= (SELECT max(g) FROM a_heads)) u
     GROUP BY g HAVING bool_or(head)),
   a_ranked AS (
@@ -513,7 +514,8 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
     FROM (SELECT g, hrid, hdue, true AS head FROM b_heads
       UNION ALL
       SELECT l.group_key, NULL::tid, NULL::bool, false FROM task_leases l
-      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key <= (SELECT max(g) FROM b_heads)) u
+      WHERE l.group_key IS NOT NULL AND l.kind = @kind AND l.group_key >= (SELECT min(g) FROM b_heads)
+        AND l.group_key <= (SELECT max(g) FROM b_heads)) u
     GROUP BY g HAVING bool_or(head)),
   b_ranked AS (
     SELECT g, row_number() OVER w AS i, (SELECT found FROM n_after) + 1 + (sum((busy < @cap::int)::int) OVER w)::int AS found,
@@ -585,8 +587,8 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
         WHERE x.group_key IS NULL))
       ORDER BY r.rank_at, r.seq LIMIT room.n FOR UPDATE SKIP LOCKED) p),
   -- the first @limit round by round (k), in the walk's order of the places within a round (the
-  -- groups after @cursor, the tasks without a group, the groups up to @cursor: `wk`, from the
-  -- group alone, as the walk numbered them), and how many each place gave (`drawn`)
+  -- groups after @cursor, the tasks without a group, the groups up to @cursor: the order the walk
+  -- numbered them in, from the group alone), and how many each place gave (`drawn`)
   picked AS (
     SELECT rid, seq, g, k, room, count(*) OVER (PARTITION BY g) AS drawn FROM (
       SELECT rid, seq, g, room, k FROM (

@@ -165,7 +165,8 @@ export class TakePlanner {
 
   /**
    * A take within the served kinds' limits, in one transaction: their kind_limits rows locked
-   * (every limited kind served, read now: never a cached list), their running counts, the take
+   * (every limited kind served, read now: never a cached list), the running counts of those with
+   * a concurrency limit (and not paused), the take
    * with each kind's allowance, and the rate windows and breaker probes after it.
    */
   #takeLimited(

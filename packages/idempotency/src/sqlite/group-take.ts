@@ -1,13 +1,13 @@
 // A grouped kind's take on SQLite (docs/architecture.md §5.3): the kind's groups in rotation, the
 // head of each in turn, within each group's cap, in the take's IMMEDIATE transaction (so serial
 // with every other take and finish of the store, and nothing changes under it but its own
-// writes). The groups are read in chunks: one range of tasks_group_queued after the place the walk
-// is at (the next groups, each with its queued entries in queue order, so its head and the ones
-// after it), with their running counts from one range of tasks_group_running. The heads chosen
-// are taken in one statement (task_take_seqs), written before any statement that takes a task
-// itself (a group whose entries the chunk did not hold, the tasks without a group). Cost: two
-// range reads per chunk of 2 x (what is left to take) + 16 entries, and one update per take,
-// where a step per task had been three statements.
+// writes). The groups are read in walks: one statement (task_group_walk) gives the next groups
+// after the place the walk is at, each with its head (its first entry in queue order) and its
+// running tasks, one probe of each index a group, in SQLite. The heads chosen are taken in one
+// statement (task_take_seqs), written before any statement that takes a task itself (a group
+// whose head is not due: task_group_take_head; the tasks without a group) and before the next
+// walk. Cost: about one walk and one update per round of the rotation (what is left to take + 16
+// groups a walk), where a step per task had been three statements.
 import type { GroupTakeLease, KindLimitRow } from "../limits.js";
 import type * as records from "../record.js";
 import type { SqliteStatements } from "./queries.js";
@@ -18,11 +18,11 @@ import type { SqliteStatements } from "./queries.js";
  */
 const UNGROUPED = "";
 
-/** A chunk's groups in name order, each with its queued entries read (queue order). */
+/** A walk's groups in name order, each with its head. */
 interface Chunk {
   readonly groups: string[];
-  readonly entries: Map<string, { readonly seq: number; readonly due: boolean }[]>;
-  /** The chunk stopped at its limit: its last group may have entries it did not read, and groups may follow it. */
+  readonly heads: Map<string, { readonly seq: number; readonly due: boolean }>;
+  /** The walk stopped at its limit: groups may follow its last. */
   readonly full: boolean;
 }
 
@@ -54,40 +54,25 @@ export function takeGrouped(
     }
     pending = [];
   };
-  // running tasks per group: read once (a chunk's range), then counted here as the take takes
+  // running tasks per group: read once (by the walk that met it), then counted here as the take takes
   const running = new Map<string, number>();
   const readChunk = (after: string): Chunk => {
-    const size = 2 * (limit - taken.length - pending.length) + 16;
-    const read = s.task_group_chunk.all({ now: lease.now, kind, after, limit: size }) as {
+    const size = limit - taken.length - pending.length + 16;
+    const read = s.task_group_walk.all({ now: lease.now, kind, after, limit: size }) as {
       group_key: string;
       seq: number;
       due: number;
+      running: number;
     }[];
-    const groups: string[] = [];
-    const entries = new Map<string, { seq: number; due: boolean }[]>();
-    for (const e of read) {
-      let list = entries.get(e.group_key);
-      if (list === undefined) {
-        list = [];
-        entries.set(e.group_key, list);
-        groups.push(e.group_key);
-      }
-      list.push({ seq: e.seq, due: e.due === 1 });
+    const heads = new Map<string, { seq: number; due: boolean }>();
+    for (const r of read) {
+      heads.set(r.group_key, { seq: r.seq, due: r.due === 1 });
+      if (!running.has(r.group_key)) running.set(r.group_key, r.running);
     }
-    const last = groups.at(-1);
-    if (last !== undefined) {
-      const counted = new Map<string, number>();
-      for (const r of s.task_group_running_range.all({ kind, after, last }) as {
-        group_key: string;
-        n: number;
-      }[])
-        counted.set(r.group_key, r.n);
-      for (const g of groups) if (!running.has(g)) running.set(g, counted.get(g) ?? 0);
-    }
-    return { groups, entries, full: read.length === size };
+    return { groups: read.map((r) => r.group_key), heads, full: read.length === size };
   };
-  // where the walk is (null: before a cycle's start, the ungrouped), and its chunk and its index
-  // in it (none at the ungrouped)
+  // where the walk is (null: before a cycle's start, the ungrouped), and its chunk (the groups the
+  // last walk read) and its index in it (none at the ungrouped)
   let at: string | null = row.group_cursor ?? null;
   let cursor = at;
   let chunk: Chunk | undefined;
@@ -100,7 +85,7 @@ export function takeGrouped(
       chunk = undefined;
       return UNGROUPED;
     }
-    // past a full chunk's last group, at the ungrouped or at the cursor: read on after it
+    // past a full walk's last group, at the ungrouped or at the cursor: walk on after it
     const after = chunk === undefined ? at : (chunk.groups[index] as string);
     flush();
     chunk = readChunk(after);
@@ -148,24 +133,19 @@ export function takeGrouped(
   return taken;
 
   /**
-   * The group's head: its first due entry the chunk read (its entries before it, not due, stay),
-   * chosen; when the chunk may not have held them all (its last group, in a full chunk) and held
-   * none due, read by a statement that takes it (after the chosen ones are written).
+   * The group's head, as the walk found it, chosen when it is due; else its first due task, if
+   * any, read by a statement that takes it (after the chosen ones are written).
    */
   function takeHead(group: string): boolean {
-    const list = chunk?.entries.get(group) ?? [];
-    const i = list.findIndex((e) => e.due);
-    if (i >= 0) {
-      pending.push((list[i] as { seq: number }).seq);
-      list.splice(i, 1);
+    const head = chunk?.heads.get(group);
+    if (head?.due) {
+      pending.push(head.seq);
       return true;
     }
-    const partial = chunk?.full && chunk.groups.at(-1) === group;
-    if (!partial) return false;
     flush();
-    const head = s.task_group_take_head.get({ ...params, group_key: group }) as records.Row | undefined;
-    if (head === undefined) return false;
-    taken.push(head);
+    const row = s.task_group_take_head.get({ ...params, group_key: group }) as records.Row | undefined;
+    if (row === undefined) return false;
+    taken.push(row);
     return true;
   }
 }

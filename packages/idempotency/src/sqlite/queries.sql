@@ -151,20 +151,24 @@ SELECT * FROM (
   ORDER BY rank_at, seq LIMIT @kind_limit)
 
 -- A grouped kind's take (group-take.ts, docs/architecture.md §5.3), in the take's transaction.
--- A chunk of the kind's queued grouped entries after group @after (group name order, then queue
--- order; tasks_group_queued holds grouped queued tasks only), at most @limit: the walk reads its
--- next groups and their heads from it.
--- name: task_group_chunk
-SELECT group_key, seq, next_run_at <= @now AS due FROM tasks INDEXED BY tasks_group_queued
-WHERE status = 'queued' AND group_key IS NOT NULL AND kind = @kind AND group_key > @after
-ORDER BY group_key, rank_at, seq LIMIT @limit
-
--- The running tasks of each of a grouped kind's groups named after @after up to @last (one
--- range of tasks_group_running); a group without running tasks has no row.
--- name: task_group_running_range
-SELECT group_key, COUNT(*) AS n FROM tasks INDEXED BY tasks_group_running
-WHERE status = 'running' AND group_key IS NOT NULL AND kind = @kind AND group_key > @after AND group_key <= @last
-GROUP BY group_key
+-- The walk: up to @limit groups of the kind with queued tasks named after @after, in name order,
+-- each with its first entry in queue order (its head, if due) and its running tasks. One probe of
+-- tasks_group_queued (grouped queued tasks only) a group, landing on its head, and one of
+-- tasks_group_running (grouped running tasks only), all in one statement.
+-- name: task_group_walk
+WITH RECURSIVE walk(n, seq) AS (
+  SELECT 1, (SELECT q.seq FROM tasks AS q INDEXED BY tasks_group_queued
+    WHERE q.status = 'queued' AND q.group_key IS NOT NULL AND q.kind = @kind AND q.group_key > @after
+    ORDER BY q.group_key, q.rank_at, q.seq LIMIT 1)
+  UNION ALL
+  SELECT walk.n + 1, (SELECT q.seq FROM tasks AS q INDEXED BY tasks_group_queued
+    WHERE q.status = 'queued' AND q.group_key IS NOT NULL AND q.kind = @kind AND q.group_key > t.group_key
+    ORDER BY q.group_key, q.rank_at, q.seq LIMIT 1)
+  FROM walk JOIN tasks AS t ON t.seq = walk.seq WHERE walk.n < @limit)
+SELECT t.group_key, t.seq, t.next_run_at <= @now AS due,
+  (SELECT COUNT(*) FROM tasks AS r INDEXED BY tasks_group_running
+    WHERE r.status = 'running' AND r.group_key IS NOT NULL AND r.kind = @kind AND r.group_key = t.group_key) AS running
+FROM walk JOIN tasks AS t ON t.seq = walk.seq ORDER BY walk.n
 
 -- The queued tasks among @seqs (a JSON array) taken, leased: the heads a grouped take chose.
 -- name: task_take_seqs
@@ -173,7 +177,7 @@ UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version 
 WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'queued'
 RETURNING *
 
--- A group's head taken, when the walk's chunk held none of its due entries (group-take.ts,
+-- A group's head taken, when the head the walk found is not due (group-take.ts,
 -- docs/architecture.md §5.3): its first due task in queue order (rank, then seq), leased.
 -- name: task_group_take_head
 UPDATE tasks SET status = 'running', attempts = attempts + 1, version = version + 1, started_at = @now,

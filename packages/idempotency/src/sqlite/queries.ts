@@ -114,8 +114,7 @@ export interface SqliteParams extends PageStatementParams {
   /** A template: one kind's part of task_take. */
   task_take_kind: Now & { readonly kind: string; readonly kind_limit: number };
   task_queued_kinds: None;
-  task_group_chunk: Now & { readonly kind: string; readonly after: string; readonly limit: number };
-  task_group_running_range: { readonly kind: string; readonly after: string; readonly last: string };
+  task_group_walk: Now & { readonly kind: string; readonly after: string; readonly limit: number };
   task_take_seqs: Now & Lease & { readonly seqs: string };
   task_group_take_head: Now & Lease & { readonly kind: string; readonly group_key: string };
   task_group_take_ungrouped: Now & Lease & { readonly kind: string };

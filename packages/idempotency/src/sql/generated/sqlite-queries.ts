@@ -116,16 +116,11 @@ export interface SqliteQueryFile {
     now: true;
     kind_limit: true;
   };
-  task_group_chunk: {
-    now: true;
+  task_group_walk: {
     kind: true;
     after: true;
     limit: true;
-  };
-  task_group_running_range: {
-    kind: true;
-    after: true;
-    last: true;
+    now: true;
   };
   task_take_seqs: {
     now: true;
