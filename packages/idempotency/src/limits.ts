@@ -55,6 +55,14 @@ function startsLeft(row: KindLimitRow, now: number): number {
   return Math.max(0, row.rate_limit - (current ? row.window_count : 0));
 }
 
+/**
+ * Whether a take needs the kind's running tasks counted (the `running` map of `allowances`): only
+ * under a concurrency limit, while not paused; `slotsLeft` reads no count otherwise.
+ */
+export function countsRunning(row: KindLimitRow): boolean {
+  return row.concurrency !== null && row.paused_at === null;
+}
+
 /** Slots left under the kind's concurrency (Infinity without one); none while it is paused. */
 function slotsLeft(row: KindLimitRow, running: number): number {
   if (row.paused_at !== null) return 0;

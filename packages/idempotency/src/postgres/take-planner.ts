@@ -4,7 +4,14 @@
 // of kinds with limits in a transaction that locks their rows first (kind_limit_lock), with the
 // kinds that have limits read at most every second.
 import { probesAfter, ratioTasks } from "../breaker.js";
-import { allowances, GroupedShare, groupedPart, type KindLimitRow, windowsAfter } from "../limits.js";
+import {
+  allowances,
+  countsRunning,
+  GroupedShare,
+  groupedPart,
+  type KindLimitRow,
+  windowsAfter,
+} from "../limits.js";
 import type * as records from "../record.js";
 import type * as T from "../types.js";
 import type { PgConnection } from "./connection.js";
@@ -185,9 +192,7 @@ export class TakePlanner {
       const now = Number(locked[0]?.clock_now ?? base.now ?? Date.now());
       // running tasks are counted only for the kinds a concurrency limit binds (a grouped kind's
       // per-group caps are counted by its own statement): a take of those alone sends no count
-      const concurrent = locked
-        .filter((r) => r.concurrency !== null && r.paused_at === null)
-        .map((r) => r.kind);
+      const concurrent = locked.filter(countsRunning).map((r) => r.kind);
       const counted =
         concurrent.length === 0
           ? []

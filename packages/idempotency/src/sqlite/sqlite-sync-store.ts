@@ -20,6 +20,7 @@ import { startHeartbeat } from "../heartbeat.js";
 import {
   allowances,
   checkKindLimits,
+  countsRunning,
   earliestStart,
   GroupedShare,
   groupedPart,
@@ -453,9 +454,16 @@ export class SqliteSyncStore {
     return this.transaction(() => {
       this.#reclaimExpired();
       const now = this.#now();
-      // the limited kinds' rows and running counts, read in this (immediate, so serial) transaction
+      // the limited kinds' rows and the running counts a concurrency limit needs, read in this
+      // (immediate, so serial) transaction
       const rows = this.#s.kind_limit_list.all() as KindLimitRow[];
-      const allow = allowances(limit, rows, this.#runningOf(rows), now, options.perKind);
+      const allow = allowances(
+        limit,
+        rows,
+        this.#runningOf(rows.filter(countsRunning)),
+        now,
+        options.perKind,
+      );
       const served = (
         kinds ?? (this.#s.task_queued_kinds.all() as { kind: string }[]).map((r) => r.kind)
       ).filter((kind) => (allow.get(kind) ?? limit) > 0);
