@@ -547,7 +547,7 @@ WITH RECURSIVE clock AS (SELECT COALESCE(@now::bigint, (extract(epoch FROM now()
   share AS (SELECT ceil(@limit::numeric / count(*))::int AS n FROM walked),
   -- each group's room: its share, no more than its cap less its running tasks
   room AS (
-    SELECT w.g, w.w, w.hrid, w.hdue,
+    SELECT w.g, w.hrid, w.hdue,
       CASE WHEN w.g IS NULL THEN share.n ELSE LEAST(share.n, @cap::int - w.busy) END AS n
     FROM walked w, share),
   -- a group with room for one whose head is due takes the head the walk found: all such heads

@@ -18,10 +18,18 @@ import type { SqliteStatements } from "./queries.js";
  */
 const UNGROUPED = "";
 
-/** A walk's groups in name order, each with its head. */
+/** A group the walk met, with its head (first entry in queue order) and its running tasks. */
+interface WalkRow {
+  readonly group_key: string;
+  readonly seq: number;
+  /** 1: the head is due. */
+  readonly due: number;
+  readonly running: number;
+}
+
+/** A walk's groups in name order. */
 interface Chunk {
-  readonly groups: string[];
-  readonly heads: Map<string, { readonly seq: number; readonly due: boolean }>;
+  readonly rows: WalkRow[];
   /** The walk stopped at its limit: groups may follow its last. */
   readonly full: boolean;
 }
@@ -58,18 +66,9 @@ export function takeGrouped(
   const running = new Map<string, number>();
   const readChunk = (after: string): Chunk => {
     const size = limit - taken.length - pending.length + 16;
-    const read = s.task_group_walk.all({ now: lease.now, kind, after, limit: size }) as {
-      group_key: string;
-      seq: number;
-      due: number;
-      running: number;
-    }[];
-    const heads = new Map<string, { seq: number; due: boolean }>();
-    for (const r of read) {
-      heads.set(r.group_key, { seq: r.seq, due: r.due === 1 });
-      if (!running.has(r.group_key)) running.set(r.group_key, r.running);
-    }
-    return { groups: read.map((r) => r.group_key), heads, full: read.length === size };
+    const rows = s.task_group_walk.all({ now: lease.now, kind, after, limit: size }) as WalkRow[];
+    for (const r of rows) if (!running.has(r.group_key)) running.set(r.group_key, r.running);
+    return { rows, full: rows.length === size };
   };
   // where the walk is (null: before a cycle's start, the ungrouped), and its chunk (the groups the
   // last walk read) and its index in it (none at the ungrouped)
@@ -79,22 +78,23 @@ export function takeGrouped(
   let index = -1;
   /** Moves to the next place: the next group of the chunk, of the next one, or the ungrouped. */
   const advance = (): string => {
-    if (chunk !== undefined && index + 1 < chunk.groups.length) return chunk.groups[++index] as string;
+    if (chunk !== undefined && index + 1 < chunk.rows.length)
+      return (chunk.rows[++index] as WalkRow).group_key;
     // past the last group: the ungrouped; before a cycle's start: the ungrouped comes first
     if ((chunk !== undefined && !chunk.full) || at === null) {
       chunk = undefined;
       return UNGROUPED;
     }
     // past a full walk's last group, at the ungrouped or at the cursor: walk on after it
-    const after = chunk === undefined ? at : (chunk.groups[index] as string);
+    const after = chunk === undefined ? at : (chunk.rows[index] as WalkRow).group_key;
     flush();
     chunk = readChunk(after);
     index = 0;
-    if (chunk.groups.length === 0) {
+    if (chunk.rows.length === 0) {
       chunk = undefined;
       return UNGROUPED;
     }
-    return chunk.groups[0] as string;
+    return (chunk.rows[0] as WalkRow).group_key;
   };
   // the places visited since the last task taken: one seen again means a cycle took nothing
   const idle = new Set<string>();
@@ -118,7 +118,7 @@ export function takeGrouped(
     } else {
       const n = running.get(next) ?? 0;
       if (n < cap) {
-        took = takeHead(next);
+        took = takeHead(chunk?.rows[index] as WalkRow);
         if (took) running.set(next, n + 1);
       }
     }
@@ -136,14 +136,15 @@ export function takeGrouped(
    * The group's head, as the walk found it, chosen when it is due; else its first due task, if
    * any, read by a statement that takes it (after the chosen ones are written).
    */
-  function takeHead(group: string): boolean {
-    const head = chunk?.heads.get(group);
-    if (head?.due) {
+  function takeHead(head: WalkRow): boolean {
+    if (head.due === 1) {
       pending.push(head.seq);
       return true;
     }
     flush();
-    const row = s.task_group_take_head.get({ ...params, group_key: group }) as records.Row | undefined;
+    const row = s.task_group_take_head.get({ ...params, group_key: head.group_key }) as
+      | records.Row
+      | undefined;
     if (row === undefined) return false;
     taken.push(row);
     return true;
